@@ -1,0 +1,73 @@
+# experiments: PGXS build, demo and test entry points.
+#
+#   make demo     install what is missing, build, install, run the tour on a throwaway cluster
+#   make test     install what is missing, build, install, run every suite on a throwaway cluster
+#   make bench    the benchmarks under test/bench (never part of make test)
+#
+# Everything else is ordinary PGXS: make, make install, make installcheck.
+
+EXTENSION = experiments
+EXTVERSION = 0.1.0
+
+MODULE_big = experiments
+OBJS = \
+	src/experiments.o \
+	src/bucket.o \
+	src/tenant.o \
+	src/audience.o \
+	src/config_cache.o \
+	src/assign.o
+
+# The install script is assembled from these files, in this order: each file
+# may use only what the files before it define.
+SQL_SOURCES = \
+	src/tenant.sql \
+	src/catalog.sql \
+	src/assign.sql
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)
+
+# PostgreSQL 15 is the supported server; its own pg_config wins over any other on PATH.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+SHLIB_LINK += -lxxhash
+PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+EXTRA_CLEAN = results regression.diffs regression.out test/output_iso
+
+# No JIT bitcode: it would need clang on the build machine and buys nothing here.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifeq ($(PGXS),)
+# pg_config is not there yet: only the targets that install it can run.
+.DEFAULT_GOAL := help
+help:
+	@echo "PostgreSQL 15 development files are missing: run 'make demo' or 'make test', which install them."
+else
+include $(PGXS)
+endif
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
+	cat $^ > $@
+
+.PHONY: deps demo test bench
+
+# Debian packages the build and the tests need; installed only when missing.
+deps:
+	@test/deps
+
+demo: deps
+	$(MAKE) all
+	$(MAKE) install
+	test/cluster test/demo.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) install
+	test/cluster test/run
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	test/cluster test/bench/run

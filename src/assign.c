@@ -1,0 +1,442 @@
+/*
+ * assign.c
+ *		Assignment: which variant of an experiment a unit gets, and why.
+ *
+ * The decision order is pinned (README, "Assignment algorithm"): not running
+ * -> override -> sticky enrolment -> audience -> layer -> holdout -> traffic
+ * -> full-on -> hash. Everything but the enrolment lookup comes from the
+ * compiled configuration, so assigning costs a few hashes per unit.
+ */
+#include "experiments.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+
+PG_FUNCTION_INFO_V1(assign);
+PG_FUNCTION_INFO_V1(assign_all);
+PG_FUNCTION_INFO_V1(random_seed);
+
+/* The labels of experiments.assignment_reason, in declaration order. */
+typedef enum AssignmentReason
+{
+	REASON_NOT_RUNNING,
+	REASON_OVERRIDE,
+	REASON_STICKY,
+	REASON_AUDIENCE,
+	REASON_LAYER,
+	REASON_HOLDOUT,
+	REASON_TRAFFIC,
+	REASON_FULL_ON,
+	REASON_HASH,
+	REASON_COUNT
+} AssignmentReason;
+
+static const char *const reason_labels[REASON_COUNT] = {
+	"not_running", "override", "sticky", "audience", "layer", "holdout", "traffic", "full_on", "hash"
+};
+
+/* Columns of experiments.assignment. */
+enum
+{
+	COL_EXPERIMENT_ID,
+	COL_EXPERIMENT,
+	COL_VARIANT,
+	COL_ORDINAL,
+	COL_ASSIGNED,
+	COL_ELIGIBLE,
+	COL_OVERRIDDEN,
+	COL_FULL_ON,
+	COL_CUSTOM,
+	COL_AUDIENCE_MISMATCH,
+	COL_BUCKET,
+	COL_TRAFFIC_BUCKET,
+	COL_PERIOD,
+	COL_REASON,
+	NUM_COLUMNS
+};
+
+typedef struct Decision
+{
+	const VariantConfig *variant;	/* NULL: the unit gets no variant */
+	bool		assigned;
+	bool		eligible;
+	bool		overridden;
+	bool		full_on;
+	bool		custom;
+	bool		audience_mismatch;
+	bool		has_bucket;
+	int32		bucket;
+	bool		has_traffic_bucket;
+	int32		traffic_bucket;
+	int64		period;
+	AssignmentReason reason;
+} Decision;
+
+/* What one call site keeps between calls (in fn_extra). */
+typedef struct AssignState
+{
+	TupleDesc	desc;
+	Datum		reasons[REASON_COUNT];
+	uint64		generation;
+	pg_uuid_t	tenant;
+	ExperimentConfig *config;
+} AssignState;
+
+/*
+ * IsRunning
+ *		Whether the experiment assigns units at this time: running, and inside
+ *		its schedule.
+ */
+static bool
+IsRunning(const ExperimentConfig *config, TimestampTz now)
+{
+	return config->state == STATE_RUNNING &&
+		(!config->has_starts_at || now >= config->starts_at) &&
+		(!config->has_ends_at || now < config->ends_at);
+}
+
+/*
+ * ResetPeriod
+ *		Whole reset intervals elapsed since the experiment's start; always 0
+ *		for reset interval full.
+ */
+static int64
+ResetPeriod(const ExperimentConfig *config, TimestampTz now)
+{
+	if (config->reset_usecs == 0 || !config->has_anchor || now < config->anchor)
+		return 0;
+	return (now - config->anchor) / config->reset_usecs;
+}
+
+/*
+ * FindOverride
+ *		Binary search of the experiment's overrides by the unit's bytes.
+ */
+static const OverrideConfig *
+FindOverride(const ExperimentConfig *config, const char *unit, int len)
+{
+	int			lo = 0,
+				hi = config->noverrides - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		text	   *candidate = config->overrides[mid].unit;
+		int			clen = VARSIZE_ANY_EXHDR(candidate);
+		int			c = memcmp(VARDATA_ANY(candidate), unit, Min(clen, len));
+
+		if (c == 0)
+			c = clen - len;
+		if (c == 0)
+			return &config->overrides[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/*
+ * VariantOfBucket
+ *		The first variant whose cumulative range contains the bucket.
+ */
+static const VariantConfig *
+VariantOfBucket(const ExperimentConfig *config, int32 bucket)
+{
+	for (int i = 0; i < config->nvariants; i++)
+		if (bucket < config->variants[i].upper)
+			return &config->variants[i];
+	return NULL;
+}
+
+/*
+ * Decide
+ *		The assignment algorithm, version 1, in its pinned decision order.
+ */
+static void
+Decide(const ExperimentConfig *config, text *unit, Jsonb *attributes,
+	   TimestampTz now, Decision *d)
+{
+	const char *u = VARDATA_ANY(unit);
+	int			len = VARSIZE_ANY_EXHDR(unit);
+	const OverrideConfig *override;
+	int32		ordinal;
+	uint64		variant_seed;
+
+	memset(d, 0, sizeof(*d));
+	if (!IsRunning(config, now))
+	{
+		d->reason = REASON_NOT_RUNNING;
+		return;
+	}
+	d->period = ResetPeriod(config, now);
+
+	override = config->noverrides > 0 ? FindOverride(config, u, len) : NULL;
+	if (override != NULL && !override->custom)
+	{
+		d->variant = VariantByOrdinal(config, override->ordinal);
+		d->overridden = d->eligible = true;
+		d->reason = REASON_OVERRIDE;
+		return;
+	}
+
+	if (LookupEnrolment(config, unit, d->period, &ordinal))
+	{
+		d->variant = VariantByOrdinal(config, ordinal);
+		d->assigned = d->eligible = true;
+		d->reason = REASON_STICKY;
+		return;
+	}
+
+	if (!AudienceMatches(config->audience, attributes))
+	{
+		d->audience_mismatch = true;
+		if (config->audience_strict)
+		{
+			d->reason = REASON_AUDIENCE;
+			return;
+		}
+	}
+
+	if (config->has_layer)
+	{
+		int32		b = UnitBucket(config->layer_seed, u, len);
+
+		if (b < config->layer_lo || b >= config->layer_hi)
+		{
+			d->reason = REASON_LAYER;
+			return;
+		}
+	}
+
+	for (int i = 0; i < config->nholdouts; i++)
+	{
+		if (UnitBucket(config->holdouts[i].seed, u, len) < config->holdouts[i].allocation_bp)
+		{
+			d->reason = REASON_HOLDOUT;
+			return;
+		}
+	}
+
+	d->has_traffic_bucket = true;
+	d->traffic_bucket = UnitBucket(config->traffic_seed, u, len);
+	if (d->traffic_bucket >= config->traffic_bp)
+	{
+		d->reason = REASON_TRAFFIC;
+		return;
+	}
+	d->eligible = true;
+
+	if (config->full_on_ordinal >= 0)
+	{
+		d->variant = VariantByOrdinal(config, config->full_on_ordinal);
+		d->assigned = d->full_on = true;
+		d->reason = REASON_FULL_ON;
+		return;
+	}
+
+	variant_seed = config->reset_usecs == 0 ? config->variant_seed :
+		PeriodSeed(config->variant_seed, d->period);
+	d->has_bucket = true;
+	d->bucket = UnitBucket(variant_seed, u, len);
+	d->assigned = true;
+	if (override != NULL)
+	{
+		d->variant = VariantByOrdinal(config, override->ordinal);
+		d->custom = true;
+		d->reason = REASON_OVERRIDE;
+		return;
+	}
+	d->variant = VariantOfBucket(config, d->bucket);
+	d->assigned = d->variant != NULL;
+	d->reason = REASON_HASH;
+}
+
+/*
+ * GetState
+ *		The call site's state: result descriptor and enum values are set up
+ *		once per query, not per row.
+ */
+static AssignState *
+GetState(FunctionCallInfo fcinfo)
+{
+	AssignState *state = (AssignState *) fcinfo->flinfo->fn_extra;
+
+	if (state == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+		Oid			reason_type;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("assignment functions must return experiments.assignment"),
+					 errdetail("The function was declared with another result type.")));
+		state = palloc0(sizeof(AssignState));
+		state->desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		reason_type = TupleDescAttr(state->desc, COL_REASON)->atttypid;
+		for (int i = 0; i < REASON_COUNT; i++)
+			state->reasons[i] = OidFunctionCall2(F_ENUM_IN, CStringGetDatum(reason_labels[i]),
+												 ObjectIdGetDatum(reason_type));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = state;
+	}
+	return state;
+}
+
+/*
+ * RequireTenant
+ *		The caller's tenant; assignment is always within one.
+ */
+static void
+RequireTenant(pg_uuid_t *tenant)
+{
+	if (!CurrentTenant(tenant))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no tenant is set for this transaction"),
+				 errdetail("Experiments belong to tenants, and assignment looks them up in the caller's tenant."),
+				 errhint("Authenticate with an API key, or call experiments.set_tenant() as an administrator.")));
+}
+
+/*
+ * ExperimentFor
+ *		The configuration of the named experiment, reusing the previous call's
+ *		lookup while the cache and the arguments are unchanged.
+ */
+static ExperimentConfig *
+ExperimentFor(AssignState *state, const pg_uuid_t *tenant, text *key)
+{
+	ExperimentConfig *config = state->config;
+	int			len = VARSIZE_ANY_EXHDR(key);
+
+	if (config == NULL || state->generation != ConfigCacheGeneration() ||
+		state->generation == 0 ||
+		memcmp(&state->tenant, tenant, sizeof(pg_uuid_t)) != 0 ||
+		len >= EXPERIMENT_KEY_BYTES || config->hash_key.key[len] != '\0' ||
+		memcmp(config->hash_key.key, VARDATA_ANY(key), len) != 0)
+	{
+		config = LookupExperiment(tenant, key);
+		state->config = config;
+		state->tenant = *tenant;
+		state->generation = ConfigCacheGeneration();
+	}
+	if (!config->exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("experiment \"%s\" does not exist", text_to_cstring(key)),
+				 errdetail("The caller's tenant has no experiment with that key."),
+				 errhint("List the tenant's experiments in experiments.experiments.")));
+	return config;
+}
+
+/*
+ * DecisionTuple
+ *		The experiments.assignment row of a decision.
+ */
+static HeapTuple
+DecisionTuple(AssignState *state, const ExperimentConfig *config, const Decision *d)
+{
+	Datum		values[NUM_COLUMNS];
+	bool		nulls[NUM_COLUMNS];
+
+	memset(nulls, 0, sizeof(nulls));
+	values[COL_EXPERIMENT_ID] = Int64GetDatum(config->id);
+	values[COL_EXPERIMENT] = PointerGetDatum(config->key);
+	if (d->variant != NULL)
+	{
+		values[COL_VARIANT] = PointerGetDatum(d->variant->key);
+		values[COL_ORDINAL] = Int32GetDatum(d->variant->ordinal);
+	}
+	else
+		nulls[COL_VARIANT] = nulls[COL_ORDINAL] = true;
+	values[COL_ASSIGNED] = BoolGetDatum(d->assigned);
+	values[COL_ELIGIBLE] = BoolGetDatum(d->eligible);
+	values[COL_OVERRIDDEN] = BoolGetDatum(d->overridden);
+	values[COL_FULL_ON] = BoolGetDatum(d->full_on);
+	values[COL_CUSTOM] = BoolGetDatum(d->custom);
+	values[COL_AUDIENCE_MISMATCH] = BoolGetDatum(d->audience_mismatch);
+	values[COL_BUCKET] = Int32GetDatum(d->bucket);
+	nulls[COL_BUCKET] = !d->has_bucket;
+	values[COL_TRAFFIC_BUCKET] = Int32GetDatum(d->traffic_bucket);
+	nulls[COL_TRAFFIC_BUCKET] = !d->has_traffic_bucket;
+	values[COL_PERIOD] = Int64GetDatum(d->period);
+	values[COL_REASON] = state->reasons[d->reason];
+	return heap_form_tuple(state->desc, values, nulls);
+}
+
+/*
+ * assign(experiment text, unit text, attributes jsonb) returns assignment
+ *		The variant a unit gets in one experiment of the caller's tenant, and
+ *		why. Reads only; enrol() records the answer.
+ */
+Datum
+assign(PG_FUNCTION_ARGS)
+{
+	AssignState *state = GetState(fcinfo);
+	pg_uuid_t	tenant;
+	ExperimentConfig *config;
+	Decision	d;
+
+	RequireTenant(&tenant);
+	config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
+	Decide(config, PG_GETARG_TEXT_PP(1), PG_GETARG_JSONB_P(2),
+		   GetCurrentTransactionStartTimestamp(), &d);
+	PG_RETURN_DATUM(HeapTupleGetDatum(DecisionTuple(state, config, &d)));
+}
+
+/*
+ * assign_all(unit text, attributes jsonb) returns setof assignment
+ *		assign() for every running experiment of the caller's tenant, in key
+ *		order: what a client needs to render a page.
+ */
+Datum
+assign_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AssignState *state;
+	pg_uuid_t	tenant;
+	ExperimentConfig **running;
+	int			count;
+	text	   *unit = PG_GETARG_TEXT_PP(0);
+	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	RequireTenant(&tenant);
+	InitMaterializedSRF(fcinfo, 0);
+	state = GetState(fcinfo);
+	running = LookupRunningExperiments(&tenant, &count);
+	for (int i = 0; i < count; i++)
+	{
+		Decision	d;
+
+		Decide(running[i], unit, attributes, now, &d);
+		tuplestore_puttuple(rsinfo->setResult, DecisionTuple(state, running[i], &d));
+	}
+	return (Datum) 0;
+}
+
+/*
+ * random_seed() returns bigint
+ *		64 random bits from the operating system's strong source, for the seeds
+ *		of new experiments, layers and holdouts.
+ */
+Datum
+random_seed(PG_FUNCTION_ARGS)
+{
+	int64		seed;
+
+	if (!pg_strong_random(&seed, sizeof(seed)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random seed"),
+				 errdetail("The operating system's random source failed.")));
+	PG_RETURN_INT64(seed);
+}

@@ -1,0 +1,305 @@
+-- experiments: assignment. Buckets, the assignment engine and enrolment.
+
+CREATE FUNCTION experiments.bucket(unit text, seed bigint)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'bucket'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.bucket(text, bigint) IS
+'Bucket of a unit in [0, 10000): (XXH3_64bits_withSeed(utf8 bytes of unit, seed as unsigned 64 bits) * 10000) >> 64. Assignment version 1.';
+
+CREATE FUNCTION experiments.audience_is_valid(condition jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'audience_is_valid'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.audience_is_valid(jsonb) IS
+'true for a well-formed audience condition; otherwise raises an error that says what is wrong and where.';
+
+CREATE FUNCTION experiments.audience_matches(condition jsonb, attributes jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'audience_matches'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.audience_matches(jsonb, jsonb) IS
+'Whether attributes satisfy an audience condition, exactly as assignment evaluates it.';
+
+ALTER TABLE experiments.experiments
+	ADD CONSTRAINT experiments_audience_valid CHECK (experiments.audience_is_valid(audience));
+
+CREATE TYPE experiments.assignment AS (
+	experiment_id bigint,
+	experiment text,
+	variant text,
+	ordinal integer,
+	assigned boolean,
+	eligible boolean,
+	overridden boolean,
+	full_on boolean,
+	custom boolean,
+	audience_mismatch boolean,
+	bucket integer,
+	traffic_bucket integer,
+	period bigint,
+	reason experiments.assignment_reason
+);
+COMMENT ON TYPE experiments.assignment IS
+'One assignment: the variant (NULL when the unit gets none), the exposure flags, the buckets drawn and the step that decided.';
+
+CREATE FUNCTION experiments.assign(experiment text, unit text, attributes jsonb DEFAULT '{}')
+RETURNS experiments.assignment
+AS 'MODULE_PATHNAME', 'assign'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION experiments.assign(text, text, jsonb) IS
+'The variant a unit gets in an experiment of the caller''s tenant, and why. Never writes; enrol() records.';
+
+CREATE FUNCTION experiments.assign_all(unit text, attributes jsonb DEFAULT '{}')
+RETURNS SETOF experiments.assignment
+AS 'MODULE_PATHNAME', 'assign_all'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 20;
+COMMENT ON FUNCTION experiments.assign_all(text, jsonb) IS
+'assign() for every running experiment of the caller''s tenant, in key order.';
+
+CREATE FUNCTION experiments.enrol(experiment text, unit text, attributes jsonb DEFAULT '{}')
+RETURNS experiments.assignment
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	a experiments.assignment;
+	stored integer;
+BEGIN
+	a := experiments.assign(experiment, unit, attributes);
+	IF a.ordinal IS NULL OR a.reason IN ('sticky', 'override') AND NOT a.custom THEN
+		RETURN a;
+	END IF;
+	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
+	VALUES (a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason)
+	ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING;
+	IF FOUND THEN
+		RETURN a;
+	END IF;
+	-- Another session enrolled the unit first: its answer is the answer.
+	SELECT e.ordinal INTO stored FROM experiments.enrolments e
+	WHERE e.experiment_id = a.experiment_id AND e.unit = enrol.unit AND e.period = a.period;
+	SELECT v.key INTO a.variant FROM experiments.variants v
+	WHERE v.experiment_id = a.experiment_id AND v.ordinal = stored;
+	a.ordinal := stored;
+	a.reason := 'sticky';
+	a.assigned := true;
+	a.eligible := true;
+	a.custom := false;
+	a.full_on := false;
+	RETURN a;
+END;
+$$;
+COMMENT ON FUNCTION experiments.enrol(text, text, jsonb) IS
+'Assigns a unit and records the answer the first time (one row even when sessions race); later calls return the recorded variant, even after weights change.';
+
+-- Every write to what assignment reads empties the assignment caches of all
+-- sessions when it commits.
+CREATE FUNCTION experiments.invalidate_assignment_cache()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'invalidate_assignment_cache'
+LANGUAGE C;
+COMMENT ON FUNCTION experiments.invalidate_assignment_cache() IS
+'Trigger: queues the invalidation of every session''s assignment cache, delivered when the transaction commits.';
+
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['experiments', 'variants', 'overrides', 'layers', 'holdouts']
+	LOOP
+		EXECUTE format('CREATE TRIGGER invalidate_assignment_cache '
+					   'AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.%I '
+					   'FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache()', t);
+	END LOOP;
+END;
+$$;
+
+-- Writing the catalog: functions for administrators, who may also write the
+-- tables directly; the rules above hold either way.
+
+CREATE FUNCTION experiments.experiment_id(experiment text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result bigint;
+BEGIN
+	SELECT e.id INTO result FROM experiments.experiments e
+	WHERE e.tenant_id = experiments.required_tenant() AND e.key = experiment;
+	IF result IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiment
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION experiments.experiment_id(text) IS
+'The id of an experiment of the caller''s tenant; raises no_data_found when there is none.';
+
+CREATE FUNCTION experiments.allocations_bp(allocations numeric[])
+RETURNS integer[]
+LANGUAGE plpgsql IMMUTABLE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	total numeric := 0;
+	a numeric;
+	factor numeric;
+	result integer[] := '{}';
+BEGIN
+	FOREACH a IN ARRAY allocations LOOP
+		IF a IS NULL OR a < 0 THEN
+			RAISE EXCEPTION 'allocation % is not a non-negative number', coalesce(a::text, 'NULL')
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Every variant needs an allocation of 0 or more.',
+					  HINT = 'Give percentages summing to 100 or basis points summing to 10000.';
+		END IF;
+		total := total + a;
+	END LOOP;
+	IF total = 100 THEN
+		factor := 100;
+	ELSIF total = 10000 THEN
+		factor := 1;
+	ELSE
+		RAISE EXCEPTION 'allocations sum to %, neither 100 (percent) nor 10000 (basis points)', total
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('The allocations given were %s.', allocations),
+				  HINT = 'Give percentages summing to 100 or basis points summing to 10000.';
+	END IF;
+	FOREACH a IN ARRAY allocations LOOP
+		IF a * factor <> trunc(a * factor) THEN
+			RAISE EXCEPTION 'allocation % is finer than one basis point', a
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Allocations are stored as whole basis points (0.01 percent).',
+					  HINT = 'Round percentages to two decimals.';
+		END IF;
+		result := result || (a * factor)::integer;
+	END LOOP;
+	RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION experiments.allocations_bp(numeric[]) IS
+'Converts allocations to basis points: a list summing to 100 is percentages, one summing to 10000 is basis points; anything else is an error.';
+
+CREATE FUNCTION experiments.set_variants(experiment text, variants jsonb)
+RETURNS SETOF experiments.variants
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint := experiments.experiment_id(experiment);
+	bp integer[];
+BEGIN
+	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
+		RAISE EXCEPTION 'variants must be a non-empty JSON array'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Each element is {"key": ..., "allocation": ...} with optional name, type and treatment.',
+				  HINT = 'Example: [{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}].';
+	END IF;
+	IF EXISTS (SELECT 1 FROM jsonb_array_elements(variants) v
+			   WHERE jsonb_typeof(v) <> 'object' OR jsonb_typeof(v -> 'key') IS DISTINCT FROM 'string'
+				  OR jsonb_typeof(v -> 'allocation') IS DISTINCT FROM 'number') THEN
+		RAISE EXCEPTION 'every variant needs a string "key" and a numeric "allocation"'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The variants given were %s.', variants),
+				  HINT = 'Example: [{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}].';
+	END IF;
+	bp := experiments.allocations_bp(ARRAY(SELECT (v ->> 'allocation')::numeric
+										   FROM jsonb_array_elements(variants) v));
+	-- Variants keep their ordinal by key; ones no longer listed are removed.
+	DELETE FROM experiments.variants v WHERE v.experiment_id = exp_id
+		AND v.key NOT IN (SELECT x ->> 'key' FROM jsonb_array_elements(variants) x);
+	RETURN QUERY
+	INSERT INTO experiments.variants AS v (experiment_id, ordinal, key, name, allocation_bp, type, treatment)
+	SELECT exp_id, x.n - 1, x.v ->> 'key', x.v ->> 'name', bp[x.n],
+		   (x.v ->> 'type')::experiments.variant_type, coalesce(x.v -> 'treatment', '{}')
+	FROM jsonb_array_elements(variants) WITH ORDINALITY AS x(v, n)
+	ON CONFLICT (experiment_id, key) DO UPDATE
+		SET ordinal = excluded.ordinal, name = excluded.name, allocation_bp = excluded.allocation_bp,
+			type = excluded.type, treatment = excluded.treatment, updated_at = now()
+	RETURNING v.*;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments.set_variants(text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.set_variants(text, jsonb) IS
+'Administrators: sets an experiment''s variants, in order (the first is the control, ordinal 0), from [{"key", "allocation", "name"?, "type"?, "treatment"?}]; allocations are percentages summing to 100 or basis points summing to 10000.';
+
+CREATE FUNCTION experiments.set_override(experiment text, unit text, variant text,
+										 kind experiments.override_kind DEFAULT 'overridden')
+RETURNS experiments.overrides
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint := experiments.experiment_id(experiment);
+	ord integer;
+	result experiments.overrides;
+BEGIN
+	SELECT v.ordinal INTO ord FROM experiments.variants v
+	WHERE v.experiment_id = exp_id AND v.key = variant;
+	IF ord IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" has no variant "%"', experiment, variant
+			USING ERRCODE = 'foreign_key_violation',
+				  DETAIL = 'An override forces one of the experiment''s own variants.',
+				  HINT = 'List the variants in experiments.variants.';
+	END IF;
+	INSERT INTO experiments.overrides AS o (experiment_id, unit, ordinal, kind)
+	VALUES (exp_id, set_override.unit, ord, coalesce(set_override.kind, 'overridden'))
+	ON CONFLICT ON CONSTRAINT overrides_pkey DO UPDATE SET ordinal = excluded.ordinal, kind = excluded.kind
+	RETURNING o.* INTO result;
+	RETURN result;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments.set_override(text, text, text, experiments.override_kind) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.set_override(text, text, text, experiments.override_kind) IS
+'Administrators: forces a unit into a variant (kind overridden), or replaces its hashed variant when it is eligible (kind custom).';
+
+CREATE FUNCTION experiments.set_state(experiment text, state experiments.experiment_state)
+RETURNS experiments.experiments
+LANGUAGE sql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	UPDATE experiments.experiments e SET state = set_state.state
+	WHERE e.id = experiments.experiment_id(set_state.experiment)
+	RETURNING e.*;
+$$;
+REVOKE ALL ON FUNCTION experiments.set_state(text, experiments.experiment_state) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.set_state(text, experiments.experiment_state) IS
+'Administrators: moves an experiment along draft -> running <-> paused -> stopped.';
+
+CREATE FUNCTION experiments.create_experiment(key text, variants jsonb, traffic_percent numeric DEFAULT 100,
+											  unit_type text DEFAULT 'user_id', name text DEFAULT NULL,
+											  start boolean DEFAULT false)
+RETURNS experiments.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result experiments.experiments;
+BEGIN
+	IF traffic_percent IS NULL OR traffic_percent < 0 OR traffic_percent > 100
+	   OR traffic_percent * 100 <> trunc(traffic_percent * 100) THEN
+		RAISE EXCEPTION 'traffic_percent must be between 0 and 100 with at most two decimals'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('It was %s.', coalesce(traffic_percent::text, 'NULL')),
+				  HINT = 'Traffic is stored in basis points: 12.5 percent is 1250.';
+	END IF;
+	INSERT INTO experiments.experiments (key, name, unit_type, traffic_bp)
+	VALUES (create_experiment.key, create_experiment.name, create_experiment.unit_type,
+			(traffic_percent * 100)::integer);
+	PERFORM experiments.set_variants(create_experiment.key, variants);
+	IF start THEN
+		PERFORM experiments.set_state(create_experiment.key, 'running');
+	END IF;
+	SELECT * INTO result FROM experiments.experiments e
+	WHERE e.tenant_id = experiments.required_tenant() AND e.key = create_experiment.key;
+	RETURN result;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) IS
+'Administrators: creates an experiment with its variants in one call, optionally starting it.';

@@ -1,0 +1,112 @@
+/*
+ * experiments.h
+ *		Declarations shared by the C files of the experiments extension.
+ */
+#ifndef EXPERIMENTS_H
+#define EXPERIMENTS_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+/* Buckets are basis points: integers in [0, BUCKET_SPACE). */
+#define BUCKET_SPACE 10000
+
+/* bucket.c: the pinned hash of assignment version 1 (README, "Assignment"). */
+extern uint64 UnitHash(uint64 seed, const char *data, size_t len);
+extern int32 BucketOfHash(uint64 hash);
+extern int32 UnitBucket(uint64 seed, const char *unit, size_t len);
+extern uint64 PeriodSeed(uint64 variant_seed, int64 period);
+
+/* tenant.c: the caller's tenant for this transaction. */
+extern void TenantGucInit(void);
+extern bool CurrentTenant(pg_uuid_t *tenant);
+
+/* audience.c: targeting conditions compiled from jsonb and evaluated in C. */
+typedef struct AudienceNode AudienceNode;
+extern AudienceNode *AudienceCompile(Jsonb *condition, MemoryContext context);
+extern bool AudienceMatches(const AudienceNode *node, Jsonb *attributes);
+extern void AudienceFree(AudienceNode *node);
+
+/* config_cache.c: compiled experiment configurations, per backend. */
+typedef enum ExperimentState
+{
+	STATE_DRAFT,
+	STATE_RUNNING,
+	STATE_PAUSED,
+	STATE_STOPPED
+} ExperimentState;
+
+typedef struct VariantConfig
+{
+	int32		ordinal;
+	int32		upper;			/* end (exclusive) of its cumulative range */
+	text	   *key;
+} VariantConfig;
+
+typedef struct HoldoutConfig
+{
+	uint64		seed;
+	int32		allocation_bp;
+} HoldoutConfig;
+
+typedef struct OverrideConfig
+{
+	text	   *unit;
+	int32		ordinal;
+	bool		custom;
+} OverrideConfig;
+
+/* Longest experiment key: 40 characters of up to 4 bytes, and a NUL. */
+#define EXPERIMENT_KEY_BYTES 161
+
+typedef struct ExperimentCacheKey
+{
+	pg_uuid_t	tenant;
+	char		key[EXPERIMENT_KEY_BYTES];
+} ExperimentCacheKey;
+
+typedef struct ExperimentConfig
+{
+	ExperimentCacheKey hash_key;
+	bool		exists;
+	int64		id;
+	text	   *key;
+	ExperimentState state;
+	bool		has_starts_at;
+	bool		has_ends_at;
+	bool		has_anchor;
+	TimestampTz starts_at;
+	TimestampTz ends_at;
+	TimestampTz anchor;			/* origin of reset periods */
+	int64		reset_usecs;	/* 0 for reset interval full */
+	int32		traffic_bp;
+	uint64		traffic_seed;
+	uint64		variant_seed;
+	AudienceNode *audience;		/* NULL: everyone */
+	bool		audience_strict;
+	int32		full_on_ordinal;	/* -1: none */
+	bool		has_layer;
+	uint64		layer_seed;
+	int32		layer_lo;
+	int32		layer_hi;
+	int			nholdouts;
+	HoldoutConfig *holdouts;
+	int			nvariants;
+	VariantConfig *variants;
+	int			noverrides;
+	OverrideConfig *overrides;	/* sorted by the bytes of unit */
+	bool		has_enrolments;
+	char	   *gate;
+} ExperimentConfig;
+
+extern void ConfigCacheInit(void);
+extern uint64 ConfigCacheGeneration(void);
+extern ExperimentConfig *LookupExperiment(const pg_uuid_t *tenant, text *key);
+extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, int *count);
+extern const VariantConfig *VariantByOrdinal(const ExperimentConfig *config, int32 ordinal);
+extern bool LookupEnrolment(const ExperimentConfig *config, text *unit, int64 period, int32 *ordinal);
+
+#endif							/* EXPERIMENTS_H */

@@ -1,0 +1,67 @@
+-- experiments: tenants and the caller's tenant.
+\echo Use "CREATE EXTENSION experiments" to load this file. \quit
+
+CREATE FUNCTION experiments.current_tenant()
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'current_tenant'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.current_tenant() IS
+'The tenant of the current transaction, or NULL when none is set. Row-level security compares every tenant row with it.';
+
+CREATE FUNCTION experiments.required_tenant()
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'required_tenant'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.required_tenant() IS
+'The tenant of the current transaction; raises an error when none is set. Default of every tenant_id column.';
+
+CREATE TABLE experiments.tenants (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	name text NOT NULL UNIQUE
+		CONSTRAINT tenants_name_format CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'),
+	display_name text,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE experiments.tenants IS
+'Organizations, sites or applications: every other row belongs to exactly one tenant, and row-level security keeps tenants apart.';
+COMMENT ON COLUMN experiments.tenants.name IS 'Short name, unique across the server (the organization short name of Data Cortex URLs).';
+
+ALTER TABLE experiments.tenants ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.tenants FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.tenants
+	USING (id = (SELECT experiments.current_tenant()))
+	WITH CHECK (id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.tenants', '');
+
+CREATE FUNCTION experiments.set_tenant(tenant uuid)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF tenant IS NULL THEN
+		RAISE EXCEPTION 'tenant must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				  DETAIL = 'set_tenant() names the tenant of the current transaction.',
+				  HINT = 'Pass the id of a row of experiments.tenants.';
+	END IF;
+	PERFORM pg_catalog.set_config('experiments.tenant', tenant::text, true);
+	RETURN tenant;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments.set_tenant(uuid) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.set_tenant(uuid) IS
+'Administrators only: act as a tenant until the end of the current transaction.';
+
+CREATE FUNCTION experiments.create_tenant(name text, display_name text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	INSERT INTO experiments.tenants (name, display_name)
+	VALUES (create_tenant.name, create_tenant.display_name)
+	RETURNING id;
+$$;
+REVOKE ALL ON FUNCTION experiments.create_tenant(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.create_tenant(text, text) IS
+'Administrators only: creates a tenant and returns its id.';

@@ -1,0 +1,52 @@
+-- The demo tour of the experiments extension (make demo).
+\pset footer off
+\echo
+\echo '== 1. Install the extension'
+CREATE EXTENSION experiments;
+SELECT extname, extversion FROM pg_extension WHERE extname = 'experiments';
+
+\echo '== 2. Buckets: the pinned hash every assignment stands on'
+SELECT unit, experiments.bucket(unit, 42) AS bucket_seed_42
+FROM (VALUES ('alice'), ('bob'), ('émile'), ('日本')) AS u(unit);
+
+\echo '== 3. A tenant and an experiment: 3 variants, 50% of traffic'
+SELECT experiments.create_tenant('acme', 'Acme Inc.') AS tenant \gset
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+SELECT key, state, traffic_bp, unit_type
+FROM experiments.create_experiment('checkout_button',
+	'[{"key": "control", "allocation": 50, "type": "control"},
+	  {"key": "green",   "allocation": 25, "treatment": {"color": "green"}},
+	  {"key": "blue",    "allocation": 25, "treatment": {"color": "blue"}}]',
+	traffic_percent => 50, start => true);
+SELECT key, ordinal, allocation_bp, treatment FROM experiments.variants ORDER BY ordinal;
+
+\echo '== 4. Assign one unit: the variant, the exposure flags and why'
+SELECT experiment, variant, assigned, eligible, bucket, traffic_bucket, reason
+FROM experiments.assign('checkout_button', 'user-1');
+
+\echo '== 5. Assign 100,000 sample units: the split matches 50% traffic x 50/25/25'
+SELECT coalesce(variant, '(not in experiment)') AS variant, count(*) AS units,
+	   round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS percent
+FROM (SELECT (experiments.assign('checkout_button', 'user-' || g)).variant
+	  FROM generate_series(1, 100000) g) s
+GROUP BY 1 ORDER BY 2 DESC;
+
+\echo '== 6. Enrolment is sticky: reweighting does not move an enrolled unit'
+SELECT variant, reason FROM experiments.enrol('checkout_button', 'user-1');
+UPDATE experiments.variants SET allocation_bp = CASE key WHEN 'control' THEN 0 WHEN 'green' THEN 5000 ELSE 5000 END;
+SELECT variant, reason FROM experiments.assign('checkout_button', 'user-1');
+
+\echo '== 7. Audiences are evaluated in C; a bad one is refused with a reason'
+SELECT experiments.audience_matches('{"and": [{"attr": "country", "op": "in", "value": ["FR", "DE"]},
+										   {"attr": "app_version", "op": "version_gte", "value": "2.10"}]}',
+									'{"country": "FR", "app_version": "2.9.1"}') AS fr_on_2_9_matches;
+COMMIT;
+\set ON_ERROR_STOP 0
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+UPDATE experiments.experiments SET audience = '{"attr": "country", "op": "like", "value": "F%"}';
+ROLLBACK;
+\set ON_ERROR_STOP 1
+\echo
+\echo 'Tour complete.'
