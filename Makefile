@@ -57,17 +57,18 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 deps:
 	@test/deps
 
+# make install writes into the server's directories, so two checkouts testing
+# at once would overwrite each other's build: a lock makes them take turns.
+LOCK = flock /tmp/experiments-make-install.lock
+
 demo: deps
 	$(MAKE) all
-	$(MAKE) install
-	test/cluster test/demo.sh
+	$(LOCK) sh -c '$(MAKE) install && test/cluster test/demo.sh'
 
 test: deps
 	$(MAKE) all
-	$(MAKE) install
-	test/cluster test/run
+	$(LOCK) sh -c '$(MAKE) install && test/cluster test/run'
 
 bench: deps
 	$(MAKE) all
-	$(MAKE) install
-	test/cluster test/bench/run
+	$(LOCK) sh -c '$(MAKE) install && test/cluster test/bench/run'

@@ -230,31 +230,10 @@ COMMENT ON TABLE experiments.enrolments IS
 COMMENT ON COLUMN experiments.enrolments.period IS 'Reset period the enrolment belongs to; always 0 for reset interval full.';
 COMMENT ON COLUMN experiments.enrolments.reason IS 'The step that decided the variant when the unit was enrolled.';
 
--- Row-level security and dump registration for every tenant table, and the
--- sequences behind their identity columns.
-DO $$
-DECLARE
-	t text;
-	s text;
-BEGIN
-	FOREACH t IN ARRAY ARRAY['sites', 'goals', 'rooms', 'layers', 'holdouts', 'experiments',
-							 'variants', 'experiment_rooms', 'overrides', 'enrolments']
-	LOOP
-		EXECUTE format('ALTER TABLE experiments.%I ENABLE ROW LEVEL SECURITY', t);
-		EXECUTE format('ALTER TABLE experiments.%I FORCE ROW LEVEL SECURITY', t);
-		EXECUTE format('CREATE POLICY tenant_isolation ON experiments.%I '
-					   'USING (tenant_id = (SELECT experiments.current_tenant())) '
-					   'WITH CHECK (tenant_id = (SELECT experiments.current_tenant()))', t);
-		PERFORM pg_catalog.pg_extension_config_dump(format('experiments.%I', t)::regclass, '');
-		SELECT pg_catalog.pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) INTO s
-		FROM pg_catalog.pg_attribute a
-		WHERE a.attrelid = format('experiments.%I', t)::regclass AND a.attidentity <> '';
-		IF s IS NOT NULL THEN
-			PERFORM pg_catalog.pg_extension_config_dump(s::regclass, '');
-		END IF;
-	END LOOP;
-END;
-$$;
+SELECT experiments.protect_tenant_table(t::regclass)
+FROM unnest(ARRAY['experiments.sites', 'experiments.goals', 'experiments.rooms', 'experiments.layers',
+				  'experiments.holdouts', 'experiments.experiments', 'experiments.variants',
+				  'experiments.experiment_rooms', 'experiments.overrides', 'experiments.enrolments']) AS t;
 
 CREATE INDEX variants_tenant_idx ON experiments.variants (tenant_id, experiment_id);
 CREATE INDEX enrolments_unit_idx ON experiments.enrolments (tenant_id, unit);
