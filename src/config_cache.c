@@ -513,6 +513,7 @@ LookupExperiment(const pg_uuid_t *tenant, text *key)
 typedef struct RunningLoad
 {
 	pg_uuid_t	tenant;
+	MemoryContext context;		/* where the key list lives: not SPI's */
 	List	   *keys;
 } RunningLoad;
 
@@ -528,9 +529,13 @@ LoadRunningCallback(void *arg)
 							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the running experiments of a tenant");
 	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(load->context);
+
 		load->keys = lappend(load->keys,
-							 MemoryContextStrdup(cache_context,
-												 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1)));
+							 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /*
@@ -554,6 +559,7 @@ LookupRunningExperiments(const pg_uuid_t *tenant, int *count)
 		int			n = 0;
 
 		load.tenant = *tenant;
+		load.context = CurrentMemoryContext;
 		load.keys = NIL;
 		WithCatalog(LoadRunningCallback, &load);
 		running = MemoryContextAllocZero(cache_context,
