@@ -77,14 +77,38 @@ typedef struct Decision
 	AssignmentReason reason;
 } Decision;
 
+/*
+ * A formed result row for one decision shape (variant, reason, flags, which
+ * buckets are drawn): rows of one shape differ only in their buckets and
+ * period, so each row is a copy of the template with those patched in.
+ */
+typedef struct RowTemplate
+{
+	const ExperimentConfig *config;
+	uint32		shape;
+	uint32		len;
+	HeapTupleHeader data;
+	int32		bucket_offset;	/* -1 when the column is NULL */
+	int32		traffic_bucket_offset;
+	int32		period_offset;
+} RowTemplate;
+
+/* Distinct shapes kept per call site; more are formed row by row. */
+#define MAX_TEMPLATES 64
+
 /* What one call site keeps between calls (in fn_extra). */
 typedef struct AssignState
 {
 	TupleDesc	desc;
 	Datum		reasons[REASON_COUNT];
 	uint64		generation;
+	uint64		tenant_generation;
 	pg_uuid_t	tenant;
 	ExperimentConfig *config;
+	bool		key_is_constant;	/* the experiment argument is a Const */
+	MemoryContext templates_context;	/* emptied with the templates */
+	int			ntemplates;
+	RowTemplate templates[MAX_TEMPLATES];
 } AssignState;
 
 /*
@@ -158,10 +182,11 @@ VariantOfBucket(const ExperimentConfig *config, int32 bucket)
 /*
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
+ *		The unit's attributes are argument attributes_arg of attributes_from.
  */
 static void
-Decide(const ExperimentConfig *config, text *unit, Jsonb *attributes,
-	   TimestampTz now, Decision *d)
+Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_from,
+	   int attributes_arg, TimestampTz now, Decision *d)
 {
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
@@ -186,7 +211,7 @@ Decide(const ExperimentConfig *config, text *unit, Jsonb *attributes,
 		return;
 	}
 
-	if (LookupEnrolment(config, unit, d->period, &ordinal))
+	if (config->has_enrolments && LookupEnrolment(config, unit, d->period, &ordinal))
 	{
 		d->variant = VariantByOrdinal(config, ordinal);
 		d->assigned = d->eligible = true;
@@ -194,7 +219,9 @@ Decide(const ExperimentConfig *config, text *unit, Jsonb *attributes,
 		return;
 	}
 
-	if (!AudienceMatches(config->audience, attributes))
+	/* attributes are detoasted only for experiments that have an audience */
+	if (config->audience != NULL &&
+		!AudienceMatches(config->audience, DatumGetJsonbP(attributes_from->args[attributes_arg].value)))
 	{
 		d->audience_mismatch = true;
 		if (config->audience_strict)
@@ -280,6 +307,10 @@ GetState(FunctionCallInfo fcinfo)
 					 errmsg("assignment functions must return experiments.assignment"),
 					 errdetail("The function was declared with another result type.")));
 		state = palloc0(sizeof(AssignState));
+		state->key_is_constant = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
+		state->templates_context = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+														 "experiments assignment rows",
+														 ALLOCSET_SMALL_SIZES);
 		state->desc = BlessTupleDesc(CreateTupleDescCopy(desc));
 		reason_type = TupleDescAttr(state->desc, COL_REASON)->atttypid;
 		for (int i = 0; i < REASON_COUNT; i++)
@@ -323,6 +354,12 @@ ExperimentFor(AssignState *state, const pg_uuid_t *tenant, text *key)
 		len >= EXPERIMENT_KEY_BYTES || config->hash_key.key[len] != '\0' ||
 		memcmp(config->hash_key.key, VARDATA_ANY(key), len) != 0)
 	{
+		if (state->generation != ConfigCacheGeneration())
+		{
+			/* their configurations may be gone */
+			state->ntemplates = 0;
+			MemoryContextReset(state->templates_context);
+		}
 		config = LookupExperiment(tenant, key);
 		state->config = config;
 		state->tenant = *tenant;
@@ -338,11 +375,11 @@ ExperimentFor(AssignState *state, const pg_uuid_t *tenant, text *key)
 }
 
 /*
- * DecisionTuple
- *		The experiments.assignment row of a decision.
+ * FormDecision
+ *		The experiments.assignment row of a decision, formed column by column.
  */
 static HeapTuple
-DecisionTuple(AssignState *state, const ExperimentConfig *config, const Decision *d)
+FormDecision(AssignState *state, const ExperimentConfig *config, const Decision *d)
 {
 	Datum		values[NUM_COLUMNS];
 	bool		nulls[NUM_COLUMNS];
@@ -373,6 +410,106 @@ DecisionTuple(AssignState *state, const ExperimentConfig *config, const Decision
 }
 
 /*
+ * ColumnOffset
+ *		Where a column's bytes start in a formed row, walking the columns as
+ *		heap_deform_tuple does; -1 for a NULL column.
+ */
+static int32
+ColumnOffset(TupleDesc desc, HeapTupleHeader row, int column)
+{
+	char	   *data = (char *) row + row->t_hoff;
+	bool		hasnulls = (row->t_infomask & HEAP_HASNULL) != 0;
+	uint32		off = 0;
+
+	for (int i = 0; i <= column; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (hasnulls && att_isnull(i, row->t_bits))
+		{
+			if (i == column)
+				return -1;
+			continue;
+		}
+		off = att_align_pointer(off, att->attalign, att->attlen, data + off);
+		if (i == column)
+			break;
+		off = att_addlength_pointer(off, att->attlen, data + off);
+	}
+	return row->t_hoff + off;
+}
+
+/*
+ * DecisionShape
+ *		Everything of a decision but its buckets and period, in 32 bits.
+ */
+static uint32
+DecisionShape(const Decision *d)
+{
+	uint32		variant = d->variant != NULL ? (uint32) d->variant->ordinal + 1 : 0;
+
+	return variant << 12 | (uint32) d->reason << 8 |
+		d->assigned << 7 | d->eligible << 6 | d->overridden << 5 | d->full_on << 4 |
+		d->custom << 3 | d->audience_mismatch << 2 | d->has_bucket << 1 | d->has_traffic_bucket;
+}
+
+/*
+ * PatchInt
+ *		Writes a fixed-width column value into a copied row.
+ */
+static inline void
+PatchInt(HeapTupleHeader row, int32 offset, const void *value, size_t size)
+{
+	if (offset >= 0)
+		memcpy((char *) row + offset, value, size);
+}
+
+/*
+ * DecisionDatum
+ *		The experiments.assignment row of a decision as a Datum: a copy of the
+ *		template of its shape, with the buckets and period written in.
+ */
+static Datum
+DecisionDatum(AssignState *state, const ExperimentConfig *config, const Decision *d)
+{
+	uint32		shape = DecisionShape(d);
+	RowTemplate *t = NULL;
+	HeapTupleHeader row;
+
+	for (int i = 0; i < state->ntemplates; i++)
+		if (state->templates[i].shape == shape && state->templates[i].config == config)
+		{
+			t = &state->templates[i];
+			break;
+		}
+	if (t == NULL)
+	{
+		HeapTuple	formed;
+		MemoryContext old;
+
+		if (state->ntemplates == MAX_TEMPLATES)
+			return HeapTupleGetDatum(FormDecision(state, config, d));
+		old = MemoryContextSwitchTo(state->templates_context);
+		formed = FormDecision(state, config, d);
+		MemoryContextSwitchTo(old);
+		t = &state->templates[state->ntemplates++];
+		t->config = config;
+		t->shape = shape;
+		t->len = formed->t_len;
+		t->data = formed->t_data;
+		t->bucket_offset = ColumnOffset(state->desc, t->data, COL_BUCKET);
+		t->traffic_bucket_offset = ColumnOffset(state->desc, t->data, COL_TRAFFIC_BUCKET);
+		t->period_offset = ColumnOffset(state->desc, t->data, COL_PERIOD);
+	}
+	row = palloc(t->len);
+	memcpy(row, t->data, t->len);
+	PatchInt(row, t->bucket_offset, &d->bucket, sizeof(int32));
+	PatchInt(row, t->traffic_bucket_offset, &d->traffic_bucket, sizeof(int32));
+	PatchInt(row, t->period_offset, &d->period, sizeof(int64));
+	return HeapTupleHeaderGetDatum(row);
+}
+
+/*
  * assign(experiment text, unit text, attributes jsonb) returns assignment
  *		The variant a unit gets in one experiment of the caller's tenant, and
  *		why. Reads only; enrol() records the answer.
@@ -381,15 +518,23 @@ Datum
 assign(PG_FUNCTION_ARGS)
 {
 	AssignState *state = GetState(fcinfo);
-	pg_uuid_t	tenant;
-	ExperimentConfig *config;
+	ExperimentConfig *config = state->config;
 	Decision	d;
 
-	RequireTenant(&tenant);
-	config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
-	Decide(config, PG_GETARG_TEXT_PP(1), PG_GETARG_JSONB_P(2),
+	/* A constant experiment key, the same tenant and cache: the same answer. */
+	if (config == NULL || !state->key_is_constant ||
+		state->tenant_generation != TenantGeneration() ||
+		state->generation != ConfigCacheGeneration() || state->generation == 0)
+	{
+		pg_uuid_t	tenant;
+
+		RequireTenant(&tenant);
+		config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
+		state->tenant_generation = TenantGeneration();
+	}
+	Decide(config, PG_GETARG_TEXT_PP(1), fcinfo, 2,
 		   GetCurrentTransactionStartTimestamp(), &d);
-	PG_RETURN_DATUM(HeapTupleGetDatum(DecisionTuple(state, config, &d)));
+	PG_RETURN_DATUM(DecisionDatum(state, config, &d));
 }
 
 /*
@@ -406,7 +551,6 @@ assign_all(PG_FUNCTION_ARGS)
 	ExperimentConfig **running;
 	int			count;
 	text	   *unit = PG_GETARG_TEXT_PP(0);
-	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	RequireTenant(&tenant);
@@ -417,8 +561,8 @@ assign_all(PG_FUNCTION_ARGS)
 	{
 		Decision	d;
 
-		Decide(running[i], unit, attributes, now, &d);
-		tuplestore_puttuple(rsinfo->setResult, DecisionTuple(state, running[i], &d));
+		Decide(running[i], unit, fcinfo, 1, now, &d);
+		tuplestore_puttuple(rsinfo->setResult, FormDecision(state, running[i], &d));
 	}
 	return (Datum) 0;
 }

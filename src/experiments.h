@@ -23,6 +23,7 @@ extern uint64 PeriodSeed(uint64 variant_seed, int64 period);
 /* tenant.c: the caller's tenant for this transaction. */
 extern void TenantGucInit(void);
 extern bool CurrentTenant(pg_uuid_t *tenant);
+extern uint64 TenantGeneration(void);
 
 /* audience.c: targeting conditions compiled from jsonb and evaluated in C. */
 typedef struct AudienceNode AudienceNode;

@@ -22,6 +22,9 @@ static char *tenant_setting = NULL;
 static bool tenant_is_set = false;
 static pg_uuid_t tenant_value;
 
+/* Counts changes of the tenant, so callers can tell it is the same one. */
+static uint64 tenant_generation = 0;
+
 /*
  * HexValue
  *		The value of one hexadecimal digit, or -1.
@@ -98,6 +101,17 @@ AssignTenant(const char *newval, void *extra)
 {
 	tenant_is_set = newval != NULL && newval[0] != '\0' &&
 		ParseTenant(newval, &tenant_value);
+	tenant_generation++;
+}
+
+/*
+ * TenantGeneration
+ *		A number that changes whenever the tenant setting does.
+ */
+uint64
+TenantGeneration(void)
+{
+	return tenant_generation;
 }
 
 /*
