@@ -1,6 +1,7 @@
 -- Shared by the regression tests: the schema regress and its helpers.
 CREATE SCHEMA regress;
 COMMENT ON SCHEMA regress IS 'Helpers of the regression tests; not part of the extension.';
+GRANT USAGE ON SCHEMA regress TO PUBLIC;
 
 -- attempt(): runs a statement with constraints checked at once and reports
 -- 'ok' or the SQLSTATE, message and constraint of its error; the detail too,

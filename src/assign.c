@@ -14,6 +14,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 
@@ -103,11 +104,14 @@ typedef struct AssignState
 	Datum		reasons[REASON_COUNT];
 	uint64		generation;
 	uint64		tenant_generation;
+	LocalTransactionId now_xact;	/* the transaction now belongs to */
+	TimestampTz now;			/* its start, the time assignment uses */
 	pg_uuid_t	tenant;
 	ExperimentConfig *config;
 	bool		key_is_constant;	/* the experiment argument is a Const */
 	MemoryContext templates_context;	/* emptied with the templates */
 	int			ntemplates;
+	RowTemplate *last_template;
 	RowTemplate templates[MAX_TEMPLATES];
 } AssignState;
 
@@ -132,7 +136,7 @@ IsRunning(const ExperimentConfig *config, TimestampTz now)
 static int64
 ResetPeriod(const ExperimentConfig *config, TimestampTz now)
 {
-	if (config->reset_usecs == 0 || !config->has_anchor || now < config->anchor)
+	if (!config->has_anchor || now < config->anchor)
 		return 0;
 	return (now - config->anchor) / config->reset_usecs;
 }
@@ -200,7 +204,8 @@ Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_f
 		d->reason = REASON_NOT_RUNNING;
 		return;
 	}
-	d->period = ResetPeriod(config, now);
+	if (config->reset_usecs != 0)
+		d->period = ResetPeriod(config, now);
 
 	override = config->noverrides > 0 ? FindOverride(config, u, len) : NULL;
 	if (override != NULL && !override->custom)
@@ -358,6 +363,7 @@ ExperimentFor(AssignState *state, const pg_uuid_t *tenant, text *key)
 		{
 			/* their configurations may be gone */
 			state->ntemplates = 0;
+			state->last_template = NULL;
 			MemoryContextReset(state->templates_context);
 		}
 		config = LookupExperiment(tenant, key);
@@ -473,15 +479,19 @@ static Datum
 DecisionDatum(AssignState *state, const ExperimentConfig *config, const Decision *d)
 {
 	uint32		shape = DecisionShape(d);
-	RowTemplate *t = NULL;
+	RowTemplate *t = state->last_template;
 	HeapTupleHeader row;
 
-	for (int i = 0; i < state->ntemplates; i++)
-		if (state->templates[i].shape == shape && state->templates[i].config == config)
-		{
-			t = &state->templates[i];
-			break;
-		}
+	if (t == NULL || t->shape != shape || t->config != config)
+	{
+		t = NULL;
+		for (int i = 0; i < state->ntemplates; i++)
+			if (state->templates[i].shape == shape && state->templates[i].config == config)
+			{
+				t = &state->templates[i];
+				break;
+			}
+	}
 	if (t == NULL)
 	{
 		HeapTuple	formed;
@@ -501,12 +511,14 @@ DecisionDatum(AssignState *state, const ExperimentConfig *config, const Decision
 		t->traffic_bucket_offset = ColumnOffset(state->desc, t->data, COL_TRAFFIC_BUCKET);
 		t->period_offset = ColumnOffset(state->desc, t->data, COL_PERIOD);
 	}
+	state->last_template = t;
 	row = palloc(t->len);
 	memcpy(row, t->data, t->len);
 	PatchInt(row, t->bucket_offset, &d->bucket, sizeof(int32));
 	PatchInt(row, t->traffic_bucket_offset, &d->traffic_bucket, sizeof(int32));
 	PatchInt(row, t->period_offset, &d->period, sizeof(int64));
-	return HeapTupleHeaderGetDatum(row);
+	/* no column is toasted, so the row is a valid composite Datum as is */
+	return PointerGetDatum(row);
 }
 
 /*
@@ -532,8 +544,13 @@ assign(PG_FUNCTION_ARGS)
 		config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
 		state->tenant_generation = TenantGeneration();
 	}
-	Decide(config, PG_GETARG_TEXT_PP(1), fcinfo, 2,
-		   GetCurrentTransactionStartTimestamp(), &d);
+	/* call sites can outlive a transaction (PL/pgSQL, procedures) */
+	if (state->now_xact != MyProc->lxid)
+	{
+		state->now_xact = MyProc->lxid;
+		state->now = GetCurrentTransactionStartTimestamp();
+	}
+	Decide(config, PG_GETARG_TEXT_PP(1), fcinfo, 2, state->now, &d);
 	PG_RETURN_DATUM(DecisionDatum(state, config, &d));
 }
 

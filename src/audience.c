@@ -378,7 +378,7 @@ VersionText(const JsonbValue *v, int *len)
 /*
  * CompareVersions
  *		Compares dotted versions part by part: the leading digits of a part
- *		numerically (so 2.10 > 2.9), the rest of the part by its bytes, and a
+ *		numerically (so 2.10 > 2.9), then any pre-release tag after them, and a
  *		missing part as 0 (so 1.2 = 1.2.0).
  */
 static int
@@ -413,9 +413,15 @@ CompareVersions(const char *a, int alen, const char *b, int blen)
 			return c;
 		i = ad;
 		j = bd;
-		/* the non-numeric rest of the part */
+		/*
+		 * The non-numeric rest of the part, a pre-release tag: a part with one
+		 * sorts before the same part without (3.0.0-beta < 3.0.0), two tags
+		 * sort by their bytes.
+		 */
 		for (ad = i; ad < alen && a[ad] != '.'; ad++);
 		for (bd = j; bd < blen && b[bd] != '.'; bd++);
+		if ((ad == i) != (bd == j))
+			return ad == i ? 1 : -1;
 		c = memcmp(a + i, b + j, Min(ad - i, bd - j));
 		if (c != 0)
 			return c;
