@@ -23,7 +23,8 @@ OBJS = \
 SQL_SOURCES = \
 	src/tenant.sql \
 	src/catalog.sql \
-	src/assign.sql
+	src/assign.sql \
+	src/events.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)
