@@ -16,7 +16,10 @@ OBJS = \
 	src/tenant.o \
 	src/audience.o \
 	src/config_cache.o \
-	src/assign.o
+	src/assign.o \
+	src/event_input.o \
+	src/event_store.o \
+	src/publish.o
 
 # The install script is assembled from these files, in this order: each file
 # may use only what the files before it define.

@@ -370,3 +370,20 @@ $$;
 REVOKE ALL ON FUNCTION experiments.create_event_partition(text, text, text, date) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.create_event_partition(text, text, text, date) IS
 'Part of create_event_partitions(): creates one monthly partition, moves the rows of its month out of the default partition into it, and attaches it.';
+
+-- Publishing.
+
+CREATE FUNCTION experiments.hash_unit(uid text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'hash_unit'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.hash_unit(text) IS
+'What publish() stores for a uid sent with hashed = false: the MD5 of its UTF-8 bytes in base64url without padding (22 characters), as ABsmartly SDKs hash units.';
+
+CREATE FUNCTION experiments.publish(batch jsonb, idempotency_key text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'publish'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION experiments.publish(jsonb, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.publish(jsonb, text) IS
+'Stores a batch of exposures, goals and attributes in the shape of ABsmartly PUT /context/batch and answers {ok, warnings, errors}: valid events are stored, invalid ones go to rejected_events, a batch over a batch-level limit raises an error and stores nothing. The same batch (or idempotency key) sent again stores nothing and returns the first answer.';
