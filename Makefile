@@ -52,6 +52,9 @@ else
 include $(PGXS)
 endif
 
+# PGXS tracks no header dependencies: a struct change must rebuild every object.
+$(OBJS): src/experiments.h src/events.h
+
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
