@@ -16,14 +16,18 @@ OBJS = \
 	src/tenant.o \
 	src/audience.o \
 	src/config_cache.o \
-	src/assign.o
+	src/assign.o \
+	src/event_input.o \
+	src/event_store.o \
+	src/publish.o
 
 # The install script is assembled from these files, in this order: each file
 # may use only what the files before it define.
 SQL_SOURCES = \
 	src/tenant.sql \
 	src/catalog.sql \
-	src/assign.sql
+	src/assign.sql \
+	src/events.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)
@@ -47,6 +51,9 @@ help:
 else
 include $(PGXS)
 endif
+
+# PGXS tracks no header dependencies: a struct change must rebuild every object.
+$(OBJS): src/experiments.h src/events.h
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@

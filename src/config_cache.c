@@ -188,10 +188,11 @@ EnsureFresh(void)
 
 /*
  * PinSearchPath
- *		Runs the catalog queries below with a fixed search_path, whatever the
- *		caller's; every name in them is schema-qualified as well.
+ *		Runs the catalog queries below (and the event inserts) with a fixed
+ *		search_path, whatever the caller's; every name in them is
+ *		schema-qualified as well. Undo with AtEOXact_GUC(true, level).
  */
-static int
+int
 PinSearchPath(void)
 {
 	int			level = NewGUCNestLevel();
@@ -234,7 +235,7 @@ LoadVariants(ExperimentConfig *config, MemoryContext context)
 	Datum		values[1] = {Int64GetDatum(config->id)};
 	int32		cumulative = 0;
 
-	if (SPI_execute_with_args("SELECT ordinal, key, allocation_bp FROM experiments.variants"
+	if (SPI_execute_with_args("SELECT ordinal, key, allocation_bp, id FROM experiments.variants"
 							  " WHERE experiment_id = $1 ORDER BY ordinal",
 							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the variants of an experiment");
@@ -250,6 +251,7 @@ LoadVariants(ExperimentConfig *config, MemoryContext context)
 		config->variants[i].ordinal = DatumGetInt32(COLUMN_VALUE(row, desc, 1, &isnull));
 		config->variants[i].key = CopyText(row, desc, 2, context);
 		config->variants[i].upper = cumulative;
+		config->variants[i].id = DatumGetInt64(COLUMN_VALUE(row, desc, 4, &isnull));
 	}
 }
 
@@ -348,7 +350,9 @@ LoadExperiment(ExperimentConfig *config)
 							  " coalesce(e.starts_at, e.started_at), e.reset_interval::text,"
 							  " e.traffic_bp, e.traffic_seed, e.variant_seed, e.audience,"
 							  " e.audience_strict, e.full_on_variant, e.layer_id, l.seed,"
-							  " e.layer_lo, e.layer_hi, e.has_enrolments, e.gate"
+							  " e.layer_lo, e.layer_hi, e.has_enrolments, e.gate,"
+							  " CASE WHEN e.started_at IS NOT NULL THEN greatest(e.started_at, e.starts_at) END,"
+							  " e.unit_type"
 							  " FROM experiments.experiments e"
 							  " LEFT JOIN experiments.layers l ON l.id = e.layer_id"
 							  " WHERE e.tenant_id = $1 AND e.key = $2",
@@ -398,6 +402,10 @@ LoadExperiment(ExperimentConfig *config)
 	config->has_enrolments = DatumGetBool(COLUMN_VALUE(row, desc, 18, &isnull));
 	d = COLUMN_VALUE(row, desc, 19, &isnull);
 	config->gate = isnull ? NULL : MemoryContextStrdup(cache_context, TextDatumGetCString(d));
+	d = COLUMN_VALUE(row, desc, 20, &isnull);
+	config->has_started = !isnull;
+	config->started = isnull ? 0 : DatumGetTimestampTz(d);
+	config->unit_type = MemoryContextStrdup(cache_context, SPI_getvalue(row, desc, 21));
 
 	LoadVariants(config, cache_context);
 	LoadHoldouts(config, layer_id, cache_context);
@@ -497,10 +505,21 @@ FindOrLoad(const ExperimentCacheKey *hkey)
 ExperimentConfig *
 LookupExperiment(const pg_uuid_t *tenant, text *key)
 {
+	return LookupExperimentByName(tenant, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+}
+
+/*
+ * LookupExperimentByName
+ *		LookupExperiment() for a key that is not a text datum, such as a string
+ *		inside a jsonb document, so that callers need not copy it.
+ */
+ExperimentConfig *
+LookupExperimentByName(const pg_uuid_t *tenant, const char *key, int len)
+{
 	ExperimentCacheKey hkey;
 
 	EnsureFresh();
-	if (!MakeCacheKey(&hkey, tenant, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)))
+	if (!MakeCacheKey(&hkey, tenant, key, len) || memchr(key, '\0', len) != NULL)
 	{
 		static ExperimentConfig missing;
 
@@ -508,6 +527,61 @@ LookupExperiment(const pg_uuid_t *tenant, text *key)
 		return &missing;
 	}
 	return FindOrLoad(&hkey);
+}
+
+typedef struct KeyOfId
+{
+	pg_uuid_t	tenant;
+	int64		id;
+	char	   *key;
+} KeyOfId;
+
+static void
+LoadKeyOfIdCallback(void *arg)
+{
+	KeyOfId    *lookup = (KeyOfId *) arg;
+	Oid			types[2] = {UUIDOID, INT8OID};
+	Datum		values[2] = {UUIDPGetDatum(&lookup->tenant), Int64GetDatum(lookup->id)};
+
+	if (SPI_execute_with_args("SELECT key FROM experiments.experiments WHERE tenant_id = $1 AND id = $2",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read an experiment");
+	if (SPI_processed > 0)
+		lookup->key = MemoryContextStrdup(cache_context,
+										  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+}
+
+/*
+ * LookupExperimentById
+ *		The compiled configuration of a tenant's experiment known by its
+ *		numeric id (AB Tasty's campaign_id). Single events only: a miss in
+ *		the cache costs one query for the key.
+ */
+ExperimentConfig *
+LookupExperimentById(const pg_uuid_t *tenant, int64 id)
+{
+	HASH_SEQ_STATUS status;
+	ExperimentConfig *config;
+	KeyOfId		lookup;
+
+	EnsureFresh();
+	hash_seq_init(&status, experiment_cache);
+	while ((config = hash_seq_search(&status)) != NULL)
+	{
+		if (config->exists && config->id == id &&
+			memcmp(&config->hash_key.tenant, tenant, sizeof(pg_uuid_t)) == 0)
+		{
+			hash_seq_term(&status);
+			return config;
+		}
+	}
+	lookup.tenant = *tenant;
+	lookup.id = id;
+	lookup.key = NULL;
+	WithCatalog(LoadKeyOfIdCallback, &lookup);
+	if (lookup.key == NULL)
+		return LookupExperimentByName(tenant, "", 0);
+	return LookupExperimentByName(tenant, lookup.key, strlen(lookup.key));
 }
 
 typedef struct RunningLoad

@@ -2,7 +2,7 @@
  * experiments.c
  *		Module entry point of the experiments extension.
  */
-#include "experiments.h"
+#include "events.h"
 
 #include "fmgr.h"
 
@@ -20,4 +20,5 @@ _PG_init(void)
 {
 	TenantGucInit();
 	ConfigCacheInit();
+	EventSettingsInit();
 }

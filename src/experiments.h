@@ -42,6 +42,7 @@ typedef enum ExperimentState
 
 typedef struct VariantConfig
 {
+	int64		id;
 	int32		ordinal;
 	int32		upper;			/* end (exclusive) of its cumulative range */
 	text	   *key;
@@ -82,6 +83,9 @@ typedef struct ExperimentConfig
 	TimestampTz starts_at;
 	TimestampTz ends_at;
 	TimestampTz anchor;			/* origin of reset periods */
+	bool		has_started;
+	TimestampTz started;		/* greatest(started_at, starts_at): no unit was exposed before */
+	char	   *unit_type;
 	int64		reset_usecs;	/* 0 for reset interval full */
 	int32		traffic_bp;
 	uint64		traffic_seed;
@@ -104,8 +108,11 @@ typedef struct ExperimentConfig
 } ExperimentConfig;
 
 extern void ConfigCacheInit(void);
+extern int	PinSearchPath(void);
 extern uint64 ConfigCacheGeneration(void);
 extern ExperimentConfig *LookupExperiment(const pg_uuid_t *tenant, text *key);
+extern ExperimentConfig *LookupExperimentByName(const pg_uuid_t *tenant, const char *key, int len);
+extern ExperimentConfig *LookupExperimentById(const pg_uuid_t *tenant, int64 id);
 extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, int *count);
 extern const VariantConfig *VariantByOrdinal(const ExperimentConfig *config, int32 ordinal);
 extern bool LookupEnrolment(const ExperimentConfig *config, text *unit, int64 period, int32 *ordinal);

@@ -48,5 +48,27 @@ SELECT experiments.set_tenant(:'tenant') \g /dev/null
 UPDATE experiments.experiments SET audience = '{"attr": "country", "op": "like", "value": "F%"}';
 ROLLBACK;
 \set ON_ERROR_STOP 1
+
+\echo '== 8. Publish events: valid ones are stored, bad ones are refused with a reason'
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
+	'publishedAt', (extract(epoch FROM now()) * 1000)::bigint,
+	'units', '[{"type": "user_id", "uid": "user-1"}]'::jsonb,
+	'exposures', jsonb_build_array(
+		jsonb_build_object('name', 'checkout_button', 'unit', 'user_id', 'variant', 1,
+						   'exposedAt', (extract(epoch FROM now()) * 1000)::bigint, 'assigned', true, 'eligible', true),
+		jsonb_build_object('name', 'checkout_button', 'unit', 'user_id', 'variant', 129, 'exposedAt', 0),
+		jsonb_build_object('name', 'no_such_test', 'unit', 'user_id', 'variant', 0,
+						   'exposedAt', (extract(epoch FROM now()) * 1000)::bigint)),
+	'goals', jsonb_build_array(
+		jsonb_build_object('name', 'purchase', 'achievedAt', (extract(epoch FROM now()) * 1000)::bigint,
+						   'properties', '{"amount": 42}'::jsonb),
+		jsonb_build_object('name', 'purchase', 'achievedAt', 'now')))))) AS answer \gset
+SELECT jsonb_pretty(:'answer'::jsonb) AS answer;
+SELECT 'exposure' AS stored, ordinal::text AS what, unit FROM experiments.exposures
+UNION ALL SELECT 'goal', goal || ' ' || properties::text, unit FROM experiments.goal_events;
+SELECT subject, reason FROM experiments.rejected_events ORDER BY id;
+COMMIT;
 \echo
 \echo 'Tour complete.'

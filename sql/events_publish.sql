@@ -1,0 +1,254 @@
+-- experiments.publish(): ABsmartly batch publishing (seed 000). Every
+-- bad-input class gets a precise error or warning; nothing crashes; what is
+-- stored plus what is rejected is what was sent, event by event.
+SELECT experiments.create_tenant('events_publish') AS tenant \gset
+SET experiments.tenant = :'tenant';
+SELECT id AS exp_id FROM experiments.create_experiment('exp_banner_color',
+	'[{"key": "control", "allocation": 50}, {"key": "blue", "allocation": 50}]', start => true) \gset
+SELECT id AS draft_id FROM experiments.create_experiment('exp_draft',
+	'[{"key": "a", "allocation": 100}]') \gset
+SELECT id AS device_exp_id FROM experiments.create_experiment('exp_device',
+	'[{"key": "a", "allocation": 100}]', unit_type => 'device_id', start => true) \gset
+-- The seed's example is from December 2020: let the experiment have started
+-- before it (triggers off for this one update, then a normal update so that
+-- every session's cache sees the change).
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE experiments.experiments SET started_at = '2020-12-01T00:00:00Z' WHERE id IN (:exp_id, :device_exp_id);
+COMMIT;
+UPDATE experiments.experiments SET description = 'events test' WHERE id = :exp_id;
+
+-- 1. The seed's example exposure, goal and attribute round-trip exactly.
+SELECT experiments.publish(format($$
+{"requests": [{
+  "hashed": true, "historic": true, "publishedAt": 1609254179600,
+  "units": [{"type": "user_id", "uid": "4a42766ca6313d26f49985e799ff4f3790fb86efa0fce46edb3ea8fbf1ea3408"}],
+  "exposures": [{"id": %s, "name": "exp_banner_color", "unit": "user_id", "variant": 1,
+                 "exposedAt": 1609244179528, "assigned": true, "eligible": true, "overridden": false,
+                 "fullOn": false, "custom": false, "audienceMismatch": false}],
+  "goals": [{"name": "banner_click", "achievedAt": 1609254179528, "properties": {}}],
+  "attributes": [{"name": "age", "value": 39, "setAt": 1609244179528}]
+}]}$$, :exp_id)::jsonb) AS answer;
+SET TimeZone = 'UTC';
+SELECT experiment_id = :exp_id AS same_experiment, ordinal, unit_type, unit,
+       extract(epoch FROM exposed_at) * 1000 AS exposed_ms, assigned, eligible, overridden,
+       full_on, custom, audience_mismatch, batch_index, event_index
+FROM experiments.exposures WHERE tenant_id = :'tenant';
+SELECT unit_type, unit, goal, extract(epoch FROM achieved_at) * 1000 AS achieved_ms, properties
+FROM experiments.goal_events WHERE tenant_id = :'tenant';
+SELECT unit_type, unit, name, value, jsonb_typeof(value) AS type, extract(epoch FROM set_at) * 1000 AS set_ms
+FROM experiments.attribute_events WHERE tenant_id = :'tenant';
+
+-- 2. The same batch again (a client retry) stores nothing and gets the
+-- first answer; so does a different text of the same document.
+SELECT experiments.publish(format($$
+{"requests": [{
+  "hashed": true, "historic": true, "publishedAt": 1609254179600,
+  "units": [{"type": "user_id", "uid": "4a42766ca6313d26f49985e799ff4f3790fb86efa0fce46edb3ea8fbf1ea3408"}],
+  "exposures": [{"id": %s, "name": "exp_banner_color", "unit": "user_id", "variant": 1,
+                 "exposedAt": 1609244179528, "assigned": true, "eligible": true, "overridden": false,
+                 "fullOn": false, "custom": false, "audienceMismatch": false}],
+  "attributes": [{"setAt": 1609244179528, "value": 39, "name": "age"}],
+  "goals": [{"name": "banner_click", "achievedAt": 1609254179528, "properties": {}}]
+}]}$$, :exp_id)::jsonb) AS answer;
+SELECT (SELECT count(*) FROM experiments.exposures WHERE tenant_id = :'tenant') AS exposures,
+       (SELECT count(*) FROM experiments.goal_events WHERE tenant_id = :'tenant') AS goals,
+       (SELECT count(*) FROM experiments.published_batches WHERE tenant_id = :'tenant') AS batches;
+-- An explicit idempotency key makes two different documents one batch.
+SELECT experiments.publish('{"requests": [{"units": [{"type": "user_id", "uid": "k1"}], "publishedAt": 1609254179600, "historic": true,
+  "goals": [{"name": "g", "achievedAt": 1609254179528}]}]}', 'key-1')->'ok' AS first,
+       experiments.publish('{"requests": [{"units": [{"type": "user_id", "uid": "k2"}], "publishedAt": 1609254179600, "historic": true,
+  "goals": [{"name": "g", "achievedAt": 1609254179528}]}]}', 'key-1')->'ok' AS retry;
+SELECT unit FROM experiments.goal_events WHERE tenant_id = :'tenant' AND goal = 'g';
+
+-- 3. Every bad-input class, in one batch: each event is stored or refused
+-- with a message naming its batchIndex, eventIndex and field.
+CREATE TEMP TABLE bad_batch AS
+SELECT format($$
+{"requests": [
+ {"publishedAt": 1700000000000, "units": [{"type": "user_id", "uid": "u-0"}],
+  "exposures": [
+    {"unit": "user_id", "variant": 1, "exposedAt": 1700000000000},
+    {"name": 42, "unit": "user_id", "variant": 1, "exposedAt": 1700000000000},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 129, "exposedAt": 1700000000000},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 2, "exposedAt": 1700000000000},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1.5, "exposedAt": 1700000000000},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": 1e400},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": -1},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": "2023-11-14T22:13:20"},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": "now"},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": "infinity"},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": "2023-11-14T22:13:20.5+01:00"},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": "2023-02-30T00:00:00Z"},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 1, "exposedAt": 1700000000000, "assigned": "true"},
+    {"name": "no_such_experiment", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
+    {"name": "exp_draft", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
+    {"name": "exp_device", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
+    {"name": "exp_device", "unit": "device_id", "variant": 0, "exposedAt": 1700000000000},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1500000000000},
+    {"id": 1, "name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000, "colour": "red", "variantName": "x"},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700009999999},
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1600000000000},
+    {"name": "exp_banner_color", "name": "no_such_experiment", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
+    "not an object",
+    {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000.000}
+  ],
+  "goals": [
+    {"name": "ok", "achievedAt": 1700000000000, "properties": {"amount": 12.5, "nested": {"a": [1, 2]}}},
+    {"name": "", "achievedAt": 1700000000000},
+    {"name": "g", "achievedAt": 1700000000000, "properties": [1, 2]},
+    {"name": "g", "achievedAt": 1700000000000, "properties": %s},
+    {"name": "g", "achievedAt": 1700000000000, "properties": {"big": "%s"}},
+    {"name": "g", "achievedAt": 1700000000000, "properties": null},
+    {"name": "g"}
+  ],
+  "attributes": [
+    {"name": "s", "value": "39", "setAt": 1700000000000},
+    {"name": "b", "value": false, "setAt": 1700000000000},
+    {"name": "n", "value": null, "setAt": 1700000000000},
+    {"name": "a", "value": [1, "x", {"y": true}], "setAt": 1700000000000},
+    {"name": "missing value", "setAt": 1700000000000},
+    {"name": "%s", "value": 1, "setAt": 1700000000000}
+  ]},
+ {"publishedAt": 1700000000000, "units": [],
+  "exposures": [{"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000}]},
+ {"publishedAt": 1700000000000, "units": [{"type": "user_id", "uid": "%s"}, {"type": "device_id", "uid": ""}],
+  "goals": [{"name": "g", "achievedAt": 1700000000000}]},
+ {"publishedAt": 1700000000000, "units": [{"type": "user_id", "uid": "%s"}, {"type": "user_id", "uid": "again"}, {"type": "device_id"}],
+  "goals": [{"name": "g", "achievedAt": 1700000000000}]},
+ {"publishedAt": "yesterday", "units": [{"type": "user_id", "uid": "u-4"}],
+  "goals": [{"name": "g", "achievedAt": 1700000000000}]},
+ {"units": [{"type": "user_id", "uid": "u-5"}], "hashed": false, "historic": "yes",
+  "goals": [{"name": "g", "achievedAt": 1700000000000}]},
+ {"units": [{"type": "user_id", "uid": "u-6"}], "hashed": false, "exposures": {"name": "x"}, "goals": null, "extra": 1,
+  "attributes": [{"name": "via receipt time", "value": 1, "setAt": 1000}]},
+ [1, 2, 3]
+]}$$,
+	'{"a": ' || repeat('[', 40) || repeat(']', 40) || '}',
+	repeat('x', 70000),
+	repeat('é', 2049),
+	repeat('u', 641),
+	repeat('v', 640))::jsonb AS batch;
+SELECT experiments.publish(batch) AS answer FROM bad_batch \gset
+SELECT max(id) AS bad_id FROM experiments.published_batches WHERE tenant_id = :'tenant' \gset
+SELECT (:'answer'::jsonb)->'ok' AS ok;
+-- (the last one is against the time of receipt, shown as <receipt>)
+SELECT w->'batchIndex' AS b, w->'eventIndex' AS e, w->>'subject' AS subject,
+       CASE WHEN w->>'batchIndex' = '6'
+            THEN regexp_replace(w->>'message', 'publishedAt 2[0-9T:.Z-]+ \([0-9]+ ms\)$', 'publishedAt <receipt>')
+            ELSE w->>'message' END AS warning
+FROM jsonb_array_elements((:'answer'::jsonb)->'warnings') w;
+SELECT w->'batchIndex' AS b, w->'eventIndex' AS e, w->>'subject' AS subject, left(w->>'message', 160) AS error
+FROM jsonb_array_elements((:'answer'::jsonb)->'errors') w;
+
+-- What was stored from that batch, and the rejected rows beside the errors.
+SELECT batch_index, event_index, ordinal, unit, exposed_at
+FROM experiments.exposures WHERE batch_id = :bad_id
+ORDER BY batch_index, event_index;
+SELECT batch_index, event_index, goal, left(unit, 5) AS unit, length(unit), achieved_at, properties
+FROM experiments.goal_events WHERE batch_id = :bad_id
+ORDER BY batch_index, event_index, unit_type;
+SELECT batch_index, event_index, name, unit, value FROM experiments.attribute_events WHERE batch_id = :bad_id
+ORDER BY batch_index, event_index;
+SELECT count(*) AS rejected_rows,
+       count(*) = jsonb_array_length((:'answer'::jsonb)->'errors') AS one_row_per_error
+FROM experiments.rejected_events WHERE batch_id = :bad_id;
+SELECT batch_index, event_index, subject, left(event::text, 60) AS event
+FROM experiments.rejected_events WHERE tenant_id = :'tenant' AND batch_index = 0 AND event_index IN (22, 23)
+ORDER BY event_index;
+
+-- 4. stored + rejected = sent, event by event: every exposure, goal and
+-- attribute of the batch is either stored or rejected, never both.
+WITH sent AS (
+	SELECT r.i - 1 AS batch_index, a.kind, e.j - 1 AS event_index
+	FROM bad_batch, jsonb_array_elements(batch->'requests') WITH ORDINALITY r(req, i),
+		 unnest(ARRAY['exposures', 'goals', 'attributes']) a(kind),
+		 jsonb_array_elements(CASE WHEN jsonb_typeof(r.req) = 'object' AND jsonb_typeof(r.req->a.kind) = 'array'
+								   THEN r.req->a.kind ELSE '[]' END) WITH ORDINALITY e(ev, j)
+), batch AS (
+	SELECT :bad_id::bigint AS id
+), outcome AS (
+	SELECT DISTINCT batch_index, 'exposures' AS kind, event_index, 'stored' AS fate FROM experiments.exposures, batch WHERE batch_id = batch.id
+	UNION ALL SELECT DISTINCT batch_index, 'goals', event_index, 'stored' FROM experiments.goal_events, batch WHERE batch_id = batch.id
+	UNION ALL SELECT DISTINCT batch_index, 'attributes', event_index, 'stored' FROM experiments.attribute_events, batch WHERE batch_id = batch.id
+	UNION ALL SELECT batch_index, split_part(subject, '[', 1), event_index, 'rejected' FROM experiments.rejected_events, batch
+	WHERE batch_id = batch.id AND event_index >= 0 AND subject ~ '^(exposures|goals|attributes)\['
+)
+SELECT count(*) AS sent,
+       count(*) FILTER (WHERE fates = ARRAY['stored']) AS stored,
+       count(*) FILTER (WHERE fates = ARRAY['rejected']) AS rejected,
+       count(*) FILTER (WHERE fates IS NULL OR cardinality(fates) <> 1) AS lost_or_twice
+FROM (SELECT s.batch_index, s.kind, s.event_index, array_agg(o.fate) FILTER (WHERE o.fate IS NOT NULL) AS fates
+	  FROM sent s LEFT JOIN outcome o USING (batch_index, kind, event_index)
+	  GROUP BY 1, 2, 3) x;
+
+-- An exposure before the experiment started (a historic request keeps its
+-- old time, so the check sees it).
+SELECT experiments.publish('{"requests": [{"historic": true, "publishedAt": 1609254179600, "units": [{"type": "user_id", "uid": "early"}],
+  "exposures": [{"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1604188800000}]}]}')->'errors' AS before_start;
+
+-- 5. Batch-level limits: an error, and nothing stored.
+SELECT count(*) AS rejected_before FROM experiments.rejected_events WHERE tenant_id = :'tenant' \gset
+SELECT experiments.publish('{"requests": []}');
+SELECT experiments.publish(jsonb_build_object('requests',
+	(SELECT jsonb_agg('{"units": [{"type": "user_id", "uid": "u"}], "goals": [{"name": "g", "achievedAt": 1700000000000}]}'::jsonb)
+	 FROM generate_series(1, 501))));
+SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
+	'units', '[{"type": "user_id", "uid": "u"}]'::jsonb,
+	'goals', (SELECT jsonb_agg('{"name": "g", "achievedAt": 1700000000000}'::jsonb) FROM generate_series(1, 1001))))));
+SELECT experiments.publish(jsonb_build_object('requests', (SELECT jsonb_agg(g) FROM generate_series(1, 1000000) g)));
+SELECT experiments.publish('[1, 2]');
+SELECT experiments.publish('{"requests": {"units": []}}');
+SELECT experiments.publish(NULL);
+SET experiments.max_batch_size = '1kB';
+SELECT experiments.publish(batch) FROM bad_batch;
+RESET experiments.max_batch_size;
+SELECT count(*) - :rejected_before AS rejected_since FROM experiments.rejected_events WHERE tenant_id = :'tenant';
+
+-- 6. What jsonb itself refuses never reaches publish(): \u0000, lone
+-- surrogates, NaN, and nesting deeper than the parser allows.
+SELECT '{"requests": [{"units": [{"type": "user_id", "uid": "a\u0000b"}]}]}'::jsonb;
+SELECT '{"requests": [{"units": [{"type": "user_id", "uid": "\ud800"}]}]}'::jsonb;
+SELECT '{"requests": [{"units": [{"type": "user_id", "uid": "u"}], "publishedAt": NaN}]}'::jsonb;
+SELECT left(experiments.publish(('{"requests": [{"units": [{"type": "user_id", "uid": "deep"}], "goals": [{"name": "g", "achievedAt": 1700000000000, "properties": {"a": '
+	|| repeat('[', 10000) || repeat(']', 10000) || '}}]}]}')::jsonb)->'errors'->0->>'message', 80) AS depth_10000;
+
+-- 7. hashed = false: the collector stores experiments.hash_unit(uid).
+SELECT experiments.hash_unit('u-6') AS hashed, length(experiments.hash_unit('u-6')) AS length;
+SELECT DISTINCT unit = experiments.hash_unit('u-6') AS stored_hashed FROM experiments.attribute_events
+WHERE tenant_id = :'tenant' AND name = 'via receipt time';
+
+-- 8. Tenancy: another tenant sees none of these events, and the same batch
+-- sent by another tenant is stored again (keys are per tenant).
+SELECT experiments.create_tenant('events_publish_other') AS other \gset
+CREATE ROLE events_publish_reader;
+GRANT USAGE ON SCHEMA experiments TO events_publish_reader;
+GRANT SELECT ON experiments.exposures, experiments.goal_events, experiments.rejected_events TO events_publish_reader;
+BEGIN;
+SET LOCAL experiments.tenant = :'other';
+SET LOCAL ROLE events_publish_reader;
+SELECT (SELECT count(*) FROM experiments.exposures) AS exposures, (SELECT count(*) FROM experiments.goal_events) AS goals,
+       (SELECT count(*) FROM experiments.rejected_events) AS rejected;
+RESET ROLE;
+SET LOCAL experiments.tenant = :'tenant';
+SET LOCAL ROLE events_publish_reader;
+SELECT (SELECT count(*) FROM experiments.exposures) > 0 AS own_exposures_visible;
+SELECT count(*) AS partition_direct FROM experiments.exposures_default;
+ROLLBACK;
+SET experiments.tenant = :'other';
+SELECT experiments.publish('{"requests": [{"units": [{"type": "user_id", "uid": "k1"}], "publishedAt": 1609254179600, "historic": true,
+  "goals": [{"name": "g", "achievedAt": 1609254179528}]}]}', 'key-1')->'ok' AS other_tenant_same_key;
+SELECT count(*) AS other_goals FROM experiments.goal_events WHERE tenant_id = :'other';
+DROP OWNED BY events_publish_reader;
+DROP ROLE events_publish_reader;
+
+-- 9. Partitions: create_event_partitions() makes the months and moves rows
+-- out of the default partition.
+SELECT count(*) > 0 AS in_default_before FROM experiments.exposures_default WHERE tenant_id = :'tenant';
+SELECT experiments.create_event_partitions(1) > 0 AS created;
+SELECT count(*) AS in_default_after FROM experiments.goal_events_default;
+SELECT tableoid::regclass AS partition, count(*) FROM experiments.exposures WHERE tenant_id = :'tenant' GROUP BY 1 ORDER BY 1;
+SELECT experiments.create_event_partitions(1) AS created_again;
+SELECT experiments.create_event_partitions(-1);
+RESET experiments.tenant;

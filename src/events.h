@@ -1,0 +1,94 @@
+/*
+ * events.h
+ *		Declarations shared by the event ingestion files: reading fields out
+ *		of jsonb, the caps on what clients send, and buffered inserts.
+ */
+#ifndef EVENTS_H
+#define EVENTS_H
+
+#include "experiments.h"
+
+#include "executor/spi.h"
+
+/* The seed's fixed limits (ABsmartly PUT /context/batch). */
+#define MIN_REQUESTS 1
+#define MAX_REQUESTS 500
+#define MAX_UID_CHARS 640
+#define MAX_VARIANT 128
+
+/* event_input.c: settings (README, "Event ingestion"). */
+extern int	max_batch_kb;
+extern int	max_events_per_request;
+extern int	max_string_chars;
+extern int	max_json_bytes;
+extern int	max_json_depth;
+extern int	max_future_skew_s;
+extern int	max_event_age_s;
+extern void EventSettingsInit(void);
+
+/*
+ * The fields of one JSON object, read in a single pass over it: values[i] is
+ * the value of names[i] when present[i]. unknown lists the other keys.
+ */
+#define MAX_FIELDS 16
+
+typedef struct ObjectFields
+{
+	int			nfields;
+	const char *const *names;
+	JsonbValue	values[MAX_FIELDS];
+	bool		present[MAX_FIELDS];
+	char	   *unknown;		/* "a", "b" or NULL */
+} ObjectFields;
+
+extern bool ReadObject(const JsonbValue *object, const char *const *names, int nfields,
+					   ObjectFields *fields);
+extern char *ReadString(const JsonbValue *v, const char *field, int max_chars,
+						const char **str, int *len);
+extern char *ReadInteger(const JsonbValue *v, const char *field, int64 min, int64 max,
+						 int64 *out);
+extern char *ReadBoolean(const JsonbValue *v, const char *field, bool *out);
+extern char *ReadFloat(const JsonbValue *v, const char *field, double *out);
+extern char *ReadMillisOrIso(const JsonbValue *v, const char *field, TimestampTz *out);
+extern char *ReadIsoTime(const JsonbValue *v, const char *field, TimestampTz *out);
+extern char *CheckFreeJson(const JsonbValue *v, const char *field);
+extern text *HashUnit(const char *uid, int len);
+extern char *FormatTime(TimestampTz t);
+
+/* event_store.c: rows buffered column by column and inserted set-based. */
+typedef struct EventTable
+{
+	const char *table;
+	bool		batched;		/* has batch_id, given once for all rows */
+	int			ncolumns;
+	const char *const *columns;
+	const Oid  *types;
+	SPIPlanPtr	plan;
+} EventTable;
+
+typedef struct EventBuffer
+{
+	EventTable *table;
+	int			nrows;
+	int			capacity;
+	Datum	  **values;			/* [column][row] */
+	bool	  **nulls;
+} EventBuffer;
+
+extern void EventBufferInit(EventBuffer *buffer, EventTable *table, int capacity);
+extern int	EventBufferAddRow(EventBuffer *buffer);
+extern void EventBufferInsert(EventBuffer *buffer, const pg_uuid_t *tenant, int64 batch_id);
+
+extern EventTable rejected_events_table;
+
+/* Columns of experiments.rejected_events after tenant_id and batch_id. */
+enum
+{
+	REJ_SOURCE, REJ_BATCH_INDEX, REJ_EVENT_INDEX, REJ_SUBJECT, REJ_REASON, REJ_EVENT, REJ_NCOLUMNS
+};
+
+extern void BufferRejected(EventBuffer *rejected, const char *source, int batch_index,
+						   int event_index, const char *subject, const char *reason,
+						   const JsonbValue *event);
+
+#endif							/* EVENTS_H */

@@ -1,0 +1,840 @@
+/*
+ * publish.c
+ *		experiments.publish(): a batch of exposures, goals and attributes in
+ *		the shape of ABsmartly's PUT /context/batch (seed 000).
+ *
+ * One pass over the binary jsonb checks every request and event, looks
+ * experiments up in the per-backend configuration cache, and buffers the
+ * valid rows and the refused events; then one insert per table stores them.
+ * The answer lists an error for every refused event and a warning for every
+ * event stored with a remark, each with batchIndex (the request), eventIndex
+ * (the event in its array, -1 for the request itself) and subject (where).
+ * A batch over a batch-level limit raises an error and stores nothing.
+ */
+#include "events.h"
+
+#include <xxhash.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+PG_FUNCTION_INFO_V1(publish);
+
+typedef struct Issue
+{
+	int			batch_index;
+	int			event_index;
+	char	   *subject;
+	char	   *message;
+} Issue;
+
+typedef struct Unit
+{
+	const char *type;
+	int			type_len;
+	Datum		uid;			/* text, hashed when the request says so */
+} Unit;
+
+/* What the events of one request share. */
+typedef struct Request
+{
+	int			index;
+	int			nunits;
+	Unit	   *units;
+	TimestampTz reference;		/* publishedAt, or the time of receipt */
+	bool		historic;
+	char	   *problem;		/* the request is refused whole: why */
+} Request;
+
+typedef struct Publish
+{
+	pg_uuid_t	tenant;
+	TimestampTz now;
+	List	   *warnings;
+	List	   *errors;
+	EventBuffer exposures;
+	EventBuffer goals;
+	EventBuffer attributes;
+	EventBuffer rejected;
+} Publish;
+
+/* Columns of the event tables after tenant_id and batch_id. */
+enum
+{
+	EXP_EXPERIMENT, EXP_ORDINAL, EXP_UNIT_TYPE, EXP_UNIT, EXP_EXPOSED_AT, EXP_ASSIGNED,
+	EXP_ELIGIBLE, EXP_OVERRIDDEN, EXP_FULL_ON, EXP_CUSTOM, EXP_AUDIENCE_MISMATCH,
+	EXP_BATCH_INDEX, EXP_EVENT_INDEX, EXP_NCOLUMNS
+};
+static const char *const exposure_columns[] = {
+	"experiment_id", "ordinal", "unit_type", "unit", "exposed_at", "assigned", "eligible",
+	"overridden", "full_on", "custom", "audience_mismatch", "batch_index", "event_index"
+};
+static const Oid exposure_types[] = {
+	INT8OID, INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, BOOLOID, BOOLOID, BOOLOID, BOOLOID,
+	BOOLOID, BOOLOID, INT4OID, INT4OID
+};
+static EventTable exposures_table = {
+	"exposures", true, EXP_NCOLUMNS, exposure_columns, exposure_types, NULL
+};
+
+/* goal_events and attribute_events share their layout. */
+enum
+{
+	UE_UNIT_TYPE, UE_UNIT, UE_NAME, UE_VALUE, UE_TIME, UE_BATCH_INDEX, UE_EVENT_INDEX, UE_NCOLUMNS
+};
+static const char *const goal_columns[] = {
+	"unit_type", "unit", "goal", "properties", "achieved_at", "batch_index", "event_index"
+};
+static const char *const attribute_columns[] = {
+	"unit_type", "unit", "name", "value", "set_at", "batch_index", "event_index"
+};
+static const Oid unit_event_types[] = {
+	TEXTOID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, INT4OID, INT4OID
+};
+static EventTable goals_table = {
+	"goal_events", true, UE_NCOLUMNS, goal_columns, unit_event_types, NULL
+};
+static EventTable attributes_table = {
+	"attribute_events", true, UE_NCOLUMNS, attribute_columns, unit_event_types, NULL
+};
+
+static const char *const request_fields[] = {
+	"units", "exposures", "goals", "attributes", "hashed", "historic", "publishedAt"
+};
+enum
+{
+	REQ_UNITS, REQ_EXPOSURES, REQ_GOALS, REQ_ATTRIBUTES, REQ_HASHED, REQ_HISTORIC, REQ_PUBLISHED_AT
+};
+
+static const char *const unit_fields[] = {"type", "uid"};
+
+static const char *const exposure_fields[] = {
+	"id", "name", "unit", "variant", "exposedAt", "assigned", "eligible", "overridden",
+	"fullOn", "custom", "audienceMismatch"
+};
+enum
+{
+	X_ID, X_NAME, X_UNIT, X_VARIANT, X_EXPOSED_AT, X_ASSIGNED, X_ELIGIBLE, X_OVERRIDDEN,
+	X_FULL_ON, X_CUSTOM, X_AUDIENCE_MISMATCH
+};
+
+static const char *const goal_fields[] = {"name", "achievedAt", "properties"};
+static const char *const attribute_fields[] = {"name", "value", "setAt"};
+
+/* The array a request carries events in, and how to check one. */
+typedef char *(*EventValidator) (Publish *p, Request *r, int index, const JsonbValue *event,
+								 const char *prefix);
+
+/*
+ * AddIssue
+ *		An error or warning for the answer.
+ */
+static void
+AddIssue(List **list, int batch_index, int event_index, const char *subject, const char *message)
+{
+	Issue	   *issue = palloc(sizeof(Issue));
+
+	issue->batch_index = batch_index;
+	issue->event_index = event_index;
+	issue->subject = pstrdup(subject);
+	issue->message = pstrdup(message);
+	*list = lappend(*list, issue);
+}
+
+/*
+ * Reject
+ *		An event refused: an error in the answer and a row of rejected_events.
+ */
+static void
+Reject(Publish *p, int batch_index, int event_index, const char *subject, const char *message,
+	   const JsonbValue *event)
+{
+	AddIssue(&p->errors, batch_index, event_index, subject, message);
+	BufferRejected(&p->rejected, "publish", batch_index, event_index, subject, message, event);
+}
+
+/*
+ * WarnUnknown
+ *		Fields nobody reads are ignored, but said so.
+ */
+static void
+WarnUnknown(Publish *p, Request *r, int event_index, const char *subject, ObjectFields *f)
+{
+	if (f->unknown != NULL)
+		AddIssue(&p->warnings, r->index, event_index, subject,
+				 psprintf("unknown field(s) %s ignored", f->unknown));
+}
+
+/*
+ * EventTime
+ *		The time an event is stored at (README, "Timestamps"): as sent, or
+ *		the request's reference time when it is more than max_future_skew
+ *		after it, or more than max_event_age before it in a request that is
+ *		not historic; *warning then says so and gives the time as sent.
+ */
+static TimestampTz
+EventTime(Request *r, TimestampTz sent, const char *field, char **warning)
+{
+	*warning = NULL;
+	if (sent > r->reference + (int64) max_future_skew_s * USECS_PER_SEC)
+	{
+		*warning = psprintf("%s %s is more than %d s after publishedAt; stored at publishedAt %s",
+							field, FormatTime(sent), max_future_skew_s, FormatTime(r->reference));
+		return r->reference;
+	}
+	if (!r->historic && sent < r->reference - (int64) max_event_age_s * USECS_PER_SEC)
+	{
+		*warning = psprintf("%s %s is more than %d s before publishedAt and the request is not historic; stored at publishedAt %s",
+							field, FormatTime(sent), max_event_age_s, FormatTime(r->reference));
+		return r->reference;
+	}
+	return sent;
+}
+
+/*
+ * FieldName
+ *		prefix.field, for messages and subjects.
+ */
+static char *
+FieldName(const char *prefix, const char *field)
+{
+	return psprintf("%s.%s", prefix, field);
+}
+
+/*
+ * ValidateExposure
+ *		One exposure: its fields, then the catalog (the experiment exists,
+ *		uses the unit type, has the variant, and had started). Returns why
+ *		it is refused, or NULL once its row is buffered.
+ */
+static char *
+ValidateExposure(Publish *p, Request *r, int index, const JsonbValue *event, const char *prefix)
+{
+	ObjectFields f;
+	const char *name,
+			   *unit_type;
+	int			name_len,
+				unit_type_len;
+	int64		variant,
+				id = -1;
+	TimestampTz sent,
+				at;
+	bool		flags[6] = {false, false, false, false, false, false};
+	char	   *problem;
+	char	   *warning;
+	const Unit *unit = NULL;
+	ExperimentConfig *config;
+	int			row;
+
+	if (!ReadObject(event, exposure_fields, lengthof(exposure_fields), &f))
+		return psprintf("%s must be an object", prefix);
+	WarnUnknown(p, r, index, prefix, &f);
+	if (!f.present[X_NAME])
+		return psprintf("%s.name is missing", prefix);
+	if ((problem = ReadString(&f.values[X_NAME], FieldName(prefix, "name"), max_string_chars,
+							  &name, &name_len)) != NULL)
+		return problem;
+	if (!f.present[X_UNIT])
+		return psprintf("%s.unit is missing", prefix);
+	if ((problem = ReadString(&f.values[X_UNIT], FieldName(prefix, "unit"), max_string_chars,
+							  &unit_type, &unit_type_len)) != NULL)
+		return problem;
+	if (!f.present[X_VARIANT])
+		return psprintf("%s.variant is missing", prefix);
+	if ((problem = ReadInteger(&f.values[X_VARIANT], FieldName(prefix, "variant"), 0, MAX_VARIANT,
+							   &variant)) != NULL)
+		return problem;
+	if (!f.present[X_EXPOSED_AT])
+		return psprintf("%s.exposedAt is missing", prefix);
+	if ((problem = ReadMillisOrIso(&f.values[X_EXPOSED_AT], FieldName(prefix, "exposedAt"), &sent)) != NULL)
+		return problem;
+	for (int i = X_ASSIGNED; i <= X_AUDIENCE_MISMATCH; i++)
+		if (f.present[i] &&
+			(problem = ReadBoolean(&f.values[i], FieldName(prefix, exposure_fields[i]),
+								   &flags[i - X_ASSIGNED])) != NULL)
+			return problem;
+	if (f.present[X_ID] &&
+		(problem = ReadInteger(&f.values[X_ID], FieldName(prefix, "id"), 1, PG_INT64_MAX, &id)) != NULL)
+		return problem;
+
+	for (int u = 0; u < r->nunits; u++)
+		if (r->units[u].type_len == unit_type_len &&
+			memcmp(r->units[u].type, unit_type, unit_type_len) == 0)
+			unit = &r->units[u];
+	if (unit == NULL)
+		return psprintf("%s.unit: the request has no valid unit of type \"%.*s\"", prefix,
+						unit_type_len, unit_type);
+
+	config = LookupExperimentByName(&p->tenant, name, name_len);
+	if (!config->exists)
+		return psprintf("%s.name: experiment \"%.*s\" does not exist", prefix, name_len, name);
+	if (id >= 0 && id != config->id)
+		return psprintf("%s.id: experiment \"%.*s\" has id " INT64_FORMAT ", not " INT64_FORMAT,
+						prefix, name_len, name, config->id, id);
+	if (strlen(config->unit_type) != (size_t) unit_type_len ||
+		memcmp(config->unit_type, unit_type, unit_type_len) != 0)
+		return psprintf("%s.unit: experiment \"%.*s\" uses unit type \"%s\", not \"%.*s\"",
+						prefix, name_len, name, config->unit_type, unit_type_len, unit_type);
+	if (VariantByOrdinal(config, (int32) variant) == NULL)
+		return psprintf("%s.variant: experiment \"%.*s\" has no variant " INT64_FORMAT,
+						prefix, name_len, name, variant);
+	at = EventTime(r, sent, FieldName(prefix, "exposedAt"), &warning);
+	if (!config->has_started)
+		return psprintf("%s.name: experiment \"%.*s\" has not started", prefix, name_len, name);
+	if (at < config->started)
+		return psprintf("%s.exposedAt %s is before experiment \"%.*s\" started, at %s", prefix,
+						FormatTime(at), name_len, name, FormatTime(config->started));
+	if (warning != NULL)
+		AddIssue(&p->warnings, r->index, index, FieldName(prefix, "exposedAt"), warning);
+
+	row = EventBufferAddRow(&p->exposures);
+	p->exposures.values[EXP_EXPERIMENT][row] = Int64GetDatum(config->id);
+	p->exposures.values[EXP_ORDINAL][row] = Int32GetDatum((int32) variant);
+	p->exposures.values[EXP_UNIT_TYPE][row] = PointerGetDatum(cstring_to_text_with_len(unit_type, unit_type_len));
+	p->exposures.values[EXP_UNIT][row] = unit->uid;
+	p->exposures.values[EXP_EXPOSED_AT][row] = TimestampTzGetDatum(at);
+	for (int i = 0; i < 6; i++)
+		p->exposures.values[EXP_ASSIGNED + i][row] = BoolGetDatum(flags[i]);
+	p->exposures.values[EXP_BATCH_INDEX][row] = Int32GetDatum(r->index);
+	p->exposures.values[EXP_EVENT_INDEX][row] = Int32GetDatum(index);
+	for (int c = 0; c < EXP_NCOLUMNS; c++)
+		p->exposures.nulls[c][row] = false;
+	return NULL;
+}
+
+/*
+ * BufferPerUnit
+ *		A goal or attribute applies to every unit of its request: one row
+ *		each.
+ */
+static void
+BufferPerUnit(EventBuffer *buffer, Request *r, int index, const char *name, int name_len,
+			  const JsonbValue *value, TimestampTz at)
+{
+	Datum		name_datum = PointerGetDatum(cstring_to_text_with_len(name, name_len));
+	Datum		value_datum = value != NULL ? JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) value)) : (Datum) 0;
+
+	for (int u = 0; u < r->nunits; u++)
+	{
+		int			row = EventBufferAddRow(buffer);
+
+		buffer->values[UE_UNIT_TYPE][row] =
+			PointerGetDatum(cstring_to_text_with_len(r->units[u].type, r->units[u].type_len));
+		buffer->values[UE_UNIT][row] = r->units[u].uid;
+		buffer->values[UE_NAME][row] = name_datum;
+		buffer->values[UE_VALUE][row] = value_datum;
+		buffer->values[UE_TIME][row] = TimestampTzGetDatum(at);
+		buffer->values[UE_BATCH_INDEX][row] = Int32GetDatum(r->index);
+		buffer->values[UE_EVENT_INDEX][row] = Int32GetDatum(index);
+		for (int c = 0; c < UE_NCOLUMNS; c++)
+			buffer->nulls[c][row] = c == UE_VALUE && value == NULL;
+	}
+}
+
+/*
+ * ValidateUnitEvent
+ *		A goal (name, achievedAt, properties) or an attribute (name, value,
+ *		setAt): the two have the same shape, a name, a free-form JSON value
+ *		and a time.
+ */
+static char *
+ValidateUnitEvent(Publish *p, Request *r, int index, const JsonbValue *event, const char *prefix,
+				  bool goal)
+{
+	ObjectFields f;
+	const char *const *fields = goal ? goal_fields : attribute_fields;
+	int			name_field = 0,
+				value_field = goal ? 2 : 1,
+				time_field = goal ? 1 : 2;
+	const char *name;
+	int			name_len;
+	TimestampTz sent,
+				at;
+	char	   *problem;
+	char	   *warning;
+	const JsonbValue *value = NULL;
+
+	if (!ReadObject(event, fields, 3, &f))
+		return psprintf("%s must be an object", prefix);
+	WarnUnknown(p, r, index, prefix, &f);
+	if (!f.present[name_field])
+		return psprintf("%s.name is missing", prefix);
+	if ((problem = ReadString(&f.values[name_field], FieldName(prefix, "name"), max_string_chars,
+							  &name, &name_len)) != NULL)
+		return problem;
+	if (!f.present[time_field])
+		return psprintf("%s.%s is missing", prefix, fields[time_field]);
+	if ((problem = ReadMillisOrIso(&f.values[time_field], FieldName(prefix, fields[time_field]),
+								   &sent)) != NULL)
+		return problem;
+	if (f.present[value_field])
+	{
+		value = &f.values[value_field];
+		if (goal && value->type == jbvNull)
+			value = NULL;
+		else if (goal && (value->type != jbvBinary || !JsonContainerIsObject(value->val.binary.data)))
+			return psprintf("%s.properties must be an object or null", prefix);
+		else if ((problem = CheckFreeJson(value, FieldName(prefix, fields[value_field]))) != NULL)
+			return problem;
+	}
+	else if (!goal)
+		return psprintf("%s.value is missing", prefix);
+	at = EventTime(r, sent, FieldName(prefix, fields[time_field]), &warning);
+	if (warning != NULL)
+		AddIssue(&p->warnings, r->index, index, FieldName(prefix, fields[time_field]), warning);
+	BufferPerUnit(goal ? &p->goals : &p->attributes, r, index, name, name_len, value, at);
+	return NULL;
+}
+
+static char *
+ValidateGoal(Publish *p, Request *r, int index, const JsonbValue *event, const char *prefix)
+{
+	return ValidateUnitEvent(p, r, index, event, prefix, true);
+}
+
+static char *
+ValidateAttribute(Publish *p, Request *r, int index, const JsonbValue *event, const char *prefix)
+{
+	return ValidateUnitEvent(p, r, index, event, prefix, false);
+}
+
+/*
+ * CheckArraySize
+ *		Batch-level cap on the events of one request: over it, nothing of the
+ *		batch is stored.
+ */
+static void
+CheckArraySize(Request *r, const char *array, const JsonbValue *v)
+{
+	if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) &&
+		JsonContainerSize(v->val.binary.data) > (uint32) max_events_per_request)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("request %d of the batch has %u %s, more than experiments.max_events_per_request (%d)",
+						r->index, JsonContainerSize(v->val.binary.data), array, max_events_per_request),
+				 errdetail("A batch with a request over a limit is refused whole; nothing of it was stored."),
+				 errhint("Split the events into several requests or batches.")));
+}
+
+/*
+ * ValidateEvents
+ *		Every event of one array of a request: stored, or refused with a
+ *		reason (every one of them when the request itself is refused).
+ */
+static void
+ValidateEvents(Publish *p, Request *r, const char *array, const JsonbValue *v, EventValidator validate)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	event;
+	int			index = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+	{
+		if (v->type != jbvNull)
+			Reject(p, r->index, -1, array, psprintf("%s must be an array, not %s", array,
+													v->type == jbvBinary ? "an object" : "a scalar"), v);
+		return;
+	}
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &event, true)) != WJB_DONE)
+	{
+		char	   *prefix;
+		char	   *problem;
+
+		if (tok != WJB_ELEM)
+			continue;
+		prefix = psprintf("%s[%d]", array, index);
+		if (r->problem != NULL)
+			problem = psprintf("request refused: %s", r->problem);
+		else
+			problem = validate(p, r, index, &event, prefix);
+		if (problem != NULL)
+			Reject(p, r->index, index, prefix, problem, &event);
+		index++;
+	}
+}
+
+/*
+ * ReadUnits
+ *		The request's units: each a type and a uid of 1 to 640 characters,
+ *		one per type. A bad unit is refused; the request needs one good one.
+ */
+static void
+ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	unit;
+	int			index = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+	{
+		r->problem = "units must be a non-empty array";
+		return;
+	}
+	r->units = palloc(sizeof(Unit) * Max(1, JsonContainerSize(v->val.binary.data)));
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &unit, true)) != WJB_DONE)
+	{
+		ObjectFields f;
+		char	   *prefix;
+		char	   *problem = NULL;
+		const char *type = NULL,
+				   *uid = NULL;
+		int			type_len = 0,
+					uid_len = 0;
+
+		if (tok != WJB_ELEM)
+			continue;
+		prefix = psprintf("units[%d]", index);
+		if (!ReadObject(&unit, unit_fields, 2, &f))
+			problem = psprintf("%s must be an object", prefix);
+		else if (!f.present[0])
+			problem = psprintf("%s.type is missing", prefix);
+		else if (!f.present[1])
+			problem = psprintf("%s.uid is missing", prefix);
+		else if ((problem = ReadString(&f.values[0], FieldName(prefix, "type"), 63, &type, &type_len)) == NULL &&
+				 (problem = ReadString(&f.values[1], FieldName(prefix, "uid"), MAX_UID_CHARS, &uid, &uid_len)) == NULL)
+		{
+			for (int u = 0; u < r->nunits; u++)
+				if (r->units[u].type_len == type_len && memcmp(r->units[u].type, type, type_len) == 0)
+					problem = psprintf("%s.type: the request already has a unit of type \"%.*s\"",
+									   prefix, type_len, type);
+		}
+		if (problem != NULL)
+			Reject(p, r->index, index, prefix, problem, &unit);
+		else
+		{
+			WarnUnknown(p, r, index, prefix, &f);
+			r->units[r->nunits].type = type;
+			r->units[r->nunits].type_len = type_len;
+			r->units[r->nunits].uid = PointerGetDatum(hashed ? cstring_to_text_with_len(uid, uid_len)
+													  : HashUnit(uid, uid_len));
+			r->nunits++;
+		}
+		index++;
+	}
+	if (r->nunits == 0)
+		r->problem = index == 0 ? "units must be a non-empty array" : "no unit of the request is valid";
+}
+
+/*
+ * ValidateRequest
+ *		One request of the batch: its units and times, then its events.
+ */
+static void
+ValidateRequest(Publish *p, int index, const JsonbValue *v)
+{
+	ObjectFields f;
+	Request		r;
+	bool		hashed = true;
+	char	   *problem = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.index = index;
+	r.reference = p->now;
+	if (!ReadObject(v, request_fields, lengthof(request_fields), &f))
+	{
+		Reject(p, index, -1, "request", "the request must be an object", v);
+		return;
+	}
+	WarnUnknown(p, &r, -1, "request", &f);
+	for (int a = REQ_UNITS; a <= REQ_ATTRIBUTES; a++)
+		if (f.present[a])
+			CheckArraySize(&r, request_fields[a], &f.values[a]);
+
+	if (f.present[REQ_HASHED] && (problem = ReadBoolean(&f.values[REQ_HASHED], "hashed", &hashed)) != NULL)
+		Reject(p, index, -1, "hashed", problem, &f.values[REQ_HASHED]);
+	else if (f.present[REQ_HISTORIC] &&
+			 (problem = ReadBoolean(&f.values[REQ_HISTORIC], "historic", &r.historic)) != NULL)
+		Reject(p, index, -1, "historic", problem, &f.values[REQ_HISTORIC]);
+	else if (f.present[REQ_PUBLISHED_AT] &&
+			 (problem = ReadMillisOrIso(&f.values[REQ_PUBLISHED_AT], "publishedAt", &r.reference)) != NULL)
+		Reject(p, index, -1, "publishedAt", problem, &f.values[REQ_PUBLISHED_AT]);
+	if (problem != NULL)
+		r.problem = problem;
+	else
+	{
+		if (!f.present[REQ_PUBLISHED_AT])
+			AddIssue(&p->warnings, index, -1, "publishedAt",
+					 "publishedAt is missing; event times are checked against the time of receipt");
+		else if (r.reference > p->now + (int64) max_future_skew_s * USECS_PER_SEC)
+		{
+			AddIssue(&p->warnings, index, -1, "publishedAt",
+					 psprintf("publishedAt %s is more than %d s after the time of receipt %s; event times are checked against the time of receipt",
+							  FormatTime(r.reference), max_future_skew_s, FormatTime(p->now)));
+			r.reference = p->now;
+		}
+		if (!f.present[REQ_UNITS])
+			r.problem = "units is missing";
+		else
+			ReadUnits(p, &r, &f.values[REQ_UNITS], hashed);
+		if (r.problem != NULL)
+			Reject(p, index, -1, "units", r.problem, f.present[REQ_UNITS] ? &f.values[REQ_UNITS] : NULL);
+	}
+
+	if (f.present[REQ_EXPOSURES])
+		ValidateEvents(p, &r, "exposures", &f.values[REQ_EXPOSURES], ValidateExposure);
+	if (f.present[REQ_GOALS])
+		ValidateEvents(p, &r, "goals", &f.values[REQ_GOALS], ValidateGoal);
+	if (f.present[REQ_ATTRIBUTES])
+		ValidateEvents(p, &r, "attributes", &f.values[REQ_ATTRIBUTES], ValidateAttribute);
+}
+
+/*
+ * CheckBatch
+ *		The batch-level limits: size, shape, 1 to 500 requests. Over any,
+ *		the batch is refused whole with an error.
+ */
+static JsonbValue
+CheckBatch(Jsonb *batch)
+{
+	JsonbValue *requests;
+
+	if (VARSIZE_ANY_EXHDR(batch) > (Size) max_batch_kb * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the batch is %zu bytes of jsonb, more than experiments.max_batch_size (%d kB)",
+						VARSIZE_ANY_EXHDR(batch), max_batch_kb),
+				 errdetail("Nothing of the batch was stored."),
+				 errhint("Publish fewer requests per batch.")));
+	if (!JB_ROOT_IS_OBJECT(batch) ||
+		(requests = getKeyJsonValueFromContainer(&batch->root, "requests", 8, NULL)) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the batch must be an object with a \"requests\" array"),
+				 errdetail("Nothing of the batch was stored."),
+				 errhint("Send {\"requests\": [{\"units\": [...], \"exposures\": [...], ...}]}.")));
+	if (requests->type != jbvBinary || !JsonContainerIsArray(requests->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"requests\" must be an array"),
+				 errdetail("Nothing of the batch was stored.")));
+	if (JsonContainerSize(requests->val.binary.data) < MIN_REQUESTS ||
+		JsonContainerSize(requests->val.binary.data) > MAX_REQUESTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a batch must have 1 to %d requests, not %u", MAX_REQUESTS,
+						JsonContainerSize(requests->val.binary.data)),
+				 errdetail("Nothing of the batch was stored."),
+				 errhint("Split larger batches.")));
+	return *requests;
+}
+
+/*
+ * PushIssues
+ *		The warnings or errors array of the answer.
+ */
+static void
+PushIssues(JsonbParseState **state, const char *key, List *issues)
+{
+	JsonbValue	v;
+	ListCell   *lc;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	foreach(lc, issues)
+	{
+		Issue	   *issue = lfirst(lc);
+		const char *names[4] = {"batchIndex", "eventIndex", "subject", "message"};
+
+		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+		for (int i = 0; i < 4; i++)
+		{
+			v.type = jbvString;
+			v.val.string.val = (char *) names[i];
+			v.val.string.len = strlen(names[i]);
+			pushJsonbValue(state, WJB_KEY, &v);
+			if (i < 2)
+			{
+				v.type = jbvNumeric;
+				v.val.numeric = int64_to_numeric(i == 0 ? issue->batch_index : issue->event_index);
+			}
+			else
+			{
+				v.val.string.val = i == 2 ? issue->subject : issue->message;
+				v.val.string.len = strlen(v.val.string.val);
+			}
+			pushJsonbValue(state, WJB_VALUE, &v);
+		}
+		pushJsonbValue(state, WJB_END_OBJECT, NULL);
+	}
+	pushJsonbValue(state, WJB_END_ARRAY, NULL);
+}
+
+/*
+ * Answer
+ *		{ok, warnings, errors}: ok is true when every event was stored.
+ */
+static Jsonb *
+Answer(Publish *p)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue	v;
+	JsonbValue *result;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	v.type = jbvString;
+	v.val.string.val = "ok";
+	v.val.string.len = 2;
+	pushJsonbValue(&state, WJB_KEY, &v);
+	v.type = jbvBool;
+	v.val.boolean = p->errors == NIL;
+	pushJsonbValue(&state, WJB_VALUE, &v);
+	PushIssues(&state, "warnings", p->warnings);
+	PushIssues(&state, "errors", p->errors);
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
+}
+
+/*
+ * ClaimBatch
+ *		Records the batch's idempotency key for the tenant; returns its id,
+ *		or 0 with *answer set when the batch was published before. A session
+ *		publishing the same batch concurrently waits here for the first to
+ *		finish, then finds its key.
+ */
+static int64
+ClaimBatch(const pg_uuid_t *tenant, bytea *digest, Jsonb **answer)
+{
+	static SPIPlanPtr claim_plan = NULL;
+	static SPIPlanPtr answer_plan = NULL;
+	Datum		args[2] = {UUIDPGetDatum(tenant), PointerGetDatum(digest)};
+	bool		isnull;
+
+	if (claim_plan == NULL)
+	{
+		Oid			types[2] = {UUIDOID, BYTEAOID};
+
+		claim_plan = SPI_prepare("INSERT INTO experiments.published_batches (tenant_id, digest)"
+								 " VALUES ($1, $2) ON CONFLICT ON CONSTRAINT published_batches_digest"
+								 " DO NOTHING RETURNING id", 2, types);
+		answer_plan = SPI_prepare("SELECT answer FROM experiments.published_batches"
+								  " WHERE tenant_id = $1 AND digest = $2", 2, types);
+		if (claim_plan == NULL || answer_plan == NULL ||
+			SPI_keepplan(claim_plan) != 0 || SPI_keepplan(answer_plan) != 0)
+			elog(ERROR, "could not prepare the idempotency check");
+	}
+	if (SPI_execute_plan(claim_plan, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not record the idempotency key of a batch");
+	if (SPI_processed == 1)
+		return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (SPI_execute_plan(answer_plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the answer of a batch published before");
+	*answer = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return 0;
+}
+
+/*
+ * SaveAnswer
+ *		Keeps the answer for retries of the batch.
+ */
+static void
+SaveAnswer(int64 batch_id, Jsonb *answer)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		args[2] = {JsonbPGetDatum(answer), Int64GetDatum(batch_id)};
+
+	if (plan == NULL)
+	{
+		Oid			types[2] = {JSONBOID, INT8OID};
+
+		plan = SPI_prepare("UPDATE experiments.published_batches SET answer = $1 WHERE id = $2",
+						   2, types);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the answer update");
+	}
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not save the answer of a batch");
+}
+
+/*
+ * Digest
+ *		The idempotency key: XXH3-128 of the caller's key, or of the batch's
+ *		jsonb bytes (the same document sent again has the same bytes).
+ */
+static bytea *
+Digest(Jsonb *batch, text *key)
+{
+	XXH128_hash_t h = key != NULL ?
+		XXH3_128bits_withSeed(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), 1) :
+		XXH3_128bits(VARDATA_ANY(batch), VARSIZE_ANY_EXHDR(batch));
+	bytea	   *digest = palloc(VARHDRSZ + 16);
+
+	SET_VARSIZE(digest, VARHDRSZ + 16);
+	memcpy(VARDATA(digest), &h.high64, 8);
+	memcpy(VARDATA(digest) + 8, &h.low64, 8);
+	return digest;
+}
+
+/*
+ * publish(batch jsonb, idempotency_key text DEFAULT NULL) returns jsonb
+ *		Validates and stores a batch; answers {ok, warnings, errors}.
+ */
+Datum
+publish(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *batch;
+	text	   *key = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	Publish		p;
+	JsonbValue	requests;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int			index = 0;
+	int			level;
+	int64		batch_id;
+	Jsonb	   *answer = NULL;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the batch must not be null"),
+				 errdetail("experiments.publish() stores the events of a batch document.")));
+	batch = PG_GETARG_JSONB_P(0);
+	if (!CurrentTenant(&p.tenant))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no tenant is set for this transaction"),
+				 errdetail("Events belong to a tenant, and are checked against its experiments."),
+				 errhint("Authenticate with an API key, or call experiments.set_tenant() as an administrator.")));
+	requests = CheckBatch(batch);
+
+	p.now = GetCurrentTransactionStartTimestamp();
+	p.warnings = NIL;
+	p.errors = NIL;
+	EventBufferInit(&p.exposures, &exposures_table, 1024);
+	EventBufferInit(&p.goals, &goals_table, 1024);
+	EventBufferInit(&p.attributes, &attributes_table, 64);
+	EventBufferInit(&p.rejected, &rejected_events_table, 16);
+
+	it = JsonbIteratorInit(requests.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_ELEM)
+			ValidateRequest(&p, index++, &v);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = PinSearchPath();
+	batch_id = ClaimBatch(&p.tenant, Digest(batch, key), &answer);
+	if (batch_id != 0)
+	{
+		EventBufferInsert(&p.exposures, &p.tenant, batch_id);
+		EventBufferInsert(&p.goals, &p.tenant, batch_id);
+		EventBufferInsert(&p.attributes, &p.tenant, batch_id);
+		EventBufferInsert(&p.rejected, &p.tenant, batch_id);
+		answer = Answer(&p);
+		SaveAnswer(batch_id, answer);
+	}
+	AtEOXact_GUC(true, level);
+	answer = (Jsonb *) SPI_datumTransfer(JsonbPGetDatum(answer), false, -1);
+	SPI_finish();
+	PG_RETURN_JSONB_P(answer);
+}
