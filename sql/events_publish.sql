@@ -86,7 +86,7 @@ SELECT format($$
     {"name": "exp_device", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
     {"name": "exp_device", "unit": "device_id", "variant": 0, "exposedAt": 1700000000000},
     {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1500000000000},
-    {"id": 1, "name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
+    {"id": %s, "name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000},
     {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700000000000, "colour": "red", "variantName": "x"},
     {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1700009999999},
     {"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1600000000000},
@@ -125,6 +125,7 @@ SELECT format($$
   "attributes": [{"name": "via receipt time", "value": 1, "setAt": 1000}]},
  [1, 2, 3]
 ]}$$,
+	:exp_id,
 	'{"a": ' || repeat('[', 40) || repeat(']', 40) || '}',
 	repeat('x', 70000),
 	repeat('é', 2049),
