@@ -23,7 +23,10 @@ OBJS = \
 SQL_SOURCES = \
 	src/tenant.sql \
 	src/catalog.sql \
-	src/assign.sql
+	src/assign.sql \
+	src/faults.sql \
+	src/documents.sql \
+	src/commerce.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)
