@@ -365,16 +365,6 @@ $$;
 COMMENT ON FUNCTION experiments.commerce_link(text) IS
 'The absolute URL of a Data API resource: the setting experiments.commerce_base_url (default https://example.com/s/-/dw/data/v17_8) followed by the path.';
 
-CREATE FUNCTION experiments.percent_json(bp integer)
-RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	SELECT to_jsonb(trim_scale(bp / 100.0));
-$$;
-COMMENT ON FUNCTION experiments.percent_json(integer) IS
-'Basis points as a JSON percentage: 2000 is 20, 1250 is 12.5.';
-
 CREATE FUNCTION experiments.ab_test_segment_fields(v experiments.variants)
 RETURNS jsonb
 LANGUAGE sql STABLE

@@ -57,3 +57,13 @@ AS $$
 $$;
 COMMENT ON FUNCTION experiments.json_text_array(jsonb) IS
 'A JSON array of strings as a text[] (empty for NULL).';
+
+CREATE FUNCTION experiments.percent_json(bp integer)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT to_jsonb(trim_scale(bp / 100.0));
+$$;
+COMMENT ON FUNCTION experiments.percent_json(integer) IS
+'Basis points as a JSON percentage: 2000 is 20, 1250 is 12.5.';
