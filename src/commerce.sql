@@ -243,8 +243,7 @@ BEGIN
 	END IF;
 	IF resource_state IS NOT NULL AND resource_state <> experiments.ab_test_resource_state(result) THEN
 		PERFORM experiments.raise_fault(409, 'ResourceStateConflictException',
-			format('The resource state ''%s'' of A/B test ''%s'' is not the current one; read the test again.',
-				   resource_state, id));
+			format('The resource state given for A/B test ''%s'' is not the current one; read the test again.', id));
 	END IF;
 	RETURN result;
 END;
