@@ -26,7 +26,8 @@ SQL_SOURCES = \
 	src/assign.sql \
 	src/faults.sql \
 	src/documents.sql \
-	src/commerce.sql
+	src/commerce.sql \
+	src/lifecycle.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)

@@ -17,22 +17,7 @@ SELECT experiments.create_ab_test('SiteGenesis', 'my-abtest',
 SELECT experiments.create_ab_test_segment('SiteGenesis', 'my-abtest', s, '{"allocation": 50}') ->> 'id'
 FROM unnest(ARRAY['my-segment', 'my-group']) s;
 
--- Runs a request and shows the fault it raised (see ab_tests.sql).
-CREATE FUNCTION pg_temp.fault(request text, OUT status text, OUT type text, OUT message text, OUT consistent boolean)
-LANGUAGE plpgsql AS $$
-DECLARE
-	detail text;
-	errmsg text;
-BEGIN
-	EXECUTE request;
-	status := 'no fault';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS status = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL, errmsg = MESSAGE_TEXT;
-	type := detail::jsonb #>> '{fault,type}';
-	message := detail::jsonb #>> '{fault,message}';
-	consistent := errmsg = message AND detail::jsonb ->> '_v' = '17.8';
-END;
-$$;
+\i sql/helpers/fault.sql
 
 -- What is bound, by segment, in this tenant.
 CREATE VIEW pg_temp.my_variants AS
