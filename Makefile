@@ -27,7 +27,11 @@ SQL_SOURCES = \
 	src/tenant.sql \
 	src/catalog.sql \
 	src/assign.sql \
-	src/events.sql
+	src/events.sql \
+	src/faults.sql \
+	src/documents.sql \
+	src/commerce.sql \
+	src/lifecycle.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)

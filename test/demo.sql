@@ -70,5 +70,35 @@ SELECT 'exposure' AS stored, ordinal::text AS what, unit FROM experiments.exposu
 UNION ALL SELECT 'goal', goal || ' ' || properties::text, unit FROM experiments.goal_events;
 SELECT subject, reason FROM experiments.rejected_events ORDER BY id;
 COMMIT;
+
+\echo '== 9. Manage an A/B test the way Commerce Cloud''s Data API does (PUT /sites/SiteGenesis/ab_tests/my-abtest)'
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+INSERT INTO experiments.sites (key, name) VALUES ('SiteGenesis', 'Site Genesis');
+SELECT jsonb_pretty(experiments.create_ab_test(site_id => 'SiteGenesis', id => 'my-abtest', body => '{
+	"description": "abtest description", "customer_groups": ["abtest_customer_group"],
+	"email_addresses": ["abtest@example.com"], "enabled": true, "paused": true,
+	"start_date": "2015-04-01T11:30:15.000Z", "end_date": "2015-07-31T23:09:08.000Z",
+	"expiration_type": "session", "key_metric_id": "abtest_key_metric_id", "tags": ["abtest_tag"],
+	"trigger": {"is_pipeline_based": false, "trigger_type": "immediately"}}') - '_resource_state');
+SELECT experiments.create_ab_test_segment('SiteGenesis', 'my-abtest', segment, '{"allocation": 50}') ->> 'id' AS segment
+FROM unnest(ARRAY['Control', 'Test Segment A']) AS segment;
+-- enabled but paused and never started: the experiment behind it is a draft
+SELECT key, state, (SELECT array_agg(key || ' ' || allocation_bp / 100 || '%') FROM experiments.variants v
+					WHERE v.experiment_id = e.id) AS segments
+FROM experiments.experiments e WHERE key = 'my-abtest';
+COMMIT;
+\echo 'PUT it again: the fault PostgREST answers with HTTP 409 (SQLSTATE PT409, the fault document as detail)'
+\set ON_ERROR_STOP 0
+\set VERBOSITY verbose
+\set SHOW_CONTEXT never
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+SELECT experiments.create_ab_test('SiteGenesis', 'my-abtest',
+	'{"start_date": "2015-04-01T11:30:15.000Z", "end_date": "2015-07-31T23:09:08.000Z"}');
+ROLLBACK;
+\set VERBOSITY default
+\set SHOW_CONTEXT errors
+\set ON_ERROR_STOP 1
 \echo
 \echo 'Tour complete.'
