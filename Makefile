@@ -16,14 +16,16 @@ OBJS = \
 	src/tenant.o \
 	src/audience.o \
 	src/config_cache.o \
-	src/assign.o
+	src/assign.o \
+	src/stats.o
 
 # The install script is assembled from these files, in this order: each file
 # may use only what the files before it define.
 SQL_SOURCES = \
 	src/tenant.sql \
 	src/catalog.sql \
-	src/assign.sql
+	src/assign.sql \
+	src/stats.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)
