@@ -25,6 +25,7 @@ SQL_SOURCES = \
 	src/tenant.sql \
 	src/catalog.sql \
 	src/assign.sql \
+	src/events.sql \
 	src/stats.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
