@@ -26,7 +26,8 @@ SQL_SOURCES = \
 	src/catalog.sql \
 	src/assign.sql \
 	src/events.sql \
-	src/stats.sql
+	src/stats.sql \
+	src/results.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)
