@@ -1,5 +1,5 @@
 -- Partition pruning: results for one experiment and time window read only
--- the monthly partitions of the window. unit_metrics() is the one function
+-- the monthly partitions of the window. daily_metrics() is the one function
 -- that reads event tables; its body is EXPLAINed here, with the arguments
 -- bound as when it runs, and the partitions in the plan are listed.
 SELECT experiments.create_tenant('results_pruning') AS tenant \gset
@@ -25,7 +25,7 @@ RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
 	body text := (SELECT prosrc FROM pg_proc
-				  WHERE oid = 'experiments.unit_metrics(bigint, timestamptz, timestamptz)'::regprocedure);
+				  WHERE oid = 'experiments.daily_metrics(bigint, timestamptz, timestamptz)'::regprocedure);
 	line text;
 BEGIN
 	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || body USING exp, since, until LOOP

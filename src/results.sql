@@ -2,21 +2,23 @@
 -- conversions and values, revenue, lift against the control with its
 -- significance, sample ratio mismatch, daily series and a text report.
 --
--- One pass: unit_metrics() reads an experiment's exposures once, reduces them
--- to one row per unit (the variant of its first exposure), and joins the
--- goals and transactions of those units at or after that first exposure.
--- Everything else aggregates its rows. Time windows are parameters, so the
+-- One pass: daily_metrics() reads an experiment's exposures once, reduces
+-- them to one row per unit (the variant of its first exposure), joins the
+-- goals and transactions of those units at or after that first exposure, and
+-- sums per metric, variant and day. Everything else aggregates its rows. Time windows are parameters, so the
 -- partitions outside the window are never read (sql/results_pruning.sql).
 -- The views apply the functions to every started experiment of the caller's
 -- tenant; with security_invoker they read the tables as the caller, under
 -- row-level security (and name the tenant explicitly, so that administrators,
 -- whom row-level security does not restrict, see one tenant too).
 
-CREATE FUNCTION experiments.unit_metrics(experiment_id bigint, since timestamptz, until timestamptz)
-RETURNS TABLE (kind text, metric text, unit text, ordinal integer,
-			   first_at timestamptz, last_at timestamptz, value float8)
+CREATE FUNCTION experiments.daily_metrics(experiment_id bigint, since timestamptz, until timestamptz)
+RETURNS TABLE (kind text, metric text, ordinal integer, day date, units bigint,
+			   value_sum float8, value_square_sum float8, first_at timestamptz, last_at timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
+-- Hashing two million units needs memory; spilling to disk triples the time.
+SET work_mem = '256MB'
 -- Positional parameters, so that the pruning test can EXPLAIN this very body.
 AS $$
 WITH units AS MATERIALIZED (
@@ -33,7 +35,10 @@ WITH units AS MATERIALIZED (
 ), experiment AS (
 	SELECT x.tenant_id, x.unit_type FROM experiments.experiments x WHERE x.id = $1
 )
-SELECT 'exposures', NULL, u.unit, u.ordinal, u.first_at, u.last_at, NULL::float8
+SELECT p.kind, p.metric, p.ordinal, (p.first_at AT TIME ZONE 'UTC')::date, count(*),
+	   sum(p.value), sum(p.value * p.value), min(p.first_at), max(p.last_at)
+FROM (
+SELECT 'exposures' AS kind, NULL AS metric, u.unit, u.ordinal, u.first_at, u.last_at, NULL::float8 AS value
 FROM units u
 UNION ALL
 SELECT 'goal', g.goal, u.unit, u.ordinal, min(g.achieved_at), max(g.achieved_at),
@@ -52,9 +57,11 @@ JOIN experiments.transactions t ON t.unit = u.unit AND t.occurred_at >= u.first_
 JOIN experiment x ON t.tenant_id = x.tenant_id
 WHERE t.occurred_at >= $2 AND t.occurred_at < $3
 GROUP BY u.unit, u.ordinal
+) p
+GROUP BY 1, 2, 3, 4
 $$;
-COMMENT ON FUNCTION experiments.unit_metrics(bigint, timestamptz, timestamptz) IS
-'The building block of results: one row per unit exposed to the experiment in [since, until) (kind exposures: the variant of its first exposure, first and last exposure), and one per unit and goal (kind goal) or with transactions (kind revenue, metric revenue) at or after its first exposure and before until: first and last time, and the sum of the goal property "value" or of the revenue in cents.';
+COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
+'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event, with the sum and sum of squares of the per-unit total of the goal property "value" or of the revenue in cents.';
 
 CREATE FUNCTION experiments.experiment_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95)
@@ -73,9 +80,9 @@ LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 WITH m AS MATERIALIZED (
-	SELECT * FROM experiments.unit_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
+	SELECT * FROM experiments.daily_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
 ), variant_units AS (
-	SELECT v.ordinal, v.key, v.allocation_bp, count(m.unit) AS units,
+	SELECT v.ordinal, v.key, v.allocation_bp, coalesce(sum(m.units), 0)::bigint AS units,
 		   min(m.first_at) AS first_at, max(m.last_at) AS last_at
 	FROM experiments.variants v
 	LEFT JOIN m ON m.kind = 'exposures' AND m.ordinal = v.ordinal
@@ -92,8 +99,8 @@ WITH m AS MATERIALIZED (
 	FROM totals t
 	CROSS JOIN LATERAL experiments.srm_test(CASE WHEN t.allocation > 0 THEN t.observed END, t.allocations) s
 ), metrics AS (
-	SELECT m.kind, m.metric, m.ordinal, count(*) AS converting, sum(m.value) AS s1,
-		   sum(m.value * m.value) AS s2
+	SELECT m.kind, m.metric, m.ordinal, sum(m.units)::bigint AS converting, sum(m.value_sum) AS s1,
+		   sum(m.value_square_sum) AS s2
 	FROM m WHERE m.kind <> 'exposures'
 	GROUP BY m.kind, m.metric, m.ordinal
 ), keys AS (
@@ -148,12 +155,9 @@ RETURNS TABLE (day date, experiment_id bigint, ordinal integer, variant text, ki
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-WITH m AS MATERIALIZED (
-	SELECT * FROM experiments.unit_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
-), daily AS (
-	SELECT (m.first_at AT TIME ZONE 'UTC')::date AS day, m.kind, m.metric, m.ordinal,
-		   count(*) AS n, sum(m.value) AS v
-	FROM m GROUP BY 1, 2, 3, 4
+WITH daily AS MATERIALIZED (
+	SELECT m.day, m.kind, m.metric, m.ordinal, m.units AS n, m.value_sum AS v
+	FROM experiments.daily_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity')) m
 ), grid AS (
 	SELECT d.day, k.kind, k.metric, v.ordinal, v.key
 	FROM (SELECT DISTINCT daily.day FROM daily) d
