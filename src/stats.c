@@ -599,42 +599,44 @@ normal_quantile(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ChiSquareProbability
+ *		P(X <= x) or P(X > x) for chi-square with df degrees of freedom:
+ *		P(df/2, x/2) or Q(df/2, x/2), each computed directly, so that tiny
+ *		p-values keep their digits.
+ */
+static Datum
+ChiSquareProbability(FunctionCallInfo fcinfo, bool upper)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+	double		df = PG_GETARG_FLOAT8(1);
+	double		p,
+				q;
+
+	CheckDegreesOfFreedom(df, false);
+	if (isnan(x))
+		PG_RETURN_FLOAT8(x);
+	IncompleteGamma(df / 2.0, x / 2.0, &p, &q);
+	PG_RETURN_FLOAT8(upper ? q : p);
+}
+
+/*
  * chi_square_cdf(x float8, df float8) returns float8
- *		P(X <= x) for chi-square with df degrees of freedom: P(df/2, x/2).
+ *		P(X <= x) for chi-square with df degrees of freedom.
  */
 Datum
 chi_square_cdf(PG_FUNCTION_ARGS)
 {
-	double		x = PG_GETARG_FLOAT8(0);
-	double		df = PG_GETARG_FLOAT8(1);
-	double		p,
-				q;
-
-	CheckDegreesOfFreedom(df, false);
-	if (isnan(x))
-		PG_RETURN_FLOAT8(x);
-	IncompleteGamma(df / 2.0, x / 2.0, &p, &q);
-	PG_RETURN_FLOAT8(p);
+	return ChiSquareProbability(fcinfo, false);
 }
 
 /*
  * chi_square_sf(x float8, df float8) returns float8
- *		P(X > x), the p-value of a chi-square statistic, computed directly
- *		rather than as 1 - cdf so that tiny p-values keep their digits.
+ *		P(X > x), the p-value of a chi-square statistic.
  */
 Datum
 chi_square_sf(PG_FUNCTION_ARGS)
 {
-	double		x = PG_GETARG_FLOAT8(0);
-	double		df = PG_GETARG_FLOAT8(1);
-	double		p,
-				q;
-
-	CheckDegreesOfFreedom(df, false);
-	if (isnan(x))
-		PG_RETURN_FLOAT8(x);
-	IncompleteGamma(df / 2.0, x / 2.0, &p, &q);
-	PG_RETURN_FLOAT8(q);
+	return ChiSquareProbability(fcinfo, true);
 }
 
 /*
