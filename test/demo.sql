@@ -100,5 +100,24 @@ ROLLBACK;
 \set VERBOSITY default
 \set SHOW_CONTEXT errors
 \set ON_ERROR_STOP 1
+
+\echo '== 10. Results: a generated experiment, 50,000 units per arm, 10% vs 11% converting'
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+SELECT id AS demo_exp FROM experiments.create_experiment('signup_copy',
+	'[{"key": "control", "allocation": 50}, {"key": "short_copy", "allocation": 50}]', start => true) \gset
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT :demo_exp, g % 2, 'user_id', 'demo-' || g,
+	   now() - interval '7 days' + experiments.bucket('demo-' || g, 1) * interval '1 minute',
+	   true, true, false, false, false, false
+FROM generate_series(1, 100000) g;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', e.unit, 'signup', e.exposed_at + interval '10 minutes', '{"value": 1}'
+FROM experiments.exposures e
+WHERE e.experiment_id = :demo_exp
+  AND experiments.bucket(e.unit, 2) < CASE e.ordinal WHEN 0 THEN 1000 ELSE 1100 END;
+SELECT experiments.results_report('signup_copy');
+COMMIT;
 \echo
 \echo 'Tour complete.'
