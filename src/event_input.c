@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(hash_unit);
@@ -126,6 +127,7 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 	JsonbIteratorToken tok;
 	JsonbValue	v;
 	StringInfoData unknown;
+	int			lengths[MAX_FIELDS];
 	int			current = -1;
 
 	Assert(nfields <= MAX_FIELDS);
@@ -136,7 +138,10 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 	if (object->type != jbvBinary || !JsonContainerIsObject(object->val.binary.data))
 		return false;
 
-	initStringInfo(&unknown);
+	/* per object, not per key; the list of unknown keys only when there is one */
+	for (int i = 0; i < nfields; i++)
+		lengths[i] = strlen(names[i]);
+	unknown.data = NULL;
 	it = JsonbIteratorInit(object->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -145,7 +150,7 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 			current = -1;
 			for (int i = 0; i < nfields; i++)
 			{
-				if (strlen(names[i]) == (size_t) v.val.string.len &&
+				if (lengths[i] == v.val.string.len &&
 					memcmp(names[i], v.val.string.val, v.val.string.len) == 0)
 				{
 					current = i;
@@ -153,8 +158,12 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 				}
 			}
 			if (current < 0)
+			{
+				if (unknown.data == NULL)
+					initStringInfo(&unknown);
 				appendStringInfo(&unknown, "%s\"%.*s\"", unknown.len > 0 ? ", " : "",
 								 Min(v.val.string.len, 64), v.val.string.val);
+			}
 		}
 		else if (tok == WJB_VALUE && current >= 0)
 		{
@@ -162,8 +171,7 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 			fields->present[current] = true;
 		}
 	}
-	if (unknown.len > 0)
-		fields->unknown = unknown.data;
+	fields->unknown = unknown.data;
 	return true;
 }
 
@@ -193,29 +201,32 @@ ReadString(const JsonbValue *v, const char *prefix, const char *field, int max_c
 
 /*
  * NumericToInt64
- *		The value of a whole number in int64; false for a fraction or a
- *		number out of range (1e400 included).
+ *		The value of a whole number in int64 (1.0 and 1e3 are whole); false
+ *		for a fraction or a number out of range (1e400 included).
  */
 static bool
 NumericToInt64(Numeric num, int64 *out)
 {
-	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-	char	   *p = s;
-	char	   *dot = strchr(s, '.');
+	static Numeric min_int64 = NULL;
+	static Numeric max_int64 = NULL;
 
-	if (dot != NULL)
+	/* compared with numerics, not converted to text: every timestamp pays this */
+	if (min_int64 == NULL)
 	{
-		for (p = dot + 1; *p != '\0'; p++)
-			if (*p != '0')
-				return false;
-		*dot = '\0';
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		min_int64 = int64_to_numeric(PG_INT64_MIN);
+		max_int64 = int64_to_numeric(PG_INT64_MAX);
+		MemoryContextSwitchTo(old);
 	}
-	p = s + (*s == '-');
-	if (strlen(p) > 19 || strspn(p, "0123456789") != strlen(p))
+	if (DatumGetInt32(DirectFunctionCall1(numeric_min_scale, NumericGetDatum(num))) != 0 ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num),
+										  NumericGetDatum(min_int64))) < 0 ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num),
+										  NumericGetDatum(max_int64))) > 0)
 		return false;
-	errno = 0;
-	*out = strtoi64(s, NULL, 10);
-	return errno == 0;
+	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(num)));
+	return true;
 }
 
 /*

@@ -35,6 +35,7 @@ typedef struct Unit
 {
 	const char *type;
 	int			type_len;
+	Datum		type_text;		/* type as a text datum, made once per unit */
 	Datum		uid;			/* text, hashed when the request says so */
 } Unit;
 
@@ -266,8 +267,8 @@ ValidateExposure(Publish *p, Request *r, int index, const JsonbValue *event, con
 	if (id >= 0 && id != config->id)
 		return psprintf("%s.id: experiment \"%.*s\" has id " INT64_FORMAT ", not " INT64_FORMAT,
 						prefix, name_len, name, config->id, id);
-	if (strlen(config->unit_type) != (size_t) unit_type_len ||
-		memcmp(config->unit_type, unit_type, unit_type_len) != 0)
+	if (strncmp(config->unit_type, unit_type, unit_type_len) != 0 ||
+		config->unit_type[unit_type_len] != '\0')
 		return psprintf("%s.unit: experiment \"%.*s\" uses unit type \"%s\", not \"%.*s\"",
 						prefix, name_len, name, config->unit_type, unit_type_len, unit_type);
 	if (VariantByOrdinal(config, (int32) variant) == NULL)
@@ -285,7 +286,7 @@ ValidateExposure(Publish *p, Request *r, int index, const JsonbValue *event, con
 	row = EventBufferAddRow(&p->exposures);
 	p->exposures.values[EXP_EXPERIMENT][row] = Int64GetDatum(config->id);
 	p->exposures.values[EXP_ORDINAL][row] = Int32GetDatum((int32) variant);
-	p->exposures.values[EXP_UNIT_TYPE][row] = PointerGetDatum(cstring_to_text_with_len(unit_type, unit_type_len));
+	p->exposures.values[EXP_UNIT_TYPE][row] = unit->type_text;
 	p->exposures.values[EXP_UNIT][row] = unit->uid;
 	p->exposures.values[EXP_EXPOSED_AT][row] = TimestampTzGetDatum(at);
 	for (int i = 0; i < 6; i++)
@@ -313,8 +314,7 @@ BufferPerUnit(EventBuffer *buffer, Request *r, int index, const char *name, int 
 	{
 		int			row = EventBufferAddRow(buffer);
 
-		buffer->values[UE_UNIT_TYPE][row] =
-			PointerGetDatum(cstring_to_text_with_len(r->units[u].type, r->units[u].type_len));
+		buffer->values[UE_UNIT_TYPE][row] = r->units[u].type_text;
 		buffer->values[UE_UNIT][row] = r->units[u].uid;
 		buffer->values[UE_NAME][row] = name_datum;
 		buffer->values[UE_VALUE][row] = value_datum;
@@ -504,6 +504,7 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 			WarnUnknown(p, r, index, prefix, &f);
 			r->units[r->nunits].type = type;
 			r->units[r->nunits].type_len = type_len;
+			r->units[r->nunits].type_text = PointerGetDatum(cstring_to_text_with_len(type, type_len));
 			r->units[r->nunits].uid = PointerGetDatum(hashed ? cstring_to_text_with_len(uid, uid_len)
 													  : HashUnit(uid, uid_len));
 			r->nunits++;
