@@ -904,20 +904,37 @@ action_tracking_event(PG_FUNCTION_ARGS)
 }
 
 /*
+ * TrackedEvent
+ *		An event that is its tracking data and, when name_arg >= 0, a name
+ *		with an optional string or integer value: custom and visit events.
+ */
+static Datum
+TrackedEvent(FunctionCallInfo fcinfo, const char *source, const char *const *args, int nargs,
+			 EventTable *table, int tracking_arg, int name_arg, int string_arg, int integer_arg)
+{
+	AbEvent		e;
+	EventBuffer row;
+	int			r;
+
+	StartEvent(fcinfo, &e, source, args, nargs);
+	if (e.code == 0 && ReadTracking(&e, tracking_arg))
+	{
+		r = AddTrackedRow(&e, &row, table);
+		if (name_arg >= 0)
+			ReadNameAndValue(&e, &row, r, name_arg, string_arg, integer_arg);
+	}
+	return Answer(&e, BeginStore(), &row, 1);
+}
+
+/*
  * custom_event(name, tracking_data, value_string, value_integer) returns jsonb
  *		A business event with an optional value.
  */
 Datum
 custom_event(PG_FUNCTION_ARGS)
 {
-	AbEvent		e;
-	EventBuffer row;
-
-	StartEvent(fcinfo, &e, "custom", custom_args, lengthof(custom_args));
-	if (e.code == 0 && ReadTracking(&e, ARG_CU_TRACKING))
-		ReadNameAndValue(&e, &row, AddTrackedRow(&e, &row, &custom_events_table),
-						 ARG_CU_NAME, ARG_CU_VALUE_STRING, ARG_CU_VALUE_INTEGER);
-	return Answer(&e, BeginStore(), &row, 1);
+	return TrackedEvent(fcinfo, "custom", custom_args, lengthof(custom_args), &custom_events_table,
+						ARG_CU_TRACKING, ARG_CU_NAME, ARG_CU_VALUE_STRING, ARG_CU_VALUE_INTEGER);
 }
 
 /*
@@ -927,13 +944,8 @@ custom_event(PG_FUNCTION_ARGS)
 Datum
 visit_event(PG_FUNCTION_ARGS)
 {
-	AbEvent		e;
-	EventBuffer row;
-
-	StartEvent(fcinfo, &e, "visit", visit_args, lengthof(visit_args));
-	if (e.code == 0 && ReadTracking(&e, 0))
-		AddTrackedRow(&e, &row, &visits_table);
-	return Answer(&e, BeginStore(), &row, 1);
+	return TrackedEvent(fcinfo, "visit", visit_args, lengthof(visit_args), &visits_table,
+						0, -1, -1, -1);
 }
 
 /*
