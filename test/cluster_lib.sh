@@ -12,6 +12,9 @@
 #   cluster_kill                  SIGKILL the postmaster and all its children
 #                                 at once, and wait until they are gone
 #   cluster_remove                stop it (immediate) and delete its directory
+#   cluster_scratch NAME          for a suite on the current cluster: creates
+#                                 database NAME (PGDATABASE) and a work
+#                                 directory ($work), both removed on exit
 #
 # initdb refuses to run as root, so as root the cluster belongs to postgres.
 
@@ -116,4 +119,13 @@ cluster_remove() {
 		cluster_run_as "$PGBIN/pg_ctl" -D "$EXP_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
 	rm -rf "$EXP_CLUSTER_DIR"
+}
+
+# cluster_scratch NAME: see above
+cluster_scratch() {
+	export PGDATABASE=$1
+	work=$(mktemp -d "/tmp/experiments-$1.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$work'; dropdb --if-exists '$1' >/dev/null 2>&1 || true" EXIT
+	createdb "$1"
 }

@@ -13,14 +13,9 @@ cd "$(dirname "$0")/../.."
 SEED=${FUZZ_SEED:-20251122}
 CASES=${FUZZ_CASES:-20000}
 UTF8_CASES=${FUZZ_UTF8_CASES:-500}
-export PGDATABASE=fuzz
-work=$(mktemp -d /tmp/experiments-fuzz.XXXXXX)
-cleanup() {
-	rm -rf "$work"
-	dropdb --if-exists fuzz >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-createdb fuzz
+# shellcheck source=test/cluster_lib.sh
+. test/cluster_lib.sh
+cluster_scratch fuzz
 
 psql -X -q -v ON_ERROR_STOP=1 -f test/fuzz/fuzz.sql >/dev/null
 psql -X -q -tA -v ON_ERROR_STOP=1 >"$work/tenant" <<'SQL'

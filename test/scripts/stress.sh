@@ -12,14 +12,9 @@ cd "$(dirname "$0")/../.."
 SECONDS_=${STRESS_SECONDS:-20}
 CLIENTS=${STRESS_CLIENTS:-6}
 EVENTS_PER_BATCH=4			# test/stress/publish.sql
-export PGDATABASE=stress
-work=$(mktemp -d /tmp/experiments-stress.XXXXXX)
-cleanup() {
-	rm -rf "$work"
-	dropdb --if-exists stress >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-createdb stress
+# shellcheck source=test/cluster_lib.sh
+. test/cluster_lib.sh
+cluster_scratch stress
 
 tenant=$(psql -X -q -tA -v ON_ERROR_STOP=1 <<'SQL'
 CREATE EXTENSION experiments;
