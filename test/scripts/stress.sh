@@ -43,7 +43,7 @@ SQL
 
 PGOPTIONS="-c experiments.tenant=$tenant" "$PGBIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_" --max-tries=1000 \
 	-f test/stress/publish.sql@4 -f test/stress/enrol.sql@4 -f test/stress/assign.sql@3 -f test/stress/update.sql@1 \
-	>"$work/pgbench" 2>&1 || { cat "$work/pgbench"; exit 1; }
+	>"$work/pgbench" 2>&1 || { grep -A3 'error' "$work/pgbench" | head -20; exit 1; }
 # transactions of a script: " - 1234 transactions (...)" after "SQL script N: test/stress/NAME.sql"
 done_by() {
 	awk -v s="test/stress/$1.sql" '$0 ~ "script [0-9]+: " s {f = 1} f && / transactions / {print $2; exit}' "$work/pgbench"
