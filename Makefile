@@ -103,5 +103,6 @@ fuzz: deps
 	$(LOCK) sh -c '$(MAKE) install && FUZZ_SEED=$(SEED) FUZZ_CASES=$(CASES) test/cluster test/scripts/fuzz.sh'
 
 check-valgrind: deps
+	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && test/memcheck/run'
