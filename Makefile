@@ -3,6 +3,9 @@
 #   make demo     install what is missing, build, install, run the tour on a throwaway cluster
 #   make test     install what is missing, build, install, run every suite on a throwaway cluster
 #   make bench    the benchmarks under test/bench (never part of make test)
+#   make reliability  longer crash (CRASH_CYCLES) and stress (STRESS_SECONDS) runs
+#   make fuzz SEED=n CASES=n  the SQL fuzzer, as long as asked
+#   make check-valgrind  pg_regress and isolation suites with the server under valgrind
 #
 # Everything else is ordinary PGXS: make, make install, make installcheck.
 
@@ -66,7 +69,7 @@ $(OBJS): src/experiments.h src/events.h
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-.PHONY: deps demo test bench
+.PHONY: deps demo test bench reliability fuzz check-valgrind
 
 # Debian packages the build and the tests need; installed only when missing.
 deps:
@@ -87,3 +90,23 @@ test: deps
 bench: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && test/cluster test/bench/run'
+
+# The reliability suites of make test, longer; each on a throwaway cluster.
+CRASH_CYCLES ?= 5
+STRESS_SECONDS ?= 120
+SEED ?= 1
+CASES ?= 200000
+
+reliability: deps
+	$(MAKE) all
+	$(LOCK) sh -c '$(MAKE) install && CRASH_CYCLES=$(CRASH_CYCLES) CRASH_SEED=$(SEED) test/scripts/crash_recovery.sh && \
+		STRESS_SECONDS=$(STRESS_SECONDS) test/cluster test/scripts/stress.sh'
+
+fuzz: deps
+	$(MAKE) all
+	$(LOCK) sh -c '$(MAKE) install && FUZZ_SEED=$(SEED) FUZZ_CASES=$(CASES) test/cluster test/scripts/fuzz.sh'
+
+check-valgrind: deps
+	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
+	$(MAKE) all
+	$(LOCK) sh -c '$(MAKE) install && test/memcheck/run'
