@@ -17,6 +17,7 @@ dropdb --if-exists "$db"
 createdb "$db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<SQL
 CREATE EXTENSION experiments;
+\i test/bench/timing.sql
 \i test/bench/assign_plpgsql.sql
 SELECT set_config('experiments.tenant', experiments.create_tenant('bench')::text, false) \g /dev/null
 SELECT experiments.create_experiment('bench',

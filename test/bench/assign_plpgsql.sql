@@ -98,22 +98,3 @@ BEGIN
 	RETURN a;
 END;
 $$;
-
--- Best wall-clock seconds of a query over several runs.
-CREATE FUNCTION bench.best_seconds(query text, runs integer DEFAULT 3)
-RETURNS double precision
-LANGUAGE plpgsql
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	best double precision := 'infinity';
-	started timestamptz;
-BEGIN
-	FOR i IN 1 .. runs LOOP
-		started := clock_timestamp();
-		EXECUTE query;
-		best := least(best, extract(epoch FROM clock_timestamp() - started));
-	END LOOP;
-	RETURN best;
-END;
-$$;
