@@ -19,7 +19,9 @@ OBJS = \
 	src/assign.o \
 	src/event_input.o \
 	src/event_store.o \
-	src/publish.o
+	src/publish.o \
+	src/stats.o \
+	src/abtasty.o
 
 # The install script is assembled from these files, in this order: each file
 # may use only what the files before it define.
@@ -31,7 +33,9 @@ SQL_SOURCES = \
 	src/faults.sql \
 	src/documents.sql \
 	src/commerce.sql \
-	src/lifecycle.sql
+	src/lifecycle.sql \
+	src/stats.sql \
+	src/results.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql)
