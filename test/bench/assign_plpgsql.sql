@@ -1,7 +1,7 @@
 -- A straightforward PL/pgSQL implementation of assignment version 1, the
 -- baseline of test/bench/assign.sh: the same decisions as assign(), each
 -- reading the catalog with SQL, as an application developer would write it.
-CREATE SCHEMA IF NOT EXISTS bench;
+-- In schema bench, which test/bench/timing.sql creates.
 
 CREATE FUNCTION bench.assign_plpgsql(experiment text, unit text, attributes jsonb DEFAULT '{}')
 RETURNS experiments.assignment
