@@ -9,12 +9,14 @@
 # from Debian when missing. One experiment everywhere: 4 even variants, all
 # traffic, ids 'user-1' .. 'user-N'. All on one core: Node runs with
 # --single-threaded (compilation and garbage collection on the one thread),
-# the server without parallel workers. Each figure is the best of PEERS_RUNS
-# timed passes (default 5) after one untimed warm-up pass; setup is not timed.
+# the server without parallel workers. Each SDK's figure is the best of
+# PEERS_RUNS timed passes (default 5) after one untimed warm-up pass; the
+# extension's, the best of PEERS_RUNS before and PEERS_RUNS after the SDKs',
+# each batch after a warm-up. Setup is not timed.
 #
 # Not counted on either side: sending exposures anywhere. The SDK figures
 # start from ids in memory; the extension's, the wall-clock time of
-#   SELECT count(experiments.assign('bench', unit)) FROM ids
+#   SELECT count(experiments.assign('bench', unit)) FROM bench.units
 # includes reading the ids from the table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,37 +36,34 @@ npm ci --prefix "$work" --cache "$work/npm-cache" --ignore-scripts --no-audit --
 
 dropdb --if-exists "$db"
 createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<SQL
-CREATE EXTENSION experiments;
-\i test/bench/timing.sql
-SELECT set_config('experiments.tenant', experiments.create_tenant('bench')::text, false) \g /dev/null
-SELECT experiments.create_experiment('bench',
-	'[{"key": "a", "allocation": 25}, {"key": "b", "allocation": 25}, {"key": "c", "allocation": 25}, {"key": "d", "allocation": 25}]',
-	traffic_percent => 100, start => true) \g /dev/null
-CREATE UNLOGGED TABLE bench.ids AS SELECT 'user-' || g AS unit FROM generate_series(1, $ids) g;
-VACUUM ANALYZE bench.ids;
-SQL
-
+psql -X -q -v ON_ERROR_STOP=1 -v traffic=100 -v rows="$ids" -d "$db" -f test/bench/setup.sql
 tenant=$(psql -X -A -t -d "$db" -c "SELECT id FROM experiments.tenants WHERE name = 'bench'")
-# one line: best seconds, then every run's seconds
-extension=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" <<SQL
+
+# extension: the seconds of each of $runs runs of assign() over the ids, on one line
+extension() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" <<SQL
 SET max_parallel_workers_per_gather = 0;
 SET experiments.tenant = '$tenant';
 -- Warm-up: the cache, the table, and a check that all 4 variants are drawn.
-SELECT count(*) FILTER (WHERE n > $ids / 8) = 4 AS even FROM (SELECT (experiments.assign('bench', unit)).variant, count(*) AS n FROM bench.ids GROUP BY 1) s \gset
+SELECT count(*) FILTER (WHERE n > $ids / 8) = 4 AS even FROM (SELECT (experiments.assign('bench', unit)).variant, count(*) AS n FROM bench.units GROUP BY 1) s \gset
 \if :even
 \else
 \warn 'assign() did not split the ids over 4 variants'
 \quit
 \endif
-SELECT (SELECT min(t) FROM unnest(r) t) || E'\t' || array_to_string(r, ' ')
-FROM bench.run_seconds('SELECT count(experiments.assign(''bench'', unit)) FROM bench.ids', $runs) r;
+SELECT array_to_string(bench.run_seconds('SELECT count(experiments.assign(''bench'', unit)) FROM bench.units', $runs), ' ');
 SQL
-)
-[ -n "$extension" ] || { echo "the extension's measure failed"; exit 1; }
+}
+# The extension's runs come before and after the SDKs', so that both see the
+# machine's load over the same stretch of time.
+before=$(extension)
 peers=$(NODE_PATH="$work/node_modules" node --single-threaded test/bench/peers/peers.js "$ids" "$runs")
+after=$(extension)
+[ -n "$before" ] && [ -n "$after" ] || { echo "the extension's measure failed"; exit 1; }
+best=$(echo "$before $after" | tr ' ' '\n' | sort -g | head -1)
+extension="$best	$before $after"
 
-echo "$ids distinct ids, best of $runs runs after a warm-up, one core each (seconds of every run after the name)"
+echo "$ids distinct ids, best of the runs after a warm-up, one core each (seconds of every run after the name)"
 printf 'extension assign()\t%s\n%s\n' "$extension" "$peers" | awk -F'\t' -v n="$ids" '
 	NR == 1 { ext = n / $2; printf "%-32s %12.0f assignments/s  (%s)\n", $1, ext, $3; next }
 	{ name[NR] = $1; version[NR] = $2; rate[NR] = n / $3; runs[NR] = $4
