@@ -15,15 +15,9 @@ db=bench_assign
 
 dropdb --if-exists "$db"
 createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<SQL
-CREATE EXTENSION experiments;
+psql -X -q -v ON_ERROR_STOP=1 -v traffic=90 -v rows="$rows" -d "$db" <<SQL
+\i test/bench/setup.sql
 \i test/bench/assign_plpgsql.sql
-SELECT set_config('experiments.tenant', experiments.create_tenant('bench')::text, false) \g /dev/null
-SELECT experiments.create_experiment('bench',
-	'[{"key": "a", "allocation": 25}, {"key": "b", "allocation": 25}, {"key": "c", "allocation": 25}, {"key": "d", "allocation": 25}]',
-	traffic_percent => 90, start => true) \g /dev/null
-CREATE UNLOGGED TABLE bench.units AS SELECT 'user-' || g AS unit FROM generate_series(1, $rows) g;
-VACUUM ANALYZE bench.units;
 SQL
 
 psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" <<SQL

@@ -1,7 +1,7 @@
 -- A straightforward PL/pgSQL implementation of assignment version 1, the
 -- baseline of test/bench/assign.sh: the same decisions as assign(), each
 -- reading the catalog with SQL, as an application developer would write it.
-CREATE SCHEMA IF NOT EXISTS bench;
+-- In schema bench, which test/bench/timing.sql creates.
 
 CREATE FUNCTION bench.assign_plpgsql(experiment text, unit text, attributes jsonb DEFAULT '{}')
 RETURNS experiments.assignment
@@ -96,24 +96,5 @@ BEGIN
 	END IF;
 	a.reason := 'hash';
 	RETURN a;
-END;
-$$;
-
--- Best wall-clock seconds of a query over several runs.
-CREATE FUNCTION bench.best_seconds(query text, runs integer DEFAULT 3)
-RETURNS double precision
-LANGUAGE plpgsql
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	best double precision := 'infinity';
-	started timestamptz;
-BEGIN
-	FOR i IN 1 .. runs LOOP
-		started := clock_timestamp();
-		EXECUTE query;
-		best := least(best, extract(epoch FROM clock_timestamp() - started));
-	END LOOP;
-	RETURN best;
 END;
 $$;

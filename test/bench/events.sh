@@ -109,4 +109,5 @@ awk -v p="$publish_tps" -v f="$floor_tps" -v n="$EVENTS_PER_BATCH" -v c="$CLIENT
 	printf "publish():                      %10.0f events/s (%.1f batches/s)\n", p * n, p;
 	printf "floor (jsonb_to_recordset):     %10.0f events/s (%.1f batches/s)\n", f * n, f;
 	printf "ratio publish/floor:            %10.2f (target >= 0.5; target >= 200000 events/s)\n", p / f;
+	printf "RESULT\tpublish(), %d clients\t%.0f\tevents/s\tfloor (INSERT from jsonb_to_recordset)\t%.0f\t%.2f\t>= 0.5\n", c, p * n, f * n, p / f;
 }'
