@@ -379,6 +379,15 @@ REVOKE ALL ON FUNCTION experiments.publish(jsonb, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.publish(jsonb, text) IS
 'Stores a batch of exposures, goals and attributes in the shape of ABsmartly PUT /context/batch and answers {ok, warnings, errors}: valid events are stored, invalid ones go to rejected_events, a batch over a batch-level limit raises an error and stores nothing. The same batch (or idempotency key) sent again stores nothing and returns the first answer.';
 
+CREATE FUNCTION experiments.publish_text(body text, idempotency_key text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'publish_text'
+LANGUAGE C VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION experiments.publish_text(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.publish_text(text, text) IS
+'publish() for a batch sent as JSON text, as an HTTP body arrives: a body over experiments.max_batch_size is refused before it is parsed, so it costs neither the time nor the memory of parsing it. The answer and the idempotency are those of publish(); the same document sent to either function is the same batch.';
+
 -- AB Tasty server-side events (seed 001): one function per endpoint, named
 -- after it, whose arguments are the keys of the endpoint's JSON body, so that
 -- PostgREST serves POST /rpc/<name> with the seed's body unchanged. Every

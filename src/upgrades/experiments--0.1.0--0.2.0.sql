@@ -1,6 +1,7 @@
 -- experiments 0.1.0 -> 0.2.0: event partitions get indexes of their own
 -- instead of the parents' partitioned indexes, so that pg_restore can
--- re-create monthly partitions (src/events.sql, test/scripts/dump_restore.sh).
+-- re-create monthly partitions (src/events.sql, test/scripts/dump_restore.sh);
+-- publish_text(), which checks the size cap before parsing (test/scripts/limits.sh).
 \echo Use "ALTER EXTENSION experiments UPDATE TO '0.2.0'" to load this file. \quit
 
 CREATE FUNCTION experiments.create_event_partition_indexes(tbl text, part text)
@@ -79,3 +80,12 @@ BEGIN
 	END LOOP;
 END;
 $$;
+
+CREATE FUNCTION experiments.publish_text(body text, idempotency_key text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'publish_text'
+LANGUAGE C VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION experiments.publish_text(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.publish_text(text, text) IS
+'publish() for a batch sent as JSON text, as an HTTP body arrives: a body over experiments.max_batch_size is refused before it is parsed, so it costs neither the time nor the memory of parsing it. The answer and the idempotency are those of publish(); the same document sent to either function is the same batch.';
