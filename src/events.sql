@@ -6,9 +6,10 @@
 -- Event tables are range-partitioned by their time column, one partition per
 -- month, created by experiments.create_event_partitions(); a default
 -- partition catches the rest until the next run moves its rows into their
--- month. Each has a BRIN index on time and a B-tree on (experiment, unit) or
--- (tenant, unit). Row-level security is enforced on the partitioned parents,
--- through which every query goes: no role is granted access to a partition.
+-- month. Each partition has its own BRIN index on time and B-tree on
+-- (experiment, unit) or (tenant, unit) (create_event_partition_indexes).
+-- Row-level security is enforced on the partitioned parents, through which
+-- every query goes: no role is granted access to a partition.
 
 -- Batches already published, per tenant: a retry stores nothing twice.
 CREATE TABLE experiments.published_batches (
@@ -223,42 +224,65 @@ COMMENT ON COLUMN experiments.rejected_events.event IS 'The event as sent (as js
 CREATE INDEX rejected_events_time_idx ON experiments.rejected_events (tenant_id, rejected_at);
 CREATE INDEX rejected_events_batch_idx ON experiments.rejected_events (batch_id) WHERE batch_id IS NOT NULL;
 
+-- Every partition has its own indexes: a BRIN index on time and a B-tree on
+-- (experiment, unit) or (tenant, unit). They are not partitioned indexes of
+-- the parents: the parents belong to the extension, so a partitioned index
+-- would exist before pg_restore re-creates a monthly partition, attaching it
+-- would give the partition an index, and the partition's index in the dump
+-- would then collide with it (test/scripts/dump_restore.sh).
+CREATE FUNCTION experiments.create_event_partition_indexes(tbl text, part text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	time_column text;
+	key_columns text;
+BEGIN
+	SELECT substring(pg_catalog.pg_get_partkeydef(p.partrelid) FROM '^RANGE \((\w+)\)$') INTO time_column
+	FROM pg_catalog.pg_partitioned_table p
+	WHERE p.partrelid = format('experiments.%I', tbl)::regclass;
+	key_columns := CASE tbl
+		WHEN 'exposures' THEN 'experiment_id, unit'
+		WHEN 'campaign_activations' THEN 'experiment_id, visitor_id'
+		WHEN 'goal_events' THEN 'tenant_id, unit'
+		WHEN 'attribute_events' THEN 'tenant_id, unit'
+		WHEN 'transaction_items' THEN 'tenant_id, transaction_id'
+		ELSE 'tenant_id, visitor_id' END;
+	EXECUTE format('CREATE INDEX %I ON experiments.%I USING brin (%I)', part || '_time_idx', part, time_column);
+	EXECUTE format('CREATE INDEX %I ON experiments.%I (%s)', part || '_unit_idx', part, key_columns);
+	-- A transaction id is stored once per tenant: the check looks it up here.
+	IF tbl = 'transactions' THEN
+		EXECUTE format('CREATE INDEX %I ON experiments.%I (tenant_id, transaction_id)', part || '_id_idx', part);
+	END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments.create_event_partition_indexes(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.create_event_partition_indexes(text, text) IS
+'Part of create_event_partitions(): creates the indexes of one partition of an event table (time, unit, and the transaction id of transactions).';
+
 -- The default partitions are created here, the monthly ones by
 -- create_event_partitions(). Time-ordered rows make BRIN cheap and effective.
 DO $$
 DECLARE
-	t record;
+	tbl text;
 BEGIN
-	FOR t IN SELECT * FROM (VALUES
-		('exposures', 'exposed_at', 'experiment_id, unit'),
-		('goal_events', 'achieved_at', 'tenant_id, unit'),
-		('attribute_events', 'set_at', 'tenant_id, unit'),
-		('campaign_activations', 'occurred_at', 'experiment_id, visitor_id'),
-		('actions', 'occurred_at', 'tenant_id, visitor_id'),
-		('custom_events', 'occurred_at', 'tenant_id, visitor_id'),
-		('transactions', 'occurred_at', 'tenant_id, visitor_id'),
-		('transaction_items', 'occurred_at', 'tenant_id, transaction_id'),
-		('visits', 'occurred_at', 'tenant_id, visitor_id')) AS v(tbl, time_column, key_columns)
+	FOREACH tbl IN ARRAY ARRAY['exposures', 'goal_events', 'attribute_events', 'campaign_activations',
+							   'actions', 'custom_events', 'transactions', 'transaction_items', 'visits']
 	LOOP
-		EXECUTE format('CREATE INDEX %I ON experiments.%I USING brin (%I)',
-					   t.tbl || '_time_idx', t.tbl, t.time_column);
-		EXECUTE format('CREATE INDEX %I ON experiments.%I (%s)',
-					   t.tbl || '_unit_idx', t.tbl, t.key_columns);
 		EXECUTE format('CREATE TABLE experiments.%I PARTITION OF experiments.%I DEFAULT',
-					   t.tbl || '_default', t.tbl);
-		EXECUTE format('COMMENT ON TABLE experiments.%I IS %L', t.tbl || '_default',
-					   'Rows of experiments.' || t.tbl || ' outside every monthly partition; create_event_partitions() moves them into their month.');
-		PERFORM experiments.protect_tenant_table(format('experiments.%I', t.tbl)::regclass);
-		PERFORM pg_catalog.pg_extension_config_dump(format('experiments.%I', t.tbl || '_default')::regclass, '');
+					   tbl || '_default', tbl);
+		PERFORM experiments.create_event_partition_indexes(tbl, tbl || '_default');
+		EXECUTE format('COMMENT ON TABLE experiments.%I IS %L', tbl || '_default',
+					   'Rows of experiments.' || tbl || ' outside every monthly partition; create_event_partitions() moves them into their month.');
+		PERFORM experiments.protect_tenant_table(format('experiments.%I', tbl)::regclass);
+		PERFORM pg_catalog.pg_extension_config_dump(format('experiments.%I', tbl || '_default')::regclass, '');
 	END LOOP;
 END;
 $$;
 
 SELECT experiments.protect_tenant_table(t::regclass)
 FROM unnest(ARRAY['experiments.published_batches', 'experiments.rejected_events']) AS t;
-
--- A transaction id is stored once per tenant: the check looks it up here.
-CREATE INDEX transactions_id_idx ON experiments.transactions (tenant_id, transaction_id);
 
 -- Monthly partitions. The extension script creates none: a partition it
 -- created would belong to the extension and be re-created at restore for
@@ -327,6 +351,7 @@ BEGIN
 	EXECUTE format('WITH moved AS (DELETE FROM experiments.%I WHERE %I >= %L AND %I < %L RETURNING *)'
 				   ' INSERT INTO experiments.%I SELECT * FROM moved',
 				   tbl || '_default', time_column, lo, time_column, hi, part);
+	PERFORM experiments.create_event_partition_indexes(tbl, part);
 	EXECUTE format('ALTER TABLE experiments.%I ATTACH PARTITION experiments.%I FOR VALUES FROM (%L) TO (%L)',
 				   tbl, part, lo, hi);
 	EXECUTE format('COMMENT ON TABLE experiments.%I IS %L', part,
@@ -353,6 +378,15 @@ LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION experiments.publish(jsonb, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.publish(jsonb, text) IS
 'Stores a batch of exposures, goals and attributes in the shape of ABsmartly PUT /context/batch and answers {ok, warnings, errors}: valid events are stored, invalid ones go to rejected_events, a batch over a batch-level limit raises an error and stores nothing. The same batch (or idempotency key) sent again stores nothing and returns the first answer.';
+
+CREATE FUNCTION experiments.publish_text(body text, idempotency_key text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'publish_text'
+LANGUAGE C VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION experiments.publish_text(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.publish_text(text, text) IS
+'publish() for a batch sent as JSON text, as an HTTP body arrives: a body over experiments.max_batch_size is refused before it is parsed, so it costs neither the time nor the memory of parsing it. The answer and the idempotency are those of publish(); the same document sent to either function is the same batch.';
 
 -- AB Tasty server-side events (seed 001): one function per endpoint, named
 -- after it, whose arguments are the keys of the endpoint's JSON body, so that

@@ -15,6 +15,7 @@
 
 #include <xxhash.h>
 
+#include "access/detoast.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
@@ -22,6 +23,7 @@
 #include "utils/guc.h"
 
 PG_FUNCTION_INFO_V1(publish);
+PG_FUNCTION_INFO_V1(publish_text);
 
 typedef struct Issue
 {
@@ -830,4 +832,41 @@ publish(PG_FUNCTION_ARGS)
 	answer = (Jsonb *) SPI_datumTransfer(JsonbPGetDatum(answer), false, -1);
 	SPI_finish();
 	PG_RETURN_JSONB_P(answer);
+}
+
+/*
+ * publish_text(body text, idempotency_key text DEFAULT NULL) returns jsonb
+ *		publish() for a batch sent as JSON text: the size cap is checked on
+ *		the text, before it is detoasted or parsed, so an oversized body
+ *		costs neither the time nor the memory of building its jsonb.
+ */
+Datum
+publish_text(PG_FUNCTION_ARGS)
+{
+	Size		size;
+	Jsonb	   *batch;
+
+	LOCAL_FCINFO(inner, 2);
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the batch must not be null"),
+				 errdetail("experiments.publish_text() stores the events of a batch document.")));
+	size = toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ;
+	if (size > (Size) max_batch_kb * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the batch is %zu bytes of JSON text, more than experiments.max_batch_size (%d kB)",
+						size, max_batch_kb),
+				 errdetail("Nothing of the batch was stored, and it was not parsed."),
+				 errhint("Publish fewer requests per batch.")));
+	batch = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+											   CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+
+	InitFunctionCallInfoData(*inner, fcinfo->flinfo, 2, fcinfo->fncollation, NULL, NULL);
+	inner->args[0].value = JsonbPGetDatum(batch);
+	inner->args[0].isnull = false;
+	inner->args[1] = fcinfo->args[1];
+	return publish(inner);
 }

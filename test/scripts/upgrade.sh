@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Upgrade: from every released version (test/upgrade/experiments--V.sql, the
+# frozen install script of each release) to the current one. Each is
+# installed in a database of its own with some data, updated one step at a
+# time (ALTER EXTENSION experiments UPDATE TO each later version in turn,
+# through src/upgrades/experiments--A--B.sql), and its schema
+# (test/upgrade/schema.sql) must then equal a fresh install's; the data is
+# still there and the partition maintenance still runs. Last, the comparison
+# must see a difference when there is one: the oldest version not updated,
+# and a fresh install with one comment changed, must both differ.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=test/cluster_lib.sh
+. test/cluster_lib.sh
+cluster_scratch upgrade_fresh
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" experiments.control)
+mapfile -t released < <(ls test/upgrade/experiments--*.sql | sed 's/.*experiments--\(.*\)\.sql/\1/' | sort -V)
+[ "${#released[@]}" -gt 0 ] || { echo "no released version in test/upgrade"; exit 1; }
+dbs=()
+# shellcheck disable=SC2064
+trap 'rm -rf "$work"; for db in upgrade_fresh "${dbs[@]}"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done' EXIT
+
+# schema DB: the extension's schema in DB, as text
+schema() {
+	psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1" -f test/upgrade/schema.sql
+}
+
+# With this month's partitions, as each upgraded database has: their indexes
+# must be those that the current version gives a new partition.
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION experiments" -c "SELECT experiments.create_event_partitions(1)" >/dev/null
+schema upgrade_fresh >"$work/fresh"
+
+for from in "${released[@]}"; do
+	db="upgrade_from_${from//./_}"
+	dbs+=("$db")
+	createdb "$db"
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v from="$from" >/dev/null <<'SQL'
+CREATE EXTENSION experiments VERSION :'from';
+SELECT experiments.create_event_partitions(1);
+SELECT experiments.create_tenant('upgrade');
+BEGIN;
+SELECT experiments.set_tenant(id) FROM experiments.tenants WHERE name = 'upgrade';
+SELECT experiments.create_experiment('upgrade_exp', '[{"key": "a", "allocation": 50}, {"key": "b", "allocation": 50}]',
+	start => true);
+SELECT experiments.enrol('upgrade_exp', 'unit-' || i) FROM generate_series(1, 50) i;
+SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object('historic', true,
+	'units', '[{"type": "user_id", "uid": "unit-1"}]'::jsonb,
+	'goals', jsonb_build_array(jsonb_build_object('name', 'now', 'achievedAt', now()),
+							   jsonb_build_object('name', 'old', 'achievedAt', '2020-01-01T00:00:00Z'))))));
+COMMIT;
+SQL
+	before=$(psql -X -tA -d "$db" -c "SELECT (SELECT count(*) FROM experiments.enrolments) || ' ' || (SELECT count(*) FROM experiments.goal_events)")
+	# Each later version in turn: the path the update scripts must provide.
+	steps=$from
+	for to in "${released[@]}" "$current"; do
+		[ "$(printf '%s\n%s\n' "$from" "$to" | sort -V | tail -1)" = "$to" ] && [ "$to" != "$from" ] || continue
+		[ "$(psql -X -tA -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'experiments'")" != "$to" ] || continue
+		psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER EXTENSION experiments UPDATE TO '$to'"
+		steps="$steps -> $to"
+	done
+	schema "$db" >"$work/upgraded"
+	diff -u "$work/fresh" "$work/upgraded" || { echo "$steps: the schema differs from a fresh install of $current"; exit 1; }
+	after=$(psql -X -tA -d "$db" -c "SELECT (SELECT count(*) FROM experiments.enrolments) || ' ' || (SELECT count(*) FROM experiments.goal_events)")
+	[ "$before" = "$after" ] || { echo "$steps: enrolments and goals were $before, are $after"; exit 1; }
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SELECT experiments.create_event_partitions(3)" >/dev/null
+	echo "$steps: schema equal to a fresh install ($(wc -l <"$work/fresh") lines), data kept ($after)"
+done
+
+# The comparison can fail: the oldest release as installed, unless it is the
+# current version, and a fresh install with one comment changed.
+oldest=${released[0]}
+if [ "$oldest" != "$current" ]; then
+	createdb upgrade_not_updated
+	dbs+=(upgrade_not_updated)
+	psql -X -q -v ON_ERROR_STOP=1 -d upgrade_not_updated -c "CREATE EXTENSION experiments VERSION '$oldest'" >/dev/null
+	if diff -q "$work/fresh" <(schema upgrade_not_updated) >/dev/null; then
+		echo "$oldest as installed compares equal to $current: the comparison sees nothing"
+		exit 1
+	fi
+fi
+psql -X -q -v ON_ERROR_STOP=1 -c "COMMENT ON FUNCTION experiments.hash_unit(text) IS 'a deliberate difference'" >/dev/null
+if diff -q "$work/fresh" <(schema upgrade_fresh) >/dev/null; then
+	echo "a changed comment compares equal: the comparison sees nothing"
+	exit 1
+fi
+echo "the comparison finds a deliberate difference"
