@@ -10,7 +10,7 @@
 # Everything else is ordinary PGXS: make, make install, make installcheck.
 
 EXTENSION = experiments
-EXTVERSION = 0.2.0
+EXTVERSION = 0.1.0
 
 MODULE_big = experiments
 OBJS = \
@@ -41,7 +41,7 @@ SQL_SOURCES = \
 	src/results.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-# Released versions' install scripts, frozen (test/upgrade/README), and the
+# Released versions' install scripts, frozen (README, "Upgrades"), and the
 # update scripts between them: ALTER EXTENSION UPDATE and the upgrade test
 # (test/scripts/upgrade.sh) need both.
 DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql) $(wildcard test/upgrade/$(EXTENSION)--*.sql)

@@ -7,15 +7,17 @@
 # (test/upgrade/schema.sql) must then equal a fresh install's; the data is
 # still there and the partition maintenance still runs. Last, the comparison
 # must see a difference when there is one: the oldest version not updated,
-# and a fresh install with one comment changed, must both differ.
+# and a fresh install with one comment changed, must both differ. Until a
+# first version is released (its install script frozen into test/upgrade),
+# only the comparison itself is checked.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=test/cluster_lib.sh
 . test/cluster_lib.sh
 cluster_scratch upgrade_fresh
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" experiments.control)
-mapfile -t released < <(ls test/upgrade/experiments--*.sql | sed 's/.*experiments--\(.*\)\.sql/\1/' | sort -V)
-[ "${#released[@]}" -gt 0 ] || { echo "no released version in test/upgrade"; exit 1; }
+mapfile -t released < <(ls test/upgrade/experiments--*.sql 2>/dev/null | sed 's/.*experiments--\(.*\)\.sql/\1/' | sort -V)
+[ "${#released[@]}" -gt 0 ] || echo "no released version yet in test/upgrade: checking the schema comparison only"
 dbs=()
 # shellcheck disable=SC2064
 trap 'rm -rf "$work"; for db in upgrade_fresh "${dbs[@]}"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done' EXIT
@@ -30,7 +32,7 @@ schema() {
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION experiments" -c "SELECT experiments.create_event_partitions(1)" >/dev/null
 schema upgrade_fresh >"$work/fresh"
 
-for from in "${released[@]}"; do
+for from in ${released[@]+"${released[@]}"}; do
 	db="upgrade_from_${from//./_}"
 	dbs+=("$db")
 	createdb "$db"
@@ -52,7 +54,7 @@ SQL
 	before=$(psql -X -tA -d "$db" -c "SELECT (SELECT count(*) FROM experiments.enrolments) || ' ' || (SELECT count(*) FROM experiments.goal_events)")
 	# Each later version in turn: the path the update scripts must provide.
 	steps=$from
-	for to in "${released[@]}" "$current"; do
+	for to in ${released[@]+"${released[@]}"} "$current"; do
 		[ "$(printf '%s\n%s\n' "$from" "$to" | sort -V | tail -1)" = "$to" ] && [ "$to" != "$from" ] || continue
 		[ "$(psql -X -tA -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'experiments'")" != "$to" ] || continue
 		psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER EXTENSION experiments UPDATE TO '$to'"
@@ -68,7 +70,7 @@ done
 
 # The comparison can fail: the oldest release as installed, unless it is the
 # current version, and a fresh install with one comment changed.
-oldest=${released[0]}
+oldest=${released[0]:-$current}
 if [ "$oldest" != "$current" ]; then
 	createdb upgrade_not_updated
 	dbs+=(upgrade_not_updated)
