@@ -123,10 +123,10 @@ AS $$
 DECLARE
 	required text;
 	gates text[];
-	unit text;
+	unit_key text;
 	attributes jsonb;
-	a experiments.assignment;
-	entered boolean;
+	ordinal integer;
+	variant text;
 	list jsonb := '[]';
 	r record;
 BEGIN
@@ -158,25 +158,33 @@ BEGIN
 		gates := experiments.json_text_array(new_gate_list);
 	END IF;
 	-- A person is the same unit on every device.
-	unit := coalesce(user_tag, device_tag);
+	unit_key := coalesce(user_tag, device_tag);
 	attributes := jsonb_strip_nulls(jsonb_build_object(
 		'app_ver', app_ver, 'device_type', device_type, 'os', os, 'os_ver', os_ver, 'browser', browser,
 		'browser_ver', browser_ver, 'country', country, 'language', language));
 	FOR r IN
-		SELECT x.experiment, e.id, e.gate
-		FROM experiments.assign_all(unit, attributes) x
+		SELECT x.experiment, x.variant, x.ordinal, x.period, e.id, e.gate
+		FROM experiments.assign_all(unit_key, attributes) x
 		JOIN experiments.experiments e ON e.id = x.experiment_id
 		WHERE x.ordinal IS NOT NULL
 		ORDER BY x.experiment
 	LOOP
 		-- A gated experiment is entered when its gate is crossed, and stays.
-		entered := r.gate IS NULL OR r.gate = ANY (gates) OR EXISTS (
-			SELECT 1 FROM experiments.enrolments n WHERE n.experiment_id = r.id AND n.unit = experiment_status.unit);
-		CONTINUE WHEN NOT entered;
-		a := experiments.enrol(r.experiment, unit, attributes);
-		CONTINUE WHEN a.ordinal IS NULL;
-		list := list || jsonb_build_object('experiment', a.experiment,
-			'variant', CASE WHEN a.ordinal = 0 THEN 'false'::jsonb ELSE to_jsonb(a.variant) END);
+		CONTINUE WHEN r.gate IS NOT NULL AND NOT coalesce(r.gate = ANY (gates), false) AND NOT EXISTS (
+			SELECT 1 FROM experiments.enrolments n WHERE n.experiment_id = r.id AND n.unit = unit_key);
+		-- The answer is the enrolment as stored (another session may have
+		-- enrolled the unit first), or the assignment when an override decided.
+		PERFORM experiments.enrol(r.experiment, unit_key, attributes);
+		SELECT n.ordinal, v.key INTO ordinal, variant
+		FROM experiments.enrolments n
+		JOIN experiments.variants v ON v.experiment_id = n.experiment_id AND v.ordinal = n.ordinal
+		WHERE n.experiment_id = r.id AND n.unit = unit_key AND n.period = r.period;
+		IF NOT FOUND THEN
+			ordinal := r.ordinal;
+			variant := r.variant;
+		END IF;
+		list := list || jsonb_build_object('experiment', r.experiment,
+			'variant', CASE WHEN ordinal = 0 THEN 'false'::jsonb ELSE to_jsonb(variant) END);
 	END LOOP;
 	RETURN jsonb_build_object('experiment_list', list);
 END;
