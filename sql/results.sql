@@ -45,7 +45,7 @@ SELECT 'user_id', unit, 'signup', exposed_at - interval '1 minute', NULL FROM ge
 UNION ALL
 -- nor a goal of another unit type
 SELECT 'device_id', unit, 'checkout', exposed_at + interval '1 hour', NULL FROM gen WHERE g = 4;
-INSERT INTO experiments.transactions (transaction_id, name, unit, revenue, shipping, occurred_at, device_type, origin)
+INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue, shipping, occurred_at, device_type, origin)
 SELECT 't-' || g, 'order', unit, 5000 + (g % 13) * 100, 0, exposed_at + interval '2 hours', 'DESKTOP', 'https://shop.example/'
 FROM gen WHERE converts;
 
@@ -92,7 +92,7 @@ FROM gen
 LEFT JOIN (SELECT unit, sum((properties ->> 'value')::float8) AS value FROM experiments.goal_events
 		   WHERE goal = 'checkout' AND unit_type = 'user_id' AND tenant_id = :'tenant' AND NOT (unit = 'r-2')
 		   GROUP BY unit) v USING (unit)
-LEFT JOIN (SELECT unit, sum(revenue)::float8 AS revenue FROM experiments.transactions GROUP BY unit) t USING (unit);
+LEFT JOIN (SELECT visitor_id AS unit, sum(revenue)::float8 AS revenue FROM experiments.transactions GROUP BY visitor_id) t USING (unit);
 WITH s AS (
 	SELECT ordinal, avg(checkout_value) AS m1, var_samp(checkout_value) AS v1, sum(checkout_value) AS s1,
 		   avg(revenue) AS m2, var_samp(revenue) AS v2, count(*) AS n

@@ -14,7 +14,7 @@ FROM generate_series(1, 300) g;
 INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at)
 SELECT 'user_id', 'p-' || g, 'buy', timestamptz '2025-01-16 00:00+00' + (g % 3) * interval '1 month'
 FROM generate_series(1, 300, 2) g;
-INSERT INTO experiments.transactions (transaction_id, name, unit, revenue, shipping, occurred_at, device_type, origin)
+INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue, shipping, occurred_at, device_type, origin)
 SELECT 'pt-' || g, 'order', 'p-' || g, 100, 0, timestamptz '2025-01-16 00:00+00' + (g % 3) * interval '1 month', 'OTHER', 'app'
 FROM generate_series(1, 300, 5) g;
 -- Monthly partitions for January to March 2025 (and whatever else is due).

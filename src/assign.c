@@ -132,12 +132,13 @@ IsRunning(const ExperimentConfig *config, TimestampTz now)
 /*
  * ResetPeriod
  *		Whole reset intervals elapsed since the experiment's start; always 0
- *		for reset interval full.
+ *		for reset interval full. Exported for the AB Tasty campaign activated
+ *		event, which enrols the visitor in the period of the event.
  */
-static int64
+int64
 ResetPeriod(const ExperimentConfig *config, TimestampTz now)
 {
-	if (!config->has_anchor || now < config->anchor)
+	if (config->reset_usecs == 0 || !config->has_anchor || now < config->anchor)
 		return 0;
 	return (now - config->anchor) / config->reset_usecs;
 }

@@ -24,9 +24,10 @@ COMMENT ON TYPE experiments.override_kind IS
 'overridden: the unit always gets the variant, whatever the experiment''s rules say; custom: the variant replaces the hashed one for a unit that is otherwise eligible.';
 
 CREATE TYPE experiments.assignment_reason AS ENUM (
-	'not_running', 'override', 'sticky', 'audience', 'layer', 'holdout', 'traffic', 'full_on', 'hash');
+	'not_running', 'override', 'sticky', 'audience', 'layer', 'holdout', 'traffic', 'full_on', 'hash',
+	'activation');
 COMMENT ON TYPE experiments.assignment_reason IS
-'Which step of the assignment algorithm decided, in decision order.';
+'Which step of the assignment algorithm decided, in decision order; activation (enrolments only): an AB Tasty campaign activated event named the variant the visitor saw.';
 
 -- Objects experiments refer to.
 

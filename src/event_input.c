@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(hash_unit);
@@ -79,10 +80,10 @@ EventSettingsInit(void)
 }
 
 /*
- * TypeName
+ * JsonTypeName
  *		The JSON type of a value, for messages.
  */
-static const char *
+const char *
 JsonTypeName(const JsonbValue *v)
 {
 	switch (v->type)
@@ -103,6 +104,17 @@ JsonTypeName(const JsonbValue *v)
 }
 
 /*
+ * FieldPath
+ *		prefix.field (or field alone), for messages and subjects. Readers
+ *		build it only on the error path: a valid field costs no string.
+ */
+char *
+FieldPath(const char *prefix, const char *field)
+{
+	return prefix != NULL ? psprintf("%s.%s", prefix, field) : pstrdup(field);
+}
+
+/*
  * ReadObject
  *		Reads the listed fields of an object in one pass over its keys; false
  *		when the value is not an object. A duplicate key never reaches here:
@@ -115,6 +127,7 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 	JsonbIteratorToken tok;
 	JsonbValue	v;
 	StringInfoData unknown;
+	int			lengths[MAX_FIELDS];
 	int			current = -1;
 
 	Assert(nfields <= MAX_FIELDS);
@@ -125,7 +138,10 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 	if (object->type != jbvBinary || !JsonContainerIsObject(object->val.binary.data))
 		return false;
 
-	initStringInfo(&unknown);
+	/* per object, not per key; the list of unknown keys only when there is one */
+	for (int i = 0; i < nfields; i++)
+		lengths[i] = strlen(names[i]);
+	unknown.data = NULL;
 	it = JsonbIteratorInit(object->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -134,7 +150,7 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 			current = -1;
 			for (int i = 0; i < nfields; i++)
 			{
-				if (strlen(names[i]) == (size_t) v.val.string.len &&
+				if (lengths[i] == v.val.string.len &&
 					memcmp(names[i], v.val.string.val, v.val.string.len) == 0)
 				{
 					current = i;
@@ -142,8 +158,12 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 				}
 			}
 			if (current < 0)
+			{
+				if (unknown.data == NULL)
+					initStringInfo(&unknown);
 				appendStringInfo(&unknown, "%s\"%.*s\"", unknown.len > 0 ? ", " : "",
 								 Min(v.val.string.len, 64), v.val.string.val);
+			}
 		}
 		else if (tok == WJB_VALUE && current >= 0)
 		{
@@ -151,8 +171,7 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 			fields->present[current] = true;
 		}
 	}
-	if (unknown.len > 0)
-		fields->unknown = unknown.data;
+	fields->unknown = unknown.data;
 	return true;
 }
 
@@ -161,18 +180,20 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
  *		A string of 1 to max_chars characters, pointing into the document.
  */
 char *
-ReadString(const JsonbValue *v, const char *field, int max_chars, const char **str, int *len)
+ReadString(const JsonbValue *v, const char *prefix, const char *field, int max_chars,
+		   const char **str, int *len)
 {
 	int			chars;
 
 	if (v->type != jbvString)
-		return psprintf("%s must be a string, not %s", field, JsonTypeName(v));
+		return psprintf("%s must be a string, not %s", FieldPath(prefix, field), JsonTypeName(v));
 	if (v->val.string.len == 0)
-		return psprintf("%s must not be empty", field);
+		return psprintf("%s must not be empty", FieldPath(prefix, field));
 	/* a character is at most 4 bytes: count only when it could be too long */
 	if (v->val.string.len > max_chars &&
 		(chars = pg_mbstrlen_with_len(v->val.string.val, v->val.string.len)) > max_chars)
-		return psprintf("%s is %d characters long; the limit is %d", field, chars, max_chars);
+		return psprintf("%s is %d characters long; the limit is %d", FieldPath(prefix, field),
+						chars, max_chars);
 	*str = v->val.string.val;
 	*len = v->val.string.len;
 	return NULL;
@@ -180,28 +201,44 @@ ReadString(const JsonbValue *v, const char *field, int max_chars, const char **s
 
 /*
  * NumericToInt64
- *		The value of a whole number in int64; false for a fraction or a
- *		number out of range (1e400 included).
+ *		The value of a whole number in int64 (1.0 and 1e3 are whole); false
+ *		for a fraction or a number out of range (1e400 included).
  */
 static bool
 NumericToInt64(Numeric num, int64 *out)
 {
-	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-	char	   *p = s;
-	char	   *dot = strchr(s, '.');
+	static Numeric min_int64 = NULL;
+	static Numeric max_int64 = NULL;
 
-	if (dot != NULL)
+	/* compared with numerics, not converted to text: every timestamp pays this */
+	if (min_int64 == NULL)
 	{
-		for (p = dot + 1; *p != '\0'; p++)
-			if (*p != '0')
-				return false;
-		*dot = '\0';
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		min_int64 = int64_to_numeric(PG_INT64_MIN);
+		max_int64 = int64_to_numeric(PG_INT64_MAX);
+		MemoryContextSwitchTo(old);
 	}
-	p = s + (*s == '-');
-	if (strlen(p) > 18 || strspn(p, "0123456789") != strlen(p))
+	if (DatumGetInt32(DirectFunctionCall1(numeric_min_scale, NumericGetDatum(num))) != 0 ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num),
+										  NumericGetDatum(min_int64))) < 0 ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num),
+										  NumericGetDatum(max_int64))) > 0)
 		return false;
-	*out = strtoi64(s, NULL, 10);
+	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(num)));
 	return true;
+}
+
+/*
+ * ShownText
+ *		A value as sent, cut short for a message.
+ */
+static char *
+ShownText(char *s)
+{
+	if (strlen(s) > 24)
+		return psprintf("%.20s... (%zu characters)", s, strlen(s));
+	return s;
 }
 
 /*
@@ -211,11 +248,7 @@ NumericToInt64(Numeric num, int64 *out)
 static char *
 ShownNumber(Numeric num)
 {
-	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-
-	if (strlen(s) > 24)
-		return psprintf("%.20s... (%zu characters)", s, strlen(s));
-	return s;
+	return ShownText(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num))));
 }
 
 /*
@@ -223,13 +256,14 @@ ShownNumber(Numeric num)
  *		A whole number in [min, max].
  */
 char *
-ReadInteger(const JsonbValue *v, const char *field, int64 min, int64 max, int64 *out)
+ReadInteger(const JsonbValue *v, const char *prefix, const char *field, int64 min, int64 max,
+			int64 *out)
 {
 	if (v->type != jbvNumeric)
-		return psprintf("%s must be a number, not %s", field, JsonTypeName(v));
+		return psprintf("%s must be a number, not %s", FieldPath(prefix, field), JsonTypeName(v));
 	if (!NumericToInt64(v->val.numeric, out) || *out < min || *out > max)
 		return psprintf("%s must be a whole number from " INT64_FORMAT " to " INT64_FORMAT ", not %s",
-						field, min, max, ShownNumber(v->val.numeric));
+						FieldPath(prefix, field), min, max, ShownNumber(v->val.numeric));
 	return NULL;
 }
 
@@ -238,10 +272,10 @@ ReadInteger(const JsonbValue *v, const char *field, int64 min, int64 max, int64 
  *		true or false, nothing else (not "true", not 1).
  */
 char *
-ReadBoolean(const JsonbValue *v, const char *field, bool *out)
+ReadBoolean(const JsonbValue *v, const char *prefix, const char *field, bool *out)
 {
 	if (v->type != jbvBool)
-		return psprintf("%s must be true or false, not %s", field, JsonTypeName(v));
+		return psprintf("%s must be true or false, not %s", FieldPath(prefix, field), JsonTypeName(v));
 	*out = v->val.boolean;
 	return NULL;
 }
@@ -252,7 +286,7 @@ ReadBoolean(const JsonbValue *v, const char *field, bool *out)
  *		AB Tasty sends currency rates).
  */
 char *
-ReadFloat(const JsonbValue *v, const char *field, double *out)
+ReadFloat(const JsonbValue *v, const char *prefix, const char *field, double *out)
 {
 	char	   *s;
 	char	   *end;
@@ -262,12 +296,12 @@ ReadFloat(const JsonbValue *v, const char *field, double *out)
 	else if (v->type == jbvString)
 		s = pnstrdup(v->val.string.val, v->val.string.len);
 	else
-		return psprintf("%s must be a number, not %s", field, JsonTypeName(v));
+		return psprintf("%s must be a number, not %s", FieldPath(prefix, field), JsonTypeName(v));
 	errno = 0;
 	*out = strtod(s, &end);
 	if (end == s || *end != '\0' || errno != 0 || isnan(*out) || isinf(*out) ||
 		strspn(s, "0123456789.-+eE") != strlen(s))
-		return psprintf("%s must be a finite number, not \"%s\"", field, s);
+		return psprintf("%s must be a finite number, not \"%s\"", FieldPath(prefix, field), ShownText(s));
 	return NULL;
 }
 
@@ -289,6 +323,9 @@ Digits(const char *s, int n)
 	return value;
 }
 
+/* The string ParseIso is reading, cut short for a message. */
+#define SHOWN pnstrdup(s, Min(len, 64))
+
 /*
  * ParseIso
  *		YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|+HHMM|+HH), strictly: a time
@@ -296,7 +333,7 @@ Digits(const char *s, int n)
  *		would accept ("now", "infinity").
  */
 static char *
-ParseIso(const char *s, int len, const char *field, TimestampTz *out)
+ParseIso(const char *s, int len, const char *prefix, const char *field, TimestampTz *out)
 {
 	int			year,
 				month,
@@ -310,7 +347,6 @@ ParseIso(const char *s, int len, const char *field, TimestampTz *out)
 	int64		usecs = 0;
 	int			offset = 0;
 	int			pos = 19;
-	const char *shown = pnstrdup(s, Min(len, 64));
 
 	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
 		s[13] != ':' || s[16] != ':' ||
@@ -319,17 +355,17 @@ ParseIso(const char *s, int len, const char *field, TimestampTz *out)
 		(minute = Digits(s + 14, 2)) < 0 || minute > 59 ||
 		(second = Digits(s + 17, 2)) < 0 || second > 59)
 		return psprintf("%s must be an ISO-8601 time with an offset such as 2018-02-12T17:29:02Z, not \"%s\"",
-						field, shown);
+						FieldPath(prefix, field), SHOWN);
 	j2date(date2j(year, month, day), &y2, &m2, &d2);
 	if (y2 != year || m2 != month || d2 != day)
-		return psprintf("%s names a day that does not exist: \"%s\"", field, shown);
+		return psprintf("%s names a day that does not exist: \"%s\"", FieldPath(prefix, field), SHOWN);
 	if (pos < len && s[pos] == '.')
 	{
 		int			scale = 100000;
 
 		pos++;
 		if (pos >= len || s[pos] < '0' || s[pos] > '9')
-			return psprintf("%s has an empty fraction of a second: \"%s\"", field, shown);
+			return psprintf("%s has an empty fraction of a second: \"%s\"", FieldPath(prefix, field), SHOWN);
 		for (; pos < len && s[pos] >= '0' && s[pos] <= '9'; pos++)
 		{
 			usecs += (s[pos] - '0') * scale;	/* beyond microseconds: dropped */
@@ -337,7 +373,7 @@ ParseIso(const char *s, int len, const char *field, TimestampTz *out)
 		}
 	}
 	if (pos == len)
-		return psprintf("%s has no time zone offset: \"%s\"; add Z or +HH:MM", field, shown);
+		return psprintf("%s has no time zone offset: \"%s\"; add Z or +HH:MM", FieldPath(prefix, field), SHOWN);
 	if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == len)
 		offset = 0;
 	else if (s[pos] == '+' || s[pos] == '-')
@@ -354,16 +390,18 @@ ParseIso(const char *s, int len, const char *field, TimestampTz *out)
 		else if (rest != 2)
 			oh = -1;
 		if (oh < 0 || oh > 23 || om < 0 || om > 59)
-			return psprintf("%s has a malformed offset: \"%s\"", field, shown);
+			return psprintf("%s has a malformed offset: \"%s\"", FieldPath(prefix, field), SHOWN);
 		offset = sign * (oh * 3600 + om * 60);
 	}
 	else
 		return psprintf("%s must be an ISO-8601 time with an offset such as 2018-02-12T17:29:02Z, not \"%s\"",
-						field, shown);
+						FieldPath(prefix, field), SHOWN);
 	*out = ((int64) (date2j(year, month, day) - POSTGRES_EPOCH_JDATE) * SECS_PER_DAY +
 			hour * 3600 + minute * 60 + second - offset) * USECS_PER_SEC + usecs;
 	return NULL;
 }
+
+#undef SHOWN
 
 /*
  * ReadMillisOrIso
@@ -371,18 +409,18 @@ ParseIso(const char *s, int len, const char *field, TimestampTz *out)
  *		ISO-8601 string with an offset.
  */
 char *
-ReadMillisOrIso(const JsonbValue *v, const char *field, TimestampTz *out)
+ReadMillisOrIso(const JsonbValue *v, const char *prefix, const char *field, TimestampTz *out)
 {
 	int64		ms;
 
 	if (v->type == jbvString)
-		return ParseIso(v->val.string.val, v->val.string.len, field, out);
+		return ParseIso(v->val.string.val, v->val.string.len, prefix, field, out);
 	if (v->type != jbvNumeric)
 		return psprintf("%s must be milliseconds since the epoch or an ISO-8601 string, not %s",
-						field, JsonTypeName(v));
+						FieldPath(prefix, field), JsonTypeName(v));
 	if (!NumericToInt64(v->val.numeric, &ms) || ms < 0 || ms > MAX_EPOCH_MS)
 		return psprintf("%s must be whole milliseconds since 1970-01-01T00:00:00Z, before the year 10000, not %s",
-						field, ShownNumber(v->val.numeric));
+						FieldPath(prefix, field), ShownNumber(v->val.numeric));
 	*out = ms * 1000 - UNIX_EPOCH_USECS;
 	return NULL;
 }
@@ -392,11 +430,12 @@ ReadMillisOrIso(const JsonbValue *v, const char *field, TimestampTz *out)
  *		A time as AB Tasty sends it: an ISO-8601 string with an offset.
  */
 char *
-ReadIsoTime(const JsonbValue *v, const char *field, TimestampTz *out)
+ReadIsoTime(const JsonbValue *v, const char *prefix, const char *field, TimestampTz *out)
 {
 	if (v->type != jbvString)
-		return psprintf("%s must be an ISO-8601 string, not %s", field, JsonTypeName(v));
-	return ParseIso(v->val.string.val, v->val.string.len, field, out);
+		return psprintf("%s must be an ISO-8601 string, not %s", FieldPath(prefix, field),
+						JsonTypeName(v));
+	return ParseIso(v->val.string.val, v->val.string.len, prefix, field, out);
 }
 
 /*
@@ -406,7 +445,7 @@ ReadIsoTime(const JsonbValue *v, const char *field, TimestampTz *out)
  *		be too deep: each level costs at least 8 bytes.
  */
 char *
-CheckFreeJson(const JsonbValue *v, const char *field)
+CheckFreeJson(const JsonbValue *v, const char *prefix, const char *field)
 {
 	JsonbIterator *it;
 	JsonbIteratorToken tok;
@@ -414,11 +453,11 @@ CheckFreeJson(const JsonbValue *v, const char *field)
 	int			depth = 0;
 
 	if (v->type == jbvString && v->val.string.len > max_json_bytes)
-		return psprintf("%s is %d bytes long; the limit is %d", field, v->val.string.len, max_json_bytes);
+		return psprintf("%s is %d bytes long; the limit is %d", FieldPath(prefix, field), v->val.string.len, max_json_bytes);
 	if (v->type != jbvBinary)
 		return NULL;
 	if (v->val.binary.len > max_json_bytes)
-		return psprintf("%s is %d bytes of JSON; the limit is %d", field, v->val.binary.len, max_json_bytes);
+		return psprintf("%s is %d bytes of JSON; the limit is %d", FieldPath(prefix, field), v->val.binary.len, max_json_bytes);
 	if (v->val.binary.len / 8 < max_json_depth)
 		return NULL;
 	it = JsonbIteratorInit(v->val.binary.data);
@@ -427,7 +466,8 @@ CheckFreeJson(const JsonbValue *v, const char *field)
 		if (tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT)
 		{
 			if (++depth > max_json_depth)
-				return psprintf("%s nests objects and arrays more than %d levels deep", field, max_json_depth);
+				return psprintf("%s nests objects and arrays more than %d levels deep",
+								FieldPath(prefix, field), max_json_depth);
 		}
 		else if (tok == WJB_END_ARRAY || tok == WJB_END_OBJECT)
 			depth--;

@@ -76,7 +76,8 @@ EventBufferAddRow(EventBuffer *buffer)
 /*
  * PrepareInsert
  *		INSERT INTO experiments.TABLE (tenant_id[, batch_id], columns...)
- *		SELECT $1[, $2], * FROM unnest(arrays...), kept for the backend.
+ *		SELECT $1[, $2], u.c0, u.c1::cast, ... FROM unnest(arrays...) AS
+ *		u(c0, c1, ...), kept for the backend.
  */
 static SPIPlanPtr
 PrepareInsert(EventTable *table)
@@ -92,7 +93,14 @@ PrepareInsert(EventTable *table)
 					 table->batched ? ", batch_id" : "");
 	for (int c = 0; c < table->ncolumns; c++)
 		appendStringInfo(&sql, ", %s", table->columns[c]);
-	appendStringInfo(&sql, ") SELECT $1%s, * FROM unnest(", table->batched ? ", $2" : "");
+	appendStringInfo(&sql, ") SELECT $1%s", table->batched ? ", $2" : "");
+	for (int c = 0; c < table->ncolumns; c++)
+	{
+		appendStringInfo(&sql, ", u.c%d", c);
+		if (table->casts != NULL && table->casts[c] != NULL)
+			appendStringInfo(&sql, "::%s", table->casts[c]);
+	}
+	appendStringInfoString(&sql, " FROM unnest(");
 	types[0] = UUIDOID;
 	if (table->batched)
 		types[1] = INT8OID;
@@ -101,6 +109,9 @@ PrepareInsert(EventTable *table)
 		appendStringInfo(&sql, "%s$%d", c > 0 ? ", " : "", first + c);
 		types[first - 1 + c] = get_array_type(table->types[c]);
 	}
+	appendStringInfoString(&sql, ") AS u(");
+	for (int c = 0; c < table->ncolumns; c++)
+		appendStringInfo(&sql, "%sc%d", c > 0 ? ", " : "", c);
 	appendStringInfoChar(&sql, ')');
 	plan = SPI_prepare(sql.data, nargs, types);
 	if (plan == NULL || SPI_keepplan(plan) != 0)

@@ -43,15 +43,25 @@ typedef struct ObjectFields
 
 extern bool ReadObject(const JsonbValue *object, const char *const *names, int nfields,
 					   ObjectFields *fields);
-extern char *ReadString(const JsonbValue *v, const char *field, int max_chars,
-						const char **str, int *len);
-extern char *ReadInteger(const JsonbValue *v, const char *field, int64 min, int64 max,
-						 int64 *out);
-extern char *ReadBoolean(const JsonbValue *v, const char *field, bool *out);
-extern char *ReadFloat(const JsonbValue *v, const char *field, double *out);
-extern char *ReadMillisOrIso(const JsonbValue *v, const char *field, TimestampTz *out);
-extern char *ReadIsoTime(const JsonbValue *v, const char *field, TimestampTz *out);
-extern char *CheckFreeJson(const JsonbValue *v, const char *field);
+
+/*
+ * The readers return NULL for a good value, or the message saying what is
+ * wrong with it. They name the field prefix.field (field alone when prefix
+ * is NULL), and build that name only when there is something wrong.
+ */
+extern char *FieldPath(const char *prefix, const char *field);
+extern const char *JsonTypeName(const JsonbValue *v);
+extern char *ReadString(const JsonbValue *v, const char *prefix, const char *field,
+						int max_chars, const char **str, int *len);
+extern char *ReadInteger(const JsonbValue *v, const char *prefix, const char *field,
+						 int64 min, int64 max, int64 *out);
+extern char *ReadBoolean(const JsonbValue *v, const char *prefix, const char *field, bool *out);
+extern char *ReadFloat(const JsonbValue *v, const char *prefix, const char *field, double *out);
+extern char *ReadMillisOrIso(const JsonbValue *v, const char *prefix, const char *field,
+							 TimestampTz *out);
+extern char *ReadIsoTime(const JsonbValue *v, const char *prefix, const char *field,
+						 TimestampTz *out);
+extern char *CheckFreeJson(const JsonbValue *v, const char *prefix, const char *field);
 extern text *HashUnit(const char *uid, int len);
 extern char *FormatTime(TimestampTz t);
 
@@ -64,6 +74,8 @@ typedef struct EventTable
 	const char *const *columns;
 	const Oid  *types;
 	SPIPlanPtr	plan;
+	const char *const *casts;	/* per column, the type a value is cast to
+								 * (enums travel as text), or NULL */
 } EventTable;
 
 typedef struct EventBuffer

@@ -99,7 +99,9 @@ COMMENT ON TABLE experiments.attribute_events IS
 COMMENT ON COLUMN experiments.attribute_events.value IS 'The value with its JSON type as sent: 39 stays a number, "39" a string.';
 COMMENT ON COLUMN experiments.attribute_events.event_index IS 'Index of the attribute in the request''s attributes array.';
 
--- AB Tasty server-side events. Each carries the tracking data of seed 001.
+-- AB Tasty server-side events (seed 001). Every one carries the visitor's
+-- tracking data: its columns are defined once, here, and added to each table
+-- after the table's own columns (partitioned tables cannot inherit them).
 
 CREATE TYPE experiments.device_type AS ENUM (
 	'DESKTOP', 'MOBILE_PHONE', 'TABLET', 'CAMERA', 'TV', 'GAMES_CONSOLE',
@@ -109,21 +111,46 @@ COMMENT ON TYPE experiments.device_type IS 'Devices AB Tasty tracking data may n
 CREATE TYPE experiments.action_type AS ENUM ('CLICK', 'TOUCH');
 COMMENT ON TYPE experiments.action_type IS 'Kinds of AB Tasty action tracking: a click on a web page or a touch on a mobile screen.';
 
-CREATE TABLE experiments.campaign_activations (
-	tenant_id uuid NOT NULL DEFAULT experiments.required_tenant(),
-	experiment_id bigint NOT NULL,
-	variant_id bigint NOT NULL,
-	ordinal integer NOT NULL,
-	enrolled_ordinal integer NOT NULL,
-	visitor_id text NOT NULL,
-	device_type experiments.device_type NOT NULL,
-	origin text NOT NULL,
-	occurred_at timestamptz NOT NULL,
-	ip inet,
-	latitude double precision,
-	longitude double precision,
-	received_at timestamptz NOT NULL DEFAULT now()
-) PARTITION BY RANGE (occurred_at);
+DO $$
+DECLARE
+	t record;
+	c record;
+BEGIN
+	FOR t IN SELECT * FROM (VALUES
+		('campaign_activations',
+		 'experiment_id bigint NOT NULL, variant_id bigint NOT NULL, ordinal integer NOT NULL,'
+		 ' enrolled_ordinal integer NOT NULL'),
+		('actions',
+		 'name text NOT NULL, type experiments.action_type NOT NULL, value_string text, value_integer bigint,'
+		 ' position_x integer, position_y integer, resolution_width integer, resolution_height integer'),
+		('custom_events', 'name text NOT NULL, value_string text, value_integer bigint'),
+		('transactions',
+		 'transaction_id text NOT NULL, name text NOT NULL, revenue bigint NOT NULL, shipping bigint NOT NULL,'
+		 ' tax_total bigint, payment_method text, items_count integer, currency text,'
+		 ' currency_rate double precision'),
+		('visits', NULL)) AS v(tbl, own_columns)
+	LOOP
+		EXECUTE format('CREATE TABLE experiments.%I (tenant_id uuid NOT NULL DEFAULT experiments.required_tenant(), %s'
+					   ' visitor_id text NOT NULL, device_type experiments.device_type NOT NULL, origin text NOT NULL,'
+					   ' occurred_at timestamptz NOT NULL, ip inet, latitude double precision, longitude double precision,'
+					   ' received_at timestamptz NOT NULL DEFAULT now()) PARTITION BY RANGE (occurred_at)',
+					   t.tbl, t.own_columns || ',');
+		FOR c IN SELECT * FROM (VALUES
+			('visitor_id', 'The visitor (tracking_data.visitor_id), at most 640 bytes.'),
+			('device_type', 'tracking_data.device_type.'),
+			('origin', 'Page or screen where the event happened (tracking_data.origin).'),
+			('occurred_at', 'tracking_data.timestamp, or the time of receipt when it is absent or more than experiments.max_future_skew ahead of it.'),
+			('ip', 'tracking_data.ip, the address of the visitor''s device, when sent.'),
+			('latitude', 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.'),
+			('longitude', 'tracking_data.geolocation.long, when a well-formed geolocation was sent.'),
+			('received_at', 'When the event was stored.')) AS v(col, comment)
+		LOOP
+			EXECUTE format('COMMENT ON COLUMN experiments.%I.%I IS %L', t.tbl, c.col, c.comment);
+		END LOOP;
+	END LOOP;
+END;
+$$;
+
 COMMENT ON TABLE experiments.campaign_activations IS
 'AB Tasty campaign activated events: a visitor saw a variation of a campaign. Partitioned by month of occurred_at.';
 COMMENT ON COLUMN experiments.campaign_activations.experiment_id IS 'The campaign (campaign_id), an experiments.experiments id.';
@@ -131,77 +158,26 @@ COMMENT ON COLUMN experiments.campaign_activations.variant_id IS 'The variation 
 COMMENT ON COLUMN experiments.campaign_activations.ordinal IS 'Ordinal of the variation seen.';
 COMMENT ON COLUMN experiments.campaign_activations.enrolled_ordinal IS
 'Ordinal of the variant the visitor is enrolled in after the event: equal to ordinal unless the visitor was already enrolled in another one (the event then got a warning).';
-COMMENT ON COLUMN experiments.campaign_activations.occurred_at IS 'tracking_data.timestamp, or the time of receipt when absent.';
 
-CREATE TABLE experiments.actions (
-	tenant_id uuid NOT NULL DEFAULT experiments.required_tenant(),
-	name text NOT NULL,
-	type experiments.action_type NOT NULL,
-	value_string text,
-	value_integer bigint,
-	position_x integer,
-	position_y integer,
-	resolution_width integer,
-	resolution_height integer,
-	visitor_id text NOT NULL,
-	device_type experiments.device_type NOT NULL,
-	origin text NOT NULL,
-	occurred_at timestamptz NOT NULL,
-	ip inet,
-	latitude double precision,
-	longitude double precision,
-	received_at timestamptz NOT NULL DEFAULT now()
-) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.actions IS
 'AB Tasty action tracking events: clicks and touches, with where they happened. Partitioned by month of occurred_at.';
+COMMENT ON COLUMN experiments.actions.position_x IS 'position.x: abscissa of the touch.';
+COMMENT ON COLUMN experiments.actions.resolution_width IS 'resolution.width: width of the screen.';
 
-CREATE TABLE experiments.custom_events (
-	tenant_id uuid NOT NULL DEFAULT experiments.required_tenant(),
-	name text NOT NULL,
-	value_string text,
-	value_integer bigint,
-	visitor_id text NOT NULL,
-	device_type experiments.device_type NOT NULL,
-	origin text NOT NULL,
-	occurred_at timestamptz NOT NULL,
-	ip inet,
-	latitude double precision,
-	longitude double precision,
-	received_at timestamptz NOT NULL DEFAULT now()
-) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.custom_events IS
 'AB Tasty custom events: business events with an optional string or integer value. Partitioned by month of occurred_at.';
 
-CREATE TABLE experiments.transactions (
-	tenant_id uuid NOT NULL DEFAULT experiments.required_tenant(),
-	transaction_id text NOT NULL,
-	name text NOT NULL,
-	unit text NOT NULL,
-	revenue bigint NOT NULL,
-	shipping bigint NOT NULL,
-	tax_total bigint,
-	payment_method text,
-	items_count integer,
-	currency text,
-	currency_rate numeric,
-	occurred_at timestamptz NOT NULL,
-	device_type experiments.device_type NOT NULL,
-	origin text NOT NULL,
-	ip inet,
-	latitude double precision,
-	longitude double precision,
-	received_at timestamptz NOT NULL DEFAULT now()
-) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.transactions IS
 'AB Tasty transaction events: purchases. Amounts are integers in cents of the currency. Partitioned by month of occurred_at.';
-COMMENT ON COLUMN experiments.transactions.transaction_id IS 'The transaction''s own id ("id"); a transaction id is stored once per tenant.';
-COMMENT ON COLUMN experiments.transactions.unit IS 'The visitor (tracking_data.visitor_id).';
-COMMENT ON COLUMN experiments.transactions.revenue IS 'Total spent, in cents.';
-COMMENT ON COLUMN experiments.transactions.shipping IS 'Shipping cost, in cents.';
+COMMENT ON COLUMN experiments.transactions.transaction_id IS 'The transaction''s own id ("id"); a transaction id is stored once per tenant, a second event with it is refused.';
+COMMENT ON COLUMN experiments.transactions.revenue IS 'Total spent, in cents; 0 when the event had none.';
+COMMENT ON COLUMN experiments.transactions.shipping IS 'Shipping cost, in cents; 0 when the event had none.';
 COMMENT ON COLUMN experiments.transactions.tax_total IS 'Total tax, in cents.';
+COMMENT ON COLUMN experiments.transactions.items_count IS 'items_count as sent, or the number of items when absent.';
 COMMENT ON COLUMN experiments.transactions.currency IS 'Currency name as sent (currency.name), NULL when absent.';
 COMMENT ON COLUMN experiments.transactions.currency_rate IS 'Exchange rate between USD cents and the currency (currency.rate).';
-COMMENT ON COLUMN experiments.transactions.occurred_at IS 'tracking_data.timestamp, or the time of receipt when absent.';
+
+COMMENT ON TABLE experiments.visits IS 'AB Tasty visit events: page visits. Partitioned by month of occurred_at.';
 
 CREATE TABLE experiments.transaction_items (
 	tenant_id uuid NOT NULL DEFAULT experiments.required_tenant(),
@@ -213,7 +189,7 @@ CREATE TABLE experiments.transaction_items (
 	category text,
 	quantity integer,
 	tax_amount bigint,
-	tax_rate numeric,
+	tax_rate double precision,
 	occurred_at timestamptz NOT NULL
 ) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.transaction_items IS
@@ -221,19 +197,6 @@ COMMENT ON TABLE experiments.transaction_items IS
 COMMENT ON COLUMN experiments.transaction_items.price IS 'Price of one item, in cents.';
 COMMENT ON COLUMN experiments.transaction_items.tax_amount IS 'Tax applied to the item, in cents.';
 COMMENT ON COLUMN experiments.transaction_items.tax_rate IS 'Percentage of tax applied to the item (tax_rate, or tax-rate as in the seed''s example).';
-
-CREATE TABLE experiments.visits (
-	tenant_id uuid NOT NULL DEFAULT experiments.required_tenant(),
-	visitor_id text NOT NULL,
-	device_type experiments.device_type NOT NULL,
-	origin text NOT NULL,
-	occurred_at timestamptz NOT NULL,
-	ip inet,
-	latitude double precision,
-	longitude double precision,
-	received_at timestamptz NOT NULL DEFAULT now()
-) PARTITION BY RANGE (occurred_at);
-COMMENT ON TABLE experiments.visits IS 'AB Tasty visit events: page visits. Partitioned by month of occurred_at.';
 
 -- Every refused event, with why.
 CREATE TABLE experiments.rejected_events (
@@ -273,7 +236,7 @@ BEGIN
 		('campaign_activations', 'occurred_at', 'experiment_id, visitor_id'),
 		('actions', 'occurred_at', 'tenant_id, visitor_id'),
 		('custom_events', 'occurred_at', 'tenant_id, visitor_id'),
-		('transactions', 'occurred_at', 'tenant_id, unit'),
+		('transactions', 'occurred_at', 'tenant_id, visitor_id'),
 		('transaction_items', 'occurred_at', 'tenant_id, transaction_id'),
 		('visits', 'occurred_at', 'tenant_id, visitor_id')) AS v(tbl, time_column, key_columns)
 	LOOP
@@ -293,6 +256,9 @@ $$;
 
 SELECT experiments.protect_tenant_table(t::regclass)
 FROM unnest(ARRAY['experiments.published_batches', 'experiments.rejected_events']) AS t;
+
+-- A transaction id is stored once per tenant: the check looks it up here.
+CREATE INDEX transactions_id_idx ON experiments.transactions (tenant_id, transaction_id);
 
 -- Monthly partitions. The extension script creates none: a partition it
 -- created would belong to the extension and be re-created at restore for
@@ -387,3 +353,56 @@ LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION experiments.publish(jsonb, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.publish(jsonb, text) IS
 'Stores a batch of exposures, goals and attributes in the shape of ABsmartly PUT /context/batch and answers {ok, warnings, errors}: valid events are stored, invalid ones go to rejected_events, a batch over a batch-level limit raises an error and stores nothing. The same batch (or idempotency key) sent again stores nothing and returns the first answer.';
+
+-- AB Tasty server-side events (seed 001): one function per endpoint, named
+-- after it, whose arguments are the keys of the endpoint's JSON body, so that
+-- PostgREST serves POST /rpc/<name> with the seed's body unchanged. Every
+-- argument is jsonb: the type checks are the function's, not PostgREST's, so a
+-- wrong type is refused like any other bad input (README, "AB Tasty events").
+
+CREATE FUNCTION experiments.campaign_activated_event(campaign_id jsonb DEFAULT NULL,
+	variation_id jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'campaign_activated_event'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION experiments.campaign_activated_event(jsonb, jsonb, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.campaign_activated_event(jsonb, jsonb, jsonb) IS
+'AB Tasty POST /v1/campaign_activated_event: a visitor saw a variation of a campaign. Stores the event and enrols the visitor in the variation unless already enrolled (a different variation gets a warning). Answers {} (or {"warnings": [...]}), or {"code", "message"} with response.status set when refused.';
+
+CREATE FUNCTION experiments.action_tracking_event(name jsonb DEFAULT NULL, type jsonb DEFAULT NULL,
+	tracking_data jsonb DEFAULT NULL, value_string jsonb DEFAULT NULL, value_integer jsonb DEFAULT NULL,
+	"position" jsonb DEFAULT NULL, resolution jsonb DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'action_tracking_event'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb) IS
+'AB Tasty POST /v1/action_tracking_event: a click or touch. Answers like campaign_activated_event().';
+
+CREATE FUNCTION experiments.custom_event(name jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL,
+	value_string jsonb DEFAULT NULL, value_integer jsonb DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'custom_event'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION experiments.custom_event(jsonb, jsonb, jsonb, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.custom_event(jsonb, jsonb, jsonb, jsonb) IS
+'AB Tasty POST /v1/custom_event: a business event with an optional value. Answers like campaign_activated_event().';
+
+CREATE FUNCTION experiments.transaction_event(name jsonb DEFAULT NULL, id jsonb DEFAULT NULL,
+	revenue jsonb DEFAULT NULL, shipping jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL,
+	tax_total jsonb DEFAULT NULL, payment_method jsonb DEFAULT NULL, items_count jsonb DEFAULT NULL,
+	currency jsonb DEFAULT NULL, items jsonb DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'transaction_event'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION experiments.transaction_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.transaction_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb) IS
+'AB Tasty POST /v1/transaction_event: a purchase and its items, stored together; a transaction id already stored for the tenant is refused. Answers like campaign_activated_event().';
+
+CREATE FUNCTION experiments.visit_event(tracking_data jsonb DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'visit_event'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION experiments.visit_event(jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.visit_event(jsonb) IS
+'AB Tasty POST /v1/visit_event: a page visit. Answers like campaign_activated_event().';

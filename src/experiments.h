@@ -117,4 +117,7 @@ extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, int 
 extern const VariantConfig *VariantByOrdinal(const ExperimentConfig *config, int32 ordinal);
 extern bool LookupEnrolment(const ExperimentConfig *config, text *unit, int64 period, int32 *ordinal);
 
+/* assign.c */
+extern int64 ResetPeriod(const ExperimentConfig *config, TimestampTz now);
+
 #endif							/* EXPERIMENTS_H */

@@ -35,6 +35,7 @@ typedef struct Unit
 {
 	const char *type;
 	int			type_len;
+	Datum		type_text;		/* type as a text datum, made once per unit */
 	Datum		uid;			/* text, hashed when the request says so */
 } Unit;
 
@@ -176,32 +177,24 @@ WarnUnknown(Publish *p, Request *r, int event_index, const char *subject, Object
  *		not historic; *warning then says so and gives the time as sent.
  */
 static TimestampTz
-EventTime(Request *r, TimestampTz sent, const char *field, char **warning)
+EventTime(Request *r, TimestampTz sent, const char *prefix, const char *field, char **warning)
 {
 	*warning = NULL;
 	if (sent > r->reference + (int64) max_future_skew_s * USECS_PER_SEC)
 	{
 		*warning = psprintf("%s %s is more than %d s after publishedAt; stored at publishedAt %s",
-							field, FormatTime(sent), max_future_skew_s, FormatTime(r->reference));
+							FieldPath(prefix, field), FormatTime(sent), max_future_skew_s,
+							FormatTime(r->reference));
 		return r->reference;
 	}
 	if (!r->historic && sent < r->reference - (int64) max_event_age_s * USECS_PER_SEC)
 	{
 		*warning = psprintf("%s %s is more than %d s before publishedAt and the request is not historic; stored at publishedAt %s",
-							field, FormatTime(sent), max_event_age_s, FormatTime(r->reference));
+							FieldPath(prefix, field), FormatTime(sent), max_event_age_s,
+							FormatTime(r->reference));
 		return r->reference;
 	}
 	return sent;
-}
-
-/*
- * FieldName
- *		prefix.field, for messages and subjects.
- */
-static char *
-FieldName(const char *prefix, const char *field)
-{
-	return psprintf("%s.%s", prefix, field);
 }
 
 /*
@@ -234,30 +227,30 @@ ValidateExposure(Publish *p, Request *r, int index, const JsonbValue *event, con
 	WarnUnknown(p, r, index, prefix, &f);
 	if (!f.present[X_NAME])
 		return psprintf("%s.name is missing", prefix);
-	if ((problem = ReadString(&f.values[X_NAME], FieldName(prefix, "name"), max_string_chars,
+	if ((problem = ReadString(&f.values[X_NAME], prefix, "name", max_string_chars,
 							  &name, &name_len)) != NULL)
 		return problem;
 	if (!f.present[X_UNIT])
 		return psprintf("%s.unit is missing", prefix);
-	if ((problem = ReadString(&f.values[X_UNIT], FieldName(prefix, "unit"), max_string_chars,
+	if ((problem = ReadString(&f.values[X_UNIT], prefix, "unit", max_string_chars,
 							  &unit_type, &unit_type_len)) != NULL)
 		return problem;
 	if (!f.present[X_VARIANT])
 		return psprintf("%s.variant is missing", prefix);
-	if ((problem = ReadInteger(&f.values[X_VARIANT], FieldName(prefix, "variant"), 0, MAX_VARIANT,
+	if ((problem = ReadInteger(&f.values[X_VARIANT], prefix, "variant", 0, MAX_VARIANT,
 							   &variant)) != NULL)
 		return problem;
 	if (!f.present[X_EXPOSED_AT])
 		return psprintf("%s.exposedAt is missing", prefix);
-	if ((problem = ReadMillisOrIso(&f.values[X_EXPOSED_AT], FieldName(prefix, "exposedAt"), &sent)) != NULL)
+	if ((problem = ReadMillisOrIso(&f.values[X_EXPOSED_AT], prefix, "exposedAt", &sent)) != NULL)
 		return problem;
 	for (int i = X_ASSIGNED; i <= X_AUDIENCE_MISMATCH; i++)
 		if (f.present[i] &&
-			(problem = ReadBoolean(&f.values[i], FieldName(prefix, exposure_fields[i]),
+			(problem = ReadBoolean(&f.values[i], prefix, exposure_fields[i],
 								   &flags[i - X_ASSIGNED])) != NULL)
 			return problem;
 	if (f.present[X_ID] &&
-		(problem = ReadInteger(&f.values[X_ID], FieldName(prefix, "id"), 1, PG_INT64_MAX, &id)) != NULL)
+		(problem = ReadInteger(&f.values[X_ID], prefix, "id", 1, PG_INT64_MAX, &id)) != NULL)
 		return problem;
 
 	for (int u = 0; u < r->nunits; u++)
@@ -274,26 +267,26 @@ ValidateExposure(Publish *p, Request *r, int index, const JsonbValue *event, con
 	if (id >= 0 && id != config->id)
 		return psprintf("%s.id: experiment \"%.*s\" has id " INT64_FORMAT ", not " INT64_FORMAT,
 						prefix, name_len, name, config->id, id);
-	if (strlen(config->unit_type) != (size_t) unit_type_len ||
-		memcmp(config->unit_type, unit_type, unit_type_len) != 0)
+	if (strncmp(config->unit_type, unit_type, unit_type_len) != 0 ||
+		config->unit_type[unit_type_len] != '\0')
 		return psprintf("%s.unit: experiment \"%.*s\" uses unit type \"%s\", not \"%.*s\"",
 						prefix, name_len, name, config->unit_type, unit_type_len, unit_type);
 	if (VariantByOrdinal(config, (int32) variant) == NULL)
 		return psprintf("%s.variant: experiment \"%.*s\" has no variant " INT64_FORMAT,
 						prefix, name_len, name, variant);
-	at = EventTime(r, sent, FieldName(prefix, "exposedAt"), &warning);
+	at = EventTime(r, sent, prefix, "exposedAt", &warning);
 	if (!config->has_started)
 		return psprintf("%s.name: experiment \"%.*s\" has not started", prefix, name_len, name);
 	if (at < config->started)
 		return psprintf("%s.exposedAt %s is before experiment \"%.*s\" started, at %s", prefix,
 						FormatTime(at), name_len, name, FormatTime(config->started));
 	if (warning != NULL)
-		AddIssue(&p->warnings, r->index, index, FieldName(prefix, "exposedAt"), warning);
+		AddIssue(&p->warnings, r->index, index, FieldPath(prefix, "exposedAt"), warning);
 
 	row = EventBufferAddRow(&p->exposures);
 	p->exposures.values[EXP_EXPERIMENT][row] = Int64GetDatum(config->id);
 	p->exposures.values[EXP_ORDINAL][row] = Int32GetDatum((int32) variant);
-	p->exposures.values[EXP_UNIT_TYPE][row] = PointerGetDatum(cstring_to_text_with_len(unit_type, unit_type_len));
+	p->exposures.values[EXP_UNIT_TYPE][row] = unit->type_text;
 	p->exposures.values[EXP_UNIT][row] = unit->uid;
 	p->exposures.values[EXP_EXPOSED_AT][row] = TimestampTzGetDatum(at);
 	for (int i = 0; i < 6; i++)
@@ -321,8 +314,7 @@ BufferPerUnit(EventBuffer *buffer, Request *r, int index, const char *name, int 
 	{
 		int			row = EventBufferAddRow(buffer);
 
-		buffer->values[UE_UNIT_TYPE][row] =
-			PointerGetDatum(cstring_to_text_with_len(r->units[u].type, r->units[u].type_len));
+		buffer->values[UE_UNIT_TYPE][row] = r->units[u].type_text;
 		buffer->values[UE_UNIT][row] = r->units[u].uid;
 		buffer->values[UE_NAME][row] = name_datum;
 		buffer->values[UE_VALUE][row] = value_datum;
@@ -362,12 +354,12 @@ ValidateUnitEvent(Publish *p, Request *r, int index, const JsonbValue *event, co
 	WarnUnknown(p, r, index, prefix, &f);
 	if (!f.present[name_field])
 		return psprintf("%s.name is missing", prefix);
-	if ((problem = ReadString(&f.values[name_field], FieldName(prefix, "name"), max_string_chars,
+	if ((problem = ReadString(&f.values[name_field], prefix, "name", max_string_chars,
 							  &name, &name_len)) != NULL)
 		return problem;
 	if (!f.present[time_field])
 		return psprintf("%s.%s is missing", prefix, fields[time_field]);
-	if ((problem = ReadMillisOrIso(&f.values[time_field], FieldName(prefix, fields[time_field]),
+	if ((problem = ReadMillisOrIso(&f.values[time_field], prefix, fields[time_field],
 								   &sent)) != NULL)
 		return problem;
 	if (f.present[value_field])
@@ -377,14 +369,14 @@ ValidateUnitEvent(Publish *p, Request *r, int index, const JsonbValue *event, co
 			value = NULL;
 		else if (goal && (value->type != jbvBinary || !JsonContainerIsObject(value->val.binary.data)))
 			return psprintf("%s.properties must be an object or null", prefix);
-		else if ((problem = CheckFreeJson(value, FieldName(prefix, fields[value_field]))) != NULL)
+		else if ((problem = CheckFreeJson(value, prefix, fields[value_field])) != NULL)
 			return problem;
 	}
 	else if (!goal)
 		return psprintf("%s.value is missing", prefix);
-	at = EventTime(r, sent, FieldName(prefix, fields[time_field]), &warning);
+	at = EventTime(r, sent, prefix, fields[time_field], &warning);
 	if (warning != NULL)
-		AddIssue(&p->warnings, r->index, index, FieldName(prefix, fields[time_field]), warning);
+		AddIssue(&p->warnings, r->index, index, FieldPath(prefix, fields[time_field]), warning);
 	BufferPerUnit(goal ? &p->goals : &p->attributes, r, index, name, name_len, value, at);
 	return NULL;
 }
@@ -442,12 +434,12 @@ ValidateEvents(Publish *p, Request *r, const char *array, const JsonbValue *v, E
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &event, true)) != WJB_DONE)
 	{
-		char	   *prefix;
+		char		prefix[32];
 		char	   *problem;
 
 		if (tok != WJB_ELEM)
 			continue;
-		prefix = psprintf("%s[%d]", array, index);
+		snprintf(prefix, sizeof(prefix), "%s[%d]", array, index);
 		if (r->problem != NULL)
 			problem = psprintf("request refused: %s", r->problem);
 		else
@@ -481,7 +473,7 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 	while ((tok = JsonbIteratorNext(&it, &unit, true)) != WJB_DONE)
 	{
 		ObjectFields f;
-		char	   *prefix;
+		char		prefix[32];
 		char	   *problem = NULL;
 		const char *type = NULL,
 				   *uid = NULL;
@@ -490,15 +482,15 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 
 		if (tok != WJB_ELEM)
 			continue;
-		prefix = psprintf("units[%d]", index);
+		snprintf(prefix, sizeof(prefix), "units[%d]", index);
 		if (!ReadObject(&unit, unit_fields, 2, &f))
 			problem = psprintf("%s must be an object", prefix);
 		else if (!f.present[0])
 			problem = psprintf("%s.type is missing", prefix);
 		else if (!f.present[1])
 			problem = psprintf("%s.uid is missing", prefix);
-		else if ((problem = ReadString(&f.values[0], FieldName(prefix, "type"), 63, &type, &type_len)) == NULL &&
-				 (problem = ReadString(&f.values[1], FieldName(prefix, "uid"), MAX_UID_CHARS, &uid, &uid_len)) == NULL)
+		else if ((problem = ReadString(&f.values[0], prefix, "type", 63, &type, &type_len)) == NULL &&
+				 (problem = ReadString(&f.values[1], prefix, "uid", MAX_UID_CHARS, &uid, &uid_len)) == NULL)
 		{
 			for (int u = 0; u < r->nunits; u++)
 				if (r->units[u].type_len == type_len && memcmp(r->units[u].type, type, type_len) == 0)
@@ -512,6 +504,7 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 			WarnUnknown(p, r, index, prefix, &f);
 			r->units[r->nunits].type = type;
 			r->units[r->nunits].type_len = type_len;
+			r->units[r->nunits].type_text = PointerGetDatum(cstring_to_text_with_len(type, type_len));
 			r->units[r->nunits].uid = PointerGetDatum(hashed ? cstring_to_text_with_len(uid, uid_len)
 													  : HashUnit(uid, uid_len));
 			r->nunits++;
@@ -547,13 +540,13 @@ ValidateRequest(Publish *p, int index, const JsonbValue *v)
 		if (f.present[a])
 			CheckArraySize(&r, request_fields[a], &f.values[a]);
 
-	if (f.present[REQ_HASHED] && (problem = ReadBoolean(&f.values[REQ_HASHED], "hashed", &hashed)) != NULL)
+	if (f.present[REQ_HASHED] && (problem = ReadBoolean(&f.values[REQ_HASHED], NULL, "hashed", &hashed)) != NULL)
 		Reject(p, index, -1, "hashed", problem, &f.values[REQ_HASHED]);
 	else if (f.present[REQ_HISTORIC] &&
-			 (problem = ReadBoolean(&f.values[REQ_HISTORIC], "historic", &r.historic)) != NULL)
+			 (problem = ReadBoolean(&f.values[REQ_HISTORIC], NULL, "historic", &r.historic)) != NULL)
 		Reject(p, index, -1, "historic", problem, &f.values[REQ_HISTORIC]);
 	else if (f.present[REQ_PUBLISHED_AT] &&
-			 (problem = ReadMillisOrIso(&f.values[REQ_PUBLISHED_AT], "publishedAt", &r.reference)) != NULL)
+			 (problem = ReadMillisOrIso(&f.values[REQ_PUBLISHED_AT], NULL, "publishedAt", &r.reference)) != NULL)
 		Reject(p, index, -1, "publishedAt", problem, &f.values[REQ_PUBLISHED_AT]);
 	if (problem != NULL)
 		r.problem = problem;

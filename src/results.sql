@@ -53,7 +53,7 @@ UNION ALL
 SELECT 'revenue', 'revenue', u.unit, u.ordinal, min(t.occurred_at), max(t.occurred_at),
 	   sum(t.revenue)::float8
 FROM units u
-JOIN experiments.transactions t ON t.unit = u.unit AND t.occurred_at >= u.first_at
+JOIN experiments.transactions t ON t.visitor_id = u.unit AND t.occurred_at >= u.first_at
 JOIN experiment x ON t.tenant_id = x.tenant_id
 WHERE t.occurred_at >= $2 AND t.occurred_at < $3
 GROUP BY u.unit, u.ordinal

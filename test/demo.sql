@@ -71,7 +71,34 @@ UNION ALL SELECT 'goal', goal || ' ' || properties::text, unit FROM experiments.
 SELECT subject, reason FROM experiments.rejected_events ORDER BY id;
 COMMIT;
 
-\echo '== 9. Manage an A/B test the way Commerce Cloud''s Data API does (PUT /sites/SiteGenesis/ab_tests/my-abtest)'
+\echo '== 9. AB Tasty server-side events: one function per endpoint, the seed''s bodies as named arguments'
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+SELECT id AS campaign_id FROM experiments.experiments WHERE key = 'checkout_button' \gset
+SELECT id AS variation_id FROM experiments.variants WHERE key = 'green' \gset
+\set td '{"visitor_id": "visitor-7", "device_type": "DESKTOP", "origin": "https://shop.example/checkout", "timestamp": "2018-02-12T17:29:02Z"}'
+SELECT 'campaign_activated' AS event, experiments.campaign_activated_event(campaign_id => to_jsonb(:'campaign_id'::text),
+	variation_id => to_jsonb(:'variation_id'::text),
+	tracking_data => '{"visitor_id": "visitor-7", "device_type": "DESKTOP", "origin": "https://shop.example/checkout"}') AS answer
+UNION ALL
+SELECT 'action_tracking', experiments.action_tracking_event(name => '"add-to-basket"', type => '"CLICK"', tracking_data => :'td')
+UNION ALL
+SELECT 'custom', experiments.custom_event(name => '"time-before-purchase"', value_integer => '53000', tracking_data => :'td')
+UNION ALL
+SELECT 'transaction', experiments.transaction_event(name => '"order"', id => '"order-1"', revenue => '13099', shipping => '899',
+	tracking_data => :'td', currency => '{"name": "USD", "rate": "1"}',
+	items => '[{"name": "Black T-shirt", "price": 2700, "quantity": 1, "tax-rate": 19.6}]')
+UNION ALL
+SELECT 'visit', experiments.visit_event(tracking_data => '{"visitor_id": "visitor-7", "device_type": "DESKTOP", "origin": "https://shop.example/", "geolocation": {"lat": 48.87, "long": 2.36}, "browser": "x"}')
+UNION ALL
+SELECT 'refused visit', experiments.visit_event(tracking_data => '{"visitor_id": "visitor-7", "device_type": "PHONE", "origin": "https://shop.example/"}');
+SELECT current_setting('response.status') AS "response.status (PostgREST's HTTP status)";
+SELECT variant, reason FROM experiments.assign('checkout_button', 'visitor-7');
+SELECT 'transaction' AS stored, transaction_id || ' ' || revenue || ' cents, ' || items_count || ' item(s)' AS what FROM experiments.transactions
+UNION ALL SELECT 'visit', origin || ' at ' || latitude || ',' || longitude FROM experiments.visits;
+SELECT source, subject, reason FROM experiments.rejected_events WHERE source <> 'publish' ORDER BY id;
+
+\echo '== 10. Manage an A/B test the way Commerce Cloud''s Data API does (PUT /sites/SiteGenesis/ab_tests/my-abtest)'
 BEGIN;
 SELECT experiments.set_tenant(:'tenant') \g /dev/null
 INSERT INTO experiments.sites (key, name) VALUES ('SiteGenesis', 'Site Genesis');
@@ -101,7 +128,7 @@ ROLLBACK;
 \set SHOW_CONTEXT errors
 \set ON_ERROR_STOP 1
 
-\echo '== 10. Results: a generated experiment, 50,000 units per arm, 10% vs 11% converting'
+\echo '== 11. Results: a generated experiment, 50,000 units per arm, 10% vs 11% converting'
 BEGIN;
 SELECT experiments.set_tenant(:'tenant') \g /dev/null
 SELECT id AS demo_exp FROM experiments.create_experiment('signup_copy',
