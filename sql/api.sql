@@ -200,3 +200,49 @@ SET experiments.max_events_per_request = 1;
 SELECT status, body ->> 'code' AS code FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_key'),
 	$q$SELECT experiments_api.context_batch('{"requests": [{"units": [{"type": "user_id", "uid": "u"}], "goals": [{"name": "g", "achievedAt": 1}, {"name": "g", "achievedAt": 1}]}]}')$q$);
 RESET experiments.max_events_per_request;
+
+-- 6. AB Tasty events (seed 001): the seed's bodies as named arguments (PostgREST
+-- passes each JSON value to its jsonb argument); each answers {}.
+SELECT campaign AS banner_id, variation AS blue_id FROM ids WHERE campaign_key = 'banner' AND variation_key = 'blue' \gset
+CREATE TEMP TABLE tracking AS SELECT '{"device_type": "DESKTOP", "geolocation": {"lat": 48.868117, "long": 2.3559636}, "ip": "87.200.72.165", "origin": "http://www.mywebsite.com/products/p-123.php", "timestamp": "2018-02-12T17:29:02Z", "visitor_id": "bfr9ad2t0hm0009vj6l0"}'::jsonb AS t;
+SELECT c.endpoint, h.status, h.body
+FROM tracking,
+	 LATERAL (VALUES
+		('campaign_activated_event', format('SELECT experiments_api.campaign_activated_event(campaign_id => %L, variation_id => %L, tracking_data => %L)',
+			to_jsonb(:'banner_id'::text), to_jsonb(:'blue_id'::text),
+			'{"device_type": "DESKTOP", "origin": "http://www.mywebsite.com/products/p-123.php", "visitor_id": "bfr9ad2t0hm0009vj6l0"}')),
+		('action_tracking_event', format('SELECT experiments_api.action_tracking_event(name => %L, type => %L, tracking_data => %L)',
+			'"goal-add-to-basket"', '"CLICK"', '{"visitor_id": "bfr9ad2t0hm0009vj6l0", "device_type": "DESKTOP", "origin": "http://www.mywebsite.com/products/p-123-toto.php"}')),
+		('custom_event', format('SELECT experiments_api.custom_event(name => %L, value_integer => %L, tracking_data => %L)',
+			'"time-before-purchase"', '53000', t)),
+		('transaction_event', format('SELECT experiments_api.transaction_event(name => %L, id => %L, revenue => %L, shipping => %L, tracking_data => %L, tax_total => %L, payment_method => %L, items_count => %L, currency => %L, items => %L)',
+			'"transaction-apparel"', '"transaction-2"', '13099', '899', t - 'timestamp', '239', '"PayPal"', '2', '{"name": "USD", "rate": "1"}',
+			'[{"name": "Black T-shirt", "price": 2700, "sku": "0240670010", "category": "tops", "quantity": 1, "tax_amount": 529, "tax-rate": 19.6}, {"name": "Blue Jean", "price": 9500, "sku": "blu-jeans-levis-503", "category": "jeans", "quantity": 1, "tax_amount": 1862, "tax-rate": 19.6}]')),
+		('visit_event', format('SELECT experiments_api.visit_event(tracking_data => %L)', t))) AS c(endpoint, call),
+	 pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_key'), c.call) h;
+SELECT (SELECT count(*) FROM experiments.campaign_activations WHERE tenant_id = :'shop') AS activations,
+       (SELECT count(*) FROM experiments.actions WHERE tenant_id = :'shop') AS actions,
+       (SELECT count(*) FROM experiments.custom_events WHERE tenant_id = :'shop') AS custom,
+       (SELECT count(*) FROM experiments.transactions WHERE tenant_id = :'shop') AS transactions,
+       (SELECT count(*) FROM experiments.transaction_items WHERE tenant_id = :'shop') AS items,
+       (SELECT count(*) FROM experiments.visits WHERE tenant_id = :'shop') AS visits;
+-- The activation stored the variation for the visitor (an enrolment), as seed 001 asks.
+SELECT count(*) AS enrolments FROM experiments.enrolments WHERE tenant_id = :'shop' AND unit = 'bfr9ad2t0hm0009vj6l0';
+-- A refused event: the function's status and error document.
+SELECT status, body FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_key'),
+	$$SELECT experiments_api.visit_event(tracking_data => '{"device_type": "FRIDGE", "origin": "/", "visitor_id": "v"}')$$);
+
+-- 7. Management through the admin role: a create answers 201, a missing
+-- resource 404, a client key 401 (a request without a token is anonymous to PostgREST).
+SELECT status, body ->> 'name' AS name, body ->> 'is_draft' AS is_draft
+FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_admin_key'),
+	format($$SELECT experiments_api.create_org_experiment(organization_id => %L, body => '{"is_draft": true, "name": "Checkout copy"}')$$, :'shop'));
+SELECT status, jsonb_array_length(body) AS experiments
+FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_admin_key'),
+	format($$SELECT experiments_api.list_org_experiments(organization_id => %L)$$, :'shop'));
+SELECT status, body ->> 'message' AS message
+FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_admin_key'),
+	$$SELECT experiments_api.get_ab_test(site_id => 'NoSuchSite', id => 'x')$$);
+SELECT status, body ->> 'code' AS code
+FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_key'),
+	format($$SELECT experiments_api.list_org_experiments(organization_id => %L)$$, :'shop'));

@@ -13,7 +13,7 @@ INSERT INTO allowed VALUES
 	('experiments_client', '^experiments\.authenticate(_request)?\('),
 	('experiments_admin', '^experiments\.authenticate(_request)?\('),
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
-	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch)\('),
+	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
 	('experiments_analyst', '^experiments\.(current_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test)\('),
 	('experiments_api_owner', '^experiments\.authenticate\(');

@@ -210,16 +210,17 @@ $$;
 COMMENT ON FUNCTION experiments_api.context_batch(jsonb) IS
 'PUT/POST /rpc/context_batch (ABsmartly PUT /context/batch): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}. Stores the valid events, records the refused ones in rejected_events and answers {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 (SQLSTATE 22023) when the batch is malformed as a whole (not 1 to 500 requests), 413 when it is over a size limit (too many events in a request, too many bytes).';
 
--- Management (seeds 002 and 004): one wrapper per function of src/commerce.sql
--- and src/lifecycle.sql, with its arguments, result and volatility, made from
--- the catalog so that wrapper and function cannot drift apart. A create answers
--- 201 Created, as the seeds do.
+-- AB Tasty events (seed 001, src/events.sql) and management (seeds 002 and
+-- 004, src/commerce.sql and src/lifecycle.sql): one wrapper per function, with
+-- its arguments (already the JSON keys of the request), result and volatility,
+-- made from the catalog so that wrapper and function cannot drift apart. A
+-- create answers 201 Created, as the seeds do.
 DO $$
 DECLARE
 	f record;
 BEGIN
 	FOR f IN
-		SELECT p.proname, pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
+		SELECT p.proname, w.audience, pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
 			   pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity,
 			   pg_catalog.pg_get_function_result(p.oid) AS result,
 			   CASE p.provolatile WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END AS volatility,
@@ -227,14 +228,19 @@ BEGIN
 				FROM unnest(p.proargnames) WITH ORDINALITY AS a(n, i)) AS call,
 			   pg_catalog.obj_description(p.oid, 'pg_proc') AS description
 		FROM pg_catalog.pg_proc p
+		JOIN (VALUES ('campaign_activated_event', 'client'), ('action_tracking_event', 'client'),
+					 ('custom_event', 'client'), ('transaction_event', 'client'), ('visit_event', 'client'),
+					 ('list_ab_tests', 'admin'), ('get_ab_test', 'admin'), ('create_ab_test', 'admin'),
+					 ('update_ab_test', 'admin'), ('delete_ab_test', 'admin'), ('get_ab_test_segment', 'admin'),
+					 ('create_ab_test_segment', 'admin'), ('update_ab_test_segment', 'admin'),
+					 ('delete_ab_test_segment', 'admin'), ('bind_ab_test_promotion', 'admin'),
+					 ('unbind_ab_test_promotion', 'admin'), ('bind_ab_test_slot_configuration', 'admin'),
+					 ('unbind_ab_test_slot_configuration', 'admin'), ('bind_ab_test_sorting_rule', 'admin'),
+					 ('unbind_ab_test_sorting_rule', 'admin'), ('list_org_experiments', 'admin'),
+					 ('get_org_experiment', 'admin'), ('create_org_experiment', 'admin'),
+					 ('update_org_experiment', 'admin'), ('delete_org_experiment', 'admin')) AS w(name, audience)
+			ON w.name = p.proname
 		WHERE p.pronamespace = 'experiments'::regnamespace
-		  AND p.proname IN ('list_ab_tests', 'get_ab_test', 'create_ab_test', 'update_ab_test', 'delete_ab_test',
-							'get_ab_test_segment', 'create_ab_test_segment', 'update_ab_test_segment',
-							'delete_ab_test_segment', 'bind_ab_test_promotion', 'unbind_ab_test_promotion',
-							'bind_ab_test_slot_configuration', 'unbind_ab_test_slot_configuration',
-							'bind_ab_test_sorting_rule', 'unbind_ab_test_sorting_rule',
-							'list_org_experiments', 'get_org_experiment', 'create_org_experiment',
-							'update_org_experiment', 'delete_org_experiment')
 	LOOP
 		EXECUTE format($ddl$
 			CREATE FUNCTION experiments_api.%1$I(%2$s)
@@ -246,8 +252,8 @@ BEGIN
 			CASE WHEN f.proname LIKE 'create\_%' THEN 'SELECT pg_catalog.set_config(''response.status'', ''201'', true); ' ELSE '' END
 			|| format('SELECT experiments.%I(%s)', f.proname, f.call));
 		EXECUTE format('COMMENT ON FUNCTION experiments_api.%I(%s) IS %L', f.proname, f.identity,
-			format('POST /rpc/%s (admin role). Arguments: %s; path parameters of the request as named, body the JSON document it sends. %s',
-				   f.proname, f.identity, f.description));
+			format('POST /rpc/%s (%s role). Arguments: %s: the keys of the request''s JSON body, and for management the path parameters by name and body, the document sent. %s',
+				   f.proname, f.audience, f.arguments, f.description));
 	END LOOP;
 END;
 $$;

@@ -76,7 +76,12 @@ GRANT EXECUTE ON FUNCTION
 	experiments_api.visitor(),
 	experiments_api.allocate(text, text),
 	experiments_api.experiment_status(text, text, text, text, text, text, text, text, text, text, text, jsonb),
-	experiments_api.context_batch(jsonb)
+	experiments_api.context_batch(jsonb),
+	experiments_api.campaign_activated_event(jsonb, jsonb, jsonb),
+	experiments_api.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments_api.custom_event(jsonb, jsonb, jsonb, jsonb),
+	experiments_api.transaction_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments_api.visit_event(jsonb)
 	TO experiments_client;
 
 DO $$
