@@ -38,8 +38,18 @@ printf '\\set v random(1, 10000000)\nBEGIN;\n%s\nSELECT experiments.authenticate
 echo 'SELECT 1;' >"$work/select1.sql"
 
 # The answer is right before it is fast.
-psql -X -A -t -v ON_ERROR_STOP=1 -d "$db" -c "BEGIN; ${settings} SELECT experiments.authenticate_request(); ${call//:v/42} COMMIT;" |
-	grep -q '"allocations": {' || { echo "allocate gave no allocations"; exit 1; }
+answer=$(psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$db" 2>&1 <<SQL
+BEGIN;
+${settings%;} \\g /dev/null
+SELECT experiments.authenticate_request() \\g /dev/null
+${call//:v/42}
+COMMIT;
+SQL
+)
+case $answer in
+'{"allocations": {"'*) ;;
+*) echo "allocate did not answer with allocations: $answer"; exit 1 ;;
+esac
 
 # tps FILE: transactions per second of a pgbench run of FILE.
 tps() {
