@@ -38,7 +38,10 @@ SQL_SOURCES = \
 	src/commerce.sql \
 	src/lifecycle.sql \
 	src/stats.sql \
-	src/results.sql
+	src/results.sql \
+	src/auth.sql \
+	src/api.sql \
+	src/roles.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # Released versions' install scripts, frozen (README, "Upgrades"), and the

@@ -226,6 +226,7 @@ SELECT experiments.create_tenant('events_publish_other') AS other \gset
 CREATE ROLE events_publish_reader;
 GRANT USAGE ON SCHEMA experiments TO events_publish_reader;
 GRANT SELECT ON experiments.exposures, experiments.goal_events, experiments.rejected_events TO events_publish_reader;
+GRANT EXECUTE ON FUNCTION experiments.current_tenant() TO events_publish_reader;
 BEGIN;
 SET LOCAL experiments.tenant = :'other';
 SET LOCAL ROLE events_publish_reader;

@@ -131,6 +131,8 @@ SELECT experiment, units, units_per_variant, mismatch FROM experiments.sample_ra
 CREATE ROLE results_reader;
 GRANT USAGE ON SCHEMA experiments TO results_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA experiments TO results_reader;
+-- EXECUTE is revoked from PUBLIC: the results functions come with the analyst role.
+GRANT experiments_analyst TO results_reader;
 SET ROLE results_reader;
 SELECT count(*) AS own_rows FROM experiments.results;
 SELECT sum(units) AS own_units FROM experiments.daily_metrics(:exp, '-infinity', 'infinity') WHERE kind = 'exposures';

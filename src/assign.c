@@ -14,6 +14,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/primnodes.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -313,7 +314,13 @@ GetState(FunctionCallInfo fcinfo)
 					 errmsg("assignment functions must return experiments.assignment"),
 					 errdetail("The function was declared with another result type.")));
 		state = palloc0(sizeof(AssignState));
-		state->key_is_constant = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
+		/*
+		 * Only a Const: get_fn_expr_arg_stable() also accepts a PL/pgSQL
+		 * parameter, whose value changes between calls of one call site.
+		 */
+		state->key_is_constant = fcinfo->flinfo->fn_expr != NULL &&
+			IsA(fcinfo->flinfo->fn_expr, FuncExpr) &&
+			IsA(linitial(((FuncExpr *) fcinfo->flinfo->fn_expr)->args), Const);
 		state->templates_context = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
 														 "experiments assignment rows",
 														 ALLOCSET_SMALL_SIZES);

@@ -146,5 +146,51 @@ WHERE e.experiment_id = :demo_exp
   AND experiments.bucket(e.unit, 2) < CASE e.ordinal WHEN 0 THEN 1000 ELSE 1100 END;
 SELECT experiments.results_report('signup_copy');
 COMMIT;
+
+\echo '== 12. Over HTTP: PostgREST''s requests replayed (role, request headers, pre-request, call)'
+SELECT experiments.create_api_key(:'tenant', 'web') AS web_key \gset
+SELECT experiments.create_api_key(:'tenant', 'backoffice', 'admin') AS admin_key \gset
+SELECT experiments.create_api_key(:'tenant', 'reports', 'analyst') AS analyst_key \gset
+BEGIN;
+SELECT experiments.set_tenant(:'tenant') \g /dev/null
+UPDATE experiments.experiments SET gate = 'level_5' WHERE key = 'signup_copy';
+COMMIT;
+-- request(x-api-key, path, call): what PostgREST runs for one request, as the anonymous role.
+CREATE FUNCTION pg_temp.request(key text, path text, call text) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM set_config('role', 'experiments_anon', true);
+	PERFORM set_config('request.headers', CASE WHEN key IS NULL THEN '{}' ELSE json_build_object('x-api-key', key)::text END, true);
+	PERFORM set_config('request.path', path, true);
+	PERFORM experiments.authenticate_request();
+	EXECUTE call INTO answer;
+	PERFORM set_config('role', 'none', true);
+	RETURN answer;
+EXCEPTION WHEN OTHERS THEN
+	RETURN jsonb_build_object('code', SQLSTATE, 'message', SQLERRM);
+END;
+$$;
+\echo 'POST /rpc/visitor, POST /rpc/allocate (AB Tasty), with x-api-key'
+SELECT pg_temp.request(:'web_key', '/rpc/visitor', 'SELECT experiments_api.visitor()') AS "POST /rpc/visitor";
+SELECT pg_temp.request(:'web_key', '/rpc/allocate',
+	$$SELECT experiments_api.allocate(visitor_id => 'bfr9ad2t0hm0009vj6l0')$$) AS "POST /rpc/allocate";
+SELECT pg_temp.request('xk_stolen', '/rpc/allocate',
+	$$SELECT experiments_api.allocate(visitor_id => 'bfr9ad2t0hm0009vj6l0')$$) AS "a bad key";
+\echo 'POST /rpc/experiment_status (Data Cortex): the key in the body; signup_copy is behind gate level_5'
+SELECT pg_temp.request(NULL, '/rpc/experiment_status', format($$SELECT experiments_api.experiment_status(
+	api_key => %L, app_ver => '1.2.0', device_tag => 'device-1', device_type => 'iphone5s', os => 'ios', os_ver => '8.1')$$, :'web_key')) AS "before the gate";
+SELECT pg_temp.request(NULL, '/rpc/experiment_status', format($$SELECT experiments_api.experiment_status(
+	api_key => %L, app_ver => '1.2.0', device_tag => 'device-1', device_type => 'iphone5s', os => 'ios', os_ver => '8.1',
+	new_gate_list => '["level_5"]')$$, :'web_key')) AS "gate crossed";
+\echo 'POST /rpc/visit_event (AB Tasty event), POST /rpc/list_org_experiments (admin), GET /lift (analyst)'
+SELECT pg_temp.request(:'web_key', '/rpc/visit_event', $$SELECT experiments_api.visit_event(tracking_data =>
+	'{"device_type": "DESKTOP", "origin": "http://www.mywebsite.com/", "visitor_id": "bfr9ad2t0hm0009vj6l0"}')$$) AS "POST /rpc/visit_event";
+SELECT jsonb_array_length(pg_temp.request(:'admin_key', '/rpc/list_org_experiments',
+	format('SELECT experiments_api.list_org_experiments(organization_id => %L)', :'tenant'))) AS "experiments listed by the admin";
+SELECT pg_temp.request(:'analyst_key', '/lift',
+	$$SELECT jsonb_agg(jsonb_build_object('variant', variant, 'metric', metric, 'relative_lift', round(rate_relative_lift::numeric, 3)))
+	  FROM experiments_api.lift WHERE experiment = 'signup_copy'$$) AS "GET /lift?experiment=eq.signup_copy";
+SELECT pg_temp.request(:'web_key', '/lift', 'SELECT to_jsonb(count(*)) FROM experiments_api.lift') AS "a client key reading /lift";
 \echo
 \echo 'Tour complete.'

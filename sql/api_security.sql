@@ -1,0 +1,147 @@
+-- Security of the HTTP API: every function's grantees against the allow-list,
+-- SECURITY DEFINER functions pin search_path, the anonymous role can only
+-- authenticate, views are security_invoker, and a key of one tenant can
+-- neither read nor change anything of another, through any function or view.
+\i sql/helpers/http.sql
+
+-- 1. The allow-list. experiments_api_owner (owner of the API functions) may
+-- execute every SECURITY INVOKER, non-trigger helper of experiments except
+-- maintenance, and authenticate(); the API roles exactly what is listed.
+CREATE TEMP TABLE allowed (role text, function_pattern text);
+INSERT INTO allowed VALUES
+	('experiments_anon', '^experiments\.authenticate(_request)?\('),
+	('experiments_client', '^experiments\.authenticate(_request)?\('),
+	('experiments_admin', '^experiments\.authenticate(_request)?\('),
+	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
+	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
+	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
+	('experiments_analyst', '^experiments\.(current_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test)\('),
+	('experiments_api_owner', '^experiments\.authenticate\(');
+CREATE TEMP VIEW grants AS
+SELECT p.oid::regprocedure::text AS function, a.grantee::regrole::text AS grantee, p.prosecdef,
+	   p.prorettype = 'trigger'::regtype AS is_trigger, p.pronamespace::regnamespace::text AS schema, p.proname
+FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
+  AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner;
+-- Nothing is executable by PUBLIC, and no grant is off the list.
+SELECT function, grantee FROM grants g
+WHERE NOT EXISTS (SELECT 1 FROM allowed a WHERE a.role = g.grantee AND g.function ~ a.function_pattern)
+  AND NOT (g.grantee = 'experiments_api_owner' AND g.schema = 'experiments' AND NOT g.prosecdef AND NOT g.is_trigger
+		   AND g.proname NOT IN ('protect_tenant_table', 'create_event_partitions', 'create_event_partition'))
+ORDER BY 1, 2;
+-- Every function of the API roles, with its grantees.
+SELECT function, string_agg(grantee, ', ' ORDER BY grantee) AS grantees
+FROM grants WHERE grantee <> 'experiments_api_owner' GROUP BY function ORDER BY function;
+-- What the owner of the API functions may not execute.
+SELECT p.oid::regprocedure AS not_for_the_api_owner
+FROM pg_proc p
+WHERE p.pronamespace = 'experiments'::regnamespace AND p.prorettype <> 'trigger'::regtype
+  AND NOT has_function_privilege('experiments_api_owner', p.oid, 'EXECUTE')
+ORDER BY 1::text;
+-- Every function of experiments_api belongs to experiments_api_owner, which
+-- is neither a superuser nor exempt from row-level security.
+SELECT count(*) AS api_functions, bool_and(p.proowner = 'experiments_api_owner'::regrole) AS owned,
+       bool_and(p.prosecdef) AS all_security_definer
+FROM pg_proc p WHERE p.pronamespace = 'experiments_api'::regnamespace;
+SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'experiments_api_owner';
+
+-- 2. Every SECURITY DEFINER function pins search_path.
+SELECT p.oid::regprocedure AS definer_without_pinned_search_path
+FROM pg_proc p
+WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
+  AND NOT coalesce('search_path=experiments, pg_catalog, pg_temp' = ANY (p.proconfig), false);
+SELECT count(*) >= 30 AS definer_functions_checked FROM pg_proc p
+WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace);
+
+-- 3. The anonymous role can execute nothing but authentication, and the
+-- exposed schema holds only functions and views, the views security_invoker.
+SELECT p.oid::regprocedure AS anonymous_may_execute
+FROM pg_proc p
+WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
+  AND has_function_privilege('experiments_anon', p.oid, 'EXECUTE')
+ORDER BY 1::text;
+SELECT c.relname, c.relkind, c.reloptions FROM pg_class c
+WHERE c.relnamespace = 'experiments_api'::regnamespace ORDER BY c.relname;
+SELECT count(*) AS comments_missing FROM pg_proc p
+WHERE p.pronamespace = 'experiments_api'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL;
+-- Every tenant table forces row-level security.
+SELECT c.oid::regclass AS tenant_table_without_forced_rls FROM pg_class c
+WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname IN ('tenant_id'))
+  AND NOT (c.relrowsecurity AND c.relforcerowsecurity);
+
+-- 4. Tenant isolation. Two tenants with the same experiment key, a
+-- campaign, an enrolment, an event, a refused event, a site with an A/B test.
+SELECT experiments.create_tenant('api_iso_a') AS a \gset
+SELECT experiments.create_tenant('api_iso_b') AS b \gset
+SELECT experiments.create_api_key(:'a', 'web') AS a_key \gset
+SELECT experiments.create_api_key(:'a', 'backoffice', 'admin') AS a_admin \gset
+SELECT experiments.create_api_key(:'a', 'reports', 'analyst') AS a_analyst \gset
+SELECT experiments.create_api_key(:'b', 'web') AS b_key \gset
+BEGIN;
+SELECT experiments.set_tenant(:'b') \g /dev/null
+SELECT id AS b_campaign FROM experiments.create_experiment('shared', '[{"key": "b_only", "allocation": 100}]', start => true) \gset
+SELECT variant FROM experiments.enrol('shared', 'visitor-b');
+INSERT INTO experiments.sites (key) VALUES ('SiteB');
+INSERT INTO experiments.experiments (key, site_id) SELECT 'b_test', id FROM experiments.sites WHERE key = 'SiteB';
+SELECT uuid AS b_uuid FROM experiments.experiments WHERE key = 'shared' \gset
+COMMIT;
+SELECT status FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'b_key'), format(
+	$q$SELECT experiments_api.context_batch(%L)$q$, format('{"requests": [{"units": [{"type": "user_id", "uid": "visitor-b"}], "exposures": [{"id": %s, "name": "shared", "unit": "user_id", "variant": 0, "exposedAt": %s}], "goals": [{"name": "g"}]}]}',
+	:b_campaign, (extract(epoch FROM now()) * 1000)::bigint)));
+BEGIN;
+SELECT experiments.set_tenant(:'a') \g /dev/null
+SELECT id AS a_campaign FROM experiments.create_experiment('shared', '[{"key": "a_only", "allocation": 100}]', start => true) \gset
+COMMIT;
+SELECT tenant_id = :'b' AS b_owns, count(*) FROM experiments.rejected_events WHERE tenant_id IN (:'a', :'b') GROUP BY 1;
+
+-- Tenant A's client sees only A's campaigns, cannot name B's, and its batch
+-- naming B's campaign is refused (stored under A, as refused).
+SELECT h.status, h.body FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_key'),
+	$$SELECT jsonb_build_object('a_only', (SELECT count(*) FROM jsonb_each(experiments_api.allocate(visitor_id => 'visitor-b') -> 'allocations')))$$) h;
+SELECT h.status, replace(h.body ->> 'message', :'b_campaign', '<B''s campaign>') AS message
+FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_key'),
+	format($$SELECT experiments_api.allocate(visitor_id => 'visitor-b', campaign_id => %L)$$, :'b_campaign')) h;
+SELECT h.status, h.body -> 'experiment_list' AS list FROM pg_temp.http('experiments_anon', '{}',
+	format($$SELECT experiments_api.experiment_status(api_key => %L, app_ver => '1', device_tag => 'visitor-b', device_type => 'x', os => 'x', os_ver => '1')$$, :'a_key'),
+	path => '/rpc/experiment_status') h;
+SELECT h.status, h.body -> 'errors' -> 0 ->> 'message' AS refused FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_key'), format(
+	$q$SELECT experiments_api.context_batch(%L)$q$, format('{"requests": [{"units": [{"type": "user_id", "uid": "visitor-b"}], "exposures": [{"id": %s, "name": "b_test", "unit": "user_id", "variant": 0, "exposedAt": %s}]}]}',
+	:b_campaign, (extract(epoch FROM now()) * 1000)::bigint))) h;
+-- B's enrolment is untouched: experiment_status for A enrolled visitor-b in A's experiment only.
+SELECT e.tenant_id = :'a' AS of_a, x.key, v.key AS variant FROM experiments.enrolments e
+JOIN experiments.experiments x ON x.id = e.experiment_id JOIN experiments.variants v ON v.experiment_id = x.id AND v.ordinal = e.ordinal
+WHERE e.unit = 'visitor-b' AND e.tenant_id IN (:'a', :'b') ORDER BY 1;
+-- Tenant A's admin: B's site, test and organization are out of reach.
+SELECT h.status, replace(h.body ->> 'message', :'b', '<B>') AS message
+FROM (VALUES ($$SELECT experiments_api.list_ab_tests(site_id => 'SiteB')$$),
+			 ($$SELECT experiments_api.get_ab_test(site_id => 'SiteB', id => 'b_test')$$),
+			 ($$SELECT to_jsonb(experiments_api.delete_ab_test(site_id => 'SiteB', id => 'b_test'))$$),
+			 (format($$SELECT experiments_api.get_org_experiment(organization_id => %L, experiment_id => %L)$$, :'b', :'b_uuid')),
+			 (format($$SELECT to_jsonb(experiments_api.delete_org_experiment(organization_id => %L, experiment_id => %L))$$, :'b', :'b_uuid')),
+			 (format($$SELECT experiments_api.update_org_experiment(organization_id => %L, experiment_id => %L, body => '{"name": "taken"}')$$, :'b', :'b_uuid'))) AS c(call),
+	 pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_admin'), c.call) h;
+SELECT count(*) AS b_experiments_intact FROM experiments.experiments WHERE tenant_id = :'b' AND key IN ('shared', 'b_test') AND name IS NULL;
+-- Tenant A's analyst: every view shows A's rows only.
+SELECT v.relname, (pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_analyst'),
+	format('SELECT to_jsonb(count(*)) FROM experiments_api.%I', v.relname))).body AS rows_seen
+FROM pg_class v WHERE v.relnamespace = 'experiments_api'::regnamespace AND v.relkind = 'v' ORDER BY 1;
+SELECT (pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_analyst'),
+	'SELECT jsonb_agg(key) FROM experiments_api.variants')).body AS analyst_sees_variants;
+-- Roles do what their key allows, nothing more: a client cannot manage, an
+-- admin cannot serve, an analyst can do neither, and none reads a table.
+SELECT r.who, h.status, h.body ->> 'code' AS code
+FROM (VALUES ('client manages', :'a_key', $$SELECT experiments_api.list_org_experiments(organization_id => '$$ || :'a' || $$')$$),
+			 ('admin serves', :'a_admin', $$SELECT experiments_api.allocate(visitor_id => 'v')$$),
+			 ('analyst serves', :'a_analyst', $$SELECT experiments_api.visitor()$$),
+			 ('client reads a view', :'a_key', 'SELECT to_jsonb(count(*)) FROM experiments_api.experiments'),
+			 ('client reads a table', :'a_key', 'SELECT to_jsonb(count(*)) FROM experiments.enrolments'),
+			 ('admin reads api_keys', :'a_admin', 'SELECT to_jsonb(count(*)) FROM experiments.api_keys'),
+			 ('client sets a tenant', :'a_key', format($$SELECT to_jsonb(experiments.set_tenant(%L))$$, :'b')),
+			 ('client calls publish', :'a_key', $$SELECT experiments.publish('{"requests": []}')$$)) AS r(who, key, call),
+	 pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', r.key), r.call) h;
+-- The anonymous role by itself can call nothing but authentication.
+SET ROLE experiments_anon;
+SELECT regress.attempt($$SELECT experiments_api.visitor()$$);
+SELECT regress.attempt($$SELECT experiments.assign_all('u')$$);
+RESET ROLE;

@@ -1,0 +1,115 @@
+-- experiments: roles and privileges of the HTTP API. Last in the install
+-- script: it revokes EXECUTE from PUBLIC on every function the files before it
+-- created, then grants each role its allow-list.
+--
+-- Roles are cluster-wide, so the script creates each one only when it does not
+-- exist yet (a second database, a reinstall) and never drops one:
+--   experiments_anon     PostgREST's db-anon-role: may only authenticate
+--   experiments_client   serving and events (API keys of role client)
+--   experiments_admin    management (seeds 002 and 004)
+--   experiments_analyst  read-only views
+--   experiments_api_owner owns the SECURITY DEFINER functions of experiments_api;
+--                        not BYPASSRLS, so row-level security confines them to
+--                        the tenant authentication set
+-- PostgREST's authenticator (LOGIN NOINHERIT) is the operator's to create and
+-- must be granted the first four (README, "HTTP API (PostgREST)").
+
+DO $$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['experiments_anon', 'experiments_client', 'experiments_admin',
+							 'experiments_analyst', 'experiments_api_owner']
+	LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+			EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
+		END IF;
+	END LOOP;
+END;
+$$;
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments, experiments_api FROM PUBLIC;
+
+-- The owner of the API functions: the tables (api_keys excepted, which only
+-- authenticate() reads) and every helper a wrapper reaches. Not granted:
+-- triggers (they need no EXECUTE), SECURITY DEFINER administration
+-- (tenants, keys) and maintenance.
+DO $$
+DECLARE
+	f regprocedure;
+	t regclass;
+BEGIN
+	FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'experiments_api'::regnamespace
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s OWNER TO experiments_api_owner', f);
+	END LOOP;
+	FOR f IN
+		SELECT p.oid FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace = 'experiments'::regnamespace AND NOT p.prosecdef
+		  AND p.prorettype <> 'pg_catalog.trigger'::regtype
+		  AND p.proname NOT IN ('protect_tenant_table', 'create_event_partitions', 'create_event_partition')
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO experiments_api_owner', f);
+	END LOOP;
+	FOR t IN
+		SELECT c.oid FROM pg_catalog.pg_class c
+		WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind IN ('r', 'p')
+		  AND NOT c.relispartition AND c.relname <> 'api_keys'
+	LOOP
+		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO experiments_api_owner', t);
+		EXECUTE format('GRANT SELECT ON %s TO experiments_analyst', t);
+	END LOOP;
+END;
+$$;
+GRANT USAGE ON SCHEMA experiments TO experiments_api_owner;
+GRANT USAGE ON SEQUENCE experiments.visitor_counter TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments.authenticate(text) TO experiments_api_owner;
+
+-- Every API role may authenticate: anonymous requests with a key, and
+-- requests whose token already chose the role.
+GRANT USAGE ON SCHEMA experiments TO experiments_anon, experiments_client, experiments_admin, experiments_analyst;
+GRANT USAGE ON SCHEMA experiments_api TO experiments_client, experiments_admin, experiments_analyst;
+GRANT EXECUTE ON FUNCTION experiments.authenticate_request(), experiments.authenticate(text)
+	TO experiments_anon, experiments_client, experiments_admin, experiments_analyst;
+
+GRANT EXECUTE ON FUNCTION
+	experiments_api.visitor(),
+	experiments_api.allocate(text, text),
+	experiments_api.experiment_status(text, text, text, text, text, text, text, text, text, text, text, jsonb),
+	experiments_api.context_batch(jsonb),
+	experiments_api.campaign_activated_event(jsonb, jsonb, jsonb),
+	experiments_api.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments_api.custom_event(jsonb, jsonb, jsonb, jsonb),
+	experiments_api.transaction_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments_api.visit_event(jsonb)
+	TO experiments_client;
+
+DO $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN
+		SELECT p.oid FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace = 'experiments_api'::regnamespace
+		  AND p.proname ~ '^(list|get|create|update|delete)_(ab_test|ab_test_segment|ab_tests|org_experiment|org_experiments)$|^(bind|unbind)_ab_test_'
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO experiments_admin', f);
+	END LOOP;
+END;
+$$;
+
+-- Analysts read the views; security_invoker views run what they call as the
+-- analyst, hence the results functions.
+GRANT SELECT ON ALL TABLES IN SCHEMA experiments_api TO experiments_analyst;
+GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.sample_ratio_mismatch,
+	experiments.lift, experiments.daily_results TO experiments_analyst;
+GRANT EXECUTE ON FUNCTION
+	experiments.current_tenant(),
+	experiments.experiment_results(bigint, timestamptz, timestamptz, float8),
+	experiments.daily_results(bigint, timestamptz, timestamptz),
+	experiments.daily_metrics(bigint, timestamptz, timestamptz),
+	experiments.wilson_interval(bigint, bigint, float8),
+	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
+	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
+	experiments.srm_test(bigint[], float8[])
+	TO experiments_analyst;
