@@ -1,0 +1,620 @@
+/*
+ * results.c
+ *		daily_metrics(): the one pass over an experiment's events that every
+ *		result is built from.
+ *
+ * Three queries run through SPI, each straight into a receiver that digests
+ * its rows as the executor produces them, so that no row is stored or copied:
+ *
+ *	1. the experiment's exposures in the window: a hash table keyed by the
+ *	   unit's bytes keeps, per unit, its first exposure with the variant shown
+ *	   then (the lowest ordinal on a tie) and its last exposure;
+ *	2. the goal events of the experiment's tenant and unit type in the window:
+ *	   those of exposed units, at or after their first exposure, are summed
+ *	   per unit and goal (first and last time, sum of the numeric property
+ *	   "value");
+ *	3. the transactions of the experiment's tenant in the window, likewise
+ *	   per unit (the revenue in cents).
+ *
+ * Units and per-unit sums are then counted and summed per metric, variant and
+ * UTC day. In SQL the same work is a grouping of every exposure by unit and a
+ * join of the goals to the groups, several times slower (README, "Results
+ * for analysts"). Memory grows with the experiment: about 100 bytes per
+ * exposed unit (its hash table entry and its name) and 40 to 80 per unit and
+ * goal reached, in a context of its own, freed before returning.
+ *
+ * The queries go through the executor as the caller, so row-level security
+ * applies, and are planned with the actual window, so that only the monthly
+ * partitions it overlaps are read (sql/results_pruning.sql).
+ */
+#include "experiments.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "nodes/params.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include <xxhash.h>
+
+PG_FUNCTION_INFO_V1(daily_metrics);
+
+/*
+ * The event queries: $1 experiment, $2 and $3 the window [since, until).
+ * Column order is what the Digest functions read.
+ */
+static const char *const exposures_query =
+"SELECT e.unit, e.exposed_at, e.ordinal FROM experiments.exposures e"
+" WHERE e.experiment_id = $1 AND e.exposed_at >= $2 AND e.exposed_at < $3";
+static const char *const goals_query =
+"SELECT g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g"
+" JOIN experiments.experiments x ON g.tenant_id = x.tenant_id AND g.unit_type = x.unit_type"
+" WHERE x.id = $1 AND g.achieved_at >= $2 AND g.achieved_at < $3";
+static const char *const transactions_query =
+"SELECT t.unit, t.occurred_at, t.revenue FROM experiments.transactions t"
+" JOIN experiments.experiments x ON t.tenant_id = x.tenant_id"
+" WHERE x.id = $1 AND t.occurred_at >= $2 AND t.occurred_at < $3";
+
+/* The metric number of kind exposures; goals and revenue number from 0. */
+#define EXPOSURES_METRIC (-1)
+
+/* Names are copied into blocks of this size, a few bytes each. */
+#define ARENA_BLOCK_SIZE (64 * 1024)
+
+/*
+ * NameHash
+ *		Hash of a name's bytes: XXH3, as for assignment, which is fast on the
+ *		short strings units are.
+ */
+static inline uint32
+NameHash(const text *name)
+{
+	return (uint32) XXH3_64bits(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+}
+
+/*
+ * NamesEqual
+ *		Byte equality, which is text equality under the deterministic
+ *		collations the event tables' columns have.
+ */
+static inline bool
+NamesEqual(const text *a, const text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/*
+ * An exposed unit: its first exposure with the variant then shown, its last
+ * exposure, and the chain of its conversions. Everything a row of any query
+ * needs of its unit is in this one entry, a single cache miss away.
+ */
+typedef struct UnitEntry
+{
+	const text *name;			/* packed varlena, in the arena */
+	uint32		hash;
+	int32		ordinal;
+	TimestampTz first_at;
+	TimestampTz last_at;
+	uint32		conversions;	/* 1 + index of its latest conversion; 0: none */
+	char		status;
+} UnitEntry;
+
+#define SH_PREFIX units
+#define SH_ELEMENT_TYPE UnitEntry
+#define SH_KEY_TYPE const text *
+#define SH_KEY name
+#define SH_HASH_KEY(tb, key) NameHash(key)
+#define SH_EQUAL(tb, a, b) NamesEqual(a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* A goal's name and its metric number. */
+typedef struct GoalEntry
+{
+	const text *name;			/* packed varlena, in the arena */
+	uint32		hash;
+	uint32		metric;
+	char		status;
+} GoalEntry;
+
+#define SH_PREFIX goals
+#define SH_ELEMENT_TYPE GoalEntry
+#define SH_KEY_TYPE const text *
+#define SH_KEY name
+#define SH_HASH_KEY(tb, key) NameHash(key)
+#define SH_EQUAL(tb, a, b) NamesEqual(a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/*
+ * A unit's counted events of one metric: first and last time, the sum of
+ * their values. A unit's conversions are chained from its entry (a unit
+ * reaches few goals); the chain is walked for each of its events.
+ */
+typedef struct Conversion
+{
+	TimestampTz first_at;
+	TimestampTz last_at;
+	double		value;
+	uint32		next;			/* 1 + index of the unit's previous one; 0: none */
+	uint32		metric;
+	int32		ordinal;		/* the unit's variant */
+	bool		has_value;
+} Conversion;
+
+/* One output row: units counted per metric, variant and day. */
+typedef struct GroupKey
+{
+	int32		metric;
+	int32		ordinal;
+	DateADT		day;
+} GroupKey;
+
+typedef struct GroupEntry
+{
+	GroupKey	key;
+	char		status;
+	int64		units;
+	double		value_sum;
+	double		value_square_sum;
+	bool		has_value;
+	TimestampTz first_at;
+	TimestampTz last_at;
+} GroupEntry;
+
+#define SH_PREFIX groups
+#define SH_ELEMENT_TYPE GroupEntry
+#define SH_KEY_TYPE GroupKey
+#define SH_KEY key
+#define SH_HASH_KEY(tb, key) hash_combine(hash_combine(murmurhash32((uint32) (key).metric), \
+	murmurhash32((uint32) (key).ordinal)), murmurhash32((uint32) (key).day))
+#define SH_EQUAL(tb, a, b) ((a).metric == (b).metric && (a).ordinal == (b).ordinal && (a).day == (b).day)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* A goal, or revenue. */
+typedef struct Metric
+{
+	const char *kind;
+	const text *name;
+} Metric;
+
+/* Everything one call builds; all of it in context. */
+typedef struct DailyMetrics
+{
+	MemoryContext context;
+	char	   *arena;			/* the rest of the current block of names */
+	Size		arena_left;
+	units_hash *units;
+	goals_hash *goals;
+	Metric	   *metrics;
+	uint32		nmetrics;
+	uint32		metrics_size;
+	int32		revenue_metric; /* -1 until a transaction counts */
+	Conversion *conversions;
+	uint32		nconversions;
+	uint32		conversions_size;
+	groups_hash *groups;
+} DailyMetrics;
+
+/* Receives one query's rows into a Digest function. */
+typedef struct DigestReceiver
+{
+	DestReceiver pub;
+	DailyMetrics *state;
+	MemoryContext row_context;	/* reset after each row */
+	void		(*digest) (DailyMetrics *state, TupleTableSlot *slot);
+} DigestReceiver;
+
+/*
+ * CopyName
+ *		A name kept for the whole call, in the arena: one allocation per block
+ *		rather than per name, of which there are millions.
+ */
+static const text *
+CopyName(DailyMetrics *state, const text *name)
+{
+	Size		size = VARSIZE_ANY(name);
+	Size		space = INTALIGN(size);
+	text	   *copy;
+
+	if (space > state->arena_left)
+	{
+		Size		block = Max(space, ARENA_BLOCK_SIZE);
+
+		state->arena = MemoryContextAllocHuge(state->context, block);
+		state->arena_left = block;
+	}
+	copy = (text *) state->arena;
+	memcpy(copy, name, size);
+	state->arena += space;
+	state->arena_left -= space;
+	return copy;
+}
+
+/*
+ * Grow
+ *		Room for element index in an array of size elements (doubling), so
+ *		that appending stays linear.
+ */
+static void *
+Grow(void *array, uint32 *size, uint32 index, Size element_size)
+{
+	if (index < *size)
+		return array;
+	*size = Max(*size * 2, 1024);
+	return repalloc_huge(array, *size * element_size);
+}
+
+/*
+ * UtcDay
+ *		The UTC date of a time, as (t AT TIME ZONE 'UTC')::date gives it.
+ */
+static DateADT
+UtcDay(TimestampTz t)
+{
+	DateADT		day;
+
+	if (TIMESTAMP_IS_NOBEGIN(t))
+		DATE_NOBEGIN(day);
+	else if (TIMESTAMP_IS_NOEND(t))
+		DATE_NOEND(day);
+	else
+		day = (DateADT) (t / USECS_PER_DAY - (t % USECS_PER_DAY < 0 ? 1 : 0));
+	return day;
+}
+
+/*
+ * DigestExposure
+ *		One exposure (unit, exposed_at, ordinal): the unit's first exposure
+ *		decides its variant, the lowest ordinal on a tie, as ORDER BY
+ *		exposed_at, ordinal would. The columns are NOT NULL.
+ */
+static void
+DigestExposure(DailyMetrics *state, TupleTableSlot *slot)
+{
+	const text *name = DatumGetTextPP(slot->tts_values[0]);
+	TimestampTz at = DatumGetTimestampTz(slot->tts_values[1]);
+	int32		ordinal = DatumGetInt32(slot->tts_values[2]);
+	bool		found;
+	UnitEntry  *unit = units_insert(state->units, name, &found);
+
+	if (!found)
+	{
+		unit->name = CopyName(state, name);
+		unit->first_at = unit->last_at = at;
+		unit->ordinal = ordinal;
+		unit->conversions = 0;
+		return;
+	}
+	if (at < unit->first_at || (at == unit->first_at && ordinal < unit->ordinal))
+	{
+		unit->first_at = at;
+		unit->ordinal = ordinal;
+	}
+	if (at > unit->last_at)
+		unit->last_at = at;
+}
+
+/*
+ * ExposedUnit
+ *		The entry of a unit first exposed at or before at, or NULL: only such
+ *		a unit's events count. Entries stay put once the exposures are read.
+ */
+static UnitEntry *
+ExposedUnit(DailyMetrics *state, Datum name, TimestampTz at)
+{
+	UnitEntry  *unit = units_lookup(state->units, DatumGetTextPP(name));
+
+	return unit != NULL && at >= unit->first_at ? unit : NULL;
+}
+
+/*
+ * AddMetric
+ *		A new metric, numbered in order of arrival.
+ */
+static uint32
+AddMetric(DailyMetrics *state, const char *kind, const text *name)
+{
+	uint32		metric = state->nmetrics++;
+
+	state->metrics = Grow(state->metrics, &state->metrics_size, metric, sizeof(Metric));
+	state->metrics[metric].kind = kind;
+	state->metrics[metric].name = name;
+	return metric;
+}
+
+/*
+ * Convert
+ *		One counted event of a unit and metric: first and last time, and the
+ *		sum of its values (none when no event had one).
+ */
+static void
+Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, double value, bool has_value)
+{
+	Conversion *conversion;
+
+	for (uint32 next = unit->conversions; next != 0; next = conversion->next)
+	{
+		conversion = &state->conversions[next - 1];
+		if (conversion->metric == metric)
+		{
+			conversion->first_at = Min(conversion->first_at, at);
+			conversion->last_at = Max(conversion->last_at, at);
+			if (has_value)
+			{
+				conversion->value += value;
+				conversion->has_value = true;
+			}
+			return;
+		}
+	}
+	state->conversions = Grow(state->conversions, &state->conversions_size, state->nconversions,
+							  sizeof(Conversion));
+	conversion = &state->conversions[state->nconversions++];
+	conversion->first_at = conversion->last_at = at;
+	conversion->value = value;
+	conversion->has_value = has_value;
+	conversion->metric = metric;
+	conversion->ordinal = unit->ordinal;
+	conversion->next = unit->conversions;
+	unit->conversions = state->nconversions;
+}
+
+/*
+ * DigestGoal
+ *		One goal event (unit, achieved_at, goal, properties). Its value is
+ *		what CASE WHEN jsonb_typeof(properties -> 'value') = 'number' THEN
+ *		(properties ->> 'value')::float8 END gives, computed only for the
+ *		events that count.
+ */
+static void
+DigestGoal(DailyMetrics *state, TupleTableSlot *slot)
+{
+	TimestampTz at = DatumGetTimestampTz(slot->tts_values[1]);
+	UnitEntry  *unit = ExposedUnit(state, slot->tts_values[0], at);
+	const text *name;
+	GoalEntry  *goal;
+	bool		found;
+	JsonbValue	property;
+	double		value = 0;
+	bool		has_value = false;
+
+	if (unit == NULL)
+		return;
+	name = DatumGetTextPP(slot->tts_values[2]);
+	goal = goals_insert(state->goals, name, &found);
+	if (!found)
+	{
+		goal->name = CopyName(state, name);
+		goal->metric = AddMetric(state, "goal", goal->name);
+	}
+	if (!slot->tts_isnull[3])
+	{
+		Jsonb	   *properties = DatumGetJsonbP(slot->tts_values[3]);
+
+		if (JB_ROOT_IS_OBJECT(properties) &&
+			getKeyJsonValueFromContainer(&properties->root, "value", 5, &property) != NULL &&
+			property.type == jbvNumeric)
+		{
+			value = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(property.val.numeric)));
+			has_value = true;
+		}
+	}
+	Convert(state, unit, goal->metric, at, value, has_value);
+}
+
+/*
+ * DigestTransaction
+ *		One transaction (unit, occurred_at, revenue): revenue in cents, summed
+ *		in double precision, which is exact below 2^53 cents per unit.
+ */
+static void
+DigestTransaction(DailyMetrics *state, TupleTableSlot *slot)
+{
+	TimestampTz at = DatumGetTimestampTz(slot->tts_values[1]);
+	UnitEntry  *unit = ExposedUnit(state, slot->tts_values[0], at);
+
+	if (unit == NULL)
+		return;
+	if (state->revenue_metric < 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->context);
+
+		state->revenue_metric = AddMetric(state, "revenue", cstring_to_text("revenue"));
+		MemoryContextSwitchTo(old);
+	}
+	Convert(state, unit, (uint32) state->revenue_metric, at,
+			(double) DatumGetInt64(slot->tts_values[2]), true);
+}
+
+/*
+ * ReceiveRow
+ *		The receiver's receiveSlot: one row into its Digest function, in a
+ *		context reset after each row (detoasted values go there).
+ */
+static bool
+ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
+{
+	DigestReceiver *receiver = (DigestReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(receiver->row_context);
+
+	slot_getallattrs(slot);
+	receiver->digest(receiver->state, slot);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(receiver->row_context);
+	return true;
+}
+
+/*
+ * ReceiverStartup
+ *		Nothing to prepare: the Digest functions know their query's columns.
+ */
+static void
+ReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+/*
+ * ReceiverNoop
+ *		Shutdown and destroy: the receiver lives on Digest's stack.
+ */
+static void
+ReceiverNoop(DestReceiver *self)
+{
+}
+
+/*
+ * Digest
+ *		Runs one event query with the experiment and window as parameters,
+ *		each row going into digest as it is produced. The plan is a custom
+ *		one, made for these values: partitions outside the window are pruned
+ *		when planning.
+ */
+static void
+Digest(DailyMetrics *state, const char *query, ParamListInfo params,
+	   void (*digest) (DailyMetrics *state, TupleTableSlot *slot))
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	DigestReceiver receiver = {
+		/* Not DestSPI: SPI would look for rows in its own tuple table. */
+		.pub = {ReceiveRow, ReceiverStartup, ReceiverNoop, ReceiverNoop, DestNone},
+		.state = state,
+		.row_context = AllocSetContextCreate(state->context, "daily_metrics row", ALLOCSET_SMALL_SIZES),
+		.digest = digest,
+	};
+	SPIExecuteOptions options = {
+		.params = params,
+		.read_only = true,
+		.dest = &receiver.pub,
+	};
+	SPIPlanPtr	plan = SPI_prepare_cursor(query, 3, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
+	int			rc;
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare daily_metrics query: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "daily_metrics query failed: %s", SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+	MemoryContextDelete(receiver.row_context);
+}
+
+/*
+ * Count
+ *		One unit into its output group: metric, variant and UTC day of first_at.
+ */
+static void
+Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, TimestampTz last_at,
+	  double value, bool has_value)
+{
+	GroupKey	key = {metric, ordinal, UtcDay(first_at)};
+	bool		found;
+	GroupEntry *group = groups_insert(state->groups, key, &found);
+
+	if (!found)
+	{
+		group->units = 0;
+		group->value_sum = group->value_square_sum = 0;
+		group->has_value = false;
+		group->first_at = first_at;
+		group->last_at = last_at;
+	}
+	group->units++;
+	group->first_at = Min(group->first_at, first_at);
+	group->last_at = Max(group->last_at, last_at);
+	if (has_value)
+	{
+		group->value_sum += value;
+		group->value_square_sum += value * value;
+		group->has_value = true;
+	}
+}
+
+/*
+ * daily_metrics
+ *		SQL daily_metrics(experiment_id, since, until): see the file header
+ *		and its COMMENT in src/results.sql.
+ */
+Datum
+daily_metrics(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ParamListInfo params = makeParamList(3);
+	DailyMetrics state = {0};
+	units_iterator units;
+	UnitEntry  *unit;
+	groups_iterator groups;
+	GroupEntry *group;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < 3; i++)
+	{
+		params->params[i].value = PG_GETARG_DATUM(i);
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = i == 0 ? INT8OID : TIMESTAMPTZOID;
+	}
+	state.context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
+	state.units = units_create(state.context, 1024, NULL);
+	state.goals = goals_create(state.context, 16, NULL);
+	state.groups = groups_create(state.context, 256, NULL);
+	state.metrics = MemoryContextAlloc(state.context, sizeof(Metric));
+	state.conversions = MemoryContextAlloc(state.context, sizeof(Conversion));
+	state.revenue_metric = -1;
+
+	SPI_connect();
+	Digest(&state, exposures_query, params, DigestExposure);
+	Digest(&state, goals_query, params, DigestGoal);
+	Digest(&state, transactions_query, params, DigestTransaction);
+	SPI_finish();
+
+	units_start_iterate(state.units, &units);
+	while ((unit = units_iterate(state.units, &units)) != NULL)
+		Count(&state, EXPOSURES_METRIC, unit->ordinal, unit->first_at, unit->last_at, 0, false);
+	for (uint32 i = 0; i < state.nconversions; i++)
+	{
+		Conversion *conversion = &state.conversions[i];
+
+		Count(&state, (int32) conversion->metric, conversion->ordinal, conversion->first_at,
+			  conversion->last_at, conversion->value, conversion->has_value);
+	}
+
+	groups_start_iterate(state.groups, &groups);
+	while ((group = groups_iterate(state.groups, &groups)) != NULL)
+	{
+		Metric	   *metric = group->key.metric == EXPOSURES_METRIC ? NULL : &state.metrics[group->key.metric];
+		Datum		values[9];
+		bool		nulls[9] = {false};
+
+		values[0] = CStringGetTextDatum(metric ? metric->kind : "exposures");
+		values[1] = metric ? PointerGetDatum(metric->name) : (Datum) 0;
+		nulls[1] = metric == NULL;
+		values[2] = Int32GetDatum(group->key.ordinal);
+		values[3] = DateADTGetDatum(group->key.day);
+		values[4] = Int64GetDatum(group->units);
+		values[5] = Float8GetDatum(group->value_sum);
+		values[6] = Float8GetDatum(group->value_square_sum);
+		nulls[5] = nulls[6] = !group->has_value;
+		values[7] = TimestampTzGetDatum(group->first_at);
+		values[8] = TimestampTzGetDatum(group->last_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MemoryContextDelete(state.context);
+	return (Datum) 0;
+}
