@@ -36,6 +36,7 @@
 #include "nodes/params.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -45,7 +46,8 @@ PG_FUNCTION_INFO_V1(daily_metrics);
 
 /*
  * The event queries: $1 experiment, $2 and $3 the window [since, until).
- * Column order is what the Digest functions read.
+ * Each returns the unit, the event's time, then what its Digest function
+ * reads (PendingRow).
  */
 static const char *const exposures_query =
 "SELECT e.unit, e.exposed_at, e.ordinal FROM experiments.exposures e"
@@ -212,14 +214,39 @@ typedef struct DailyMetrics
 	groups_hash *groups;
 } DailyMetrics;
 
-/* Receives one query's rows into a Digest function. */
+/*
+ * A row waiting in a batch (see ReceiveRow): its unit, time and other
+ * columns, copied out of the executor's slot.
+ */
+typedef struct PendingRow
+{
+	const text *unit;
+	uint32		hash;			/* of unit */
+	TimestampTz at;
+	Datum		values[2];		/* the query's third and later columns */
+	bool		nulls[2];
+} PendingRow;
+
+/* Rows wait in batches of this many. */
+#define BATCH_SIZE 32
+
+/* Receives one query's rows, in batches, into a Digest function. */
 typedef struct DigestReceiver
 {
 	DestReceiver pub;
 	DailyMetrics *state;
-	MemoryContext row_context;	/* reset after each row */
-	void		(*digest) (DailyMetrics *state, TupleTableSlot *slot);
+	void		(*digest) (DailyMetrics *state, const PendingRow *row);
+	MemoryContext batch_context;	/* the batch's copies; reset after it */
+	TupleDesc	columns;
+	int			npending;
+	PendingRow	pending[BATCH_SIZE];
 } DigestReceiver;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PrefetchMemory(address) __builtin_prefetch(address)
+#else
+#define PrefetchMemory(address) ((void) 0)
+#endif
 
 /*
  * CopyName
@@ -281,34 +308,32 @@ UtcDay(TimestampTz t)
 
 /*
  * DigestExposure
- *		One exposure (unit, exposed_at, ordinal): the unit's first exposure
- *		decides its variant, the lowest ordinal on a tie, as ORDER BY
- *		exposed_at, ordinal would. The columns are NOT NULL.
+ *		One exposure (unit, exposed_at, ordinal; NOT NULL): the unit's first
+ *		exposure decides its variant, the lowest ordinal on a tie, as ORDER BY
+ *		exposed_at, ordinal would.
  */
 static void
-DigestExposure(DailyMetrics *state, TupleTableSlot *slot)
+DigestExposure(DailyMetrics *state, const PendingRow *row)
 {
-	const text *name = DatumGetTextPP(slot->tts_values[0]);
-	TimestampTz at = DatumGetTimestampTz(slot->tts_values[1]);
-	int32		ordinal = DatumGetInt32(slot->tts_values[2]);
+	int32		ordinal = DatumGetInt32(row->values[0]);
 	bool		found;
-	UnitEntry  *unit = units_insert(state->units, name, &found);
+	UnitEntry  *unit = units_insert_hash(state->units, row->unit, row->hash, &found);
 
 	if (!found)
 	{
-		unit->name = CopyName(state, name);
-		unit->first_at = unit->last_at = at;
+		unit->name = CopyName(state, row->unit);
+		unit->first_at = unit->last_at = row->at;
 		unit->ordinal = ordinal;
 		unit->conversions = 0;
 		return;
 	}
-	if (at < unit->first_at || (at == unit->first_at && ordinal < unit->ordinal))
+	if (row->at < unit->first_at || (row->at == unit->first_at && ordinal < unit->ordinal))
 	{
-		unit->first_at = at;
+		unit->first_at = row->at;
 		unit->ordinal = ordinal;
 	}
-	if (at > unit->last_at)
-		unit->last_at = at;
+	if (row->at > unit->last_at)
+		unit->last_at = row->at;
 }
 
 /*
@@ -317,11 +342,11 @@ DigestExposure(DailyMetrics *state, TupleTableSlot *slot)
  *		a unit's events count. Entries stay put once the exposures are read.
  */
 static UnitEntry *
-ExposedUnit(DailyMetrics *state, Datum name, TimestampTz at)
+ExposedUnit(DailyMetrics *state, const PendingRow *row)
 {
-	UnitEntry  *unit = units_lookup(state->units, DatumGetTextPP(name));
+	UnitEntry  *unit = units_lookup_hash(state->units, row->unit, row->hash);
 
-	return unit != NULL && at >= unit->first_at ? unit : NULL;
+	return unit != NULL && row->at >= unit->first_at ? unit : NULL;
 }
 
 /*
@@ -384,10 +409,9 @@ Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, dou
  *		events that count.
  */
 static void
-DigestGoal(DailyMetrics *state, TupleTableSlot *slot)
+DigestGoal(DailyMetrics *state, const PendingRow *row)
 {
-	TimestampTz at = DatumGetTimestampTz(slot->tts_values[1]);
-	UnitEntry  *unit = ExposedUnit(state, slot->tts_values[0], at);
+	UnitEntry  *unit = ExposedUnit(state, row);
 	const text *name;
 	GoalEntry  *goal;
 	bool		found;
@@ -397,16 +421,16 @@ DigestGoal(DailyMetrics *state, TupleTableSlot *slot)
 
 	if (unit == NULL)
 		return;
-	name = DatumGetTextPP(slot->tts_values[2]);
+	name = DatumGetTextPP(row->values[0]);
 	goal = goals_insert(state->goals, name, &found);
 	if (!found)
 	{
 		goal->name = CopyName(state, name);
 		goal->metric = AddMetric(state, "goal", goal->name);
 	}
-	if (!slot->tts_isnull[3])
+	if (!row->nulls[1])
 	{
-		Jsonb	   *properties = DatumGetJsonbP(slot->tts_values[3]);
+		Jsonb	   *properties = DatumGetJsonbP(row->values[1]);
 
 		if (JB_ROOT_IS_OBJECT(properties) &&
 			getKeyJsonValueFromContainer(&properties->root, "value", 5, &property) != NULL &&
@@ -416,7 +440,7 @@ DigestGoal(DailyMetrics *state, TupleTableSlot *slot)
 			has_value = true;
 		}
 	}
-	Convert(state, unit, goal->metric, at, value, has_value);
+	Convert(state, unit, goal->metric, row->at, value, has_value);
 }
 
 /*
@@ -425,10 +449,9 @@ DigestGoal(DailyMetrics *state, TupleTableSlot *slot)
  *		in double precision, which is exact below 2^53 cents per unit.
  */
 static void
-DigestTransaction(DailyMetrics *state, TupleTableSlot *slot)
+DigestTransaction(DailyMetrics *state, const PendingRow *row)
 {
-	TimestampTz at = DatumGetTimestampTz(slot->tts_values[1]);
-	UnitEntry  *unit = ExposedUnit(state, slot->tts_values[0], at);
+	UnitEntry  *unit = ExposedUnit(state, row);
 
 	if (unit == NULL)
 		return;
@@ -439,64 +462,121 @@ DigestTransaction(DailyMetrics *state, TupleTableSlot *slot)
 		state->revenue_metric = AddMetric(state, "revenue", cstring_to_text("revenue"));
 		MemoryContextSwitchTo(old);
 	}
-	Convert(state, unit, (uint32) state->revenue_metric, at,
-			(double) DatumGetInt64(slot->tts_values[2]), true);
+	Convert(state, unit, (uint32) state->revenue_metric, row->at,
+			(double) DatumGetInt64(row->values[0]), true);
+}
+
+/*
+ * FlushBatch
+ *		The waiting rows into the Digest function. Their units' buckets were
+ *		prefetched as they came; a first pass also prefetches the names of
+ *		the entries found there, which comparing names reads next.
+ */
+static void
+FlushBatch(DigestReceiver *receiver)
+{
+	units_hash *units = receiver->state->units;
+
+	for (int i = 0; i < receiver->npending; i++)
+	{
+		UnitEntry  *entry = &units->data[units_initial_bucket(units, receiver->pending[i].hash)];
+
+		if (entry->status == units_SH_IN_USE && entry->hash == receiver->pending[i].hash)
+			PrefetchMemory(entry->name);
+	}
+	for (int i = 0; i < receiver->npending; i++)
+		receiver->digest(receiver->state, &receiver->pending[i]);
+	receiver->npending = 0;
+	MemoryContextReset(receiver->batch_context);
 }
 
 /*
  * ReceiveRow
- *		The receiver's receiveSlot: one row into its Digest function, in a
- *		context reset after each row (detoasted values go there).
+ *		The receiveSlot: a row (unit, time, other columns) into the batch.
+ *		The units' table is far larger than the CPU caches, and each row
+ *		would wait for memory twice in it (its bucket, then its name): rows
+ *		wait in a batch instead, their buckets prefetched, so that the memory
+ *		accesses of a whole batch overlap.
  */
 static bool
 ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 {
 	DigestReceiver *receiver = (DigestReceiver *) self;
-	MemoryContext old = MemoryContextSwitchTo(receiver->row_context);
+	units_hash *units = receiver->state->units;
+	PendingRow *row = &receiver->pending[receiver->npending++];
+	MemoryContext old = MemoryContextSwitchTo(receiver->batch_context);
+	const text *unit;
 
 	slot_getallattrs(slot);
-	receiver->digest(receiver->state, slot);
+	unit = DatumGetTextPP(slot->tts_values[0]);
+	row->unit = memcpy(palloc(VARSIZE_ANY(unit)), unit, VARSIZE_ANY(unit));
+	row->hash = NameHash(unit);
+	row->at = DatumGetTimestampTz(slot->tts_values[1]);
+	for (int i = 2; i < receiver->columns->natts; i++)
+	{
+		Form_pg_attribute column = TupleDescAttr(receiver->columns, i);
+
+		row->nulls[i - 2] = slot->tts_isnull[i];
+		row->values[i - 2] = slot->tts_isnull[i] ? (Datum) 0 :
+			datumCopy(slot->tts_values[i], column->attbyval, column->attlen);
+	}
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(receiver->row_context);
+	PrefetchMemory(&units->data[units_initial_bucket(units, row->hash)]);
+	if (receiver->npending == BATCH_SIZE)
+		FlushBatch(receiver);
 	return true;
 }
 
 /*
  * ReceiverStartup
- *		Nothing to prepare: the Digest functions know their query's columns.
+ *		Keeps the query's columns, to copy their values.
  */
 static void
 ReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
+	DigestReceiver *receiver = (DigestReceiver *) self;
+
+	Assert(typeinfo->natts - 2 <= (int) lengthof(receiver->pending[0].values));
+	receiver->columns = typeinfo;
 }
 
 /*
- * ReceiverNoop
- *		Shutdown and destroy: the receiver lives on Digest's stack.
+ * ReceiverShutdown
+ *		The last, incomplete batch.
  */
 static void
-ReceiverNoop(DestReceiver *self)
+ReceiverShutdown(DestReceiver *self)
+{
+	FlushBatch((DigestReceiver *) self);
+}
+
+/*
+ * ReceiverDestroy
+ *		Nothing to free: the receiver lives on Digest's stack.
+ */
+static void
+ReceiverDestroy(DestReceiver *self)
 {
 }
 
 /*
  * Digest
  *		Runs one event query with the experiment and window as parameters,
- *		each row going into digest as it is produced. The plan is a custom
+ *		its rows going to digest as they are produced. The plan is a custom
  *		one, made for these values: partitions outside the window are pruned
  *		when planning.
  */
 static void
 Digest(DailyMetrics *state, const char *query, ParamListInfo params,
-	   void (*digest) (DailyMetrics *state, TupleTableSlot *slot))
+	   void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	DigestReceiver receiver = {
 		/* Not DestSPI: SPI would look for rows in its own tuple table. */
-		.pub = {ReceiveRow, ReceiverStartup, ReceiverNoop, ReceiverNoop, DestNone},
+		.pub = {ReceiveRow, ReceiverStartup, ReceiverShutdown, ReceiverDestroy, DestNone},
 		.state = state,
-		.row_context = AllocSetContextCreate(state->context, "daily_metrics row", ALLOCSET_SMALL_SIZES),
 		.digest = digest,
+		.batch_context = AllocSetContextCreate(state->context, "daily_metrics batch", ALLOCSET_DEFAULT_SIZES),
 	};
 	SPIExecuteOptions options = {
 		.params = params,
@@ -512,7 +592,7 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 	if (rc < 0)
 		elog(ERROR, "daily_metrics query failed: %s", SPI_result_code_string(rc));
 	SPI_freeplan(plan);
-	MemoryContextDelete(receiver.row_context);
+	MemoryContextDelete(receiver.batch_context);
 }
 
 /*
