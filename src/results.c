@@ -93,7 +93,7 @@ NamesEqual(const text *a, const text *b)
 /*
  * An exposed unit: its first exposure with the variant then shown, its last
  * exposure, and the chain of its conversions. Everything a row of any query
- * needs of its unit is in this one entry, a single cache miss away.
+ * needs of its unit is in this one entry, besides the name to compare.
  */
 typedef struct UnitEntry
 {
