@@ -119,28 +119,6 @@ typedef struct UnitEntry
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
-/* A goal's name and its metric number. */
-typedef struct GoalEntry
-{
-	const text *name;			/* packed varlena, in the arena */
-	uint32		hash;
-	uint32		metric;
-	char		status;
-} GoalEntry;
-
-#define SH_PREFIX goals
-#define SH_ELEMENT_TYPE GoalEntry
-#define SH_KEY_TYPE const text *
-#define SH_KEY name
-#define SH_HASH_KEY(tb, key) NameHash(key)
-#define SH_EQUAL(tb, a, b) NamesEqual(a, b)
-#define SH_STORE_HASH
-#define SH_GET_HASH(tb, a) ((a)->hash)
-#define SH_SCOPE static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
 /*
  * A unit's counted events of one metric: first and last time, the sum of
  * their values. A unit's conversions are chained from its entry (a unit
@@ -189,11 +167,16 @@ typedef struct GroupEntry
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
+/* The two kinds of metrics, told apart by address. */
+static const char goal_kind[] = "goal";
+static const char revenue_kind[] = "revenue";
+
 /* A goal, or revenue. */
 typedef struct Metric
 {
-	const char *kind;
+	const char *kind;			/* goal_kind or revenue_kind */
 	const text *name;
+	uint32		hash;			/* of name */
 } Metric;
 
 /* Everything one call builds; all of it in context. */
@@ -203,11 +186,10 @@ typedef struct DailyMetrics
 	char	   *arena;			/* the rest of the current block of names */
 	Size		arena_left;
 	units_hash *units;
-	goals_hash *goals;
 	Metric	   *metrics;
 	uint32		nmetrics;
 	uint32		metrics_size;
-	int32		revenue_metric; /* -1 until a transaction counts */
+	const text *revenue_name;	/* the one metric of transactions */
 	Conversion *conversions;
 	uint32		nconversions;
 	uint32		conversions_size;
@@ -350,17 +332,28 @@ ExposedUnit(DailyMetrics *state, const PendingRow *row)
 }
 
 /*
- * AddMetric
- *		A new metric, numbered in order of arrival.
+ * FindMetric
+ *		The number of a metric, a new one (its name copied into the arena)
+ *		the first time. A window has few, so a scan of their hashes finds it.
  */
 static uint32
-AddMetric(DailyMetrics *state, const char *kind, const text *name)
+FindMetric(DailyMetrics *state, const char *kind, const text *name)
 {
-	uint32		metric = state->nmetrics++;
+	uint32		hash = NameHash(name);
+	uint32		metric;
 
+	for (metric = 0; metric < state->nmetrics; metric++)
+	{
+		Metric	   *known = &state->metrics[metric];
+
+		if (known->hash == hash && known->kind == kind && NamesEqual(known->name, name))
+			return metric;
+	}
 	state->metrics = Grow(state->metrics, &state->metrics_size, metric, sizeof(Metric));
 	state->metrics[metric].kind = kind;
-	state->metrics[metric].name = name;
+	state->metrics[metric].name = CopyName(state, name);
+	state->metrics[metric].hash = hash;
+	state->nmetrics++;
 	return metric;
 }
 
@@ -412,22 +405,12 @@ static void
 DigestGoal(DailyMetrics *state, const PendingRow *row)
 {
 	UnitEntry  *unit = ExposedUnit(state, row);
-	const text *name;
-	GoalEntry  *goal;
-	bool		found;
 	JsonbValue	property;
 	double		value = 0;
 	bool		has_value = false;
 
 	if (unit == NULL)
 		return;
-	name = DatumGetTextPP(row->values[0]);
-	goal = goals_insert(state->goals, name, &found);
-	if (!found)
-	{
-		goal->name = CopyName(state, name);
-		goal->metric = AddMetric(state, "goal", goal->name);
-	}
 	if (!row->nulls[1])
 	{
 		Jsonb	   *properties = DatumGetJsonbP(row->values[1]);
@@ -440,7 +423,8 @@ DigestGoal(DailyMetrics *state, const PendingRow *row)
 			has_value = true;
 		}
 	}
-	Convert(state, unit, goal->metric, row->at, value, has_value);
+	Convert(state, unit, FindMetric(state, goal_kind, DatumGetTextPP(row->values[0])), row->at,
+			value, has_value);
 }
 
 /*
@@ -455,14 +439,7 @@ DigestTransaction(DailyMetrics *state, const PendingRow *row)
 
 	if (unit == NULL)
 		return;
-	if (state->revenue_metric < 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(state->context);
-
-		state->revenue_metric = AddMetric(state, "revenue", cstring_to_text("revenue"));
-		MemoryContextSwitchTo(old);
-	}
-	Convert(state, unit, (uint32) state->revenue_metric, row->at,
+	Convert(state, unit, FindMetric(state, revenue_kind, state->revenue_name), row->at,
 			(double) DatumGetInt64(row->values[0]), true);
 }
 
@@ -652,11 +629,10 @@ daily_metrics(PG_FUNCTION_ARGS)
 	}
 	state.context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
 	state.units = units_create(state.context, 1024, NULL);
-	state.goals = goals_create(state.context, 16, NULL);
+	state.revenue_name = cstring_to_text("revenue");
 	state.groups = groups_create(state.context, 256, NULL);
 	state.metrics = MemoryContextAlloc(state.context, sizeof(Metric));
 	state.conversions = MemoryContextAlloc(state.context, sizeof(Conversion));
-	state.revenue_metric = -1;
 
 	SPI_connect();
 	Digest(&state, exposures_query, params, DigestExposure);
