@@ -88,26 +88,22 @@ GROUP BY u.unit, u.ordinal
 GROUP BY 1, 2, 3, 4
 $$;
 
--- Rows of one that the other lacks, both ways: none, in every window.
-CREATE FUNCTION pg_temp.differences(exp bigint, since timestamptz, until timestamptz)
-RETURNS TABLE (side text, kind text, metric text, ordinal integer, day date, units bigint,
-			   value_sum float8, value_square_sum float8, first_at timestamptz, last_at timestamptz)
-LANGUAGE sql AS $$
-	(SELECT 'c only', * FROM experiments.daily_metrics(exp, since, until)
-	 EXCEPT ALL SELECT 'c only', * FROM pg_temp.reference_metrics(exp, since, until))
-	UNION ALL
-	(SELECT 'sql only', * FROM pg_temp.reference_metrics(exp, since, until)
-	 EXCEPT ALL SELECT 'sql only', * FROM experiments.daily_metrics(exp, since, until))
-$$;
-SELECT w.since, w.until, count(m.*) AS metric_rows,
-	   (SELECT count(*) FROM pg_temp.differences(:exp, w.since, w.until)) AS differences
-FROM (VALUES ('-infinity'::timestamptz, 'infinity'::timestamptz),
-			 ('2025-05-31 00:00+00', '2025-06-01 00:00+00'),
-			 ('2025-05-31 13:30+00', '2025-06-02 07:00+00'),
-			 ('2025-06-03 00:00+00', 'infinity'),
-			 ('2025-07-01 00:00+00', '2025-08-01 00:00+00')) AS w(since, until)
-LEFT JOIN LATERAL experiments.daily_metrics(:exp, w.since, w.until) m ON true
-GROUP BY w.since, w.until ORDER BY w.since, w.until;
+-- Each window's rows from both, then the rows of one that the other lacks,
+-- both ways: none, in every window.
+CREATE TEMPORARY TABLE windows (since timestamptz, until timestamptz);
+INSERT INTO windows VALUES ('-infinity', 'infinity'),
+	('2025-05-31 00:00+00', '2025-06-01 00:00+00'), ('2025-05-31 13:30+00', '2025-06-02 07:00+00'),
+	('2025-06-03 00:00+00', 'infinity'), ('2025-07-01 00:00+00', '2025-08-01 00:00+00');
+CREATE TEMPORARY TABLE from_c AS
+SELECT w.since, w.until, m.* FROM windows w, experiments.daily_metrics(:exp, w.since, w.until) m;
+CREATE TEMPORARY TABLE from_sql AS
+SELECT w.since, w.until, m.* FROM windows w, pg_temp.reference_metrics(:exp, w.since, w.until) m;
+SELECT w.since, w.until,
+	   (SELECT count(*) FROM from_c c WHERE (c.since, c.until) = (w.since, w.until)) AS metric_rows,
+	   (SELECT count(*) FROM ((SELECT * FROM from_c EXCEPT ALL SELECT * FROM from_sql)
+							  UNION ALL (SELECT * FROM from_sql EXCEPT ALL SELECT * FROM from_c)) d
+		WHERE (d.since, d.until) = (w.since, w.until)) AS differences
+FROM windows w ORDER BY w.since, w.until;
 
 -- The tie is there: 9 units were shown two variants at their first instant.
 SELECT count(*) AS units_with_a_tie
