@@ -24,7 +24,8 @@ OBJS = \
 	src/event_store.o \
 	src/publish.o \
 	src/stats.o \
-	src/abtasty.o
+	src/abtasty.o \
+	src/results.o
 
 # The install script is assembled from these files, in this order: each file
 # may use only what the files before it define.

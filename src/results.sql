@@ -2,10 +2,11 @@
 -- conversions and values, revenue, lift against the control with its
 -- significance, sample ratio mismatch, daily series and a text report.
 --
--- One pass: daily_metrics() reads an experiment's exposures once, reduces
--- them to one row per unit (the variant of its first exposure), joins the
--- goals and transactions of those units at or after that first exposure, and
--- sums per metric, variant and day. Everything else aggregates its rows. Time windows are parameters, so the
+-- One pass: daily_metrics(), in C (src/results.c), reads an experiment's
+-- exposures once into a hash table of its units (the variant of each unit's
+-- first exposure), then the goals and transactions of those units at or
+-- after that first exposure, and sums per metric, variant and day.
+-- Everything else aggregates its rows. Time windows are parameters, so the
 -- partitions outside the window are never read (sql/results_pruning.sql).
 -- The views apply the functions to every started experiment of the caller's
 -- tenant; with security_invoker they read the tables as the caller, under
@@ -15,51 +16,9 @@
 CREATE FUNCTION experiments.daily_metrics(experiment_id bigint, since timestamptz, until timestamptz)
 RETURNS TABLE (kind text, metric text, ordinal integer, day date, units bigint,
 			   value_sum float8, value_square_sum float8, first_at timestamptz, last_at timestamptz)
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp
--- Hashing two million units needs memory; spilling to disk triples the time.
-SET work_mem = '256MB'
--- Positional parameters, so that the pruning test can EXPLAIN this very body.
-AS $$
-WITH units AS MATERIALIZED (
-	SELECT e.unit,
-		   CASE WHEN min(e.ordinal) = max(e.ordinal) THEN min(e.ordinal)
-				ELSE (SELECT f.ordinal FROM experiments.exposures f
-					  WHERE f.experiment_id = $1 AND f.unit = e.unit
-						AND f.exposed_at >= $2 AND f.exposed_at < $3
-					  ORDER BY f.exposed_at, f.ordinal LIMIT 1) END AS ordinal,
-		   min(e.exposed_at) AS first_at, max(e.exposed_at) AS last_at
-	FROM experiments.exposures e
-	WHERE e.experiment_id = $1 AND e.exposed_at >= $2 AND e.exposed_at < $3
-	GROUP BY e.unit
-), experiment AS (
-	SELECT x.tenant_id, x.unit_type FROM experiments.experiments x WHERE x.id = $1
-)
-SELECT p.kind, p.metric, p.ordinal, (p.first_at AT TIME ZONE 'UTC')::date, count(*),
-	   sum(p.value), sum(p.value * p.value), min(p.first_at), max(p.last_at)
-FROM (
-SELECT 'exposures' AS kind, NULL AS metric, u.unit, u.ordinal, u.first_at, u.last_at, NULL::float8 AS value
-FROM units u
-UNION ALL
-SELECT 'goal', g.goal, u.unit, u.ordinal, min(g.achieved_at), max(g.achieved_at),
-	   sum(CASE WHEN jsonb_typeof(g.properties -> 'value') = 'number'
-				THEN (g.properties ->> 'value')::float8 END)
-FROM units u
-JOIN experiments.goal_events g ON g.unit = u.unit AND g.achieved_at >= u.first_at
-JOIN experiment x ON g.tenant_id = x.tenant_id AND g.unit_type = x.unit_type
-WHERE g.achieved_at >= $2 AND g.achieved_at < $3
-GROUP BY g.goal, u.unit, u.ordinal
-UNION ALL
-SELECT 'revenue', 'revenue', u.unit, u.ordinal, min(t.occurred_at), max(t.occurred_at),
-	   sum(t.revenue)::float8
-FROM units u
-JOIN experiments.transactions t ON t.visitor_id = u.unit AND t.occurred_at >= u.first_at
-JOIN experiment x ON t.tenant_id = x.tenant_id
-WHERE t.occurred_at >= $2 AND t.occurred_at < $3
-GROUP BY u.unit, u.ordinal
-) p
-GROUP BY 1, 2, 3, 4
-$$;
+AS 'MODULE_PATHNAME', 'daily_metrics'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp;
 COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
 'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event, with the sum and sum of squares of the per-unit total of the goal property "value" or of the revenue in cents.';
 

@@ -6,7 +6,8 @@
 # over 23 days of March 2026) and 2,000,000 goal events (two goals, with a
 # value). Prints the time of a bare count(*) over the experiment's exposure
 # rows and of its full results (experiment_results, then the text report),
-# measured in the same run, and their ratio. Target: full results <= 10 s.
+# measured in the same run (RUNS times each, default 3), and their ratio.
+# Target: full results <= 10 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 createdb bench_results
@@ -37,24 +38,40 @@ VACUUM ANALYZE experiments.goal_events;
 SQL
 echo "loaded in $(( $(date +%s) - start )) s"
 
+# Each measure RUNS times, interleaved, so that whatever else the machine runs
+# weighs on all of them alike; the median is reported, with the spread.
 psql <<SQL
 SET experiments.tenant = '$tenant';
-CREATE TEMPORARY TABLE timings (what text, seconds float8);
-CREATE FUNCTION pg_temp.timed(what text, query text) RETURNS void LANGUAGE plpgsql AS \$\$
+CREATE TEMPORARY TABLE timings (what text, run integer, seconds float8);
+CREATE FUNCTION pg_temp.timed(what text, run integer, query text) RETURNS void LANGUAGE plpgsql AS \$\$
 DECLARE t0 timestamptz := clock_timestamp();
 BEGIN
 	EXECUTE query;
-	INSERT INTO timings VALUES (what, extract(epoch FROM clock_timestamp() - t0));
+	INSERT INTO timings VALUES (what, run, extract(epoch FROM clock_timestamp() - t0));
 END \$\$;
-SELECT pg_temp.timed('count(*) of the exposure rows',
-	'SELECT count(*) FROM experiments.exposures WHERE experiment_id = $exp');
-SELECT pg_temp.timed('full results (experiment_results)',
-	'SELECT count(*) FROM experiments.experiment_results($exp)');
-SELECT pg_temp.timed('text report (results_report)',
-	'SELECT experiments.results_report(''bench'')');
+SELECT pg_temp.timed('count(*) of the exposure rows', run,
+		   'SELECT count(*) FROM experiments.exposures WHERE experiment_id = $exp'),
+	   pg_temp.timed('full results (experiment_results)', run,
+		   'SELECT count(*) FROM experiments.experiment_results($exp)'),
+	   pg_temp.timed('text report (results_report)', run,
+		   'SELECT experiments.results_report(''bench'')')
+FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
+CREATE TEMPORARY VIEW summary AS
+SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
+	   min(seconds) AS fastest, max(seconds) AS slowest, count(*) AS runs
+FROM timings GROUP BY what;
 \pset footer off
-SELECT what, round(seconds::numeric, 2) AS seconds,
-	   round((seconds / (SELECT seconds FROM timings WHERE what LIKE 'count%'))::numeric, 1) AS ratio_to_count
-FROM timings;
+SELECT what, round(median::numeric, 2) AS median_s, round(fastest::numeric, 2) AS fastest_s,
+	   round(slowest::numeric, 2) AS slowest_s, runs,
+	   round((median / (SELECT median FROM summary WHERE what LIKE 'count%'))::numeric, 1) AS ratio_to_count
+FROM summary ORDER BY median;
 SELECT experiments.results_report('bench') AS report;
+\pset format unaligned
+\pset tuples_only on
+SELECT format(E'RESULT\tfull results, 10M exposures / 2M goals (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 10 s',
+	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
+FROM summary r, summary c WHERE r.what LIKE 'full%' AND c.what LIKE 'count%';
+SELECT format(E'RESULT\ttext report (median of %s)\t%s\ts\tfull results\t%s\t%s\t(results + report text)',
+	t.runs, round(t.median::numeric, 2), round(r.median::numeric, 2), round((t.median / r.median)::numeric, 2))
+FROM summary t, summary r WHERE t.what LIKE 'text%' AND r.what LIKE 'full%';
 SQL
