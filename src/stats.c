@@ -310,43 +310,62 @@ IncompleteBeta(double a, double b, double x, double y, double *ix, double *iy)
  */
 
 /*
+ * StudentTails
+ *		P(0 < X < s) and P(X > s) together, from one incomplete beta: for
+ *		Student's t, P(|T| > s) = I_x(df/2, 1/2) with x = df / (df + s^2).
+ *		Where s^2 overflows (s > 1.3e154) the upper tail is returned as 0: it
+ *		is below 1e-154 for df >= 1.
+ */
+static void
+StudentTails(double s, double df, double *central, double *upper)
+{
+	double		s2 = s * s;
+	double		ix,
+				iy;
+
+	if (isinf(df))
+	{
+		*central = 0.5 * erf(s * M_SQRT1_2);
+		*upper = 0.5 * erfc(s * M_SQRT1_2);
+		return;
+	}
+	if (isinf(s2))
+	{
+		*central = 0.5;
+		*upper = 0.0;
+		return;
+	}
+	IncompleteBeta(df / 2.0, 0.5, df / (df + s2), s2 / (df + s2), &ix, &iy);
+	*central = 0.5 * iy;
+	*upper = 0.5 * ix;
+}
+
+/*
  * CentralProbability
  *		P(0 < X < s).
  */
 static double
 CentralProbability(double s, double df)
 {
-	double		s2 = s * s;
-	double		ix,
-				iy;
+	double		central,
+				upper;
 
-	if (isinf(df))
-		return 0.5 * erf(s * M_SQRT1_2);
-	if (isinf(s2))
-		return 0.5;
-	IncompleteBeta(df / 2.0, 0.5, df / (df + s2), s2 / (df + s2), &ix, &iy);
-	return 0.5 * iy;
+	StudentTails(s, df, &central, &upper);
+	return central;
 }
 
 /*
  * UpperTail
- *		P(X > s). For Student's t, P(|T| > s) = I_x(df/2, 1/2) with
- *		x = df / (df + s^2). Where s^2 overflows (s > 1.3e154) the tail is
- *		returned as 0: it is below 1e-154 for df >= 1.
+ *		P(X > s).
  */
 static double
 UpperTail(double s, double df)
 {
-	double		s2 = s * s;
-	double		ix,
-				iy;
+	double		central,
+				upper;
 
-	if (isinf(df))
-		return 0.5 * erfc(s * M_SQRT1_2);
-	if (isinf(s2))
-		return 0.0;
-	IncompleteBeta(df / 2.0, 0.5, df / (df + s2), s2 / (df + s2), &ix, &iy);
-	return 0.5 * ix;
+	StudentTails(s, df, &central, &upper);
+	return upper;
 }
 
 /*
