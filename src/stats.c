@@ -341,31 +341,17 @@ StudentTails(double s, double df, double *central, double *upper)
 }
 
 /*
- * CentralProbability
- *		P(0 < X < s).
+ * StudentTail
+ *		P(X > s) when upper, P(0 < X < s) otherwise.
  */
 static double
-CentralProbability(double s, double df)
+StudentTail(double s, double df, bool upper)
 {
 	double		central,
-				upper;
+				above;
 
-	StudentTails(s, df, &central, &upper);
-	return central;
-}
-
-/*
- * UpperTail
- *		P(X > s).
- */
-static double
-UpperTail(double s, double df)
-{
-	double		central,
-				upper;
-
-	StudentTails(s, df, &central, &upper);
-	return upper;
+	StudentTails(s, df, &central, &above);
+	return upper ? above : central;
 }
 
 /*
@@ -394,8 +380,8 @@ LowerProbability(double x, double df)
 	if (isnan(x))
 		return x;
 	if (x < 0.0)
-		return UpperTail(-x, df);
-	return 0.5 + CentralProbability(x, df);
+		return StudentTail(-x, df, true);
+	return 0.5 + StudentTail(x, df, false);
 }
 
 /*
@@ -426,10 +412,10 @@ SymmetricQuantile(double p, double df)
 	{
 		double		s = 1.0;
 
-		while (UpperTail(s, df) < 0.25)
+		while (StudentTail(s, df, true) < 0.25)
 			s /= 2.0;
 		lo = log(s);
-		while (UpperTail(s, df) >= p)
+		while (StudentTail(s, df, true) >= p)
 		{
 			s *= 2.0;
 			if (isinf(s))
@@ -443,7 +429,7 @@ SymmetricQuantile(double p, double df)
 	{
 		lo = 0.0;
 		hi = 1.0;
-		while (CentralProbability(hi, df) < 0.5 - p)
+		while (StudentTail(hi, df, false) < 0.5 - p)
 			hi *= 2.0;
 		w = (0.5 - p) * 2.0 * M_SQRT2 / M_2_SQRTPI;
 	}
@@ -459,14 +445,14 @@ SymmetricQuantile(double p, double df)
 		if (tail)
 		{
 			double		s = exp(w);
-			double		upper = UpperTail(s, df);
+			double		upper = StudentTail(s, df, true);
 
 			g = log(p) - log(upper);
 			slope = s * Density(s, df) / upper;
 		}
 		else
 		{
-			g = CentralProbability(w, df) - (0.5 - p);
+			g = StudentTail(w, df, false) - (0.5 - p);
 			slope = Density(w, df);
 		}
 		if (g == 0.0)
@@ -784,7 +770,7 @@ FillComparison(Datum *values, bool *nulls, double control, double control_var,
 		double		statistic = difference / test_se;
 
 		values[TEST_STATISTIC] = Float8GetDatum(statistic);
-		values[TEST_P_VALUE] = Float8GetDatum(2.0 * UpperTail(fabs(statistic), df));
+		values[TEST_P_VALUE] = Float8GetDatum(2.0 * StudentTail(fabs(statistic), df, true));
 		nulls[TEST_STATISTIC] = nulls[TEST_P_VALUE] = false;
 	}
 }

@@ -79,6 +79,19 @@ cluster_restart() {
 		{ cat "$EXP_CLUSTER_LOG"; return 1; }
 }
 
+# cluster_children PID: the pids whose parent is PID, read from /proc (a
+# minimal Debian has no procps).
+cluster_children() {
+	local stat line ppid state
+	for stat in /proc/[0-9]*/stat; do
+		line=$(cat "$stat" 2>/dev/null) || continue
+		read -r state ppid _ <<<"${line##*) }"
+		if [ "$ppid" = "$1" ]; then
+			basename "$(dirname "$stat")"
+		fi
+	done
+}
+
 # cluster_kill: SIGKILL to the postmaster and every child of it, as a power
 # cut would stop them; returns when all of them are gone. The postmaster is
 # stopped first so that it forks no child between the listing and the kill.
@@ -88,7 +101,7 @@ cluster_kill() {
 	local postmaster pids
 	postmaster=$(head -1 "$EXP_CLUSTER_DIR/data/postmaster.pid")
 	kill -STOP "$postmaster"
-	pids="$postmaster $(ps -o pid= --ppid "$postmaster" | tr '\n' ' ')"
+	pids="$postmaster $(cluster_children "$postmaster" | tr '\n' ' ')"
 	# shellcheck disable=SC2086
 	kill -KILL $pids 2>/dev/null || true
 	for _ in $(seq 1 100); do
