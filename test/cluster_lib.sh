@@ -127,9 +127,16 @@ cluster_any_alive() {
 
 # cluster_remove: stops the cluster at once and deletes its directory
 cluster_remove() {
+	local postmaster
 	[ -n "${EXP_CLUSTER_DIR:-}" ] || return 0
 	if [ -f "$EXP_CLUSTER_DIR/data/postmaster.pid" ]; then
-		cluster_run_as "$PGBIN/pg_ctl" -D "$EXP_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+		postmaster=$(head -1 "$EXP_CLUSTER_DIR/data/postmaster.pid")
+		# a crash test that failed half-way may have left it stopped (SIGSTOP)
+		kill -CONT "$postmaster" 2>/dev/null || true
+		if ! cluster_run_as "$PGBIN/pg_ctl" -D "$EXP_CLUSTER_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1; then
+			# shellcheck disable=SC2046
+			kill -KILL "$postmaster" $(cluster_children "$postmaster") 2>/dev/null || true
+		fi
 	fi
 	rm -rf "$EXP_CLUSTER_DIR"
 }
