@@ -185,6 +185,17 @@ $$;
 COMMENT ON FUNCTION experiments.allocations_bp(numeric[]) IS
 'Converts allocations to basis points: a list summing to 100 is percentages, one summing to 10000 is basis points; anything else is an error.';
 
+CREATE FUNCTION experiments.percent_bp(percent numeric)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT (percent * 100)::integer
+	WHERE percent BETWEEN 0 AND 100 AND percent * 100 = trunc(percent * 100);
+$$;
+COMMENT ON FUNCTION experiments.percent_bp(numeric) IS
+'A percentage in basis points (12.5 -> 1250); NULL unless it lies in 0..100 with at most two decimals, so that each caller raises its own error.';
+
 CREATE FUNCTION experiments.set_variants(experiment text, variants jsonb)
 RETURNS SETOF experiments.variants
 LANGUAGE plpgsql VOLATILE STRICT
@@ -286,8 +297,7 @@ AS $$
 DECLARE
 	result experiments.experiments;
 BEGIN
-	IF traffic_percent IS NULL OR traffic_percent < 0 OR traffic_percent > 100
-	   OR traffic_percent * 100 <> trunc(traffic_percent * 100) THEN
+	IF experiments.percent_bp(traffic_percent) IS NULL THEN
 		RAISE EXCEPTION 'traffic_percent must be between 0 and 100 with at most two decimals'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = format('It was %s.', coalesce(traffic_percent::text, 'NULL')),
@@ -295,7 +305,7 @@ BEGIN
 	END IF;
 	INSERT INTO experiments.experiments (key, name, unit_type, traffic_bp)
 	VALUES (create_experiment.key, create_experiment.name, create_experiment.unit_type,
-			(traffic_percent * 100)::integer);
+			experiments.percent_bp(traffic_percent));
 	PERFORM experiments.set_variants(create_experiment.key, variants);
 	IF start THEN
 		PERFORM experiments.set_state(create_experiment.key, 'running');

@@ -449,13 +449,14 @@ SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
 	percent numeric := (allocation #>> '{}')::numeric;
+	bp integer := experiments.percent_bp(percent);
 BEGIN
-	IF percent < 0 OR percent > 100 OR percent * 100 <> trunc(percent * 100) THEN
+	IF bp IS NULL AND percent IS NOT NULL THEN
 		PERFORM experiments.raise_fault(400, 'InvalidRequestException',
 			format('The allocation %s of segment ''%s'' is not a percentage between 0 and 100 with at most two decimals.',
 				   percent, segment_id));
 	END IF;
-	RETURN (percent * 100)::integer;
+	RETURN bp;
 END;
 $$;
 COMMENT ON FUNCTION experiments.segment_allocation_bp(jsonb, text) IS
