@@ -71,7 +71,7 @@ include $(PGXS)
 endif
 
 # PGXS tracks no header dependencies: a struct change must rebuild every object.
-$(OBJS): src/experiments.h src/events.h
+$(OBJS): src/experiments.h src/events.h src/hash.h
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@

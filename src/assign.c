@@ -7,7 +7,7 @@
  * -> full-on -> hash. Everything but the enrolment lookup comes from the
  * compiled configuration, so assigning costs a few hashes per unit.
  */
-#include "experiments.h"
+#include "hash.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -62,41 +62,66 @@ enum
 	NUM_COLUMNS
 };
 
-typedef struct Decision
+/*
+ * What decided: a reason, with an override that fixes only the variant
+ * (custom) as a kind of its own. The kind, the variant and
+ * audience_mismatch fix every other column but the buckets and period.
+ */
+#define KIND_CUSTOM_OVERRIDE REASON_COUNT
+#define KIND_COUNT (REASON_COUNT + 1)
+
+typedef struct KindColumns
 {
-	const VariantConfig *variant;	/* NULL: the unit gets no variant */
-	bool		assigned;
+	AssignmentReason reason;
+	bool		assigned;		/* when the decision has a variant */
 	bool		eligible;
 	bool		overridden;
 	bool		full_on;
 	bool		custom;
-	bool		audience_mismatch;
 	bool		has_bucket;
-	int32		bucket;
 	bool		has_traffic_bucket;
+} KindColumns;
+
+static const KindColumns kind_columns[KIND_COUNT] = {
+	[REASON_NOT_RUNNING] = {REASON_NOT_RUNNING},
+	[REASON_OVERRIDE] = {REASON_OVERRIDE, .eligible = true, .overridden = true},
+	[REASON_STICKY] = {REASON_STICKY, .assigned = true, .eligible = true},
+	[REASON_AUDIENCE] = {REASON_AUDIENCE},
+	[REASON_LAYER] = {REASON_LAYER},
+	[REASON_HOLDOUT] = {REASON_HOLDOUT},
+	[REASON_TRAFFIC] = {REASON_TRAFFIC, .has_traffic_bucket = true},
+	[REASON_FULL_ON] = {REASON_FULL_ON, .assigned = true, .eligible = true, .full_on = true,
+	.has_traffic_bucket = true},
+	[REASON_HASH] = {REASON_HASH, .assigned = true, .eligible = true, .has_bucket = true,
+	.has_traffic_bucket = true},
+	[KIND_CUSTOM_OVERRIDE] = {REASON_OVERRIDE, .assigned = true, .eligible = true, .custom = true,
+	.has_bucket = true, .has_traffic_bucket = true},
+};
+
+typedef struct Decision
+{
+	int			variant;		/* 1 + index into config->variants; 0: none */
+	int			kind;			/* an AssignmentReason or KIND_CUSTOM_OVERRIDE */
+	bool		audience_mismatch;
+	int32		bucket;
 	int32		traffic_bucket;
 	int64		period;
-	AssignmentReason reason;
 } Decision;
 
 /*
- * A formed result row for one decision shape (variant, reason, flags, which
- * buckets are drawn): rows of one shape differ only in their buckets and
- * period, so each row is a copy of the template with those patched in.
+ * A formed result row for one (kind, variant, audience_mismatch): rows of one
+ * such decision differ only in their buckets and period, so each row is a
+ * copy with those written in. Kept with the compiled configuration, in
+ * ExperimentConfig.rows, and thrown away with it.
  */
-typedef struct RowTemplate
+struct AssignmentRow
 {
-	const ExperimentConfig *config;
-	uint32		shape;
 	uint32		len;
 	HeapTupleHeader data;
 	int32		bucket_offset;	/* -1 when the column is NULL */
 	int32		traffic_bucket_offset;
 	int32		period_offset;
-} RowTemplate;
-
-/* Distinct shapes kept per call site; more are formed row by row. */
-#define MAX_TEMPLATES 64
+};
 
 /* What one call site keeps between calls (in fn_extra). */
 typedef struct AssignState
@@ -104,16 +129,12 @@ typedef struct AssignState
 	TupleDesc	desc;
 	Datum		reasons[REASON_COUNT];
 	uint64		generation;
-	uint64		tenant_generation;
+	uint64		epoch;			/* lookup_epoch when config was looked up */
 	LocalTransactionId now_xact;	/* the transaction now belongs to */
 	TimestampTz now;			/* its start, the time assignment uses */
 	pg_uuid_t	tenant;
 	ExperimentConfig *config;
 	bool		key_is_constant;	/* the experiment argument is a Const */
-	MemoryContext templates_context;	/* emptied with the templates */
-	int			ntemplates;
-	RowTemplate *last_template;
-	RowTemplate templates[MAX_TEMPLATES];
 } AssignState;
 
 /*
@@ -174,56 +195,72 @@ FindOverride(const ExperimentConfig *config, const char *unit, int len)
 
 /*
  * VariantOfBucket
- *		The first variant whose cumulative range contains the bucket.
+ *		The first variant whose cumulative range contains the bucket, as
+ *		Decision.variant numbers it. Counted without a data-dependent branch:
+ *		the bucket is random, so a search loop would mispredict on most units.
  */
-static const VariantConfig *
+static inline int
 VariantOfBucket(const ExperimentConfig *config, int32 bucket)
 {
-	for (int i = 0; i < config->nvariants; i++)
-		if (bucket < config->variants[i].upper)
-			return &config->variants[i];
-	return NULL;
+	int			below = 0;
+
+	if (likely(config->nvariants <= FIRST_VARIANTS))
+	{
+		/* a fixed count the compiler turns into a few vector compares */
+		for (int i = 0; i < FIRST_VARIANTS; i++)
+			below += bucket >= config->first_uppers[i];
+	}
+	else
+	{
+		for (int i = 0; i < config->nvariants; i++)
+			below += bucket >= config->variants[i].upper;
+	}
+	return below < config->nvariants ? below + 1 : 0;
 }
 
 /*
- * Decide
- *		The assignment algorithm, version 1, in its pinned decision order.
- *		The unit's attributes are argument attributes_arg of attributes_from.
+ * VariantOfOrdinal
+ *		The variant with an ordinal, as Decision.variant numbers it.
  */
-static void
-Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_from,
-	   int attributes_arg, TimestampTz now, Decision *d)
+static int
+VariantOfOrdinal(const ExperimentConfig *config, int32 ordinal)
+{
+	const VariantConfig *v = VariantByOrdinal(config, ordinal);
+
+	return v != NULL ? (int) (v - config->variants) + 1 : 0;
+}
+
+/*
+ * DecideBeforeTraffic
+ *		The steps of Decide() between not running and traffic, which only
+ *		configurations that are not plain need; true when one of them decided.
+ *		A custom override found on the way is left in *override.
+ */
+static bool
+DecideBeforeTraffic(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_from,
+					int attributes_arg, TimestampTz now, Decision *d,
+					const OverrideConfig **override)
 {
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
-	const OverrideConfig *override;
 	int32		ordinal;
-	uint64		variant_seed;
 
-	memset(d, 0, sizeof(*d));
-	if (!IsRunning(config, now))
-	{
-		d->reason = REASON_NOT_RUNNING;
-		return;
-	}
 	if (config->reset_usecs != 0)
 		d->period = ResetPeriod(config, now);
 
-	override = config->noverrides > 0 ? FindOverride(config, u, len) : NULL;
-	if (override != NULL && !override->custom)
+	*override = config->noverrides > 0 ? FindOverride(config, u, len) : NULL;
+	if (*override != NULL && !(*override)->custom)
 	{
-		d->variant = VariantByOrdinal(config, override->ordinal);
-		d->overridden = d->eligible = true;
-		d->reason = REASON_OVERRIDE;
-		return;
+		d->variant = VariantOfOrdinal(config, (*override)->ordinal);
+		d->kind = REASON_OVERRIDE;
+		return true;
 	}
 
 	if (config->has_enrolments && LookupEnrolment(config, unit, d->period, &ordinal))
 	{
-		d->variant = VariantByOrdinal(config, ordinal);
-		d->assigned = d->eligible = true;
-		d->reason = REASON_STICKY;
-		return;
+		d->variant = VariantOfOrdinal(config, ordinal);
+		d->kind = REASON_STICKY;
+		return true;
 	}
 
 	/* attributes are detoasted only for experiments that have an audience */
@@ -233,8 +270,8 @@ Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_f
 		d->audience_mismatch = true;
 		if (config->audience_strict)
 		{
-			d->reason = REASON_AUDIENCE;
-			return;
+			d->kind = REASON_AUDIENCE;
+			return true;
 		}
 	}
 
@@ -244,8 +281,8 @@ Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_f
 
 		if (b < config->layer_lo || b >= config->layer_hi)
 		{
-			d->reason = REASON_LAYER;
-			return;
+			d->kind = REASON_LAYER;
+			return true;
 		}
 	}
 
@@ -253,86 +290,112 @@ Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_f
 	{
 		if (UnitBucket(config->holdouts[i].seed, u, len) < config->holdouts[i].allocation_bp)
 		{
-			d->reason = REASON_HOLDOUT;
-			return;
+			d->kind = REASON_HOLDOUT;
+			return true;
 		}
 	}
 
-	d->has_traffic_bucket = true;
+	return false;
+}
+
+/*
+ * Decide
+ *		The assignment algorithm, version 1, in its pinned decision order.
+ *		The unit's attributes are argument attributes_arg of attributes_from.
+ */
+static pg_attribute_always_inline void
+Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_from,
+	   int attributes_arg, TimestampTz now, Decision *d)
+{
+	const char *u = VARDATA_ANY(unit);
+	int			len = VARSIZE_ANY_EXHDR(unit);
+	const OverrideConfig *override = NULL;
+	uint64		variant_seed;
+
+	memset(d, 0, sizeof(*d));
+	if (!IsRunning(config, now))
+	{
+		d->kind = REASON_NOT_RUNNING;
+		return;
+	}
+	if (unlikely(!config->plain) &&
+		DecideBeforeTraffic(config, unit, attributes_from, attributes_arg, now, d, &override))
+		return;
+
 	d->traffic_bucket = UnitBucket(config->traffic_seed, u, len);
 	if (d->traffic_bucket >= config->traffic_bp)
 	{
-		d->reason = REASON_TRAFFIC;
+		d->kind = REASON_TRAFFIC;
 		return;
 	}
-	d->eligible = true;
 
 	if (config->full_on_ordinal >= 0)
 	{
-		d->variant = VariantByOrdinal(config, config->full_on_ordinal);
-		d->assigned = d->full_on = true;
-		d->reason = REASON_FULL_ON;
+		d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
+		d->kind = REASON_FULL_ON;
 		return;
 	}
 
 	variant_seed = config->reset_usecs == 0 ? config->variant_seed :
 		PeriodSeed(config->variant_seed, d->period);
-	d->has_bucket = true;
 	d->bucket = UnitBucket(variant_seed, u, len);
-	d->assigned = true;
 	if (override != NULL)
 	{
-		d->variant = VariantByOrdinal(config, override->ordinal);
-		d->custom = true;
-		d->reason = REASON_OVERRIDE;
+		d->variant = VariantOfOrdinal(config, override->ordinal);
+		d->kind = KIND_CUSTOM_OVERRIDE;
 		return;
 	}
 	d->variant = VariantOfBucket(config, d->bucket);
-	d->assigned = d->variant != NULL;
-	d->reason = REASON_HASH;
+	d->kind = REASON_HASH;
+}
+
+/*
+ * CreateState
+ *		The call site's state: result descriptor and enum values are set up
+ *		once per query, not per row.
+ */
+static pg_noinline AssignState *
+CreateState(FunctionCallInfo fcinfo)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	AssignState *state;
+	TupleDesc	desc;
+	Oid			reason_type;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("assignment functions must return experiments.assignment"),
+				 errdetail("The function was declared with another result type.")));
+	state = palloc0(sizeof(AssignState));
+
+	/*
+	 * Only a Const: get_fn_expr_arg_stable() also accepts a PL/pgSQL
+	 * parameter, whose value changes between calls of one call site.
+	 */
+	state->key_is_constant = fcinfo->flinfo->fn_expr != NULL &&
+		IsA(fcinfo->flinfo->fn_expr, FuncExpr) &&
+		IsA(linitial(((FuncExpr *) fcinfo->flinfo->fn_expr)->args), Const);
+	state->desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+	reason_type = TupleDescAttr(state->desc, COL_REASON)->atttypid;
+	for (int i = 0; i < REASON_COUNT; i++)
+		state->reasons[i] = OidFunctionCall2(F_ENUM_IN, CStringGetDatum(reason_labels[i]),
+											 ObjectIdGetDatum(reason_type));
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = state;
+	return state;
 }
 
 /*
  * GetState
- *		The call site's state: result descriptor and enum values are set up
- *		once per query, not per row.
+ *		The call site's state, created on its first call.
  */
-static AssignState *
+static inline AssignState *
 GetState(FunctionCallInfo fcinfo)
 {
 	AssignState *state = (AssignState *) fcinfo->flinfo->fn_extra;
 
-	if (state == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		TupleDesc	desc;
-		Oid			reason_type;
-
-		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("assignment functions must return experiments.assignment"),
-					 errdetail("The function was declared with another result type.")));
-		state = palloc0(sizeof(AssignState));
-		/*
-		 * Only a Const: get_fn_expr_arg_stable() also accepts a PL/pgSQL
-		 * parameter, whose value changes between calls of one call site.
-		 */
-		state->key_is_constant = fcinfo->flinfo->fn_expr != NULL &&
-			IsA(fcinfo->flinfo->fn_expr, FuncExpr) &&
-			IsA(linitial(((FuncExpr *) fcinfo->flinfo->fn_expr)->args), Const);
-		state->templates_context = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
-														 "experiments assignment rows",
-														 ALLOCSET_SMALL_SIZES);
-		state->desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-		reason_type = TupleDescAttr(state->desc, COL_REASON)->atttypid;
-		for (int i = 0; i < REASON_COUNT; i++)
-			state->reasons[i] = OidFunctionCall2(F_ENUM_IN, CStringGetDatum(reason_labels[i]),
-												 ObjectIdGetDatum(reason_type));
-		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = state;
-	}
-	return state;
+	return likely(state != NULL) ? state : CreateState(fcinfo);
 }
 
 /*
@@ -367,13 +430,6 @@ ExperimentFor(AssignState *state, const pg_uuid_t *tenant, text *key)
 		len >= EXPERIMENT_KEY_BYTES || config->hash_key.key[len] != '\0' ||
 		memcmp(config->hash_key.key, VARDATA_ANY(key), len) != 0)
 	{
-		if (state->generation != ConfigCacheGeneration())
-		{
-			/* their configurations may be gone */
-			state->ntemplates = 0;
-			state->last_template = NULL;
-			MemoryContextReset(state->templates_context);
-		}
 		config = LookupExperiment(tenant, key);
 		state->config = config;
 		state->tenant = *tenant;
@@ -395,31 +451,32 @@ ExperimentFor(AssignState *state, const pg_uuid_t *tenant, text *key)
 static HeapTuple
 FormDecision(AssignState *state, const ExperimentConfig *config, const Decision *d)
 {
+	const KindColumns *k = &kind_columns[d->kind];
 	Datum		values[NUM_COLUMNS];
 	bool		nulls[NUM_COLUMNS];
 
 	memset(nulls, 0, sizeof(nulls));
 	values[COL_EXPERIMENT_ID] = Int64GetDatum(config->id);
 	values[COL_EXPERIMENT] = PointerGetDatum(config->key);
-	if (d->variant != NULL)
+	if (d->variant != 0)
 	{
-		values[COL_VARIANT] = PointerGetDatum(d->variant->key);
-		values[COL_ORDINAL] = Int32GetDatum(d->variant->ordinal);
+		values[COL_VARIANT] = PointerGetDatum(config->variants[d->variant - 1].key);
+		values[COL_ORDINAL] = Int32GetDatum(config->variants[d->variant - 1].ordinal);
 	}
 	else
 		nulls[COL_VARIANT] = nulls[COL_ORDINAL] = true;
-	values[COL_ASSIGNED] = BoolGetDatum(d->assigned);
-	values[COL_ELIGIBLE] = BoolGetDatum(d->eligible);
-	values[COL_OVERRIDDEN] = BoolGetDatum(d->overridden);
-	values[COL_FULL_ON] = BoolGetDatum(d->full_on);
-	values[COL_CUSTOM] = BoolGetDatum(d->custom);
+	values[COL_ASSIGNED] = BoolGetDatum(k->assigned && d->variant != 0);
+	values[COL_ELIGIBLE] = BoolGetDatum(k->eligible);
+	values[COL_OVERRIDDEN] = BoolGetDatum(k->overridden);
+	values[COL_FULL_ON] = BoolGetDatum(k->full_on);
+	values[COL_CUSTOM] = BoolGetDatum(k->custom);
 	values[COL_AUDIENCE_MISMATCH] = BoolGetDatum(d->audience_mismatch);
 	values[COL_BUCKET] = Int32GetDatum(d->bucket);
-	nulls[COL_BUCKET] = !d->has_bucket;
+	nulls[COL_BUCKET] = !k->has_bucket;
 	values[COL_TRAFFIC_BUCKET] = Int32GetDatum(d->traffic_bucket);
-	nulls[COL_TRAFFIC_BUCKET] = !d->has_traffic_bucket;
+	nulls[COL_TRAFFIC_BUCKET] = !k->has_traffic_bucket;
 	values[COL_PERIOD] = Int64GetDatum(d->period);
-	values[COL_REASON] = state->reasons[d->reason];
+	values[COL_REASON] = state->reasons[k->reason];
 	return heap_form_tuple(state->desc, values, nulls);
 }
 
@@ -454,17 +511,23 @@ ColumnOffset(TupleDesc desc, HeapTupleHeader row, int column)
 }
 
 /*
- * DecisionShape
- *		Everything of a decision but its buckets and period, in 32 bits.
+ * FormAssignmentRow
+ *		The reusable row of a decision, in the configuration cache's memory.
  */
-static uint32
-DecisionShape(const Decision *d)
+static pg_noinline AssignmentRow *
+FormAssignmentRow(AssignState *state, const ExperimentConfig *config, const Decision *d)
 {
-	uint32		variant = d->variant != NULL ? (uint32) d->variant->ordinal + 1 : 0;
+	MemoryContext old = MemoryContextSwitchTo(ConfigCacheContext());
+	HeapTuple	formed = FormDecision(state, config, d);
+	AssignmentRow *r = palloc(sizeof(AssignmentRow));
 
-	return variant << 12 | (uint32) d->reason << 8 |
-		d->assigned << 7 | d->eligible << 6 | d->overridden << 5 | d->full_on << 4 |
-		d->custom << 3 | d->audience_mismatch << 2 | d->has_bucket << 1 | d->has_traffic_bucket;
+	MemoryContextSwitchTo(old);
+	r->len = formed->t_len;
+	r->data = formed->t_data;
+	r->bucket_offset = ColumnOffset(state->desc, r->data, COL_BUCKET);
+	r->traffic_bucket_offset = ColumnOffset(state->desc, r->data, COL_TRAFFIC_BUCKET);
+	r->period_offset = ColumnOffset(state->desc, r->data, COL_PERIOD);
+	return r;
 }
 
 /*
@@ -481,50 +544,28 @@ PatchInt(HeapTupleHeader row, int32 offset, const void *value, size_t size)
 /*
  * DecisionDatum
  *		The experiments.assignment row of a decision as a Datum: a copy of the
- *		template of its shape, with the buckets and period written in.
+ *		configuration's row for the decision, found by direct index, with the
+ *		buckets and period written in.
  */
-static Datum
-DecisionDatum(AssignState *state, const ExperimentConfig *config, const Decision *d)
+static pg_attribute_always_inline Datum
+DecisionDatum(AssignState *state, ExperimentConfig *config, const Decision *d)
 {
-	uint32		shape = DecisionShape(d);
-	RowTemplate *t = state->last_template;
+	int			slots = config->nvariants + 1;
+	int			index = (d->kind * 2 + d->audience_mismatch) * slots + d->variant;
+	AssignmentRow *r;
 	HeapTupleHeader row;
 
-	if (t == NULL || t->shape != shape || t->config != config)
-	{
-		t = NULL;
-		for (int i = 0; i < state->ntemplates; i++)
-			if (state->templates[i].shape == shape && state->templates[i].config == config)
-			{
-				t = &state->templates[i];
-				break;
-			}
-	}
-	if (t == NULL)
-	{
-		HeapTuple	formed;
-		MemoryContext old;
-
-		if (state->ntemplates == MAX_TEMPLATES)
-			return HeapTupleGetDatum(FormDecision(state, config, d));
-		old = MemoryContextSwitchTo(state->templates_context);
-		formed = FormDecision(state, config, d);
-		MemoryContextSwitchTo(old);
-		t = &state->templates[state->ntemplates++];
-		t->config = config;
-		t->shape = shape;
-		t->len = formed->t_len;
-		t->data = formed->t_data;
-		t->bucket_offset = ColumnOffset(state->desc, t->data, COL_BUCKET);
-		t->traffic_bucket_offset = ColumnOffset(state->desc, t->data, COL_TRAFFIC_BUCKET);
-		t->period_offset = ColumnOffset(state->desc, t->data, COL_PERIOD);
-	}
-	state->last_template = t;
-	row = palloc(t->len);
-	memcpy(row, t->data, t->len);
-	PatchInt(row, t->bucket_offset, &d->bucket, sizeof(int32));
-	PatchInt(row, t->traffic_bucket_offset, &d->traffic_bucket, sizeof(int32));
-	PatchInt(row, t->period_offset, &d->period, sizeof(int64));
+	if (unlikely(config->rows == NULL))
+		config->rows = MemoryContextAllocZero(ConfigCacheContext(),
+											  sizeof(AssignmentRow *) * KIND_COUNT * 2 * slots);
+	r = config->rows[index];
+	if (unlikely(r == NULL))
+		r = config->rows[index] = FormAssignmentRow(state, config, d);
+	row = palloc(r->len);
+	memcpy(row, r->data, r->len);
+	PatchInt(row, r->bucket_offset, &d->bucket, sizeof(int32));
+	PatchInt(row, r->traffic_bucket_offset, &d->traffic_bucket, sizeof(int32));
+	PatchInt(row, r->period_offset, &d->period, sizeof(int64));
 	/* no column is toasted, so the row is a valid composite Datum as is */
 	return PointerGetDatum(row);
 }
@@ -542,15 +583,13 @@ assign(PG_FUNCTION_ARGS)
 	Decision	d;
 
 	/* A constant experiment key, the same tenant and cache: the same answer. */
-	if (config == NULL || !state->key_is_constant ||
-		state->tenant_generation != TenantGeneration() ||
-		state->generation != ConfigCacheGeneration() || state->generation == 0)
+	if (unlikely(config == NULL || !state->key_is_constant || state->epoch != lookup_epoch))
 	{
 		pg_uuid_t	tenant;
 
 		RequireTenant(&tenant);
 		config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
-		state->tenant_generation = TenantGeneration();
+		state->epoch = lookup_epoch;
 	}
 	/* call sites can outlive a transaction (PL/pgSQL, procedures) */
 	if (state->now_xact != MyProc->lxid)

@@ -6,45 +6,12 @@
  * recomputed from the unit, the seeds and this code, here or in any other
  * language (README, "Assignment algorithm").
  */
-#include "experiments.h"
+#include "hash.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
 
-#include <xxhash.h>
-
 PG_FUNCTION_INFO_V1(bucket);
-
-/*
- * UnitHash
- *		h(seed, bytes) = XXH3_64bits_withSeed(bytes, seed).
- */
-uint64
-UnitHash(uint64 seed, const char *data, size_t len)
-{
-	return (uint64) XXH3_64bits_withSeed(data, len, (XXH64_hash_t) seed);
-}
-
-/*
- * BucketOfHash
- *		Maps a 64-bit hash onto [0, 10000) by a 128-bit multiply-high, which
- *		has no modulo bias: bucket = (hash * 10000) >> 64.
- */
-int32
-BucketOfHash(uint64 hash)
-{
-	return (int32) (((unsigned __int128) hash * BUCKET_SPACE) >> 64);
-}
-
-/*
- * UnitBucket
- *		The bucket of a unit's UTF-8 bytes under a seed.
- */
-int32
-UnitBucket(uint64 seed, const char *unit, size_t len)
-{
-	return BucketOfHash(UnitHash(seed, unit, len));
-}
 
 /*
  * PeriodSeed

@@ -45,6 +45,7 @@ static HTAB *tenant_cache = NULL;
 static bool cache_stale = true;
 static bool drop_at_xact_end = false;
 static uint64 cache_generation = 0;
+uint64		lookup_epoch = 0;
 static Oid	sentinel_relid = InvalidOid;
 static SPIPlanPtr enrolment_plan = NULL;
 
@@ -82,6 +83,7 @@ InvalidateCallback(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == sentinel_relid)
 	{
 		cache_stale = true;
+		lookup_epoch++;
 		if (relid == InvalidOid)
 			sentinel_relid = InvalidOid;
 	}
@@ -100,6 +102,7 @@ DropAtXactEnd(XactEvent event, void *arg)
 		drop_at_xact_end)
 	{
 		cache_stale = true;
+		lookup_epoch++;
 		drop_at_xact_end = false;
 	}
 }
@@ -124,6 +127,17 @@ uint64
 ConfigCacheGeneration(void)
 {
 	return cache_stale ? 0 : cache_generation;
+}
+
+/*
+ * ConfigCacheContext
+ *		Memory that lives exactly as long as the cached configurations, for
+ *		what callers derive from them.
+ */
+MemoryContext
+ConfigCacheContext(void)
+{
+	return cache_context;
 }
 
 /*
@@ -168,6 +182,7 @@ ResetCache(void)
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	cache_generation++;
+	lookup_epoch++;
 	cache_stale = false;
 }
 
@@ -253,6 +268,8 @@ LoadVariants(ExperimentConfig *config, MemoryContext context)
 		config->variants[i].upper = cumulative;
 		config->variants[i].id = DatumGetInt64(COLUMN_VALUE(row, desc, 4, &isnull));
 	}
+	for (int i = 0; i < FIRST_VARIANTS; i++)
+		config->first_uppers[i] = i < config->nvariants ? config->variants[i].upper : PG_INT32_MAX;
 }
 
 /*
@@ -410,6 +427,9 @@ LoadExperiment(ExperimentConfig *config)
 	LoadVariants(config, cache_context);
 	LoadHoldouts(config, layer_id, cache_context);
 	LoadOverrides(config, cache_context);
+	config->plain = config->noverrides == 0 && !config->has_enrolments &&
+		config->audience == NULL && !config->has_layer && config->nholdouts == 0 &&
+		config->reset_usecs == 0 && config->full_on_ordinal < 0;
 }
 
 /*

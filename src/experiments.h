@@ -14,16 +14,19 @@
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
 #define BUCKET_SPACE 10000
 
-/* bucket.c: the pinned hash of assignment version 1 (README, "Assignment"). */
-extern uint64 UnitHash(uint64 seed, const char *data, size_t len);
-extern int32 BucketOfHash(uint64 hash);
-extern int32 UnitBucket(uint64 seed, const char *unit, size_t len);
+/* bucket.c: the pinned hash of assignment version 1 (README, "Assignment"); hash.h inlines it. */
 extern uint64 PeriodSeed(uint64 variant_seed, int64 period);
 
 /* tenant.c: the caller's tenant for this transaction. */
 extern void TenantGucInit(void);
 extern bool CurrentTenant(pg_uuid_t *tenant);
-extern uint64 TenantGeneration(void);
+
+/*
+ * Changes whenever a remembered experiment lookup may be wrong: the tenant
+ * setting changed, or the configuration cache was invalidated or emptied.
+ * A plain variable, so that the check costs assignment one comparison.
+ */
+extern uint64 lookup_epoch;
 
 /* audience.c: targeting conditions compiled from jsonb and evaluated in C. */
 typedef struct AudienceNode AudienceNode;
@@ -70,6 +73,11 @@ typedef struct ExperimentCacheKey
 	char		key[EXPERIMENT_KEY_BYTES];
 } ExperimentCacheKey;
 
+typedef struct AssignmentRow AssignmentRow;
+
+/* Variants whose ranges are kept in one array, compared all at once. */
+#define FIRST_VARIANTS 8
+
 typedef struct ExperimentConfig
 {
 	ExperimentCacheKey hash_key;
@@ -101,15 +109,19 @@ typedef struct ExperimentConfig
 	HoldoutConfig *holdouts;
 	int			nvariants;
 	VariantConfig *variants;
+	int32		first_uppers[FIRST_VARIANTS];	/* their upper ends, PG_INT32_MAX-padded */
 	int			noverrides;
 	OverrideConfig *overrides;	/* sorted by the bytes of unit */
 	bool		has_enrolments;
+	bool		plain;			/* no override, enrolment, audience, layer, holdout, reset or full-on */
 	char	   *gate;
+	AssignmentRow **rows;		/* assign.c's result rows by decision, made on first use */
 } ExperimentConfig;
 
 extern void ConfigCacheInit(void);
 extern int	PinSearchPath(void);
 extern uint64 ConfigCacheGeneration(void);
+extern MemoryContext ConfigCacheContext(void);
 extern ExperimentConfig *LookupExperiment(const pg_uuid_t *tenant, text *key);
 extern ExperimentConfig *LookupExperimentByName(const pg_uuid_t *tenant, const char *key, int len);
 extern ExperimentConfig *LookupExperimentById(const pg_uuid_t *tenant, int64 id);

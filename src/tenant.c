@@ -23,7 +23,6 @@ static bool tenant_is_set = false;
 static pg_uuid_t tenant_value;
 
 /* Counts changes of the tenant, so callers can tell it is the same one. */
-static uint64 tenant_generation = 0;
 
 /*
  * HexValue
@@ -101,17 +100,7 @@ AssignTenant(const char *newval, void *extra)
 {
 	tenant_is_set = newval != NULL && newval[0] != '\0' &&
 		ParseTenant(newval, &tenant_value);
-	tenant_generation++;
-}
-
-/*
- * TenantGeneration
- *		A number that changes whenever the tenant setting does.
- */
-uint64
-TenantGeneration(void)
-{
-	return tenant_generation;
+	lookup_epoch++;
 }
 
 /*
