@@ -188,11 +188,11 @@ VariantOfBucket(const ExperimentConfig *config, int32 bucket)
 /*
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
- *		The unit's attributes are argument attributes_arg of attributes_from.
+ *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
  */
 static void
-Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_from,
-	   int attributes_arg, TimestampTz now, Decision *d)
+Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz now,
+	   Decision *d)
 {
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
@@ -228,7 +228,7 @@ Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_f
 
 	/* attributes are detoasted only for experiments that have an audience */
 	if (config->audience != NULL &&
-		!AudienceMatches(config->audience, DatumGetJsonbP(attributes_from->args[attributes_arg].value)))
+		!AudienceMatches(config->audience, DatumGetJsonbP(attributes)))
 	{
 		d->audience_mismatch = true;
 		if (config->audience_strict)
@@ -293,6 +293,21 @@ Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_f
 }
 
 /*
+ * AssignedVariant
+ *		The variant a unit gets in an experiment (NULL: none), for callers
+ *		that need no reasons, such as allocate(): Decide() itself, so that
+ *		their answers are assign()'s.
+ */
+const VariantConfig *
+AssignedVariant(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz now)
+{
+	Decision	d;
+
+	Decide(config, unit, attributes, now, &d);
+	return d.variant;
+}
+
+/*
  * GetState
  *		The call site's state: result descriptor and enum values are set up
  *		once per query, not per row.
@@ -339,7 +354,7 @@ GetState(FunctionCallInfo fcinfo)
  * RequireTenant
  *		The caller's tenant; assignment is always within one.
  */
-static void
+void
 RequireTenant(pg_uuid_t *tenant)
 {
 	if (!CurrentTenant(tenant))
@@ -558,7 +573,7 @@ assign(PG_FUNCTION_ARGS)
 		state->now_xact = MyProc->lxid;
 		state->now = GetCurrentTransactionStartTimestamp();
 	}
-	Decide(config, PG_GETARG_TEXT_PP(1), fcinfo, 2, state->now, &d);
+	Decide(config, PG_GETARG_TEXT_PP(1), PG_GETARG_DATUM(2), state->now, &d);
 	PG_RETURN_DATUM(DecisionDatum(state, config, &d));
 }
 
@@ -586,7 +601,7 @@ assign_all(PG_FUNCTION_ARGS)
 	{
 		Decision	d;
 
-		Decide(running[i], unit, fcinfo, 1, now, &d);
+		Decide(running[i], unit, PG_GETARG_DATUM(1), now, &d);
 		tuplestore_puttuple(rsinfo->setResult, FormDecision(state, running[i], &d));
 	}
 	return (Datum) 0;

@@ -20,5 +20,6 @@ _PG_init(void)
 {
 	TenantGucInit();
 	ConfigCacheInit();
+	KeyCacheInit();
 	EventSettingsInit();
 }
