@@ -26,8 +26,6 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -41,29 +39,6 @@ PG_FUNCTION_INFO_V1(allocate);
 #define CAMPAIGN_ID_MAX_DIGITS 18
 
 /*
- * CallExperimentsFunction
- *		Calls experiments.<name>(...) with text or integer arguments, any of
- *		them NULL. Used on error paths only, to raise through the SQL helpers.
- */
-static void
-CallExperimentsFunction(const char *name, int nargs, Oid *types, Datum *values, bool *nulls)
-{
-	List	   *qualified = list_make2(makeString(pstrdup("experiments")), makeString(pstrdup(name)));
-	FmgrInfo	flinfo;
-	LOCAL_FCINFO(fcinfo, 2);
-
-	Assert(nargs <= 2);
-	fmgr_info(LookupFuncName(qualified, nargs, types, false), &flinfo);
-	InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, InvalidOid, NULL, NULL);
-	for (int i = 0; i < nargs; i++)
-	{
-		fcinfo->args[i].value = values[i];
-		fcinfo->args[i].isnull = nulls[i];
-	}
-	(void) FunctionCallInvoke(fcinfo);
-}
-
-/*
  * CheckVisitor
  *		Refuses a missing, empty or too long visitor_id with
  *		experiments.check_unit()'s PT400 and message.
@@ -72,13 +47,15 @@ static void
 CheckVisitor(text *visitor)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2] = {CStringGetTextDatum("visitor_id"), PointerGetDatum(visitor)};
+	Datum		values[2];
 	bool		nulls[2] = {false, visitor == NULL};
 
 	if (visitor != NULL && VARSIZE_ANY_EXHDR(visitor) > 0 &&
 		VARSIZE_ANY_EXHDR(visitor) <= UNIT_MAX_BYTES)
 		return;
-	CallExperimentsFunction("check_unit", 2, types, values, nulls);
+	values[0] = CStringGetTextDatum("visitor_id");
+	values[1] = PointerGetDatum(visitor);
+	(void) CallExperimentsFunction("check_unit", 2, types, values, nulls, NULL);
 	elog(ERROR, "experiments.check_unit() accepted a visitor_id that allocate refuses");
 }
 
@@ -96,7 +73,7 @@ CampaignNotFound(text *campaign_id)
 	values[0] = Int32GetDatum(404);
 	values[1] = CStringGetTextDatum(psprintf("Campaign %s does not exist. List your campaigns with allocate without campaign_id.",
 											 text_to_cstring(campaign_id)));
-	CallExperimentsFunction("raise_api_error", 2, types, values, nulls);
+	(void) CallExperimentsFunction("raise_api_error", 2, types, values, nulls, NULL);
 	elog(ERROR, "experiments.raise_api_error() returned");
 }
 

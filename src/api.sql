@@ -3,10 +3,12 @@
 -- function and argument names are the seeds' paths and JSON keys, so that
 -- POST /rpc/<name> with a seed's body is the seed's call.
 --
--- Every function here is SECURITY DEFINER, owned by experiments_api_owner (a
--- role without BYPASSRLS, src/roles.sql): callers need EXECUTE on these
+-- Every function here is owned by experiments_api_owner (a role without
+-- BYPASSRLS, src/roles.sql) and runs as it: callers need EXECUTE on these
 -- functions only, and row-level security still confines every query to the
--- tenant that authentication set. Views are security_invoker.
+-- tenant that authentication set. All are SECURITY DEFINER but allocate, in C,
+-- which switches to its owner itself (src/allocate.c). Views are
+-- security_invoker.
 
 CREATE SCHEMA experiments_api;
 COMMENT ON SCHEMA experiments_api IS

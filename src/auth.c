@@ -31,8 +31,6 @@
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "mb/pg_wchar.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -137,19 +135,13 @@ KeyDigest(const char *key, int len, uint8 *digest)
 static text *
 Authenticate(void)
 {
-	List	   *name = list_make2(makeString(pstrdup("experiments")), makeString(pstrdup("authenticate")));
 	Oid			types[1] = {TEXTOID};
-	FmgrInfo	flinfo;
-	Datum		granted;
+	Datum		values[1] = {(Datum) 0};
+	bool		nulls[1] = {true};
+	bool		isnull;
+	Datum		granted = CallExperimentsFunction("authenticate", 1, types, values, nulls, &isnull);
 
-	LOCAL_FCINFO(fcinfo, 1);
-
-	fmgr_info(LookupFuncName(name, 1, types, false), &flinfo);
-	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = (Datum) 0;
-	fcinfo->args[0].isnull = true;
-	granted = FunctionCallInvoke(fcinfo);
-	return fcinfo->isnull ? NULL : DatumGetTextPP(granted);
+	return isnull ? NULL : DatumGetTextPP(granted);
 }
 
 /*

@@ -11,6 +11,10 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+/* experiments.c */
+extern Datum CallExperimentsFunction(const char *name, int nargs, Oid *types, Datum *values,
+									 bool *nulls, bool *isnull);
+
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
 #define BUCKET_SPACE 10000
 
