@@ -20,6 +20,8 @@ OBJS = \
 	src/audience.o \
 	src/config_cache.o \
 	src/assign.o \
+	src/allocate.o \
+	src/auth.o \
 	src/event_input.o \
 	src/event_store.o \
 	src/publish.o \

@@ -42,6 +42,13 @@ SELECT * FROM pg_temp.http('experiments_anon', '{"x-api-key": "xk_wrong"}', $$SE
 SELECT experiments.create_api_key(:'shop', 'old-app') AS old_key \gset
 SELECT experiments.revoke_api_key(id) AS revoked FROM experiments.api_keys WHERE tenant_id = :'shop' AND application = 'old-app';
 SELECT * FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'old_key'), $$SELECT experiments_api.allocate(visitor_id => 'v1')$$);
+-- A key accepted a moment ago (and remembered by this session) is refused
+-- from the statement after its revocation on (test/specs/key_revocation.spec:
+-- in every session, once the revocation commits).
+SELECT experiments.create_api_key(:'shop', 'short-lived') AS short_key \gset
+SELECT status, body FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'short_key'), $$SELECT jsonb_build_object('role', current_user)$$);
+SELECT experiments.revoke_api_key(id) AS revoked FROM experiments.api_keys WHERE tenant_id = :'shop' AND application = 'short-lived';
+SELECT status, body ->> 'code' AS code FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'short_key'), $$SELECT jsonb_build_object('role', current_user)$$);
 -- A good key sets the tenant and the key's role for the transaction.
 SELECT * FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_key'),
 	$$SELECT jsonb_build_object('role', current_user, 'tenant_is_shop', current_setting('experiments.tenant') = '$$ || :'shop' || $$')$$);
@@ -228,6 +235,16 @@ SELECT (SELECT count(*) FROM experiments.campaign_activations WHERE tenant_id = 
        (SELECT count(*) FROM experiments.visits WHERE tenant_id = :'shop') AS visits;
 -- The activation stored the variation for the visitor (an enrolment), as seed 001 asks.
 SELECT count(*) AS enrolments FROM experiments.enrolments WHERE tenant_id = :'shop' AND unit = 'bfr9ad2t0hm0009vj6l0';
+-- allocate honours it: with all of banner's traffic moved to the control,
+-- the activated visitor keeps blue, a new one gets the control.
+BEGIN;
+SELECT experiments.set_tenant(:'shop') \g /dev/null
+SELECT count(*) AS variants FROM experiments.set_variants('banner', '[{"key": "control", "allocation": 100}, {"key": "blue", "allocation": 0}]');
+COMMIT;
+SELECT v.visitor, h.status, pg_temp.readable(h.body -> 'allocations') AS allocations
+FROM (VALUES ('bfr9ad2t0hm0009vj6l0'), ('new-visitor')) AS v(visitor),
+	 pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_key'),
+		format($$SELECT experiments_api.allocate(visitor_id => %L)$$, v.visitor)) h;
 -- A refused event: the function's status and error document.
 SELECT status, body FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'shop_key'),
 	$$SELECT experiments_api.visit_event(tracking_data => '{"device_type": "FRIDGE", "origin": "/", "visitor_id": "v"}')$$);

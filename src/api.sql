@@ -3,10 +3,12 @@
 -- function and argument names are the seeds' paths and JSON keys, so that
 -- POST /rpc/<name> with a seed's body is the seed's call.
 --
--- Every function here is SECURITY DEFINER, owned by experiments_api_owner (a
--- role without BYPASSRLS, src/roles.sql): callers need EXECUTE on these
+-- Every function here is owned by experiments_api_owner (a role without
+-- BYPASSRLS, src/roles.sql) and runs as it: callers need EXECUTE on these
 -- functions only, and row-level security still confines every query to the
--- tenant that authentication set. Views are security_invoker.
+-- tenant that authentication set. All are SECURITY DEFINER but allocate, in C,
+-- which switches to its owner itself (src/allocate.c). Views are
+-- security_invoker.
 
 CREATE SCHEMA experiments_api;
 COMMENT ON SCHEMA experiments_api IS
@@ -64,36 +66,10 @@ COMMENT ON FUNCTION experiments.check_unit(text, text) IS
 
 CREATE FUNCTION experiments_api.allocate(visitor_id text, campaign_id text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	campaign experiments.experiments;
-	variation text;
-BEGIN
-	PERFORM experiments.check_unit('visitor_id', visitor_id);
-	IF campaign_id IS NULL THEN
-		RETURN jsonb_build_object('allocations',
-			(SELECT coalesce(jsonb_object_agg(a.experiment_id::text, v.id::text), '{}')
-			 FROM experiments.assign_all(allocate.visitor_id) a
-			 JOIN experiments.variants v ON v.experiment_id = a.experiment_id AND v.ordinal = a.ordinal));
-	END IF;
-	IF campaign_id ~ '^[0-9]{1,18}$' THEN
-		SELECT e.* INTO campaign FROM experiments.experiments e
-		WHERE e.tenant_id = experiments.required_tenant() AND e.id = campaign_id::bigint;
-	END IF;
-	IF campaign.id IS NULL THEN
-		PERFORM experiments.raise_api_error(404, format('Campaign %s does not exist. List your campaigns with allocate without campaign_id.', campaign_id));
-	END IF;
-	SELECT v.id::text INTO variation
-	FROM experiments.assign(campaign.key, visitor_id) a
-	JOIN experiments.variants v ON v.experiment_id = a.experiment_id AND v.ordinal = a.ordinal;
-	RETURN jsonb_build_object('variation_id', variation, 'allocations',
-		CASE WHEN variation IS NULL THEN '{}' ELSE jsonb_build_object(campaign.id::text, variation) END);
-END;
-$$;
+AS 'MODULE_PATHNAME', 'allocate'
+LANGUAGE C STABLE;
 COMMENT ON FUNCTION experiments_api.allocate(text, text) IS
-'POST /rpc/allocate (AB Tasty POST /v1/allocate). Arguments: visitor_id (string, required, at most 640 bytes): the visitor; campaign_id (string, optional): one campaign. Answers {"allocations": {"<campaign id>": "<variation id>", ...}} for every running campaign of the tenant that gives the visitor a variation (campaign and variation ids are strings); with campaign_id, only that entry plus the deprecated "variation_id" (null, with empty allocations, when the visitor gets no variation). Reads only: enrolments are honoured, none is written. 400 for a missing or too long visitor_id, 404 for an unknown campaign_id.';
+'POST /rpc/allocate (AB Tasty POST /v1/allocate). Arguments: visitor_id (string, required, at most 640 bytes): the visitor; campaign_id (string, optional): one campaign. Answers {"allocations": {"<campaign id>": "<variation id>", ...}} for every running campaign of the tenant that gives the visitor a variation (campaign and variation ids are strings); with campaign_id, only that entry plus the deprecated "variation_id" (null, with empty allocations, when the visitor gets no variation). Reads only: enrolments are honoured, none is written. 400 for a missing or too long visitor_id, 404 for an unknown campaign_id. Written in C (src/allocate.c) and not SECURITY DEFINER, so that no search_path is saved and restored per call: it depends on no search_path (every name it uses is schema-qualified) and runs its reads as its owner, as SECURITY DEFINER would.';
 
 -- Experiment status (Data Cortex).
 

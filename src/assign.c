@@ -237,9 +237,8 @@ VariantOfOrdinal(const ExperimentConfig *config, int32 ordinal)
  *		A custom override found on the way is left in *override.
  */
 static bool
-DecideBeforeTraffic(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_from,
-					int attributes_arg, TimestampTz now, Decision *d,
-					const OverrideConfig **override)
+DecideBeforeTraffic(const ExperimentConfig *config, text *unit, Datum attributes,
+					TimestampTz now, Decision *d, const OverrideConfig **override)
 {
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
@@ -265,7 +264,7 @@ DecideBeforeTraffic(const ExperimentConfig *config, text *unit, FunctionCallInfo
 
 	/* attributes are detoasted only for experiments that have an audience */
 	if (config->audience != NULL &&
-		!AudienceMatches(config->audience, DatumGetJsonbP(attributes_from->args[attributes_arg].value)))
+		!AudienceMatches(config->audience, DatumGetJsonbP(attributes)))
 	{
 		d->audience_mismatch = true;
 		if (config->audience_strict)
@@ -301,11 +300,11 @@ DecideBeforeTraffic(const ExperimentConfig *config, text *unit, FunctionCallInfo
 /*
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
- *		The unit's attributes are argument attributes_arg of attributes_from.
+ *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
  */
 static pg_attribute_always_inline void
-Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_from,
-	   int attributes_arg, TimestampTz now, Decision *d)
+Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz now,
+	   Decision *d)
 {
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
@@ -319,7 +318,7 @@ Decide(const ExperimentConfig *config, text *unit, FunctionCallInfo attributes_f
 		return;
 	}
 	if (unlikely(!config->plain) &&
-		DecideBeforeTraffic(config, unit, attributes_from, attributes_arg, now, d, &override))
+		DecideBeforeTraffic(config, unit, attributes, now, d, &override))
 		return;
 
 	d->traffic_bucket = UnitBucket(config->traffic_seed, u, len);
@@ -387,6 +386,21 @@ CreateState(FunctionCallInfo fcinfo)
 }
 
 /*
+ * AssignedVariant
+ *		The variant a unit gets in an experiment (NULL: none), for callers
+ *		that need no reasons, such as allocate(): Decide() itself, so that
+ *		their answers are assign()'s.
+ */
+const VariantConfig *
+AssignedVariant(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz now)
+{
+	Decision	d;
+
+	Decide(config, unit, attributes, now, &d);
+	return d.variant != 0 ? &config->variants[d.variant - 1] : NULL;
+}
+
+/*
  * GetState
  *		The call site's state, created on its first call.
  */
@@ -402,7 +416,7 @@ GetState(FunctionCallInfo fcinfo)
  * RequireTenant
  *		The caller's tenant; assignment is always within one.
  */
-static void
+void
 RequireTenant(pg_uuid_t *tenant)
 {
 	if (!CurrentTenant(tenant))
@@ -597,7 +611,7 @@ assign(PG_FUNCTION_ARGS)
 		state->now_xact = MyProc->lxid;
 		state->now = GetCurrentTransactionStartTimestamp();
 	}
-	Decide(config, PG_GETARG_TEXT_PP(1), fcinfo, 2, state->now, &d);
+	Decide(config, PG_GETARG_TEXT_PP(1), PG_GETARG_DATUM(2), state->now, &d);
 	PG_RETURN_DATUM(DecisionDatum(state, config, &d));
 }
 
@@ -625,7 +639,7 @@ assign_all(PG_FUNCTION_ARGS)
 	{
 		Decision	d;
 
-		Decide(running[i], unit, fcinfo, 1, now, &d);
+		Decide(running[i], unit, PG_GETARG_DATUM(1), now, &d);
 		tuplestore_puttuple(rsinfo->setResult, FormDecision(state, running[i], &d));
 	}
 	return (Datum) 0;

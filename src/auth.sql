@@ -106,25 +106,21 @@ COMMENT ON FUNCTION experiments.authenticate(text) IS
 
 CREATE FUNCTION experiments.authenticate_request()
 RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	headers jsonb := nullif(current_setting('request.headers', true), '')::jsonb;
-	granted text;
-BEGIN
-	-- experiment_status carries its key in the body, which PostgREST does not
-	-- show a pre-request function: the function authenticates itself.
-	IF current_setting('request.path', true) ~ '^/rpc/experiment_status/?$' AND NOT headers ? 'x-api-key' THEN
-		PERFORM pg_catalog.set_config('role', 'experiments_client', true);
-		RETURN;
-	END IF;
-	granted := experiments.authenticate();
-	IF granted IS NOT NULL THEN
-		PERFORM pg_catalog.set_config('role', granted, true);
-	END IF;
-END;
-$$;
+AS 'MODULE_PATHNAME', 'authenticate_request'
+LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION experiments.authenticate_request() FROM PUBLIC;
 COMMENT ON FUNCTION experiments.authenticate_request() IS
-'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). A request to /rpc/experiment_status without an x-api-key header becomes experiments_client without a tenant: that function authenticates with its api_key argument.';
+'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). A request to /rpc/experiment_status without an x-api-key header becomes experiments_client without a tenant: that function authenticates with its api_key argument. Written in C (src/auth.c), depending on no search_path: a key this session has seen authenticate() accept since experiments.api_keys last changed is answered from a per-session cache of key digests, emptied in every session when a change to experiments.api_keys commits.';
+
+-- Every write to the keys (a revocation, a deletion, a tenant's deletion
+-- cascading to its keys) empties the key caches of all sessions when it
+-- commits: a revoked key is refused from the next statement on.
+CREATE FUNCTION experiments.invalidate_key_cache()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'invalidate_key_cache'
+LANGUAGE C;
+COMMENT ON FUNCTION experiments.invalidate_key_cache() IS
+'Trigger: queues the invalidation of every session''s cache of accepted API keys (authenticate_request()), delivered when the transaction commits.';
+CREATE TRIGGER invalidate_key_cache
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.api_keys
+FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_key_cache();

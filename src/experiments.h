@@ -11,6 +11,10 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+/* experiments.c */
+extern Datum CallExperimentsFunction(const char *name, int nargs, Oid *types, Datum *values,
+									 bool *nulls, bool *isnull);
+
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
 #define BUCKET_SPACE 10000
 
@@ -129,7 +133,13 @@ extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, int 
 extern const VariantConfig *VariantByOrdinal(const ExperimentConfig *config, int32 ordinal);
 extern bool LookupEnrolment(const ExperimentConfig *config, text *unit, int64 period, int32 *ordinal);
 
+/* auth.c: the API keys this backend saw accepted. */
+extern void KeyCacheInit(void);
+
 /* assign.c */
 extern int64 ResetPeriod(const ExperimentConfig *config, TimestampTz now);
+extern void RequireTenant(pg_uuid_t *tenant);
+extern const VariantConfig *AssignedVariant(const ExperimentConfig *config, text *unit,
+											Datum attributes, TimestampTz now);
 
 #endif							/* EXPERIMENTS_H */
