@@ -107,7 +107,7 @@ CASES ?= 200000
 reliability: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && CRASH_CYCLES=$(CRASH_CYCLES) CRASH_SEED=$(SEED) test/scripts/crash_recovery.sh && \
-		STRESS_SECONDS=$(STRESS_SECONDS) test/cluster test/stress/run.sh'
+		STRESS_SECONDS=$(STRESS_SECONDS) test/cluster test/scripts/stress.sh'
 
 fuzz: deps
 	$(MAKE) all
