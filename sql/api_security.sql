@@ -37,7 +37,7 @@ SELECT p.oid::regprocedure AS not_for_the_api_owner
 FROM pg_proc p
 WHERE p.pronamespace = 'experiments'::regnamespace AND p.prorettype <> 'trigger'::regtype
   AND NOT has_function_privilege('experiments_api_owner', p.oid, 'EXECUTE')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 -- Every function of experiments_api belongs to experiments_api_owner, which
 -- is neither a superuser nor exempt from row-level security.
 SELECT count(*) AS api_functions, bool_and(p.proowner = 'experiments_api_owner'::regrole) AS owned,
@@ -59,7 +59,7 @@ SELECT p.oid::regprocedure AS anonymous_may_execute
 FROM pg_proc p
 WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
   AND has_function_privilege('experiments_anon', p.oid, 'EXECUTE')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 SELECT c.relname, c.relkind, c.reloptions FROM pg_class c
 WHERE c.relnamespace = 'experiments_api'::regnamespace ORDER BY c.relname;
 SELECT count(*) AS comments_missing FROM pg_proc p
