@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A private copy of the PostgreSQL 15 server for the memory checks, sourced
 # by test/memcheck/asan and test/memcheck/run.
 #
@@ -28,6 +29,7 @@ memcheck_tree() {
 	cp -a "$MEMCHECK_SHARE" "$dir/usr/share/postgresql/"
 	git -C "$src" ls-files -z Makefile experiments.control src test/upgrade |
 		(cd "$src" && xargs -0 cp --parents -t "$dir/build")
+	# shellcheck disable=SC2015  # either make failing shows the log
 	make -s -C "$dir/build" "$@" all >"$dir/build.log" 2>&1 &&
 		make -s -C "$dir/build" "$@" install DESTDIR="$dir" >>"$dir/build.log" 2>&1 ||
 		{ cat "$dir/build.log"; return 1; }
