@@ -6,6 +6,7 @@
 #   make reliability  longer crash (CRASH_CYCLES) and stress (STRESS_SECONDS) runs
 #   make fuzz SEED=n CASES=n  the SQL fuzzer, as long as asked
 #   make check-valgrind  pg_regress and isolation suites with the server under valgrind
+#   make check-asan  pg_regress and isolation suites with the extension built with ASan and UBSan
 #
 # Everything else is ordinary PGXS: make, make install, make installcheck.
 
@@ -78,7 +79,7 @@ $(OBJS): src/experiments.h src/events.h src/hash.h
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-.PHONY: deps demo test bench reliability fuzz check-valgrind
+.PHONY: deps demo test bench reliability fuzz check-valgrind check-asan
 
 # Debian packages the build and the tests need; installed only when missing.
 deps:
@@ -109,13 +110,17 @@ CASES ?= 200000
 reliability: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && CRASH_CYCLES=$(CRASH_CYCLES) CRASH_SEED=$(SEED) test/scripts/crash_recovery.sh && \
-		STRESS_SECONDS=$(STRESS_SECONDS) test/cluster test/stress/run.sh'
+		STRESS_SECONDS=$(STRESS_SECONDS) test/cluster test/scripts/stress.sh'
 
 fuzz: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && FUZZ_SEED=$(SEED) FUZZ_CASES=$(CASES) test/cluster test/scripts/fuzz.sh'
 
+# The memory checks build and install into a private copy of the server
+# (test/memcheck/tree.sh), so they hold no lock however long they run.
 check-valgrind: deps
 	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
-	$(MAKE) all
-	$(LOCK) sh -c '$(MAKE) install && test/memcheck/run'
+	test/memcheck/run
+
+check-asan: deps
+	test/memcheck/asan

@@ -224,7 +224,7 @@ BEGIN
 	-- Writers of one experiment's variants take turns, so that each statement
 	-- below sees what the one before committed: two concurrent calls failed
 	-- on variants_experiment_id_ordinal_key or made one version twice
-	-- (test/stress/run.sh). Enrolments only KEY SHARE the row: not blocked.
+	-- (test/scripts/stress.sh). Enrolments only KEY SHARE the row: not blocked.
 	PERFORM 1 FROM experiments.experiments e WHERE e.id = exp_id FOR NO KEY UPDATE;
 	-- Variants keep their ordinal by key; ones no longer listed are removed.
 	DELETE FROM experiments.variants v WHERE v.experiment_id = exp_id

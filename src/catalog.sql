@@ -358,14 +358,17 @@ CREATE CONSTRAINT TRIGGER check_allocations
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION experiments.check_allocations();
 
--- A change to a variant is a change to its experiment.
+-- A change to a variant is a change to its experiment. The version itself is
+-- what changes: setting only updated_at = now() made no new version when the
+-- last writer's transaction had started in the same microsecond, and two
+-- configurations shared one version (test/specs/version_bump.spec).
 CREATE FUNCTION experiments.touch_experiment()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
-	UPDATE experiments.experiments e SET updated_at = now()
+	UPDATE experiments.experiments e SET version = e.version + 1
 	WHERE e.id IN (SELECT experiment_id FROM changed_rows);
 	RETURN NULL;
 END;

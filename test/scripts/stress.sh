@@ -76,11 +76,14 @@ WHERE NOT EXISTS (SELECT FROM stress.versions v WHERE v.version = l.version);
 -- The assignment cache may still hold the version before the one the
 -- statement's snapshot shows (README, "Caching and consistency"): a commit is
 -- visible before its invalidation arrives. Older than that is a failure.
+-- Versions may skip numbers (one per statement that changed the variants),
+-- so the version before is the greatest one logged below.
 SELECT 'unit ' || l.unit || ' enrolled in ' || l.ordinal || ' under version ' || l.version
-	|| ', which could assign only ' || v.active::text || ', the version before ' || coalesce(p.active::text, 'unknown')
+	|| ', which could assign only ' || v.active::text || ', the version before ' || coalesce(p.active::text, 'none')
 FROM stress.enrol_log l JOIN stress.versions v USING (version)
-LEFT JOIN stress.versions p ON p.version = l.version - 1
-WHERE l.reason = 'hash' AND l.ordinal <> ALL (v.active) AND (p.active IS NULL OR l.ordinal <> ALL (p.active));
+LEFT JOIN LATERAL (SELECT b.active FROM stress.versions b WHERE b.version < l.version
+				   ORDER BY b.version DESC LIMIT 1) p ON true
+WHERE l.reason = 'hash' AND l.ordinal <> ALL (v.active) AND l.ordinal <> ALL (coalesce(p.active, '{}'));
 SELECT 'enrolment of ' || e.unit || ' made by no logged call'
 FROM experiments.enrolments e
 WHERE e.unit <> 'warm-up' AND NOT EXISTS (
