@@ -135,6 +135,7 @@ typedef struct AssignState
 	pg_uuid_t	tenant;
 	ExperimentConfig *config;
 	bool		key_is_constant;	/* the experiment argument is a Const */
+	bool		plain_and_running;	/* config is plain and running at now */
 } AssignState;
 
 /*
@@ -298,28 +299,15 @@ DecideBeforeTraffic(const ExperimentConfig *config, text *unit, Datum attributes
 }
 
 /*
- * Decide
- *		The assignment algorithm, version 1, in its pinned decision order.
- *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
+ * DecideFromTraffic
+ *		The steps of Decide() from traffic on, for a unit that got this far:
+ *		all that decides for a plain experiment that is running.
  */
 static pg_attribute_always_inline void
-Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz now,
-	   Decision *d)
+DecideFromTraffic(const ExperimentConfig *config, const char *u, int len,
+				  const OverrideConfig *override, Decision *d)
 {
-	const char *u = VARDATA_ANY(unit);
-	int			len = VARSIZE_ANY_EXHDR(unit);
-	const OverrideConfig *override = NULL;
 	uint64		variant_seed;
-
-	memset(d, 0, sizeof(*d));
-	if (!IsRunning(config, now))
-	{
-		d->kind = REASON_NOT_RUNNING;
-		return;
-	}
-	if (unlikely(!config->plain) &&
-		DecideBeforeTraffic(config, unit, attributes, now, d, &override))
-		return;
 
 	d->traffic_bucket = UnitBucket(config->traffic_seed, u, len);
 	if (d->traffic_bucket >= config->traffic_bp)
@@ -346,6 +334,29 @@ Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz
 	}
 	d->variant = VariantOfBucket(config, d->bucket);
 	d->kind = REASON_HASH;
+}
+
+/*
+ * Decide
+ *		The assignment algorithm, version 1, in its pinned decision order.
+ *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
+ */
+static pg_attribute_always_inline void
+Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz now,
+	   Decision *d)
+{
+	const OverrideConfig *override = NULL;
+
+	memset(d, 0, sizeof(*d));
+	if (!IsRunning(config, now))
+	{
+		d->kind = REASON_NOT_RUNNING;
+		return;
+	}
+	if (unlikely(!config->plain) &&
+		DecideBeforeTraffic(config, unit, attributes, now, d, &override))
+		return;
+	DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), override, d);
 }
 
 /*
@@ -585,6 +596,28 @@ DecisionDatum(AssignState *state, ExperimentConfig *config, const Decision *d)
 }
 
 /*
+ * PrepareCall
+ *		What assign() works out once per call site, tenant, cache and
+ *		transaction: the experiment, the time to decide at (the transaction's
+ *		start: call sites can outlive a transaction in PL/pgSQL), and whether
+ *		only traffic and hash can decide.
+ */
+static pg_noinline ExperimentConfig *
+PrepareCall(AssignState *state, FunctionCallInfo fcinfo)
+{
+	pg_uuid_t	tenant;
+	ExperimentConfig *config;
+
+	RequireTenant(&tenant);
+	config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
+	state->epoch = lookup_epoch;
+	state->now_xact = MyProc->lxid;
+	state->now = GetCurrentTransactionStartTimestamp();
+	state->plain_and_running = config->plain && IsRunning(config, state->now);
+	return config;
+}
+
+/*
  * assign(experiment text, unit text, attributes jsonb) returns assignment
  *		The variant a unit gets in one experiment of the caller's tenant, and
  *		why. Reads only; enrol() records the answer.
@@ -594,24 +627,27 @@ assign(PG_FUNCTION_ARGS)
 {
 	AssignState *state = GetState(fcinfo);
 	ExperimentConfig *config = state->config;
+	text	   *unit;
 	Decision	d;
 
-	/* A constant experiment key, the same tenant and cache: the same answer. */
-	if (unlikely(config == NULL || !state->key_is_constant || state->epoch != lookup_epoch))
+	/*
+	 * A constant experiment key, the same tenant, cache and transaction: the
+	 * same experiment, and the same time to decide at.
+	 */
+	if (unlikely(config == NULL || !state->key_is_constant || state->epoch != lookup_epoch ||
+				 state->now_xact != MyProc->lxid))
+		config = PrepareCall(state, fcinfo);
+	unit = UnitArgument(fcinfo, 1);
+	if (likely(state->plain_and_running))
 	{
-		pg_uuid_t	tenant;
-
-		RequireTenant(&tenant);
-		config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
-		state->epoch = lookup_epoch;
+		d.variant = 0;
+		d.audience_mismatch = false;
+		d.bucket = 0;
+		d.period = 0;
+		DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), NULL, &d);
 	}
-	/* call sites can outlive a transaction (PL/pgSQL, procedures) */
-	if (state->now_xact != MyProc->lxid)
-	{
-		state->now_xact = MyProc->lxid;
-		state->now = GetCurrentTransactionStartTimestamp();
-	}
-	Decide(config, PG_GETARG_TEXT_PP(1), PG_GETARG_DATUM(2), state->now, &d);
+	else
+		Decide(config, unit, PG_GETARG_DATUM(2), state->now, &d);
 	PG_RETURN_DATUM(DecisionDatum(state, config, &d));
 }
 

@@ -37,7 +37,7 @@ PeriodSeed(uint64 variant_seed, int64 period)
 Datum
 bucket(PG_FUNCTION_ARGS)
 {
-	text	   *unit = PG_GETARG_TEXT_PP(0);
+	text	   *unit = UnitArgument(fcinfo, 0);
 	int64		seed = PG_GETARG_INT64(1);
 
 	PG_RETURN_INT32(UnitBucket((uint64) seed, VARDATA_ANY(unit),

@@ -12,12 +12,29 @@
 
 #include "experiments.h"
 
+#include "fmgr.h"
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeclaration-after-statement"
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 #pragma GCC diagnostic pop
+
+/*
+ * UnitArgument
+ *		A text argument as PG_GETARG_TEXT_PP gives it, without a function call
+ *		when it is neither compressed nor stored out of line, as units are.
+ */
+static inline text *
+UnitArgument(FunctionCallInfo fcinfo, int n)
+{
+	struct varlena *value = (struct varlena *) DatumGetPointer(fcinfo->args[n].value);
+
+	if (unlikely(VARATT_IS_COMPRESSED(value) || VARATT_IS_EXTERNAL(value)))
+		return (text *) pg_detoast_datum_packed(value);
+	return (text *) value;
+}
 
 /*
  * UnitHash
