@@ -610,7 +610,13 @@ PrepareCall(AssignState *state, FunctionCallInfo fcinfo)
 
 	RequireTenant(&tenant);
 	config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
-	state->epoch = lookup_epoch;
+
+	/*
+	 * Invalidated while it was read (generation 0): this configuration serves
+	 * this call only, and the next one looks again. lookup_epoch is never 0
+	 * once a configuration has been read, so 0 never matches it.
+	 */
+	state->epoch = state->generation != 0 ? lookup_epoch : 0;
 	state->now_xact = MyProc->lxid;
 	state->now = GetCurrentTransactionStartTimestamp();
 	state->plain_and_running = config->plain && IsRunning(config, state->now);
