@@ -29,14 +29,14 @@ JOIN experiments.experiments e ON e.key = c.key
 CROSS JOIN LATERAL unnest(string_to_array(c.allocations, '|')) WITH ORDINALITY AS a(bp, n);
 UPDATE experiments.experiments SET state = 'running' WHERE key LIKE 'vec-%';
 
-SELECT v.unit, v.traffic_bucket AS want_tb, a.traffic_bucket AS got_tb,
+SELECT v.unit, v.traffic_bucket AS want_tb, experiments.bucket(v.unit, v.traffic_seed) AS got_tb,
 	   v.variant_bucket AS want_vb, a.bucket AS got_vb, v.ordinal AS want, a.ordinal AS got,
 	   a.period AS got_period, v.period AS want_period
 INTO TEMP mismatches
 FROM vectors v
 JOIN configs c USING (traffic_seed, variant_seed)
 CROSS JOIN LATERAL experiments.assign(c.key, v.unit) a
-WHERE a.traffic_bucket IS DISTINCT FROM v.traffic_bucket
+WHERE experiments.bucket(v.unit, v.traffic_seed) IS DISTINCT FROM v.traffic_bucket
    OR a.ordinal IS DISTINCT FROM v.ordinal
    OR (v.ordinal IS NOT NULL AND a.bucket IS DISTINCT FROM v.variant_bucket)
    OR a.period IS DISTINCT FROM greatest(v.period, 0)
@@ -45,7 +45,7 @@ SELECT count(*) AS mismatches FROM mismatches;
 SELECT * FROM mismatches LIMIT 10;
 
 -- A few vectors in full, for the reader.
-SELECT v.unit, v.traffic_bp, v.allocations, v.period, a.traffic_bucket, a.bucket, a.variant, a.reason
+SELECT v.unit, v.traffic_bp, v.allocations, v.period, v.traffic_bucket, a.bucket, a.variant, a.reason
 FROM vectors v
 JOIN configs c USING (traffic_seed, variant_seed)
 CROSS JOIN LATERAL experiments.assign(c.key, v.unit) a

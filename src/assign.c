@@ -15,7 +15,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/primnodes.h"
-#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 
@@ -56,7 +55,6 @@ enum
 	COL_CUSTOM,
 	COL_AUDIENCE_MISMATCH,
 	COL_BUCKET,
-	COL_TRAFFIC_BUCKET,
 	COL_PERIOD,
 	COL_REASON,
 	NUM_COLUMNS
@@ -65,7 +63,7 @@ enum
 /*
  * What decided: a reason, with an override that fixes only the variant
  * (custom) as a kind of its own. The kind, the variant and
- * audience_mismatch fix every other column but the buckets and period.
+ * audience_mismatch fix every other column but the bucket and period.
  */
 #define KIND_CUSTOM_OVERRIDE REASON_COUNT
 #define KIND_COUNT (REASON_COUNT + 1)
@@ -79,7 +77,6 @@ typedef struct KindColumns
 	bool		full_on;
 	bool		custom;
 	bool		has_bucket;
-	bool		has_traffic_bucket;
 } KindColumns;
 
 static const KindColumns kind_columns[KIND_COUNT] = {
@@ -89,13 +86,11 @@ static const KindColumns kind_columns[KIND_COUNT] = {
 	[REASON_AUDIENCE] = {REASON_AUDIENCE},
 	[REASON_LAYER] = {REASON_LAYER},
 	[REASON_HOLDOUT] = {REASON_HOLDOUT},
-	[REASON_TRAFFIC] = {REASON_TRAFFIC, .has_traffic_bucket = true},
-	[REASON_FULL_ON] = {REASON_FULL_ON, .assigned = true, .eligible = true, .full_on = true,
-	.has_traffic_bucket = true},
-	[REASON_HASH] = {REASON_HASH, .assigned = true, .eligible = true, .has_bucket = true,
-	.has_traffic_bucket = true},
+	[REASON_TRAFFIC] = {REASON_TRAFFIC},
+	[REASON_FULL_ON] = {REASON_FULL_ON, .assigned = true, .eligible = true, .full_on = true},
+	[REASON_HASH] = {REASON_HASH, .assigned = true, .eligible = true, .has_bucket = true},
 	[KIND_CUSTOM_OVERRIDE] = {REASON_OVERRIDE, .assigned = true, .eligible = true, .custom = true,
-	.has_bucket = true, .has_traffic_bucket = true},
+	.has_bucket = true},
 };
 
 typedef struct Decision
@@ -104,38 +99,79 @@ typedef struct Decision
 	int			kind;			/* an AssignmentReason or KIND_CUSTOM_OVERRIDE */
 	bool		audience_mismatch;
 	int32		bucket;
-	int32		traffic_bucket;
 	int64		period;
 } Decision;
 
 /*
  * A formed result row for one (kind, variant, audience_mismatch): rows of one
- * such decision differ only in their buckets and period, so each row is a
+ * such decision differ only in their bucket and period, so each row is a
  * copy with those written in. Kept with the compiled configuration, in
  * ExperimentConfig.rows, and thrown away with it.
+ *
+ * Copies are ROW_SLACK bytes longer than the row, and a column that is NULL
+ * in the row has its offset there: every copy gets the same writes, without
+ * a branch on the decision.
  */
 struct AssignmentRow
 {
 	uint32		len;
 	HeapTupleHeader data;
-	int32		bucket_offset;	/* -1 when the column is NULL */
-	int32		traffic_bucket_offset;
-	int32		period_offset;
+	uint32		bucket_offset;
+	uint32		period_offset;
 };
 
-/* What one call site keeps between calls (in fn_extra). */
+#define ROW_SLACK sizeof(int64)
+
+/*
+ * A hot call site's rows of a plain running experiment, by bucket: such an
+ * experiment's row depends on the bucket alone (the traffic test only
+ * chooses between it and the one not-in-traffic row), so each row is formed
+ * once, on first use, and returned as it is, with no allocation or copy per
+ * call. The rows live in the call site's memory (fn_mcxt: the query's, or
+ * PL/pgSQL's for the transaction), which outlives every use of what the
+ * call returns, and are never written once formed. Made for one
+ * configuration; a call site whose configuration changes stops using it.
+ */
+typedef struct BucketRows
+{
+	const ExperimentConfig *config;
+	uint64		generation;
+	uint64		traffic_seed;
+	uint64		variant_seed;
+	int32		traffic_bp;
+	HeapTupleHeader not_in_traffic;
+	char	   *arena;			/* where the next rows are formed */
+	Size		arena_free;
+	HeapTupleHeader rows[BUCKET_SPACE];
+} BucketRows;
+
+/* Calls a call site makes before it forms rows by bucket. */
+#define BUCKET_ROWS_AFTER_CALLS 1000
+
+/* Memory the rows by bucket are formed in, a block at a time. */
+#define BUCKET_ROWS_ARENA (64 * 1024)
+
+/*
+ * What one call site keeps between calls (in fn_extra). While epoch equals
+ * lookup_epoch, config, now and plain_and_running are those of the current
+ * transaction, and by_bucket is the rows to return when it is not NULL; 0
+ * makes the next call work them out again.
+ */
 typedef struct AssignState
 {
 	TupleDesc	desc;
 	Datum		reasons[REASON_COUNT];
 	uint64		generation;
-	uint64		epoch;			/* lookup_epoch when config was looked up */
-	LocalTransactionId now_xact;	/* the transaction now belongs to */
-	TimestampTz now;			/* its start, the time assignment uses */
+	uint64		epoch;
+	BucketRows *by_bucket;		/* in use for config, now */
+	TimestampTz now;			/* the transaction's start, the time assignment uses */
 	pg_uuid_t	tenant;
 	ExperimentConfig *config;
 	bool		key_is_constant;	/* the experiment argument is a Const */
 	bool		plain_and_running;	/* config is plain and running at now */
+	uint32		calls;			/* up to BUCKET_ROWS_AFTER_CALLS */
+	MemoryContext mcxt;			/* the call site's memory */
+	BucketRows *formed_by_bucket;	/* made once per call site, NULL before */
 } AssignState;
 
 /*
@@ -309,8 +345,7 @@ DecideFromTraffic(const ExperimentConfig *config, const char *u, int len,
 {
 	uint64		variant_seed;
 
-	d->traffic_bucket = UnitBucket(config->traffic_seed, u, len);
-	if (d->traffic_bucket >= config->traffic_bp)
+	if (UnitBucket(config->traffic_seed, u, len) >= config->traffic_bp)
 	{
 		d->kind = REASON_TRAFFIC;
 		return;
@@ -378,6 +413,7 @@ CreateState(FunctionCallInfo fcinfo)
 				 errmsg("assignment functions must return experiments.assignment"),
 				 errdetail("The function was declared with another result type.")));
 	state = palloc0(sizeof(AssignState));
+	state->mcxt = fcinfo->flinfo->fn_mcxt;
 
 	/*
 	 * Only a Const: get_fn_expr_arg_stable() also accepts a PL/pgSQL
@@ -498,8 +534,6 @@ FormDecision(AssignState *state, const ExperimentConfig *config, const Decision 
 	values[COL_AUDIENCE_MISMATCH] = BoolGetDatum(d->audience_mismatch);
 	values[COL_BUCKET] = Int32GetDatum(d->bucket);
 	nulls[COL_BUCKET] = !k->has_bucket;
-	values[COL_TRAFFIC_BUCKET] = Int32GetDatum(d->traffic_bucket);
-	nulls[COL_TRAFFIC_BUCKET] = !k->has_traffic_bucket;
 	values[COL_PERIOD] = Int64GetDatum(d->period);
 	values[COL_REASON] = state->reasons[k->reason];
 	return heap_form_tuple(state->desc, values, nulls);
@@ -508,10 +542,10 @@ FormDecision(AssignState *state, const ExperimentConfig *config, const Decision 
 /*
  * ColumnOffset
  *		Where a column's bytes start in a formed row, walking the columns as
- *		heap_deform_tuple does; -1 for a NULL column.
+ *		heap_deform_tuple does; the slack after the row for a NULL column.
  */
-static int32
-ColumnOffset(TupleDesc desc, HeapTupleHeader row, int column)
+static uint32
+ColumnOffset(TupleDesc desc, HeapTupleHeader row, uint32 len, int column)
 {
 	char	   *data = (char *) row + row->t_hoff;
 	bool		hasnulls = (row->t_infomask & HEAP_HASNULL) != 0;
@@ -524,7 +558,7 @@ ColumnOffset(TupleDesc desc, HeapTupleHeader row, int column)
 		if (hasnulls && att_isnull(i, row->t_bits))
 		{
 			if (i == column)
-				return -1;
+				return len;
 			continue;
 		}
 		off = att_align_pointer(off, att->attalign, att->attlen, data + off);
@@ -549,50 +583,175 @@ FormAssignmentRow(AssignState *state, const ExperimentConfig *config, const Deci
 	MemoryContextSwitchTo(old);
 	r->len = formed->t_len;
 	r->data = formed->t_data;
-	r->bucket_offset = ColumnOffset(state->desc, r->data, COL_BUCKET);
-	r->traffic_bucket_offset = ColumnOffset(state->desc, r->data, COL_TRAFFIC_BUCKET);
-	r->period_offset = ColumnOffset(state->desc, r->data, COL_PERIOD);
+	r->bucket_offset = ColumnOffset(state->desc, r->data, r->len, COL_BUCKET);
+	r->period_offset = ColumnOffset(state->desc, r->data, r->len, COL_PERIOD);
 	return r;
 }
 
 /*
- * PatchInt
- *		Writes a fixed-width column value into a copied row.
+ * RowIndex
+ *		Where the row of a (kind, audience_mismatch, variant) decision is kept
+ *		in ExperimentConfig.rows.
  */
-static inline void
-PatchInt(HeapTupleHeader row, int32 offset, const void *value, size_t size)
+static inline int
+RowIndex(const ExperimentConfig *config, int kind, bool audience_mismatch, int variant)
 {
-	if (offset >= 0)
-		memcpy((char *) row + offset, value, size);
+	return (kind * 2 + audience_mismatch) * (config->nvariants + 1) + variant;
 }
 
 /*
- * DecisionDatum
- *		The experiments.assignment row of a decision as a Datum: a copy of the
- *		configuration's row for the decision, found by direct index, with the
- *		buckets and period written in.
+ * DecisionRow
+ *		The configuration's row for a decision, formed on first use.
+ */
+static AssignmentRow *
+DecisionRow(AssignState *state, ExperimentConfig *config, const Decision *d)
+{
+	int			index = RowIndex(config, d->kind, d->audience_mismatch, d->variant);
+
+	if (config->rows == NULL)
+		config->rows = MemoryContextAllocZero(ConfigCacheContext(),
+											  sizeof(AssignmentRow *) * KIND_COUNT * 2 *
+											  (config->nvariants + 1));
+	if (config->rows[index] == NULL)
+		config->rows[index] = FormAssignmentRow(state, config, d);
+	return config->rows[index];
+}
+
+/*
+ * WriteRow
+ *		A row with the bucket and period written in, into memory of at least
+ *		r->len + ROW_SLACK bytes. No column is toasted, so the result is a
+ *		valid composite Datum.
+ */
+static inline void
+WriteRow(char *row, const AssignmentRow *r, int32 bucket, int64 period)
+{
+	memcpy(row, r->data, r->len);
+	memcpy(row + r->bucket_offset, &bucket, sizeof(int32));
+	memcpy(row + r->period_offset, &period, sizeof(int64));
+}
+
+/*
+ * CopyRow
+ *		A decision's row as a Datum in the caller's memory.
+ */
+static Datum
+CopyRow(AssignState *state, const Decision *d)
+{
+	const AssignmentRow *r = DecisionRow(state, state->config, d);
+	char	   *row = palloc(r->len + ROW_SLACK);
+
+	WriteRow(row, r, d->bucket, d->period);
+	return PointerGetDatum(row);
+}
+
+/*
+ * KeepRow
+ *		A plain decision's row, written into by_bucket's arena for good.
+ */
+static HeapTupleHeader
+KeepRow(AssignState *state, BucketRows *by_bucket, const Decision *d)
+{
+	const AssignmentRow *r = DecisionRow(state, state->config, d);
+	Size		size = MAXALIGN(r->len + ROW_SLACK);
+	char	   *row;
+
+	if (by_bucket->arena_free < size)
+	{
+		by_bucket->arena_free = Max(BUCKET_ROWS_ARENA, size);
+		by_bucket->arena = MemoryContextAlloc(state->mcxt, by_bucket->arena_free);
+	}
+	row = by_bucket->arena;
+	by_bucket->arena += size;
+	by_bucket->arena_free -= size;
+	WriteRow(row, r, d->bucket, d->period);
+	return (HeapTupleHeader) row;
+}
+
+/*
+ * PlainDecision
+ *		The decision of a plain running experiment for units in traffic with
+ *		a bucket, or for units not in traffic.
+ */
+static Decision
+PlainDecision(const ExperimentConfig *config, bool in_traffic, int32 bucket)
+{
+	Decision	d;
+
+	memset(&d, 0, sizeof(d));
+	d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
+	d.bucket = bucket;
+	d.variant = in_traffic ? VariantOfBucket(config, bucket) : 0;
+	return d;
+}
+
+/*
+ * FormBucketRow
+ *		The row of a bucket in by_bucket, formed on first use.
+ */
+static pg_noinline HeapTupleHeader
+FormBucketRow(AssignState *state, int32 bucket)
+{
+	Decision	d = PlainDecision(state->config, true, bucket);
+
+	state->by_bucket->rows[bucket] = KeepRow(state, state->by_bucket, &d);
+	return state->by_bucket->rows[bucket];
+}
+
+/*
+ * BucketDatum
+ *		assign() for a plain running experiment, from by_bucket. Both buckets
+ *		are always computed and the row is chosen without a branch, since the
+ *		traffic test is random per unit.
  */
 static pg_attribute_always_inline Datum
-DecisionDatum(AssignState *state, ExperimentConfig *config, const Decision *d)
+BucketDatum(AssignState *state, text *unit)
 {
-	int			slots = config->nvariants + 1;
-	int			index = (d->kind * 2 + d->audience_mismatch) * slots + d->variant;
-	AssignmentRow *r;
-	HeapTupleHeader row;
+	const BucketRows *by_bucket = state->by_bucket;
+	const char *u = VARDATA_ANY(unit);
+	int			len = VARSIZE_ANY_EXHDR(unit);
+	int32		traffic_bucket = UnitBucket(by_bucket->traffic_seed, u, len);
+	int32		bucket = UnitBucket(by_bucket->variant_seed, u, len);
+	HeapTupleHeader formed = by_bucket->rows[bucket];
+	HeapTupleHeader row = traffic_bucket < by_bucket->traffic_bp ? formed : by_bucket->not_in_traffic;
 
-	if (unlikely(config->rows == NULL))
-		config->rows = MemoryContextAllocZero(ConfigCacheContext(),
-											  sizeof(AssignmentRow *) * KIND_COUNT * 2 * slots);
-	r = config->rows[index];
-	if (unlikely(r == NULL))
-		r = config->rows[index] = FormAssignmentRow(state, config, d);
-	row = palloc(r->len);
-	memcpy(row, r->data, r->len);
-	PatchInt(row, r->bucket_offset, &d->bucket, sizeof(int32));
-	PatchInt(row, r->traffic_bucket_offset, &d->traffic_bucket, sizeof(int32));
-	PatchInt(row, r->period_offset, &d->period, sizeof(int64));
-	/* no column is toasted, so the row is a valid composite Datum as is */
+	if (unlikely(row == NULL))
+		row = FormBucketRow(state, bucket);
 	return PointerGetDatum(row);
+}
+
+/*
+ * UseBucketRows
+ *		Sets by_bucket when the call site may return rows by bucket: its
+ *		experiment is plain and running, its key constant, and it has made
+ *		BUCKET_ROWS_AFTER_CALLS calls. The rows are made once per call site,
+ *		for its configuration at that time.
+ */
+static void
+UseBucketRows(AssignState *state)
+{
+	ExperimentConfig *config = state->config;
+	BucketRows *by_bucket = state->formed_by_bucket;
+
+	state->by_bucket = NULL;
+	if (!state->plain_and_running || state->epoch == 0 ||
+		state->calls < BUCKET_ROWS_AFTER_CALLS)
+		return;
+	if (by_bucket == NULL)
+	{
+		Decision	d = PlainDecision(config, false, 0);
+
+		by_bucket = MemoryContextAllocZero(state->mcxt, sizeof(BucketRows));
+		by_bucket->config = config;
+		by_bucket->generation = state->generation;
+		by_bucket->traffic_seed = config->traffic_seed;
+		by_bucket->variant_seed = config->variant_seed;
+		by_bucket->traffic_bp = config->traffic_bp;
+		by_bucket->not_in_traffic = KeepRow(state, by_bucket, &d);
+		state->formed_by_bucket = by_bucket;
+	}
+	if (by_bucket->config == config && by_bucket->generation == state->generation)
+		state->by_bucket = by_bucket;
 }
 
 /*
@@ -600,9 +759,10 @@ DecisionDatum(AssignState *state, ExperimentConfig *config, const Decision *d)
  *		What assign() works out once per call site, tenant, cache and
  *		transaction: the experiment, the time to decide at (the transaction's
  *		start: call sites can outlive a transaction in PL/pgSQL), and whether
- *		only traffic and hash can decide.
+ *		only traffic and hash can decide. lookup_epoch changes at the end of
+ *		every transaction, so that the time is worked out again.
  */
-static pg_noinline ExperimentConfig *
+static void
 PrepareCall(AssignState *state, FunctionCallInfo fcinfo)
 {
 	pg_uuid_t	tenant;
@@ -610,51 +770,60 @@ PrepareCall(AssignState *state, FunctionCallInfo fcinfo)
 
 	RequireTenant(&tenant);
 	config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
-
-	/*
-	 * Invalidated while it was read (generation 0): this configuration serves
-	 * this call only, and the next one looks again. lookup_epoch is never 0
-	 * once a configuration has been read, so 0 never matches it.
-	 */
-	state->epoch = state->generation != 0 ? lookup_epoch : 0;
-	state->now_xact = MyProc->lxid;
 	state->now = GetCurrentTransactionStartTimestamp();
 	state->plain_and_running = config->plain && IsRunning(config, state->now);
-	return config;
+
+	/*
+	 * A key that may change between calls is looked up at every call (epoch
+	 * 0 never matches: lookup_epoch is not 0 once a configuration has been
+	 * read). So is a configuration invalidated while it was read (generation
+	 * 0): it serves this call only.
+	 */
+	state->epoch = state->key_is_constant && state->generation != 0 ? lookup_epoch : 0;
+	UseBucketRows(state);
+}
+
+/*
+ * AssignPrepared
+ *		assign() for every call that does not return rows by bucket: on a
+ *		call site's first calls, after a change of tenant, cache or
+ *		transaction, and for experiments that are not plain or not running.
+ */
+static pg_noinline Datum
+AssignPrepared(FunctionCallInfo fcinfo)
+{
+	AssignState *state = GetState(fcinfo);
+	text	   *unit;
+	Decision	d;
+
+	if (state->epoch != lookup_epoch)
+		PrepareCall(state, fcinfo);
+	else if (state->calls < BUCKET_ROWS_AFTER_CALLS &&
+			 ++state->calls == BUCKET_ROWS_AFTER_CALLS)
+		UseBucketRows(state);
+	unit = UnitArgument(fcinfo, 1);
+	if (state->by_bucket != NULL)
+		return BucketDatum(state, unit);
+	Decide(state->config, unit, PG_GETARG_DATUM(2), state->now, &d);
+	return CopyRow(state, &d);
 }
 
 /*
  * assign(experiment text, unit text, attributes jsonb) returns assignment
  *		The variant a unit gets in one experiment of the caller's tenant, and
- *		why. Reads only; enrol() records the answer.
+ *		why. Reads only; enrol() records the answer. The common call of a
+ *		set-based assignment (a constant key, the same tenant, cache and
+ *		transaction as the previous call, a plain running experiment) costs
+ *		two hashes and returns a row formed before.
  */
 Datum
 assign(PG_FUNCTION_ARGS)
 {
-	AssignState *state = GetState(fcinfo);
-	ExperimentConfig *config = state->config;
-	text	   *unit;
-	Decision	d;
+	AssignState *state = (AssignState *) fcinfo->flinfo->fn_extra;
 
-	/*
-	 * A constant experiment key, the same tenant, cache and transaction: the
-	 * same experiment, and the same time to decide at.
-	 */
-	if (unlikely(config == NULL || !state->key_is_constant || state->epoch != lookup_epoch ||
-				 state->now_xact != MyProc->lxid))
-		config = PrepareCall(state, fcinfo);
-	unit = UnitArgument(fcinfo, 1);
-	if (likely(state->plain_and_running))
-	{
-		d.variant = 0;
-		d.audience_mismatch = false;
-		d.bucket = 0;
-		d.period = 0;
-		DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), NULL, &d);
-	}
-	else
-		Decide(config, unit, PG_GETARG_DATUM(2), state->now, &d);
-	PG_RETURN_DATUM(DecisionDatum(state, config, &d));
+	if (unlikely(state == NULL || state->epoch != lookup_epoch || state->by_bucket == NULL))
+		return AssignPrepared(fcinfo);
+	return BucketDatum(state, UnitArgument(fcinfo, 1));
 }
 
 /*

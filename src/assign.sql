@@ -36,7 +36,6 @@ CREATE TYPE experiments.assignment AS (
 	custom boolean,
 	audience_mismatch boolean,
 	bucket integer,
-	traffic_bucket integer,
 	period bigint,
 	reason experiments.assignment_reason
 );

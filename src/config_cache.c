@@ -90,20 +90,23 @@ InvalidateCallback(Datum arg, Oid relid)
 }
 
 /*
- * DropAtXactEnd
- *		Drops configurations read under a transaction snapshot once that
- *		transaction is over.
+ * AtXactEnd
+ *		Ends every remembered lookup with the transaction, whose start time
+ *		assignment decides at, and drops configurations read under a
+ *		transaction snapshot.
  */
 static void
-DropAtXactEnd(XactEvent event, void *arg)
+AtXactEnd(XactEvent event, void *arg)
 {
-	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) &&
-		drop_at_xact_end)
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
-		cache_stale = true;
 		lookup_epoch++;
-		drop_at_xact_end = false;
+		if (drop_at_xact_end)
+		{
+			cache_stale = true;
+			drop_at_xact_end = false;
+		}
 	}
 }
 
@@ -115,7 +118,7 @@ void
 ConfigCacheInit(void)
 {
 	CacheRegisterRelcacheCallback(InvalidateCallback, (Datum) 0);
-	RegisterXactCallback(DropAtXactEnd, NULL);
+	RegisterXactCallback(AtXactEnd, NULL);
 }
 
 /*

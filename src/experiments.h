@@ -27,8 +27,9 @@ extern bool CurrentTenant(pg_uuid_t *tenant);
 
 /*
  * Changes whenever a remembered experiment lookup may be wrong: the tenant
- * setting changed, or the configuration cache was invalidated or emptied.
- * A plain variable, so that the check costs assignment one comparison.
+ * setting changed, the configuration cache was invalidated or emptied, or a
+ * transaction ended. A plain variable, so that the check costs assignment
+ * one comparison.
  */
 extern uint64 lookup_epoch;
 

@@ -22,7 +22,7 @@ FROM experiments.create_experiment('checkout_button',
 SELECT key, ordinal, allocation_bp, treatment FROM experiments.variants ORDER BY ordinal;
 
 \echo '== 4. Assign one unit: the variant, the exposure flags and why'
-SELECT experiment, variant, assigned, eligible, bucket, traffic_bucket, reason
+SELECT experiment, variant, assigned, eligible, bucket, reason
 FROM experiments.assign('checkout_button', 'user-1');
 
 \echo '== 5. Assign 100,000 sample units: the split matches 50% traffic x 50/25/25'

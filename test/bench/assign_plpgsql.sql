@@ -64,8 +64,7 @@ BEGIN
 		a.reason := 'holdout';
 		RETURN a;
 	END IF;
-	a.traffic_bucket := experiments.bucket(unit, e.traffic_seed);
-	IF a.traffic_bucket >= e.traffic_bp THEN
+	IF experiments.bucket(unit, e.traffic_seed) >= e.traffic_bp THEN
 		a.reason := 'traffic';
 		RETURN a;
 	END IF;
