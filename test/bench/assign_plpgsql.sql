@@ -22,7 +22,7 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'experiment "%" does not exist', experiment USING ERRCODE = 'no_data_found';
 	END IF;
-	a := ROW(e.id, e.key, NULL, NULL, false, false, false, false, false, false, NULL, NULL, 0, NULL);
+	a := ROW(e.id, e.key, NULL, NULL, false, false, false, false, false, false, NULL, 0, NULL);
 	IF e.state <> 'running' OR now_ts < e.starts_at OR now_ts >= e.ends_at THEN
 		a.reason := 'not_running';
 		RETURN a;
