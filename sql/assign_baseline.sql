@@ -18,15 +18,18 @@ INSERT INTO experiments.experiments (key, traffic_seed, variant_seed, traffic_bp
 	('layered', 9, 10, 9000, '{}', true),
 	('full_on', 11, 12, 7000, '{}', true),
 	('paused', 13, 14, 10000, '{}', true);
+-- (the suite runs as a superuser, whom row-level security does not filter)
+CREATE TEMP VIEW mine AS
+SELECT * FROM experiments.experiments WHERE tenant_id = experiments.current_tenant();
 SELECT e.key, count(v.*) AS variants
-FROM experiments.experiments e
+FROM mine e
 CROSS JOIN LATERAL experiments.set_variants(e.key,
 	'[{"key": "a", "allocation": 10}, {"key": "b", "allocation": 20}, {"key": "c", "allocation": 70}]') v
 GROUP BY e.key ORDER BY e.key;
-UPDATE experiments.experiments SET layer_id = (SELECT id FROM experiments.layers WHERE key = 'page'),
-	layer_lo = 2000, layer_hi = 6000 WHERE key = 'layered';
-UPDATE experiments.experiments SET full_on_variant = 1 WHERE key = 'full_on';
-UPDATE experiments.experiments SET state = 'running' WHERE key <> 'paused';
+UPDATE experiments.experiments SET layer_id = (SELECT id FROM experiments.layers WHERE key = 'page' AND tenant_id = experiments.current_tenant()),
+	layer_lo = 2000, layer_hi = 6000 WHERE id IN (SELECT id FROM mine WHERE key = 'layered');
+UPDATE experiments.experiments SET full_on_variant = 1 WHERE id IN (SELECT id FROM mine WHERE key = 'full_on');
+UPDATE experiments.experiments SET state = 'running' WHERE id IN (SELECT id FROM mine WHERE key <> 'paused');
 SELECT count(*) AS overrides FROM (
 	SELECT experiments.set_override('overrides', 'unit-' || g, 'c', 'overridden') FROM generate_series(1, 40) g
 	UNION ALL
@@ -38,7 +41,7 @@ CREATE TEMP TABLE answers AS
 SELECT e.key, g AS n,
 	   experiments.assign(e.key, 'unit-' || g, a.attributes) AS extension,
 	   bench.assign_plpgsql(e.key, 'unit-' || g, a.attributes) AS baseline
-FROM experiments.experiments e
+FROM mine e
 CROSS JOIN generate_series(1, 3000) g
 CROSS JOIN LATERAL (SELECT jsonb_build_object('country', CASE WHEN g % 3 = 0 THEN 'FR' ELSE 'DE' END) AS attributes) a;
 SELECT key, count(*) AS units,

@@ -37,7 +37,8 @@ CREATE FUNCTION pg_temp.touch_other(n integer, at integer) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF n = at THEN
-		UPDATE experiments.experiments SET description = 'touched' WHERE key = 'other';
+		UPDATE experiments.experiments SET description = 'touched'
+		WHERE key = 'other' AND tenant_id = experiments.current_tenant();
 	END IF;
 	RETURN n = at;
 END;
@@ -58,7 +59,8 @@ DECLARE
 BEGIN
 	FOR i IN 1 .. 6000 LOOP
 		IF i = 3001 THEN
-			UPDATE experiments.experiments SET traffic_bp = 10000 WHERE key = 'rows';
+			UPDATE experiments.experiments SET traffic_bp = 10000
+				WHERE key = 'rows' AND tenant_id = experiments.current_tenant();
 		END IF;
 		a := experiments.assign('rows', 'unit-' || i);
 		INSERT INTO looped VALUES (i, a);

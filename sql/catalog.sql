@@ -78,14 +78,14 @@ SELECT regress.attempt($$UPDATE experiments.experiments SET layer_lo = 2000 WHER
 SELECT regress.attempt($$INSERT INTO experiments.experiments (key, layer_id, layer_lo, layer_hi)
 SELECT 'layer-c', id, 5000, 12000 FROM experiments.layers WHERE key = 'homepage'$$);
 SELECT regress.attempt($$INSERT INTO experiments.experiments (key, layer_lo, layer_hi) VALUES ('layer-d', 0, 10)$$);
-SELECT key, layer_lo, layer_hi FROM experiments.experiments WHERE layer_id IS NOT NULL ORDER BY key;
+SELECT key, layer_lo, layer_hi FROM experiments.experiments WHERE layer_id IS NOT NULL AND tenant_id = experiments.current_tenant() ORDER BY key;
 
 -- Overrides name one of the experiment's own variants.
 SELECT regress.attempt($$SELECT experiments.set_override('rules', 'qa', 'Z')$$);
 SELECT regress.attempt($$SELECT experiments.set_override('no-such-experiment', 'qa', 'A')$$);
 SELECT regress.attempt($$INSERT INTO experiments.overrides (experiment_id, unit, ordinal)
 VALUES (experiments.experiment_id('rules'), 'qa', 7)$$);
-SELECT count(*) AS overrides FROM experiments.overrides;
+SELECT count(*) AS overrides FROM experiments.overrides WHERE tenant_id = experiments.current_tenant();
 
 -- Audiences are validated when written.
 SELECT regress.attempt($$UPDATE experiments.experiments SET audience = '{"attr": "country", "op": "in", "value": "FR"}' WHERE key = 'rules'$$);
