@@ -658,8 +658,10 @@ KeepRow(AssignState *state, BucketRows *by_bucket, const Decision *d)
 
 	if (by_bucket->arena_free < size)
 	{
-		by_bucket->arena_free = Max(BUCKET_ROWS_ARENA, size);
-		by_bucket->arena = MemoryContextAlloc(state->mcxt, by_bucket->arena_free);
+		Size		block = Max(BUCKET_ROWS_ARENA, size);
+
+		by_bucket->arena = MemoryContextAlloc(state->mcxt, block);
+		by_bucket->arena_free = block;
 	}
 	row = by_bucket->arena;
 	by_bucket->arena += size;
@@ -796,7 +798,7 @@ AssignPrepared(FunctionCallInfo fcinfo)
 	text	   *unit;
 	Decision	d;
 
-	if (state->epoch != lookup_epoch)
+	if (state->config == NULL || state->epoch != lookup_epoch)
 		PrepareCall(state, fcinfo);
 	else if (state->calls < BUCKET_ROWS_AFTER_CALLS &&
 			 ++state->calls == BUCKET_ROWS_AFTER_CALLS)

@@ -93,13 +93,15 @@ InvalidateCallback(Datum arg, Oid relid)
  * AtXactEnd
  *		Ends every remembered lookup with the transaction, whose start time
  *		assignment decides at, and drops configurations read under a
- *		transaction snapshot.
+ *		transaction snapshot. PREPARE TRANSACTION ends the session's
+ *		transaction too.
  */
 static void
 AtXactEnd(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
 	{
 		lookup_epoch++;
 		if (drop_at_xact_end)
