@@ -40,7 +40,7 @@ CREATE TYPE experiments.assignment AS (
 	reason experiments.assignment_reason
 );
 COMMENT ON TYPE experiments.assignment IS
-'One assignment: the variant (NULL when the unit gets none), the exposure flags, the buckets drawn and the step that decided.';
+'One assignment: the variant (NULL when the unit gets none), the exposure flags, the variant bucket drawn (NULL unless the hash step ran), the reset period and the step that decided.';
 
 CREATE FUNCTION experiments.assign(experiment text, unit text, attributes jsonb DEFAULT '{}')
 RETURNS experiments.assignment
