@@ -136,9 +136,6 @@ typedef struct BucketRows
 {
 	const ExperimentConfig *config;
 	uint64		generation;
-	uint64		traffic_seed;
-	uint64		variant_seed;
-	int32		traffic_bp;
 	HeapTupleHeader not_in_traffic;
 	char	   *arena;			/* where the next rows are formed */
 	Size		arena_free;
@@ -153,9 +150,9 @@ typedef struct BucketRows
 
 /*
  * What one call site keeps between calls (in fn_extra). While epoch equals
- * lookup_epoch, config, now and plain_and_running are those of the current
- * transaction, and by_bucket is the rows to return when it is not NULL; 0
- * makes the next call work them out again.
+ * lookup_epoch, config and now are those of the current transaction, and
+ * by_bucket is the rows to return when it is not NULL; 0 makes the next call
+ * work them out again.
  */
 typedef struct AssignState
 {
@@ -168,7 +165,6 @@ typedef struct AssignState
 	pg_uuid_t	tenant;
 	ExperimentConfig *config;
 	bool		key_is_constant;	/* the experiment argument is a Const */
-	bool		plain_and_running;	/* config is plain and running at now */
 	uint32		calls;			/* up to BUCKET_ROWS_AFTER_CALLS */
 	MemoryContext mcxt;			/* the call site's memory */
 	BucketRows *formed_by_bucket;	/* made once per call site, NULL before */
@@ -710,12 +706,13 @@ static pg_attribute_always_inline Datum
 BucketDatum(AssignState *state, text *unit)
 {
 	const BucketRows *by_bucket = state->by_bucket;
+	const ExperimentConfig *config = state->config;
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
-	int32		traffic_bucket = UnitBucket(by_bucket->traffic_seed, u, len);
-	int32		bucket = UnitBucket(by_bucket->variant_seed, u, len);
+	int32		traffic_bucket = UnitBucket(config->traffic_seed, u, len);
+	int32		bucket = UnitBucket(config->variant_seed, u, len);
 	HeapTupleHeader formed = by_bucket->rows[bucket];
-	HeapTupleHeader row = traffic_bucket < by_bucket->traffic_bp ? formed : by_bucket->not_in_traffic;
+	HeapTupleHeader row = traffic_bucket < config->traffic_bp ? formed : by_bucket->not_in_traffic;
 
 	if (unlikely(row == NULL))
 		row = FormBucketRow(state, bucket);
@@ -736,7 +733,7 @@ UseBucketRows(AssignState *state)
 	BucketRows *by_bucket = state->formed_by_bucket;
 
 	state->by_bucket = NULL;
-	if (!state->plain_and_running || state->epoch == 0 ||
+	if (!config->plain || !IsRunning(config, state->now) || state->epoch == 0 ||
 		state->calls < BUCKET_ROWS_AFTER_CALLS)
 		return;
 	if (by_bucket == NULL)
@@ -746,9 +743,6 @@ UseBucketRows(AssignState *state)
 		by_bucket = MemoryContextAllocZero(state->mcxt, sizeof(BucketRows));
 		by_bucket->config = config;
 		by_bucket->generation = state->generation;
-		by_bucket->traffic_seed = config->traffic_seed;
-		by_bucket->variant_seed = config->variant_seed;
-		by_bucket->traffic_bp = config->traffic_bp;
 		by_bucket->not_in_traffic = KeepRow(state, by_bucket, &d);
 		state->formed_by_bucket = by_bucket;
 	}
@@ -761,19 +755,17 @@ UseBucketRows(AssignState *state)
  *		What assign() works out once per call site, tenant, cache and
  *		transaction: the experiment, the time to decide at (the transaction's
  *		start: call sites can outlive a transaction in PL/pgSQL), and whether
- *		only traffic and hash can decide. lookup_epoch changes at the end of
+ *		it may return rows by bucket. lookup_epoch changes at the end of
  *		every transaction, so that the time is worked out again.
  */
 static void
 PrepareCall(AssignState *state, FunctionCallInfo fcinfo)
 {
 	pg_uuid_t	tenant;
-	ExperimentConfig *config;
 
 	RequireTenant(&tenant);
-	config = ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
+	(void) ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
 	state->now = GetCurrentTransactionStartTimestamp();
-	state->plain_and_running = config->plain && IsRunning(config, state->now);
 
 	/*
 	 * A key that may change between calls is looked up at every call (epoch
