@@ -6,7 +6,9 @@
 
 -- 1. The allow-list. experiments_api_owner (owner of the API functions) may
 -- execute every SECURITY INVOKER, non-trigger helper of experiments except
--- maintenance, and authenticate(); the API roles exactly what is listed.
+-- maintenance, and authenticate(); the API roles exactly what is listed: the
+-- HTTP functions of experiments_api, and the SQL API of the core for the
+-- login roles made members of them.
 CREATE TEMP TABLE allowed (role text, function_pattern text);
 INSERT INTO allowed VALUES
 	('experiments_anon', '^experiments\.authenticate(_request)?\('),
@@ -15,7 +17,9 @@ INSERT INTO allowed VALUES
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
 	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
-	('experiments_analyst', '^experiments\.(current_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test)\('),
+	('experiments_analyst', '^experiments\.(current_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report)\('),
+	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
+	('experiments_admin', '^experiments\.(current_tenant|bucket|assign|assign_all|create_experiment|set_variants|set_state|set_override)\('),
 	('experiments_api_owner', '^experiments\.authenticate\(');
 CREATE TEMP VIEW grants AS
 SELECT p.oid::regprocedure::text AS function, a.grantee::regrole::text AS grantee, p.prosecdef,
@@ -140,7 +144,7 @@ FROM (VALUES ('client manages', :'a_key', $$SELECT experiments_api.list_org_expe
 			 ('client reads a table', :'a_key', 'SELECT to_jsonb(count(*)) FROM experiments.enrolments'),
 			 ('admin reads api_keys', :'a_admin', 'SELECT to_jsonb(count(*)) FROM experiments.api_keys'),
 			 ('client sets a tenant', :'a_key', format($$SELECT to_jsonb(experiments.set_tenant(%L))$$, :'b')),
-			 ('client calls publish', :'a_key', $$SELECT experiments.publish('{"requests": []}')$$)) AS r(who, key, call),
+			 ('client calls set_state', :'a_key', $$SELECT to_jsonb(experiments.set_state('x', 'stopped'))$$)) AS r(who, key, call),
 	 pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', r.key), r.call) h;
 -- The anonymous role by itself can call nothing but authentication.
 SET ROLE experiments_anon;

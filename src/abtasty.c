@@ -612,15 +612,15 @@ AddTrackedRow(AbEvent *e, EventBuffer *b, EventTable *table)
 
 /*
  * BeginStore
- *		SPI with a pinned search_path, for the catalog checks that need the
- *		database and for the inserts.
+ *		SPI as the tables' owner (BeginTableWork), for the catalog checks
+ *		that need the database and for the inserts.
  */
-static int
-BeginStore(void)
+static void
+BeginStore(TableWork *work)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	return PinSearchPath();
+	BeginTableWork(work);
 }
 
 /*
@@ -631,7 +631,7 @@ BeginStore(void)
  *		response.status set when refused.
  */
 static Datum
-Answer(AbEvent *e, int level, EventBuffer *rows, int nrows)
+Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
 {
 	static const char *const labels[] = {
 		"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
@@ -654,7 +654,7 @@ Answer(AbEvent *e, int level, EventBuffer *rows, int nrows)
 		for (int i = 0; i < nrows; i++)
 			EventBufferInsert(&rows[i], &e->tenant, 0);
 	}
-	AtEOXact_GUC(true, level);
+	EndTableWork(work);
 	SPI_finish();
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
@@ -762,8 +762,8 @@ campaign_activated_event(PG_FUNCTION_ARGS)
 	ExperimentConfig *config = NULL;
 	const VariantConfig *variant = NULL;
 	EventBuffer row;
-	int			r,
-				level;
+	int			r;
+	TableWork	work;
 	int32		enrolled = -1;
 
 	StartEvent(fcinfo, &e, "campaign_activated", activation_args, lengthof(activation_args));
@@ -793,7 +793,7 @@ campaign_activated_event(PG_FUNCTION_ARGS)
 		}
 	}
 
-	level = BeginStore();
+	BeginStore(&work);
 	if (e.code == 0)
 	{
 		enrolled = Enrol(&e, config, variant->ordinal);
@@ -812,7 +812,7 @@ campaign_activated_event(PG_FUNCTION_ARGS)
 		Put(&row, r, CA_ORDINAL, Int32GetDatum(variant->ordinal));
 		Put(&row, r, CA_ENROLLED, Int32GetDatum(enrolled));
 	}
-	return Answer(&e, level, &row, 1);
+	return Answer(&e, &work, &row, 1);
 }
 
 /*
@@ -880,6 +880,7 @@ action_tracking_event(PG_FUNCTION_ARGS)
 	int			r = 0;
 	const char *type;
 	int			type_len;
+	TableWork	work;
 
 	StartEvent(fcinfo, &e, "action_tracking", action_args, lengthof(action_args));
 	if (e.code == 0 && ReadTracking(&e, ARG_AC_TRACKING))
@@ -900,7 +901,8 @@ action_tracking_event(PG_FUNCTION_ARGS)
 			}
 		}
 	}
-	return Answer(&e, BeginStore(), &row, 1);
+	BeginStore(&work);
+	return Answer(&e, &work, &row, 1);
 }
 
 /*
@@ -915,6 +917,7 @@ TrackedEvent(FunctionCallInfo fcinfo, const char *source, const char *const *arg
 	AbEvent		e;
 	EventBuffer row;
 	int			r;
+	TableWork	work;
 
 	StartEvent(fcinfo, &e, source, args, nargs);
 	if (e.code == 0 && ReadTracking(&e, tracking_arg))
@@ -923,7 +926,8 @@ TrackedEvent(FunctionCallInfo fcinfo, const char *source, const char *const *arg
 		if (name_arg >= 0)
 			ReadNameAndValue(&e, &row, r, name_arg, string_arg, integer_arg);
 	}
-	return Answer(&e, BeginStore(), &row, 1);
+	BeginStore(&work);
+	return Answer(&e, &work, &row, 1);
 }
 
 /*
@@ -1134,8 +1138,8 @@ transaction_event(PG_FUNCTION_ARGS)
 {
 	AbEvent		e;
 	EventBuffer rows[2];
-	int			r,
-				level;
+	int			r;
+	TableWork	work;
 
 	StartEvent(fcinfo, &e, "transaction", transaction_args, lengthof(transaction_args));
 	if (e.code == 0 && ReadTracking(&e, ARG_TX_TRACKING))
@@ -1143,10 +1147,10 @@ transaction_event(PG_FUNCTION_ARGS)
 		r = AddTrackedRow(&e, &rows[0], &transactions_table);
 		ReadTransaction(&e, &rows[0], r, &rows[1]);
 	}
-	level = BeginStore();
+	BeginStore(&work);
 	if (e.code == 0 && TransactionExists(&e, rows[0].values[TX_ID][0]))
 		Refuse(&e, CODE_ALREADY_EXISTS, "id",
 			   psprintf("id: transaction \"%s\" was already stored",
 						TextDatumGetCString(rows[0].values[TX_ID][0])));
-	return Answer(&e, level, rows, 2);
+	return Answer(&e, &work, rows, 2);
 }

@@ -109,7 +109,10 @@ BEGIN
 	IF api_key IS NULL OR api_key = '' THEN
 		PERFORM experiments.raise_api_error(400, 'api_key is required: the API key of your application.');
 	END IF;
-	PERFORM experiments.authenticate(api_key);
+	-- Serving enrols: only a client key may, as for every other serving call.
+	IF experiments.authenticate(api_key) IS DISTINCT FROM 'experiments_client' THEN
+		PERFORM experiments.raise_api_error(403, 'The API key is not a client key. experiment_status needs the key of your application (role client).');
+	END IF;
 	SELECT f.name INTO required
 	FROM (VALUES (1, 'app_ver', app_ver), (2, 'device_tag', device_tag), (3, 'device_type', device_type),
 				 (4, 'os', os), (5, 'os_ver', os_ver)) AS f(n, name, value)

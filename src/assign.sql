@@ -58,7 +58,7 @@ COMMENT ON FUNCTION experiments.assign_all(text, jsonb) IS
 
 CREATE FUNCTION experiments.enrol(experiment text, unit text, attributes jsonb DEFAULT '{}')
 RETURNS experiments.assignment
-LANGUAGE plpgsql VOLATILE STRICT
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -114,8 +114,11 @@ BEGIN
 END;
 $$;
 
--- Writing the catalog: functions for administrators, who may also write the
--- tables directly; the rules above hold either way.
+-- Writing the catalog: functions for operators (experiments_admin). Those
+-- that touch tables are SECURITY DEFINER, owned by experiments_api_owner
+-- (src/roles.sql), so an operator needs EXECUTE and nothing on the tables,
+-- and row-level security still confines the work to the operator's tenant. A
+-- superuser may also write the tables directly; the rules above hold either way.
 
 CREATE FUNCTION experiments.experiment_id(experiment text)
 RETURNS bigint
@@ -197,7 +200,7 @@ COMMENT ON FUNCTION experiments.percent_bp(numeric) IS
 
 CREATE FUNCTION experiments.set_variants(experiment text, variants jsonb)
 RETURNS SETOF experiments.variants
-LANGUAGE plpgsql VOLATILE STRICT
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -246,7 +249,7 @@ COMMENT ON FUNCTION experiments.set_variants(text, jsonb) IS
 CREATE FUNCTION experiments.set_override(experiment text, unit text, variant text,
 										 kind experiments.override_kind DEFAULT 'overridden')
 RETURNS experiments.overrides
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -275,7 +278,7 @@ COMMENT ON FUNCTION experiments.set_override(text, text, text, experiments.overr
 
 CREATE FUNCTION experiments.set_state(experiment text, state experiments.experiment_state)
 RETURNS experiments.experiments
-LANGUAGE sql VOLATILE STRICT
+LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	UPDATE experiments.experiments e SET state = set_state.state
@@ -290,7 +293,7 @@ CREATE FUNCTION experiments.create_experiment(key text, variants jsonb, traffic_
 											  unit_type text DEFAULT 'user_id', name text DEFAULT NULL,
 											  start boolean DEFAULT false)
 RETURNS experiments.experiments
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -77,6 +77,8 @@ DECLARE
 	status integer := CASE WHEN api_key IS NULL THEN 401 ELSE 403 END;
 	found_key experiments.api_keys;
 	tenant uuid;
+	-- Only PostgREST's login may vouch for a token's claims: it verified them.
+	trusted boolean := pg_catalog.pg_has_role(session_user, 'experiments_authenticator', 'MEMBER');
 BEGIN
 	IF key IS NOT NULL THEN
 		SELECT k.* INTO found_key FROM experiments.api_keys k
@@ -85,8 +87,19 @@ BEGIN
 			PERFORM experiments.raise_api_error(status,
 				'The API key is not valid. Check the key your administrator gave you; a revoked key stays invalid.');
 		END IF;
+		-- A session of its own (not PostgREST's) uses only keys of a role it holds.
+		IF NOT trusted AND NOT pg_catalog.pg_has_role(session_user, 'experiments_' || found_key.role, 'MEMBER') THEN
+			RAISE EXCEPTION 'this session may not use an API key of role %', found_key.role
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = format('The key grants role experiments_%s, and the login role %s is not a member of it.', found_key.role, session_user),
+					  HINT = format('Use a key of a role your login holds, or have an administrator run GRANT experiments_%s TO %I.', found_key.role, session_user);
+		END IF;
 		PERFORM pg_catalog.set_config('experiments.tenant', found_key.tenant_id::text, true);
 		RETURN 'experiments_' || found_key.role;
+	END IF;
+	IF NOT trusted THEN
+		PERFORM experiments.raise_api_error(status,
+			'This session sent no API key. A session of its own chooses its tenant with experiments.authenticate(api_key) in each transaction; request.jwt.claims is trusted only from PostgREST''s authenticator (a member of experiments_authenticator).');
 	END IF;
 	IF jsonb_typeof(claims -> 'tenant') = 'string' AND (claims ->> 'tenant') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN
 		SELECT t.id INTO tenant FROM experiments.tenants t WHERE t.id = (claims ->> 'tenant')::uuid;
@@ -102,7 +115,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION experiments.authenticate(text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.authenticate(text) IS
-'Sets the tenant of the current transaction from the request''s credentials: api_key when given (a bad one is PT403), else the x-api-key header of request.headers (a bad one is PT401), else the tenant claim of request.jwt.claims (PT401 when missing or unknown). Returns the role the key grants (experiments_client, _admin or _analyst), or NULL for a token, whose role claim PostgREST has applied already.';
+'Sets the tenant of the current transaction from the request''s credentials: api_key when given (a bad one is PT403), else the x-api-key header of request.headers (a bad one is PT401), else the tenant claim of request.jwt.claims (PT401 when missing or unknown). Returns the role the key grants (experiments_client, _admin or _analyst), or NULL for a token, whose role claim PostgREST has applied already. The claims are trusted only in sessions of PostgREST''s authenticator (a member of experiments_authenticator); any other session authenticates with a key, of a role its login role is a member of (else 42501).';
 
 CREATE FUNCTION experiments.authenticate_request()
 RETURNS void

@@ -312,10 +312,14 @@ CREATE TRIGGER check_experiment_insert
 	FOR EACH ROW EXECUTE FUNCTION experiments.check_experiment_insert();
 
 -- Allocations must sum to 10000 whenever the experiment can assign, checked
--- at commit so that a transaction may move weight between variants.
+-- at commit so that a transaction may move weight between variants. Like
+-- every trigger that reads or writes a table, it is SECURITY DEFINER: it runs
+-- as whatever role is current when it fires, and at COMMIT that is still the
+-- request's role (PostgREST sets the role for the whole transaction), which
+-- has no privilege on the tables.
 CREATE FUNCTION experiments.check_allocations()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -364,7 +368,7 @@ CREATE CONSTRAINT TRIGGER check_allocations
 -- configurations shared one version (test/specs/version_bump.spec).
 CREATE FUNCTION experiments.touch_experiment()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -390,7 +394,7 @@ CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.variants
 -- transactions placing experiments in one layer take turns.
 CREATE FUNCTION experiments.check_layer_range()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE

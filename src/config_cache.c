@@ -23,6 +23,8 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -207,19 +209,39 @@ EnsureFresh(void)
 }
 
 /*
- * PinSearchPath
- *		Runs the catalog queries below (and the event inserts) with a fixed
- *		search_path, whatever the caller's; every name in them is
- *		schema-qualified as well. Undo with AtEOXact_GUC(true, level).
+ * BeginTableWork
+ *		Runs the catalog queries below (and the event inserts) as the owner of
+ *		the extension's tables' API, experiments_api_owner, with a fixed
+ *		search_path, whatever the caller: a caller needs EXECUTE on the
+ *		function it called and nothing on the tables, and row-level security
+ *		still confines the owner (not BYPASSRLS) to the caller's tenant. Every
+ *		name in the queries is schema-qualified as well. An error restores
+ *		the caller's user and settings when the (sub)transaction aborts;
+ *		otherwise EndTableWork() does.
  */
-int
-PinSearchPath(void)
+void
+BeginTableWork(TableWork *work)
 {
-	int			level = NewGUCNestLevel();
+	static Oid	data_owner = InvalidOid;
 
+	if (!OidIsValid(data_owner))
+		data_owner = get_role_oid("experiments_api_owner", false);
+	GetUserIdAndSecContext(&work->caller, &work->caller_context);
+	SetUserIdAndSecContext(data_owner, work->caller_context | SECURITY_LOCAL_USERID_CHANGE);
+	work->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return level;
+}
+
+/*
+ * EndTableWork
+ *		Back to the caller's user and settings.
+ */
+void
+EndTableWork(TableWork *work)
+{
+	AtEOXact_GUC(true, work->guc_level);
+	SetUserIdAndSecContext(work->caller, work->caller_context);
 }
 
 /*
@@ -439,19 +461,19 @@ LoadExperiment(ExperimentConfig *config)
 
 /*
  * WithCatalog
- *		Runs a loader inside SPI with a pinned search_path. Configurations read
+ *		Runs a loader inside SPI as the tables' owner (BeginTableWork). Configurations read
  *		under a transaction snapshot do not outlive the transaction.
  */
 static void
 WithCatalog(void (*loader) (void *), void *arg)
 {
-	int			level;
+	TableWork	work;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	level = PinSearchPath();
+	BeginTableWork(&work);
 	loader(arg);
-	AtEOXact_GUC(true, level);
+	EndTableWork(&work);
 	SPI_finish();
 	if (IsolationUsesXactSnapshot())
 		drop_at_xact_end = true;

@@ -124,7 +124,16 @@ typedef struct ExperimentConfig
 } ExperimentConfig;
 
 extern void ConfigCacheInit(void);
-extern int	PinSearchPath(void);
+/* What BeginTableWork() changed, for EndTableWork() to restore. */
+typedef struct TableWork
+{
+	int			guc_level;
+	Oid			caller;
+	int			caller_context;
+} TableWork;
+
+extern void BeginTableWork(TableWork *work);
+extern void EndTableWork(TableWork *work);
 extern uint64 ConfigCacheGeneration(void);
 extern MemoryContext ConfigCacheContext(void);
 extern ExperimentConfig *LookupExperiment(const pg_uuid_t *tenant, text *key);

@@ -784,7 +784,7 @@ publish(PG_FUNCTION_ARGS)
 	JsonbIteratorToken tok;
 	JsonbValue	v;
 	int			index = 0;
-	int			level;
+	TableWork	work;
 	int64		batch_id;
 	Jsonb	   *answer = NULL;
 
@@ -817,7 +817,7 @@ publish(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	level = PinSearchPath();
+	BeginTableWork(&work);
 	batch_id = ClaimBatch(&p.tenant, Digest(batch, key), &answer);
 	if (batch_id != 0)
 	{
@@ -828,7 +828,7 @@ publish(PG_FUNCTION_ARGS)
 		answer = Answer(&p);
 		SaveAnswer(batch_id, answer);
 	}
-	AtEOXact_GUC(true, level);
+	EndTableWork(&work);
 	answer = (Jsonb *) SPI_datumTransfer(JsonbPGetDatum(answer), false, -1);
 	SPI_finish();
 	PG_RETURN_JSONB_P(answer);

@@ -1,25 +1,30 @@
--- experiments: roles and privileges of the HTTP API. Last in the install
--- script: it revokes EXECUTE from PUBLIC on every function the files before it
--- created, then grants each role its allow-list.
+-- experiments: roles and privileges. Last in the install script: it revokes
+-- EXECUTE from PUBLIC on every function the files before it created, then
+-- grants each role its allow-list.
 --
 -- Roles are cluster-wide, so the script creates each one only when it does not
--- exist yet (a second database, a reinstall) and never drops one:
---   experiments_anon     PostgREST's db-anon-role: may only authenticate
---   experiments_client   serving and events (API keys of role client)
---   experiments_admin    management (seeds 002 and 004)
---   experiments_analyst  read-only views
---   experiments_api_owner owns the SECURITY DEFINER functions of experiments_api;
---                        not BYPASSRLS, so row-level security confines them to
---                        the tenant authentication set
--- PostgREST's authenticator (LOGIN NOINHERIT) is the operator's to create and
--- must be granted the first four (README, "HTTP API (PostgREST)").
+-- exist yet (a second database, a reinstall) and never drops one. The same
+-- roles serve HTTP (PostgREST switches to them) and SQL (login roles the
+-- operator creates are made members of them, README "Roles"):
+--   experiments_anon          PostgREST's db-anon-role: may only authenticate
+--   experiments_client        applications: assignment, enrolment, events
+--   experiments_admin         operators: managing experiments (seeds 002, 004)
+--   experiments_analyst       read-only: the tables, views and results
+--   experiments_api_owner     owns the functions that write or read tables for
+--                             the roles above; not BYPASSRLS, so row-level
+--                             security still confines them to the tenant
+--                             authentication set
+--   experiments_authenticator marks PostgREST's login role: only its sessions
+--                             may choose a tenant with a token's claims
+-- PostgREST's authenticator (LOGIN NOINHERIT) is the operator's to create, a
+-- member of experiments_authenticator and of the first four.
 
 DO $$
 DECLARE
 	r text;
 BEGIN
 	FOREACH r IN ARRAY ARRAY['experiments_anon', 'experiments_client', 'experiments_admin',
-							 'experiments_analyst', 'experiments_api_owner']
+							 'experiments_analyst', 'experiments_api_owner', 'experiments_authenticator']
 	LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
@@ -61,6 +66,13 @@ BEGIN
 	END LOOP;
 END;
 $$;
+-- The SQL API functions that touch tables run as the owner too (SECURITY
+-- DEFINER); the C ones switch to it for their table work (BeginTableWork).
+ALTER FUNCTION experiments.enrol(text, text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.set_variants(text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.set_state(text, experiments.experiment_state) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.set_override(text, text, text, experiments.override_kind) OWNER TO experiments_api_owner;
 GRANT USAGE ON SCHEMA experiments TO experiments_api_owner;
 GRANT USAGE ON SEQUENCE experiments.visitor_counter TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments.authenticate(text) TO experiments_api_owner;
@@ -98,6 +110,49 @@ BEGIN
 END;
 $$;
 
+-- Applications in SQL: the serving and event functions of the core.
+GRANT EXECUTE ON FUNCTION
+	experiments.current_tenant(),
+	experiments.bucket(text, bigint),
+	experiments.hash_unit(text),
+	experiments.assign(text, text, jsonb),
+	experiments.assign_all(text, jsonb),
+	experiments.enrol(text, text, jsonb),
+	experiments.publish(jsonb, text),
+	experiments.campaign_activated_event(jsonb, jsonb, jsonb),
+	experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments.custom_event(jsonb, jsonb, jsonb, jsonb),
+	experiments.transaction_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments.visit_event(jsonb)
+	TO experiments_client;
+
+-- Operators in SQL: the catalog functions of the core (the seeds' management
+-- functions are those of experiments_api), what assignment answers, and
+-- reading every table of their tenant but the keys.
+GRANT EXECUTE ON FUNCTION
+	experiments.current_tenant(),
+	experiments.bucket(text, bigint),
+	experiments.assign(text, text, jsonb),
+	experiments.assign_all(text, jsonb),
+	experiments.create_experiment(text, jsonb, numeric, text, text, boolean),
+	experiments.set_variants(text, jsonb),
+	experiments.set_state(text, experiments.experiment_state),
+	experiments.set_override(text, text, text, experiments.override_kind)
+	TO experiments_admin;
+DO $$
+DECLARE
+	t regclass;
+BEGIN
+	FOR t IN
+		SELECT c.oid FROM pg_catalog.pg_class c
+		WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind IN ('r', 'p')
+		  AND NOT c.relispartition AND c.relname <> 'api_keys'
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO experiments_admin', t);
+	END LOOP;
+END;
+$$;
+
 -- Analysts read the views; security_invoker views run what they call as the
 -- analyst, hence the results functions.
 GRANT SELECT ON ALL TABLES IN SCHEMA experiments_api TO experiments_analyst;
@@ -111,5 +166,6 @@ GRANT EXECUTE ON FUNCTION
 	experiments.wilson_interval(bigint, bigint, float8),
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
-	experiments.srm_test(bigint[], float8[])
+	experiments.srm_test(bigint[], float8[]),
+	experiments.results_report(text, timestamptz, timestamptz, float8)
 	TO experiments_analyst;

@@ -69,6 +69,15 @@ cluster_start() {
 	if [ $# -gt 0 ]; then
 		printf '%s\n' "$@" >>"$dir/data/postgresql.conf"
 	fi
+	# As a deployment has it: the roles users create log in over TCP with a
+	# password; the cluster's owner (the suites' superuser) is trusted.
+	cat >"$dir/data/pg_hba.conf" <<-HBA
+	local all all trust
+	local replication all trust
+	host all $cluster_owner 127.0.0.1/32 trust
+	host replication $cluster_owner 127.0.0.1/32 trust
+	host all all 127.0.0.1/32 scram-sha-256
+	HBA
 	export PGHOST=$dir PGPORT PGUSER=$cluster_owner PGDATABASE=postgres
 	cluster_restart
 }
