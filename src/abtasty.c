@@ -618,6 +618,7 @@ AddTrackedRow(AbEvent *e, EventBuffer *b, EventTable *table)
 static void
 BeginStore(TableWork *work)
 {
+	RequireWritable("events");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginTableWork(work);

@@ -69,6 +69,12 @@ BEGIN
 	IF a.ordinal IS NULL OR a.reason IN ('sticky', 'override') AND NOT a.custom THEN
 		RETURN a;
 	END IF;
+	IF pg_catalog.pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'an enrolment cannot be recorded on a hot standby'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
+				  HINT = 'Send enrolments, events and management calls to the primary.';
+	END IF;
 	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
 	VALUES (a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason)
 	ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING;

@@ -19,6 +19,7 @@
 #include "experiments.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -231,6 +232,23 @@ BeginTableWork(TableWork *work)
 	work->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
+ * RequireWritable
+ *		On a hot standby a write would fail deep inside its INSERT with
+ *		PostgreSQL's generic read-only error; say instead what the server is
+ *		and where the write belongs. what names the write, as "events".
+ */
+void
+RequireWritable(const char *what)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("%s cannot be recorded on a hot standby", what),
+				 errdetail("This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing."),
+				 errhint("Send enrolments, events and management calls to the primary.")));
 }
 
 /*

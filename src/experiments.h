@@ -134,6 +134,7 @@ typedef struct TableWork
 
 extern void BeginTableWork(TableWork *work);
 extern void EndTableWork(TableWork *work);
+extern void RequireWritable(const char *what);
 extern uint64 ConfigCacheGeneration(void);
 extern MemoryContext ConfigCacheContext(void);
 extern ExperimentConfig *LookupExperiment(const pg_uuid_t *tenant, text *key);

@@ -793,6 +793,7 @@ publish(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the batch must not be null"),
 				 errdetail("experiments.publish() stores the events of a batch document.")));
+	RequireWritable("events");
 	batch = PG_GETARG_JSONB_P(0);
 	if (!CurrentTenant(&p.tenant))
 		ereport(ERROR,

@@ -127,9 +127,15 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_client;
 
 -- Operators in SQL: the catalog functions of the core (the seeds' management
--- functions are those of experiments_api), what assignment answers, and
--- reading every table of their tenant but the keys.
+-- functions are those of experiments_api), what assignment answers, reading
+-- every table of their tenant but the keys, and writing the catalog tables
+-- (the triggers keep the rules; the column defaults and checks call
+-- required_tenant, random_seed and audience_is_valid). Enrolments, events,
+-- batches and refused events are written by the functions only.
 GRANT EXECUTE ON FUNCTION
+	experiments.required_tenant(),
+	experiments.random_seed(),
+	experiments.audience_is_valid(jsonb),
 	experiments.current_tenant(),
 	experiments.bucket(text, bigint),
 	experiments.assign(text, text, jsonb),
@@ -152,6 +158,13 @@ BEGIN
 	END LOOP;
 END;
 $$;
+GRANT INSERT, UPDATE, DELETE ON
+	experiments.sites, experiments.goals, experiments.rooms, experiments.layers, experiments.holdouts,
+	experiments.experiments, experiments.variants, experiments.experiment_rooms, experiments.overrides,
+	experiments.categories, experiments.promotions, experiments.slots, experiments.slot_configurations,
+	experiments.sorting_rules, experiments.ab_tests, experiments.segment_promotions,
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	TO experiments_admin;
 
 -- Analysts read the views; security_invoker views run what they call as the
 -- analyst, hence the results functions.
