@@ -92,9 +92,8 @@ INSERT INTO experiments.sites (key) VALUES ('SiteB');
 INSERT INTO experiments.experiments (key, site_id) SELECT 'b_test', id FROM experiments.sites WHERE key = 'SiteB';
 SELECT uuid AS b_uuid FROM experiments.experiments WHERE key = 'shared' \gset
 COMMIT;
-SELECT status FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'b_key'), format(
-	$q$SELECT experiments_api.context_batch(%L)$q$, format('{"requests": [{"units": [{"type": "user_id", "uid": "visitor-b"}], "exposures": [{"id": %s, "name": "shared", "unit": "user_id", "variant": 0, "exposedAt": %s}], "goals": [{"name": "g"}]}]}',
-	:b_campaign, (extract(epoch FROM now()) * 1000)::bigint)));
+SELECT status FROM pg_temp.rpc('context_batch', :'b_key', format('{"requests": [{"units": [{"type": "user_id", "uid": "visitor-b"}], "exposures": [{"id": %s, "name": "shared", "unit": "user_id", "variant": 0, "exposedAt": %s}], "goals": [{"name": "g"}]}]}',
+	:b_campaign, (extract(epoch FROM now()) * 1000)::bigint)::jsonb);
 BEGIN;
 SELECT experiments.set_tenant(:'a') \g /dev/null
 SELECT id AS a_campaign FROM experiments.create_experiment('shared', '[{"key": "a_only", "allocation": 100}]', start => true) \gset
@@ -103,49 +102,47 @@ SELECT tenant_id = :'b' AS b_owns, count(*) FROM experiments.rejected_events WHE
 
 -- Tenant A's client sees only A's campaigns, cannot name B's, and its batch
 -- naming B's campaign is refused (stored under A, as refused).
-SELECT h.status, h.body FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_key'),
-	$$SELECT jsonb_build_object('a_only', (SELECT count(*) FROM jsonb_each(experiments_api.allocate(visitor_id => 'visitor-b') -> 'allocations')))$$) h;
+SELECT h.status, (SELECT count(*) FROM jsonb_each(h.body -> 'allocations')) AS campaigns, h.body -> 'allocations' ? :'a_campaign' AS a_s
+FROM pg_temp.rpc('allocate', :'a_key', '{"visitor_id": "visitor-b"}') h;
 SELECT h.status, replace(h.body ->> 'message', :'b_campaign', '<B''s campaign>') AS message
-FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_key'),
-	format($$SELECT experiments_api.allocate(visitor_id => 'visitor-b', campaign_id => %L)$$, :'b_campaign')) h;
-SELECT h.status, h.body -> 'experiment_list' AS list FROM pg_temp.http('experiments_anon', '{}',
-	format($$SELECT experiments_api.experiment_status(api_key => %L, app_ver => '1', device_tag => 'visitor-b', device_type => 'x', os => 'x', os_ver => '1')$$, :'a_key'),
-	path => '/rpc/experiment_status') h;
-SELECT h.status, h.body -> 'errors' -> 0 ->> 'message' AS refused FROM pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_key'), format(
-	$q$SELECT experiments_api.context_batch(%L)$q$, format('{"requests": [{"units": [{"type": "user_id", "uid": "visitor-b"}], "exposures": [{"id": %s, "name": "b_test", "unit": "user_id", "variant": 0, "exposedAt": %s}]}]}',
-	:b_campaign, (extract(epoch FROM now()) * 1000)::bigint))) h;
+FROM pg_temp.rpc('allocate', :'a_key', jsonb_build_object('visitor_id', 'visitor-b', 'campaign_id', :'b_campaign')) h;
+SELECT h.status, h.body -> 'experiment_list' AS list FROM pg_temp.rpc('experiment_status', NULL,
+	jsonb_build_object('api_key', :'a_key', 'app_ver', '1', 'device_tag', 'visitor-b', 'device_type', 'x', 'os', 'x', 'os_ver', '1')) h;
+SELECT h.status, h.body -> 'errors' -> 0 ->> 'message' AS refused FROM pg_temp.rpc('context_batch', :'a_key',
+	format('{"requests": [{"units": [{"type": "user_id", "uid": "visitor-b"}], "exposures": [{"id": %s, "name": "b_test", "unit": "user_id", "variant": 0, "exposedAt": %s}]}]}',
+	:b_campaign, (extract(epoch FROM now()) * 1000)::bigint)::jsonb) h;
 -- B's enrolment is untouched: experiment_status for A enrolled visitor-b in A's experiment only.
 SELECT e.tenant_id = :'a' AS of_a, x.key, v.key AS variant FROM experiments.enrolments e
 JOIN experiments.experiments x ON x.id = e.experiment_id JOIN experiments.variants v ON v.experiment_id = x.id AND v.ordinal = e.ordinal
 WHERE e.unit = 'visitor-b' AND e.tenant_id IN (:'a', :'b') ORDER BY 1;
 -- Tenant A's admin: B's site, test and organization are out of reach.
 SELECT h.status, replace(h.body ->> 'message', :'b', '<B>') AS message
-FROM (VALUES ($$SELECT experiments_api.list_ab_tests(site_id => 'SiteB')$$),
-			 ($$SELECT experiments_api.get_ab_test(site_id => 'SiteB', id => 'b_test')$$),
-			 ($$SELECT to_jsonb(experiments_api.delete_ab_test(site_id => 'SiteB', id => 'b_test'))$$),
-			 (format($$SELECT experiments_api.get_org_experiment(organization_id => %L, experiment_id => %L)$$, :'b', :'b_uuid')),
-			 (format($$SELECT to_jsonb(experiments_api.delete_org_experiment(organization_id => %L, experiment_id => %L))$$, :'b', :'b_uuid')),
-			 (format($$SELECT experiments_api.update_org_experiment(organization_id => %L, experiment_id => %L, body => '{"name": "taken"}')$$, :'b', :'b_uuid'))) AS c(call),
-	 pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_admin'), c.call) h;
+FROM (VALUES ('list_ab_tests', '{"site_id": "SiteB"}'::jsonb),
+			 ('get_ab_test', '{"site_id": "SiteB", "id": "b_test"}'),
+			 ('delete_ab_test', '{"site_id": "SiteB", "id": "b_test"}'),
+			 ('get_org_experiment', jsonb_build_object('organization_id', :'b', 'experiment_id', :'b_uuid')),
+			 ('delete_org_experiment', jsonb_build_object('organization_id', :'b', 'experiment_id', :'b_uuid')),
+			 ('update_org_experiment', jsonb_build_object('organization_id', :'b', 'experiment_id', :'b_uuid', 'body', '{"name": "taken"}'::jsonb))) AS c(fn, args),
+	 pg_temp.rpc(c.fn, :'a_admin', c.args) h;
 SELECT count(*) AS b_experiments_intact FROM experiments.experiments WHERE tenant_id = :'b' AND key IN ('shared', 'b_test') AND name IS NULL;
 -- Tenant A's analyst: every view shows A's rows only.
-SELECT v.relname, (pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_analyst'),
-	format('SELECT to_jsonb(count(*)) FROM experiments_api.%I', v.relname))).body AS rows_seen
-FROM pg_class v WHERE v.relnamespace = 'experiments_api'::regnamespace AND v.relkind = 'v' ORDER BY 1;
-SELECT (pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', :'a_analyst'),
-	'SELECT jsonb_agg(key) FROM experiments_api.variants')).body AS analyst_sees_variants;
+SELECT v.relname, h.status, jsonb_array_length(h.body) AS rows_seen
+FROM pg_class v, pg_temp.http('GET', '/' || v.relname, jsonb_build_object('x-api-key', :'a_analyst')) h
+WHERE v.relnamespace = 'experiments_api'::regnamespace AND v.relkind = 'v' ORDER BY 1;
+SELECT status, body AS analyst_sees_variants FROM pg_temp.http('GET', '/variants?select=key', jsonb_build_object('x-api-key', :'a_analyst'));
 -- Roles do what their key allows, nothing more: a client cannot manage, an
 -- admin cannot serve, an analyst can do neither, and none reads a table.
 SELECT r.who, h.status, h.body ->> 'code' AS code
-FROM (VALUES ('client manages', :'a_key', $$SELECT experiments_api.list_org_experiments(organization_id => '$$ || :'a' || $$')$$),
-			 ('admin serves', :'a_admin', $$SELECT experiments_api.allocate(visitor_id => 'v')$$),
-			 ('analyst serves', :'a_analyst', $$SELECT experiments_api.visitor()$$),
-			 ('client reads a view', :'a_key', 'SELECT to_jsonb(count(*)) FROM experiments_api.experiments'),
-			 ('client reads a table', :'a_key', 'SELECT to_jsonb(count(*)) FROM experiments.enrolments'),
-			 ('admin reads api_keys', :'a_admin', 'SELECT to_jsonb(count(*)) FROM experiments.api_keys'),
-			 ('client sets a tenant', :'a_key', format($$SELECT to_jsonb(experiments.set_tenant(%L))$$, :'b')),
-			 ('client calls set_state', :'a_key', $$SELECT to_jsonb(experiments.set_state('x', 'stopped'))$$)) AS r(who, key, call),
-	 pg_temp.http('experiments_anon', jsonb_build_object('x-api-key', r.key), r.call) h;
+FROM (VALUES ('client manages', :'a_key', 'POST', '/rpc/list_org_experiments', jsonb_build_object('organization_id', :'a')),
+			 ('admin serves', :'a_admin', 'POST', '/rpc/allocate', '{"visitor_id": "v"}'),
+			 ('analyst serves', :'a_analyst', 'POST', '/rpc/visitor', '{}'),
+			 ('client reads a view', :'a_key', 'GET', '/experiments', NULL),
+			 ('admin reads a view', :'a_admin', 'GET', '/lift', NULL),
+			 ('client reads a table', :'a_key', 'GET', '/enrolments', NULL),
+			 ('admin reads api_keys', :'a_admin', 'GET', '/api_keys', NULL),
+			 ('client calls set_tenant', :'a_key', 'POST', '/rpc/set_tenant', jsonb_build_object('tenant', :'b')),
+			 ('client calls set_state', :'a_key', 'POST', '/rpc/set_state', '{"experiment": "x", "state": "stopped"}')) AS r(who, key, method, path, args),
+	 pg_temp.http(r.method, r.path, jsonb_build_object('x-api-key', r.key), r.args::text) h;
 -- The anonymous role by itself can call nothing but authentication.
 SET ROLE experiments_anon;
 SELECT regress.attempt($$SELECT experiments_api.visitor()$$);
