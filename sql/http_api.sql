@@ -45,12 +45,18 @@ SELECT 'update_ab_test_segment' AS call, status, body ->> 'description' AS descr
 FROM pg_temp.rpc('update_ab_test_segment', :'admin', '{"site_id": "SiteGenesis", "ab_test_id": "checkout-test", "segment_id": "green", "body": {"description": "Green button"}}');
 SELECT 'get_ab_test_segment' AS call, status, body ->> 'description' AS description
 FROM pg_temp.http('GET', '/rpc/get_ab_test_segment?site_id=SiteGenesis&ab_test_id=checkout-test&segment_id=green', jsonb_build_object('x-api-key', :'admin'));
-SELECT c.fn AS call, h.status, h.body
-FROM (VALUES (1, 'bind_ab_test_promotion', '{"promotion_id": "summer-promo"}'::jsonb),
-			 (2, 'bind_ab_test_slot_configuration', '{"slot_id": "banner-slot", "slot_config_id": "banner-config"}'),
-			 (3, 'bind_ab_test_sorting_rule', '{"sorting_rule_id": "best-sellers", "category_id": "shoes"}')) AS c(n, fn, args),
-	 pg_temp.rpc(c.fn, :'admin', c.args || '{"site_id": "SiteGenesis", "ab_test_id": "checkout-test", "segment_id": "green"}') h
-ORDER BY c.n;
+-- The green segment's promotion, slot configuration and sorting rule,
+-- bound (verb bind) or unbound (unbind).
+CREATE FUNCTION pg_temp.bindings(verb text, api_key text) RETURNS TABLE (call text, status integer, body jsonb)
+LANGUAGE sql AS $$
+	SELECT verb || c.fn, h.status, h.body
+	FROM (VALUES (1, '_ab_test_promotion', '{"promotion_id": "summer-promo"}'::jsonb),
+				 (2, '_ab_test_slot_configuration', '{"slot_id": "banner-slot", "slot_config_id": "banner-config"}'),
+				 (3, '_ab_test_sorting_rule', '{"sorting_rule_id": "best-sellers", "category_id": "shoes"}')) AS c(n, fn, args),
+		 pg_temp.rpc(verb || c.fn, api_key, c.args || '{"site_id": "SiteGenesis", "ab_test_id": "checkout-test", "segment_id": "green"}') h
+	ORDER BY c.n
+$$;
+SELECT * FROM pg_temp.bindings('bind', :'admin');
 SELECT (SELECT count(*) FROM experiments.segment_promotions WHERE tenant_id = :'tenant') AS promotions,
 	   (SELECT count(*) FROM experiments.segment_slot_configurations WHERE tenant_id = :'tenant') AS slot_configurations,
 	   (SELECT count(*) FROM experiments.segment_sorting_rules WHERE tenant_id = :'tenant') AS sorting_rules;
@@ -58,12 +64,7 @@ SELECT 'get_ab_test' AS call, status, body ->> 'id' AS id, jsonb_array_length(bo
 FROM pg_temp.http('GET', '/rpc/get_ab_test?site_id=SiteGenesis&id=checkout-test', jsonb_build_object('x-api-key', :'admin'));
 SELECT 'list_ab_tests' AS call, status, body -> 'count' AS count, body -> 'total' AS total
 FROM pg_temp.http('GET', '/rpc/list_ab_tests?site_id=SiteGenesis', jsonb_build_object('x-api-key', :'admin'));
-SELECT c.fn AS call, h.status, h.body
-FROM (VALUES (1, 'unbind_ab_test_promotion', '{"promotion_id": "summer-promo"}'::jsonb),
-			 (2, 'unbind_ab_test_slot_configuration', '{"slot_id": "banner-slot", "slot_config_id": "banner-config"}'),
-			 (3, 'unbind_ab_test_sorting_rule', '{"sorting_rule_id": "best-sellers", "category_id": "shoes"}')) AS c(n, fn, args),
-	 pg_temp.rpc(c.fn, :'admin', c.args || '{"site_id": "SiteGenesis", "ab_test_id": "checkout-test", "segment_id": "green"}') h
-ORDER BY c.n;
+SELECT * FROM pg_temp.bindings('unbind', :'admin');
 SELECT (SELECT count(*) FROM experiments.segment_promotions WHERE tenant_id = :'tenant') +
 	   (SELECT count(*) FROM experiments.segment_slot_configurations WHERE tenant_id = :'tenant') +
 	   (SELECT count(*) FROM experiments.segment_sorting_rules WHERE tenant_id = :'tenant') AS bindings_left;

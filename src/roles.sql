@@ -62,7 +62,7 @@ BEGIN
 		  AND NOT c.relispartition AND c.relname <> 'api_keys'
 	LOOP
 		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO experiments_api_owner', t);
-		EXECUTE format('GRANT SELECT ON %s TO experiments_analyst', t);
+		EXECUTE format('GRANT SELECT ON %s TO experiments_analyst, experiments_admin', t);
 	END LOOP;
 END;
 $$;
@@ -128,7 +128,7 @@ GRANT EXECUTE ON FUNCTION
 
 -- Operators in SQL: the catalog functions of the core (the seeds' management
 -- functions are those of experiments_api), what assignment answers, reading
--- every table of their tenant but the keys, and writing the catalog tables
+-- every table of their tenant but the keys (granted above), and writing the catalog tables
 -- (the triggers keep the rules; the column defaults and checks call
 -- required_tenant, random_seed and audience_is_valid). Enrolments, events,
 -- batches and refused events are written by the functions only.
@@ -145,19 +145,6 @@ GRANT EXECUTE ON FUNCTION
 	experiments.set_state(text, experiments.experiment_state),
 	experiments.set_override(text, text, text, experiments.override_kind)
 	TO experiments_admin;
-DO $$
-DECLARE
-	t regclass;
-BEGIN
-	FOR t IN
-		SELECT c.oid FROM pg_catalog.pg_class c
-		WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind IN ('r', 'p')
-		  AND NOT c.relispartition AND c.relname <> 'api_keys'
-	LOOP
-		EXECUTE format('GRANT SELECT ON %s TO experiments_admin', t);
-	END LOOP;
-END;
-$$;
 GRANT INSERT, UPDATE, DELETE ON
 	experiments.sites, experiments.goals, experiments.rooms, experiments.layers, experiments.holdouts,
 	experiments.experiments, experiments.variants, experiments.experiment_rooms, experiments.overrides,

@@ -14,6 +14,13 @@ on a connection of a pool that logs in as the authenticator and is reused across
 It covers what the tests need: RPC (POST with a JSON body, GET with query parameters), GET and
 HEAD on tables and views with simple filters, HS256 JWTs, PostgREST's errors and status codes.
 
+Left out of PostgREST, and answered with an error or ignored: OpenAPI at / (404), OPTIONS (405),
+resource embedding, and/or, columns, on_conflict, JSON-path columns and full-text operators in
+query strings (PGRST100), bodies other than JSON (PGRST102), Range and Prefer headers and Accept
+negotiation (ignored), role and function settings hoisted into the transaction, retries after a
+serialization failure, JWKs and audience checks (HMAC secrets only). Writes to views answer 405
+here, where PostgREST attempts them. Bodies over 10 MB answer 413.
+
 Configuration comes from postgrest.conf's keys as PGRST_* environment variables (see
 config_from_env). Usage: pgrst.py --port 0 --port-file FILE [--pid-file FILE] [--log FILE] [--daemon]
 """
