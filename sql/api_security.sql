@@ -17,7 +17,7 @@ INSERT INTO allowed VALUES
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
 	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
-	('experiments_analyst', '^experiments\.(current_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report)\('),
+	('experiments_analyst', '^experiments\.(current_tenant|required_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report|results_verdict|format_p_value|format_percent)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments\.(current_tenant|required_tenant|random_seed|audience_is_valid|bucket|assign|assign_all|create_experiment|set_variants|set_state|set_override)\('),
 	('experiments_api_owner', '^experiments\.authenticate\(');
@@ -58,6 +58,16 @@ WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experimen
   AND NOT coalesce('search_path=experiments, pg_catalog, pg_temp' = ANY (p.proconfig), false);
 SELECT count(*) >= 30 AS definer_functions_checked FROM pg_proc p
 WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace);
+
+-- Every trigger function that reads or writes a table runs as its owner: a
+-- trigger runs as the role current when it fires, which through PostgREST is
+-- the request's role (no privilege on the tables), deferred ones at COMMIT.
+SELECT p.oid::regprocedure AS trigger_using_tables_as_the_caller
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace = 'experiments'::regnamespace AND p.prorettype = 'trigger'::regtype
+  AND l.lanname IN ('plpgsql', 'sql') AND p.prosrc ~* '(from|update|into|join)\s+experiments\.' AND NOT p.prosecdef;
+SELECT count(*) AS table_triggers_checked FROM pg_proc p
+WHERE p.pronamespace = 'experiments'::regnamespace AND p.prorettype = 'trigger'::regtype AND p.prosrc ~* '(from|update|into|join)\s+experiments\.';
 
 -- 3. The anonymous role can execute nothing but authentication, and the
 -- exposed schema holds only functions and views, the views security_invoker.

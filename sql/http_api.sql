@@ -20,8 +20,8 @@ INSERT INTO experiments.categories (site_id, key) VALUES (:site, 'shoes');
 INSERT INTO experiments.slots (site_id, key, context_type) VALUES (:site, 'banner-slot', 'global');
 INSERT INTO experiments.slot_configurations (slot_id, key, context_id)
 SELECT id, 'banner-config', '' FROM experiments.slots WHERE site_id = :site;
-INSERT INTO experiments.goals (id, key, name) VALUES ('0a534844-869a-11e9-8dcc-27f1dd2d9764', 'reached_checkout', 'Reached checkout');
-INSERT INTO experiments.rooms (id, name) VALUES ('11111111-1111-4111-8111-111111111111', 'Lobby');
+INSERT INTO experiments.goals (id, key, name) VALUES ('5b1e0c1e-0000-4000-8000-000000000001', 'reached_checkout', 'Reached checkout');
+INSERT INTO experiments.rooms (id, name) VALUES ('5b1e0c1e-0000-4000-8000-000000000002', 'Lobby');
 COMMIT;
 CREATE TEMP VIEW mine AS
 SELECT e.key, e.state, e.version, string_agg(v.key || '=' || v.allocation_bp, ', ' ORDER BY v.ordinal) AS variants
@@ -85,9 +85,9 @@ SELECT uuid AS draft_uuid FROM experiments.experiments WHERE id = :draft \gset
 -- Published: goal, start, rooms and groups summing to 100; it runs from its start.
 SELECT 'update_org_experiment' AS call, status, body -> 'is_draft' AS is_draft, jsonb_array_length(body -> 'groups') AS groups
 FROM pg_temp.rpc('update_org_experiment', :'admin', jsonb_build_object('organization_id', :'tenant', 'experiment_id', :'draft_uuid',
-	'body', jsonb_build_object('is_draft', false, 'goal_id', '0a534844-869a-11e9-8dcc-27f1dd2d9764',
+	'body', jsonb_build_object('is_draft', false, 'goal_id', '5b1e0c1e-0000-4000-8000-000000000001',
 		'starts_at', to_char(now() AT TIME ZONE 'UTC' + interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		'room_ids', '["11111111-1111-4111-8111-111111111111"]'::jsonb,
+		'room_ids', '["5b1e0c1e-0000-4000-8000-000000000002"]'::jsonb,
 		'groups', '[{"name": "Control", "percentage": 50, "group_type": "control"}, {"name": "Short copy", "percentage": 50, "group_type": "user_defined"}]'::jsonb)));
 SELECT 'get_org_experiment' AS call, status, body ->> 'name' AS name, body -> 'is_draft' AS is_draft
 FROM pg_temp.http('GET', format('/rpc/get_org_experiment?organization_id=%s&experiment_id=%s', :'tenant', :'draft_uuid'), jsonb_build_object('x-api-key', :'admin'));

@@ -160,6 +160,7 @@ GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.s
 	experiments.lift, experiments.daily_results TO experiments_analyst;
 GRANT EXECUTE ON FUNCTION
 	experiments.current_tenant(),
+	experiments.required_tenant(),
 	experiments.experiment_results(bigint, timestamptz, timestamptz, float8),
 	experiments.daily_results(bigint, timestamptz, timestamptz),
 	experiments.daily_metrics(bigint, timestamptz, timestamptz),
@@ -167,5 +168,8 @@ GRANT EXECUTE ON FUNCTION
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
 	experiments.srm_test(bigint[], float8[]),
-	experiments.results_report(text, timestamptz, timestamptz, float8)
+	experiments.results_report(text, timestamptz, timestamptz, float8),
+	experiments.results_verdict(text, text, text, float8, float8, float8, float8, float8, text),
+	experiments.format_p_value(float8),
+	experiments.format_percent(float8, boolean)
 	TO experiments_analyst;
