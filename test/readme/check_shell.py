@@ -2,7 +2,10 @@
 """Runs the README's shell blocks marked <!-- readme-test: run as shell --> against the
 PostgREST harness and checks each answer against the "# " lines that follow its command.
 
-    check_shell.py README.md API_ADDRESS
+    check_shell.py README.md API_ADDRESS DATABASE
+
+runs in the current directory, with localhost:3000 standing for API_ADDRESS, mydb for DATABASE
+and newdb for DATABASE_restored.
 
 A "# " line shows the answer: an HTTP status first when it is not 200, then the JSON
 document, where "…" stands for the rest. Checked: the status, and the keys of the document
@@ -67,15 +70,18 @@ def actual_keys(document):
 
 def main():
     """Runs every step in one shell, so that assignments carry to later steps."""
-    readme, address = open(sys.argv[1]).read(), sys.argv[2]
-    script, checks = ["set -e"], []
+    readme, address, database = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+    script, checks, commands = ["set -e"], [], 0
     for block in blocks(readme):
-        for command, shown in steps(block.replace("localhost:3000", address)):
+        block = block.replace("localhost:3000", address)
+        block = re.sub(r"\bnewdb\b", f"{database}_restored", re.sub(r"\bmydb\b", database, block))
+        for command, shown in steps(block):
             if shown:
                 checks.append((command, shown))
                 command = re.sub(r"^curl ", "curl -w '\\n@status %{http_code}\\n' ", command)
                 script.append("echo '@begin'")
             script.append(command)
+            commands += 1
     if not checks:
         sys.exit("no checked command in the README's shell blocks")
     run = subprocess.run(["bash", "-c", "\n".join(script)], capture_output=True, text=True, timeout=120)
@@ -91,6 +97,7 @@ def main():
         if not ok:
             print(f"    shown: {shown}\n    got:   {status} {body.strip()[:300]}")
             failures += 1
+    print(f"{len(blocks(readme))} shell blocks, {commands} commands run, {len(checks)} answers checked")
     if len(answers) != len(checks):
         sys.exit(f"{len(checks)} checked commands, {len(answers)} answers")
     sys.exit(1 if failures else 0)

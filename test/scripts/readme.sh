@@ -7,7 +7,8 @@
 #      (over TCP with the password the README's CREATE ROLE gave it; the
 #      superuser only where the README says so), stopping at the first error;
 #   3. then every shell block marked <!-- readme-test: run as shell --> runs
-#      against the PostgREST harness (test/http) logged in as the README's
+#      (the README's mydb being this suite's database) against the PostgREST
+#      harness (test/http) logged in as the README's
 #      authenticator, with the keys the SQL blocks made, and each answer's
 #      status and document keys are checked against the lines the README
 #      shows under its command (test/readme/check_shell.py).
@@ -19,7 +20,7 @@ test/deps curl jq python3-psycopg
 # shellcheck source=test/http/harness.sh
 . test/http/harness.sh
 cluster_scratch readme
-trap 'harness_stop; rm -rf "$work"; dropdb --if-exists readme >/dev/null 2>&1 || true' EXIT
+trap 'harness_stop; rm -rf "$work"; dropdb --if-exists readme_restored >/dev/null 2>&1; dropdb --if-exists readme >/dev/null 2>&1 || true' EXIT
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION experiments'
 
 # 1. The roles table.
@@ -66,4 +67,4 @@ harness_start "postgres://authenticator:$(python3 -c 'import sys, urllib.parse; 
 # shellcheck disable=SC1091
 . "$work/readme.env"
 export CLIENT_KEY ADMIN_KEY ANALYST_KEY TENANT
-test/readme/check_shell.py README.md "${PGRST_URL#http://}"
+(cd "$work" && "$OLDPWD/test/readme/check_shell.py" "$OLDPWD/README.md" "${PGRST_URL#http://}" readme)
