@@ -608,7 +608,7 @@ Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, Ti
 /*
  * daily_metrics
  *		SQL daily_metrics(experiment_id, since, until): see the file header
- *		and its COMMENT in src/results.sql.
+ *		and its COMMENT in src/results/results.sql.
  */
 Datum
 daily_metrics(PG_FUNCTION_ARGS)

@@ -122,7 +122,7 @@ $$;
 
 -- Writing the catalog: functions for operators (experiments_admin). Those
 -- that touch tables are SECURITY DEFINER, owned by experiments_api_owner
--- (src/roles.sql), so an operator needs EXECUTE and nothing on the tables,
+-- (src/http/roles.sql), so an operator needs EXECUTE and nothing on the tables,
 -- and row-level security still confines the work to the operator's tenant. A
 -- superuser may also write the tables directly; the rules above hold either way.
 

@@ -4,10 +4,10 @@
 -- POST /rpc/<name> with a seed's body is the seed's call.
 --
 -- Every function here is owned by experiments_api_owner (a role without
--- BYPASSRLS, src/roles.sql) and runs as it: callers need EXECUTE on these
+-- BYPASSRLS, src/http/roles.sql) and runs as it: callers need EXECUTE on these
 -- functions only, and row-level security still confines every query to the
 -- tenant that authentication set. All are SECURITY DEFINER but allocate, in C,
--- which switches to its owner itself (src/allocate.c). Views are
+-- which switches to its owner itself (src/adapters/abtasty/allocate.c). Views are
 -- security_invoker.
 
 CREATE SCHEMA experiments_api;
@@ -69,7 +69,7 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'allocate'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION experiments_api.allocate(text, text) IS
-'POST /rpc/allocate (AB Tasty POST /v1/allocate). Arguments: visitor_id (string, required, at most 640 bytes): the visitor; campaign_id (string, optional): one campaign. Answers {"allocations": {"<campaign id>": "<variation id>", ...}} for every running campaign of the tenant that gives the visitor a variation (campaign and variation ids are strings); with campaign_id, only that entry plus the deprecated "variation_id" (null, with empty allocations, when the visitor gets no variation). Reads only: enrolments are honoured, none is written. 400 for a missing or too long visitor_id, 404 for an unknown campaign_id. Written in C (src/allocate.c) and not SECURITY DEFINER, so that no search_path is saved and restored per call: it depends on no search_path (every name it uses is schema-qualified) and runs its reads as its owner, as SECURITY DEFINER would.';
+'POST /rpc/allocate (AB Tasty POST /v1/allocate). Arguments: visitor_id (string, required, at most 640 bytes): the visitor; campaign_id (string, optional): one campaign. Answers {"allocations": {"<campaign id>": "<variation id>", ...}} for every running campaign of the tenant that gives the visitor a variation (campaign and variation ids are strings); with campaign_id, only that entry plus the deprecated "variation_id" (null, with empty allocations, when the visitor gets no variation). Reads only: enrolments are honoured, none is written. 400 for a missing or too long visitor_id, 404 for an unknown campaign_id. Written in C (src/adapters/abtasty/allocate.c) and not SECURITY DEFINER, so that no search_path is saved and restored per call: it depends on no search_path (every name it uses is schema-qualified) and runs its reads as its owner, as SECURITY DEFINER would.';
 
 -- Experiment status (Data Cortex).
 
@@ -189,8 +189,8 @@ $$;
 COMMENT ON FUNCTION experiments_api.context_batch(jsonb) IS
 'PUT/POST /rpc/context_batch (ABsmartly PUT /context/batch): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}. Stores the valid events, records the refused ones in rejected_events and answers {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 (SQLSTATE 22023) when the batch is malformed as a whole (not 1 to 500 requests), 413 when it is over a size limit (too many events in a request, too many bytes).';
 
--- AB Tasty events (seed 001, src/events.sql) and management (seeds 002 and
--- 004, src/commerce.sql and src/lifecycle.sql): one wrapper per function, with
+-- AB Tasty events (seed 001, src/events/events.sql) and management (seeds 002 and
+-- 004, src/adapters/commerce/commerce.sql and src/adapters/lifecycle/lifecycle.sql): one wrapper per function, with
 -- its arguments (already the JSON keys of the request), result and volatility,
 -- made from the catalog so that wrapper and function cannot drift apart. A
 -- create answers 201 Created, as the seeds do.

@@ -4,7 +4,7 @@
  *		keys it has seen accepted.
  *
  * authenticate_request() runs before every request. The SQL function
- * experiments.authenticate() (src/auth.sql) stays the one that decides: a
+ * experiments.authenticate() (src/http/auth.sql) stays the one that decides: a
  * request without an x-api-key string, and a key this backend has not seen
  * accepted since experiments.api_keys last changed, go to it, and it raises
  * 401 for a bad key. What it answers for a key it accepts, the tenant and the
