@@ -8,7 +8,8 @@
 #   make check-valgrind  pg_regress and isolation suites with the server under valgrind
 #   make check-asan  pg_regress and isolation suites with the extension built with ASan and UBSan
 #
-# Everything else is ordinary PGXS: make, make install, make installcheck.
+# Everything else is ordinary PGXS: make, make install, make installcheck (the
+# pg_regress and isolation suites against a running server).
 
 EXTENSION = experiments
 EXTVERSION = 0.1.0
@@ -62,7 +63,16 @@ SHLIB_LINK += -lxxhash
 PG_CPPFLAGS += -I$(srcdir)/src/include
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-EXTRA_CLEAN = results regression.diffs regression.out test/output_iso
+# make installcheck: the pg_regress and isolation suites against a running
+# server (PGHOST, PGPORT, PGUSER: a superuser), as PGXS runs them. The HTTP
+# suites need the PostgREST harness (test/http) and run in make test only.
+HTTP_SUITES = api api_security http_api
+REGRESS = $(filter-out $(HTTP_SUITES),$(shell sed -n 's/^test: //p' test/schedule))
+REGRESS_OPTS = --load-extension=experiments
+ISOLATION = $(basename $(notdir $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --load-extension=experiments
+
+EXTRA_CLEAN = results regression.diffs regression.out test/output_iso output_iso
 
 # No JIT bitcode: it would need clang on the build machine and buys nothing here.
 override with_llvm = no
