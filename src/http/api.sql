@@ -189,53 +189,267 @@ $$;
 COMMENT ON FUNCTION experiments_api.context_batch(jsonb) IS
 'PUT/POST /rpc/context_batch (ABsmartly PUT /context/batch): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}. Stores the valid events, records the refused ones in rejected_events and answers {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 (SQLSTATE 22023) when the batch is malformed as a whole (not 1 to 500 requests), 413 when it is over a size limit (too many events in a request, too many bytes).';
 
--- AB Tasty events (seed 001, src/events/events.sql) and management (seeds 002 and
--- 004, src/adapters/commerce/commerce.sql and src/adapters/lifecycle/lifecycle.sql): one wrapper per function, with
--- its arguments (already the JSON keys of the request), result and volatility,
--- made from the catalog so that wrapper and function cannot drift apart. A
--- create answers 201 Created, as the seeds do.
-DO $$
-DECLARE
-	f record;
-BEGIN
-	FOR f IN
-		SELECT p.proname, w.audience, pg_catalog.pg_get_function_arguments(p.oid) AS arguments,
-			   pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity,
-			   pg_catalog.pg_get_function_result(p.oid) AS result,
-			   CASE p.provolatile WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END AS volatility,
-			   (SELECT string_agg(format('%I => %I', n, n), ', ' ORDER BY i)
-				FROM unnest(p.proargnames) WITH ORDINALITY AS a(n, i)) AS call,
-			   pg_catalog.obj_description(p.oid, 'pg_proc') AS description
-		FROM pg_catalog.pg_proc p
-		JOIN (VALUES ('campaign_activated_event', 'client'), ('action_tracking_event', 'client'),
-					 ('custom_event', 'client'), ('transaction_event', 'client'), ('visit_event', 'client'),
-					 ('list_ab_tests', 'admin'), ('get_ab_test', 'admin'), ('create_ab_test', 'admin'),
-					 ('update_ab_test', 'admin'), ('delete_ab_test', 'admin'), ('get_ab_test_segment', 'admin'),
-					 ('create_ab_test_segment', 'admin'), ('update_ab_test_segment', 'admin'),
-					 ('delete_ab_test_segment', 'admin'), ('bind_ab_test_promotion', 'admin'),
-					 ('unbind_ab_test_promotion', 'admin'), ('bind_ab_test_slot_configuration', 'admin'),
-					 ('unbind_ab_test_slot_configuration', 'admin'), ('bind_ab_test_sorting_rule', 'admin'),
-					 ('unbind_ab_test_sorting_rule', 'admin'), ('list_org_experiments', 'admin'),
-					 ('get_org_experiment', 'admin'), ('create_org_experiment', 'admin'),
-					 ('update_org_experiment', 'admin'), ('delete_org_experiment', 'admin')) AS w(name, audience)
-			ON w.name = p.proname
-		WHERE p.pronamespace = 'experiments'::regnamespace
-	LOOP
-		EXECUTE format($ddl$
-			CREATE FUNCTION experiments_api.%1$I(%2$s)
-			RETURNS %3$s
-			LANGUAGE sql %4$s SECURITY DEFINER
-			SET search_path = experiments, pg_catalog, pg_temp
-			AS %5$L
-			$ddl$, f.proname, f.arguments, f.result, f.volatility,
-			CASE WHEN f.proname LIKE 'create\_%' THEN 'SELECT pg_catalog.set_config(''response.status'', ''201'', true); ' ELSE '' END
-			|| format('SELECT experiments.%I(%s)', f.proname, f.call));
-		EXECUTE format('COMMENT ON FUNCTION experiments_api.%I(%s) IS %L', f.proname, f.identity,
-			format('POST /rpc/%s (%s role). Arguments: %s: the keys of the request''s JSON body, and for management the path parameters by name and body, the document sent. %s',
-				   f.proname, f.audience, f.arguments, f.description));
-	END LOOP;
-END;
+-- AB Tasty events (seed 001, src/events/events.sql): one wrapper per event
+-- function, with its arguments (already the keys of the endpoint's JSON body),
+-- result and volatility.
+
+CREATE FUNCTION experiments_api.campaign_activated_event(campaign_id jsonb DEFAULT NULL, variation_id jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.campaign_activated_event(campaign_id => campaign_id, variation_id => variation_id, tracking_data => tracking_data);
 $$;
+COMMENT ON FUNCTION experiments_api.campaign_activated_event(campaign_id jsonb, variation_id jsonb, tracking_data jsonb) IS
+'POST /rpc/campaign_activated_event (client role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): campaign_id, variation_id, tracking_data. AB Tasty POST /v1/campaign_activated_event: a visitor saw a variation of a campaign. Stores the event and enrols the visitor in the variation unless already enrolled (a different variation gets a warning). Answers {} (or {"warnings": [...]}), or {"code", "message"} with response.status set when refused.';
+
+CREATE FUNCTION experiments_api.action_tracking_event(name jsonb DEFAULT NULL, type jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL, value_string jsonb DEFAULT NULL, value_integer jsonb DEFAULT NULL, "position" jsonb DEFAULT NULL, resolution jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.action_tracking_event(name => name, type => type, tracking_data => tracking_data, value_string => value_string, value_integer => value_integer, "position" => "position", resolution => resolution);
+$$;
+COMMENT ON FUNCTION experiments_api.action_tracking_event(name jsonb, type jsonb, tracking_data jsonb, value_string jsonb, value_integer jsonb, "position" jsonb, resolution jsonb) IS
+'POST /rpc/action_tracking_event (client role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): name, type, tracking_data, value_string, value_integer, position, resolution. AB Tasty POST /v1/action_tracking_event: a click or touch. Answers like campaign_activated_event().';
+
+CREATE FUNCTION experiments_api.custom_event(name jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL, value_string jsonb DEFAULT NULL, value_integer jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.custom_event(name => name, tracking_data => tracking_data, value_string => value_string, value_integer => value_integer);
+$$;
+COMMENT ON FUNCTION experiments_api.custom_event(name jsonb, tracking_data jsonb, value_string jsonb, value_integer jsonb) IS
+'POST /rpc/custom_event (client role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): name, tracking_data, value_string, value_integer. AB Tasty POST /v1/custom_event: a business event with an optional value. Answers like campaign_activated_event().';
+
+CREATE FUNCTION experiments_api.transaction_event(name jsonb DEFAULT NULL, id jsonb DEFAULT NULL, revenue jsonb DEFAULT NULL, shipping jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL, tax_total jsonb DEFAULT NULL, payment_method jsonb DEFAULT NULL, items_count jsonb DEFAULT NULL, currency jsonb DEFAULT NULL, items jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.transaction_event(name => name, id => id, revenue => revenue, shipping => shipping, tracking_data => tracking_data, tax_total => tax_total, payment_method => payment_method, items_count => items_count, currency => currency, items => items);
+$$;
+COMMENT ON FUNCTION experiments_api.transaction_event(name jsonb, id jsonb, revenue jsonb, shipping jsonb, tracking_data jsonb, tax_total jsonb, payment_method jsonb, items_count jsonb, currency jsonb, items jsonb) IS
+'POST /rpc/transaction_event (client role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): name, id, revenue, shipping, tracking_data, tax_total, payment_method, items_count, currency, items. AB Tasty POST /v1/transaction_event: a purchase and its items, stored together; a transaction id already stored for the tenant is refused. Answers like campaign_activated_event().';
+
+CREATE FUNCTION experiments_api.visit_event(tracking_data jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.visit_event(tracking_data => tracking_data);
+$$;
+COMMENT ON FUNCTION experiments_api.visit_event(tracking_data jsonb) IS
+'POST /rpc/visit_event (client role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): tracking_data. AB Tasty POST /v1/visit_event: a page visit. Answers like campaign_activated_event().';
+
+-- Management (seeds 002 and 004, src/adapters/commerce/commerce.sql and
+-- src/adapters/lifecycle/lifecycle.sql): one wrapper per function, the path
+-- parameters and the document sent as arguments. A create answers 201 Created,
+-- as the seeds do.
+
+CREATE FUNCTION experiments_api.list_ab_tests(site_id text, start integer DEFAULT 0, count integer DEFAULT 25, "select" text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.list_ab_tests(site_id => site_id, start => start, count => count, "select" => "select");
+$$;
+COMMENT ON FUNCTION experiments_api.list_ab_tests(site_id text, start integer, count integer, "select" text) IS
+'POST /rpc/list_ab_tests (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, start, count, select. GET /sites/{site_id}/ab_tests: the ab_test_search_result of a site''s A/B tests in id order, from start (default 0), count of them (default 25, at most 200); select (**) gives whole documents, no select the id and link of each.';
+
+CREATE FUNCTION experiments_api.get_ab_test(site_id text, id text)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.get_ab_test(site_id => site_id, id => id);
+$$;
+COMMENT ON FUNCTION experiments_api.get_ab_test(site_id text, id text) IS
+'POST /rpc/get_ab_test (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id. GET /sites/{site_id}/ab_tests/{id}: the ab_test document; ABTestNotFoundException (404) when there is none.';
+
+CREATE FUNCTION experiments_api.create_ab_test(site_id text, id text, body jsonb)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.set_config('response.status', '201', true);
+	SELECT experiments.create_ab_test(site_id => site_id, id => id, body => body);
+$$;
+COMMENT ON FUNCTION experiments_api.create_ab_test(site_id text, id text, body jsonb) IS
+'POST /rpc/create_ab_test (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, body. PUT /sites/{site_id}/ab_tests/{id}: creates an A/B test from an ab_test document (start_date and end_date required) and returns it (201). Faults: IdConflictException, ABTestInvalidDateException, StartAfterEndException, ABTestInvalidEmailException, ABTestInvalidTriggerException, ABTestInvalidPipelineException (400), ABTestDuplicateException (409).';
+
+CREATE FUNCTION experiments_api.update_ab_test(site_id text, id text, body jsonb)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.update_ab_test(site_id => site_id, id => id, body => body);
+$$;
+COMMENT ON FUNCTION experiments_api.update_ab_test(site_id text, id text, body jsonb) IS
+'POST /rpc/update_ab_test (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, body. PATCH /sites/{site_id}/ab_tests/{id}: changes the properties the ab_test document gives (an id different from the URL''s renames the test) and returns the test. Faults: those of create_ab_test, ABTestNotFoundException (404), ResourceStateConflictException (409) for a stale _resource_state.';
+
+CREATE FUNCTION experiments_api.delete_ab_test(site_id text, id text, resource_state text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.delete_ab_test(site_id => site_id, id => id, resource_state => resource_state);
+$$;
+COMMENT ON FUNCTION experiments_api.delete_ab_test(site_id text, id text, resource_state text) IS
+'POST /rpc/delete_ab_test (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, resource_state. DELETE /sites/{site_id}/ab_tests/{id}: deletes an A/B test with its segments and bindings (204). resource_state is the x-dw-resource-state header: a stale one is ResourceStateConflictException (409).';
+
+CREATE FUNCTION experiments_api.get_ab_test_segment(site_id text, ab_test_id text, segment_id text)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.get_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id);
+$$;
+COMMENT ON FUNCTION experiments_api.get_ab_test_segment(site_id text, ab_test_id text, segment_id text) IS
+'POST /rpc/get_ab_test_segment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id. GET /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: the ab_test_segment document. Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404).';
+
+CREATE FUNCTION experiments_api.create_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.set_config('response.status', '201', true);
+	SELECT experiments.create_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, body => body);
+$$;
+COMMENT ON FUNCTION experiments_api.create_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) IS
+'POST /rpc/create_ab_test_segment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, body. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: adds a segment (variant) after the existing ones and returns it (201). Faults: IdConflictException (400), ABTestNotFoundException (404), ResourceAlreadyExistsException (409), ABTestSegmentAllocationException (400) on a started test.';
+
+CREATE FUNCTION experiments_api.update_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.update_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, body => body);
+$$;
+COMMENT ON FUNCTION experiments_api.update_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) IS
+'POST /rpc/update_ab_test_segment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, body. PATCH /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: changes the properties given and returns the segment. Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test.';
+
+CREATE FUNCTION experiments_api.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text, resource_state text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.delete_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, resource_state => resource_state);
+$$;
+COMMENT ON FUNCTION experiments_api.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text, resource_state text) IS
+'POST /rpc/delete_ab_test_segment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, resource_state. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: removes a segment and its bindings (204). Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test.';
+
+CREATE FUNCTION experiments_api.bind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.bind_ab_test_promotion(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, promotion_id => promotion_id);
+$$;
+COMMENT ON FUNCTION experiments_api.bind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) IS
+'POST /rpc/bind_ab_test_promotion (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, promotion_id. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/promotions/{promotion_id}: the segment applies the promotion (204). Faults: SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, PromotionNotFoundException (404).';
+
+CREATE FUNCTION experiments_api.unbind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.unbind_ab_test_promotion(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, promotion_id => promotion_id);
+$$;
+COMMENT ON FUNCTION experiments_api.unbind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) IS
+'POST /rpc/unbind_ab_test_promotion (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, promotion_id. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/promotions/{promotion_id}: the segment no longer applies the promotion (204). Faults as for binding.';
+
+CREATE FUNCTION experiments_api.bind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.bind_ab_test_slot_configuration(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, slot_id => slot_id, slot_config_id => slot_config_id, context => context);
+$$;
+COMMENT ON FUNCTION experiments_api.bind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) IS
+'POST /rpc/bind_ab_test_slot_configuration (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, slot_id, slot_config_id, context. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/slot_configurations/{slot_id}/{slot_config_id}?context=: the segment shows the slot configuration (204); context is global (the default), category=ID or folder=ID. Faults: InvalidContextTypeException (400), SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, SlotWithContextTypeNotFoundException, SlotConfigurationIdentifierNotFoundException (404).';
+
+CREATE FUNCTION experiments_api.unbind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.unbind_ab_test_slot_configuration(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, slot_id => slot_id, slot_config_id => slot_config_id, context => context);
+$$;
+COMMENT ON FUNCTION experiments_api.unbind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) IS
+'POST /rpc/unbind_ab_test_slot_configuration (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, slot_id, slot_config_id, context. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/slot_configurations/{slot_id}/{slot_config_id}?context=: the segment no longer shows the slot configuration (204). Faults as for binding.';
+
+CREATE FUNCTION experiments_api.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.bind_ab_test_sorting_rule(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, sorting_rule_id => sorting_rule_id, category_id => category_id);
+$$;
+COMMENT ON FUNCTION experiments_api.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) IS
+'POST /rpc/bind_ab_test_sorting_rule (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, sorting_rule_id, category_id. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/sorting_rules/{sorting_rule_id}/{category_id}: the segment sorts the category with the rule (204); one rule per test and category. Faults: InvalidCategoryException (400), SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, SortingRuleNotFoundException (404), SortingRuleCampaignAssignConflictException (409).';
+
+CREATE FUNCTION experiments_api.unbind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.unbind_ab_test_sorting_rule(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, sorting_rule_id => sorting_rule_id, category_id => category_id);
+$$;
+COMMENT ON FUNCTION experiments_api.unbind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) IS
+'POST /rpc/unbind_ab_test_sorting_rule (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, sorting_rule_id, category_id. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/sorting_rules/{sorting_rule_id}/{category_id}: the segment no longer sorts the category with the rule (204). Faults as for binding, but for the conflict.';
+
+CREATE FUNCTION experiments_api.list_org_experiments(organization_id uuid)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.list_org_experiments(organization_id => organization_id);
+$$;
+COMMENT ON FUNCTION experiments_api.list_org_experiments(organization_id uuid) IS
+'POST /rpc/list_org_experiments (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): organization_id. GET /api/v5/orgs/{organization_id}/experiments: the organization''s experiments, oldest first.';
+
+CREATE FUNCTION experiments_api.get_org_experiment(organization_id uuid, experiment_id uuid)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.get_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
+$$;
+COMMENT ON FUNCTION experiments_api.get_org_experiment(organization_id uuid, experiment_id uuid) IS
+'POST /rpc/get_org_experiment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): organization_id, experiment_id. GET /api/v5/orgs/{organization_id}/experiments/{experiment_id}: the experiment document; 404 when there is none.';
+
+CREATE FUNCTION experiments_api.create_org_experiment(organization_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.set_config('response.status', '201', true);
+	SELECT experiments.create_org_experiment(organization_id => organization_id, body => body);
+$$;
+COMMENT ON FUNCTION experiments_api.create_org_experiment(organization_id uuid, body jsonb) IS
+'POST /rpc/create_org_experiment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): organization_id, body. POST /api/v5/orgs/{organization_id}/experiments: creates an experiment (201), a draft when is_draft is true, published and running otherwise; its key is its uuid. 400 when attributes are missing or malformed, 404 for an unknown goal or room.';
+
+CREATE FUNCTION experiments_api.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.update_org_experiment(organization_id => organization_id, experiment_id => experiment_id, body => body);
+$$;
+COMMENT ON FUNCTION experiments_api.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb) IS
+'POST /rpc/update_org_experiment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): organization_id, experiment_id, body. PUT /api/v5/orgs/{organization_id}/experiments/{experiment_id}: updates an experiment with the attributes given and returns it. 400 when it has ended, when ends_at is not after starts_at, when going from published to draft, when a read-only attribute of a started experiment changes, or when publishing it incomplete; 404 when it does not exist.';
+
+CREATE FUNCTION experiments_api.delete_org_experiment(organization_id uuid, experiment_id uuid)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments.delete_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
+$$;
+COMMENT ON FUNCTION experiments_api.delete_org_experiment(organization_id uuid, experiment_id uuid) IS
+'POST /rpc/delete_org_experiment (admin role). Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): organization_id, experiment_id. DELETE /api/v5/orgs/{organization_id}/experiments/{experiment_id}: deletes an experiment (204); 404 when it does not exist.';
 
 -- Read-only views for analysts: the tenant's catalog, refused events and results.
 
@@ -258,15 +472,27 @@ FROM experiments.rejected_events r;
 COMMENT ON VIEW experiments_api.rejected_events IS
 'GET /rejected_events: the tenant''s events refused by validation, with where (subject), why (reason) and the event as sent.';
 
-DO $$
-DECLARE
-	v text;
-BEGIN
-	FOREACH v IN ARRAY ARRAY['results', 'exposure_summary', 'sample_ratio_mismatch', 'lift', 'daily_results']
-	LOOP
-		EXECUTE format('CREATE VIEW experiments_api.%1$I WITH (security_invoker = true) AS SELECT * FROM experiments.%1$I', v);
-		EXECUTE format('COMMENT ON VIEW experiments_api.%I IS %L', v,
-			format('GET /%s: %s', v, pg_catalog.obj_description(format('experiments.%I', v)::regclass, 'pg_class')));
-	END LOOP;
-END;
-$$;
+CREATE VIEW experiments_api.results WITH (security_invoker = true) AS
+SELECT * FROM experiments.results;
+COMMENT ON VIEW experiments_api.results IS
+'GET /results: experiment_results() of every started experiment of the caller''s tenant: one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window call experiment_results() directly.';
+
+CREATE VIEW experiments_api.exposure_summary WITH (security_invoker = true) AS
+SELECT * FROM experiments.exposure_summary;
+COMMENT ON VIEW experiments_api.exposure_summary IS
+'GET /exposure_summary: Per experiment and variant: units exposed (each unit counts once, in the variant of its first exposure), share of the experiment''s traffic against the configured allocation share, first and last exposure.';
+
+CREATE VIEW experiments_api.sample_ratio_mismatch WITH (security_invoker = true) AS
+SELECT * FROM experiments.sample_ratio_mismatch;
+COMMENT ON VIEW experiments_api.sample_ratio_mismatch IS
+'GET /sample_ratio_mismatch: Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value; mismatch when p < 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
+
+CREATE VIEW experiments_api.lift WITH (security_invoker = true) AS
+SELECT * FROM experiments.lift;
+COMMENT ON VIEW experiments_api.lift IS
+'GET /lift: Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (two-proportion z-test) and of the value per exposed unit (Welch t-test), 95% intervals and two-sided p-values.';
+
+CREATE VIEW experiments_api.daily_results WITH (security_invoker = true) AS
+SELECT * FROM experiments.daily_results;
+COMMENT ON VIEW experiments_api.daily_results IS
+'GET /daily_results: daily_results() of every started experiment of the caller''s tenant: per UTC day, variant and metric, new and cumulative exposed and converting units and the cumulative rate.';
