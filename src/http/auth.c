@@ -200,7 +200,7 @@ AuthenticateKey(const char *key, int len)
 
 /*
  * authenticate_request() returns void
- *		PostgREST's db-pre-request (README, "Authentication"): the request's
+ *		PostgREST's db-pre-request (docs/http-api.md, "Authentication"): the request's
  *		tenant and role from its x-api-key header, or from its token.
  */
 Datum

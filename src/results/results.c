@@ -18,8 +18,8 @@
  *
  * Units and per-unit sums are then counted and summed per metric, variant and
  * UTC day. In SQL the same work is a grouping of every exposure by unit and a
- * join of the goals to the groups, several times slower (README, "Results
- * for analysts"). Memory grows with the experiment and is not bounded by
+ * join of the goals to the groups, several times slower (docs/performance.md,
+ * results). Memory grows with the experiment and is not bounded by
  * work_mem: about 100 bytes per exposed unit (its entry in a hash table kept
  * under 90% full, its name) and 40 to 80 per unit and goal reached, 270 MB
  * for the benchmark's 2,000,000 units (the SQL version's hash tables took

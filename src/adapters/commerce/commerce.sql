@@ -86,7 +86,7 @@ CREATE TABLE experiments.ab_tests (
 	FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments.experiments (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE experiments.ab_tests IS
-'Properties of an experiment that only the Commerce Cloud A/B test API has. The experiment runs exactly when enabled, not paused and its segments sum to 100 percent (README, "Commerce Cloud A/B tests").';
+'Properties of an experiment that only the Commerce Cloud A/B test API has. The experiment runs exactly when enabled, not paused and its segments sum to 100 percent (docs/apis/commerce-cloud.md).';
 COMMENT ON COLUMN experiments.ab_tests.enabled IS 'The test is switched on; with paused = false and segments summing to 100 it runs.';
 COMMENT ON COLUMN experiments.ab_tests.paused IS 'The test is paused: a started test is then in state paused.';
 COMMENT ON COLUMN experiments.ab_tests.customer_groups IS 'Customer groups the test is limited to.';
