@@ -8,44 +8,48 @@
 #   make check-valgrind  pg_regress and isolation suites with the server under valgrind
 #   make check-asan  pg_regress and isolation suites with the extension built with ASan and UBSan
 #
-# Everything else is ordinary PGXS: make, make install, make installcheck.
+# Everything else is ordinary PGXS: make, make install, make installcheck (the
+# pg_regress and isolation suites against a running server).
 
 EXTENSION = experiments
 EXTVERSION = 0.1.0
 
 MODULE_big = experiments
+# The C of each layer (docs/architecture.md): the
+# core (module entry, tenants), assignment, events, results, the HTTP layer,
+# and the adapters of the APIs that need C.
 OBJS = \
-	src/experiments.o \
-	src/bucket.o \
-	src/tenant.o \
-	src/audience.o \
-	src/config_cache.o \
-	src/assign.o \
-	src/allocate.o \
-	src/auth.o \
-	src/event_input.o \
-	src/event_store.o \
-	src/publish.o \
-	src/stats.o \
-	src/abtasty.o \
-	src/results.o
+	src/core/experiments.o \
+	src/core/tenant.o \
+	src/assign/bucket.o \
+	src/assign/audience.o \
+	src/assign/config_cache.o \
+	src/assign/assign.o \
+	src/events/event_input.o \
+	src/events/event_store.o \
+	src/events/publish.o \
+	src/results/stats.o \
+	src/results/results.o \
+	src/http/auth.o \
+	src/adapters/abtasty/abtasty.o \
+	src/adapters/abtasty/allocate.o
 
 # The install script is assembled from these files, in this order: each file
 # may use only what the files before it define.
 SQL_SOURCES = \
-	src/tenant.sql \
-	src/catalog.sql \
-	src/assign.sql \
-	src/events.sql \
-	src/faults.sql \
-	src/documents.sql \
-	src/commerce.sql \
-	src/lifecycle.sql \
-	src/stats.sql \
-	src/results.sql \
-	src/auth.sql \
-	src/api.sql \
-	src/roles.sql
+	src/core/tenant.sql \
+	src/core/catalog.sql \
+	src/assign/assign.sql \
+	src/events/events.sql \
+	src/http/faults.sql \
+	src/http/documents.sql \
+	src/adapters/commerce/commerce.sql \
+	src/adapters/lifecycle/lifecycle.sql \
+	src/results/stats.sql \
+	src/results/results.sql \
+	src/http/auth.sql \
+	src/http/api.sql \
+	src/http/roles.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # Released versions' install scripts, frozen (README, "Upgrades"), and the
@@ -56,9 +60,19 @@ DATA = $(wildcard src/upgrades/$(EXTENSION)--*--*.sql) $(wildcard test/upgrade/$
 # PostgreSQL 15 is the supported server; its own pg_config wins over any other on PATH.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 SHLIB_LINK += -lxxhash
+PG_CPPFLAGS += -I$(srcdir)/src/include
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-EXTRA_CLEAN = results regression.diffs regression.out test/output_iso
+# make installcheck: the pg_regress and isolation suites against a running
+# server (PGHOST, PGPORT, PGUSER: a superuser), as PGXS runs them. The HTTP
+# suites need the PostgREST harness (test/http) and run in make test only.
+HTTP_SUITES = api api_security http_api
+REGRESS = $(filter-out $(HTTP_SUITES),$(shell sed -n 's/^test: //p' test/schedule))
+REGRESS_OPTS = --load-extension=experiments
+ISOLATION = $(basename $(notdir $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --load-extension=experiments
+
+EXTRA_CLEAN = results regression.diffs regression.out test/output_iso output_iso
 
 # No JIT bitcode: it would need clang on the build machine and buys nothing here.
 override with_llvm = no
@@ -74,7 +88,7 @@ include $(PGXS)
 endif
 
 # PGXS tracks no header dependencies: a struct change must rebuild every object.
-$(OBJS): src/experiments.h src/events.h src/hash.h
+$(OBJS): $(wildcard src/include/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@

@@ -136,5 +136,5 @@ SELECT t.name, e.key, e.state, e.version,
 	   (SELECT count(*) FROM experiments.enrolments n WHERE n.experiment_id = e.id) AS enrolments,
 	   (SELECT count(*) FROM experiments.exposures x WHERE x.experiment_id = e.id) AS exposures
 FROM experiments.experiments e JOIN experiments.tenants t ON t.id = e.tenant_id
-WHERE t.name LIKE 'deploy\_%' ORDER BY t.name;
+WHERE t.name LIKE 'deploy\_%' ORDER BY t.name, e.key;
 SELECT count(*) AS visits FROM experiments.visits WHERE tenant_id = :'acme';

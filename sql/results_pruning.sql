@@ -1,6 +1,6 @@
 -- Partition pruning: results for one experiment and time window read only
 -- the monthly partitions of the window. daily_metrics() is the one function
--- that reads event tables (src/results.c); it plans its queries for the
+-- that reads event tables (src/results/results.c); it plans its queries for the
 -- window's bounds, so that the partitions outside it are pruned from the
 -- plan. The partitions a call scanned are those pg_stat_xact_user_tables
 -- shows as scanned right after it, the statistics pending before it having

@@ -1,4 +1,4 @@
--- daily_metrics() (src/results.c) against its definition in SQL, on events
+-- daily_metrics() (src/results/results.c) against its definition in SQL, on events
 -- made to hit its edge cases: a unit first exposed to two variants at the
 -- same instant (the lower ordinal counts), goal values that are not numbers
 -- (strings, null, missing, properties that are not an object), a goal named

@@ -74,7 +74,7 @@ WHERE l.ordinal IS DISTINCT FROM e.ordinal;
 SELECT 'version ' || l.version || ' seen by an enrolment was never logged' FROM stress.enrol_log l
 WHERE NOT EXISTS (SELECT FROM stress.versions v WHERE v.version = l.version);
 -- The assignment cache may still hold the version before the one the
--- statement's snapshot shows (README, "Caching and consistency"): a commit is
+-- statement's snapshot shows (docs/assignment.md, "Caching and consistency"): a commit is
 -- visible before its invalidation arrives. Older than that is a failure.
 -- Versions may skip numbers (one per statement that changed the variants),
 -- so the version before is the greatest one logged below.

@@ -107,22 +107,25 @@ LANGUAGE C;
 COMMENT ON FUNCTION experiments.invalidate_assignment_cache() IS
 'Trigger: queues the invalidation of every session''s assignment cache, delivered when the transaction commits.';
 
-DO $$
-DECLARE
-	t text;
-BEGIN
-	FOREACH t IN ARRAY ARRAY['experiments', 'variants', 'overrides', 'layers', 'holdouts']
-	LOOP
-		EXECUTE format('CREATE TRIGGER invalidate_assignment_cache '
-					   'AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.%I '
-					   'FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache()', t);
-	END LOOP;
-END;
-$$;
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.experiments
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.variants
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.overrides
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.layers
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.holdouts
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
 
 -- Writing the catalog: functions for operators (experiments_admin). Those
 -- that touch tables are SECURITY DEFINER, owned by experiments_api_owner
--- (src/roles.sql), so an operator needs EXECUTE and nothing on the tables,
+-- (src/http/roles.sql), so an operator needs EXECUTE and nothing on the tables,
 -- and row-level security still confines the work to the operator's tenant. A
 -- superuser may also write the tables directly; the rules above hold either way.
 

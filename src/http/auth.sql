@@ -123,7 +123,7 @@ AS 'MODULE_PATHNAME', 'authenticate_request'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION experiments.authenticate_request() FROM PUBLIC;
 COMMENT ON FUNCTION experiments.authenticate_request() IS
-'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). A request to /rpc/experiment_status without an x-api-key header becomes experiments_client without a tenant: that function authenticates with its api_key argument. Written in C (src/auth.c), depending on no search_path: a key this session has seen authenticate() accept since experiments.api_keys last changed is answered from a per-session cache of key digests, emptied in every session when a change to experiments.api_keys commits.';
+'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). A request to /rpc/experiment_status without an x-api-key header becomes experiments_client without a tenant: that function authenticates with its api_key argument. Written in C (src/http/auth.c), depending on no search_path: a key this session has seen authenticate() accept since experiments.api_keys last changed is answered from a per-session cache of key digests, emptied in every session when a change to experiments.api_keys commits.';
 
 -- Every write to the keys (a revocation, a deletion, a tenant's deletion
 -- cascading to its keys) empties the key caches of all sessions when it

@@ -2,7 +2,7 @@
 -- conversions and values, revenue, lift against the control with its
 -- significance, sample ratio mismatch, daily series and a text report.
 --
--- One pass: daily_metrics(), in C (src/results.c), reads an experiment's
+-- One pass: daily_metrics(), in C (src/results/results.c), reads an experiment's
 -- exposures once into a hash table of its units (the variant of each unit's
 -- first exposure), then the goals and transactions of those units at or
 -- after that first exposure, and sums per metric, variant and day.

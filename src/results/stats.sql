@@ -1,4 +1,4 @@
--- experiments: statistics, in C (src/stats.c). Distributions, intervals and
+-- experiments: statistics, in C (src/results/stats.c). Distributions, intervals and
 -- the tests behind experiment results. Pure functions of their arguments.
 
 CREATE FUNCTION experiments.normal_cdf(x float8)

@@ -5,8 +5,8 @@
  * A condition is {} (everyone), {"and": [c, ...]}, {"or": [c, ...]},
  * {"not": c}, or a comparison {"attr": name, "op": op, "value": v} where op
  * is one of eq, ne, in, nin, gt, gte, lt, lte, exists, regex, version_eq,
- * version_ne, version_gt, version_gte, version_lt, version_lte. The README's
- * "Audiences" section is the reference.
+ * version_ne, version_gt, version_gte, version_lt, version_lte.
+ * docs/assignment.md, "Audiences", is the reference.
  */
 #include "experiments.h"
 
@@ -74,7 +74,7 @@ AudienceError(const char *path, const char *problem)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid audience condition at %s", path),
 			 errdetail("%s", problem),
-			 errhint("See the README section \"Audiences\" for the condition language.")));
+			 errhint("See docs/assignment.md, \"Audiences\", for the condition language.")));
 }
 
 /*

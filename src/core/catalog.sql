@@ -151,7 +151,7 @@ COMMENT ON COLUMN experiments.experiments.unit_type IS 'What identifies a unit (
 COMMENT ON COLUMN experiments.experiments.traffic_bp IS 'Share of units eligible, in basis points: eligible when bucket(unit, traffic_seed) < traffic_bp.';
 COMMENT ON COLUMN experiments.experiments.traffic_seed IS 'Seed of the eligibility draw; random at creation, fixed once started.';
 COMMENT ON COLUMN experiments.experiments.variant_seed IS 'Seed of the variant draw, independent of traffic_seed; random at creation, fixed once started.';
-COMMENT ON COLUMN experiments.experiments.audience IS 'Targeting conditions over unit attributes ({} = everyone); see README, "Audiences".';
+COMMENT ON COLUMN experiments.experiments.audience IS 'Targeting conditions over unit attributes ({} = everyone); see docs/assignment.md, "Audiences".';
 COMMENT ON COLUMN experiments.experiments.audience_strict IS 'true: units outside the audience are not assigned; false: they are assigned and flagged audience_mismatch.';
 COMMENT ON COLUMN experiments.experiments.full_on_variant IS 'Ordinal of the variant every eligible unit gets, once a winner is rolled out; NULL while testing.';
 COMMENT ON COLUMN experiments.experiments.layer_lo IS 'Start (inclusive) of the experiment''s range of bucket(unit, layer seed).';

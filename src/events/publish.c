@@ -173,7 +173,7 @@ WarnUnknown(Publish *p, Request *r, int event_index, const char *subject, Object
 
 /*
  * EventTime
- *		The time an event is stored at (README, "Timestamps"): as sent, or
+ *		The time an event is stored at (docs/events.md, "Timestamps"): as sent, or
  *		the request's reference time when it is more than max_future_skew
  *		after it, or more than max_event_age before it in a request that is
  *		not historic; *warning then says so and gives the time as sent.

@@ -4,7 +4,7 @@
  *		keys it has seen accepted.
  *
  * authenticate_request() runs before every request. The SQL function
- * experiments.authenticate() (src/auth.sql) stays the one that decides: a
+ * experiments.authenticate() (src/http/auth.sql) stays the one that decides: a
  * request without an x-api-key string, and a key this backend has not seen
  * accepted since experiments.api_keys last changed, go to it, and it raises
  * 401 for a bad key. What it answers for a key it accepts, the tenant and the
@@ -200,7 +200,7 @@ AuthenticateKey(const char *key, int len)
 
 /*
  * authenticate_request() returns void
- *		PostgREST's db-pre-request (README, "Authentication"): the request's
+ *		PostgREST's db-pre-request (docs/http-api.md, "Authentication"): the request's
  *		tenant and role from its x-api-key header, or from its token.
  */
 Datum

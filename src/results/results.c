@@ -18,8 +18,8 @@
  *
  * Units and per-unit sums are then counted and summed per metric, variant and
  * UTC day. In SQL the same work is a grouping of every exposure by unit and a
- * join of the goals to the groups, several times slower (README, "Results
- * for analysts"). Memory grows with the experiment and is not bounded by
+ * join of the goals to the groups, several times slower (docs/performance.md,
+ * results). Memory grows with the experiment and is not bounded by
  * work_mem: about 100 bytes per exposed unit (its entry in a hash table kept
  * under 90% full, its name) and 40 to 80 per unit and goal reached, 270 MB
  * for the benchmark's 2,000,000 units (the SQL version's hash tables took
@@ -608,7 +608,7 @@ Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, Ti
 /*
  * daily_metrics
  *		SQL daily_metrics(experiment_id, since, until): see the file header
- *		and its COMMENT in src/results.sql.
+ *		and its COMMENT in src/results/results.sql.
  */
 Datum
 daily_metrics(PG_FUNCTION_ARGS)

@@ -86,7 +86,7 @@ CREATE TABLE experiments.ab_tests (
 	FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments.experiments (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE experiments.ab_tests IS
-'Properties of an experiment that only the Commerce Cloud A/B test API has. The experiment runs exactly when enabled, not paused and its segments sum to 100 percent (README, "Commerce Cloud A/B tests").';
+'Properties of an experiment that only the Commerce Cloud A/B test API has. The experiment runs exactly when enabled, not paused and its segments sum to 100 percent (docs/apis/commerce-cloud.md).';
 COMMENT ON COLUMN experiments.ab_tests.enabled IS 'The test is switched on; with paused = false and segments summing to 100 it runs.';
 COMMENT ON COLUMN experiments.ab_tests.paused IS 'The test is paused: a started test is then in state paused.';
 COMMENT ON COLUMN experiments.ab_tests.customer_groups IS 'Customer groups the test is limited to.';
@@ -144,24 +144,42 @@ CREATE INDEX segment_slot_configurations_experiment_idx ON experiments.segment_s
 CREATE INDEX segment_sorting_rules_variant_idx ON experiments.segment_sorting_rules (variant_id);
 
 -- A change of what the API shows of a test is a new version of its experiment.
-DO $$
-DECLARE
-	t text;
-BEGIN
-	FOREACH t IN ARRAY ARRAY['ab_tests', 'segment_promotions', 'segment_slot_configurations', 'segment_sorting_rules']
-	LOOP
-		EXECUTE format('CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.%I '
-					   'REFERENCING NEW TABLE AS changed_rows '
-					   'FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment()', t);
-		EXECUTE format('CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.%I '
-					   'REFERENCING NEW TABLE AS changed_rows '
-					   'FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment()', t);
-		EXECUTE format('CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.%I '
-					   'REFERENCING OLD TABLE AS changed_rows '
-					   'FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment()', t);
-	END LOOP;
-END;
-$$;
+CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.ab_tests
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.ab_tests
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.ab_tests
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.segment_promotions
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.segment_promotions
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.segment_promotions
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.segment_slot_configurations
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.segment_slot_configurations
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.segment_slot_configurations
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.segment_sorting_rules
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.segment_sorting_rules
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
+CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.segment_sorting_rules
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments.touch_experiment();
 
 -- Looking things up, or the API's NotFound fault.
 

@@ -16,7 +16,7 @@
 #define MAX_UID_CHARS 640
 #define MAX_VARIANT 128
 
-/* event_input.c: settings (README, "Event ingestion"). */
+/* event_input.c: settings (docs/events.md). */
 extern int	max_batch_kb;
 extern int	max_events_per_request;
 extern int	max_string_chars;

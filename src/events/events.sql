@@ -53,7 +53,7 @@ COMMENT ON COLUMN experiments.exposures.experiment_id IS 'The experiment (experi
 COMMENT ON COLUMN experiments.exposures.ordinal IS 'The variant shown (experiments.variants.ordinal; ABsmartly "variant").';
 COMMENT ON COLUMN experiments.exposures.unit_type IS 'Type of the unit, the experiment''s unit type.';
 COMMENT ON COLUMN experiments.exposures.unit IS 'The unit''s uid as stored: as sent when hashed = true, experiments.hash_unit(uid) when hashed = false.';
-COMMENT ON COLUMN experiments.exposures.exposed_at IS 'When the exposure happened, after the time rules of the README ("Event ingestion").';
+COMMENT ON COLUMN experiments.exposures.exposed_at IS 'When the exposure happened, after the time rules of docs/events.md.';
 COMMENT ON COLUMN experiments.exposures.assigned IS 'As sent: the unit was assigned by the experiment''s rules in this request.';
 COMMENT ON COLUMN experiments.exposures.eligible IS 'As sent: the unit was in the experiment''s traffic.';
 COMMENT ON COLUMN experiments.exposures.overridden IS 'As sent: the variant was forced by an override.';
@@ -392,7 +392,7 @@ COMMENT ON FUNCTION experiments.publish_text(text, text) IS
 -- after it, whose arguments are the keys of the endpoint's JSON body, so that
 -- PostgREST serves POST /rpc/<name> with the seed's body unchanged. Every
 -- argument is jsonb: the type checks are the function's, not PostgREST's, so a
--- wrong type is refused like any other bad input (README, "AB Tasty events").
+-- wrong type is refused like any other bad input (docs/apis/abtasty.md).
 
 CREATE FUNCTION experiments.campaign_activated_event(campaign_id jsonb DEFAULT NULL,
 	variation_id jsonb DEFAULT NULL, tracking_data jsonb DEFAULT NULL)
