@@ -12,8 +12,8 @@
 #include "utils/uuid.h"
 
 /* experiments.c */
-extern Datum CallExperimentsFunction(const char *name, int nargs, Oid *types, Datum *values,
-									 bool *nulls, bool *isnull);
+extern Datum CallExtensionFunction(const char *schema, const char *name, int nargs, Oid *types,
+								   Datum *values, bool *nulls, bool *isnull);
 
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
 #define BUCKET_SPACE 10000
