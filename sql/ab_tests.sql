@@ -224,7 +224,7 @@ SELECT * FROM pg_temp.fault($$SELECT experiments.update_ab_test_segment('SiteGen
 SELECT * FROM pg_temp.fault($$SELECT experiments.create_ab_test_segment('SiteGenesis', 'checkout-test', 'Blue', '{"allocation": 10}')$$);
 SELECT * FROM pg_temp.fault($$SELECT experiments.delete_ab_test_segment('SiteGenesis', 'checkout-test', 'Green')$$);
 SELECT key, allocation_bp FROM my_variants v
-WHERE v.experiment_id = experiments.experiment_id('checkout-test') ORDER BY ordinal;
+WHERE v.experiment_id = experiments_internal.experiment_id('checkout-test') ORDER BY ordinal;
 -- but test_groups move weight in one request; resumed, every unit gets Green
 SELECT experiments.update_ab_test('SiteGenesis', 'checkout-test',
 	'{"paused": false, "test_groups": [{"id": "Control", "allocation": 0}, {"id": "Green", "allocation": 100}]}') -> 'test_groups' AS test_groups;
@@ -322,4 +322,4 @@ SELECT jsonb_pretty(experiments.list_ab_tests('SiteGenesis', start => 1, count =
 SELECT experiments.list_ab_tests('SiteGenesis', start => 5) ->> 'count' AS count_past_the_end;
 
 \echo '== raise_http_error() refuses a status that is not an error'
-SELECT experiments.raise_http_error(200, 'fine', '{}');
+SELECT experiments_internal.raise_http_error(200, 'fine', '{}');

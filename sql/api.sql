@@ -78,7 +78,7 @@ SELECT status, length(body ->> 'id') AS length, body ->> 'id' ~ '^[0-9a-v]{20}$'
 FROM pg_temp.rpc('visitor', :'shop_key');
 -- Sortable: ids made one after the other sort in the order they were made,
 -- and their first 9 characters (45 bits) are the milliseconds since 1970.
-CREATE TEMP TABLE made AS SELECT n, experiments.visitor_id() AS id FROM generate_series(1, 2000) n;
+CREATE TEMP TABLE made AS SELECT n, experiments_internal.visitor_id() AS id FROM generate_series(1, 2000) n;
 SELECT count(*) AS ids, count(DISTINCT id) AS distinct_ids,
        count(*) FILTER (WHERE id <= previous) AS not_after_the_previous
 FROM (SELECT id, lag(id) OVER (ORDER BY n) AS previous FROM made) s;

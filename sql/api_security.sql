@@ -17,20 +17,20 @@ INSERT INTO allowed VALUES
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
 	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
-	('experiments_analyst', '^experiments\.(current_tenant|required_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report|results_verdict|format_p_value|format_percent)\('),
+	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report|results_verdict|format_p_value|format_percent)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
-	('experiments_admin', '^experiments\.(current_tenant|required_tenant|random_seed|audience_is_valid|bucket|assign|assign_all|create_experiment|set_variants|set_state|set_override)\('),
+	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|bucket|assign|assign_all|create_experiment|set_variants|set_state|set_override)\('),
 	('experiments_api_owner', '^experiments\.authenticate\(');
 CREATE TEMP VIEW grants AS
 SELECT p.oid::regprocedure::text AS function, a.grantee::regrole::text AS grantee, p.prosecdef,
 	   p.prorettype = 'trigger'::regtype AS is_trigger, p.pronamespace::regnamespace::text AS schema, p.proname
 FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
+WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace, 'experiments_api'::regnamespace)
   AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner;
 -- Nothing is executable by PUBLIC, and no grant is off the list.
 SELECT function, grantee FROM grants g
 WHERE NOT EXISTS (SELECT 1 FROM allowed a WHERE a.role = g.grantee AND g.function ~ a.function_pattern)
-  AND NOT (g.grantee = 'experiments_api_owner' AND g.schema = 'experiments' AND NOT g.prosecdef AND NOT g.is_trigger
+  AND NOT (g.grantee = 'experiments_api_owner' AND g.schema IN ('experiments', 'experiments_internal') AND NOT g.prosecdef AND NOT g.is_trigger
 		   AND g.proname NOT IN ('protect_tenant_table', 'create_event_partitions', 'create_event_partition'))
 ORDER BY 1, 2;
 -- Every function of the API roles, with its grantees.
@@ -39,7 +39,7 @@ FROM grants WHERE grantee <> 'experiments_api_owner' GROUP BY function ORDER BY 
 -- What the owner of the API functions may not execute.
 SELECT p.oid::regprocedure AS not_for_the_api_owner
 FROM pg_proc p
-WHERE p.pronamespace = 'experiments'::regnamespace AND p.prorettype <> 'trigger'::regtype
+WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace) AND p.prorettype <> 'trigger'::regtype
   AND NOT has_function_privilege('experiments_api_owner', p.oid, 'EXECUTE')
 ORDER BY p.oid::regprocedure::text;
 -- Every function of experiments_api belongs to experiments_api_owner, which
@@ -54,26 +54,26 @@ SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'experi
 -- 2. Every SECURITY DEFINER function pins search_path.
 SELECT p.oid::regprocedure AS definer_without_pinned_search_path
 FROM pg_proc p
-WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
+WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace, 'experiments_api'::regnamespace)
   AND NOT coalesce('search_path=experiments, pg_catalog, pg_temp' = ANY (p.proconfig), false);
 SELECT count(*) >= 30 AS definer_functions_checked FROM pg_proc p
-WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace);
+WHERE p.prosecdef AND p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace, 'experiments_api'::regnamespace);
 
 -- Every trigger function that reads or writes a table runs as its owner: a
 -- trigger runs as the role current when it fires, which through PostgREST is
 -- the request's role (no privilege on the tables), deferred ones at COMMIT.
 SELECT p.oid::regprocedure AS trigger_using_tables_as_the_caller
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-WHERE p.pronamespace = 'experiments'::regnamespace AND p.prorettype = 'trigger'::regtype
+WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace) AND p.prorettype = 'trigger'::regtype
   AND l.lanname IN ('plpgsql', 'sql') AND p.prosrc ~* '(from|update|into|join)\s+experiments\.' AND NOT p.prosecdef;
 SELECT count(*) AS table_triggers_checked FROM pg_proc p
-WHERE p.pronamespace = 'experiments'::regnamespace AND p.prorettype = 'trigger'::regtype AND p.prosrc ~* '(from|update|into|join)\s+experiments\.';
+WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace) AND p.prorettype = 'trigger'::regtype AND p.prosrc ~* '(from|update|into|join)\s+experiments\.';
 
 -- 3. The anonymous role can execute nothing but authentication, and the
 -- exposed schema holds only functions and views, the views security_invoker.
 SELECT p.oid::regprocedure AS anonymous_may_execute
 FROM pg_proc p
-WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
+WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace, 'experiments_api'::regnamespace)
   AND has_function_privilege('experiments_anon', p.oid, 'EXECUTE')
 ORDER BY p.oid::regprocedure::text;
 SELECT c.relname, c.relkind, c.reloptions FROM pg_class c

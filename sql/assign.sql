@@ -55,7 +55,7 @@ SELECT variant, reason FROM experiments.enrol('steps', 'u3');
 SELECT variant, reason FROM experiments.enrol('steps', 'u3');
 SELECT count(*) AS enrolment_rows FROM experiments.enrolments WHERE unit = 'u3';
 UPDATE experiments.variants SET allocation_bp = CASE ordinal WHEN 0 THEN 10000 ELSE 0 END
-WHERE experiment_id = experiments.experiment_id('steps');
+WHERE experiment_id = experiments_internal.experiment_id('steps');
 SELECT variant, assigned, eligible, reason FROM experiments.assign('steps', 'u3');
 -- An unenrolled unit follows the new weights: everyone is in control now.
 SELECT count(*) FILTER (WHERE variant = 'control') AS control, count(*) AS units
@@ -102,7 +102,7 @@ SELECT a.period, a.reason,
 FROM experiments.assign('daily', 'u1') a;
 -- Enrolments belong to their period.
 SELECT period, reason FROM experiments.enrol('daily', 'u1');
-SELECT unit, period FROM experiments.enrolments WHERE experiment_id = experiments.experiment_id('daily');
+SELECT unit, period FROM experiments.enrolments WHERE experiment_id = experiments_internal.experiment_id('daily');
 
 -- assign_all: every running experiment of the tenant, in key order.
 SELECT experiment, reason FROM experiments.assign_all('u1');

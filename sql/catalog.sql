@@ -38,11 +38,11 @@ BEGIN;
 UPDATE experiments.variants SET allocation_bp = 0 WHERE key = 'C';
 UPDATE experiments.variants SET allocation_bp = 6667 WHERE key = 'B';
 COMMIT;
-SELECT key, allocation_bp FROM experiments.variants WHERE experiment_id = experiments.experiment_id('rules') ORDER BY ordinal;
+SELECT key, allocation_bp FROM experiments.variants WHERE experiment_id = experiments_internal.experiment_id('rules') ORDER BY ordinal;
 -- ... but a running experiment cannot end a transaction unbalanced, nor lose its variants.
 SELECT regress.attempt($$UPDATE experiments.variants SET allocation_bp = 5000 WHERE key = 'B'$$);
-SELECT regress.attempt($$DELETE FROM experiments.variants WHERE experiment_id = experiments.experiment_id('rules')$$);
-SELECT count(*) AS variants_left FROM experiments.variants WHERE experiment_id = experiments.experiment_id('rules');
+SELECT regress.attempt($$DELETE FROM experiments.variants WHERE experiment_id = experiments_internal.experiment_id('rules')$$);
+SELECT count(*) AS variants_left FROM experiments.variants WHERE experiment_id = experiments_internal.experiment_id('rules');
 
 -- States: draft -> running <-> paused -> stopped, never back to draft.
 SELECT regress.attempt($$UPDATE experiments.experiments SET state = 'draft' WHERE key = 'rules'$$);
@@ -84,7 +84,7 @@ SELECT key, layer_lo, layer_hi FROM experiments.experiments WHERE layer_id IS NO
 SELECT regress.attempt($$SELECT experiments.set_override('rules', 'qa', 'Z')$$);
 SELECT regress.attempt($$SELECT experiments.set_override('no-such-experiment', 'qa', 'A')$$);
 SELECT regress.attempt($$INSERT INTO experiments.overrides (experiment_id, unit, ordinal)
-VALUES (experiments.experiment_id('rules'), 'qa', 7)$$);
+VALUES (experiments_internal.experiment_id('rules'), 'qa', 7)$$);
 SELECT count(*) AS overrides FROM experiments.overrides WHERE tenant_id = experiments.current_tenant();
 
 -- Audiences are validated when written.

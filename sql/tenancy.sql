@@ -9,8 +9,8 @@ GRANT EXECUTE ON FUNCTION experiments.assign(text, text, jsonb), experiments.ass
 	experiments.enrol(text, text, jsonb) TO regress_tenant_user;
 -- EXECUTE is revoked from PUBLIC: the row-level security policies, the
 -- column defaults and the audience check call these.
-GRANT EXECUTE ON FUNCTION experiments.current_tenant(), experiments.required_tenant(),
-	experiments.random_seed(), experiments.audience_is_valid(jsonb) TO regress_tenant_user;
+GRANT EXECUTE ON FUNCTION experiments.current_tenant(), experiments_internal.required_tenant(),
+	experiments_internal.random_seed(), experiments.audience_is_valid(jsonb) TO regress_tenant_user;
 
 -- Each tenant gets an experiment with a variant, an override and an enrolment.
 SET experiments.tenant = :'tenant_a';

@@ -456,21 +456,6 @@ GetState(FunctionCallInfo fcinfo)
 }
 
 /*
- * RequireTenant
- *		The caller's tenant; assignment is always within one.
- */
-void
-RequireTenant(pg_uuid_t *tenant)
-{
-	if (!CurrentTenant(tenant))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("no tenant is set for this transaction"),
-				 errdetail("Experiments belong to tenants, and assignment looks them up in the caller's tenant."),
-				 errhint("Authenticate with an API key, or call experiments.set_tenant() as an administrator.")));
-}
-
-/*
  * ExperimentFor
  *		The configuration of the named experiment, reusing the previous call's
  *		lookup while the cache and the arguments are unchanged.

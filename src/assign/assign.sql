@@ -100,28 +100,28 @@ COMMENT ON FUNCTION experiments.enrol(text, text, jsonb) IS
 
 -- Every write to what assignment reads empties the assignment caches of all
 -- sessions when it commits.
-CREATE FUNCTION experiments.invalidate_assignment_cache()
+CREATE FUNCTION experiments_internal.invalidate_assignment_cache()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'invalidate_assignment_cache'
 LANGUAGE C;
-COMMENT ON FUNCTION experiments.invalidate_assignment_cache() IS
+COMMENT ON FUNCTION experiments_internal.invalidate_assignment_cache() IS
 'Trigger: queues the invalidation of every session''s assignment cache, delivered when the transaction commits.';
 
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.experiments
-	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.variants
-	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.overrides
-	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.layers
-	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.holdouts
-	FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_assignment_cache();
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 
 -- Writing the catalog: functions for operators (experiments_admin). Those
 -- that touch tables are SECURITY DEFINER, owned by experiments_api_owner
@@ -129,7 +129,7 @@ CREATE TRIGGER invalidate_assignment_cache
 -- and row-level security still confines the work to the operator's tenant. A
 -- superuser may also write the tables directly; the rules above hold either way.
 
-CREATE FUNCTION experiments.experiment_id(experiment text)
+CREATE FUNCTION experiments_internal.experiment_id(experiment text)
 RETURNS bigint
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = experiments, pg_catalog, pg_temp
@@ -138,7 +138,7 @@ DECLARE
 	result bigint;
 BEGIN
 	SELECT e.id INTO result FROM experiments.experiments e
-	WHERE e.tenant_id = experiments.required_tenant() AND e.key = experiment;
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = experiment;
 	IF result IS NULL THEN
 		RAISE EXCEPTION 'experiment "%" does not exist', experiment
 			USING ERRCODE = 'no_data_found',
@@ -148,10 +148,10 @@ BEGIN
 	RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION experiments.experiment_id(text) IS
+COMMENT ON FUNCTION experiments_internal.experiment_id(text) IS
 'The id of an experiment of the caller''s tenant; raises no_data_found when there is none.';
 
-CREATE FUNCTION experiments.allocations_bp(allocations numeric[])
+CREATE FUNCTION experiments_internal.allocations_bp(allocations numeric[])
 RETURNS integer[]
 LANGUAGE plpgsql IMMUTABLE STRICT
 SET search_path = experiments, pg_catalog, pg_temp
@@ -193,10 +193,10 @@ BEGIN
 	RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION experiments.allocations_bp(numeric[]) IS
+COMMENT ON FUNCTION experiments_internal.allocations_bp(numeric[]) IS
 'Converts allocations to basis points: a list summing to 100 is percentages, one summing to 10000 is basis points; anything else is an error.';
 
-CREATE FUNCTION experiments.percent_bp(percent numeric)
+CREATE FUNCTION experiments_internal.percent_bp(percent numeric)
 RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -204,7 +204,7 @@ AS $$
 	SELECT (percent * 100)::integer
 	WHERE percent BETWEEN 0 AND 100 AND percent * 100 = trunc(percent * 100);
 $$;
-COMMENT ON FUNCTION experiments.percent_bp(numeric) IS
+COMMENT ON FUNCTION experiments_internal.percent_bp(numeric) IS
 'A percentage in basis points (12.5 -> 1250); NULL unless it lies in 0..100 with at most two decimals, so that each caller raises its own error.';
 
 CREATE FUNCTION experiments.set_variants(experiment text, variants jsonb)
@@ -213,7 +213,7 @@ LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments.experiment_id(experiment);
+	exp_id bigint := experiments_internal.experiment_id(experiment);
 	bp integer[];
 BEGIN
 	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
@@ -230,7 +230,7 @@ BEGIN
 				  DETAIL = format('The variants given were %s.', variants),
 				  HINT = 'Example: [{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}].';
 	END IF;
-	bp := experiments.allocations_bp(ARRAY(SELECT (v ->> 'allocation')::numeric
+	bp := experiments_internal.allocations_bp(ARRAY(SELECT (v ->> 'allocation')::numeric
 										   FROM jsonb_array_elements(variants) v));
 	-- Writers of one experiment's variants take turns, so that each statement
 	-- below sees what the one before committed: two concurrent calls failed
@@ -262,7 +262,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments.experiment_id(experiment);
+	exp_id bigint := experiments_internal.experiment_id(experiment);
 	ord integer;
 	result experiments.overrides;
 BEGIN
@@ -291,7 +291,7 @@ LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	UPDATE experiments.experiments e SET state = set_state.state
-	WHERE e.id = experiments.experiment_id(set_state.experiment)
+	WHERE e.id = experiments_internal.experiment_id(set_state.experiment)
 	RETURNING e.*;
 $$;
 REVOKE ALL ON FUNCTION experiments.set_state(text, experiments.experiment_state) FROM PUBLIC;
@@ -308,7 +308,7 @@ AS $$
 DECLARE
 	result experiments.experiments;
 BEGIN
-	IF experiments.percent_bp(traffic_percent) IS NULL THEN
+	IF experiments_internal.percent_bp(traffic_percent) IS NULL THEN
 		RAISE EXCEPTION 'traffic_percent must be between 0 and 100 with at most two decimals'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = format('It was %s.', coalesce(traffic_percent::text, 'NULL')),
@@ -316,13 +316,13 @@ BEGIN
 	END IF;
 	INSERT INTO experiments.experiments (key, name, unit_type, traffic_bp)
 	VALUES (create_experiment.key, create_experiment.name, create_experiment.unit_type,
-			experiments.percent_bp(traffic_percent));
+			experiments_internal.percent_bp(traffic_percent));
 	PERFORM experiments.set_variants(create_experiment.key, variants);
 	IF start THEN
 		PERFORM experiments.set_state(create_experiment.key, 'running');
 	END IF;
 	SELECT * INTO result FROM experiments.experiments e
-	WHERE e.tenant_id = experiments.required_tenant() AND e.key = create_experiment.key;
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = create_experiment.key;
 	RETURN result;
 END;
 $$;

@@ -27,8 +27,8 @@ _PG_init(void)
 }
 
 /*
- * CallExperimentsFunction
- *		Calls experiments.<name>(...), found by its schema-qualified name and
+ * CallExtensionFunction
+ *		Calls <schema>.<name>(...), found by its schema-qualified name and
  *		argument types (so whatever the search_path), with up to two
  *		arguments, any of them NULL. C code goes through the SQL functions
  *		that decide (authentication) or raise the API's errors, so that those
@@ -36,10 +36,10 @@ _PG_init(void)
  *		says whether it is NULL.
  */
 Datum
-CallExperimentsFunction(const char *name, int nargs, Oid *types, Datum *values, bool *nulls,
-						bool *isnull)
+CallExtensionFunction(const char *schema, const char *name, int nargs, Oid *types, Datum *values,
+					  bool *nulls, bool *isnull)
 {
-	List	   *qualified = list_make2(makeString(pstrdup("experiments")), makeString(pstrdup(name)));
+	List	   *qualified = list_make2(makeString(pstrdup(schema)), makeString(pstrdup(name)));
 	FmgrInfo	flinfo;
 	Datum		result;
 

@@ -154,6 +154,22 @@ current_tenant(PG_FUNCTION_ARGS)
 }
 
 /*
+ * RequireTenant
+ *		The caller's tenant, for whatever reads or writes tenant rows: the one
+ *		error every path gives when the transaction has none.
+ */
+void
+RequireTenant(pg_uuid_t *tenant)
+{
+	if (!CurrentTenant(tenant))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no tenant is set for this transaction"),
+				 errdetail("Every experiment, variant and event belongs to a tenant, and this call works in the tenant its transaction authenticated for."),
+				 errhint("Call experiments.authenticate(api_key) in the same transaction first (through PostgREST: send an x-api-key header, or a token with a tenant claim).")));
+}
+
+/*
  * required_tenant() returns uuid
  *		The caller's tenant for writes: a clear error instead of a NULL that
  *		would surface as a confusing not-null violation.
@@ -161,11 +177,8 @@ current_tenant(PG_FUNCTION_ARGS)
 Datum
 required_tenant(PG_FUNCTION_ARGS)
 {
-	if (!tenant_is_set)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("no tenant is set for this transaction"),
-				 errdetail("Every experiment, variant and event belongs to a tenant."),
-				 errhint("Authenticate with an API key, or call experiments.set_tenant() as an administrator.")));
-	return current_tenant(fcinfo);
+	pg_uuid_t  *result = palloc(sizeof(pg_uuid_t));
+
+	RequireTenant(result);
+	PG_RETURN_UUID_P(result);
 }

@@ -1,6 +1,13 @@
 -- experiments: tenants and the caller's tenant.
 \echo Use "CREATE EXTENSION experiments" to load this file. \quit
 
+-- What users call lives in schema experiments; what the extension calls from
+-- its own functions, triggers, defaults and policies lives here, so that
+-- \df experiments.* lists the public API only.
+CREATE SCHEMA experiments_internal;
+COMMENT ON SCHEMA experiments_internal IS
+'Internal objects of the experiments extension: helpers of its functions, trigger functions, defaults. Not an API: they may change in any release.';
+
 CREATE FUNCTION experiments.current_tenant()
 RETURNS uuid
 AS 'MODULE_PATHNAME', 'current_tenant'
@@ -8,11 +15,11 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION experiments.current_tenant() IS
 'The tenant of the current transaction, or NULL when none is set. Row-level security compares every tenant row with it.';
 
-CREATE FUNCTION experiments.required_tenant()
+CREATE FUNCTION experiments_internal.required_tenant()
 RETURNS uuid
 AS 'MODULE_PATHNAME', 'required_tenant'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION experiments.required_tenant() IS
+COMMENT ON FUNCTION experiments_internal.required_tenant() IS
 'The tenant of the current transaction; raises an error when none is set. Default of every tenant_id column.';
 
 CREATE TABLE experiments.tenants (
@@ -30,7 +37,7 @@ COMMENT ON COLUMN experiments.tenants.name IS 'Short name, unique across the ser
 -- policy comparing tenant_id with the caller's tenant) and registers it, and
 -- the sequence behind its identity column, for pg_dump. Every file that
 -- creates a tenant table calls it.
-CREATE FUNCTION experiments.protect_tenant_table(tbl regclass)
+CREATE FUNCTION experiments_internal.protect_tenant_table(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -52,8 +59,8 @@ BEGIN
 	END IF;
 END;
 $$;
-REVOKE ALL ON FUNCTION experiments.protect_tenant_table(regclass) FROM PUBLIC;
-COMMENT ON FUNCTION experiments.protect_tenant_table(regclass) IS
+REVOKE ALL ON FUNCTION experiments_internal.protect_tenant_table(regclass) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.protect_tenant_table(regclass) IS
 'Install time: enables and forces row-level security on a tenant table with the tenant policy, and registers it and its identity sequence for pg_dump.';
 
 ALTER TABLE experiments.tenants ENABLE ROW LEVEL SECURITY;

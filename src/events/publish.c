@@ -795,12 +795,7 @@ publish(PG_FUNCTION_ARGS)
 				 errdetail("experiments.publish() stores the events of a batch document.")));
 	RequireWritable("events");
 	batch = PG_GETARG_JSONB_P(0);
-	if (!CurrentTenant(&p.tenant))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("no tenant is set for this transaction"),
-				 errdetail("Events belong to a tenant, and are checked against its experiments."),
-				 errhint("Authenticate with an API key, or call experiments.set_tenant() as an administrator.")));
+	RequireTenant(&p.tenant);
 	requests = CheckBatch(batch);
 
 	p.now = GetCurrentTransactionStartTimestamp();

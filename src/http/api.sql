@@ -20,7 +20,7 @@ CREATE SEQUENCE experiments.visitor_counter AS bigint MINVALUE 0 MAXVALUE 335544
 COMMENT ON SEQUENCE experiments.visitor_counter IS
 'The 25-bit counter of visitor ids: distinct for ids made in the same millisecond by any session.';
 
-CREATE FUNCTION experiments.visitor_id()
+CREATE FUNCTION experiments_internal.visitor_id()
 RETURNS text
 LANGUAGE sql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -29,10 +29,10 @@ AS $$
 							 substring(bits FROM i * 5 + 1 FOR 5)::bit(5)::integer + 1, 1), '' ORDER BY i)
 	FROM (SELECT right((floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)::bit(64)::text, 45) ||
 				 right(nextval('experiments.visitor_counter')::bit(64)::text, 25) ||
-				 right(experiments.random_seed()::bit(64)::text, 30) AS bits) b,
+				 right(experiments_internal.random_seed()::bit(64)::text, 30) AS bits) b,
 		 generate_series(0, 19) AS i;
 $$;
-COMMENT ON FUNCTION experiments.visitor_id() IS
+COMMENT ON FUNCTION experiments_internal.visitor_id() IS
 'A new visitor id: 20 characters of base32hex (0-9, a-v) encoding 100 bits: 45 bits of milliseconds since 1970 (until the year 3084), 25 bits of a cluster-wide counter (experiments.visitor_counter) and 30 random bits. Ids sort by creation time as plain strings; two ids of one millisecond differ in their counter unless 33 million ids were made in that millisecond.';
 
 CREATE FUNCTION experiments_api.visitor()
@@ -40,28 +40,28 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-	SELECT jsonb_build_object('id', experiments.visitor_id());
+	SELECT jsonb_build_object('id', experiments_internal.visitor_id());
 $$;
 COMMENT ON FUNCTION experiments_api.visitor() IS
 'POST /rpc/visitor (AB Tasty POST /v1/visitor): a new unique visitor id, {"id": "c0ffee..."}: 20 characters, sortable by creation time, unique across concurrent sessions. No arguments.';
 
 -- Allocation (AB Tasty).
 
-CREATE FUNCTION experiments.check_unit(name text, value text)
+CREATE FUNCTION experiments_internal.check_unit(name text, value text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF value IS NULL OR value = '' THEN
-		PERFORM experiments.raise_api_error(400, format('%s is required: a non-empty string.', name));
+		PERFORM experiments_internal.raise_api_error(400, format('%s is required: a non-empty string.', name));
 	END IF;
 	IF octet_length(value) > 640 THEN
-		PERFORM experiments.raise_api_error(400, format('%s is %s bytes long; at most 640 are allowed.', name, octet_length(value)));
+		PERFORM experiments_internal.raise_api_error(400, format('%s is %s bytes long; at most 640 are allowed.', name, octet_length(value)));
 	END IF;
 END;
 $$;
-COMMENT ON FUNCTION experiments.check_unit(text, text) IS
+COMMENT ON FUNCTION experiments_internal.check_unit(text, text) IS
 'Raises PT400 naming the argument unless a unit (visitor id, user or device tag) is a non-empty string of at most 640 bytes.';
 
 CREATE FUNCTION experiments_api.allocate(visitor_id text, campaign_id text DEFAULT NULL)
@@ -73,18 +73,18 @@ COMMENT ON FUNCTION experiments_api.allocate(text, text) IS
 
 -- Experiment status (Data Cortex).
 
-CREATE FUNCTION experiments.check_status_field(name text, value text, pattern text, rule text)
+CREATE FUNCTION experiments_internal.check_status_field(name text, value text, pattern text, rule text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF value IS NOT NULL AND value !~ pattern THEN
-		PERFORM experiments.raise_api_error(400, format('%s must be %s; "%s" is not.', name, rule, value));
+		PERFORM experiments_internal.raise_api_error(400, format('%s must be %s; "%s" is not.', name, rule, value));
 	END IF;
 END;
 $$;
-COMMENT ON FUNCTION experiments.check_status_field(text, text, text, text) IS
+COMMENT ON FUNCTION experiments_internal.check_status_field(text, text, text, text) IS
 'Raises PT400 when a field of an experiment_status request is present and does not match its pattern; rule says what is expected.';
 
 CREATE FUNCTION experiments_api.experiment_status(
@@ -107,34 +107,34 @@ DECLARE
 	r record;
 BEGIN
 	IF api_key IS NULL OR api_key = '' THEN
-		PERFORM experiments.raise_api_error(400, 'api_key is required: the API key of your application.');
+		PERFORM experiments_internal.raise_api_error(400, 'api_key is required: the API key of your application.');
 	END IF;
 	-- Serving enrols: only a client key may, as for every other serving call.
 	IF experiments.authenticate(api_key) IS DISTINCT FROM 'experiments_client' THEN
-		PERFORM experiments.raise_api_error(403, 'The API key is not a client key. experiment_status needs the key of your application (role client).');
+		PERFORM experiments_internal.raise_api_error(403, 'The API key is not a client key. experiment_status needs the key of your application (role client).');
 	END IF;
 	SELECT f.name INTO required
 	FROM (VALUES (1, 'app_ver', app_ver), (2, 'device_tag', device_tag), (3, 'device_type', device_type),
 				 (4, 'os', os), (5, 'os_ver', os_ver)) AS f(n, name, value)
 	WHERE f.value IS NULL OR f.value = '' ORDER BY f.n LIMIT 1;
 	IF required IS NOT NULL THEN
-		PERFORM experiments.raise_api_error(400, format('%s is required.', required));
+		PERFORM experiments_internal.raise_api_error(400, format('%s is required.', required));
 	END IF;
-	PERFORM experiments.check_status_field(f.name, f.value, '^.{1,16}$', 'at most 16 characters')
+	PERFORM experiments_internal.check_status_field(f.name, f.value, '^.{1,16}$', 'at most 16 characters')
 	FROM (VALUES ('app_ver', app_ver), ('device_type', device_type), ('os', os), ('os_ver', os_ver),
 				 ('browser', browser), ('browser_ver', browser_ver)) AS f(name, value);
-	PERFORM experiments.check_status_field('device_tag', device_tag, '^.{1,62}$', 'at most 62 characters');
-	PERFORM experiments.check_status_field('country', country, '^[A-Z]{2}$', 'an uppercase ISO 3166-1 alpha-2 code such as US');
-	PERFORM experiments.check_status_field('language', language, '^[a-z]{2}$', 'a lowercase ISO 639-1 code such as en');
+	PERFORM experiments_internal.check_status_field('device_tag', device_tag, '^.{1,62}$', 'at most 62 characters');
+	PERFORM experiments_internal.check_status_field('country', country, '^[A-Z]{2}$', 'an uppercase ISO 3166-1 alpha-2 code such as US');
+	PERFORM experiments_internal.check_status_field('language', language, '^[a-z]{2}$', 'a lowercase ISO 639-1 code such as en');
 	IF user_tag IS NOT NULL THEN
-		PERFORM experiments.check_unit('user_tag', user_tag);
+		PERFORM experiments_internal.check_unit('user_tag', user_tag);
 	END IF;
 	IF new_gate_list IS NOT NULL AND jsonb_typeof(new_gate_list) <> 'null' THEN
 		IF jsonb_typeof(new_gate_list) <> 'array' OR EXISTS (
 			SELECT 1 FROM jsonb_array_elements(new_gate_list) g WHERE jsonb_typeof(g) <> 'string') THEN
-			PERFORM experiments.raise_api_error(400, 'new_gate_list must be a list of strings: the names of the gates crossed.');
+			PERFORM experiments_internal.raise_api_error(400, 'new_gate_list must be a list of strings: the names of the gates crossed.');
 		END IF;
-		gates := experiments.json_text_array(new_gate_list);
+		gates := experiments_internal.json_text_array(new_gate_list);
 	END IF;
 	-- A person is the same unit on every device.
 	unit_key := coalesce(user_tag, device_tag);
@@ -183,7 +183,7 @@ BEGIN
 EXCEPTION
 	-- PostgREST would answer 500 for a batch over a size limit.
 	WHEN program_limit_exceeded THEN
-		PERFORM experiments.raise_api_error(413, SQLERRM);
+		PERFORM experiments_internal.raise_api_error(413, SQLERRM);
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.context_batch(jsonb) IS

@@ -139,7 +139,7 @@ Authenticate(void)
 	Datum		values[1] = {(Datum) 0};
 	bool		nulls[1] = {true};
 	bool		isnull;
-	Datum		granted = CallExperimentsFunction("authenticate", 1, types, values, nulls, &isnull);
+	Datum		granted = CallExtensionFunction("experiments", "authenticate", 1, types, values, nulls, &isnull);
 
 	return isnull ? NULL : DatumGetTextPP(granted);
 }

@@ -30,7 +30,7 @@ COMMENT ON COLUMN experiments.api_keys.role IS 'What the key may do: client (ser
 COMMENT ON COLUMN experiments.api_keys.digest IS 'sha256 of the key''s UTF-8 bytes.';
 COMMENT ON COLUMN experiments.api_keys.key_prefix IS 'The first 12 characters of the key, for people to tell keys apart; not enough to use it.';
 COMMENT ON COLUMN experiments.api_keys.revoked_at IS 'When the key was revoked; a revoked key authenticates nothing.';
-SELECT experiments.protect_tenant_table('experiments.api_keys');
+SELECT experiments_internal.protect_tenant_table('experiments.api_keys');
 
 CREATE FUNCTION experiments.create_api_key(tenant uuid, application text, role text DEFAULT 'client')
 RETURNS text
@@ -38,8 +38,8 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	key text := 'xk_' || encode(int8send(experiments.random_seed()) || int8send(experiments.random_seed()) ||
-							   int8send(experiments.random_seed()) || int8send(experiments.random_seed()), 'hex');
+	key text := 'xk_' || encode(int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()) ||
+							   int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()), 'hex');
 BEGIN
 	INSERT INTO experiments.api_keys (tenant_id, application, role, digest, key_prefix)
 	VALUES (tenant, application, coalesce(create_api_key.role, 'client'),
@@ -84,7 +84,7 @@ BEGIN
 		SELECT k.* INTO found_key FROM experiments.api_keys k
 		WHERE k.digest = sha256(convert_to(key, 'UTF8')) AND k.revoked_at IS NULL;
 		IF NOT FOUND THEN
-			PERFORM experiments.raise_api_error(status,
+			PERFORM experiments_internal.raise_api_error(status,
 				'The API key is not valid. Check the key your administrator gave you; a revoked key stays invalid.');
 		END IF;
 		-- A session of its own (not PostgREST's) uses only keys of a role it holds.
@@ -98,14 +98,14 @@ BEGIN
 		RETURN 'experiments_' || found_key.role;
 	END IF;
 	IF NOT trusted THEN
-		PERFORM experiments.raise_api_error(status,
+		PERFORM experiments_internal.raise_api_error(status,
 			'This session sent no API key. A session of its own chooses its tenant with experiments.authenticate(api_key) in each transaction; request.jwt.claims is trusted only from PostgREST''s authenticator (a member of experiments_authenticator).');
 	END IF;
 	IF jsonb_typeof(claims -> 'tenant') = 'string' AND (claims ->> 'tenant') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN
 		SELECT t.id INTO tenant FROM experiments.tenants t WHERE t.id = (claims ->> 'tenant')::uuid;
 	END IF;
 	IF tenant IS NULL THEN
-		PERFORM experiments.raise_api_error(status, CASE WHEN claims ? 'tenant'
+		PERFORM experiments_internal.raise_api_error(status, CASE WHEN claims ? 'tenant'
 			THEN 'The token''s tenant claim names no tenant. Ask for a token with the uuid of your tenant in its tenant claim.'
 			ELSE 'The request carries no credentials. Send your API key in the x-api-key header, or a token with a tenant claim in the Authorization header.' END);
 	END IF;
@@ -128,12 +128,12 @@ COMMENT ON FUNCTION experiments.authenticate_request() IS
 -- Every write to the keys (a revocation, a deletion, a tenant's deletion
 -- cascading to its keys) empties the key caches of all sessions when it
 -- commits: a revoked key is refused from the next statement on.
-CREATE FUNCTION experiments.invalidate_key_cache()
+CREATE FUNCTION experiments_internal.invalidate_key_cache()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'invalidate_key_cache'
 LANGUAGE C;
-COMMENT ON FUNCTION experiments.invalidate_key_cache() IS
+COMMENT ON FUNCTION experiments_internal.invalidate_key_cache() IS
 'Trigger: queues the invalidation of every session''s cache of accepted API keys (authenticate_request()), delivered when the transaction commits.';
 CREATE TRIGGER invalidate_key_cache
 AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.api_keys
-FOR EACH STATEMENT EXECUTE FUNCTION experiments.invalidate_key_cache();
+FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_key_cache();

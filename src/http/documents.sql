@@ -1,7 +1,7 @@
 -- experiments: JSON documents. Helpers the management APIs share to read the
 -- documents clients send and to write the ones they get back.
 
-CREATE FUNCTION experiments.parse_timestamp(value text)
+CREATE FUNCTION experiments_internal.parse_timestamp(value text)
 RETURNS timestamptz
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -13,20 +13,20 @@ EXCEPTION
 		RETURN NULL;
 END;
 $$;
-COMMENT ON FUNCTION experiments.parse_timestamp(text) IS
+COMMENT ON FUNCTION experiments_internal.parse_timestamp(text) IS
 'A timestamp read from a document (ISO 8601, e.g. 2015-04-01T11:30:15.000Z), or NULL when the text is not one.';
 
-CREATE FUNCTION experiments.json_timestamp(ts timestamptz)
+CREATE FUNCTION experiments_internal.json_timestamp(ts timestamptz)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
 $$;
-COMMENT ON FUNCTION experiments.json_timestamp(timestamptz) IS
+COMMENT ON FUNCTION experiments_internal.json_timestamp(timestamptz) IS
 'A timestamp as documents carry it: UTC, milliseconds, e.g. 2015-04-01T11:30:15.000Z.';
 
-CREATE FUNCTION experiments.malformed_property(document jsonb, types jsonb)
+CREATE FUNCTION experiments_internal.malformed_property(document jsonb, types jsonb)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -39,31 +39,31 @@ AS $$
 				OR EXISTS (SELECT 1 FROM jsonb_array_elements(document -> t.key) e
 						   WHERE jsonb_typeof(e) <> 'string')
 			WHEN 'timestamp' THEN jsonb_typeof(document -> t.key) <> 'string'
-				OR experiments.parse_timestamp(document ->> t.key) IS NULL
+				OR experiments_internal.parse_timestamp(document ->> t.key) IS NULL
 			ELSE jsonb_typeof(document -> t.key) <> t.expected
 		  END
 	ORDER BY t.key
 	LIMIT 1;
 $$;
-COMMENT ON FUNCTION experiments.malformed_property(jsonb, jsonb) IS
+COMMENT ON FUNCTION experiments_internal.malformed_property(jsonb, jsonb) IS
 'The first property of a document whose value is not of the expected type ({"name": "string", "tags": "string[]", "start": "timestamp", ...}: JSON types, string[] or timestamp), or NULL when all are; null values and absent properties pass.';
 
-CREATE FUNCTION experiments.json_text_array(value jsonb)
+CREATE FUNCTION experiments_internal.json_text_array(value jsonb)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(array_agg(e ORDER BY n), '{}') FROM jsonb_array_elements_text(value) WITH ORDINALITY AS x(e, n);
 $$;
-COMMENT ON FUNCTION experiments.json_text_array(jsonb) IS
+COMMENT ON FUNCTION experiments_internal.json_text_array(jsonb) IS
 'A JSON array of strings as a text[] (empty for NULL).';
 
-CREATE FUNCTION experiments.percent_json(bp integer)
+CREATE FUNCTION experiments_internal.percent_json(bp integer)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	SELECT to_jsonb(trim_scale(bp / 100.0));
 $$;
-COMMENT ON FUNCTION experiments.percent_json(integer) IS
+COMMENT ON FUNCTION experiments_internal.percent_json(integer) IS
 'Basis points as a JSON percentage: 2000 is 20, 1250 is 12.5.';

@@ -5,7 +5,7 @@
 -- message is the error's text, the detail carries the API's own error
 -- document as JSON text.
 
-CREATE FUNCTION experiments.raise_http_error(status integer, message text, document jsonb)
+CREATE FUNCTION experiments_internal.raise_http_error(status integer, message text, document jsonb)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -20,27 +20,27 @@ BEGIN
 	RAISE EXCEPTION USING ERRCODE = 'PT' || status::text, MESSAGE = message, DETAIL = document::text;
 END;
 $$;
-COMMENT ON FUNCTION experiments.raise_http_error(integer, text, jsonb) IS
+COMMENT ON FUNCTION experiments_internal.raise_http_error(integer, text, jsonb) IS
 'Raises SQLSTATE PT<status> (PostgREST answers with that HTTP status) with the message and, as detail, the API''s error document.';
 
-CREATE FUNCTION experiments.raise_fault(status integer, type text, message text)
+CREATE FUNCTION experiments_internal.raise_fault(status integer, type text, message text)
 RETURNS void
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-	SELECT experiments.raise_http_error(status, message,
+	SELECT experiments_internal.raise_http_error(status, message,
 		jsonb_build_object('_v', '17.8', 'fault', jsonb_build_object('type', type, 'message', message)));
 $$;
-COMMENT ON FUNCTION experiments.raise_fault(integer, text, text) IS
+COMMENT ON FUNCTION experiments_internal.raise_fault(integer, text, text) IS
 'Raises a Commerce Cloud Data API fault: SQLSTATE PT<status>, the fault message, and the fault document {"_v": "17.8", "fault": {"type", "message"}} as detail.';
 
-CREATE FUNCTION experiments.raise_api_error(status integer, message text)
+CREATE FUNCTION experiments_internal.raise_api_error(status integer, message text)
 RETURNS void
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-	SELECT experiments.raise_http_error(status, message,
+	SELECT experiments_internal.raise_http_error(status, message,
 		jsonb_build_object('status', status, 'message', message));
 $$;
-COMMENT ON FUNCTION experiments.raise_api_error(integer, text) IS
+COMMENT ON FUNCTION experiments_internal.raise_api_error(integer, text) IS
 'Raises an error of an API without a fault format of its own (the draft/published experiments API): SQLSTATE PT<status>, the message, and {"status", "message"} as detail.';

@@ -33,7 +33,7 @@ BEGIN
 END;
 $$;
 
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments, experiments_api FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments, experiments_internal, experiments_api FROM PUBLIC;
 
 -- The owner of the API functions: the tables (api_keys excepted, which only
 -- authenticate() reads) and every helper a wrapper reaches. Not granted:
@@ -50,7 +50,7 @@ BEGIN
 	END LOOP;
 	FOR f IN
 		SELECT p.oid FROM pg_catalog.pg_proc p
-		WHERE p.pronamespace = 'experiments'::regnamespace AND NOT p.prosecdef
+		WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace) AND NOT p.prosecdef
 		  AND p.prorettype <> 'pg_catalog.trigger'::regtype
 		  AND p.proname NOT IN ('protect_tenant_table', 'create_event_partitions', 'create_event_partition')
 	LOOP
@@ -73,7 +73,10 @@ ALTER FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, b
 ALTER FUNCTION experiments.set_variants(text, jsonb) OWNER TO experiments_api_owner;
 ALTER FUNCTION experiments.set_state(text, experiments.experiment_state) OWNER TO experiments_api_owner;
 ALTER FUNCTION experiments.set_override(text, text, text, experiments.override_kind) OWNER TO experiments_api_owner;
-GRANT USAGE ON SCHEMA experiments TO experiments_api_owner;
+GRANT USAGE ON SCHEMA experiments, experiments_internal TO experiments_api_owner;
+-- Column defaults (required_tenant, random_seed) and the results report's
+-- helpers run as the operator or the analyst.
+GRANT USAGE ON SCHEMA experiments_internal TO experiments_admin, experiments_analyst;
 GRANT USAGE ON SEQUENCE experiments.visitor_counter TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments.authenticate(text) TO experiments_api_owner;
 
@@ -133,8 +136,8 @@ GRANT EXECUTE ON FUNCTION
 -- required_tenant, random_seed and audience_is_valid). Enrolments, events,
 -- batches and refused events are written by the functions only.
 GRANT EXECUTE ON FUNCTION
-	experiments.required_tenant(),
-	experiments.random_seed(),
+	experiments_internal.required_tenant(),
+	experiments_internal.random_seed(),
 	experiments.audience_is_valid(jsonb),
 	experiments.current_tenant(),
 	experiments.bucket(text, bigint),
@@ -160,7 +163,7 @@ GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.s
 	experiments.lift, experiments.daily_results TO experiments_analyst;
 GRANT EXECUTE ON FUNCTION
 	experiments.current_tenant(),
-	experiments.required_tenant(),
+	experiments_internal.required_tenant(),
 	experiments.experiment_results(bigint, timestamptz, timestamptz, float8),
 	experiments.daily_results(bigint, timestamptz, timestamptz),
 	experiments.daily_metrics(bigint, timestamptz, timestamptz),
@@ -169,7 +172,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
 	experiments.srm_test(bigint[], float8[]),
 	experiments.results_report(text, timestamptz, timestamptz, float8),
-	experiments.results_verdict(text, text, text, float8, float8, float8, float8, float8, text),
-	experiments.format_p_value(float8),
-	experiments.format_percent(float8, boolean)
+	experiments_internal.results_verdict(text, text, text, float8, float8, float8, float8, float8, text),
+	experiments_internal.format_p_value(float8),
+	experiments_internal.format_percent(float8, boolean)
 	TO experiments_analyst;

@@ -12,8 +12,8 @@
 #include "utils/uuid.h"
 
 /* experiments.c */
-extern Datum CallExperimentsFunction(const char *name, int nargs, Oid *types, Datum *values,
-									 bool *nulls, bool *isnull);
+extern Datum CallExtensionFunction(const char *schema, const char *name, int nargs, Oid *types,
+								   Datum *values, bool *nulls, bool *isnull);
 
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
 #define BUCKET_SPACE 10000
@@ -24,6 +24,7 @@ extern uint64 PeriodSeed(uint64 variant_seed, int64 period);
 /* tenant.c: the caller's tenant for this transaction. */
 extern void TenantGucInit(void);
 extern bool CurrentTenant(pg_uuid_t *tenant);
+extern void RequireTenant(pg_uuid_t *tenant);
 
 /*
  * Changes whenever a remembered experiment lookup may be wrong: the tenant
@@ -149,7 +150,6 @@ extern void KeyCacheInit(void);
 
 /* assign.c */
 extern int64 ResetPeriod(const ExperimentConfig *config, TimestampTz now);
-extern void RequireTenant(pg_uuid_t *tenant);
 extern const VariantConfig *AssignedVariant(const ExperimentConfig *config, text *unit,
 											Datum attributes, TimestampTz now);
 

@@ -191,7 +191,7 @@ COMMENT ON VIEW experiments.daily_results IS
 
 -- The report.
 
-CREATE FUNCTION experiments.format_percent(fraction float8, signed boolean DEFAULT false)
+CREATE FUNCTION experiments_internal.format_percent(fraction float8, signed boolean DEFAULT false)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -200,10 +200,10 @@ AS $$
 				ELSE CASE WHEN signed AND fraction >= 0 THEN '+' ELSE '' END ||
 					 round((fraction * 100)::numeric, CASE WHEN abs(fraction) < 0.001 AND fraction <> 0 THEN 3 ELSE 1 END)::text || '%' END
 $$;
-COMMENT ON FUNCTION experiments.format_percent(float8, boolean) IS
+COMMENT ON FUNCTION experiments_internal.format_percent(float8, boolean) IS
 'A fraction as a percentage for reports (0.0213 -> 2.1%, with a sign when signed), n/a for NULL.';
 
-CREATE FUNCTION experiments.format_p_value(p float8)
+CREATE FUNCTION experiments_internal.format_p_value(p float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -212,10 +212,10 @@ AS $$
 				WHEN p < 0.001 THEN 'p < 0.001'
 				ELSE 'p = ' || round(p::numeric, 3)::text END
 $$;
-COMMENT ON FUNCTION experiments.format_p_value(float8) IS
+COMMENT ON FUNCTION experiments_internal.format_p_value(float8) IS
 'A p-value for reports: p < 0.001 below a thousandth, otherwise three decimals.';
 
-CREATE FUNCTION experiments.results_verdict(variant text, control text, metric text,
+CREATE FUNCTION experiments_internal.results_verdict(variant text, control text, metric text,
 	relative_lift float8, lower float8, upper float8, p_value float8, alpha float8, level text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
@@ -226,11 +226,11 @@ AS $$
 		CASE WHEN p_value IS NULL OR p_value >= alpha THEN 'is not significantly different from'
 			 WHEN relative_lift > 0 THEN 'beats' ELSE 'loses to' END,
 		control, metric,
-		experiments.format_percent(relative_lift, true), level,
-		experiments.format_percent(lower, true), experiments.format_percent(upper, true),
-		experiments.format_p_value(p_value))
+		experiments_internal.format_percent(relative_lift, true), level,
+		experiments_internal.format_percent(lower, true), experiments_internal.format_percent(upper, true),
+		experiments_internal.format_p_value(p_value))
 $$;
-COMMENT ON FUNCTION experiments.results_verdict(text, text, text, float8, float8, float8, float8, float8, text) IS
+COMMENT ON FUNCTION experiments_internal.results_verdict(text, text, text, float8, float8, float8, float8, float8, text) IS
 'One verdict line of results_report(): beats, loses to or is not significantly different from the control at significance alpha, with the relative lift, its interval and the p-value.';
 
 CREATE FUNCTION experiments.results_report(experiment text,
@@ -250,7 +250,7 @@ DECLARE
 	level text := round((confidence * 100)::numeric, 1)::float8::text || '%';
 BEGIN
 	SELECT * INTO x FROM experiments.experiments e
-	WHERE e.key = results_report.experiment AND e.tenant_id = experiments.required_tenant();
+	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'experiment "%" does not exist', results_report.experiment
 			USING ERRCODE = 'no_data_found',
@@ -265,20 +265,20 @@ BEGIN
 				control := r.variant;
 			END IF;
 			srm := CASE WHEN r.stray_traffic THEN 'SAMPLE RATIO MISMATCH (units in a variant allocated 0%)'
-						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || experiments.format_p_value(r.srm_p_value) || ')'
+						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || experiments_internal.format_p_value(r.srm_p_value) || ')'
 						WHEN r.srm_p_value IS NULL THEN 'SRM not testable'
-						ELSE 'no SRM (' || experiments.format_p_value(r.srm_p_value) || ')' END;
+						ELSE 'no SRM (' || experiments_internal.format_p_value(r.srm_p_value) || ')' END;
 			variant_lines := variant_lines || format('  %s: %s units (%s of traffic, allocated %s)',
-				r.variant, r.units, experiments.format_percent(r.traffic_share),
-				experiments.format_percent(r.allocation_share));
+				r.variant, r.units, experiments_internal.format_percent(r.traffic_share),
+				experiments_internal.format_percent(r.allocation_share));
 		ELSIF r.ordinal = 0 THEN
 			metric_lines := metric_lines || format('%s: %s %s',
 				CASE r.kind WHEN 'revenue' THEN 'revenue (cents per unit)' ELSE r.metric END, r.variant,
 				CASE r.kind WHEN 'revenue' THEN round(r.value_per_unit::numeric, 2)::text
-					 ELSE format('%s (%s to %s)', experiments.format_percent(r.conversion_rate),
-								 experiments.format_percent(r.rate_lower), experiments.format_percent(r.rate_upper)) END);
+					 ELSE format('%s (%s to %s)', experiments_internal.format_percent(r.conversion_rate),
+								 experiments_internal.format_percent(r.rate_lower), experiments_internal.format_percent(r.rate_upper)) END);
 		ELSE
-			metric_lines := metric_lines || ('  ' || experiments.results_verdict(
+			metric_lines := metric_lines || ('  ' || experiments_internal.results_verdict(
 				r.variant, control, CASE r.kind WHEN 'revenue' THEN 'revenue per unit' ELSE r.metric END,
 				CASE r.kind WHEN 'revenue' THEN r.value_relative_lift ELSE r.rate_relative_lift END,
 				CASE r.kind WHEN 'revenue' THEN r.value_relative_lower ELSE r.rate_relative_lower END,

@@ -8,7 +8,7 @@ WITH roles(n, r) AS (
 				  pg_get_function_identity_arguments(p.oid)) AS object,
 		   array_agg(r.n ORDER BY r.n) FILTER (WHERE has_function_privilege(r.r, p.oid, 'EXECUTE')) AS who
 	FROM pg_proc p CROSS JOIN roles r
-	WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_api'::regnamespace)
+	WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace, 'experiments_api'::regnamespace)
 	GROUP BY p.oid
 	UNION ALL
 	SELECT format('%s (%s)', c.oid::regclass, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'table' END),

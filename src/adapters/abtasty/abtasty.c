@@ -500,12 +500,7 @@ StartEvent(FunctionCallInfo fcinfo, AbEvent *e, const char *source, const char *
 		   int nargs)
 {
 	memset(e, 0, sizeof(*e));
-	if (!CurrentTenant(&e->tenant))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("no tenant is set for this transaction"),
-				 errdetail("Events belong to a tenant, and are checked against its campaigns."),
-				 errhint("Authenticate with an API key, or call experiments.set_tenant() as an administrator.")));
+	RequireTenant(&e->tenant);
 	e->source = source;
 	e->now = GetCurrentTransactionStartTimestamp();
 	e->args.nfields = nargs;

@@ -32,7 +32,7 @@
 
 PG_FUNCTION_INFO_V1(allocate);
 
-/* The longest unit (visitor id) experiments.check_unit() accepts, in bytes. */
+/* The longest unit (visitor id) experiments_internal.check_unit() accepts, in bytes. */
 #define UNIT_MAX_BYTES 640
 
 /* The longest campaign_id looked up: 18 digits always fit in a bigint. */
@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(allocate);
 /*
  * CheckVisitor
  *		Refuses a missing, empty or too long visitor_id with
- *		experiments.check_unit()'s PT400 and message.
+ *		experiments_internal.check_unit()'s PT400 and message.
  */
 static void
 CheckVisitor(text *visitor)
@@ -55,8 +55,8 @@ CheckVisitor(text *visitor)
 		return;
 	values[0] = CStringGetTextDatum("visitor_id");
 	values[1] = PointerGetDatum(visitor);
-	(void) CallExperimentsFunction("check_unit", 2, types, values, nulls, NULL);
-	elog(ERROR, "experiments.check_unit() accepted a visitor_id that allocate refuses");
+	(void) CallExtensionFunction("experiments_internal", "check_unit", 2, types, values, nulls, NULL);
+	elog(ERROR, "experiments_internal.check_unit() accepted a visitor_id that allocate refuses");
 }
 
 /*
@@ -73,8 +73,8 @@ CampaignNotFound(text *campaign_id)
 	values[0] = Int32GetDatum(404);
 	values[1] = CStringGetTextDatum(psprintf("Campaign %s does not exist. List your campaigns with allocate without campaign_id.",
 											 text_to_cstring(campaign_id)));
-	(void) CallExperimentsFunction("raise_api_error", 2, types, values, nulls, NULL);
-	elog(ERROR, "experiments.raise_api_error() returned");
+	(void) CallExtensionFunction("experiments_internal", "raise_api_error", 2, types, values, nulls, NULL);
+	elog(ERROR, "experiments_internal.raise_api_error() returned");
 }
 
 /*

@@ -4,21 +4,21 @@
 -- complete and running, and never goes back to draft. Errors are raised with
 -- raise_api_error: SQLSTATE PT400, PT403 or PT404.
 
-CREATE FUNCTION experiments.check_organization(organization_id uuid)
+CREATE FUNCTION experiments_internal.check_organization(organization_id uuid)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF organization_id IS DISTINCT FROM experiments.required_tenant() THEN
-		PERFORM experiments.raise_api_error(403, format('You do not have access to organization %s.', organization_id));
+	IF organization_id IS DISTINCT FROM experiments_internal.required_tenant() THEN
+		PERFORM experiments_internal.raise_api_error(403, format('You do not have access to organization %s.', organization_id));
 	END IF;
 END;
 $$;
-COMMENT ON FUNCTION experiments.check_organization(uuid) IS
+COMMENT ON FUNCTION experiments_internal.check_organization(uuid) IS
 'An organization is a tenant: a caller reaches only its own (403 otherwise).';
 
-CREATE FUNCTION experiments.org_experiment(organization_id uuid, experiment_id uuid)
+CREATE FUNCTION experiments_internal.org_experiment(organization_id uuid, experiment_id uuid)
 RETURNS experiments.experiments
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -26,19 +26,19 @@ AS $$
 DECLARE
 	result experiments.experiments;
 BEGIN
-	PERFORM experiments.check_organization(organization_id);
+	PERFORM experiments_internal.check_organization(organization_id);
 	SELECT e.* INTO result FROM experiments.experiments e
 	WHERE e.tenant_id = organization_id AND e.uuid = org_experiment.experiment_id;
 	IF NOT FOUND THEN
-		PERFORM experiments.raise_api_error(404, format('Experiment %s was not found.', experiment_id));
+		PERFORM experiments_internal.raise_api_error(404, format('Experiment %s was not found.', experiment_id));
 	END IF;
 	RETURN result;
 END;
 $$;
-COMMENT ON FUNCTION experiments.org_experiment(uuid, uuid) IS
+COMMENT ON FUNCTION experiments_internal.org_experiment(uuid, uuid) IS
 'An experiment of an organization by its uuid; 404 when there is none.';
 
-CREATE FUNCTION experiments.org_experiment_document(exp experiments.experiments)
+CREATE FUNCTION experiments_internal.org_experiment_document(exp experiments.experiments)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -46,9 +46,9 @@ AS $$
 	SELECT jsonb_build_object(
 		'id', exp.uuid,
 		'is_draft', exp.state = 'draft',
-		'created_at', experiments.json_timestamp(exp.created_at),
+		'created_at', experiments_internal.json_timestamp(exp.created_at),
 		'created_by_user_id', exp.created_by,
-		'updated_at', experiments.json_timestamp(exp.updated_at),
+		'updated_at', experiments_internal.json_timestamp(exp.updated_at),
 		'updated_by_user_id', exp.updated_by,
 		'organization_id', exp.tenant_id,
 		'organization', org.doc,
@@ -58,18 +58,18 @@ AS $$
 				 FROM experiments.goals g WHERE g.id = exp.goal_id),
 		'groups', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 							'id', v.uuid,
-							'created_at', experiments.json_timestamp(v.created_at),
-							'updated_at', experiments.json_timestamp(v.updated_at),
+							'created_at', experiments_internal.json_timestamp(v.created_at),
+							'updated_at', experiments_internal.json_timestamp(v.updated_at),
 							'order', v.ordinal,
 							'name', v.name,
-							'percentage', experiments.percent_json(v.allocation_bp),
+							'percentage', experiments_internal.percent_json(v.allocation_bp),
 							'group_type', v.type,
 							'treatment', v.treatment) ORDER BY v.ordinal), '[]')
 				   FROM experiments.variants v WHERE v.experiment_id = exp.id),
 		'group_reset_interval', exp.reset_interval,
 		'name', exp.name,
-		'starts_at', experiments.json_timestamp(exp.starts_at),
-		'ends_at', experiments.json_timestamp(exp.ends_at),
+		'starts_at', experiments_internal.json_timestamp(exp.starts_at),
+		'ends_at', experiments_internal.json_timestamp(exp.ends_at),
 		'room_ids', (SELECT coalesce(jsonb_agg(r.id ORDER BY r.name, r.id), '[]')
 					 FROM experiments.experiment_rooms x JOIN experiments.rooms r ON r.id = x.room_id
 					 WHERE x.experiment_id = exp.id),
@@ -79,10 +79,10 @@ AS $$
 	FROM (SELECT jsonb_build_object('id', t.id, 'name', coalesce(t.display_name, t.name)) AS doc
 		  FROM experiments.tenants t WHERE t.id = exp.tenant_id) AS org;
 $$;
-COMMENT ON FUNCTION experiments.org_experiment_document(experiments.experiments) IS
+COMMENT ON FUNCTION experiments_internal.org_experiment_document(experiments.experiments) IS
 'The experiment document of the draft/published API: attributes, goal, groups in order, rooms.';
 
-CREATE FUNCTION experiments.org_experiment_error(body jsonb)
+CREATE FUNCTION experiments_internal.org_experiment_error(body jsonb)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -93,12 +93,12 @@ DECLARE
 	g jsonb;
 BEGIN
 	IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
-		PERFORM experiments.raise_api_error(400, 'The request body must be a JSON object.');
+		PERFORM experiments_internal.raise_api_error(400, 'The request body must be a JSON object.');
 	END IF;
 	IF jsonb_typeof(body -> 'is_draft') IS DISTINCT FROM 'boolean' THEN
-		PERFORM experiments.raise_api_error(400, 'is_draft is required: true or false.');
+		PERFORM experiments_internal.raise_api_error(400, 'is_draft is required: true or false.');
 	END IF;
-	bad := experiments.malformed_property(body,
+	bad := experiments_internal.malformed_property(body,
 		'{"goal_id": "string", "groups": "array", "name": "string", "room_ids": "string[]",
 		  "starts_at": "timestamp", "ends_at": "timestamp", "group_reset_interval": "string"}');
 	IF bad IS NULL AND body ->> 'goal_id' !~* uuid_format THEN
@@ -109,11 +109,11 @@ BEGIN
 		bad := 'group_reset_interval';
 	END IF;
 	IF bad IS NOT NULL THEN
-		PERFORM experiments.raise_api_error(400, format('%s is not in the right format.', bad));
+		PERFORM experiments_internal.raise_api_error(400, format('%s is not in the right format.', bad));
 	END IF;
 	FOR g IN SELECT x FROM jsonb_array_elements(body -> 'groups') x LOOP
 		bad := CASE WHEN jsonb_typeof(g) <> 'object' THEN 'groups'
-					ELSE experiments.malformed_property(g,
+					ELSE experiments_internal.malformed_property(g,
 						'{"name": "string", "percentage": "number", "group_type": "string", "treatment": "object"}') END;
 		IF bad IS NULL AND ((g ->> 'percentage')::numeric NOT BETWEEN 0 AND 100
 							OR (g ->> 'percentage')::numeric <> trunc((g ->> 'percentage')::numeric)) THEN
@@ -122,15 +122,15 @@ BEGIN
 			bad := 'group_type';
 		END IF;
 		IF bad IS NOT NULL THEN
-			PERFORM experiments.raise_api_error(400, format('The group %s is not in the right format: %s.', g, bad));
+			PERFORM experiments_internal.raise_api_error(400, format('The group %s is not in the right format: %s.', g, bad));
 		END IF;
 	END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION experiments.org_experiment_error(jsonb) IS
+COMMENT ON FUNCTION experiments_internal.org_experiment_error(jsonb) IS
 'Checks the format of an experiment request body (is_draft present, uuids, timestamps, groups with whole percentages 0..100 and known group types); 400 when it is wrong.';
 
-CREATE FUNCTION experiments.check_started_experiment(exp experiments.experiments, body jsonb)
+CREATE FUNCTION experiments_internal.check_started_experiment(exp experiments.experiments, body jsonb)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -140,7 +140,7 @@ DECLARE
 BEGIN
 	SELECT f INTO changed FROM (VALUES
 		('goal_id', body ? 'goal_id' AND (body ->> 'goal_id')::uuid IS DISTINCT FROM exp.goal_id),
-		('starts_at', body ? 'starts_at' AND experiments.parse_timestamp(body ->> 'starts_at') IS DISTINCT FROM exp.starts_at),
+		('starts_at', body ? 'starts_at' AND experiments_internal.parse_timestamp(body ->> 'starts_at') IS DISTINCT FROM exp.starts_at),
 		('group_reset_interval', body ? 'group_reset_interval'
 			AND (body ->> 'group_reset_interval')::experiments.reset_interval IS DISTINCT FROM exp.reset_interval),
 		('room_ids', body ? 'room_ids' AND
@@ -159,15 +159,15 @@ BEGIN
 	WHERE c.differs
 	LIMIT 1;
 	IF changed IS NOT NULL THEN
-		PERFORM experiments.raise_api_error(400,
-			format('%s is read-only: the experiment started at %s.', changed, experiments.json_timestamp(exp.starts_at)));
+		PERFORM experiments_internal.raise_api_error(400,
+			format('%s is read-only: the experiment started at %s.', changed, experiments_internal.json_timestamp(exp.starts_at)));
 	END IF;
 END;
 $$;
-COMMENT ON FUNCTION experiments.check_started_experiment(experiments.experiments, jsonb) IS
+COMMENT ON FUNCTION experiments_internal.check_started_experiment(experiments.experiments, jsonb) IS
 'Once a published experiment''s starts_at has passed, its goal, rooms, start, reset interval, number of groups, group types and treatments are read-only: 400 when the body changes one.';
 
-CREATE FUNCTION experiments.write_org_experiment(exp experiments.experiments, body jsonb)
+CREATE FUNCTION experiments_internal.write_org_experiment(exp experiments.experiments, body jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -181,36 +181,36 @@ DECLARE
 	new_end timestamptz;
 	missing text;
 BEGIN
-	PERFORM experiments.org_experiment_error(body);
+	PERFORM experiments_internal.org_experiment_error(body);
 	publish := NOT (body ->> 'is_draft')::boolean;
 	new_goal := CASE WHEN body ? 'goal_id' THEN (body ->> 'goal_id')::uuid ELSE exp.goal_id END;
-	new_start := CASE WHEN body ? 'starts_at' THEN experiments.parse_timestamp(body ->> 'starts_at') ELSE exp.starts_at END;
-	new_end := CASE WHEN body ? 'ends_at' THEN experiments.parse_timestamp(body ->> 'ends_at') ELSE exp.ends_at END;
+	new_start := CASE WHEN body ? 'starts_at' THEN experiments_internal.parse_timestamp(body ->> 'starts_at') ELSE exp.starts_at END;
+	new_end := CASE WHEN body ? 'ends_at' THEN experiments_internal.parse_timestamp(body ->> 'ends_at') ELSE exp.ends_at END;
 	IF exp.state <> 'draft' AND NOT publish THEN
-		PERFORM experiments.raise_api_error(400, 'A published experiment cannot go back to draft.');
+		PERFORM experiments_internal.raise_api_error(400, 'A published experiment cannot go back to draft.');
 	END IF;
 	IF exp.state = 'stopped' OR exp.ends_at <= now() THEN
-		PERFORM experiments.raise_api_error(400, format('The experiment ended at %s: it can no longer be updated.',
-			coalesce(experiments.json_timestamp(exp.ends_at), 'its stop')));
+		PERFORM experiments_internal.raise_api_error(400, format('The experiment ended at %s: it can no longer be updated.',
+			coalesce(experiments_internal.json_timestamp(exp.ends_at), 'its stop')));
 	END IF;
 	IF started THEN
-		PERFORM experiments.check_started_experiment(exp, body);
+		PERFORM experiments_internal.check_started_experiment(exp, body);
 	END IF;
 	IF new_end <= new_start THEN
-		PERFORM experiments.raise_api_error(400, format('ends_at %s is not after starts_at %s.',
-			experiments.json_timestamp(new_end), experiments.json_timestamp(new_start)));
+		PERFORM experiments_internal.raise_api_error(400, format('ends_at %s is not after starts_at %s.',
+			experiments_internal.json_timestamp(new_end), experiments_internal.json_timestamp(new_start)));
 	END IF;
 	IF new_goal IS NOT NULL AND NOT EXISTS (SELECT 1 FROM experiments.goals g
 											WHERE g.tenant_id = exp.tenant_id AND g.id = new_goal) THEN
-		PERFORM experiments.raise_api_error(404, format('Goal %s was not found.', new_goal));
+		PERFORM experiments_internal.raise_api_error(404, format('Goal %s was not found.', new_goal));
 	END IF;
 	SELECT r INTO missing FROM jsonb_array_elements_text(body -> 'room_ids') r
 	WHERE NOT EXISTS (SELECT 1 FROM experiments.rooms x WHERE x.tenant_id = exp.tenant_id AND x.id = r::uuid) LIMIT 1;
 	IF missing IS NOT NULL THEN
-		PERFORM experiments.raise_api_error(404, format('Room %s was not found.', missing));
+		PERFORM experiments_internal.raise_api_error(404, format('Room %s was not found.', missing));
 	END IF;
 	IF (SELECT count(DISTINCT g ->> 'name') <> count(g ->> 'name') FROM jsonb_array_elements(groups) g) THEN
-		PERFORM experiments.raise_api_error(400, 'The names of an experiment''s groups must differ.');
+		PERFORM experiments_internal.raise_api_error(400, 'The names of an experiment''s groups must differ.');
 	END IF;
 	IF publish THEN
 		SELECT string_agg(a, ', ') INTO missing FROM (VALUES
@@ -223,10 +223,10 @@ BEGIN
 				WHERE g ->> 'name' IS NULL OR g ->> 'percentage' IS NULL OR (NOT started AND g ->> 'group_type' IS NULL)))
 		) AS m(a, absent) WHERE m.absent;
 		IF missing IS NOT NULL THEN
-			PERFORM experiments.raise_api_error(400, format('A published experiment needs %s.', missing));
+			PERFORM experiments_internal.raise_api_error(400, format('A published experiment needs %s.', missing));
 		END IF;
 		IF groups IS NOT NULL AND (SELECT sum((g ->> 'percentage')::numeric) <> 100 FROM jsonb_array_elements(groups) g) THEN
-			PERFORM experiments.raise_api_error(400, format('The percentages of the groups sum to %s, not 100.',
+			PERFORM experiments_internal.raise_api_error(400, format('The percentages of the groups sum to %s, not 100.',
 				(SELECT sum((g ->> 'percentage')::numeric) FROM jsonb_array_elements(groups) g)));
 		END IF;
 	END IF;
@@ -264,11 +264,11 @@ BEGIN
 		UPDATE experiments.experiments e SET state = 'running' WHERE e.id = exp.id;
 	END IF;
 	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id;
-	RETURN experiments.org_experiment_document(exp);
+	RETURN experiments_internal.org_experiment_document(exp);
 END;
 $$;
-REVOKE ALL ON FUNCTION experiments.write_org_experiment(experiments.experiments, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION experiments.write_org_experiment(experiments.experiments, jsonb) IS
+REVOKE ALL ON FUNCTION experiments_internal.write_org_experiment(experiments.experiments, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.write_org_experiment(experiments.experiments, jsonb) IS
 'Validates an experiment request body against the experiment and writes what it gives; publishing (is_draft false) checks completeness and moves a draft to running. Raises the API''s 400 and 404 errors.';
 
 CREATE FUNCTION experiments.list_org_experiments(organization_id uuid)
@@ -277,8 +277,8 @@ LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM experiments.check_organization(organization_id);
-	RETURN (SELECT coalesce(jsonb_agg(experiments.org_experiment_document(e) ORDER BY e.created_at, e.id), '[]')
+	PERFORM experiments_internal.check_organization(organization_id);
+	RETURN (SELECT coalesce(jsonb_agg(experiments_internal.org_experiment_document(e) ORDER BY e.created_at, e.id), '[]')
 			FROM experiments.experiments e WHERE e.tenant_id = organization_id);
 END;
 $$;
@@ -290,7 +290,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-	SELECT experiments.org_experiment_document(experiments.org_experiment(organization_id, experiment_id));
+	SELECT experiments_internal.org_experiment_document(experiments_internal.org_experiment(organization_id, experiment_id));
 $$;
 COMMENT ON FUNCTION experiments.get_org_experiment(uuid, uuid) IS
 'GET /api/v5/orgs/{organization_id}/experiments/{experiment_id}: the experiment document; 404 when there is none.';
@@ -304,11 +304,11 @@ DECLARE
 	new_uuid uuid := gen_random_uuid();
 	exp experiments.experiments;
 BEGIN
-	PERFORM experiments.check_organization(organization_id);
+	PERFORM experiments_internal.check_organization(organization_id);
 	INSERT INTO experiments.experiments AS e (uuid, key, created_by, updated_by)
 	VALUES (new_uuid, new_uuid::text, current_user, current_user)
 	RETURNING e.* INTO exp;
-	RETURN experiments.write_org_experiment(exp, body);
+	RETURN experiments_internal.write_org_experiment(exp, body);
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments.create_org_experiment(uuid, jsonb) FROM PUBLIC;
@@ -321,10 +321,10 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp experiments.experiments := experiments.org_experiment(organization_id, experiment_id);
+	exp experiments.experiments := experiments_internal.org_experiment(organization_id, experiment_id);
 BEGIN
 	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id FOR UPDATE;
-	RETURN experiments.write_org_experiment(exp, body);
+	RETURN experiments_internal.write_org_experiment(exp, body);
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments.update_org_experiment(uuid, uuid, jsonb) FROM PUBLIC;
@@ -337,7 +337,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp experiments.experiments := experiments.org_experiment(organization_id, experiment_id);
+	exp experiments.experiments := experiments_internal.org_experiment(organization_id, experiment_id);
 BEGIN
 	DELETE FROM experiments.experiments e WHERE e.id = exp.id;
 END;
