@@ -6,7 +6,7 @@
 #ifndef EVENTS_H
 #define EVENTS_H
 
-#include "experiments.h"
+#include "assign.h"
 
 #include "executor/spi.h"
 
