@@ -1,6 +1,6 @@
 /*
  * abtasty.c
- *		The AB Tasty server-side events of seed 001: campaign activated,
+ *		The AB Tasty server-side events of the AB Tasty document: campaign activated,
  *		action tracking, custom, transaction and visit.
  *
  * One SQL function per endpoint, whose arguments are the keys of the
@@ -31,7 +31,7 @@ PG_FUNCTION_INFO_V1(custom_event);
 PG_FUNCTION_INFO_V1(transaction_event);
 PG_FUNCTION_INFO_V1(visit_event);
 
-/* AB Tasty's error codes (gRPC status codes, seed 001) used here. */
+/* AB Tasty's error codes (gRPC status codes, the AB Tasty document) used here. */
 #define CODE_INVALID_ARGUMENT 3
 #define CODE_NOT_FOUND 5
 #define CODE_ALREADY_EXISTS 6
@@ -699,7 +699,7 @@ Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
 
 /*
  * Enrol
- *		Once seen, the variation is stored for the visitor (seed 001): the
+ *		Once seen, the variation is stored for the visitor (the AB Tasty document): the
  *		visitor is enrolled in it for the period of the event unless already
  *		enrolled, by the one writer of enrolments (record_enrolment() in
  *		src/assign/assign.sql); the ordinal enrolled in is returned either way.
