@@ -1,5 +1,5 @@
 -- Binding A/B test segments to promotions, slot configurations and sorting
--- rules (seed 002): the samples replayed and every fault of the bindings.
+-- rules (the Commerce Cloud document): the samples replayed and every fault of the bindings.
 SELECT experiments.create_tenant('regress-ab-test-bindings') AS tenant \gset
 SET experiments.tenant = :'tenant';
 -- (tests run as a superuser, whom row-level security does not filter: every

@@ -1,4 +1,4 @@
--- The Commerce Cloud Data API A/B tests (seed 002): the samples replayed,
+-- The Commerce Cloud Data API A/B tests (the Commerce Cloud document): the samples replayed,
 -- every fault of A/B tests and segments, _resource_state, and the state the
 -- catalog gives the experiment behind a test.
 SELECT experiments.create_tenant('regress-ab-tests') AS tenant \gset

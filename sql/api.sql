@@ -1,6 +1,6 @@
 -- The HTTP API as PostgREST calls it (experiments_api): authentication, the
--- AB Tasty serving calls (seed 001), Data Cortex experiment_status (seed 003)
--- with gates, and the ABsmartly batch (seed 000). Each request is an HTTP
+-- AB Tasty serving calls (the AB Tasty document), Data Cortex experiment_status (the Data Cortex document)
+-- with gates, and the ABsmartly batch (the ABsmartly document). Each request is an HTTP
 -- request to the PostgREST harness (sql/helpers/http.sql, test/http), which
 -- runs and commits it as PostgREST would; the answer is the HTTP status and
 -- the JSON body.
@@ -87,7 +87,7 @@ SELECT abs(extract(epoch FROM clock_timestamp()) * 1000 -
 			FROM generate_series(1, 9) i)) < 60000 AS prefix_is_the_time
 FROM made WHERE n = 2000;
 
--- 3. POST /rpc/allocate, seed 001: every running campaign the visitor gets a
+-- 3. POST /rpc/allocate, the AB Tasty document: every running campaign the visitor gets a
 -- variation of, ids as strings; closed (0% traffic) and draft ones are absent.
 SELECT status, pg_temp.readable(body -> 'allocations') AS allocations,
        (SELECT bool_and(jsonb_typeof(value) = 'string') FROM jsonb_each(body -> 'allocations')) AS ids_are_strings
@@ -110,7 +110,7 @@ FROM (VALUES ('{"visitor_id": null}'::jsonb),
 -- allocate writes nothing: the visitor has no enrolment afterwards.
 SELECT count(*) AS enrolments FROM experiments.enrolments WHERE tenant_id = :'shop' AND unit = 'bfr9ad2t0hm0009vj6l0';
 
--- 4. POST /rpc/experiment_status, seed 003. The key is in the body: no header.
+-- 4. POST /rpc/experiment_status, the Data Cortex document. The key is in the body: no header.
 SELECT experiments.create_tenant('api_game') AS game \gset
 SELECT experiments.create_api_key(:'game', 'ios') AS game_key \gset
 BEGIN;
@@ -155,7 +155,7 @@ SELECT pg_temp.status(:'game_key', 'tablet', user_tag => 'player-42') -> 'body' 
 SELECT pg_temp.status(:'game_key', 'tablet') -> 'body' AS tablet_alone;
 SELECT unit, count(*) AS enrolments FROM experiments.enrolments
 WHERE tenant_id = :'game' AND unit IN ('player-42', 'phone', 'tablet') GROUP BY unit ORDER BY unit;
--- 403 for a bad key (seed 003), 400 for a missing or malformed field.
+-- 403 for a bad key (the Data Cortex document), 400 for a missing or malformed field.
 SELECT pg_temp.status('xk_not-a-key', 'device-1');
 SELECT h.status, h.body ->> 'message' AS message
 FROM (VALUES ('{"api_key": null, "app_ver": "1", "device_tag": "d", "device_type": "t", "os": "o", "os_ver": "1"}'),
@@ -175,7 +175,7 @@ FROM (VALUES ('{"api_key": null, "app_ver": "1", "device_tag": "d", "device_type
 -- Another endpoint without a key is still refused by the pre-request.
 SELECT status, body FROM pg_temp.rpc('visitor', NULL);
 
--- 5. POST /rpc/context_batch, seed 000: the body is the batch.
+-- 5. POST /rpc/context_batch, the ABsmartly document: the body is the batch.
 SELECT status, body FROM pg_temp.rpc('context_batch', :'shop_key', jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
 		'hashed', true, 'historic', true, 'publishedAt', (extract(epoch FROM now()) * 1000)::bigint,
 		'units', jsonb_build_array(jsonb_build_object('type', 'user_id', 'uid', 'bfr9ad2t0hm0009vj6l0')),
@@ -196,7 +196,7 @@ SELECT status, body ->> 'code' AS code FROM pg_temp.rpc('context_batch', :'shop_
 	jsonb_build_object('units', '[{"type": "user_id", "uid": "u"}]'::jsonb,
 		'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1)) FROM generate_series(1, 1001))))));
 
--- 6. AB Tasty events (seed 001): the seed's bodies as named arguments (PostgREST
+-- 6. AB Tasty events (the AB Tasty document): the seed's bodies as named arguments (PostgREST
 -- passes each JSON value to its jsonb argument); each answers {}.
 SELECT campaign AS banner_id, variation AS blue_id FROM ids WHERE campaign_key = 'banner' AND variation_key = 'blue' \gset
 CREATE TEMP TABLE tracking AS SELECT '{"device_type": "DESKTOP", "geolocation": {"lat": 48.868117, "long": 2.3559636}, "ip": "87.200.72.165", "origin": "http://www.mywebsite.com/products/p-123.php", "timestamp": "2018-02-12T17:29:02Z", "visitor_id": "bfr9ad2t0hm0009vj6l0"}'::jsonb AS t;
@@ -220,7 +220,7 @@ SELECT (SELECT count(*) FROM experiments.campaign_activations WHERE tenant_id = 
        (SELECT count(*) FROM experiments.transactions WHERE tenant_id = :'shop') AS transactions,
        (SELECT count(*) FROM experiments.transaction_items WHERE tenant_id = :'shop') AS items,
        (SELECT count(*) FROM experiments.visits WHERE tenant_id = :'shop') AS visits;
--- The activation stored the variation for the visitor (an enrolment), as seed 001 asks.
+-- The activation stored the variation for the visitor (an enrolment), as the AB Tasty document asks.
 SELECT count(*) AS enrolments FROM experiments.enrolments WHERE tenant_id = :'shop' AND unit = 'bfr9ad2t0hm0009vj6l0';
 -- allocate honours it: with all of banner's traffic moved to the control,
 -- the activated visitor keeps blue, a new one gets the control.

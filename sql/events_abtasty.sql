@@ -1,4 +1,4 @@
--- The AB Tasty server-side events of seed 001: one function per endpoint,
+-- The AB Tasty server-side events of the AB Tasty document: one function per endpoint,
 -- taking the body's keys as named jsonb arguments. A refused event raises no
 -- error: it is stored in rejected_events, response.status is set for
 -- PostgREST and the answer is {"code", "message"}. Every call below goes

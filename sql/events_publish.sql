@@ -1,4 +1,4 @@
--- experiments.publish(): ABsmartly batch publishing (seed 000). Every
+-- experiments.publish(): ABsmartly batch publishing (the ABsmartly document). Every
 -- bad-input class gets a precise error or warning; nothing crashes; what is
 -- stored plus what is rejected is what was sent, event by event.
 SELECT experiments.create_tenant('events_publish') AS tenant \gset

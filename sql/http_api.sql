@@ -28,7 +28,7 @@ SELECT e.key, e.state, e.version, string_agg(v.key || '=' || v.allocation_bp, ',
 FROM experiments.experiments e LEFT JOIN experiments.variants v ON v.experiment_id = e.id
 WHERE e.tenant_id = :'tenant' GROUP BY e.id ORDER BY e.key;
 
--- 1. Commerce Cloud A/B tests (seed 002), as the admin key.
+-- 1. Commerce Cloud A/B tests (the Commerce Cloud document), as the admin key.
 SELECT 'create_ab_test' AS call, status, body ->> '_type' AS type, body ->> 'id' AS id, headers ? 'location' AS has_location
 FROM pg_temp.rpc('create_ab_test', :'admin', '{"site_id": "SiteGenesis", "id": "checkout-test", "body": {"enabled": false, "key_metric_id": "checkout",
 	"start_date": "2020-01-01T00:00:00.000Z", "end_date": "2099-12-31T00:00:00.000Z"}}');
@@ -76,7 +76,7 @@ SELECT 'delete_ab_test_segment' AS call, status, body FROM pg_temp.rpc('delete_a
 SELECT 'delete_ab_test' AS call, status, body FROM pg_temp.rpc('delete_ab_test', :'admin', '{"site_id": "SiteGenesis", "id": "draft-test"}');
 SELECT * FROM mine;
 
--- 2. Draft/published experiments (seed 004), as the admin key.
+-- 2. Draft/published experiments (the draft/published document), as the admin key.
 SELECT 'create_org_experiment' AS call, status, body ->> 'name' AS name, body -> 'is_draft' AS is_draft
 FROM pg_temp.rpc('create_org_experiment', :'admin', jsonb_build_object('organization_id', :'tenant',
 	'body', '{"is_draft": true, "name": "Checkout copy"}'::jsonb));

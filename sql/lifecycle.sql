@@ -1,4 +1,4 @@
--- The draft/published experiments API (seed 004): the example replayed,
+-- The draft/published experiments API (the draft/published document): the example replayed,
 -- drafts, publishing, read-only attributes once started, every error status,
 -- and what assignment sees.
 SELECT experiments.create_tenant('regress-lifecycle', 'Company Inc.') AS org \gset

@@ -56,6 +56,45 @@ LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 20;
 COMMENT ON FUNCTION experiments.assign_all(text, jsonb) IS
 'assign() for every running experiment of the caller''s tenant, in key order.';
 
+-- The one writer of enrolments: enrol() and the AB Tasty activation
+-- (src/adapters/abtasty/abtasty.c) record through it.
+CREATE FUNCTION experiments_internal.record_enrolment(experiment_id bigint, unit text, period bigint,
+													  ordinal integer, reason experiments.assignment_reason,
+													  OUT enrolled_ordinal integer, OUT recorded boolean)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'an enrolment cannot be recorded on a hot standby'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
+				  HINT = 'Send enrolments, events and management calls to the primary.';
+	END IF;
+	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
+	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
+			record_enrolment.ordinal, record_enrolment.reason)
+	ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING;
+	recorded := FOUND;
+	IF recorded THEN
+		enrolled_ordinal := record_enrolment.ordinal;
+		RETURN;
+	END IF;
+	-- Another session enrolled the unit first: its enrolment is the answer.
+	SELECT e.ordinal INTO enrolled_ordinal FROM experiments.enrolments e
+	WHERE e.experiment_id = record_enrolment.experiment_id AND e.unit = record_enrolment.unit
+	  AND e.period = record_enrolment.period;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'could not read the enrolment of unit "%"', record_enrolment.unit
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = 'Another transaction enrolled the unit after this one''s snapshot was taken.',
+				  HINT = 'Retry the transaction.';
+	END IF;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason) IS
+'Records that a unit is enrolled in a variant of an experiment for a reset period, unless it already is: the ordinal it is enrolled in either way (the first enrolment wins), and whether this call recorded it. The one writer of experiments.enrolments.';
+
 CREATE FUNCTION experiments.enrol(experiment text, unit text, attributes jsonb DEFAULT '{}')
 RETURNS experiments.assignment
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
@@ -64,26 +103,18 @@ AS $$
 DECLARE
 	a experiments.assignment;
 	stored integer;
+	recorded boolean;
 BEGIN
 	a := experiments.assign(experiment, unit, attributes);
 	IF a.ordinal IS NULL OR a.reason IN ('sticky', 'override') AND NOT a.custom THEN
 		RETURN a;
 	END IF;
-	IF pg_catalog.pg_is_in_recovery() THEN
-		RAISE EXCEPTION 'an enrolment cannot be recorded on a hot standby'
-			USING ERRCODE = 'read_only_sql_transaction',
-				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
-				  HINT = 'Send enrolments, events and management calls to the primary.';
-	END IF;
-	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
-	VALUES (a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason)
-	ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING;
-	IF FOUND THEN
+	SELECT r.enrolled_ordinal, r.recorded INTO stored, recorded
+	FROM experiments_internal.record_enrolment(a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason) r;
+	IF recorded THEN
 		RETURN a;
 	END IF;
-	-- Another session enrolled the unit first: its answer is the answer.
-	SELECT e.ordinal INTO stored FROM experiments.enrolments e
-	WHERE e.experiment_id = a.experiment_id AND e.unit = enrol.unit AND e.period = a.period;
+	-- Another session enrolled the unit first: its enrolment is the answer.
 	SELECT v.key INTO a.variant FROM experiments.variants v
 	WHERE v.experiment_id = a.experiment_id AND v.ordinal = stored;
 	a.ordinal := stored;

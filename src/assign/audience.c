@@ -8,7 +8,7 @@
  * version_ne, version_gt, version_gte, version_lt, version_lte.
  * docs/assignment.md, "Audiences", is the reference.
  */
-#include "experiments.h"
+#include "audience.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"

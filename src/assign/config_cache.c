@@ -16,7 +16,7 @@
  * (REPEATABLE READ, SERIALIZABLE) are dropped when that transaction ends, so
  * no cached entry is ever older than the last invalidation it has seen.
  */
-#include "experiments.h"
+#include "assign.h"
 
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -207,59 +207,6 @@ EnsureFresh(void)
 		ResetCache();
 		(void) SentinelRelid();
 	}
-}
-
-/*
- * BeginTableWork
- *		Runs the catalog queries below (and the event inserts) as the owner of
- *		the extension's tables' API, experiments_api_owner, with a fixed
- *		search_path, whatever the caller: a caller needs EXECUTE on the
- *		function it called and nothing on the tables, and row-level security
- *		still confines the owner (not BYPASSRLS) to the caller's tenant. Every
- *		name in the queries is schema-qualified as well. An error restores
- *		the caller's user and settings when the (sub)transaction aborts;
- *		otherwise EndTableWork() does.
- */
-void
-BeginTableWork(TableWork *work)
-{
-	static Oid	data_owner = InvalidOid;
-
-	if (!OidIsValid(data_owner))
-		data_owner = get_role_oid("experiments_api_owner", false);
-	GetUserIdAndSecContext(&work->caller, &work->caller_context);
-	SetUserIdAndSecContext(data_owner, work->caller_context | SECURITY_LOCAL_USERID_CHANGE);
-	work->guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-}
-
-/*
- * RequireWritable
- *		On a hot standby a write would fail deep inside its INSERT with
- *		PostgreSQL's generic read-only error; say instead what the server is
- *		and where the write belongs. what names the write, as "events".
- */
-void
-RequireWritable(const char *what)
-{
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("%s cannot be recorded on a hot standby", what),
-				 errdetail("This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing."),
-				 errhint("Send enrolments, events and management calls to the primary.")));
-}
-
-/*
- * EndTableWork
- *		Back to the caller's user and settings.
- */
-void
-EndTableWork(TableWork *work)
-{
-	AtEOXact_GUC(true, work->guc_level);
-	SetUserIdAndSecContext(work->caller, work->caller_context);
 }
 
 /*

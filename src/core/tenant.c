@@ -7,7 +7,7 @@
  * only superusers, and SECURITY DEFINER functions owned by one (authentication,
  * set_tenant), may change: a client cannot name another tenant by issuing SET.
  */
-#include "experiments.h"
+#include "core.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"

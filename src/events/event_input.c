@@ -476,13 +476,13 @@ CheckFreeJson(const JsonbValue *v, const char *prefix, const char *field)
 }
 
 /*
- * HashUnit
+ * UidDigest
  *		What the collector stores for a uid sent with hashed = false: the
  *		MD5 of its UTF-8 bytes in base64url without padding (22 characters),
  *		the hash ABsmartly SDKs apply themselves before sending hashed = true.
  */
 text *
-HashUnit(const char *uid, int len)
+UidDigest(const char *uid, int len)
 {
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -543,5 +543,5 @@ hash_unit(PG_FUNCTION_ARGS)
 {
 	text	   *uid = PG_GETARG_TEXT_PP(0);
 
-	PG_RETURN_TEXT_P(HashUnit(VARDATA_ANY(uid), VARSIZE_ANY_EXHDR(uid)));
+	PG_RETURN_TEXT_P(UidDigest(VARDATA_ANY(uid), VARSIZE_ANY_EXHDR(uid)));
 }

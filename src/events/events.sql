@@ -1,6 +1,6 @@
 -- experiments: events. What happened: exposures, goals, attributes (ABsmartly
--- batch publishing, seed 000), campaign activations, actions, custom events,
--- transactions and visits (AB Tasty server-side events, seed 001), the events
+-- batch publishing, the ABsmartly document), campaign activations, actions, custom events,
+-- transactions and visits (AB Tasty server-side events, the AB Tasty document), the events
 -- validation refused, and the idempotency keys of published batches.
 --
 -- Event tables are range-partitioned by their time column, one partition per
@@ -100,7 +100,7 @@ COMMENT ON TABLE experiments.attribute_events IS
 COMMENT ON COLUMN experiments.attribute_events.value IS 'The value with its JSON type as sent: 39 stays a number, "39" a string.';
 COMMENT ON COLUMN experiments.attribute_events.event_index IS 'Index of the attribute in the request''s attributes array.';
 
--- AB Tasty server-side events (seed 001). Every one carries the visitor's
+-- AB Tasty server-side events (the AB Tasty document). Every one carries the visitor's
 -- tracking data: its columns are defined once, here, and added to each table
 -- after the table's own columns (partitioned tables cannot inherit them).
 
@@ -388,7 +388,7 @@ REVOKE ALL ON FUNCTION experiments.publish_text(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.publish_text(text, text) IS
 'publish() for a batch sent as JSON text, as an HTTP body arrives: a body over experiments.max_batch_size is refused before it is parsed, so it costs neither the time nor the memory of parsing it. The answer and the idempotency are those of publish(); the same document sent to either function is the same batch.';
 
--- AB Tasty server-side events (seed 001): one function per endpoint, named
+-- AB Tasty server-side events (the AB Tasty document): one function per endpoint, named
 -- after it, whose arguments are the keys of the endpoint's JSON body, so that
 -- PostgREST serves POST /rpc/<name> with the seed's body unchanged. Every
 -- argument is jsonb: the type checks are the function's, not PostgREST's, so a

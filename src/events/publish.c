@@ -1,7 +1,7 @@
 /*
  * publish.c
  *		experiments.publish(): a batch of exposures, goals and attributes in
- *		the shape of ABsmartly's PUT /context/batch (seed 000).
+ *		the shape of ABsmartly's PUT /context/batch (the ABsmartly document).
  *
  * One pass over the binary jsonb checks every request and event, looks
  * experiments up in the per-backend configuration cache, and buffers the
@@ -508,7 +508,7 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 			r->units[r->nunits].type_len = type_len;
 			r->units[r->nunits].type_text = PointerGetDatum(cstring_to_text_with_len(type, type_len));
 			r->units[r->nunits].uid = PointerGetDatum(hashed ? cstring_to_text_with_len(uid, uid_len)
-													  : HashUnit(uid, uid_len));
+													  : UidDigest(uid, uid_len));
 			r->nunits++;
 		}
 		index++;

@@ -189,7 +189,7 @@ $$;
 COMMENT ON FUNCTION experiments_api.context_batch(jsonb) IS
 'PUT/POST /rpc/context_batch (ABsmartly PUT /context/batch): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}. Stores the valid events, records the refused ones in rejected_events and answers {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 (SQLSTATE 22023) when the batch is malformed as a whole (not 1 to 500 requests), 413 when it is over a size limit (too many events in a request, too many bytes).';
 
--- AB Tasty events (seed 001, src/events/events.sql): one wrapper per event
+-- AB Tasty events (the AB Tasty document, src/events/events.sql): one wrapper per event
 -- function, with its arguments (already the keys of the endpoint's JSON body),
 -- result and volatility.
 

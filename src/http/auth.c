@@ -23,7 +23,8 @@
  * it ran under a transaction snapshot (REPEATABLE READ, SERIALIZABLE), which
  * may predate a revocation already processed.
  */
-#include "experiments.h"
+#include "auth.h"
+#include "core.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -35,6 +36,7 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 

@@ -3,8 +3,8 @@
 -- of its transaction.
 --
 -- A request authenticates with one of:
---   * an API key: the x-api-key header (AB Tasty, seed 001) or the api_key
---     field of the body (Data Cortex, seed 003). Keys are stored only as their
+--   * an API key: the x-api-key header (AB Tasty, the AB Tasty document) or the api_key
+--     field of the body (Data Cortex, the Data Cortex document). Keys are stored only as their
 --     SHA-256 digest; the key itself is shown once, by create_api_key();
 --   * a JWT that PostgREST verified: its role claim picks the role (PostgREST
 --     does that), its tenant claim names the tenant.

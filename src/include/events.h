@@ -6,7 +6,7 @@
 #ifndef EVENTS_H
 #define EVENTS_H
 
-#include "experiments.h"
+#include "assign.h"
 
 #include "executor/spi.h"
 
@@ -62,7 +62,7 @@ extern char *ReadMillisOrIso(const JsonbValue *v, const char *prefix, const char
 extern char *ReadIsoTime(const JsonbValue *v, const char *prefix, const char *field,
 						 TimestampTz *out);
 extern char *CheckFreeJson(const JsonbValue *v, const char *prefix, const char *field);
-extern text *HashUnit(const char *uid, int len);
+extern text *UidDigest(const char *uid, int len);
 extern char *FormatTime(TimestampTz t);
 
 /* event_store.c: rows buffered column by column and inserted set-based. */

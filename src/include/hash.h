@@ -10,7 +10,7 @@
 #ifndef EXPERIMENTS_HASH_H
 #define EXPERIMENTS_HASH_H
 
-#include "experiments.h"
+#include "assign.h"
 
 #include "fmgr.h"
 

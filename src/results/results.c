@@ -29,7 +29,7 @@
  * applies, and are planned with the actual window, so that only the monthly
  * partitions it overlaps are read (sql/results_pruning.sql).
  */
-#include "experiments.h"
+#include "core.h"
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -41,6 +41,7 @@
 #include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include <xxhash.h>
 

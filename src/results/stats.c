@@ -16,7 +16,7 @@
  * (Stirling's series and log1p(d) - d computed as a series), following the
  * saddle-point idea of Catherine Loader's binomial and Poisson densities.
  */
-#include "experiments.h"
+#include "core.h"
 
 #include <float.h>
 #include <math.h>

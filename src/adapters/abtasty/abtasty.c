@@ -1,6 +1,6 @@
 /*
  * abtasty.c
- *		The AB Tasty server-side events of seed 001: campaign activated,
+ *		The AB Tasty server-side events of the AB Tasty document: campaign activated,
  *		action tracking, custom, transaction and visit.
  *
  * One SQL function per endpoint, whose arguments are the keys of the
@@ -31,7 +31,7 @@ PG_FUNCTION_INFO_V1(custom_event);
 PG_FUNCTION_INFO_V1(transaction_event);
 PG_FUNCTION_INFO_V1(visit_event);
 
-/* AB Tasty's error codes (gRPC status codes, seed 001) used here. */
+/* AB Tasty's error codes (gRPC status codes, the AB Tasty document) used here. */
 #define CODE_INVALID_ARGUMENT 3
 #define CODE_NOT_FOUND 5
 #define CODE_ALREADY_EXISTS 6
@@ -699,48 +699,32 @@ Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
 
 /*
  * Enrol
- *		Once seen, the variation is stored for the visitor (seed 001): the
+ *		Once seen, the variation is stored for the visitor (the AB Tasty document): the
  *		visitor is enrolled in it for the period of the event unless already
- *		enrolled; the ordinal enrolled in is returned either way.
+ *		enrolled, by the one writer of enrolments (record_enrolment() in
+ *		src/assign/assign.sql); the ordinal enrolled in is returned either way.
  */
 static int32
 Enrol(AbEvent *e, const ExperimentConfig *config, int32 ordinal)
 {
-	static SPIPlanPtr insert_plan = NULL;
-	static SPIPlanPtr select_plan = NULL;
-	Oid			types[5] = {UUIDOID, INT8OID, TEXTOID, INT8OID, INT4OID};
-	Datum		args[5];
+	static SPIPlanPtr plan = NULL;
+	Oid			types[4] = {INT8OID, TEXTOID, INT8OID, INT4OID};
+	Datum		args[4];
 	bool		isnull;
 
-	if (insert_plan == NULL)
+	if (plan == NULL)
 	{
-		insert_plan = SPI_prepare("INSERT INTO experiments.enrolments"
-								  " (tenant_id, experiment_id, unit, period, ordinal, reason)"
-								  " VALUES ($1, $2, $3, $4, $5, 'activation')"
-								  " ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING", 5, types);
-		select_plan = SPI_prepare("SELECT ordinal FROM experiments.enrolments"
-								  " WHERE tenant_id = $1 AND experiment_id = $2 AND unit = $3 AND period = $4",
-								  4, types);
-		if (insert_plan == NULL || select_plan == NULL ||
-			SPI_keepplan(insert_plan) != 0 || SPI_keepplan(select_plan) != 0)
+		plan = SPI_prepare("SELECT enrolled_ordinal FROM experiments_internal.record_enrolment($1, $2, $3, $4, 'activation')",
+						   4, types);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare the enrolment of an activation");
 	}
-	args[0] = UUIDPGetDatum(&e->tenant);
-	args[1] = Int64GetDatum(config->id);
-	args[2] = PointerGetDatum(cstring_to_text_with_len(e->tracking.visitor_id, e->tracking.visitor_len));
-	args[3] = Int64GetDatum(ResetPeriod(config, e->tracking.at));
-	args[4] = Int32GetDatum(ordinal);
-	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+	args[0] = Int64GetDatum(config->id);
+	args[1] = PointerGetDatum(cstring_to_text_with_len(e->tracking.visitor_id, e->tracking.visitor_len));
+	args[2] = Int64GetDatum(ResetPeriod(config, e->tracking.at));
+	args[3] = Int32GetDatum(ordinal);
+	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not enrol a visitor");
-	if (SPI_processed == 1)
-		return ordinal;
-	if (SPI_execute_plan(select_plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not read the enrolment of visitor \"%.*s\"",
-						e->tracking.visitor_len, e->tracking.visitor_id),
-				 errdetail("Another transaction enrolled the visitor after this one's snapshot was taken."),
-				 errhint("Retry the event.")));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 

@@ -19,7 +19,7 @@
  * to the request's tenant. Errors are raised by the SQL functions every other
  * API function raises them with, so their statuses and documents are the same.
  */
-#include "experiments.h"
+#include "assign.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"

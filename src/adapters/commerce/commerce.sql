@@ -1,4 +1,4 @@
--- experiments: the Commerce Cloud Data API A/B tests (seed 002). Per site,
+-- experiments: the Commerce Cloud Data API A/B tests (the Commerce Cloud document). Per site,
 -- A/B tests are experiments, their segments are variants; this file adds what
 -- only that API knows (enabled/paused, customer groups, e-mail addresses,
 -- trigger, expiration) and the storefront objects segments are bound to.

@@ -1,4 +1,4 @@
--- experiments: the draft/published experiments API (seed 004). Per
+-- experiments: the draft/published experiments API (the draft/published document). Per
 -- organization (a tenant), experiments with a goal, groups (variants), rooms
 -- and a schedule; a draft may be incomplete, a published experiment is
 -- complete and running, and never goes back to draft. Errors are raised with

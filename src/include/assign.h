@@ -1,44 +1,22 @@
 /*
- * experiments.h
- *		Declarations shared by the C files of the experiments extension.
+ * assign.h
+ *		Assignment: the pinned bucket, the per-backend cache of compiled
+ *		experiment configurations (config_cache.c) and the decision (assign.c).
  */
-#ifndef EXPERIMENTS_H
-#define EXPERIMENTS_H
+#ifndef EXPERIMENTS_ASSIGN_H
+#define EXPERIMENTS_ASSIGN_H
 
 #include "postgres.h"
 
-#include "utils/jsonb.h"
+#include "audience.h"
+#include "core.h"
 #include "utils/timestamp.h"
-#include "utils/uuid.h"
-
-/* experiments.c */
-extern Datum CallExtensionFunction(const char *schema, const char *name, int nargs, Oid *types,
-								   Datum *values, bool *nulls, bool *isnull);
 
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
 #define BUCKET_SPACE 10000
 
 /* bucket.c: the pinned hash of assignment version 1 (README, "Assignment"); hash.h inlines it. */
 extern uint64 PeriodSeed(uint64 variant_seed, int64 period);
-
-/* tenant.c: the caller's tenant for this transaction. */
-extern void TenantGucInit(void);
-extern bool CurrentTenant(pg_uuid_t *tenant);
-extern void RequireTenant(pg_uuid_t *tenant);
-
-/*
- * Changes whenever a remembered experiment lookup may be wrong: the tenant
- * setting changed, the configuration cache was invalidated or emptied, or a
- * transaction ended. A plain variable, so that the check costs assignment
- * one comparison.
- */
-extern uint64 lookup_epoch;
-
-/* audience.c: targeting conditions compiled from jsonb and evaluated in C. */
-typedef struct AudienceNode AudienceNode;
-extern AudienceNode *AudienceCompile(Jsonb *condition, MemoryContext context);
-extern bool AudienceMatches(const AudienceNode *node, Jsonb *attributes);
-extern void AudienceFree(AudienceNode *node);
 
 /* config_cache.c: compiled experiment configurations, per backend. */
 typedef enum ExperimentState
@@ -125,17 +103,6 @@ typedef struct ExperimentConfig
 } ExperimentConfig;
 
 extern void ConfigCacheInit(void);
-/* What BeginTableWork() changed, for EndTableWork() to restore. */
-typedef struct TableWork
-{
-	int			guc_level;
-	Oid			caller;
-	int			caller_context;
-} TableWork;
-
-extern void BeginTableWork(TableWork *work);
-extern void EndTableWork(TableWork *work);
-extern void RequireWritable(const char *what);
 extern uint64 ConfigCacheGeneration(void);
 extern MemoryContext ConfigCacheContext(void);
 extern ExperimentConfig *LookupExperiment(const pg_uuid_t *tenant, text *key);
@@ -145,12 +112,9 @@ extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, int 
 extern const VariantConfig *VariantByOrdinal(const ExperimentConfig *config, int32 ordinal);
 extern bool LookupEnrolment(const ExperimentConfig *config, text *unit, int64 period, int32 *ordinal);
 
-/* auth.c: the API keys this backend saw accepted. */
-extern void KeyCacheInit(void);
-
 /* assign.c */
 extern int64 ResetPeriod(const ExperimentConfig *config, TimestampTz now);
 extern const VariantConfig *AssignedVariant(const ExperimentConfig *config, text *unit,
 											Datum attributes, TimestampTz now);
 
-#endif							/* EXPERIMENTS_H */
+#endif							/* EXPERIMENTS_ASSIGN_H */

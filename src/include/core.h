@@ -1,0 +1,43 @@
+/*
+ * core.h
+ *		The core every other module builds on: the caller's tenant, table work
+ *		as the owner of the tables, and calling the extension's SQL functions.
+ */
+#ifndef EXPERIMENTS_CORE_H
+#define EXPERIMENTS_CORE_H
+
+#include "postgres.h"
+
+#include "utils/uuid.h"
+
+/* experiments.c: calls <schema>.<name>(...) of the extension from C. */
+extern Datum CallExtensionFunction(const char *schema, const char *name, int nargs, Oid *types,
+								   Datum *values, bool *nulls, bool *isnull);
+
+/* experiments.c: work on the tables as their owner, and not on a standby. */
+/* What BeginTableWork() changed, for EndTableWork() to restore. */
+typedef struct TableWork
+{
+	int			guc_level;
+	Oid			caller;
+	int			caller_context;
+} TableWork;
+
+extern void BeginTableWork(TableWork *work);
+extern void EndTableWork(TableWork *work);
+extern void RequireWritable(const char *what);
+
+/*
+ * Changes whenever a remembered experiment lookup may be wrong: the tenant
+ * setting changed, the configuration cache was invalidated or emptied, or a
+ * transaction ended. A plain variable, so that the check costs assignment
+ * one comparison.
+ */
+extern uint64 lookup_epoch;
+
+/* tenant.c: the caller's tenant for this transaction. */
+extern void TenantGucInit(void);
+extern bool CurrentTenant(pg_uuid_t *tenant);
+extern void RequireTenant(pg_uuid_t *tenant);
+
+#endif							/* EXPERIMENTS_CORE_H */
