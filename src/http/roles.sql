@@ -52,7 +52,7 @@ BEGIN
 		SELECT p.oid FROM pg_catalog.pg_proc p
 		WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::regnamespace) AND NOT p.prosecdef
 		  AND p.prorettype <> 'pg_catalog.trigger'::regtype
-		  AND p.proname NOT IN ('protect_tenant_table', 'create_event_partitions', 'create_event_partition')
+		  AND p.proname NOT IN ('create_event_partitions', 'create_event_partition')
 	LOOP
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO experiments_api_owner', f);
 	END LOOP;
