@@ -35,9 +35,14 @@ OBJS = \
 	src/adapters/abtasty/allocate.o
 
 # The install script is assembled from these files, in this order: each file
-# may use only what the files before it define.
+# may use only what the files before it define. The roles come early, so that
+# every file can grant beside its objects; the adapters' endpoints
+# (src/adapters/*/api.sql) come after the schema experiments_api and what they
+# wrap; privileges.sql comes last, as its REVOKE from PUBLIC must follow every
+# CREATE FUNCTION.
 SQL_SOURCES = \
 	src/core/tenant.sql \
+	src/core/roles.sql \
 	src/core/catalog.sql \
 	src/assign/assign.sql \
 	src/events/events.sql \
@@ -49,7 +54,12 @@ SQL_SOURCES = \
 	src/results/results.sql \
 	src/http/auth.sql \
 	src/http/api.sql \
-	src/http/roles.sql
+	src/adapters/abtasty/api.sql \
+	src/adapters/absmartly/api.sql \
+	src/adapters/datacortex/api.sql \
+	src/adapters/commerce/api.sql \
+	src/adapters/lifecycle/api.sql \
+	src/core/privileges.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # Released versions' install scripts, frozen (README, "Upgrades"), and the

@@ -31,7 +31,7 @@ WHERE p.pronamespace IN ('experiments'::regnamespace, 'experiments_internal'::re
 SELECT function, grantee FROM grants g
 WHERE NOT EXISTS (SELECT 1 FROM allowed a WHERE a.role = g.grantee AND g.function ~ a.function_pattern)
   AND NOT (g.grantee = 'experiments_api_owner' AND g.schema IN ('experiments', 'experiments_internal') AND NOT g.prosecdef AND NOT g.is_trigger
-		   AND g.proname NOT IN ('protect_tenant_table', 'create_event_partitions', 'create_event_partition'))
+		   AND g.proname NOT IN ('create_event_partitions', 'create_event_partition'))
 ORDER BY 1, 2;
 -- Every function of the API roles, with its grantees.
 SELECT function, string_agg(grantee, ', ' ORDER BY grantee) AS grantees

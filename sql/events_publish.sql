@@ -252,5 +252,18 @@ SELECT experiments.create_event_partitions(1) > 0 AS created;
 SELECT count(*) AS in_default_after FROM experiments.goal_events_default;
 SELECT tableoid::regclass AS partition, count(*) FROM experiments.exposures WHERE tenant_id = :'tenant' GROUP BY 1 ORDER BY 1;
 SELECT experiments.create_event_partitions(1) AS created_again;
+-- The default partitions' indexes, written out in src/events/events.sql, are
+-- those create_event_partition_indexes() gives a monthly partition.
+WITH p AS (
+	SELECT pc.relname AS parent, c.relname AS part,
+		   array(SELECT replace(pg_get_indexdef(x.indexrelid), c.relname, pc.relname)
+				 FROM pg_index x WHERE x.indrelid = c.oid ORDER BY 1) AS indexes
+	FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid JOIN pg_class pc ON pc.oid = h.inhparent
+	WHERE pc.relnamespace = 'experiments'::regnamespace
+)
+SELECT count(DISTINCT m.parent) AS tables_compared,
+	   count(*) FILTER (WHERE m.indexes IS DISTINCT FROM d.indexes) AS indexed_unlike_the_default_partition
+FROM p m JOIN p d ON d.parent = m.parent AND d.part = m.parent || '_default'
+WHERE m.part <> d.part;
 SELECT experiments.create_event_partitions(-1);
 RESET experiments.tenant;

@@ -156,7 +156,7 @@ CREATE TRIGGER invalidate_assignment_cache
 
 -- Writing the catalog: functions for operators (experiments_admin). Those
 -- that touch tables are SECURITY DEFINER, owned by experiments_api_owner
--- (src/http/roles.sql), so an operator needs EXECUTE and nothing on the tables,
+-- (src/core/privileges.sql), so an operator needs EXECUTE and nothing on the tables,
 -- and row-level security still confines the work to the operator's tenant. A
 -- superuser may also write the tables directly; the rules above hold either way.
 

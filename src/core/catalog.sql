@@ -41,6 +41,13 @@ CREATE TABLE experiments.sites (
 	UNIQUE (tenant_id, id)
 );
 COMMENT ON TABLE experiments.sites IS 'Storefront sites of a tenant (the site_id of the Commerce Cloud A/B test API).';
+ALTER TABLE experiments.sites ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.sites FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.sites
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.sites', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.sites_id_seq', '');
 
 CREATE TABLE experiments.goals (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant()
@@ -53,6 +60,12 @@ CREATE TABLE experiments.goals (
 );
 COMMENT ON TABLE experiments.goals IS
 'Goals (metrics) a tenant tracks. key is the name events carry (banner_click); name is for people.';
+ALTER TABLE experiments.goals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.goals FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.goals
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.goals', '');
 
 CREATE TABLE experiments.rooms (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant()
@@ -62,6 +75,12 @@ CREATE TABLE experiments.rooms (
 	UNIQUE (tenant_id, id)
 );
 COMMENT ON TABLE experiments.rooms IS 'Places where experiment treatments may be triggered; an experiment without rooms runs in all.';
+ALTER TABLE experiments.rooms ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.rooms FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.rooms
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.rooms', '');
 
 CREATE TABLE experiments.layers (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant()
@@ -75,6 +94,13 @@ CREATE TABLE experiments.layers (
 );
 COMMENT ON TABLE experiments.layers IS
 'Mutually exclusive groups of experiments: each experiment of a layer owns a disjoint range of bucket(unit, layer seed), so no unit is ever in two of them.';
+ALTER TABLE experiments.layers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.layers FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.layers
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.layers', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.layers_id_seq', '');
 
 CREATE TABLE experiments.holdouts (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant()
@@ -91,6 +117,13 @@ CREATE TABLE experiments.holdouts (
 );
 COMMENT ON TABLE experiments.holdouts IS
 'Units kept out of experiments: those with bucket(unit, seed) < allocation_bp are in no experiment of the layer, or of the tenant when layer_id is NULL.';
+ALTER TABLE experiments.holdouts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.holdouts FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.holdouts
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.holdouts', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.holdouts_id_seq', '');
 
 -- Experiments and variants.
 
@@ -159,6 +192,13 @@ COMMENT ON COLUMN experiments.experiments.layer_hi IS 'End (exclusive) of the ex
 COMMENT ON COLUMN experiments.experiments.gate IS 'Gate a unit must cross (Data Cortex new_gate_list) before it enters the experiment; NULL for none.';
 COMMENT ON COLUMN experiments.experiments.version IS 'Changes on every update of the experiment or its variants: the optimistic-concurrency token.';
 COMMENT ON COLUMN experiments.experiments.has_enrolments IS 'Whether any unit was ever enrolled: assignment skips the enrolment lookup until one is.';
+ALTER TABLE experiments.experiments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.experiments FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.experiments
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.experiments', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.experiments_id_seq', '');
 
 CREATE TABLE experiments.variants (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
@@ -185,6 +225,13 @@ COMMENT ON TABLE experiments.variants IS
 COMMENT ON COLUMN experiments.variants.id IS 'Numeric id, as AB Tasty clients know variations.';
 COMMENT ON COLUMN experiments.variants.allocation_bp IS 'Share of the experiment''s eligible units, in basis points (a percentage times 100).';
 COMMENT ON COLUMN experiments.variants.treatment IS 'What the variant does, for the application to apply: any JSON object.';
+ALTER TABLE experiments.variants ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.variants FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.variants
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.variants', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.variants_id_seq', '');
 
 ALTER TABLE experiments.experiments
 	ADD FOREIGN KEY (id, full_on_variant) REFERENCES experiments.variants (experiment_id, ordinal)
@@ -199,6 +246,12 @@ CREATE TABLE experiments.experiment_rooms (
 	FOREIGN KEY (tenant_id, room_id) REFERENCES experiments.rooms (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE experiments.experiment_rooms IS 'Rooms an experiment is limited to.';
+ALTER TABLE experiments.experiment_rooms ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.experiment_rooms FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.experiment_rooms
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.experiment_rooms', '');
 
 CREATE TABLE experiments.overrides (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
@@ -213,6 +266,12 @@ CREATE TABLE experiments.overrides (
 );
 COMMENT ON TABLE experiments.overrides IS
 'Forced variants for chosen units (QA, staff, migrations from another tool).';
+ALTER TABLE experiments.overrides ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.overrides FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.overrides
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.overrides', '');
 
 CREATE TABLE experiments.enrolments (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
@@ -230,11 +289,12 @@ COMMENT ON TABLE experiments.enrolments IS
 'Sticky assignments: the variant a unit got the first time it was enrolled in a reset period. A unit keeps it when weights change.';
 COMMENT ON COLUMN experiments.enrolments.period IS 'Reset period the enrolment belongs to; always 0 for reset interval full.';
 COMMENT ON COLUMN experiments.enrolments.reason IS 'The step that decided the variant when the unit was enrolled.';
-
-SELECT experiments_internal.protect_tenant_table(t::regclass)
-FROM unnest(ARRAY['experiments.sites', 'experiments.goals', 'experiments.rooms', 'experiments.layers',
-				  'experiments.holdouts', 'experiments.experiments', 'experiments.variants',
-				  'experiments.experiment_rooms', 'experiments.overrides', 'experiments.enrolments']) AS t;
+ALTER TABLE experiments.enrolments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.enrolments FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.enrolments
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.enrolments', '');
 
 CREATE INDEX variants_tenant_idx ON experiments.variants (tenant_id, experiment_id);
 CREATE INDEX enrolments_unit_idx ON experiments.enrolments (tenant_id, unit);

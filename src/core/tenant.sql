@@ -33,36 +33,12 @@ COMMENT ON TABLE experiments.tenants IS
 'Organizations, sites or applications: every other row belongs to exactly one tenant, and row-level security keeps tenants apart.';
 COMMENT ON COLUMN experiments.tenants.name IS 'Short name, unique across the server (the organization short name of Data Cortex URLs).';
 
--- Puts a tenant table under row-level security (enabled and forced, one
--- policy comparing tenant_id with the caller's tenant) and registers it, and
--- the sequence behind its identity column, for pg_dump. Every file that
--- creates a tenant table calls it.
-CREATE FUNCTION experiments_internal.protect_tenant_table(tbl regclass)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	seq text;
-BEGIN
-	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-	EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
-	EXECUTE format('CREATE POLICY tenant_isolation ON %s '
-				   'USING (tenant_id = (SELECT experiments.current_tenant())) '
-				   'WITH CHECK (tenant_id = (SELECT experiments.current_tenant()))', tbl);
-	PERFORM pg_catalog.pg_extension_config_dump(tbl, '');
-	SELECT pg_catalog.pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) INTO seq
-	FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = tbl AND a.attidentity <> '';
-	IF seq IS NOT NULL THEN
-		PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
-	END IF;
-END;
-$$;
-REVOKE ALL ON FUNCTION experiments_internal.protect_tenant_table(regclass) FROM PUBLIC;
-COMMENT ON FUNCTION experiments_internal.protect_tenant_table(regclass) IS
-'Install time: enables and forces row-level security on a tenant table with the tenant policy, and registers it and its identity sequence for pg_dump.';
-
+-- Every tenant table is protected by the statements that follow its CREATE
+-- TABLE, in the file that creates it: row-level security enabled and forced,
+-- one policy tenant_isolation comparing tenant_id with the caller's tenant,
+-- and pg_extension_config_dump() of the table and of the sequence behind its
+-- identity column, if any, so that pg_dump saves their contents. The tenants
+-- table itself compares its id.
 ALTER TABLE experiments.tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.tenants

@@ -28,6 +28,13 @@ COMMENT ON COLUMN experiments.published_batches.digest IS
 COMMENT ON COLUMN experiments.published_batches.answer IS
 'The {ok, warnings, errors} answer of the first publication, returned again on a retry.';
 CREATE INDEX published_batches_time_idx ON experiments.published_batches (published_at);
+ALTER TABLE experiments.published_batches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.published_batches FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.published_batches
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.published_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.published_batches_id_seq', '');
 
 CREATE TABLE experiments.exposures (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
@@ -63,6 +70,12 @@ COMMENT ON COLUMN experiments.exposures.audience_mismatch IS 'As sent: the varia
 COMMENT ON COLUMN experiments.exposures.batch_id IS 'The published batch (experiments.published_batches.id) the exposure came in.';
 COMMENT ON COLUMN experiments.exposures.batch_index IS 'Index of the request in the batch''s requests array.';
 COMMENT ON COLUMN experiments.exposures.event_index IS 'Index of the exposure in the request''s exposures array.';
+ALTER TABLE experiments.exposures ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.exposures FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.exposures
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.exposures', '');
 
 CREATE TABLE experiments.goal_events (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
@@ -82,6 +95,12 @@ COMMENT ON COLUMN experiments.goal_events.goal IS 'The goal''s name as sent (exp
 COMMENT ON COLUMN experiments.goal_events.properties IS 'The goal''s properties as sent (a JSON object), NULL when absent or null.';
 COMMENT ON COLUMN experiments.goal_events.unit IS 'The unit''s uid as stored (see exposures.unit).';
 COMMENT ON COLUMN experiments.goal_events.event_index IS 'Index of the goal in the request''s goals array.';
+ALTER TABLE experiments.goal_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.goal_events FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.goal_events
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.goal_events', '');
 
 CREATE TABLE experiments.attribute_events (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
@@ -99,10 +118,19 @@ COMMENT ON TABLE experiments.attribute_events IS
 'Attributes set on units (ABsmartly attributes), for segmentation: one row per attribute and unit of the request. Partitioned by month of set_at.';
 COMMENT ON COLUMN experiments.attribute_events.value IS 'The value with its JSON type as sent: 39 stays a number, "39" a string.';
 COMMENT ON COLUMN experiments.attribute_events.event_index IS 'Index of the attribute in the request''s attributes array.';
+ALTER TABLE experiments.attribute_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.attribute_events FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.attribute_events
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.attribute_events', '');
 
 -- AB Tasty server-side events (the AB Tasty document). Every one carries the visitor's
--- tracking data: its columns are defined once, here, and added to each table
--- after the table's own columns (partitioned tables cannot inherit them).
+-- tracking data: the same eight columns, visitor_id to received_at, with the
+-- same comments, after the table's own columns. They are written out in each
+-- of the five tables below on purpose (partitioned tables cannot inherit
+-- them, and every object of the install script is to be read in it, not
+-- generated): a change to one tracking column is a change to all five.
 
 CREATE TYPE experiments.device_type AS ENUM (
 	'DESKTOP', 'MOBILE_PHONE', 'TABLET', 'CAMERA', 'TV', 'GAMES_CONSOLE',
@@ -112,46 +140,21 @@ COMMENT ON TYPE experiments.device_type IS 'Devices AB Tasty tracking data may n
 CREATE TYPE experiments.action_type AS ENUM ('CLICK', 'TOUCH');
 COMMENT ON TYPE experiments.action_type IS 'Kinds of AB Tasty action tracking: a click on a web page or a touch on a mobile screen.';
 
-DO $$
-DECLARE
-	t record;
-	c record;
-BEGIN
-	FOR t IN SELECT * FROM (VALUES
-		('campaign_activations',
-		 'experiment_id bigint NOT NULL, variant_id bigint NOT NULL, ordinal integer NOT NULL,'
-		 ' enrolled_ordinal integer NOT NULL'),
-		('actions',
-		 'name text NOT NULL, type experiments.action_type NOT NULL, value_string text, value_integer bigint,'
-		 ' position_x integer, position_y integer, resolution_width integer, resolution_height integer'),
-		('custom_events', 'name text NOT NULL, value_string text, value_integer bigint'),
-		('transactions',
-		 'transaction_id text NOT NULL, name text NOT NULL, revenue bigint NOT NULL, shipping bigint NOT NULL,'
-		 ' tax_total bigint, payment_method text, items_count integer, currency text,'
-		 ' currency_rate double precision'),
-		('visits', NULL)) AS v(tbl, own_columns)
-	LOOP
-		EXECUTE format('CREATE TABLE experiments.%I (tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(), %s'
-					   ' visitor_id text NOT NULL, device_type experiments.device_type NOT NULL, origin text NOT NULL,'
-					   ' occurred_at timestamptz NOT NULL, ip inet, latitude double precision, longitude double precision,'
-					   ' received_at timestamptz NOT NULL DEFAULT now()) PARTITION BY RANGE (occurred_at)',
-					   t.tbl, t.own_columns || ',');
-		FOR c IN SELECT * FROM (VALUES
-			('visitor_id', 'The visitor (tracking_data.visitor_id), at most 640 bytes.'),
-			('device_type', 'tracking_data.device_type.'),
-			('origin', 'Page or screen where the event happened (tracking_data.origin).'),
-			('occurred_at', 'tracking_data.timestamp, or the time of receipt when it is absent or more than experiments.max_future_skew ahead of it.'),
-			('ip', 'tracking_data.ip, the address of the visitor''s device, when sent.'),
-			('latitude', 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.'),
-			('longitude', 'tracking_data.geolocation.long, when a well-formed geolocation was sent.'),
-			('received_at', 'When the event was stored.')) AS v(col, comment)
-		LOOP
-			EXECUTE format('COMMENT ON COLUMN experiments.%I.%I IS %L', t.tbl, c.col, c.comment);
-		END LOOP;
-	END LOOP;
-END;
-$$;
-
+CREATE TABLE experiments.campaign_activations (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	experiment_id bigint NOT NULL,
+	variant_id bigint NOT NULL,
+	ordinal integer NOT NULL,
+	enrolled_ordinal integer NOT NULL,
+	visitor_id text NOT NULL,
+	device_type experiments.device_type NOT NULL,
+	origin text NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	ip inet,
+	latitude double precision,
+	longitude double precision,
+	received_at timestamptz NOT NULL DEFAULT now()
+) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.campaign_activations IS
 'AB Tasty campaign activated events: a visitor saw a variation of a campaign. Partitioned by month of occurred_at.';
 COMMENT ON COLUMN experiments.campaign_activations.experiment_id IS 'The campaign (campaign_id), an experiments.experiments id.';
@@ -159,15 +162,110 @@ COMMENT ON COLUMN experiments.campaign_activations.variant_id IS 'The variation 
 COMMENT ON COLUMN experiments.campaign_activations.ordinal IS 'Ordinal of the variation seen.';
 COMMENT ON COLUMN experiments.campaign_activations.enrolled_ordinal IS
 'Ordinal of the variant the visitor is enrolled in after the event: equal to ordinal unless the visitor was already enrolled in another one (the event then got a warning).';
+COMMENT ON COLUMN experiments.campaign_activations.visitor_id IS 'The visitor (tracking_data.visitor_id), at most 640 bytes.';
+COMMENT ON COLUMN experiments.campaign_activations.device_type IS 'tracking_data.device_type.';
+COMMENT ON COLUMN experiments.campaign_activations.origin IS 'Page or screen where the event happened (tracking_data.origin).';
+COMMENT ON COLUMN experiments.campaign_activations.occurred_at IS 'tracking_data.timestamp, or the time of receipt when it is absent or more than experiments.max_future_skew ahead of it.';
+COMMENT ON COLUMN experiments.campaign_activations.ip IS 'tracking_data.ip, the address of the visitor''s device, when sent.';
+COMMENT ON COLUMN experiments.campaign_activations.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.campaign_activations.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.campaign_activations.received_at IS 'When the event was stored.';
+ALTER TABLE experiments.campaign_activations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.campaign_activations FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.campaign_activations
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.campaign_activations', '');
 
+CREATE TABLE experiments.actions (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	name text NOT NULL,
+	type experiments.action_type NOT NULL,
+	value_string text,
+	value_integer bigint,
+	position_x integer,
+	position_y integer,
+	resolution_width integer,
+	resolution_height integer,
+	visitor_id text NOT NULL,
+	device_type experiments.device_type NOT NULL,
+	origin text NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	ip inet,
+	latitude double precision,
+	longitude double precision,
+	received_at timestamptz NOT NULL DEFAULT now()
+) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.actions IS
 'AB Tasty action tracking events: clicks and touches, with where they happened. Partitioned by month of occurred_at.';
 COMMENT ON COLUMN experiments.actions.position_x IS 'position.x: abscissa of the touch.';
 COMMENT ON COLUMN experiments.actions.resolution_width IS 'resolution.width: width of the screen.';
+COMMENT ON COLUMN experiments.actions.visitor_id IS 'The visitor (tracking_data.visitor_id), at most 640 bytes.';
+COMMENT ON COLUMN experiments.actions.device_type IS 'tracking_data.device_type.';
+COMMENT ON COLUMN experiments.actions.origin IS 'Page or screen where the event happened (tracking_data.origin).';
+COMMENT ON COLUMN experiments.actions.occurred_at IS 'tracking_data.timestamp, or the time of receipt when it is absent or more than experiments.max_future_skew ahead of it.';
+COMMENT ON COLUMN experiments.actions.ip IS 'tracking_data.ip, the address of the visitor''s device, when sent.';
+COMMENT ON COLUMN experiments.actions.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.actions.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.actions.received_at IS 'When the event was stored.';
+ALTER TABLE experiments.actions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.actions FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.actions
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.actions', '');
 
+CREATE TABLE experiments.custom_events (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	name text NOT NULL,
+	value_string text,
+	value_integer bigint,
+	visitor_id text NOT NULL,
+	device_type experiments.device_type NOT NULL,
+	origin text NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	ip inet,
+	latitude double precision,
+	longitude double precision,
+	received_at timestamptz NOT NULL DEFAULT now()
+) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.custom_events IS
 'AB Tasty custom events: business events with an optional string or integer value. Partitioned by month of occurred_at.';
+COMMENT ON COLUMN experiments.custom_events.visitor_id IS 'The visitor (tracking_data.visitor_id), at most 640 bytes.';
+COMMENT ON COLUMN experiments.custom_events.device_type IS 'tracking_data.device_type.';
+COMMENT ON COLUMN experiments.custom_events.origin IS 'Page or screen where the event happened (tracking_data.origin).';
+COMMENT ON COLUMN experiments.custom_events.occurred_at IS 'tracking_data.timestamp, or the time of receipt when it is absent or more than experiments.max_future_skew ahead of it.';
+COMMENT ON COLUMN experiments.custom_events.ip IS 'tracking_data.ip, the address of the visitor''s device, when sent.';
+COMMENT ON COLUMN experiments.custom_events.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.custom_events.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.custom_events.received_at IS 'When the event was stored.';
+ALTER TABLE experiments.custom_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.custom_events FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.custom_events
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.custom_events', '');
 
+CREATE TABLE experiments.transactions (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	transaction_id text NOT NULL,
+	name text NOT NULL,
+	revenue bigint NOT NULL,
+	shipping bigint NOT NULL,
+	tax_total bigint,
+	payment_method text,
+	items_count integer,
+	currency text,
+	currency_rate double precision,
+	visitor_id text NOT NULL,
+	device_type experiments.device_type NOT NULL,
+	origin text NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	ip inet,
+	latitude double precision,
+	longitude double precision,
+	received_at timestamptz NOT NULL DEFAULT now()
+) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.transactions IS
 'AB Tasty transaction events: purchases. Amounts are integers in cents of the currency. Partitioned by month of occurred_at.';
 COMMENT ON COLUMN experiments.transactions.transaction_id IS 'The transaction''s own id ("id"); a transaction id is stored once per tenant, a second event with it is refused.';
@@ -177,8 +275,47 @@ COMMENT ON COLUMN experiments.transactions.tax_total IS 'Total tax, in cents.';
 COMMENT ON COLUMN experiments.transactions.items_count IS 'items_count as sent, or the number of items when absent.';
 COMMENT ON COLUMN experiments.transactions.currency IS 'Currency name as sent (currency.name), NULL when absent.';
 COMMENT ON COLUMN experiments.transactions.currency_rate IS 'Exchange rate between USD cents and the currency (currency.rate).';
+COMMENT ON COLUMN experiments.transactions.visitor_id IS 'The visitor (tracking_data.visitor_id), at most 640 bytes.';
+COMMENT ON COLUMN experiments.transactions.device_type IS 'tracking_data.device_type.';
+COMMENT ON COLUMN experiments.transactions.origin IS 'Page or screen where the event happened (tracking_data.origin).';
+COMMENT ON COLUMN experiments.transactions.occurred_at IS 'tracking_data.timestamp, or the time of receipt when it is absent or more than experiments.max_future_skew ahead of it.';
+COMMENT ON COLUMN experiments.transactions.ip IS 'tracking_data.ip, the address of the visitor''s device, when sent.';
+COMMENT ON COLUMN experiments.transactions.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.transactions.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.transactions.received_at IS 'When the event was stored.';
+ALTER TABLE experiments.transactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.transactions FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.transactions
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.transactions', '');
 
+CREATE TABLE experiments.visits (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	visitor_id text NOT NULL,
+	device_type experiments.device_type NOT NULL,
+	origin text NOT NULL,
+	occurred_at timestamptz NOT NULL,
+	ip inet,
+	latitude double precision,
+	longitude double precision,
+	received_at timestamptz NOT NULL DEFAULT now()
+) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.visits IS 'AB Tasty visit events: page visits. Partitioned by month of occurred_at.';
+COMMENT ON COLUMN experiments.visits.visitor_id IS 'The visitor (tracking_data.visitor_id), at most 640 bytes.';
+COMMENT ON COLUMN experiments.visits.device_type IS 'tracking_data.device_type.';
+COMMENT ON COLUMN experiments.visits.origin IS 'Page or screen where the event happened (tracking_data.origin).';
+COMMENT ON COLUMN experiments.visits.occurred_at IS 'tracking_data.timestamp, or the time of receipt when it is absent or more than experiments.max_future_skew ahead of it.';
+COMMENT ON COLUMN experiments.visits.ip IS 'tracking_data.ip, the address of the visitor''s device, when sent.';
+COMMENT ON COLUMN experiments.visits.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.visits.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
+COMMENT ON COLUMN experiments.visits.received_at IS 'When the event was stored.';
+ALTER TABLE experiments.visits ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.visits FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.visits
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.visits', '');
 
 CREATE TABLE experiments.transaction_items (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
@@ -198,6 +335,12 @@ COMMENT ON TABLE experiments.transaction_items IS
 COMMENT ON COLUMN experiments.transaction_items.price IS 'Price of one item, in cents.';
 COMMENT ON COLUMN experiments.transaction_items.tax_amount IS 'Tax applied to the item, in cents.';
 COMMENT ON COLUMN experiments.transaction_items.tax_rate IS 'Percentage of tax applied to the item (tax_rate, or tax-rate as in the seed''s example).';
+ALTER TABLE experiments.transaction_items ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.transaction_items FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.transaction_items
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.transaction_items', '');
 
 -- Every refused event, with why.
 CREATE TABLE experiments.rejected_events (
@@ -223,6 +366,13 @@ COMMENT ON COLUMN experiments.rejected_events.subject IS 'Where the problem is, 
 COMMENT ON COLUMN experiments.rejected_events.event IS 'The event as sent (as jsonb keeps it: the last of duplicate keys wins).';
 CREATE INDEX rejected_events_time_idx ON experiments.rejected_events (tenant_id, rejected_at);
 CREATE INDEX rejected_events_batch_idx ON experiments.rejected_events (batch_id) WHERE batch_id IS NOT NULL;
+ALTER TABLE experiments.rejected_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.rejected_events FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.rejected_events
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events_id_seq', '');
 
 -- Every partition has its own indexes: a BRIN index on time and a B-tree on
 -- (experiment, unit) or (tenant, unit). They are not partitioned indexes of
@@ -263,26 +413,73 @@ COMMENT ON FUNCTION experiments_internal.create_event_partition_indexes(text, te
 
 -- The default partitions are created here, the monthly ones by
 -- create_event_partitions(). Time-ordered rows make BRIN cheap and effective.
-DO $$
-DECLARE
-	tbl text;
-BEGIN
-	FOREACH tbl IN ARRAY ARRAY['exposures', 'goal_events', 'attribute_events', 'campaign_activations',
-							   'actions', 'custom_events', 'transactions', 'transaction_items', 'visits']
-	LOOP
-		EXECUTE format('CREATE TABLE experiments.%I PARTITION OF experiments.%I DEFAULT',
-					   tbl || '_default', tbl);
-		PERFORM experiments_internal.create_event_partition_indexes(tbl, tbl || '_default');
-		EXECUTE format('COMMENT ON TABLE experiments.%I IS %L', tbl || '_default',
-					   'Rows of experiments.' || tbl || ' outside every monthly partition; create_event_partitions() moves them into their month.');
-		PERFORM experiments_internal.protect_tenant_table(format('experiments.%I', tbl)::regclass);
-		PERFORM pg_catalog.pg_extension_config_dump(format('experiments.%I', tbl || '_default')::regclass, '');
-	END LOOP;
-END;
-$$;
+-- Each default partition has the indexes create_event_partition_indexes()
+-- gives a monthly partition of its table (sql/events_publish.sql compares them),
+-- and is registered for pg_dump: it belongs to the extension, its rows do not.
 
-SELECT experiments_internal.protect_tenant_table(t::regclass)
-FROM unnest(ARRAY['experiments.published_batches', 'experiments.rejected_events']) AS t;
+CREATE TABLE experiments.exposures_default PARTITION OF experiments.exposures DEFAULT;
+COMMENT ON TABLE experiments.exposures_default IS
+'Rows of experiments.exposures outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX exposures_default_time_idx ON experiments.exposures_default USING brin (exposed_at);
+CREATE INDEX exposures_default_unit_idx ON experiments.exposures_default (experiment_id, unit);
+SELECT pg_catalog.pg_extension_config_dump('experiments.exposures_default', '');
+
+CREATE TABLE experiments.goal_events_default PARTITION OF experiments.goal_events DEFAULT;
+COMMENT ON TABLE experiments.goal_events_default IS
+'Rows of experiments.goal_events outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX goal_events_default_time_idx ON experiments.goal_events_default USING brin (achieved_at);
+CREATE INDEX goal_events_default_unit_idx ON experiments.goal_events_default (tenant_id, unit);
+SELECT pg_catalog.pg_extension_config_dump('experiments.goal_events_default', '');
+
+CREATE TABLE experiments.attribute_events_default PARTITION OF experiments.attribute_events DEFAULT;
+COMMENT ON TABLE experiments.attribute_events_default IS
+'Rows of experiments.attribute_events outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX attribute_events_default_time_idx ON experiments.attribute_events_default USING brin (set_at);
+CREATE INDEX attribute_events_default_unit_idx ON experiments.attribute_events_default (tenant_id, unit);
+SELECT pg_catalog.pg_extension_config_dump('experiments.attribute_events_default', '');
+
+CREATE TABLE experiments.campaign_activations_default PARTITION OF experiments.campaign_activations DEFAULT;
+COMMENT ON TABLE experiments.campaign_activations_default IS
+'Rows of experiments.campaign_activations outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX campaign_activations_default_time_idx ON experiments.campaign_activations_default USING brin (occurred_at);
+CREATE INDEX campaign_activations_default_unit_idx ON experiments.campaign_activations_default (experiment_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.campaign_activations_default', '');
+
+CREATE TABLE experiments.actions_default PARTITION OF experiments.actions DEFAULT;
+COMMENT ON TABLE experiments.actions_default IS
+'Rows of experiments.actions outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX actions_default_time_idx ON experiments.actions_default USING brin (occurred_at);
+CREATE INDEX actions_default_unit_idx ON experiments.actions_default (tenant_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.actions_default', '');
+
+CREATE TABLE experiments.custom_events_default PARTITION OF experiments.custom_events DEFAULT;
+COMMENT ON TABLE experiments.custom_events_default IS
+'Rows of experiments.custom_events outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX custom_events_default_time_idx ON experiments.custom_events_default USING brin (occurred_at);
+CREATE INDEX custom_events_default_unit_idx ON experiments.custom_events_default (tenant_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.custom_events_default', '');
+
+CREATE TABLE experiments.transactions_default PARTITION OF experiments.transactions DEFAULT;
+COMMENT ON TABLE experiments.transactions_default IS
+'Rows of experiments.transactions outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX transactions_default_time_idx ON experiments.transactions_default USING brin (occurred_at);
+CREATE INDEX transactions_default_unit_idx ON experiments.transactions_default (tenant_id, visitor_id);
+CREATE INDEX transactions_default_id_idx ON experiments.transactions_default (tenant_id, transaction_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.transactions_default', '');
+
+CREATE TABLE experiments.transaction_items_default PARTITION OF experiments.transaction_items DEFAULT;
+COMMENT ON TABLE experiments.transaction_items_default IS
+'Rows of experiments.transaction_items outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX transaction_items_default_time_idx ON experiments.transaction_items_default USING brin (occurred_at);
+CREATE INDEX transaction_items_default_unit_idx ON experiments.transaction_items_default (tenant_id, transaction_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.transaction_items_default', '');
+
+CREATE TABLE experiments.visits_default PARTITION OF experiments.visits DEFAULT;
+COMMENT ON TABLE experiments.visits_default IS
+'Rows of experiments.visits outside every monthly partition; create_event_partitions() moves them into their month.';
+CREATE INDEX visits_default_time_idx ON experiments.visits_default USING brin (occurred_at);
+CREATE INDEX visits_default_unit_idx ON experiments.visits_default (tenant_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.visits_default', '');
 
 -- Monthly partitions. The extension script creates none: a partition it
 -- created would belong to the extension and be re-created at restore for

@@ -30,7 +30,13 @@ COMMENT ON COLUMN experiments.api_keys.role IS 'What the key may do: client (ser
 COMMENT ON COLUMN experiments.api_keys.digest IS 'sha256 of the key''s UTF-8 bytes.';
 COMMENT ON COLUMN experiments.api_keys.key_prefix IS 'The first 12 characters of the key, for people to tell keys apart; not enough to use it.';
 COMMENT ON COLUMN experiments.api_keys.revoked_at IS 'When the key was revoked; a revoked key authenticates nothing.';
-SELECT experiments_internal.protect_tenant_table('experiments.api_keys');
+ALTER TABLE experiments.api_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.api_keys FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.api_keys
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+SELECT pg_catalog.pg_extension_config_dump('experiments.api_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.api_keys_id_seq', '');
 
 CREATE FUNCTION experiments.create_api_key(tenant uuid, application text, role text DEFAULT 'client')
 RETURNS text

@@ -1,0 +1,262 @@
+-- experiments: privileges. Last in the install script: it revokes EXECUTE
+-- from PUBLIC on every function the files before it created, then grants what
+-- no endpoint owns: the owner of the API functions its tables and helpers,
+-- schema usage, and the SQL API of the core to the login roles' groups. Which
+-- role may call an endpoint of experiments_api is said by the GRANT beside
+-- that endpoint (src/adapters/*/api.sql, src/http/api.sql), not here.
+--
+-- PostgreSQL grants EXECUTE to PUBLIC on every new function: the REVOKE must
+-- come after the last CREATE FUNCTION, hence this file's place.
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments, experiments_internal, experiments_api FROM PUBLIC;
+
+-- The owner of the API functions: the tables (api_keys excepted, which only
+-- authenticate() reads) and every helper a wrapper reaches. Not granted:
+-- triggers (they need no EXECUTE), SECURITY DEFINER administration
+-- (tenants, keys) and maintenance (create_event_partitions,
+-- create_event_partition). sql/api_security.sql lists what it may not
+-- execute, so a new function missing here shows there. One statement per
+-- file that creates the functions.
+-- src/core/tenant.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.current_tenant(),
+	experiments_internal.required_tenant()
+	TO experiments_api_owner;
+-- src/core/catalog.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.random_seed()
+	TO experiments_api_owner;
+-- src/assign/assign.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.bucket(text, bigint),
+	experiments.audience_is_valid(jsonb),
+	experiments.audience_matches(jsonb, jsonb),
+	experiments.assign(text, text, jsonb),
+	experiments.assign_all(text, jsonb),
+	experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason),
+	experiments_internal.experiment_id(text),
+	experiments_internal.allocations_bp(numeric[]),
+	experiments_internal.percent_bp(numeric)
+	TO experiments_api_owner;
+-- src/events/events.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.create_event_partition_indexes(text, text),
+	experiments.hash_unit(text),
+	experiments.publish(jsonb, text),
+	experiments.publish_text(text, text),
+	experiments.campaign_activated_event(jsonb, jsonb, jsonb),
+	experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments.custom_event(jsonb, jsonb, jsonb, jsonb),
+	experiments.transaction_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments.visit_event(jsonb)
+	TO experiments_api_owner;
+-- src/http/faults.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.raise_http_error(integer, text, jsonb),
+	experiments_internal.raise_fault(integer, text, text),
+	experiments_internal.raise_api_error(integer, text)
+	TO experiments_api_owner;
+-- src/http/documents.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.parse_timestamp(text),
+	experiments_internal.json_timestamp(timestamp with time zone),
+	experiments_internal.malformed_property(jsonb, jsonb),
+	experiments_internal.json_text_array(jsonb),
+	experiments_internal.percent_json(integer)
+	TO experiments_api_owner;
+-- src/adapters/commerce/commerce.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.commerce_site(text),
+	experiments_internal.commerce_ab_test(text, text),
+	experiments_internal.ab_test_resource_state(experiments.experiments),
+	experiments_internal.lock_ab_test(text, text, text),
+	experiments_internal.ab_test_segment(experiments.experiments, text, text),
+	experiments_internal.site_object(text, text, text),
+	experiments_internal.site_slot_configuration(text, text, text, text),
+	experiments_internal.commerce_link(text),
+	experiments_internal.ab_test_segment_fields(experiments.variants),
+	experiments_internal.ab_test_segment_document(text, experiments.experiments, experiments.variants),
+	experiments_internal.ab_test_document(text, experiments.experiments),
+	experiments_internal.ab_test_request_error(jsonb, jsonb, text),
+	experiments_internal.segment_allocation_bp(jsonb, text),
+	experiments_internal.sync_ab_test_state(bigint),
+	experiments_internal.ab_test_segment_body(jsonb, text),
+	experiments_internal.apply_ab_test_segment(experiments.variants, jsonb),
+	experiments_internal.write_ab_test(experiments.experiments, text, jsonb),
+	experiments.list_ab_tests(text, integer, integer, text),
+	experiments.get_ab_test(text, text),
+	experiments.create_ab_test(text, text, jsonb),
+	experiments.update_ab_test(text, text, jsonb),
+	experiments.delete_ab_test(text, text, text),
+	experiments.get_ab_test_segment(text, text, text),
+	experiments_internal.locked_ab_test_segment(text, text, text, text),
+	experiments_internal.write_ab_test_segment(experiments.variants, jsonb),
+	experiments.create_ab_test_segment(text, text, text, jsonb),
+	experiments.update_ab_test_segment(text, text, text, jsonb),
+	experiments.delete_ab_test_segment(text, text, text, text),
+	experiments.bind_ab_test_promotion(text, text, text, text),
+	experiments.unbind_ab_test_promotion(text, text, text, text),
+	experiments.bind_ab_test_slot_configuration(text, text, text, text, text, text),
+	experiments.unbind_ab_test_slot_configuration(text, text, text, text, text, text),
+	experiments.bind_ab_test_sorting_rule(text, text, text, text, text),
+	experiments.unbind_ab_test_sorting_rule(text, text, text, text, text)
+	TO experiments_api_owner;
+-- src/adapters/lifecycle/lifecycle.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.check_organization(uuid),
+	experiments_internal.org_experiment(uuid, uuid),
+	experiments_internal.org_experiment_document(experiments.experiments),
+	experiments_internal.org_experiment_error(jsonb),
+	experiments_internal.check_started_experiment(experiments.experiments, jsonb),
+	experiments_internal.write_org_experiment(experiments.experiments, jsonb),
+	experiments.list_org_experiments(uuid),
+	experiments.get_org_experiment(uuid, uuid),
+	experiments.create_org_experiment(uuid, jsonb),
+	experiments.update_org_experiment(uuid, uuid, jsonb),
+	experiments.delete_org_experiment(uuid, uuid)
+	TO experiments_api_owner;
+-- src/results/stats.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.normal_cdf(double precision),
+	experiments.normal_quantile(double precision),
+	experiments.chi_square_cdf(double precision, double precision),
+	experiments.chi_square_sf(double precision, double precision),
+	experiments.student_t_cdf(double precision, double precision),
+	experiments.student_t_sf(double precision, double precision),
+	experiments.student_t_quantile(double precision, double precision),
+	experiments.wilson_interval(bigint, bigint, double precision),
+	experiments.two_proportion_test(bigint, bigint, bigint, bigint, double precision),
+	experiments.welch_test(double precision, double precision, bigint, double precision, double precision, bigint, double precision),
+	experiments.srm_test(bigint[], double precision[])
+	TO experiments_api_owner;
+-- src/results/results.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.daily_metrics(bigint, timestamp with time zone, timestamp with time zone),
+	experiments.experiment_results(bigint, timestamp with time zone, timestamp with time zone, double precision),
+	experiments.daily_results(bigint, timestamp with time zone, timestamp with time zone),
+	experiments_internal.format_percent(double precision, boolean),
+	experiments_internal.format_p_value(double precision),
+	experiments_internal.results_verdict(text, text, text, double precision, double precision, double precision, double precision, double precision, text),
+	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision)
+	TO experiments_api_owner;
+-- src/http/auth.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.authenticate_request()
+	TO experiments_api_owner;
+-- src/adapters/abtasty/api.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.visitor_id(),
+	experiments_internal.check_unit(text, text)
+	TO experiments_api_owner;
+-- src/adapters/datacortex/api.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.check_status_field(text, text, text, text)
+	TO experiments_api_owner;
+
+-- Every table but api_keys, to the owner of the API functions; operators and
+-- analysts read them (row-level security shows them their tenant's rows).
+GRANT SELECT, INSERT, UPDATE, DELETE ON
+	experiments.tenants, experiments.sites, experiments.goals, experiments.rooms, experiments.layers,
+	experiments.holdouts, experiments.experiments, experiments.variants, experiments.experiment_rooms,
+	experiments.overrides, experiments.enrolments, experiments.published_batches, experiments.exposures,
+	experiments.goal_events, experiments.attribute_events, experiments.campaign_activations, experiments.actions,
+	experiments.custom_events, experiments.transactions, experiments.visits, experiments.transaction_items,
+	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
+	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	TO experiments_api_owner;
+GRANT SELECT ON
+	experiments.tenants, experiments.sites, experiments.goals, experiments.rooms, experiments.layers,
+	experiments.holdouts, experiments.experiments, experiments.variants, experiments.experiment_rooms,
+	experiments.overrides, experiments.enrolments, experiments.published_batches, experiments.exposures,
+	experiments.goal_events, experiments.attribute_events, experiments.campaign_activations, experiments.actions,
+	experiments.custom_events, experiments.transactions, experiments.visits, experiments.transaction_items,
+	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
+	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	TO experiments_analyst, experiments_admin;
+
+-- The SQL API functions that touch tables run as the owner too (SECURITY
+-- DEFINER); the C ones switch to it for their table work (BeginTableWork).
+ALTER FUNCTION experiments.enrol(text, text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.set_variants(text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.set_state(text, experiments.experiment_state) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.set_override(text, text, text, experiments.override_kind) OWNER TO experiments_api_owner;
+GRANT USAGE ON SCHEMA experiments, experiments_internal TO experiments_api_owner;
+-- Column defaults (required_tenant, random_seed) and the results report's
+-- helpers run as the operator or the analyst.
+GRANT USAGE ON SCHEMA experiments_internal TO experiments_admin, experiments_analyst;
+GRANT USAGE ON SEQUENCE experiments.visitor_counter TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments.authenticate(text) TO experiments_api_owner;
+
+-- Every API role may authenticate: anonymous requests with a key, and
+-- requests whose token already chose the role.
+GRANT USAGE ON SCHEMA experiments TO experiments_anon, experiments_client, experiments_admin, experiments_analyst;
+GRANT USAGE ON SCHEMA experiments_api TO experiments_client, experiments_admin, experiments_analyst;
+GRANT EXECUTE ON FUNCTION experiments.authenticate_request(), experiments.authenticate(text)
+	TO experiments_anon, experiments_client, experiments_admin, experiments_analyst;
+
+-- Applications in SQL: the serving and event functions of the core.
+GRANT EXECUTE ON FUNCTION
+	experiments.current_tenant(),
+	experiments.bucket(text, bigint),
+	experiments.hash_unit(text),
+	experiments.assign(text, text, jsonb),
+	experiments.assign_all(text, jsonb),
+	experiments.enrol(text, text, jsonb),
+	experiments.publish(jsonb, text),
+	experiments.campaign_activated_event(jsonb, jsonb, jsonb),
+	experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments.custom_event(jsonb, jsonb, jsonb, jsonb),
+	experiments.transaction_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
+	experiments.visit_event(jsonb)
+	TO experiments_client;
+
+-- Operators in SQL: the catalog functions of the core (the management APIs'
+-- functions are those of experiments_api), what assignment answers, reading
+-- every table of their tenant but the keys (granted above), and writing the catalog tables
+-- (the triggers keep the rules; the column defaults and checks call
+-- required_tenant, random_seed and audience_is_valid). Enrolments, events,
+-- batches and refused events are written by the functions only.
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.required_tenant(),
+	experiments_internal.random_seed(),
+	experiments.audience_is_valid(jsonb),
+	experiments.current_tenant(),
+	experiments.bucket(text, bigint),
+	experiments.assign(text, text, jsonb),
+	experiments.assign_all(text, jsonb),
+	experiments.create_experiment(text, jsonb, numeric, text, text, boolean),
+	experiments.set_variants(text, jsonb),
+	experiments.set_state(text, experiments.experiment_state),
+	experiments.set_override(text, text, text, experiments.override_kind)
+	TO experiments_admin;
+GRANT INSERT, UPDATE, DELETE ON
+	experiments.sites, experiments.goals, experiments.rooms, experiments.layers, experiments.holdouts,
+	experiments.experiments, experiments.variants, experiments.experiment_rooms, experiments.overrides,
+	experiments.categories, experiments.promotions, experiments.slots, experiments.slot_configurations,
+	experiments.sorting_rules, experiments.ab_tests, experiments.segment_promotions,
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	TO experiments_admin;
+
+-- Analysts read the views (those of experiments_api are granted beside
+-- them, src/http/api.sql); security_invoker views run what they call as the
+-- analyst, hence the results functions.
+GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.sample_ratio_mismatch,
+	experiments.lift, experiments.daily_results TO experiments_analyst;
+GRANT EXECUTE ON FUNCTION
+	experiments.current_tenant(),
+	experiments_internal.required_tenant(),
+	experiments.experiment_results(bigint, timestamptz, timestamptz, float8),
+	experiments.daily_results(bigint, timestamptz, timestamptz),
+	experiments.daily_metrics(bigint, timestamptz, timestamptz),
+	experiments.wilson_interval(bigint, bigint, float8),
+	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
+	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
+	experiments.srm_test(bigint[], float8[]),
+	experiments.results_report(text, timestamptz, timestamptz, float8),
+	experiments_internal.results_verdict(text, text, text, float8, float8, float8, float8, float8, text),
+	experiments_internal.format_p_value(float8),
+	experiments_internal.format_percent(float8, boolean)
+	TO experiments_analyst;
