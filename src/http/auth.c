@@ -29,11 +29,14 @@
 #include "core.h"
 
 #include "access/xact.h"
+#include "catalog/pg_proc.h"
+#include "miscadmin.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "mb/pg_wchar.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -41,6 +44,8 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/catcache.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(authenticate_request);
 PG_FUNCTION_INFO_V1(invalidate_key_cache);
@@ -210,6 +215,66 @@ AuthenticateKey(const char *key, int len, bool quiet)
 }
 
 /*
+ * MayCallPath
+ *		Whether the current role may execute the experiments_api function
+ *		that an /rpc/<name> path names; true when it names none (PostgREST
+ *		answers 404 then).
+ */
+static bool
+MayCallPath(const char *path)
+{
+	const char *name = path + strlen("/rpc/");
+	char	   *function = pnstrdup(name, strcspn(name, "/"));
+	Oid			api = get_namespace_oid("experiments_api", true);
+	CatCList   *candidates;
+	bool		allowed = true;
+
+	if (!OidIsValid(api))
+		return true;
+	candidates = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(function));
+	for (int i = 0; i < candidates->n_members; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&candidates->members[i]->tuple);
+
+		if (proc->pronamespace == api && pg_proc_aclcheck(proc->oid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+			allowed = false;
+	}
+	ReleaseSysCacheList(candidates);
+	return allowed;
+}
+
+/*
+ * GoOnAnonymous
+ *		Lets a refused request reach its endpoint as experiments_anon, with
+ *		no tenant and no principal, for the endpoint to answer the refusal.
+ */
+static void
+GoOnAnonymous(void)
+{
+	(void) set_config_option("experiments.tenant", "", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("experiments.principal", "", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	SetLocal("role", "experiments_anon");
+}
+
+/*
+ * Authorize
+ *		experiments_internal.authorize() for the endpoints in C, without its
+ *		call when the request is authorized: it has a tenant and a role other
+ *		than experiments_anon (PostgreSQL checked that role's EXECUTE).
+ */
+void
+Authorize(void)
+{
+	pg_uuid_t	tenant;
+
+	if (CurrentTenant(&tenant) && GetCurrentRoleId() != get_role_oid("experiments_anon", true))
+		return;
+	(void) CallExtensionFunction("experiments_internal", "authorize", 0, NULL, NULL, NULL, NULL);
+}
+
+/*
  * authenticate_request() returns void
  *		PostgREST's db-pre-request (docs/http-api.md, "Authentication"): the request's
  *		tenant and role from its x-api-key header, or from its token.
@@ -240,13 +305,12 @@ authenticate_request(PG_FUNCTION_ARGS)
 	if (has_key && JB_ROOT_IS_OBJECT(headers) &&
 		getKeyJsonValueFromContainer(&headers->root, "x-api-key", strlen("x-api-key"), &key) != NULL &&
 		key.type == jbvString)
-	{
 		AuthenticateKey(key.val.string.val, key.val.string.len, quiet);
-		PG_RETURN_VOID();
-	}
-	granted = Authenticate(quiet);
-	if (granted != NULL)
+	else if ((granted = Authenticate(quiet)) != NULL)
 		SetLocal("role", text_to_cstring(granted));
+	/* Good credentials of a role the endpoint is not for: 403 there. */
+	if (quiet && !MayCallPath(path))
+		GoOnAnonymous();
 	PG_RETURN_VOID();
 }
 

@@ -139,7 +139,7 @@ COMMENT ON FUNCTION experiments_internal.authenticate(text, boolean) IS
 
 CREATE FUNCTION experiments.authenticate(api_key text DEFAULT NULL)
 RETURNS text
-LANGUAGE sql VOLATILE
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	SELECT experiments_internal.authenticate(api_key, false);
@@ -148,35 +148,34 @@ REVOKE ALL ON FUNCTION experiments.authenticate(text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.authenticate(text) IS
 'Sets the tenant of the current transaction from the request''s credentials: api_key when given (a bad one is PT403), else the x-api-key header of request.headers (a bad one is PT401), else the tenant claim of request.jwt.claims (PT401 when missing or unknown). Returns the role the key grants (experiments_client, _admin or _analyst), or NULL for a token, whose role claim PostgREST has applied already. The claims are trusted only in sessions of PostgREST''s authenticator (a member of experiments_authenticator); any other session authenticates with a key, of a role its login role is a member of (else 42501).';
 
--- Every HTTP endpoint starts here: its one statement of who may call it. The
--- endpoints are executable by every API role, anonymous included, so that a
--- refusal reaches the client as its API's own error document (PostgREST would
--- answer a missing EXECUTE privilege in its own format, before the function
--- runs); the tenant, set only by verified credentials, still confines all
--- they touch.
-CREATE FUNCTION experiments_internal.authorize(required text)
+-- Every HTTP endpoint starts here. Each is executable by experiments_anon as
+-- well as by the role its GRANT names, so that a refusal reaches the client
+-- as its API's own error document: PostgREST would answer a missing EXECUTE
+-- privilege in its own format, before the function runs. The pre-request
+-- sends a request whose credentials fail, or whose role may not call the
+-- endpoint, on as experiments_anon without a tenant; here it is refused with
+-- the reason.
+CREATE FUNCTION experiments_internal.authorize()
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	-- The request's role: PostgREST's (or the pre-request's) SET ROLE, which
-	-- a SECURITY DEFINER endpoint does not change, else the login.
-	caller text := coalesce(nullif(current_setting('role'), 'none'), session_user);
+	granted text;
 BEGIN
-	IF experiments.current_tenant() IS NULL THEN
-		-- The pre-request let a failure through: raise it now, with its reason.
-		PERFORM experiments_internal.authenticate(NULL, false);
-		PERFORM experiments_internal.raise_api_error(401, 'The request is not authenticated.');
+	IF experiments.current_tenant() IS NOT NULL AND current_setting('role') <> 'experiments_anon' THEN
+		RETURN;
 	END IF;
-	IF NOT pg_catalog.pg_has_role(caller, required, 'MEMBER') THEN
-		PERFORM experiments_internal.raise_api_error(403, format(
-			'This endpoint is for %s; the request''s credentials are those of %s. Use a key (or a token) of that role.',
-			replace(required, 'experiments_', 'role '),
-			CASE WHEN caller LIKE 'experiments\_%' THEN replace(caller, 'experiments_', 'role ') ELSE caller END));
-	END IF;
+	-- Raises PT401 with the reason when the credentials fail.
+	granted := experiments_internal.authenticate(NULL, false);
+	PERFORM experiments_internal.raise_api_error(403, format(
+		'The request''s credentials (%s) may not call this endpoint. Use a key (or a token) of the role it is for.',
+		coalesce(replace(granted, 'experiments_', 'role '), 'a token')));
 END;
 $$;
+COMMENT ON FUNCTION experiments_internal.authorize() IS
+'The first statement of every experiments_api endpoint: returns when the request authenticated a tenant with a role that may call the endpoint (PostgreSQL checked its EXECUTE privilege); else raises PT401 with the reason the credentials failed, or PT403 when they are good but of a role the endpoint is not granted to (authenticate_request() sent the request on as experiments_anon).';
+
 -- Who made a change: what the transaction's credentials name, or the login.
 CREATE FUNCTION experiments_internal.current_principal()
 RETURNS jsonb
@@ -189,16 +188,13 @@ $$;
 COMMENT ON FUNCTION experiments_internal.current_principal() IS
 'Who the current transaction acts for: {"api_key": id, "application": name} for an API key, {"token": sub, "role", "name", "email"} for a token (the claims present), else {"login": session_user}. Management changes record it as their author.';
 
-COMMENT ON FUNCTION experiments_internal.authorize(text) IS
-'Raises PT401 (with the reason authentication failed) unless the request authenticated a tenant, and PT403 unless its role (the SET ROLE of PostgREST or of the pre-request, else the login) is a member of required (experiments_client, experiments_admin or experiments_analyst). The first statement of every experiments_api endpoint.';
-
 CREATE FUNCTION experiments.authenticate_request()
 RETURNS void
 AS 'MODULE_PATHNAME', 'authenticate_request'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION experiments.authenticate_request() FROM PUBLIC;
 COMMENT ON FUNCTION experiments.authenticate_request() IS
-'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). On an /rpc/ path a failure does not end the request: it runs as experiments_anon without a tenant, and the endpoint answers the failure in its API''s document (authorize()); experiment_status authenticates with the api_key of its body. Written in C (src/http/auth.c), depending on no search_path: a key this session has seen authenticate() accept since experiments.api_keys last changed is answered from a per-session cache of key digests, emptied in every session when a change to experiments.api_keys commits.';
+'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). On an /rpc/ path a failure, or credentials whose role may not execute the function of the path, do not end the request: it goes on as experiments_anon without a tenant, and the endpoint answers the refusal in its API''s document (authorize()); experiment_status authenticates with the api_key of its body. Written in C (src/http/auth.c), depending on no search_path: a key this session has seen authenticate() accept since experiments.api_keys last changed is answered from a per-session cache of key digests, emptied in every session when a change to experiments.api_keys commits.';
 
 -- Every write to the keys (a revocation, a deletion, a tenant's deletion
 -- cascading to its keys) empties the key caches of all sessions when it
