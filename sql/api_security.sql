@@ -1,17 +1,19 @@
 -- Security of the HTTP API: every function's grantees against the allow-list,
 -- SECURITY DEFINER functions pin search_path, the anonymous role can only
--- authenticate, views are security_invoker, and a key of one tenant can
+-- authenticate and reach the endpoints (which refuse it), views are security_invoker, and a key of one tenant can
 -- neither read nor change anything of another, through any function or view.
 \i sql/helpers/http.sql
 
 -- 1. The allow-list. experiments_api_owner (owner of the API functions) may
 -- execute every SECURITY INVOKER, non-trigger helper of experiments except
--- maintenance, and authenticate(); the API roles exactly what is listed: the
--- HTTP functions of experiments_api, and the SQL API of the core for the
--- login roles made members of them.
+-- maintenance, and authentication (authenticate, authorize); the API roles
+-- exactly what is listed: the HTTP functions of experiments_api (every one to
+-- the anonymous role, which authorize() refuses), and the SQL API of the core
+-- for the login roles made members of them.
 CREATE TEMP TABLE allowed (role text, function_pattern text);
 INSERT INTO allowed VALUES
 	('experiments_anon', '^experiments\.authenticate(_request)?\('),
+	('experiments_anon', '^experiments_api\.'),
 	('experiments_client', '^experiments\.authenticate(_request)?\('),
 	('experiments_admin', '^experiments\.authenticate(_request)?\('),
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
@@ -20,7 +22,7 @@ INSERT INTO allowed VALUES
 	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report|results_verdict|format_p_value|format_percent)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|bucket|assign|assign_all|create_experiment|set_variants|set_state|set_override)\('),
-	('experiments_api_owner', '^experiments\.authenticate\(');
+	('experiments_api_owner', '^experiments(_internal)?\.(authenticate|authorize)\(');
 CREATE TEMP VIEW grants AS
 SELECT p.oid::regprocedure::text AS function, a.grantee::regrole::text AS grantee, p.prosecdef,
 	   p.prorettype = 'trigger'::regtype AS is_trigger, p.pronamespace::regnamespace::text AS schema, p.proname
@@ -153,8 +155,21 @@ FROM (VALUES ('client manages', :'a_key', 'POST', '/rpc/list_org_experiments', j
 			 ('client calls set_tenant', :'a_key', 'POST', '/rpc/set_tenant', jsonb_build_object('tenant', :'b')),
 			 ('client calls set_state', :'a_key', 'POST', '/rpc/set_state', '{"experiment": "x", "state": "stopped"}')) AS r(who, key, method, path, args),
 	 pg_temp.http(r.method, r.path, jsonb_build_object('x-api-key', r.key), r.args::text) h;
--- The anonymous role by itself can call nothing but authentication.
+-- Every endpoint starts with authorize(): anonymous requests reach it (to be
+-- refused in their API's document), so it must refuse them before any work.
+-- experiment_status authenticates with the api_key of its body instead, and
+-- allocate, in C, calls Authorize() (src/http/auth.c).
+SELECT p.oid::regprocedure AS endpoint_not_starting_with_authorize
+FROM pg_proc p
+WHERE p.pronamespace = 'experiments_api'::regnamespace
+  AND p.proname NOT IN ('experiment_status', 'allocate')
+  AND NOT (p.prosrc ~ '^\s*(BEGIN\s+PERFORM|SELECT)\s+experiments_internal\.authorize\(\);'
+		   OR p.prosrc ~ '^\s*DECLARE\s.*?\sBEGIN\s+PERFORM\s+experiments_internal\.authorize\(\);')
+ORDER BY 1;
+-- The anonymous role by itself can call nothing but authentication, and the
+-- endpoints, which refuse it.
 SET ROLE experiments_anon;
 SELECT regress.attempt($$SELECT experiments_api.visitor()$$);
+SELECT regress.attempt($$SELECT experiments_api.allocate('v1')$$);
 SELECT regress.attempt($$SELECT experiments.assign_all('u')$$);
 RESET ROLE;

@@ -10,12 +10,14 @@
 #include "events.h"
 
 #include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 PG_MODULE_MAGIC;
 
@@ -41,21 +43,28 @@ _PG_init(void)
  *		argument types (so whatever the search_path), with up to two
  *		arguments, any of them NULL. C code goes through the SQL functions
  *		that decide (authentication) or raise the API's errors, so that those
- *		stay in one place. Returns the result; *isnull, when asked for,
- *		says whether it is NULL.
+ *		stay in one place. Like a direct call of a C function, it checks no
+ *		privilege: neither USAGE on the schema (the internal one is not the
+ *		API roles') nor EXECUTE. Returns the result; *isnull, when asked
+ *		for, says whether it is NULL.
  */
 Datum
 CallExtensionFunction(const char *schema, const char *name, int nargs, Oid *types, Datum *values,
 					  bool *nulls, bool *isnull)
 {
-	List	   *qualified = list_make2(makeString(pstrdup(schema)), makeString(pstrdup(name)));
+	HeapTuple	proc = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum(name),
+									   PointerGetDatum(buildoidvector(types, nargs)),
+									   ObjectIdGetDatum(get_namespace_oid(schema, false)));
 	FmgrInfo	flinfo;
 	Datum		result;
 
 	LOCAL_FCINFO(fcinfo, 2);
 
 	Assert(nargs <= 2);
-	fmgr_info(LookupFuncName(qualified, nargs, types, false), &flinfo);
+	if (!HeapTupleIsValid(proc))
+		elog(ERROR, "function %s.%s of %d arguments does not exist", schema, name, nargs);
+	fmgr_info(((Form_pg_proc) GETSTRUCT(proc))->oid, &flinfo);
+	ReleaseSysCache(proc);
 	InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, InvalidOid, NULL, NULL);
 	for (int i = 0; i < nargs; i++)
 	{

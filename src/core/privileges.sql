@@ -188,14 +188,26 @@ GRANT USAGE ON SCHEMA experiments, experiments_internal TO experiments_api_owner
 -- helpers run as the operator or the analyst.
 GRANT USAGE ON SCHEMA experiments_internal TO experiments_admin, experiments_analyst;
 GRANT USAGE ON SEQUENCE experiments.visitor_counter TO experiments_api_owner;
-GRANT EXECUTE ON FUNCTION experiments.authenticate(text) TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION
+	experiments.authenticate(text),
+	experiments_internal.authenticate(text, boolean),
+	experiments_internal.authorize(),
+	experiments_internal.current_principal(),
+	experiments_internal.respond(integer, jsonb, jsonb)
+	TO experiments_api_owner;
 
 -- Every API role may authenticate: anonymous requests with a key, and
 -- requests whose token already chose the role.
 GRANT USAGE ON SCHEMA experiments TO experiments_anon, experiments_client, experiments_admin, experiments_analyst;
-GRANT USAGE ON SCHEMA experiments_api TO experiments_client, experiments_admin, experiments_analyst;
+GRANT USAGE ON SCHEMA experiments_api TO experiments_anon, experiments_client, experiments_admin, experiments_analyst;
 GRANT EXECUTE ON FUNCTION experiments.authenticate_request(), experiments.authenticate(text)
 	TO experiments_anon, experiments_client, experiments_admin, experiments_analyst;
+
+-- Anonymous requests reach every endpoint, whose first statement,
+-- experiments_internal.authorize(), refuses them (401, or 403 when their
+-- credentials are of a role the endpoint's GRANT does not name) in the
+-- endpoint's API's own document. The GRANT beside each endpoint stays the rule.
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments_api TO experiments_anon;
 
 -- Applications in SQL: the serving and event functions of the core.
 GRANT EXECUTE ON FUNCTION

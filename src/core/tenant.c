@@ -18,6 +18,9 @@ PG_FUNCTION_INFO_V1(required_tenant);
 
 static char *tenant_setting = NULL;
 
+/* experiments.principal: who the transaction's credentials name. */
+static char *principal_setting = NULL;
+
 /* The parsed form of tenant_setting, kept current by the assign hook. */
 static bool tenant_is_set = false;
 static pg_uuid_t tenant_value;
@@ -105,8 +108,9 @@ AssignTenant(const char *newval, void *extra)
 
 /*
  * TenantGucInit
- *		Defines experiments.tenant. Superuser-only, so that the only way for a
- *		client to get a tenant is through an authentication function.
+ *		Defines experiments.tenant and experiments.principal. Superuser-only,
+ *		so that the only way for a client to get a tenant, or to be named as
+ *		the author of a change, is through an authentication function.
  */
 void
 TenantGucInit(void)
@@ -120,6 +124,16 @@ TenantGucInit(void)
 							   0,
 							   CheckTenant,
 							   AssignTenant,
+							   NULL);
+	DefineCustomStringVariable("experiments.principal",
+							   "Who the current transaction's credentials name: an API key or a token's subject.",
+							   "Set by the authentication function with the tenant; management changes record it.",
+							   &principal_setting,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL,
+							   NULL,
 							   NULL);
 }
 

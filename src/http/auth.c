@@ -4,10 +4,12 @@
  *		keys it has seen accepted.
  *
  * authenticate_request() runs before every request. The SQL function
- * experiments.authenticate() (src/http/auth.sql) stays the one that decides: a
- * request without an x-api-key string, and a key this backend has not seen
- * accepted since experiments.api_keys last changed, go to it, and it raises
- * 401 for a bad key. What it answers for a key it accepts, the tenant and the
+ * experiments_internal.authenticate() (src/http/auth.sql) stays the one that
+ * decides: a request without an x-api-key string, and a key this backend has
+ * not seen accepted since experiments.api_keys last changed, go to it, and it
+ * raises 401 for a bad key, or on an /rpc/ path lets the request go on as
+ * experiments_anon without a tenant, for the endpoint to answer the failure in
+ * its API's document (experiments_internal.authorize()). What it answers for a key it accepts, the tenant and the
  * role, is remembered under the key's SHA-256 digest (never the key), so the
  * next request with that key costs one digest and one hash lookup.
  *
@@ -27,11 +29,14 @@
 #include "core.h"
 
 #include "access/xact.h"
+#include "catalog/pg_proc.h"
+#include "miscadmin.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "mb/pg_wchar.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -39,16 +44,19 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/catcache.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(authenticate_request);
 PG_FUNCTION_INFO_V1(invalidate_key_cache);
 
-/* What authenticate() answered for one key. */
+/* What authenticate() answered for one key: the settings it made, the role. */
 typedef struct KeyEntry
 {
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];	/* hash key */
 	char		tenant[UUID_LEN * 2 + 5];	/* canonical text, for the setting */
 	char		role[NAMEDATALEN];
+	char		principal[512];	/* experiments.principal, JSON text */
 } KeyEntry;
 
 static HTAB *key_cache = NULL;
@@ -130,18 +138,18 @@ KeyDigest(const char *key, int len, uint8 *digest)
 
 /*
  * Authenticate
- *		Calls experiments.authenticate() (no api_key argument: it reads the
- *		request's headers and claims), which sets the tenant or raises; the
- *		role it grants, or NULL.
+ *		Calls experiments_internal.authenticate(NULL, quiet) (it reads the
+ *		request's headers and claims), which sets the tenant, or raises or
+ *		(quiet) answers experiments_anon; the role it grants, or NULL.
  */
 static text *
-Authenticate(void)
+Authenticate(bool quiet)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {(Datum) 0};
-	bool		nulls[1] = {true};
+	Oid			types[2] = {TEXTOID, BOOLOID};
+	Datum		values[2] = {(Datum) 0, BoolGetDatum(quiet)};
+	bool		nulls[2] = {true, false};
 	bool		isnull;
-	Datum		granted = CallExtensionFunction("experiments", "authenticate", 1, types, values, nulls, &isnull);
+	Datum		granted = CallExtensionFunction("experiments_internal", "authenticate", 2, types, values, nulls, &isnull);
 
 	return isnull ? NULL : DatumGetTextPP(granted);
 }
@@ -165,7 +173,7 @@ SetLocal(const char *name, const char *value)
  *		key's role.
  */
 static void
-AuthenticateKey(const char *key, int len)
+AuthenticateKey(const char *key, int len, bool quiet)
 {
 	KeyEntry   *entry;
 	bool		found;
@@ -173,6 +181,7 @@ AuthenticateKey(const char *key, int len)
 	uint64		seen;
 	text	   *granted;
 	pg_uuid_t	tenant;
+	const char *principal;
 
 	KeyDigest(key, len, digest);
 	entry = hash_search(FreshKeyCache(), digest, HASH_FIND, &found);
@@ -181,23 +190,88 @@ AuthenticateKey(const char *key, int len)
 		/* authenticate() sets the tenant as its owner, a superuser: so may we */
 		(void) set_config_option("experiments.tenant", entry->tenant, PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_LOCAL, true, 0, false);
+		(void) set_config_option("experiments.principal", entry->principal, PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 		SetLocal("role", entry->role);
 		return;
 	}
 	seen = cache_invalidations;
-	granted = Authenticate();
+	granted = Authenticate(quiet);
 	if (granted == NULL)
 		return;
 	AcceptInvalidationMessages();
+	principal = GetConfigOption("experiments.principal", true, false);
 	if (seen == invalidations && !IsolationUsesXactSnapshot() && CurrentTenant(&tenant) &&
-		VARSIZE_ANY_EXHDR(granted) < NAMEDATALEN)
+		VARSIZE_ANY_EXHDR(granted) < NAMEDATALEN &&
+		principal != NULL && strlen(principal) < sizeof(entry->principal))
 	{
 		entry = hash_search(key_cache, digest, HASH_ENTER, &found);
 		strlcpy(entry->tenant, DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&tenant))),
 				sizeof(entry->tenant));
 		text_to_cstring_buffer(granted, entry->role, sizeof(entry->role));
+		strlcpy(entry->principal, principal, sizeof(entry->principal));
 	}
 	SetLocal("role", text_to_cstring(granted));
+}
+
+/*
+ * MayCallPath
+ *		Whether the current role may execute the experiments_api function
+ *		that an /rpc/<name> path names; true when it names none (PostgREST
+ *		answers 404 then).
+ */
+static bool
+MayCallPath(const char *path)
+{
+	const char *name = path + strlen("/rpc/");
+	char	   *function = pnstrdup(name, strcspn(name, "/"));
+	Oid			api = get_namespace_oid("experiments_api", true);
+	CatCList   *candidates;
+	bool		allowed = true;
+
+	if (!OidIsValid(api))
+		return true;
+	candidates = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(function));
+	for (int i = 0; i < candidates->n_members; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&candidates->members[i]->tuple);
+
+		if (proc->pronamespace == api && pg_proc_aclcheck(proc->oid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+			allowed = false;
+	}
+	ReleaseSysCacheList(candidates);
+	return allowed;
+}
+
+/*
+ * GoOnAnonymous
+ *		Lets a refused request reach its endpoint as experiments_anon, with
+ *		no tenant and no principal, for the endpoint to answer the refusal.
+ */
+static void
+GoOnAnonymous(void)
+{
+	(void) set_config_option("experiments.tenant", "", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	(void) set_config_option("experiments.principal", "", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	SetLocal("role", "experiments_anon");
+}
+
+/*
+ * Authorize
+ *		experiments_internal.authorize() for the endpoints in C, without its
+ *		call when the request is authorized: it has a tenant and a role other
+ *		than experiments_anon (PostgreSQL checked that role's EXECUTE).
+ */
+void
+Authorize(void)
+{
+	pg_uuid_t	tenant;
+
+	if (CurrentTenant(&tenant) && GetCurrentRoleId() != get_role_oid("experiments_anon", true))
+		return;
+	(void) CallExtensionFunction("experiments_internal", "authorize", 0, NULL, NULL, NULL, NULL);
 }
 
 /*
@@ -213,6 +287,7 @@ authenticate_request(PG_FUNCTION_ARGS)
 	Jsonb	   *headers = NULL;
 	JsonbValue	key;
 	bool		has_key = false;
+	bool		quiet;
 	text	   *granted;
 
 	if (setting != NULL && setting[0] != '\0')
@@ -223,25 +298,19 @@ authenticate_request(PG_FUNCTION_ARGS)
 												   CStringGetTextDatum("x-api-key")));
 	}
 	/*
-	 * experiment_status carries its key in the body, which PostgREST does not
-	 * show a pre-request function: the function authenticates itself.
+	 * On an /rpc/ path the endpoint answers a failure in its API's document
+	 * (authorize()), which PostgREST cannot make of an error raised here.
 	 */
-	if (headers != NULL && !has_key && path != NULL &&
-		(strcmp(path, "/rpc/experiment_status") == 0 || strcmp(path, "/rpc/experiment_status/") == 0))
-	{
-		SetLocal("role", "experiments_client");
-		PG_RETURN_VOID();
-	}
+	quiet = path != NULL && strncmp(path, "/rpc/", strlen("/rpc/")) == 0;
 	if (has_key && JB_ROOT_IS_OBJECT(headers) &&
 		getKeyJsonValueFromContainer(&headers->root, "x-api-key", strlen("x-api-key"), &key) != NULL &&
 		key.type == jbvString)
-	{
-		AuthenticateKey(key.val.string.val, key.val.string.len);
-		PG_RETURN_VOID();
-	}
-	granted = Authenticate();
-	if (granted != NULL)
+		AuthenticateKey(key.val.string.val, key.val.string.len, quiet);
+	else if ((granted = Authenticate(quiet)) != NULL)
 		SetLocal("role", text_to_cstring(granted));
+	/* Good credentials of a role the endpoint is not for: 403 there. */
+	if (quiet && !MayCallPath(path))
+		GoOnAnonymous();
 	PG_RETURN_VOID();
 }
 

@@ -70,7 +70,11 @@ REVOKE ALL ON FUNCTION experiments.revoke_api_key(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.revoke_api_key(bigint) IS
 'Administrators only: revokes an API key (find its id by key_prefix in experiments.api_keys); true when it was active, NULL otherwise.';
 
-CREATE FUNCTION experiments.authenticate(api_key text DEFAULT NULL)
+-- The one place that turns credentials into a tenant. quiet serves
+-- PostgREST's pre-request on /rpc/ paths: there a failure must not end the
+-- request, so that the endpoint answers it in its own API's document
+-- (authorize() raises it again there).
+CREATE FUNCTION experiments_internal.authenticate(api_key text, quiet boolean)
 RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
@@ -83,6 +87,7 @@ DECLARE
 	status integer := CASE WHEN api_key IS NULL THEN 401 ELSE 403 END;
 	found_key experiments.api_keys;
 	tenant uuid;
+	failure text;
 	-- Only PostgREST's login may vouch for a token's claims: it verified them.
 	trusted boolean := pg_catalog.pg_has_role(session_user, 'experiments_authenticator', 'MEMBER');
 BEGIN
@@ -90,38 +95,98 @@ BEGIN
 		SELECT k.* INTO found_key FROM experiments.api_keys k
 		WHERE k.digest = sha256(convert_to(key, 'UTF8')) AND k.revoked_at IS NULL;
 		IF NOT FOUND THEN
-			PERFORM experiments_internal.raise_api_error(status,
-				'The API key is not valid. Check the key your administrator gave you; a revoked key stays invalid.');
-		END IF;
+			failure := 'The API key is not valid. Check the key your administrator gave you; a revoked key stays invalid.';
 		-- A session of its own (not PostgREST's) uses only keys of a role it holds.
-		IF NOT trusted AND NOT pg_catalog.pg_has_role(session_user, 'experiments_' || found_key.role, 'MEMBER') THEN
+		ELSIF NOT trusted AND NOT pg_catalog.pg_has_role(session_user, 'experiments_' || found_key.role, 'MEMBER') THEN
 			RAISE EXCEPTION 'this session may not use an API key of role %', found_key.role
 				USING ERRCODE = 'insufficient_privilege',
 					  DETAIL = format('The key grants role experiments_%s, and the login role %s is not a member of it.', found_key.role, session_user),
 					  HINT = format('Use a key of a role your login holds, or have an administrator run GRANT experiments_%s TO %I.', found_key.role, session_user);
+		ELSE
+			PERFORM pg_catalog.set_config('experiments.tenant', found_key.tenant_id::text, true);
+			PERFORM pg_catalog.set_config('experiments.principal',
+				jsonb_build_object('api_key', found_key.id, 'application', found_key.application)::text, true);
+			RETURN 'experiments_' || found_key.role;
 		END IF;
-		PERFORM pg_catalog.set_config('experiments.tenant', found_key.tenant_id::text, true);
-		RETURN 'experiments_' || found_key.role;
+	ELSIF NOT trusted THEN
+		failure := 'This session sent no API key. A session of its own chooses its tenant with experiments.authenticate(api_key) in each transaction; request.jwt.claims is trusted only from PostgREST''s authenticator (a member of experiments_authenticator).';
+	ELSE
+		IF jsonb_typeof(claims -> 'tenant') = 'string' AND (claims ->> 'tenant') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN
+			SELECT t.id INTO tenant FROM experiments.tenants t WHERE t.id = (claims ->> 'tenant')::uuid;
+		END IF;
+		IF tenant IS NULL THEN
+			failure := CASE WHEN claims ? 'tenant'
+				THEN 'The token''s tenant claim names no tenant. Ask for a token with the uuid of your tenant in its tenant claim.'
+				ELSE 'The request carries no credentials. Send your API key in the x-api-key header, or a token with a tenant claim in the Authorization header.' END;
+		ELSE
+			PERFORM pg_catalog.set_config('experiments.tenant', tenant::text, true);
+			PERFORM pg_catalog.set_config('experiments.principal',
+				(jsonb_build_object('token', coalesce(claims ->> 'sub', '')) ||
+				 jsonb_strip_nulls(jsonb_build_object('role', claims -> 'role', 'name', claims -> 'name', 'email', claims -> 'email')))::text,
+				true);
+			RETURN NULL;
+		END IF;
 	END IF;
-	IF NOT trusted THEN
-		PERFORM experiments_internal.raise_api_error(status,
-			'This session sent no API key. A session of its own chooses its tenant with experiments.authenticate(api_key) in each transaction; request.jwt.claims is trusted only from PostgREST''s authenticator (a member of experiments_authenticator).');
+	IF quiet THEN
+		RETURN 'experiments_anon';
 	END IF;
-	IF jsonb_typeof(claims -> 'tenant') = 'string' AND (claims ->> 'tenant') ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN
-		SELECT t.id INTO tenant FROM experiments.tenants t WHERE t.id = (claims ->> 'tenant')::uuid;
-	END IF;
-	IF tenant IS NULL THEN
-		PERFORM experiments_internal.raise_api_error(status, CASE WHEN claims ? 'tenant'
-			THEN 'The token''s tenant claim names no tenant. Ask for a token with the uuid of your tenant in its tenant claim.'
-			ELSE 'The request carries no credentials. Send your API key in the x-api-key header, or a token with a tenant claim in the Authorization header.' END);
-	END IF;
-	PERFORM pg_catalog.set_config('experiments.tenant', tenant::text, true);
+	PERFORM experiments_internal.raise_api_error(status, failure);
 	RETURN NULL;
 END;
+$$;
+COMMENT ON FUNCTION experiments_internal.authenticate(text, boolean) IS
+'Sets the tenant of the current transaction from the request''s credentials: api_key when given (a bad one is PT403), else the x-api-key header of request.headers (a bad one is PT401), else the tenant claim of request.jwt.claims (PT401 when missing or unknown). Sets experiments.principal to who the credentials name ({"api_key": id, "application"}, or {"token": sub, "role", "name", "email"} from the claims). Returns the role the key grants (experiments_client, _admin or _analyst), or NULL for a token, whose role claim PostgREST has applied already. With quiet, a failure sets no tenant and returns experiments_anon instead of raising. The claims are trusted only in sessions of PostgREST''s authenticator (a member of experiments_authenticator); any other session authenticates with a key, of a role its login role is a member of (else 42501, quiet or not).';
+
+CREATE FUNCTION experiments.authenticate(api_key text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.authenticate(api_key, false);
 $$;
 REVOKE ALL ON FUNCTION experiments.authenticate(text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.authenticate(text) IS
 'Sets the tenant of the current transaction from the request''s credentials: api_key when given (a bad one is PT403), else the x-api-key header of request.headers (a bad one is PT401), else the tenant claim of request.jwt.claims (PT401 when missing or unknown). Returns the role the key grants (experiments_client, _admin or _analyst), or NULL for a token, whose role claim PostgREST has applied already. The claims are trusted only in sessions of PostgREST''s authenticator (a member of experiments_authenticator); any other session authenticates with a key, of a role its login role is a member of (else 42501).';
+
+-- Every HTTP endpoint starts here. Each is executable by experiments_anon as
+-- well as by the role its GRANT names, so that a refusal reaches the client
+-- as its API's own error document: PostgREST would answer a missing EXECUTE
+-- privilege in its own format, before the function runs. The pre-request
+-- sends a request whose credentials fail, or whose role may not call the
+-- endpoint, on as experiments_anon without a tenant; here it is refused with
+-- the reason.
+CREATE FUNCTION experiments_internal.authorize()
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	granted text;
+BEGIN
+	IF experiments.current_tenant() IS NOT NULL AND current_setting('role') <> 'experiments_anon' THEN
+		RETURN;
+	END IF;
+	-- Raises PT401 with the reason when the credentials fail.
+	granted := experiments_internal.authenticate(NULL, false);
+	PERFORM experiments_internal.raise_api_error(403, format(
+		'The request''s credentials (%s) may not call this endpoint. Use a key (or a token) of the role it is for.',
+		coalesce(replace(granted, 'experiments_', 'role '), 'a token')));
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.authorize() IS
+'The first statement of every experiments_api endpoint: returns when the request authenticated a tenant with a role that may call the endpoint (PostgreSQL checked its EXECUTE privilege); else raises PT401 with the reason the credentials failed, or PT403 when they are good but of a role the endpoint is not granted to (authenticate_request() sent the request on as experiments_anon).';
+
+-- Who made a change: what the transaction's credentials name, or the login.
+CREATE FUNCTION experiments_internal.current_principal()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(nullif(current_setting('experiments.principal', true), '')::jsonb,
+					jsonb_build_object('login', session_user));
+$$;
+COMMENT ON FUNCTION experiments_internal.current_principal() IS
+'Who the current transaction acts for: {"api_key": id, "application": name} for an API key, {"token": sub, "role", "name", "email"} for a token (the claims present), else {"login": session_user}. Management changes record it as their author.';
 
 CREATE FUNCTION experiments.authenticate_request()
 RETURNS void
@@ -129,7 +194,7 @@ AS 'MODULE_PATHNAME', 'authenticate_request'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION experiments.authenticate_request() FROM PUBLIC;
 COMMENT ON FUNCTION experiments.authenticate_request() IS
-'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). A request to /rpc/experiment_status without an x-api-key header becomes experiments_client without a tenant: that function authenticates with its api_key argument. Written in C (src/http/auth.c), depending on no search_path: a key this session has seen authenticate() accept since experiments.api_keys last changed is answered from a per-session cache of key digests, emptied in every session when a change to experiments.api_keys commits.';
+'PostgREST''s db-pre-request: authenticates the request (authenticate()) and, for an API key, switches the transaction to the key''s role (PostgREST''s authenticator is a member of every API role). On an /rpc/ path a failure, or credentials whose role may not execute the function of the path, do not end the request: it goes on as experiments_anon without a tenant, and the endpoint answers the refusal in its API''s document (authorize()); experiment_status authenticates with the api_key of its body. Written in C (src/http/auth.c), depending on no search_path: a key this session has seen authenticate() accept since experiments.api_keys last changed is answered from a per-session cache of key digests, emptied in every session when a change to experiments.api_keys commits.';
 
 -- Every write to the keys (a revocation, a deletion, a tenant's deletion
 -- cascading to its keys) empties the key caches of all sessions when it

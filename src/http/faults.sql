@@ -44,3 +44,22 @@ AS $$
 $$;
 COMMENT ON FUNCTION experiments_internal.raise_api_error(integer, text) IS
 'Raises an error of an API without a fault format of its own (the draft/published experiments API): SQLSTATE PT<status>, the message, and {"status", "message"} as detail.';
+
+-- PostgREST answers an error raised in a function in its own envelope, with
+-- the API's document only as a string inside it; an endpoint that catches its
+-- error (its work rolled back with the block) answers with this instead.
+CREATE FUNCTION experiments_internal.respond(status integer, document jsonb, headers jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('response.status', status::text, true);
+	IF headers IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('response.headers', jsonb_build_array(headers)::text, true);
+	END IF;
+	RETURN document;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.respond(integer, jsonb, jsonb) IS
+'Sets PostgREST''s response.status (and response.headers from an object of header names and values, when given) and returns the document, the body of the answer.';

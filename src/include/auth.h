@@ -8,4 +8,7 @@
 /* auth.c: the API keys this backend saw accepted. */
 extern void KeyCacheInit(void);
 
+/* auth.c: experiments_internal.authorize(), for the endpoints in C. */
+extern void Authorize(void);
+
 #endif							/* EXPERIMENTS_AUTH_H */

@@ -4,8 +4,10 @@
 # installed in a database of its own with some data, updated one step at a
 # time (ALTER EXTENSION experiments UPDATE TO each later version in turn,
 # through src/upgrades/experiments--A--B.sql), and its schema
-# (test/upgrade/schema.sql) must then equal a fresh install's; the data is
-# still there and the partition maintenance still runs. Last, the comparison
+# (test/upgrade/schema.sql) must then equal a fresh install's; every row the
+# fill made (test/data_lib.sh: two tenants' catalog and events) is still
+# there, assign() answers as before for every experiment, and the partition
+# maintenance still runs. Last, the comparison
 # must see a difference when there is one: the oldest version not updated,
 # and a fresh install with one comment changed, must both differ. Until a
 # first version is released (its install script frozen into test/upgrade),
@@ -14,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=test/cluster_lib.sh
 . test/cluster_lib.sh
+# shellcheck source=test/data_lib.sh
+. test/data_lib.sh
 cluster_scratch upgrade_fresh
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" experiments.control)
 mapfile -t released < <(ls test/upgrade/experiments--*.sql 2>/dev/null | sed 's/.*experiments--\(.*\)\.sql/\1/' | sort -V)
@@ -39,19 +43,13 @@ for from in ${released[@]+"${released[@]}"}; do
 	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v from="$from" >/dev/null <<'SQL'
 CREATE EXTENSION experiments VERSION :'from';
 SELECT experiments.create_event_partitions(1);
-SELECT experiments.create_tenant('upgrade');
-BEGIN;
-SELECT experiments.set_tenant(id) FROM experiments.tenants WHERE name = 'upgrade';
-SELECT experiments.create_experiment('upgrade_exp', '[{"key": "a", "allocation": 50}, {"key": "b", "allocation": 50}]',
-	start => true);
-SELECT experiments.enrol('upgrade_exp', 'unit-' || i) FROM generate_series(1, 50) i;
-SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object('historic', true,
-	'units', '[{"type": "user_id", "uid": "unit-1"}]'::jsonb,
-	'goals', jsonb_build_array(jsonb_build_object('name', 'now', 'achievedAt', now()),
-							   jsonb_build_object('name', 'old', 'achievedAt', '2020-01-01T00:00:00Z'))))));
-COMMIT;
+SELECT experiments.create_tenant(t) FROM unnest(ARRAY['upgrade_one', 'upgrade_two']) AS t;
 SQL
-	before=$(psql -X -tA -d "$db" -c "SELECT (SELECT count(*) FROM experiments.enrolments) || ' ' || (SELECT count(*) FROM experiments.goal_events)")
+	fill "$db" upgrade_one
+	fill "$db" upgrade_two
+	snapshot_queries "$db" >"$work/queries"
+	snapshot "$db" "$work/queries" >"$work/rows_before"
+	answers "$db" >"$work/answers_before"
 	# Each later version in turn: the path the update scripts must provide.
 	steps=$from
 	for to in ${released[@]+"${released[@]}"} "$current"; do
@@ -62,10 +60,12 @@ SQL
 	done
 	schema "$db" >"$work/upgraded"
 	diff -u "$work/fresh" "$work/upgraded" || { echo "$steps: the schema differs from a fresh install of $current"; exit 1; }
-	after=$(psql -X -tA -d "$db" -c "SELECT (SELECT count(*) FROM experiments.enrolments) || ' ' || (SELECT count(*) FROM experiments.goal_events)")
-	[ "$before" = "$after" ] || { echo "$steps: enrolments and goals were $before, are $after"; exit 1; }
+	snapshot "$db" "$work/queries" >"$work/rows_after"
+	diff -u "$work/rows_before" "$work/rows_after" || { echo "$steps: rows changed"; exit 1; }
+	answers "$db" >"$work/answers_after"
+	diff -u "$work/answers_before" "$work/answers_after" || { echo "$steps: assign() answers changed"; exit 1; }
 	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SELECT experiments.create_event_partitions(3)" >/dev/null
-	echo "$steps: schema equal to a fresh install ($(wc -l <"$work/fresh") lines), data kept ($after)"
+	echo "$steps: schema equal to a fresh install ($(wc -l <"$work/fresh") lines), every row kept ($(grep -c . "$work/rows_after") tables, partitions and sequences), $(wc -l <"$work/answers_after") assign() answers unchanged"
 done
 
 # The comparison can fail: the oldest release as installed, unless it is the

@@ -10,6 +10,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM experiments_internal.authorize();
 	RETURN experiments.publish($1);
 EXCEPTION
 	-- PostgREST would answer 500 for a batch over a size limit.

@@ -20,6 +20,7 @@
  * API function raises them with, so their statuses and documents are the same.
  */
 #include "assign.h"
+#include "auth.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -263,6 +264,7 @@ allocate(PG_FUNCTION_ARGS)
 	pg_uuid_t	tenant;
 	Jsonb	   *document;
 
+	Authorize();
 	/* as SECURITY DEFINER would; an error restores the caller on abort */
 	GetUserIdAndSecContext(&caller, &caller_context);
 	SetUserIdAndSecContext(FunctionOwner(fcinfo), caller_context | SECURITY_LOCAL_USERID_CHANGE);

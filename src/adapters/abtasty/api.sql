@@ -32,6 +32,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT jsonb_build_object('id', experiments_internal.visitor_id());
 $$;
 COMMENT ON FUNCTION experiments_api.visitor() IS
@@ -80,6 +81,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.campaign_activated_event(campaign_id => campaign_id, variation_id => variation_id, tracking_data => tracking_data);
 $$;
 COMMENT ON FUNCTION experiments_api.campaign_activated_event(campaign_id jsonb, variation_id jsonb, tracking_data jsonb) IS
@@ -93,6 +95,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.action_tracking_event(name => name, type => type, tracking_data => tracking_data, value_string => value_string, value_integer => value_integer, "position" => "position", resolution => resolution);
 $$;
 COMMENT ON FUNCTION experiments_api.action_tracking_event(name jsonb, type jsonb, tracking_data jsonb, value_string jsonb, value_integer jsonb, "position" jsonb, resolution jsonb) IS
@@ -106,6 +109,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.custom_event(name => name, tracking_data => tracking_data, value_string => value_string, value_integer => value_integer);
 $$;
 COMMENT ON FUNCTION experiments_api.custom_event(name jsonb, tracking_data jsonb, value_string jsonb, value_integer jsonb) IS
@@ -119,6 +123,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.transaction_event(name => name, id => id, revenue => revenue, shipping => shipping, tracking_data => tracking_data, tax_total => tax_total, payment_method => payment_method, items_count => items_count, currency => currency, items => items);
 $$;
 COMMENT ON FUNCTION experiments_api.transaction_event(name jsonb, id jsonb, revenue jsonb, shipping jsonb, tracking_data jsonb, tax_total jsonb, payment_method jsonb, items_count jsonb, currency jsonb, items jsonb) IS
@@ -132,6 +137,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.visit_event(tracking_data => tracking_data);
 $$;
 COMMENT ON FUNCTION experiments_api.visit_event(tracking_data jsonb) IS

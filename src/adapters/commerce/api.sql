@@ -11,6 +11,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.list_ab_tests(site_id => site_id, start => start, count => count, "select" => "select");
 $$;
 COMMENT ON FUNCTION experiments_api.list_ab_tests(site_id text, start integer, count integer, "select" text) IS
@@ -24,6 +25,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.get_ab_test(site_id => site_id, id => id);
 $$;
 COMMENT ON FUNCTION experiments_api.get_ab_test(site_id text, id text) IS
@@ -37,6 +39,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT pg_catalog.set_config('response.status', '201', true);
 	SELECT experiments.create_ab_test(site_id => site_id, id => id, body => body);
 $$;
@@ -51,6 +54,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.update_ab_test(site_id => site_id, id => id, body => body);
 $$;
 COMMENT ON FUNCTION experiments_api.update_ab_test(site_id text, id text, body jsonb) IS
@@ -64,6 +68,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.delete_ab_test(site_id => site_id, id => id, resource_state => resource_state);
 $$;
 COMMENT ON FUNCTION experiments_api.delete_ab_test(site_id text, id text, resource_state text) IS
@@ -77,6 +82,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.get_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id);
 $$;
 COMMENT ON FUNCTION experiments_api.get_ab_test_segment(site_id text, ab_test_id text, segment_id text) IS
@@ -90,6 +96,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT pg_catalog.set_config('response.status', '201', true);
 	SELECT experiments.create_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, body => body);
 $$;
@@ -104,6 +111,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.update_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, body => body);
 $$;
 COMMENT ON FUNCTION experiments_api.update_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) IS
@@ -117,6 +125,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.delete_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, resource_state => resource_state);
 $$;
 COMMENT ON FUNCTION experiments_api.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text, resource_state text) IS
@@ -130,6 +139,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.bind_ab_test_promotion(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, promotion_id => promotion_id);
 $$;
 COMMENT ON FUNCTION experiments_api.bind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) IS
@@ -143,6 +153,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.unbind_ab_test_promotion(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, promotion_id => promotion_id);
 $$;
 COMMENT ON FUNCTION experiments_api.unbind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) IS
@@ -156,6 +167,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.bind_ab_test_slot_configuration(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, slot_id => slot_id, slot_config_id => slot_config_id, context => context);
 $$;
 COMMENT ON FUNCTION experiments_api.bind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) IS
@@ -169,6 +181,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.unbind_ab_test_slot_configuration(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, slot_id => slot_id, slot_config_id => slot_config_id, context => context);
 $$;
 COMMENT ON FUNCTION experiments_api.unbind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) IS
@@ -182,6 +195,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.bind_ab_test_sorting_rule(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, sorting_rule_id => sorting_rule_id, category_id => category_id);
 $$;
 COMMENT ON FUNCTION experiments_api.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) IS
@@ -195,6 +209,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.unbind_ab_test_sorting_rule(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, sorting_rule_id => sorting_rule_id, category_id => category_id);
 $$;
 COMMENT ON FUNCTION experiments_api.unbind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) IS

@@ -11,6 +11,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.list_org_experiments(organization_id => organization_id);
 $$;
 COMMENT ON FUNCTION experiments_api.list_org_experiments(organization_id uuid) IS
@@ -24,6 +25,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.get_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
 $$;
 COMMENT ON FUNCTION experiments_api.get_org_experiment(organization_id uuid, experiment_id uuid) IS
@@ -37,6 +39,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT pg_catalog.set_config('response.status', '201', true);
 	SELECT experiments.create_org_experiment(organization_id => organization_id, body => body);
 $$;
@@ -51,6 +54,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.update_org_experiment(organization_id => organization_id, experiment_id => experiment_id, body => body);
 $$;
 COMMENT ON FUNCTION experiments_api.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb) IS
@@ -64,6 +68,7 @@ RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+	SELECT experiments_internal.authorize();
 	SELECT experiments.delete_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
 $$;
 COMMENT ON FUNCTION experiments_api.delete_org_experiment(organization_id uuid, experiment_id uuid) IS
