@@ -6,6 +6,11 @@
  * -> override -> sticky enrolment -> audience -> layer -> holdout -> traffic
  * -> full-on -> hash. Everything but the enrolment lookup comes from the
  * compiled configuration, so assigning costs a few hashes per unit.
+ *
+ * One file of about 850 lines, on purpose: the decision order, its steps and
+ * the three ways of calling it (one unit, every experiment of a unit, rows
+ * of units) are one rule, read top to bottom; split, the order would live in
+ * several places.
  */
 #include "hash.h"
 

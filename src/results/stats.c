@@ -15,6 +15,10 @@
  * its last bit is worth 1e-9. Here the large terms cancel analytically
  * (Stirling's series and log1p(d) - d computed as a series), following the
  * saddle-point idea of Catherine Loader's binomial and Poisson densities.
+ *
+ * About 950 lines in one file, on purpose: the special functions are static,
+ * used only by the tests below them, and the accuracy argument above covers
+ * both; a header between them would export numerical internals for no caller.
  */
 #include "core.h"
 
