@@ -150,7 +150,9 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_api_owner;
 -- src/adapters/datacortex/api.sql
 GRANT EXECUTE ON FUNCTION
-	experiments_internal.check_status_field(text, text, text, text)
+	experiments_internal.status_fields(),
+	experiments_internal.read_status_request(jsonb),
+	experiments_internal.status_warning(jsonb)
 	TO experiments_api_owner;
 
 -- Every table but api_keys, to the owner of the API functions; operators and
