@@ -162,26 +162,50 @@ FROM seed_answer seed, pg_temp.batch(format($${"requests": [{"units": [{"type": 
 				  {"name": "no_such_experiment", "unit": "user_id", "variant": 0, "exposedAt": %1$s}]}], "client": "x"}$$,
 	(extract(epoch FROM now()) * 1000)::bigint)::jsonb) h;
 
--- 3. requests: 1 to 500. At the limits, stored; one past them, the seed's
--- 400 document at the top level, ok false, and nothing stored (the request's
--- work rolled back).
+-- Every limit is sent at the boundary and one past it. At the boundary: the
+-- answer and what it stored.
+CREATE FUNCTION pg_temp.accepted(batch jsonb, OUT status integer, OUT body jsonb,
+								 OUT exposures_stored bigint, OUT goals_stored bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	before record;
+BEGIN
+	SELECT * INTO before FROM stored;
+	SELECT h.status, h.body INTO status, body FROM pg_temp.batch(batch) h;
+	SELECT s.exposures - before.exposures, s.goals - before.goals INTO exposures_stored, goals_stored FROM stored s;
+END;
+$$;
+-- One past it: the answer, whether it is the seed's document at the top
+-- level with ok false and this one error, and whether nothing of the batch
+-- was stored (the request's work rolled back).
+CREATE FUNCTION pg_temp.refused(batch jsonb, error jsonb, request_headers jsonb DEFAULT NULL,
+								OUT status integer, OUT headers jsonb, OUT body jsonb,
+								OUT as_documented boolean, OUT nothing_stored boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+	before text := (SELECT s::text FROM stored s);
+BEGIN
+	SELECT h.status, h.headers, h.body INTO status, headers, body FROM pg_temp.batch(batch, request_headers) h;
+	as_documented := body = CASE WHEN error ? 'code' THEN error
+								 ELSE jsonb_build_object('ok', false, 'warnings', '[]'::jsonb, 'errors', jsonb_build_array(error)) END;
+	nothing_stored := (SELECT s::text FROM stored s) = before;
+END;
+$$;
+
+-- 3. requests: 1 to 500. One past either limit is the seed's 400, the
+-- shape of its example.
 CREATE FUNCTION pg_temp.requests(n integer) RETURNS jsonb
 LANGUAGE sql AS $$
 	SELECT jsonb_build_object('requests', coalesce(jsonb_agg(jsonb_build_object('units', jsonb_build_array(jsonb_build_object('type', 'user_id', 'uid', 'r-' || n || '-' || i)),
 		'publishedAt', 1609254179600, 'historic', true, 'goals', '[{"name": "g", "achievedAt": 1609254179528}]'::jsonb)), '[]'))
 	FROM generate_series(1, n) i
 $$;
-SELECT * FROM stored \gset before_
-SELECT n AS requests, h.status, h.body -> 'ok' AS ok, jsonb_array_length(h.body -> 'errors') AS errors
-FROM (VALUES (1), (500)) v(n), pg_temp.batch(pg_temp.requests(n)) h;
-SELECT goals - :before_goals AS goals_stored FROM stored;
-SELECT * FROM stored \gset before_
-SELECT n AS requests, h.status, h.body,
-	   h.body = jsonb_build_object('ok', false, 'warnings', '[]'::jsonb, 'errors', jsonb_build_array(jsonb_build_object(
-		   'batchIndex', -1, 'eventIndex', -1, 'subject', 'requests', 'message', format('a batch must have 1 to 500 requests, not %s', n)))) AS as_documented,
+SELECT n AS requests, h.status, h.body, h.goals_stored FROM (VALUES (1), (500)) v(n), pg_temp.accepted(pg_temp.requests(n)) h;
+SELECT n AS requests, h.status, h.body, h.as_documented, h.nothing_stored,
 	   pg_temp.shape(h.body) = pg_temp.shape(jsonb_set(seed.doc, '{warnings}', '[]')) AS same_shape
-FROM (VALUES (0), (501)) v(n), seed_answer seed, pg_temp.batch(pg_temp.requests(n)) h;
-SELECT (SELECT count(*) FROM (SELECT * FROM stored EXCEPT SELECT :before_exposures, :before_goals, :before_attributes, :before_rejected, :before_batches) d) = 0 AS nothing_stored;
+FROM (VALUES (0), (501)) v(n), seed_answer seed,
+	 pg_temp.refused(pg_temp.requests(n), jsonb_build_object('batchIndex', -1, 'eventIndex', -1, 'subject', 'requests',
+		'message', format('a batch must have 1 to 500 requests, not %s', n))) h;
 -- The body itself: not an object, no requests, requests not an array. An
 -- array, an empty body or text that is not JSON never reach the function:
 -- PostgREST answers them, 400 in its own error envelope.
@@ -202,31 +226,24 @@ LANGUAGE sql AS $$
 			'exposures', (SELECT jsonb_agg(jsonb_build_object('name', 'exp_banner_color', 'unit', 'user_id', 'variant', i % 2, 'exposedAt', 1609244179528 + i))
 						  FROM generate_series(1, n) i))))
 $$;
-SELECT * FROM stored \gset before_
-SELECT h.status, h.body FROM pg_temp.batch(pg_temp.exposures(128)) h;
-SELECT exposures - :before_exposures AS exposures_stored FROM stored;
-SELECT * FROM stored \gset before_
-SELECT h.status, h.body,
-	   h.body = '{"ok": false, "warnings": [], "errors": [{"batchIndex": 1, "eventIndex": -1, "subject": "exposures", "message": "request 1 of the batch has 129 exposures; a request carries at most 128"}]}' AS as_documented
-FROM pg_temp.batch(pg_temp.exposures(129)) h;
-SELECT (SELECT count(*) FROM (SELECT * FROM stored EXCEPT SELECT :before_exposures, :before_goals, :before_attributes, :before_rejected, :before_batches) d) = 0 AS nothing_stored;
+SELECT * FROM pg_temp.accepted(pg_temp.exposures(128));
+SELECT status, body, as_documented, nothing_stored FROM pg_temp.refused(pg_temp.exposures(129),
+	'{"batchIndex": 1, "eventIndex": -1, "subject": "exposures", "message": "request 1 of the batch has 129 exposures; a request carries at most 128"}');
 
 -- 5. units: required, non-empty, each uid of 1 to 640 characters. A uid of
 -- 1 and of 640 characters is stored; missing units, no unit, a uid of 0 or
 -- 641 characters are the seed's 400 (the seed's message: what is wrong,
--- where), and nothing of the batch is stored.
+-- where).
 CREATE FUNCTION pg_temp.units(units jsonb) RETURNS jsonb
 LANGUAGE sql AS $$
 	SELECT jsonb_build_object('requests', jsonb_build_array(jsonb_strip_nulls(jsonb_build_object('units', units,
 		'publishedAt', 1609254179600, 'historic', true, 'goals', '[{"name": "g", "achievedAt": 1609254179528}]'::jsonb))))
 $$;
-SELECT * FROM stored \gset before_
-SELECT length(u.uid) AS uid_length, h.status, h.body
+SELECT length(u.uid) AS uid_length, h.status, h.body, h.goals_stored
 FROM (VALUES ('u'), (repeat('v', 640))) u(uid),
-	 pg_temp.batch(pg_temp.units(jsonb_build_array(jsonb_build_object('type', 'user_id', 'uid', u.uid)))) h;
-SELECT goals - :before_goals AS goals_stored, (SELECT max(length(unit)) FROM experiments.goal_events WHERE tenant_id = :'tenant') AS longest_uid FROM stored;
-SELECT * FROM stored \gset before_
-SELECT c.sent, h.status, h.body, h.body = jsonb_build_object('ok', false, 'warnings', '[]'::jsonb, 'errors', jsonb_build_array(c.error)) AS as_documented
+	 pg_temp.accepted(pg_temp.units(jsonb_build_array(jsonb_build_object('type', 'user_id', 'uid', u.uid)))) h;
+SELECT max(length(unit)) AS longest_uid FROM experiments.goal_events WHERE tenant_id = :'tenant';
+SELECT c.sent, h.status, h.body, h.as_documented, h.nothing_stored
 FROM (VALUES (1, 'no units', NULL::jsonb,
 			  '{"batchIndex": 0, "eventIndex": -1, "subject": "units", "message": "request 0 of the batch: units is missing"}'::jsonb),
 			 (2, 'units []', '[]',
@@ -236,9 +253,8 @@ FROM (VALUES (1, 'no units', NULL::jsonb,
 			 (4, 'uid of 641 characters', jsonb_build_array(jsonb_build_object('type', 'user_id', 'uid', repeat('v', 641))),
 			  '{"batchIndex": 0, "eventIndex": 0, "subject": "units[0]", "message": "request 0 of the batch: units[0].uid is 641 characters long; the limit is 640"}')
 	 ) c(n, sent, units, error),
-	 pg_temp.batch(pg_temp.units(c.units)) h
+	 pg_temp.refused(pg_temp.units(c.units), c.error) h
 ORDER BY c.n;
-SELECT (SELECT count(*) FROM (SELECT * FROM stored EXCEPT SELECT :before_exposures, :before_goals, :before_attributes, :before_rejected, :before_batches) d) = 0 AS nothing_stored;
 
 -- 6. Over a size setting, 413 with the same document: a request of 1,001
 -- goals (experiments.max_events_per_request is 1,000; 1,000 are stored).
@@ -248,14 +264,9 @@ LANGUAGE sql AS $$
 		'publishedAt', 1609254179600, 'historic', true,
 		'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1609254179528)) FROM generate_series(1, n)))))
 $$;
-SELECT * FROM stored \gset before_
-SELECT h.status, h.body FROM pg_temp.batch(pg_temp.goals(1000)) h;
-SELECT goals - :before_goals AS goals_stored FROM stored;
-SELECT * FROM stored \gset before_
-SELECT h.status, h.body,
-	   h.body = '{"ok": false, "warnings": [], "errors": [{"batchIndex": 0, "eventIndex": -1, "subject": "goals", "message": "request 0 of the batch has 1001 goals, more than experiments.max_events_per_request (1000)"}]}' AS as_documented
-FROM pg_temp.batch(pg_temp.goals(1001)) h;
-SELECT (SELECT count(*) FROM (SELECT * FROM stored EXCEPT SELECT :before_exposures, :before_goals, :before_attributes, :before_rejected, :before_batches) d) = 0 AS nothing_stored;
+SELECT * FROM pg_temp.accepted(pg_temp.goals(1000));
+SELECT status, body, as_documented, nothing_stored FROM pg_temp.refused(pg_temp.goals(1001),
+	'{"batchIndex": 0, "eventIndex": -1, "subject": "goals", "message": "request 0 of the batch has 1001 goals, more than experiments.max_events_per_request (1000)"}');
 -- experiments.max_batch_size (16 MB of jsonb) is over the 10 MB body the
 -- harness takes: the endpoint's refusal, PT413 with the document, shown from
 -- SQL with the cap lowered.
@@ -277,15 +288,16 @@ ROLLBACK;
 
 -- 7. Who may publish: a client key. Without a key, or with a bad one, 401;
 -- with another role's key, 403; both in the seed's default error
--- {code, message}, the HTTP status as code; nothing stored.
-SELECT * FROM stored \gset before_
-SELECT c.who, h.status, h.headers, h.body,
-	   h.body ->> 'code' = h.status::text AND pg_temp.shape(h.body) = pg_temp.shape(seed.doc) AS as_documented
-FROM (VALUES (1, 'no key', '{}'::jsonb), (2, 'bad key', '{"X-API-Key": "xk_not_a_key"}'),
-			 (3, 'admin key', jsonb_build_object('X-API-Key', :'admin')), (4, 'analyst key', jsonb_build_object('X-API-Key', :'analyst'))) c(n, who, headers),
-	 seed_error seed, pg_temp.batch(pg_temp.requests(1), c.headers) h
+-- {code, message}, the HTTP status as code (the shape of its example).
+SELECT c.who, h.status, h.headers, h.body, h.as_documented AND pg_temp.shape(h.body) = pg_temp.shape(seed.doc) AS as_documented,
+	   h.nothing_stored
+FROM (VALUES (1, 'no key', '{}'::jsonb, 401, 'The request carries no credentials. Send your API key in the x-api-key header, or a token with a tenant claim in the Authorization header.'),
+			 (2, 'bad key', '{"X-API-Key": "xk_not_a_key"}', 401, 'The API key is not valid. Check the key your administrator gave you; a revoked key stays invalid.'),
+			 (3, 'admin key', jsonb_build_object('X-API-Key', :'admin'), 403, 'The request''s credentials (role admin) may not call this endpoint. Use a key (or a token) of the role it is for.'),
+			 (4, 'analyst key', jsonb_build_object('X-API-Key', :'analyst'), 403, 'The request''s credentials (role analyst) may not call this endpoint. Use a key (or a token) of the role it is for.')
+	 ) c(n, who, headers, code, message),
+	 seed_error seed, pg_temp.refused(pg_temp.requests(1), jsonb_build_object('code', c.code, 'message', c.message), c.headers) h
 ORDER BY c.n;
-SELECT (SELECT count(*) FROM (SELECT * FROM stored EXCEPT SELECT :before_exposures, :before_goals, :before_attributes, :before_rejected, :before_batches) d) = 0 AS nothing_stored;
 
 -- 8. The seed's method and path: PostgREST serves functions on /rpc/ with
 -- POST (and GET) only; PUT is PostgREST's 405, and /context/batch is no path.
