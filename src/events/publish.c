@@ -14,6 +14,10 @@
  * setting is refused whole: an error, and nothing stored. publish() raises
  * it as a SQL error; publish_answer(), for the HTTP endpoint, as PT400 or
  * PT413 with the seed's {ok, warnings, errors} document as its detail.
+ *
+ * Longer than the usual 800 lines: the validators of requests, units and
+ * events are one pass sharing this file's static state (Publish, Request);
+ * the field readers they share are in event_input.c.
  */
 #include "events.h"
 
