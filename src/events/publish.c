@@ -272,7 +272,6 @@ RefuseBatch(Publish *p, int status, int batch_index, int event_index, const char
 			 errmsg_internal("%s", message),
 			 errdetail("Nothing of the batch was stored."),
 			 hint != NULL ? errhint("%s", hint) : 0));
-	pg_unreachable();
 }
 
 /*
