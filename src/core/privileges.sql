@@ -43,6 +43,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.create_event_partition_indexes(text, text),
 	experiments.hash_unit(text),
 	experiments.publish(jsonb, text),
+	experiments_internal.publish_answer(jsonb),
 	experiments.publish_text(text, text),
 	experiments.campaign_activated_event(jsonb, jsonb, jsonb),
 	experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
@@ -147,6 +148,10 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.visitor_id(),
 	experiments_internal.check_unit(text, text)
+	TO experiments_api_owner;
+-- src/adapters/absmartly/api.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.absmartly_error_answer(text, text, text)
 	TO experiments_api_owner;
 -- src/adapters/datacortex/api.sql
 GRANT EXECUTE ON FUNCTION

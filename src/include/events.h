@@ -14,6 +14,7 @@
 #define MIN_REQUESTS 1
 #define MAX_REQUESTS 500
 #define MAX_UID_CHARS 640
+#define MAX_EXPOSURES 128
 #define MAX_VARIANT 128
 
 /* event_input.c: settings (docs/events.md). */
