@@ -78,7 +78,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.list_ab_tests(site_id text, start integer, count integer, "select" text) IS
-'POST /rpc/list_ab_tests. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, start, count, select. GET /sites/{site_id}/ab_tests: the ab_test_search_result of a site''s A/B tests in id order, from start (default 0), count of them (default 25, at most 200); select (**) gives whole documents, no select the id and link of each.';
+'POST /rpc/list_ab_tests. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, start, count, select. GET /sites/{site_id}/ab_tests: the ab_test_search_result of a site''s A/B tests in id order, from start (default 0), count of them (default 25, at most 200); select (**) gives whole documents, no select the id and link of each. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.list_ab_tests(site_id text, start integer, count integer, "select" text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.list_ab_tests(site_id text, start integer, count integer, "select" text) TO experiments_admin;
 
@@ -102,7 +102,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.get_ab_test(site_id text, id text, expand text) IS
-'POST /rpc/get_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id. GET /sites/{site_id}/ab_tests/{id}: the ab_test document; ABTestNotFoundException (404) when there is none.';
+'POST /rpc/get_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, expand (accepted, ignored). GET /sites/{site_id}/ab_tests/{id}: the ab_test document; ABTestNotFoundException (404) when there is none. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.get_ab_test(site_id text, id text, expand text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.get_ab_test(site_id text, id text, expand text) TO experiments_admin;
 
@@ -128,7 +128,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.create_ab_test(site_id text, id text, body jsonb) IS
-'POST /rpc/create_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, body. PUT /sites/{site_id}/ab_tests/{id}: creates an A/B test from an ab_test document (start_date and end_date required) and returns it (201). Faults: IdConflictException, ABTestInvalidDateException, StartAfterEndException, ABTestInvalidEmailException, ABTestInvalidTriggerException, ABTestInvalidPipelineException (400), ABTestDuplicateException (409).';
+'POST /rpc/create_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, body. PUT /sites/{site_id}/ab_tests/{id}: creates an A/B test from an ab_test document (start_date and end_date required) and returns it (201, Location its link). Faults: IdConflictException, ABTestInvalidDateException, StartAfterEndException, ABTestInvalidEmailException, ABTestInvalidTriggerException, ABTestInvalidPipelineException (400), ABTestDuplicateException (409). Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.create_ab_test(site_id text, id text, body jsonb) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.create_ab_test(site_id text, id text, body jsonb) TO experiments_admin;
 
@@ -152,7 +152,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.update_ab_test(site_id text, id text, body jsonb) IS
-'POST /rpc/update_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, body. PATCH /sites/{site_id}/ab_tests/{id}: changes the properties the ab_test document gives (an id different from the URL''s renames the test) and returns the test. Faults: those of create_ab_test, ABTestNotFoundException (404), ResourceStateConflictException (409) for a stale _resource_state.';
+'POST /rpc/update_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, body. PATCH /sites/{site_id}/ab_tests/{id}: changes the properties the ab_test document gives (an id different from the URL''s renames the test) and returns the test. Faults: those of create_ab_test, ABTestNotFoundException (404), ResourceStateConflictException (409) for a stale _resource_state. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.update_ab_test(site_id text, id text, body jsonb) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.update_ab_test(site_id text, id text, body jsonb) TO experiments_admin;
 
@@ -177,7 +177,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.delete_ab_test(site_id text, id text, resource_state text) IS
-'POST /rpc/delete_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, resource_state. DELETE /sites/{site_id}/ab_tests/{id}: deletes an A/B test with its segments and bindings (204). resource_state is the x-dw-resource-state header: a stale one is ResourceStateConflictException (409).';
+'POST /rpc/delete_ab_test. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, id, resource_state. DELETE /sites/{site_id}/ab_tests/{id}: deletes an A/B test with its segments and bindings (204). resource_state, like the x-dw-resource-state header, is the test''s _resource_state: a stale one is ResourceStateConflictException (409) and nothing is deleted. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.delete_ab_test(site_id text, id text, resource_state text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.delete_ab_test(site_id text, id text, resource_state text) TO experiments_admin;
 
@@ -201,7 +201,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.get_ab_test_segment(site_id text, ab_test_id text, segment_id text, expand text) IS
-'POST /rpc/get_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id. GET /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: the ab_test_segment document. Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404).';
+'POST /rpc/get_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, expand (accepted, ignored). GET /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: the ab_test_segment document. Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404). Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.get_ab_test_segment(site_id text, ab_test_id text, segment_id text, expand text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.get_ab_test_segment(site_id text, ab_test_id text, segment_id text, expand text) TO experiments_admin;
 
@@ -227,7 +227,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.create_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) IS
-'POST /rpc/create_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, body. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: adds a segment (variant) after the existing ones and returns it (201). Faults: IdConflictException (400), ABTestNotFoundException (404), ResourceAlreadyExistsException (409), ABTestSegmentAllocationException (400) on a started test.';
+'POST /rpc/create_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, body. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: adds a segment (variant) after the existing ones and returns it (201, Location its link). Faults: IdConflictException (400), ABTestNotFoundException (404), ResourceAlreadyExistsException (409), ABTestSegmentAllocationException (400) on a started test. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.create_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.create_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) TO experiments_admin;
 
@@ -251,7 +251,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.update_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) IS
-'POST /rpc/update_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, body. PATCH /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: changes the properties given and returns the segment. Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test.';
+'POST /rpc/update_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, body. PATCH /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: changes the properties given and returns the segment. Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.update_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.update_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb) TO experiments_admin;
 
@@ -276,7 +276,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text, resource_state text) IS
-'POST /rpc/delete_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, resource_state. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: removes a segment and its bindings (204). Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test.';
+'POST /rpc/delete_ab_test_segment. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, resource_state. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: removes a segment and its bindings (204). resource_state, like the x-dw-resource-state header, is the test''s _resource_state. Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409) for a stale one, ABTestSegmentAllocationException (400) on a started test. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text, resource_state text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text, resource_state text) TO experiments_admin;
 
@@ -301,7 +301,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.bind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) IS
-'POST /rpc/bind_ab_test_promotion. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, promotion_id. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/promotions/{promotion_id}: the segment applies the promotion (204). Faults: SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, PromotionNotFoundException (404).';
+'POST /rpc/bind_ab_test_promotion. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, promotion_id. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/promotions/{promotion_id}: the segment applies the promotion (204). Faults: SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, PromotionNotFoundException (404). Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.bind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.bind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) TO experiments_admin;
 
@@ -326,7 +326,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.unbind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) IS
-'POST /rpc/unbind_ab_test_promotion. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, promotion_id. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/promotions/{promotion_id}: the segment no longer applies the promotion (204). Faults as for binding.';
+'POST /rpc/unbind_ab_test_promotion. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, promotion_id. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/promotions/{promotion_id}: the segment no longer applies the promotion (204). Faults as for binding. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.unbind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.unbind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text) TO experiments_admin;
 
@@ -351,7 +351,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.bind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) IS
-'POST /rpc/bind_ab_test_slot_configuration. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, slot_id, slot_config_id, context. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/slot_configurations/{slot_id}/{slot_config_id}?context=: the segment shows the slot configuration (204); context is global (the default), category=ID or folder=ID. Faults: InvalidContextTypeException (400), SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, SlotWithContextTypeNotFoundException, SlotConfigurationIdentifierNotFoundException (404).';
+'POST /rpc/bind_ab_test_slot_configuration. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, slot_id, slot_config_id, context. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/slot_configurations/{slot_id}/{slot_config_id}?context=: the segment shows the slot configuration (204); context is global (the default), category=ID or folder=ID. Faults: InvalidContextTypeException (400), SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, SlotWithContextTypeNotFoundException, SlotConfigurationIdentifierNotFoundException (404). Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.bind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.bind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) TO experiments_admin;
 
@@ -376,7 +376,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.unbind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) IS
-'POST /rpc/unbind_ab_test_slot_configuration. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, slot_id, slot_config_id, context. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/slot_configurations/{slot_id}/{slot_config_id}?context=: the segment no longer shows the slot configuration (204). Faults as for binding.';
+'POST /rpc/unbind_ab_test_slot_configuration. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, slot_id, slot_config_id, context. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/slot_configurations/{slot_id}/{slot_config_id}?context=: the segment no longer shows the slot configuration (204). Faults as for binding. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.unbind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.unbind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text, slot_id text, slot_config_id text, context text) TO experiments_admin;
 
@@ -401,7 +401,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) IS
-'POST /rpc/bind_ab_test_sorting_rule. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, sorting_rule_id, category_id. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/sorting_rules/{sorting_rule_id}/{category_id}: the segment sorts the category with the rule (204); one rule per test and category. Faults: InvalidCategoryException (400), SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, SortingRuleNotFoundException (404), SortingRuleCampaignAssignConflictException (409).';
+'POST /rpc/bind_ab_test_sorting_rule. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, sorting_rule_id, category_id. PUT /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/sorting_rules/{sorting_rule_id}/{category_id}: the segment sorts the category with the rule (204); one rule per test and category. Faults: InvalidCategoryException (400), SiteNotFoundException, ABTestNotFoundException, ABTestSegmentNotFoundException, SortingRuleNotFoundException (404), SortingRuleCampaignAssignConflictException (409). Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) TO experiments_admin;
 
@@ -426,6 +426,6 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.unbind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) IS
-'POST /rpc/unbind_ab_test_sorting_rule. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, sorting_rule_id, category_id. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/sorting_rules/{sorting_rule_id}/{category_id}: the segment no longer sorts the category with the rule (204). Faults as for binding, but for the conflict.';
+'POST /rpc/unbind_ab_test_sorting_rule. Arguments (the keys of the JSON body; for management, the path parameters by name and body, the document sent): site_id, ab_test_id, segment_id, sorting_rule_id, category_id. DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}/sorting_rules/{sorting_rule_id}/{category_id}: the segment no longer sorts the category with the rule (204). Faults as for binding, but for the conflict. Every fault is answered as the Data API''s fault document with its status; without valid credentials InvalidAccessTokenException (401), with credentials of another role ClientAccessForbiddenException (403).';
 ALTER FUNCTION experiments_api.unbind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.unbind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text, sorting_rule_id text, category_id text) TO experiments_admin;
