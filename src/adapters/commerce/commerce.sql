@@ -398,21 +398,21 @@ BEGIN
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'PromotionNotFoundException',
 				format('No promotion with ID ''%s'' for site ''%s'' was found.', key, site_id),
-			jsonb_build_object('promotionId', key, 'siteId', site_id));
+				jsonb_build_object('promotionId', key, 'siteId', site_id));
 		END IF;
 	ELSIF kind = 'sorting_rule' THEN
 		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'SortingRuleNotFoundException',
 				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', key, site_id),
-			jsonb_build_object('sortingRuleId', key, 'siteId', site_id));
+				jsonb_build_object('sortingRuleId', key, 'siteId', site_id));
 		END IF;
 	ELSIF kind = 'category' THEN
 		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(400, 'InvalidCategoryException',
 				format('The specified category with ID ''%s'' is invalid.', key),
-			jsonb_build_object('categoryId', key));
+				jsonb_build_object('categoryId', key));
 		END IF;
 	ELSE
 		RAISE EXCEPTION 'unknown kind of site object "%"', kind
@@ -719,7 +719,7 @@ BEGIN
 			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidTriggerException',
 				format('The trigger type ''%s'' specified for A/B test with ID ''%s'' is invalid.',
 					   coalesce(trigger_doc ->> 'trigger_type', ''), exp.key),
-			jsonb_build_object('triggerType', coalesce(trigger_doc ->> 'trigger_type', ''), 'abTestId', exp.key));
+				jsonb_build_object('triggerType', coalesce(trigger_doc ->> 'trigger_type', ''), 'abTestId', exp.key));
 		END IF;
 		IF trigger_name = 'pipeline_call' AND coalesce(jsonb_array_length(trigger_doc -> 'pipeline_calls'), 0) = 0
 		   OR trigger_name = 'category_view_page' AND coalesce(jsonb_array_length(trigger_doc -> 'categories'), 0) = 0 THEN
@@ -735,7 +735,7 @@ BEGIN
 		IF bad IS NOT NULL THEN
 			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidPipelineException',
 				format('The pipeline ''%s'' specified for A/B test with ID ''%s'' is invalid.', bad, exp.key),
-			jsonb_build_object('pipeline', bad, 'abtestId', exp.key));
+				jsonb_build_object('pipeline', bad, 'abtestId', exp.key));
 		END IF;
 	END IF;
 	new_start := CASE WHEN body ? 'start_date' THEN experiments_internal.parse_timestamp(body ->> 'start_date') ELSE exp.starts_at END;
