@@ -67,6 +67,8 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_api_owner;
 -- src/adapters/commerce/commerce.sql
 GRANT EXECUTE ON FUNCTION
+	experiments_internal.commerce_fault_document(text, text, jsonb),
+	experiments_internal.commerce_fault(integer, text, text, jsonb),
 	experiments_internal.commerce_site(text),
 	experiments_internal.commerce_ab_test(text, text),
 	experiments_internal.ab_test_resource_state(experiments.experiments),
@@ -82,6 +84,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.segment_allocation_bp(jsonb, text),
 	experiments_internal.sync_ab_test_state(bigint),
 	experiments_internal.ab_test_segment_body(jsonb, text),
+	experiments_internal.ab_test_body(jsonb),
 	experiments_internal.apply_ab_test_segment(experiments.variants, jsonb),
 	experiments_internal.write_ab_test(experiments.experiments, text, jsonb),
 	experiments.list_ab_tests(text, integer, integer, text),
@@ -101,6 +104,12 @@ GRANT EXECUTE ON FUNCTION
 	experiments.unbind_ab_test_slot_configuration(text, text, text, text, text, text),
 	experiments.bind_ab_test_sorting_rule(text, text, text, text, text),
 	experiments.unbind_ab_test_sorting_rule(text, text, text, text, text)
+	TO experiments_api_owner;
+-- src/adapters/commerce/api.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.commerce_answer(integer, jsonb, jsonb),
+	experiments_internal.commerce_fault_state(text),
+	experiments_internal.commerce_error_answer(text, text, text)
 	TO experiments_api_owner;
 -- src/adapters/lifecycle/lifecycle.sql
 GRANT EXECUTE ON FUNCTION
