@@ -765,8 +765,7 @@ BEGIN
 		tags = CASE WHEN body ? 'tags' THEN experiments_internal.json_text_array(body -> 'tags') ELSE e.tags END,
 		starts_at = new_start,
 		ends_at = new_end,
-		goal_id = goal,
-		updated_by = current_user
+		goal_id = goal
 	WHERE e.id = exp.id;
 	INSERT INTO experiments.ab_tests (experiment_id) VALUES (exp.id) ON CONFLICT (experiment_id) DO NOTHING;
 	UPDATE experiments.ab_tests a
@@ -869,8 +868,8 @@ BEGIN
 		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The A/B test ID ''%s'' must have 1 to 40 characters.', id));
 	END IF;
-	INSERT INTO experiments.experiments AS e (key, site_id, created_by, updated_by)
-	VALUES (create_ab_test.id, site, current_user, current_user)
+	INSERT INTO experiments.experiments AS e (key, site_id)
+	VALUES (create_ab_test.id, site)
 	ON CONFLICT (tenant_id, key) DO NOTHING
 	RETURNING e.* INTO exp;
 	IF exp.id IS NULL THEN
