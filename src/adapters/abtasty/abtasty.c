@@ -455,7 +455,8 @@ ReadTracking(AbEvent *e, int arg)
 
 	if (!GetObject(e, &e->args, arg, NULL, true, tracking_fields, lengthof(tracking_fields), &f, &has))
 		return false;
-	if (!GetString(e, &f, TD_VISITOR_ID, "tracking_data", true, MAX_UID_CHARS,
+	/* its limit is in bytes, as enrolment units': no count of characters */
+	if (!GetString(e, &f, TD_VISITOR_ID, "tracking_data", true, INT_MAX,
 				   &t->visitor_id, &t->visitor_len))
 		return false;
 	if (t->visitor_len > MAX_UID_CHARS)

@@ -313,7 +313,8 @@ Allocations(FunctionCallInfo fcinfo, const pg_uuid_t *tenant)
 							psprintf("the body must be a JSON object, not %s", JsonTypeName(&body)));
 	if (!f.present[AL_VISITOR_ID] || f.values[AL_VISITOR_ID].type == jbvNull)
 		return AbTastyError(CODE_INVALID_ARGUMENT, "visitor_id is missing");
-	if ((problem = ReadString(&f.values[AL_VISITOR_ID], NULL, "visitor_id", MAX_UID_CHARS, &str, &len)) != NULL)
+	/* its limit is in bytes, as enrolment units': no count of characters */
+	if ((problem = ReadString(&f.values[AL_VISITOR_ID], NULL, "visitor_id", INT_MAX, &str, &len)) != NULL)
 		return AbTastyError(CODE_INVALID_ARGUMENT, problem);
 	if (len > MAX_UID_CHARS)
 		return AbTastyError(CODE_INVALID_ARGUMENT,
