@@ -44,6 +44,8 @@ typedef struct ObjectFields
 
 extern bool ReadObject(const JsonbValue *object, const char *const *names, int nfields,
 					   ObjectFields *fields);
+/* A whole document as one value, for ReadObject() and the readers. */
+extern void JsonbRootValue(Jsonb *jb, JsonbValue *v);
 
 /*
  * The readers return NULL for a good value, or the message saying what is
