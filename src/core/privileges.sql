@@ -54,7 +54,6 @@ GRANT EXECUTE ON FUNCTION
 -- src/http/faults.sql
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.raise_http_error(integer, text, jsonb),
-	experiments_internal.raise_fault(integer, text, text),
 	experiments_internal.raise_api_error(integer, text)
 	TO experiments_api_owner;
 -- src/http/documents.sql
@@ -107,7 +106,6 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_api_owner;
 -- src/adapters/commerce/api.sql
 GRANT EXECUTE ON FUNCTION
-	experiments_internal.commerce_answer(integer, jsonb, jsonb),
 	experiments_internal.commerce_fault_state(text),
 	experiments_internal.commerce_error_answer(text, text, text)
 	TO experiments_api_owner;

@@ -8,23 +8,6 @@
 -- Each is followed by its owner and by the GRANT that says which role may
 -- call it (docs/http-api.md).
 
--- PostgREST reads response.headers as an array of objects of one header each.
-CREATE FUNCTION experiments_internal.commerce_answer(status integer, document jsonb, headers jsonb DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF headers IS NOT NULL THEN
-		PERFORM pg_catalog.set_config('response.headers',
-			(SELECT jsonb_agg(jsonb_build_object(h.key, h.value) ORDER BY h.key) FROM jsonb_each_text(headers) AS h)::text, true);
-	END IF;
-	RETURN experiments_internal.respond(status, document);
-END;
-$$;
-COMMENT ON FUNCTION experiments_internal.commerce_answer(integer, jsonb, jsonb) IS
-'The answer of a Commerce Cloud endpoint: sets response.status and, from an object of header names and values, response.headers (one object per header, as PostgREST reads them), and returns the document.';
-
 -- The errors an endpoint answers itself rather than PostgREST: its faults,
 -- the refusals of authorize(), and values the database refused.
 CREATE FUNCTION experiments_internal.commerce_fault_state(state text)
@@ -45,7 +28,7 @@ RETURNS jsonb
 LANGUAGE sql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-	SELECT experiments_internal.commerce_answer(
+	SELECT experiments_internal.respond(
 		CASE WHEN state LIKE 'PT%' THEN substr(state, 3)::integer ELSE 400 END,
 		CASE
 			WHEN state = 'PT401' THEN experiments_internal.commerce_fault_document('InvalidAccessTokenException', message)
@@ -68,7 +51,7 @@ DECLARE
 	detail text;
 BEGIN
 	PERFORM experiments_internal.authorize();
-	RETURN experiments_internal.commerce_answer(200, experiments.list_ab_tests(site_id => site_id, start => start, count => count, "select" => "select"));
+	RETURN experiments_internal.respond(200, experiments.list_ab_tests(site_id => site_id, start => start, count => count, "select" => "select"));
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -92,7 +75,7 @@ DECLARE
 	detail text;
 BEGIN
 	PERFORM experiments_internal.authorize();
-	RETURN experiments_internal.commerce_answer(200, experiments.get_ab_test(site_id => site_id, id => id));
+	RETURN experiments_internal.respond(200, experiments.get_ab_test(site_id => site_id, id => id));
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -118,7 +101,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	answer := experiments.create_ab_test(site_id => site_id, id => id, body => body);
-	RETURN experiments_internal.commerce_answer(201, answer, jsonb_build_object('Location', answer ->> 'link'));
+	RETURN experiments_internal.respond(201, answer, jsonb_build_object('Location', answer ->> 'link'));
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -142,7 +125,7 @@ DECLARE
 	detail text;
 BEGIN
 	PERFORM experiments_internal.authorize();
-	RETURN experiments_internal.commerce_answer(200, experiments.update_ab_test(site_id => site_id, id => id, body => body));
+	RETURN experiments_internal.respond(200, experiments.update_ab_test(site_id => site_id, id => id, body => body));
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -167,7 +150,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.delete_ab_test(site_id => site_id, id => id, resource_state => resource_state);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -191,7 +174,7 @@ DECLARE
 	detail text;
 BEGIN
 	PERFORM experiments_internal.authorize();
-	RETURN experiments_internal.commerce_answer(200, experiments.get_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id));
+	RETURN experiments_internal.respond(200, experiments.get_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id));
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -217,7 +200,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	answer := experiments.create_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, body => body);
-	RETURN experiments_internal.commerce_answer(201, answer, jsonb_build_object('Location', answer ->> 'link'));
+	RETURN experiments_internal.respond(201, answer, jsonb_build_object('Location', answer ->> 'link'));
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -241,7 +224,7 @@ DECLARE
 	detail text;
 BEGIN
 	PERFORM experiments_internal.authorize();
-	RETURN experiments_internal.commerce_answer(200, experiments.update_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, body => body));
+	RETURN experiments_internal.respond(200, experiments.update_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, body => body));
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -266,7 +249,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.delete_ab_test_segment(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, resource_state => resource_state);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -291,7 +274,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.bind_ab_test_promotion(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, promotion_id => promotion_id);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -316,7 +299,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.unbind_ab_test_promotion(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, promotion_id => promotion_id);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -341,7 +324,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.bind_ab_test_slot_configuration(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, slot_id => slot_id, slot_config_id => slot_config_id, context => context);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -366,7 +349,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.unbind_ab_test_slot_configuration(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, slot_id => slot_id, slot_config_id => slot_config_id, context => context);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -391,7 +374,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.bind_ab_test_sorting_rule(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, sorting_rule_id => sorting_rule_id, category_id => category_id);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
@@ -416,7 +399,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	PERFORM experiments.unbind_ab_test_sorting_rule(site_id => site_id, ab_test_id => ab_test_id, segment_id => segment_id, sorting_rule_id => sorting_rule_id, category_id => category_id);
-	RETURN experiments_internal.commerce_answer(204, NULL);
+	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
 	IF NOT experiments_internal.commerce_fault_state(SQLSTATE) THEN
 		RAISE;
