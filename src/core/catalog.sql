@@ -46,6 +46,8 @@ ALTER TABLE experiments.sites FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.sites
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.sites IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.sites', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.sites_id_seq', '');
 
@@ -65,6 +67,8 @@ ALTER TABLE experiments.goals FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.goals
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.goals IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.goals', '');
 
 CREATE TABLE experiments.rooms (
@@ -80,6 +84,8 @@ ALTER TABLE experiments.rooms FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.rooms
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.rooms IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.rooms', '');
 
 CREATE TABLE experiments.layers (
@@ -99,6 +105,8 @@ ALTER TABLE experiments.layers FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.layers
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.layers IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.layers', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.layers_id_seq', '');
 
@@ -122,6 +130,8 @@ ALTER TABLE experiments.holdouts FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.holdouts
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.holdouts IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.holdouts', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.holdouts_id_seq', '');
 
@@ -197,6 +207,8 @@ ALTER TABLE experiments.experiments FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.experiments
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.experiments IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.experiments', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.experiments_id_seq', '');
 
@@ -230,6 +242,8 @@ ALTER TABLE experiments.variants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.variants
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.variants IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.variants', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.variants_id_seq', '');
 
@@ -251,6 +265,8 @@ ALTER TABLE experiments.experiment_rooms FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.experiment_rooms
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.experiment_rooms IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.experiment_rooms', '');
 
 CREATE TABLE experiments.overrides (
@@ -271,6 +287,8 @@ ALTER TABLE experiments.overrides FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.overrides
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.overrides IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.overrides', '');
 
 CREATE TABLE experiments.enrolments (
@@ -294,6 +312,8 @@ ALTER TABLE experiments.enrolments FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.enrolments
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.enrolments IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.enrolments', '');
 
 CREATE INDEX variants_tenant_idx ON experiments.variants (tenant_id, experiment_id);

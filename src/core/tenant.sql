@@ -44,6 +44,8 @@ ALTER TABLE experiments.tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.tenants
 	USING (id = (SELECT experiments.current_tenant()))
 	WITH CHECK (id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.tenants IS
+'Row-level security: a transaction sees and writes only its own tenant (experiments.current_tenant(), set by authentication).';
 SELECT pg_catalog.pg_extension_config_dump('experiments.tenants', '');
 
 CREATE FUNCTION experiments.set_tenant(tenant uuid)

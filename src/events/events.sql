@@ -33,6 +33,8 @@ ALTER TABLE experiments.published_batches FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.published_batches
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.published_batches IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.published_batches', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.published_batches_id_seq', '');
 
@@ -75,6 +77,8 @@ ALTER TABLE experiments.exposures FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.exposures
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.exposures IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.exposures', '');
 
 CREATE TABLE experiments.goal_events (
@@ -100,6 +104,8 @@ ALTER TABLE experiments.goal_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.goal_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.goal_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.goal_events', '');
 
 CREATE TABLE experiments.attribute_events (
@@ -123,6 +129,8 @@ ALTER TABLE experiments.attribute_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.attribute_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.attribute_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.attribute_events', '');
 
 -- AB Tasty server-side events (the AB Tasty document). Every one carries the visitor's
@@ -175,6 +183,8 @@ ALTER TABLE experiments.campaign_activations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.campaign_activations
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.campaign_activations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.campaign_activations', '');
 
 CREATE TABLE experiments.actions (
@@ -213,6 +223,8 @@ ALTER TABLE experiments.actions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.actions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.actions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.actions', '');
 
 CREATE TABLE experiments.custom_events (
@@ -244,6 +256,8 @@ ALTER TABLE experiments.custom_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.custom_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.custom_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.custom_events', '');
 
 CREATE TABLE experiments.transactions (
@@ -288,6 +302,8 @@ ALTER TABLE experiments.transactions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.transactions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.transactions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.transactions', '');
 
 CREATE TABLE experiments.visits (
@@ -315,6 +331,8 @@ ALTER TABLE experiments.visits FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.visits
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.visits IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.visits', '');
 
 CREATE TABLE experiments.transaction_items (
@@ -340,6 +358,8 @@ ALTER TABLE experiments.transaction_items FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.transaction_items
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.transaction_items IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.transaction_items', '');
 
 -- Every refused event, with why.
@@ -371,6 +391,8 @@ ALTER TABLE experiments.rejected_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.rejected_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.rejected_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events_id_seq', '');
 

@@ -35,6 +35,8 @@ ALTER TABLE experiments.api_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.api_keys
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.api_keys IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.api_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.api_keys_id_seq', '');
 

@@ -27,6 +27,8 @@ ALTER TABLE experiments.categories FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.categories
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.categories IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.categories', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.categories_id_seq', '');
 
@@ -47,6 +49,8 @@ ALTER TABLE experiments.promotions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.promotions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.promotions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.promotions', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.promotions_id_seq', '');
 
@@ -67,6 +71,8 @@ ALTER TABLE experiments.sorting_rules FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.sorting_rules
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.sorting_rules IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.sorting_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.sorting_rules_id_seq', '');
 
@@ -90,6 +96,8 @@ ALTER TABLE experiments.slots FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.slots
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.slots IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.slots', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.slots_id_seq', '');
 
@@ -111,6 +119,8 @@ ALTER TABLE experiments.slot_configurations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.slot_configurations
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.slot_configurations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.slot_configurations', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.slot_configurations_id_seq', '');
 
@@ -147,6 +157,8 @@ ALTER TABLE experiments.ab_tests FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.ab_tests
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.ab_tests IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.ab_tests', '');
 
 -- Bindings of segments to storefront objects.
@@ -166,6 +178,8 @@ ALTER TABLE experiments.segment_promotions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.segment_promotions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.segment_promotions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.segment_promotions', '');
 
 CREATE TABLE experiments.segment_slot_configurations (
@@ -183,6 +197,8 @@ ALTER TABLE experiments.segment_slot_configurations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.segment_slot_configurations
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.segment_slot_configurations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.segment_slot_configurations', '');
 
 CREATE TABLE experiments.segment_sorting_rules (
@@ -203,6 +219,8 @@ ALTER TABLE experiments.segment_sorting_rules FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.segment_sorting_rules
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.segment_sorting_rules IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.segment_sorting_rules', '');
 
 CREATE INDEX segment_promotions_experiment_idx ON experiments.segment_promotions (experiment_id);
