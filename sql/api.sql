@@ -190,9 +190,9 @@ SELECT (SELECT count(*) FROM experiments.exposures WHERE tenant_id = :'shop') AS
 SELECT status, body -> 'ok' AS ok, body -> 'errors' -> 0 ->> 'subject' AS subject
 FROM pg_temp.rpc('context_batch', :'shop_key', '{"requests": [{"units": [{"type": "user_id", "uid": "u"}], "goals": [{"name": "g"}]}]}');
 SELECT count(*) AS rejected FROM experiments.rejected_events WHERE tenant_id = :'shop';
-SELECT status, body ->> 'code' AS code FROM pg_temp.rpc('context_batch', :'shop_key', '{"requests": []}');
+SELECT status, body -> 'ok' AS ok, body -> 'errors' -> 0 ->> 'message' AS error FROM pg_temp.rpc('context_batch', :'shop_key', '{"requests": []}');
 -- 1,001 goals in one request: over experiments.max_events_per_request (1,000).
-SELECT status, body ->> 'code' AS code FROM pg_temp.rpc('context_batch', :'shop_key', jsonb_build_object('requests', jsonb_build_array(
+SELECT status, body -> 'ok' AS ok, body -> 'errors' -> 0 ->> 'message' AS error FROM pg_temp.rpc('context_batch', :'shop_key', jsonb_build_object('requests', jsonb_build_array(
 	jsonb_build_object('units', '[{"type": "user_id", "uid": "u"}]'::jsonb,
 		'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1)) FROM generate_series(1, 1001))))));
 
@@ -240,7 +240,7 @@ SELECT status, body ->> 'name' AS name, body ->> 'is_draft' AS is_draft
 FROM pg_temp.rpc('create_org_experiment', :'shop_admin_key', jsonb_build_object('organization_id', :'shop', 'body', '{"is_draft": true, "name": "Checkout copy"}'::jsonb));
 SELECT status, jsonb_array_length(body) AS experiments
 FROM pg_temp.rpc('list_org_experiments', :'shop_admin_key', jsonb_build_object('organization_id', :'shop'));
-SELECT status, body ->> 'message' AS message
+SELECT status, body -> 'fault' ->> 'type' AS fault, body -> 'fault' ->> 'message' AS message
 FROM pg_temp.http('GET', '/rpc/get_ab_test?site_id=NoSuchSite&id=x', jsonb_build_object('x-api-key', :'shop_admin_key'));
-SELECT status, body ->> 'code' AS code
+SELECT status, body ->> 'message' AS message
 FROM pg_temp.rpc('list_org_experiments', :'shop_key', jsonb_build_object('organization_id', :'shop'));

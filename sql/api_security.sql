@@ -128,7 +128,7 @@ SELECT e.tenant_id = :'a' AS of_a, x.key, v.key AS variant FROM experiments.enro
 JOIN experiments.experiments x ON x.id = e.experiment_id JOIN experiments.variants v ON v.experiment_id = x.id AND v.ordinal = e.ordinal
 WHERE e.unit = 'visitor-b' AND e.tenant_id IN (:'a', :'b') ORDER BY 1;
 -- Tenant A's admin: B's site, test and organization are out of reach.
-SELECT h.status, replace(h.body ->> 'message', :'b', '<B>') AS message
+SELECT h.status, replace(coalesce(h.body -> 'fault' ->> 'message', h.body ->> 'message'), :'b', '<B>') AS message
 FROM (VALUES ('list_ab_tests', '{"site_id": "SiteB"}'::jsonb),
 			 ('get_ab_test', '{"site_id": "SiteB", "id": "b_test"}'),
 			 ('delete_ab_test', '{"site_id": "SiteB", "id": "b_test"}'),
@@ -144,7 +144,7 @@ WHERE v.relnamespace = 'experiments_api'::regnamespace AND v.relkind = 'v' ORDER
 SELECT status, body AS analyst_sees_variants FROM pg_temp.http('GET', '/variants?select=key', jsonb_build_object('x-api-key', :'a_analyst'));
 -- Roles do what their key allows, nothing more: a client cannot manage, an
 -- admin cannot serve, an analyst can do neither, and none reads a table.
-SELECT r.who, h.status, h.body ->> 'code' AS code
+SELECT r.who, h.status, coalesce(h.body ->> 'code', h.body -> 'fault' ->> 'type', h.body ->> 'message') AS refusal
 FROM (VALUES ('client manages', :'a_key', 'POST', '/rpc/list_org_experiments', jsonb_build_object('organization_id', :'a')),
 			 ('admin serves', :'a_admin', 'POST', '/rpc/allocate', '{"visitor_id": "v"}'),
 			 ('analyst serves', :'a_analyst', 'POST', '/rpc/visitor', '{}'),
@@ -158,7 +158,8 @@ FROM (VALUES ('client manages', :'a_key', 'POST', '/rpc/list_org_experiments', j
 -- Every endpoint starts with authorize(): anonymous requests reach it (to be
 -- refused in their API's document), so it must refuse them before any work.
 -- experiment_status authenticates with the api_key of its body instead, and
--- allocate, in C, calls Authorize() (src/http/auth.c).
+-- allocate, in C, makes authorize()'s test and answers a refusal through
+-- experiments_internal.abtasty_authorize() (src/adapters/abtasty/allocate.c).
 SELECT p.oid::regprocedure AS endpoint_not_starting_with_authorize
 FROM pg_proc p
 WHERE p.pronamespace = 'experiments_api'::regnamespace
@@ -169,7 +170,7 @@ ORDER BY 1;
 -- The anonymous role by itself can call nothing but authentication, and the
 -- endpoints, which refuse it.
 SET ROLE experiments_anon;
-SELECT regress.attempt($$SELECT experiments_api.visitor()$$);
-SELECT regress.attempt($$SELECT experiments_api.allocate('v1')$$);
+SELECT experiments_api.visitor() AS anonymous_visitor;
+SELECT experiments_api.allocate('{"visitor_id": "v1"}') AS anonymous_allocate;
 SELECT regress.attempt($$SELECT experiments.assign_all('u')$$);
 RESET ROLE;

@@ -85,7 +85,7 @@ SELECT uuid AS draft_uuid FROM experiments.experiments WHERE id = :draft \gset
 -- Published: goal, start, rooms and groups summing to 100; it runs from its start.
 SELECT 'update_org_experiment' AS call, status, body -> 'is_draft' AS is_draft, jsonb_array_length(body -> 'groups') AS groups
 FROM pg_temp.rpc('update_org_experiment', :'admin', jsonb_build_object('organization_id', :'tenant', 'experiment_id', :'draft_uuid',
-	'body', jsonb_build_object('is_draft', false, 'goal_id', '5b1e0c1e-0000-4000-8000-000000000001',
+	'body', jsonb_build_object('is_draft', false, 'name', 'Checkout copy', 'goal_id', '5b1e0c1e-0000-4000-8000-000000000001',
 		'starts_at', to_char(now() AT TIME ZONE 'UTC' + interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
 		'room_ids', '["5b1e0c1e-0000-4000-8000-000000000002"]'::jsonb,
 		'groups', '[{"name": "Control", "percentage": 50, "group_type": "control"}, {"name": "Short copy", "percentage": 50, "group_type": "user_defined"}]'::jsonb)));

@@ -4,7 +4,7 @@
 SELECT experiments.create_tenant('regress-lifecycle', 'Company Inc.') AS org \gset
 SET experiments.tenant = :'org';
 INSERT INTO experiments.goals (id, key, name)
-VALUES ('0a534844-869a-11e9-8dcc-27f1dd2d9764', 'reached_checkout', 'Reached checkout page');
+VALUES ('0a534844-869a-11e9-8dcc-000000000001', 'reached_checkout', 'Reached checkout page');
 INSERT INTO experiments.goals (id, key, name)
 VALUES ('0a534844-869a-11e9-8dcc-000000000002', 'banner_click', 'Clicked the banner');
 INSERT INTO experiments.rooms (id, name) VALUES
@@ -47,13 +47,15 @@ $$;
 
 -- The seed's example of experiment details. Its groups' treatments are {}
 -- while the example payload sends rules: the payload's are expected back.
+-- Its goal's id is another here: goal ids are unique across tenants, and
+-- sql/wire_lifecycle.sql replays the example over HTTP with the document's.
 CREATE TEMP TABLE sample (name text PRIMARY KEY, doc jsonb NOT NULL);
 INSERT INTO sample VALUES
 ('details', $${
     "is_draft": false,
-    "goal_id": "0a534844-869a-11e9-8dcc-27f1dd2d9764",
+    "goal_id": "0a534844-869a-11e9-8dcc-000000000001",
     "goal": {
-        "id": "0a534844-869a-11e9-8dcc-27f1dd2d9764",
+        "id": "0a534844-869a-11e9-8dcc-000000000001",
         "name": "Reached checkout page",
         "organization": {"id": "aabefa3e-1c8e-4690-99e4-2683c77d4ff0", "name": "Company Inc."},
         "organization_id": "aabefa3e-1c8e-4690-99e4-2683c77d4ff0"
@@ -71,7 +73,7 @@ INSERT INTO sample VALUES
 }$$),
 -- The seed's example payload (its trailing comma removed).
 ('payload', $${
-    "goal_id": "0a534844-869a-11e9-8dcc-27f1dd2d9764",
+    "goal_id": "0a534844-869a-11e9-8dcc-000000000001",
     "groups": [
         {"name": "A", "percentage": 90, "group_type": "control",
          "treatment": {"name": "Rule-A", "actions": [], "conditions": []}},
@@ -99,7 +101,9 @@ WHERE got.value IS DISTINCT FROM expected.value;
 SELECT (:'created'::jsonb ->> 'id')::uuid IS NOT NULL AS has_id,
 	   :'created'::jsonb ->> 'organization_id' = :'org' AS organization_id_is_the_tenant,
 	   :'created'::jsonb #>> '{organization,name}' AS organization,
-	   :'created'::jsonb ->> 'created_by_user_id' = current_user AS created_by_me,
+	   :'created'::jsonb -> 'created_by_user' = experiments_internal.org_user_document(jsonb_build_object('login', session_user), :'org')
+		AND :'created'::jsonb -> 'created_by_user_id' = :'created'::jsonb #> '{created_by_user,id}'
+		AND :'created'::jsonb -> 'updated_by_user' = :'created'::jsonb -> 'created_by_user' AS created_by_me,
 	   :'created'::jsonb ->> 'created_at' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$' AS created_at_format,
 	   jsonb_path_query_array(:'created'::jsonb, '$.groups[*].order') AS orders,
 	   :'created'::jsonb -> 'room_ids' AS room_ids;
@@ -123,13 +127,17 @@ FROM jsonb_array_elements(experiments.update_org_experiment(:'org', :'draft_id',
 	'{"is_draft": true, "groups": [{"name": "Old copy", "percentage": 30}, {"percentage": 30}]}') -> 'groups') g;
 SELECT state FROM my_experiments WHERE uuid = :'draft_id';
 
-\echo '== publishing needs every attribute, and percentages summing to 100'
+\echo '== publishing needs, in the body, every attribute the document requires, and percentages summing to 100'
 SELECT * FROM pg_temp.error(format($$SELECT experiments.update_org_experiment(%L, %L, '{"is_draft": false}')$$, :'org', :'draft_id'));
 SELECT * FROM pg_temp.error(format($$SELECT experiments.update_org_experiment(%L, %L, %L)$$, :'org', :'draft_id',
-	'{"is_draft": false, "goal_id": "0a534844-869a-11e9-8dcc-27f1dd2d9764", "room_ids": [], "starts_at": "2020-01-01T00:00:00Z",
+	'{"is_draft": false, "goal_id": "0a534844-869a-11e9-8dcc-000000000001", "room_ids": [], "starts_at": "2020-01-01T00:00:00Z",
 	  "groups": [{"name": "Old copy", "percentage": 30, "group_type": "control"}, {"name": "New copy", "percentage": 30}]}'));
+-- a group's group_type is optional in a PUT (it keeps its type), required in a POST
+SELECT * FROM pg_temp.error(format($$SELECT experiments.create_org_experiment(%L, %L)$$, :'org',
+	'{"is_draft": false, "name": "Checkout copy", "goal_id": "0a534844-869a-11e9-8dcc-000000000001", "room_ids": [], "starts_at": "2020-01-01T00:00:00Z",
+	  "groups": [{"name": "Old copy", "percentage": 30, "group_type": "control"}, {"name": "New copy", "percentage": 70}]}'));
 SELECT * FROM pg_temp.error(format($$SELECT experiments.update_org_experiment(%L, %L, %L)$$, :'org', :'draft_id',
-	'{"is_draft": false, "goal_id": "0a534844-869a-11e9-8dcc-27f1dd2d9764", "room_ids": [], "starts_at": "2020-01-01T00:00:00Z",
+	'{"is_draft": false, "name": "Checkout copy", "goal_id": "0a534844-869a-11e9-8dcc-000000000001", "room_ids": [], "starts_at": "2020-01-01T00:00:00Z",
 	  "groups": [{"name": "Old copy", "percentage": 30, "group_type": "control"}, {"name": "New copy", "percentage": 30, "group_type": "user_defined"}]}'));
 -- nothing of the refused requests was kept
 SELECT state, goal_id, starts_at FROM my_experiments WHERE uuid = :'draft_id';
@@ -137,7 +145,7 @@ SELECT state, goal_id, starts_at FROM my_experiments WHERE uuid = :'draft_id';
 SELECT d ->> 'is_draft' AS is_draft, jsonb_path_query_array(d, '$.groups[*].percentage') AS percentages,
 	   d -> 'room_ids' AS room_ids, d ->> 'starts_at' AS starts_at
 FROM experiments.update_org_experiment(:'org', :'draft_id',
-	'{"is_draft": false, "goal_id": "0a534844-869a-11e9-8dcc-27f1dd2d9764", "room_ids": ["22222222-2222-4222-8222-222222222222"],
+	'{"is_draft": false, "name": "Checkout copy", "goal_id": "0a534844-869a-11e9-8dcc-000000000001", "room_ids": ["22222222-2222-4222-8222-222222222222"],
 	  "starts_at": "2999-01-01T00:00:00Z", "group_reset_interval": "1w",
 	  "groups": [{"name": "Old copy", "percentage": 30, "group_type": "control"},
 				 {"name": "New copy", "percentage": 70, "group_type": "user_defined", "treatment": {"copy": "new"}}]}') d;
@@ -150,7 +158,8 @@ SELECT * FROM pg_temp.error(format($$SELECT experiments.update_org_experiment(%L
 SELECT * FROM pg_temp.error(format($$SELECT experiments.create_org_experiment(%L, '{"is_draft": true, "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"}')$$, :'org'));
 -- before its start nothing is read-only: the start moves to the past
 SELECT experiments.update_org_experiment(:'org', :'draft_id',
-	'{"is_draft": false, "room_ids": ["22222222-2222-4222-8222-222222222222"], "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2999-01-01T00:00:00Z",
+	'{"is_draft": false, "name": "Checkout copy", "goal_id": "0a534844-869a-11e9-8dcc-000000000001",
+	  "room_ids": ["22222222-2222-4222-8222-222222222222"], "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2999-01-01T00:00:00Z",
 	  "groups": [{"name": "Old copy", "percentage": 30, "group_type": "control"},
 				 {"name": "New copy", "percentage": 70, "group_type": "user_defined", "treatment": {"copy": "new"}}]}') ->> 'starts_at' AS starts_at;
 SELECT count(*) FILTER (WHERE a.variant = 'New copy') BETWEEN 600 AND 800 AS about_70_percent_new_copy,
@@ -173,7 +182,7 @@ SELECT * FROM pg_temp.error(format($$SELECT experiments.update_org_experiment(%L
 SELECT d ->> 'name' AS name, jsonb_path_query_array(d, '$.groups[*].name') AS groups,
 	   jsonb_path_query_array(d, '$.groups[*].percentage') AS percentages, d ->> 'ends_at' AS ends_at
 FROM experiments.update_org_experiment(:'org', :'draft_id',
-	'{"is_draft": false, "name": "Checkout copy, round 2", "goal_id": "0a534844-869a-11e9-8dcc-27f1dd2d9764",
+	'{"is_draft": false, "name": "Checkout copy, round 2", "goal_id": "0a534844-869a-11e9-8dcc-000000000001",
 	  "room_ids": ["22222222-2222-4222-8222-222222222222"], "starts_at": "2020-01-01T00:00:00.000Z", "ends_at": "2998-12-31T00:00:00Z",
 	  "group_reset_interval": "1w",
 	  "groups": [{"name": "Old copy", "percentage": 0, "group_type": "control", "treatment": {}},

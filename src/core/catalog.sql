@@ -210,8 +210,8 @@ CREATE TABLE experiments.experiments (
 	has_enrolments boolean NOT NULL DEFAULT false,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	updated_at timestamptz NOT NULL DEFAULT now(),
-	created_by text,
-	updated_by text,
+	created_by jsonb NOT NULL,
+	updated_by jsonb NOT NULL,
 	UNIQUE (tenant_id, key),
 	UNIQUE (tenant_id, id),
 	CONSTRAINT experiments_end_after_start CHECK (ends_at > starts_at),
@@ -241,6 +241,8 @@ COMMENT ON COLUMN experiments.experiments.layer_lo IS 'Start (inclusive) of the 
 COMMENT ON COLUMN experiments.experiments.layer_hi IS 'End (exclusive) of the experiment''s range of bucket(unit, layer seed).';
 COMMENT ON COLUMN experiments.experiments.gate IS 'Gate a unit must cross (Data Cortex new_gate_list) before it enters the experiment; NULL for none.';
 COMMENT ON COLUMN experiments.experiments.version IS 'Changes on every update of the experiment or its variants: the optimistic-concurrency token.';
+COMMENT ON COLUMN experiments.experiments.created_by IS 'Who created the experiment: experiments_internal.current_principal() of the creating transaction ({"api_key", "application"}, {"token", ...} or {"login"}), set by trigger whoever writes.';
+COMMENT ON COLUMN experiments.experiments.updated_by IS 'Who last changed the experiment or its variants (any change that makes a new version), as created_by; set by trigger whoever writes.';
 COMMENT ON COLUMN experiments.experiments.has_enrolments IS 'Whether any unit was ever enrolled: assignment skips the enrolment lookup until one is.';
 COMMENT ON COLUMN experiments.experiments.tenant_id IS
 'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
@@ -499,6 +501,35 @@ CREATE TRIGGER check_experiment_insert
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_experiment_insert();
 COMMENT ON TRIGGER check_experiment_insert ON experiments.experiments IS
 'Before an insert: refuses an experiment that is not a draft; sets version to 1 and started_at to NULL.';
+
+-- Every management change is attributed, whichever API or SQL made it: the
+-- author is what the transaction's credentials name. It runs after
+-- check_experiment_update (triggers fire in name order), whose new version
+-- tells a change from bookkeeping (the enrolment flag). SECURITY DEFINER:
+-- the writer (an operator's login) need not execute current_principal().
+CREATE FUNCTION experiments_internal.record_experiment_author()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		NEW.created_by := experiments_internal.current_principal();
+		NEW.updated_by := NEW.created_by;
+	ELSE
+		NEW.created_by := OLD.created_by;
+		NEW.updated_by := CASE WHEN NEW.version <> OLD.version
+							   THEN experiments_internal.current_principal() ELSE OLD.updated_by END;
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.record_experiment_author() IS
+'Trigger: records who created an experiment and who made its last change (a new version), from current_principal(); writers cannot set either.';
+
+CREATE TRIGGER record_experiment_author
+	BEFORE INSERT OR UPDATE ON experiments.experiments
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.record_experiment_author();
 
 -- Allocations must sum to 10000 whenever the experiment can assign, checked
 -- at commit so that a transaction may move weight between variants. Like

@@ -43,6 +43,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.create_event_partition_indexes(text, text),
 	experiments.hash_unit(text),
 	experiments.publish(jsonb, text),
+	experiments_internal.publish_answer(jsonb),
 	experiments.publish_text(text, text),
 	experiments.campaign_activated_event(jsonb, jsonb, jsonb),
 	experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
@@ -53,7 +54,6 @@ GRANT EXECUTE ON FUNCTION
 -- src/http/faults.sql
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.raise_http_error(integer, text, jsonb),
-	experiments_internal.raise_fault(integer, text, text),
 	experiments_internal.raise_api_error(integer, text)
 	TO experiments_api_owner;
 -- src/http/documents.sql
@@ -66,6 +66,8 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_api_owner;
 -- src/adapters/commerce/commerce.sql
 GRANT EXECUTE ON FUNCTION
+	experiments_internal.commerce_fault_document(text, text, jsonb),
+	experiments_internal.commerce_fault(integer, text, text, jsonb),
 	experiments_internal.commerce_site(text),
 	experiments_internal.commerce_ab_test(text, text),
 	experiments_internal.ab_test_resource_state(experiments.experiments),
@@ -81,6 +83,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.segment_allocation_bp(jsonb, text),
 	experiments_internal.sync_ab_test_state(bigint),
 	experiments_internal.ab_test_segment_body(jsonb, text),
+	experiments_internal.ab_test_body(jsonb),
 	experiments_internal.apply_ab_test_segment(experiments.variants, jsonb),
 	experiments_internal.write_ab_test(experiments.experiments, text, jsonb),
 	experiments.list_ab_tests(text, integer, integer, text),
@@ -101,14 +104,22 @@ GRANT EXECUTE ON FUNCTION
 	experiments.bind_ab_test_sorting_rule(text, text, text, text, text),
 	experiments.unbind_ab_test_sorting_rule(text, text, text, text, text)
 	TO experiments_api_owner;
+-- src/adapters/commerce/api.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.commerce_fault_state(text),
+	experiments_internal.commerce_error_answer(text, text, text)
+	TO experiments_api_owner;
 -- src/adapters/lifecycle/lifecycle.sql
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.check_organization(uuid),
 	experiments_internal.org_experiment(uuid, uuid),
 	experiments_internal.org_experiment_document(experiments.experiments),
+	experiments_internal.org_user_document(jsonb, uuid),
 	experiments_internal.org_experiment_error(jsonb),
+	experiments_internal.org_experiment_warning(jsonb),
+	experiments_internal.org_error_answer(text, text),
 	experiments_internal.check_started_experiment(experiments.experiments, jsonb),
-	experiments_internal.write_org_experiment(experiments.experiments, jsonb),
+	experiments_internal.write_org_experiment(experiments.experiments, jsonb, boolean),
 	experiments.list_org_experiments(uuid),
 	experiments.get_org_experiment(uuid, uuid),
 	experiments.create_org_experiment(uuid, jsonb),
@@ -148,9 +159,15 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.visitor_id(),
 	experiments_internal.check_unit(text, text)
 	TO experiments_api_owner;
+-- src/adapters/absmartly/api.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.absmartly_error_answer(text, text, text)
+	TO experiments_api_owner;
 -- src/adapters/datacortex/api.sql
 GRANT EXECUTE ON FUNCTION
-	experiments_internal.check_status_field(text, text, text, text)
+	experiments_internal.status_fields(),
+	experiments_internal.read_status_request(jsonb),
+	experiments_internal.status_warning(jsonb)
 	TO experiments_api_owner;
 
 -- Every table but api_keys, to the owner of the API functions; operators and

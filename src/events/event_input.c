@@ -115,6 +115,23 @@ FieldPath(const char *prefix, const char *field)
 }
 
 /*
+ * JsonbRootValue
+ *		A jsonb document as one value: its scalar, or its container.
+ */
+void
+JsonbRootValue(Jsonb *jb, JsonbValue *v)
+{
+	if (JB_ROOT_IS_SCALAR(jb))
+		JsonbExtractScalar(&jb->root, v);
+	else
+	{
+		v->type = jbvBinary;
+		v->val.binary.data = &jb->root;
+		v->val.binary.len = VARSIZE_ANY_EXHDR(jb);
+	}
+}
+
+/*
  * ReadObject
  *		Reads the listed fields of an object in one pass over its keys; false
  *		when the value is not an object. A duplicate key never reaches here:

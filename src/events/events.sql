@@ -661,7 +661,16 @@ AS 'MODULE_PATHNAME', 'publish'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION experiments.publish(jsonb, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.publish(jsonb, text) IS
-'Stores a batch of exposures, goals and attributes in the shape of ABsmartly PUT /context/batch and answers {ok, warnings, errors}: valid events are stored, invalid ones go to rejected_events, a batch over a batch-level limit raises an error and stores nothing. The same batch (or idempotency key) sent again stores nothing and returns the first answer.';
+'Stores a batch of exposures, goals and attributes in the shape of ABsmartly PUT /context/batch and answers {ok, warnings, errors}: valid events are stored, invalid ones go to rejected_events; a batch that breaks the seed''s schema (1 to 500 requests, units required and non-empty with uids of 1 to 640 characters, at most 128 exposures a request) raises 22023, one over a size setting 54000, and nothing of it is stored. The same batch (or idempotency key) sent again stores nothing and returns the first answer.';
+
+-- The HTTP endpoint (experiments_api.context_batch) answers a batch refused
+-- whole in ABsmartly's document, which a SQL error of publish() lacks.
+CREATE FUNCTION experiments_internal.publish_answer(batch jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'publish_answer'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION experiments_internal.publish_answer(jsonb) IS
+'publish() as ABsmartly''s PUT /context/batch answers: a batch refused whole (the seed''s 1 to 500 requests, units required and non-empty with uids of 1 to 640 characters, at most 128 exposures a request: PT400; a size setting: PT413) raises PT<status> with the seed''s {"ok": false, "warnings": [], "errors": [{batchIndex, eventIndex, subject, message}]} as its detail, for experiments_api.context_batch to answer.';
 
 CREATE FUNCTION experiments.publish_text(body text, idempotency_key text DEFAULT NULL)
 RETURNS jsonb

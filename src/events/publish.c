@@ -9,7 +9,15 @@
  * The answer lists an error for every refused event and a warning for every
  * event stored with a remark, each with batchIndex (the request), eventIndex
  * (the event in its array, -1 for the request itself) and subject (where).
- * A batch over a batch-level limit raises an error and stores nothing.
+ * A batch that breaks the seed's schema (1 to 500 requests, each with units
+ * whose uids have 1 to 640 characters and at most 128 exposures) or a size
+ * setting is refused whole: an error, and nothing stored. publish() raises
+ * it as a SQL error; publish_answer(), for the HTTP endpoint, as PT400 or
+ * PT413 with the seed's {ok, warnings, errors} document as its detail.
+ *
+ * Longer than the usual 800 lines: the validators of requests, units and
+ * events are one pass sharing this file's static state (Publish, Request);
+ * the field readers they share are in event_input.c.
  */
 #include "events.h"
 
@@ -23,6 +31,7 @@
 #include "utils/guc.h"
 
 PG_FUNCTION_INFO_V1(publish);
+PG_FUNCTION_INFO_V1(publish_answer);
 PG_FUNCTION_INFO_V1(publish_text);
 
 typedef struct Issue
@@ -49,11 +58,12 @@ typedef struct Request
 	Unit	   *units;
 	TimestampTz reference;		/* publishedAt, or the time of receipt */
 	bool		historic;
-	char	   *problem;		/* the request is refused whole: why */
+	char	   *problem;		/* the request's events are refused: why */
 } Request;
 
 typedef struct Publish
 {
+	bool		api_document;	/* refuse a batch in the seed's document */
 	pg_uuid_t	tenant;
 	TimestampTz now;
 	List	   *warnings;
@@ -103,6 +113,8 @@ static EventTable goals_table = {
 static EventTable attributes_table = {
 	"attribute_events", true, UE_NCOLUMNS, attribute_columns, unit_event_types, NULL
 };
+
+static const char *const batch_fields[] = {"requests"};
 
 static const char *const request_fields[] = {
 	"units", "exposures", "goals", "attributes", "hashed", "historic", "publishedAt"
@@ -157,6 +169,109 @@ Reject(Publish *p, int batch_index, int event_index, const char *subject, const 
 {
 	AddIssue(&p->errors, batch_index, event_index, subject, message);
 	BufferRejected(&p->rejected, "publish", batch_index, event_index, subject, message, event);
+}
+
+/*
+ * PushIssues
+ *		The warnings or errors array of the answer.
+ */
+static void
+PushIssues(JsonbParseState **state, const char *key, List *issues)
+{
+	JsonbValue	v;
+	ListCell   *lc;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	foreach(lc, issues)
+	{
+		Issue	   *issue = lfirst(lc);
+		const char *names[4] = {"batchIndex", "eventIndex", "subject", "message"};
+
+		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+		for (int i = 0; i < 4; i++)
+		{
+			v.type = jbvString;
+			v.val.string.val = (char *) names[i];
+			v.val.string.len = strlen(names[i]);
+			pushJsonbValue(state, WJB_KEY, &v);
+			if (i < 2)
+			{
+				v.type = jbvNumeric;
+				v.val.numeric = int64_to_numeric(i == 0 ? issue->batch_index : issue->event_index);
+			}
+			else
+			{
+				v.val.string.val = i == 2 ? issue->subject : issue->message;
+				v.val.string.len = strlen(v.val.string.val);
+			}
+			pushJsonbValue(state, WJB_VALUE, &v);
+		}
+		pushJsonbValue(state, WJB_END_OBJECT, NULL);
+	}
+	pushJsonbValue(state, WJB_END_ARRAY, NULL);
+}
+
+/*
+ * Answer
+ *		{ok, warnings, errors}: ok is true when every event was stored.
+ */
+static Jsonb *
+Answer(Publish *p)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue	v;
+	JsonbValue *result;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	v.type = jbvString;
+	v.val.string.val = "ok";
+	v.val.string.len = 2;
+	pushJsonbValue(&state, WJB_KEY, &v);
+	v.type = jbvBool;
+	v.val.boolean = p->errors == NIL;
+	pushJsonbValue(&state, WJB_VALUE, &v);
+	PushIssues(&state, "warnings", p->warnings);
+	PushIssues(&state, "errors", p->errors);
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
+}
+
+/*
+ * RefuseBatch
+ *		The batch breaks the seed's schema (status 400) or a size setting
+ *		(413), and nothing of it is stored: publish() raises a SQL error,
+ *		publish_answer() PostgREST's PT<status> with the seed's document
+ *		{ok: false, warnings: [], errors: [the problem]} as its detail, which
+ *		the endpoint answers.
+ */
+static void
+pg_attribute_noreturn()
+RefuseBatch(Publish *p, int status, int batch_index, int event_index, const char *subject,
+			const char *message, const char *hint)
+{
+	if (p->api_document)
+	{
+		Jsonb	   *document;
+
+		p->warnings = NIL;
+		p->errors = NIL;
+		AddIssue(&p->errors, batch_index, event_index, subject, message);
+		document = Answer(p);
+		ereport(ERROR,
+				(errcode(status == 413 ? MAKE_SQLSTATE('P', 'T', '4', '1', '3') :
+						 MAKE_SQLSTATE('P', 'T', '4', '0', '0')),
+				 errmsg_internal("%s", message),
+				 errdetail_internal("%s", JsonbToCString(NULL, &document->root, VARSIZE(document)))));
+	}
+	ereport(ERROR,
+			(errcode(status == 413 ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg_internal("%s", message),
+			 errdetail("Nothing of the batch was stored."),
+			 hint != NULL ? errhint("%s", hint) : 0));
 }
 
 /*
@@ -397,20 +512,28 @@ ValidateAttribute(Publish *p, Request *r, int index, const JsonbValue *event, co
 
 /*
  * CheckArraySize
- *		Batch-level cap on the events of one request: over it, nothing of the
- *		batch is stored.
+ *		Caps on the events of one request, over which the batch is refused
+ *		whole: the seed's 128 exposures (400), and
+ *		experiments.max_events_per_request for every array (413).
  */
 static void
-CheckArraySize(Request *r, const char *array, const JsonbValue *v)
+CheckArraySize(Publish *p, Request *r, const char *array, const JsonbValue *v)
 {
-	if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) &&
-		JsonContainerSize(v->val.binary.data) > (uint32) max_events_per_request)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("request %d of the batch has %u %s, more than experiments.max_events_per_request (%d)",
-						r->index, JsonContainerSize(v->val.binary.data), array, max_events_per_request),
-				 errdetail("A batch with a request over a limit is refused whole; nothing of it was stored."),
-				 errhint("Split the events into several requests or batches.")));
+	uint32		size;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		return;
+	size = JsonContainerSize(v->val.binary.data);
+	if (strcmp(array, "exposures") == 0 && size > MAX_EXPOSURES)
+		RefuseBatch(p, 400, r->index, -1, array,
+					psprintf("request %d of the batch has %u exposures; a request carries at most %d",
+							 r->index, size, MAX_EXPOSURES),
+					"Split the exposures into several requests.");
+	if (size > (uint32) max_events_per_request)
+		RefuseBatch(p, 413, r->index, -1, array,
+					psprintf("request %d of the batch has %u %s, more than experiments.max_events_per_request (%d)",
+							 r->index, size, array, max_events_per_request),
+					"Split the events into several requests or batches.");
 }
 
 /*
@@ -454,8 +577,10 @@ ValidateEvents(Publish *p, Request *r, const char *array, const JsonbValue *v, E
 
 /*
  * ReadUnits
- *		The request's units: each a type and a uid of 1 to 640 characters,
- *		one per type. A bad unit is refused; the request needs one good one.
+ *		The request's units, which the seed requires: a non-empty array, each
+ *		a type and a uid of 1 to 640 characters, one per type. Any other
+ *		units refuse the batch whole (400): every event of the request is
+ *		about them.
  */
 static void
 ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
@@ -465,12 +590,12 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 	JsonbValue	unit;
 	int			index = 0;
 
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-	{
-		r->problem = "units must be a non-empty array";
-		return;
-	}
-	r->units = palloc(sizeof(Unit) * Max(1, JsonContainerSize(v->val.binary.data)));
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerSize(v->val.binary.data) == 0)
+		RefuseBatch(p, 400, r->index, -1, "units",
+					psprintf("request %d of the batch: units must be a non-empty array", r->index),
+					"Send the units the request's events are about, e.g. [{\"type\": \"user_id\", \"uid\": \"...\"}].");
+	r->units = palloc(sizeof(Unit) * JsonContainerSize(v->val.binary.data));
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &unit, true)) != WJB_DONE)
 	{
@@ -500,26 +625,24 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 									   prefix, type_len, type);
 		}
 		if (problem != NULL)
-			Reject(p, r->index, index, prefix, problem, &unit);
-		else
-		{
-			WarnUnknown(p, r, index, prefix, &f);
-			r->units[r->nunits].type = type;
-			r->units[r->nunits].type_len = type_len;
-			r->units[r->nunits].type_text = PointerGetDatum(cstring_to_text_with_len(type, type_len));
-			r->units[r->nunits].uid = PointerGetDatum(hashed ? cstring_to_text_with_len(uid, uid_len)
-													  : UidDigest(uid, uid_len));
-			r->nunits++;
-		}
+			RefuseBatch(p, 400, r->index, index, prefix,
+						psprintf("request %d of the batch: %s", r->index, problem), NULL);
+		WarnUnknown(p, r, index, prefix, &f);
+		r->units[r->nunits].type = type;
+		r->units[r->nunits].type_len = type_len;
+		r->units[r->nunits].type_text = PointerGetDatum(cstring_to_text_with_len(type, type_len));
+		r->units[r->nunits].uid = PointerGetDatum(hashed ? cstring_to_text_with_len(uid, uid_len)
+												  : UidDigest(uid, uid_len));
+		r->nunits++;
 		index++;
 	}
-	if (r->nunits == 0)
-		r->problem = index == 0 ? "units must be a non-empty array" : "no unit of the request is valid";
 }
 
 /*
  * ValidateRequest
- *		One request of the batch: its units and times, then its events.
+ *		One request of the batch: its array sizes and units, which refuse the
+ *		batch when wrong; its times, which refuse its events when wrong; then
+ *		its events.
  */
 static void
 ValidateRequest(Publish *p, int index, const JsonbValue *v)
@@ -540,7 +663,11 @@ ValidateRequest(Publish *p, int index, const JsonbValue *v)
 	WarnUnknown(p, &r, -1, "request", &f);
 	for (int a = REQ_UNITS; a <= REQ_ATTRIBUTES; a++)
 		if (f.present[a])
-			CheckArraySize(&r, request_fields[a], &f.values[a]);
+			CheckArraySize(p, &r, request_fields[a], &f.values[a]);
+	if (!f.present[REQ_UNITS])
+		RefuseBatch(p, 400, index, -1, "units",
+					psprintf("request %d of the batch: units is missing", index),
+					"Send the units the request's events are about, e.g. [{\"type\": \"user_id\", \"uid\": \"...\"}].");
 
 	if (f.present[REQ_HASHED] && (problem = ReadBoolean(&f.values[REQ_HASHED], NULL, "hashed", &hashed)) != NULL)
 		Reject(p, index, -1, "hashed", problem, &f.values[REQ_HASHED]);
@@ -550,26 +677,17 @@ ValidateRequest(Publish *p, int index, const JsonbValue *v)
 	else if (f.present[REQ_PUBLISHED_AT] &&
 			 (problem = ReadMillisOrIso(&f.values[REQ_PUBLISHED_AT], NULL, "publishedAt", &r.reference)) != NULL)
 		Reject(p, index, -1, "publishedAt", problem, &f.values[REQ_PUBLISHED_AT]);
-	if (problem != NULL)
-		r.problem = problem;
-	else
+	r.problem = problem;
+	ReadUnits(p, &r, &f.values[REQ_UNITS], hashed);
+	if (problem == NULL && !f.present[REQ_PUBLISHED_AT])
+		AddIssue(&p->warnings, index, -1, "publishedAt",
+				 "publishedAt is missing; event times are checked against the time of receipt");
+	else if (problem == NULL && r.reference > p->now + (int64) max_future_skew_s * USECS_PER_SEC)
 	{
-		if (!f.present[REQ_PUBLISHED_AT])
-			AddIssue(&p->warnings, index, -1, "publishedAt",
-					 "publishedAt is missing; event times are checked against the time of receipt");
-		else if (r.reference > p->now + (int64) max_future_skew_s * USECS_PER_SEC)
-		{
-			AddIssue(&p->warnings, index, -1, "publishedAt",
-					 psprintf("publishedAt %s is more than %d s after the time of receipt %s; event times are checked against the time of receipt",
-							  FormatTime(r.reference), max_future_skew_s, FormatTime(p->now)));
-			r.reference = p->now;
-		}
-		if (!f.present[REQ_UNITS])
-			r.problem = "units is missing";
-		else
-			ReadUnits(p, &r, &f.values[REQ_UNITS], hashed);
-		if (r.problem != NULL)
-			Reject(p, index, -1, "units", r.problem, f.present[REQ_UNITS] ? &f.values[REQ_UNITS] : NULL);
+		AddIssue(&p->warnings, index, -1, "publishedAt",
+				 psprintf("publishedAt %s is more than %d s after the time of receipt %s; event times are checked against the time of receipt",
+						  FormatTime(r.reference), max_future_skew_s, FormatTime(p->now)));
+		r.reference = p->now;
 	}
 
 	if (f.present[REQ_EXPOSURES])
@@ -583,110 +701,39 @@ ValidateRequest(Publish *p, int index, const JsonbValue *v)
 /*
  * CheckBatch
  *		The batch-level limits: size, shape, 1 to 500 requests. Over any,
- *		the batch is refused whole with an error.
+ *		the batch is refused whole. Fields besides requests are ignored with
+ *		a warning.
  */
 static JsonbValue
-CheckBatch(Jsonb *batch)
+CheckBatch(Publish *p, Jsonb *batch)
 {
-	JsonbValue *requests;
+	JsonbValue	root;
+	ObjectFields f;
+	const JsonbValue *requests = &f.values[0];
+	uint32		size;
 
 	if (VARSIZE_ANY_EXHDR(batch) > (Size) max_batch_kb * 1024)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the batch is %zu bytes of jsonb, more than experiments.max_batch_size (%d kB)",
-						VARSIZE_ANY_EXHDR(batch), max_batch_kb),
-				 errdetail("Nothing of the batch was stored."),
-				 errhint("Publish fewer requests per batch.")));
-	if (!JB_ROOT_IS_OBJECT(batch) ||
-		(requests = getKeyJsonValueFromContainer(&batch->root, "requests", 8, NULL)) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the batch must be an object with a \"requests\" array"),
-				 errdetail("Nothing of the batch was stored."),
-				 errhint("Send {\"requests\": [{\"units\": [...], \"exposures\": [...], ...}]}.")));
+		RefuseBatch(p, 413, -1, -1, "batch",
+					psprintf("the batch is %zu bytes of jsonb, more than experiments.max_batch_size (%d kB)",
+							 VARSIZE_ANY_EXHDR(batch), max_batch_kb),
+					"Publish fewer requests per batch.");
+	root.type = jbvBinary;
+	root.val.binary.data = &batch->root;
+	root.val.binary.len = VARSIZE_ANY_EXHDR(batch);
+	if (!ReadObject(&root, batch_fields, lengthof(batch_fields), &f) || !f.present[0])
+		RefuseBatch(p, 400, -1, -1, "requests",
+					"the batch must be an object with a \"requests\" array",
+					"Send {\"requests\": [{\"units\": [...], \"exposures\": [...], ...}]}.");
+	if (f.unknown != NULL)
+		AddIssue(&p->warnings, -1, -1, "batch", psprintf("unknown field(s) %s ignored", f.unknown));
 	if (requests->type != jbvBinary || !JsonContainerIsArray(requests->val.binary.data))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"requests\" must be an array"),
-				 errdetail("Nothing of the batch was stored.")));
-	if (JsonContainerSize(requests->val.binary.data) < MIN_REQUESTS ||
-		JsonContainerSize(requests->val.binary.data) > MAX_REQUESTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a batch must have 1 to %d requests, not %u", MAX_REQUESTS,
-						JsonContainerSize(requests->val.binary.data)),
-				 errdetail("Nothing of the batch was stored."),
-				 errhint("Split larger batches.")));
+		RefuseBatch(p, 400, -1, -1, "requests", "\"requests\" must be an array", NULL);
+	size = JsonContainerSize(requests->val.binary.data);
+	if (size < MIN_REQUESTS || size > MAX_REQUESTS)
+		RefuseBatch(p, 400, -1, -1, "requests",
+					psprintf("a batch must have %d to %d requests, not %u", MIN_REQUESTS, MAX_REQUESTS, size),
+					"Split larger batches.");
 	return *requests;
-}
-
-/*
- * PushIssues
- *		The warnings or errors array of the answer.
- */
-static void
-PushIssues(JsonbParseState **state, const char *key, List *issues)
-{
-	JsonbValue	v;
-	ListCell   *lc;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	pushJsonbValue(state, WJB_KEY, &v);
-	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
-	foreach(lc, issues)
-	{
-		Issue	   *issue = lfirst(lc);
-		const char *names[4] = {"batchIndex", "eventIndex", "subject", "message"};
-
-		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-		for (int i = 0; i < 4; i++)
-		{
-			v.type = jbvString;
-			v.val.string.val = (char *) names[i];
-			v.val.string.len = strlen(names[i]);
-			pushJsonbValue(state, WJB_KEY, &v);
-			if (i < 2)
-			{
-				v.type = jbvNumeric;
-				v.val.numeric = int64_to_numeric(i == 0 ? issue->batch_index : issue->event_index);
-			}
-			else
-			{
-				v.val.string.val = i == 2 ? issue->subject : issue->message;
-				v.val.string.len = strlen(v.val.string.val);
-			}
-			pushJsonbValue(state, WJB_VALUE, &v);
-		}
-		pushJsonbValue(state, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(state, WJB_END_ARRAY, NULL);
-}
-
-/*
- * Answer
- *		{ok, warnings, errors}: ok is true when every event was stored.
- */
-static Jsonb *
-Answer(Publish *p)
-{
-	JsonbParseState *state = NULL;
-	JsonbValue	v;
-	JsonbValue *result;
-
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	v.type = jbvString;
-	v.val.string.val = "ok";
-	v.val.string.len = 2;
-	pushJsonbValue(&state, WJB_KEY, &v);
-	v.type = jbvBool;
-	v.val.boolean = p->errors == NIL;
-	pushJsonbValue(&state, WJB_VALUE, &v);
-	PushIssues(&state, "warnings", p->warnings);
-	PushIssues(&state, "errors", p->errors);
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(result);
 }
 
 /*
@@ -770,14 +817,13 @@ Digest(Jsonb *batch, text *key)
 }
 
 /*
- * publish(batch jsonb, idempotency_key text DEFAULT NULL) returns jsonb
- *		Validates and stores a batch; answers {ok, warnings, errors}.
+ * PublishBatch
+ *		Validates and stores a batch; answers {ok, warnings, errors}. A batch
+ *		refused whole is refused as RefuseBatch says for api_document.
  */
-Datum
-publish(PG_FUNCTION_ARGS)
+static Jsonb *
+PublishBatch(Jsonb *batch, text *key, bool api_document)
 {
-	Jsonb	   *batch;
-	text	   *key = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
 	Publish		p;
 	JsonbValue	requests;
 	JsonbIterator *it;
@@ -788,19 +834,13 @@ publish(PG_FUNCTION_ARGS)
 	int64		batch_id;
 	Jsonb	   *answer = NULL;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the batch must not be null"),
-				 errdetail("experiments.publish() stores the events of a batch document.")));
 	RequireWritable("events");
-	batch = PG_GETARG_JSONB_P(0);
 	RequireTenant(&p.tenant);
-	requests = CheckBatch(batch);
-
+	p.api_document = api_document;
 	p.now = GetCurrentTransactionStartTimestamp();
 	p.warnings = NIL;
 	p.errors = NIL;
+	requests = CheckBatch(&p, batch);
 	EventBufferInit(&p.exposures, &exposures_table, 1024);
 	EventBufferInit(&p.goals, &goals_table, 1024);
 	EventBufferInit(&p.attributes, &attributes_table, 64);
@@ -827,7 +867,36 @@ publish(PG_FUNCTION_ARGS)
 	EndTableWork(&work);
 	answer = (Jsonb *) SPI_datumTransfer(JsonbPGetDatum(answer), false, -1);
 	SPI_finish();
-	PG_RETURN_JSONB_P(answer);
+	return answer;
+}
+
+/*
+ * publish(batch jsonb, idempotency_key text DEFAULT NULL) returns jsonb
+ *		Validates and stores a batch; a batch refused whole is a SQL error
+ *		(22023 or 54000).
+ */
+Datum
+publish(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the batch must not be null"),
+				 errdetail("experiments.publish() stores the events of a batch document.")));
+	PG_RETURN_JSONB_P(PublishBatch(PG_GETARG_JSONB_P(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
+								   false));
+}
+
+/*
+ * publish_answer(batch jsonb) returns jsonb
+ *		publish() as ABsmartly's endpoint answers: a batch refused whole
+ *		raises PT400 or PT413 with the seed's {ok: false, warnings, errors}
+ *		as its detail. STRICT: PostgREST passes a body, never NULL.
+ */
+Datum
+publish_answer(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(PublishBatch(PG_GETARG_JSONB_P(0), NULL, true));
 }
 
 /*

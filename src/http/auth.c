@@ -259,22 +259,6 @@ GoOnAnonymous(void)
 }
 
 /*
- * Authorize
- *		experiments_internal.authorize() for the endpoints in C, without its
- *		call when the request is authorized: it has a tenant and a role other
- *		than experiments_anon (PostgreSQL checked that role's EXECUTE).
- */
-void
-Authorize(void)
-{
-	pg_uuid_t	tenant;
-
-	if (CurrentTenant(&tenant) && GetCurrentRoleId() != get_role_oid("experiments_anon", true))
-		return;
-	(void) CallExtensionFunction("experiments_internal", "authorize", 0, NULL, NULL, NULL, NULL);
-}
-
-/*
  * authenticate_request() returns void
  *		PostgREST's db-pre-request (docs/http-api.md, "Authentication"): the request's
  *		tenant and role from its x-api-key header, or from its token.

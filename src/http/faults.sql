@@ -23,17 +23,6 @@ $$;
 COMMENT ON FUNCTION experiments_internal.raise_http_error(integer, text, jsonb) IS
 'Raises SQLSTATE PT<status> (PostgREST answers with that HTTP status) with the message and, as detail, the API''s error document.';
 
-CREATE FUNCTION experiments_internal.raise_fault(status integer, type text, message text)
-RETURNS void
-LANGUAGE sql STABLE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	SELECT experiments_internal.raise_http_error(status, message,
-		jsonb_build_object('_v', '17.8', 'fault', jsonb_build_object('type', type, 'message', message)));
-$$;
-COMMENT ON FUNCTION experiments_internal.raise_fault(integer, text, text) IS
-'Raises a Commerce Cloud Data API fault: SQLSTATE PT<status>, the fault message, and the fault document {"_v": "17.8", "fault": {"type", "message"}} as detail.';
-
 CREATE FUNCTION experiments_internal.raise_api_error(status integer, message text)
 RETURNS void
 LANGUAGE sql STABLE
@@ -56,7 +45,9 @@ AS $$
 BEGIN
 	PERFORM pg_catalog.set_config('response.status', status::text, true);
 	IF headers IS NOT NULL THEN
-		PERFORM pg_catalog.set_config('response.headers', jsonb_build_array(headers)::text, true);
+		-- PostgREST reads one object per header.
+		PERFORM pg_catalog.set_config('response.headers',
+			(SELECT jsonb_agg(jsonb_build_object(h.key, h.value) ORDER BY h.key) FROM jsonb_each_text(headers) AS h)::text, true);
 	END IF;
 	RETURN document;
 END;

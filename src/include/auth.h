@@ -8,7 +8,4 @@
 /* auth.c: the API keys this backend saw accepted. */
 extern void KeyCacheInit(void);
 
-/* auth.c: experiments_internal.authorize(), for the endpoints in C. */
-extern void Authorize(void);
-
 #endif							/* EXPERIMENTS_AUTH_H */

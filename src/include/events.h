@@ -14,6 +14,7 @@
 #define MIN_REQUESTS 1
 #define MAX_REQUESTS 500
 #define MAX_UID_CHARS 640
+#define MAX_EXPOSURES 128
 #define MAX_VARIANT 128
 
 /* event_input.c: settings (docs/events.md). */
@@ -43,6 +44,8 @@ typedef struct ObjectFields
 
 extern bool ReadObject(const JsonbValue *object, const char *const *names, int nfields,
 					   ObjectFields *fields);
+/* A whole document as one value, for ReadObject() and the readers. */
+extern void JsonbRootValue(Jsonb *jb, JsonbValue *v);
 
 /*
  * The readers return NULL for a good value, or the message saying what is

@@ -4,7 +4,8 @@
 # clients, 30 s each, over TCP.
 #
 # The measure (issue #6, target >= 0.6 of SELECT 1): one statement per
-# transaction, SELECT experiments_api.allocate(visitor_id => ...), the tenant
+# transaction, SELECT experiments_api.allocate('{"visitor_id": ...}'::jsonb)
+# (the body as PostgREST passes it to a function of one jsonb parameter), the tenant
 # given to the session (experiments.tenant in PGOPTIONS; pgbench connects as
 # a superuser, so it may set it).
 #
@@ -39,7 +40,7 @@ key=$(psql -X -A -t -d "$db" -c "SELECT experiments.create_api_key(id, 'bench') 
 tenant=$(psql -X -A -t -d "$db" -c "SELECT id FROM experiments.tenants WHERE name = 'bench'")
 
 settings="SELECT set_config('role', 'experiments_anon', true), set_config('request.headers', '{\"x-api-key\": \"$key\", \"content-type\": \"application/json\"}', true), set_config('request.jwt.claims', '{\"role\": \"experiments_anon\"}', true), set_config('request.method', 'POST', true), set_config('request.path', '/rpc/allocate', true);"
-call="SELECT experiments_api.allocate(visitor_id => 'visitor-' || :v);"
+call="SELECT experiments_api.allocate(('{\"visitor_id\": \"visitor-' || :v || '\"}')::jsonb);"
 printf '\\set v random(1, 10000000)\n\\startpipeline\nBEGIN;\n%s\nSELECT experiments.authenticate_request();\n%s\nCOMMIT;\n\\endpipeline\n' "$settings" "$call" >"$work/pipelined.sql"
 printf '\\set v random(1, 10000000)\nBEGIN;\n%s\nSELECT experiments.authenticate_request();\n%s\nCOMMIT;\n' "$settings" "$call" >"$work/sequential.sql"
 printf '\\set v random(1, 10000000)\n%s\n' "$call" >"$work/alone.sql"

@@ -175,7 +175,7 @@ allocate_sql() {
 	local g
 	for g in $(seq 1 "$UNITS"); do
 		http_request "$client_key" /rpc/allocate \
-			"SELECT 'allocate unit-$g ' || experiments_api.allocate(visitor_id => 'unit-$g')::text"
+			"SELECT 'allocate unit-$g ' || experiments_api.allocate('{\"visitor_id\": \"unit-$g\"}')::text"
 	done
 }
 

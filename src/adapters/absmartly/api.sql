@@ -3,22 +3,44 @@
 -- (src/events/publish.c). It is followed by its owner and by the GRANT that
 -- says which role may call it (docs/http-api.md).
 
--- ABsmartly PUT /context/batch: publish() with the status codes of HTTP.
+-- A refused request answers in the seed's documents, not PostgREST's error
+-- envelope: a batch refused whole its {ok, warnings, errors} (400, or 413
+-- over a size setting), anything else the seed's "default" error
+-- {code, message} with the HTTP status as code (401, 403).
+CREATE FUNCTION experiments_internal.absmartly_error_answer(state text, message text, detail text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.respond(substr(state, 3)::integer,
+		CASE WHEN state IN ('PT400', 'PT413') THEN detail::jsonb
+			 ELSE jsonb_build_object('code', substr(state, 3)::integer, 'message', message) END,
+		CASE WHEN state = 'PT401' THEN '{"WWW-Authenticate": "Bearer"}'::jsonb END);
+$$;
+COMMENT ON FUNCTION experiments_internal.absmartly_error_answer(text, text, text) IS
+'The answer of context_batch to an error PT<status> (SQLSTATE, message, detail): sets response.status; the body is the detail for PT400 and PT413 (publish_answer()''s {"ok": false, "warnings", "errors"}), else {"code": status, "message"}, the seed''s default error; a 401 also carries WWW-Authenticate: Bearer.';
+
+-- ABsmartly PUT /context/batch: publish() answering in the seed's documents,
+-- the request's work rolled back with the block on an error.
 CREATE FUNCTION experiments_api.context_batch(jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+DECLARE
+	detail text;
 BEGIN
 	PERFORM experiments_internal.authorize();
-	RETURN experiments.publish($1);
-EXCEPTION
-	-- PostgREST would answer 500 for a batch over a size limit.
-	WHEN program_limit_exceeded THEN
-		PERFORM experiments_internal.raise_api_error(413, SQLERRM);
+	RETURN experiments_internal.publish_answer($1);
+EXCEPTION WHEN OTHERS THEN
+	IF SQLSTATE NOT LIKE 'PT%' THEN
+		RAISE;
+	END IF;
+	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+	RETURN experiments_internal.absmartly_error_answer(SQLSTATE, SQLERRM, detail);
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.context_batch(jsonb) IS
-'PUT/POST /rpc/context_batch (ABsmartly PUT /context/batch): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}. Stores the valid events, records the refused ones in rejected_events and answers {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 (SQLSTATE 22023) when the batch is malformed as a whole (not 1 to 500 requests), 413 when it is over a size limit (too many events in a request, too many bytes).';
+'POST /rpc/context_batch (ABsmartly PUT /context/batch; PostgREST serves functions with POST only): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}, with the key in X-API-Key. Stores the valid events, records the refused ones in rejected_events and answers 200 {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 with {"ok": false, "warnings": [], "errors": [...]} when the batch breaks the seed''s schema (1 to 500 requests; units required, non-empty, uids of 1 to 640 characters; at most 128 exposures a request), 413 likewise over a size setting (experiments.max_events_per_request, experiments.max_batch_size); 401 and 403 as {"code", "message"}.';
 ALTER FUNCTION experiments_api.context_batch(jsonb) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.context_batch(jsonb) TO experiments_client;

@@ -3,17 +3,26 @@
  *		The AB Tasty server-side events of the AB Tasty document: campaign activated,
  *		action tracking, custom, transaction and visit.
  *
- * One SQL function per endpoint, whose arguments are the keys of the
- * endpoint's JSON body, each a jsonb value, so that PostgREST's
- * POST /rpc/<name> takes the seed's body unchanged and every type check is
- * ours. Each argument is read in one pass over its binary jsonb. A refused
- * event must still land in experiments.rejected_events, so bad input raises
- * no error (that would roll the rejected row back): the function stores the
- * rejection, sets PostgREST's response.status and answers AB Tasty's error
- * document {"code": 3, "message": "InvalidArgument: ..."}. Success answers {},
- * or {"warnings": [...]} when the event was stored with remarks. Server
- * errors (no tenant) still raise.
+ * Each event is read from a JSON object: the whole request body over HTTP
+ * (experiments_internal.abtasty_event(), which the experiments_api endpoints
+ * call, so that any key the seed documents or not reaches us: unknown ones
+ * are ignored with a warning), or the arguments of the SQL function named
+ * after the endpoint (experiments.visit_event(tracking_data => ...)), each a
+ * jsonb value so that every type check is ours. Each value is read in one
+ * pass over its binary jsonb. A refused event must still land in
+ * experiments.rejected_events, so bad input raises no error (that would roll
+ * the rejected row back): the function stores the rejection, sets
+ * PostgREST's response.status and answers AB Tasty's error document
+ * {"code": 3, "message": "InvalidArgument: ..."} (AbTastyError(), which
+ * allocate.c answers with too). Success answers {}, or {"warnings": [...]}
+ * when the event was stored with remarks. Server errors (no tenant) still
+ * raise.
+ *
+ * Over 800 lines: the five events share the readers of tracking data and of
+ * the field types, static here, and the transaction's items; splitting them
+ * would export those readers for this file alone.
  */
+#include "abtasty.h"
 #include "events.h"
 
 #include <arpa/inet.h>
@@ -30,12 +39,8 @@ PG_FUNCTION_INFO_V1(action_tracking_event);
 PG_FUNCTION_INFO_V1(custom_event);
 PG_FUNCTION_INFO_V1(transaction_event);
 PG_FUNCTION_INFO_V1(visit_event);
-
-/* AB Tasty's error codes (gRPC status codes, the AB Tasty document) used here. */
-#define CODE_INVALID_ARGUMENT 3
-#define CODE_NOT_FOUND 5
-#define CODE_ALREADY_EXISTS 6
-#define CODE_FAILED_PRECONDITION 9
+PG_FUNCTION_INFO_V1(abtasty_event);
+PG_FUNCTION_INFO_V1(abtasty_error);
 
 /* The tracking data every event carries, as read. */
 typedef struct Tracking
@@ -197,14 +202,18 @@ enum
 {
 	ARG_CU_NAME, ARG_CU_TRACKING, ARG_CU_VALUE_STRING, ARG_CU_VALUE_INTEGER
 };
+/*
+ * items_count is the spelling of the seed's sample, item_count of its table:
+ * the body may use either; the SQL function has items_count only.
+ */
 static const char *const transaction_args[] = {
 	"name", "id", "revenue", "shipping", "tracking_data", "tax_total", "payment_method",
-	"items_count", "currency", "items"
+	"items_count", "currency", "items", "item_count"
 };
 enum
 {
 	ARG_TX_NAME, ARG_ID, ARG_REVENUE, ARG_SHIPPING, ARG_TX_TRACKING, ARG_TAX_TOTAL,
-	ARG_PAYMENT_METHOD, ARG_ITEMS_COUNT, ARG_CURRENCY, ARG_ITEMS
+	ARG_PAYMENT_METHOD, ARG_ITEMS_COUNT, ARG_CURRENCY, ARG_ITEMS, ARG_ITEM_COUNT
 };
 static const char *const visit_args[] = {"tracking_data"};
 
@@ -446,7 +455,8 @@ ReadTracking(AbEvent *e, int arg)
 
 	if (!GetObject(e, &e->args, arg, NULL, true, tracking_fields, lengthof(tracking_fields), &f, &has))
 		return false;
-	if (!GetString(e, &f, TD_VISITOR_ID, "tracking_data", true, MAX_UID_CHARS,
+	/* its limit is in bytes, as enrolment units': no count of characters */
+	if (!GetString(e, &f, TD_VISITOR_ID, "tracking_data", true, INT_MAX,
 				   &t->visitor_id, &t->visitor_len))
 		return false;
 	if (t->visitor_len > MAX_UID_CHARS)
@@ -492,12 +502,12 @@ ReadTracking(AbEvent *e, int arg)
 
 /*
  * StartEvent
- *		Reads the arguments of an event function: the caller's tenant (a
- *		server error without one), and each argument by the body's key.
+ *		An event of the caller's tenant (a server error without one) whose
+ *		fields are the keys names; size is the bytes of JSON sent, refused
+ *		over experiments.max_batch_size.
  */
 static void
-StartEvent(FunctionCallInfo fcinfo, AbEvent *e, const char *source, const char *const *names,
-		   int nargs)
+StartEvent(AbEvent *e, const char *source, const char *const *names, int nargs, Size size)
 {
 	memset(e, 0, sizeof(*e));
 	RequireTenant(&e->tenant);
@@ -505,29 +515,55 @@ StartEvent(FunctionCallInfo fcinfo, AbEvent *e, const char *source, const char *
 	e->now = GetCurrentTransactionStartTimestamp();
 	e->args.nfields = nargs;
 	e->args.names = names;
-	for (int i = 0; i < nargs; i++)
-	{
-		Jsonb	   *jb;
-		JsonbValue *v = &e->args.values[i];
-
-		if (PG_ARGISNULL(i))
-			continue;
-		jb = PG_GETARG_JSONB_P(i);
-		e->size += VARSIZE_ANY_EXHDR(jb);
-		if (JB_ROOT_IS_SCALAR(jb))
-			JsonbExtractScalar(&jb->root, v);
-		else
-		{
-			v->type = jbvBinary;
-			v->val.binary.data = &jb->root;
-			v->val.binary.len = VARSIZE_ANY_EXHDR(jb);
-		}
-		e->args.present[i] = true;
-	}
-	if (e->size > (Size) max_batch_kb * 1024)
+	e->size = size;
+	if (size > (Size) max_batch_kb * 1024)
 		Refuse(e, CODE_INVALID_ARGUMENT, "body",
 			   psprintf("the event is %zu bytes of JSON, more than experiments.max_batch_size (%d kB)",
-						e->size, max_batch_kb));
+						size, max_batch_kb));
+}
+
+/*
+ * ReadArguments
+ *		An event from the arguments of its SQL function, one per key of the
+ *		body (of the first PG_NARGS() keys).
+ */
+static void
+ReadArguments(FunctionCallInfo fcinfo, AbEvent *e, const char *source, const char *const *names,
+			  int nargs)
+{
+	Size		size = 0;
+
+	for (int i = 0; i < PG_NARGS(); i++)
+		if (!PG_ARGISNULL(i))
+			size += VARSIZE_ANY_EXHDR(PG_GETARG_JSONB_P(i));
+	StartEvent(e, source, names, nargs, size);
+	for (int i = 0; i < PG_NARGS(); i++)
+	{
+		if (PG_ARGISNULL(i))
+			continue;
+		JsonbRootValue(PG_GETARG_JSONB_P(i), &e->args.values[i]);
+		e->args.present[i] = true;
+	}
+}
+
+/*
+ * ReadBody
+ *		An event from the request body: a JSON object of the keys names;
+ *		other keys are ignored with a warning, as the seed's API does.
+ */
+static void
+ReadBody(Jsonb *body, AbEvent *e, const char *source, const char *const *names, int nargs)
+{
+	JsonbValue	whole;
+
+	StartEvent(e, source, names, nargs, VARSIZE_ANY_EXHDR(body));
+	JsonbRootValue(body, &whole);
+	if (!ReadObject(&whole, names, nargs, &e->args))
+		Refuse(e, CODE_INVALID_ARGUMENT, "body",
+			   psprintf("the body must be a JSON object, not %s", JsonTypeName(&whole)));
+	else if (e->args.unknown != NULL)
+		e->warnings = lappend(e->warnings,
+							  psprintf("unknown field(s) %s of the body ignored", e->args.unknown));
 }
 
 /*
@@ -620,6 +656,53 @@ BeginStore(TableWork *work)
 }
 
 /*
+ * AbTastyError
+ *		AB Tasty's error document {"code": <code>, "message": "<label>:
+ *		<message>"}, with PostgREST's response.status set to the HTTP status
+ *		of the code (as the gRPC gateway maps them) for the transaction.
+ */
+Jsonb *
+AbTastyError(int code, const char *message)
+{
+	/* the seed's table of codes (its 8 is spelled RessourceExhausted) */
+	static const char *const labels[] = {
+		"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+		"AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
+		"OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"
+	};
+	static const char *const statuses[] = {
+		"200", "499", "500", "400", "504", "404", "409", "403", "429", "400", "409", "400", "501",
+		"500", "503", "500", "401"
+	};
+	JsonbParseState *state = NULL;
+	JsonbValue	v;
+
+	if (code < 1 || code >= (int) lengthof(labels))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("AB Tasty error code %d does not exist", code),
+				 errdetail("The codes of errors are 1 to 16.")));
+	(void) set_config_option("response.status", statuses[code], PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	v.type = jbvString;
+	v.val.string.val = "code";
+	v.val.string.len = 4;
+	pushJsonbValue(&state, WJB_KEY, &v);
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(code);
+	pushJsonbValue(&state, WJB_VALUE, &v);
+	v.type = jbvString;
+	v.val.string.val = "message";
+	v.val.string.len = 7;
+	pushJsonbValue(&state, WJB_KEY, &v);
+	v.val.string.val = psprintf("%s: %s", labels[code], message);
+	v.val.string.len = strlen(v.val.string.val);
+	pushJsonbValue(&state, WJB_VALUE, &v);
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+}
+
+/*
  * Answer
  *		Stores the rejection of a refused event, or the buffered rows of an
  *		accepted one, leaves SPI, and forms the answer: {} or {"warnings":
@@ -629,13 +712,8 @@ BeginStore(TableWork *work)
 static Datum
 Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
 {
-	static const char *const labels[] = {
-		"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
-		"AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition"
-	};
 	JsonbParseState *state = NULL;
 	JsonbValue	v;
-	Jsonb	   *answer;
 
 	if (e->code != 0)
 	{
@@ -653,30 +731,10 @@ Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
 	EndTableWork(work);
 	SPI_finish();
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	if (e->code != 0)
-	{
-		Assert(e->code < (int) lengthof(labels));
-		(void) set_config_option("response.status",
-								 e->code == CODE_NOT_FOUND ? "404" :
-								 e->code == CODE_ALREADY_EXISTS ? "409" : "400",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-		v.type = jbvString;
-		v.val.string.val = "code";
-		v.val.string.len = 4;
-		pushJsonbValue(&state, WJB_KEY, &v);
-		v.type = jbvNumeric;
-		v.val.numeric = int64_to_numeric(e->code);
-		pushJsonbValue(&state, WJB_VALUE, &v);
-		v.type = jbvString;
-		v.val.string.val = "message";
-		v.val.string.len = 7;
-		pushJsonbValue(&state, WJB_KEY, &v);
-		v.val.string.val = psprintf("%s: %s", labels[e->code], e->message);
-		v.val.string.len = strlen(v.val.string.val);
-		pushJsonbValue(&state, WJB_VALUE, &v);
-	}
-	else if (e->warnings != NIL)
+		PG_RETURN_JSONB_P(AbTastyError(e->code, e->message));
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	if (e->warnings != NIL)
 	{
 		ListCell   *lc;
 
@@ -693,8 +751,7 @@ Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
 		}
 		pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 	}
-	answer = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
-	PG_RETURN_JSONB_P(answer);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
 }
 
 /*
@@ -729,14 +786,13 @@ Enrol(AbEvent *e, const ExperimentConfig *config, int32 ordinal)
 }
 
 /*
- * campaign_activated_event(campaign_id, variation_id, tracking_data) returns jsonb
+ * CampaignActivated
  *		A visitor saw a variation: stored, and the visitor enrolled in it
  *		unless already enrolled in another (stored with a warning then).
  */
-Datum
-campaign_activated_event(PG_FUNCTION_ARGS)
+static Datum
+CampaignActivated(AbEvent *e)
 {
-	AbEvent		e;
 	int64		campaign = 0,
 				variation = 0;
 	ExperimentConfig *config = NULL;
@@ -746,13 +802,12 @@ campaign_activated_event(PG_FUNCTION_ARGS)
 	TableWork	work;
 	int32		enrolled = -1;
 
-	StartEvent(fcinfo, &e, "campaign_activated", activation_args, lengthof(activation_args));
-	if (e.code == 0 && GetId(&e, &e.args, ARG_CAMPAIGN, &campaign) &&
-		GetId(&e, &e.args, ARG_VARIATION, &variation) && ReadTracking(&e, ARG_CA_TRACKING))
+	if (e->code == 0 && GetId(e, &e->args, ARG_CAMPAIGN, &campaign) &&
+		GetId(e, &e->args, ARG_VARIATION, &variation) && ReadTracking(e, ARG_CA_TRACKING))
 	{
-		config = LookupExperimentById(&e.tenant, campaign);
+		config = LookupExperimentById(&e->tenant, campaign);
 		if (!config->exists)
-			Refuse(&e, CODE_NOT_FOUND, "campaign_id",
+			Refuse(e, CODE_NOT_FOUND, "campaign_id",
 				   psprintf("campaign_id: campaign " INT64_FORMAT " does not exist", campaign));
 		else
 		{
@@ -760,39 +815,39 @@ campaign_activated_event(PG_FUNCTION_ARGS)
 				if (config->variants[i].id == variation)
 					variant = &config->variants[i];
 			if (variant == NULL)
-				Refuse(&e, CODE_NOT_FOUND, "variation_id",
+				Refuse(e, CODE_NOT_FOUND, "variation_id",
 					   psprintf("variation_id: campaign " INT64_FORMAT " has no variation " INT64_FORMAT,
 								campaign, variation));
 			else if (!config->has_started)
-				Refuse(&e, CODE_FAILED_PRECONDITION, "campaign_id",
+				Refuse(e, CODE_FAILED_PRECONDITION, "campaign_id",
 					   psprintf("campaign_id: campaign " INT64_FORMAT " has not started", campaign));
-			else if (e.tracking.at < config->started)
-				Refuse(&e, CODE_INVALID_ARGUMENT, "tracking_data.timestamp",
+			else if (e->tracking.at < config->started)
+				Refuse(e, CODE_INVALID_ARGUMENT, "tracking_data.timestamp",
 					   psprintf("tracking_data.timestamp %s is before campaign " INT64_FORMAT " started, at %s",
-								FormatTime(e.tracking.at), campaign, FormatTime(config->started)));
+								FormatTime(e->tracking.at), campaign, FormatTime(config->started)));
 		}
 	}
 
 	BeginStore(&work);
-	if (e.code == 0)
+	if (e->code == 0)
 	{
-		enrolled = Enrol(&e, config, variant->ordinal);
+		enrolled = Enrol(e, config, variant->ordinal);
 		if (enrolled != variant->ordinal)
 		{
 			const VariantConfig *other = VariantByOrdinal(config, enrolled);
 
-			e.warnings = lappend(e.warnings,
+			e->warnings = lappend(e->warnings,
 								 psprintf("visitor \"%.*s\" is enrolled in variation " INT64_FORMAT " of campaign " INT64_FORMAT ", not " INT64_FORMAT "; the activation is stored and the enrolment kept",
-										  Min(e.tracking.visitor_len, 64), e.tracking.visitor_id,
+										  Min(e->tracking.visitor_len, 64), e->tracking.visitor_id,
 										  other != NULL ? other->id : (int64) -1, campaign, variation));
 		}
-		r = AddTrackedRow(&e, &row, &activations_table);
+		r = AddTrackedRow(e, &row, &activations_table);
 		Put(&row, r, CA_EXPERIMENT, Int64GetDatum(config->id));
 		Put(&row, r, CA_VARIANT, Int64GetDatum(variant->id));
 		Put(&row, r, CA_ORDINAL, Int32GetDatum(variant->ordinal));
 		Put(&row, r, CA_ENROLLED, Int32GetDatum(enrolled));
 	}
-	return Answer(&e, &work, &row, 1);
+	return Answer(e, &work, &row, 1);
 }
 
 /*
@@ -848,41 +903,38 @@ ReadPair(AbEvent *e, int arg, const char *const *names, int64 min, EventBuffer *
 }
 
 /*
- * action_tracking_event(name, type, tracking_data, value_string,
- *		value_integer, position, resolution) returns jsonb
+ * ActionTracking
  *		A click or touch.
  */
-Datum
-action_tracking_event(PG_FUNCTION_ARGS)
+static Datum
+ActionTracking(AbEvent *e)
 {
-	AbEvent		e;
 	EventBuffer row;
 	int			r = 0;
 	const char *type;
 	int			type_len;
 	TableWork	work;
 
-	StartEvent(fcinfo, &e, "action_tracking", action_args, lengthof(action_args));
-	if (e.code == 0 && ReadTracking(&e, ARG_AC_TRACKING))
+	if (e->code == 0 && ReadTracking(e, ARG_AC_TRACKING))
 	{
-		r = AddTrackedRow(&e, &row, &actions_table);
-		if (ReadNameAndValue(&e, &row, r, ARG_AC_NAME, ARG_AC_VALUE_STRING, ARG_AC_VALUE_INTEGER) &&
-			GetString(&e, &e.args, ARG_TYPE, NULL, true, 16, &type, &type_len))
+		r = AddTrackedRow(e, &row, &actions_table);
+		if (ReadNameAndValue(e, &row, r, ARG_AC_NAME, ARG_AC_VALUE_STRING, ARG_AC_VALUE_INTEGER) &&
+			GetString(e, &e->args, ARG_TYPE, NULL, true, 16, &type, &type_len))
 		{
 			if ((type_len != 5 || memcmp(type, "CLICK", 5) != 0) &&
 				(type_len != 5 || memcmp(type, "TOUCH", 5) != 0))
-				Check(&e, &e.args, ARG_TYPE, NULL,
+				Check(e, &e->args, ARG_TYPE, NULL,
 					  psprintf("type must be CLICK or TOUCH, not \"%.*s\"", type_len, type));
 			else
 			{
 				PutText(&row, r, AC_TYPE, type, type_len);
-				if (ReadPair(&e, ARG_POSITION, position_fields, PG_INT32_MIN, &row, r, AC_POSITION_X))
-					ReadPair(&e, ARG_RESOLUTION, resolution_fields, 1, &row, r, AC_RESOLUTION_WIDTH);
+				if (ReadPair(e, ARG_POSITION, position_fields, PG_INT32_MIN, &row, r, AC_POSITION_X))
+					ReadPair(e, ARG_RESOLUTION, resolution_fields, 1, &row, r, AC_RESOLUTION_WIDTH);
 			}
 		}
 	}
 	BeginStore(&work);
-	return Answer(&e, &work, &row, 1);
+	return Answer(e, &work, &row, 1);
 }
 
 /*
@@ -891,45 +943,42 @@ action_tracking_event(PG_FUNCTION_ARGS)
  *		with an optional string or integer value: custom and visit events.
  */
 static Datum
-TrackedEvent(FunctionCallInfo fcinfo, const char *source, const char *const *args, int nargs,
-			 EventTable *table, int tracking_arg, int name_arg, int string_arg, int integer_arg)
+TrackedEvent(AbEvent *e, EventTable *table, int tracking_arg, int name_arg, int string_arg,
+			 int integer_arg)
 {
-	AbEvent		e;
 	EventBuffer row;
 	int			r;
 	TableWork	work;
 
-	StartEvent(fcinfo, &e, source, args, nargs);
-	if (e.code == 0 && ReadTracking(&e, tracking_arg))
+	if (e->code == 0 && ReadTracking(e, tracking_arg))
 	{
-		r = AddTrackedRow(&e, &row, table);
+		r = AddTrackedRow(e, &row, table);
 		if (name_arg >= 0)
-			ReadNameAndValue(&e, &row, r, name_arg, string_arg, integer_arg);
+			ReadNameAndValue(e, &row, r, name_arg, string_arg, integer_arg);
 	}
 	BeginStore(&work);
-	return Answer(&e, &work, &row, 1);
+	return Answer(e, &work, &row, 1);
 }
 
 /*
- * custom_event(name, tracking_data, value_string, value_integer) returns jsonb
+ * Custom
  *		A business event with an optional value.
  */
-Datum
-custom_event(PG_FUNCTION_ARGS)
+static Datum
+Custom(AbEvent *e)
 {
-	return TrackedEvent(fcinfo, "custom", custom_args, lengthof(custom_args), &custom_events_table,
-						ARG_CU_TRACKING, ARG_CU_NAME, ARG_CU_VALUE_STRING, ARG_CU_VALUE_INTEGER);
+	return TrackedEvent(e, &custom_events_table, ARG_CU_TRACKING, ARG_CU_NAME, ARG_CU_VALUE_STRING,
+						ARG_CU_VALUE_INTEGER);
 }
 
 /*
- * visit_event(tracking_data) returns jsonb
+ * Visit
  *		A page visit.
  */
-Datum
-visit_event(PG_FUNCTION_ARGS)
+static Datum
+Visit(AbEvent *e)
 {
-	return TrackedEvent(fcinfo, "visit", visit_args, lengthof(visit_args), &visits_table,
-						0, -1, -1, -1);
+	return TrackedEvent(e, &visits_table, 0, -1, -1, -1);
 }
 
 /*
@@ -1070,7 +1119,11 @@ ReadTransaction(AbEvent *e, EventBuffer *tx, int row, EventBuffer *items)
 			if (tok == WJB_ELEM && !ReadItem(e, &item, index++, id, id_len, items))
 				return false;
 	}
-	if (!GetInteger(e, a, ARG_ITEMS_COUNT, NULL, false, 0, PG_INT32_MAX, &n, &has))
+	if (Has(a, ARG_ITEMS_COUNT) && Has(a, ARG_ITEM_COUNT))
+		return Check(e, a, ARG_ITEM_COUNT, NULL,
+					 pstrdup("item_count and items_count are one field spelled two ways; send one"));
+	if (!GetInteger(e, a, Has(a, ARG_ITEM_COUNT) ? ARG_ITEM_COUNT : ARG_ITEMS_COUNT, NULL, false, 0,
+					PG_INT32_MAX, &n, &has))
 		return false;
 	if (has || Has(a, ARG_ITEMS))
 		Put(tx, row, TX_ITEMS_COUNT, Int32GetDatum(has ? (int32) n : items->nrows));
@@ -1109,28 +1162,144 @@ TransactionExists(AbEvent *e, Datum id)
 }
 
 /*
- * transaction_event(name, id, revenue, shipping, tracking_data, tax_total,
- *		payment_method, items_count, currency, items) returns jsonb
+ * Transaction
  *		A purchase and its items, stored together or not at all.
  */
-Datum
-transaction_event(PG_FUNCTION_ARGS)
+static Datum
+Transaction(AbEvent *e)
 {
-	AbEvent		e;
 	EventBuffer rows[2];
 	int			r;
 	TableWork	work;
 
-	StartEvent(fcinfo, &e, "transaction", transaction_args, lengthof(transaction_args));
-	if (e.code == 0 && ReadTracking(&e, ARG_TX_TRACKING))
+	if (e->code == 0 && ReadTracking(e, ARG_TX_TRACKING))
 	{
-		r = AddTrackedRow(&e, &rows[0], &transactions_table);
-		ReadTransaction(&e, &rows[0], r, &rows[1]);
+		r = AddTrackedRow(e, &rows[0], &transactions_table);
+		ReadTransaction(e, &rows[0], r, &rows[1]);
 	}
 	BeginStore(&work);
-	if (e.code == 0 && TransactionExists(&e, rows[0].values[TX_ID][0]))
-		Refuse(&e, CODE_ALREADY_EXISTS, "id",
+	if (e->code == 0 && TransactionExists(e, rows[0].values[TX_ID][0]))
+		Refuse(e, CODE_ALREADY_EXISTS, "id",
 			   psprintf("id: transaction \"%s\" was already stored",
 						TextDatumGetCString(rows[0].values[TX_ID][0])));
-	return Answer(&e, &work, rows, 2);
+	return Answer(e, &work, rows, 2);
+}
+
+/* An event endpoint: the body's keys, where a refusal is recorded, and what stores it. */
+typedef struct EventKind
+{
+	const char *endpoint;		/* experiments_api.<endpoint>(), experiments.<endpoint>() */
+	const char *source;			/* rejected_events.source */
+	const char *const *args;	/* the body's keys */
+	int			nargs;
+	Datum		(*store) (AbEvent *e);
+} EventKind;
+
+static const EventKind event_kinds[] = {
+	{"campaign_activated_event", "campaign_activated", activation_args, lengthof(activation_args),
+	CampaignActivated},
+	{"action_tracking_event", "action_tracking", action_args, lengthof(action_args), ActionTracking},
+	{"custom_event", "custom", custom_args, lengthof(custom_args), Custom},
+	{"transaction_event", "transaction", transaction_args, lengthof(transaction_args), Transaction},
+	{"visit_event", "visit", visit_args, lengthof(visit_args), Visit}
+};
+enum
+{
+	EV_CAMPAIGN_ACTIVATED, EV_ACTION_TRACKING, EV_CUSTOM, EV_TRANSACTION, EV_VISIT
+};
+
+/*
+ * FromArguments
+ *		The event of the SQL function called, from its arguments.
+ */
+static Datum
+FromArguments(FunctionCallInfo fcinfo, const EventKind *kind)
+{
+	AbEvent		e;
+
+	ReadArguments(fcinfo, &e, kind->source, kind->args, kind->nargs);
+	return kind->store(&e);
+}
+
+/*
+ * campaign_activated_event(campaign_id, variation_id, tracking_data) returns jsonb
+ */
+Datum
+campaign_activated_event(PG_FUNCTION_ARGS)
+{
+	return FromArguments(fcinfo, &event_kinds[EV_CAMPAIGN_ACTIVATED]);
+}
+
+/*
+ * action_tracking_event(name, type, tracking_data, value_string,
+ *		value_integer, position, resolution) returns jsonb
+ */
+Datum
+action_tracking_event(PG_FUNCTION_ARGS)
+{
+	return FromArguments(fcinfo, &event_kinds[EV_ACTION_TRACKING]);
+}
+
+/*
+ * custom_event(name, tracking_data, value_string, value_integer) returns jsonb
+ */
+Datum
+custom_event(PG_FUNCTION_ARGS)
+{
+	return FromArguments(fcinfo, &event_kinds[EV_CUSTOM]);
+}
+
+/*
+ * transaction_event(name, id, revenue, shipping, tracking_data, tax_total,
+ *		payment_method, items_count, currency, items) returns jsonb
+ */
+Datum
+transaction_event(PG_FUNCTION_ARGS)
+{
+	return FromArguments(fcinfo, &event_kinds[EV_TRANSACTION]);
+}
+
+/*
+ * visit_event(tracking_data) returns jsonb
+ */
+Datum
+visit_event(PG_FUNCTION_ARGS)
+{
+	return FromArguments(fcinfo, &event_kinds[EV_VISIT]);
+}
+
+/*
+ * abtasty_event(endpoint text, body jsonb) returns jsonb
+ *		The event of an HTTP endpoint, from the whole request body.
+ */
+Datum
+abtasty_event(PG_FUNCTION_ARGS)
+{
+	char	   *endpoint = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	AbEvent		e;
+
+	for (int i = 0; i < (int) lengthof(event_kinds); i++)
+	{
+		const EventKind *kind = &event_kinds[i];
+
+		if (strcmp(kind->endpoint, endpoint) != 0)
+			continue;
+		ReadBody(PG_GETARG_JSONB_P(1), &e, kind->source, kind->args, kind->nargs);
+		return kind->store(&e);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("\"%s\" is not an AB Tasty event endpoint", endpoint),
+			 errhint("The endpoints are campaign_activated_event, action_tracking_event, custom_event, transaction_event and visit_event.")));
+	PG_RETURN_NULL();
+}
+
+/*
+ * abtasty_error(code integer, message text) returns jsonb
+ *		AbTastyError() for the SQL endpoints' refusals.
+ */
+Datum
+abtasty_error(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(AbTastyError(PG_GETARG_INT32(0), text_to_cstring(PG_GETARG_TEXT_PP(1))));
 }

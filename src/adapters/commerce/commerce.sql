@@ -3,7 +3,9 @@
 -- only that API knows (enabled/paused, customer groups, e-mail addresses,
 -- trigger, expiration) and the storefront objects segments are bound to.
 -- Every function takes and returns the API's JSON documents and raises its
--- faults (raise_fault), so that an HTTP layer passes them through unchanged.
+-- faults (commerce_fault), which the endpoints (api.sql) answer as the API does.
+-- Longer than 800 lines: the tables, lookups, documents and functions of one
+-- API, which are read together.
 
 -- Storefront objects of a site.
 
@@ -349,6 +351,33 @@ CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.segment_sorti
 COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_sorting_rules IS
 'After a delete from experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
 
+-- Faults.
+
+-- The Data API's fault document: its type, message and the arguments the
+-- API lists for the fault.
+CREATE FUNCTION experiments_internal.commerce_fault_document(type text, message text, arguments jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object('_v', '17.8', 'fault',
+		jsonb_strip_nulls(jsonb_build_object('arguments', arguments, 'type', type, 'message', message)));
+$$;
+COMMENT ON FUNCTION experiments_internal.commerce_fault_document(text, text, jsonb) IS
+'A Commerce Cloud fault document: {"_v": "17.8", "fault": {"arguments", "type", "message"}}, arguments (the fault''s arguments by the names the API lists) left out when NULL.';
+
+-- Every fault of this API is raised here, so that each carries its document.
+CREATE FUNCTION experiments_internal.commerce_fault(status integer, type text, message text, arguments jsonb DEFAULT NULL)
+RETURNS void
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.raise_http_error(status, message,
+		experiments_internal.commerce_fault_document(type, message, arguments));
+$$;
+COMMENT ON FUNCTION experiments_internal.commerce_fault(integer, text, text, jsonb) IS
+'Raises a Commerce Cloud Data API fault: SQLSTATE PT<status>, the fault message, and the fault document (commerce_fault_document) as detail.';
+
 -- Looking things up, or the API's NotFound fault.
 
 CREATE FUNCTION experiments_internal.commerce_site(site_id text)
@@ -362,8 +391,9 @@ BEGIN
 	SELECT s.id INTO result FROM experiments.sites s
 	WHERE s.tenant_id = experiments_internal.required_tenant() AND s.key = commerce_site.site_id;
 	IF result IS NULL THEN
-		PERFORM experiments_internal.raise_fault(404, 'SiteNotFoundException',
-			format('No site with ID ''%s'' was found.', site_id));
+		PERFORM experiments_internal.commerce_fault(404, 'SiteNotFoundException',
+			format('No site with ID ''%s'' was found.', site_id),
+			jsonb_build_object('siteId', site_id));
 	END IF;
 	RETURN result;
 END;
@@ -383,8 +413,9 @@ BEGIN
 	SELECT e.* INTO result FROM experiments.experiments e
 	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = commerce_ab_test.id AND e.site_id = site;
 	IF NOT FOUND THEN
-		PERFORM experiments_internal.raise_fault(404, 'ABTestNotFoundException',
-			format('No ab_test with ID ''%s'' for site ''%s'' was found.', id, site_id));
+		PERFORM experiments_internal.commerce_fault(404, 'ABTestNotFoundException',
+			format('No ab_test with ID ''%s'' for site ''%s'' was found.', id, site_id),
+			jsonb_build_object('abtestId', id, 'siteId', site_id));
 	END IF;
 	RETURN result;
 END;
@@ -410,15 +441,20 @@ AS $$
 DECLARE
 	found_test experiments.experiments := experiments_internal.commerce_ab_test(site_id, id);
 	result experiments.experiments;
+	-- Over HTTP a client may send the token as the x-dw-resource-state header
+	-- (PostgREST's request.headers): it is checked as well.
+	header_state text := nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-dw-resource-state';
 BEGIN
 	-- Writers of one test take turns; the one that waited sees the new version.
 	SELECT e.* INTO result FROM experiments.experiments e WHERE e.id = found_test.id FOR UPDATE;
 	IF NOT FOUND THEN
-		PERFORM experiments_internal.raise_fault(404, 'ABTestNotFoundException',
-			format('No ab_test with ID ''%s'' for site ''%s'' was found.', id, site_id));
+		PERFORM experiments_internal.commerce_fault(404, 'ABTestNotFoundException',
+			format('No ab_test with ID ''%s'' for site ''%s'' was found.', id, site_id),
+			jsonb_build_object('abtestId', id, 'siteId', site_id));
 	END IF;
-	IF resource_state IS NOT NULL AND resource_state <> experiments_internal.ab_test_resource_state(result) THEN
-		PERFORM experiments_internal.raise_fault(409, 'ResourceStateConflictException',
+	IF EXISTS (SELECT 1 FROM unnest(ARRAY[resource_state, header_state]) AS given(state)
+			   WHERE given.state <> experiments_internal.ab_test_resource_state(result)) THEN
+		PERFORM experiments_internal.commerce_fault(409, 'ResourceStateConflictException',
 			format('The resource state given for A/B test ''%s'' is not the current one; read the test again.', id));
 	END IF;
 	RETURN result;
@@ -426,7 +462,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.lock_ab_test(text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.lock_ab_test(text, text, text) IS
-'Locks an A/B test for an update and checks the client''s _resource_state (when given): ResourceStateConflictException (409) when it is stale.';
+'Locks an A/B test for an update and checks the client''s _resource_state (when given) and the request''s x-dw-resource-state header (when sent): ResourceStateConflictException (409) when either is stale.';
 
 CREATE FUNCTION experiments_internal.ab_test_segment(exp experiments.experiments, site_id text, segment_id text)
 RETURNS experiments.variants
@@ -439,9 +475,10 @@ BEGIN
 	SELECT v.* INTO result FROM experiments.variants v
 	WHERE v.experiment_id = exp.id AND v.key = segment_id;
 	IF NOT FOUND THEN
-		PERFORM experiments_internal.raise_fault(404, 'ABTestSegmentNotFoundException',
+		PERFORM experiments_internal.commerce_fault(404, 'ABTestSegmentNotFoundException',
 			format('No segment with ID ''%s'' in A/B test ''%s'' for site ''%s'' was found.',
-				   segment_id, exp.key, site_id));
+				   segment_id, exp.key, site_id),
+			jsonb_build_object('abtestId', exp.key, 'abTestSegmentId', segment_id, 'siteId', site_id));
 	END IF;
 	RETURN result;
 END;
@@ -461,20 +498,23 @@ BEGIN
 	IF kind = 'promotion' THEN
 		SELECT p.id INTO result FROM experiments.promotions p WHERE p.site_id = site AND p.key = site_object.key;
 		IF result IS NULL THEN
-			PERFORM experiments_internal.raise_fault(404, 'PromotionNotFoundException',
-				format('No promotion with ID ''%s'' for site ''%s'' was found.', key, site_id));
+			PERFORM experiments_internal.commerce_fault(404, 'PromotionNotFoundException',
+				format('No promotion with ID ''%s'' for site ''%s'' was found.', key, site_id),
+				jsonb_build_object('promotionId', key, 'siteId', site_id));
 		END IF;
 	ELSIF kind = 'sorting_rule' THEN
 		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key;
 		IF result IS NULL THEN
-			PERFORM experiments_internal.raise_fault(404, 'SortingRuleNotFoundException',
-				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', key, site_id));
+			PERFORM experiments_internal.commerce_fault(404, 'SortingRuleNotFoundException',
+				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', key, site_id),
+				jsonb_build_object('sortingRuleId', key, 'siteId', site_id));
 		END IF;
 	ELSIF kind = 'category' THEN
 		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key;
 		IF result IS NULL THEN
-			PERFORM experiments_internal.raise_fault(400, 'InvalidCategoryException',
-				format('The specified category with ID ''%s'' is invalid.', key));
+			PERFORM experiments_internal.commerce_fault(400, 'InvalidCategoryException',
+				format('The specified category with ID ''%s'' is invalid.', key),
+				jsonb_build_object('categoryId', key));
 		END IF;
 	ELSE
 		RAISE EXCEPTION 'unknown kind of site object "%"', kind
@@ -502,24 +542,28 @@ DECLARE
 	result bigint;
 BEGIN
 	IF parts IS NULL THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidContextTypeException',
-			format('''%s'' is not a valid context.', context));
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidContextTypeException',
+			format('''%s'' is not a valid context.', context),
+			jsonb_build_object('contextType', context));
 	END IF;
 	ctx_type := coalesce(parts[1], parts[2])::experiments.slot_context;
 	ctx_id := coalesce(parts[3], '');
 	SELECT s.id INTO slot FROM experiments.slots s
 	WHERE s.site_id = site AND s.key = slot_id AND s.context_type = ctx_type;
 	IF slot IS NULL THEN
-		PERFORM experiments_internal.raise_fault(404, 'SlotWithContextTypeNotFoundException',
+		PERFORM experiments_internal.commerce_fault(404, 'SlotWithContextTypeNotFoundException',
 			format('No slot with ID ''%s'' and context type ''%s'' for site ''%s'' was found.',
-				   slot_id, upper(ctx_type::text), site_id));
+				   slot_id, upper(ctx_type::text), site_id),
+			jsonb_build_object('slotId', slot_id, 'contextType', upper(ctx_type::text), 'siteId', site_id));
 	END IF;
 	SELECT c.id INTO result FROM experiments.slot_configurations c
 	WHERE c.slot_id = slot AND c.key = slot_config_id AND c.context_id = ctx_id;
 	IF result IS NULL THEN
-		PERFORM experiments_internal.raise_fault(404, 'SlotConfigurationIdentifierNotFoundException',
+		PERFORM experiments_internal.commerce_fault(404, 'SlotConfigurationIdentifierNotFoundException',
 			format('No slot configuration with ID ''%s'', slot id ''%s'', context type ''%s'', and context id ''%s'' for site ''%s'' was found.',
-				   slot_config_id, slot_id, upper(ctx_type::text), ctx_id, site_id));
+				   slot_config_id, slot_id, upper(ctx_type::text), ctx_id, site_id),
+			jsonb_build_object('siteId', site_id, 'slotId', slot_id, 'slotConfigurationId', slot_config_id,
+				'contextType', upper(ctx_type::text), 'contextId', ctx_id));
 	END IF;
 	RETURN result;
 END;
@@ -614,19 +658,29 @@ SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
 	bad text := experiments_internal.malformed_property(document, types);
+	unknown text;
 BEGIN
 	IF jsonb_typeof(document) IS DISTINCT FROM 'object' THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The request document of %s is not a JSON object.', what));
 	END IF;
 	IF bad IS NOT NULL THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The property ''%s'' of %s has a value of the wrong type: expected %s.', bad, what, types ->> bad));
+	END IF;
+	-- A tolerant reader: what the document does not define is left alone.
+	SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
+	FROM jsonb_object_keys(document) AS k WHERE NOT types ? k;
+	IF unknown IS NOT NULL THEN
+		RAISE WARNING 'properties of % ignored: %', what, unknown
+			USING DETAIL = format('They are not properties of %s document of the Data API; the rest of the request was applied.', what),
+				  HINT = format('The properties of %s are: %s.', what,
+								(SELECT string_agg(t, ', ' ORDER BY t) FROM jsonb_object_keys(types) AS t));
 	END IF;
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.ab_test_request_error(jsonb, jsonb, text) IS
-'Checks a request document against the types of its properties: InvalidRequestException (400) when it is not an object or a property has the wrong type.';
+'Checks a request document against the types of its properties ({"name": type}, every property the document defines): InvalidRequestException (400) when it is not an object or a property has the wrong type; a WARNING names the properties it does not define, which are ignored.';
 
 CREATE FUNCTION experiments_internal.segment_allocation_bp(allocation jsonb, segment_id text)
 RETURNS integer
@@ -638,7 +692,7 @@ DECLARE
 	bp integer := experiments_internal.percent_bp(percent);
 BEGIN
 	IF bp IS NULL AND percent IS NOT NULL THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The allocation %s of segment ''%s'' is not a percentage between 0 and 100 with at most two decimals.',
 				   percent, segment_id));
 	END IF;
@@ -669,7 +723,7 @@ BEGIN
 	SELECT coalesce(sum(v.allocation_bp), 0), count(*) INTO total, n
 	FROM experiments.variants v WHERE v.experiment_id = exp.id;
 	IF exp.state IN ('running', 'paused') AND (n = 0 OR total <> 10000) THEN
-		PERFORM experiments_internal.raise_fault(400, 'ABTestSegmentAllocationException',
+		PERFORM experiments_internal.commerce_fault(400, 'ABTestSegmentAllocationException',
 			format('The segments of the started A/B test with ID ''%s'' would have allocations summing to %s, not 100.',
 				   exp.key, trim_scale(total / 100.0)));
 	END IF;
@@ -692,10 +746,11 @@ AS $$
 BEGIN
 	PERFORM experiments_internal.ab_test_request_error(body,
 		'{"allocation": "number", "custom_experience": "boolean", "description": "string", "id": "string",
-		  "_resource_state": "string"}', 'an ab_test_segment');
+		  "link": "string", "_resource_state": "string", "_type": "string", "_v": "string"}', 'an ab_test_segment');
 	IF body ->> 'id' <> segment_id THEN
-		PERFORM experiments_internal.raise_fault(400, 'IdConflictException',
-			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', body ->> 'id', segment_id));
+		PERFORM experiments_internal.commerce_fault(400, 'IdConflictException',
+			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', body ->> 'id', segment_id),
+			jsonb_build_object('bodyID', body ->> 'id', 'urlID', segment_id));
 	END IF;
 END;
 $$;
@@ -721,6 +776,21 @@ REVOKE ALL ON FUNCTION experiments_internal.apply_ab_test_segment(experiments.va
 COMMENT ON FUNCTION experiments_internal.apply_ab_test_segment(experiments.variants, jsonb) IS
 'Writes the properties (allocation, description, custom_experience) an ab_test_segment document gives to a segment.';
 
+CREATE FUNCTION experiments_internal.ab_test_body(body jsonb)
+RETURNS void
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.ab_test_request_error(body,
+		'{"customer_groups": "string[]", "description": "string", "email_addresses": "string[]",
+		  "enabled": "boolean", "end_date": "timestamp", "expiration_type": "string", "id": "string",
+		  "key_metric_id": "string", "link": "string", "paused": "boolean", "start_date": "timestamp", "tags": "string[]",
+		  "trigger": "object", "test_groups": "array", "test_segments": "array",
+		  "_resource_state": "string", "_type": "string", "_v": "string"}', 'an ab_test');
+$$;
+COMMENT ON FUNCTION experiments_internal.ab_test_body(jsonb) IS
+'Checks an ab_test request document (PUT and PATCH): InvalidRequestException (400) for a property of the wrong type, a WARNING for properties the document does not define. test_segments is test_groups as the GET sample of a segment spells it.';
+
 CREATE FUNCTION experiments_internal.write_ab_test(exp experiments.experiments, site_id text, body jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -735,16 +805,12 @@ DECLARE
 	goal uuid := exp.goal_id;
 	segment jsonb;
 BEGIN
-	PERFORM experiments_internal.ab_test_request_error(body,
-		'{"customer_groups": "string[]", "description": "string", "email_addresses": "string[]",
-		  "enabled": "boolean", "end_date": "timestamp", "expiration_type": "string", "id": "string",
-		  "key_metric_id": "string", "paused": "boolean", "start_date": "timestamp", "tags": "string[]",
-		  "trigger": "object", "test_groups": "array", "_resource_state": "string"}', 'an ab_test');
 	SELECT e INTO bad FROM jsonb_array_elements_text(body -> 'email_addresses') e
 	WHERE e !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' LIMIT 1;
 	IF bad IS NOT NULL THEN
-		PERFORM experiments_internal.raise_fault(400, 'ABTestInvalidEmailException',
-			format('The email ''%s'' specified for A/B test with ID ''%s'' is invalid.', bad, exp.key));
+		PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidEmailException',
+			format('The email ''%s'' specified for A/B test with ID ''%s'' is invalid.', bad, exp.key),
+			jsonb_build_object('email', bad, 'abtestId', exp.key));
 	END IF;
 	IF jsonb_typeof(trigger_doc) = 'object' THEN
 		PERFORM experiments_internal.ab_test_request_error(trigger_doc,
@@ -752,34 +818,40 @@ BEGIN
 			  "categories": "string[]", "_type": "string"}', 'an ab_test_trigger');
 		trigger_name := lower(trigger_doc ->> 'trigger_type');
 		IF trigger_name IS NULL OR trigger_name NOT IN ('immediately', 'pipeline_call', 'category_view_page') THEN
-			PERFORM experiments_internal.raise_fault(400, 'ABTestInvalidTriggerException',
+			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidTriggerException',
 				format('The trigger type ''%s'' specified for A/B test with ID ''%s'' is invalid.',
-					   coalesce(trigger_doc ->> 'trigger_type', ''), exp.key));
+					   coalesce(trigger_doc ->> 'trigger_type', ''), exp.key),
+				jsonb_build_object('triggerType', coalesce(trigger_doc ->> 'trigger_type', ''), 'abTestId', exp.key));
 		END IF;
 		IF trigger_name = 'pipeline_call' AND coalesce(jsonb_array_length(trigger_doc -> 'pipeline_calls'), 0) = 0
 		   OR trigger_name = 'category_view_page' AND coalesce(jsonb_array_length(trigger_doc -> 'categories'), 0) = 0 THEN
-			PERFORM experiments_internal.raise_fault(400, 'ABTestInvalidTriggerException',
+			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidTriggerException',
 				format('''%s'' is missing for trigger type ''%s'' specified for A/B test with ID %s''.',
 					   CASE trigger_name WHEN 'pipeline_call' THEN 'pipeline' ELSE 'category' END,
-					   upper(trigger_name), exp.key));
+					   upper(trigger_name), exp.key),
+				jsonb_build_object('missingProperty', CASE trigger_name WHEN 'pipeline_call' THEN 'pipeline' ELSE 'category' END,
+								   'triggerType', upper(trigger_name), 'abTestId', exp.key));
 		END IF;
 		SELECT p INTO bad FROM jsonb_array_elements_text(trigger_doc -> 'pipeline_calls') p
 		WHERE trigger_name = 'pipeline_call' AND p !~ '^[A-Za-z0-9_]+-[A-Za-z0-9_]+$' LIMIT 1;
 		IF bad IS NOT NULL THEN
-			PERFORM experiments_internal.raise_fault(400, 'ABTestInvalidPipelineException',
-				format('The pipeline ''%s'' specified for A/B test with ID ''%s'' is invalid.', bad, exp.key));
+			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidPipelineException',
+				format('The pipeline ''%s'' specified for A/B test with ID ''%s'' is invalid.', bad, exp.key),
+				jsonb_build_object('pipeline', bad, 'abtestId', exp.key));
 		END IF;
 	END IF;
 	new_start := CASE WHEN body ? 'start_date' THEN experiments_internal.parse_timestamp(body ->> 'start_date') ELSE exp.starts_at END;
 	new_end := CASE WHEN body ? 'end_date' THEN experiments_internal.parse_timestamp(body ->> 'end_date') ELSE exp.ends_at END;
 	IF new_start IS NULL OR new_end IS NULL THEN
-		PERFORM experiments_internal.raise_fault(400, 'ABTestInvalidDateException',
+		PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidDateException',
 			format('The A/B test with ID ''''%s'' and ''%s'' ''%s'' could not be created. Please specify both the start date and the end date.',
 				   exp.key, CASE WHEN new_end IS NULL THEN 'start date' ELSE 'end date' END,
-				   coalesce(experiments_internal.json_timestamp(coalesce(new_end, new_start)), '')));
+				   coalesce(experiments_internal.json_timestamp(coalesce(new_end, new_start)), '')),
+			jsonb_build_object('abtestId', exp.key, 'field', CASE WHEN new_end IS NULL THEN 'start date' ELSE 'end date' END,
+							   'date', coalesce(experiments_internal.json_timestamp(coalesce(new_end, new_start)), '')));
 	END IF;
 	IF new_start >= new_end THEN
-		PERFORM experiments_internal.raise_fault(400, 'StartAfterEndException',
+		PERFORM experiments_internal.commerce_fault(400, 'StartAfterEndException',
 			format('The start date ''%s'' is after the end date ''%s'' for ''ab_test'' with ID ''%s''.',
 				   experiments_internal.json_timestamp(new_start), experiments_internal.json_timestamp(new_end), exp.key));
 	END IF;
@@ -795,8 +867,7 @@ BEGIN
 		tags = CASE WHEN body ? 'tags' THEN experiments_internal.json_text_array(body -> 'tags') ELSE e.tags END,
 		starts_at = new_start,
 		ends_at = new_end,
-		goal_id = goal,
-		updated_by = current_user
+		goal_id = goal
 	WHERE e.id = exp.id;
 	INSERT INTO experiments.ab_tests (experiment_id) VALUES (exp.id) ON CONFLICT (experiment_id) DO NOTHING;
 	UPDATE experiments.ab_tests a
@@ -813,7 +884,7 @@ BEGIN
 	WHERE a.experiment_id = exp.id;
 	-- Segments listed in test_groups change together, so that a started test
 	-- can move weight between them in one request.
-	FOR segment IN SELECT g FROM jsonb_array_elements(body -> 'test_groups') g LOOP
+	FOR segment IN SELECT g FROM jsonb_array_elements(coalesce(body -> 'test_groups', body -> 'test_segments')) g LOOP
 		PERFORM experiments_internal.ab_test_segment_body(segment, segment ->> 'id');
 		PERFORM experiments_internal.apply_ab_test_segment(
 			experiments_internal.ab_test_segment(exp, site_id, coalesce(segment ->> 'id', '')), segment);
@@ -823,7 +894,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.write_ab_test(experiments.experiments, text, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.write_ab_test(experiments.experiments, text, jsonb) IS
-'Validates an ab_test document and writes the properties it contains (PUT and PATCH share it), including the allocation, description and custom_experience of the existing segments listed in test_groups, then syncs the experiment''s state; raises the API''s faults.';
+'Checks the values of an ab_test document (ab_test_body checked their types) and writes the properties it contains (PUT and PATCH share it), including the allocation, description and custom_experience of the existing segments listed in test_groups, then syncs the experiment''s state; raises the API''s faults.';
 
 -- A/B tests.
 
@@ -839,12 +910,12 @@ DECLARE
 	data jsonb;
 BEGIN
 	IF start IS NULL OR start < 0 OR list_ab_tests.count IS NULL OR list_ab_tests.count NOT BETWEEN 1 AND 200 THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('start must be 0 or more and count between 1 and 200, not %s and %s.',
 				   coalesce(start::text, 'null'), coalesce(list_ab_tests.count::text, 'null')));
 	END IF;
 	IF "select" IS NOT NULL AND "select" <> '(**)' THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The property selector ''%s'' is not supported; use ''(**)'' for every property.', "select"));
 	END IF;
 	SELECT count(*) INTO total FROM experiments.experiments e
@@ -889,22 +960,24 @@ DECLARE
 	site bigint := experiments_internal.commerce_site(site_id);
 	exp experiments.experiments;
 BEGIN
-	PERFORM experiments_internal.ab_test_request_error(body, '{"id": "string"}', 'an ab_test');
+	PERFORM experiments_internal.ab_test_body(body);
 	IF body ->> 'id' <> id THEN
-		PERFORM experiments_internal.raise_fault(400, 'IdConflictException',
-			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', body ->> 'id', id));
+		PERFORM experiments_internal.commerce_fault(400, 'IdConflictException',
+			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', body ->> 'id', id),
+			jsonb_build_object('bodyID', body ->> 'id', 'urlID', id));
 	END IF;
 	IF char_length(id) NOT BETWEEN 1 AND 40 THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The A/B test ID ''%s'' must have 1 to 40 characters.', id));
 	END IF;
-	INSERT INTO experiments.experiments AS e (key, site_id, created_by, updated_by)
-	VALUES (create_ab_test.id, site, current_user, current_user)
+	INSERT INTO experiments.experiments AS e (key, site_id)
+	VALUES (create_ab_test.id, site)
 	ON CONFLICT (tenant_id, key) DO NOTHING
 	RETURNING e.* INTO exp;
 	IF exp.id IS NULL THEN
-		PERFORM experiments_internal.raise_fault(409, 'ABTestDuplicateException',
-			format('The A/B test could not be created or updated because of duplicate ID ''%s''.', id));
+		PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
+			format('The A/B test could not be created or updated because of duplicate ID ''%s''.', id),
+			jsonb_build_object('abtestId', id));
 	END IF;
 	PERFORM experiments_internal.write_ab_test(exp, site_id, body);
 	RETURN experiments.get_ab_test(site_id, id);
@@ -923,18 +996,19 @@ DECLARE
 	exp experiments.experiments;
 	new_id text;
 BEGIN
-	PERFORM experiments_internal.ab_test_request_error(body, '{"id": "string", "_resource_state": "string"}', 'an ab_test');
+	PERFORM experiments_internal.ab_test_body(body);
 	exp := experiments_internal.lock_ab_test(site_id, id, body ->> '_resource_state');
 	new_id := coalesce(body ->> 'id', id);
 	IF new_id <> id THEN
 		IF char_length(new_id) NOT BETWEEN 1 AND 40 THEN
-			PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+			PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 				format('The A/B test ID ''%s'' must have 1 to 40 characters.', new_id));
 		END IF;
 		IF EXISTS (SELECT 1 FROM experiments.experiments e
 				   WHERE e.tenant_id = exp.tenant_id AND e.key = new_id) THEN
-			PERFORM experiments_internal.raise_fault(409, 'ABTestDuplicateException',
-				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', new_id));
+			PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
+				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', new_id),
+				jsonb_build_object('abtestId', new_id));
 		END IF;
 		UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
 	END IF;
@@ -1019,7 +1093,7 @@ BEGIN
 	PERFORM experiments_internal.ab_test_segment_body(body, segment_id);
 	exp := experiments_internal.lock_ab_test(site_id, ab_test_id, body ->> '_resource_state');
 	IF char_length(segment_id) NOT BETWEEN 1 AND 128 THEN
-		PERFORM experiments_internal.raise_fault(400, 'InvalidRequestException',
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The segment ID ''%s'' must have 1 to 128 characters.', segment_id));
 	END IF;
 	INSERT INTO experiments.variants AS s (experiment_id, ordinal, key)
@@ -1028,9 +1102,10 @@ BEGIN
 	ON CONFLICT (experiment_id, key) DO NOTHING
 	RETURNING s.* INTO v;
 	IF v.id IS NULL THEN
-		PERFORM experiments_internal.raise_fault(409, 'ResourceAlreadyExistsException',
+		PERFORM experiments_internal.commerce_fault(409, 'ResourceAlreadyExistsException',
 			format('The segment with ID ''%s'' already exists in A/B test ''%s'' for site ''%s''.',
-				   segment_id, ab_test_id, site_id));
+				   segment_id, ab_test_id, site_id),
+			jsonb_build_object('serverState', experiments_internal.ab_test_resource_state(exp)));
 	END IF;
 	RETURN experiments_internal.write_ab_test_segment(v, body);
 END;
@@ -1156,6 +1231,7 @@ DECLARE
 	rule bigint := experiments_internal.site_object(site_id, 'sorting_rule', sorting_rule_id);
 	category bigint := experiments_internal.site_object(site_id, 'category', category_id);
 	existing experiments.segment_sorting_rules;
+	existing_rule text;
 BEGIN
 	SELECT b.* INTO existing FROM experiments.segment_sorting_rules b
 	WHERE b.experiment_id = v.experiment_id AND b.category_id = category;
@@ -1163,10 +1239,12 @@ BEGIN
 		INSERT INTO experiments.segment_sorting_rules (experiment_id, variant_id, sorting_rule_id, category_id)
 		VALUES (v.experiment_id, v.id, rule, category);
 	ELSIF existing.variant_id <> v.id OR existing.sorting_rule_id <> rule THEN
-		PERFORM experiments_internal.raise_fault(409, 'SortingRuleCampaignAssignConflictException',
+		SELECT r.key INTO existing_rule FROM experiments.sorting_rules r WHERE r.id = existing.sorting_rule_id;
+		PERFORM experiments_internal.commerce_fault(409, 'SortingRuleCampaignAssignConflictException',
 			format('The sorting rule ''%s'' cannot be assigned to A/B test ''%s'' and category ''%s'': sorting rule ''%s'' is already assigned to them.',
-				   sorting_rule_id, ab_test_id, category_id,
-				   (SELECT r.key FROM experiments.sorting_rules r WHERE r.id = existing.sorting_rule_id)));
+				   sorting_rule_id, ab_test_id, category_id, existing_rule),
+			jsonb_build_object('sortingRuleId', sorting_rule_id, 'campaignId', ab_test_id, 'categoryId', category_id,
+							   'existingSortingRuleId', existing_rule));
 	END IF;
 END;
 $$;

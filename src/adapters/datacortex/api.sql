@@ -2,37 +2,116 @@
 -- experiments_api: experiment_status, which enrols a device (or a person) in
 -- every running experiment it is eligible for and lists its variants. It is
 -- followed by its owner and by the GRANT that says which role may call it
--- (docs/http-api.md).
+-- (docs/http-api.md). docs/apis/data-cortex.md says what a client sends.
 
--- The format checks of experiment_status, one call per field, each with
--- the message the API gives for it.
-CREATE FUNCTION experiments_internal.check_status_field(name text, value text, pattern text, rule text)
-RETURNS void
+-- The request's fields as the seed lists them, in the order they are
+-- checked: whether each is required and its longest value (NULL: no
+-- character limit of the seed's, or a field checked by its own rule).
+CREATE FUNCTION experiments_internal.status_fields()
+RETURNS TABLE (n integer, name text, required boolean, max_length integer)
+LANGUAGE sql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	VALUES (1, 'api_key', true, NULL), (2, 'app_ver', true, 16), (3, 'user_tag', false, NULL),
+		   (4, 'device_tag', true, 62), (5, 'device_type', true, 16), (6, 'os', true, 16),
+		   (7, 'os_ver', true, 16), (8, 'browser', false, 16), (9, 'browser_ver', false, 16),
+		   (10, 'country', false, NULL), (11, 'language', false, NULL), (12, 'new_gate_list', false, NULL);
+$$;
+COMMENT ON FUNCTION experiments_internal.status_fields() IS
+'The fields of a Data Cortex experiment_status request, in the seed''s order: whether each is required and its maximum length in characters (NULL when the seed gives none, or when the field has a rule of its own).';
+
+-- The seed answers 400 for missing fields and wrong data types in one
+-- sentence; each refusal here names the field and what it must be. The
+-- string fields come back as text, absent ones (null, or "" when optional)
+-- as NULL.
+CREATE FUNCTION experiments_internal.read_status_request(body jsonb)
+RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+DECLARE
+	f record;
+	value jsonb;
+	fields jsonb := '{}';
 BEGIN
-	IF value IS NOT NULL AND value !~ pattern THEN
-		PERFORM experiments_internal.raise_api_error(400, format('%s must be %s; "%s" is not.', name, rule, value));
+	IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
+		PERFORM experiments_internal.raise_api_error(400, 'The body must be a JSON object of the request parameters.');
 	END IF;
+	FOR f IN SELECT * FROM experiments_internal.status_fields() ORDER BY n LOOP
+		value := body -> f.name;
+		IF f.name = 'new_gate_list' THEN
+			IF jsonb_typeof(value) = 'array' AND NOT EXISTS (
+					SELECT 1 FROM jsonb_array_elements(value) g WHERE jsonb_typeof(g) <> 'string') THEN
+				fields := fields || jsonb_build_object(f.name, value);
+			ELSIF value IS NOT NULL AND jsonb_typeof(value) <> 'null' THEN
+				PERFORM experiments_internal.raise_api_error(400, 'new_gate_list must be a list of strings: the names of the gates crossed.');
+			END IF;
+			CONTINUE;
+		END IF;
+		IF value IS NOT NULL AND jsonb_typeof(value) NOT IN ('string', 'null') THEN
+			PERFORM experiments_internal.raise_api_error(400, format('%s must be a string, not %s.', f.name,
+				CASE jsonb_typeof(value) WHEN 'object' THEN 'an object' WHEN 'array' THEN 'a list' ELSE 'a ' || jsonb_typeof(value) END));
+		END IF;
+		IF coalesce(value #>> '{}', '') = '' THEN
+			IF f.required THEN
+				PERFORM experiments_internal.raise_api_error(400, CASE f.name
+					WHEN 'api_key' THEN 'api_key is required: the API key of your application.'
+					ELSE format('%s is required.', f.name) END);
+			END IF;
+			CONTINUE;
+		END IF;
+		IF char_length(value #>> '{}') > f.max_length THEN
+			PERFORM experiments_internal.raise_api_error(400, format('%s must be at most %s characters; "%s" is not.',
+				f.name, f.max_length, value #>> '{}'));
+		END IF;
+		fields := fields || jsonb_build_object(f.name, value);
+	END LOOP;
+	IF fields ->> 'country' !~ '^[A-Z]{2}$' THEN
+		PERFORM experiments_internal.raise_api_error(400, format(
+			'country must be an uppercase ISO 3166-1 alpha-2 code such as US; "%s" is not.', fields ->> 'country'));
+	END IF;
+	IF fields ->> 'language' !~ '^[a-z]{2}$' THEN
+		PERFORM experiments_internal.raise_api_error(400, format(
+			'language must be a lowercase ISO 639-1 code such as en; "%s" is not.', fields ->> 'language'));
+	END IF;
+	IF fields ? 'user_tag' THEN
+		PERFORM experiments_internal.check_unit('user_tag', fields ->> 'user_tag');
+	END IF;
+	RETURN fields;
 END;
 $$;
-COMMENT ON FUNCTION experiments_internal.check_status_field(text, text, text, text) IS
-'Raises PT400 when a field of an experiment_status request is present and does not match its pattern; rule says what is expected.';
+COMMENT ON FUNCTION experiments_internal.read_status_request(jsonb) IS
+'Reads the body of a Data Cortex experiment_status request: raises PT400 naming the field when the body is not an object, a field is not a string (new_gate_list: a list of strings), a required field is missing, null or empty, a string is longer than the seed allows (16 characters, 62 for device_tag), country is not two uppercase letters, language not two lowercase letters, or user_tag longer than 640 bytes. Returns the fields given (optional ones that are null or "" left out); unknown keys are ignored here.';
+
+-- What a client sees of keys it sent that the seed does not define: they are
+-- tolerated, and named in a Warning header (RFC 7234's 299, printable ASCII).
+CREATE FUNCTION experiments_internal.status_warning(body jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object('Warning', format('299 - "unknown fields ignored: %s"',
+		left(regexp_replace(string_agg(k, ', ' ORDER BY k), '[^\x20-\x21\x23-\x5b\x5d-\x7e]', '?', 'g'), 200)))
+	FROM jsonb_object_keys(body) AS k
+	WHERE k NOT IN (SELECT f.name FROM experiments_internal.status_fields() f)
+	HAVING count(*) > 0;
+$$;
+COMMENT ON FUNCTION experiments_internal.status_warning(jsonb) IS
+'The response header naming the keys of an experiment_status body that the Data Cortex document does not define ({"Warning": "299 - \"unknown fields ignored: a, b\""}, names sorted, at most 200 characters, anything but printable ASCII, quotes and backslashes as ?), or NULL when there are none.';
 
 -- Data Cortex POST /<org>/1/experiment_status: PL/pgSQL over assign_all() and
--- enrol(); the key comes in the body, so the function authenticates itself.
-CREATE FUNCTION experiments_api.experiment_status(
-	api_key text DEFAULT NULL, app_ver text DEFAULT NULL, user_tag text DEFAULT NULL,
-	device_tag text DEFAULT NULL, device_type text DEFAULT NULL, os text DEFAULT NULL,
-	os_ver text DEFAULT NULL, browser text DEFAULT NULL, browser_ver text DEFAULT NULL,
-	country text DEFAULT NULL, language text DEFAULT NULL, new_gate_list jsonb DEFAULT NULL)
+-- enrol(). The body is one jsonb argument so that its types are the
+-- client's (PostgREST would turn a number into text for a text parameter),
+-- and the key comes in the body, so the function authenticates itself. A
+-- refusal is answered with the seed's status and {"status", "message"} as
+-- the whole body, the work of the block rolled back.
+CREATE FUNCTION experiments_api.experiment_status(jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	required text;
+	fields jsonb;
 	gates text[];
 	unit_key text;
 	attributes jsonb;
@@ -41,41 +120,15 @@ DECLARE
 	list jsonb := '[]';
 	r record;
 BEGIN
-	IF api_key IS NULL OR api_key = '' THEN
-		PERFORM experiments_internal.raise_api_error(400, 'api_key is required: the API key of your application.');
-	END IF;
+	fields := experiments_internal.read_status_request($1);
 	-- Serving enrols: only a client key may, as for every other serving call.
-	IF experiments.authenticate(api_key) IS DISTINCT FROM 'experiments_client' THEN
+	IF experiments.authenticate(fields ->> 'api_key') IS DISTINCT FROM 'experiments_client' THEN
 		PERFORM experiments_internal.raise_api_error(403, 'The API key is not a client key. experiment_status needs the key of your application (role client).');
 	END IF;
-	SELECT f.name INTO required
-	FROM (VALUES (1, 'app_ver', app_ver), (2, 'device_tag', device_tag), (3, 'device_type', device_type),
-				 (4, 'os', os), (5, 'os_ver', os_ver)) AS f(n, name, value)
-	WHERE f.value IS NULL OR f.value = '' ORDER BY f.n LIMIT 1;
-	IF required IS NOT NULL THEN
-		PERFORM experiments_internal.raise_api_error(400, format('%s is required.', required));
-	END IF;
-	PERFORM experiments_internal.check_status_field(f.name, f.value, '^.{1,16}$', 'at most 16 characters')
-	FROM (VALUES ('app_ver', app_ver), ('device_type', device_type), ('os', os), ('os_ver', os_ver),
-				 ('browser', browser), ('browser_ver', browser_ver)) AS f(name, value);
-	PERFORM experiments_internal.check_status_field('device_tag', device_tag, '^.{1,62}$', 'at most 62 characters');
-	PERFORM experiments_internal.check_status_field('country', country, '^[A-Z]{2}$', 'an uppercase ISO 3166-1 alpha-2 code such as US');
-	PERFORM experiments_internal.check_status_field('language', language, '^[a-z]{2}$', 'a lowercase ISO 639-1 code such as en');
-	IF user_tag IS NOT NULL THEN
-		PERFORM experiments_internal.check_unit('user_tag', user_tag);
-	END IF;
-	IF new_gate_list IS NOT NULL AND jsonb_typeof(new_gate_list) <> 'null' THEN
-		IF jsonb_typeof(new_gate_list) <> 'array' OR EXISTS (
-			SELECT 1 FROM jsonb_array_elements(new_gate_list) g WHERE jsonb_typeof(g) <> 'string') THEN
-			PERFORM experiments_internal.raise_api_error(400, 'new_gate_list must be a list of strings: the names of the gates crossed.');
-		END IF;
-		gates := experiments_internal.json_text_array(new_gate_list);
-	END IF;
+	gates := experiments_internal.json_text_array(fields -> 'new_gate_list');
 	-- A person is the same unit on every device.
-	unit_key := coalesce(user_tag, device_tag);
-	attributes := jsonb_strip_nulls(jsonb_build_object(
-		'app_ver', app_ver, 'device_type', device_type, 'os', os, 'os_ver', os_ver, 'browser', browser,
-		'browser_ver', browser_ver, 'country', country, 'language', language));
+	unit_key := coalesce(fields ->> 'user_tag', fields ->> 'device_tag');
+	attributes := fields - ARRAY['api_key', 'user_tag', 'device_tag', 'new_gate_list'];
 	FOR r IN
 		SELECT x.experiment, x.variant, x.ordinal, x.period, e.id, e.gate
 		FROM experiments.assign_all(unit_key, attributes) x
@@ -84,7 +137,7 @@ BEGIN
 		ORDER BY x.experiment
 	LOOP
 		-- A gated experiment is entered when its gate is crossed, and stays.
-		CONTINUE WHEN r.gate IS NOT NULL AND NOT coalesce(r.gate = ANY (gates), false) AND NOT EXISTS (
+		CONTINUE WHEN r.gate IS NOT NULL AND NOT r.gate = ANY (gates) AND NOT EXISTS (
 			SELECT 1 FROM experiments.enrolments n WHERE n.experiment_id = r.id AND n.unit = unit_key);
 		-- The answer is the enrolment as stored (another session may have
 		-- enrolled the unit first), or the assignment when an override decided.
@@ -100,10 +153,17 @@ BEGIN
 		list := list || jsonb_build_object('experiment', r.experiment,
 			'variant', CASE WHEN ordinal = 0 THEN 'false'::jsonb ELSE to_jsonb(variant) END);
 	END LOOP;
-	RETURN jsonb_build_object('experiment_list', list);
+	RETURN experiments_internal.respond(200, jsonb_build_object('experiment_list', list),
+		experiments_internal.status_warning($1));
+EXCEPTION WHEN OTHERS THEN
+	IF SQLSTATE NOT LIKE 'PT%' THEN
+		RAISE;
+	END IF;
+	RETURN experiments_internal.respond(substr(SQLSTATE, 3)::integer,
+		jsonb_build_object('status', substr(SQLSTATE, 3)::integer, 'message', SQLERRM));
 END;
 $$;
-COMMENT ON FUNCTION experiments_api.experiment_status(text, text, text, text, text, text, text, text, text, text, text, jsonb) IS
-'POST /rpc/experiment_status (Data Cortex POST /<org>/1/experiment_status): the experiments the device (or the person) is enrolled in, enrolling it in every running experiment it is eligible for. Arguments: api_key (required; a bad one is 403), app_ver (required, at most 16 characters), user_tag (optional cross-device id: when given it is the unit, so a person gets the same variants on every device; at most 640 bytes), device_tag (required, at most 62), device_type, os, os_ver (required, at most 16 each), browser, browser_ver (optional, at most 16), country (optional, uppercase ISO 3166-1 alpha-2), language (optional, lowercase ISO 639-1), new_gate_list (optional list of gate names crossed: an experiment with a gate is entered only when its gate arrives here, and from then on is always returned). All but api_key are audience attributes. Answers {"experiment_list": [{"experiment": name, "variant": name}, ...]} in name order, variant false for the control group (ordinal 0). 400 for a missing or malformed field.';
-ALTER FUNCTION experiments_api.experiment_status(text, text, text, text, text, text, text, text, text, text, text, jsonb) OWNER TO experiments_api_owner;
-GRANT EXECUTE ON FUNCTION experiments_api.experiment_status(text, text, text, text, text, text, text, text, text, text, text, jsonb) TO experiments_client;
+COMMENT ON FUNCTION experiments_api.experiment_status(jsonb) IS
+'POST /rpc/experiment_status (Data Cortex POST /<org>/1/experiment_status; the key names the organization): the body is the request, {"api_key", "app_ver", "user_tag", "device_tag", "device_type", "os", "os_ver", "browser", "browser_ver", "country", "language", "new_gate_list"}, every field a string but new_gate_list, a list of strings. Required: api_key (a client key), app_ver (at most 16 characters), device_tag (at most 62), device_type, os, os_ver (at most 16 each). Optional (null or "" is absent): user_tag (cross-device id: when given it is the unit, so a person gets the same variants on every device; at most 640 bytes), browser, browser_ver (at most 16), country (two uppercase letters, ISO 3166-1 alpha-2), language (two lowercase letters, ISO 639-1), new_gate_list (gate names crossed: an experiment with a gate is entered only when its gate arrives here, and from then on is always returned). Enrols the device (or the person) in every running experiment it is eligible for, the fields but api_key and the tags being audience attributes, and answers {"experiment_list": [{"experiment": name, "variant": name}, ...]} in name order, variant false for the control group (ordinal 0). Unknown keys are ignored and named in a Warning header. 400 for a missing or malformed field, 403 for a key that is not valid or not a client key; both with the body {"status", "message"}.';
+ALTER FUNCTION experiments_api.experiment_status(jsonb) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.experiment_status(jsonb) TO experiments_client;

@@ -38,6 +38,29 @@ $$;
 COMMENT ON FUNCTION experiments_internal.org_experiment(uuid, uuid) IS
 'An experiment of an organization by its uuid; 404 when there is none.';
 
+-- The API's users are whoever the catalog records as author (created_by,
+-- updated_by): an API key (a bot), a token's subject or a login. The id is
+-- the token's subject when that is a UUID (the API's user ids are), else a
+-- UUID made from the principal, the same for every change it makes.
+CREATE FUNCTION experiments_internal.org_user_document(principal jsonb, organization_id uuid)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object(
+		'id', CASE WHEN principal ->> 'token' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+				   THEN (principal ->> 'token')::uuid ELSE md5(principal::text)::uuid END,
+		'first_name', split_part(u.name, ' ', 1),
+		'last_name', CASE WHEN strpos(u.name, ' ') > 0 THEN substr(u.name, strpos(u.name, ' ') + 1) ELSE '' END,
+		'full_name', u.name,
+		'organization_id', organization_id,
+		'is_bot', principal ? 'api_key')
+	FROM (SELECT coalesce(principal ->> 'application', principal ->> 'name', principal ->> 'email',
+						  nullif(principal ->> 'token', ''), principal ->> 'login', '') AS name) AS u;
+$$;
+COMMENT ON FUNCTION experiments_internal.org_user_document(jsonb, uuid) IS
+'The user document of the draft/published API for an author the catalog recorded (current_principal()): id (the token''s subject when a UUID, else a UUID derived from the principal), first_name, last_name and full_name from the application, the token''s name or the login, organization_id, and is_bot (true for an API key).';
+
 CREATE FUNCTION experiments_internal.org_experiment_document(exp experiments.experiments)
 RETURNS jsonb
 LANGUAGE sql STABLE
@@ -47,9 +70,11 @@ AS $$
 		'id', exp.uuid,
 		'is_draft', exp.state = 'draft',
 		'created_at', experiments_internal.json_timestamp(exp.created_at),
-		'created_by_user_id', exp.created_by,
+		'created_by_user', creator.doc,
+		'created_by_user_id', creator.doc -> 'id',
 		'updated_at', experiments_internal.json_timestamp(exp.updated_at),
-		'updated_by_user_id', exp.updated_by,
+		'updated_by_user', updater.doc,
+		'updated_by_user_id', updater.doc -> 'id',
 		'organization_id', exp.tenant_id,
 		'organization', org.doc,
 		'goal_id', exp.goal_id,
@@ -77,10 +102,12 @@ AS $$
 				  FROM experiments.experiment_rooms x JOIN experiments.rooms r ON r.id = x.room_id
 				  WHERE x.experiment_id = exp.id))
 	FROM (SELECT jsonb_build_object('id', t.id, 'name', coalesce(t.display_name, t.name)) AS doc
-		  FROM experiments.tenants t WHERE t.id = exp.tenant_id) AS org;
+		  FROM experiments.tenants t WHERE t.id = exp.tenant_id) AS org,
+		 experiments_internal.org_user_document(exp.created_by, exp.tenant_id) AS creator(doc),
+		 experiments_internal.org_user_document(exp.updated_by, exp.tenant_id) AS updater(doc);
 $$;
 COMMENT ON FUNCTION experiments_internal.org_experiment_document(experiments.experiments) IS
-'The experiment document of the draft/published API: attributes, goal, groups in order, rooms.';
+'The experiment document of the draft/published API: attributes, who created and last updated it, goal, groups in order, rooms.';
 
 CREATE FUNCTION experiments_internal.org_experiment_error(body jsonb)
 RETURNS void
@@ -111,6 +138,10 @@ BEGIN
 	IF bad IS NOT NULL THEN
 		PERFORM experiments_internal.raise_api_error(400, format('%s is not in the right format.', bad));
 	END IF;
+	IF jsonb_array_length(body -> 'groups') > 1000 THEN
+		PERFORM experiments_internal.raise_api_error(400, format('groups is not in the right format: %s groups, at most 1000.',
+			jsonb_array_length(body -> 'groups')));
+	END IF;
 	FOR g IN SELECT x FROM jsonb_array_elements(body -> 'groups') x LOOP
 		bad := CASE WHEN jsonb_typeof(g) <> 'object' THEN 'groups'
 					ELSE experiments_internal.malformed_property(g,
@@ -120,6 +151,8 @@ BEGIN
 			bad := 'percentage';
 		ELSIF bad IS NULL AND g ->> 'group_type' NOT IN ('control', 'user_defined', 'target_algorithm', 'target_random') THEN
 			bad := 'group_type';
+		ELSIF bad IS NULL AND char_length(g ->> 'name') NOT BETWEEN 1 AND 128 THEN
+			bad := 'name (1 to 128 characters)';
 		END IF;
 		IF bad IS NOT NULL THEN
 			PERFORM experiments_internal.raise_api_error(400, format('The group %s is not in the right format: %s.', g, bad));
@@ -128,7 +161,48 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.org_experiment_error(jsonb) IS
-'Checks the format of an experiment request body (is_draft present, uuids, timestamps, groups with whole percentages 0..100 and known group types); 400 when it is wrong.';
+'Checks the format of an experiment request body (is_draft present, uuids, timestamps, at most 1000 groups with names of 1 to 128 characters, whole percentages 0..100 and known group types); 400 when it is wrong.';
+
+-- A client may send back what it read (the document's read-only
+-- attributes are ignored quietly); anything else it sends is ignored too, as
+-- the document does not refuse it, but named in a warning header so that a
+-- misspelt attribute does not go unnoticed.
+CREATE FUNCTION experiments_internal.org_experiment_warning(body jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object('X-Warning', 'unknown attributes ignored: '
+			|| regexp_replace(string_agg(a.path, ', ' ORDER BY a.n, a.path), '[^ -~]', '?', 'g'))
+	FROM (SELECT 0 AS n, k AS path FROM jsonb_object_keys(body) AS k
+		  WHERE k NOT IN ('is_draft', 'goal_id', 'groups', 'name', 'room_ids', 'starts_at', 'ends_at', 'group_reset_interval',
+						  'id', 'created_at', 'created_by_user', 'created_by_user_id', 'updated_at', 'updated_by_user',
+						  'updated_by_user_id', 'organization_id', 'organization', 'goal', 'rooms')
+		  UNION ALL
+		  SELECT g.n, format('groups[%s].%s', g.n - 1, k)
+		  FROM jsonb_array_elements(CASE jsonb_typeof(body -> 'groups') WHEN 'array' THEN body -> 'groups' END)
+			   WITH ORDINALITY AS g(doc, n),
+			   jsonb_object_keys(g.doc) AS k
+		  WHERE k NOT IN ('name', 'percentage', 'group_type', 'treatment', 'id', 'created_at', 'updated_at', 'order')) AS a
+	HAVING count(*) > 0;
+$$;
+COMMENT ON FUNCTION experiments_internal.org_experiment_warning(jsonb) IS
+'The X-Warning header (as a response.headers object) naming the attributes of a valid request body that are neither written nor read-only attributes of the document (groups[N].name for a group''s), which were ignored; NULL when there are none.';
+
+-- Every endpoint answers its refusals in the API's own document, at the top
+-- level: its block rolls its work back and hands the error here.
+CREATE FUNCTION experiments_internal.org_error_answer(state text, message text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.respond(s.status, jsonb_build_object('status', s.status, 'message', message))
+	FROM (SELECT CASE WHEN state ~ '^PT[45][0-9][0-9]$' THEN substr(state, 3)::integer
+					  WHEN state IN ('22023', '23514') THEN 400 END AS status) AS s
+	WHERE s.status IS NOT NULL;
+$$;
+COMMENT ON FUNCTION experiments_internal.org_error_answer(text, text) IS
+'The answer of a draft/published endpoint to an error it caught: the status of a PT<status> error (or 400 for a value a rule of the catalog refused, SQLSTATE 22023 or 23514) as response.status, and {"status", "message"} as the document; NULL for any other error, which the endpoint raises again.';
 
 CREATE FUNCTION experiments_internal.check_started_experiment(exp experiments.experiments, body jsonb)
 RETURNS void
@@ -167,7 +241,7 @@ $$;
 COMMENT ON FUNCTION experiments_internal.check_started_experiment(experiments.experiments, jsonb) IS
 'Once a published experiment''s starts_at has passed, its goal, rooms, start, reset interval, number of groups, group types and treatments are read-only: 400 when the body changes one.';
 
-CREATE FUNCTION experiments_internal.write_org_experiment(exp experiments.experiments, body jsonb)
+CREATE FUNCTION experiments_internal.write_org_experiment(exp experiments.experiments, body jsonb, creating boolean)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -213,17 +287,22 @@ BEGIN
 		PERFORM experiments_internal.raise_api_error(400, 'The names of an experiment''s groups must differ.');
 	END IF;
 	IF publish THEN
+		-- What the document marks required when is_draft is false, in the
+		-- body itself (a PUT too); goal_id, room_ids and starts_at are
+		-- read-only once started, a group's group_type is optional in a PUT.
 		SELECT string_agg(a, ', ') INTO missing FROM (VALUES
-			('goal_id', new_goal IS NULL),
-			('name', coalesce(body ->> 'name', exp.name) IS NULL),
-			('starts_at', new_start IS NULL),
-			('room_ids', NOT started AND NOT body ? 'room_ids'),
-			('groups', coalesce(jsonb_array_length(groups), 0) = 0 AND (groups IS NOT NULL OR NOT started)),
-			('groups[].name, percentage and group_type', EXISTS (SELECT 1 FROM jsonb_array_elements(groups) g
-				WHERE g ->> 'name' IS NULL OR g ->> 'percentage' IS NULL OR (NOT started AND g ->> 'group_type' IS NULL)))
+			('goal_id', NOT started AND body ->> 'goal_id' IS NULL),
+			('groups', coalesce(jsonb_array_length(groups),
+								(SELECT count(*)::integer FROM experiments.variants v WHERE v.experiment_id = exp.id)) = 0),
+			('groups[].name', EXISTS (SELECT 1 FROM jsonb_array_elements(groups) g WHERE g ->> 'name' IS NULL)),
+			('groups[].percentage', EXISTS (SELECT 1 FROM jsonb_array_elements(groups) g WHERE g ->> 'percentage' IS NULL)),
+			('groups[].group_type', creating AND EXISTS (SELECT 1 FROM jsonb_array_elements(groups) g WHERE NOT g ? 'group_type')),
+			('name', body ->> 'name' IS NULL),
+			('room_ids', NOT started AND body -> 'room_ids' IS NULL),
+			('starts_at', NOT started AND body ->> 'starts_at' IS NULL)
 		) AS m(a, absent) WHERE m.absent;
 		IF missing IS NOT NULL THEN
-			PERFORM experiments_internal.raise_api_error(400, format('A published experiment needs %s.', missing));
+			PERFORM experiments_internal.raise_api_error(400, format('Required attributes are missing: %s.', missing));
 		END IF;
 		IF groups IS NOT NULL AND (SELECT sum((g ->> 'percentage')::numeric) <> 100 FROM jsonb_array_elements(groups) g) THEN
 			PERFORM experiments_internal.raise_api_error(400, format('The percentages of the groups sum to %s, not 100.',
@@ -235,8 +314,7 @@ BEGIN
 		goal_id = new_goal,
 		starts_at = new_start,
 		ends_at = new_end,
-		reset_interval = coalesce((body ->> 'group_reset_interval')::experiments.reset_interval, e.reset_interval),
-		updated_by = current_user
+		reset_interval = coalesce((body ->> 'group_reset_interval')::experiments.reset_interval, e.reset_interval)
 	WHERE e.id = exp.id;
 	IF groups IS NOT NULL THEN
 		-- Groups are matched by position; keys are parked on the unique uuids
@@ -246,14 +324,16 @@ BEGIN
 		INSERT INTO experiments.variants AS v (experiment_id, ordinal, key, name, allocation_bp, type, treatment)
 		SELECT exp.id, g.n - 1, coalesce(g.doc ->> 'name', 'group-' || (g.n - 1)), g.doc ->> 'name',
 			   coalesce((g.doc ->> 'percentage')::numeric * 100, 0)::integer,
-			   (g.doc ->> 'group_type')::experiments.variant_type,
-			   coalesce(nullif(g.doc -> 'treatment', 'null'), '{}')
+			   -- a group_type or treatment left out keeps the group's (those of
+			   -- a started experiment cannot differ: check_started_experiment)
+			   CASE WHEN g.doc ? 'group_type' THEN (g.doc ->> 'group_type')::experiments.variant_type ELSE old.type END,
+			   CASE WHEN g.doc ? 'treatment' THEN coalesce(nullif(g.doc -> 'treatment', 'null'), '{}')
+					ELSE coalesce(old.treatment, '{}') END
 		FROM jsonb_array_elements(groups) WITH ORDINALITY AS g(doc, n)
+		LEFT JOIN experiments.variants old ON old.experiment_id = exp.id AND old.ordinal = g.n - 1
 		ON CONFLICT (experiment_id, ordinal) DO UPDATE
 			SET key = excluded.key, name = excluded.name, allocation_bp = excluded.allocation_bp,
-				type = CASE WHEN started THEN v.type ELSE excluded.type END,
-				treatment = CASE WHEN started THEN v.treatment ELSE excluded.treatment END,
-				updated_at = now();
+				type = excluded.type, treatment = excluded.treatment, updated_at = now();
 	END IF;
 	IF body ? 'room_ids' THEN
 		DELETE FROM experiments.experiment_rooms x WHERE x.experiment_id = exp.id;
@@ -267,9 +347,9 @@ BEGIN
 	RETURN experiments_internal.org_experiment_document(exp);
 END;
 $$;
-REVOKE ALL ON FUNCTION experiments_internal.write_org_experiment(experiments.experiments, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION experiments_internal.write_org_experiment(experiments.experiments, jsonb) IS
-'Validates an experiment request body against the experiment and writes what it gives; publishing (is_draft false) checks completeness and moves a draft to running. Raises the API''s 400 and 404 errors.';
+REVOKE ALL ON FUNCTION experiments_internal.write_org_experiment(experiments.experiments, jsonb, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.write_org_experiment(experiments.experiments, jsonb, boolean) IS
+'Validates an experiment request body (of a POST when creating, else of a PUT) against the experiment and writes what it gives; publishing (is_draft false) checks that the body has what the document requires and moves a draft to running. Raises the API''s 400 and 404 errors.';
 
 CREATE FUNCTION experiments.list_org_experiments(organization_id uuid)
 RETURNS jsonb
@@ -305,10 +385,10 @@ DECLARE
 	exp experiments.experiments;
 BEGIN
 	PERFORM experiments_internal.check_organization(organization_id);
-	INSERT INTO experiments.experiments AS e (uuid, key, created_by, updated_by)
-	VALUES (new_uuid, new_uuid::text, current_user, current_user)
+	INSERT INTO experiments.experiments AS e (uuid, key)
+	VALUES (new_uuid, new_uuid::text)
 	RETURNING e.* INTO exp;
-	RETURN experiments_internal.write_org_experiment(exp, body);
+	RETURN experiments_internal.write_org_experiment(exp, body, true);
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments.create_org_experiment(uuid, jsonb) FROM PUBLIC;
@@ -324,7 +404,7 @@ DECLARE
 	exp experiments.experiments := experiments_internal.org_experiment(organization_id, experiment_id);
 BEGIN
 	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id FOR UPDATE;
-	RETURN experiments_internal.write_org_experiment(exp, body);
+	RETURN experiments_internal.write_org_experiment(exp, body, false);
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments.update_org_experiment(uuid, uuid, jsonb) FROM PUBLIC;
