@@ -12,7 +12,7 @@
 # pg_regress and isolation suites against a running server).
 
 EXTENSION = experiments
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = experiments
 # The C of each layer (docs/architecture.md): the

@@ -41,6 +41,21 @@ CREATE TYPE experiments.assignment AS (
 );
 COMMENT ON TYPE experiments.assignment IS
 'One assignment: the variant (NULL when the unit gets none), the exposure flags, the variant bucket drawn (NULL unless the hash step ran), the reset period and the step that decided.';
+COMMENT ON COLUMN experiments.assignment.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.assignment.experiment IS 'The experiment''s key.';
+COMMENT ON COLUMN experiments.assignment.variant IS
+'Key of the variant the unit gets; NULL when it gets none, and the application shows its default experience.';
+COMMENT ON COLUMN experiments.assignment.ordinal IS 'Ordinal of that variant (0 is the control); NULL when the unit gets none.';
+COMMENT ON COLUMN experiments.assignment.assigned IS 'The experiment''s rules gave the unit a variant: sticky, full-on, hash or custom.';
+COMMENT ON COLUMN experiments.assignment.eligible IS 'The unit passed the traffic draw, or was overridden or enrolled.';
+COMMENT ON COLUMN experiments.assignment.overridden IS 'The variant was forced by an override of kind overridden.';
+COMMENT ON COLUMN experiments.assignment.full_on IS 'The variant is the experiment''s full-on variant, rolled out to every eligible unit.';
+COMMENT ON COLUMN experiments.assignment.custom IS 'The variant comes from an override of kind custom, in place of the hashed one.';
+COMMENT ON COLUMN experiments.assignment.audience_mismatch IS
+'The unit is outside the experiment''s soft audience (audience_strict = false), and the decision went on.';
+COMMENT ON COLUMN experiments.assignment.bucket IS 'The variant bucket drawn, 0 to 9999, when the hash step ran; NULL otherwise.';
+COMMENT ON COLUMN experiments.assignment.period IS 'The reset period: whole reset intervals since the start, 0 for reset interval full.';
+COMMENT ON COLUMN experiments.assignment.reason IS 'The step of the assignment algorithm that decided (docs/assignment.md).';
 
 CREATE FUNCTION experiments.assign(experiment text, unit text, attributes jsonb DEFAULT '{}')
 RETURNS experiments.assignment
@@ -141,18 +156,28 @@ COMMENT ON FUNCTION experiments_internal.invalidate_assignment_cache() IS
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.experiments
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.experiments IS
+'After any write to experiments.experiments (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.variants
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.variants IS
+'After any write to experiments.variants (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.overrides
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.overrides IS
+'After any write to experiments.overrides (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.layers
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.layers IS
+'After any write to experiments.layers (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
 CREATE TRIGGER invalidate_assignment_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.holdouts
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.holdouts IS
+'After any write to experiments.holdouts (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
 
 -- Writing the catalog: functions for operators (experiments_admin). Those
 -- that touch tables are SECURITY DEFINER, owned by experiments_api_owner

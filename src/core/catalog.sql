@@ -41,11 +41,22 @@ CREATE TABLE experiments.sites (
 	UNIQUE (tenant_id, id)
 );
 COMMENT ON TABLE experiments.sites IS 'Storefront sites of a tenant (the site_id of the Commerce Cloud A/B test API).';
+COMMENT ON COLUMN experiments.sites.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.sites.id IS
+'Numeric id, referenced by experiments.experiments.site_id and the storefront objects of the site; the Commerce Cloud API knows a site by key.';
+COMMENT ON COLUMN experiments.sites.key IS
+'The site id of the Commerce Cloud Data API (/sites/{key}/...), 1 to 256 characters, unique per tenant.';
+COMMENT ON COLUMN experiments.sites.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.sites_id_seq IS
+'Identity of experiments.sites.id: the id of a new row of sites when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.sites ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.sites FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.sites
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.sites IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.sites', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.sites_id_seq', '');
 
@@ -60,11 +71,19 @@ CREATE TABLE experiments.goals (
 );
 COMMENT ON TABLE experiments.goals IS
 'Goals (metrics) a tenant tracks. key is the name events carry (banner_click); name is for people.';
+COMMENT ON COLUMN experiments.goals.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.goals.id IS 'UUID of the goal (the goal_id of the draft/published API).';
+COMMENT ON COLUMN experiments.goals.key IS
+'Name events carry for the goal (goal_events.goal), 1 to 256 characters, unique per tenant; the key_metric_id of the Commerce Cloud API.';
+COMMENT ON COLUMN experiments.goals.name IS 'Name for people; NULL when none was given.';
 ALTER TABLE experiments.goals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.goals FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.goals
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.goals IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.goals', '');
 
 CREATE TABLE experiments.rooms (
@@ -75,11 +94,17 @@ CREATE TABLE experiments.rooms (
 	UNIQUE (tenant_id, id)
 );
 COMMENT ON TABLE experiments.rooms IS 'Places where experiment treatments may be triggered; an experiment without rooms runs in all.';
+COMMENT ON COLUMN experiments.rooms.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.rooms.id IS 'UUID of the room (an element of room_ids in the draft/published API).';
+COMMENT ON COLUMN experiments.rooms.name IS 'Name of the room.';
 ALTER TABLE experiments.rooms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.rooms FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.rooms
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.rooms IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.rooms', '');
 
 CREATE TABLE experiments.layers (
@@ -94,11 +119,22 @@ CREATE TABLE experiments.layers (
 );
 COMMENT ON TABLE experiments.layers IS
 'Mutually exclusive groups of experiments: each experiment of a layer owns a disjoint range of bucket(unit, layer seed), so no unit is ever in two of them.';
+COMMENT ON COLUMN experiments.layers.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.layers.id IS 'Numeric id, referenced by experiments.experiments.layer_id and experiments.holdouts.layer_id.';
+COMMENT ON COLUMN experiments.layers.key IS 'Name of the layer, 1 to 40 characters, unique per tenant.';
+COMMENT ON COLUMN experiments.layers.seed IS
+'Seed of the layer''s draw bucket(unit, seed), whose ranges the layer''s experiments own; random at creation.';
+COMMENT ON COLUMN experiments.layers.description IS 'Description for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.layers_id_seq IS
+'Identity of experiments.layers.id: the id of a new row of layers when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.layers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.layers FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.layers
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.layers IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.layers', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.layers_id_seq', '');
 
@@ -117,11 +153,25 @@ CREATE TABLE experiments.holdouts (
 );
 COMMENT ON TABLE experiments.holdouts IS
 'Units kept out of experiments: those with bucket(unit, seed) < allocation_bp are in no experiment of the layer, or of the tenant when layer_id is NULL.';
+COMMENT ON COLUMN experiments.holdouts.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.holdouts.id IS 'Numeric id of the holdout.';
+COMMENT ON COLUMN experiments.holdouts.key IS 'Name of the holdout, 1 to 40 characters, unique per tenant.';
+COMMENT ON COLUMN experiments.holdouts.seed IS 'Seed of the holdout''s draw bucket(unit, seed); random at creation.';
+COMMENT ON COLUMN experiments.holdouts.allocation_bp IS
+'Share of units held out, in basis points (0 to 10000): those with bucket(unit, seed) < allocation_bp.';
+COMMENT ON COLUMN experiments.holdouts.layer_id IS
+'The layer (experiments.layers.id) whose experiments the holdout keeps units out of; NULL: every experiment of the tenant.';
+COMMENT ON COLUMN experiments.holdouts.description IS 'Description for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.holdouts_id_seq IS
+'Identity of experiments.holdouts.id: the id of a new row of holdouts when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.holdouts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.holdouts FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.holdouts
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.holdouts IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.holdouts', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.holdouts_id_seq', '');
 
@@ -194,11 +244,39 @@ COMMENT ON COLUMN experiments.experiments.version IS 'Changes on every update of
 COMMENT ON COLUMN experiments.experiments.created_by IS 'Who created the experiment: experiments_internal.current_principal() of the creating transaction ({"api_key", "application"}, {"token", ...} or {"login"}), set by trigger whoever writes.';
 COMMENT ON COLUMN experiments.experiments.updated_by IS 'Who last changed the experiment or its variants (any change that makes a new version), as created_by; set by trigger whoever writes.';
 COMMENT ON COLUMN experiments.experiments.has_enrolments IS 'Whether any unit was ever enrolled: assignment skips the enrolment lookup until one is.';
+COMMENT ON COLUMN experiments.experiments.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.experiments.name IS 'Name for people; NULL when none was given.';
+COMMENT ON COLUMN experiments.experiments.description IS 'Description for people; NULL when none was given.';
+COMMENT ON COLUMN experiments.experiments.starts_at IS
+'Start (inclusive) of the assignment window: no unit is assigned before it; NULL for no start. Also the origin of reset periods.';
+COMMENT ON COLUMN experiments.experiments.ends_at IS
+'End (exclusive) of the assignment window: no unit is assigned at or after it; NULL for no end. Later than starts_at.';
+COMMENT ON COLUMN experiments.experiments.reset_interval IS
+'How often units are re-drawn: full (never), 1w (weekly) or 1d (daily), in whole intervals since starts_at, or since started_at when starts_at is NULL; each interval is a reset period of enrolments.';
+COMMENT ON COLUMN experiments.experiments.layer_id IS
+'The layer (experiments.layers.id) in which the experiment owns the range [layer_lo, layer_hi) of the layer''s bucket; NULL when it is in no layer.';
+COMMENT ON COLUMN experiments.experiments.goal_id IS
+'The goal the experiment is judged on (experiments.goals.id): the goal of the draft/published API, whose key is the key_metric_id of the Commerce Cloud API; NULL for none. Results cover every goal either way.';
+COMMENT ON COLUMN experiments.experiments.site_id IS
+'The Commerce Cloud site (experiments.sites.id) of an A/B test created through that API; NULL otherwise.';
+COMMENT ON COLUMN experiments.experiments.tags IS 'Free labels (the tags of the Commerce Cloud A/B test API); empty when none.';
+COMMENT ON COLUMN experiments.experiments.created_at IS 'When the experiment was created.';
+COMMENT ON COLUMN experiments.experiments.updated_at IS
+'When the experiment or its variants last changed (a change of the enrolment flag alone excepted); set by the update trigger.';
+COMMENT ON COLUMN experiments.experiments.created_by IS
+'The database role (current_user) that created the experiment through the Commerce Cloud A/B test or draft/published API (created_by_user_id); NULL for an experiment created otherwise.';
+COMMENT ON COLUMN experiments.experiments.updated_by IS
+'The database role (current_user) that last changed the experiment through the Commerce Cloud A/B test or draft/published API (updated_by_user_id); NULL when neither API has written it.';
+COMMENT ON SEQUENCE experiments.experiments_id_seq IS
+'Identity of experiments.experiments.id: the id of a new row of experiments when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.experiments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.experiments FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.experiments
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.experiments IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.experiments', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.experiments_id_seq', '');
 
@@ -227,11 +305,33 @@ COMMENT ON TABLE experiments.variants IS
 COMMENT ON COLUMN experiments.variants.id IS 'Numeric id, as AB Tasty clients know variations.';
 COMMENT ON COLUMN experiments.variants.allocation_bp IS 'Share of the experiment''s eligible units, in basis points (a percentage times 100).';
 COMMENT ON COLUMN experiments.variants.treatment IS 'What the variant does, for the application to apply: any JSON object.';
+COMMENT ON COLUMN experiments.variants.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.variants.uuid IS 'UUID, as the draft/published experiment API knows groups.';
+COMMENT ON COLUMN experiments.variants.experiment_id IS 'The experiment (experiments.experiments.id) the variant belongs to.';
+COMMENT ON COLUMN experiments.variants.ordinal IS
+'Position of the variant in its experiment, 0 to 999, unique in it; 0 is the control. Variants take their bucket ranges in ordinal order, and events name variants by it.';
+COMMENT ON COLUMN experiments.variants.key IS
+'Name of the variant, 1 to 128 characters, unique in its experiment: the variant assign() answers, the segment id of the Commerce Cloud API.';
+COMMENT ON COLUMN experiments.variants.name IS 'Name for people (the group name of the draft/published API); NULL when none was given.';
+COMMENT ON COLUMN experiments.variants.description IS
+'Description for people (the segment description of the Commerce Cloud API); NULL when none was given.';
+COMMENT ON COLUMN experiments.variants.type IS
+'Kind of the variant (the group_type of the draft/published API): control, user_defined, target_algorithm or target_random; NULL when none was given.';
+COMMENT ON COLUMN experiments.variants.custom_experience IS
+'The custom_experience flag of a Commerce Cloud A/B test segment, kept for that API; assignment does not read it.';
+COMMENT ON COLUMN experiments.variants.created_at IS 'When the variant was created.';
+COMMENT ON COLUMN experiments.variants.updated_at IS
+'When set_variants() or a management API last wrote the variant; a direct UPDATE leaves it as it was.';
+COMMENT ON SEQUENCE experiments.variants_id_seq IS
+'Identity of experiments.variants.id: the id of a new row of variants when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.variants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.variants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.variants
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.variants IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.variants', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.variants_id_seq', '');
 
@@ -248,11 +348,17 @@ CREATE TABLE experiments.experiment_rooms (
 	FOREIGN KEY (tenant_id, room_id) REFERENCES experiments.rooms (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE experiments.experiment_rooms IS 'Rooms an experiment is limited to.';
+COMMENT ON COLUMN experiments.experiment_rooms.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.experiment_rooms.experiment_id IS 'The experiment (experiments.experiments.id) limited to the room.';
+COMMENT ON COLUMN experiments.experiment_rooms.room_id IS 'The room (experiments.rooms.id).';
 ALTER TABLE experiments.experiment_rooms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.experiment_rooms FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.experiment_rooms
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.experiment_rooms IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.experiment_rooms', '');
 
 CREATE TABLE experiments.overrides (
@@ -268,11 +374,21 @@ CREATE TABLE experiments.overrides (
 );
 COMMENT ON TABLE experiments.overrides IS
 'Forced variants for chosen units (QA, staff, migrations from another tool).';
+COMMENT ON COLUMN experiments.overrides.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.overrides.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.overrides.unit IS 'The unit, as assign() receives it, 1 to 640 bytes.';
+COMMENT ON COLUMN experiments.overrides.ordinal IS 'Ordinal of the variant the unit gets (experiments.variants.ordinal).';
+COMMENT ON COLUMN experiments.overrides.kind IS
+'overridden: the unit always gets the variant; custom: the variant replaces the hashed one when the unit is otherwise eligible.';
+COMMENT ON COLUMN experiments.overrides.created_at IS 'When the override was first set; changing it keeps this time.';
 ALTER TABLE experiments.overrides ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.overrides FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.overrides
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.overrides IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.overrides', '');
 
 CREATE TABLE experiments.enrolments (
@@ -291,11 +407,20 @@ COMMENT ON TABLE experiments.enrolments IS
 'Sticky assignments: the variant a unit got the first time it was enrolled in a reset period. A unit keeps it when weights change.';
 COMMENT ON COLUMN experiments.enrolments.period IS 'Reset period the enrolment belongs to; always 0 for reset interval full.';
 COMMENT ON COLUMN experiments.enrolments.reason IS 'The step that decided the variant when the unit was enrolled.';
+COMMENT ON COLUMN experiments.enrolments.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.enrolments.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.enrolments.unit IS
+'The unit, as enrol() receives it (the visitor_id of an AB Tasty campaign activation), 1 to 640 bytes.';
+COMMENT ON COLUMN experiments.enrolments.ordinal IS 'Ordinal of the variant the unit got (experiments.variants.ordinal).';
+COMMENT ON COLUMN experiments.enrolments.enrolled_at IS 'When the unit was enrolled.';
 ALTER TABLE experiments.enrolments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.enrolments FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.enrolments
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.enrolments IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.enrolments', '');
 
 CREATE INDEX variants_tenant_idx ON experiments.variants (tenant_id, experiment_id);
@@ -348,6 +473,8 @@ COMMENT ON FUNCTION experiments_internal.check_experiment_update() IS
 CREATE TRIGGER check_experiment_update
 	BEFORE UPDATE ON experiments.experiments
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_experiment_update();
+COMMENT ON TRIGGER check_experiment_update ON experiments.experiments IS
+'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
 
 CREATE FUNCTION experiments_internal.check_experiment_insert()
 RETURNS trigger
@@ -372,6 +499,8 @@ COMMENT ON FUNCTION experiments_internal.check_experiment_insert() IS
 CREATE TRIGGER check_experiment_insert
 	BEFORE INSERT ON experiments.experiments
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_experiment_insert();
+COMMENT ON TRIGGER check_experiment_insert ON experiments.experiments IS
+'Before an insert: refuses an experiment that is not a draft; sets version to 1 and started_at to NULL.';
 
 -- Every management change is attributed, whichever API or SQL made it: the
 -- author is what the transaction's credentials name. It runs after
@@ -448,10 +577,14 @@ CREATE CONSTRAINT TRIGGER check_allocations
 	AFTER INSERT OR UPDATE ON experiments.experiments
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_allocations();
+COMMENT ON TRIGGER check_allocations ON experiments.experiments IS
+'At commit (deferrable constraint trigger), after an insert or update of an experiment: a running or paused experiment has variants whose allocations sum to 10000 basis points.';
 CREATE CONSTRAINT TRIGGER check_allocations
 	AFTER INSERT OR UPDATE OR DELETE ON experiments.variants
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_allocations();
+COMMENT ON TRIGGER check_allocations ON experiments.variants IS
+'At commit (deferrable constraint trigger), after a change of variants: their experiment, when running or paused, still has allocations summing to 10000 basis points.';
 
 -- A change to a variant is a change to its experiment. The version itself is
 -- what changes: setting only updated_at = now() made no new version when the
@@ -474,12 +607,18 @@ COMMENT ON FUNCTION experiments_internal.touch_experiment() IS
 CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.variants
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.variants IS
+'After an insert into experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.variants
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_update ON experiments.variants IS
+'After an update of experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.variants
 	REFERENCING OLD TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.variants IS
+'After a delete from experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
 
 -- Ranges of one layer never overlap. The layer row is locked first, so two
 -- transactions placing experiments in one layer take turns.
@@ -516,6 +655,8 @@ COMMENT ON FUNCTION experiments_internal.check_layer_range() IS
 CREATE TRIGGER check_layer_range
 	BEFORE INSERT OR UPDATE OF layer_id, layer_lo, layer_hi, state ON experiments.experiments
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_layer_range();
+COMMENT ON TRIGGER check_layer_range ON experiments.experiments IS
+'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped; locks the layer, so that concurrent placements take turns.';
 
 -- The first enrolment of an experiment flips its has_enrolments flag, which
 -- tells every session's assignment cache to start looking enrolments up.
@@ -536,3 +677,5 @@ COMMENT ON FUNCTION experiments_internal.note_first_enrolment() IS
 CREATE TRIGGER note_first_enrolment AFTER INSERT ON experiments.enrolments
 	REFERENCING NEW TABLE AS new_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.note_first_enrolment();
+COMMENT ON TRIGGER note_first_enrolment ON experiments.enrolments IS
+'After an insert of enrolments: sets has_enrolments on their experiments, so that assignment starts looking enrolments up.';

@@ -7,6 +7,10 @@
 CREATE SCHEMA experiments_internal;
 COMMENT ON SCHEMA experiments_internal IS
 'Internal objects of the experiments extension: helpers of its functions, trigger functions, defaults. Not an API: they may change in any release.';
+-- Schema experiments itself is made by CREATE EXTENSION (schema = experiments
+-- in experiments.control).
+COMMENT ON SCHEMA experiments IS
+'The public SQL API of the experiments extension (tenants and keys, the catalog, assignment, events, management, results and statistics, maintenance) and its tables; helpers are in experiments_internal, the HTTP API in experiments_api.';
 
 CREATE FUNCTION experiments.current_tenant()
 RETURNS uuid
@@ -32,6 +36,10 @@ CREATE TABLE experiments.tenants (
 COMMENT ON TABLE experiments.tenants IS
 'Organizations, sites or applications: every other row belongs to exactly one tenant, and row-level security keeps tenants apart.';
 COMMENT ON COLUMN experiments.tenants.name IS 'Short name, unique across the server (the organization short name of Data Cortex URLs).';
+COMMENT ON COLUMN experiments.tenants.id IS
+'Tenant id: the value of the setting experiments.tenant, and of every tenant_id column; a random UUID by default.';
+COMMENT ON COLUMN experiments.tenants.display_name IS 'Name for people, free text; NULL when none was given.';
+COMMENT ON COLUMN experiments.tenants.created_at IS 'When the tenant was created.';
 
 -- Every tenant table is protected by the statements that follow its CREATE
 -- TABLE, in the file that creates it: row-level security enabled and forced,
@@ -44,6 +52,8 @@ ALTER TABLE experiments.tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.tenants
 	USING (id = (SELECT experiments.current_tenant()))
 	WITH CHECK (id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.tenants IS
+'Row-level security: a transaction sees and writes only its own tenant (experiments.current_tenant(), set by authentication).';
 SELECT pg_catalog.pg_extension_config_dump('experiments.tenants', '');
 
 CREATE FUNCTION experiments.set_tenant(tenant uuid)

@@ -27,12 +27,20 @@ COMMENT ON COLUMN experiments.published_batches.digest IS
 'Idempotency key: the 128-bit XXH3 hash of the batch''s jsonb (so whitespace and key order do not matter), or of the key the caller gave.';
 COMMENT ON COLUMN experiments.published_batches.answer IS
 'The {ok, warnings, errors} answer of the first publication, returned again on a retry.';
+COMMENT ON COLUMN experiments.published_batches.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.published_batches.id IS 'Number of the batch: the batch_id of the events it stored and of those it refused.';
+COMMENT ON COLUMN experiments.published_batches.published_at IS 'When the batch was first published.';
+COMMENT ON SEQUENCE experiments.published_batches_id_seq IS
+'Identity of experiments.published_batches.id: the id of a new row of published batches when none is given. One sequence serves every tenant, so ids are unique across the server.';
 CREATE INDEX published_batches_time_idx ON experiments.published_batches (published_at);
 ALTER TABLE experiments.published_batches ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.published_batches FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.published_batches
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.published_batches IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.published_batches', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.published_batches_id_seq', '');
 
@@ -70,11 +78,16 @@ COMMENT ON COLUMN experiments.exposures.audience_mismatch IS 'As sent: the varia
 COMMENT ON COLUMN experiments.exposures.batch_id IS 'The published batch (experiments.published_batches.id) the exposure came in.';
 COMMENT ON COLUMN experiments.exposures.batch_index IS 'Index of the request in the batch''s requests array.';
 COMMENT ON COLUMN experiments.exposures.event_index IS 'Index of the exposure in the request''s exposures array.';
+COMMENT ON COLUMN experiments.exposures.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.exposures.received_at IS 'When the exposure was stored.';
 ALTER TABLE experiments.exposures ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.exposures FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.exposures
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.exposures IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.exposures', '');
 
 CREATE TABLE experiments.goal_events (
@@ -95,11 +108,21 @@ COMMENT ON COLUMN experiments.goal_events.goal IS 'The goal''s name as sent (exp
 COMMENT ON COLUMN experiments.goal_events.properties IS 'The goal''s properties as sent (a JSON object), NULL when absent or null.';
 COMMENT ON COLUMN experiments.goal_events.unit IS 'The unit''s uid as stored (see exposures.unit).';
 COMMENT ON COLUMN experiments.goal_events.event_index IS 'Index of the goal in the request''s goals array.';
+COMMENT ON COLUMN experiments.goal_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.goal_events.unit_type IS
+'Type of the unit, as the request''s unit named it; a goal counts in the results of the experiments of that unit type.';
+COMMENT ON COLUMN experiments.goal_events.achieved_at IS 'When the goal was achieved, after the time rules of docs/events.md.';
+COMMENT ON COLUMN experiments.goal_events.batch_id IS 'The published batch (experiments.published_batches.id) the goal came in.';
+COMMENT ON COLUMN experiments.goal_events.batch_index IS 'Index of the request in the batch''s requests array.';
+COMMENT ON COLUMN experiments.goal_events.received_at IS 'When the goal was stored.';
 ALTER TABLE experiments.goal_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.goal_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.goal_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.goal_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.goal_events', '');
 
 CREATE TABLE experiments.attribute_events (
@@ -118,11 +141,22 @@ COMMENT ON TABLE experiments.attribute_events IS
 'Attributes set on units (ABsmartly attributes), for segmentation: one row per attribute and unit of the request. Partitioned by month of set_at.';
 COMMENT ON COLUMN experiments.attribute_events.value IS 'The value with its JSON type as sent: 39 stays a number, "39" a string.';
 COMMENT ON COLUMN experiments.attribute_events.event_index IS 'Index of the attribute in the request''s attributes array.';
+COMMENT ON COLUMN experiments.attribute_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.attribute_events.unit_type IS 'Type of the unit, as the request''s unit named it.';
+COMMENT ON COLUMN experiments.attribute_events.unit IS 'The unit''s uid as stored (see exposures.unit).';
+COMMENT ON COLUMN experiments.attribute_events.name IS 'Name of the attribute, as sent.';
+COMMENT ON COLUMN experiments.attribute_events.set_at IS 'When the attribute was set, after the time rules of docs/events.md.';
+COMMENT ON COLUMN experiments.attribute_events.batch_id IS 'The published batch (experiments.published_batches.id) the attribute came in.';
+COMMENT ON COLUMN experiments.attribute_events.batch_index IS 'Index of the request in the batch''s requests array.';
+COMMENT ON COLUMN experiments.attribute_events.received_at IS 'When the attribute was stored.';
 ALTER TABLE experiments.attribute_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.attribute_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.attribute_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.attribute_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.attribute_events', '');
 
 -- AB Tasty server-side events (the AB Tasty document). Every one carries the visitor's
@@ -170,11 +204,15 @@ COMMENT ON COLUMN experiments.campaign_activations.ip IS 'tracking_data.ip, the 
 COMMENT ON COLUMN experiments.campaign_activations.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.campaign_activations.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.campaign_activations.received_at IS 'When the event was stored.';
+COMMENT ON COLUMN experiments.campaign_activations.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
 ALTER TABLE experiments.campaign_activations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.campaign_activations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.campaign_activations
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.campaign_activations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.campaign_activations', '');
 
 CREATE TABLE experiments.actions (
@@ -208,11 +246,21 @@ COMMENT ON COLUMN experiments.actions.ip IS 'tracking_data.ip, the address of th
 COMMENT ON COLUMN experiments.actions.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.actions.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.actions.received_at IS 'When the event was stored.';
+COMMENT ON COLUMN experiments.actions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.actions.name IS 'Name of the action (name), as sent.';
+COMMENT ON COLUMN experiments.actions.type IS 'type: CLICK on a web page or TOUCH on a mobile screen.';
+COMMENT ON COLUMN experiments.actions.value_string IS 'value_string as sent, NULL when absent.';
+COMMENT ON COLUMN experiments.actions.value_integer IS 'value_integer as sent, NULL when absent.';
+COMMENT ON COLUMN experiments.actions.position_y IS 'position.y: ordinate of the touch.';
+COMMENT ON COLUMN experiments.actions.resolution_height IS 'resolution.height: height of the screen.';
 ALTER TABLE experiments.actions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.actions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.actions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.actions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.actions', '');
 
 CREATE TABLE experiments.custom_events (
@@ -239,11 +287,18 @@ COMMENT ON COLUMN experiments.custom_events.ip IS 'tracking_data.ip, the address
 COMMENT ON COLUMN experiments.custom_events.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.custom_events.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.custom_events.received_at IS 'When the event was stored.';
+COMMENT ON COLUMN experiments.custom_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.custom_events.name IS 'Name of the event (name), as sent.';
+COMMENT ON COLUMN experiments.custom_events.value_string IS 'value_string as sent, NULL when absent.';
+COMMENT ON COLUMN experiments.custom_events.value_integer IS 'value_integer as sent, NULL when absent.';
 ALTER TABLE experiments.custom_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.custom_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.custom_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.custom_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.custom_events', '');
 
 CREATE TABLE experiments.transactions (
@@ -283,11 +338,17 @@ COMMENT ON COLUMN experiments.transactions.ip IS 'tracking_data.ip, the address 
 COMMENT ON COLUMN experiments.transactions.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.transactions.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.transactions.received_at IS 'When the event was stored.';
+COMMENT ON COLUMN experiments.transactions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.transactions.name IS 'Name of the transaction (name), as sent.';
+COMMENT ON COLUMN experiments.transactions.payment_method IS 'payment_method as sent, NULL when absent.';
 ALTER TABLE experiments.transactions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.transactions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.transactions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.transactions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.transactions', '');
 
 CREATE TABLE experiments.visits (
@@ -310,11 +371,15 @@ COMMENT ON COLUMN experiments.visits.ip IS 'tracking_data.ip, the address of the
 COMMENT ON COLUMN experiments.visits.latitude IS 'tracking_data.geolocation.lat, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.visits.longitude IS 'tracking_data.geolocation.long, when a well-formed geolocation was sent.';
 COMMENT ON COLUMN experiments.visits.received_at IS 'When the event was stored.';
+COMMENT ON COLUMN experiments.visits.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
 ALTER TABLE experiments.visits ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.visits FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.visits
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.visits IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.visits', '');
 
 CREATE TABLE experiments.transaction_items (
@@ -335,11 +400,22 @@ COMMENT ON TABLE experiments.transaction_items IS
 COMMENT ON COLUMN experiments.transaction_items.price IS 'Price of one item, in cents.';
 COMMENT ON COLUMN experiments.transaction_items.tax_amount IS 'Tax applied to the item, in cents.';
 COMMENT ON COLUMN experiments.transaction_items.tax_rate IS 'Percentage of tax applied to the item (tax_rate, or tax-rate as in the seed''s example).';
+COMMENT ON COLUMN experiments.transaction_items.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.transaction_items.transaction_id IS 'The transaction the item belongs to (transactions.transaction_id).';
+COMMENT ON COLUMN experiments.transaction_items.item_index IS 'Index of the item in the transaction''s items array, from 0.';
+COMMENT ON COLUMN experiments.transaction_items.name IS 'Name of the product (items[i].name).';
+COMMENT ON COLUMN experiments.transaction_items.sku IS 'items[i].sku, NULL when absent.';
+COMMENT ON COLUMN experiments.transaction_items.category IS 'items[i].category, NULL when absent.';
+COMMENT ON COLUMN experiments.transaction_items.quantity IS 'items[i].quantity (at least 1), NULL when absent.';
+COMMENT ON COLUMN experiments.transaction_items.occurred_at IS 'The transaction''s time (transactions.occurred_at).';
 ALTER TABLE experiments.transaction_items ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.transaction_items FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.transaction_items
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.transaction_items IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.transaction_items', '');
 
 -- Every refused event, with why.
@@ -364,6 +440,15 @@ COMMENT ON COLUMN experiments.rejected_events.batch_index IS 'Index of the reque
 COMMENT ON COLUMN experiments.rejected_events.event_index IS 'Index of the event in its array (publish only); -1 for a problem of the request itself.';
 COMMENT ON COLUMN experiments.rejected_events.subject IS 'Where the problem is, as a path in the request: exposures[2].variant.';
 COMMENT ON COLUMN experiments.rejected_events.event IS 'The event as sent (as jsonb keeps it: the last of duplicate keys wins).';
+COMMENT ON COLUMN experiments.rejected_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.rejected_events.id IS 'Number of the refused event, from its identity sequence.';
+COMMENT ON COLUMN experiments.rejected_events.batch_id IS
+'The published batch (experiments.published_batches.id) the event came in; NULL for AB Tasty events.';
+COMMENT ON COLUMN experiments.rejected_events.reason IS 'Why the event was refused, in words.';
+COMMENT ON COLUMN experiments.rejected_events.rejected_at IS 'When the event was refused.';
+COMMENT ON SEQUENCE experiments.rejected_events_id_seq IS
+'Identity of experiments.rejected_events.id: the id of a new row of refused events when none is given. One sequence serves every tenant, so ids are unique across the server.';
 CREATE INDEX rejected_events_time_idx ON experiments.rejected_events (tenant_id, rejected_at);
 CREATE INDEX rejected_events_batch_idx ON experiments.rejected_events (batch_id) WHERE batch_id IS NOT NULL;
 ALTER TABLE experiments.rejected_events ENABLE ROW LEVEL SECURITY;
@@ -371,6 +456,8 @@ ALTER TABLE experiments.rejected_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.rejected_events
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.rejected_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events_id_seq', '');
 

@@ -25,6 +25,31 @@ SELECT e.id, e.key, e.name, e.description, e.state, e.starts_at, e.ends_at, e.st
 FROM experiments.experiments e;
 COMMENT ON VIEW experiments_api.experiments IS
 'GET /experiments: the tenant''s experiments (campaigns): id (the AB Tasty campaign id), key (the name clients use), state, schedule, unit type, traffic in basis points, reset interval, gate, tags and version.';
+COMMENT ON COLUMN experiments_api.experiments.id IS 'Numeric id, as ABsmartly and AB Tasty clients know experiments.';
+COMMENT ON COLUMN experiments_api.experiments.key IS 'Name clients use, 1 to 40 characters, unique per tenant.';
+COMMENT ON COLUMN experiments_api.experiments.name IS 'Name for people; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.experiments.description IS 'Description for people; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.experiments.state IS
+'draft -> running <-> paused -> stopped; units are assigned only while running and inside [starts_at, ends_at).';
+COMMENT ON COLUMN experiments_api.experiments.starts_at IS
+'Start (inclusive) of the assignment window: no unit is assigned before it; NULL for no start. Also the origin of reset periods.';
+COMMENT ON COLUMN experiments_api.experiments.ends_at IS
+'End (exclusive) of the assignment window: no unit is assigned at or after it; NULL for no end. Later than starts_at.';
+COMMENT ON COLUMN experiments_api.experiments.started_at IS
+'When the experiment first went running; the origin of reset periods when starts_at is NULL.';
+COMMENT ON COLUMN experiments_api.experiments.unit_type IS 'What identifies a unit (user_id, device_id, ...): exposures must name it.';
+COMMENT ON COLUMN experiments_api.experiments.traffic_bp IS
+'Share of units eligible, in basis points: eligible when bucket(unit, traffic_seed) < traffic_bp.';
+COMMENT ON COLUMN experiments_api.experiments.reset_interval IS
+'How often units are re-drawn: full (never), 1w (weekly) or 1d (daily), in whole intervals since starts_at, or since started_at when starts_at is NULL; each interval is a reset period of enrolments.';
+COMMENT ON COLUMN experiments_api.experiments.gate IS
+'Gate a unit must cross (Data Cortex new_gate_list) before it enters the experiment; NULL for none.';
+COMMENT ON COLUMN experiments_api.experiments.tags IS 'Free labels (the tags of the Commerce Cloud A/B test API); empty when none.';
+COMMENT ON COLUMN experiments_api.experiments.version IS
+'Changes on every update of the experiment or its variants: the optimistic-concurrency token.';
+COMMENT ON COLUMN experiments_api.experiments.created_at IS 'When the experiment was created.';
+COMMENT ON COLUMN experiments_api.experiments.updated_at IS
+'When the experiment or its variants last changed (a change of the enrolment flag alone excepted); set by the update trigger.';
 GRANT SELECT ON experiments_api.experiments TO experiments_analyst;
 
 CREATE VIEW experiments_api.variants WITH (security_invoker = true) AS
@@ -32,6 +57,18 @@ SELECT v.id, v.experiment_id, v.ordinal, v.key, v.name, v.allocation_bp, v.type,
 FROM experiments.variants v;
 COMMENT ON VIEW experiments_api.variants IS
 'GET /variants: the variants of the tenant''s experiments: id (the AB Tasty variation id), experiment, ordinal (0 is the control), key, allocation in basis points, type and treatment.';
+COMMENT ON COLUMN experiments_api.variants.id IS 'Numeric id, as AB Tasty clients know variations.';
+COMMENT ON COLUMN experiments_api.variants.experiment_id IS 'The experiment (experiments.experiments.id) the variant belongs to.';
+COMMENT ON COLUMN experiments_api.variants.ordinal IS
+'Position of the variant in its experiment, 0 to 999, unique in it; 0 is the control. Variants take their bucket ranges in ordinal order, and events name variants by it.';
+COMMENT ON COLUMN experiments_api.variants.key IS
+'Name of the variant, 1 to 128 characters, unique in its experiment: the variant assign() answers, the segment id of the Commerce Cloud API.';
+COMMENT ON COLUMN experiments_api.variants.name IS 'Name for people (the group name of the draft/published API); NULL when none was given.';
+COMMENT ON COLUMN experiments_api.variants.allocation_bp IS
+'Share of the experiment''s eligible units, in basis points (a percentage times 100).';
+COMMENT ON COLUMN experiments_api.variants.type IS
+'Kind of the variant (the group_type of the draft/published API): control, user_defined, target_algorithm or target_random; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.variants.treatment IS 'What the variant does, for the application to apply: any JSON object.';
 GRANT SELECT ON experiments_api.variants TO experiments_analyst;
 
 CREATE VIEW experiments_api.rejected_events WITH (security_invoker = true) AS
@@ -39,34 +76,201 @@ SELECT r.id, r.source, r.batch_id, r.batch_index, r.event_index, r.subject, r.re
 FROM experiments.rejected_events r;
 COMMENT ON VIEW experiments_api.rejected_events IS
 'GET /rejected_events: the tenant''s events refused by validation, with where (subject), why (reason) and the event as sent.';
+COMMENT ON COLUMN experiments_api.rejected_events.id IS 'Number of the refused event, from its identity sequence.';
+COMMENT ON COLUMN experiments_api.rejected_events.source IS
+'What sent it: publish (a batch), or the AB Tasty event: campaign_activated, action_tracking, custom, transaction, visit.';
+COMMENT ON COLUMN experiments_api.rejected_events.batch_id IS
+'The published batch (experiments.published_batches.id) the event came in; NULL for AB Tasty events.';
+COMMENT ON COLUMN experiments_api.rejected_events.batch_index IS 'Index of the request in the batch (publish only).';
+COMMENT ON COLUMN experiments_api.rejected_events.event_index IS
+'Index of the event in its array (publish only); -1 for a problem of the request itself.';
+COMMENT ON COLUMN experiments_api.rejected_events.subject IS 'Where the problem is, as a path in the request: exposures[2].variant.';
+COMMENT ON COLUMN experiments_api.rejected_events.reason IS 'Why the event was refused, in words.';
+COMMENT ON COLUMN experiments_api.rejected_events.event IS 'The event as sent (as jsonb keeps it: the last of duplicate keys wins).';
+COMMENT ON COLUMN experiments_api.rejected_events.rejected_at IS 'When the event was refused.';
 GRANT SELECT ON experiments_api.rejected_events TO experiments_analyst;
 
 CREATE VIEW experiments_api.results WITH (security_invoker = true) AS
 SELECT * FROM experiments.results;
 COMMENT ON VIEW experiments_api.results IS
 'GET /results: experiment_results() of every started experiment of the caller''s tenant: one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window call experiment_results() directly.';
+COMMENT ON COLUMN experiments_api.results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments_api.results.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments_api.results.first_exposed_at IS 'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.converting_units IS
+'Units of the variant that reached the goal (kind goal) or had a transaction (kind revenue) at or after their first exposure; 0 when none, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lower IS
+'Lower bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_upper IS
+'Upper bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_sum IS
+'Sum over the converting units of each unit''s total of the numeric goal property value (kind goal) or of its revenue in cents (kind revenue), counting events at or after its first exposure. NULL for kind exposures and for a goal none of whose counted events carried a numeric value.';
+COMMENT ON COLUMN experiments_api.results.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.results.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments_api.results.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments_api.results.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments_api.results.srm_p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments_api.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
 GRANT SELECT ON experiments_api.results TO experiments_analyst;
 
 CREATE VIEW experiments_api.exposure_summary WITH (security_invoker = true) AS
 SELECT * FROM experiments.exposure_summary;
 COMMENT ON VIEW experiments_api.exposure_summary IS
 'GET /exposure_summary: Per experiment and variant: units exposed (each unit counts once, in the variant of its first exposure), share of the experiment''s traffic against the configured allocation share, first and last exposure.';
+COMMENT ON COLUMN experiments_api.exposure_summary.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.exposure_summary.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.exposure_summary.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.exposure_summary.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.exposure_summary.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments_api.exposure_summary.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.exposure_summary.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments_api.exposure_summary.first_exposed_at IS
+'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.exposure_summary.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
 GRANT SELECT ON experiments_api.exposure_summary TO experiments_analyst;
 
 CREATE VIEW experiments_api.sample_ratio_mismatch WITH (security_invoker = true) AS
 SELECT * FROM experiments.sample_ratio_mismatch;
 COMMENT ON VIEW experiments_api.sample_ratio_mismatch IS
 'GET /sample_ratio_mismatch: Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value; mismatch when p < 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.units_per_variant IS
+'Units exposed per variant (as units of exposure_summary), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.allocation_shares IS
+'Each variant''s allocation_share (its fraction of the total allocation), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 GRANT SELECT ON experiments_api.sample_ratio_mismatch TO experiments_analyst;
 
 CREATE VIEW experiments_api.lift WITH (security_invoker = true) AS
 SELECT * FROM experiments.lift;
 COMMENT ON VIEW experiments_api.lift IS
 'GET /lift: Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (two-proportion z-test) and of the value per exposed unit (Welch t-test), 95% intervals and two-sided p-values.';
+COMMENT ON COLUMN experiments_api.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.lift.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.lift.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.lift.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.lift.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments_api.lift.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 GRANT SELECT ON experiments_api.lift TO experiments_analyst;
 
 CREATE VIEW experiments_api.daily_results WITH (security_invoker = true) AS
 SELECT * FROM experiments.daily_results;
 COMMENT ON VIEW experiments_api.daily_results IS
 'GET /daily_results: daily_results() of every started experiment of the caller''s tenant: per UTC day, variant and metric, new and cumulative exposed and converting units and the cumulative rate.';
+COMMENT ON COLUMN experiments_api.daily_results.day IS
+'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
+COMMENT ON COLUMN experiments_api.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.daily_results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.daily_results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.daily_results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.new_units IS
+'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
+COMMENT ON COLUMN experiments_api.daily_results.new_converting_units IS
+'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_converting_units IS
+'new_converting_units summed up to and including that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_rate IS
+'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
+COMMENT ON COLUMN experiments_api.daily_results.value_sum IS
+'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
 GRANT SELECT ON experiments_api.daily_results TO experiments_analyst;

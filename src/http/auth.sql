@@ -30,11 +30,19 @@ COMMENT ON COLUMN experiments.api_keys.role IS 'What the key may do: client (ser
 COMMENT ON COLUMN experiments.api_keys.digest IS 'sha256 of the key''s UTF-8 bytes.';
 COMMENT ON COLUMN experiments.api_keys.key_prefix IS 'The first 12 characters of the key, for people to tell keys apart; not enough to use it.';
 COMMENT ON COLUMN experiments.api_keys.revoked_at IS 'When the key was revoked; a revoked key authenticates nothing.';
+COMMENT ON COLUMN experiments.api_keys.tenant_id IS
+'The tenant the key authenticates (experiments.tenants.id): a request with the key acts for it.';
+COMMENT ON COLUMN experiments.api_keys.id IS 'Number of the key: what revoke_api_key() takes.';
+COMMENT ON COLUMN experiments.api_keys.created_at IS 'When the key was created.';
+COMMENT ON SEQUENCE experiments.api_keys_id_seq IS
+'Identity of experiments.api_keys.id: the id of a new row of API keys when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.api_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.api_keys
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.api_keys IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.api_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.api_keys_id_seq', '');
 
@@ -208,3 +216,5 @@ COMMENT ON FUNCTION experiments_internal.invalidate_key_cache() IS
 CREATE TRIGGER invalidate_key_cache
 AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.api_keys
 FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_key_cache();
+COMMENT ON TRIGGER invalidate_key_cache ON experiments.api_keys IS
+'After any write to experiments.api_keys (TRUNCATE too): empties every session''s cache of accepted keys when the transaction commits, so that a revoked key is refused from then on.';

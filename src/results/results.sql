@@ -148,6 +148,70 @@ CROSS JOIN LATERAL experiments.experiment_results(x.id) r
 WHERE x.started_at IS NOT NULL AND x.tenant_id = (SELECT experiments.current_tenant());
 COMMENT ON VIEW experiments.results IS
 'experiment_results() of every started experiment of the caller''s tenant: one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window call experiment_results() directly.';
+COMMENT ON COLUMN experiments.results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.results.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments.results.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments.results.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments.results.first_exposed_at IS 'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments.results.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments.results.converting_units IS
+'Units of the variant that reached the goal (kind goal) or had a transaction (kind revenue) at or after their first exposure; 0 when none, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.results.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments.results.rate_lower IS
+'Lower bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments.results.rate_upper IS
+'Upper bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments.results.value_sum IS
+'Sum over the converting units of each unit''s total of the numeric goal property value (kind goal) or of its revenue in cents (kind revenue), counting events at or after its first exposure. NULL for kind exposures and for a goal none of whose counted events carried a numeric value.';
+COMMENT ON COLUMN experiments.results.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments.results.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments.results.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments.results.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.results.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments.results.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments.results.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.srm_chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments.results.srm_p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.results.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
 
 CREATE VIEW experiments.exposure_summary WITH (security_invoker = true) AS
 SELECT r.experiment, r.experiment_id, r.ordinal, r.variant, r.units, r.traffic_share, r.allocation_share,
@@ -156,6 +220,20 @@ FROM experiments.results r
 WHERE r.kind = 'exposures';
 COMMENT ON VIEW experiments.exposure_summary IS
 'Per experiment and variant: units exposed (each unit counts once, in the variant of its first exposure), share of the experiment''s traffic against the configured allocation share, first and last exposure.';
+COMMENT ON COLUMN experiments.exposure_summary.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.exposure_summary.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.exposure_summary.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.exposure_summary.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.exposure_summary.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments.exposure_summary.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments.exposure_summary.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments.exposure_summary.first_exposed_at IS
+'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments.exposure_summary.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
 
 CREATE VIEW experiments.sample_ratio_mismatch WITH (security_invoker = true) AS
 SELECT r.experiment, r.experiment_id, sum(r.units)::bigint AS units,
@@ -168,6 +246,20 @@ WHERE r.kind = 'exposures'
 GROUP BY r.experiment, r.experiment_id;
 COMMENT ON VIEW experiments.sample_ratio_mismatch IS
 'Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value; mismatch when p < 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.units_per_variant IS
+'Units exposed per variant (as units of exposure_summary), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.allocation_shares IS
+'Each variant''s allocation_share (its fraction of the total allocation), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 
 CREATE VIEW experiments.lift WITH (security_invoker = true) AS
 SELECT r.experiment, r.experiment_id, r.kind, r.metric, r.ordinal, r.variant,
@@ -180,6 +272,48 @@ FROM experiments.results r
 WHERE r.kind <> 'exposures' AND r.ordinal <> 0;
 COMMENT ON VIEW experiments.lift IS
 'Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (two-proportion z-test) and of the value per exposed unit (Welch t-test), 95% intervals and two-sided p-values.';
+COMMENT ON COLUMN experiments.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.lift.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.lift.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.lift.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments.lift.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments.lift.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments.lift.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.lift.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments.lift.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments.lift.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments.lift.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 
 CREATE VIEW experiments.daily_results WITH (security_invoker = true) AS
 SELECT x.key AS experiment, d.*
@@ -188,6 +322,27 @@ CROSS JOIN LATERAL experiments.daily_results(x.id) d
 WHERE x.started_at IS NOT NULL AND x.tenant_id = (SELECT experiments.current_tenant());
 COMMENT ON VIEW experiments.daily_results IS
 'daily_results() of every started experiment of the caller''s tenant: per UTC day, variant and metric, new and cumulative exposed and converting units and the cumulative rate.';
+COMMENT ON COLUMN experiments.daily_results.day IS
+'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
+COMMENT ON COLUMN experiments.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.daily_results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.daily_results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.daily_results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.new_units IS
+'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
+COMMENT ON COLUMN experiments.daily_results.new_converting_units IS
+'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_converting_units IS
+'new_converting_units summed up to and including that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_rate IS
+'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
+COMMENT ON COLUMN experiments.daily_results.value_sum IS
+'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
 
 -- The report.
 

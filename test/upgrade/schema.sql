@@ -1,7 +1,8 @@
 -- The extension's schema as text, one object a line, for test/scripts/upgrade.sh
 -- to diff an upgraded database with a fresh install: members of the
 -- extension, functions (definition, settings, privileges, comment), tables
--- and their columns, constraints, indexes, triggers, policies, row-level
+-- and their columns, constraints, indexes, triggers, policies (each with its
+-- comment), schemas, row-level
 -- security, types and enum labels, and the tables and sequences registered
 -- for pg_dump. Identity and OID values are left out: they differ by history.
 SELECT line FROM (
@@ -31,16 +32,24 @@ SELECT line FROM (
 		|| ' comment ' || coalesce(obj_description(co.oid, 'pg_constraint'), '-')
 	FROM pg_constraint co WHERE co.connamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'experiments%')
 	UNION ALL
-	SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	SELECT 'index ' || pg_get_indexdef(i.indexrelid) || ' comment ' || coalesce(obj_description(i.indexrelid, 'pg_class'), '-')
+	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 	WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'experiments%')
 	UNION ALL
 	SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' enabled ' || t.tgenabled::text
+		|| ' comment ' || coalesce(obj_description(t.oid, 'pg_trigger'), '-')
 	FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 	WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'experiments%') AND NOT t.tgisinternal
 	UNION ALL
 	SELECT 'policy ' || po.tablename || ' ' || po.policyname || ' ' || po.cmd || ' ' || po.roles::text
 		|| ' using ' || coalesce(po.qual, '-') || ' check ' || coalesce(po.with_check, '-')
-	FROM pg_policies po WHERE po.schemaname = 'experiments'
+		|| ' comment ' || coalesce(obj_description(pol.oid, 'pg_policy'), '-')
+	FROM pg_policies po
+	JOIN pg_policy pol ON pol.polname = po.policyname AND pol.polrelid = format('%I.%I', po.schemaname, po.tablename)::regclass
+	WHERE po.schemaname = 'experiments'
+	UNION ALL
+	SELECT 'schema ' || n.nspname || ' acl ' || coalesce(n.nspacl::text, '-') || ' comment ' || coalesce(obj_description(n.oid, 'pg_namespace'), '-')
+	FROM pg_namespace n WHERE n.nspname LIKE 'experiments%'
 	UNION ALL
 	SELECT 'type ' || format_type(t.oid, NULL) || ' ' || t.typtype::text
 		|| ' labels ' || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '-')

@@ -24,11 +24,20 @@ CREATE TABLE experiments.categories (
 );
 COMMENT ON TABLE experiments.categories IS 'Catalog categories of a site: sorting rules are bound per category.';
 COMMENT ON COLUMN experiments.categories.key IS 'The category id of the Data API (category1.1).';
+COMMENT ON COLUMN experiments.categories.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.categories.id IS 'Numeric id, referenced by the segment bindings; the API knows the category by key.';
+COMMENT ON COLUMN experiments.categories.site_id IS 'The site (experiments.sites.id) the category belongs to.';
+COMMENT ON COLUMN experiments.categories.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.categories_id_seq IS
+'Identity of experiments.categories.id: the id of a new row of categories when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.categories ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.categories FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.categories
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.categories IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.categories', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.categories_id_seq', '');
 
@@ -44,11 +53,20 @@ CREATE TABLE experiments.promotions (
 );
 COMMENT ON TABLE experiments.promotions IS 'Promotions of a site, which A/B test segments may apply.';
 COMMENT ON COLUMN experiments.promotions.key IS 'The promotion id of the Data API.';
+COMMENT ON COLUMN experiments.promotions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.promotions.id IS 'Numeric id, referenced by the segment bindings; the API knows the promotion by key.';
+COMMENT ON COLUMN experiments.promotions.site_id IS 'The site (experiments.sites.id) the promotion belongs to.';
+COMMENT ON COLUMN experiments.promotions.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.promotions_id_seq IS
+'Identity of experiments.promotions.id: the id of a new row of promotions when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.promotions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.promotions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.promotions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.promotions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.promotions', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.promotions_id_seq', '');
 
@@ -64,11 +82,20 @@ CREATE TABLE experiments.sorting_rules (
 );
 COMMENT ON TABLE experiments.sorting_rules IS 'Product sorting rules of a site, which A/B test segments may apply to a category.';
 COMMENT ON COLUMN experiments.sorting_rules.key IS 'The sorting rule id of the Data API.';
+COMMENT ON COLUMN experiments.sorting_rules.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.sorting_rules.id IS 'Numeric id, referenced by the segment bindings; the API knows the sorting rule by key.';
+COMMENT ON COLUMN experiments.sorting_rules.site_id IS 'The site (experiments.sites.id) the sorting rule belongs to.';
+COMMENT ON COLUMN experiments.sorting_rules.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.sorting_rules_id_seq IS
+'Identity of experiments.sorting_rules.id: the id of a new row of sorting rules when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.sorting_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.sorting_rules FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.sorting_rules
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.sorting_rules IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.sorting_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.sorting_rules_id_seq', '');
 
@@ -87,11 +114,21 @@ CREATE TABLE experiments.slots (
 );
 COMMENT ON TABLE experiments.slots IS 'Content slots of a site; a slot is known by its id and its context type.';
 COMMENT ON COLUMN experiments.slots.key IS 'The slot id of the Data API.';
+COMMENT ON COLUMN experiments.slots.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.slots.id IS 'Numeric id, referenced by slot_configurations; the API knows the slot by key and context type.';
+COMMENT ON COLUMN experiments.slots.site_id IS 'The site (experiments.sites.id) the slot belongs to.';
+COMMENT ON COLUMN experiments.slots.context_type IS
+'Where the slot lives: global (every page), category or folder; with key, what names the slot in its site.';
+COMMENT ON SEQUENCE experiments.slots_id_seq IS
+'Identity of experiments.slots.id: the id of a new row of slots when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.slots ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.slots FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.slots
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.slots IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.slots', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.slots_id_seq', '');
 
@@ -108,11 +145,20 @@ CREATE TABLE experiments.slot_configurations (
 COMMENT ON TABLE experiments.slot_configurations IS 'Configurations (content) of a slot, per context id.';
 COMMENT ON COLUMN experiments.slot_configurations.key IS 'The slot configuration id of the Data API.';
 COMMENT ON COLUMN experiments.slot_configurations.context_id IS 'The category or folder id of the context; empty for the global context.';
+COMMENT ON COLUMN experiments.slot_configurations.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.slot_configurations.id IS
+'Numeric id, referenced by the segment bindings; the API knows the configuration by key and context id.';
+COMMENT ON COLUMN experiments.slot_configurations.slot_id IS 'The slot (experiments.slots.id) the configuration belongs to.';
+COMMENT ON SEQUENCE experiments.slot_configurations_id_seq IS
+'Identity of experiments.slot_configurations.id: the id of a new row of slot configurations when none is given. One sequence serves every tenant, so ids are unique across the server.';
 ALTER TABLE experiments.slot_configurations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.slot_configurations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.slot_configurations
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.slot_configurations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.slot_configurations', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.slot_configurations_id_seq', '');
 
@@ -144,11 +190,18 @@ COMMENT ON COLUMN experiments.ab_tests.email_addresses IS 'Addresses that receiv
 COMMENT ON COLUMN experiments.ab_tests.expiration_type IS 'How long a shopper stays in the test (session, ...), as the API sends it.';
 COMMENT ON COLUMN experiments.ab_tests.pipeline_calls IS 'Pipelines (Name-Start) whose call enters a shopper, for trigger type pipeline_call.';
 COMMENT ON COLUMN experiments.ab_tests.trigger_categories IS 'Categories whose view enters a shopper, for trigger type category_view_page.';
+COMMENT ON COLUMN experiments.ab_tests.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.ab_tests.experiment_id IS 'The experiment (experiments.experiments.id) the A/B test is.';
+COMMENT ON COLUMN experiments.ab_tests.trigger_type IS
+'When a shopper enters the test: immediately, on a call of one of pipeline_calls, or on a view of one of trigger_categories.';
 ALTER TABLE experiments.ab_tests ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.ab_tests FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.ab_tests
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.ab_tests IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.ab_tests', '');
 
 -- Bindings of segments to storefront objects.
@@ -163,11 +216,18 @@ CREATE TABLE experiments.segment_promotions (
 	FOREIGN KEY (tenant_id, promotion_id) REFERENCES experiments.promotions (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE experiments.segment_promotions IS 'Promotions an A/B test segment (variant) applies.';
+COMMENT ON COLUMN experiments.segment_promotions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.segment_promotions.experiment_id IS 'The A/B test''s experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.segment_promotions.variant_id IS 'The segment (experiments.variants.id) that applies the promotion.';
+COMMENT ON COLUMN experiments.segment_promotions.promotion_id IS 'The promotion (experiments.promotions.id).';
 ALTER TABLE experiments.segment_promotions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.segment_promotions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.segment_promotions
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.segment_promotions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.segment_promotions', '');
 
 CREATE TABLE experiments.segment_slot_configurations (
@@ -180,11 +240,20 @@ CREATE TABLE experiments.segment_slot_configurations (
 	FOREIGN KEY (tenant_id, slot_configuration_id) REFERENCES experiments.slot_configurations (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE experiments.segment_slot_configurations IS 'Slot configurations an A/B test segment (variant) shows.';
+COMMENT ON COLUMN experiments.segment_slot_configurations.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.segment_slot_configurations.experiment_id IS 'The A/B test''s experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.segment_slot_configurations.variant_id IS
+'The segment (experiments.variants.id) that shows the slot configuration.';
+COMMENT ON COLUMN experiments.segment_slot_configurations.slot_configuration_id IS
+'The slot configuration (experiments.slot_configurations.id).';
 ALTER TABLE experiments.segment_slot_configurations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.segment_slot_configurations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.segment_slot_configurations
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.segment_slot_configurations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.segment_slot_configurations', '');
 
 CREATE TABLE experiments.segment_sorting_rules (
@@ -200,11 +269,20 @@ CREATE TABLE experiments.segment_sorting_rules (
 );
 COMMENT ON TABLE experiments.segment_sorting_rules IS
 'The sorting rule an A/B test segment (variant) applies to a category: at most one per test and category.';
+COMMENT ON COLUMN experiments.segment_sorting_rules.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.segment_sorting_rules.experiment_id IS 'The A/B test''s experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.segment_sorting_rules.variant_id IS 'The segment (experiments.variants.id) that applies the sorting rule.';
+COMMENT ON COLUMN experiments.segment_sorting_rules.sorting_rule_id IS 'The sorting rule (experiments.sorting_rules.id).';
+COMMENT ON COLUMN experiments.segment_sorting_rules.category_id IS
+'The category (experiments.categories.id) the rule sorts; one rule per test and category.';
 ALTER TABLE experiments.segment_sorting_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.segment_sorting_rules FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.segment_sorting_rules
 	USING (tenant_id = (SELECT experiments.current_tenant()))
 	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.segment_sorting_rules IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.segment_sorting_rules', '');
 
 CREATE INDEX segment_promotions_experiment_idx ON experiments.segment_promotions (experiment_id);
@@ -215,39 +293,63 @@ CREATE INDEX segment_sorting_rules_variant_idx ON experiments.segment_sorting_ru
 CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.ab_tests
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.ab_tests IS
+'After an insert into experiments.ab_tests: bumps the version of the experiments whose A/B test properties changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.ab_tests
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_update ON experiments.ab_tests IS
+'After an update of experiments.ab_tests: bumps the version of the experiments whose A/B test properties changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.ab_tests
 	REFERENCING OLD TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.ab_tests IS
+'After a delete from experiments.ab_tests: bumps the version of the experiments whose A/B test properties changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.segment_promotions
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.segment_promotions IS
+'After an insert into experiments.segment_promotions: bumps the version of the experiments whose segments'' promotions changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.segment_promotions
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_update ON experiments.segment_promotions IS
+'After an update of experiments.segment_promotions: bumps the version of the experiments whose segments'' promotions changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.segment_promotions
 	REFERENCING OLD TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_promotions IS
+'After a delete from experiments.segment_promotions: bumps the version of the experiments whose segments'' promotions changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.segment_slot_configurations
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.segment_slot_configurations IS
+'After an insert into experiments.segment_slot_configurations: bumps the version of the experiments whose segments'' slot configurations changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.segment_slot_configurations
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_update ON experiments.segment_slot_configurations IS
+'After an update of experiments.segment_slot_configurations: bumps the version of the experiments whose segments'' slot configurations changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.segment_slot_configurations
 	REFERENCING OLD TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_slot_configurations IS
+'After a delete from experiments.segment_slot_configurations: bumps the version of the experiments whose segments'' slot configurations changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_insert AFTER INSERT ON experiments.segment_sorting_rules
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.segment_sorting_rules IS
+'After an insert into experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_update AFTER UPDATE ON experiments.segment_sorting_rules
 	REFERENCING NEW TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_update ON experiments.segment_sorting_rules IS
+'After an update of experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
 CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.segment_sorting_rules
 	REFERENCING OLD TABLE AS changed_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.touch_experiment();
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_sorting_rules IS
+'After a delete from experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
 
 -- Faults.
 

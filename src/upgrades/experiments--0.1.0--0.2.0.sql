@@ -1,0 +1,759 @@
+\echo Use "ALTER EXTENSION experiments UPDATE TO '0.2.0'" to load this file. \quit
+-- experiments 0.1.0 -> 0.2.0: a COMMENT ON every object. 0.2.0 documents
+-- what 0.1.0 left without a comment: the schema experiments, the
+-- tenant_isolation policies, the triggers, the identity sequences, the
+-- attributes of the type experiments.assignment, the columns of the tables
+-- of schema experiments and of the views of experiments and experiments_api
+-- (PostgREST shows the comments as the API's documentation). Nothing else
+-- changes. Each statement is the one beside its object in the file named
+-- above it, in the order of the install script; keep the two in step.
+
+-- src/core/tenant.sql
+COMMENT ON SCHEMA experiments IS
+'The public SQL API of the experiments extension (tenants and keys, the catalog, assignment, events, management, results and statistics, maintenance) and its tables; helpers are in experiments_internal, the HTTP API in experiments_api.';
+COMMENT ON COLUMN experiments.tenants.id IS
+'Tenant id: the value of the setting experiments.tenant, and of every tenant_id column; a random UUID by default.';
+COMMENT ON COLUMN experiments.tenants.display_name IS 'Name for people, free text; NULL when none was given.';
+COMMENT ON COLUMN experiments.tenants.created_at IS 'When the tenant was created.';
+COMMENT ON POLICY tenant_isolation ON experiments.tenants IS
+'Row-level security: a transaction sees and writes only its own tenant (experiments.current_tenant(), set by authentication).';
+
+-- src/core/catalog.sql
+COMMENT ON COLUMN experiments.sites.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.sites.id IS
+'Numeric id, referenced by experiments.experiments.site_id and the storefront objects of the site; the Commerce Cloud API knows a site by key.';
+COMMENT ON COLUMN experiments.sites.key IS
+'The site id of the Commerce Cloud Data API (/sites/{key}/...), 1 to 256 characters, unique per tenant.';
+COMMENT ON COLUMN experiments.sites.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.sites_id_seq IS
+'Identity of experiments.sites.id: the id of a new row of sites when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.sites IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.goals.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.goals.id IS 'UUID of the goal (the goal_id of the draft/published API).';
+COMMENT ON COLUMN experiments.goals.key IS
+'Name events carry for the goal (goal_events.goal), 1 to 256 characters, unique per tenant; the key_metric_id of the Commerce Cloud API.';
+COMMENT ON COLUMN experiments.goals.name IS 'Name for people; NULL when none was given.';
+COMMENT ON POLICY tenant_isolation ON experiments.goals IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.rooms.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.rooms.id IS 'UUID of the room (an element of room_ids in the draft/published API).';
+COMMENT ON COLUMN experiments.rooms.name IS 'Name of the room.';
+COMMENT ON POLICY tenant_isolation ON experiments.rooms IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.layers.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.layers.id IS 'Numeric id, referenced by experiments.experiments.layer_id and experiments.holdouts.layer_id.';
+COMMENT ON COLUMN experiments.layers.key IS 'Name of the layer, 1 to 40 characters, unique per tenant.';
+COMMENT ON COLUMN experiments.layers.seed IS
+'Seed of the layer''s draw bucket(unit, seed), whose ranges the layer''s experiments own; random at creation.';
+COMMENT ON COLUMN experiments.layers.description IS 'Description for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.layers_id_seq IS
+'Identity of experiments.layers.id: the id of a new row of layers when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.layers IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.holdouts.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.holdouts.id IS 'Numeric id of the holdout.';
+COMMENT ON COLUMN experiments.holdouts.key IS 'Name of the holdout, 1 to 40 characters, unique per tenant.';
+COMMENT ON COLUMN experiments.holdouts.seed IS 'Seed of the holdout''s draw bucket(unit, seed); random at creation.';
+COMMENT ON COLUMN experiments.holdouts.allocation_bp IS
+'Share of units held out, in basis points (0 to 10000): those with bucket(unit, seed) < allocation_bp.';
+COMMENT ON COLUMN experiments.holdouts.layer_id IS
+'The layer (experiments.layers.id) whose experiments the holdout keeps units out of; NULL: every experiment of the tenant.';
+COMMENT ON COLUMN experiments.holdouts.description IS 'Description for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.holdouts_id_seq IS
+'Identity of experiments.holdouts.id: the id of a new row of holdouts when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.holdouts IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.experiments.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.experiments.name IS 'Name for people; NULL when none was given.';
+COMMENT ON COLUMN experiments.experiments.description IS 'Description for people; NULL when none was given.';
+COMMENT ON COLUMN experiments.experiments.starts_at IS
+'Start (inclusive) of the assignment window: no unit is assigned before it; NULL for no start. Also the origin of reset periods.';
+COMMENT ON COLUMN experiments.experiments.ends_at IS
+'End (exclusive) of the assignment window: no unit is assigned at or after it; NULL for no end. Later than starts_at.';
+COMMENT ON COLUMN experiments.experiments.reset_interval IS
+'How often units are re-drawn: full (never), 1w (weekly) or 1d (daily), in whole intervals since starts_at, or since started_at when starts_at is NULL; each interval is a reset period of enrolments.';
+COMMENT ON COLUMN experiments.experiments.layer_id IS
+'The layer (experiments.layers.id) in which the experiment owns the range [layer_lo, layer_hi) of the layer''s bucket; NULL when it is in no layer.';
+COMMENT ON COLUMN experiments.experiments.goal_id IS
+'The goal the experiment is judged on (experiments.goals.id): the goal of the draft/published API, whose key is the key_metric_id of the Commerce Cloud API; NULL for none. Results cover every goal either way.';
+COMMENT ON COLUMN experiments.experiments.site_id IS
+'The Commerce Cloud site (experiments.sites.id) of an A/B test created through that API; NULL otherwise.';
+COMMENT ON COLUMN experiments.experiments.tags IS 'Free labels (the tags of the Commerce Cloud A/B test API); empty when none.';
+COMMENT ON COLUMN experiments.experiments.created_at IS 'When the experiment was created.';
+COMMENT ON COLUMN experiments.experiments.updated_at IS
+'When the experiment or its variants last changed (a change of the enrolment flag alone excepted); set by the update trigger.';
+COMMENT ON COLUMN experiments.experiments.created_by IS
+'The database role (current_user) that created the experiment through the Commerce Cloud A/B test or draft/published API (created_by_user_id); NULL for an experiment created otherwise.';
+COMMENT ON COLUMN experiments.experiments.updated_by IS
+'The database role (current_user) that last changed the experiment through the Commerce Cloud A/B test or draft/published API (updated_by_user_id); NULL when neither API has written it.';
+COMMENT ON SEQUENCE experiments.experiments_id_seq IS
+'Identity of experiments.experiments.id: the id of a new row of experiments when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.experiments IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.variants.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.variants.uuid IS 'UUID, as the draft/published experiment API knows groups.';
+COMMENT ON COLUMN experiments.variants.experiment_id IS 'The experiment (experiments.experiments.id) the variant belongs to.';
+COMMENT ON COLUMN experiments.variants.ordinal IS
+'Position of the variant in its experiment, 0 to 999, unique in it; 0 is the control. Variants take their bucket ranges in ordinal order, and events name variants by it.';
+COMMENT ON COLUMN experiments.variants.key IS
+'Name of the variant, 1 to 128 characters, unique in its experiment: the variant assign() answers, the segment id of the Commerce Cloud API.';
+COMMENT ON COLUMN experiments.variants.name IS 'Name for people (the group name of the draft/published API); NULL when none was given.';
+COMMENT ON COLUMN experiments.variants.description IS
+'Description for people (the segment description of the Commerce Cloud API); NULL when none was given.';
+COMMENT ON COLUMN experiments.variants.type IS
+'Kind of the variant (the group_type of the draft/published API): control, user_defined, target_algorithm or target_random; NULL when none was given.';
+COMMENT ON COLUMN experiments.variants.custom_experience IS
+'The custom_experience flag of a Commerce Cloud A/B test segment, kept for that API; assignment does not read it.';
+COMMENT ON COLUMN experiments.variants.created_at IS 'When the variant was created.';
+COMMENT ON COLUMN experiments.variants.updated_at IS
+'When set_variants() or a management API last wrote the variant; a direct UPDATE leaves it as it was.';
+COMMENT ON SEQUENCE experiments.variants_id_seq IS
+'Identity of experiments.variants.id: the id of a new row of variants when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.variants IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.experiment_rooms.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.experiment_rooms.experiment_id IS 'The experiment (experiments.experiments.id) limited to the room.';
+COMMENT ON COLUMN experiments.experiment_rooms.room_id IS 'The room (experiments.rooms.id).';
+COMMENT ON POLICY tenant_isolation ON experiments.experiment_rooms IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.overrides.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.overrides.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.overrides.unit IS 'The unit, as assign() receives it, 1 to 640 bytes.';
+COMMENT ON COLUMN experiments.overrides.ordinal IS 'Ordinal of the variant the unit gets (experiments.variants.ordinal).';
+COMMENT ON COLUMN experiments.overrides.kind IS
+'overridden: the unit always gets the variant; custom: the variant replaces the hashed one when the unit is otherwise eligible.';
+COMMENT ON COLUMN experiments.overrides.created_at IS 'When the override was first set; changing it keeps this time.';
+COMMENT ON POLICY tenant_isolation ON experiments.overrides IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.enrolments.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.enrolments.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.enrolments.unit IS
+'The unit, as enrol() receives it (the visitor_id of an AB Tasty campaign activation), 1 to 640 bytes.';
+COMMENT ON COLUMN experiments.enrolments.ordinal IS 'Ordinal of the variant the unit got (experiments.variants.ordinal).';
+COMMENT ON COLUMN experiments.enrolments.enrolled_at IS 'When the unit was enrolled.';
+COMMENT ON POLICY tenant_isolation ON experiments.enrolments IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON TRIGGER check_experiment_update ON experiments.experiments IS
+'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
+COMMENT ON TRIGGER check_experiment_insert ON experiments.experiments IS
+'Before an insert: refuses an experiment that is not a draft; sets version to 1 and started_at to NULL.';
+COMMENT ON TRIGGER check_allocations ON experiments.experiments IS
+'At commit (deferrable constraint trigger), after an insert or update of an experiment: a running or paused experiment has variants whose allocations sum to 10000 basis points.';
+COMMENT ON TRIGGER check_allocations ON experiments.variants IS
+'At commit (deferrable constraint trigger), after a change of variants: their experiment, when running or paused, still has allocations summing to 10000 basis points.';
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.variants IS
+'After an insert into experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_update ON experiments.variants IS
+'After an update of experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.variants IS
+'After a delete from experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER check_layer_range ON experiments.experiments IS
+'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped; locks the layer, so that concurrent placements take turns.';
+COMMENT ON TRIGGER note_first_enrolment ON experiments.enrolments IS
+'After an insert of enrolments: sets has_enrolments on their experiments, so that assignment starts looking enrolments up.';
+
+-- src/assign/assign.sql
+COMMENT ON COLUMN experiments.assignment.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.assignment.experiment IS 'The experiment''s key.';
+COMMENT ON COLUMN experiments.assignment.variant IS
+'Key of the variant the unit gets; NULL when it gets none, and the application shows its default experience.';
+COMMENT ON COLUMN experiments.assignment.ordinal IS 'Ordinal of that variant (0 is the control); NULL when the unit gets none.';
+COMMENT ON COLUMN experiments.assignment.assigned IS 'The experiment''s rules gave the unit a variant: sticky, full-on, hash or custom.';
+COMMENT ON COLUMN experiments.assignment.eligible IS 'The unit passed the traffic draw, or was overridden or enrolled.';
+COMMENT ON COLUMN experiments.assignment.overridden IS 'The variant was forced by an override of kind overridden.';
+COMMENT ON COLUMN experiments.assignment.full_on IS 'The variant is the experiment''s full-on variant, rolled out to every eligible unit.';
+COMMENT ON COLUMN experiments.assignment.custom IS 'The variant comes from an override of kind custom, in place of the hashed one.';
+COMMENT ON COLUMN experiments.assignment.audience_mismatch IS
+'The unit is outside the experiment''s soft audience (audience_strict = false), and the decision went on.';
+COMMENT ON COLUMN experiments.assignment.bucket IS 'The variant bucket drawn, 0 to 9999, when the hash step ran; NULL otherwise.';
+COMMENT ON COLUMN experiments.assignment.period IS 'The reset period: whole reset intervals since the start, 0 for reset interval full.';
+COMMENT ON COLUMN experiments.assignment.reason IS 'The step of the assignment algorithm that decided (docs/assignment.md).';
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.experiments IS
+'After any write to experiments.experiments (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.variants IS
+'After any write to experiments.variants (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.overrides IS
+'After any write to experiments.overrides (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.layers IS
+'After any write to experiments.layers (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.holdouts IS
+'After any write to experiments.holdouts (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+
+-- src/events/events.sql
+COMMENT ON COLUMN experiments.published_batches.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.published_batches.id IS 'Number of the batch: the batch_id of the events it stored and of those it refused.';
+COMMENT ON COLUMN experiments.published_batches.published_at IS 'When the batch was first published.';
+COMMENT ON SEQUENCE experiments.published_batches_id_seq IS
+'Identity of experiments.published_batches.id: the id of a new row of published batches when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.published_batches IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.exposures.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.exposures.received_at IS 'When the exposure was stored.';
+COMMENT ON POLICY tenant_isolation ON experiments.exposures IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.goal_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.goal_events.unit_type IS
+'Type of the unit, as the request''s unit named it; a goal counts in the results of the experiments of that unit type.';
+COMMENT ON COLUMN experiments.goal_events.achieved_at IS 'When the goal was achieved, after the time rules of docs/events.md.';
+COMMENT ON COLUMN experiments.goal_events.batch_id IS 'The published batch (experiments.published_batches.id) the goal came in.';
+COMMENT ON COLUMN experiments.goal_events.batch_index IS 'Index of the request in the batch''s requests array.';
+COMMENT ON COLUMN experiments.goal_events.received_at IS 'When the goal was stored.';
+COMMENT ON POLICY tenant_isolation ON experiments.goal_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.attribute_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.attribute_events.unit_type IS 'Type of the unit, as the request''s unit named it.';
+COMMENT ON COLUMN experiments.attribute_events.unit IS 'The unit''s uid as stored (see exposures.unit).';
+COMMENT ON COLUMN experiments.attribute_events.name IS 'Name of the attribute, as sent.';
+COMMENT ON COLUMN experiments.attribute_events.set_at IS 'When the attribute was set, after the time rules of docs/events.md.';
+COMMENT ON COLUMN experiments.attribute_events.batch_id IS 'The published batch (experiments.published_batches.id) the attribute came in.';
+COMMENT ON COLUMN experiments.attribute_events.batch_index IS 'Index of the request in the batch''s requests array.';
+COMMENT ON COLUMN experiments.attribute_events.received_at IS 'When the attribute was stored.';
+COMMENT ON POLICY tenant_isolation ON experiments.attribute_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.campaign_activations.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON POLICY tenant_isolation ON experiments.campaign_activations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.actions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.actions.name IS 'Name of the action (name), as sent.';
+COMMENT ON COLUMN experiments.actions.type IS 'type: CLICK on a web page or TOUCH on a mobile screen.';
+COMMENT ON COLUMN experiments.actions.value_string IS 'value_string as sent, NULL when absent.';
+COMMENT ON COLUMN experiments.actions.value_integer IS 'value_integer as sent, NULL when absent.';
+COMMENT ON COLUMN experiments.actions.position_y IS 'position.y: ordinate of the touch.';
+COMMENT ON COLUMN experiments.actions.resolution_height IS 'resolution.height: height of the screen.';
+COMMENT ON POLICY tenant_isolation ON experiments.actions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.custom_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.custom_events.name IS 'Name of the event (name), as sent.';
+COMMENT ON COLUMN experiments.custom_events.value_string IS 'value_string as sent, NULL when absent.';
+COMMENT ON COLUMN experiments.custom_events.value_integer IS 'value_integer as sent, NULL when absent.';
+COMMENT ON POLICY tenant_isolation ON experiments.custom_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.transactions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.transactions.name IS 'Name of the transaction (name), as sent.';
+COMMENT ON COLUMN experiments.transactions.payment_method IS 'payment_method as sent, NULL when absent.';
+COMMENT ON POLICY tenant_isolation ON experiments.transactions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.visits.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON POLICY tenant_isolation ON experiments.visits IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.transaction_items.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.transaction_items.transaction_id IS 'The transaction the item belongs to (transactions.transaction_id).';
+COMMENT ON COLUMN experiments.transaction_items.item_index IS 'Index of the item in the transaction''s items array, from 0.';
+COMMENT ON COLUMN experiments.transaction_items.name IS 'Name of the product (items[i].name).';
+COMMENT ON COLUMN experiments.transaction_items.sku IS 'items[i].sku, NULL when absent.';
+COMMENT ON COLUMN experiments.transaction_items.category IS 'items[i].category, NULL when absent.';
+COMMENT ON COLUMN experiments.transaction_items.quantity IS 'items[i].quantity (at least 1), NULL when absent.';
+COMMENT ON COLUMN experiments.transaction_items.occurred_at IS 'The transaction''s time (transactions.occurred_at).';
+COMMENT ON POLICY tenant_isolation ON experiments.transaction_items IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.rejected_events.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.rejected_events.id IS 'Number of the refused event, from its identity sequence.';
+COMMENT ON COLUMN experiments.rejected_events.batch_id IS
+'The published batch (experiments.published_batches.id) the event came in; NULL for AB Tasty events.';
+COMMENT ON COLUMN experiments.rejected_events.reason IS 'Why the event was refused, in words.';
+COMMENT ON COLUMN experiments.rejected_events.rejected_at IS 'When the event was refused.';
+COMMENT ON SEQUENCE experiments.rejected_events_id_seq IS
+'Identity of experiments.rejected_events.id: the id of a new row of refused events when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.rejected_events IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+
+-- src/adapters/commerce/commerce.sql
+COMMENT ON COLUMN experiments.categories.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.categories.id IS 'Numeric id, referenced by the segment bindings; the API knows the category by key.';
+COMMENT ON COLUMN experiments.categories.site_id IS 'The site (experiments.sites.id) the category belongs to.';
+COMMENT ON COLUMN experiments.categories.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.categories_id_seq IS
+'Identity of experiments.categories.id: the id of a new row of categories when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.categories IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.promotions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.promotions.id IS 'Numeric id, referenced by the segment bindings; the API knows the promotion by key.';
+COMMENT ON COLUMN experiments.promotions.site_id IS 'The site (experiments.sites.id) the promotion belongs to.';
+COMMENT ON COLUMN experiments.promotions.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.promotions_id_seq IS
+'Identity of experiments.promotions.id: the id of a new row of promotions when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.promotions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.sorting_rules.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.sorting_rules.id IS 'Numeric id, referenced by the segment bindings; the API knows the sorting rule by key.';
+COMMENT ON COLUMN experiments.sorting_rules.site_id IS 'The site (experiments.sites.id) the sorting rule belongs to.';
+COMMENT ON COLUMN experiments.sorting_rules.name IS 'Name for people; NULL when none was given.';
+COMMENT ON SEQUENCE experiments.sorting_rules_id_seq IS
+'Identity of experiments.sorting_rules.id: the id of a new row of sorting rules when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.sorting_rules IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.slots.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.slots.id IS 'Numeric id, referenced by slot_configurations; the API knows the slot by key and context type.';
+COMMENT ON COLUMN experiments.slots.site_id IS 'The site (experiments.sites.id) the slot belongs to.';
+COMMENT ON COLUMN experiments.slots.context_type IS
+'Where the slot lives: global (every page), category or folder; with key, what names the slot in its site.';
+COMMENT ON SEQUENCE experiments.slots_id_seq IS
+'Identity of experiments.slots.id: the id of a new row of slots when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.slots IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.slot_configurations.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.slot_configurations.id IS
+'Numeric id, referenced by the segment bindings; the API knows the configuration by key and context id.';
+COMMENT ON COLUMN experiments.slot_configurations.slot_id IS 'The slot (experiments.slots.id) the configuration belongs to.';
+COMMENT ON SEQUENCE experiments.slot_configurations_id_seq IS
+'Identity of experiments.slot_configurations.id: the id of a new row of slot configurations when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.slot_configurations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.ab_tests.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.ab_tests.experiment_id IS 'The experiment (experiments.experiments.id) the A/B test is.';
+COMMENT ON COLUMN experiments.ab_tests.trigger_type IS
+'When a shopper enters the test: immediately, on a call of one of pipeline_calls, or on a view of one of trigger_categories.';
+COMMENT ON POLICY tenant_isolation ON experiments.ab_tests IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.segment_promotions.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.segment_promotions.experiment_id IS 'The A/B test''s experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.segment_promotions.variant_id IS 'The segment (experiments.variants.id) that applies the promotion.';
+COMMENT ON COLUMN experiments.segment_promotions.promotion_id IS 'The promotion (experiments.promotions.id).';
+COMMENT ON POLICY tenant_isolation ON experiments.segment_promotions IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.segment_slot_configurations.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.segment_slot_configurations.experiment_id IS 'The A/B test''s experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.segment_slot_configurations.variant_id IS
+'The segment (experiments.variants.id) that shows the slot configuration.';
+COMMENT ON COLUMN experiments.segment_slot_configurations.slot_configuration_id IS
+'The slot configuration (experiments.slot_configurations.id).';
+COMMENT ON POLICY tenant_isolation ON experiments.segment_slot_configurations IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON COLUMN experiments.segment_sorting_rules.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.segment_sorting_rules.experiment_id IS 'The A/B test''s experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.segment_sorting_rules.variant_id IS 'The segment (experiments.variants.id) that applies the sorting rule.';
+COMMENT ON COLUMN experiments.segment_sorting_rules.sorting_rule_id IS 'The sorting rule (experiments.sorting_rules.id).';
+COMMENT ON COLUMN experiments.segment_sorting_rules.category_id IS
+'The category (experiments.categories.id) the rule sorts; one rule per test and category.';
+COMMENT ON POLICY tenant_isolation ON experiments.segment_sorting_rules IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.ab_tests IS
+'After an insert into experiments.ab_tests: bumps the version of the experiments whose A/B test properties changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_update ON experiments.ab_tests IS
+'After an update of experiments.ab_tests: bumps the version of the experiments whose A/B test properties changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.ab_tests IS
+'After a delete from experiments.ab_tests: bumps the version of the experiments whose A/B test properties changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.segment_promotions IS
+'After an insert into experiments.segment_promotions: bumps the version of the experiments whose segments'' promotions changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_update ON experiments.segment_promotions IS
+'After an update of experiments.segment_promotions: bumps the version of the experiments whose segments'' promotions changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_promotions IS
+'After a delete from experiments.segment_promotions: bumps the version of the experiments whose segments'' promotions changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.segment_slot_configurations IS
+'After an insert into experiments.segment_slot_configurations: bumps the version of the experiments whose segments'' slot configurations changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_update ON experiments.segment_slot_configurations IS
+'After an update of experiments.segment_slot_configurations: bumps the version of the experiments whose segments'' slot configurations changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_slot_configurations IS
+'After a delete from experiments.segment_slot_configurations: bumps the version of the experiments whose segments'' slot configurations changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_insert ON experiments.segment_sorting_rules IS
+'After an insert into experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_update ON experiments.segment_sorting_rules IS
+'After an update of experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
+COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_sorting_rules IS
+'After a delete from experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
+
+-- src/results/results.sql
+COMMENT ON COLUMN experiments.results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.results.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments.results.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments.results.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments.results.first_exposed_at IS 'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments.results.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments.results.converting_units IS
+'Units of the variant that reached the goal (kind goal) or had a transaction (kind revenue) at or after their first exposure; 0 when none, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.results.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments.results.rate_lower IS
+'Lower bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments.results.rate_upper IS
+'Upper bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments.results.value_sum IS
+'Sum over the converting units of each unit''s total of the numeric goal property value (kind goal) or of its revenue in cents (kind revenue), counting events at or after its first exposure. NULL for kind exposures and for a goal none of whose counted events carried a numeric value.';
+COMMENT ON COLUMN experiments.results.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments.results.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments.results.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments.results.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.results.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments.results.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments.results.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.srm_chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments.results.srm_p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.results.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments.exposure_summary.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.exposure_summary.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.exposure_summary.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.exposure_summary.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.exposure_summary.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments.exposure_summary.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments.exposure_summary.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments.exposure_summary.first_exposed_at IS
+'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments.exposure_summary.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.units_per_variant IS
+'Units exposed per variant (as units of exposure_summary), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.allocation_shares IS
+'Each variant''s allocation_share (its fraction of the total allocation), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.lift.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.lift.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.lift.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments.lift.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments.lift.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments.lift.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.lift.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments.lift.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments.lift.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments.lift.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments.daily_results.day IS
+'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
+COMMENT ON COLUMN experiments.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.daily_results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.daily_results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.daily_results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.new_units IS
+'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
+COMMENT ON COLUMN experiments.daily_results.new_converting_units IS
+'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_converting_units IS
+'new_converting_units summed up to and including that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_rate IS
+'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
+COMMENT ON COLUMN experiments.daily_results.value_sum IS
+'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
+
+-- src/http/auth.sql
+COMMENT ON COLUMN experiments.api_keys.tenant_id IS
+'The tenant the key authenticates (experiments.tenants.id): a request with the key acts for it.';
+COMMENT ON COLUMN experiments.api_keys.id IS 'Number of the key: what revoke_api_key() takes.';
+COMMENT ON COLUMN experiments.api_keys.created_at IS 'When the key was created.';
+COMMENT ON SEQUENCE experiments.api_keys_id_seq IS
+'Identity of experiments.api_keys.id: the id of a new row of API keys when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.api_keys IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON TRIGGER invalidate_key_cache ON experiments.api_keys IS
+'After any write to experiments.api_keys (TRUNCATE too): empties every session''s cache of accepted keys when the transaction commits, so that a revoked key is refused from then on.';
+
+-- src/http/api.sql
+COMMENT ON COLUMN experiments_api.experiments.id IS 'Numeric id, as ABsmartly and AB Tasty clients know experiments.';
+COMMENT ON COLUMN experiments_api.experiments.key IS 'Name clients use, 1 to 40 characters, unique per tenant.';
+COMMENT ON COLUMN experiments_api.experiments.name IS 'Name for people; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.experiments.description IS 'Description for people; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.experiments.state IS
+'draft -> running <-> paused -> stopped; units are assigned only while running and inside [starts_at, ends_at).';
+COMMENT ON COLUMN experiments_api.experiments.starts_at IS
+'Start (inclusive) of the assignment window: no unit is assigned before it; NULL for no start. Also the origin of reset periods.';
+COMMENT ON COLUMN experiments_api.experiments.ends_at IS
+'End (exclusive) of the assignment window: no unit is assigned at or after it; NULL for no end. Later than starts_at.';
+COMMENT ON COLUMN experiments_api.experiments.started_at IS
+'When the experiment first went running; the origin of reset periods when starts_at is NULL.';
+COMMENT ON COLUMN experiments_api.experiments.unit_type IS 'What identifies a unit (user_id, device_id, ...): exposures must name it.';
+COMMENT ON COLUMN experiments_api.experiments.traffic_bp IS
+'Share of units eligible, in basis points: eligible when bucket(unit, traffic_seed) < traffic_bp.';
+COMMENT ON COLUMN experiments_api.experiments.reset_interval IS
+'How often units are re-drawn: full (never), 1w (weekly) or 1d (daily), in whole intervals since starts_at, or since started_at when starts_at is NULL; each interval is a reset period of enrolments.';
+COMMENT ON COLUMN experiments_api.experiments.gate IS
+'Gate a unit must cross (Data Cortex new_gate_list) before it enters the experiment; NULL for none.';
+COMMENT ON COLUMN experiments_api.experiments.tags IS 'Free labels (the tags of the Commerce Cloud A/B test API); empty when none.';
+COMMENT ON COLUMN experiments_api.experiments.version IS
+'Changes on every update of the experiment or its variants: the optimistic-concurrency token.';
+COMMENT ON COLUMN experiments_api.experiments.created_at IS 'When the experiment was created.';
+COMMENT ON COLUMN experiments_api.experiments.updated_at IS
+'When the experiment or its variants last changed (a change of the enrolment flag alone excepted); set by the update trigger.';
+COMMENT ON COLUMN experiments_api.variants.id IS 'Numeric id, as AB Tasty clients know variations.';
+COMMENT ON COLUMN experiments_api.variants.experiment_id IS 'The experiment (experiments.experiments.id) the variant belongs to.';
+COMMENT ON COLUMN experiments_api.variants.ordinal IS
+'Position of the variant in its experiment, 0 to 999, unique in it; 0 is the control. Variants take their bucket ranges in ordinal order, and events name variants by it.';
+COMMENT ON COLUMN experiments_api.variants.key IS
+'Name of the variant, 1 to 128 characters, unique in its experiment: the variant assign() answers, the segment id of the Commerce Cloud API.';
+COMMENT ON COLUMN experiments_api.variants.name IS 'Name for people (the group name of the draft/published API); NULL when none was given.';
+COMMENT ON COLUMN experiments_api.variants.allocation_bp IS
+'Share of the experiment''s eligible units, in basis points (a percentage times 100).';
+COMMENT ON COLUMN experiments_api.variants.type IS
+'Kind of the variant (the group_type of the draft/published API): control, user_defined, target_algorithm or target_random; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.variants.treatment IS 'What the variant does, for the application to apply: any JSON object.';
+COMMENT ON COLUMN experiments_api.rejected_events.id IS 'Number of the refused event, from its identity sequence.';
+COMMENT ON COLUMN experiments_api.rejected_events.source IS
+'What sent it: publish (a batch), or the AB Tasty event: campaign_activated, action_tracking, custom, transaction, visit.';
+COMMENT ON COLUMN experiments_api.rejected_events.batch_id IS
+'The published batch (experiments.published_batches.id) the event came in; NULL for AB Tasty events.';
+COMMENT ON COLUMN experiments_api.rejected_events.batch_index IS 'Index of the request in the batch (publish only).';
+COMMENT ON COLUMN experiments_api.rejected_events.event_index IS
+'Index of the event in its array (publish only); -1 for a problem of the request itself.';
+COMMENT ON COLUMN experiments_api.rejected_events.subject IS 'Where the problem is, as a path in the request: exposures[2].variant.';
+COMMENT ON COLUMN experiments_api.rejected_events.reason IS 'Why the event was refused, in words.';
+COMMENT ON COLUMN experiments_api.rejected_events.event IS 'The event as sent (as jsonb keeps it: the last of duplicate keys wins).';
+COMMENT ON COLUMN experiments_api.rejected_events.rejected_at IS 'When the event was refused.';
+COMMENT ON COLUMN experiments_api.results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments_api.results.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments_api.results.first_exposed_at IS 'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.converting_units IS
+'Units of the variant that reached the goal (kind goal) or had a transaction (kind revenue) at or after their first exposure; 0 when none, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lower IS
+'Lower bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_upper IS
+'Upper bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_sum IS
+'Sum over the converting units of each unit''s total of the numeric goal property value (kind goal) or of its revenue in cents (kind revenue), counting events at or after its first exposure. NULL for kind exposures and for a goal none of whose counted events carried a numeric value.';
+COMMENT ON COLUMN experiments_api.results.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.results.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments_api.results.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments_api.results.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments_api.results.srm_p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments_api.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.exposure_summary.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.exposure_summary.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.exposure_summary.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.exposure_summary.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.exposure_summary.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments_api.exposure_summary.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.exposure_summary.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments_api.exposure_summary.first_exposed_at IS
+'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.exposure_summary.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.units_per_variant IS
+'Units exposed per variant (as units of exposure_summary), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.allocation_shares IS
+'Each variant''s allocation_share (its fraction of the total allocation), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments_api.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.lift.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.lift.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.lift.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_lower IS
+'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_upper IS
+'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_lower IS
+'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_upper IS
+'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_p_value IS
+'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.lift.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments_api.lift.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_lower IS
+'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_upper IS
+'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_lower IS
+'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_upper IS
+'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.srm_mismatch IS
+'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments_api.daily_results.day IS
+'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
+COMMENT ON COLUMN experiments_api.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.daily_results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.daily_results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.daily_results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.new_units IS
+'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
+COMMENT ON COLUMN experiments_api.daily_results.new_converting_units IS
+'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_converting_units IS
+'new_converting_units summed up to and including that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_rate IS
+'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
+COMMENT ON COLUMN experiments_api.daily_results.value_sum IS
+'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
