@@ -530,6 +530,8 @@ COMMENT ON FUNCTION experiments_internal.record_experiment_author() IS
 CREATE TRIGGER record_experiment_author
 	BEFORE INSERT OR UPDATE ON experiments.experiments
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.record_experiment_author();
+COMMENT ON TRIGGER record_experiment_author ON experiments.experiments IS
+'Before an insert or an update: records in created_by (on insert) and updated_by (whenever the version changes) who the transaction acts for (experiments_internal.current_principal(): the API key, the token or the login), so that no writer can name another author.';
 
 -- Allocations must sum to 10000 whenever the experiment can assign, checked
 -- at commit so that a transaction may move weight between variants. Like

@@ -144,6 +144,8 @@ COMMENT ON COLUMN experiments.enrolments.ordinal IS 'Ordinal of the variant the 
 COMMENT ON COLUMN experiments.enrolments.enrolled_at IS 'When the unit was enrolled.';
 COMMENT ON POLICY tenant_isolation ON experiments.enrolments IS
 'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON TRIGGER record_experiment_author ON experiments.experiments IS
+'Before an insert or an update: records in created_by (on insert) and updated_by (whenever the version changes) who the transaction acts for (experiments_internal.current_principal(): the API key, the token or the login), so that no writer can name another author.';
 COMMENT ON TRIGGER check_experiment_update ON experiments.experiments IS
 'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
 COMMENT ON TRIGGER check_experiment_insert ON experiments.experiments IS
