@@ -75,7 +75,12 @@ SELECT (experiments.bucket(u, 33) < 5000) AS in_range, (experiments.assign('step
 FROM (VALUES ('lay-1'), ('lay-2'), ('lay-3'), ('lay-4')) v(u) ORDER BY u;
 
 -- 6. holdout: held-out units are in no experiment of the tenant.
+-- The experiment has enrolled units: it may not give up part of its range
+-- (a unit enrolled there would also be in the experiment taking it over), but
+-- it may grow, here to the whole layer, so that every unit is in range again.
+UPDATE experiments.experiments SET layer_hi = 4000 WHERE key = 'steps';
 UPDATE experiments.experiments SET layer_id = NULL, layer_lo = NULL, layer_hi = NULL WHERE key = 'steps';
+UPDATE experiments.experiments SET layer_hi = 10000 WHERE key = 'steps';
 INSERT INTO experiments.holdouts (key, seed, allocation_bp) VALUES ('global', 44, 1000);
 SELECT count(*) FILTER (WHERE reason = 'holdout') AS held_out,
 	   count(*) FILTER (WHERE reason = 'holdout' AND experiments.bucket(u, 44) >= 1000) AS wrongly_held,

@@ -485,7 +485,8 @@ ExperimentFor(AssignState *state, const pg_uuid_t *tenant, text *key)
 	if (!config->exists)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("experiment \"%s\" does not exist", text_to_cstring(key)),
+				 errmsg("experiment \"%s\" does not exist",
+						ShownInput(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key))),
 				 errdetail("The caller's tenant has no experiment with that key."),
 				 errhint("List the tenant's experiments in experiments.experiments.")));
 	return config;

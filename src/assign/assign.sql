@@ -234,7 +234,7 @@ BEGIN
 	ELSE
 		RAISE EXCEPTION 'allocations sum to %, neither 100 (percent) nor 10000 (basis points)', total
 			USING ERRCODE = 'check_violation',
-				  DETAIL = format('The allocations given were %s.', allocations),
+				  DETAIL = format('The allocations given were %s.', experiments_internal.shown_input(allocations::text)),
 				  HINT = 'Give percentages summing to 100 or basis points summing to 10000.';
 	END IF;
 	FOREACH a IN ARRAY allocations LOOP
@@ -283,7 +283,7 @@ BEGIN
 				  OR jsonb_typeof(v -> 'allocation') IS DISTINCT FROM 'number') THEN
 		RAISE EXCEPTION 'every variant needs a string "key" and a numeric "allocation"'
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('The variants given were %s.', variants),
+				  DETAIL = format('The variants given were %s.', experiments_internal.shown_input(variants::text)),
 				  HINT = 'Example: [{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}].';
 	END IF;
 	bp := experiments_internal.allocations_bp(ARRAY(SELECT (v ->> 'allocation')::numeric

@@ -9,6 +9,7 @@
  * docs/assignment.md, "Audiences", is the reference.
  */
 #include "audience.h"
+#include "core.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -172,7 +173,7 @@ CompileCompare(AudienceNode *node, JsonbContainer *container, const char *path)
 			memcmp(op_names[i], op.val.string.val, op.val.string.len) == 0)
 			break;
 	if (i == (int) lengthof(op_names))
-		AudienceError(path, psprintf("Unknown operator \"%.*s\".", op.val.string.len, op.val.string.val));
+		AudienceError(path, psprintf("Unknown operator \"%s\".", ShownInput(op.val.string.val, op.val.string.len)));
 
 	node->kind = AUDIENCE_COMPARE;
 	node->op = (AudienceOp) i;

@@ -219,6 +219,13 @@ CREATE TABLE experiments.experiments (
 		(layer_id IS NULL AND layer_lo IS NULL AND layer_hi IS NULL) OR
 		(layer_id IS NOT NULL AND 0 <= layer_lo AND layer_lo < layer_hi AND layer_hi <= 10000)),
 	CONSTRAINT experiments_audience_object CHECK (jsonb_typeof(audience) = 'object'),
+	-- Ranges of one layer never overlap, whatever the isolation level: the
+	-- index sees rows no snapshot shows. Layer ids are unique across
+	-- tenants, so one range of numbers (layer_id * 10000 + bucket) serves
+	-- every layer without the btree_gist extension.
+	CONSTRAINT experiments_layer_disjoint EXCLUDE USING gist (
+		numrange(layer_id::numeric * 10000 + layer_lo, layer_id::numeric * 10000 + layer_hi) WITH &&)
+		WHERE (layer_id IS NOT NULL AND state <> 'stopped'),
 	FOREIGN KEY (tenant_id, layer_id) REFERENCES experiments.layers (tenant_id, id),
 	FOREIGN KEY (tenant_id, goal_id) REFERENCES experiments.goals (tenant_id, id),
 	FOREIGN KEY (tenant_id, site_id) REFERENCES experiments.sites (tenant_id, id)
@@ -622,8 +629,14 @@ CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.variants
 COMMENT ON TRIGGER touch_experiment_delete ON experiments.variants IS
 'After a delete from experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
 
--- Ranges of one layer never overlap. The layer row is locked first, so two
--- transactions placing experiments in one layer take turns.
+-- Ranges of one layer never overlap: this trigger names the experiment in
+-- the way (the layer row is locked first, so two transactions placing
+-- experiments in one layer take turns), and the exclusion constraint
+-- experiments_layer_disjoint holds under every isolation level. An
+-- experiment with enrolled units that is not stopped keeps its range: it may
+-- grow, not shrink, move or leave its layer, so that no enrolled unit falls
+-- into another experiment's range (has_enrolments is read from the row this
+-- update locked, so a first enrolment committed meanwhile is seen).
 CREATE FUNCTION experiments_internal.check_layer_range()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -632,6 +645,17 @@ AS $$
 DECLARE
 	other text;
 BEGIN
+	IF TG_OP = 'UPDATE' AND OLD.has_enrolments AND OLD.layer_id IS NOT NULL AND NEW.state <> 'stopped'
+	   AND (NEW.layer_id IS DISTINCT FROM OLD.layer_id OR NEW.layer_lo > OLD.layer_lo
+			OR NEW.layer_hi < OLD.layer_hi) THEN
+		RAISE EXCEPTION 'experiment "%" has enrolled units: its layer range [%, %) may grow, not shrink, move or leave its layer',
+			OLD.key, OLD.layer_lo, OLD.layer_hi
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('The new range is %s. Units enrolled in the part it gives up would stay in this experiment while another experiment of the layer took them.',
+								  CASE WHEN NEW.layer_id IS NULL THEN 'no layer'
+									   ELSE format('[%s, %s) of layer %s', NEW.layer_lo, NEW.layer_hi, NEW.layer_id) END),
+				  HINT = 'Stop the experiment and create a new one with the range you want.';
+	END IF;
 	IF NEW.layer_id IS NULL OR NEW.state = 'stopped' THEN
 		RETURN NEW;
 	END IF;
@@ -652,13 +676,13 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.check_layer_range() IS
-'Trigger: the layer ranges of the experiments of one layer (stopped ones excepted) never overlap.';
+'Trigger: the layer ranges of the experiments of one layer (stopped ones excepted) never overlap (the constraint experiments_layer_disjoint holds it under every isolation level; the trigger names the other experiment), and an experiment with enrolled units that is not stopped may grow its range but not shrink, move or leave it.';
 
 CREATE TRIGGER check_layer_range
 	BEFORE INSERT OR UPDATE OF layer_id, layer_lo, layer_hi, state ON experiments.experiments
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_layer_range();
 COMMENT ON TRIGGER check_layer_range ON experiments.experiments IS
-'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped; locks the layer, so that concurrent placements take turns.';
+'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped (naming it; the constraint experiments_layer_disjoint holds under every isolation level), and a change that shrinks, moves or removes the range of an experiment with enrolled units that is not stopped; locks the layer, so that concurrent placements take turns.';
 
 -- The first enrolment of an experiment flips its has_enrolments flag, which
 -- tells every session's assignment cache to start looking enrolments up.

@@ -13,6 +13,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -20,6 +21,8 @@
 #include "utils/syscache.h"
 
 PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(shown_input);
 
 void		_PG_init(void);
 
@@ -35,6 +38,34 @@ _PG_init(void)
 	ConfigCacheInit();
 	KeyCacheInit();
 	EventSettingsInit();
+}
+
+/*
+ * ShownInput
+ *		len bytes a client sent, for a message: whole when at most
+ *		SHOWN_INPUT_BYTES, else their first SHOWN_INPUT_BYTES bytes cut at a
+ *		character boundary, then "... (N bytes)". Every message that echoes
+ *		input goes through it, so that a long input cannot make an error, an
+ *		answer or the server log long.
+ */
+char *
+ShownInput(const char *s, int len)
+{
+	if (len <= SHOWN_INPUT_BYTES)
+		return pnstrdup(s, len);
+	return psprintf("%.*s... (%d bytes)", pg_mbcliplen(s, len, SHOWN_INPUT_BYTES), s, len);
+}
+
+/*
+ * shown_input(input text) returns text
+ *		ShownInput() for the messages of SQL and PL/pgSQL functions.
+ */
+Datum
+shown_input(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_TEXT_P(cstring_to_text(ShownInput(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))));
 }
 
 /*

@@ -20,7 +20,8 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments, experiments_internal, exp
 -- src/core/tenant.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.current_tenant(),
-	experiments_internal.required_tenant()
+	experiments_internal.required_tenant(),
+	experiments_internal.shown_input(text)
 	TO experiments_api_owner;
 -- src/core/catalog.sql
 GRANT EXECUTE ON FUNCTION
@@ -43,7 +44,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.create_event_partition_indexes(text, text),
 	experiments.hash_unit(text),
 	experiments.publish(jsonb, text),
-	experiments_internal.publish_answer(jsonb),
+	experiments_internal.publish_answer(json),
 	experiments.publish_text(text, text),
 	experiments.campaign_activated_event(jsonb, jsonb, jsonb),
 	experiments.action_tracking_event(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb),
@@ -251,6 +252,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.required_tenant(),
 	experiments_internal.random_seed(),
+	experiments_internal.shown_input(text),
 	experiments.audience_is_valid(jsonb),
 	experiments.current_tenant(),
 	experiments.bucket(text, bigint),

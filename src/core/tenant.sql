@@ -26,6 +26,15 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION experiments_internal.required_tenant() IS
 'The tenant of the current transaction; raises an error when none is set. Default of every tenant_id column.';
 
+-- Messages show what clients sent through this, so that no input makes an
+-- error long (ShownInput in src/core/experiments.c).
+CREATE FUNCTION experiments_internal.shown_input(input text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'shown_input'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments_internal.shown_input(text) IS
+'Input a client sent, for a message: whole when at most 64 bytes, else its first 64 bytes (whole characters) followed by ... and its length in bytes, e.g. abc... (10485760 bytes), so that no message echoes more.';
+
 CREATE TABLE experiments.tenants (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	name text NOT NULL UNIQUE

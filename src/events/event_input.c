@@ -24,6 +24,8 @@ PG_FUNCTION_INFO_V1(hash_unit);
 
 int			max_batch_kb = 16384;
 int			max_events_per_request = 1000;
+int			max_request_rows = 100000;
+int			max_request_kb = 65536;
 int			max_string_chars = 2048;
 int			max_json_bytes = 65536;
 int			max_json_depth = 32;
@@ -52,6 +54,16 @@ EventSettingsInit(void)
 							"A batch with a request over the cap is refused whole.",
 							&max_events_per_request, 1000, 1, INT_MAX / 8,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("experiments.max_request_rows",
+							"Most rows one call may write to the event tables, events stored and refused alike.",
+							"Goals and attributes are stored once per unit of their request; the count is made from the shape of the call before any event is read, and a call over it is refused whole.",
+							&max_request_rows, 100000, 1, INT_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("experiments.max_request_bytes",
+							"Most bytes of JSON one call may write to the event tables, counting each goal and attribute once per unit of its request.",
+							"Counted from the shape of the call before any event is read; a call over it is refused whole.",
+							&max_request_kb, 65536, 1, INT_MAX / 1024,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("experiments.max_string_length",
 							"Longest string, in characters, of an event field (names, origins, SKUs, ...).",
 							"Unit uids have their own limit of 640 characters.",
@@ -131,11 +143,14 @@ JsonbRootValue(Jsonb *jb, JsonbValue *v)
 	}
 }
 
+#define SHOWN_UNKNOWN_KEYS 8
+
 /*
  * ReadObject
  *		Reads the listed fields of an object in one pass over its keys; false
  *		when the value is not an object. A duplicate key never reaches here:
- *		jsonb keeps the last one.
+ *		jsonb keeps the last one. The unknown keys are listed, the first
+ *		SHOWN_UNKNOWN_KEYS of them by name, so that the warning stays short.
  */
 bool
 ReadObject(const JsonbValue *object, const char *const *names, int nfields, ObjectFields *fields)
@@ -146,6 +161,7 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 	StringInfoData unknown;
 	int			lengths[MAX_FIELDS];
 	int			current = -1;
+	int			nunknown = 0;
 
 	Assert(nfields <= MAX_FIELDS);
 	fields->nfields = nfields;
@@ -174,12 +190,12 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 					break;
 				}
 			}
-			if (current < 0)
+			if (current < 0 && nunknown++ < SHOWN_UNKNOWN_KEYS)
 			{
 				if (unknown.data == NULL)
 					initStringInfo(&unknown);
-				appendStringInfo(&unknown, "%s\"%.*s\"", unknown.len > 0 ? ", " : "",
-								 Min(v.val.string.len, 64), v.val.string.val);
+				appendStringInfo(&unknown, "%s\"%s\"", unknown.len > 0 ? ", " : "",
+								 ShownInput(v.val.string.val, v.val.string.len));
 			}
 		}
 		else if (tok == WJB_VALUE && current >= 0)
@@ -188,6 +204,8 @@ ReadObject(const JsonbValue *object, const char *const *names, int nfields, Obje
 			fields->present[current] = true;
 		}
 	}
+	if (nunknown > SHOWN_UNKNOWN_KEYS)
+		appendStringInfo(&unknown, " and %d more", nunknown - SHOWN_UNKNOWN_KEYS);
 	fields->unknown = unknown.data;
 	return true;
 }
@@ -247,15 +265,13 @@ NumericToInt64(Numeric num, int64 *out)
 }
 
 /*
- * ShownText
- *		A value as sent, cut short for a message.
+ * ShownCString
+ *		ShownInput() of a C string.
  */
 static char *
-ShownText(char *s)
+ShownCString(const char *s)
 {
-	if (strlen(s) > 24)
-		return psprintf("%.20s... (%zu characters)", s, strlen(s));
-	return s;
+	return ShownInput(s, strlen(s));
 }
 
 /*
@@ -265,7 +281,7 @@ ShownText(char *s)
 static char *
 ShownNumber(Numeric num)
 {
-	return ShownText(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num))));
+	return ShownCString(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num))));
 }
 
 /*
@@ -318,7 +334,7 @@ ReadFloat(const JsonbValue *v, const char *prefix, const char *field, double *ou
 	*out = strtod(s, &end);
 	if (end == s || *end != '\0' || errno != 0 || isnan(*out) || isinf(*out) ||
 		strspn(s, "0123456789.-+eE") != strlen(s))
-		return psprintf("%s must be a finite number, not \"%s\"", FieldPath(prefix, field), ShownText(s));
+		return psprintf("%s must be a finite number, not \"%s\"", FieldPath(prefix, field), ShownCString(s));
 	return NULL;
 }
 
@@ -341,7 +357,7 @@ Digits(const char *s, int n)
 }
 
 /* The string ParseIso is reading, cut short for a message. */
-#define SHOWN pnstrdup(s, Min(len, 64))
+#define SHOWN ShownInput(s, len)
 
 /*
  * ParseIso

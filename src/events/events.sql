@@ -665,12 +665,12 @@ COMMENT ON FUNCTION experiments.publish(jsonb, text) IS
 
 -- The HTTP endpoint (experiments_api.context_batch) answers a batch refused
 -- whole in ABsmartly's document, which a SQL error of publish() lacks.
-CREATE FUNCTION experiments_internal.publish_answer(batch jsonb)
+CREATE FUNCTION experiments_internal.publish_answer(batch json)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'publish_answer'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION experiments_internal.publish_answer(jsonb) IS
-'publish() as ABsmartly''s PUT /context/batch answers: a batch refused whole (the seed''s 1 to 500 requests, units required and non-empty with uids of 1 to 640 characters, at most 128 exposures a request: PT400; a size setting: PT413) raises PT<status> with the seed''s {"ok": false, "warnings": [], "errors": [{batchIndex, eventIndex, subject, message}]} as its detail, for experiments_api.context_batch to answer.';
+COMMENT ON FUNCTION experiments_internal.publish_answer(json) IS
+'publish_text() as ABsmartly''s PUT /context/batch answers: a body over experiments.max_batch_size is refused on its length before jsonb is built; a batch refused whole (the seed''s 1 to 500 requests, units required and non-empty with uids of 1 to 640 characters, at most 128 exposures a request: PT400; a size setting, experiments.max_request_rows or experiments.max_request_bytes: PT413) raises PT<status> with the seed''s {"ok": false, "warnings": [], "errors": [{batchIndex, eventIndex, subject, message}]} as its detail, for experiments_api.context_batch to answer.';
 
 CREATE FUNCTION experiments.publish_text(body text, idempotency_key text DEFAULT NULL)
 RETURNS jsonb

@@ -375,28 +375,28 @@ ValidateExposure(Publish *p, Request *r, int index, const JsonbValue *event, con
 			memcmp(r->units[u].type, unit_type, unit_type_len) == 0)
 			unit = &r->units[u];
 	if (unit == NULL)
-		return psprintf("%s.unit: the request has no valid unit of type \"%.*s\"", prefix,
-						unit_type_len, unit_type);
+		return psprintf("%s.unit: the request has no valid unit of type \"%s\"", prefix,
+						ShownInput(unit_type, unit_type_len));
 
 	config = LookupExperimentByName(&p->tenant, name, name_len);
 	if (!config->exists)
-		return psprintf("%s.name: experiment \"%.*s\" does not exist", prefix, name_len, name);
+		return psprintf("%s.name: experiment \"%s\" does not exist", prefix, ShownInput(name, name_len));
 	if (id >= 0 && id != config->id)
-		return psprintf("%s.id: experiment \"%.*s\" has id " INT64_FORMAT ", not " INT64_FORMAT,
-						prefix, name_len, name, config->id, id);
+		return psprintf("%s.id: experiment \"%s\" has id " INT64_FORMAT ", not " INT64_FORMAT,
+						prefix, ShownInput(name, name_len), config->id, id);
 	if (strncmp(config->unit_type, unit_type, unit_type_len) != 0 ||
 		config->unit_type[unit_type_len] != '\0')
-		return psprintf("%s.unit: experiment \"%.*s\" uses unit type \"%s\", not \"%.*s\"",
-						prefix, name_len, name, config->unit_type, unit_type_len, unit_type);
+		return psprintf("%s.unit: experiment \"%s\" uses unit type \"%s\", not \"%s\"",
+						prefix, ShownInput(name, name_len), config->unit_type, ShownInput(unit_type, unit_type_len));
 	if (VariantByOrdinal(config, (int32) variant) == NULL)
-		return psprintf("%s.variant: experiment \"%.*s\" has no variant " INT64_FORMAT,
-						prefix, name_len, name, variant);
+		return psprintf("%s.variant: experiment \"%s\" has no variant " INT64_FORMAT,
+						prefix, ShownInput(name, name_len), variant);
 	at = EventTime(r, sent, prefix, "exposedAt", &warning);
 	if (!config->has_started)
-		return psprintf("%s.name: experiment \"%.*s\" has not started", prefix, name_len, name);
+		return psprintf("%s.name: experiment \"%s\" has not started", prefix, ShownInput(name, name_len));
 	if (at < config->started)
-		return psprintf("%s.exposedAt %s is before experiment \"%.*s\" started, at %s", prefix,
-						FormatTime(at), name_len, name, FormatTime(config->started));
+		return psprintf("%s.exposedAt %s is before experiment \"%s\" started, at %s", prefix,
+						FormatTime(at), ShownInput(name, name_len), FormatTime(config->started));
 	if (warning != NULL)
 		AddIssue(&p->warnings, r->index, index, FieldPath(prefix, "exposedAt"), warning);
 
@@ -621,8 +621,8 @@ ReadUnits(Publish *p, Request *r, const JsonbValue *v, bool hashed)
 		{
 			for (int u = 0; u < r->nunits; u++)
 				if (r->units[u].type_len == type_len && memcmp(r->units[u].type, type, type_len) == 0)
-					problem = psprintf("%s.type: the request already has a unit of type \"%.*s\"",
-									   prefix, type_len, type);
+					problem = psprintf("%s.type: the request already has a unit of type \"%s\"",
+									   prefix, ShownInput(type, type_len));
 		}
 		if (problem != NULL)
 			RefuseBatch(p, 400, r->index, index, prefix,
@@ -699,8 +699,67 @@ ValidateRequest(Publish *p, int index, const JsonbValue *v)
 }
 
 /*
+ * CheckWrites
+ *		The rows and bytes the batch may write, counted from its shape before
+ *		any event is read: every exposure is a row, every goal and attribute
+ *		a row per unit of its request, every request one more (a refusal of
+ *		the request itself). Events stored and refused count alike, so that
+ *		neither a few goals for many units nor many empty events can make a
+ *		small body write much. Over experiments.max_request_rows or
+ *		experiments.max_request_bytes, the batch is refused whole (413).
+ */
+static void
+CheckWrites(Publish *p, const JsonbValue *requests)
+{
+	JsonbIterator *it = JsonbIteratorInit(requests->val.binary.data);
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int64		rows = 0,
+				bytes = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		ObjectFields f;
+		int64		units = 1;
+
+		if (tok != WJB_ELEM)
+			continue;
+		rows++;
+		if (!ReadObject(&v, request_fields, lengthof(request_fields), &f))
+			continue;
+		for (int a = REQ_UNITS; a <= REQ_ATTRIBUTES; a++)
+		{
+			const JsonbValue *array = &f.values[a];
+			int64		copies = a == REQ_EXPOSURES ? 1 : units;
+
+			if (!f.present[a] || array->type != jbvBinary ||
+				!JsonContainerIsArray(array->val.binary.data))
+				continue;
+			if (a == REQ_UNITS)
+			{
+				units = Max(JsonContainerSize(array->val.binary.data), 1);
+				continue;
+			}
+			rows += copies * JsonContainerSize(array->val.binary.data);
+			bytes += copies * array->val.binary.len;
+		}
+	}
+	if (rows > max_request_rows)
+		RefuseBatch(p, 413, -1, -1, "batch",
+					psprintf("the batch would write up to " INT64_FORMAT " rows, more than experiments.max_request_rows (%d)",
+							 rows, max_request_rows),
+					"Goals and attributes are stored once per unit of their request: send fewer units, goals or attributes per batch.");
+	if (bytes > (int64) max_request_kb * 1024)
+		RefuseBatch(p, 413, -1, -1, "batch",
+					psprintf("the batch would write up to " INT64_FORMAT " bytes of events, more than experiments.max_request_bytes (%d kB)",
+							 bytes, max_request_kb),
+					"Goals and attributes are stored once per unit of their request: send fewer units, goals or attributes per batch.");
+}
+
+/*
  * CheckBatch
- *		The batch-level limits: size, shape, 1 to 500 requests. Over any,
+ *		The batch-level limits: size, shape, 1 to 500 requests, the rows and
+ *		bytes it may write (CheckWrites). Over any,
  *		the batch is refused whole. Fields besides requests are ignored with
  *		a warning.
  */
@@ -733,22 +792,28 @@ CheckBatch(Publish *p, Jsonb *batch)
 		RefuseBatch(p, 400, -1, -1, "requests",
 					psprintf("a batch must have %d to %d requests, not %u", MIN_REQUESTS, MAX_REQUESTS, size),
 					"Split larger batches.");
+	CheckWrites(p, requests);
 	return *requests;
 }
 
 /*
- * ClaimBatch
- *		Records the batch's idempotency key for the tenant; returns its id,
- *		or 0 with *answer set when the batch was published before. A session
- *		publishing the same batch concurrently waits here for the first to
- *		finish, then finds its key.
+ * ClaimKey
+ *		Records an idempotency key (a digest) for the tenant in
+ *		published_batches; returns the row's id, or 0 with *answer set to the
+ *		answer kept for it (NULL when none was) when the key was claimed
+ *		before. A session claiming the same key concurrently waits here for
+ *		the first to finish, then finds it (under REPEATABLE READ or
+ *		SERIALIZABLE it fails with a serialization error instead, and its
+ *		retry finds it): one unique index decides, whatever the snapshots.
+ *		Batches (here) and AB Tasty events (abtasty.c) claim their keys so.
  */
-static int64
-ClaimBatch(const pg_uuid_t *tenant, bytea *digest, Jsonb **answer)
+int64
+ClaimKey(const pg_uuid_t *tenant, bytea *digest, Jsonb **answer)
 {
 	static SPIPlanPtr claim_plan = NULL;
 	static SPIPlanPtr answer_plan = NULL;
 	Datum		args[2] = {UUIDPGetDatum(tenant), PointerGetDatum(digest)};
+	Datum		kept;
 	bool		isnull;
 
 	if (claim_plan == NULL)
@@ -765,24 +830,25 @@ ClaimBatch(const pg_uuid_t *tenant, bytea *digest, Jsonb **answer)
 			elog(ERROR, "could not prepare the idempotency check");
 	}
 	if (SPI_execute_plan(claim_plan, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "could not record the idempotency key of a batch");
+		elog(ERROR, "could not record an idempotency key");
 	if (SPI_processed == 1)
 		return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (SPI_execute_plan(answer_plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read the answer of a batch published before");
-	*answer = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		elog(ERROR, "could not read the answer kept for an idempotency key");
+	kept = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*answer = isnull ? NULL : DatumGetJsonbPCopy(kept);
 	return 0;
 }
 
 /*
  * SaveAnswer
- *		Keeps the answer for retries of the batch.
+ *		Keeps the answer for retries with the key claimed as id.
  */
-static void
-SaveAnswer(int64 batch_id, Jsonb *answer)
+void
+SaveAnswer(int64 id, Jsonb *answer)
 {
 	static SPIPlanPtr plan = NULL;
-	Datum		args[2] = {JsonbPGetDatum(answer), Int64GetDatum(batch_id)};
+	Datum		args[2] = {JsonbPGetDatum(answer), Int64GetDatum(id)};
 
 	if (plan == NULL)
 	{
@@ -798,22 +864,33 @@ SaveAnswer(int64 batch_id, Jsonb *answer)
 }
 
 /*
- * Digest
- *		The idempotency key: XXH3-128 of the caller's key, or of the batch's
- *		jsonb bytes (the same document sent again has the same bytes).
+ * KeyDigest
+ *		An idempotency key: XXH3-128 of data with a seed per kind of key
+ *		(events.h), so that keys of different kinds never meet.
  */
-static bytea *
-Digest(Jsonb *batch, text *key)
+bytea *
+KeyDigest(const char *data, Size len, uint64 seed)
 {
-	XXH128_hash_t h = key != NULL ?
-		XXH3_128bits_withSeed(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), 1) :
-		XXH3_128bits(VARDATA_ANY(batch), VARSIZE_ANY_EXHDR(batch));
+	XXH128_hash_t h = XXH3_128bits_withSeed(data, len, seed);
 	bytea	   *digest = palloc(VARHDRSZ + 16);
 
 	SET_VARSIZE(digest, VARHDRSZ + 16);
 	memcpy(VARDATA(digest), &h.high64, 8);
 	memcpy(VARDATA(digest) + 8, &h.low64, 8);
 	return digest;
+}
+
+/*
+ * Digest
+ *		The idempotency key of a batch: of the caller's key, or of the batch's
+ *		jsonb bytes (the same document sent again has the same bytes).
+ */
+static bytea *
+Digest(Jsonb *batch, text *key)
+{
+	return key != NULL ?
+		KeyDigest(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), KEY_SEED_BATCH_KEY) :
+		KeyDigest(VARDATA_ANY(batch), VARSIZE_ANY_EXHDR(batch), KEY_SEED_BATCH);
 }
 
 /*
@@ -854,7 +931,7 @@ PublishBatch(Jsonb *batch, text *key, bool api_document)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginTableWork(&work);
-	batch_id = ClaimBatch(&p.tenant, Digest(batch, key), &answer);
+	batch_id = ClaimKey(&p.tenant, Digest(batch, key), &answer);
 	if (batch_id != 0)
 	{
 		EventBufferInsert(&p.exposures, &p.tenant, batch_id);
@@ -864,6 +941,8 @@ PublishBatch(Jsonb *batch, text *key, bool api_document)
 		answer = Answer(&p);
 		SaveAnswer(batch_id, answer);
 	}
+	else if (answer == NULL)
+		elog(ERROR, "the idempotency key of a batch was claimed without an answer");
 	EndTableWork(&work);
 	answer = (Jsonb *) SPI_datumTransfer(JsonbPGetDatum(answer), false, -1);
 	SPI_finish();
@@ -888,50 +967,59 @@ publish(PG_FUNCTION_ARGS)
 }
 
 /*
- * publish_answer(batch jsonb) returns jsonb
- *		publish() as ABsmartly's endpoint answers: a batch refused whole
+ * BatchFromText
+ *		The jsonb of a batch sent as JSON text (text or json): the size cap is
+ *		checked on the text, before it is detoasted or parsed, so an oversized
+ *		body costs neither the time nor the memory of building its jsonb.
+ */
+static Jsonb *
+BatchFromText(Datum body, bool api_document)
+{
+	Size		size = toast_raw_datum_size(body) - VARHDRSZ;
+
+	if (size > (Size) max_batch_kb * 1024)
+	{
+		Publish		p;
+
+		memset(&p, 0, sizeof(p));
+		p.api_document = api_document;
+		RefuseBatch(&p, 413, -1, -1, "batch",
+					psprintf("the batch is %zu bytes of JSON text, more than experiments.max_batch_size (%d kB); it was not parsed",
+							 size, max_batch_kb),
+					"Publish fewer requests per batch.");
+	}
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+											  CStringGetDatum(text_to_cstring(DatumGetTextPP(body)))));
+}
+
+/*
+ * publish_answer(batch json) returns jsonb
+ *		publish_text() as ABsmartly's endpoint answers: a batch refused whole
  *		raises PT400 or PT413 with the seed's {ok: false, warnings, errors}
- *		as its detail. STRICT: PostgREST passes a body, never NULL.
+ *		as its detail. It takes json, as PostgREST passes a body to a lone
+ *		unnamed json parameter, so that an oversized body is refused on its
+ *		length before jsonb is built. STRICT: PostgREST passes a body, never
+ *		NULL.
  */
 Datum
 publish_answer(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_JSONB_P(PublishBatch(PG_GETARG_JSONB_P(0), NULL, true));
+	PG_RETURN_JSONB_P(PublishBatch(BatchFromText(PG_GETARG_DATUM(0), true), NULL, true));
 }
 
 /*
  * publish_text(body text, idempotency_key text DEFAULT NULL) returns jsonb
- *		publish() for a batch sent as JSON text: the size cap is checked on
- *		the text, before it is detoasted or parsed, so an oversized body
- *		costs neither the time nor the memory of building its jsonb.
+ *		publish() for a batch sent as JSON text, its size checked before it is
+ *		parsed (BatchFromText).
  */
 Datum
 publish_text(PG_FUNCTION_ARGS)
 {
-	Size		size;
-	Jsonb	   *batch;
-
-	LOCAL_FCINFO(inner, 2);
-
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the batch must not be null"),
 				 errdetail("experiments.publish_text() stores the events of a batch document.")));
-	size = toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ;
-	if (size > (Size) max_batch_kb * 1024)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the batch is %zu bytes of JSON text, more than experiments.max_batch_size (%d kB)",
-						size, max_batch_kb),
-				 errdetail("Nothing of the batch was stored, and it was not parsed."),
-				 errhint("Publish fewer requests per batch.")));
-	batch = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-											   CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
-
-	InitFunctionCallInfoData(*inner, fcinfo->flinfo, 2, fcinfo->fncollation, NULL, NULL);
-	inner->args[0].value = JsonbPGetDatum(batch);
-	inner->args[0].isnull = false;
-	inner->args[1] = fcinfo->args[1];
-	return publish(inner);
+	PG_RETURN_JSONB_P(PublishBatch(BatchFromText(PG_GETARG_DATUM(0), false),
+								   PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), false));
 }

@@ -14,6 +14,14 @@
 extern Datum CallExtensionFunction(const char *schema, const char *name, int nargs, Oid *types,
 								   Datum *values, bool *nulls, bool *isnull);
 
+/*
+ * experiments.c: input for a message, cut to its first SHOWN_INPUT_BYTES
+ * bytes (whole characters) and marked with its length, so that no error or
+ * warning echoes more of what a client sent.
+ */
+#define SHOWN_INPUT_BYTES 64
+extern char *ShownInput(const char *s, int len);
+
 /* experiments.c: work on the tables as their owner, and not on a standby. */
 /* What BeginTableWork() changed, for EndTableWork() to restore. */
 typedef struct TableWork

@@ -20,6 +20,8 @@
 /* event_input.c: settings (docs/events.md). */
 extern int	max_batch_kb;
 extern int	max_events_per_request;
+extern int	max_request_rows;
+extern int	max_request_kb;
 extern int	max_string_chars;
 extern int	max_json_bytes;
 extern int	max_json_depth;
@@ -95,6 +97,19 @@ extern int	EventBufferAddRow(EventBuffer *buffer);
 extern void EventBufferInsert(EventBuffer *buffer, const pg_uuid_t *tenant, int64 batch_id);
 
 extern EventTable rejected_events_table;
+
+/*
+ * publish.c: idempotency keys, unique per tenant in published_batches. The
+ * seeds keep the kinds of keys apart (XXH3 with seed 0 is its plain hash,
+ * which 0.1.0 stored for batches).
+ */
+#define KEY_SEED_BATCH 0		/* a batch's jsonb */
+#define KEY_SEED_BATCH_KEY 1	/* publish()'s idempotency_key */
+#define KEY_SEED_EVENT_KEY 2	/* an AB Tasty event's idempotency key */
+#define KEY_SEED_TRANSACTION 3	/* an AB Tasty transaction id */
+extern int64 ClaimKey(const pg_uuid_t *tenant, bytea *digest, Jsonb **answer);
+extern void SaveAnswer(int64 id, Jsonb *answer);
+extern bytea *KeyDigest(const char *data, Size len, uint64 seed);
 
 /* Columns of experiments.rejected_events after tenant_id and batch_id. */
 enum

@@ -4,8 +4,9 @@
 -- tenant_isolation policies, the triggers, the identity sequences, the
 -- attributes of the type experiments.assignment, the columns of the tables
 -- of schema experiments and of the views of experiments and experiments_api
--- (PostgREST shows the comments as the API's documentation). Nothing else
--- changes. Each statement is the one beside its object in the file named
+-- (PostgREST shows the comments as the API's documentation). It also
+-- bounds what a hostile client can make a request cost (the last section).
+-- Each statement is the one beside its object in the file named
 -- above it, in the order of the install script; keep the two in step.
 
 -- src/core/tenant.sql
@@ -759,3 +760,13 @@ COMMENT ON COLUMN experiments_api.daily_results.cumulative_rate IS
 'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
 COMMENT ON COLUMN experiments_api.daily_results.value_sum IS
 'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
+
+-- Hostile clients (CHANGELOG 0.2.0): context_batch takes its body as json,
+-- so that an oversized body is refused on its length before jsonb is built.
+-- src/events/events.sql
+DROP FUNCTION experiments_api.context_batch(jsonb);
+DROP FUNCTION experiments_internal.publish_answer(jsonb);
+CREATE FUNCTION experiments_internal.publish_answer(batch json)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'publish_answer'
+LANGUAGE C VOLATILE STRICT;

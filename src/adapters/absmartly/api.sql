@@ -21,8 +21,11 @@ COMMENT ON FUNCTION experiments_internal.absmartly_error_answer(text, text, text
 'The answer of context_batch to an error PT<status> (SQLSTATE, message, detail): sets response.status; the body is the detail for PT400 and PT413 (publish_answer()''s {"ok": false, "warnings", "errors"}), else {"code": status, "message"}, the seed''s default error; a 401 also carries WWW-Authenticate: Bearer.';
 
 -- ABsmartly PUT /context/batch: publish() answering in the seed's documents,
--- the request's work rolled back with the block on an error.
-CREATE FUNCTION experiments_api.context_batch(jsonb)
+-- the request's work rolled back with the block on an error. The body is
+-- json, not jsonb: PostgREST passes it to a lone unnamed json parameter
+-- checked for syntax only, and publish_answer() refuses an oversized one on
+-- its length before jsonb is built (docs/http-api.md).
+CREATE FUNCTION experiments_api.context_batch(json)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
@@ -40,7 +43,7 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN experiments_internal.absmartly_error_answer(SQLSTATE, SQLERRM, detail);
 END;
 $$;
-COMMENT ON FUNCTION experiments_api.context_batch(jsonb) IS
-'POST /rpc/context_batch (ABsmartly PUT /context/batch; PostgREST serves functions with POST only): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}, with the key in X-API-Key. Stores the valid events, records the refused ones in rejected_events and answers 200 {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 with {"ok": false, "warnings": [], "errors": [...]} when the batch breaks the seed''s schema (1 to 500 requests; units required, non-empty, uids of 1 to 640 characters; at most 128 exposures a request), 413 likewise over a size setting (experiments.max_events_per_request, experiments.max_batch_size); 401 and 403 as {"code", "message"}.';
-ALTER FUNCTION experiments_api.context_batch(jsonb) OWNER TO experiments_api_owner;
-GRANT EXECUTE ON FUNCTION experiments_api.context_batch(jsonb) TO experiments_client;
+COMMENT ON FUNCTION experiments_api.context_batch(json) IS
+'POST /rpc/context_batch (ABsmartly PUT /context/batch; PostgREST serves functions with POST only): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}, with the key in X-API-Key. Stores the valid events, records the refused ones in rejected_events and answers 200 {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 with {"ok": false, "warnings": [], "errors": [...]} when the batch breaks the seed''s schema (1 to 500 requests; units required, non-empty, uids of 1 to 640 characters; at most 128 exposures a request), 413 likewise over a size setting (experiments.max_events_per_request, experiments.max_batch_size, checked on the body''s length before it is parsed into jsonb, experiments.max_request_rows, experiments.max_request_bytes); 401 and 403 as {"code", "message"}.';
+ALTER FUNCTION experiments_api.context_batch(json) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.context_batch(json) TO experiments_client;

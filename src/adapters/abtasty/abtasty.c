@@ -70,6 +70,8 @@ typedef struct AbEvent
 	char	   *subject;
 	char	   *message;
 	Tracking	tracking;
+	int64		key_id;			/* its idempotency key's row, or 0 */
+	Jsonb	   *replay;			/* the answer kept for a key sent before */
 } AbEvent;
 
 static const char *const device_types[] = {
@@ -372,8 +374,8 @@ GetId(AbEvent *e, const ObjectFields *f, int i, int64 *id)
 	{
 		if (s[c] < '0' || s[c] > '9' || c >= 18)
 			return Check(e, f, i, NULL,
-						 psprintf("%s must be a string of at most 18 digits such as \"355385\", not \"%.*s\"",
-								  f->names[i], len, s));
+						 psprintf("%s must be a string of at most 18 digits such as \"355385\", not \"%s\"",
+								  f->names[i], ShownInput(s, len)));
 		*id = *id * 10 + (s[c] - '0');
 	}
 	return true;
@@ -395,7 +397,8 @@ ReadIp(const JsonbValue *v, char **ip)
 	s = pnstrdup(v->val.string.val, Min(v->val.string.len, 64));
 	if (v->val.string.len > 45 || strlen(s) != (size_t) v->val.string.len ||
 		(inet_pton(AF_INET, s, buf) != 1 && inet_pton(AF_INET6, s, buf) != 1))
-		return psprintf("tracking_data.ip must be an IPv4 or IPv6 address such as 87.200.72.165, not \"%s\"", s);
+		return psprintf("tracking_data.ip must be an IPv4 or IPv6 address such as 87.200.72.165, not \"%s\"",
+						ShownInput(v->val.string.val, v->val.string.len));
 	*ip = s;
 	return NULL;
 }
@@ -472,8 +475,8 @@ ReadTracking(AbEvent *e, int arg)
 			t->device_type = device_types[i];
 	if (t->device_type == NULL)
 		return Check(e, &f, TD_DEVICE_TYPE, "tracking_data",
-					 psprintf("tracking_data.device_type must be one of DESKTOP, MOBILE_PHONE, TABLET, CAMERA, TV, GAMES_CONSOLE, PAYMENT_TERMINAL, WRISTWATCH, OTHER, not \"%.*s\"",
-							  device_len, device));
+					 psprintf("tracking_data.device_type must be one of DESKTOP, MOBILE_PHONE, TABLET, CAMERA, TV, GAMES_CONSOLE, PAYMENT_TERMINAL, WRISTWATCH, OTHER, not \"%s\"",
+							  ShownInput(device, device_len)));
 	if (!GetString(e, &f, TD_ORIGIN, "tracking_data", true, max_string_chars, &t->origin, &t->origin_len))
 		return false;
 	t->at = e->now;
@@ -642,27 +645,67 @@ AddTrackedRow(AbEvent *e, EventBuffer *b, EventTable *table)
 }
 
 /*
+ * IdempotencyKey
+ *		The key a client sent with the event: the setting
+ *		experiments.idempotency_key (SQL callers), else the HTTP header
+ *		Idempotency-Key (PostgREST's request.headers); NULL when none.
+ */
+static const char *
+IdempotencyKey(void)
+{
+	const char *key = GetConfigOption("experiments.idempotency_key", true, false);
+	const char *headers;
+	Jsonb	   *doc;
+	JsonbValue *v;
+
+	if (key != NULL && key[0] != '\0')
+		return key;
+	headers = GetConfigOption("request.headers", true, false);
+	if (headers == NULL || headers[0] != '{')
+		return NULL;
+	doc = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(headers)));
+	v = getKeyJsonValueFromContainer(&doc->root, "idempotency-key", 15, NULL);
+	if (v == NULL || v->type != jbvString || v->val.string.len == 0)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/*
  * BeginStore
  *		SPI as the tables' owner (BeginTableWork), for the catalog checks
- *		that need the database and for the inserts.
+ *		that need the database and for the inserts; then the event's
+ *		idempotency key, when it has one, is claimed (ClaimKey). Returns
+ *		false when the key was sent before: e->replay is then the answer
+ *		given, and nothing is stored again.
  */
-static void
-BeginStore(TableWork *work)
+static bool
+BeginStore(AbEvent *e, TableWork *work)
 {
+	const char *key = IdempotencyKey();
+
 	RequireWritable("events");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	BeginTableWork(work);
+	if (key != NULL)
+	{
+		char	   *scoped = psprintf("%s%c%s", e->source, '\0', key);
+		Size		len = strlen(e->source) + 1 + strlen(key);
+
+		e->key_id = ClaimKey(&e->tenant, KeyDigest(scoped, len, KEY_SEED_EVENT_KEY), &e->replay);
+		if (e->key_id == 0 && e->replay == NULL)
+			elog(ERROR, "the idempotency key of an event was claimed without an answer");
+	}
+	return e->replay == NULL;
 }
 
 /*
- * AbTastyError
- *		AB Tasty's error document {"code": <code>, "message": "<label>:
- *		<message>"}, with PostgREST's response.status set to the HTTP status
- *		of the code (as the gRPC gateway maps them) for the transaction.
+ * AbTastyStatus
+ *		Sets PostgREST's response.status to the HTTP status of an AB Tasty
+ *		error code (as the gRPC gateway maps them); returns the code's label.
  */
-Jsonb *
-AbTastyError(int code, const char *message)
+static const char *
+AbTastyStatus(int code)
 {
 	/* the seed's table of codes (its 8 is spelled RessourceExhausted) */
 	static const char *const labels[] = {
@@ -674,8 +717,6 @@ AbTastyError(int code, const char *message)
 		"200", "499", "500", "400", "504", "404", "409", "403", "429", "400", "409", "400", "501",
 		"500", "503", "500", "401"
 	};
-	JsonbParseState *state = NULL;
-	JsonbValue	v;
 
 	if (code < 1 || code >= (int) lengthof(labels))
 		ereport(ERROR,
@@ -684,6 +725,22 @@ AbTastyError(int code, const char *message)
 				 errdetail("The codes of errors are 1 to 16.")));
 	(void) set_config_option("response.status", statuses[code], PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
+	return labels[code];
+}
+
+/*
+ * AbTastyError
+ *		AB Tasty's error document {"code": <code>, "message": "<label>:
+ *		<message>"}, with PostgREST's response.status set to the HTTP status
+ *		of the code (as the gRPC gateway maps them) for the transaction.
+ */
+Jsonb *
+AbTastyError(int code, const char *message)
+{
+	const char *label = AbTastyStatus(code);
+	JsonbParseState *state = NULL;
+	JsonbValue	v;
+
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	v.type = jbvString;
 	v.val.string.val = "code";
@@ -696,7 +753,7 @@ AbTastyError(int code, const char *message)
 	v.val.string.val = "message";
 	v.val.string.len = 7;
 	pushJsonbValue(&state, WJB_KEY, &v);
-	v.val.string.val = psprintf("%s: %s", labels[code], message);
+	v.val.string.val = psprintf("%s: %s", label, message);
 	v.val.string.len = strlen(v.val.string.val);
 	pushJsonbValue(&state, WJB_VALUE, &v);
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
@@ -707,51 +764,65 @@ AbTastyError(int code, const char *message)
  *		Stores the rejection of a refused event, or the buffered rows of an
  *		accepted one, leaves SPI, and forms the answer: {} or {"warnings":
  *		[...]} on success; AB Tasty's {"code", "message"} with PostgREST's
- *		response.status set when refused.
+ *		response.status set when refused. The answer is kept for the event's
+ *		idempotency key; an event sent before with its key stores nothing
+ *		and gets the answer kept (e->replay), its status set again.
  */
 static Datum
 Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue	v;
+	Jsonb	   *answer;
 
-	if (e->code != 0)
+	if (e->replay != NULL)
+	{
+		JsonbValue *code = getKeyJsonValueFromContainer(&e->replay->root, "code", 4, NULL);
+
+		if (code != NULL && code->type == jbvNumeric)
+			AbTastyStatus(DatumGetInt32(DirectFunctionCall1(numeric_int4,
+															NumericGetDatum(code->val.numeric))));
+		answer = e->replay;
+	}
+	else if (e->code != 0)
 	{
 		EventBuffer rejected;
 
 		EventBufferInit(&rejected, &rejected_events_table, 1);
 		BufferRejected(&rejected, e->source, -1, -1, e->subject, e->message, SentEvent(e));
 		EventBufferInsert(&rejected, &e->tenant, 0);
+		answer = AbTastyError(e->code, e->message);
 	}
 	else
 	{
 		for (int i = 0; i < nrows; i++)
 			EventBufferInsert(&rows[i], &e->tenant, 0);
-	}
-	EndTableWork(work);
-	SPI_finish();
-
-	if (e->code != 0)
-		PG_RETURN_JSONB_P(AbTastyError(e->code, e->message));
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	if (e->warnings != NIL)
-	{
-		ListCell   *lc;
-
-		v.type = jbvString;
-		v.val.string.val = "warnings";
-		v.val.string.len = 8;
-		pushJsonbValue(&state, WJB_KEY, &v);
-		pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-		foreach(lc, e->warnings)
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		if (e->warnings != NIL)
 		{
-			v.val.string.val = lfirst(lc);
-			v.val.string.len = strlen(v.val.string.val);
-			pushJsonbValue(&state, WJB_ELEM, &v);
+			ListCell   *lc;
+
+			v.type = jbvString;
+			v.val.string.val = "warnings";
+			v.val.string.len = 8;
+			pushJsonbValue(&state, WJB_KEY, &v);
+			pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+			foreach(lc, e->warnings)
+			{
+				v.val.string.val = lfirst(lc);
+				v.val.string.len = strlen(v.val.string.val);
+				pushJsonbValue(&state, WJB_ELEM, &v);
+			}
+			pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 		}
-		pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+		answer = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 	}
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+	if (e->key_id != 0)
+		SaveAnswer(e->key_id, answer);
+	EndTableWork(work);
+	answer = (Jsonb *) SPI_datumTransfer(JsonbPGetDatum(answer), false, -1);
+	SPI_finish();
+	PG_RETURN_JSONB_P(answer);
 }
 
 /*
@@ -828,8 +899,7 @@ CampaignActivated(AbEvent *e)
 		}
 	}
 
-	BeginStore(&work);
-	if (e->code == 0)
+	if (BeginStore(e, &work) && e->code == 0)
 	{
 		enrolled = Enrol(e, config, variant->ordinal);
 		if (enrolled != variant->ordinal)
@@ -837,8 +907,8 @@ CampaignActivated(AbEvent *e)
 			const VariantConfig *other = VariantByOrdinal(config, enrolled);
 
 			e->warnings = lappend(e->warnings,
-								 psprintf("visitor \"%.*s\" is enrolled in variation " INT64_FORMAT " of campaign " INT64_FORMAT ", not " INT64_FORMAT "; the activation is stored and the enrolment kept",
-										  Min(e->tracking.visitor_len, 64), e->tracking.visitor_id,
+								 psprintf("visitor \"%s\" is enrolled in variation " INT64_FORMAT " of campaign " INT64_FORMAT ", not " INT64_FORMAT "; the activation is stored and the enrolment kept",
+										  ShownInput(e->tracking.visitor_id, e->tracking.visitor_len),
 										  other != NULL ? other->id : (int64) -1, campaign, variation));
 		}
 		r = AddTrackedRow(e, &row, &activations_table);
@@ -924,7 +994,7 @@ ActionTracking(AbEvent *e)
 			if ((type_len != 5 || memcmp(type, "CLICK", 5) != 0) &&
 				(type_len != 5 || memcmp(type, "TOUCH", 5) != 0))
 				Check(e, &e->args, ARG_TYPE, NULL,
-					  psprintf("type must be CLICK or TOUCH, not \"%.*s\"", type_len, type));
+					  psprintf("type must be CLICK or TOUCH, not \"%s\"", ShownInput(type, type_len)));
 			else
 			{
 				PutText(&row, r, AC_TYPE, type, type_len);
@@ -933,7 +1003,7 @@ ActionTracking(AbEvent *e)
 			}
 		}
 	}
-	BeginStore(&work);
+	(void) BeginStore(e, &work);
 	return Answer(e, &work, &row, 1);
 }
 
@@ -956,7 +1026,7 @@ TrackedEvent(AbEvent *e, EventTable *table, int tracking_arg, int name_arg, int 
 		if (name_arg >= 0)
 			ReadNameAndValue(e, &row, r, name_arg, string_arg, integer_arg);
 	}
-	BeginStore(&work);
+	(void) BeginStore(e, &work);
 	return Answer(e, &work, &row, 1);
 }
 
@@ -1131,39 +1201,43 @@ ReadTransaction(AbEvent *e, EventBuffer *tx, int row, EventBuffer *items)
 }
 
 /*
- * TransactionExists
- *		Whether the tenant already has a transaction of this id. A lock on
- *		(tenant, id) held to the end of the transaction makes a concurrent
- *		event with the same id wait, then see this one.
+ * TransactionClaimed
+ *		Whether the tenant's transaction of this id was stored before. The id
+ *		is claimed as an idempotency key (ClaimKey): of two events with one
+ *		id, concurrent or not, under any isolation level, one unique index
+ *		lets one claim it. Transactions stored before 0.2.0 have no claim and
+ *		are looked up; the claim, made first, makes a concurrent event with
+ *		the same id wait, so that lookup finds only committed rows.
  */
 static bool
-TransactionExists(AbEvent *e, Datum id)
+TransactionClaimed(AbEvent *e, Datum id)
 {
 	static SPIPlanPtr plan = NULL;
+	text	   *t = DatumGetTextPP(id);
+	Jsonb	   *unused;
 	Datum		args[2] = {UUIDPGetDatum(&e->tenant), id};
 
+	if (ClaimKey(&e->tenant, KeyDigest(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), KEY_SEED_TRANSACTION),
+				 &unused) == 0)
+		return true;
 	if (plan == NULL)
 	{
 		Oid			types[2] = {UUIDOID, TEXTOID};
 
-		plan = SPI_prepare("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1::text || $2, 0)),"
-						   " EXISTS (SELECT FROM experiments.transactions t"
-						   " WHERE t.tenant_id = $1 AND t.transaction_id = $2)", 2, types);
+		plan = SPI_prepare("SELECT FROM experiments.transactions t"
+						   " WHERE t.tenant_id = $1 AND t.transaction_id = $2 LIMIT 1", 2, types);
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare the transaction id check");
 	}
-	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not check a transaction id");
-	{
-		bool		isnull;
-
-		return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	}
+	return SPI_processed > 0;
 }
 
 /*
  * Transaction
- *		A purchase and its items, stored together or not at all.
+ *		A purchase and its items, stored together or not at all, once per
+ *		transaction id.
  */
 static Datum
 Transaction(AbEvent *e)
@@ -1177,8 +1251,7 @@ Transaction(AbEvent *e)
 		r = AddTrackedRow(e, &rows[0], &transactions_table);
 		ReadTransaction(e, &rows[0], r, &rows[1]);
 	}
-	BeginStore(&work);
-	if (e->code == 0 && TransactionExists(e, rows[0].values[TX_ID][0]))
+	if (BeginStore(e, &work) && e->code == 0 && TransactionClaimed(e, rows[0].values[TX_ID][0]))
 		Refuse(e, CODE_ALREADY_EXISTS, "id",
 			   psprintf("id: transaction \"%s\" was already stored",
 						TextDatumGetCString(rows[0].values[TX_ID][0])));

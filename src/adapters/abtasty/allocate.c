@@ -102,7 +102,7 @@ static Jsonb *
 CampaignNotFound(const JsonbValue *campaign_id)
 {
 	const char *shown = campaign_id->type == jbvString
-		? psprintf("\"%.*s\"", Min(campaign_id->val.string.len, 64), campaign_id->val.string.val)
+		? psprintf("\"%s\"", ShownInput(campaign_id->val.string.val, campaign_id->val.string.len))
 		: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(campaign_id->val.numeric)));
 
 	return AbTastyError(CODE_NOT_FOUND,

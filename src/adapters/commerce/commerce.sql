@@ -392,8 +392,8 @@ BEGIN
 	WHERE s.tenant_id = experiments_internal.required_tenant() AND s.key = commerce_site.site_id;
 	IF result IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(404, 'SiteNotFoundException',
-			format('No site with ID ''%s'' was found.', site_id),
-			jsonb_build_object('siteId', site_id));
+			format('No site with ID ''%s'' was found.', experiments_internal.shown_input(site_id)),
+			jsonb_build_object('siteId', experiments_internal.shown_input(site_id)));
 	END IF;
 	RETURN result;
 END;
@@ -414,8 +414,8 @@ BEGIN
 	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = commerce_ab_test.id AND e.site_id = site;
 	IF NOT FOUND THEN
 		PERFORM experiments_internal.commerce_fault(404, 'ABTestNotFoundException',
-			format('No ab_test with ID ''%s'' for site ''%s'' was found.', id, site_id),
-			jsonb_build_object('abtestId', id, 'siteId', site_id));
+			format('No ab_test with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(id), experiments_internal.shown_input(site_id)),
+			jsonb_build_object('abtestId', experiments_internal.shown_input(id), 'siteId', experiments_internal.shown_input(site_id)));
 	END IF;
 	RETURN result;
 END;
@@ -449,13 +449,13 @@ BEGIN
 	SELECT e.* INTO result FROM experiments.experiments e WHERE e.id = found_test.id FOR UPDATE;
 	IF NOT FOUND THEN
 		PERFORM experiments_internal.commerce_fault(404, 'ABTestNotFoundException',
-			format('No ab_test with ID ''%s'' for site ''%s'' was found.', id, site_id),
-			jsonb_build_object('abtestId', id, 'siteId', site_id));
+			format('No ab_test with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(id), experiments_internal.shown_input(site_id)),
+			jsonb_build_object('abtestId', experiments_internal.shown_input(id), 'siteId', experiments_internal.shown_input(site_id)));
 	END IF;
 	IF EXISTS (SELECT 1 FROM unnest(ARRAY[resource_state, header_state]) AS given(state)
 			   WHERE given.state <> experiments_internal.ab_test_resource_state(result)) THEN
 		PERFORM experiments_internal.commerce_fault(409, 'ResourceStateConflictException',
-			format('The resource state given for A/B test ''%s'' is not the current one; read the test again.', id));
+			format('The resource state given for A/B test ''%s'' is not the current one; read the test again.', experiments_internal.shown_input(id)));
 	END IF;
 	RETURN result;
 END;
@@ -477,7 +477,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM experiments_internal.commerce_fault(404, 'ABTestSegmentNotFoundException',
 			format('No segment with ID ''%s'' in A/B test ''%s'' for site ''%s'' was found.',
-				   segment_id, exp.key, site_id),
+				   experiments_internal.shown_input(segment_id), exp.key, experiments_internal.shown_input(site_id)),
 			jsonb_build_object('abtestId', exp.key, 'abTestSegmentId', segment_id, 'siteId', site_id));
 	END IF;
 	RETURN result;
@@ -499,22 +499,22 @@ BEGIN
 		SELECT p.id INTO result FROM experiments.promotions p WHERE p.site_id = site AND p.key = site_object.key;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'PromotionNotFoundException',
-				format('No promotion with ID ''%s'' for site ''%s'' was found.', key, site_id),
-				jsonb_build_object('promotionId', key, 'siteId', site_id));
+				format('No promotion with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
+				jsonb_build_object('promotionId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
 		END IF;
 	ELSIF kind = 'sorting_rule' THEN
 		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'SortingRuleNotFoundException',
-				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', key, site_id),
-				jsonb_build_object('sortingRuleId', key, 'siteId', site_id));
+				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
+				jsonb_build_object('sortingRuleId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
 		END IF;
 	ELSIF kind = 'category' THEN
 		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(400, 'InvalidCategoryException',
-				format('The specified category with ID ''%s'' is invalid.', key),
-				jsonb_build_object('categoryId', key));
+				format('The specified category with ID ''%s'' is invalid.', experiments_internal.shown_input(key)),
+				jsonb_build_object('categoryId', experiments_internal.shown_input(key)));
 		END IF;
 	ELSE
 		RAISE EXCEPTION 'unknown kind of site object "%"', kind
@@ -543,8 +543,8 @@ DECLARE
 BEGIN
 	IF parts IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(400, 'InvalidContextTypeException',
-			format('''%s'' is not a valid context.', context),
-			jsonb_build_object('contextType', context));
+			format('''%s'' is not a valid context.', experiments_internal.shown_input(context)),
+			jsonb_build_object('contextType', experiments_internal.shown_input(context)));
 	END IF;
 	ctx_type := coalesce(parts[1], parts[2])::experiments.slot_context;
 	ctx_id := coalesce(parts[3], '');
@@ -553,7 +553,7 @@ BEGIN
 	IF slot IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(404, 'SlotWithContextTypeNotFoundException',
 			format('No slot with ID ''%s'' and context type ''%s'' for site ''%s'' was found.',
-				   slot_id, upper(ctx_type::text), site_id),
+				   experiments_internal.shown_input(slot_id), upper(ctx_type::text), experiments_internal.shown_input(site_id)),
 			jsonb_build_object('slotId', slot_id, 'contextType', upper(ctx_type::text), 'siteId', site_id));
 	END IF;
 	SELECT c.id INTO result FROM experiments.slot_configurations c
@@ -561,7 +561,7 @@ BEGIN
 	IF result IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(404, 'SlotConfigurationIdentifierNotFoundException',
 			format('No slot configuration with ID ''%s'', slot id ''%s'', context type ''%s'', and context id ''%s'' for site ''%s'' was found.',
-				   slot_config_id, slot_id, upper(ctx_type::text), ctx_id, site_id),
+				   slot_config_id, experiments_internal.shown_input(slot_id), upper(ctx_type::text), ctx_id, experiments_internal.shown_input(site_id)),
 			jsonb_build_object('siteId', site_id, 'slotId', slot_id, 'slotConfigurationId', slot_config_id,
 				'contextType', upper(ctx_type::text), 'contextId', ctx_id));
 	END IF;
@@ -666,7 +666,7 @@ BEGIN
 	END IF;
 	IF bad IS NOT NULL THEN
 		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
-			format('The property ''%s'' of %s has a value of the wrong type: expected %s.', bad, what, types ->> bad));
+			format('The property ''%s'' of %s has a value of the wrong type: expected %s.', experiments_internal.shown_input(bad), what, types ->> bad));
 	END IF;
 	-- A tolerant reader: what the document does not define is left alone.
 	SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
@@ -694,7 +694,7 @@ BEGIN
 	IF bp IS NULL AND percent IS NOT NULL THEN
 		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 			format('The allocation %s of segment ''%s'' is not a percentage between 0 and 100 with at most two decimals.',
-				   percent, segment_id));
+				   percent, experiments_internal.shown_input(segment_id)));
 	END IF;
 	RETURN bp;
 END;
@@ -749,8 +749,8 @@ BEGIN
 		  "link": "string", "_resource_state": "string", "_type": "string", "_v": "string"}', 'an ab_test_segment');
 	IF body ->> 'id' <> segment_id THEN
 		PERFORM experiments_internal.commerce_fault(400, 'IdConflictException',
-			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', body ->> 'id', segment_id),
-			jsonb_build_object('bodyID', body ->> 'id', 'urlID', segment_id));
+			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', experiments_internal.shown_input(body ->> 'id'), experiments_internal.shown_input(segment_id)),
+			jsonb_build_object('bodyID', experiments_internal.shown_input(body ->> 'id'), 'urlID', experiments_internal.shown_input(segment_id)));
 	END IF;
 END;
 $$;
@@ -809,8 +809,8 @@ BEGIN
 	WHERE e !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' LIMIT 1;
 	IF bad IS NOT NULL THEN
 		PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidEmailException',
-			format('The email ''%s'' specified for A/B test with ID ''%s'' is invalid.', bad, exp.key),
-			jsonb_build_object('email', bad, 'abtestId', exp.key));
+			format('The email ''%s'' specified for A/B test with ID ''%s'' is invalid.', experiments_internal.shown_input(bad), exp.key),
+			jsonb_build_object('email', experiments_internal.shown_input(bad), 'abtestId', exp.key));
 	END IF;
 	IF jsonb_typeof(trigger_doc) = 'object' THEN
 		PERFORM experiments_internal.ab_test_request_error(trigger_doc,
@@ -836,8 +836,8 @@ BEGIN
 		WHERE trigger_name = 'pipeline_call' AND p !~ '^[A-Za-z0-9_]+-[A-Za-z0-9_]+$' LIMIT 1;
 		IF bad IS NOT NULL THEN
 			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidPipelineException',
-				format('The pipeline ''%s'' specified for A/B test with ID ''%s'' is invalid.', bad, exp.key),
-				jsonb_build_object('pipeline', bad, 'abtestId', exp.key));
+				format('The pipeline ''%s'' specified for A/B test with ID ''%s'' is invalid.', experiments_internal.shown_input(bad), exp.key),
+				jsonb_build_object('pipeline', experiments_internal.shown_input(bad), 'abtestId', exp.key));
 		END IF;
 	END IF;
 	new_start := CASE WHEN body ? 'start_date' THEN experiments_internal.parse_timestamp(body ->> 'start_date') ELSE exp.starts_at END;
@@ -916,7 +916,7 @@ BEGIN
 	END IF;
 	IF "select" IS NOT NULL AND "select" <> '(**)' THEN
 		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
-			format('The property selector ''%s'' is not supported; use ''(**)'' for every property.', "select"));
+			format('The property selector ''%s'' is not supported; use ''(**)'' for every property.', experiments_internal.shown_input("select")));
 	END IF;
 	SELECT count(*) INTO total FROM experiments.experiments e
 	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.site_id = site;
@@ -963,12 +963,12 @@ BEGIN
 	PERFORM experiments_internal.ab_test_body(body);
 	IF body ->> 'id' <> id THEN
 		PERFORM experiments_internal.commerce_fault(400, 'IdConflictException',
-			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', body ->> 'id', id),
-			jsonb_build_object('bodyID', body ->> 'id', 'urlID', id));
+			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', experiments_internal.shown_input(body ->> 'id'), experiments_internal.shown_input(id)),
+			jsonb_build_object('bodyID', experiments_internal.shown_input(body ->> 'id'), 'urlID', experiments_internal.shown_input(id)));
 	END IF;
 	IF char_length(id) NOT BETWEEN 1 AND 40 THEN
 		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
-			format('The A/B test ID ''%s'' must have 1 to 40 characters.', id));
+			format('The A/B test ID ''%s'' must have 1 to 40 characters.', experiments_internal.shown_input(id)));
 	END IF;
 	INSERT INTO experiments.experiments AS e (key, site_id)
 	VALUES (create_ab_test.id, site)
@@ -976,8 +976,8 @@ BEGIN
 	RETURNING e.* INTO exp;
 	IF exp.id IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
-			format('The A/B test could not be created or updated because of duplicate ID ''%s''.', id),
-			jsonb_build_object('abtestId', id));
+			format('The A/B test could not be created or updated because of duplicate ID ''%s''.', experiments_internal.shown_input(id)),
+			jsonb_build_object('abtestId', experiments_internal.shown_input(id)));
 	END IF;
 	PERFORM experiments_internal.write_ab_test(exp, site_id, body);
 	RETURN experiments.get_ab_test(site_id, id);
@@ -1002,13 +1002,13 @@ BEGIN
 	IF new_id <> id THEN
 		IF char_length(new_id) NOT BETWEEN 1 AND 40 THEN
 			PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
-				format('The A/B test ID ''%s'' must have 1 to 40 characters.', new_id));
+				format('The A/B test ID ''%s'' must have 1 to 40 characters.', experiments_internal.shown_input(new_id)));
 		END IF;
 		IF EXISTS (SELECT 1 FROM experiments.experiments e
 				   WHERE e.tenant_id = exp.tenant_id AND e.key = new_id) THEN
 			PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
-				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', new_id),
-				jsonb_build_object('abtestId', new_id));
+				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', experiments_internal.shown_input(new_id)),
+				jsonb_build_object('abtestId', experiments_internal.shown_input(new_id)));
 		END IF;
 		UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
 	END IF;
@@ -1094,7 +1094,7 @@ BEGIN
 	exp := experiments_internal.lock_ab_test(site_id, ab_test_id, body ->> '_resource_state');
 	IF char_length(segment_id) NOT BETWEEN 1 AND 128 THEN
 		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
-			format('The segment ID ''%s'' must have 1 to 128 characters.', segment_id));
+			format('The segment ID ''%s'' must have 1 to 128 characters.', experiments_internal.shown_input(segment_id)));
 	END IF;
 	INSERT INTO experiments.variants AS s (experiment_id, ordinal, key)
 	SELECT exp.id, coalesce(max(x.ordinal) + 1, 0), segment_id
@@ -1104,7 +1104,7 @@ BEGIN
 	IF v.id IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(409, 'ResourceAlreadyExistsException',
 			format('The segment with ID ''%s'' already exists in A/B test ''%s'' for site ''%s''.',
-				   segment_id, ab_test_id, site_id),
+				   experiments_internal.shown_input(segment_id), experiments_internal.shown_input(ab_test_id), experiments_internal.shown_input(site_id)),
 			jsonb_build_object('serverState', experiments_internal.ab_test_resource_state(exp)));
 	END IF;
 	RETURN experiments_internal.write_ab_test_segment(v, body);
@@ -1242,7 +1242,7 @@ BEGIN
 		SELECT r.key INTO existing_rule FROM experiments.sorting_rules r WHERE r.id = existing.sorting_rule_id;
 		PERFORM experiments_internal.commerce_fault(409, 'SortingRuleCampaignAssignConflictException',
 			format('The sorting rule ''%s'' cannot be assigned to A/B test ''%s'' and category ''%s'': sorting rule ''%s'' is already assigned to them.',
-				   sorting_rule_id, ab_test_id, category_id, existing_rule),
+				   sorting_rule_id, experiments_internal.shown_input(ab_test_id), category_id, existing_rule),
 			jsonb_build_object('sortingRuleId', sorting_rule_id, 'campaignId', ab_test_id, 'categoryId', category_id,
 							   'existingSortingRuleId', existing_rule));
 	END IF;

@@ -62,17 +62,17 @@ BEGIN
 		END IF;
 		IF char_length(value #>> '{}') > f.max_length THEN
 			PERFORM experiments_internal.raise_api_error(400, format('%s must be at most %s characters; "%s" is not.',
-				f.name, f.max_length, value #>> '{}'));
+				f.name, f.max_length, experiments_internal.shown_input(value #>> '{}')));
 		END IF;
 		fields := fields || jsonb_build_object(f.name, value);
 	END LOOP;
 	IF fields ->> 'country' !~ '^[A-Z]{2}$' THEN
 		PERFORM experiments_internal.raise_api_error(400, format(
-			'country must be an uppercase ISO 3166-1 alpha-2 code such as US; "%s" is not.', fields ->> 'country'));
+			'country must be an uppercase ISO 3166-1 alpha-2 code such as US; "%s" is not.', experiments_internal.shown_input(fields ->> 'country')));
 	END IF;
 	IF fields ->> 'language' !~ '^[a-z]{2}$' THEN
 		PERFORM experiments_internal.raise_api_error(400, format(
-			'language must be a lowercase ISO 639-1 code such as en; "%s" is not.', fields ->> 'language'));
+			'language must be a lowercase ISO 639-1 code such as en; "%s" is not.', experiments_internal.shown_input(fields ->> 'language')));
 	END IF;
 	IF fields ? 'user_tag' THEN
 		PERFORM experiments_internal.check_unit('user_tag', fields ->> 'user_tag');

@@ -136,7 +136,8 @@ BEGIN
 		bad := 'group_reset_interval';
 	END IF;
 	IF bad IS NOT NULL THEN
-		PERFORM experiments_internal.raise_api_error(400, format('%s is not in the right format.', bad));
+		PERFORM experiments_internal.raise_api_error(400,
+			format('%s is not in the right format.', experiments_internal.shown_input(bad)));
 	END IF;
 	IF jsonb_array_length(body -> 'groups') > 1000 THEN
 		PERFORM experiments_internal.raise_api_error(400, format('groups is not in the right format: %s groups, at most 1000.',
@@ -155,7 +156,8 @@ BEGIN
 			bad := 'name (1 to 128 characters)';
 		END IF;
 		IF bad IS NOT NULL THEN
-			PERFORM experiments_internal.raise_api_error(400, format('The group %s is not in the right format: %s.', g, bad));
+			PERFORM experiments_internal.raise_api_error(400, format('The group %s is not in the right format: %s.',
+				experiments_internal.shown_input(g::text), experiments_internal.shown_input(bad)));
 		END IF;
 	END LOOP;
 END;
@@ -276,12 +278,12 @@ BEGIN
 	END IF;
 	IF new_goal IS NOT NULL AND NOT EXISTS (SELECT 1 FROM experiments.goals g
 											WHERE g.tenant_id = exp.tenant_id AND g.id = new_goal) THEN
-		PERFORM experiments_internal.raise_api_error(404, format('Goal %s was not found.', new_goal));
+		PERFORM experiments_internal.raise_api_error(404, format('Goal %s was not found.', experiments_internal.shown_input(new_goal::text)));
 	END IF;
 	SELECT r INTO missing FROM jsonb_array_elements_text(body -> 'room_ids') r
 	WHERE NOT EXISTS (SELECT 1 FROM experiments.rooms x WHERE x.tenant_id = exp.tenant_id AND x.id = r::uuid) LIMIT 1;
 	IF missing IS NOT NULL THEN
-		PERFORM experiments_internal.raise_api_error(404, format('Room %s was not found.', missing));
+		PERFORM experiments_internal.raise_api_error(404, format('Room %s was not found.', experiments_internal.shown_input(missing::text)));
 	END IF;
 	IF (SELECT count(DISTINCT g ->> 'name') <> count(g ->> 'name') FROM jsonb_array_elements(groups) g) THEN
 		PERFORM experiments_internal.raise_api_error(400, 'The names of an experiment''s groups must differ.');
@@ -302,7 +304,7 @@ BEGIN
 			('starts_at', NOT started AND body ->> 'starts_at' IS NULL)
 		) AS m(a, absent) WHERE m.absent;
 		IF missing IS NOT NULL THEN
-			PERFORM experiments_internal.raise_api_error(400, format('Required attributes are missing: %s.', missing));
+			PERFORM experiments_internal.raise_api_error(400, format('Required attributes are missing: %s.', experiments_internal.shown_input(missing::text)));
 		END IF;
 		IF groups IS NOT NULL AND (SELECT sum((g ->> 'percentage')::numeric) <> 100 FROM jsonb_array_elements(groups) g) THEN
 			PERFORM experiments_internal.raise_api_error(400, format('The percentages of the groups sum to %s, not 100.',
