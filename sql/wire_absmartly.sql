@@ -267,7 +267,17 @@ $$;
 SELECT * FROM pg_temp.accepted(pg_temp.goals(1000));
 SELECT status, body, as_documented, nothing_stored FROM pg_temp.refused(pg_temp.goals(1001),
 	'{"batchIndex": 0, "eventIndex": -1, "subject": "goals", "message": "request 0 of the batch has 1001 goals, more than experiments.max_events_per_request (1000)"}');
--- experiments.max_batch_size (16 MB of jsonb) is over the 10 MB body the
+-- A small body that would write many rows: goals are stored once per unit,
+-- so 200 units and 600 goals (under every per-array cap) would be 120,000
+-- rows, over experiments.max_request_rows (100,000): 413, counted from the
+-- shape before any event is read, and nothing stored.
+SELECT status, body, as_documented, nothing_stored FROM pg_temp.refused(
+	jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
+		'units', (SELECT jsonb_agg(jsonb_build_object('type', 't' || u, 'uid', 'a')) FROM generate_series(1, 200) u),
+		'publishedAt', 1609254179600, 'historic', true,
+		'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1609254179528)) FROM generate_series(1, 600))))),
+	'{"batchIndex": -1, "eventIndex": -1, "subject": "batch", "message": "the batch would write up to 120001 rows, more than experiments.max_request_rows (100000)"}');
+-- experiments.max_batch_size (16 MB of JSON text) is over the 10 MB body the
 -- harness takes: the endpoint's refusal, PT413 with the document, shown from
 -- SQL with the cap lowered.
 BEGIN;
@@ -278,7 +288,7 @@ DECLARE
 	state text;
 	detail text;
 BEGIN
-	PERFORM experiments_internal.publish_answer(pg_temp.goals(100));
+	PERFORM experiments_internal.publish_answer(pg_temp.goals(100)::json);
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL;
 	RAISE NOTICE '% %', state, regexp_replace(detail, 'is [0-9]+ bytes', 'is <n> bytes');

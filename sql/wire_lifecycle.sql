@@ -308,7 +308,8 @@ FROM (VALUES
 	('same group names', '{"is_draft": true, "groups": [{"name": "A"}, {"name": "A"}]}', 'The names of an experiment''s groups must differ.'),
 	('group name 128 characters', '{"is_draft": true, "groups": [{"name": "' || repeat('n', 128) || '"}]}', NULL),
 	('group name 129 characters', '{"is_draft": true, "groups": [{"name": "' || repeat('n', 129) || '"}]}',
-		'The group {"name": "' || repeat('n', 129) || '"} is not in the right format: name (1 to 128 characters).'),
+		-- a message shows the first 64 bytes of what was sent, and its length
+		'The group {"name": "' || repeat('n', 54) || '... (141 bytes) is not in the right format: name (1 to 128 characters).'),
 	('group name empty', '{"is_draft": true, "groups": [{"name": ""}]}', 'The group {"name": ""} is not in the right format: name (1 to 128 characters).'),
 	('1000 groups', '{"is_draft": true, "groups": [' || (SELECT string_agg('{"percentage": 0}', ', ') FROM generate_series(1, 1000)) || ']}', NULL),
 	('1001 groups', '{"is_draft": true, "groups": [' || (SELECT string_agg('{"percentage": 0}', ', ') FROM generate_series(1, 1001)) || ']}',

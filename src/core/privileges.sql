@@ -252,7 +252,6 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.required_tenant(),
 	experiments_internal.random_seed(),
-	experiments_internal.shown_input(text),
 	experiments.audience_is_valid(jsonb),
 	experiments.current_tenant(),
 	experiments.bucket(text, bigint),
