@@ -55,7 +55,8 @@ GRANT EXECUTE ON FUNCTION
 -- src/http/faults.sql
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.raise_http_error(integer, text, jsonb),
-	experiments_internal.raise_api_error(integer, text)
+	experiments_internal.raise_api_error(integer, text),
+	experiments_internal.api_error_answer(text, text)
 	TO experiments_api_owner;
 -- src/http/documents.sql
 GRANT EXECUTE ON FUNCTION
@@ -118,7 +119,6 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.org_user_document(jsonb, uuid),
 	experiments_internal.org_experiment_error(jsonb),
 	experiments_internal.org_experiment_warning(jsonb),
-	experiments_internal.org_error_answer(text, text),
 	experiments_internal.check_started_experiment(experiments.experiments, jsonb),
 	experiments_internal.write_org_experiment(experiments.experiments, jsonb, boolean),
 	experiments.list_org_experiments(uuid),

@@ -4,10 +4,10 @@
 -- tenant_isolation policies, the triggers, the identity sequences, the
 -- attributes of the type experiments.assignment, the columns of the tables
 -- of schema experiments and of the views of experiments and experiments_api
--- (PostgREST shows the comments as the API's documentation). It also
--- bounds what a hostile client can make a request cost (the last section).
--- Each statement is the one beside its object in the file named
--- above it, in the order of the install script; keep the two in step.
+-- (PostgREST shows the comments as the API's documentation). The changes
+-- that follow the comments each open with a comment saying what changes.
+-- Each statement is the one beside its object in the file named above it,
+-- in the order of the install script; keep the two in step.
 
 -- src/core/tenant.sql
 COMMENT ON SCHEMA experiments IS
@@ -760,6 +760,182 @@ COMMENT ON COLUMN experiments_api.daily_results.cumulative_rate IS
 'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
 COMMENT ON COLUMN experiments_api.daily_results.value_sum IS
 'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
+
+-- 0.2.0: Data Cortex and the draft/published API answer a caught error by one
+-- rule, experiments_internal.api_error_answer() (src/http/faults.sql), which
+-- replaces the draft/published experiments_internal.org_error_answer(); the
+-- endpoints that call it are redefined as in their files.
+-- src/http/faults.sql
+CREATE FUNCTION experiments_internal.api_error_answer(state text, message text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.respond(s.status, jsonb_build_object('status', s.status, 'message', message))
+	FROM (SELECT CASE WHEN state ~ '^PT[45][0-9][0-9]$' THEN substr(state, 3)::integer
+					  WHEN state IN ('22023', '23514') THEN 400 END AS status) AS s
+	WHERE s.status IS NOT NULL;
+$$;
+COMMENT ON FUNCTION experiments_internal.api_error_answer(text, text) IS
+'The answer of a Data Cortex or draft/published endpoint to an error it caught: the status of a PT<status> error (or 400 for a value a rule of the catalog refused, SQLSTATE 22023 or 23514) as response.status, and {"status", "message"} as the document; NULL for any other error, which the endpoint raises again.';
+REVOKE ALL ON FUNCTION experiments_internal.api_error_answer(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.api_error_answer(text, text) TO experiments_api_owner;
+-- src/adapters/datacortex/api.sql
+CREATE OR REPLACE FUNCTION experiments_api.experiment_status(jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	fields jsonb;
+	gates text[];
+	unit_key text;
+	attributes jsonb;
+	ordinal integer;
+	variant text;
+	list jsonb := '[]';
+	r record;
+	answer jsonb;
+BEGIN
+	fields := experiments_internal.read_status_request($1);
+	-- Serving enrols: only a client key may, as for every other serving call.
+	IF experiments.authenticate(fields ->> 'api_key') IS DISTINCT FROM 'experiments_client' THEN
+		PERFORM experiments_internal.raise_api_error(403, 'The API key is not a client key. experiment_status needs the key of your application (role client).');
+	END IF;
+	gates := experiments_internal.json_text_array(fields -> 'new_gate_list');
+	-- A person is the same unit on every device.
+	unit_key := coalesce(fields ->> 'user_tag', fields ->> 'device_tag');
+	attributes := fields - ARRAY['api_key', 'user_tag', 'device_tag', 'new_gate_list'];
+	FOR r IN
+		SELECT x.experiment, x.variant, x.ordinal, x.period, e.id, e.gate
+		FROM experiments.assign_all(unit_key, attributes) x
+		JOIN experiments.experiments e ON e.id = x.experiment_id
+		WHERE x.ordinal IS NOT NULL
+		ORDER BY x.experiment
+	LOOP
+		-- A gated experiment is entered when its gate is crossed, and stays.
+		CONTINUE WHEN r.gate IS NOT NULL AND NOT r.gate = ANY (gates) AND NOT EXISTS (
+			SELECT 1 FROM experiments.enrolments n WHERE n.experiment_id = r.id AND n.unit = unit_key);
+		-- The answer is the enrolment as stored (another session may have
+		-- enrolled the unit first), or the assignment when an override decided.
+		PERFORM experiments.enrol(r.experiment, unit_key, attributes);
+		SELECT n.ordinal, v.key INTO ordinal, variant
+		FROM experiments.enrolments n
+		JOIN experiments.variants v ON v.experiment_id = n.experiment_id AND v.ordinal = n.ordinal
+		WHERE n.experiment_id = r.id AND n.unit = unit_key AND n.period = r.period;
+		IF NOT FOUND THEN
+			ordinal := r.ordinal;
+			variant := r.variant;
+		END IF;
+		list := list || jsonb_build_object('experiment', r.experiment,
+			'variant', CASE WHEN ordinal = 0 THEN 'false'::jsonb ELSE to_jsonb(variant) END);
+	END LOOP;
+	RETURN experiments_internal.respond(200, jsonb_build_object('experiment_list', list),
+		experiments_internal.status_warning($1));
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+-- src/adapters/lifecycle/api.sql
+CREATE OR REPLACE FUNCTION experiments_api.list_org_experiments(organization_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments.list_org_experiments(organization_id => organization_id);
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.get_org_experiment(organization_id uuid, experiment_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments.get_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.create_org_experiment(organization_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments_internal.respond(201, experiments.create_org_experiment(organization_id => organization_id, body => body),
+		experiments_internal.org_experiment_warning(body));
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments_internal.respond(200, experiments.update_org_experiment(organization_id => organization_id, experiment_id => experiment_id, body => body),
+		experiments_internal.org_experiment_warning(body));
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.delete_org_experiment(organization_id uuid, experiment_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	PERFORM experiments.delete_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
+	RETURN experiments_internal.respond(204, NULL);
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+-- src/adapters/lifecycle/lifecycle.sql
+DROP FUNCTION experiments_internal.org_error_answer(text, text);
 
 -- Hostile clients (CHANGELOG 0.2.0): context_batch takes its body as json,
 -- so that an oversized body is refused on its length before jsonb is built.
