@@ -26,6 +26,7 @@ int			max_batch_kb = 16384;
 int			max_events_per_request = 1000;
 int			max_request_rows = 100000;
 int			max_request_kb = 65536;
+char	   *event_idempotency_key = NULL;
 int			max_string_chars = 2048;
 int			max_json_bytes = 65536;
 int			max_json_depth = 32;
@@ -64,6 +65,11 @@ EventSettingsInit(void)
 							"Counted from the shape of the call before any event is read; a call over it is refused whole.",
 							&max_request_kb, 65536, 1, INT_MAX / 1024,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomStringVariable("experiments.idempotency_key",
+							   "Idempotency key of the AB Tasty events a SQL caller sends in this transaction or session.",
+							   "An event whose endpoint and key were stored before stores nothing and answers as the first did. Over HTTP, the Idempotency-Key header serves.",
+							   &event_idempotency_key, NULL,
+							   PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("experiments.max_string_length",
 							"Longest string, in characters, of an event field (names, origins, SKUs, ...).",
 							"Unit uids have their own limit of 640 characters.",

@@ -22,15 +22,15 @@ CREATE TABLE experiments.published_batches (
 	CONSTRAINT published_batches_digest UNIQUE (tenant_id, digest)
 );
 COMMENT ON TABLE experiments.published_batches IS
-'One row per batch published: its idempotency key and the answer given. Publishing a batch whose key is here stores nothing and returns the stored answer.';
+'One row per idempotency key claimed: a batch published, an AB Tasty event sent with an idempotency key, an AB Tasty transaction id. A call whose key is here stores nothing: a batch or event gets the answer kept, a transaction id is refused. The unique index decides between concurrent calls under every isolation level.';
 COMMENT ON COLUMN experiments.published_batches.digest IS
-'Idempotency key: the 128-bit XXH3 hash of the batch''s jsonb (so whitespace and key order do not matter), or of the key the caller gave.';
+'Idempotency key: the 128-bit XXH3 hash of the batch''s jsonb (so whitespace and key order do not matter), of the key publish()''s caller gave, of an AB Tasty event''s endpoint and idempotency key, or of an AB Tasty transaction id; each kind with its own seed, so that kinds never meet.';
 COMMENT ON COLUMN experiments.published_batches.answer IS
-'The {ok, warnings, errors} answer of the first publication, returned again on a retry.';
+'The answer of the first call with the key ({ok, warnings, errors} of a batch, the document of an AB Tasty event), returned again on a retry; NULL for a transaction id.';
 COMMENT ON COLUMN experiments.published_batches.tenant_id IS
 'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
-COMMENT ON COLUMN experiments.published_batches.id IS 'Number of the batch: the batch_id of the events it stored and of those it refused.';
-COMMENT ON COLUMN experiments.published_batches.published_at IS 'When the batch was first published.';
+COMMENT ON COLUMN experiments.published_batches.id IS 'Number of the key''s row; for a batch, the batch_id of the events it stored and of those it refused.';
+COMMENT ON COLUMN experiments.published_batches.published_at IS 'When the key was first claimed: the batch published, the event or transaction stored.';
 COMMENT ON SEQUENCE experiments.published_batches_id_seq IS
 'Identity of experiments.published_batches.id: the id of a new row of published batches when none is given. One sequence serves every tenant, so ids are unique across the server.';
 CREATE INDEX published_batches_time_idx ON experiments.published_batches (published_at);
@@ -323,7 +323,7 @@ CREATE TABLE experiments.transactions (
 ) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE experiments.transactions IS
 'AB Tasty transaction events: purchases. Amounts are integers in cents of the currency. Partitioned by month of occurred_at.';
-COMMENT ON COLUMN experiments.transactions.transaction_id IS 'The transaction''s own id ("id"); a transaction id is stored once per tenant, a second event with it is refused.';
+COMMENT ON COLUMN experiments.transactions.transaction_id IS 'The transaction''s own id ("id"); a transaction id is stored once per tenant (claimed in published_batches), a second event with it is refused.';
 COMMENT ON COLUMN experiments.transactions.revenue IS 'Total spent, in cents; 0 when the event had none.';
 COMMENT ON COLUMN experiments.transactions.shipping IS 'Shipping cost, in cents; 0 when the event had none.';
 COMMENT ON COLUMN experiments.transactions.tax_total IS 'Total tax, in cents.';

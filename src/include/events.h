@@ -22,6 +22,7 @@ extern int	max_batch_kb;
 extern int	max_events_per_request;
 extern int	max_request_rows;
 extern int	max_request_kb;
+extern char *event_idempotency_key;
 extern int	max_string_chars;
 extern int	max_json_bytes;
 extern int	max_json_depth;

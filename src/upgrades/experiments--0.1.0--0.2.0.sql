@@ -937,12 +937,930 @@ $$;
 -- src/adapters/lifecycle/lifecycle.sql
 DROP FUNCTION experiments_internal.org_error_answer(text, text);
 
--- Hostile clients (CHANGELOG 0.2.0): context_batch takes its body as json,
--- so that an oversized body is refused on its length before jsonb is built.
+-- 0.2.0: hostile clients (CHANGELOG). Inputs are shown at most 64 bytes
+-- long in messages (experiments_internal.shown_input() and the functions
+-- that use it); the experiments of a layer own disjoint ranges under every
+-- isolation level (experiments_layer_disjoint) and an experiment with
+-- enrolled units may only grow its range (check_layer_range()); idempotency
+-- keys and AB Tasty transaction ids are claimed in published_batches;
+-- context_batch takes its body as json, so that an oversized body is refused
+-- on its length before jsonb is built.
+
+-- src/core/tenant.sql
+CREATE FUNCTION experiments_internal.shown_input(input text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'shown_input'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments_internal.shown_input(text) IS
+'Input a client sent, for a message: whole when at most 64 bytes, else its first 64 bytes (whole characters) followed by ... and its length in bytes, e.g. abc... (10485760 bytes), so that no message echoes more.';
+REVOKE ALL ON FUNCTION experiments_internal.shown_input(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.shown_input(text) TO experiments_api_owner;
+
+-- src/core/catalog.sql
+-- Ranges that overlap already (two placements that raced under REPEATABLE
+-- READ) cannot be settled here without choosing which experiment keeps its
+-- units: the update stops and names them; stop one of each pair (or move
+-- its range) and run ALTER EXTENSION experiments UPDATE again.
+DO $$
+DECLARE
+	pairs text;
+BEGIN
+	SELECT string_agg(format('"%s" [%s, %s) and "%s" [%s, %s) of layer %s', a.key, a.layer_lo, a.layer_hi,
+						     b.key, b.layer_lo, b.layer_hi, a.layer_id), '; ')
+	INTO pairs
+	FROM experiments.experiments a
+	JOIN experiments.experiments b ON b.layer_id = a.layer_id AND a.id < b.id
+	WHERE a.state <> 'stopped' AND b.state <> 'stopped'
+	  AND int4range(a.layer_lo, a.layer_hi) && int4range(b.layer_lo, b.layer_hi);
+	IF pairs IS NOT NULL THEN
+		RAISE EXCEPTION 'experiments of one layer own overlapping ranges: %', pairs
+			USING ERRCODE = 'exclusion_violation',
+				  DETAIL = '0.2.0 adds the constraint experiments_layer_disjoint, which these rows break; nothing was updated.',
+				  HINT = 'Stop one experiment of each pair, or give it a free range, then update again.';
+	END IF;
+END;
+$$;
+ALTER TABLE experiments.experiments ADD CONSTRAINT experiments_layer_disjoint EXCLUDE USING gist (
+		numrange(layer_id::numeric * 10000 + layer_lo, layer_id::numeric * 10000 + layer_hi) WITH &&)
+	WHERE (layer_id IS NOT NULL AND state <> 'stopped');
+
+CREATE OR REPLACE FUNCTION experiments_internal.check_layer_range()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	other text;
+BEGIN
+	IF TG_OP = 'UPDATE' AND OLD.has_enrolments AND OLD.layer_id IS NOT NULL AND NEW.state <> 'stopped'
+	   AND (NEW.layer_id IS DISTINCT FROM OLD.layer_id OR NEW.layer_lo > OLD.layer_lo
+			OR NEW.layer_hi < OLD.layer_hi) THEN
+		RAISE EXCEPTION 'experiment "%" has enrolled units: its layer range [%, %) may grow, not shrink, move or leave its layer',
+			OLD.key, OLD.layer_lo, OLD.layer_hi
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('The new range is %s. Units enrolled in the part it gives up would stay in this experiment while another experiment of the layer took them.',
+								  CASE WHEN NEW.layer_id IS NULL THEN 'no layer'
+									   ELSE format('[%s, %s) of layer %s', NEW.layer_lo, NEW.layer_hi, NEW.layer_id) END),
+				  HINT = 'Stop the experiment and create a new one with the range you want.';
+	END IF;
+	IF NEW.layer_id IS NULL OR NEW.state = 'stopped' THEN
+		RETURN NEW;
+	END IF;
+	PERFORM 1 FROM experiments.layers l WHERE l.id = NEW.layer_id FOR UPDATE;
+	SELECT e.key INTO other
+	FROM experiments.experiments e
+	WHERE e.layer_id = NEW.layer_id AND e.id <> NEW.id AND e.state <> 'stopped'
+	  AND int4range(e.layer_lo, e.layer_hi) && int4range(NEW.layer_lo, NEW.layer_hi)
+	LIMIT 1;
+	IF other IS NOT NULL THEN
+		RAISE EXCEPTION 'layer range [%, %) of experiment "%" overlaps experiment "%"',
+			NEW.layer_lo, NEW.layer_hi, NEW.key, other
+			USING ERRCODE = 'exclusion_violation',
+				  DETAIL = 'Experiments of one layer own disjoint ranges of the layer bucket, so that no unit is in two of them.',
+				  HINT = 'Choose a free range, or stop the other experiment first.';
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_layer_range() IS
+'Trigger: the layer ranges of the experiments of one layer (stopped ones excepted) never overlap (the constraint experiments_layer_disjoint holds it under every isolation level; the trigger names the other experiment), and an experiment with enrolled units that is not stopped may grow its range but not shrink, move or leave it.';
+COMMENT ON TRIGGER check_layer_range ON experiments.experiments IS
+'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped (naming it; the constraint experiments_layer_disjoint holds under every isolation level), and a change that shrinks, moves or removes the range of an experiment with enrolled units that is not stopped; locks the layer, so that concurrent placements take turns.';
+
+-- src/assign/assign.sql
+CREATE OR REPLACE FUNCTION experiments_internal.allocations_bp(allocations numeric[])
+RETURNS integer[]
+LANGUAGE plpgsql IMMUTABLE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	total numeric := 0;
+	a numeric;
+	factor numeric;
+	result integer[] := '{}';
+BEGIN
+	FOREACH a IN ARRAY allocations LOOP
+		IF a IS NULL OR a < 0 THEN
+			RAISE EXCEPTION 'allocation % is not a non-negative number', coalesce(a::text, 'NULL')
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Every variant needs an allocation of 0 or more.',
+					  HINT = 'Give percentages summing to 100 or basis points summing to 10000.';
+		END IF;
+		total := total + a;
+	END LOOP;
+	IF total = 100 THEN
+		factor := 100;
+	ELSIF total = 10000 THEN
+		factor := 1;
+	ELSE
+		RAISE EXCEPTION 'allocations sum to %, neither 100 (percent) nor 10000 (basis points)', total
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('The allocations given were %s.', experiments_internal.shown_input(allocations::text)),
+				  HINT = 'Give percentages summing to 100 or basis points summing to 10000.';
+	END IF;
+	FOREACH a IN ARRAY allocations LOOP
+		IF a * factor <> trunc(a * factor) THEN
+			RAISE EXCEPTION 'allocation % is finer than one basis point', a
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Allocations are stored as whole basis points (0.01 percent).',
+					  HINT = 'Round percentages to two decimals.';
+		END IF;
+		result := result || (a * factor)::integer;
+	END LOOP;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments.set_variants(experiment text, variants jsonb)
+RETURNS SETOF experiments.variants
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint := experiments_internal.experiment_id(experiment);
+	bp integer[];
+BEGIN
+	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
+		RAISE EXCEPTION 'variants must be a non-empty JSON array'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Each element is {"key": ..., "allocation": ...} with optional name, type and treatment.',
+				  HINT = 'Example: [{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}].';
+	END IF;
+	IF EXISTS (SELECT 1 FROM jsonb_array_elements(variants) v
+			   WHERE jsonb_typeof(v) <> 'object' OR jsonb_typeof(v -> 'key') IS DISTINCT FROM 'string'
+				  OR jsonb_typeof(v -> 'allocation') IS DISTINCT FROM 'number') THEN
+		RAISE EXCEPTION 'every variant needs a string "key" and a numeric "allocation"'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The variants given were %s.', experiments_internal.shown_input(variants::text)),
+				  HINT = 'Example: [{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}].';
+	END IF;
+	bp := experiments_internal.allocations_bp(ARRAY(SELECT (v ->> 'allocation')::numeric
+										   FROM jsonb_array_elements(variants) v));
+	-- Writers of one experiment's variants take turns, so that each statement
+	-- below sees what the one before committed: two concurrent calls failed
+	-- on variants_experiment_id_ordinal_key or made one version twice
+	-- (test/scripts/stress.sh). Enrolments only KEY SHARE the row: not blocked.
+	PERFORM 1 FROM experiments.experiments e WHERE e.id = exp_id FOR NO KEY UPDATE;
+	-- Variants keep their ordinal by key; ones no longer listed are removed.
+	DELETE FROM experiments.variants v WHERE v.experiment_id = exp_id
+		AND v.key NOT IN (SELECT x ->> 'key' FROM jsonb_array_elements(variants) x);
+	RETURN QUERY
+	INSERT INTO experiments.variants AS v (experiment_id, ordinal, key, name, allocation_bp, type, treatment)
+	SELECT exp_id, x.n - 1, x.v ->> 'key', x.v ->> 'name', bp[x.n],
+		   (x.v ->> 'type')::experiments.variant_type, coalesce(x.v -> 'treatment', '{}')
+	FROM jsonb_array_elements(variants) WITH ORDINALITY AS x(v, n)
+	ON CONFLICT (experiment_id, key) DO UPDATE
+		SET ordinal = excluded.ordinal, name = excluded.name, allocation_bp = excluded.allocation_bp,
+			type = excluded.type, treatment = excluded.treatment, updated_at = now()
+	RETURNING v.*;
+END;
+$$;
+
 -- src/events/events.sql
+COMMENT ON TABLE experiments.published_batches IS
+'One row per idempotency key claimed: a batch published, an AB Tasty event sent with an idempotency key, an AB Tasty transaction id. A call whose key is here stores nothing: a batch or event gets the answer kept, a transaction id is refused. The unique index decides between concurrent calls under every isolation level.';
+COMMENT ON COLUMN experiments.published_batches.digest IS
+'Idempotency key: the 128-bit XXH3 hash of the batch''s jsonb (so whitespace and key order do not matter), of the key publish()''s caller gave, of an AB Tasty event''s endpoint and idempotency key, or of an AB Tasty transaction id; each kind with its own seed, so that kinds never meet.';
+COMMENT ON COLUMN experiments.published_batches.answer IS
+'The answer of the first call with the key ({ok, warnings, errors} of a batch, the document of an AB Tasty event), returned again on a retry; NULL for a transaction id.';
+COMMENT ON COLUMN experiments.published_batches.id IS 'Number of the key''s row; for a batch, the batch_id of the events it stored and of those it refused.';
+COMMENT ON COLUMN experiments.published_batches.published_at IS 'When the key was first claimed: the batch published, the event or transaction stored.';
+COMMENT ON COLUMN experiments.transactions.transaction_id IS 'The transaction''s own id ("id"); a transaction id is stored once per tenant (claimed in published_batches), a second event with it is refused.';
+
 DROP FUNCTION experiments_api.context_batch(jsonb);
 DROP FUNCTION experiments_internal.publish_answer(jsonb);
 CREATE FUNCTION experiments_internal.publish_answer(batch json)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'publish_answer'
 LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION experiments_internal.publish_answer(json) IS
+'publish_text() as ABsmartly''s PUT /context/batch answers: a body over experiments.max_batch_size is refused on its length before jsonb is built; a batch refused whole (the seed''s 1 to 500 requests, units required and non-empty with uids of 1 to 640 characters, at most 128 exposures a request: PT400; a size setting, experiments.max_request_rows or experiments.max_request_bytes: PT413) raises PT<status> with the seed''s {"ok": false, "warnings": [], "errors": [{batchIndex, eventIndex, subject, message}]} as its detail, for experiments_api.context_batch to answer.';
+REVOKE ALL ON FUNCTION experiments_internal.publish_answer(json) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.publish_answer(json) TO experiments_api_owner;
+
+-- src/adapters/commerce/commerce.sql
+CREATE OR REPLACE FUNCTION experiments_internal.commerce_site(site_id text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result bigint;
+BEGIN
+	SELECT s.id INTO result FROM experiments.sites s
+	WHERE s.tenant_id = experiments_internal.required_tenant() AND s.key = commerce_site.site_id;
+	IF result IS NULL THEN
+		PERFORM experiments_internal.commerce_fault(404, 'SiteNotFoundException',
+			format('No site with ID ''%s'' was found.', experiments_internal.shown_input(site_id)),
+			jsonb_build_object('siteId', experiments_internal.shown_input(site_id)));
+	END IF;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.commerce_ab_test(site_id text, id text)
+RETURNS experiments.experiments
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	site bigint := experiments_internal.commerce_site(site_id);
+	result experiments.experiments;
+BEGIN
+	SELECT e.* INTO result FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = commerce_ab_test.id AND e.site_id = site;
+	IF NOT FOUND THEN
+		PERFORM experiments_internal.commerce_fault(404, 'ABTestNotFoundException',
+			format('No ab_test with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(id), experiments_internal.shown_input(site_id)),
+			jsonb_build_object('abtestId', experiments_internal.shown_input(id), 'siteId', experiments_internal.shown_input(site_id)));
+	END IF;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.lock_ab_test(site_id text, id text, resource_state text)
+RETURNS experiments.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_test experiments.experiments := experiments_internal.commerce_ab_test(site_id, id);
+	result experiments.experiments;
+	-- Over HTTP a client may send the token as the x-dw-resource-state header
+	-- (PostgREST's request.headers): it is checked as well.
+	header_state text := nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-dw-resource-state';
+BEGIN
+	-- Writers of one test take turns; the one that waited sees the new version.
+	SELECT e.* INTO result FROM experiments.experiments e WHERE e.id = found_test.id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM experiments_internal.commerce_fault(404, 'ABTestNotFoundException',
+			format('No ab_test with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(id), experiments_internal.shown_input(site_id)),
+			jsonb_build_object('abtestId', experiments_internal.shown_input(id), 'siteId', experiments_internal.shown_input(site_id)));
+	END IF;
+	IF EXISTS (SELECT 1 FROM unnest(ARRAY[resource_state, header_state]) AS given(state)
+			   WHERE given.state <> experiments_internal.ab_test_resource_state(result)) THEN
+		PERFORM experiments_internal.commerce_fault(409, 'ResourceStateConflictException',
+			format('The resource state given for A/B test ''%s'' is not the current one; read the test again.', experiments_internal.shown_input(id)));
+	END IF;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.ab_test_segment(exp experiments.experiments, site_id text, segment_id text)
+RETURNS experiments.variants
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result experiments.variants;
+BEGIN
+	SELECT v.* INTO result FROM experiments.variants v
+	WHERE v.experiment_id = exp.id AND v.key = segment_id;
+	IF NOT FOUND THEN
+		PERFORM experiments_internal.commerce_fault(404, 'ABTestSegmentNotFoundException',
+			format('No segment with ID ''%s'' in A/B test ''%s'' for site ''%s'' was found.',
+				   experiments_internal.shown_input(segment_id), exp.key, experiments_internal.shown_input(site_id)),
+			jsonb_build_object('abtestId', exp.key, 'abTestSegmentId', segment_id, 'siteId', site_id));
+	END IF;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.site_object(site_id text, kind text, key text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	site bigint := experiments_internal.commerce_site(site_id);
+	result bigint;
+BEGIN
+	IF kind = 'promotion' THEN
+		SELECT p.id INTO result FROM experiments.promotions p WHERE p.site_id = site AND p.key = site_object.key;
+		IF result IS NULL THEN
+			PERFORM experiments_internal.commerce_fault(404, 'PromotionNotFoundException',
+				format('No promotion with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
+				jsonb_build_object('promotionId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
+		END IF;
+	ELSIF kind = 'sorting_rule' THEN
+		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key;
+		IF result IS NULL THEN
+			PERFORM experiments_internal.commerce_fault(404, 'SortingRuleNotFoundException',
+				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
+				jsonb_build_object('sortingRuleId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
+		END IF;
+	ELSIF kind = 'category' THEN
+		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key;
+		IF result IS NULL THEN
+			PERFORM experiments_internal.commerce_fault(400, 'InvalidCategoryException',
+				format('The specified category with ID ''%s'' is invalid.', experiments_internal.shown_input(key)),
+				jsonb_build_object('categoryId', experiments_internal.shown_input(key)));
+		END IF;
+	ELSE
+		RAISE EXCEPTION 'unknown kind of site object "%"', kind
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Site objects are promotions, sorting rules and categories.',
+				  HINT = 'Pass promotion, sorting_rule or category.';
+	END IF;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.site_slot_configuration(site_id text, slot_id text, slot_config_id text, context text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	site bigint := experiments_internal.commerce_site(site_id);
+	parts text[] := regexp_match(coalesce(context, 'global'), '^(global)$|^(category|folder)=(.+)$');
+	ctx_type experiments.slot_context;
+	ctx_id text;
+	slot bigint;
+	result bigint;
+BEGIN
+	IF parts IS NULL THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidContextTypeException',
+			format('''%s'' is not a valid context.', experiments_internal.shown_input(context)),
+			jsonb_build_object('contextType', experiments_internal.shown_input(context)));
+	END IF;
+	ctx_type := coalesce(parts[1], parts[2])::experiments.slot_context;
+	ctx_id := coalesce(parts[3], '');
+	SELECT s.id INTO slot FROM experiments.slots s
+	WHERE s.site_id = site AND s.key = slot_id AND s.context_type = ctx_type;
+	IF slot IS NULL THEN
+		PERFORM experiments_internal.commerce_fault(404, 'SlotWithContextTypeNotFoundException',
+			format('No slot with ID ''%s'' and context type ''%s'' for site ''%s'' was found.',
+				   experiments_internal.shown_input(slot_id), upper(ctx_type::text), experiments_internal.shown_input(site_id)),
+			jsonb_build_object('slotId', slot_id, 'contextType', upper(ctx_type::text), 'siteId', site_id));
+	END IF;
+	SELECT c.id INTO result FROM experiments.slot_configurations c
+	WHERE c.slot_id = slot AND c.key = slot_config_id AND c.context_id = ctx_id;
+	IF result IS NULL THEN
+		PERFORM experiments_internal.commerce_fault(404, 'SlotConfigurationIdentifierNotFoundException',
+			format('No slot configuration with ID ''%s'', slot id ''%s'', context type ''%s'', and context id ''%s'' for site ''%s'' was found.',
+				   slot_config_id, experiments_internal.shown_input(slot_id), upper(ctx_type::text), ctx_id, experiments_internal.shown_input(site_id)),
+			jsonb_build_object('siteId', site_id, 'slotId', slot_id, 'slotConfigurationId', slot_config_id,
+				'contextType', upper(ctx_type::text), 'contextId', ctx_id));
+	END IF;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.ab_test_request_error(document jsonb, types jsonb, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad text := experiments_internal.malformed_property(document, types);
+	unknown text;
+BEGIN
+	IF jsonb_typeof(document) IS DISTINCT FROM 'object' THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+			format('The request document of %s is not a JSON object.', what));
+	END IF;
+	IF bad IS NOT NULL THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+			format('The property ''%s'' of %s has a value of the wrong type: expected %s.', experiments_internal.shown_input(bad), what, types ->> bad));
+	END IF;
+	-- A tolerant reader: what the document does not define is left alone.
+	SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
+	FROM jsonb_object_keys(document) AS k WHERE NOT types ? k;
+	IF unknown IS NOT NULL THEN
+		RAISE WARNING 'properties of % ignored: %', what, unknown
+			USING DETAIL = format('They are not properties of %s document of the Data API; the rest of the request was applied.', what),
+				  HINT = format('The properties of %s are: %s.', what,
+								(SELECT string_agg(t, ', ' ORDER BY t) FROM jsonb_object_keys(types) AS t));
+	END IF;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.segment_allocation_bp(allocation jsonb, segment_id text)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	percent numeric := (allocation #>> '{}')::numeric;
+	bp integer := experiments_internal.percent_bp(percent);
+BEGIN
+	IF bp IS NULL AND percent IS NOT NULL THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+			format('The allocation %s of segment ''%s'' is not a percentage between 0 and 100 with at most two decimals.',
+				   percent, experiments_internal.shown_input(segment_id)));
+	END IF;
+	RETURN bp;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.ab_test_segment_body(body jsonb, segment_id text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.ab_test_request_error(body,
+		'{"allocation": "number", "custom_experience": "boolean", "description": "string", "id": "string",
+		  "link": "string", "_resource_state": "string", "_type": "string", "_v": "string"}', 'an ab_test_segment');
+	IF body ->> 'id' <> segment_id THEN
+		PERFORM experiments_internal.commerce_fault(400, 'IdConflictException',
+			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', experiments_internal.shown_input(body ->> 'id'), experiments_internal.shown_input(segment_id)),
+			jsonb_build_object('bodyID', experiments_internal.shown_input(body ->> 'id'), 'urlID', experiments_internal.shown_input(segment_id)));
+	END IF;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.write_ab_test(exp experiments.experiments, site_id text, body jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad text;
+	trigger_doc jsonb := body -> 'trigger';
+	trigger_name text;
+	new_start timestamptz;
+	new_end timestamptz;
+	goal uuid := exp.goal_id;
+	segment jsonb;
+BEGIN
+	SELECT e INTO bad FROM jsonb_array_elements_text(body -> 'email_addresses') e
+	WHERE e !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' LIMIT 1;
+	IF bad IS NOT NULL THEN
+		PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidEmailException',
+			format('The email ''%s'' specified for A/B test with ID ''%s'' is invalid.', experiments_internal.shown_input(bad), exp.key),
+			jsonb_build_object('email', experiments_internal.shown_input(bad), 'abtestId', exp.key));
+	END IF;
+	IF jsonb_typeof(trigger_doc) = 'object' THEN
+		PERFORM experiments_internal.ab_test_request_error(trigger_doc,
+			'{"trigger_type": "string", "is_pipeline_based": "boolean", "pipeline_calls": "string[]",
+			  "categories": "string[]", "_type": "string"}', 'an ab_test_trigger');
+		trigger_name := lower(trigger_doc ->> 'trigger_type');
+		IF trigger_name IS NULL OR trigger_name NOT IN ('immediately', 'pipeline_call', 'category_view_page') THEN
+			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidTriggerException',
+				format('The trigger type ''%s'' specified for A/B test with ID ''%s'' is invalid.',
+					   coalesce(trigger_doc ->> 'trigger_type', ''), exp.key),
+				jsonb_build_object('triggerType', coalesce(trigger_doc ->> 'trigger_type', ''), 'abTestId', exp.key));
+		END IF;
+		IF trigger_name = 'pipeline_call' AND coalesce(jsonb_array_length(trigger_doc -> 'pipeline_calls'), 0) = 0
+		   OR trigger_name = 'category_view_page' AND coalesce(jsonb_array_length(trigger_doc -> 'categories'), 0) = 0 THEN
+			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidTriggerException',
+				format('''%s'' is missing for trigger type ''%s'' specified for A/B test with ID %s''.',
+					   CASE trigger_name WHEN 'pipeline_call' THEN 'pipeline' ELSE 'category' END,
+					   upper(trigger_name), exp.key),
+				jsonb_build_object('missingProperty', CASE trigger_name WHEN 'pipeline_call' THEN 'pipeline' ELSE 'category' END,
+								   'triggerType', upper(trigger_name), 'abTestId', exp.key));
+		END IF;
+		SELECT p INTO bad FROM jsonb_array_elements_text(trigger_doc -> 'pipeline_calls') p
+		WHERE trigger_name = 'pipeline_call' AND p !~ '^[A-Za-z0-9_]+-[A-Za-z0-9_]+$' LIMIT 1;
+		IF bad IS NOT NULL THEN
+			PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidPipelineException',
+				format('The pipeline ''%s'' specified for A/B test with ID ''%s'' is invalid.', experiments_internal.shown_input(bad), exp.key),
+				jsonb_build_object('pipeline', experiments_internal.shown_input(bad), 'abtestId', exp.key));
+		END IF;
+	END IF;
+	new_start := CASE WHEN body ? 'start_date' THEN experiments_internal.parse_timestamp(body ->> 'start_date') ELSE exp.starts_at END;
+	new_end := CASE WHEN body ? 'end_date' THEN experiments_internal.parse_timestamp(body ->> 'end_date') ELSE exp.ends_at END;
+	IF new_start IS NULL OR new_end IS NULL THEN
+		PERFORM experiments_internal.commerce_fault(400, 'ABTestInvalidDateException',
+			format('The A/B test with ID ''''%s'' and ''%s'' ''%s'' could not be created. Please specify both the start date and the end date.',
+				   exp.key, CASE WHEN new_end IS NULL THEN 'start date' ELSE 'end date' END,
+				   coalesce(experiments_internal.json_timestamp(coalesce(new_end, new_start)), '')),
+			jsonb_build_object('abtestId', exp.key, 'field', CASE WHEN new_end IS NULL THEN 'start date' ELSE 'end date' END,
+							   'date', coalesce(experiments_internal.json_timestamp(coalesce(new_end, new_start)), '')));
+	END IF;
+	IF new_start >= new_end THEN
+		PERFORM experiments_internal.commerce_fault(400, 'StartAfterEndException',
+			format('The start date ''%s'' is after the end date ''%s'' for ''ab_test'' with ID ''%s''.',
+				   experiments_internal.json_timestamp(new_start), experiments_internal.json_timestamp(new_end), exp.key));
+	END IF;
+	-- A key metric is a goal: the first test that names one registers it.
+	IF body ? 'key_metric_id' THEN
+		INSERT INTO experiments.goals (key) SELECT body ->> 'key_metric_id' WHERE body ->> 'key_metric_id' IS NOT NULL
+		ON CONFLICT (tenant_id, key) DO NOTHING;
+		SELECT g.id INTO goal FROM experiments.goals g
+		WHERE g.tenant_id = exp.tenant_id AND g.key = body ->> 'key_metric_id';
+	END IF;
+	UPDATE experiments.experiments e
+	SET description = CASE WHEN body ? 'description' THEN body ->> 'description' ELSE e.description END,
+		tags = CASE WHEN body ? 'tags' THEN experiments_internal.json_text_array(body -> 'tags') ELSE e.tags END,
+		starts_at = new_start,
+		ends_at = new_end,
+		goal_id = goal
+	WHERE e.id = exp.id;
+	INSERT INTO experiments.ab_tests (experiment_id) VALUES (exp.id) ON CONFLICT (experiment_id) DO NOTHING;
+	UPDATE experiments.ab_tests a
+	SET enabled = CASE WHEN body ? 'enabled' THEN coalesce((body ->> 'enabled')::boolean, false) ELSE a.enabled END,
+		paused = CASE WHEN body ? 'paused' THEN coalesce((body ->> 'paused')::boolean, false) ELSE a.paused END,
+		customer_groups = CASE WHEN body ? 'customer_groups' THEN experiments_internal.json_text_array(body -> 'customer_groups') ELSE a.customer_groups END,
+		email_addresses = CASE WHEN body ? 'email_addresses' THEN experiments_internal.json_text_array(body -> 'email_addresses') ELSE a.email_addresses END,
+		expiration_type = CASE WHEN body ? 'expiration_type' THEN body ->> 'expiration_type' ELSE a.expiration_type END,
+		trigger_type = coalesce(trigger_name::experiments.ab_test_trigger_type, a.trigger_type),
+		pipeline_calls = CASE WHEN trigger_name IS NULL THEN a.pipeline_calls
+							  ELSE experiments_internal.json_text_array(trigger_doc -> 'pipeline_calls') END,
+		trigger_categories = CASE WHEN trigger_name IS NULL THEN a.trigger_categories
+								  ELSE experiments_internal.json_text_array(trigger_doc -> 'categories') END
+	WHERE a.experiment_id = exp.id;
+	-- Segments listed in test_groups change together, so that a started test
+	-- can move weight between them in one request.
+	FOR segment IN SELECT g FROM jsonb_array_elements(coalesce(body -> 'test_groups', body -> 'test_segments')) g LOOP
+		PERFORM experiments_internal.ab_test_segment_body(segment, segment ->> 'id');
+		PERFORM experiments_internal.apply_ab_test_segment(
+			experiments_internal.ab_test_segment(exp, site_id, coalesce(segment ->> 'id', '')), segment);
+	END LOOP;
+	PERFORM experiments_internal.sync_ab_test_state(exp.id);
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments.list_ab_tests(site_id text, start integer DEFAULT 0, count integer DEFAULT 25,
+										  "select" text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	site bigint := experiments_internal.commerce_site(site_id);
+	total bigint;
+	data jsonb;
+BEGIN
+	IF start IS NULL OR start < 0 OR list_ab_tests.count IS NULL OR list_ab_tests.count NOT BETWEEN 1 AND 200 THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+			format('start must be 0 or more and count between 1 and 200, not %s and %s.',
+				   coalesce(start::text, 'null'), coalesce(list_ab_tests.count::text, 'null')));
+	END IF;
+	IF "select" IS NOT NULL AND "select" <> '(**)' THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+			format('The property selector ''%s'' is not supported; use ''(**)'' for every property.', experiments_internal.shown_input("select")));
+	END IF;
+	SELECT count(*) INTO total FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.site_id = site;
+	SELECT coalesce(jsonb_agg(CASE WHEN "select" IS NULL
+								   THEN jsonb_build_object('_type', 'ab_test', 'id', t.key,
+									   'link', experiments_internal.commerce_link(format('/sites/%s/ab_tests/%s', list_ab_tests.site_id, t.key)))
+								   ELSE experiments_internal.ab_test_document(list_ab_tests.site_id, t) END ORDER BY t.key), '[]')
+	INTO data
+	FROM (SELECT e.* FROM experiments.experiments e
+		  WHERE e.tenant_id = experiments_internal.required_tenant() AND e.site_id = site
+		  ORDER BY e.key OFFSET start LIMIT list_ab_tests.count) t;
+	RETURN jsonb_strip_nulls(jsonb_build_object(
+		'_v', '17.8',
+		'_type', 'ab_test_search_result',
+		'count', jsonb_array_length(data),
+		'data', data,
+		'select', btrim("select", '()'),
+		'start', start,
+		'total', total));
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments.create_ab_test(site_id text, id text, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	site bigint := experiments_internal.commerce_site(site_id);
+	exp experiments.experiments;
+BEGIN
+	PERFORM experiments_internal.ab_test_body(body);
+	IF body ->> 'id' <> id THEN
+		PERFORM experiments_internal.commerce_fault(400, 'IdConflictException',
+			format('The ID ''%s'' in the request body does not match the ID ''%s'' in the URL.', experiments_internal.shown_input(body ->> 'id'), experiments_internal.shown_input(id)),
+			jsonb_build_object('bodyID', experiments_internal.shown_input(body ->> 'id'), 'urlID', experiments_internal.shown_input(id)));
+	END IF;
+	IF char_length(id) NOT BETWEEN 1 AND 40 THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+			format('The A/B test ID ''%s'' must have 1 to 40 characters.', experiments_internal.shown_input(id)));
+	END IF;
+	INSERT INTO experiments.experiments AS e (key, site_id)
+	VALUES (create_ab_test.id, site)
+	ON CONFLICT (tenant_id, key) DO NOTHING
+	RETURNING e.* INTO exp;
+	IF exp.id IS NULL THEN
+		PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
+			format('The A/B test could not be created or updated because of duplicate ID ''%s''.', experiments_internal.shown_input(id)),
+			jsonb_build_object('abtestId', experiments_internal.shown_input(id)));
+	END IF;
+	PERFORM experiments_internal.write_ab_test(exp, site_id, body);
+	RETURN experiments.get_ab_test(site_id, id);
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments.update_ab_test(site_id text, id text, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp experiments.experiments;
+	new_id text;
+BEGIN
+	PERFORM experiments_internal.ab_test_body(body);
+	exp := experiments_internal.lock_ab_test(site_id, id, body ->> '_resource_state');
+	new_id := coalesce(body ->> 'id', id);
+	IF new_id <> id THEN
+		IF char_length(new_id) NOT BETWEEN 1 AND 40 THEN
+			PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+				format('The A/B test ID ''%s'' must have 1 to 40 characters.', experiments_internal.shown_input(new_id)));
+		END IF;
+		IF EXISTS (SELECT 1 FROM experiments.experiments e
+				   WHERE e.tenant_id = exp.tenant_id AND e.key = new_id) THEN
+			PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
+				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', experiments_internal.shown_input(new_id)),
+				jsonb_build_object('abtestId', experiments_internal.shown_input(new_id)));
+		END IF;
+		UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
+	END IF;
+	PERFORM experiments_internal.write_ab_test(exp, site_id, body);
+	RETURN experiments.get_ab_test(site_id, new_id);
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments.create_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp experiments.experiments;
+	v experiments.variants;
+BEGIN
+	PERFORM experiments_internal.ab_test_segment_body(body, segment_id);
+	exp := experiments_internal.lock_ab_test(site_id, ab_test_id, body ->> '_resource_state');
+	IF char_length(segment_id) NOT BETWEEN 1 AND 128 THEN
+		PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
+			format('The segment ID ''%s'' must have 1 to 128 characters.', experiments_internal.shown_input(segment_id)));
+	END IF;
+	INSERT INTO experiments.variants AS s (experiment_id, ordinal, key)
+	SELECT exp.id, coalesce(max(x.ordinal) + 1, 0), segment_id
+	FROM experiments.variants x WHERE x.experiment_id = exp.id
+	ON CONFLICT (experiment_id, key) DO NOTHING
+	RETURNING s.* INTO v;
+	IF v.id IS NULL THEN
+		PERFORM experiments_internal.commerce_fault(409, 'ResourceAlreadyExistsException',
+			format('The segment with ID ''%s'' already exists in A/B test ''%s'' for site ''%s''.',
+				   experiments_internal.shown_input(segment_id), experiments_internal.shown_input(ab_test_id), experiments_internal.shown_input(site_id)),
+			jsonb_build_object('serverState', experiments_internal.ab_test_resource_state(exp)));
+	END IF;
+	RETURN experiments_internal.write_ab_test_segment(v, body);
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text,
+													  sorting_rule_id text, category_id text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	v experiments.variants := experiments_internal.locked_ab_test_segment(site_id, ab_test_id, segment_id, NULL);
+	rule bigint := experiments_internal.site_object(site_id, 'sorting_rule', sorting_rule_id);
+	category bigint := experiments_internal.site_object(site_id, 'category', category_id);
+	existing experiments.segment_sorting_rules;
+	existing_rule text;
+BEGIN
+	SELECT b.* INTO existing FROM experiments.segment_sorting_rules b
+	WHERE b.experiment_id = v.experiment_id AND b.category_id = category;
+	IF NOT FOUND THEN
+		INSERT INTO experiments.segment_sorting_rules (experiment_id, variant_id, sorting_rule_id, category_id)
+		VALUES (v.experiment_id, v.id, rule, category);
+	ELSIF existing.variant_id <> v.id OR existing.sorting_rule_id <> rule THEN
+		SELECT r.key INTO existing_rule FROM experiments.sorting_rules r WHERE r.id = existing.sorting_rule_id;
+		PERFORM experiments_internal.commerce_fault(409, 'SortingRuleCampaignAssignConflictException',
+			format('The sorting rule ''%s'' cannot be assigned to A/B test ''%s'' and category ''%s'': sorting rule ''%s'' is already assigned to them.',
+				   sorting_rule_id, experiments_internal.shown_input(ab_test_id), category_id, existing_rule),
+			jsonb_build_object('sortingRuleId', sorting_rule_id, 'campaignId', ab_test_id, 'categoryId', category_id,
+							   'existingSortingRuleId', existing_rule));
+	END IF;
+END;
+$$;
+
+-- src/adapters/lifecycle/lifecycle.sql
+CREATE OR REPLACE FUNCTION experiments_internal.org_experiment_error(body jsonb)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	uuid_format CONSTANT text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+	bad text;
+	g jsonb;
+BEGIN
+	IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
+		PERFORM experiments_internal.raise_api_error(400, 'The request body must be a JSON object.');
+	END IF;
+	IF jsonb_typeof(body -> 'is_draft') IS DISTINCT FROM 'boolean' THEN
+		PERFORM experiments_internal.raise_api_error(400, 'is_draft is required: true or false.');
+	END IF;
+	bad := experiments_internal.malformed_property(body,
+		'{"goal_id": "string", "groups": "array", "name": "string", "room_ids": "string[]",
+		  "starts_at": "timestamp", "ends_at": "timestamp", "group_reset_interval": "string"}');
+	IF bad IS NULL AND body ->> 'goal_id' !~* uuid_format THEN
+		bad := 'goal_id';
+	ELSIF bad IS NULL AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(body -> 'room_ids') r WHERE r !~* uuid_format) THEN
+		bad := 'room_ids';
+	ELSIF bad IS NULL AND body ->> 'group_reset_interval' NOT IN ('full', '1w', '1d') THEN
+		bad := 'group_reset_interval';
+	END IF;
+	IF bad IS NOT NULL THEN
+		PERFORM experiments_internal.raise_api_error(400,
+			format('%s is not in the right format.', experiments_internal.shown_input(bad)));
+	END IF;
+	IF jsonb_array_length(body -> 'groups') > 1000 THEN
+		PERFORM experiments_internal.raise_api_error(400, format('groups is not in the right format: %s groups, at most 1000.',
+			jsonb_array_length(body -> 'groups')));
+	END IF;
+	FOR g IN SELECT x FROM jsonb_array_elements(body -> 'groups') x LOOP
+		bad := CASE WHEN jsonb_typeof(g) <> 'object' THEN 'groups'
+					ELSE experiments_internal.malformed_property(g,
+						'{"name": "string", "percentage": "number", "group_type": "string", "treatment": "object"}') END;
+		IF bad IS NULL AND ((g ->> 'percentage')::numeric NOT BETWEEN 0 AND 100
+							OR (g ->> 'percentage')::numeric <> trunc((g ->> 'percentage')::numeric)) THEN
+			bad := 'percentage';
+		ELSIF bad IS NULL AND g ->> 'group_type' NOT IN ('control', 'user_defined', 'target_algorithm', 'target_random') THEN
+			bad := 'group_type';
+		ELSIF bad IS NULL AND char_length(g ->> 'name') NOT BETWEEN 1 AND 128 THEN
+			bad := 'name (1 to 128 characters)';
+		END IF;
+		IF bad IS NOT NULL THEN
+			PERFORM experiments_internal.raise_api_error(400, format('The group %s is not in the right format: %s.',
+				experiments_internal.shown_input(g::text), experiments_internal.shown_input(bad)));
+		END IF;
+	END LOOP;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.write_org_experiment(exp experiments.experiments, body jsonb, creating boolean)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	started boolean := exp.state <> 'draft' AND exp.starts_at <= now();
+	groups jsonb := body -> 'groups';
+	publish boolean;
+	new_goal uuid;
+	new_start timestamptz;
+	new_end timestamptz;
+	missing text;
+BEGIN
+	PERFORM experiments_internal.org_experiment_error(body);
+	publish := NOT (body ->> 'is_draft')::boolean;
+	new_goal := CASE WHEN body ? 'goal_id' THEN (body ->> 'goal_id')::uuid ELSE exp.goal_id END;
+	new_start := CASE WHEN body ? 'starts_at' THEN experiments_internal.parse_timestamp(body ->> 'starts_at') ELSE exp.starts_at END;
+	new_end := CASE WHEN body ? 'ends_at' THEN experiments_internal.parse_timestamp(body ->> 'ends_at') ELSE exp.ends_at END;
+	IF exp.state <> 'draft' AND NOT publish THEN
+		PERFORM experiments_internal.raise_api_error(400, 'A published experiment cannot go back to draft.');
+	END IF;
+	IF exp.state = 'stopped' OR exp.ends_at <= now() THEN
+		PERFORM experiments_internal.raise_api_error(400, format('The experiment ended at %s: it can no longer be updated.',
+			coalesce(experiments_internal.json_timestamp(exp.ends_at), 'its stop')));
+	END IF;
+	IF started THEN
+		PERFORM experiments_internal.check_started_experiment(exp, body);
+	END IF;
+	IF new_end <= new_start THEN
+		PERFORM experiments_internal.raise_api_error(400, format('ends_at %s is not after starts_at %s.',
+			experiments_internal.json_timestamp(new_end), experiments_internal.json_timestamp(new_start)));
+	END IF;
+	IF new_goal IS NOT NULL AND NOT EXISTS (SELECT 1 FROM experiments.goals g
+											WHERE g.tenant_id = exp.tenant_id AND g.id = new_goal) THEN
+		PERFORM experiments_internal.raise_api_error(404, format('Goal %s was not found.', experiments_internal.shown_input(new_goal::text)));
+	END IF;
+	SELECT r INTO missing FROM jsonb_array_elements_text(body -> 'room_ids') r
+	WHERE NOT EXISTS (SELECT 1 FROM experiments.rooms x WHERE x.tenant_id = exp.tenant_id AND x.id = r::uuid) LIMIT 1;
+	IF missing IS NOT NULL THEN
+		PERFORM experiments_internal.raise_api_error(404, format('Room %s was not found.', experiments_internal.shown_input(missing::text)));
+	END IF;
+	IF (SELECT count(DISTINCT g ->> 'name') <> count(g ->> 'name') FROM jsonb_array_elements(groups) g) THEN
+		PERFORM experiments_internal.raise_api_error(400, 'The names of an experiment''s groups must differ.');
+	END IF;
+	IF publish THEN
+		-- What the document marks required when is_draft is false, in the
+		-- body itself (a PUT too); goal_id, room_ids and starts_at are
+		-- read-only once started, a group's group_type is optional in a PUT.
+		SELECT string_agg(a, ', ') INTO missing FROM (VALUES
+			('goal_id', NOT started AND body ->> 'goal_id' IS NULL),
+			('groups', coalesce(jsonb_array_length(groups),
+								(SELECT count(*)::integer FROM experiments.variants v WHERE v.experiment_id = exp.id)) = 0),
+			('groups[].name', EXISTS (SELECT 1 FROM jsonb_array_elements(groups) g WHERE g ->> 'name' IS NULL)),
+			('groups[].percentage', EXISTS (SELECT 1 FROM jsonb_array_elements(groups) g WHERE g ->> 'percentage' IS NULL)),
+			('groups[].group_type', creating AND EXISTS (SELECT 1 FROM jsonb_array_elements(groups) g WHERE NOT g ? 'group_type')),
+			('name', body ->> 'name' IS NULL),
+			('room_ids', NOT started AND body -> 'room_ids' IS NULL),
+			('starts_at', NOT started AND body ->> 'starts_at' IS NULL)
+		) AS m(a, absent) WHERE m.absent;
+		IF missing IS NOT NULL THEN
+			PERFORM experiments_internal.raise_api_error(400, format('Required attributes are missing: %s.', experiments_internal.shown_input(missing::text)));
+		END IF;
+		IF groups IS NOT NULL AND (SELECT sum((g ->> 'percentage')::numeric) <> 100 FROM jsonb_array_elements(groups) g) THEN
+			PERFORM experiments_internal.raise_api_error(400, format('The percentages of the groups sum to %s, not 100.',
+				(SELECT sum((g ->> 'percentage')::numeric) FROM jsonb_array_elements(groups) g)));
+		END IF;
+	END IF;
+	UPDATE experiments.experiments e
+	SET name = CASE WHEN body ? 'name' THEN body ->> 'name' ELSE e.name END,
+		goal_id = new_goal,
+		starts_at = new_start,
+		ends_at = new_end,
+		reset_interval = coalesce((body ->> 'group_reset_interval')::experiments.reset_interval, e.reset_interval)
+	WHERE e.id = exp.id;
+	IF groups IS NOT NULL THEN
+		-- Groups are matched by position; keys are parked on the unique uuids
+		-- first so that renames may swap names.
+		DELETE FROM experiments.variants v WHERE v.experiment_id = exp.id AND v.ordinal >= jsonb_array_length(groups);
+		UPDATE experiments.variants v SET key = v.uuid::text WHERE v.experiment_id = exp.id;
+		INSERT INTO experiments.variants AS v (experiment_id, ordinal, key, name, allocation_bp, type, treatment)
+		SELECT exp.id, g.n - 1, coalesce(g.doc ->> 'name', 'group-' || (g.n - 1)), g.doc ->> 'name',
+			   coalesce((g.doc ->> 'percentage')::numeric * 100, 0)::integer,
+			   -- a group_type or treatment left out keeps the group's (those of
+			   -- a started experiment cannot differ: check_started_experiment)
+			   CASE WHEN g.doc ? 'group_type' THEN (g.doc ->> 'group_type')::experiments.variant_type ELSE old.type END,
+			   CASE WHEN g.doc ? 'treatment' THEN coalesce(nullif(g.doc -> 'treatment', 'null'), '{}')
+					ELSE coalesce(old.treatment, '{}') END
+		FROM jsonb_array_elements(groups) WITH ORDINALITY AS g(doc, n)
+		LEFT JOIN experiments.variants old ON old.experiment_id = exp.id AND old.ordinal = g.n - 1
+		ON CONFLICT (experiment_id, ordinal) DO UPDATE
+			SET key = excluded.key, name = excluded.name, allocation_bp = excluded.allocation_bp,
+				type = excluded.type, treatment = excluded.treatment, updated_at = now();
+	END IF;
+	IF body ? 'room_ids' THEN
+		DELETE FROM experiments.experiment_rooms x WHERE x.experiment_id = exp.id;
+		INSERT INTO experiments.experiment_rooms (experiment_id, room_id)
+		SELECT DISTINCT exp.id, r::uuid FROM jsonb_array_elements_text(body -> 'room_ids') r;
+	END IF;
+	IF publish AND exp.state = 'draft' THEN
+		UPDATE experiments.experiments e SET state = 'running' WHERE e.id = exp.id;
+	END IF;
+	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id;
+	RETURN experiments_internal.org_experiment_document(exp);
+END;
+$$;
+
+-- src/adapters/datacortex/api.sql
+CREATE OR REPLACE FUNCTION experiments_internal.read_status_request(body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	f record;
+	value jsonb;
+	fields jsonb := '{}';
+BEGIN
+	IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
+		PERFORM experiments_internal.raise_api_error(400, 'The body must be a JSON object of the request parameters.');
+	END IF;
+	FOR f IN SELECT * FROM experiments_internal.status_fields() ORDER BY n LOOP
+		value := body -> f.name;
+		IF f.name = 'new_gate_list' THEN
+			IF jsonb_typeof(value) = 'array' AND NOT EXISTS (
+					SELECT 1 FROM jsonb_array_elements(value) g WHERE jsonb_typeof(g) <> 'string') THEN
+				fields := fields || jsonb_build_object(f.name, value);
+			ELSIF value IS NOT NULL AND jsonb_typeof(value) <> 'null' THEN
+				PERFORM experiments_internal.raise_api_error(400, 'new_gate_list must be a list of strings: the names of the gates crossed.');
+			END IF;
+			CONTINUE;
+		END IF;
+		IF value IS NOT NULL AND jsonb_typeof(value) NOT IN ('string', 'null') THEN
+			PERFORM experiments_internal.raise_api_error(400, format('%s must be a string, not %s.', f.name,
+				CASE jsonb_typeof(value) WHEN 'object' THEN 'an object' WHEN 'array' THEN 'a list' ELSE 'a ' || jsonb_typeof(value) END));
+		END IF;
+		IF coalesce(value #>> '{}', '') = '' THEN
+			IF f.required THEN
+				PERFORM experiments_internal.raise_api_error(400, CASE f.name
+					WHEN 'api_key' THEN 'api_key is required: the API key of your application.'
+					ELSE format('%s is required.', f.name) END);
+			END IF;
+			CONTINUE;
+		END IF;
+		IF char_length(value #>> '{}') > f.max_length THEN
+			PERFORM experiments_internal.raise_api_error(400, format('%s must be at most %s characters; "%s" is not.',
+				f.name, f.max_length, experiments_internal.shown_input(value #>> '{}')));
+		END IF;
+		fields := fields || jsonb_build_object(f.name, value);
+	END LOOP;
+	IF fields ->> 'country' !~ '^[A-Z]{2}$' THEN
+		PERFORM experiments_internal.raise_api_error(400, format(
+			'country must be an uppercase ISO 3166-1 alpha-2 code such as US; "%s" is not.', experiments_internal.shown_input(fields ->> 'country')));
+	END IF;
+	IF fields ->> 'language' !~ '^[a-z]{2}$' THEN
+		PERFORM experiments_internal.raise_api_error(400, format(
+			'language must be a lowercase ISO 639-1 code such as en; "%s" is not.', experiments_internal.shown_input(fields ->> 'language')));
+	END IF;
+	IF fields ? 'user_tag' THEN
+		PERFORM experiments_internal.check_unit('user_tag', fields ->> 'user_tag');
+	END IF;
+	RETURN fields;
+END;
+$$;
+
+-- src/adapters/absmartly/api.sql
+CREATE FUNCTION experiments_api.context_batch(json)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	detail text;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments_internal.publish_answer($1);
+EXCEPTION WHEN OTHERS THEN
+	IF SQLSTATE NOT LIKE 'PT%' THEN
+		RAISE;
+	END IF;
+	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+	RETURN experiments_internal.absmartly_error_answer(SQLSTATE, SQLERRM, detail);
+END;
+$$;
+COMMENT ON FUNCTION experiments_api.context_batch(json) IS
+'POST /rpc/context_batch (ABsmartly PUT /context/batch; PostgREST serves functions with POST only): the body is the batch itself, {"requests": [{units, exposures, goals, attributes, hashed, historic, publishedAt}, ...]}, with the key in X-API-Key. Stores the valid events, records the refused ones in rejected_events and answers 200 {"ok", "warnings", "errors"}; sending the same batch again stores nothing twice. 400 with {"ok": false, "warnings": [], "errors": [...]} when the batch breaks the seed''s schema (1 to 500 requests; units required, non-empty, uids of 1 to 640 characters; at most 128 exposures a request), 413 likewise over a size setting (experiments.max_events_per_request, experiments.max_batch_size, checked on the body''s length before it is parsed into jsonb, experiments.max_request_rows, experiments.max_request_bytes); 401 and 403 as {"code", "message"}.';
+ALTER FUNCTION experiments_api.context_batch(json) OWNER TO experiments_api_owner;
+REVOKE ALL ON FUNCTION experiments_api.context_batch(json) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_api.context_batch(json) TO experiments_client, experiments_anon;

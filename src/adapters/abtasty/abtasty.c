@@ -653,13 +653,12 @@ AddTrackedRow(AbEvent *e, EventBuffer *b, EventTable *table)
 static const char *
 IdempotencyKey(void)
 {
-	const char *key = GetConfigOption("experiments.idempotency_key", true, false);
 	const char *headers;
 	Jsonb	   *doc;
 	JsonbValue *v;
 
-	if (key != NULL && key[0] != '\0')
-		return key;
+	if (event_idempotency_key != NULL && event_idempotency_key[0] != '\0')
+		return event_idempotency_key;
 	headers = GetConfigOption("request.headers", true, false);
 	if (headers == NULL || headers[0] != '{')
 		return NULL;
