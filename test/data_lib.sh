@@ -93,15 +93,22 @@ SQL
 	} | psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1"
 }
 
-# answers DB: assign() for a sample of units of every tenant
+# answers DB: assign() for a sample of units of every tenant, one tenant per
+# transaction (in one statement, the order in which set_tenant() and assign()
+# run would be the plan's, which an index can change)
 answers() {
-	psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
-SELECT t.name, e.key, u, experiments.assign(e.key, u)::text
-FROM experiments.tenants t
-CROSS JOIN LATERAL (SELECT experiments.set_tenant(t.id)) s
-JOIN experiments.experiments e ON e.tenant_id = t.id
+	local t
+	for t in $(psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1" -c "SELECT name FROM experiments.tenants ORDER BY name"); do
+		psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1" -v t="$t" <<'SQL'
+BEGIN;
+SELECT experiments.set_tenant(id) FROM experiments.tenants WHERE name = :'t' \g /dev/null
+SELECT :'t', e.key, u, experiments.assign(e.key, u)::text
+FROM experiments.experiments e
 CROSS JOIN (SELECT 'unit-' || i AS u FROM generate_series(1, 300) i
 			UNION ALL SELECT 'forced-' || i FROM generate_series(1, 5) i) units
-ORDER BY 1, 2, 3;
+WHERE e.tenant_id = experiments.current_tenant()
+ORDER BY 2, 3;
+COMMIT;
 SQL
+	done
 }

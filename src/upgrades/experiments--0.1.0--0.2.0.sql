@@ -1000,7 +1000,8 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = format('The new range is %s. Units enrolled in the part it gives up would stay in this experiment while another experiment of the layer took them.',
 								  CASE WHEN NEW.layer_id IS NULL THEN 'no layer'
-									   ELSE format('[%s, %s) of layer %s', NEW.layer_lo, NEW.layer_hi, NEW.layer_id) END),
+									   WHEN NEW.layer_id <> OLD.layer_id THEN format('[%s, %s) of another layer', NEW.layer_lo, NEW.layer_hi)
+									   ELSE format('[%s, %s)', NEW.layer_lo, NEW.layer_hi) END),
 				  HINT = 'Stop the experiment and create a new one with the range you want.';
 	END IF;
 	IF NEW.layer_id IS NULL OR NEW.state = 'stopped' THEN
