@@ -34,6 +34,9 @@ PG_FUNCTION_INFO_V1(publish);
 PG_FUNCTION_INFO_V1(publish_answer);
 PG_FUNCTION_INFO_V1(publish_text);
 
+/* Most errors, and most warnings, an answer lists. */
+#define MAX_LISTED_ISSUES 1000
+
 typedef struct Issue
 {
 	int			batch_index;
@@ -173,7 +176,10 @@ Reject(Publish *p, int batch_index, int event_index, const char *subject, const 
 
 /*
  * PushIssues
- *		The warnings or errors array of the answer.
+ *		The warnings or errors array of the answer: the first
+ *		MAX_LISTED_ISSUES, then one saying how many more there are, so that
+ *		many small bad events cannot make a long answer (each refused event
+ *		is in rejected_events all the same).
  */
 static void
 PushIssues(JsonbParseState **state, const char *key, List *issues)
@@ -186,6 +192,17 @@ PushIssues(JsonbParseState **state, const char *key, List *issues)
 	v.val.string.len = strlen(key);
 	pushJsonbValue(state, WJB_KEY, &v);
 	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	if (list_length(issues) > MAX_LISTED_ISSUES)
+	{
+		Issue	   *more = palloc(sizeof(Issue));
+
+		more->batch_index = -1;
+		more->event_index = -1;
+		more->subject = "batch";
+		more->message = psprintf("%d more %s are not listed; every refused event is in rejected_events",
+								 list_length(issues) - MAX_LISTED_ISSUES, key);
+		issues = lappend(list_truncate(list_copy(issues), MAX_LISTED_ISSUES), more);
+	}
 	foreach(lc, issues)
 	{
 		Issue	   *issue = lfirst(lc);
