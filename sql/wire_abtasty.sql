@@ -315,3 +315,33 @@ FROM tracking, LATERAL (VALUES
 	(14, 'resolution.width 0', 'action_tracking_event', jsonb_build_object('name', 'n', 'type', 'TOUCH', 'tracking_data', t, 'resolution', '{"width": 0, "height": 1}'::jsonb))) AS c(n, "case", endpoint, request),
 	 LATERAL pg_temp.ab(c.endpoint, :'client', c.request::text) h
 ORDER BY c.n;
+
+-- Idempotency: an event sent again with its Idempotency-Key header (after a
+-- lost answer, say) stores nothing and gets the first answer, its status
+-- included; another key, or none, is another event. A transaction id is
+-- stored once whatever the key.
+CREATE FUNCTION pg_temp.ab_key(endpoint text, idempotency_key text, request_body jsonb,
+							   OUT status integer, OUT body jsonb)
+LANGUAGE sql AS $$
+	SELECT h.status, h.body FROM pg_temp.http('POST', '/rpc/' || endpoint,
+		jsonb_build_object('Content-Type', 'application/json', 'x-api-key', current_setting('wire.client'))
+		|| CASE WHEN idempotency_key IS NULL THEN '{}' ELSE jsonb_build_object('Idempotency-Key', idempotency_key) END,
+		request_body::text) h
+$$;
+SELECT set_config('wire.client', :'client', false) IS NOT NULL AS client_set;
+SELECT c.n, c.sent, h.status, h.body
+FROM tracking, LATERAL (VALUES
+	(1, 'visit, key k1', 'visit_event', 'k1', jsonb_build_object('tracking_data', t || '{"visitor_id": "v-key"}', 'x', 1)),
+	(2, 'the same again', 'visit_event', 'k1', jsonb_build_object('tracking_data', t || '{"visitor_id": "v-key"}', 'x', 1)),
+	(3, 'key k2', 'visit_event', 'k2', jsonb_build_object('tracking_data', t || '{"visitor_id": "v-key"}')),
+	(4, 'no key', 'visit_event', NULL, jsonb_build_object('tracking_data', t || '{"visitor_id": "v-key"}')),
+	(5, 'refused, key k3', 'visit_event', 'k3', jsonb_build_object('tracking_data', t - 'origin')),
+	(6, 'the same again', 'visit_event', 'k3', jsonb_build_object('tracking_data', t - 'origin')),
+	(7, 'transaction, key k4', 'transaction_event', 'k4', jsonb_build_object('name', 'n', 'id', 't-key', 'revenue', 5, 'shipping', 0, 'tracking_data', t)),
+	(8, 'the same again', 'transaction_event', 'k4', jsonb_build_object('name', 'n', 'id', 't-key', 'revenue', 5, 'shipping', 0, 'tracking_data', t)),
+	(9, 'the same id, no key', 'transaction_event', NULL, jsonb_build_object('name', 'n', 'id', 't-key', 'revenue', 5, 'shipping', 0, 'tracking_data', t))
+	) AS c(n, sent, endpoint, idempotency_key, request),
+	 LATERAL pg_temp.ab_key(c.endpoint, c.idempotency_key, c.request) h
+ORDER BY c.n;
+SELECT (SELECT count(*) FROM experiments.visits WHERE tenant_id = :'tenant' AND visitor_id = 'v-key') AS visits,
+	   (SELECT count(*) FROM experiments.transactions WHERE tenant_id = :'tenant' AND transaction_id = 't-key') AS transactions;
