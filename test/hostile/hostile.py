@@ -147,6 +147,15 @@ def amplification():
             fail(f"shape {shape} (bound {limit}): status {status}: {str(answer)[:200]}")
         if len(json.dumps(answer)) > ANSWER_LIMIT:
             fail(f"shape {shape}: an answer of {len(json.dumps(answer))} bytes for a body of {len(text)}")
+    # Bytes: 300 units and 300 goals of 1 kB properties are 90,301 rows, under
+    # the rows cap, but 90 MB of properties, over experiments.max_request_bytes.
+    text = json.dumps(batch(1, 300, 0, 300, 0, {"padding": "p" * 1000}))
+    before = rows()
+    answer, status = timed("bytes cap", lambda: call(
+        client, CLIENT_KEY, "SELECT experiments_api.context_batch(%s::json)", (text,)))
+    tried["amplification shapes refused"] += 1
+    if status != "413" or rows() != before or "max_request_bytes" not in json.dumps(answer):
+        fail(f"90 MB of goal properties in a body of {len(text)} bytes: status {status}: {str(answer)[:200]}")
     client.close()
 
 
@@ -351,8 +360,8 @@ def layers():
         if outcome.count("placed") != 1:
             fail(f"claims [{lo1}, {hi1}) and [{lo2}, {hi2}) under REPEATABLE READ: {outcome}")
         placed += [k for k, o in zip(keys, outcome) if o == "placed"]
-        # free the layer for the next round unless this one is kept running
-        if round_ < 8:
+        # free the layer for the next round; the last one is kept and runs
+        if round_ < 9:
             call(admin[0], ADMIN_KEY, "WITH d AS (DELETE FROM experiments.experiments WHERE key = ANY(%s) RETURNING 1) "
                  "SELECT count(*) FROM d", (keys,))
     # The last placed experiment runs and enrols units; then its range is
