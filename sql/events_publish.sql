@@ -211,6 +211,19 @@ SELECT experiments.publish(NULL);
 SET experiments.max_batch_size = '1kB';
 SELECT experiments.publish(batch) FROM bad_batch;
 RESET experiments.max_batch_size;
+-- What a batch may write, counted from its shape before any event is read:
+-- goals and attributes once per unit of their request. 200 units and 600
+-- goals (every array under its cap) would be 120,001 rows; 50 units and 100
+-- goals of 2 kB properties 10 MB of JSON, over a lowered bytes cap.
+SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
+	'units', (SELECT jsonb_agg(jsonb_build_object('type', 't' || u, 'uid', 'a')) FROM generate_series(1, 200) u),
+	'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1700000000000)) FROM generate_series(1, 600))))));
+SET experiments.max_request_bytes = '512kB';
+SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
+	'units', (SELECT jsonb_agg(jsonb_build_object('type', 't' || u, 'uid', 'a')) FROM generate_series(1, 50) u),
+	'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1700000000000, 'properties',
+		jsonb_build_object('p', repeat('p', 2048)))) FROM generate_series(1, 100))))));
+RESET experiments.max_request_bytes;
 SELECT count(*) - :rejected_before AS rejected_since FROM experiments.rejected_events WHERE tenant_id = :'tenant';
 
 -- 6. What jsonb itself refuses never reaches publish(): \u0000, lone

@@ -765,12 +765,12 @@ CheckWrites(Publish *p, const JsonbValue *requests)
 		RefuseBatch(p, 413, -1, -1, "batch",
 					psprintf("the batch would write up to " INT64_FORMAT " rows, more than experiments.max_request_rows (%d)",
 							 rows, max_request_rows),
-					"Goals and attributes are stored once per unit of their request: send fewer units, goals or attributes per batch.");
+					"Goals and attributes are stored once per unit of their request: send fewer units, goals or attributes per batch, or have a superuser raise experiments.max_request_rows.");
 	if (bytes > (int64) max_request_kb * 1024)
 		RefuseBatch(p, 413, -1, -1, "batch",
 					psprintf("the batch would write up to " INT64_FORMAT " bytes of events, more than experiments.max_request_bytes (%d kB)",
 							 bytes, max_request_kb),
-					"Goals and attributes are stored once per unit of their request: send fewer units, goals or attributes per batch.");
+					"Goals and attributes are stored once per unit of their request: send fewer units, goals or attributes per batch, or have a superuser raise experiments.max_request_bytes.");
 }
 
 /*
