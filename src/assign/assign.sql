@@ -100,7 +100,7 @@ BEGIN
 	WHERE e.experiment_id = record_enrolment.experiment_id AND e.unit = record_enrolment.unit
 	  AND e.period = record_enrolment.period;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'could not read the enrolment of unit "%"', record_enrolment.unit
+		RAISE EXCEPTION 'could not read the enrolment of unit "%"', experiments_internal.shown_input(record_enrolment.unit)
 			USING ERRCODE = 'serialization_failure',
 				  DETAIL = 'Another transaction enrolled the unit after this one''s snapshot was taken.',
 				  HINT = 'Retry the transaction.';
@@ -196,7 +196,7 @@ BEGIN
 	SELECT e.id INTO result FROM experiments.experiments e
 	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = experiment;
 	IF result IS NULL THEN
-		RAISE EXCEPTION 'experiment "%" does not exist', experiment
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
 			USING ERRCODE = 'no_data_found',
 				  DETAIL = 'The caller''s tenant has no experiment with that key.',
 				  HINT = 'List the tenant''s experiments in experiments.experiments.';
@@ -325,7 +325,7 @@ BEGIN
 	SELECT v.ordinal INTO ord FROM experiments.variants v
 	WHERE v.experiment_id = exp_id AND v.key = variant;
 	IF ord IS NULL THEN
-		RAISE EXCEPTION 'experiment "%" has no variant "%"', experiment, variant
+		RAISE EXCEPTION 'experiment "%" has no variant "%"', experiments_internal.shown_input(experiment), experiments_internal.shown_input(variant)
 			USING ERRCODE = 'foreign_key_violation',
 				  DETAIL = 'An override forces one of the experiment''s own variants.',
 				  HINT = 'List the variants in experiments.variants.';

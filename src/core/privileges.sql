@@ -293,6 +293,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
 	experiments.srm_test(bigint[], float8[]),
 	experiments.results_report(text, timestamptz, timestamptz, float8),
+	experiments_internal.shown_input(text),
 	experiments_internal.results_verdict(text, text, text, float8, float8, float8, float8, float8, text),
 	experiments_internal.format_p_value(float8),
 	experiments_internal.format_percent(float8, boolean)

@@ -407,7 +407,7 @@ BEGIN
 	SELECT * INTO x FROM experiments.experiments e
 	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'experiment "%" does not exist', results_report.experiment
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(results_report.experiment)
 			USING ERRCODE = 'no_data_found',
 				  DETAIL = 'The caller''s tenant has no experiment with that key.',
 				  HINT = 'List the tenant''s experiments in experiments.experiments.';

@@ -1236,6 +1236,8 @@ COMMENT ON FUNCTION experiments_internal.shown_input(text) IS
 'Input a client sent, for a message: whole when at most 64 bytes, else its first 64 bytes (whole characters) followed by ... and its length in bytes, e.g. abc... (10485760 bytes), so that no message echoes more.';
 REVOKE ALL ON FUNCTION experiments_internal.shown_input(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION experiments_internal.shown_input(text) TO experiments_api_owner;
+-- src/core/privileges.sql
+GRANT EXECUTE ON FUNCTION experiments_internal.shown_input(text) TO experiments_analyst;
 
 -- src/core/catalog.sql
 -- Ranges that overlap already (two placements that raced under REPEATABLE
@@ -1397,6 +1399,85 @@ BEGIN
 END;
 $$;
 
+CREATE OR REPLACE FUNCTION experiments_internal.record_enrolment(experiment_id bigint, unit text, period bigint,
+													  ordinal integer, reason experiments.assignment_reason,
+													  OUT enrolled_ordinal integer, OUT recorded boolean)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'an enrolment cannot be recorded on a hot standby'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
+				  HINT = 'Send enrolments, events and management calls to the primary.';
+	END IF;
+	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
+	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
+			record_enrolment.ordinal, record_enrolment.reason)
+	ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING;
+	recorded := FOUND;
+	IF recorded THEN
+		enrolled_ordinal := record_enrolment.ordinal;
+		RETURN;
+	END IF;
+	-- Another session enrolled the unit first: its enrolment is the answer.
+	SELECT e.ordinal INTO enrolled_ordinal FROM experiments.enrolments e
+	WHERE e.experiment_id = record_enrolment.experiment_id AND e.unit = record_enrolment.unit
+	  AND e.period = record_enrolment.period;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'could not read the enrolment of unit "%"', experiments_internal.shown_input(record_enrolment.unit)
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = 'Another transaction enrolled the unit after this one''s snapshot was taken.',
+				  HINT = 'Retry the transaction.';
+	END IF;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_internal.experiment_id(experiment text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result bigint;
+BEGIN
+	SELECT e.id INTO result FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = experiment;
+	IF result IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	RETURN result;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments.set_override(experiment text, unit text, variant text,
+										 kind experiments.override_kind DEFAULT 'overridden')
+RETURNS experiments.overrides
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint := experiments_internal.experiment_id(experiment);
+	ord integer;
+	result experiments.overrides;
+BEGIN
+	SELECT v.ordinal INTO ord FROM experiments.variants v
+	WHERE v.experiment_id = exp_id AND v.key = variant;
+	IF ord IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" has no variant "%"', experiments_internal.shown_input(experiment), experiments_internal.shown_input(variant)
+			USING ERRCODE = 'foreign_key_violation',
+				  DETAIL = 'An override forces one of the experiment''s own variants.',
+				  HINT = 'List the variants in experiments.variants.';
+	END IF;
+	INSERT INTO experiments.overrides AS o (experiment_id, unit, ordinal, kind)
+	VALUES (exp_id, set_override.unit, ord, coalesce(set_override.kind, 'overridden'))
+	ON CONFLICT ON CONSTRAINT overrides_pkey DO UPDATE SET ordinal = excluded.ordinal, kind = excluded.kind
+	RETURNING o.* INTO result;
+	RETURN result;
+END;
+$$;
 -- src/events/events.sql
 COMMENT ON TABLE experiments.published_batches IS
 'One row per idempotency key claimed: a batch published, an AB Tasty event sent with an idempotency key, an AB Tasty transaction id. A call whose key is here stores nothing: a batch or event gets the answer kept, a transaction id is refused. The unique index decides between concurrent calls under every isolation level.';
@@ -1603,7 +1684,7 @@ BEGIN
 	SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
 	FROM jsonb_object_keys(document) AS k WHERE NOT types ? k;
 	IF unknown IS NOT NULL THEN
-		RAISE WARNING 'properties of % ignored: %', what, unknown
+		RAISE WARNING 'properties of % ignored: %', what, experiments_internal.shown_input(unknown)
 			USING DETAIL = format('They are not properties of %s document of the Data API; the rest of the request was applied.', what),
 				  HINT = format('The properties of %s are: %s.', what,
 								(SELECT string_agg(t, ', ' ORDER BY t) FROM jsonb_object_keys(types) AS t));
@@ -2146,3 +2227,65 @@ COMMENT ON FUNCTION experiments_api.context_batch(json) IS
 ALTER FUNCTION experiments_api.context_batch(json) OWNER TO experiments_api_owner;
 REVOKE ALL ON FUNCTION experiments_api.context_batch(json) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION experiments_api.context_batch(json) TO experiments_client, experiments_anon;
+-- src/results/results.sql
+CREATE OR REPLACE FUNCTION experiments.results_report(experiment text,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	x experiments.experiments;
+	r record;
+	control text;
+	srm text;
+	total bigint := 0;
+	variant_lines text[] := '{}';
+	metric_lines text[] := '{}';
+	level text := round((confidence * 100)::numeric, 1)::float8::text || '%';
+BEGIN
+	SELECT * INTO x FROM experiments.experiments e
+	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(results_report.experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	-- Rows come exposures first, control first: one pass builds the report.
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence) LOOP
+		IF r.kind = 'exposures' THEN
+			total := total + r.units;
+			IF r.ordinal = 0 THEN
+				control := r.variant;
+			END IF;
+			srm := CASE WHEN r.stray_traffic THEN 'SAMPLE RATIO MISMATCH (units in a variant allocated 0%)'
+						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || experiments_internal.format_p_value(r.srm_p_value) || ')'
+						WHEN r.srm_p_value IS NULL THEN 'SRM not testable'
+						ELSE 'no SRM (' || experiments_internal.format_p_value(r.srm_p_value) || ')' END;
+			variant_lines := variant_lines || format('  %s: %s units (%s of traffic, allocated %s)',
+				r.variant, r.units, experiments_internal.format_percent(r.traffic_share),
+				experiments_internal.format_percent(r.allocation_share));
+		ELSIF r.ordinal = 0 THEN
+			metric_lines := metric_lines || format('%s: %s %s',
+				CASE r.kind WHEN 'revenue' THEN 'revenue (cents per unit)' ELSE r.metric END, r.variant,
+				CASE r.kind WHEN 'revenue' THEN round(r.value_per_unit::numeric, 2)::text
+					 ELSE format('%s (%s to %s)', experiments_internal.format_percent(r.conversion_rate),
+								 experiments_internal.format_percent(r.rate_lower), experiments_internal.format_percent(r.rate_upper)) END);
+		ELSE
+			metric_lines := metric_lines || ('  ' || experiments_internal.results_verdict(
+				r.variant, control, CASE r.kind WHEN 'revenue' THEN 'revenue per unit' ELSE r.metric END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lift ELSE r.rate_relative_lift END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lower ELSE r.rate_relative_lower END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_upper ELSE r.rate_relative_upper END,
+				CASE r.kind WHEN 'revenue' THEN r.value_p_value ELSE r.rate_p_value END,
+				1 - confidence, level) || '; ' || split_part(srm, ' (', 1));
+		END IF;
+	END LOOP;
+	RETURN array_to_string(
+		format('Experiment %s (%s): %s units exposed%s', x.key, x.state, total,
+			   CASE WHEN since IS NULL AND until IS NULL THEN ''
+					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
+		|| variant_lines || ('  ' || srm) || metric_lines, E'\n');
+END;
+$$;

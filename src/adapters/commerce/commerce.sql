@@ -672,7 +672,7 @@ BEGIN
 	SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
 	FROM jsonb_object_keys(document) AS k WHERE NOT types ? k;
 	IF unknown IS NOT NULL THEN
-		RAISE WARNING 'properties of % ignored: %', what, unknown
+		RAISE WARNING 'properties of % ignored: %', what, experiments_internal.shown_input(unknown)
 			USING DETAIL = format('They are not properties of %s document of the Data API; the rest of the request was applied.', what),
 				  HINT = format('The properties of %s are: %s.', what,
 								(SELECT string_agg(t, ', ' ORDER BY t) FROM jsonb_object_keys(types) AS t));
