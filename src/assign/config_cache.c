@@ -1044,8 +1044,9 @@ SameRow(HeapTuple a, HeapTuple b)
  *		After a row of a table assignment reads is written: queues the
  *		invalidation of its tenant's cached configurations in every backend,
  *		sent when the transaction commits; nothing for an update that changed
- *		nothing. After a TRUNCATE (a statement: no rows to name tenants by):
- *		every tenant's.
+ *		nothing. Fired for a statement (TRUNCATE, or the statement-level
+ *		triggers of 0.1.0 until ALTER EXTENSION UPDATE), which names no
+ *		tenant: every tenant's.
  */
 Datum
 invalidate_assignment_cache(PG_FUNCTION_ARGS)
@@ -1057,13 +1058,8 @@ invalidate_assignment_cache(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("invalidate_assignment_cache() must be called as an AFTER trigger"),
 				 errdetail("It is attached to the catalog tables by the extension.")));
-	if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event))
+	if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
 		CacheInvalidateRelcacheAll();
-	else if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("invalidate_assignment_cache() must fire for each row, or for TRUNCATE"),
-				 errdetail("It names the tenant of each row it is told of.")));
 	else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event))
 	{
 		pg_uuid_t  *before = RowTenant(trigger->tg_relation, trigger->tg_trigtuple);
