@@ -18,7 +18,8 @@
  * while the active snapshot is the one it was read under (the same snapshot,
  * which no transaction has completed since) and the transaction has written
  * nothing since (its command counter is unchanged: an enrol() of its own is
- * seen at once). A new statement, another transaction, or the transaction's
+ * seen at once, and no filter is read under a snapshot that misses one;
+ * record_enrolment(), the one writer, writes in a command of its own). A new statement, another transaction, or the transaction's
  * own write makes the call site go back to lookups until it has made enough
  * calls to read the filter again.
  */
@@ -224,7 +225,8 @@ LoadFilterCallback(void *arg)
  * BuildEnrolmentFilter
  *		The filter of an experiment's enrolments in a period, read under the
  *		active snapshot into context; NULL when the experiment has more than
- *		max_rows of them there.
+ *		max_rows of them there, or when the transaction has written since the
+ *		snapshot was taken (an enrol() of its own it would not see).
  */
 EnrolmentFilter *
 BuildEnrolmentFilter(const ExperimentConfig *config, int64 period, uint64 max_rows,
@@ -232,6 +234,9 @@ BuildEnrolmentFilter(const ExperimentConfig *config, int64 period, uint64 max_ro
 {
 	FilterLoad	load;
 
+	/* the snapshot must see every enrolment this transaction wrote */
+	if (!ActiveSnapshotSet() || GetActiveSnapshot()->curcid != GetCurrentCommandId(false))
+		return NULL;
 	load.config = config;
 	load.period = period;
 	load.max_rows = max_rows;
