@@ -40,27 +40,27 @@ row() {
 	awk -v m="$1" -v v="$2" -v u="$3" -v b="$4" -v bv="$5" -v t="$6" \
 		'BEGIN { printf "RESULT\t%s\t%.0f\t%s\t%s\t%.0f\t%.2f\t%s\n", m, v, u, b, bv, v / bv, t }'
 }
-# curve NAME FUNCTION: the tenants and experiments curves of an ns-per-call function
+# curve NAME KIND: the tenants and experiments curves of a kind of call
 curve() {
 	local floor v
-	floor=$(value "SELECT bench.$2(1, 1, 1, $calls$3)")
+	floor=$(value "SELECT bench.calls_ns('$2', 1, 1, 1, $calls)")
 	for tenants in 100 10000; do
-		v=$(value "SELECT bench.$2(1, $tenants, 1, $calls$3)")
+		v=$(value "SELECT bench.calls_ns('$2', 1, $tenants, 1, $calls)")
 		row "$1, $tenants tenants" "$v" ns "1 tenant" "$floor" "<= 2"
 	done
-	floor=$(value "SELECT bench.$2(10001, 1, 1, $calls$3)")
+	floor=$(value "SELECT bench.calls_ns('$2', 10001, 1, 1, $calls)")
 	for exp in 20:10002 200:10003 2000:10004; do
-		v=$(value "SELECT bench.$2(${exp#*:}, 1, ${exp%:*}, $calls$3)")
+		v=$(value "SELECT bench.calls_ns('$2', ${exp#*:}, 1, ${exp%:*}, $calls)")
 		row "$1, ${exp%:*} running experiments" "$v" ns "1 experiment" "$floor" "<= 2"
 	done
 }
-curve "assign()" assign_ns ""
-curve "allocate with campaign_id" allocate_ns ", true"
+curve "assign()" assign
+curve "allocate with campaign_id" campaign
 
 # allocate of every running campaign, per campaign, against 20 campaigns
 per_campaign() {
 	local n=$(((calls * 20 + $1 - 1) / $1))
-	value "SELECT bench.allocate_ns($2, 1, $1, $n, false) / $1"
+	value "SELECT bench.calls_ns('allocate', $2, 1, $1, $n) / $1"
 }
 floor=$(per_campaign 20 10002)
 for exp in 200:10003 2000:10004; do
@@ -79,9 +79,9 @@ row "set-based assign() per unit, 10,000 enrolments" "$(echo "$enrolled * 1000" 
 
 # under a background writer: SELECT ... with and without it
 writer_calls=$((calls * 20))
-for fn in "assign():assign_ns(1, 100, 1, $writer_calls, 1)" "allocate with campaign_id:allocate_ns(1, 100, 1, $writer_calls, true, 1)"; do
+for fn in "assign():assign" "allocate with campaign_id:campaign"; do
 	name=${fn%%:*}
-	query="SELECT bench.${fn#*:}"
+	query="SELECT bench.calls_ns('${fn#*:}', 1, 100, 1, $writer_calls, 1)"
 	floor=$(value "$query")
 	for w in admin:10 admin:100 enrol:100; do
 		psql -X -q -d "$db" -c "CALL bench.writer('${w%:*}', ${w#*:}, 4)" >/dev/null &

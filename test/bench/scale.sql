@@ -44,42 +44,20 @@ SELECT experiments.enrol('sink', 'first') \g /dev/null
 RESET experiments.tenant;
 VACUUM ANALYZE;
 
--- CPU nanoseconds a call of assign() takes in a session that serves tenants
--- first .. first + tenants - 1, each with experiments experiments, calling
--- for a tenant and an experiment that change at every call (as a pooled
--- session does): every tenant and experiment is served once, then passes
--- passes of calls calls are timed. CPU time (the backend's own), not
--- wall-clock time, which other work on the machine stretches.
-CREATE FUNCTION bench.assign_ns(first integer, tenants integer, experiments integer, calls integer,
-								passes integer DEFAULT 3)
+-- CPU nanoseconds a call takes in a session that serves tenants first ..
+-- first + tenants - 1, each with experiments experiments, calling for a
+-- tenant and an experiment that change at every call (as a pooled session
+-- does): assign() (kind 'assign'), allocate with a campaign_id ('campaign')
+-- or allocate of every running campaign ('allocate'). Every tenant and
+-- experiment is served once, then passes passes of calls calls are timed.
+-- CPU time (the backend's own), not wall-clock time, which other work on the
+-- machine stretches.
+CREATE FUNCTION bench.calls_ns(kind text, first integer, tenants integer, experiments integer,
+							   calls integer, passes integer DEFAULT 3)
 RETURNS double precision
 LANGUAGE plpgsql AS $$
 DECLARE
 	a experiments.assignment;
-	started double precision;
-	cpu double precision := 0;
-BEGIN
-	FOR pass IN 0 .. passes LOOP
-		started := bench.cpu_seconds();
-		FOR i IN 1 .. CASE pass WHEN 0 THEN tenants * experiments ELSE calls END LOOP
-			PERFORM set_config('experiments.tenant', bench.tenant(first + i % tenants)::text, true);
-			a := experiments.assign(bench.key(1 + (i / tenants) % experiments), 'u' || i);
-		END LOOP;
-		IF pass > 0 THEN
-			cpu := cpu + bench.cpu_seconds() - started;
-		END IF;
-	END LOOP;
-	RETURN cpu * 1e9 / (passes * calls);
-END;
-$$;
-
--- The same for allocate with a campaign_id (campaign true), or for every
--- running campaign of the tenant.
-CREATE FUNCTION bench.allocate_ns(first integer, tenants integer, experiments integer, calls integer,
-								  campaign boolean, passes integer DEFAULT 3)
-RETURNS double precision
-LANGUAGE plpgsql AS $$
-DECLARE
 	d jsonb;
 	ids bigint[];
 	started double precision;
@@ -91,10 +69,14 @@ BEGIN
 		started := bench.cpu_seconds();
 		FOR i IN 1 .. CASE pass WHEN 0 THEN tenants * experiments ELSE calls END LOOP
 			PERFORM set_config('experiments.tenant', bench.tenant(first + i % tenants)::text, true);
-			d := experiments_api.allocate(CASE WHEN campaign
-				THEN jsonb_build_object('visitor_id', 'v' || i,
-										'campaign_id', ids[1 + (i % tenants) * experiments + (i / tenants) % experiments]::text)
-				ELSE jsonb_build_object('visitor_id', 'v' || i) END);
+			IF kind = 'assign' THEN
+				a := experiments.assign(bench.key(1 + (i / tenants) % experiments), 'u' || i);
+			ELSIF kind = 'campaign' THEN
+				d := experiments_api.allocate(jsonb_build_object('visitor_id', 'v' || i,
+					'campaign_id', ids[1 + (i % tenants) * experiments + (i / tenants) % experiments]::text));
+			ELSE
+				d := experiments_api.allocate(jsonb_build_object('visitor_id', 'v' || i));
+			END IF;
 		END LOOP;
 		IF pass > 0 THEN
 			cpu := cpu + bench.cpu_seconds() - started;
