@@ -302,14 +302,28 @@ DropTenant(TenantEntry *entry)
 }
 
 /*
+ * CacheTable
+ *		A hash table of the cache, in its memory, keyed by the bytes of a
+ *		struct.
+ */
+static HTAB *
+CacheTable(const char *name, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	ctl.hcxt = cache_memory;
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/*
  * ResetCache
  *		Throws every compiled configuration away.
  */
 static void
 ResetCache(void)
 {
-	HASHCTL		ctl;
-
 	if (experiment_cache != NULL)
 	{
 		HASH_SEQ_STATUS status;
@@ -326,23 +340,11 @@ ResetCache(void)
 	else
 		MemoryContextReset(cache_memory);	/* and the tenants' contexts */
 
-	ctl.hcxt = cache_memory;
-	ctl.keysize = sizeof(ExperimentCacheKey);
-	ctl.entrysize = sizeof(ExperimentConfig);
-	experiment_cache = hash_create("experiments configurations", 256, &ctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(IdCacheKey);
-	ctl.entrysize = sizeof(IdEntry);
-	id_cache = hash_create("experiments configurations by id", 256, &ctl,
-						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(pg_uuid_t);
-	ctl.entrysize = sizeof(TenantEntry);
-	tenant_cache = hash_create("experiments tenants", 64, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(MessageEntry);
-	message_cache = hash_create("experiments tenant messages", 64, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	experiment_cache = CacheTable("experiments configurations",
+								  sizeof(ExperimentCacheKey), sizeof(ExperimentConfig));
+	id_cache = CacheTable("experiments configurations by id", sizeof(IdCacheKey), sizeof(IdEntry));
+	tenant_cache = CacheTable("experiments tenants", sizeof(pg_uuid_t), sizeof(TenantEntry));
+	message_cache = CacheTable("experiments tenant messages", sizeof(Oid), sizeof(MessageEntry));
 	dlist_init(&lru_tenants);
 	dlist_init(&stale_tenants);
 	dlist_init(&xact_tenants);
