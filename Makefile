@@ -24,6 +24,7 @@ OBJS = \
 	src/assign/bucket.o \
 	src/assign/audience.o \
 	src/assign/config_cache.o \
+	src/assign/enrolments.o \
 	src/assign/assign.o \
 	src/events/event_input.o \
 	src/events/event_store.o \

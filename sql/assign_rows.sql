@@ -74,3 +74,55 @@ SELECT count(*) FILTER (WHERE l.n <= 3000 AND l.a IS DISTINCT FROM g.a) AS diffe
 	   count(*) FILTER (WHERE l.n > 3000 AND (l.a).reason = 'traffic') AS not_in_traffic_after
 FROM looped l JOIN general g USING (n) JOIN general_after ga USING (n);
 RESET experiments.tenant;
+
+-- An experiment with enrolments: after 1000 calls a call site reads them
+-- into a filter, and the answers must still be the lookups' (a key that is
+-- not a constant looks every unit up). The weights change after the
+-- enrolments, so that sticky answers differ from hashed ones.
+SELECT set_config('experiments.tenant', experiments.create_tenant('assign_rows_sticky')::text, false) IS NOT NULL AS tenant_set;
+INSERT INTO experiments.experiments (key, traffic_seed, variant_seed, traffic_bp)
+VALUES ('sticky', 15, 16, 8000), ('sticky_override', 17, 18, 9000);
+SELECT count(*) FROM unnest(ARRAY['sticky', 'sticky_override']) k,
+	experiments.set_variants(k, '[{"key": "a", "allocation": 25}, {"key": "b", "allocation": 25}, {"key": "c", "allocation": 50}]');
+SELECT count(*) FROM unnest(ARRAY['sticky', 'sticky_override']) k, experiments.set_state(k, 'running');
+SELECT count(*) FROM experiments.set_override('sticky_override', 'unit-7', 'a');
+SELECT count(*) FILTER (WHERE (e).ordinal IS NOT NULL) AS enrolled
+FROM (SELECT experiments.enrol(k, 'unit-' || g) AS e
+	  FROM unnest(ARRAY['sticky', 'sticky_override']) k, generate_series(1, 30000, 7) g) s;
+SELECT count(*) FROM unnest(ARRAY['sticky', 'sticky_override']) k,
+	experiments.set_variants(k, '[{"key": "a", "allocation": 60}, {"key": "b", "allocation": 30}, {"key": "c", "allocation": 10}]');
+CREATE TEMP TABLE sticky_general AS
+SELECT n, experiments.assign((SELECT 'sticky'), unit) AS s,
+	   experiments.assign((SELECT 'sticky_override'), unit) AS o FROM units;
+SELECT count(*) AS units,
+	   count(*) FILTER (WHERE f.s IS DISTINCT FROM g.s) AS differ,
+	   count(*) FILTER (WHERE f.o IS DISTINCT FROM g.o) AS differ_override,
+	   count(*) FILTER (WHERE (f.s).reason = 'sticky') AS sticky,
+	   count(*) FILTER (WHERE (f.s).reason = 'sticky' AND (f.s).ordinal <>
+						CASE WHEN experiments.bucket(unit, 16) < 6000 THEN 0
+							 WHEN experiments.bucket(unit, 16) < 9000 THEN 1 ELSE 2 END) AS sticky_not_hashed
+FROM (SELECT n, unit, experiments.assign('sticky', unit) AS s, experiments.assign('sticky_override', unit) AS o
+	  FROM units) f
+JOIN sticky_general g USING (n);
+
+-- The statement enrols a unit halfway, in a command of its own: every later
+-- unit, that one included, is answered as a lookup would (the filter read
+-- before no longer holds, and none is read under a snapshot that misses the
+-- enrolment).
+CREATE FUNCTION pg_temp.enrol_at(n integer, at integer, unit text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF n = at THEN
+		PERFORM experiments.enrol('sticky', unit);
+	END IF;
+	RETURN n = at;
+END;
+$$;
+CREATE TEMP TABLE enrolled_halfway AS
+SELECT n, experiments.assign('sticky', unit) AS s, pg_temp.enrol_at(n, 5000, 'unit-19999') AS enrolled
+FROM (SELECT * FROM units ORDER BY n) u;
+SELECT count(*) FILTER (WHERE enrolled) AS enrolled,
+	   (SELECT (s).reason FROM enrolled_halfway WHERE n = 19999) AS reason_19999,
+	   count(*) FILTER (WHERE e.s IS DISTINCT FROM g.s AND n <> 19999) AS differ
+FROM enrolled_halfway e JOIN sticky_general g USING (n);
+RESET experiments.tenant;

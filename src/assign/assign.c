@@ -139,9 +139,9 @@ struct AssignmentRow
  */
 typedef struct BucketRows
 {
-	const ExperimentConfig *config;
-	uint64		generation;
+	uint64		stamp;			/* of the configuration they were made for */
 	HeapTupleHeader not_in_traffic;
+	HeapTupleHeader *sticky;	/* by Decision.variant, for enrolled units */
 	char	   *arena;			/* where the next rows are formed */
 	Size		arena_free;
 	HeapTupleHeader rows[BUCKET_SPACE];
@@ -152,6 +152,14 @@ typedef struct BucketRows
 
 /* Memory the rows by bucket are formed in, a block at a time. */
 #define BUCKET_ROWS_ARENA (64 * 1024)
+
+/*
+ * Enrolments a call site reads into a filter at most: per call made so far
+ * (so that reading them costs about what the lookups made so far did), and
+ * per kB of work_mem (about 64 bytes each).
+ */
+#define FILTER_ROWS_PER_CALL 32
+#define FILTER_ROWS_PER_KB 16
 
 /*
  * What one call site keeps between calls (in fn_extra). While epoch equals
@@ -169,10 +177,14 @@ typedef struct AssignState
 	TimestampTz now;			/* the transaction's start, the time assignment uses */
 	pg_uuid_t	tenant;
 	ExperimentConfig *config;
+	int64		period;			/* the reset period at now */
 	bool		key_is_constant;	/* the experiment argument is a Const */
-	uint32		calls;			/* up to BUCKET_ROWS_AFTER_CALLS */
+	uint64		calls;			/* calls that did not return rows by bucket */
 	MemoryContext mcxt;			/* the call site's memory */
 	BucketRows *formed_by_bucket;	/* made once per call site, NULL before */
+	EnrolmentFilter *filter;	/* config's enrolments, when read; NULL otherwise */
+	MemoryContext filter_mcxt;	/* the filter's memory */
+	uint64		filter_after;	/* calls before the filter is read (again) */
 } AssignState;
 
 /*
@@ -276,7 +288,8 @@ VariantOfOrdinal(const ExperimentConfig *config, int32 ordinal)
  */
 static bool
 DecideBeforeTraffic(const ExperimentConfig *config, text *unit, Datum attributes,
-					TimestampTz now, Decision *d, const OverrideConfig **override)
+					TimestampTz now, const EnrolmentFilter *filter, Decision *d,
+					const OverrideConfig **override)
 {
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
@@ -293,7 +306,10 @@ DecideBeforeTraffic(const ExperimentConfig *config, text *unit, Datum attributes
 		return true;
 	}
 
-	if (config->has_enrolments && LookupEnrolment(config, unit, d->period, &ordinal))
+	if (config->has_enrolments &&
+		(filter != NULL ?
+		 FilterEnrolment(filter, UnitHash(config->variant_seed, u, len), u, len, &ordinal) :
+		 LookupEnrolment(config, unit, d->period, &ordinal)))
 	{
 		d->variant = VariantOfOrdinal(config, ordinal);
 		d->kind = REASON_STICKY;
@@ -376,10 +392,11 @@ DecideFromTraffic(const ExperimentConfig *config, const char *u, int len,
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
  *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
+ *		Enrolments are read through filter when it is not NULL (it must hold).
  */
 static pg_attribute_always_inline void
 Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz now,
-	   Decision *d)
+	   const EnrolmentFilter *filter, Decision *d)
 {
 	const OverrideConfig *override = NULL;
 
@@ -390,7 +407,7 @@ Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz
 		return;
 	}
 	if (unlikely(!config->plain) &&
-		DecideBeforeTraffic(config, unit, attributes, now, d, &override))
+		DecideBeforeTraffic(config, unit, attributes, now, filter, d, &override))
 		return;
 	DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), override, d);
 }
@@ -444,7 +461,7 @@ AssignedVariant(const ExperimentConfig *config, text *unit, Datum attributes, Ti
 {
 	Decision	d;
 
-	Decide(config, unit, attributes, now, &d);
+	Decide(config, unit, attributes, now, NULL, &d);
 	return d.variant != 0 ? &config->variants[d.variant - 1] : NULL;
 }
 
@@ -563,7 +580,7 @@ ColumnOffset(TupleDesc desc, HeapTupleHeader row, uint32 len, int column)
 static pg_noinline AssignmentRow *
 FormAssignmentRow(AssignState *state, const ExperimentConfig *config, const Decision *d)
 {
-	MemoryContext old = MemoryContextSwitchTo(ConfigCacheContext());
+	MemoryContext old = MemoryContextSwitchTo(config->context);
 	HeapTuple	formed = FormDecision(state, config, d);
 	AssignmentRow *r = palloc(sizeof(AssignmentRow));
 
@@ -596,7 +613,7 @@ DecisionRow(AssignState *state, ExperimentConfig *config, const Decision *d)
 	int			index = RowIndex(config, d->kind, d->audience_mismatch, d->variant);
 
 	if (config->rows == NULL)
-		config->rows = MemoryContextAllocZero(ConfigCacheContext(),
+		config->rows = MemoryContextAllocZero(config->context,
 											  sizeof(AssignmentRow *) * KIND_COUNT * 2 *
 											  (config->nvariants + 1));
 	if (config->rows[index] == NULL)
@@ -688,10 +705,33 @@ FormBucketRow(AssignState *state, int32 bucket)
 }
 
 /*
+ * StickyDatum
+ *		The row of a unit the filter found enrolled, formed once per variant.
+ */
+static pg_noinline Datum
+StickyDatum(AssignState *state, int32 ordinal)
+{
+	BucketRows *by_bucket = state->by_bucket;
+	Decision	d;
+
+	memset(&d, 0, sizeof(d));
+	d.kind = REASON_STICKY;
+	d.variant = VariantOfOrdinal(state->config, ordinal);
+	if (by_bucket->sticky == NULL)
+		by_bucket->sticky = MemoryContextAllocZero(state->mcxt, sizeof(HeapTupleHeader) *
+												   (state->config->nvariants + 1));
+	if (by_bucket->sticky[d.variant] == NULL)
+		by_bucket->sticky[d.variant] = KeepRow(state, by_bucket, &d);
+	return PointerGetDatum(by_bucket->sticky[d.variant]);
+}
+
+/*
  * BucketDatum
- *		assign() for a plain running experiment, from by_bucket. Both buckets
+ *		assign() for a simple running experiment, from by_bucket. Both buckets
  *		are always computed and the row is chosen without a branch, since the
- *		traffic test is random per unit.
+ *		traffic test is random per unit. An experiment with enrolments comes
+ *		here only with a filter that holds, whose probe reuses the variant
+ *		hash.
  */
 static pg_attribute_always_inline Datum
 BucketDatum(AssignState *state, text *unit)
@@ -701,19 +741,60 @@ BucketDatum(AssignState *state, text *unit)
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
 	int32		traffic_bucket = UnitBucket(config->traffic_seed, u, len);
-	int32		bucket = UnitBucket(config->variant_seed, u, len);
+	uint64		hash = UnitHash(config->variant_seed, u, len);
+	int32		bucket = BucketOfHash(hash);
 	HeapTupleHeader formed = by_bucket->rows[bucket];
 	HeapTupleHeader row = traffic_bucket < config->traffic_bp ? formed : by_bucket->not_in_traffic;
+	int32		ordinal;
 
+	if (unlikely(state->filter != NULL) &&
+		FilterEnrolment(state->filter, hash, u, len, &ordinal))
+		return StickyDatum(state, ordinal);
 	if (unlikely(row == NULL))
 		row = FormBucketRow(state, bucket);
 	return PointerGetDatum(row);
 }
 
 /*
+ * FilterServes
+ *		Whether the call site's filter of enrolments may answer now.
+ */
+static inline bool
+FilterServes(const AssignState *state)
+{
+	return state->filter != NULL &&
+		EnrolmentFilterHolds(state->filter, state->config, state->period);
+}
+
+/*
+ * ReadFilter
+ *		Reads the experiment's enrolments into a filter, once the call site
+ *		has made enough calls that it costs about what their lookups did, and
+ *		only while they fit in work_mem; tried again after twice the calls
+ *		when there were too many, or when a filter stopped holding.
+ */
+static void
+ReadFilter(AssignState *state)
+{
+	uint64		by_memory = (uint64) work_mem * FILTER_ROWS_PER_KB;
+	uint64		max_rows = Min(by_memory, state->calls * FILTER_ROWS_PER_CALL);
+
+	if (state->filter_mcxt == NULL)
+		state->filter_mcxt = AllocSetContextCreate(state->mcxt, "experiments enrolment filter",
+												   ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(state->filter_mcxt);
+	state->filter = BuildEnrolmentFilter(state->config, state->period, max_rows,
+										 state->filter_mcxt);
+	state->filter_after = state->filter == NULL && max_rows == by_memory ?
+		PG_UINT64_MAX : state->calls * 2;
+}
+
+/*
  * UseBucketRows
  *		Sets by_bucket when the call site may return rows by bucket: its
- *		experiment is plain and running, its key constant, and it has made
+ *		experiment is simple and running (with a filter that holds when it has
+ *		enrolments), its key constant, and it has made
  *		BUCKET_ROWS_AFTER_CALLS calls. The rows are made once per call site,
  *		for its configuration at that time.
  */
@@ -724,7 +805,8 @@ UseBucketRows(AssignState *state)
 	BucketRows *by_bucket = state->formed_by_bucket;
 
 	state->by_bucket = NULL;
-	if (!config->plain || !IsRunning(config, state->now) || state->epoch == 0 ||
+	if (!config->simple || (config->has_enrolments && !FilterServes(state)) ||
+		!IsRunning(config, state->now) || state->epoch == 0 ||
 		state->calls < BUCKET_ROWS_AFTER_CALLS)
 		return;
 	if (by_bucket == NULL)
@@ -732,12 +814,11 @@ UseBucketRows(AssignState *state)
 		Decision	d = PlainDecision(config, false, 0);
 
 		by_bucket = MemoryContextAllocZero(state->mcxt, sizeof(BucketRows));
-		by_bucket->config = config;
-		by_bucket->generation = state->generation;
+		by_bucket->stamp = config->stamp;
 		by_bucket->not_in_traffic = KeepRow(state, by_bucket, &d);
 		state->formed_by_bucket = by_bucket;
 	}
-	if (by_bucket->config == config && by_bucket->generation == state->generation)
+	if (by_bucket->stamp == config->stamp)
 		state->by_bucket = by_bucket;
 }
 
@@ -745,8 +826,8 @@ UseBucketRows(AssignState *state)
  * PrepareCall
  *		What assign() works out once per call site, tenant, cache and
  *		transaction: the experiment, the time to decide at (the transaction's
- *		start: call sites can outlive a transaction in PL/pgSQL), and whether
- *		it may return rows by bucket. lookup_epoch changes at the end of
+ *		start: call sites can outlive a transaction in PL/pgSQL) and its reset
+ *		period. lookup_epoch changes at the end of
  *		every transaction, so that the time is worked out again.
  */
 static void
@@ -757,6 +838,7 @@ PrepareCall(AssignState *state, FunctionCallInfo fcinfo)
 	RequireTenant(&tenant);
 	(void) ExperimentFor(state, &tenant, PG_GETARG_TEXT_PP(0));
 	state->now = GetCurrentTransactionStartTimestamp();
+	state->period = ResetPeriod(state->config, state->now);
 
 	/*
 	 * A key that may change between calls is looked up at every call (epoch
@@ -765,14 +847,14 @@ PrepareCall(AssignState *state, FunctionCallInfo fcinfo)
 	 * 0): it serves this call only.
 	 */
 	state->epoch = state->key_is_constant && state->generation != 0 ? lookup_epoch : 0;
-	UseBucketRows(state);
 }
 
 /*
  * AssignPrepared
  *		assign() for every call that does not return rows by bucket: on a
  *		call site's first calls, after a change of tenant, cache or
- *		transaction, and for experiments that are not plain or not running.
+ *		transaction, for experiments that are not simple or not running, and
+ *		for experiments with enrolments while no filter of them holds.
  */
 static pg_noinline Datum
 AssignPrepared(FunctionCallInfo fcinfo)
@@ -781,15 +863,20 @@ AssignPrepared(FunctionCallInfo fcinfo)
 	text	   *unit;
 	Decision	d;
 
+	state->calls++;
 	if (state->config == NULL || state->epoch != lookup_epoch)
 		PrepareCall(state, fcinfo);
-	else if (state->calls < BUCKET_ROWS_AFTER_CALLS &&
-			 ++state->calls == BUCKET_ROWS_AFTER_CALLS)
-		UseBucketRows(state);
+	if (state->filter != NULL && !FilterServes(state))
+		state->filter = NULL;
+	if (state->config->has_enrolments && state->epoch != 0 && !FilterServes(state) &&
+		state->calls >= Max(state->filter_after, BUCKET_ROWS_AFTER_CALLS))
+		ReadFilter(state);
+	UseBucketRows(state);
 	unit = UnitArgument(fcinfo, 1);
 	if (state->by_bucket != NULL)
 		return BucketDatum(state, unit);
-	Decide(state->config, unit, PG_GETARG_DATUM(2), state->now, &d);
+	Decide(state->config, unit, PG_GETARG_DATUM(2), state->now,
+		   FilterServes(state) ? state->filter : NULL, &d);
 	return CopyRow(state, &d);
 }
 
@@ -798,15 +885,17 @@ AssignPrepared(FunctionCallInfo fcinfo)
  *		The variant a unit gets in one experiment of the caller's tenant, and
  *		why. Reads only; enrol() records the answer. The common call of a
  *		set-based assignment (a constant key, the same tenant, cache and
- *		transaction as the previous call, a plain running experiment) costs
- *		two hashes and returns a row formed before.
+ *		transaction as the previous call, a simple running experiment, whose
+ *		enrolments, if any, are in a filter that holds) costs two hashes and
+ *		returns a row formed before.
  */
 Datum
 assign(PG_FUNCTION_ARGS)
 {
 	AssignState *state = (AssignState *) fcinfo->flinfo->fn_extra;
 
-	if (unlikely(state == NULL || state->epoch != lookup_epoch || state->by_bucket == NULL))
+	if (unlikely(state == NULL || state->epoch != lookup_epoch || state->by_bucket == NULL ||
+				 (state->filter != NULL && !FilterServes(state))))
 		return AssignPrepared(fcinfo);
 	return BucketDatum(state, UnitArgument(fcinfo, 1));
 }
@@ -830,12 +919,12 @@ assign_all(PG_FUNCTION_ARGS)
 	RequireTenant(&tenant);
 	InitMaterializedSRF(fcinfo, 0);
 	state = GetState(fcinfo);
-	running = LookupRunningExperiments(&tenant, &count);
+	running = LookupRunningExperiments(&tenant, RUNNING_BY_KEY, &count);
 	for (int i = 0; i < count; i++)
 	{
 		Decision	d;
 
-		Decide(running[i], unit, PG_GETARG_DATUM(1), now, &d);
+		Decide(running[i], unit, PG_GETARG_DATUM(1), now, NULL, &d);
 		tuplestore_puttuple(rsinfo->setResult, FormDecision(state, running[i], &d));
 	}
 	return (Datum) 0;

@@ -144,40 +144,76 @@ $$;
 COMMENT ON FUNCTION experiments.enrol(text, text, jsonb) IS
 'Assigns a unit and records the answer the first time (one row even when sessions race); later calls return the recorded variant, even after weights change.';
 
--- Every write to what assignment reads empties the assignment caches of all
--- sessions when it commits.
+-- Every row written to what assignment reads invalidates its tenant's
+-- entries in the assignment caches of all sessions when the transaction
+-- commits; an update that changes nothing invalidates nothing, and a
+-- TRUNCATE every tenant's (src/assign/config_cache.c).
 CREATE FUNCTION experiments_internal.invalidate_assignment_cache()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'invalidate_assignment_cache'
 LANGUAGE C;
 COMMENT ON FUNCTION experiments_internal.invalidate_assignment_cache() IS
-'Trigger: queues the invalidation of every session''s assignment cache, delivered when the transaction commits.';
+'Trigger: queues the invalidation of the row''s tenant in every session''s assignment cache (of every tenant after a TRUNCATE), delivered when the transaction commits; nothing for an update that changed nothing.';
 
 CREATE TRIGGER invalidate_assignment_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.experiments
-	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.experiments
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.experiments IS
-'After any write to experiments.experiments (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
-CREATE TRIGGER invalidate_assignment_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.variants
+'After a row of experiments.experiments is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.experiments
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.experiments IS
+'After a TRUNCATE of experiments.experiments: empties every session''s assignment cache when the transaction commits.';
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.variants
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.variants IS
-'After any write to experiments.variants (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
-CREATE TRIGGER invalidate_assignment_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.overrides
+'After a row of experiments.variants is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.variants
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.variants IS
+'After a TRUNCATE of experiments.variants: empties every session''s assignment cache when the transaction commits.';
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.overrides
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.overrides IS
-'After any write to experiments.overrides (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
-CREATE TRIGGER invalidate_assignment_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.layers
+'After a row of experiments.overrides is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.overrides
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.overrides IS
+'After a TRUNCATE of experiments.overrides: empties every session''s assignment cache when the transaction commits.';
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.layers
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.layers IS
-'After any write to experiments.layers (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
-CREATE TRIGGER invalidate_assignment_cache
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON experiments.holdouts
+'After a row of experiments.layers is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.layers
 	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.layers IS
+'After a TRUNCATE of experiments.layers: empties every session''s assignment cache when the transaction commits.';
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.holdouts
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.holdouts IS
-'After any write to experiments.holdouts (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+'After a row of experiments.holdouts is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.holdouts
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.holdouts IS
+'After a TRUNCATE of experiments.holdouts: empties every session''s assignment cache when the transaction commits.';
+
+CREATE FUNCTION experiments.config_cache_stats(OUT entries bigint, OUT tenants bigint, OUT hits bigint,
+											   OUT misses bigint, OUT evictions bigint,
+											   OUT invalidations bigint)
+AS 'MODULE_PATHNAME', 'config_cache_stats'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION experiments.config_cache_stats() FROM PUBLIC;
+COMMENT ON FUNCTION experiments.config_cache_stats() IS
+'Operators (superusers; granted to no role, since it counts every tenant''s entries): this session''s assignment cache: the experiments (entries, missing ones included) and tenants it holds, and since the session started its lookups answered from it (hits) and loaded (misses), the tenants evicted beyond experiments.config_cache_size (evictions) and dropped by an invalidation (invalidations).';
 
 -- Writing the catalog: functions for operators (experiments_admin). Those
 -- that touch tables are SECURITY DEFINER, owned by experiments_api_owner

@@ -4,94 +4,210 @@
  *
  * Assignment must not read the catalog per unit, so each backend compiles an
  * experiment's row, variants, layer, holdouts, overrides and audience once
- * into a hash table keyed by (tenant, experiment key).
+ * into a hash table keyed by (tenant, experiment key), with a second one by
+ * (tenant, id) and, per tenant, its running experiments in key and in id
+ * order: every lookup is a hash probe, whatever the number of tenants.
  *
- * Invalidation is transactional. Every write to a catalog table fires a
- * trigger that queues a relcache invalidation of experiments.experiments;
+ * The cache is kept by tenant. Each cached tenant owns a memory context that
+ * holds everything compiled for it, so that it is thrown away whole; tenants
+ * are kept in least-recently-used order, and when the cache holds more than
+ * experiments.config_cache_size experiments the least recently used tenants
+ * are evicted (never the one being served).
+ *
+ * Invalidation is transactional and scoped to a tenant. Every row written to
+ * a catalog table that assignment reads fires a trigger that queues a
+ * relcache invalidation message naming the row's tenant (TenantMessage: an
+ * OID made from the tenant, which names no relation we care about);
  * PostgreSQL delivers it to every backend when the writing transaction
- * commits (and to the writer itself at its next command), never before, and
- * drops it if the transaction aborts. The callback only marks the cache
- * stale; the next lookup throws everything away and reloads. Configurations
- * are read with a fresh snapshot, and ones read under a transaction snapshot
- * (REPEATABLE READ, SERIALIZABLE) are dropped when that transaction ends, so
- * no cached entry is ever older than the last invalidation it has seen.
+ * commits (and to the writer itself at its next command), replays it on hot
+ * standbys, never sends it before, and drops it if the transaction aborts. The
+ * callback marks only that tenant stale (and every tenant on a message for
+ * everything: a TRUNCATE, or a backend that fell behind the invalidation
+ * queue); the next lookup throws the stale tenants away and reloads what it
+ * needs. Nothing is freed inside the callback, which may run while a caller
+ * holds configurations: memory goes only at a lookup, after which callers
+ * look their configurations up again (ConfigCacheGeneration).
+ *
+ * Configurations are read with a fresh snapshot, and tenants read under a
+ * transaction snapshot (REPEATABLE READ, SERIALIZABLE) are dropped when that
+ * transaction ends, so no cached entry is ever older than the last
+ * invalidation it has seen. docs/assignment.md, "Caching and consistency",
+ * tells the whole design.
  */
 #include "assign.h"
 
+#include "access/htup_details.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
+#include "lib/ilist.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(invalidate_assignment_cache);
+PG_FUNCTION_INFO_V1(config_cache_stats);
 
+/* A cached tenant: its experiments, its memory, its place in the LRU order. */
 typedef struct TenantEntry
 {
-	pg_uuid_t	tenant;
-	int			count;
-	ExperimentConfig **running;
+	pg_uuid_t	tenant;			/* hash key */
+	Oid			message;		/* TenantMessage(tenant) */
+	struct TenantEntry *next_same_message;	/* tenants whose messages collide */
+	MemoryContext context;
+	ExperimentConfig *configs;	/* linked by next_of_tenant */
+	int			nconfigs;
+	bool		stale;			/* on stale_tenants, dropped at the next lookup */
+	bool		xact_bound;		/* read under a transaction snapshot: on xact_tenants */
+	bool		has_running;
+	int			nrunning;
+	ExperimentConfig **running; /* in key order */
+	ExperimentConfig **running_by_id;	/* in id order */
+	dlist_node	node;			/* on lru_tenants, or on stale_tenants */
+	dlist_node	xact_node;		/* on xact_tenants */
 } TenantEntry;
 
-static MemoryContext cache_context = NULL;
+/* The tenants an invalidation message names (collisions are chained). */
+typedef struct MessageEntry
+{
+	Oid			message;		/* hash key */
+	TenantEntry *first;
+} MessageEntry;
+
+typedef struct IdCacheKey
+{
+	pg_uuid_t	tenant;
+	int64		id;
+} IdCacheKey;
+
+typedef struct IdEntry
+{
+	IdCacheKey	key;			/* hash key */
+	ExperimentConfig *config;
+} IdEntry;
+
+/* What config_cache_stats() reports. */
+typedef struct CacheStats
+{
+	int64		hits;
+	int64		misses;
+	int64		evictions;
+	int64		invalidations;
+} CacheStats;
+
+/* experiments.config_cache_size: experiments a backend keeps compiled. */
+static int	config_cache_size = 10000;
+
+static MemoryContext cache_memory = NULL;	/* the hash tables; parent of the tenants' */
 static HTAB *experiment_cache = NULL;
+static HTAB *id_cache = NULL;
 static HTAB *tenant_cache = NULL;
-static bool cache_stale = true;
-static bool drop_at_xact_end = false;
-static uint64 cache_generation = 0;
+static HTAB *message_cache = NULL;
+static dlist_head lru_tenants = DLIST_STATIC_INIT(lru_tenants);	/* most recent first */
+static dlist_head stale_tenants = DLIST_STATIC_INIT(stale_tenants);
+static dlist_head xact_tenants = DLIST_STATIC_INIT(xact_tenants);
+static int	cached_experiments = 0;
+static bool everything_stale = true;
+static uint64 cache_generation = 1;
+static uint64 next_stamp = 1;
+static CacheStats stats;
 uint64		lookup_epoch = 0;
 static Oid	sentinel_relid = InvalidOid;
-static SPIPlanPtr enrolment_plan = NULL;
+static bool sentinel_check = false;
 
 /*
  * SentinelRelid
- *		The relation whose invalidation means "the catalog changed":
- *		experiments.experiments.
+ *		experiments.experiments, whose disappearance (DROP EXTENSION) means
+ *		that nothing cached is right any more.
  */
 static Oid
 SentinelRelid(void)
 {
-	if (!OidIsValid(sentinel_relid))
-	{
-		Oid			nsp = get_namespace_oid("experiments", false);
+	Oid			nsp = get_namespace_oid("experiments", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("experiments", nsp) : InvalidOid;
 
-		sentinel_relid = get_relname_relid("experiments", nsp);
-		if (!OidIsValid(sentinel_relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the experiments catalog is missing"),
-					 errdetail("Table experiments.experiments does not exist in this database."),
-					 errhint("Run CREATE EXTENSION experiments.")));
-	}
-	return sentinel_relid;
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the experiments catalog is missing"),
+				 errdetail("Table experiments.experiments does not exist in this database."),
+				 errhint("Run CREATE EXTENSION experiments.")));
+	return relid;
+}
+
+/*
+ * TenantMessage
+ *		The OID an invalidation message about a tenant carries: a hash of the
+ *		tenant at or above FirstNormalObjectId, so that it is never a relation
+ *		of the relcache init file. If it happens to be a relation's OID, that
+ *		relation's relcache entry is rebuilt once more, which is harmless.
+ */
+static Oid
+TenantMessage(const pg_uuid_t *tenant)
+{
+	uint32		h = hash_bytes((const unsigned char *) tenant->data, UUID_LEN);
+
+	return (Oid) (FirstNormalObjectId + h % (PG_UINT32_MAX - FirstNormalObjectId));
+}
+
+/*
+ * MarkStale
+ *		Moves a tenant to stale_tenants, for the next lookup to drop. Safe
+ *		inside an invalidation callback: it only relinks.
+ */
+static void
+MarkStale(TenantEntry *entry)
+{
+	if (entry->stale)
+		return;
+	entry->stale = true;
+	dlist_delete(&entry->node);
+	dlist_push_tail(&stale_tenants, &entry->node);
+	cache_generation++;
+	lookup_epoch++;
 }
 
 /*
  * InvalidateCallback
- *		Relcache callback: marks the cache stale when the sentinel (or
- *		everything) is invalidated. Must not touch the catalog.
+ *		Relcache callback: marks stale the tenants a message names, or
+ *		everything. Must not touch the catalog or free memory.
  */
 static void
 InvalidateCallback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == sentinel_relid)
+	MessageEntry *m;
+
+	if (relid == InvalidOid)
 	{
-		cache_stale = true;
+		everything_stale = true;
+		cache_generation++;
 		lookup_epoch++;
-		if (relid == InvalidOid)
-			sentinel_relid = InvalidOid;
+		return;
 	}
+	if (relid == sentinel_relid)
+		sentinel_check = true;
+	if (message_cache == NULL)
+		return;
+	m = hash_search(message_cache, &relid, HASH_FIND, NULL);
+	if (m == NULL)
+		return;
+	for (TenantEntry *entry = m->first; entry != NULL; entry = entry->next_same_message)
+		MarkStale(entry);
 }
 
 /*
  * AtXactEnd
  *		Ends every remembered lookup with the transaction, whose start time
- *		assignment decides at, and drops configurations read under a
+ *		assignment decides at, and marks stale the tenants read under a
  *		transaction snapshot. PREPARE TRANSACTION ends the session's
  *		transaction too.
  */
@@ -103,45 +219,102 @@ AtXactEnd(XactEvent event, void *arg)
 		event == XACT_EVENT_PREPARE)
 	{
 		lookup_epoch++;
-		if (drop_at_xact_end)
+		while (!dlist_is_empty(&xact_tenants))
 		{
-			cache_stale = true;
-			drop_at_xact_end = false;
+			TenantEntry *entry = dlist_container(TenantEntry, xact_node,
+												 dlist_pop_head_node(&xact_tenants));
+
+			entry->xact_bound = false;
+			MarkStale(entry);
 		}
 	}
 }
 
 /*
  * ConfigCacheInit
- *		Registers the callbacks; called once per backend from _PG_init.
+ *		Defines experiments.config_cache_size and registers the callbacks;
+ *		called once per backend from _PG_init.
  */
 void
 ConfigCacheInit(void)
 {
+	DefineCustomIntVariable("experiments.config_cache_size",
+							"Experiments whose compiled configurations a session keeps.",
+							"When the cache holds more, the tenants used least recently are evicted whole. "
+							"About 1 kB an experiment; the tenant being served is never evicted.",
+							&config_cache_size, 10000, 1, INT_MAX / 2,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(InvalidateCallback, (Datum) 0);
 	RegisterXactCallback(AtXactEnd, NULL);
 }
 
 /*
  * ConfigCacheGeneration
- *		A number that changes whenever the cache is emptied, so that callers
- *		may keep pointers into it while it stays the same.
+ *		A number that changes whenever cached configurations may have been
+ *		thrown away, so that callers may keep pointers into the cache while it
+ *		stays the same; 0 while an invalidation is pending (what was just
+ *		looked up then serves one call only).
  */
 uint64
 ConfigCacheGeneration(void)
 {
-	return cache_stale ? 0 : cache_generation;
+	return everything_stale || !dlist_is_empty(&stale_tenants) ? 0 : cache_generation;
 }
 
 /*
- * ConfigCacheContext
- *		Memory that lives exactly as long as the cached configurations, for
- *		what callers derive from them.
+ * DropTenant
+ *		Throws away everything cached for a tenant.
  */
-MemoryContext
-ConfigCacheContext(void)
+static void
+DropTenant(TenantEntry *entry)
 {
-	return cache_context;
+	MessageEntry *m = hash_search(message_cache, &entry->message, HASH_FIND, NULL);
+	TenantEntry **link;
+
+	for (ExperimentConfig *config = entry->configs, *next; config != NULL; config = next)
+	{
+		next = config->next_of_tenant;
+		AudienceFree(config->audience);
+		if (config->exists)
+		{
+			IdCacheKey	key;
+
+			memset(&key, 0, sizeof(key));
+			key.tenant = entry->tenant;
+			key.id = config->id;
+			(void) hash_search(id_cache, &key, HASH_REMOVE, NULL);
+		}
+		(void) hash_search(experiment_cache, &config->hash_key, HASH_REMOVE, NULL);
+	}
+	cached_experiments -= entry->nconfigs;
+	for (link = &m->first; *link != entry; link = &(*link)->next_same_message)
+		;
+	*link = entry->next_same_message;
+	if (m->first == NULL)
+		(void) hash_search(message_cache, &entry->message, HASH_REMOVE, NULL);
+	dlist_delete(&entry->node);
+	if (entry->xact_bound)
+		dlist_delete(&entry->xact_node);
+	MemoryContextDelete(entry->context);
+	(void) hash_search(tenant_cache, &entry->tenant, HASH_REMOVE, NULL);
+	cache_generation++;
+	lookup_epoch++;
+}
+
+/*
+ * CacheTable
+ *		A hash table of the cache, in its memory, keyed by the bytes of a
+ *		struct.
+ */
+static HTAB *
+CacheTable(const char *name, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	ctl.hcxt = cache_memory;
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /*
@@ -160,48 +333,152 @@ ResetCache(void)
 		while ((config = hash_seq_search(&status)) != NULL)
 			AudienceFree(config->audience);
 	}
-	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext,
-											  "experiments assignment cache",
-											  ALLOCSET_DEFAULT_SIZES);
+	if (cache_memory == NULL)
+		cache_memory = AllocSetContextCreate(CacheMemoryContext,
+											 "experiments assignment cache",
+											 ALLOCSET_DEFAULT_SIZES);
 	else
-		MemoryContextReset(cache_context);
-	if (enrolment_plan != NULL)
-	{
-		SPI_freeplan(enrolment_plan);
-		enrolment_plan = NULL;
-	}
+		MemoryContextReset(cache_memory);	/* and the tenants' contexts */
 
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(ExperimentCacheKey);
-		ctl.entrysize = sizeof(ExperimentConfig);
-		ctl.hcxt = cache_context;
-		experiment_cache = hash_create("experiments configurations", 64, &ctl,
-									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		ctl.keysize = sizeof(pg_uuid_t);
-		ctl.entrysize = sizeof(TenantEntry);
-		tenant_cache = hash_create("experiments tenants", 16, &ctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+	experiment_cache = CacheTable("experiments configurations",
+								  sizeof(ExperimentCacheKey), sizeof(ExperimentConfig));
+	id_cache = CacheTable("experiments configurations by id", sizeof(IdCacheKey), sizeof(IdEntry));
+	tenant_cache = CacheTable("experiments tenants", sizeof(pg_uuid_t), sizeof(TenantEntry));
+	message_cache = CacheTable("experiments tenant messages", sizeof(Oid), sizeof(MessageEntry));
+	dlist_init(&lru_tenants);
+	dlist_init(&stale_tenants);
+	dlist_init(&xact_tenants);
+	cached_experiments = 0;
 	cache_generation++;
 	lookup_epoch++;
-	cache_stale = false;
+	everything_stale = false;
 }
 
 /*
  * EnsureFresh
- *		Applies pending invalidations and empties the cache if they concern it.
+ *		Applies pending invalidations: drops the stale tenants, or everything
+ *		when the catalog itself went away.
  */
 static void
 EnsureFresh(void)
 {
 	AcceptInvalidationMessages();
-	if (cache_stale || experiment_cache == NULL)
+	if (sentinel_check || !OidIsValid(sentinel_relid))
 	{
+		Oid			relid = SentinelRelid();
+
+		sentinel_check = false;
+		if (relid != sentinel_relid)
+			everything_stale = true;
+		sentinel_relid = relid;
+	}
+	if (everything_stale || experiment_cache == NULL)
+	{
+		if (experiment_cache != NULL)
+			stats.invalidations += hash_get_num_entries(tenant_cache);
 		ResetCache();
-		(void) SentinelRelid();
+	}
+	while (!dlist_is_empty(&stale_tenants))
+	{
+		stats.invalidations++;
+		DropTenant(dlist_head_element(TenantEntry, node, &stale_tenants));
+	}
+}
+
+/*
+ * TenantFor
+ *		The fresh cache entry of a tenant, made the most recently used;
+ *		created empty on a miss.
+ */
+static TenantEntry *
+TenantFor(const pg_uuid_t *tenant)
+{
+	TenantEntry *entry;
+	bool		found;
+
+	EnsureFresh();
+	entry = hash_search(tenant_cache, tenant, HASH_ENTER, &found);
+	if (found)
+	{
+		dlist_move_head(&lru_tenants, &entry->node);
+		return entry;
+	}
+	PG_TRY();
+	{
+		MessageEntry *m;
+
+		entry->context = AllocSetContextCreate(cache_memory, "experiments tenant",
+											   ALLOCSET_SMALL_SIZES);
+		entry->message = TenantMessage(tenant);
+		m = hash_search(message_cache, &entry->message, HASH_ENTER, &found);
+		entry->next_same_message = found ? m->first : NULL;
+		m->first = entry;
+	}
+	PG_CATCH();
+	{
+		(void) hash_search(tenant_cache, tenant, HASH_REMOVE, NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	entry->configs = NULL;
+	entry->nconfigs = 0;
+	entry->stale = false;
+	entry->xact_bound = false;
+	entry->has_running = false;
+	dlist_push_head(&lru_tenants, &entry->node);
+	return entry;
+}
+
+/*
+ * EvictBeyondSize
+ *		Drops the least recently used tenants while the cache holds more
+ *		experiments than experiments.config_cache_size, sparing the tenant
+ *		being served.
+ */
+static void
+EvictBeyondSize(const TenantEntry *serving)
+{
+	while (cached_experiments > config_cache_size && !dlist_is_empty(&lru_tenants))
+	{
+		TenantEntry *oldest = dlist_tail_element(TenantEntry, node, &lru_tenants);
+
+		if (oldest == serving)
+			break;
+		stats.evictions++;
+		DropTenant(oldest);
+	}
+}
+
+/*
+ * WithCatalog
+ *		Runs work inside SPI as the tables' owner (BeginTableWork).
+ */
+void
+WithCatalog(void (*work) (void *), void *arg)
+{
+	TableWork	table_work;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	BeginTableWork(&table_work);
+	work(arg);
+	EndTableWork(&table_work);
+	SPI_finish();
+}
+
+/*
+ * LoadForTenant
+ *		Runs a loader of a tenant's configurations. Configurations read under
+ *		a transaction snapshot do not outlive the transaction.
+ */
+static void
+LoadForTenant(TenantEntry *entry, void (*loader) (void *), void *arg)
+{
+	WithCatalog(loader, arg);
+	if (IsolationUsesXactSnapshot() && !entry->xact_bound)
+	{
+		entry->xact_bound = true;
+		dlist_push_tail(&xact_tenants, &entry->xact_node);
 	}
 }
 
@@ -347,6 +624,7 @@ LoadExperiment(ExperimentConfig *config)
 	Datum		d;
 	int64		layer_id = 0;
 	char	   *reset;
+	MemoryContext cache_context = config->context;	/* its tenant's memory */
 
 	values[0] = UUIDPGetDatum(&config->hash_key.tenant);
 	values[1] = CStringGetTextDatum(config->hash_key.key);
@@ -415,29 +693,10 @@ LoadExperiment(ExperimentConfig *config)
 	LoadVariants(config, cache_context);
 	LoadHoldouts(config, layer_id, cache_context);
 	LoadOverrides(config, cache_context);
-	config->plain = config->noverrides == 0 && !config->has_enrolments &&
-		config->audience == NULL && !config->has_layer && config->nholdouts == 0 &&
-		config->reset_usecs == 0 && config->full_on_ordinal < 0;
-}
-
-/*
- * WithCatalog
- *		Runs a loader inside SPI as the tables' owner (BeginTableWork). Configurations read
- *		under a transaction snapshot do not outlive the transaction.
- */
-static void
-WithCatalog(void (*loader) (void *), void *arg)
-{
-	TableWork	work;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	BeginTableWork(&work);
-	loader(arg);
-	EndTableWork(&work);
-	SPI_finish();
-	if (IsolationUsesXactSnapshot())
-		drop_at_xact_end = true;
+	config->simple = config->noverrides == 0 && config->audience == NULL &&
+		!config->has_layer && config->nholdouts == 0 && config->reset_usecs == 0 &&
+		config->full_on_ordinal < 0;
+	config->plain = config->simple && !config->has_enrolments;
 }
 
 static void
@@ -464,44 +723,63 @@ MakeCacheKey(ExperimentCacheKey *hkey, const pg_uuid_t *tenant, const char *key,
 
 /*
  * FindOrLoad
- *		The cached configuration for a hash key, loading it on a miss.
+ *		The cached configuration for a hash key of the tenant entry's tenant,
+ *		loading it on a miss.
  */
 static ExperimentConfig *
-FindOrLoad(const ExperimentCacheKey *hkey)
+FindOrLoad(TenantEntry *entry, const ExperimentCacheKey *hkey)
 {
 	ExperimentConfig *config;
+	ExperimentConfig scratch;
 	bool		found;
 
 	config = hash_search(experiment_cache, hkey, HASH_FIND, &found);
 	if (found)
+	{
+		stats.hits++;
 		return config;
+	}
+	stats.misses++;
 
 	/* Compile into a scratch entry first, so an error leaves no half entry. */
+	memset(&scratch, 0, sizeof(scratch));
+	scratch.hash_key = *hkey;
+	scratch.context = entry->context;
+	scratch.stamp = next_stamp++;
+	PG_TRY();
 	{
-		ExperimentConfig scratch;
-
-		memset(&scratch, 0, sizeof(scratch));
-		scratch.hash_key = *hkey;
-		PG_TRY();
-		{
-			WithCatalog(LoadExperimentCallback, &scratch);
-		}
-		PG_CATCH();
-		{
-			AudienceFree(scratch.audience);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		if (cache_stale)
-		{
-			/* invalidated while loading: serve this call, cache nothing */
-			config = MemoryContextAlloc(cache_context, sizeof(ExperimentConfig));
-			*config = scratch;
-			return config;
-		}
-		config = hash_search(experiment_cache, hkey, HASH_ENTER, &found);
-		*config = scratch;
+		LoadForTenant(entry, LoadExperimentCallback, &scratch);
 	}
+	PG_CATCH();
+	{
+		AudienceFree(scratch.audience);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	/*
+	 * Entered even when the tenant was invalidated while loading: it serves
+	 * this call (ConfigCacheGeneration() is 0) and goes with the tenant at
+	 * the next lookup.
+	 */
+	config = hash_search(experiment_cache, hkey, HASH_ENTER, &found);
+	*config = scratch;
+	config->next_of_tenant = entry->configs;
+	entry->configs = config;
+	entry->nconfigs++;
+	cached_experiments++;
+	if (config->exists)
+	{
+		IdEntry    *by_id;
+		IdCacheKey	key;
+
+		memset(&key, 0, sizeof(key));
+		key.tenant = hkey->tenant;
+		key.id = config->id;
+		by_id = hash_search(id_cache, &key, HASH_ENTER, &found);
+		by_id->config = config;
+	}
+	EvictBeyondSize(entry);
 	return config;
 }
 
@@ -525,8 +803,8 @@ ExperimentConfig *
 LookupExperimentByName(const pg_uuid_t *tenant, const char *key, int len)
 {
 	ExperimentCacheKey hkey;
+	TenantEntry *entry = TenantFor(tenant);
 
-	EnsureFresh();
 	if (!MakeCacheKey(&hkey, tenant, key, len) || memchr(key, '\0', len) != NULL)
 	{
 		static ExperimentConfig missing;
@@ -534,13 +812,14 @@ LookupExperimentByName(const pg_uuid_t *tenant, const char *key, int len)
 		missing.exists = false;
 		return &missing;
 	}
-	return FindOrLoad(&hkey);
+	return FindOrLoad(entry, &hkey);
 }
 
 typedef struct KeyOfId
 {
 	pg_uuid_t	tenant;
 	int64		id;
+	MemoryContext context;		/* where the key is copied: not SPI's */
 	char	   *key;
 } KeyOfId;
 
@@ -555,38 +834,38 @@ LoadKeyOfIdCallback(void *arg)
 							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read an experiment");
 	if (SPI_processed > 0)
-		lookup->key = MemoryContextStrdup(cache_context,
+		lookup->key = MemoryContextStrdup(lookup->context,
 										  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 }
 
 /*
  * LookupExperimentById
  *		The compiled configuration of a tenant's experiment known by its
- *		numeric id (AB Tasty's campaign_id). Single events only: a miss in
- *		the cache costs one query for the key.
+ *		numeric id (AB Tasty's campaign_id): a hash probe once it is cached;
+ *		a miss costs one query for the key.
  */
 ExperimentConfig *
 LookupExperimentById(const pg_uuid_t *tenant, int64 id)
 {
-	HASH_SEQ_STATUS status;
-	ExperimentConfig *config;
+	TenantEntry *entry = TenantFor(tenant);
+	IdEntry    *by_id;
+	IdCacheKey	key;
 	KeyOfId		lookup;
 
-	EnsureFresh();
-	hash_seq_init(&status, experiment_cache);
-	while ((config = hash_seq_search(&status)) != NULL)
+	memset(&key, 0, sizeof(key));
+	key.tenant = *tenant;
+	key.id = id;
+	by_id = hash_search(id_cache, &key, HASH_FIND, NULL);
+	if (by_id != NULL)
 	{
-		if (config->exists && config->id == id &&
-			memcmp(&config->hash_key.tenant, tenant, sizeof(pg_uuid_t)) == 0)
-		{
-			hash_seq_term(&status);
-			return config;
-		}
+		stats.hits++;
+		return by_id->config;
 	}
 	lookup.tenant = *tenant;
 	lookup.id = id;
+	lookup.context = CurrentMemoryContext;
 	lookup.key = NULL;
-	WithCatalog(LoadKeyOfIdCallback, &lookup);
+	LoadForTenant(entry, LoadKeyOfIdCallback, &lookup);
 	if (lookup.key == NULL)
 		return LookupExperimentByName(tenant, "", 0);
 	return LookupExperimentByName(tenant, lookup.key, strlen(lookup.key));
@@ -621,50 +900,66 @@ LoadRunningCallback(void *arg)
 }
 
 /*
+ * CompareIds
+ *		qsort order of configurations by id.
+ */
+static int
+CompareIds(const void *a, const void *b)
+{
+	int64		x = (*(ExperimentConfig *const *) a)->id;
+	int64		y = (*(ExperimentConfig *const *) b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/*
  * LookupRunningExperiments
- *		The configurations of every experiment of a tenant in state running,
- *		in key order (the schedule is checked by assignment itself).
+ *		The configurations of every experiment of a tenant in state running
+ *		(the schedule is checked by assignment itself), in key or in id
+ *		order: both are made once, when the list is loaded.
  */
 ExperimentConfig **
-LookupRunningExperiments(const pg_uuid_t *tenant, int *count)
+LookupRunningExperiments(const pg_uuid_t *tenant, RunningOrder order, int *count)
 {
-	TenantEntry *entry;
-	bool		found;
+	TenantEntry *entry = TenantFor(tenant);
+	RunningLoad load;
+	ListCell   *lc;
+	ExperimentConfig **running;
+	ExperimentConfig **by_id;
+	int			n = 0;
 
-	EnsureFresh();
-	entry = hash_search(tenant_cache, tenant, HASH_FIND, &found);
-	if (!found)
+	if (entry->has_running)
 	{
-		RunningLoad load;
-		ListCell   *lc;
-		ExperimentConfig **running;
-		int			n = 0;
-
-		load.tenant = *tenant;
-		load.context = CurrentMemoryContext;
-		load.keys = NIL;
-		WithCatalog(LoadRunningCallback, &load);
-		running = MemoryContextAllocZero(cache_context,
-										 sizeof(ExperimentConfig *) * Max(1, list_length(load.keys)));
-		foreach(lc, load.keys)
-		{
-			ExperimentCacheKey hkey;
-			char	   *key = lfirst(lc);
-
-			if (MakeCacheKey(&hkey, tenant, key, strlen(key)))
-				running[n++] = FindOrLoad(&hkey);
-		}
-		if (cache_stale)
-		{
-			*count = n;
-			return running;
-		}
-		entry = hash_search(tenant_cache, tenant, HASH_ENTER, &found);
-		entry->count = n;
-		entry->running = running;
+		stats.hits++;
+		*count = entry->nrunning;
+		return order == RUNNING_BY_ID ? entry->running_by_id : entry->running;
 	}
-	*count = entry->count;
-	return entry->running;
+	load.tenant = *tenant;
+	load.context = CurrentMemoryContext;
+	load.keys = NIL;
+	LoadForTenant(entry, LoadRunningCallback, &load);
+	running = MemoryContextAllocZero(entry->context,
+									 sizeof(ExperimentConfig *) * Max(1, list_length(load.keys)));
+	foreach(lc, load.keys)
+	{
+		ExperimentCacheKey hkey;
+		char	   *key = lfirst(lc);
+
+		if (MakeCacheKey(&hkey, tenant, key, strlen(key)))
+			running[n++] = FindOrLoad(entry, &hkey);
+	}
+	by_id = MemoryContextAlloc(entry->context, sizeof(ExperimentConfig *) * Max(1, n));
+	memcpy(by_id, running, sizeof(ExperimentConfig *) * n);
+	qsort(by_id, n, sizeof(ExperimentConfig *), CompareIds);
+	if (!entry->stale)
+	{
+		entry->has_running = true;
+		entry->nrunning = n;
+		entry->running = running;
+		entry->running_by_id = by_id;
+	}
+	*count = n;
+	return order == RUNNING_BY_ID ? by_id : running;
 }
 
 /*
@@ -680,82 +975,131 @@ VariantByOrdinal(const ExperimentConfig *config, int32 ordinal)
 	return NULL;
 }
 
-typedef struct EnrolmentLookup
-{
-	const ExperimentConfig *config;
-	text	   *unit;
-	int64		period;
-	bool		found;
-	int32		ordinal;
-} EnrolmentLookup;
-
+/*
+ * SendTenantMessage
+ *		Queues the invalidation of a tenant's cached configurations, sent to
+ *		every backend when the transaction commits: a relcache invalidation
+ *		whose OID is TenantMessage(tenant). CacheInvalidateRelcacheByTuple()
+ *		reads only the oid and relisshared of the pg_class row it is given,
+ *		so that row is made here.
+ */
 static void
-LookupEnrolmentCallback(void *arg)
+SendTenantMessage(const pg_uuid_t *tenant)
 {
-	EnrolmentLookup *lookup = (EnrolmentLookup *) arg;
-	Datum		values[3];
-	bool		isnull;
-
-	if (enrolment_plan == NULL)
+	union
 	{
-		Oid			types[3] = {INT8OID, TEXTOID, INT8OID};
-		SPIPlanPtr	plan = SPI_prepare("SELECT ordinal FROM experiments.enrolments"
-									   " WHERE experiment_id = $1 AND unit = $2 AND period = $3",
-									   3, types);
+		HeapTupleHeaderData header;
+		char		bytes[MAXALIGN(SizeofHeapTupleHeader) + sizeof(FormData_pg_class)];
+	}			row;
+	HeapTupleData tuple;
+	Form_pg_class form;
 
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the enrolment lookup");
-		enrolment_plan = plan;
-	}
-	values[0] = Int64GetDatum(lookup->config->id);
-	values[1] = PointerGetDatum(lookup->unit);
-	values[2] = Int64GetDatum(lookup->period);
-	if (SPI_execute_plan(enrolment_plan, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not look up an enrolment");
-	lookup->found = SPI_processed > 0;
-	if (lookup->found)
-		lookup->ordinal = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 1, &isnull));
+	memset(&row, 0, sizeof(row));
+	row.header.t_hoff = MAXALIGN(SizeofHeapTupleHeader);
+	tuple.t_data = &row.header;
+	tuple.t_len = sizeof(row);
+	form = (Form_pg_class) GETSTRUCT(&tuple);
+	form->oid = TenantMessage(tenant);
+	form->relisshared = false;
+	CacheInvalidateRelcacheByTuple(&tuple);
 }
 
 /*
- * LookupEnrolment
- *		The variant a unit is enrolled in for a period, if any. Experiments
- *		that never had an enrolment are answered without a query.
+ * RowTenant
+ *		The tenant_id of a catalog row.
  */
-bool
-LookupEnrolment(const ExperimentConfig *config, text *unit, int64 period, int32 *ordinal)
+static pg_uuid_t *
+RowTenant(Relation rel, HeapTuple row)
 {
-	EnrolmentLookup lookup;
-	bool		was_drop = drop_at_xact_end;
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			column = SPI_fnumber(desc, "tenant_id");
+	bool		isnull;
+	Datum		d;
 
-	if (!config->has_enrolments)
-		return false;
-	lookup.config = config;
-	lookup.unit = unit;
-	lookup.period = period;
-	lookup.found = false;
-	lookup.ordinal = -1;
-	WithCatalog(LookupEnrolmentCallback, &lookup);
-	/* reading enrolments does not make the configurations transaction-bound */
-	drop_at_xact_end = was_drop;
-	*ordinal = lookup.ordinal;
-	return lookup.found;
+	if (column <= 0)
+		elog(ERROR, "table \"%s\" has no tenant_id", RelationGetRelationName(rel));
+	d = heap_getattr(row, column, desc, &isnull);
+	if (isnull)
+		elog(ERROR, "a row of \"%s\" has no tenant_id", RelationGetRelationName(rel));
+	return DatumGetUUIDP(d);
+}
+
+/*
+ * SameRow
+ *		Whether an update left a row's columns as they were, byte for byte
+ *		(an unchanged toasted value keeps its pointer). A difference that is
+ *		not one, such as padding, only costs an invalidation.
+ */
+static bool
+SameRow(HeapTuple a, HeapTuple b)
+{
+	Size		start = offsetof(HeapTupleHeaderData, t_bits);
+
+	return a->t_len == b->t_len && a->t_data->t_hoff == b->t_data->t_hoff &&
+		HeapTupleHeaderGetNatts(a->t_data) == HeapTupleHeaderGetNatts(b->t_data) &&
+		(a->t_data->t_infomask & HEAP_HASNULL) == (b->t_data->t_infomask & HEAP_HASNULL) &&
+		memcmp((char *) a->t_data + start, (char *) b->t_data + start, a->t_len - start) == 0;
 }
 
 /*
  * invalidate_assignment_cache() trigger
- *		Queues the invalidation that empties every backend's cache once the
- *		writing transaction commits.
+ *		After a row of a table assignment reads is written: queues the
+ *		invalidation of its tenant's cached configurations in every backend,
+ *		sent when the transaction commits; nothing for an update that changed
+ *		nothing. Fired for a statement (TRUNCATE, or the statement-level
+ *		triggers of 0.1.0 until ALTER EXTENSION UPDATE), which names no
+ *		tenant: every tenant's.
  */
 Datum
 invalidate_assignment_cache(PG_FUNCTION_ARGS)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
+	TriggerData *trigger = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("invalidate_assignment_cache() must be called as a trigger"),
+				 errmsg("invalidate_assignment_cache() must be called as an AFTER trigger"),
 				 errdetail("It is attached to the catalog tables by the extension.")));
-	CacheInvalidateRelcacheByRelid(SentinelRelid());
+	if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
+		CacheInvalidateRelcacheAll();
+	else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event))
+	{
+		pg_uuid_t  *before = RowTenant(trigger->tg_relation, trigger->tg_trigtuple);
+		pg_uuid_t  *after = RowTenant(trigger->tg_relation, trigger->tg_newtuple);
+
+		if (!SameRow(trigger->tg_trigtuple, trigger->tg_newtuple))
+		{
+			SendTenantMessage(before);
+			if (memcmp(before, after, sizeof(pg_uuid_t)) != 0)
+				SendTenantMessage(after);
+		}
+	}
+	else
+		SendTenantMessage(RowTenant(trigger->tg_relation, trigger->tg_trigtuple));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * config_cache_stats() returns record
+ *		What this session's configuration cache holds and has done: for
+ *		operators sizing experiments.config_cache_size, and for the tests of
+ *		invalidation and eviction. Applies pending invalidations first.
+ */
+Datum
+config_cache_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "config_cache_stats() must return a record");
+	EnsureFresh();
+	values[0] = Int64GetDatum(cached_experiments);
+	values[1] = Int64GetDatum(hash_get_num_entries(tenant_cache));
+	values[2] = Int64GetDatum(stats.hits);
+	values[3] = Int64GetDatum(stats.misses);
+	values[4] = Int64GetDatum(stats.evictions);
+	values[5] = Int64GetDatum(stats.invalidations);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

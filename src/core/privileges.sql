@@ -13,8 +13,9 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments, experiments_internal, exp
 -- The owner of the API functions: the tables (api_keys excepted, which only
 -- authenticate() reads) and every helper a wrapper reaches. Not granted:
 -- triggers (they need no EXECUTE), SECURITY DEFINER administration
--- (tenants, keys) and maintenance (create_event_partitions,
--- create_event_partition). sql/api_security.sql lists what it may not
+-- (tenants, keys), maintenance (create_event_partitions,
+-- create_event_partition) and the operators' config_cache_stats(), which
+-- counts every tenant's entries and is granted to no role. sql/api_security.sql lists what it may not
 -- execute, so a new function missing here shows there. One statement per
 -- file that creates the functions.
 -- src/core/tenant.sql

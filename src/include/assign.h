@@ -65,6 +65,9 @@ typedef struct AssignmentRow AssignmentRow;
 typedef struct ExperimentConfig
 {
 	ExperimentCacheKey hash_key;
+	uint64		stamp;			/* unique per load: the same stamp, the same configuration */
+	MemoryContext context;		/* where it and what is derived from it live: its tenant's */
+	struct ExperimentConfig *next_of_tenant;	/* the other cached experiments of its tenant */
 	bool		exists;
 	int64		id;
 	text	   *key;
@@ -97,20 +100,39 @@ typedef struct ExperimentConfig
 	int			noverrides;
 	OverrideConfig *overrides;	/* sorted by the bytes of unit */
 	bool		has_enrolments;
-	bool		plain;			/* no override, enrolment, audience, layer, holdout, reset or full-on */
+	bool		simple;			/* no override, audience, layer, holdout, reset or full-on */
+	bool		plain;			/* simple, and no enrolment */
 	char	   *gate;
 	AssignmentRow **rows;		/* assign.c's result rows by decision, made on first use */
 } ExperimentConfig;
 
+/* The orders LookupRunningExperiments() gives the running experiments in. */
+typedef enum RunningOrder
+{
+	RUNNING_BY_KEY,				/* assign_all() */
+	RUNNING_BY_ID				/* allocate: the order of its document's keys */
+} RunningOrder;
+
 extern void ConfigCacheInit(void);
 extern uint64 ConfigCacheGeneration(void);
-extern MemoryContext ConfigCacheContext(void);
+extern void WithCatalog(void (*work) (void *), void *arg);
 extern ExperimentConfig *LookupExperiment(const pg_uuid_t *tenant, text *key);
 extern ExperimentConfig *LookupExperimentByName(const pg_uuid_t *tenant, const char *key, int len);
 extern ExperimentConfig *LookupExperimentById(const pg_uuid_t *tenant, int64 id);
-extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, int *count);
+extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, RunningOrder order,
+												   int *count);
 extern const VariantConfig *VariantByOrdinal(const ExperimentConfig *config, int32 ordinal);
+
+/* enrolments.c: the enrolments of experiments that have some. */
+typedef struct EnrolmentFilter EnrolmentFilter;
+
 extern bool LookupEnrolment(const ExperimentConfig *config, text *unit, int64 period, int32 *ordinal);
+extern EnrolmentFilter *BuildEnrolmentFilter(const ExperimentConfig *config, int64 period,
+											 uint64 max_rows, MemoryContext context);
+extern bool EnrolmentFilterHolds(const EnrolmentFilter *filter, const ExperimentConfig *config,
+								 int64 period);
+extern bool FilterEnrolment(const EnrolmentFilter *filter, uint64 hash, const char *unit, int len,
+							int32 *ordinal);
 
 /* assign.c */
 extern int64 ResetPeriod(const ExperimentConfig *config, TimestampTz now);

@@ -182,16 +182,75 @@ COMMENT ON COLUMN experiments.assignment.audience_mismatch IS
 COMMENT ON COLUMN experiments.assignment.bucket IS 'The variant bucket drawn, 0 to 9999, when the hash step ran; NULL otherwise.';
 COMMENT ON COLUMN experiments.assignment.period IS 'The reset period: whole reset intervals since the start, 0 for reset interval full.';
 COMMENT ON COLUMN experiments.assignment.reason IS 'The step of the assignment algorithm that decided (docs/assignment.md).';
+-- 0.2.0 invalidates the assignment caches per tenant: the statement-level
+-- triggers of 0.1.0 become row-level ones, with one for TRUNCATE beside each.
+COMMENT ON FUNCTION experiments_internal.invalidate_assignment_cache() IS
+'Trigger: queues the invalidation of the row''s tenant in every session''s assignment cache (of every tenant after a TRUNCATE), delivered when the transaction commits; nothing for an update that changed nothing.';
+
+DROP TRIGGER invalidate_assignment_cache ON experiments.experiments;
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.experiments
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.experiments IS
-'After any write to experiments.experiments (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+'After a row of experiments.experiments is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.experiments
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.experiments IS
+'After a TRUNCATE of experiments.experiments: empties every session''s assignment cache when the transaction commits.';
+DROP TRIGGER invalidate_assignment_cache ON experiments.variants;
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.variants
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.variants IS
-'After any write to experiments.variants (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+'After a row of experiments.variants is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.variants
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.variants IS
+'After a TRUNCATE of experiments.variants: empties every session''s assignment cache when the transaction commits.';
+DROP TRIGGER invalidate_assignment_cache ON experiments.overrides;
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.overrides
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.overrides IS
-'After any write to experiments.overrides (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+'After a row of experiments.overrides is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.overrides
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.overrides IS
+'After a TRUNCATE of experiments.overrides: empties every session''s assignment cache when the transaction commits.';
+DROP TRIGGER invalidate_assignment_cache ON experiments.layers;
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.layers
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.layers IS
-'After any write to experiments.layers (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+'After a row of experiments.layers is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.layers
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.layers IS
+'After a TRUNCATE of experiments.layers: empties every session''s assignment cache when the transaction commits.';
+DROP TRIGGER invalidate_assignment_cache ON experiments.holdouts;
+CREATE TRIGGER invalidate_assignment_cache
+	AFTER INSERT OR UPDATE OR DELETE ON experiments.holdouts
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
 COMMENT ON TRIGGER invalidate_assignment_cache ON experiments.holdouts IS
-'After any write to experiments.holdouts (TRUNCATE too): empties every session''s assignment cache when the transaction commits, so that assignment reads the change.';
+'After a row of experiments.holdouts is written: invalidates its tenant''s entries in every session''s assignment cache when the transaction commits, so that assignment reads the change; not for an update that changed nothing.';
+CREATE TRIGGER invalidate_assignment_cache_truncate
+	AFTER TRUNCATE ON experiments.holdouts
+	FOR EACH STATEMENT EXECUTE FUNCTION experiments_internal.invalidate_assignment_cache();
+COMMENT ON TRIGGER invalidate_assignment_cache_truncate ON experiments.holdouts IS
+'After a TRUNCATE of experiments.holdouts: empties every session''s assignment cache when the transaction commits.';
+
+CREATE FUNCTION experiments.config_cache_stats(OUT entries bigint, OUT tenants bigint, OUT hits bigint,
+											   OUT misses bigint, OUT evictions bigint,
+											   OUT invalidations bigint)
+AS 'MODULE_PATHNAME', 'config_cache_stats'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION experiments.config_cache_stats() FROM PUBLIC;
+COMMENT ON FUNCTION experiments.config_cache_stats() IS
+'Operators (superusers; granted to no role, since it counts every tenant''s entries): this session''s assignment cache: the experiments (entries, missing ones included) and tenants it holds, and since the session started its lookups answered from it (hits) and loaded (misses), the tenants evicted beyond experiments.config_cache_size (evictions) and dropped by an invalidation (invalidations).';
 
 -- src/events/events.sql
 COMMENT ON COLUMN experiments.published_batches.tenant_id IS

@@ -221,32 +221,6 @@ AllocationsDocument(ExperimentConfig **campaigns, const VariantConfig **variatio
 }
 
 /*
- * InIdOrder
- *		A copy of the campaigns in id order: the order of their ids as jsonb
- *		object keys (shorter first, then bytewise), so that the sort
- *		pushJsonbValue() makes of the allocations finds them sorted already.
- *		Insertion sort: a tenant has tens of running campaigns.
- */
-static ExperimentConfig **
-InIdOrder(ExperimentConfig **campaigns, int count)
-{
-	ExperimentConfig **sorted = palloc(sizeof(ExperimentConfig *) * Max(1, count));
-
-	for (int i = 0; i < count; i++)
-	{
-		int			j = i;
-
-		while (j > 0 && sorted[j - 1]->id > campaigns[i]->id)
-		{
-			sorted[j] = sorted[j - 1];
-			j--;
-		}
-		sorted[j] = campaigns[i];
-	}
-	return sorted;
-}
-
-/*
  * FunctionOwner
  *		The owner of the called function, looked up once per call site.
  */
@@ -324,10 +298,9 @@ Allocations(FunctionCallInfo fcinfo, const pg_uuid_t *tenant)
 	if (!f.present[AL_CAMPAIGN_ID] || f.values[AL_CAMPAIGN_ID].type == jbvNull)
 	{
 		int			count;
-		ExperimentConfig **running = LookupRunningExperiments(tenant, &count);
+		ExperimentConfig **running = LookupRunningExperiments(tenant, RUNNING_BY_ID, &count);
 		const VariantConfig **variations = palloc(sizeof(VariantConfig *) * Max(1, count));
 
-		running = InIdOrder(running, count);
 		for (int i = 0; i < count; i++)
 			variations[i] = AssignedVariant(running[i], visitor, EmptyAttributes(), now);
 		return AllocationsDocument(running, variations, count, false, warning);
