@@ -275,8 +275,6 @@ GRANT INSERT, UPDATE, DELETE ON
 GRANT USAGE ON SCHEMA experiments, experiments_internal TO experiments_operator;
 GRANT EXECUTE ON FUNCTION
 	experiments.set_partition_policy(text, text, integer, integer),
-	experiments_internal.event_table_time_column(text),
-	experiments_internal.retention_horizon(),
 	experiments_internal.partition_plan(integer, boolean, boolean),
 	experiments_internal.create_event_partition(text, date),
 	experiments_internal.retire_event_partition(text, date, text, boolean),

@@ -918,6 +918,35 @@ REVOKE ALL ON FUNCTION experiments_internal.event_table_time_column(text) FROM P
 COMMENT ON FUNCTION experiments_internal.event_table_time_column(text) IS
 'The time column an event table is partitioned by, NULL for any other name.';
 
+-- Which months an event table has partitions for, whatever their names
+-- (those pg_partman makes after a hand-over included), read from their bounds;
+-- and its default partition, whatever its name.
+CREATE FUNCTION experiments_internal.event_partition_bounds(event_table text)
+RETURNS TABLE (part regclass, from_time timestamptz, to_time timestamptz)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT c.oid::regclass, b[1]::timestamptz, b[2]::timestamptz
+	FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid,
+		 LATERAL regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \(''([^'']+)''\) TO \(''([^'']+)''\)$') b
+	WHERE i.inhparent = format('experiments.%I', event_table)::regclass;
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.event_partition_bounds(text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.event_partition_bounds(text) IS
+'The range partitions of an event table with their bounds (the default partition is not one of them), whatever their names.';
+
+CREATE FUNCTION experiments_internal.event_default_partition(event_table text)
+RETURNS regclass
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT nullif(p.partdefid, 0)::regclass FROM pg_catalog.pg_partitioned_table p
+	WHERE p.partrelid = format('experiments.%I', event_table)::regclass;
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.event_default_partition(text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.event_default_partition(text) IS
+'The default partition of an event table (<table>_overflow, or pg_partman''s <table>_default after a hand-over), NULL when it has none.';
+
 -- The one rule that protects data still in use: retention touches no month
 -- at or after the month in which the oldest experiment not yet stopped
 -- started (running or paused, of any tenant).
@@ -936,7 +965,8 @@ COMMENT ON FUNCTION experiments_internal.retention_horizon() IS
 
 -- What maintenance has to do, step by step, so that each step can be its own
 -- transaction: the months to create (the current one, those ahead, those
--- with rows in the overflow partition), then the months to retire.
+-- with rows in the default partition) that no partition covers, then the
+-- months to retire.
 CREATE FUNCTION experiments_internal.partition_plan(months_ahead integer, retire boolean, force boolean)
 RETURNS TABLE (event_table text, month date, action text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -945,6 +975,7 @@ AS $$
 DECLARE
 	tbl text;
 	time_column text;
+	overflow regclass;
 	policy experiments.partition_policies;
 	this_month date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
 	horizon date := CASE WHEN force THEN 'infinity'::date ELSE experiments_internal.retention_horizon() END;
@@ -965,13 +996,17 @@ BEGIN
 		IF NOT FOUND THEN
 			policy := ROW(tbl, 3, 'keep', NULL);
 		END IF;
+		overflow := experiments_internal.event_default_partition(tbl);
 		RETURN QUERY EXECUTE format(
 			'SELECT %L::text, s.m, ''create''::text FROM ('
 			' SELECT m::date FROM generate_series(%L::date, %L::date + make_interval(months => %s), interval ''1 month'') m'
-			' UNION SELECT DISTINCT date_trunc(''month'', %I AT TIME ZONE ''UTC'')::date FROM experiments.%I) s(m)'
-			' WHERE to_regclass(format(''experiments.%%I'', %L || ''_'' || to_char(s.m, ''YYYYMM''))) IS NULL'
+			' %s) s(m)'
+			' WHERE NOT EXISTS (SELECT FROM experiments_internal.event_partition_bounds(%L) b'
+			'  WHERE b.from_time < (s.m + interval ''1 month'')::timestamp AT TIME ZONE ''UTC'' AND b.to_time > s.m::timestamp AT TIME ZONE ''UTC'')'
 			' ORDER BY 2', tbl, this_month, this_month, coalesce(months_ahead, policy.months_ahead),
-			time_column, tbl || '_overflow', tbl);
+			CASE WHEN overflow IS NOT NULL THEN
+				format('UNION SELECT DISTINCT date_trunc(''month'', %I AT TIME ZONE ''UTC'')::date FROM %s', time_column, overflow)
+			END, tbl);
 		IF retire AND policy.retention <> 'keep' THEN
 			RETURN QUERY
 			SELECT tbl, m.month, policy.retention
@@ -991,7 +1026,8 @@ COMMENT ON FUNCTION experiments_internal.partition_plan(integer, boolean, boolea
 'Part of maintenance: the partitions to create (months_ahead, NULL for the policy''s) and, when retire, those to detach or drop by policy (with force, even the months of experiments not yet stopped), one row each.';
 
 -- One monthly partition, created empty with its indexes, filled with the
--- rows of its month that the overflow partition holds, then attached. Writers
+-- rows of its month that the default (overflow) partition holds, then
+-- attached; nothing when a partition covers the month already. Writers
 -- of the table wait, for that short while, on the lock of its parent: one
 -- that got in before would otherwise route a row of the month into the
 -- overflow partition after the move and make the attach fail. Readers do not
@@ -1006,21 +1042,26 @@ DECLARE
 	part text := format('%s_%s', event_table, to_char(month, 'YYYYMM'));
 	lo timestamptz := date_trunc('month', month)::timestamp AT TIME ZONE 'UTC';
 	hi timestamptz := (date_trunc('month', month) + interval '1 month')::timestamp AT TIME ZONE 'UTC';
+	overflow regclass;
 BEGIN
 	IF time_column IS NULL OR month IS NULL THEN
 		RAISE EXCEPTION '"%" is not an event table', event_table USING ERRCODE = 'invalid_parameter_value',
 			DETAIL = 'Partitions are created for the partitioned tables of schema experiments, for a month.';
 	END IF;
+	overflow := experiments_internal.event_default_partition(event_table);
 	EXECUTE format('LOCK TABLE ONLY experiments.%I IN SHARE ROW EXCLUSIVE MODE', event_table);
-	IF to_regclass(format('experiments.%I', part)) IS NOT NULL THEN
+	IF EXISTS (SELECT FROM experiments_internal.event_partition_bounds(event_table) b
+			   WHERE b.from_time < hi AND b.to_time > lo) THEN
 		RETURN false;
 	END IF;
 	EXECUTE format('CREATE TABLE experiments.%I (LIKE experiments.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
 				   part, event_table);
 	PERFORM experiments_internal.create_event_partition_indexes(event_table, part);
-	EXECUTE format('WITH moved AS (DELETE FROM experiments.%I WHERE %I >= %L AND %I < %L RETURNING *)'
-				   ' INSERT INTO experiments.%I SELECT * FROM moved',
-				   event_table || '_overflow', time_column, lo, time_column, hi, part);
+	IF overflow IS NOT NULL THEN
+		EXECUTE format('WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *)'
+					   ' INSERT INTO experiments.%I SELECT * FROM moved',
+					   overflow, time_column, lo, time_column, hi, part);
+	END IF;
 	EXECUTE format('ALTER TABLE experiments.%I ATTACH PARTITION experiments.%I FOR VALUES FROM (%L) TO (%L)',
 				   event_table, part, lo, hi);
 	EXECUTE format('COMMENT ON TABLE experiments.%I IS %L', part,
@@ -1030,7 +1071,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.create_event_partition(text, date) FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.create_event_partition(text, date) IS
-'Part of maintenance: creates the partition of one month of an event table, moves the month''s rows out of the overflow partition into it and attaches it, writers of the table waiting meanwhile. False when it exists already.';
+'Part of maintenance: creates the partition of one month of an event table, moves the month''s rows out of the default (overflow) partition into it and attaches it, writers of the table waiting meanwhile. False when a partition covers the month already.';
 
 -- One month retired: detached (renamed, so that the month can be created
 -- again should events of it arrive) or dropped. The horizon is checked
@@ -1164,8 +1205,6 @@ COMMENT ON FUNCTION experiments.schedule_maintenance(text) IS
 GRANT USAGE ON SCHEMA experiments, experiments_internal TO experiments_operator;
 GRANT EXECUTE ON FUNCTION
 	experiments.set_partition_policy(text, text, integer, integer),
-	experiments_internal.event_table_time_column(text),
-	experiments_internal.retention_horizon(),
 	experiments_internal.partition_plan(integer, boolean, boolean),
 	experiments_internal.create_event_partition(text, date),
 	experiments_internal.retire_event_partition(text, date, text, boolean),
