@@ -19,7 +19,11 @@
 #      protected month is refused (55006);
 #   5. pg_cron: schedule_maintenance() without the extension is 0A000; with
 #      it, one job in cron.job (a second call reschedules the same job), and
-#      its command run once succeeds.
+#      its command run once succeeds;
+#   6. pg_partman (Debian's postgresql-15-partman, installed when missing)
+#      takes over with the SQL block of docs/operations.md: every row kept,
+#      events land in its partitions, its maintenance makes months ahead with
+#      the indexes, and create_tenant() and maintain_partitions() make none.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WRITE_SECONDS=${PARTITIONS_WRITE_SECONDS:-4}
@@ -174,3 +178,46 @@ q -c "$(q -c "SELECT command FROM cron.job WHERE jobname = 'experiments-partitio
 	fail "the job's command did not create 5 months ahead"
 [ "$(overflow)" = 0 ] || fail "rows in overflow at the end"
 echo "5. pg_cron: 0A000 without it; one job in cron.job (rescheduled by a second call); its command run once made the months ahead the policy asks"
+
+# 6. pg_partman takes over, with the SQL of docs/operations.md, in a database
+# of its own: events keep landing in monthly partitions, now pg_partman's.
+test/deps postgresql-15-partman
+[ -f "$("$PGBIN/pg_config" --sharedir)/extension/pg_partman.control" ] || fail "pg_partman is not installed for this server"
+createdb handover
+export PGDATABASE=handover
+q -c "CREATE EXTENSION experiments"
+tenant=$(q -c "SELECT experiments.create_tenant('handover')")
+key=$(q -c "SELECT experiments.create_api_key('$tenant', 'shop', 'client')")
+publish_goal() { # uid time_ms: the application publishes one goal
+	q -U parts_app -c "BEGIN" -c "SELECT experiments.authenticate('$key')" \
+		-c "SELECT experiments.publish('{\"requests\": [{\"units\": [{\"type\": \"user_id\", \"uid\": \"$1\"}], \"publishedAt\": $now_ms, \"historic\": true,
+			\"goals\": [{\"name\": \"buy\", \"achievedAt\": $2}]}]}')->'ok'" -c "COMMIT" >/dev/null
+}
+publish_goal before "$now_ms"
+publish_goal old "$old_ms"
+rows_before=$(q -c "SELECT count(*) FROM experiments.goal_events")
+awk '/^## Handing over to pg_partman/ {h = 1} h && /^```sql$/ {s = 1; next} s && /^```$/ {exit} s' docs/operations.md >"$work/handover.sql"
+[ -s "$work/handover.sql" ] || fail "no hand-over block in docs/operations.md"
+# (pg_partman warns that it created no child table: they all exist, renamed)
+q -f "$work/handover.sql" >/dev/null 2>"$work/handover.err" || { cat "$work/handover.err"; fail "the hand-over failed"; }
+[ "$(q -c "SELECT count(*) FROM partman.part_config WHERE parent_table LIKE 'experiments.%'")" = 9 ] || fail "pg_partman does not manage the 9 event tables"
+[ "$(q -c "SELECT count(*) FROM experiments.goal_events")" = "$rows_before" ] || fail "the hand-over lost rows"
+publish_goal after "$now_ms"
+[ "$(q -c "SELECT tableoid::regclass FROM experiments.goal_events WHERE unit = 'after'")" = \
+	"experiments.goal_events_p$(q -c "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")" ] ||
+	fail "this month's goal is not in pg_partman's partition"
+q -c "UPDATE partman.part_config SET premake = 5 WHERE parent_table LIKE 'experiments.%'" -c "SET TimeZone = 'UTC'" -c "SELECT partman.run_maintenance()" >/dev/null
+ahead=goal_events_p$(q -c "SELECT to_char(now() AT TIME ZONE 'UTC' + interval '5 months', 'YYYY_MM')")
+[ "$(q -c "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass('experiments.$ahead')")" = 2 ] ||
+	fail "pg_partman's maintenance did not make $ahead with the 2 indexes of a goals partition"
+# (publish() stores an event from the future at its publishedAt: a row written as the functions write it)
+q -c "BEGIN" -c "SET LOCAL experiments.tenant = '$tenant'" \
+	-c "INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at) VALUES ('user_id', 'ahead', 'buy', now() + interval '5 months')" -c "COMMIT" >/dev/null
+[ "$(q -c "SELECT tableoid::regclass FROM experiments.goal_events WHERE unit = 'ahead'")" = "experiments.$ahead" ] ||
+	fail "a goal 5 months ahead is not in pg_partman's partition"
+q -c "SELECT experiments.create_tenant('second')" >/dev/null
+q -U parts_ops -c "CALL experiments.maintain_partitions()"
+[ "$(q -c "SELECT count(*) FROM pg_class WHERE relname ~ '^[a-z_]+_\d{6}$' AND relnamespace = 'experiments'::regnamespace")" = 0 ] ||
+	fail "experiments made partitions of its own after the hand-over"
+[ "$(q -c "SELECT count(*) FROM partman.check_default(true)")" = 0 ] || fail "rows in pg_partman's default partitions"
+echo "6. pg_partman: the hand-over of docs/operations.md kept every row; events of this month and 5 months ahead land in pg_partman's partitions (made with our indexes); create_tenant() and maintain_partitions() still run and make none; nothing in a default partition"
