@@ -183,11 +183,15 @@ COMMENT ON FUNCTION experiments_internal.partition_plan(integer, boolean, boolea
 -- of the table wait, for that short while, on the lock of its parent: one
 -- that got in before would otherwise route a row of the month into the
 -- overflow partition after the move and make the attach fail. Readers do not
--- wait. Concurrent runs take turns on the same lock.
+-- wait. Concurrent runs take turns on the same lock. A lock not had within
+-- 5 s fails the step (maintenance reports it and goes on), so that writers
+-- never queue longer behind it, e.g. while a long query reads the overflow
+-- partition, which the attach must lock.
 CREATE FUNCTION experiments_internal.create_event_partition(event_table text, month date)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
+SET lock_timeout = '5s'
 AS $$
 DECLARE
 	time_column text := experiments_internal.event_table_time_column(event_table);
@@ -226,12 +230,14 @@ COMMENT ON FUNCTION experiments_internal.create_event_partition(text, date) IS
 'Part of maintenance: creates the partition of one month of an event table, moves the month''s rows out of the default (overflow) partition into it and attaches it, writers of the table waiting meanwhile. False when a partition covers the month already.';
 
 -- One month retired: detached (renamed, so that the month can be created
--- again should events of it arrive) or dropped. The horizon is checked
+-- again should events of it arrive) or dropped. Both lock the parent
+-- against readers too: not for longer than 5 s of waiting. The horizon is checked
 -- again here, as the operator may call this step directly.
 CREATE FUNCTION experiments_internal.retire_event_partition(event_table text, month date, retention text, force boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
+SET lock_timeout = '5s'
 AS $$
 DECLARE
 	part text := format('%s_%s', event_table, to_char(month, 'YYYYMM'));
