@@ -47,6 +47,7 @@ SQL_SOURCES = \
 	src/core/catalog.sql \
 	src/assign/assign.sql \
 	src/events/events.sql \
+	src/events/partitions.sql \
 	src/http/faults.sql \
 	src/http/documents.sql \
 	src/adapters/commerce/commerce.sql \

@@ -9,7 +9,8 @@
 -- maintenance, and authentication (authenticate, authorize); the API roles
 -- exactly what is listed: the HTTP functions of experiments_api (every one to
 -- the anonymous role, which authorize() refuses), and the SQL API of the core
--- for the login roles made members of them.
+-- for the login roles made members of them; experiments_operator the
+-- partitions' maintenance (src/events/partitions.sql).
 CREATE TEMP TABLE allowed (role text, function_pattern text);
 INSERT INTO allowed VALUES
 	('experiments_anon', '^experiments\.authenticate(_request)?\('),
@@ -22,7 +23,8 @@ INSERT INTO allowed VALUES
 	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report|results_verdict|format_p_value|format_percent|shown_input)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|bucket|assign|assign_all|create_experiment|set_variants|set_state|set_override)\('),
-	('experiments_api_owner', '^experiments(_internal)?\.(authenticate|authorize)\(');
+	('experiments_api_owner', '^experiments(_internal)?\.(authenticate|authorize)\('),
+	('experiments_operator', '^experiments(_internal)?\.(create_event_partitions|maintain_partitions|set_partition_policy|schedule_maintenance|partition_plan|create_event_partition|retire_event_partition)\(');
 CREATE TEMP VIEW grants AS
 SELECT p.oid::regprocedure::text AS function, a.grantee::regrole::text AS grantee, p.prosecdef,
 	   p.prorettype = 'trigger'::regtype AS is_trigger, p.pronamespace::regnamespace::text AS schema, p.proname

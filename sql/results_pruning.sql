@@ -30,7 +30,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM experiments.daily_metrics(exp, since, until);
 	RETURN QUERY SELECT s.relname::text FROM pg_stat_xact_user_tables s
-		WHERE s.relname ~ '^(exposures|goal_events|transactions)_(\d{6}|default)$'
+		WHERE s.relname ~ '^(exposures|goal_events|transactions)_(\d{6}|overflow)$'
 		  AND s.seq_scan + coalesce(s.idx_scan, 0) > 0;
 END;
 $$;

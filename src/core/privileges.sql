@@ -13,9 +13,10 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA experiments, experiments_internal, exp
 -- The owner of the API functions: the tables (api_keys excepted, which only
 -- authenticate() reads) and every helper a wrapper reaches. Not granted:
 -- triggers (they need no EXECUTE), SECURITY DEFINER administration
--- (tenants, keys), maintenance (create_event_partitions,
--- create_event_partition) and the operators' config_cache_stats(), which
--- counts every tenant's entries and is granted to no role. sql/api_security.sql lists what it may not
+-- (tenants, keys), the partitions' maintenance (src/events/partitions.sql,
+-- granted to experiments_operator below) and the operators'
+-- config_cache_stats(), which counts every tenant's entries and is granted
+-- to no role. sql/api_security.sql lists what it may not
 -- execute, so a new function missing here shows there. One statement per
 -- file that creates the functions.
 -- src/core/tenant.sql
@@ -277,6 +278,21 @@ GRANT INSERT, UPDATE, DELETE ON
 	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
 	experiments.metrics, experiments.experiment_metrics
 	TO experiments_admin;
+
+-- Operators of the event partitions: maintenance, its policies and its
+-- schedule (src/events/partitions.sql). The procedure runs as its caller (it
+-- commits, so it cannot be a definer) and calls the steps, which are.
+GRANT USAGE ON SCHEMA experiments, experiments_internal TO experiments_operator;
+GRANT EXECUTE ON FUNCTION
+	experiments.set_partition_policy(text, text, integer, integer),
+	experiments_internal.partition_plan(integer, boolean, boolean),
+	experiments_internal.create_event_partition(text, date),
+	experiments_internal.retire_event_partition(text, date, text, boolean),
+	experiments.create_event_partitions(integer),
+	experiments.schedule_maintenance(text)
+	TO experiments_operator;
+GRANT EXECUTE ON PROCEDURE experiments.maintain_partitions(boolean) TO experiments_operator;
+GRANT SELECT ON experiments.partition_policies TO experiments_operator;
 
 -- Analysts read the views (those of experiments_api are granted beside
 -- them, src/http/api.sql); security_invoker views run what they call as the

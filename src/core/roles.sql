@@ -12,6 +12,9 @@
 --   experiments_client        applications: assignment, enrolment, events
 --   experiments_admin         operators: managing experiments
 --   experiments_analyst       read-only: the tables, views and results
+--   experiments_operator      runs the event partitions' maintenance and sets
+--                             their policies (src/events/partitions.sql); no
+--                             tenant data, no HTTP
 --   experiments_api_owner     owns the functions that write or read tables for
 --                             the roles above; not BYPASSRLS, so row-level
 --                             security still confines them to the tenant
@@ -26,7 +29,8 @@ DECLARE
 	r text;
 BEGIN
 	FOREACH r IN ARRAY ARRAY['experiments_anon', 'experiments_client', 'experiments_admin',
-							 'experiments_analyst', 'experiments_api_owner', 'experiments_authenticator']
+							 'experiments_analyst', 'experiments_api_owner', 'experiments_authenticator',
+							 'experiments_operator']
 	LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);

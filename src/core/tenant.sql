@@ -85,15 +85,24 @@ REVOKE ALL ON FUNCTION experiments.set_tenant(uuid) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.set_tenant(uuid) IS
 'Administrators only: act as a tenant until the end of the current transaction.';
 
+-- A tenant's events may arrive as soon as it exists: the partitions of their
+-- months are created with it (src/events/partitions.sql), so that none lands
+-- in an overflow partition on a new install.
 CREATE FUNCTION experiments.create_tenant(name text, display_name text DEFAULT NULL)
 RETURNS uuid
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+DECLARE
+	tenant uuid;
+BEGIN
 	INSERT INTO experiments.tenants (name, display_name)
 	VALUES (create_tenant.name, create_tenant.display_name)
-	RETURNING id;
+	RETURNING tenants.id INTO tenant;
+	PERFORM experiments.create_event_partitions();
+	RETURN tenant;
+END;
 $$;
 REVOKE ALL ON FUNCTION experiments.create_tenant(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.create_tenant(text, text) IS
-'Administrators only: creates a tenant and returns its id.';
+'Administrators only: creates a tenant and returns its id; creates the event partitions due (create_event_partitions()) if they are missing.';

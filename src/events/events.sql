@@ -4,9 +4,9 @@
 -- validation refused, and the idempotency keys of published batches.
 --
 -- Event tables are range-partitioned by their time column, one partition per
--- month, created by experiments.create_event_partitions(); a default
--- partition catches the rest until the next run moves its rows into their
--- month. Each partition has its own BRIN index on time and B-tree on
+-- month, created ahead by the partition maintenance (src/events/partitions.sql);
+-- a default partition, <table>_overflow, catches the rest until maintenance
+-- moves its rows into their month. Each partition has its own BRIN index on time and B-tree on
 -- (experiment, unit) or (tenant, unit) (create_event_partition_indexes).
 -- Row-level security is enforced on the partitioned parents, through which
 -- every query goes: no role is granted access to a partition.
@@ -503,148 +503,74 @@ COMMENT ON FUNCTION experiments_internal.create_event_partition_indexes(text, te
 -- Each default partition has the indexes create_event_partition_indexes()
 -- gives a monthly partition of its table (sql/events_publish.sql compares them),
 -- and is registered for pg_dump: it belongs to the extension, its rows do not.
+-- They are named <table>_overflow, not <table>_default, the name pg_partman
+-- gives the default partition it creates (docs/operations.md).
 
-CREATE TABLE experiments.exposures_default PARTITION OF experiments.exposures DEFAULT;
-COMMENT ON TABLE experiments.exposures_default IS
-'Rows of experiments.exposures outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX exposures_default_time_idx ON experiments.exposures_default USING brin (exposed_at);
-CREATE INDEX exposures_default_unit_idx ON experiments.exposures_default (experiment_id, unit);
-SELECT pg_catalog.pg_extension_config_dump('experiments.exposures_default', '');
+CREATE TABLE experiments.exposures_overflow PARTITION OF experiments.exposures DEFAULT;
+COMMENT ON TABLE experiments.exposures_overflow IS
+'Rows of experiments.exposures outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX exposures_overflow_time_idx ON experiments.exposures_overflow USING brin (exposed_at);
+CREATE INDEX exposures_overflow_unit_idx ON experiments.exposures_overflow (experiment_id, unit);
+SELECT pg_catalog.pg_extension_config_dump('experiments.exposures_overflow', '');
 
-CREATE TABLE experiments.goal_events_default PARTITION OF experiments.goal_events DEFAULT;
-COMMENT ON TABLE experiments.goal_events_default IS
-'Rows of experiments.goal_events outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX goal_events_default_time_idx ON experiments.goal_events_default USING brin (achieved_at);
-CREATE INDEX goal_events_default_unit_idx ON experiments.goal_events_default (tenant_id, unit);
-SELECT pg_catalog.pg_extension_config_dump('experiments.goal_events_default', '');
+CREATE TABLE experiments.goal_events_overflow PARTITION OF experiments.goal_events DEFAULT;
+COMMENT ON TABLE experiments.goal_events_overflow IS
+'Rows of experiments.goal_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX goal_events_overflow_time_idx ON experiments.goal_events_overflow USING brin (achieved_at);
+CREATE INDEX goal_events_overflow_unit_idx ON experiments.goal_events_overflow (tenant_id, unit);
+SELECT pg_catalog.pg_extension_config_dump('experiments.goal_events_overflow', '');
 
-CREATE TABLE experiments.attribute_events_default PARTITION OF experiments.attribute_events DEFAULT;
-COMMENT ON TABLE experiments.attribute_events_default IS
-'Rows of experiments.attribute_events outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX attribute_events_default_time_idx ON experiments.attribute_events_default USING brin (set_at);
-CREATE INDEX attribute_events_default_unit_idx ON experiments.attribute_events_default (tenant_id, unit);
-SELECT pg_catalog.pg_extension_config_dump('experiments.attribute_events_default', '');
+CREATE TABLE experiments.attribute_events_overflow PARTITION OF experiments.attribute_events DEFAULT;
+COMMENT ON TABLE experiments.attribute_events_overflow IS
+'Rows of experiments.attribute_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX attribute_events_overflow_time_idx ON experiments.attribute_events_overflow USING brin (set_at);
+CREATE INDEX attribute_events_overflow_unit_idx ON experiments.attribute_events_overflow (tenant_id, unit);
+SELECT pg_catalog.pg_extension_config_dump('experiments.attribute_events_overflow', '');
 
-CREATE TABLE experiments.campaign_activations_default PARTITION OF experiments.campaign_activations DEFAULT;
-COMMENT ON TABLE experiments.campaign_activations_default IS
-'Rows of experiments.campaign_activations outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX campaign_activations_default_time_idx ON experiments.campaign_activations_default USING brin (occurred_at);
-CREATE INDEX campaign_activations_default_unit_idx ON experiments.campaign_activations_default (experiment_id, visitor_id);
-SELECT pg_catalog.pg_extension_config_dump('experiments.campaign_activations_default', '');
+CREATE TABLE experiments.campaign_activations_overflow PARTITION OF experiments.campaign_activations DEFAULT;
+COMMENT ON TABLE experiments.campaign_activations_overflow IS
+'Rows of experiments.campaign_activations outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX campaign_activations_overflow_time_idx ON experiments.campaign_activations_overflow USING brin (occurred_at);
+CREATE INDEX campaign_activations_overflow_unit_idx ON experiments.campaign_activations_overflow (experiment_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.campaign_activations_overflow', '');
 
-CREATE TABLE experiments.actions_default PARTITION OF experiments.actions DEFAULT;
-COMMENT ON TABLE experiments.actions_default IS
-'Rows of experiments.actions outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX actions_default_time_idx ON experiments.actions_default USING brin (occurred_at);
-CREATE INDEX actions_default_unit_idx ON experiments.actions_default (tenant_id, visitor_id);
-SELECT pg_catalog.pg_extension_config_dump('experiments.actions_default', '');
+CREATE TABLE experiments.actions_overflow PARTITION OF experiments.actions DEFAULT;
+COMMENT ON TABLE experiments.actions_overflow IS
+'Rows of experiments.actions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX actions_overflow_time_idx ON experiments.actions_overflow USING brin (occurred_at);
+CREATE INDEX actions_overflow_unit_idx ON experiments.actions_overflow (tenant_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.actions_overflow', '');
 
-CREATE TABLE experiments.custom_events_default PARTITION OF experiments.custom_events DEFAULT;
-COMMENT ON TABLE experiments.custom_events_default IS
-'Rows of experiments.custom_events outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX custom_events_default_time_idx ON experiments.custom_events_default USING brin (occurred_at);
-CREATE INDEX custom_events_default_unit_idx ON experiments.custom_events_default (tenant_id, visitor_id);
-SELECT pg_catalog.pg_extension_config_dump('experiments.custom_events_default', '');
+CREATE TABLE experiments.custom_events_overflow PARTITION OF experiments.custom_events DEFAULT;
+COMMENT ON TABLE experiments.custom_events_overflow IS
+'Rows of experiments.custom_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX custom_events_overflow_time_idx ON experiments.custom_events_overflow USING brin (occurred_at);
+CREATE INDEX custom_events_overflow_unit_idx ON experiments.custom_events_overflow (tenant_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.custom_events_overflow', '');
 
-CREATE TABLE experiments.transactions_default PARTITION OF experiments.transactions DEFAULT;
-COMMENT ON TABLE experiments.transactions_default IS
-'Rows of experiments.transactions outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX transactions_default_time_idx ON experiments.transactions_default USING brin (occurred_at);
-CREATE INDEX transactions_default_unit_idx ON experiments.transactions_default (tenant_id, visitor_id);
-CREATE INDEX transactions_default_id_idx ON experiments.transactions_default (tenant_id, transaction_id);
-SELECT pg_catalog.pg_extension_config_dump('experiments.transactions_default', '');
+CREATE TABLE experiments.transactions_overflow PARTITION OF experiments.transactions DEFAULT;
+COMMENT ON TABLE experiments.transactions_overflow IS
+'Rows of experiments.transactions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX transactions_overflow_time_idx ON experiments.transactions_overflow USING brin (occurred_at);
+CREATE INDEX transactions_overflow_unit_idx ON experiments.transactions_overflow (tenant_id, visitor_id);
+CREATE INDEX transactions_overflow_id_idx ON experiments.transactions_overflow (tenant_id, transaction_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.transactions_overflow', '');
 
-CREATE TABLE experiments.transaction_items_default PARTITION OF experiments.transaction_items DEFAULT;
-COMMENT ON TABLE experiments.transaction_items_default IS
-'Rows of experiments.transaction_items outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX transaction_items_default_time_idx ON experiments.transaction_items_default USING brin (occurred_at);
-CREATE INDEX transaction_items_default_unit_idx ON experiments.transaction_items_default (tenant_id, transaction_id);
-SELECT pg_catalog.pg_extension_config_dump('experiments.transaction_items_default', '');
+CREATE TABLE experiments.transaction_items_overflow PARTITION OF experiments.transaction_items DEFAULT;
+COMMENT ON TABLE experiments.transaction_items_overflow IS
+'Rows of experiments.transaction_items outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX transaction_items_overflow_time_idx ON experiments.transaction_items_overflow USING brin (occurred_at);
+CREATE INDEX transaction_items_overflow_unit_idx ON experiments.transaction_items_overflow (tenant_id, transaction_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.transaction_items_overflow', '');
 
-CREATE TABLE experiments.visits_default PARTITION OF experiments.visits DEFAULT;
-COMMENT ON TABLE experiments.visits_default IS
-'Rows of experiments.visits outside every monthly partition; create_event_partitions() moves them into their month.';
-CREATE INDEX visits_default_time_idx ON experiments.visits_default USING brin (occurred_at);
-CREATE INDEX visits_default_unit_idx ON experiments.visits_default (tenant_id, visitor_id);
-SELECT pg_catalog.pg_extension_config_dump('experiments.visits_default', '');
+CREATE TABLE experiments.visits_overflow PARTITION OF experiments.visits DEFAULT;
+COMMENT ON TABLE experiments.visits_overflow IS
+'Rows of experiments.visits outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
+CREATE INDEX visits_overflow_time_idx ON experiments.visits_overflow USING brin (occurred_at);
+CREATE INDEX visits_overflow_unit_idx ON experiments.visits_overflow (tenant_id, visitor_id);
+SELECT pg_catalog.pg_extension_config_dump('experiments.visits_overflow', '');
 
--- Monthly partitions. The extension script creates none: a partition it
--- created would belong to the extension and be re-created at restore for
--- the wrong month. Partitions made here are ordinary tables that pg_dump
--- dumps with their rows.
-CREATE FUNCTION experiments.create_event_partitions(months_ahead integer DEFAULT 3)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	tbl text;
-	time_column text;
-	month date;
-	part text;
-	created integer := 0;
-BEGIN
-	IF months_ahead IS NULL OR months_ahead NOT BETWEEN 0 AND 120 THEN
-		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'create_event_partitions() creates the partitions of the current month and of that many months after it.',
-				  HINT = 'Run it daily, e.g. from pg_cron, with the default of 3.';
-	END IF;
-	FOR tbl, time_column IN
-		SELECT c.relname, pg_catalog.pg_get_partkeydef(c.oid)
-		FROM pg_catalog.pg_class c
-		JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = c.oid
-		WHERE c.relnamespace = 'experiments'::regnamespace
-		ORDER BY c.relname
-	LOOP
-		time_column := substring(time_column FROM '^RANGE \((\w+)\)$');
-		-- The coming months, and every month with rows in the default partition.
-		FOR month IN EXECUTE format(
-			'SELECT m::date FROM generate_series(date_trunc(''month'', now() AT TIME ZONE ''UTC''),'
-			' date_trunc(''month'', now() AT TIME ZONE ''UTC'') + make_interval(months => %s), interval ''1 month'') m'
-			' UNION SELECT DISTINCT date_trunc(''month'', %I AT TIME ZONE ''UTC'')::date FROM experiments.%I'
-			' ORDER BY 1', months_ahead, time_column, tbl || '_default')
-		LOOP
-			part := format('%s_%s', tbl, to_char(month, 'YYYYMM'));
-			IF to_regclass(format('experiments.%I', part)) IS NULL THEN
-				PERFORM experiments_internal.create_event_partition(tbl, time_column, part, month);
-				created := created + 1;
-			END IF;
-		END LOOP;
-	END LOOP;
-	RETURN created;
-END;
-$$;
-REVOKE ALL ON FUNCTION experiments.create_event_partitions(integer) FROM PUBLIC;
-COMMENT ON FUNCTION experiments.create_event_partitions(integer) IS
-'Maintenance, run daily: creates the monthly partitions (UTC months) of every event table for the current month, the months_ahead months after it, and every month with rows in the default partition, moving those rows into them. Returns how many partitions it created.';
-
--- One monthly partition, filled with the rows of its month that the default
--- partition holds, then attached: the whole move is one transaction.
-CREATE FUNCTION experiments_internal.create_event_partition(tbl text, time_column text, part text, month date)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	lo timestamptz := month::timestamp AT TIME ZONE 'UTC';
-	hi timestamptz := (month + interval '1 month')::timestamp AT TIME ZONE 'UTC';
-BEGIN
-	EXECUTE format('CREATE TABLE experiments.%I (LIKE experiments.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
-				   part, tbl);
-	EXECUTE format('WITH moved AS (DELETE FROM experiments.%I WHERE %I >= %L AND %I < %L RETURNING *)'
-				   ' INSERT INTO experiments.%I SELECT * FROM moved',
-				   tbl || '_default', time_column, lo, time_column, hi, part);
-	PERFORM experiments_internal.create_event_partition_indexes(tbl, part);
-	EXECUTE format('ALTER TABLE experiments.%I ATTACH PARTITION experiments.%I FOR VALUES FROM (%L) TO (%L)',
-				   tbl, part, lo, hi);
-	EXECUTE format('COMMENT ON TABLE experiments.%I IS %L', part,
-				   format('Rows of experiments.%s with %s in [%s, %s).', tbl, time_column, lo, hi));
-END;
-$$;
-REVOKE ALL ON FUNCTION experiments_internal.create_event_partition(text, text, text, date) FROM PUBLIC;
-COMMENT ON FUNCTION experiments_internal.create_event_partition(text, text, text, date) IS
-'Part of create_event_partitions(): creates one monthly partition, moves the rows of its month out of the default partition into it, and attaches it.';
+-- Monthly partitions and their maintenance: src/events/partitions.sql.
 
 -- Publishing.
 

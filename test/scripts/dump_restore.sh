@@ -47,7 +47,7 @@ diff -u "$work/answers_before" "$work/answers_after" || { echo "assign() answers
 
 # Everything the fill made is in the snapshot: no table compared empty.
 for table in tenants experiments variants layers overrides enrolments published_batches rejected_events \
-	exposures_default goal_events_default custom_events_default; do
+	exposures_overflow goal_events_overflow custom_events_overflow; do
 	grep -qE "^$table [1-9][0-9]* " "$work/after" || { echo "table $table was compared empty:"; cut -c1-60 "$work/after"; exit 1; }
 done
 for table in exposures goal_events attribute_events campaign_activations custom_events transactions transaction_items visits; do

@@ -59,13 +59,32 @@ SQL
 		steps="$steps -> $to"
 	done
 	schema "$db" >"$work/upgraded"
+	# 0.2.0 renamed the default partitions <table>_default to <table>_overflow:
+	# the same rows, under their new names.
+	sed -i -E 's/\b([a-z_]+)_default\b/\1_overflow/g' "$work/queries" "$work/rows_before"
 	diff -u "$work/fresh" "$work/upgraded" || { echo "$steps: the schema differs from a fresh install of $current"; exit 1; }
 	snapshot "$db" "$work/queries" >"$work/rows_after"
 	diff -u "$work/rows_before" "$work/rows_after" || { echo "$steps: rows changed"; exit 1; }
 	answers "$db" >"$work/answers_after"
 	diff -u "$work/answers_before" "$work/answers_after" || { echo "$steps: assign() answers changed"; exit 1; }
+	# Maintenance then moves what the old version left in the default
+	# partitions into their months, every row kept.
+	event_rows() {
+		psql -X -q -tA -v ON_ERROR_STOP=1 -d "$db" <<-'SQL'
+		SELECT format('SELECT %L || '' '' || count(*) || '' '' || count(*) FILTER (WHERE tableoid = %s) FROM experiments.%I',
+					  c.relname, p.partdefid, c.relname)
+		FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
+		WHERE c.relnamespace = 'experiments'::regnamespace ORDER BY c.relname \gexec
+		SQL
+	}
+	event_rows >"$work/events_before"
+	grep -q ' [1-9][0-9]*$' "$work/events_before" || { echo "$steps: no row in a default partition to move"; exit 1; }
 	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SELECT experiments.create_event_partitions(3)" >/dev/null
-	echo "$steps: schema equal to a fresh install ($(wc -l <"$work/fresh") lines), every row kept ($(grep -c . "$work/rows_after") tables, partitions and sequences), $(wc -l <"$work/answers_after") assign() answers unchanged"
+	event_rows >"$work/events_after"
+	diff -u <(sed 's/ [0-9]*$//' "$work/events_before") <(sed 's/ [0-9]*$//' "$work/events_after") ||
+		{ echo "$steps: maintenance lost event rows"; exit 1; }
+	! grep -q ' [1-9][0-9]*$' "$work/events_after" || { echo "$steps: rows left in a default partition"; cat "$work/events_after"; exit 1; }
+	echo "$steps: schema equal to a fresh install ($(wc -l <"$work/fresh") lines), every row kept ($(grep -c . "$work/rows_after") tables, partitions and sequences), $(wc -l <"$work/answers_after") assign() answers unchanged; maintenance moved the default partitions' rows into their months"
 done
 
 # The comparison can fail: the oldest release as installed, unless it is the
