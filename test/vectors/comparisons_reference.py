@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Writes sql/comparisons_accuracy.sql: reference values for the comparisons of
+src/results/comparisons.c, computed independently of
+the C code with statsmodels and scipy (Debian python3-statsmodels, python3-scipy)
+and Python's decimal:
+
+- rates: statsmodels' Miettinen-Nurminen score test at no difference
+  (score_test_proportions_2indep); the score interval of the difference is where
+  the statistic (score_stat below: the rates under H0 from Farrington and
+  Manning's cubic, solved by numpy) crosses the critical value, found with
+  scipy's brentq to the last bit; the interval of the ratio is statsmodels'
+  closed form of Koopman and Nam (confint_proportions_2indep, compare='ratio');
+- means: scipy's ttest_ind_from_stats(equal_var=False) and Student t quantile,
+  Fieller's interval solved with decimal at 50 digits;
+- multiple testing: statsmodels' multipletests (holm, fdr_bh) for the adjusted
+  p-values; the interval levels from their definitions (docs/results.md): Holm,
+  alpha / (m - i + 1) at the step i that decided; Benjamini-Yekutieli,
+  1 - R alpha / m.
+
+    /usr/bin/python3 test/vectors/comparisons_reference.py > sql/comparisons_accuracy.sql
+
+Each input is exact in SQL; each reference is printed with 17 significant digits.
+"""
+import decimal
+import math
+
+import numpy as np
+from scipy import optimize, stats
+from statsmodels.stats import proportion
+from statsmodels.stats.multitest import multipletests
+
+decimal.getcontext().prec = 50
+TOLERANCE = "1e-9"
+
+
+def f(v):
+    return repr(float(v))
+
+
+def score_stat(x1, n1, x0, n0, d):
+    """The Miettinen-Nurminen statistic of H0: p1 - p0 = d. The rates under H0
+    maximize the likelihood: the feasible root of Farrington and Manning's cubic
+    (numpy.roots), or an end of the feasible interval, whichever is likelier.
+    (statsmodels 0.13's score_test_proportions_2indep writes count0 * diff for
+    nobs0 * diff in that cubic, so its statistic is off for d != 0; it is used
+    here at d = 0 only, where it takes the pooled rate.)"""
+    n, x = n1 + n0, x1 + x0
+    lo, hi = max(0.0, -d), min(1.0, 1.0 - d)
+
+    def loglik(p0):
+        p1 = p0 + d
+        terms = [(x1, p1), (n1 - x1, 1 - p1), (x0, p0), (n0 - x0, 1 - p0)]
+        if any(k > 0 and q <= 0 for k, q in terms):
+            return -math.inf
+        return sum(k * math.log(q) for k, q in terms if k > 0)
+    cubic = [n, (n1 + 2 * n0) * d - n - x, (n0 * d - n - 2 * x0) * d + x, x0 * d * (1 - d)]
+    candidates = [r.real for r in np.roots(cubic) if abs(r.imag) < 1e-12 and lo <= r.real <= hi] + [lo, hi]
+    p0 = max(candidates, key=loglik)
+    p1 = p0 + d
+    var = (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0) * n / (n - 1)
+    return (x1 / n1 - x0 / n0 - d) / math.sqrt(var)
+
+
+def root(fun, start, end):
+    """Where fun changes sign between start and end, bracketed by steps doubling from start."""
+    step = 1e-9 * (end - start)
+    near = start
+    while True:
+        far = start + step if abs(step) < abs(end - start) else end
+        if fun(far) * fun(start) <= 0 or far == end:
+            break
+        near, step = far, step * 2
+    return optimize.brentq(fun, min(near, far), max(near, far), xtol=1e-300,
+                           rtol=4 * np.finfo(float).eps, maxiter=1000)
+
+
+def rates(x0, n0, x1, n1, conf):
+    """Treatment x1/n1 against control x0/n0: statsmodels' sample 1 is the treatment."""
+    alpha = 1 - conf
+    z = stats.norm.isf(alpha / 2)
+    p1, p0 = x1 / n1, x0 / n0
+    diff = p1 - p0
+    res = proportion.score_test_proportions_2indep(x1, n1, x0, n0, compare="diff", correction=True)
+    lo = -1.0 if diff <= -1 else root(lambda d: score_stat(x1, n1, x0, n0, d) - z, diff, -1 + 1e-12)
+    hi = 1.0 if diff >= 1 else root(lambda d: score_stat(x1, n1, x0, n0, d) + z, diff, 1 - 1e-12)
+    out = [("difference", diff), ("difference_lower", lo), ("difference_upper", hi),
+           ("z", res.statistic), ("p_value", res.pvalue)]
+    if x0 > 0:
+        r_lo, r_hi = proportion.confint_proportions_2indep(x1, n1, x0, n0, method="score",
+                                                           compare="ratio", alpha=alpha)
+        out += [("relative_difference", p1 / p0 - 1), ("relative_lower", (0.0 if x1 == 0 else r_lo) - 1),
+                ("relative_upper", r_hi - 1)]
+    return out
+
+
+def fieller(m0, s0, m1, s1, t):
+    """The roots in rho of (m1 - rho m0)^2 = t^2 (s1 + rho^2 s0), at 50 digits."""
+    m0, s0, m1, s1, t = (decimal.Decimal(v) for v in (m0, s0, m1, s1, t))
+    a = m0 ** 2 - t ** 2 * s0
+    b = -2 * m1 * m0
+    c = m1 ** 2 - t ** 2 * s1
+    d = (b ** 2 - 4 * a * c).sqrt()
+    return sorted([(-b - d) / (2 * a), (-b + d) / (2 * a)])
+
+
+def means(m0, v0, n0, m1, v1, n1, conf):
+    t, p = stats.ttest_ind_from_stats(m1, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False)
+    s0, s1 = v0 / n0, v1 / n1
+    df = (s0 + s1) ** 2 / (s0 ** 2 / (n0 - 1) + s1 ** 2 / (n1 - 1))
+    crit = stats.t.isf((1 - conf) / 2, df)
+    for _ in range(3):  # Newton on the tail, more accurate than scipy's quantile
+        crit += (stats.t.sf(crit, df) - (1 - conf) / 2) / stats.t.pdf(crit, df)
+    se = math.sqrt(s0 + s1)
+    out = [("difference", m1 - m0), ("difference_lower", m1 - m0 - crit * se),
+           ("difference_upper", m1 - m0 + crit * se), ("t", t), ("p_value", p), ("df", df)]
+    if m0 != 0:
+        out.append(("relative_difference", m1 / m0 - 1))
+    if m0 ** 2 > crit ** 2 * s0 and s0 > 0 and s1 > 0:
+        lo, hi = fieller(m0, s0, m1, s1, crit)
+        out += [("relative_lower", lo - 1), ("relative_upper", hi - 1)]
+    return out
+
+
+def check(column, expected):
+    e = float(expected)
+    if e == 0:
+        return f"r.{column} = 0"
+    return f"abs(r.{column} - {f(e)}::float8) <= {TOLERANCE} * {f(abs(e))}"
+
+
+def block(title, cases):
+    print(f"-- {title}")
+    print("SELECT i, name, ok FROM (")
+    for i, (name, call, values) in enumerate(cases):
+        cond = " AND ".join(check(c, v) for c, v in values)
+        prefix = "\t SELECT" if i == 0 else "\tUNION ALL SELECT"
+        print(f"{prefix} {i} AS i, '{name}' AS name, {cond} AS ok FROM {call} r")
+    print(") t ORDER BY i;")
+    print()
+
+
+print("""-- Accuracy of the comparisons of src/results/comparisons.c against
+-- statsmodels and scipy.
+-- GENERATED by test/vectors/comparisons_reference.py (see its docstring and
+-- docs/testing.md); every row must say ok = t: a relative error of at most
+-- 1e-9 (exact where the reference is 0).
+-- Regenerate: /usr/bin/python3 test/vectors/comparisons_reference.py > sql/comparisons_accuracy.sql
+""")
+
+RATE_CASES = [(20000, 200000, 22000, 200000, 0.95), (100, 1000, 130, 1000, 0.95),
+              (50, 500, 50, 500, 0.95), (3000, 10000, 2000, 10000, 0.99),
+              (10, 100000, 40, 120000, 0.9), (0, 150, 7, 160, 0.95), (9, 120, 0, 130, 0.95),
+              (1, 5, 4, 6, 0.95), (3, 4, 0, 4, 0.95), (2, 12, 2, 12, 0.95)]
+block("two_proportion_test: Miettinen-Nurminen score test, score intervals of difference and ratio", [
+    (f"{x0}/{n0} vs {x1}/{n1} at {c}", f"experiments.two_proportion_test({x0}, {n0}, {x1}, {n1}, {c})",
+     rates(x0, n0, x1, n1, c)) for x0, n0, x1, n1, c in RATE_CASES])
+
+MEAN_CASES = [(10.0, 25.0, 200000, 10.05, 26.0, 200000, 0.95), (3.1, 2.0, 12, 4.5, 9.0, 7, 0.95),
+              (100.0, 400.0, 50, 120.0, 100.0, 60, 0.99), (1.25, 0.5, 3, 1.0, 0.25, 2, 0.9),
+              (5.0, 4.0, 200, 0.0, 1.5, 180, 0.95), (-3.0, 9.0, 40, 2.0, 16.0, 50, 0.95)]
+block("welch_test: Welch's t, its interval of the difference, Fieller's interval of the ratio", [
+    (f"{m0},{v0},{n0} vs {m1},{v1},{n1} at {c}",
+     f"experiments.welch_test({m0}, {v0}, {n0}, {m1}, {v1}, {n1}, {c})", means(m0, v0, n0, m1, v1, n1, c))
+    for m0, v0, n0, m1, v1, n1, c in MEAN_CASES])
+
+
+def corrected(p_values, method, conf):
+    alpha = 1 - conf
+    members = [(p, i) for i, p in enumerate(p_values) if p is not None]
+    ps = [p for p, _ in members]
+    m = len(ps)
+    adjusted = [None] * len(p_values)
+    levels = [None] * len(p_values)
+    if method == "none":
+        adj = ps
+    else:
+        adj = multipletests(ps, alpha=alpha, method={"holm": "holm", "bh": "fdr_bh"}[method])[1]
+    for (p, i), a in zip(members, adj):
+        adjusted[i] = a
+    order = sorted(range(m), key=lambda k: (ps[k], k))
+    if method == "holm":
+        stop = next((r for r, k in enumerate(order) if adj[k] >= alpha), m)
+        for r, k in enumerate(order):
+            levels[members[k][1]] = 1 - alpha / (m - min(r, stop))
+    elif method == "bh":
+        rejected = sum(1 for a in adj if a < alpha)
+        for k in range(m):
+            levels[members[k][1]] = 1 - max(rejected, 1) * alpha / m
+    else:
+        for k in range(m):
+            levels[members[k][1]] = conf
+    return adjusted, levels
+
+
+def sql_array(values):
+    return "'{" + ",".join("NULL" if v is None else f(v) for v in values) + "}'::float8[]"
+
+
+def array_check(column, expected):
+    conds = []
+    for i, e in enumerate(expected, start=1):
+        if e is None:
+            conds.append(f"r.{column}[{i}] IS NULL")
+        else:
+            conds.append(f"abs(r.{column}[{i}] - {f(e)}) <= {TOLERANCE} * {f(abs(e))}")
+    return " AND ".join(conds)
+
+
+FAMILIES = [([0.01, 0.04, 0.03, 0.005, 0.2], 0.95), ([0.001, None, 0.02, 0.049, 0.3, 0.0002, 0.6], 0.95),
+            ([0.04, 0.045, 0.03], 0.9), ([0.5, 0.7, 0.9], 0.95), ([1e-30, 0.012, 0.011, 0.0101], 0.99)]
+print("-- multiple_testing: adjusted p-values (statsmodels multipletests) and interval levels")
+print("SELECT i, method, ok FROM (")
+first = True
+for i, (ps, conf) in enumerate(FAMILIES):
+    for method in ("holm", "bh", "none"):
+        adjusted, levels = corrected(ps, method, conf)
+        cond = array_check("adjusted_p_values", adjusted) + " AND " + array_check("confidences", levels)
+        prefix = "\t SELECT" if first else "\tUNION ALL SELECT"
+        first = False
+        print(f"{prefix} {i} AS i, '{method}' AS method, {cond} AS ok "
+              f"FROM experiments.multiple_testing({sql_array(ps)}, '{method}', {conf}) r")
+print(") t ORDER BY i, method;")
