@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes sql/comparisons_accuracy.sql: reference values for the comparisons of
-src/results/comparisons.c, computed independently of
-the C code with statsmodels and scipy (Debian python3-statsmodels, python3-scipy)
+src/results/comparisons.c and experiment_results(), computed independently of the
+C code with statsmodels and scipy (Debian python3-statsmodels, python3-scipy)
 and Python's decimal:
 
 - rates: statsmodels' Miettinen-Nurminen score test at no difference
@@ -15,7 +15,11 @@ and Python's decimal:
 - multiple testing: statsmodels' multipletests (holm, fdr_bh) for the adjusted
   p-values; the interval levels from their definitions (docs/results.md): Holm,
   alpha / (m - i + 1) at the step i that decided; Benjamini-Yekutieli,
-  1 - R alpha / m.
+  1 - R alpha / m;
+- an experiment's results (experiment_results() as the analyst role): counts and
+  per-unit values of the same raw events the test inserts (a formula of the unit
+  number, evaluated here and in SQL), each comparison as above at its corrected
+  level.
 
     /usr/bin/python3 test/vectors/comparisons_reference.py > sql/comparisons_accuracy.sql
 
@@ -220,3 +224,84 @@ for i, (ps, conf) in enumerate(FAMILIES):
         print(f"{prefix} {i} AS i, '{method}' AS method, {cond} AS ok "
               f"FROM experiments.multiple_testing({sql_array(ps)}, '{method}', {conf}) r")
 print(") t ORDER BY i, method;")
+
+
+# An experiment's results from raw events: 3,000 units, unit g in variant
+# g % 3; goal a reached by some (with a value), goal b by others (no value).
+# The same formulas make the events in SQL below and the counts here.
+N = 3000
+A_THRESHOLD = [100, 130, 90]
+B_THRESHOLD = [300, 300, 360]
+
+
+def a_converts(g):
+    return (g * 7919) % 1000 < A_THRESHOLD[g % 3]
+
+
+def a_value(g):
+    return 1000 + (g * 31) % 500
+
+
+def b_converts(g):
+    return (g * 104729) % 1000 < B_THRESHOLD[g % 3]
+
+
+arms = {v: [g for g in range(1, N + 1) if g % 3 == v] for v in range(3)}
+tests = []  # (metric, ordinal, test, p, reference function of the confidence)
+for v in (1, 2):
+    for metric, converts in (("a", a_converts), ("b", b_converts)):
+        x0, n0 = sum(converts(g) for g in arms[0]), len(arms[0])
+        x1, n1 = sum(converts(g) for g in arms[v]), len(arms[v])
+        p = proportion.score_test_proportions_2indep(x1, n1, x0, n0, compare="diff", correction=True).pvalue
+        tests.append((metric, v, "rate", p, lambda c, a=(x0, n0, x1, n1): rates(*a, c)))
+    values = {u: np.array([a_value(g) if a_converts(g) else 0 for g in arms[u]], dtype=float) for u in (0, v)}
+    m0, v0, n0 = values[0].mean(), values[0].var(ddof=1), len(values[0])
+    m1, v1, n1 = values[v].mean(), values[v].var(ddof=1), len(values[v])
+    p = stats.ttest_ind_from_stats(m1, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False).pvalue
+    tests.append(("a", v, "value", p, lambda c, a=(m0, v0, n0, m1, v1, n1): means(*a, c)))
+
+print(f"""
+-- experiment_results() on raw events against the same computation from them:
+-- counts and per-unit values here, the tests above at the levels Holm and
+-- Benjamini-Hochberg give (statsmodels multipletests). Written as the
+-- superuser, read as the analyst role.
+SELECT experiments.create_tenant('comparisons_accuracy') AS tenant \\gset
+SET experiments.tenant = :'tenant';
+SELECT id AS exp FROM experiments.create_experiment('three_arms',
+	'[{{"key": "control", "allocation": 34}}, {{"key": "b1", "allocation": 33}}, {{"key": "b2", "allocation": 33}}]',
+	start => true) \\gset
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT :exp, g % 3, 'user_id', 'c-' || g, '2026-05-01 10:00+00', true, true, false, false, false, false
+FROM generate_series(1, {N}) g;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'c-' || g, 'a', timestamptz '2026-05-01 11:00+00', jsonb_build_object('value', 1000 + (g * 31) % 500)
+FROM generate_series(1, {N}) g WHERE (g::bigint * 7919) % 1000 < (ARRAY{A_THRESHOLD})[g % 3 + 1]
+UNION ALL
+SELECT 'user_id', 'c-' || g, 'b', '2026-05-01 11:00+00', NULL
+FROM generate_series(1, {N}) g WHERE (g::bigint * 104729) % 1000 < (ARRAY{B_THRESHOLD})[g % 3 + 1];
+SET ROLE experiments_analyst;""")
+
+COLUMNS = {"rate": [("rate_lift", "difference"), ("rate_lift_lower", "difference_lower"),
+                    ("rate_lift_upper", "difference_upper"), ("rate_relative_lift", "relative_difference"),
+                    ("rate_relative_lower", "relative_lower"), ("rate_relative_upper", "relative_upper"),
+                    ("rate_p_value", "p_value")],
+           "value": [("value_lift", "difference"), ("value_lift_lower", "difference_lower"),
+                     ("value_lift_upper", "difference_upper"), ("value_relative_lift", "relative_difference"),
+                     ("value_relative_lower", "relative_lower"), ("value_relative_upper", "relative_upper"),
+                     ("value_p_value", "p_value")]}
+for method in ("holm", "bh"):
+    adjusted, levels = corrected([t[3] for t in tests], method, 0.95)
+    print(f"-- correction {method}")
+    print("SELECT i, ok FROM (")
+    for i, ((metric, v, test, p, reference), a, level) in enumerate(zip(tests, adjusted, levels)):
+        ref = dict(reference(level))
+        conds = [check(col, ref[key]) for col, key in COLUMNS[test]]
+        conds += [check(f"{test}_adjusted_p_value", a), check(f"{test}_interval_confidence", level),
+                  f"r.p_value_correction = '{method}'"]
+        prefix = "\t SELECT" if i == 0 else "\tUNION ALL SELECT"
+        print(f"{prefix} {i} AS i, {' AND '.join(conds)} AS ok "
+              f"FROM experiments.experiment_results(:exp, correction => '{method}') r "
+              f"WHERE r.metric = '{metric}' AND r.ordinal = {v}")
+    print(") t ORDER BY i;")
+print("RESET ROLE;")
