@@ -60,6 +60,11 @@ SELECT rate_lift > 0 AS lift_positive, rate_relative_lift, rate_relative_lower >
 	   rate_relative_upper, rate_relative_note, sample_sufficient, rate_verdict
 FROM experiments.experiment_results(:exp) WHERE metric = 'buy' AND ordinal = 1;
 
+-- The Bayesian view of the same: the treatment almost surely better, with
+-- almost nothing to lose by choosing it; not defined on the control's row.
+SELECT ordinal, rate_chance_to_beat > 0.999 AS likely_better, rate_expected_loss < 1e-6 AS small_loss
+FROM experiments.experiment_results(:exp) WHERE metric = 'buy' ORDER BY ordinal;
+
 -- A treatment mean of 0 with constant values (no conversions): no interval
 -- of zero width, NULL with the reason instead. With a mean of exactly 0 but
 -- varying values: a Fieller interval of positive width around -100%.

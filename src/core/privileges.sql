@@ -139,7 +139,9 @@ GRANT EXECUTE ON FUNCTION
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, double precision),
 	experiments.welch_test(double precision, double precision, bigint, double precision, double precision, bigint, double precision),
 	experiments.srm_test(bigint[], double precision[]),
-	experiments.multiple_testing(double precision[], text, double precision)
+	experiments.multiple_testing(double precision[], text, double precision),
+	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
+	experiments.bayesian_means(double precision, double precision, bigint, double precision, double precision, bigint)
 	TO experiments_api_owner;
 -- src/results/results.sql
 GRANT EXECUTE ON FUNCTION
@@ -288,6 +290,8 @@ GRANT EXECUTE ON FUNCTION
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
 	experiments.srm_test(bigint[], float8[]),
 	experiments.multiple_testing(float8[], text, float8),
+	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
+	experiments.bayesian_means(float8, float8, bigint, float8, float8, bigint),
 	experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text),
 	experiments_internal.results_verdict(text, text, text, text, float8, float8, float8, float8, float8),
 	experiments_internal.format_p_value(float8),

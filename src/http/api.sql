@@ -158,6 +158,14 @@ COMMENT ON COLUMN experiments_api.results.srm_p_value IS
 COMMENT ON COLUMN experiments_api.results.srm_mismatch IS
 'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 COMMENT ON COLUMN experiments_api.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.results.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.results.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
 COMMENT ON COLUMN experiments_api.results.rate_relative_note IS
 'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
 COMMENT ON COLUMN experiments_api.results.value_relative_note IS
@@ -232,6 +240,14 @@ COMMENT ON COLUMN experiments_api.lift.metric IS
 'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
 COMMENT ON COLUMN experiments_api.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
 COMMENT ON COLUMN experiments_api.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.lift.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.lift.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_note IS
 'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_note IS

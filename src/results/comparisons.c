@@ -33,6 +33,8 @@ PG_FUNCTION_INFO_V1(two_proportion_test);
 PG_FUNCTION_INFO_V1(welch_test);
 PG_FUNCTION_INFO_V1(srm_test);
 PG_FUNCTION_INFO_V1(multiple_testing);
+PG_FUNCTION_INFO_V1(bayesian_rates);
+PG_FUNCTION_INFO_V1(bayesian_means);
 
 /* Bisections stop after this many halvings, far more than a double needs. */
 #define MAX_BISECTIONS 2000
@@ -50,6 +52,23 @@ CheckCounts(int64 successes, int64 trials)
 				 errmsg("invalid counts: %lld successes out of %lld trials",
 						(long long) successes, (long long) trials),
 				 errdetail("Both counts must be non-negative and successes must not exceed trials.")));
+}
+
+/*
+ * CheckSampleSummaries
+ *		The two arms' summaries a comparison of means takes: finite means,
+ *		finite non-negative variances, non-negative counts.
+ */
+static void
+CheckSampleSummaries(const char *function, double m0, double v0, int64 n0,
+					 double m1, double v1, int64 n1)
+{
+	if (n0 < 0 || n1 < 0 || !(v0 >= 0.0) || !(v1 >= 0.0) || isinf(v0) || isinf(v1) ||
+		!isfinite(m0) || !isfinite(m1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid sample summary for %s", function),
+				 errdetail("Means must be finite, variances finite and non-negative, counts non-negative.")));
 }
 
 /*
@@ -443,12 +462,7 @@ welch_test(PG_FUNCTION_ARGS)
 	const char *note;
 
 	CheckProbability(confidence, "confidence", true);
-	if (n0 < 0 || n1 < 0 || !(v0 >= 0.0) || !(v1 >= 0.0) || isinf(v0) || isinf(v1) ||
-		!isfinite(m0) || !isfinite(m1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid sample summary for welch_test"),
-				 errdetail("Means must be finite, variances finite and non-negative, counts non-negative.")));
+	CheckSampleSummaries("welch_test", m0, v0, n0, m1, v1, n1);
 	memset(nulls, true, sizeof(nulls));
 	s0 = n0 > 0 ? v0 / n0 : 0.0;
 	s1 = n1 > 0 ? v1 / n1 : 0.0;
@@ -736,5 +750,125 @@ multiple_testing(PG_FUNCTION_ARGS)
 												   FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[1] = PointerGetDatum(construct_md_array(levels, p_nulls, n == 0 ? 0 : 1, dims, lbs,
 												   FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return ReturnRecord(fcinfo, values, nulls);
+}
+
+/*
+ * BetaGreater
+ *		P(Y > X) for independent Y ~ Beta(ay, by) and X ~ Beta(ax, bx), ay a
+ *		positive integer: the finite sum of Evan Miller's closed form,
+ *		sum over i < ay of B(ax + i, bx + by) / ((by + i) B(1 + i, by) B(ax, bx)).
+ *		Each term follows from the one before by the ratio
+ *		(ax + i)(by + i) / ((ax + bx + by + i)(1 + i)), so only the first
+ *		needs log Beta; the terms are summed in log scale (they may underflow
+ *		one by one while their sum does not). ay terms: bounded by the
+ *		conversions the caller counted.
+ */
+static double
+BetaGreater(double ay, double by, double ax, double bx)
+{
+	double		log_term = LogBeta(ax, bx + by) - LogBeta(ax, bx);
+	double		log_scale = log_term;
+	double		sum = 0.0;
+
+	for (double i = 0.0; i < ay; i += 1.0)
+	{
+		if (i > 0.0)
+			log_term += log((ax + i - 1.0) * (by + i - 1.0) / ((ax + bx + by + i - 1.0) * i));
+		if (log_term > log_scale)
+		{
+			sum = sum * exp(log_scale - log_term);
+			log_scale = log_term;
+		}
+		sum += exp(log_term - log_scale);
+	}
+	return Min(1.0, sum * exp(log_scale));
+}
+
+/*
+ * bayesian_rates(control_successes bigint, control_trials bigint,
+ *				  treatment_successes bigint, treatment_trials bigint,
+ *				  OUT chance_to_beat float8, OUT expected_loss float8)
+ *		The Bayesian comparison of two rates with Beta(1, 1) priors, as
+ *		GrowthBook's Bayesian engine reports it: the chance that the
+ *		treatment's rate is above the control's, P(B > A), and the expected
+ *		loss of choosing the treatment, E[max(A - B, 0)] (in rate points),
+ *		from E[A 1(A > B)] = mean(A) P(A+ > B) with A+ ~ Beta(a + 1, b), and
+ *		likewise for B. The sums have 1 + x1 and 2 + x0 terms: bounded by
+ *		the conversions daily_metrics() counted. NULLs when an arm has no
+ *		trials.
+ */
+Datum
+bayesian_rates(PG_FUNCTION_ARGS)
+{
+	int64		x0 = PG_GETARG_INT64(0);
+	int64		n0 = PG_GETARG_INT64(1);
+	int64		x1 = PG_GETARG_INT64(2);
+	int64		n1 = PG_GETARG_INT64(3);
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+
+	CheckCounts(x0, n0);
+	CheckCounts(x1, n1);
+	if (n0 > 0 && n1 > 0)
+	{
+		double		a0 = 1.0 + x0,
+					b0 = 1.0 + (n0 - x0),
+					a1 = 1.0 + x1,
+					b1 = 1.0 + (n1 - x1);
+		/*
+		 * P(A+ > B) and P(A > B+) summed directly, not as 1 - P(B > ...):
+		 * when the treatment is better both are small and nearly equal, and
+		 * their difference keeps its digits only if each keeps its own.
+		 */
+		double		control_above = BetaGreater(a0 + 1.0, b0, a1, b1);
+		double		control_above_raised = BetaGreater(a0, b0, a1 + 1.0, b1);
+
+		values[0] = Float8GetDatum(BetaGreater(a1, b1, a0, b0));
+		values[1] = Float8GetDatum(Max(0.0, a0 / (a0 + b0) * control_above -
+									   a1 / (a1 + b1) * control_above_raised));
+		nulls[0] = nulls[1] = false;
+	}
+	return ReturnRecord(fcinfo, values, nulls);
+}
+
+/*
+ * bayesian_means(control_mean float8, control_variance float8, control_count bigint,
+ *				  treatment_mean float8, treatment_variance float8,
+ *				  treatment_count bigint,
+ *				  OUT chance_to_beat float8, OUT expected_loss float8)
+ *		The Bayesian comparison of two means in the normal approximation
+ *		(flat prior): the difference D = treatment - control is
+ *		N(d, se^2), se^2 = v0 / n0 + v1 / n1; the chance to beat is
+ *		P(D > 0) = Phi(d / se), the expected loss of choosing the treatment
+ *		E[max(-D, 0)] = se (phi(z) - z Phi(-z)), z = d / se, in the unit of
+ *		the values. NULLs when an arm has fewer than 2 units or se is 0.
+ */
+Datum
+bayesian_means(PG_FUNCTION_ARGS)
+{
+	double		m0 = PG_GETARG_FLOAT8(0);
+	double		v0 = PG_GETARG_FLOAT8(1);
+	int64		n0 = PG_GETARG_INT64(2);
+	double		m1 = PG_GETARG_FLOAT8(3);
+	double		v1 = PG_GETARG_FLOAT8(4);
+	int64		n1 = PG_GETARG_INT64(5);
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	double		se;
+
+	CheckSampleSummaries("bayesian_means", m0, v0, n0, m1, v1, n1);
+	se = n0 >= 2 && n1 >= 2 ? sqrt(v0 / n0 + v1 / n1) : 0.0;
+	if (se > 0.0)
+	{
+		double		z = (m1 - m0) / se;
+		double		tail = StudentUpperTail(fabs(z), INFINITY);	/* Phi(-|z|) */
+		double		density = exp(-0.5 * z * z) / sqrt(2.0 * M_PI);
+
+		/* each probability from the tail, so that neither loses digits */
+		values[0] = Float8GetDatum(z >= 0.0 ? 1.0 - tail : tail);
+		values[1] = Float8GetDatum(Max(0.0, se * (density - z * (z >= 0.0 ? tail : 1.0 - tail))));
+		nulls[0] = nulls[1] = false;
+	}
 	return ReturnRecord(fcinfo, values, nulls);
 }

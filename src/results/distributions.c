@@ -15,8 +15,8 @@
  * its last bit is worth 1e-9. Here the large terms cancel analytically
  * (Stirling's series and log1p(d) - d computed as a series), following the
  * saddle-point idea of Catherine Loader's binomial and Poisson densities.
- * The special functions stay static: stats.h exports only the tails and
- * critical values the comparisons need.
+ * The special functions stay static: stats.h exports only the tails,
+ * critical values and log Beta the comparisons need.
  */
 #include "core.h"
 
@@ -117,7 +117,7 @@ LogPoissonTerm(double a, double x)
  *		lgamma(q) - lgamma(p + q) is taken from Stirling's series instead of
  *		as the difference of two large numbers.
  */
-static double
+double
 LogBeta(double a, double b)
 {
 	double		p = Min(a, b);

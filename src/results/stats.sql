@@ -99,3 +99,23 @@ AS 'MODULE_PATHNAME', 'multiple_testing'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION experiments.multiple_testing(float8[], text, float8) IS
 'Corrects a family of p-values (NULL elements are not in it) for multiple testing, element by element: method holm (Holm''s step-down adjusted p-values; each interval at the Bonferroni level of the step that decided it), bh (Benjamini-Hochberg adjusted p-values; every interval at 1 - R (1 - confidence) / m, R the number rejected, Benjamini and Yekutieli''s FCR-adjusted intervals) or none. confidences are the levels of the intervals, so that an interval excludes no difference exactly when its adjusted p-value is below 1 - confidence.';
+
+CREATE FUNCTION experiments.bayesian_rates(
+	control_successes bigint, control_trials bigint,
+	treatment_successes bigint, treatment_trials bigint,
+	OUT chance_to_beat float8, OUT expected_loss float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bayesian_rates'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.bayesian_rates(bigint, bigint, bigint, bigint) IS
+'Bayesian comparison of treatment vs control rates with Beta(1, 1) priors (beta-binomial posteriors): chance_to_beat, the probability that the treatment''s rate is above the control''s (Evan Miller''s closed form), and expected_loss, E[max(control - treatment, 0)] in rate points, the expected cost of choosing the treatment; NULLs when an arm has no trials.';
+
+CREATE FUNCTION experiments.bayesian_means(
+	control_mean float8, control_variance float8, control_count bigint,
+	treatment_mean float8, treatment_variance float8, treatment_count bigint,
+	OUT chance_to_beat float8, OUT expected_loss float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bayesian_means'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.bayesian_means(float8, float8, bigint, float8, float8, bigint) IS
+'Bayesian comparison of treatment vs control means in the normal approximation with a flat prior (the difference is normal with the means'' difference and squared standard error var_samp / count summed): chance_to_beat, Phi(d / se), and expected_loss, E[max(control - treatment, 0)] = se (phi(z) - z Phi(-z)) in the unit of the values; NULLs when an arm has fewer than 2 units or both are constant.';

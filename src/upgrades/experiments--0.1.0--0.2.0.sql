@@ -392,7 +392,7 @@ COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_sorting_rules 
 -- (Miettinen-Nurminen score; Welch's t with Fieller's interval of the
 -- ratio) and say why a relative interval is missing: their result type
 -- changed, so they are created again, with the grants privileges.sql gives;
--- multiple_testing() is new.
+-- multiple_testing(), bayesian_rates() and bayesian_means() are new.
 DROP FUNCTION experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8);
 DROP FUNCTION experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8);
 CREATE FUNCTION experiments.two_proportion_test(
@@ -427,15 +427,39 @@ AS 'MODULE_PATHNAME', 'multiple_testing'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION experiments.multiple_testing(float8[], text, float8) IS
 'Corrects a family of p-values (NULL elements are not in it) for multiple testing, element by element: method holm (Holm''s step-down adjusted p-values; each interval at the Bonferroni level of the step that decided it), bh (Benjamini-Hochberg adjusted p-values; every interval at 1 - R (1 - confidence) / m, R the number rejected, Benjamini and Yekutieli''s FCR-adjusted intervals) or none. confidences are the levels of the intervals, so that an interval excludes no difference exactly when its adjusted p-value is below 1 - confidence.';
+
+CREATE FUNCTION experiments.bayesian_rates(
+	control_successes bigint, control_trials bigint,
+	treatment_successes bigint, treatment_trials bigint,
+	OUT chance_to_beat float8, OUT expected_loss float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bayesian_rates'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.bayesian_rates(bigint, bigint, bigint, bigint) IS
+'Bayesian comparison of treatment vs control rates with Beta(1, 1) priors (beta-binomial posteriors): chance_to_beat, the probability that the treatment''s rate is above the control''s (Evan Miller''s closed form), and expected_loss, E[max(control - treatment, 0)] in rate points, the expected cost of choosing the treatment; NULLs when an arm has no trials.';
+
+CREATE FUNCTION experiments.bayesian_means(
+	control_mean float8, control_variance float8, control_count bigint,
+	treatment_mean float8, treatment_variance float8, treatment_count bigint,
+	OUT chance_to_beat float8, OUT expected_loss float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bayesian_means'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.bayesian_means(float8, float8, bigint, float8, float8, bigint) IS
+'Bayesian comparison of treatment vs control means in the normal approximation with a flat prior (the difference is normal with the means'' difference and squared standard error var_samp / count summed): chance_to_beat, Phi(d / se), and expected_loss, E[max(control - treatment, 0)] = se (phi(z) - z Phi(-z)) in the unit of the values; NULLs when an arm has fewer than 2 units or both are constant.';
 REVOKE EXECUTE ON FUNCTION
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
-	experiments.multiple_testing(float8[], text, float8)
+	experiments.multiple_testing(float8[], text, float8),
+	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
+	experiments.bayesian_means(float8, float8, bigint, float8, float8, bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
-	experiments.multiple_testing(float8[], text, float8)
+	experiments.multiple_testing(float8[], text, float8),
+	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
+	experiments.bayesian_means(float8, float8, bigint, float8, float8, bigint)
 	TO experiments_api_owner, experiments_analyst;
 
 -- src/results/results.sql
@@ -487,7 +511,8 @@ RETURNS TABLE (
 	rate_relative_note text, value_relative_note text,
 	rate_adjusted_p_value float8, value_adjusted_p_value float8,
 	rate_interval_confidence float8, value_interval_confidence float8,
-	p_value_correction text, sample_sufficient boolean, rate_verdict text, value_verdict text)
+	p_value_correction text, sample_sufficient boolean, rate_verdict text, value_verdict text,
+	rate_chance_to_beat float8, rate_expected_loss float8, value_chance_to_beat float8, value_expected_loss float8)
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
@@ -586,7 +611,8 @@ SELECT $1, p.ordinal, p.key, p.kind, p.metric,
 	   p.sufficient,
 	   experiments_internal.comparison_verdict(p.sufficient AND coalesce(p.rate_expected_ok, false), rc.adjusted,
 											   1 - $4, z.difference),
-	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - $4, welch.difference)
+	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - $4, welch.difference),
+	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss
 FROM pairs p
 CROSS JOIN totals t
 CROSS JOIN srm
@@ -598,10 +624,14 @@ CROSS JOIN LATERAL experiments.two_proportion_test(
 CROSS JOIN LATERAL experiments.welch_test(
 	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
 	coalesce(vc.level, $4)) welch
+CROSS JOIN LATERAL experiments.bayesian_rates(
+	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units) br
+CROSS JOIN LATERAL experiments.bayesian_means(
+	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units) bm
 ORDER BY p.kind = 'exposures' DESC, p.kind, p.metric, p.ordinal
 $$;
 COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text) IS
-'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, the default, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Every row carries the experiment''s sample ratio mismatch test: chi-square against the configured allocation, flagged at p < 0.001 or when a variant allocated 0 has units (stray_traffic).';
+'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, the default, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch test: chi-square against the configured allocation, flagged at p < 0.001 or when a variant allocated 0 has units (stray_traffic).';
 CREATE VIEW experiments.results WITH (security_invoker = true) AS
 SELECT x.key AS experiment, r.*
 FROM experiments.experiments x
@@ -673,6 +703,14 @@ COMMENT ON COLUMN experiments.results.srm_p_value IS
 COMMENT ON COLUMN experiments.results.srm_mismatch IS
 'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 COMMENT ON COLUMN experiments.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments.results.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments.results.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.results.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments.results.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
 COMMENT ON COLUMN experiments.results.rate_relative_note IS
 'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
 COMMENT ON COLUMN experiments.results.value_relative_note IS
@@ -750,7 +788,8 @@ SELECT r.experiment, r.experiment_id, r.kind, r.metric, r.ordinal, r.variant,
 	   r.value_relative_lift, r.value_relative_lower, r.value_relative_upper, r.value_p_value,
 	   r.srm_mismatch, r.rate_relative_note, r.value_relative_note, r.rate_adjusted_p_value, r.value_adjusted_p_value,
 	   r.rate_interval_confidence, r.value_interval_confidence, r.p_value_correction, r.sample_sufficient,
-	   r.rate_verdict, r.value_verdict
+	   r.rate_verdict, r.value_verdict, r.rate_chance_to_beat, r.rate_expected_loss,
+	   r.value_chance_to_beat, r.value_expected_loss
 FROM experiments.results r
 WHERE r.kind <> 'exposures' AND r.ordinal <> 0;
 COMMENT ON VIEW experiments.lift IS
@@ -763,6 +802,14 @@ COMMENT ON COLUMN experiments.lift.metric IS
 'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
 COMMENT ON COLUMN experiments.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
 COMMENT ON COLUMN experiments.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.lift.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments.lift.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.lift.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments.lift.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
 COMMENT ON COLUMN experiments.lift.rate_relative_note IS
 'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
 COMMENT ON COLUMN experiments.lift.value_relative_note IS
@@ -1099,6 +1146,14 @@ COMMENT ON COLUMN experiments_api.results.srm_p_value IS
 COMMENT ON COLUMN experiments_api.results.srm_mismatch IS
 'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 COMMENT ON COLUMN experiments_api.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.results.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.results.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
 COMMENT ON COLUMN experiments_api.results.rate_relative_note IS
 'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
 COMMENT ON COLUMN experiments_api.results.value_relative_note IS
@@ -1173,6 +1228,14 @@ COMMENT ON COLUMN experiments_api.lift.metric IS
 'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
 COMMENT ON COLUMN experiments_api.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
 COMMENT ON COLUMN experiments_api.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.lift.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.lift.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_note IS
 'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_note IS

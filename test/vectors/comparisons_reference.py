@@ -19,7 +19,10 @@ and Python's decimal:
 - an experiment's results (experiment_results() as the analyst role): counts and
   per-unit values of the same raw events the test inserts (a formula of the unit
   number, evaluated here and in SQL), each comparison as above at its corrected
-  level.
+  level;
+- Bayesian results: the chance to beat and expected loss of two Beta(1, 1)
+  posteriors by quadrature (scipy.integrate.quad, scipy.stats.beta), of two
+  normal means from scipy.stats.norm.
 
     /usr/bin/python3 test/vectors/comparisons_reference.py > sql/comparisons_accuracy.sql
 
@@ -29,7 +32,7 @@ import decimal
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 from statsmodels.stats import proportion
 from statsmodels.stats.multitest import multipletests
 
@@ -226,6 +229,40 @@ for i, (ps, conf) in enumerate(FAMILIES):
 print(") t ORDER BY i, method;")
 
 
+def bayes_rates(x0, n0, x1, n1):
+    """Chance to beat and expected loss by quadrature over the control's posterior
+    (scipy.integrate.quad on scipy.stats.beta), not by the C code's finite sum."""
+    a0, b0, a1, b1 = 1 + x0, 1 + n0 - x0, 1 + x1, 1 + n1 - x1
+    control, treatment, raised = stats.beta(a0, b0), stats.beta(a1, b1), stats.beta(a1 + 1, b1)
+    lo = max(0.0, min(control.ppf(1e-15), treatment.ppf(1e-15)))
+    hi = min(1.0, max(control.isf(1e-15), treatment.isf(1e-15)))
+    points = [control.mean(), treatment.mean()]
+
+    def integral(fun):
+        return integrate.quad(fun, lo, hi, points=points, epsabs=0, epsrel=1e-13, limit=500)[0]
+    chance = integral(lambda x: control.pdf(x) * treatment.sf(x))
+    # E[max(A - B, 0)] = E_A[A F_B(A) - mean(B) F_B+(A)], B+ ~ Beta(a1 + 1, b1)
+    loss = integral(lambda x: control.pdf(x) * (x * treatment.cdf(x) - treatment.mean() * raised.cdf(x)))
+    return [("chance_to_beat", chance), ("expected_loss", loss)]
+
+
+def bayes_means(m0, v0, n0, m1, v1, n1):
+    se = math.sqrt(v0 / n0 + v1 / n1)
+    z = (m1 - m0) / se
+    return [("chance_to_beat", stats.norm.sf(-z)),
+            ("expected_loss", se * (stats.norm.pdf(z) - z * stats.norm.cdf(-z)))]
+
+
+block("bayesian_rates: Beta(1, 1) priors, chance to beat and expected loss", [
+    (f"{x0}/{n0} vs {x1}/{n1}", f"experiments.bayesian_rates({x0}, {n0}, {x1}, {n1})", bayes_rates(x0, n0, x1, n1))
+    for x0, n0, x1, n1 in [(100, 1000, 130, 1000), (50, 500, 50, 500), (0, 150, 7, 160), (9, 120, 0, 130),
+                           (1, 5, 4, 6), (2000, 20000, 2150, 20000), (300, 1000, 250, 1000)]])
+
+block("bayesian_means: normal approximation, chance to beat and expected loss", [
+    (f"{m0},{v0},{n0} vs {m1},{v1},{n1}", f"experiments.bayesian_means({m0}, {v0}, {n0}, {m1}, {v1}, {n1})",
+     bayes_means(m0, v0, n0, m1, v1, n1))
+    for m0, v0, n0, m1, v1, n1, c in MEAN_CASES])
+
 # An experiment's results from raw events: 3,000 units, unit g in variant
 # g % 3; goal a reached by some (with a value), goal b by others (no value).
 # The same formulas make the events in SQL below and the counts here.
@@ -253,17 +290,18 @@ for v in (1, 2):
         x0, n0 = sum(converts(g) for g in arms[0]), len(arms[0])
         x1, n1 = sum(converts(g) for g in arms[v]), len(arms[v])
         p = proportion.score_test_proportions_2indep(x1, n1, x0, n0, compare="diff", correction=True).pvalue
-        tests.append((metric, v, "rate", p, lambda c, a=(x0, n0, x1, n1): rates(*a, c)))
+        tests.append((metric, v, "rate", p, lambda c, a=(x0, n0, x1, n1): rates(*a, c) + bayes_rates(*a)))
     values = {u: np.array([a_value(g) if a_converts(g) else 0 for g in arms[u]], dtype=float) for u in (0, v)}
     m0, v0, n0 = values[0].mean(), values[0].var(ddof=1), len(values[0])
     m1, v1, n1 = values[v].mean(), values[v].var(ddof=1), len(values[v])
     p = stats.ttest_ind_from_stats(m1, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False).pvalue
-    tests.append(("a", v, "value", p, lambda c, a=(m0, v0, n0, m1, v1, n1): means(*a, c)))
+    tests.append(("a", v, "value", p, lambda c, a=(m0, v0, n0, m1, v1, n1): means(*a, c) + bayes_means(*a)))
 
 print(f"""
 -- experiment_results() on raw events against the same computation from them:
 -- counts and per-unit values here, the tests above at the levels Holm and
--- Benjamini-Hochberg give (statsmodels multipletests). Written as the
+-- Benjamini-Hochberg give (statsmodels multipletests), and the Bayesian
+-- results. Written as the
 -- superuser, read as the analyst role.
 SELECT experiments.create_tenant('comparisons_accuracy') AS tenant \\gset
 SET experiments.tenant = :'tenant';
@@ -285,11 +323,13 @@ SET ROLE experiments_analyst;""")
 COLUMNS = {"rate": [("rate_lift", "difference"), ("rate_lift_lower", "difference_lower"),
                     ("rate_lift_upper", "difference_upper"), ("rate_relative_lift", "relative_difference"),
                     ("rate_relative_lower", "relative_lower"), ("rate_relative_upper", "relative_upper"),
-                    ("rate_p_value", "p_value")],
+                    ("rate_p_value", "p_value"), ("rate_chance_to_beat", "chance_to_beat"),
+                    ("rate_expected_loss", "expected_loss")],
            "value": [("value_lift", "difference"), ("value_lift_lower", "difference_lower"),
                      ("value_lift_upper", "difference_upper"), ("value_relative_lift", "relative_difference"),
                      ("value_relative_lower", "relative_lower"), ("value_relative_upper", "relative_upper"),
-                     ("value_p_value", "p_value")]}
+                     ("value_p_value", "p_value"), ("value_chance_to_beat", "chance_to_beat"),
+                     ("value_expected_loss", "expected_loss")]}
 for method in ("holm", "bh"):
     adjusted, levels = corrected([t[3] for t in tests], method, 0.95)
     print(f"-- correction {method}")
