@@ -52,6 +52,7 @@ SQL_SOURCES = \
 	src/adapters/commerce/commerce.sql \
 	src/adapters/lifecycle/lifecycle.sql \
 	src/results/stats.sql \
+	src/results/metrics.sql \
 	src/results/results.sql \
 	src/http/auth.sql \
 	src/http/api.sql \

@@ -54,7 +54,8 @@ GRANT EXECUTE ON FUNCTION
 -- src/http/faults.sql
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.raise_http_error(integer, text, jsonb),
-	experiments_internal.raise_api_error(integer, text)
+	experiments_internal.raise_api_error(integer, text),
+	experiments_internal.api_error_answer(text, text)
 	TO experiments_api_owner;
 -- src/http/documents.sql
 GRANT EXECUTE ON FUNCTION
@@ -117,7 +118,6 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.org_user_document(jsonb, uuid),
 	experiments_internal.org_experiment_error(jsonb),
 	experiments_internal.org_experiment_warning(jsonb),
-	experiments_internal.org_error_answer(text, text),
 	experiments_internal.check_started_experiment(experiments.experiments, jsonb),
 	experiments_internal.write_org_experiment(experiments.experiments, jsonb, boolean),
 	experiments.list_org_experiments(uuid),
@@ -142,6 +142,10 @@ GRANT EXECUTE ON FUNCTION
 	experiments.multiple_testing(double precision[], text, double precision),
 	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
 	experiments.bayesian_means(double precision, double precision, bigint, double precision, double precision, bigint)
+	TO experiments_api_owner;
+-- src/results/metrics.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.refuse_metric(text, text, text, text)
 	TO experiments_api_owner;
 -- src/results/results.sql
 GRANT EXECUTE ON FUNCTION
@@ -184,7 +188,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 	experiments.custom_events, experiments.transactions, experiments.visits, experiments.transaction_items,
 	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
 	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
-	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
+	experiments.metrics, experiments.experiment_metrics
 	TO experiments_api_owner;
 GRANT SELECT ON
 	experiments.tenants, experiments.sites, experiments.goals, experiments.rooms, experiments.layers,
@@ -194,7 +199,8 @@ GRANT SELECT ON
 	experiments.custom_events, experiments.transactions, experiments.visits, experiments.transaction_items,
 	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
 	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
-	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
+	experiments.metrics, experiments.experiment_metrics
 	TO experiments_analyst, experiments_admin;
 
 -- The SQL API functions that touch tables run as the owner too (SECURITY
@@ -270,7 +276,8 @@ GRANT INSERT, UPDATE, DELETE ON
 	experiments.experiments, experiments.variants, experiments.experiment_rooms, experiments.overrides,
 	experiments.categories, experiments.promotions, experiments.slots, experiments.slot_configurations,
 	experiments.sorting_rules, experiments.ab_tests, experiments.segment_promotions,
-	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
+	experiments.metrics, experiments.experiment_metrics
 	TO experiments_admin;
 
 -- Analysts read the views (those of experiments_api are granted beside

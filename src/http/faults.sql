@@ -34,6 +34,22 @@ $$;
 COMMENT ON FUNCTION experiments_internal.raise_api_error(integer, text) IS
 'Raises an error of an API without a fault format of its own (the draft/published experiments API): SQLSTATE PT<status>, the message, and {"status", "message"} as detail.';
 
+-- The APIs whose errors are {"status", "message"} (Data Cortex and the
+-- draft/published API) answer an error their endpoint caught at the top
+-- level, its work rolled back with the endpoint's block: one rule for both.
+CREATE FUNCTION experiments_internal.api_error_answer(state text, message text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.respond(s.status, jsonb_build_object('status', s.status, 'message', message))
+	FROM (SELECT CASE WHEN state ~ '^PT[45][0-9][0-9]$' THEN substr(state, 3)::integer
+					  WHEN state IN ('22023', '23514') THEN 400 END AS status) AS s
+	WHERE s.status IS NOT NULL;
+$$;
+COMMENT ON FUNCTION experiments_internal.api_error_answer(text, text) IS
+'The answer of a Data Cortex or draft/published endpoint to an error it caught: the status of a PT<status> error (or 400 for a value a rule of the catalog refused, SQLSTATE 22023 or 23514) as response.status, and {"status", "message"} as the document; NULL for any other error, which the endpoint raises again.';
+
 -- PostgREST answers an error raised in a function in its own envelope, with
 -- the API's document only as a string inside it; an endpoint that catches its
 -- error (its work rolled back with the block) answers with this instead.

@@ -4,11 +4,10 @@
 -- tenant_isolation policies, the triggers, the identity sequences, the
 -- attributes of the type experiments.assignment, the columns of the tables
 -- of schema experiments and of the views of experiments and experiments_api
--- (PostgREST shows the comments as the API's documentation). And the
--- comparisons of results change method (docs/results.md): the functions
--- whose result type changed are dropped and created again. Each statement
--- is the one beside its object in the file named above it, in the order of
--- the install script; keep the two in step.
+-- (PostgREST shows the comments as the API's documentation). The changes
+-- that follow the comments each open with a comment saying what changes.
+-- Each statement is the one beside its object in the file named above it,
+-- in the order of the install script; keep the two in step.
 
 -- src/core/tenant.sql
 COMMENT ON SCHEMA experiments IS
@@ -387,6 +386,557 @@ COMMENT ON TRIGGER touch_experiment_update ON experiments.segment_sorting_rules 
 COMMENT ON TRIGGER touch_experiment_delete ON experiments.segment_sorting_rules IS
 'After a delete from experiments.segment_sorting_rules: bumps the version of the experiments whose segments'' sorting rules changed, so that a client holding an older version sees the change.';
 
+-- src/results/results.sql
+COMMENT ON COLUMN experiments.daily_results.day IS
+'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
+COMMENT ON COLUMN experiments.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.daily_results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.daily_results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.daily_results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.new_units IS
+'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
+COMMENT ON COLUMN experiments.daily_results.new_converting_units IS
+'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_converting_units IS
+'new_converting_units summed up to and including that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments.daily_results.cumulative_rate IS
+'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
+COMMENT ON COLUMN experiments.daily_results.value_sum IS
+'Sum of the values (goal property value, or revenue in cents) of the counted events of that day (at or after their unit''s first exposure), booked on the day of each event, so that later events never change a past day; NULL for kind exposures and when none of that day''s events has a value.';
+
+-- src/http/auth.sql
+COMMENT ON COLUMN experiments.api_keys.tenant_id IS
+'The tenant the key authenticates (experiments.tenants.id): a request with the key acts for it.';
+COMMENT ON COLUMN experiments.api_keys.id IS 'Number of the key: what revoke_api_key() takes.';
+COMMENT ON COLUMN experiments.api_keys.created_at IS 'When the key was created.';
+COMMENT ON SEQUENCE experiments.api_keys_id_seq IS
+'Identity of experiments.api_keys.id: the id of a new row of API keys when none is given. One sequence serves every tenant, so ids are unique across the server.';
+COMMENT ON POLICY tenant_isolation ON experiments.api_keys IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+COMMENT ON TRIGGER invalidate_key_cache ON experiments.api_keys IS
+'After any write to experiments.api_keys (TRUNCATE too): empties every session''s cache of accepted keys when the transaction commits, so that a revoked key is refused from then on.';
+
+-- src/http/api.sql
+COMMENT ON COLUMN experiments_api.experiments.id IS 'Numeric id, as ABsmartly and AB Tasty clients know experiments.';
+COMMENT ON COLUMN experiments_api.experiments.key IS 'Name clients use, 1 to 40 characters, unique per tenant.';
+COMMENT ON COLUMN experiments_api.experiments.name IS 'Name for people; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.experiments.description IS 'Description for people; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.experiments.state IS
+'draft -> running <-> paused -> stopped; units are assigned only while running and inside [starts_at, ends_at).';
+COMMENT ON COLUMN experiments_api.experiments.starts_at IS
+'Start (inclusive) of the assignment window: no unit is assigned before it; NULL for no start. Also the origin of reset periods.';
+COMMENT ON COLUMN experiments_api.experiments.ends_at IS
+'End (exclusive) of the assignment window: no unit is assigned at or after it; NULL for no end. Later than starts_at.';
+COMMENT ON COLUMN experiments_api.experiments.started_at IS
+'When the experiment first went running; the origin of reset periods when starts_at is NULL.';
+COMMENT ON COLUMN experiments_api.experiments.unit_type IS 'What identifies a unit (user_id, device_id, ...): exposures must name it.';
+COMMENT ON COLUMN experiments_api.experiments.traffic_bp IS
+'Share of units eligible, in basis points: eligible when bucket(unit, traffic_seed) < traffic_bp.';
+COMMENT ON COLUMN experiments_api.experiments.reset_interval IS
+'How often units are re-drawn: full (never), 1w (weekly) or 1d (daily), in whole intervals since starts_at, or since started_at when starts_at is NULL; each interval is a reset period of enrolments.';
+COMMENT ON COLUMN experiments_api.experiments.gate IS
+'Gate a unit must cross (Data Cortex new_gate_list) before it enters the experiment; NULL for none.';
+COMMENT ON COLUMN experiments_api.experiments.tags IS 'Free labels (the tags of the Commerce Cloud A/B test API); empty when none.';
+COMMENT ON COLUMN experiments_api.experiments.version IS
+'Changes on every update of the experiment or its variants: the optimistic-concurrency token.';
+COMMENT ON COLUMN experiments_api.experiments.created_at IS 'When the experiment was created.';
+COMMENT ON COLUMN experiments_api.experiments.updated_at IS
+'When the experiment or its variants last changed (a change of the enrolment flag alone excepted); set by the update trigger.';
+COMMENT ON COLUMN experiments_api.variants.id IS 'Numeric id, as AB Tasty clients know variations.';
+COMMENT ON COLUMN experiments_api.variants.experiment_id IS 'The experiment (experiments.experiments.id) the variant belongs to.';
+COMMENT ON COLUMN experiments_api.variants.ordinal IS
+'Position of the variant in its experiment, 0 to 999, unique in it; 0 is the control. Variants take their bucket ranges in ordinal order, and events name variants by it.';
+COMMENT ON COLUMN experiments_api.variants.key IS
+'Name of the variant, 1 to 128 characters, unique in its experiment: the variant assign() answers, the segment id of the Commerce Cloud API.';
+COMMENT ON COLUMN experiments_api.variants.name IS 'Name for people (the group name of the draft/published API); NULL when none was given.';
+COMMENT ON COLUMN experiments_api.variants.allocation_bp IS
+'Share of the experiment''s eligible units, in basis points (a percentage times 100).';
+COMMENT ON COLUMN experiments_api.variants.type IS
+'Kind of the variant (the group_type of the draft/published API): control, user_defined, target_algorithm or target_random; NULL when none was given.';
+COMMENT ON COLUMN experiments_api.variants.treatment IS 'What the variant does, for the application to apply: any JSON object.';
+COMMENT ON COLUMN experiments_api.rejected_events.id IS 'Number of the refused event, from its identity sequence.';
+COMMENT ON COLUMN experiments_api.rejected_events.source IS
+'What sent it: publish (a batch), or the AB Tasty event: campaign_activated, action_tracking, custom, transaction, visit.';
+COMMENT ON COLUMN experiments_api.rejected_events.batch_id IS
+'The published batch (experiments.published_batches.id) the event came in; NULL for AB Tasty events.';
+COMMENT ON COLUMN experiments_api.rejected_events.batch_index IS 'Index of the request in the batch (publish only).';
+COMMENT ON COLUMN experiments_api.rejected_events.event_index IS
+'Index of the event in its array (publish only); -1 for a problem of the request itself.';
+COMMENT ON COLUMN experiments_api.rejected_events.subject IS 'Where the problem is, as a path in the request: exposures[2].variant.';
+COMMENT ON COLUMN experiments_api.rejected_events.reason IS 'Why the event was refused, in words.';
+COMMENT ON COLUMN experiments_api.rejected_events.event IS 'The event as sent (as jsonb keeps it: the last of duplicate keys wins).';
+COMMENT ON COLUMN experiments_api.rejected_events.rejected_at IS 'When the event was refused.';
+COMMENT ON COLUMN experiments_api.daily_results.day IS
+'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
+COMMENT ON COLUMN experiments_api.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.daily_results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.daily_results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.daily_results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.new_units IS
+'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
+COMMENT ON COLUMN experiments_api.daily_results.new_converting_units IS
+'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_converting_units IS
+'new_converting_units summed up to and including that day; NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.daily_results.cumulative_rate IS
+'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
+COMMENT ON COLUMN experiments_api.daily_results.value_sum IS
+'Sum of the values (goal property value, or revenue in cents) of the counted events of that day (at or after their unit''s first exposure), booked on the day of each event, so that later events never change a past day; NULL for kind exposures and when none of that day''s events has a value.';
+
+-- 0.2.0: Data Cortex and the draft/published API answer a caught error by one
+-- rule, experiments_internal.api_error_answer() (src/http/faults.sql), which
+-- replaces the draft/published experiments_internal.org_error_answer(); the
+-- endpoints that call it are redefined as in their files.
+-- src/http/faults.sql
+CREATE FUNCTION experiments_internal.api_error_answer(state text, message text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.respond(s.status, jsonb_build_object('status', s.status, 'message', message))
+	FROM (SELECT CASE WHEN state ~ '^PT[45][0-9][0-9]$' THEN substr(state, 3)::integer
+					  WHEN state IN ('22023', '23514') THEN 400 END AS status) AS s
+	WHERE s.status IS NOT NULL;
+$$;
+COMMENT ON FUNCTION experiments_internal.api_error_answer(text, text) IS
+'The answer of a Data Cortex or draft/published endpoint to an error it caught: the status of a PT<status> error (or 400 for a value a rule of the catalog refused, SQLSTATE 22023 or 23514) as response.status, and {"status", "message"} as the document; NULL for any other error, which the endpoint raises again.';
+REVOKE ALL ON FUNCTION experiments_internal.api_error_answer(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.api_error_answer(text, text) TO experiments_api_owner;
+-- src/adapters/datacortex/api.sql
+CREATE OR REPLACE FUNCTION experiments_api.experiment_status(jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	fields jsonb;
+	gates text[];
+	unit_key text;
+	attributes jsonb;
+	ordinal integer;
+	variant text;
+	list jsonb := '[]';
+	r record;
+	answer jsonb;
+BEGIN
+	fields := experiments_internal.read_status_request($1);
+	-- Serving enrols: only a client key may, as for every other serving call.
+	IF experiments.authenticate(fields ->> 'api_key') IS DISTINCT FROM 'experiments_client' THEN
+		PERFORM experiments_internal.raise_api_error(403, 'The API key is not a client key. experiment_status needs the key of your application (role client).');
+	END IF;
+	gates := experiments_internal.json_text_array(fields -> 'new_gate_list');
+	-- A person is the same unit on every device.
+	unit_key := coalesce(fields ->> 'user_tag', fields ->> 'device_tag');
+	attributes := fields - ARRAY['api_key', 'user_tag', 'device_tag', 'new_gate_list'];
+	FOR r IN
+		SELECT x.experiment, x.variant, x.ordinal, x.period, e.id, e.gate
+		FROM experiments.assign_all(unit_key, attributes) x
+		JOIN experiments.experiments e ON e.id = x.experiment_id
+		WHERE x.ordinal IS NOT NULL
+		ORDER BY x.experiment
+	LOOP
+		-- A gated experiment is entered when its gate is crossed, and stays.
+		CONTINUE WHEN r.gate IS NOT NULL AND NOT r.gate = ANY (gates) AND NOT EXISTS (
+			SELECT 1 FROM experiments.enrolments n WHERE n.experiment_id = r.id AND n.unit = unit_key);
+		-- The answer is the enrolment as stored (another session may have
+		-- enrolled the unit first), or the assignment when an override decided.
+		PERFORM experiments.enrol(r.experiment, unit_key, attributes);
+		SELECT n.ordinal, v.key INTO ordinal, variant
+		FROM experiments.enrolments n
+		JOIN experiments.variants v ON v.experiment_id = n.experiment_id AND v.ordinal = n.ordinal
+		WHERE n.experiment_id = r.id AND n.unit = unit_key AND n.period = r.period;
+		IF NOT FOUND THEN
+			ordinal := r.ordinal;
+			variant := r.variant;
+		END IF;
+		list := list || jsonb_build_object('experiment', r.experiment,
+			'variant', CASE WHEN ordinal = 0 THEN 'false'::jsonb ELSE to_jsonb(variant) END);
+	END LOOP;
+	RETURN experiments_internal.respond(200, jsonb_build_object('experiment_list', list),
+		experiments_internal.status_warning($1));
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+-- src/adapters/lifecycle/api.sql
+CREATE OR REPLACE FUNCTION experiments_api.list_org_experiments(organization_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments.list_org_experiments(organization_id => organization_id);
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.get_org_experiment(organization_id uuid, experiment_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments.get_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.create_org_experiment(organization_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments_internal.respond(201, experiments.create_org_experiment(organization_id => organization_id, body => body),
+		experiments_internal.org_experiment_warning(body));
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	RETURN experiments_internal.respond(200, experiments.update_org_experiment(organization_id => organization_id, experiment_id => experiment_id, body => body),
+		experiments_internal.org_experiment_warning(body));
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+CREATE OR REPLACE FUNCTION experiments_api.delete_org_experiment(organization_id uuid, experiment_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	answer jsonb;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	PERFORM experiments.delete_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
+	RETURN experiments_internal.respond(204, NULL);
+EXCEPTION WHEN OTHERS THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
+		RAISE;
+	END IF;
+	RETURN answer;
+END;
+$$;
+-- src/adapters/lifecycle/lifecycle.sql
+DROP FUNCTION experiments_internal.org_error_answer(text, text);
+
+-- 0.2.0: the metric catalog, experiments.metrics and experiments.experiment_metrics (src/results/metrics.sql), with its grants
+-- (src/core/privileges.sql).
+-- src/results/metrics.sql
+CREATE TABLE experiments.metrics (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant()
+		REFERENCES experiments.tenants ON DELETE CASCADE,
+	id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	key text NOT NULL CONSTRAINT metrics_key_length CHECK (char_length(key) BETWEEN 1 AND 256),
+	name text,
+	description text,
+	type text NOT NULL,
+	source text,
+	event text,
+	aggregation text NOT NULL DEFAULT 'count',
+	property text,
+	numerator_id bigint,
+	denominator_id bigint,
+	quantile float8,
+	window_start interval NOT NULL DEFAULT '0',
+	window_end interval,
+	cap text NOT NULL DEFAULT 'none',
+	cap_value float8,
+	higher_is_better boolean NOT NULL DEFAULT true,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (tenant_id, key),
+	UNIQUE (tenant_id, id),
+	FOREIGN KEY (tenant_id, numerator_id) REFERENCES experiments.metrics (tenant_id, id),
+	FOREIGN KEY (tenant_id, denominator_id) REFERENCES experiments.metrics (tenant_id, id)
+);
+COMMENT ON TABLE experiments.metrics IS
+'Metrics a tenant defines once and attaches to experiments (experiments.experiment_metrics): what is counted from which event source, its type, its conversion window after each unit''s first exposure, its cap, and which direction is good. Goals without a metric of their own are still reported as implicit metrics.';
+COMMENT ON COLUMN experiments.metrics.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.metrics.id IS
+'Numeric id, referenced by experiment_metrics.metric_id and by the numerator_id and denominator_id of ratio metrics.';
+COMMENT ON COLUMN experiments.metrics.key IS 'Name of the metric, 1 to 256 characters, unique per tenant.';
+COMMENT ON COLUMN experiments.metrics.name IS 'Name for people; NULL when none was given.';
+COMMENT ON COLUMN experiments.metrics.description IS 'What the metric measures, for people; NULL when none was given.';
+COMMENT ON COLUMN experiments.metrics.type IS
+'proportion: the share of exposed units with at least one event; mean: the value per exposed unit (0 for units without events); ratio: the numerator metric''s value over the denominator metric''s, per unit, compared with the delta method; quantile: a quantile of the per-unit value over the units with at least one event.';
+COMMENT ON COLUMN experiments.metrics.source IS
+'The events read: goal (ABsmartly goals, goal_events), transaction (AB Tasty transactions), action (AB Tasty actions), custom (AB Tasty custom events) or visit (AB Tasty visits). NULL for a ratio metric, which reads its two metrics.';
+COMMENT ON COLUMN experiments.metrics.event IS
+'The name of the events read: the goal, action or custom event name; NULL for transactions and visits, which have none.';
+COMMENT ON COLUMN experiments.metrics.aggregation IS
+'How a unit''s events make its value: count (the number of its events) or sum (the sum of the property of its events). A proportion counts.';
+COMMENT ON COLUMN experiments.metrics.property IS
+'What a sum adds up: a numeric property of the goal''s properties (goal); revenue, shipping, tax_total or items_count (transaction); value_integer (action, custom). NULL for a count.';
+COMMENT ON COLUMN experiments.metrics.numerator_id IS 'A ratio metric''s numerator (a proportion or mean metric of the tenant); NULL for other types.';
+COMMENT ON COLUMN experiments.metrics.denominator_id IS 'A ratio metric''s denominator (a proportion or mean metric of the tenant); NULL for other types.';
+COMMENT ON COLUMN experiments.metrics.quantile IS 'The quantile a quantile metric reports, strictly between 0 and 1 (0.5: the median); NULL for other types.';
+COMMENT ON COLUMN experiments.metrics.window_start IS
+'The conversion window opens this long after a unit''s first exposure (0: at once); events before it are not counted.';
+COMMENT ON COLUMN experiments.metrics.window_end IS
+'The conversion window closes this long after a unit''s first exposure; NULL: it stays open until the end of the analysis.';
+COMMENT ON COLUMN experiments.metrics.cap IS
+'Outlier capping of per-unit values: none, absolute (values above cap_value count as cap_value) or percentile (values above the cap_value quantile of the units with events count as that quantile). Not for proportions.';
+COMMENT ON COLUMN experiments.metrics.cap_value IS
+'The cap: a positive value (absolute) or a quantile strictly between 0 and 1 (percentile); NULL without a cap.';
+COMMENT ON COLUMN experiments.metrics.higher_is_better IS
+'The direction that is good: true when an increase is a win (conversions, revenue), false when a decrease is (errors, latency).';
+COMMENT ON COLUMN experiments.metrics.created_at IS 'When the metric was defined.';
+COMMENT ON SEQUENCE experiments.metrics_id_seq IS
+'Identity of experiments.metrics.id: the id of a new row of metrics when none is given. One sequence serves every tenant, so ids are unique across the server.';
+ALTER TABLE experiments.metrics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.metrics FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.metrics
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.metrics IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+SELECT pg_catalog.pg_extension_config_dump('experiments.metrics', '');
+SELECT pg_catalog.pg_extension_config_dump('experiments.metrics_id_seq', '');
+
+CREATE TABLE experiments.experiment_metrics (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	experiment_id bigint NOT NULL,
+	metric_id bigint NOT NULL,
+	role text NOT NULL DEFAULT 'secondary',
+	margin float8,
+	PRIMARY KEY (experiment_id, metric_id),
+	FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments.experiments (tenant_id, id) ON DELETE CASCADE,
+	FOREIGN KEY (tenant_id, metric_id) REFERENCES experiments.metrics (tenant_id, id)
+);
+COMMENT ON TABLE experiments.experiment_metrics IS
+'The metrics an experiment is judged by, each with its role: primary (the decision), secondary (to learn from) or guardrail (must not get worse by more than its margin; a failing guardrail is reported first).';
+COMMENT ON COLUMN experiments.experiment_metrics.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.experiment_metrics.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.experiment_metrics.metric_id IS 'The metric (experiments.metrics.id).';
+COMMENT ON COLUMN experiments.experiment_metrics.role IS 'primary, secondary or guardrail.';
+COMMENT ON COLUMN experiments.experiment_metrics.margin IS
+'A guardrail''s non-inferiority margin: the largest relative change in the bad direction that is tolerated (0.02: 2%), greater than 0 and less than 1; NULL for the other roles.';
+ALTER TABLE experiments.experiment_metrics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.experiment_metrics FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.experiment_metrics
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.experiment_metrics IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+SELECT pg_catalog.pg_extension_config_dump('experiments.experiment_metrics', '');
+
+CREATE INDEX experiment_metrics_metric_idx ON experiments.experiment_metrics (tenant_id, metric_id);
+COMMENT ON INDEX experiments.experiment_metrics_metric_idx IS
+'Finds the experiments a metric is attached to (deleting a metric still attached is refused).';
+
+-- Raises the error of a metric definition that breaks a rule: one message
+-- shape for every rule, naming the metric.
+CREATE FUNCTION experiments_internal.refuse_metric(metric text, message text, detail text, hint text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF hint IS NULL THEN
+		RAISE EXCEPTION 'metric "%" %', left(metric, 64), message
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = detail;
+	END IF;
+	RAISE EXCEPTION 'metric "%" %', left(metric, 64), message
+		USING ERRCODE = 'invalid_parameter_value', DETAIL = detail, HINT = hint;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.refuse_metric(text, text, text, text) IS
+'Raises SQLSTATE 22023 with the message ''metric "<key>" <message>'' (the key cut to 64 characters) and the detail and hint given (no hint when NULL).';
+
+-- Every rule of a definition in one place: which columns each type and
+-- source needs, and the ranges of the numbers. It reads the metrics a ratio
+-- divides as its owner: a trigger runs as the writer's role, which through
+-- PostgREST has no privilege on the tables.
+CREATE FUNCTION experiments_internal.check_metric()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	part record;
+BEGIN
+	IF NEW.type IS DISTINCT FROM 'proportion' AND NEW.type IS DISTINCT FROM 'mean'
+	   AND NEW.type IS DISTINCT FROM 'ratio' AND NEW.type IS DISTINCT FROM 'quantile' THEN
+		PERFORM experiments_internal.refuse_metric(NEW.key, 'has an unknown type',
+			'The type of a metric is proportion, mean, ratio or quantile.', NULL);
+	END IF;
+	IF NEW.type = 'ratio' THEN
+		IF NEW.numerator_id IS NULL OR NEW.denominator_id IS NULL THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'needs a numerator and a denominator',
+				'A ratio metric divides one metric of the tenant by another, per unit.',
+				'Set numerator_id and denominator_id to ids of proportion or mean metrics.');
+		END IF;
+		IF NEW.source IS NOT NULL OR NEW.event IS NOT NULL OR NEW.property IS NOT NULL THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'is a ratio and reads no events of its own',
+				'A ratio metric reads the events of its numerator and denominator metrics.',
+				'Leave source, event and property NULL.');
+		END IF;
+		IF NEW.id IN (NEW.numerator_id, NEW.denominator_id) THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'divides itself',
+				'A ratio metric divides two other metrics of the tenant.', NULL);
+		END IF;
+		FOR part IN
+			SELECT m.key, m.type FROM experiments.metrics m
+			WHERE m.id IN (NEW.numerator_id, NEW.denominator_id) AND m.type NOT IN ('proportion', 'mean')
+		LOOP
+			PERFORM experiments_internal.refuse_metric(NEW.key, format('cannot divide metric "%s"', left(part.key, 64)),
+				format('Metric "%s" is a %s metric; a ratio divides proportion or mean metrics.', left(part.key, 64), part.type), NULL);
+		END LOOP;
+	ELSE
+		IF NEW.numerator_id IS NOT NULL OR NEW.denominator_id IS NOT NULL THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'has a numerator or denominator but is not a ratio',
+				'Only ratio metrics divide two metrics.', 'Leave numerator_id and denominator_id NULL.');
+		END IF;
+		IF NEW.source IS NULL OR NEW.source NOT IN ('goal', 'transaction', 'action', 'custom', 'visit') THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'has no known event source',
+				'The source of a metric is goal, transaction, action, custom or visit.', NULL);
+		END IF;
+		IF (NEW.source IN ('goal', 'action', 'custom')) <> (NEW.event IS NOT NULL) THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key,
+				CASE WHEN NEW.event IS NULL THEN 'needs the name of its events' ELSE 'reads events that have no name' END,
+				'Goals, actions and custom events are read by name (event); transactions and visits have none.', NULL);
+		END IF;
+		IF NEW.aggregation NOT IN ('count', 'sum') THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'has an unknown aggregation',
+				'A unit''s events make its value by count or by sum.', NULL);
+		END IF;
+		IF NEW.aggregation = 'count' AND NEW.property IS NOT NULL THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'counts events but names a property',
+				'A property is what a sum adds up; a count adds none.', 'Set aggregation to sum, or property to NULL.');
+		END IF;
+		IF NEW.aggregation = 'sum' AND NOT coalesce(
+			(NEW.source = 'goal' AND char_length(NEW.property) BETWEEN 1 AND 256) OR
+			(NEW.source = 'transaction' AND NEW.property IN ('revenue', 'shipping', 'tax_total', 'items_count')) OR
+			(NEW.source IN ('action', 'custom') AND NEW.property = 'value_integer'), false) THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'sums no property of its events',
+				'A sum adds a numeric property of the goal''s properties (goal), revenue, shipping, tax_total or items_count (transaction), or value_integer (action, custom); visits have no value.', NULL);
+		END IF;
+		IF NEW.type = 'proportion' AND NEW.aggregation <> 'count' THEN
+			PERFORM experiments_internal.refuse_metric(NEW.key, 'is a proportion and cannot sum',
+				'A proportion is the share of units with at least one event.', 'Set aggregation to count.');
+		END IF;
+	END IF;
+	IF TG_OP = 'UPDATE' AND NEW.type NOT IN ('proportion', 'mean') THEN
+		FOR part IN
+			SELECT m.key FROM experiments.metrics m
+			WHERE NEW.id IN (m.numerator_id, m.denominator_id) AND m.id <> NEW.id
+			LIMIT 1
+		LOOP
+			PERFORM experiments_internal.refuse_metric(NEW.key, format('cannot become a %s metric', NEW.type),
+				format('Ratio metric "%s" divides it, and a ratio divides proportion or mean metrics.', left(part.key, 64)), NULL);
+		END LOOP;
+	END IF;
+	IF (NEW.type = 'quantile') <> (NEW.quantile IS NOT NULL) OR NOT (NEW.quantile > 0 AND NEW.quantile < 1) THEN
+		PERFORM experiments_internal.refuse_metric(NEW.key, 'has a quantile it cannot use',
+			'A quantile metric names a quantile strictly between 0 and 1 (0.5: the median); other types name none.', NULL);
+	END IF;
+	IF NEW.window_start < interval '0' OR NEW.window_end <= NEW.window_start THEN
+		PERFORM experiments_internal.refuse_metric(NEW.key, 'has an empty or negative conversion window',
+			format('The window [%s, %s) after first exposure must start at 0 or later and end after it starts.',
+				NEW.window_start, coalesce(NEW.window_end::text, 'open')), NULL);
+	END IF;
+	IF NOT coalesce((NEW.cap = 'none' AND NEW.cap_value IS NULL) OR
+		(NEW.cap = 'absolute' AND NEW.cap_value > 0) OR
+		(NEW.cap = 'percentile' AND NEW.cap_value > 0 AND NEW.cap_value < 1), false) THEN
+		PERFORM experiments_internal.refuse_metric(NEW.key, 'has a cap it cannot use',
+			'cap is none (cap_value NULL), absolute (cap_value a positive value) or percentile (cap_value strictly between 0 and 1).', NULL);
+	END IF;
+	IF NEW.cap <> 'none' AND NEW.type IN ('proportion', 'ratio') THEN
+		PERFORM experiments_internal.refuse_metric(NEW.key, format('is a %s and cannot be capped', NEW.type),
+			'Capping limits per-unit values of mean and quantile metrics.', 'Cap the numerator or denominator metric of a ratio.');
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_metric() IS
+'Trigger: refuses a metric definition that breaks a rule (its type''s columns, a ratio''s two other proportion or mean metrics, event source and name, aggregation and property, quantile, window, cap) with SQLSTATE 22023 naming the metric and the rule.';
+
+CREATE TRIGGER check_metric
+	BEFORE INSERT OR UPDATE ON experiments.metrics
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_metric();
+COMMENT ON TRIGGER check_metric ON experiments.metrics IS
+'Checks every written metric definition (experiments_internal.check_metric()).';
+
+-- A guardrail without a margin could never pass or fail.
+CREATE FUNCTION experiments_internal.check_experiment_metric()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.role IS DISTINCT FROM 'primary' AND NEW.role IS DISTINCT FROM 'secondary'
+	   AND NEW.role IS DISTINCT FROM 'guardrail' THEN
+		RAISE EXCEPTION 'a metric of an experiment has an unknown role'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An experiment''s metric is primary, secondary or guardrail.';
+	END IF;
+	IF (NEW.role = 'guardrail') <> (NEW.margin IS NOT NULL) OR NOT (NEW.margin > 0 AND NEW.margin < 1) THEN
+		RAISE EXCEPTION 'a % metric of an experiment has a margin it cannot use', NEW.role
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A guardrail has a non-inferiority margin, a relative change greater than 0 and less than 1 (0.02: 2%); primary and secondary metrics have none.';
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_experiment_metric() IS
+'Trigger: refuses an unknown role, and a margin that is missing on a guardrail, given to another role, or not in (0, 1), with SQLSTATE 22023.';
+
+CREATE TRIGGER check_experiment_metric
+	BEFORE INSERT OR UPDATE ON experiments.experiment_metrics
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_experiment_metric();
+COMMENT ON TRIGGER check_experiment_metric ON experiments.experiment_metrics IS
+'Checks the role and margin of every metric attached to an experiment (experiments_internal.check_experiment_metric()).';
 -- src/results/stats.sql
 -- two_proportion_test and welch_test compare by one statistic each now
 -- (Miettinen-Nurminen score; Welch's t with Fieller's interval of the
@@ -420,6 +970,7 @@ AS 'MODULE_PATHNAME', 'welch_test'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8) IS
 'Comparison of treatment vs control means from sample summaries (mean, var_samp, count) by one statistic, Welch''s t with Welch-Satterthwaite degrees of freedom: t, two-sided p-value, the t interval of the difference and Fieller''s interval of the ratio at the same critical t, reported as relative difference (treatment / control - 1). The relative bounds are NULL, with relative_note saying why, when Fieller''s set is unbounded (the control mean not significantly different from 0) or an arm''s values are all equal. NULLs when an arm has fewer than 2 units or both arms'' values are constant.';
+
 CREATE FUNCTION experiments.multiple_testing(p_values float8[], method text DEFAULT 'holm',
 	confidence float8 DEFAULT 0.95, OUT adjusted_p_values float8[], OUT confidences float8[])
 RETURNS record
@@ -464,10 +1015,11 @@ GRANT EXECUTE ON FUNCTION
 
 -- src/results/results.sql
 -- experiment_results() takes min_units and correction and returns the
--- notes, adjusted p-values, interval levels and verdicts of its comparisons:
--- its result type changed, so it is created again with the views that read
--- it (here and in experiments_api), the report and its verdict line, each
--- with its comments and grants as a fresh install has them.
+-- notes, adjusted p-values, interval levels, verdicts and Bayesian results
+-- of its comparisons: its result type changed, so it is created again with
+-- the views that read it (here and in experiments_api), the report and its
+-- verdict line, each with its comments and grants as a fresh install has
+-- them. daily_metrics() books values on the day of their event.
 DROP VIEW experiments_api.lift, experiments_api.sample_ratio_mismatch, experiments_api.exposure_summary,
 	experiments_api.results, experiments.lift, experiments.sample_ratio_mismatch, experiments.exposure_summary,
 	experiments.results;
@@ -864,27 +1416,6 @@ COMMENT ON COLUMN experiments.lift.value_p_value IS
 'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.srm_mismatch IS
 'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
-COMMENT ON COLUMN experiments.daily_results.day IS
-'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
-COMMENT ON COLUMN experiments.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
-COMMENT ON COLUMN experiments.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
-COMMENT ON COLUMN experiments.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
-COMMENT ON COLUMN experiments.daily_results.variant IS 'The variant''s key (variants.key).';
-COMMENT ON COLUMN experiments.daily_results.kind IS
-'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
-COMMENT ON COLUMN experiments.daily_results.metric IS
-'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
-COMMENT ON COLUMN experiments.daily_results.new_units IS
-'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
-COMMENT ON COLUMN experiments.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
-COMMENT ON COLUMN experiments.daily_results.new_converting_units IS
-'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
-COMMENT ON COLUMN experiments.daily_results.cumulative_converting_units IS
-'new_converting_units summed up to and including that day; NULL for kind exposures.';
-COMMENT ON COLUMN experiments.daily_results.cumulative_rate IS
-'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
-COMMENT ON COLUMN experiments.daily_results.value_sum IS
-'Sum of the values (goal property value, or revenue in cents) of the counted events of that day (at or after their unit''s first exposure), booked on the day of each event, so that later events never change a past day; NULL for kind exposures and when none of that day''s events has a value.';
 CREATE FUNCTION experiments_internal.results_verdict(variant text, control text, metric text,
 	verdict text, relative_lift float8, lower float8, upper float8, p_value float8, confidence float8)
 RETURNS text
@@ -995,89 +1526,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.sample_ratio_mismatch,
 	experiments.lift TO experiments_analyst;
 
--- src/http/auth.sql
-COMMENT ON COLUMN experiments.api_keys.tenant_id IS
-'The tenant the key authenticates (experiments.tenants.id): a request with the key acts for it.';
-COMMENT ON COLUMN experiments.api_keys.id IS 'Number of the key: what revoke_api_key() takes.';
-COMMENT ON COLUMN experiments.api_keys.created_at IS 'When the key was created.';
-COMMENT ON SEQUENCE experiments.api_keys_id_seq IS
-'Identity of experiments.api_keys.id: the id of a new row of API keys when none is given. One sequence serves every tenant, so ids are unique across the server.';
-COMMENT ON POLICY tenant_isolation ON experiments.api_keys IS
-'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
-COMMENT ON TRIGGER invalidate_key_cache ON experiments.api_keys IS
-'After any write to experiments.api_keys (TRUNCATE too): empties every session''s cache of accepted keys when the transaction commits, so that a revoked key is refused from then on.';
-
 -- src/http/api.sql
-COMMENT ON COLUMN experiments_api.experiments.id IS 'Numeric id, as ABsmartly and AB Tasty clients know experiments.';
-COMMENT ON COLUMN experiments_api.experiments.key IS 'Name clients use, 1 to 40 characters, unique per tenant.';
-COMMENT ON COLUMN experiments_api.experiments.name IS 'Name for people; NULL when none was given.';
-COMMENT ON COLUMN experiments_api.experiments.description IS 'Description for people; NULL when none was given.';
-COMMENT ON COLUMN experiments_api.experiments.state IS
-'draft -> running <-> paused -> stopped; units are assigned only while running and inside [starts_at, ends_at).';
-COMMENT ON COLUMN experiments_api.experiments.starts_at IS
-'Start (inclusive) of the assignment window: no unit is assigned before it; NULL for no start. Also the origin of reset periods.';
-COMMENT ON COLUMN experiments_api.experiments.ends_at IS
-'End (exclusive) of the assignment window: no unit is assigned at or after it; NULL for no end. Later than starts_at.';
-COMMENT ON COLUMN experiments_api.experiments.started_at IS
-'When the experiment first went running; the origin of reset periods when starts_at is NULL.';
-COMMENT ON COLUMN experiments_api.experiments.unit_type IS 'What identifies a unit (user_id, device_id, ...): exposures must name it.';
-COMMENT ON COLUMN experiments_api.experiments.traffic_bp IS
-'Share of units eligible, in basis points: eligible when bucket(unit, traffic_seed) < traffic_bp.';
-COMMENT ON COLUMN experiments_api.experiments.reset_interval IS
-'How often units are re-drawn: full (never), 1w (weekly) or 1d (daily), in whole intervals since starts_at, or since started_at when starts_at is NULL; each interval is a reset period of enrolments.';
-COMMENT ON COLUMN experiments_api.experiments.gate IS
-'Gate a unit must cross (Data Cortex new_gate_list) before it enters the experiment; NULL for none.';
-COMMENT ON COLUMN experiments_api.experiments.tags IS 'Free labels (the tags of the Commerce Cloud A/B test API); empty when none.';
-COMMENT ON COLUMN experiments_api.experiments.version IS
-'Changes on every update of the experiment or its variants: the optimistic-concurrency token.';
-COMMENT ON COLUMN experiments_api.experiments.created_at IS 'When the experiment was created.';
-COMMENT ON COLUMN experiments_api.experiments.updated_at IS
-'When the experiment or its variants last changed (a change of the enrolment flag alone excepted); set by the update trigger.';
-COMMENT ON COLUMN experiments_api.variants.id IS 'Numeric id, as AB Tasty clients know variations.';
-COMMENT ON COLUMN experiments_api.variants.experiment_id IS 'The experiment (experiments.experiments.id) the variant belongs to.';
-COMMENT ON COLUMN experiments_api.variants.ordinal IS
-'Position of the variant in its experiment, 0 to 999, unique in it; 0 is the control. Variants take their bucket ranges in ordinal order, and events name variants by it.';
-COMMENT ON COLUMN experiments_api.variants.key IS
-'Name of the variant, 1 to 128 characters, unique in its experiment: the variant assign() answers, the segment id of the Commerce Cloud API.';
-COMMENT ON COLUMN experiments_api.variants.name IS 'Name for people (the group name of the draft/published API); NULL when none was given.';
-COMMENT ON COLUMN experiments_api.variants.allocation_bp IS
-'Share of the experiment''s eligible units, in basis points (a percentage times 100).';
-COMMENT ON COLUMN experiments_api.variants.type IS
-'Kind of the variant (the group_type of the draft/published API): control, user_defined, target_algorithm or target_random; NULL when none was given.';
-COMMENT ON COLUMN experiments_api.variants.treatment IS 'What the variant does, for the application to apply: any JSON object.';
-COMMENT ON COLUMN experiments_api.rejected_events.id IS 'Number of the refused event, from its identity sequence.';
-COMMENT ON COLUMN experiments_api.rejected_events.source IS
-'What sent it: publish (a batch), or the AB Tasty event: campaign_activated, action_tracking, custom, transaction, visit.';
-COMMENT ON COLUMN experiments_api.rejected_events.batch_id IS
-'The published batch (experiments.published_batches.id) the event came in; NULL for AB Tasty events.';
-COMMENT ON COLUMN experiments_api.rejected_events.batch_index IS 'Index of the request in the batch (publish only).';
-COMMENT ON COLUMN experiments_api.rejected_events.event_index IS
-'Index of the event in its array (publish only); -1 for a problem of the request itself.';
-COMMENT ON COLUMN experiments_api.rejected_events.subject IS 'Where the problem is, as a path in the request: exposures[2].variant.';
-COMMENT ON COLUMN experiments_api.rejected_events.reason IS 'Why the event was refused, in words.';
-COMMENT ON COLUMN experiments_api.rejected_events.event IS 'The event as sent (as jsonb keeps it: the last of duplicate keys wins).';
-COMMENT ON COLUMN experiments_api.rejected_events.rejected_at IS 'When the event was refused.';
-COMMENT ON COLUMN experiments_api.daily_results.day IS
-'The UTC day: of the units'' first exposure for new_units, of their first goal or transaction (at or after that exposure) for new_converting_units. Every day with a counted event has a row for every variant and metric.';
-COMMENT ON COLUMN experiments_api.daily_results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
-COMMENT ON COLUMN experiments_api.daily_results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
-COMMENT ON COLUMN experiments_api.daily_results.ordinal IS 'The variant''s ordinal; 0 is the control.';
-COMMENT ON COLUMN experiments_api.daily_results.variant IS 'The variant''s key (variants.key).';
-COMMENT ON COLUMN experiments_api.daily_results.kind IS
-'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
-COMMENT ON COLUMN experiments_api.daily_results.metric IS
-'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
-COMMENT ON COLUMN experiments_api.daily_results.new_units IS
-'Units first exposed to the variant that day (each unit once, on the day of its first exposure); the same on the rows of every kind.';
-COMMENT ON COLUMN experiments_api.daily_results.cumulative_units IS 'Units first exposed to the variant up to and including that day.';
-COMMENT ON COLUMN experiments_api.daily_results.new_converting_units IS
-'Units of the variant whose first goal (kind goal) or transaction (kind revenue) at or after their first exposure fell on that day; NULL for kind exposures.';
-COMMENT ON COLUMN experiments_api.daily_results.cumulative_converting_units IS
-'new_converting_units summed up to and including that day; NULL for kind exposures.';
-COMMENT ON COLUMN experiments_api.daily_results.cumulative_rate IS
-'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
-COMMENT ON COLUMN experiments_api.daily_results.value_sum IS
-'Sum of the values (goal property value, or revenue in cents) of the counted events of that day (at or after their unit''s first exposure), booked on the day of each event, so that later events never change a past day; NULL for kind exposures and when none of that day''s events has a value.';
+-- The views of experiments_api over the views created again above.
 CREATE VIEW experiments_api.results WITH (security_invoker = true) AS
 SELECT * FROM experiments.results;
 COMMENT ON VIEW experiments_api.results IS
@@ -1291,3 +1741,16 @@ COMMENT ON COLUMN experiments_api.lift.value_p_value IS
 COMMENT ON COLUMN experiments_api.lift.srm_mismatch IS
 'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 GRANT SELECT ON experiments_api.lift TO experiments_analyst;
+
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION
+	experiments_internal.refuse_metric(text, text, text, text),
+	experiments_internal.check_metric(),
+	experiments_internal.check_experiment_metric()
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.refuse_metric(text, text, text, text)
+	TO experiments_api_owner;
+GRANT SELECT, INSERT, UPDATE, DELETE ON experiments.metrics, experiments.experiment_metrics TO experiments_api_owner;
+GRANT SELECT ON experiments.metrics, experiments.experiment_metrics TO experiments_analyst, experiments_admin;
+GRANT INSERT, UPDATE, DELETE ON experiments.metrics, experiments.experiment_metrics TO experiments_admin;

@@ -119,6 +119,7 @@ DECLARE
 	variant text;
 	list jsonb := '[]';
 	r record;
+	answer jsonb;
 BEGIN
 	fields := experiments_internal.read_status_request($1);
 	-- Serving enrols: only a client key may, as for every other serving call.
@@ -156,11 +157,11 @@ BEGIN
 	RETURN experiments_internal.respond(200, jsonb_build_object('experiment_list', list),
 		experiments_internal.status_warning($1));
 EXCEPTION WHEN OTHERS THEN
-	IF SQLSTATE NOT LIKE 'PT%' THEN
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
+	IF answer IS NULL THEN
 		RAISE;
 	END IF;
-	RETURN experiments_internal.respond(substr(SQLSTATE, 3)::integer,
-		jsonb_build_object('status', substr(SQLSTATE, 3)::integer, 'message', SQLERRM));
+	RETURN answer;
 END;
 $$;
 COMMENT ON FUNCTION experiments_api.experiment_status(jsonb) IS

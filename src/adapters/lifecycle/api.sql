@@ -4,7 +4,7 @@
 -- sent as arguments. Each answers as the API does: 201 for a create, 204 for
 -- a delete, and its refusals (authorize()'s 401 and 403 included) with the
 -- API's status and {"status", "message"} at the top level, the request's work
--- rolled back with the block (experiments_internal.org_error_answer()). Each
+-- rolled back with the block (experiments_internal.api_error_answer()). Each
 -- is followed by its owner and by the GRANT that says which role may call it
 -- (docs/http-api.md). docs/apis/draft-published.md lists the requests.
 
@@ -20,7 +20,7 @@ BEGIN
 	PERFORM experiments_internal.authorize();
 	RETURN experiments.list_org_experiments(organization_id => organization_id);
 EXCEPTION WHEN OTHERS THEN
-	answer := experiments_internal.org_error_answer(SQLSTATE, SQLERRM);
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
 	IF answer IS NULL THEN
 		RAISE;
 	END IF;
@@ -44,7 +44,7 @@ BEGIN
 	PERFORM experiments_internal.authorize();
 	RETURN experiments.get_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
 EXCEPTION WHEN OTHERS THEN
-	answer := experiments_internal.org_error_answer(SQLSTATE, SQLERRM);
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
 	IF answer IS NULL THEN
 		RAISE;
 	END IF;
@@ -69,7 +69,7 @@ BEGIN
 	RETURN experiments_internal.respond(201, experiments.create_org_experiment(organization_id => organization_id, body => body),
 		experiments_internal.org_experiment_warning(body));
 EXCEPTION WHEN OTHERS THEN
-	answer := experiments_internal.org_error_answer(SQLSTATE, SQLERRM);
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
 	IF answer IS NULL THEN
 		RAISE;
 	END IF;
@@ -94,7 +94,7 @@ BEGIN
 	RETURN experiments_internal.respond(200, experiments.update_org_experiment(organization_id => organization_id, experiment_id => experiment_id, body => body),
 		experiments_internal.org_experiment_warning(body));
 EXCEPTION WHEN OTHERS THEN
-	answer := experiments_internal.org_error_answer(SQLSTATE, SQLERRM);
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
 	IF answer IS NULL THEN
 		RAISE;
 	END IF;
@@ -119,7 +119,7 @@ BEGIN
 	PERFORM experiments.delete_org_experiment(organization_id => organization_id, experiment_id => experiment_id);
 	RETURN experiments_internal.respond(204, NULL);
 EXCEPTION WHEN OTHERS THEN
-	answer := experiments_internal.org_error_answer(SQLSTATE, SQLERRM);
+	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
 	IF answer IS NULL THEN
 		RAISE;
 	END IF;

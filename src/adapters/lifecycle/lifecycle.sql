@@ -189,21 +189,6 @@ $$;
 COMMENT ON FUNCTION experiments_internal.org_experiment_warning(jsonb) IS
 'The X-Warning header (as a response.headers object) naming the attributes of a valid request body that are neither written nor read-only attributes of the document (groups[N].name for a group''s), which were ignored; NULL when there are none.';
 
--- Every endpoint answers its refusals in the API's own document, at the top
--- level: its block rolls its work back and hands the error here.
-CREATE FUNCTION experiments_internal.org_error_answer(state text, message text)
-RETURNS jsonb
-LANGUAGE sql VOLATILE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	SELECT experiments_internal.respond(s.status, jsonb_build_object('status', s.status, 'message', message))
-	FROM (SELECT CASE WHEN state ~ '^PT[45][0-9][0-9]$' THEN substr(state, 3)::integer
-					  WHEN state IN ('22023', '23514') THEN 400 END AS status) AS s
-	WHERE s.status IS NOT NULL;
-$$;
-COMMENT ON FUNCTION experiments_internal.org_error_answer(text, text) IS
-'The answer of a draft/published endpoint to an error it caught: the status of a PT<status> error (or 400 for a value a rule of the catalog refused, SQLSTATE 22023 or 23514) as response.status, and {"status", "message"} as the document; NULL for any other error, which the endpoint raises again.';
-
 CREATE FUNCTION experiments_internal.check_started_experiment(exp experiments.experiments, body jsonb)
 RETURNS void
 LANGUAGE plpgsql STABLE
