@@ -54,21 +54,38 @@ CheckCounts(int64 successes, int64 trials)
 				 errdetail("Both counts must be non-negative and successes must not exceed trials.")));
 }
 
-/*
- * CheckSampleSummaries
- *		The two arms' summaries a comparison of means takes: finite means,
- *		finite non-negative variances, non-negative counts.
- */
-static void
-CheckSampleSummaries(const char *function, double m0, double v0, int64 n0,
-					 double m1, double v1, int64 n1)
+/* The sample summaries of two arms, as a comparison of means takes them. */
+typedef struct TwoMeans
 {
-	if (n0 < 0 || n1 < 0 || !(v0 >= 0.0) || !(v1 >= 0.0) || isinf(v0) || isinf(v1) ||
-		!isfinite(m0) || !isfinite(m1))
+	double		m0,
+				v0,
+				m1,
+				v1;
+	int64		n0,
+				n1;
+} TwoMeans;
+
+/*
+ * GetTwoMeans
+ *		Arguments 0 to 5 (control mean, variance, count, then the
+ *		treatment's), checked: finite means, finite non-negative variances,
+ *		non-negative counts.
+ */
+static TwoMeans
+GetTwoMeans(FunctionCallInfo fcinfo, const char *function)
+{
+	TwoMeans	s = {
+		.m0 = PG_GETARG_FLOAT8(0), .v0 = PG_GETARG_FLOAT8(1), .n0 = PG_GETARG_INT64(2),
+		.m1 = PG_GETARG_FLOAT8(3), .v1 = PG_GETARG_FLOAT8(4), .n1 = PG_GETARG_INT64(5),
+	};
+
+	if (s.n0 < 0 || s.n1 < 0 || !(s.v0 >= 0.0) || !(s.v1 >= 0.0) || isinf(s.v0) || isinf(s.v1) ||
+		!isfinite(s.m0) || !isfinite(s.m1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid sample summary for %s", function),
 				 errdetail("Means must be finite, variances finite and non-negative, counts non-negative.")));
+	return s;
 }
 
 /*
@@ -442,12 +459,13 @@ FiellerInterval(double m0, double s0, double m1, double s1, double t,
 Datum
 welch_test(PG_FUNCTION_ARGS)
 {
-	double		m0 = PG_GETARG_FLOAT8(0);
-	double		v0 = PG_GETARG_FLOAT8(1);
-	int64		n0 = PG_GETARG_INT64(2);
-	double		m1 = PG_GETARG_FLOAT8(3);
-	double		v1 = PG_GETARG_FLOAT8(4);
-	int64		n1 = PG_GETARG_INT64(5);
+	TwoMeans	arms = GetTwoMeans(fcinfo, "welch_test");
+	double		m0 = arms.m0,
+				v0 = arms.v0,
+				m1 = arms.m1,
+				v1 = arms.v1;
+	int64		n0 = arms.n0,
+				n1 = arms.n1;
 	double		confidence = PG_GETARG_FLOAT8(6);
 	Datum		values[TEST_COLUMNS];
 	bool		nulls[TEST_COLUMNS];
@@ -462,7 +480,6 @@ welch_test(PG_FUNCTION_ARGS)
 	const char *note;
 
 	CheckProbability(confidence, "confidence", true);
-	CheckSampleSummaries("welch_test", m0, v0, n0, m1, v1, n1);
 	memset(nulls, true, sizeof(nulls));
 	s0 = n0 > 0 ? v0 / n0 : 0.0;
 	s1 = n1 > 0 ? v1 / n1 : 0.0;
@@ -847,21 +864,15 @@ bayesian_rates(PG_FUNCTION_ARGS)
 Datum
 bayesian_means(PG_FUNCTION_ARGS)
 {
-	double		m0 = PG_GETARG_FLOAT8(0);
-	double		v0 = PG_GETARG_FLOAT8(1);
-	int64		n0 = PG_GETARG_INT64(2);
-	double		m1 = PG_GETARG_FLOAT8(3);
-	double		v1 = PG_GETARG_FLOAT8(4);
-	int64		n1 = PG_GETARG_INT64(5);
+	TwoMeans	arms = GetTwoMeans(fcinfo, "bayesian_means");
 	Datum		values[2];
 	bool		nulls[2] = {true, true};
 	double		se;
 
-	CheckSampleSummaries("bayesian_means", m0, v0, n0, m1, v1, n1);
-	se = n0 >= 2 && n1 >= 2 ? sqrt(v0 / n0 + v1 / n1) : 0.0;
+	se = arms.n0 >= 2 && arms.n1 >= 2 ? sqrt(arms.v0 / arms.n0 + arms.v1 / arms.n1) : 0.0;
 	if (se > 0.0)
 	{
-		double		z = (m1 - m0) / se;
+		double		z = (arms.m1 - arms.m0) / se;
 		double		tail = StudentUpperTail(fabs(z), INFINITY);	/* Phi(-|z|) */
 		double		density = exp(-0.5 * z * z) / sqrt(2.0 * M_PI);
 
