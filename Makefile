@@ -29,7 +29,8 @@ OBJS = \
 	src/events/event_input.o \
 	src/events/event_store.o \
 	src/events/publish.o \
-	src/results/stats.o \
+	src/results/distributions.o \
+	src/results/comparisons.o \
 	src/results/results.o \
 	src/http/auth.o \
 	src/adapters/abtasty/abtasty.o \

@@ -3,9 +3,9 @@
 -- same instant (the lower ordinal counts), goal values that are not numbers
 -- (strings, null, missing, properties that are not an object), a goal named
 -- like the revenue metric, events before the first exposure or of another
--- unit type, and windows that cut through all of it. The reference is the
--- SQL body daily_metrics had before it moved to C; both must give the same
--- rows, in every window.
+-- unit type, and windows that cut through all of it. The reference is
+-- daily_metrics' definition in SQL; both must give the same rows, in every
+-- window.
 SELECT experiments.create_tenant('results_reference') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('edges',
@@ -41,7 +41,8 @@ SELECT 'ref-' || g, 'order', 'e-' || (g % 550), 100 * (g % 13), 0,
 FROM generate_series(1, 800) g;
 SELECT experiments.create_event_partitions(0) > 0 AS created;
 
--- The reference: the SQL version of daily_metrics, verbatim.
+-- The reference: daily_metrics in SQL (the body it had before it moved to C,
+-- with values booked on the day of their event since 0.2.0).
 CREATE FUNCTION pg_temp.reference_metrics(experiment_id bigint, since timestamptz, until timestamptz)
 RETURNS TABLE (kind text, metric text, ordinal integer, day date, units bigint,
 			   value_sum float8, value_square_sum float8, first_at timestamptz, last_at timestamptz)
@@ -61,10 +62,8 @@ WITH units AS MATERIALIZED (
 	GROUP BY e.unit
 ), experiment AS (
 	SELECT x.tenant_id, x.unit_type FROM experiments.experiments x WHERE x.id = $1
-)
-SELECT p.kind, p.metric, p.ordinal, (p.first_at AT TIME ZONE 'UTC')::date, count(*),
-	   sum(p.value), sum(p.value * p.value), min(p.first_at), max(p.last_at)
-FROM (
+), per_unit AS (
+	-- each unit's counted events of a metric: first and last time, total value
 SELECT 'exposures' AS kind, NULL AS metric, u.unit, u.ordinal, u.first_at, u.last_at, NULL::float8 AS value
 FROM units u
 UNION ALL
@@ -84,8 +83,37 @@ JOIN experiments.transactions t ON t.visitor_id = u.unit AND t.occurred_at >= u.
 JOIN experiment x ON t.tenant_id = x.tenant_id
 WHERE t.occurred_at >= $2 AND t.occurred_at < $3
 GROUP BY u.unit, u.ordinal
-) p
-GROUP BY 1, 2, 3, 4
+), events AS (
+	-- each counted event's value, on the day of the event
+	SELECT 'goal' AS kind, g.goal AS metric, u.ordinal, (g.achieved_at AT TIME ZONE 'UTC')::date AS day,
+		   CASE WHEN jsonb_typeof(g.properties -> 'value') = 'number'
+				THEN (g.properties ->> 'value')::float8 END AS value
+	FROM units u
+	JOIN experiments.goal_events g ON g.unit = u.unit AND g.achieved_at >= u.first_at
+	JOIN experiment x ON g.tenant_id = x.tenant_id AND g.unit_type = x.unit_type
+	WHERE g.achieved_at >= $2 AND g.achieved_at < $3
+	UNION ALL
+	SELECT 'revenue', 'revenue', u.ordinal, (t.occurred_at AT TIME ZONE 'UTC')::date, t.revenue::float8
+	FROM units u
+	JOIN experiments.transactions t ON t.visitor_id = u.unit AND t.occurred_at >= u.first_at
+	JOIN experiment x ON t.tenant_id = x.tenant_id
+	WHERE t.occurred_at >= $2 AND t.occurred_at < $3
+), by_unit_day AS (
+	SELECT p.kind, p.metric, p.ordinal, (p.first_at AT TIME ZONE 'UTC')::date AS day, count(*) AS units,
+		   sum(p.value * p.value) AS square_sum, min(p.first_at) AS first_at, max(p.last_at) AS last_at
+	FROM per_unit p
+	GROUP BY 1, 2, 3, 4
+), by_event_day AS (
+	SELECT e.kind, e.metric, e.ordinal, e.day, sum(e.value) AS value_sum
+	FROM events e
+	GROUP BY 1, 2, 3, 4
+	HAVING count(e.value) > 0
+)
+SELECT coalesce(u.kind, e.kind), coalesce(u.metric, e.metric), coalesce(u.ordinal, e.ordinal),
+	   coalesce(u.day, e.day), coalesce(u.units, 0), e.value_sum, u.square_sum, u.first_at, u.last_at
+FROM by_unit_day u
+FULL JOIN by_event_day e ON e.kind = u.kind AND coalesce(e.metric, '') = coalesce(u.metric, '')
+	AND e.ordinal = u.ordinal AND e.day = u.day
 $$;
 
 -- Each window's rows from both, then the rows of one that the other lacks,

@@ -141,7 +141,10 @@ GRANT EXECUTE ON FUNCTION
 	experiments.wilson_interval(bigint, bigint, double precision),
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, double precision),
 	experiments.welch_test(double precision, double precision, bigint, double precision, double precision, bigint, double precision),
-	experiments.srm_test(bigint[], double precision[])
+	experiments.srm_test(bigint[], double precision[]),
+	experiments.multiple_testing(double precision[], text, double precision),
+	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
+	experiments.bayesian_means(double precision, double precision, bigint, double precision, double precision, bigint)
 	TO experiments_api_owner;
 -- src/results/metrics.sql
 GRANT EXECUTE ON FUNCTION
@@ -150,12 +153,13 @@ GRANT EXECUTE ON FUNCTION
 -- src/results/results.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.daily_metrics(bigint, timestamp with time zone, timestamp with time zone),
-	experiments.experiment_results(bigint, timestamp with time zone, timestamp with time zone, double precision),
+	experiments_internal.comparison_verdict(boolean, double precision, double precision, double precision),
+	experiments.experiment_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text),
 	experiments.daily_results(bigint, timestamp with time zone, timestamp with time zone),
 	experiments_internal.format_percent(double precision, boolean),
 	experiments_internal.format_p_value(double precision),
-	experiments_internal.results_verdict(text, text, text, double precision, double precision, double precision, double precision, double precision, text),
-	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision)
+	experiments_internal.results_verdict(text, text, text, text, double precision, double precision, double precision, double precision, double precision),
+	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
 	TO experiments_api_owner;
 -- src/http/auth.sql
 GRANT EXECUTE ON FUNCTION
@@ -302,16 +306,20 @@ GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.s
 GRANT EXECUTE ON FUNCTION
 	experiments.current_tenant(),
 	experiments_internal.required_tenant(),
-	experiments.experiment_results(bigint, timestamptz, timestamptz, float8),
+	experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text),
+	experiments_internal.comparison_verdict(boolean, float8, float8, float8),
 	experiments.daily_results(bigint, timestamptz, timestamptz),
 	experiments.daily_metrics(bigint, timestamptz, timestamptz),
 	experiments.wilson_interval(bigint, bigint, float8),
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
 	experiments.srm_test(bigint[], float8[]),
-	experiments.results_report(text, timestamptz, timestamptz, float8),
+	experiments.multiple_testing(float8[], text, float8),
+	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
+	experiments.bayesian_means(float8, float8, bigint, float8, float8, bigint),
+	experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text),
 	experiments_internal.shown_input(text),
-	experiments_internal.results_verdict(text, text, text, float8, float8, float8, float8, float8, text),
+	experiments_internal.results_verdict(text, text, text, text, float8, float8, float8, float8, float8),
 	experiments_internal.format_p_value(float8),
 	experiments_internal.format_percent(float8, boolean)
 	TO experiments_analyst;

@@ -126,29 +126,29 @@ COMMENT ON COLUMN experiments_api.results.value_per_unit IS
 COMMENT ON COLUMN experiments_api.results.rate_lift IS
 'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
 COMMENT ON COLUMN experiments_api.results.rate_lift_lower IS
-'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.rate_lift_upper IS
-'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.rate_relative_lift IS
 'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
 COMMENT ON COLUMN experiments_api.results.rate_relative_lower IS
-'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
 COMMENT ON COLUMN experiments_api.results.rate_relative_upper IS
-'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
 COMMENT ON COLUMN experiments_api.results.rate_p_value IS
-'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
 COMMENT ON COLUMN experiments_api.results.value_lift IS
 'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
 COMMENT ON COLUMN experiments_api.results.value_lift_lower IS
-'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.value_lift_upper IS
-'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.value_relative_lift IS
 'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
 COMMENT ON COLUMN experiments_api.results.value_relative_lower IS
-'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
 COMMENT ON COLUMN experiments_api.results.value_relative_upper IS
-'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
 COMMENT ON COLUMN experiments_api.results.value_p_value IS
 'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.srm_chi_square IS
@@ -158,6 +158,34 @@ COMMENT ON COLUMN experiments_api.results.srm_p_value IS
 COMMENT ON COLUMN experiments_api.results.srm_mismatch IS
 'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 COMMENT ON COLUMN experiments_api.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.results.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.results.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.results.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.results.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.results.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.results.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
 GRANT SELECT ON experiments_api.results TO experiments_analyst;
 
 CREATE VIEW experiments_api.exposure_summary WITH (security_invoker = true) AS
@@ -203,7 +231,7 @@ GRANT SELECT ON experiments_api.sample_ratio_mismatch TO experiments_analyst;
 CREATE VIEW experiments_api.lift WITH (security_invoker = true) AS
 SELECT * FROM experiments.lift;
 COMMENT ON VIEW experiments_api.lift IS
-'GET /lift: Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (two-proportion z-test) and of the value per exposed unit (Welch t-test), 95% intervals and two-sided p-values.';
+'GET /lift: Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (Miettinen-Nurminen score test and score intervals) and of the value per exposed unit (Welch''s t-test, its interval of the difference and Fieller''s of the ratio), intervals and two-sided p-values, each interval from the same test as its p-value, corrected for multiple testing across the experiment (Holm), and a verdict per comparison after the minimum-sample rule.';
 COMMENT ON COLUMN experiments_api.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
 COMMENT ON COLUMN experiments_api.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
 COMMENT ON COLUMN experiments_api.lift.kind IS
@@ -212,36 +240,64 @@ COMMENT ON COLUMN experiments_api.lift.metric IS
 'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
 COMMENT ON COLUMN experiments_api.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
 COMMENT ON COLUMN experiments_api.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.lift.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.lift.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.lift.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.lift.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.lift.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.conversion_rate IS
 'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
 COMMENT ON COLUMN experiments_api.lift.rate_lift IS
 'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
 COMMENT ON COLUMN experiments_api.lift.rate_lift_lower IS
-'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.rate_lift_upper IS
-'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_lift IS
 'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_lower IS
-'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_upper IS
-'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
 COMMENT ON COLUMN experiments_api.lift.rate_p_value IS
-'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
 COMMENT ON COLUMN experiments_api.lift.value_per_unit IS
 'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
 COMMENT ON COLUMN experiments_api.lift.value_lift IS
 'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
 COMMENT ON COLUMN experiments_api.lift.value_lift_lower IS
-'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.value_lift_upper IS
-'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_lift IS
 'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_lower IS
-'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_upper IS
-'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
 COMMENT ON COLUMN experiments_api.lift.value_p_value IS
 'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.srm_mismatch IS
@@ -272,5 +328,5 @@ COMMENT ON COLUMN experiments_api.daily_results.cumulative_converting_units IS
 COMMENT ON COLUMN experiments_api.daily_results.cumulative_rate IS
 'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
 COMMENT ON COLUMN experiments_api.daily_results.value_sum IS
-'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
+'Sum of the values (goal property value, or revenue in cents) of the counted events of that day (at or after their unit''s first exposure), booked on the day of each event, so that later events never change a past day; NULL for kind exposures and when none of that day''s events has a value.';
 GRANT SELECT ON experiments_api.daily_results TO experiments_analyst;

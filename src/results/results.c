@@ -16,11 +16,13 @@
  *	3. the transactions of the experiment's tenant in the window, likewise
  *	   per unit (the revenue in cents).
  *
- * Units and per-unit sums are then counted and summed per metric, variant and
- * UTC day. In SQL the same work is a grouping of every exposure by unit and a
- * join of the goals to the groups, several times slower (docs/performance.md,
- * results). Memory grows with the experiment and is not bounded by
- * work_mem: about 100 bytes per exposed unit (its entry in a hash table kept
+ * Units and the squares of their per-unit sums are then counted and summed per
+ * metric, variant and UTC day of the unit's first exposure or conversion;
+ * values are summed per UTC day of their event as they come, so that no later
+ * event changes a past day. In SQL the same work is a grouping of every
+ * exposure by unit and a join of the goals to the groups, several times
+ * slower (docs/performance.md, results). Memory grows with the experiment
+ * and is not bounded by work_mem: about 100 bytes per exposed unit (its entry in a hash table kept
  * under 90% full, its name) and 40 to 80 per unit and goal reached, 270 MB
  * for the benchmark's 2,000,000 units (the SQL version's hash tables took
  * about 1 GB), in a context of its own, freed before returning.
@@ -146,15 +148,21 @@ typedef struct GroupKey
 	DateADT		day;
 } GroupKey;
 
+/*
+ * Units are counted on the day of their first exposure or conversion, with
+ * the squares of their totals; values are summed on the day of each event,
+ * so that a later event never changes a past day.
+ */
 typedef struct GroupEntry
 {
 	GroupKey	key;
 	char		status;
 	int64		units;
-	double		value_sum;
-	double		value_square_sum;
-	bool		has_value;
-	TimestampTz first_at;
+	double		value_sum;		/* of the day's events */
+	double		value_square_sum;	/* of the totals of the day's units */
+	bool		has_value_sum;
+	bool		has_value_square_sum;
+	TimestampTz first_at;		/* of the day's units; none when units is 0 */
 	TimestampTz last_at;
 } GroupEntry;
 
@@ -361,6 +369,28 @@ FindMetric(DailyMetrics *state, const char *kind, const text *name)
 }
 
 /*
+ * FindGroup
+ *		The output group of a metric, variant and UTC day, empty when new.
+ */
+static GroupEntry *
+FindGroup(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz at)
+{
+	GroupKey	key = {metric, ordinal, UtcDay(at)};
+	bool		found;
+	GroupEntry *group = groups_insert(state->groups, key, &found);
+
+	if (!found)
+	{
+		group->units = 0;
+		group->value_sum = group->value_square_sum = 0;
+		group->has_value_sum = group->has_value_square_sum = false;
+		group->first_at = DT_NOEND;
+		group->last_at = DT_NOBEGIN;
+	}
+	return group;
+}
+
+/*
  * Convert
  *		One counted event of a unit and metric: first and last time, and the
  *		sum of its values (none when no event had one).
@@ -369,6 +399,14 @@ static void
 Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, double value, bool has_value)
 {
 	Conversion *conversion;
+
+	if (has_value)
+	{
+		GroupEntry *group = FindGroup(state, (int32) metric, unit->ordinal, at);
+
+		group->value_sum += value;
+		group->has_value_sum = true;
+	}
 
 	for (uint32 next = unit->conversions; next != 0; next = conversion->next)
 	{
@@ -577,32 +615,22 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 
 /*
  * Count
- *		One unit into its output group: metric, variant and UTC day of first_at.
+ *		One unit into its output group: metric, variant and UTC day of
+ *		first_at, with the square of its total value.
  */
 static void
 Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, TimestampTz last_at,
 	  double value, bool has_value)
 {
-	GroupKey	key = {metric, ordinal, UtcDay(first_at)};
-	bool		found;
-	GroupEntry *group = groups_insert(state->groups, key, &found);
+	GroupEntry *group = FindGroup(state, metric, ordinal, first_at);
 
-	if (!found)
-	{
-		group->units = 0;
-		group->value_sum = group->value_square_sum = 0;
-		group->has_value = false;
-		group->first_at = first_at;
-		group->last_at = last_at;
-	}
 	group->units++;
 	group->first_at = Min(group->first_at, first_at);
 	group->last_at = Max(group->last_at, last_at);
 	if (has_value)
 	{
-		group->value_sum += value;
 		group->value_square_sum += value * value;
-		group->has_value = true;
+		group->has_value_square_sum = true;
 	}
 }
 
@@ -669,9 +697,11 @@ daily_metrics(PG_FUNCTION_ARGS)
 		values[4] = Int64GetDatum(group->units);
 		values[5] = Float8GetDatum(group->value_sum);
 		values[6] = Float8GetDatum(group->value_square_sum);
-		nulls[5] = nulls[6] = !group->has_value;
+		nulls[5] = !group->has_value_sum;
+		nulls[6] = !group->has_value_square_sum;
 		values[7] = TimestampTzGetDatum(group->first_at);
 		values[8] = TimestampTzGetDatum(group->last_at);
+		nulls[7] = nulls[8] = group->units == 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(state.context);

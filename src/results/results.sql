@@ -20,10 +20,29 @@ AS 'MODULE_PATHNAME', 'daily_metrics'
 LANGUAGE C STABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp;
 COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
-'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event, with the sum and sum of squares of the per-unit total of the goal property "value" or of the revenue in cents.';
+'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event with the sum of squares of each unit''s total of the goal property "value" or of the revenue in cents, and the sum of those values by day of their event (a row with 0 units for a day with values only).';
+
+CREATE FUNCTION experiments_internal.comparison_verdict(sufficient boolean, adjusted_p_value float8,
+	alpha float8, difference float8)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	-- The interval excludes 0 exactly when the adjusted p-value is below
+	-- alpha, and holds the difference, so the difference's sign is the
+	-- interval's side.
+	SELECT CASE WHEN sufficient IS NULL OR difference IS NULL THEN NULL
+				WHEN NOT sufficient THEN 'insufficient sample'
+				WHEN adjusted_p_value IS NULL OR adjusted_p_value >= alpha THEN 'inconclusive'
+				WHEN difference > 0 THEN 'beats'
+				ELSE 'loses to' END
+$$;
+COMMENT ON FUNCTION experiments_internal.comparison_verdict(boolean, float8, float8, float8) IS
+'The verdict of one comparison of experiment_results(): NULL without a comparison (control rows, kind exposures, no difference), insufficient sample when the minimum-sample rule fails, inconclusive when the adjusted p-value is NULL or not below alpha, otherwise beats or loses to by the sign of the difference.';
 
 CREATE FUNCTION experiments.experiment_results(experiment_id bigint,
-	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95)
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm')
 RETURNS TABLE (
 	experiment_id bigint, ordinal integer, variant text, kind text, metric text,
 	units bigint, traffic_share float8, allocation_share float8,
@@ -34,7 +53,12 @@ RETURNS TABLE (
 	rate_relative_lift float8, rate_relative_lower float8, rate_relative_upper float8, rate_p_value float8,
 	value_lift float8, value_lift_lower float8, value_lift_upper float8,
 	value_relative_lift float8, value_relative_lower float8, value_relative_upper float8, value_p_value float8,
-	srm_chi_square float8, srm_p_value float8, srm_mismatch boolean, stray_traffic boolean)
+	srm_chi_square float8, srm_p_value float8, srm_mismatch boolean, stray_traffic boolean,
+	rate_relative_note text, value_relative_note text,
+	rate_adjusted_p_value float8, value_adjusted_p_value float8,
+	rate_interval_confidence float8, value_interval_confidence float8,
+	p_value_correction text, sample_sufficient boolean, rate_verdict text, value_verdict text,
+	rate_chance_to_beat float8, rate_expected_loss float8, value_chance_to_beat float8, value_expected_loss float8)
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
@@ -80,30 +104,80 @@ WITH m AS MATERIALIZED (
 	SELECT c.*, c.s1 / nullif(c.units, 0) AS mean,
 		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance
 	FROM cells c
+), pairs AS (
+	-- Each variant beside its control, and the minimum-sample rule: both arms
+	-- have min_units units; for rates also at least 5 conversions and 5
+	-- non-conversions expected in each arm under no difference.
+	SELECT s.*, c.converting AS c_converting, c.units AS c_units, c.mean AS c_mean, c.variance AS c_variance,
+		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
+				THEN s.units >= $5 AND c.units >= $5 END AS sufficient,
+		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
+				THEN least(s.units, c.units) * least(s.converting + c.converting,
+						s.units + c.units - s.converting - c.converting)::float8
+					 >= 5 * nullif(s.units + c.units, 0) END AS rate_expected_ok
+	FROM stats s
+	LEFT JOIN stats c ON c.kind = s.kind AND c.metric IS NOT DISTINCT FROM s.metric AND c.ordinal = 0
+), tests AS (
+	-- The family corrected for multiple testing: every comparison of the
+	-- experiment with a p-value and a sufficient sample, rates and values.
+	SELECT row_number() OVER (ORDER BY p.kind, p.metric, p.ordinal, t.test) AS member,
+		   p.kind, p.metric, p.ordinal, t.test,
+		   CASE WHEN p.sufficient AND (t.test = 'value' OR p.rate_expected_ok) THEN t.p_value END AS p_value
+	FROM pairs p
+	CROSS JOIN LATERAL (
+		SELECT 'rate' AS test, z.p_value
+		FROM experiments.two_proportion_test(p.c_converting, p.c_units, p.converting, p.units, $4) z
+		UNION ALL
+		SELECT 'value', w.p_value
+		FROM experiments.welch_test(p.c_mean, p.c_variance, p.c_units, p.mean, p.variance, p.units, $4) w
+	) t
+	WHERE p.sufficient IS NOT NULL
+), corrected AS (
+	SELECT tests.kind, tests.metric, tests.ordinal, tests.test, u.adjusted, u.level
+	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
+											   $6, $4)).* FROM tests) f
+	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
+	JOIN tests ON tests.member = u.member
 )
-SELECT $1, s.ordinal, s.key, s.kind, s.metric,
-	   s.units, s.units / nullif(t.units, 0)::float8, s.allocation_bp / nullif(t.allocation, 0)::float8,
-	   s.first_at, s.last_at,
-	   s.converting, s.converting / nullif(s.units, 0)::float8, w.lower, w.upper,
-	   s.s1, s.mean,
+SELECT $1, p.ordinal, p.key, p.kind, p.metric,
+	   p.units, p.units / nullif(t.units, 0)::float8, p.allocation_bp / nullif(t.allocation, 0)::float8,
+	   p.first_at, p.last_at,
+	   p.converting, p.converting / nullif(p.units, 0)::float8, w.lower, w.upper,
+	   p.s1, p.mean,
 	   z.difference, z.difference_lower, z.difference_upper,
 	   z.relative_difference, z.relative_lower, z.relative_upper, z.p_value,
 	   welch.difference, welch.difference_lower, welch.difference_upper,
 	   welch.relative_difference, welch.relative_lower, welch.relative_upper, welch.p_value,
-	   srm.chi_square, srm.p_value, srm.p_value < 0.001 OR srm.stray, srm.stray
-FROM stats s
+	   srm.chi_square, srm.p_value, srm.p_value < 0.001 OR srm.stray, srm.stray,
+	   z.relative_note, welch.relative_note,
+	   rc.adjusted, vc.adjusted,
+	   CASE WHEN z.difference IS NOT NULL THEN coalesce(rc.level, $4) END,
+	   CASE WHEN welch.difference IS NOT NULL THEN coalesce(vc.level, $4) END,
+	   CASE WHEN p.sufficient IS NOT NULL THEN $6 END,
+	   p.sufficient,
+	   experiments_internal.comparison_verdict(p.sufficient AND coalesce(p.rate_expected_ok, false), rc.adjusted,
+											   1 - $4, z.difference),
+	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - $4, welch.difference),
+	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss
+FROM pairs p
 CROSS JOIN totals t
 CROSS JOIN srm
-LEFT JOIN stats c ON c.kind = s.kind AND c.metric IS NOT DISTINCT FROM s.metric AND c.ordinal = 0
-CROSS JOIN LATERAL experiments.wilson_interval(s.converting, s.units, $4) w
+LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric IS NOT DISTINCT FROM p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
+LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric IS NOT DISTINCT FROM p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
+CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, $4) w
 CROSS JOIN LATERAL experiments.two_proportion_test(
-	CASE WHEN s.ordinal <> 0 THEN c.converting END, c.units, s.converting, s.units, $4) z
+	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units, coalesce(rc.level, $4)) z
 CROSS JOIN LATERAL experiments.welch_test(
-	CASE WHEN s.ordinal <> 0 THEN c.mean END, c.variance, c.units, s.mean, s.variance, s.units, $4) welch
-ORDER BY s.kind = 'exposures' DESC, s.kind, s.metric, s.ordinal
+	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
+	coalesce(vc.level, $4)) welch
+CROSS JOIN LATERAL experiments.bayesian_rates(
+	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units) br
+CROSS JOIN LATERAL experiments.bayesian_means(
+	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units) bm
+ORDER BY p.kind = 'exposures' DESC, p.kind, p.metric, p.ordinal
 $$;
-COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8) IS
-'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by two-proportion z-test and value lift by Welch t-test, absolute and relative, with intervals at the confidence level and p-values. Every row carries the experiment''s sample ratio mismatch test: chi-square against the configured allocation, flagged at p < 0.001 or when a variant allocated 0 has units (stray_traffic).';
+COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text) IS
+'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, the default, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch test: chi-square against the configured allocation, flagged at p < 0.001 or when a variant allocated 0 has units (stray_traffic).';
 
 CREATE FUNCTION experiments.daily_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
@@ -180,29 +254,29 @@ COMMENT ON COLUMN experiments.results.value_per_unit IS
 COMMENT ON COLUMN experiments.results.rate_lift IS
 'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
 COMMENT ON COLUMN experiments.results.rate_lift_lower IS
-'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments.results.rate_lift_upper IS
-'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments.results.rate_relative_lift IS
 'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
 COMMENT ON COLUMN experiments.results.rate_relative_lower IS
-'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
 COMMENT ON COLUMN experiments.results.rate_relative_upper IS
-'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
 COMMENT ON COLUMN experiments.results.rate_p_value IS
-'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
 COMMENT ON COLUMN experiments.results.value_lift IS
 'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
 COMMENT ON COLUMN experiments.results.value_lift_lower IS
-'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.results.value_lift_upper IS
-'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.results.value_relative_lift IS
 'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
 COMMENT ON COLUMN experiments.results.value_relative_lower IS
-'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
 COMMENT ON COLUMN experiments.results.value_relative_upper IS
-'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
 COMMENT ON COLUMN experiments.results.value_p_value IS
 'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.results.srm_chi_square IS
@@ -212,6 +286,34 @@ COMMENT ON COLUMN experiments.results.srm_p_value IS
 COMMENT ON COLUMN experiments.results.srm_mismatch IS
 'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
 COMMENT ON COLUMN experiments.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments.results.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments.results.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.results.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments.results.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments.results.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments.results.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.results.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.results.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.results.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.results.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.results.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
 
 CREATE VIEW experiments.exposure_summary WITH (security_invoker = true) AS
 SELECT r.experiment, r.experiment_id, r.ordinal, r.variant, r.units, r.traffic_share, r.allocation_share,
@@ -267,11 +369,14 @@ SELECT r.experiment, r.experiment_id, r.kind, r.metric, r.ordinal, r.variant,
 	   r.rate_relative_lift, r.rate_relative_lower, r.rate_relative_upper, r.rate_p_value,
 	   r.value_per_unit, r.value_lift, r.value_lift_lower, r.value_lift_upper,
 	   r.value_relative_lift, r.value_relative_lower, r.value_relative_upper, r.value_p_value,
-	   r.srm_mismatch
+	   r.srm_mismatch, r.rate_relative_note, r.value_relative_note, r.rate_adjusted_p_value, r.value_adjusted_p_value,
+	   r.rate_interval_confidence, r.value_interval_confidence, r.p_value_correction, r.sample_sufficient,
+	   r.rate_verdict, r.value_verdict, r.rate_chance_to_beat, r.rate_expected_loss,
+	   r.value_chance_to_beat, r.value_expected_loss
 FROM experiments.results r
 WHERE r.kind <> 'exposures' AND r.ordinal <> 0;
 COMMENT ON VIEW experiments.lift IS
-'Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (two-proportion z-test) and of the value per exposed unit (Welch t-test), 95% intervals and two-sided p-values.';
+'Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (Miettinen-Nurminen score test and score intervals) and of the value per exposed unit (Welch''s t-test, its interval of the difference and Fieller''s of the ratio), intervals and two-sided p-values, each interval from the same test as its p-value, corrected for multiple testing across the experiment (Holm), and a verdict per comparison after the minimum-sample rule.';
 COMMENT ON COLUMN experiments.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
 COMMENT ON COLUMN experiments.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
 COMMENT ON COLUMN experiments.lift.kind IS
@@ -280,36 +385,64 @@ COMMENT ON COLUMN experiments.lift.metric IS
 'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
 COMMENT ON COLUMN experiments.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
 COMMENT ON COLUMN experiments.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.lift.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments.lift.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.lift.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments.lift.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments.lift.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments.lift.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.lift.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.lift.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.lift.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.lift.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.lift.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.conversion_rate IS
 'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
 COMMENT ON COLUMN experiments.lift.rate_lift IS
 'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
 COMMENT ON COLUMN experiments.lift.rate_lift_lower IS
-'Lower bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.rate_lift_upper IS
-'Upper bound of the 95% interval of rate_lift (unpooled standard error); NULL when rate_lift is NULL.';
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.rate_relative_lift IS
 'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
 COMMENT ON COLUMN experiments.lift.rate_relative_lower IS
-'Lower bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
 COMMENT ON COLUMN experiments.lift.rate_relative_upper IS
-'Upper bound of the 95% interval of rate_relative_lift (delta method); NULL when rate_relative_lift is NULL.';
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
 COMMENT ON COLUMN experiments.lift.rate_p_value IS
-'Two-sided p-value of the two-proportion z-test (pooled standard error) of the variant''s rate against the control''s; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
 COMMENT ON COLUMN experiments.lift.value_per_unit IS
 'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
 COMMENT ON COLUMN experiments.lift.value_lift IS
 'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
 COMMENT ON COLUMN experiments.lift.value_lift_lower IS
-'Lower bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.value_lift_upper IS
-'Upper bound of the 95% interval of value_lift (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.value_relative_lift IS
 'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
 COMMENT ON COLUMN experiments.lift.value_relative_lower IS
-'Lower bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
 COMMENT ON COLUMN experiments.lift.value_relative_upper IS
-'Upper bound of the 95% interval of value_relative_lift (delta method); NULL when value_relative_lift is NULL.';
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
 COMMENT ON COLUMN experiments.lift.value_p_value IS
 'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.srm_mismatch IS
@@ -342,7 +475,7 @@ COMMENT ON COLUMN experiments.daily_results.cumulative_converting_units IS
 COMMENT ON COLUMN experiments.daily_results.cumulative_rate IS
 'cumulative_converting_units / cumulative_units, a fraction from 0 to 1; NULL for kind exposures and while the variant has no units.';
 COMMENT ON COLUMN experiments.daily_results.value_sum IS
-'Sum of the totals (goal property value, or revenue in cents) of the units first converting that day, each over all its counted events; NULL for kind exposures and when none of them has a value.';
+'Sum of the values (goal property value, or revenue in cents) of the counted events of that day (at or after their unit''s first exposure), booked on the day of each event, so that later events never change a past day; NULL for kind exposures and when none of that day''s events has a value.';
 
 -- The report.
 
@@ -371,25 +504,29 @@ COMMENT ON FUNCTION experiments_internal.format_p_value(float8) IS
 'A p-value for reports: p < 0.001 below a thousandth, otherwise three decimals.';
 
 CREATE FUNCTION experiments_internal.results_verdict(variant text, control text, metric text,
-	relative_lift float8, lower float8, upper float8, p_value float8, alpha float8, level text)
+	verdict text, relative_lift float8, lower float8, upper float8, p_value float8, confidence float8)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	SELECT format('%s %s %s on %s: %s (%s CI %s to %s), %s',
 		variant,
-		CASE WHEN p_value IS NULL OR p_value >= alpha THEN 'is not significantly different from'
-			 WHEN relative_lift > 0 THEN 'beats' ELSE 'loses to' END,
+		CASE verdict WHEN 'beats' THEN 'beats' WHEN 'loses to' THEN 'loses to'
+			 WHEN 'inconclusive' THEN 'is not significantly different from'
+			 WHEN 'insufficient sample' THEN 'has too small a sample to compare with'
+			 ELSE 'cannot be compared with' END,
 		control, metric,
-		experiments_internal.format_percent(relative_lift, true), level,
+		experiments_internal.format_percent(relative_lift, true),
+		coalesce(round((confidence * 100)::numeric, 2)::float8::text || '%', 'n/a'),
 		experiments_internal.format_percent(lower, true), experiments_internal.format_percent(upper, true),
 		experiments_internal.format_p_value(p_value))
 $$;
-COMMENT ON FUNCTION experiments_internal.results_verdict(text, text, text, float8, float8, float8, float8, float8, text) IS
-'One verdict line of results_report(): beats, loses to or is not significantly different from the control at significance alpha, with the relative lift, its interval and the p-value.';
+COMMENT ON FUNCTION experiments_internal.results_verdict(text, text, text, text, float8, float8, float8, float8, float8) IS
+'One verdict line of results_report(): the verdict of experiment_results() in words (beats, loses to, is not significantly different from, has too small a sample to compare with), the relative lift, its interval at its confidence level and the adjusted p-value.';
 
 CREATE FUNCTION experiments.results_report(experiment text,
-	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95)
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm')
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -402,7 +539,7 @@ DECLARE
 	total bigint := 0;
 	variant_lines text[] := '{}';
 	metric_lines text[] := '{}';
-	level text := round((confidence * 100)::numeric, 1)::float8::text || '%';
+	comparisons integer := 0;
 BEGIN
 	SELECT * INTO x FROM experiments.experiments e
 	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
@@ -413,7 +550,7 @@ BEGIN
 				  HINT = 'List the tenant''s experiments in experiments.experiments.';
 	END IF;
 	-- Rows come exposures first, control first: one pass builds the report.
-	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence) LOOP
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction) LOOP
 		IF r.kind = 'exposures' THEN
 			total := total + r.units;
 			IF r.ordinal = 0 THEN
@@ -433,21 +570,31 @@ BEGIN
 					 ELSE format('%s (%s to %s)', experiments_internal.format_percent(r.conversion_rate),
 								 experiments_internal.format_percent(r.rate_lower), experiments_internal.format_percent(r.rate_upper)) END);
 		ELSE
+			comparisons := comparisons + (r.rate_adjusted_p_value IS NOT NULL)::integer +
+				(r.value_adjusted_p_value IS NOT NULL)::integer;
 			metric_lines := metric_lines || ('  ' || experiments_internal.results_verdict(
 				r.variant, control, CASE r.kind WHEN 'revenue' THEN 'revenue per unit' ELSE r.metric END,
+				CASE r.kind WHEN 'revenue' THEN r.value_verdict ELSE r.rate_verdict END,
 				CASE r.kind WHEN 'revenue' THEN r.value_relative_lift ELSE r.rate_relative_lift END,
 				CASE r.kind WHEN 'revenue' THEN r.value_relative_lower ELSE r.rate_relative_lower END,
 				CASE r.kind WHEN 'revenue' THEN r.value_relative_upper ELSE r.rate_relative_upper END,
-				CASE r.kind WHEN 'revenue' THEN r.value_p_value ELSE r.rate_p_value END,
-				1 - confidence, level) || '; ' || split_part(srm, ' (', 1));
+				CASE r.kind WHEN 'revenue' THEN r.value_adjusted_p_value ELSE r.rate_adjusted_p_value END,
+				CASE r.kind WHEN 'revenue' THEN r.value_interval_confidence ELSE r.rate_interval_confidence END)
+				|| '; ' || split_part(srm, ' (', 1));
 		END IF;
 	END LOOP;
 	RETURN array_to_string(
 		format('Experiment %s (%s): %s units exposed%s', x.key, x.state, total,
 			   CASE WHEN since IS NULL AND until IS NULL THEN ''
 					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
-		|| variant_lines || ('  ' || srm) || metric_lines, E'\n');
+		|| variant_lines || ('  ' || srm)
+		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
+			   format('  %s comparisons with %s+ units per arm; p-values and intervals corrected by %s',
+					  comparisons, min_units, CASE correction WHEN 'holm' THEN 'Holm'
+						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
+				ELSE '{}' END
+		|| metric_lines, E'\n');
 END;
 $$;
-COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8) IS
-'One experiment''s results of the caller''s tenant as a short text report for psql: units per variant against allocation, sample ratio mismatch, each goal''s rate in the control, and a verdict in words for each variant, goal and revenue ("green beats control on checkout: +10.0% (95% CI +8.0% to +12.0%), p < 0.001; no SRM").';
+COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS
+'One experiment''s results of the caller''s tenant as a short text report for psql: units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM").';

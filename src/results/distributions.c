@@ -1,8 +1,8 @@
 /*
- * stats.c
- *		The statistics behind experiment results: the normal, chi-square and
- *		Student t distributions, Wilson intervals, the two-proportion z-test,
- *		Welch's t-test and the chi-square test of sample ratio mismatch.
+ * distributions.c
+ *		The distributions behind experiment results: the normal, chi-square
+ *		and Student t distributions (cdfs, tails, quantiles), for SQL and for
+ *		the tests and intervals of comparisons.c (through stats.h).
  *
  * Everything is computed in double precision to a relative accuracy near
  * 1e-13, tails included, and checked in sql/stats.sql against values computed
@@ -15,23 +15,17 @@
  * its last bit is worth 1e-9. Here the large terms cancel analytically
  * (Stirling's series and log1p(d) - d computed as a series), following the
  * saddle-point idea of Catherine Loader's binomial and Poisson densities.
- *
- * About 950 lines in one file, on purpose: the special functions are static,
- * used only by the tests below them, and the accuracy argument above covers
- * both; a header between them would export numerical internals for no caller.
+ * The special functions stay static: stats.h exports only the tails,
+ * critical values and log Beta the comparisons need.
  */
 #include "core.h"
 
 #include <float.h>
 #include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/pg_type.h"
 #include "fmgr.h"
-#include "funcapi.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
+
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(normal_cdf);
 PG_FUNCTION_INFO_V1(normal_quantile);
@@ -40,10 +34,6 @@ PG_FUNCTION_INFO_V1(chi_square_sf);
 PG_FUNCTION_INFO_V1(student_t_cdf);
 PG_FUNCTION_INFO_V1(student_t_sf);
 PG_FUNCTION_INFO_V1(student_t_quantile);
-PG_FUNCTION_INFO_V1(wilson_interval);
-PG_FUNCTION_INFO_V1(two_proportion_test);
-PG_FUNCTION_INFO_V1(welch_test);
-PG_FUNCTION_INFO_V1(srm_test);
 
 /* Series and continued fractions stop when a term is this small, relatively. */
 #define SERIES_EPSILON (DBL_EPSILON / 4)
@@ -127,7 +117,7 @@ LogPoissonTerm(double a, double x)
  *		lgamma(q) - lgamma(p + q) is taken from Stirling's series instead of
  *		as the difference of two large numbers.
  */
-static double
+double
 LogBeta(double a, double b)
 {
 	double		p = Min(a, b);
@@ -503,7 +493,7 @@ CheckDegreesOfFreedom(double df, bool infinity_allowed)
  * CheckProbability
  *		A probability must lie in [0, 1]; a confidence level in (0, 1).
  */
-static void
+void
 CheckProbability(double p, const char *what, bool open)
 {
 	if (isnan(p) || p < 0.0 || p > 1.0 || (open && (p == 0.0 || p == 1.0)))
@@ -514,26 +504,11 @@ CheckProbability(double p, const char *what, bool open)
 }
 
 /*
- * CheckCount
- *		Counts of units are non-negative, and successes never exceed trials.
- */
-static void
-CheckCounts(int64 successes, int64 trials)
-{
-	if (trials < 0 || successes < 0 || successes > trials)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid counts: %lld successes out of %lld trials",
-						(long long) successes, (long long) trials),
-				 errdetail("Both counts must be non-negative and successes must not exceed trials.")));
-}
-
-/*
  * TwoSidedCritical
  *		The critical value of a two-sided interval at a confidence level:
  *		the quantile at 1 - (1 - confidence) / 2.
  */
-static double
+double
 TwoSidedCritical(double confidence, double df)
 {
 	CheckProbability(confidence, "confidence", true);
@@ -541,47 +516,28 @@ TwoSidedCritical(double confidence, double df)
 }
 
 /*
- * ReturnRecord
- *		Builds the row a function with OUT parameters returns.
+ * StudentUpperTail
+ *		P(T > s) for s >= 0: half the two-sided p-value of a statistic,
+ *		computed directly so that tiny p-values keep their digits.
  */
-static Datum
-ReturnRecord(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+double
+StudentUpperTail(double s, double df)
 {
-	TupleDesc	desc;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("statistics functions must return a record"),
-				 errdetail("The function was declared without OUT parameters.")));
-	desc = BlessTupleDesc(desc);
-	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	return StudentTail(s, df, true);
 }
 
 /*
- * RelativeInterval
- *		The relative difference treatment / control - 1 and its interval by
- *		the delta method: Var(t/c) ~ (t/c)^2 (var_c / c^2 + var_t / t^2),
- *		where var_c and var_t are the squared standard errors of the two
- *		estimates. Undefined (false) when the control estimate is 0.
+ * ChiSquareUpperTail
+ *		P(X > x) for chi-square with df degrees of freedom: Q(df/2, x/2).
  */
-static bool
-RelativeInterval(double control, double control_var, double treatment,
-				 double treatment_var, double critical,
-				 double *relative, double *lower, double *upper)
+double
+ChiSquareUpperTail(double x, double df)
 {
-	double		ratio,
-				se;
+	double		p,
+				q;
 
-	if (control == 0.0)
-		return false;
-	ratio = treatment / control;
-	se = fabs(ratio) * sqrt(control_var / (control * control) +
-							(treatment == 0.0 ? 0.0 : treatment_var / (treatment * treatment)));
-	*relative = ratio - 1.0;
-	*lower = *relative - critical * se;
-	*upper = *relative + critical * se;
-	return true;
+	IncompleteGamma(df / 2.0, x / 2.0, &p, &q);
+	return q;
 }
 
 /*
@@ -692,272 +648,3 @@ student_t_quantile(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(SymmetricQuantile(p, df));
 }
 
-/*
- * wilson_interval(successes bigint, trials bigint, confidence float8,
- *				   OUT lower float8, OUT upper float8)
- *		The Wilson score interval of a proportion: unlike the textbook
- *		p +- z sqrt(p (1 - p) / n), it stays inside [0, 1] and keeps its
- *		coverage for rare events and small samples. NULLs for 0 trials.
- */
-Datum
-wilson_interval(PG_FUNCTION_ARGS)
-{
-	int64		successes = PG_GETARG_INT64(0);
-	int64		trials = PG_GETARG_INT64(1);
-	double		z = TwoSidedCritical(PG_GETARG_FLOAT8(2), INFINITY);
-	Datum		values[2];
-	bool		nulls[2] = {true, true};
-
-	CheckCounts(successes, trials);
-	if (trials > 0)
-	{
-		double		n = (double) trials;
-		double		p = successes / n;
-		double		z2n = z * z / n;
-		double		center = (p + z2n / 2.0) / (1.0 + z2n);
-		double		half = z / (1.0 + z2n) * sqrt(p * (1.0 - p) / n + z2n / (4.0 * n));
-
-		values[0] = Float8GetDatum(successes == 0 ? 0.0 : Max(0.0, center - half));
-		values[1] = Float8GetDatum(successes == trials ? 1.0 : Min(1.0, center + half));
-		nulls[0] = nulls[1] = false;
-	}
-	return ReturnRecord(fcinfo, values, nulls);
-}
-
-/* Columns of two_proportion_test and welch_test, in declaration order. */
-enum
-{
-	TEST_DIFFERENCE,
-	TEST_DIFFERENCE_LOWER,
-	TEST_DIFFERENCE_UPPER,
-	TEST_RELATIVE,
-	TEST_RELATIVE_LOWER,
-	TEST_RELATIVE_UPPER,
-	TEST_STATISTIC,
-	TEST_P_VALUE,
-	TEST_DF,
-	TEST_COLUMNS
-};
-
-/*
- * FillComparison
- *		The columns both tests share: the difference treatment - control with
- *		its interval (estimate +- critical * se), the relative difference with
- *		its delta-method interval, the statistic and its two-sided p-value.
- *		A zero standard error leaves statistic and p-value NULL.
- */
-static void
-FillComparison(Datum *values, bool *nulls, double control, double control_var,
-			   double treatment, double treatment_var, double test_se,
-			   double critical, double df)
-{
-	double		difference = treatment - control;
-	double		se = sqrt(control_var + treatment_var);
-	double		relative,
-				lower,
-				upper;
-
-	values[TEST_DIFFERENCE] = Float8GetDatum(difference);
-	values[TEST_DIFFERENCE_LOWER] = Float8GetDatum(difference - critical * se);
-	values[TEST_DIFFERENCE_UPPER] = Float8GetDatum(difference + critical * se);
-	nulls[TEST_DIFFERENCE] = nulls[TEST_DIFFERENCE_LOWER] = nulls[TEST_DIFFERENCE_UPPER] = false;
-	if (RelativeInterval(control, control_var, treatment, treatment_var,
-						 critical, &relative, &lower, &upper))
-	{
-		values[TEST_RELATIVE] = Float8GetDatum(relative);
-		values[TEST_RELATIVE_LOWER] = Float8GetDatum(lower);
-		values[TEST_RELATIVE_UPPER] = Float8GetDatum(upper);
-		nulls[TEST_RELATIVE] = nulls[TEST_RELATIVE_LOWER] = nulls[TEST_RELATIVE_UPPER] = false;
-	}
-	if (test_se > 0.0)
-	{
-		double		statistic = difference / test_se;
-
-		values[TEST_STATISTIC] = Float8GetDatum(statistic);
-		values[TEST_P_VALUE] = Float8GetDatum(2.0 * StudentTail(fabs(statistic), df, true));
-		nulls[TEST_STATISTIC] = nulls[TEST_P_VALUE] = false;
-	}
-}
-
-/*
- * two_proportion_test(control_successes bigint, control_trials bigint,
- *					   treatment_successes bigint, treatment_trials bigint,
- *					   confidence float8, OUT ...)
- *		Compares two conversion rates: the z statistic uses the pooled rate
- *		(the null hypothesis says they are equal), the interval of the
- *		difference the unpooled standard error. NULLs when an arm is empty.
- */
-Datum
-two_proportion_test(PG_FUNCTION_ARGS)
-{
-	int64		x1 = PG_GETARG_INT64(0);
-	int64		n1 = PG_GETARG_INT64(1);
-	int64		x2 = PG_GETARG_INT64(2);
-	int64		n2 = PG_GETARG_INT64(3);
-	double		critical = TwoSidedCritical(PG_GETARG_FLOAT8(4), INFINITY);
-	Datum		values[TEST_COLUMNS - 1];
-	bool		nulls[TEST_COLUMNS - 1];
-
-	CheckCounts(x1, n1);
-	CheckCounts(x2, n2);
-	memset(nulls, true, sizeof(nulls));
-	if (n1 > 0 && n2 > 0)
-	{
-		double		p1 = (double) x1 / n1;
-		double		p2 = (double) x2 / n2;
-		double		pooled = (double) (x1 + x2) / (double) (n1 + n2);
-		double		test_se = sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2));
-
-		FillComparison(values, nulls, p1, p1 * (1.0 - p1) / n1,
-					   p2, p2 * (1.0 - p2) / n2, test_se, critical, INFINITY);
-	}
-	return ReturnRecord(fcinfo, values, nulls);
-}
-
-/*
- * welch_test(control_mean float8, control_variance float8, control_count bigint,
- *			  treatment_mean float8, treatment_variance float8,
- *			  treatment_count bigint, confidence float8, OUT ...)
- *		Compares two means without assuming equal variances (Welch's t-test),
- *		with the Welch-Satterthwaite degrees of freedom; the variances are
- *		sample variances (var_samp). NULLs when an arm has fewer than 2 units.
- */
-Datum
-welch_test(PG_FUNCTION_ARGS)
-{
-	double		m1 = PG_GETARG_FLOAT8(0);
-	double		v1 = PG_GETARG_FLOAT8(1);
-	int64		n1 = PG_GETARG_INT64(2);
-	double		m2 = PG_GETARG_FLOAT8(3);
-	double		v2 = PG_GETARG_FLOAT8(4);
-	int64		n2 = PG_GETARG_INT64(5);
-	double		confidence = PG_GETARG_FLOAT8(6);
-	Datum		values[TEST_COLUMNS];
-	bool		nulls[TEST_COLUMNS];
-
-	CheckProbability(confidence, "confidence", true);
-	if (n1 < 0 || n2 < 0 || !(v1 >= 0.0) || !(v2 >= 0.0) || isinf(v1) || isinf(v2) ||
-		!isfinite(m1) || !isfinite(m2))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid sample summary for welch_test"),
-				 errdetail("Means must be finite, variances finite and non-negative, counts non-negative.")));
-	memset(nulls, true, sizeof(nulls));
-	if (n1 >= 2 && n2 >= 2)
-	{
-		double		se1 = v1 / n1;
-		double		se2 = v2 / n2;
-		double		se = sqrt(se1 + se2);
-		double		df;
-
-		/* Welch-Satterthwaite; with both variances 0 there is no test */
-		df = (se1 + se2) * (se1 + se2) /
-			(se1 * se1 / (n1 - 1) + se2 * se2 / (n2 - 1));
-		if (se > 0.0)
-		{
-			FillComparison(values, nulls, m1, se1, m2, se2, se,
-						   TwoSidedCritical(confidence, df), df);
-			values[TEST_DF] = Float8GetDatum(df);
-			nulls[TEST_DF] = false;
-		}
-	}
-	return ReturnRecord(fcinfo, values, nulls);
-}
-
-/*
- * srm_test(observed bigint[], allocation float8[],
- *			OUT chi_square float8, OUT df integer, OUT p_value float8)
- *		Sample ratio mismatch: the chi-square goodness of fit of the units
- *		observed per variant against the configured allocation (weights in
- *		any unit, basis points for instance). Units in a variant allocated 0
- *		make the mismatch certain: chi-square Infinity, p-value 0. NULLs when
- *		there is nothing to test (no units, or a single allocated variant
- *		and no stray units).
- */
-Datum
-srm_test(PG_FUNCTION_ARGS)
-{
-	ArrayType  *observed_array = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *allocation_array = PG_GETARG_ARRAYTYPE_P(1);
-	Datum	   *observed,
-			   *allocation;
-	bool	   *observed_nulls,
-			   *allocation_nulls;
-	int			n,
-				n_allocation;
-	double		total_units = 0.0,
-				total_weight = 0.0,
-				chi_square = 0.0;
-	int			categories = 0;
-	bool		stray = false;
-	Datum		values[3];
-	bool		nulls[3] = {true, true, true};
-
-	deconstruct_array(observed_array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &observed, &observed_nulls, &n);
-	deconstruct_array(allocation_array, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &allocation, &allocation_nulls, &n_allocation);
-	if (n != n_allocation)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("srm_test needs one allocation per observed count, got %d counts and %d allocations",
-						n, n_allocation)));
-	for (int i = 0; i < n; i++)
-	{
-		double		weight;
-
-		if (observed_nulls[i] || allocation_nulls[i] ||
-			DatumGetInt64(observed[i]) < 0 ||
-			!((weight = DatumGetFloat8(allocation[i])) >= 0.0) || isinf(weight))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid srm_test input at position %d", i + 1),
-					 errdetail("Counts must be non-negative and allocations finite and non-negative, without NULLs.")));
-		total_units += (double) DatumGetInt64(observed[i]);
-		total_weight += weight;
-	}
-	if (total_weight <= 0.0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("srm_test needs a positive total allocation"),
-				 errdetail("Every allocation given is zero.")));
-	if (total_units == 0.0)
-		return ReturnRecord(fcinfo, values, nulls);
-
-	for (int i = 0; i < n; i++)
-	{
-		double		units = (double) DatumGetInt64(observed[i]);
-		double		weight = DatumGetFloat8(allocation[i]);
-		double		expected = total_units * weight / total_weight;
-
-		if (weight == 0.0)
-		{
-			stray |= units > 0.0;
-			continue;
-		}
-		categories++;
-		chi_square += (units - expected) * (units - expected) / expected;
-	}
-	if (stray)
-	{
-		values[0] = Float8GetDatum(INFINITY);
-		values[2] = Float8GetDatum(0.0);
-		nulls[0] = nulls[2] = false;
-	}
-	else if (categories >= 2)
-	{
-		double		p,
-					q;
-
-		IncompleteGamma((categories - 1) / 2.0, chi_square / 2.0, &p, &q);
-		values[0] = Float8GetDatum(chi_square);
-		values[2] = Float8GetDatum(q);
-		nulls[0] = nulls[2] = false;
-	}
-	if (categories >= 2)
-	{
-		values[1] = Int32GetDatum(categories - 1);
-		nulls[1] = false;
-	}
-	return ReturnRecord(fcinfo, values, nulls);
-}
