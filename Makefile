@@ -30,6 +30,7 @@ OBJS = \
 	src/events/publish.o \
 	src/results/stats.o \
 	src/results/results.o \
+	src/results/sequential.o \
 	src/http/auth.o \
 	src/adapters/abtasty/abtasty.o \
 	src/adapters/abtasty/allocate.o
@@ -52,6 +53,8 @@ SQL_SOURCES = \
 	src/adapters/lifecycle/lifecycle.sql \
 	src/results/stats.sql \
 	src/results/results.sql \
+	src/results/sequential.sql \
+	src/results/planning.sql \
 	src/http/auth.sql \
 	src/http/api.sql \
 	src/adapters/abtasty/api.sql \

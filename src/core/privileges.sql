@@ -150,6 +150,26 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.results_verdict(text, text, text, double precision, double precision, double precision, double precision, double precision, text),
 	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision)
 	TO experiments_api_owner;
+-- src/results/sequential.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.sequential_interval(double precision, double precision, bigint, double precision, bigint),
+	experiments.sequential_srm_test(bigint[], double precision[], double precision)
+	TO experiments_api_owner;
+-- src/results/planning.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.planning_critical(double precision),
+	experiments_internal.planning_distance(double precision, double precision),
+	experiments_internal.planning_variance(double precision, double precision),
+	experiments_internal.planning_units(double precision),
+	experiments_internal.planning_rate(double precision, boolean),
+	experiments.mean_power(double precision, double precision, double precision, double precision),
+	experiments.mean_sample_size(double precision, double precision, double precision, double precision),
+	experiments.mean_mde(double precision, double precision, double precision, double precision),
+	experiments.rate_power(double precision, double precision, double precision, double precision),
+	experiments.rate_sample_size(double precision, double precision, double precision, double precision),
+	experiments.rate_mde(double precision, double precision, double precision, double precision),
+	experiments.experiment_plan(bigint, text, double precision, double precision, double precision)
+	TO experiments_api_owner;
 -- src/http/auth.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.authenticate_request()
@@ -284,6 +304,22 @@ GRANT EXECUTE ON FUNCTION
 	experiments.two_proportion_test(bigint, bigint, bigint, bigint, float8),
 	experiments.welch_test(float8, float8, bigint, float8, float8, bigint, float8),
 	experiments.srm_test(bigint[], float8[]),
+	experiments.normal_cdf(float8),
+	experiments.normal_quantile(float8),
+	experiments.sequential_interval(float8, float8, bigint, float8, bigint),
+	experiments.sequential_srm_test(bigint[], float8[], float8),
+	experiments.mean_power(float8, float8, float8, float8),
+	experiments.mean_sample_size(float8, float8, float8, float8),
+	experiments.mean_mde(float8, float8, float8, float8),
+	experiments.rate_power(float8, float8, float8, float8),
+	experiments.rate_sample_size(float8, float8, float8, float8),
+	experiments.rate_mde(float8, float8, float8, float8),
+	experiments_internal.planning_critical(float8),
+	experiments_internal.planning_distance(float8, float8),
+	experiments_internal.planning_variance(float8, float8),
+	experiments_internal.planning_units(float8),
+	experiments_internal.planning_rate(float8, boolean),
+	experiments.experiment_plan(bigint, text, float8, float8, float8),
 	experiments.results_report(text, timestamptz, timestamptz, float8),
 	experiments_internal.results_verdict(text, text, text, float8, float8, float8, float8, float8, text),
 	experiments_internal.format_p_value(float8),
