@@ -3,6 +3,7 @@
 #   make demo     install what is missing, build, install, run the tour on a throwaway cluster
 #   make test     install what is missing, build, install, run every suite on a throwaway cluster
 #   make bench    the benchmarks under test/bench (never part of make test)
+#   make calibrate  the calibration of the statistics by simulation (test/calibrate, never part of make test)
 #   make reliability  longer crash (CRASH_CYCLES) and stress (STRESS_SECONDS) runs
 #   make fuzz SEED=n CASES=n  the SQL fuzzer, as long as asked
 #   make check-valgrind  pg_regress and isolation suites with the server under valgrind
@@ -106,7 +107,7 @@ $(OBJS): $(wildcard src/include/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-.PHONY: deps demo test bench reliability fuzz check-valgrind check-asan
+.PHONY: deps demo test bench calibrate reliability fuzz check-valgrind check-asan
 
 # Debian packages the build and the tests need; installed only when missing.
 deps:
@@ -127,6 +128,10 @@ test: deps
 bench: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && test/cluster test/bench/run'
+
+calibrate: deps
+	$(MAKE) all
+	$(LOCK) sh -c '$(MAKE) install && test/cluster test/calibrate/run'
 
 # The reliability suites of make test, longer; each on a throwaway cluster.
 CRASH_CYCLES ?= 5

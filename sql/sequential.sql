@@ -4,7 +4,7 @@
 
 -- The interval is symmetric about the difference and narrowest near tuning_n
 -- units for a fixed per-unit variance (standard error sqrt(4 / n)).
-SELECT n, round(((s.upper - s.lower) / 2 * sqrt(n / 4.0))::numeric, 4) AS width_in_sigmas_per_unit,
+SELECT n, round(((s.upper - s.lower) / 2 * sqrt(n / 4.0))::numeric, 4) AS half_width_in_standard_errors,
 	   abs(s.lower + s.upper - 0.2) < 1e-15 AS symmetric
 FROM unnest(ARRAY[500, 2500, 5000, 10000, 50000]) n,
 	 experiments.sequential_interval(0.1, sqrt(4.0 / n), n, 0.95, 5000) s
