@@ -16,7 +16,7 @@ FROM (VALUES
 	,(0.02::float8, 1.0::float8, 100.0::float8, 0.1::float8, 0.5::float8, 0.10339117776813178::float8, 13527.717270477075::float8, 0.23261743073533483::float8)
 	,(1.0::float8, 0.5::float8, 3.0::float8, 0.05::float8, 0.95::float8, 0.6877704200764009::float8, 6.4973550060597365::float8, 1.4716606273254416::float8)
 ) AS v(difference, sd, n, alpha, power, power_at_n, sample_size, mde)
-ORDER BY v.n, v.difference;
+ORDER BY v.difference, v.sd, v.n;
 
 -- rate_power, rate_sample_size, rate_mde
 SELECT v.baseline, v.treatment, v.n,
@@ -30,4 +30,4 @@ FROM (VALUES
 	,(0.9::float8, 0.95::float8, 300.0::float8, 0.1::float8, 0.8::float8, 0.7551395124920761::float8, 340.0406477610883::float8, 0.0527495780911411::float8)
 	,(0.001::float8, 0.0::float8, 5000.0::float8, 0.05::float8, 0.8::float8, 0.6092090233072742::float8, 7841.030854614743::float8, 0.0027168158275821027::float8)
 ) AS v(baseline, treatment, n, alpha, power, power_at_n, sample_size, mde)
-ORDER BY v.baseline, v.treatment;
+ORDER BY v.baseline, v.treatment, v.n;

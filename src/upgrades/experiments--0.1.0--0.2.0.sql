@@ -960,19 +960,30 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION experiments.sequential_srm_test(bigint[], float8[], float8) IS
 'Always-valid sample ratio mismatch test (Lindon and Malek, 2022): the log Bayes factor of a Dirichlet-multinomial alternative (prior Dirichlet(concentration x allocation shares), concentration 100 by default) against the configured allocation, and the p-value min(1, 1 / Bayes factor), valid however often it is computed; units in a zero-allocation variant give log_bayes_factor Infinity and p_value 0; NULLs with no units or fewer than two allocated variants.';
 -- src/results/planning.sql
--- The critical value z(1 - alpha/2) of a two-sided test, alpha checked.
-CREATE FUNCTION experiments_internal.planning_critical(alpha float8)
+-- A probability (alpha, power, a rate), checked; open excludes 0 and 1.
+CREATE FUNCTION experiments_internal.planning_probability(p float8, what text, open boolean)
 RETURNS float8
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT (alpha > 0 AND alpha < 1) THEN
-		RAISE EXCEPTION 'alpha must be between 0 and 1 exclusive, not %', alpha
+	IF NOT (p >= 0 AND p <= 1) OR (open AND p IN (0, 1)) THEN
+		RAISE EXCEPTION '% must be between 0 and 1%, not %', what, CASE WHEN open THEN ' exclusive' ELSE '' END, p
 			USING ERRCODE = 'numeric_value_out_of_range';
 	END IF;
-	RETURN -experiments.normal_quantile(alpha / 2);
+	RETURN p;
 END
+$$;
+COMMENT ON FUNCTION experiments_internal.planning_probability(float8, text, boolean) IS
+'A probability (alpha, power, a rate) after checking it lies in [0, 1], or in (0, 1) when open; the error names it as what.';
+
+-- The critical value z(1 - alpha/2) of a two-sided test.
+CREATE FUNCTION experiments_internal.planning_critical(alpha float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+SELECT -experiments.normal_quantile(experiments_internal.planning_probability($1, 'alpha', true) / 2)
 $$;
 COMMENT ON FUNCTION experiments_internal.planning_critical(float8) IS
 'The critical value z(1 - alpha/2) of a two-sided normal test; alpha must lie in (0, 1).';
@@ -981,16 +992,11 @@ COMMENT ON FUNCTION experiments_internal.planning_critical(float8) IS
 -- must have from 0 to be detected with that power.
 CREATE FUNCTION experiments_internal.planning_distance(alpha float8, power float8)
 RETURNS float8
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-BEGIN
-	IF NOT (power > 0 AND power < 1) THEN
-		RAISE EXCEPTION 'power must be between 0 and 1 exclusive, not %', power
-			USING ERRCODE = 'numeric_value_out_of_range';
-	END IF;
-	RETURN experiments_internal.planning_critical(alpha) + experiments.normal_quantile(power);
-END
+SELECT experiments_internal.planning_critical($1) +
+	   experiments.normal_quantile(experiments_internal.planning_probability($2, 'power', true))
 $$;
 COMMENT ON FUNCTION experiments_internal.planning_distance(float8, float8) IS
 'z(1 - alpha/2) + z(power): how many standard errors from 0 a difference must lie to be detected by a two-sided test at alpha with that power.';
@@ -1032,22 +1038,34 @@ $$;
 COMMENT ON FUNCTION experiments_internal.planning_units(float8) IS
 'A number of units per arm after checking it is finite and positive.';
 
--- A rate as a probability, checked; open excludes 0 and 1 (a baseline).
-CREATE FUNCTION experiments_internal.planning_rate(rate float8, open boolean)
+-- The power of the test: the one formula behind mean_power and rate_power,
+-- from the difference and the summed variance of one unit per arm.
+CREATE FUNCTION experiments_internal.planning_power(difference float8, variance float8,
+	units_per_arm float8, alpha float8)
 RETURNS float8
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-BEGIN
-	IF NOT (rate >= 0 AND rate <= 1) OR (open AND rate IN (0, 1)) THEN
-		RAISE EXCEPTION 'rate must be between 0 and 1%, not %', CASE WHEN open THEN ' exclusive' ELSE '' END, rate
-			USING ERRCODE = 'numeric_value_out_of_range';
-	END IF;
-	RETURN rate;
-END
+SELECT experiments.normal_cdf(e - c) + experiments.normal_cdf(-e - c)
+FROM (SELECT abs($1) / sqrt($2 / experiments_internal.planning_units($3)) AS e,
+			 experiments_internal.planning_critical($4) AS c) s
 $$;
-COMMENT ON FUNCTION experiments_internal.planning_rate(float8, boolean) IS
-'A conversion rate after checking it lies in [0, 1], or in (0, 1) when open (a baseline rate, which must vary).';
+COMMENT ON FUNCTION experiments_internal.planning_power(float8, float8, float8, float8) IS
+'Power of a two-sided normal test at alpha to detect a difference, given the variance of one unit in each arm, summed, and the units per arm: Phi(|d| / se - z) + Phi(-|d| / se - z).';
+
+-- The units per arm: the one formula behind mean_sample_size and
+-- rate_sample_size.
+CREATE FUNCTION experiments_internal.planning_sample_size(difference float8, variance float8,
+	alpha float8, power float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN $1 = 0 THEN 'Infinity' ELSE z ^ 2 * $2 / ($1 * $1) END
+FROM (SELECT experiments_internal.planning_distance($3, $4) AS z) s
+$$;
+COMMENT ON FUNCTION experiments_internal.planning_sample_size(float8, float8, float8, float8) IS
+'Units needed per arm for a two-sided normal test at alpha to detect a difference with the given power, given the variance of one unit in each arm, summed: (z(1 - alpha/2) + z(power))^2 variance / difference^2; Infinity for a difference of 0.';
 
 CREATE FUNCTION experiments.mean_power(difference float8, standard_deviation float8,
 	units_per_arm float8, alpha float8 DEFAULT 0.05)
@@ -1055,9 +1073,7 @@ RETURNS float8
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-SELECT experiments.normal_cdf(e - c) + experiments.normal_cdf(-e - c)
-FROM (SELECT abs($1) / sqrt(experiments_internal.planning_variance($2, $2) / experiments_internal.planning_units($3)) AS e,
-			 experiments_internal.planning_critical($4) AS c) s
+SELECT experiments_internal.planning_power($1, experiments_internal.planning_variance($2, $2), $3, $4)
 $$;
 COMMENT ON FUNCTION experiments.mean_power(float8, float8, float8, float8) IS
 'Power of a two-sided normal test at alpha (default 0.05) to detect a difference of means with units_per_arm units in each of two arms whose units have that standard deviation.';
@@ -1068,9 +1084,7 @@ RETURNS float8
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-SELECT CASE WHEN $1 = 0 THEN 'Infinity'::float8 ELSE
-	   (experiments_internal.planning_distance($3, $4) ^ 2) *
-	   experiments_internal.planning_variance($2, $2) / ($1 * $1) END
+SELECT experiments_internal.planning_sample_size($1, experiments_internal.planning_variance($2, $2), $3, $4)
 $$;
 COMMENT ON FUNCTION experiments.mean_sample_size(float8, float8, float8, float8) IS
 'Units needed in each of two arms (unrounded; Infinity for a difference of 0) for a two-sided normal test at alpha (default 0.05) to detect a difference of means with the given power (default 0.8), units having that standard deviation.';
@@ -1087,17 +1101,26 @@ $$;
 COMMENT ON FUNCTION experiments.mean_mde(float8, float8, float8, float8) IS
 'Minimum detectable difference of means (absolute, positive) of a two-sided normal test at alpha (default 0.05) with the given power (default 0.8) and units_per_arm units in each of two arms whose units have that standard deviation.';
 
+-- The summed variance of one unit per arm at two rates, each checked.
+CREATE FUNCTION experiments_internal.planning_rate_variance(baseline float8, treatment float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+SELECT experiments_internal.planning_variance(sqrt(b * (1 - b)), sqrt(t * (1 - t)))
+FROM (SELECT experiments_internal.planning_probability($1, 'baseline rate', true) AS b,
+			 experiments_internal.planning_probability($2, 'treatment rate', false) AS t) r
+$$;
+COMMENT ON FUNCTION experiments_internal.planning_rate_variance(float8, float8) IS
+'b (1 - b) + t (1 - t): the variance of one unit in each arm, summed, at a baseline rate in (0, 1) and a treatment rate in [0, 1], both checked.';
+
 CREATE FUNCTION experiments.rate_power(baseline float8, treatment float8,
 	units_per_arm float8, alpha float8 DEFAULT 0.05)
 RETURNS float8
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-SELECT experiments.normal_cdf(e - c) + experiments.normal_cdf(-e - c)
-FROM (SELECT abs(t - b) / sqrt(experiments_internal.planning_variance(sqrt(b * (1 - b)), sqrt(t * (1 - t))) / experiments_internal.planning_units($3)) AS e,
-			 experiments_internal.planning_critical($4) AS c
-	  FROM (SELECT experiments_internal.planning_rate($1, true) AS b,
-				   experiments_internal.planning_rate($2, false) AS t) r) s
+SELECT experiments_internal.planning_power($2 - $1, experiments_internal.planning_rate_variance($1, $2), $3, $4)
 $$;
 COMMENT ON FUNCTION experiments.rate_power(float8, float8, float8, float8) IS
 'Power of a two-sided two-proportion z-test at alpha (default 0.05) to tell a treatment rate from a baseline rate with units_per_arm units in each arm (unpooled variance, each arm at its own rate).';
@@ -1108,11 +1131,7 @@ RETURNS float8
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-SELECT CASE WHEN t = b THEN 'Infinity'::float8 ELSE
-	   (experiments_internal.planning_distance($3, $4) ^ 2) *
-	   experiments_internal.planning_variance(sqrt(b * (1 - b)), sqrt(t * (1 - t))) / ((t - b) * (t - b)) END
-FROM (SELECT experiments_internal.planning_rate($1, true) AS b,
-			 experiments_internal.planning_rate($2, false) AS t) r
+SELECT experiments_internal.planning_sample_size($2 - $1, experiments_internal.planning_rate_variance($1, $2), $3, $4)
 $$;
 COMMENT ON FUNCTION experiments.rate_sample_size(float8, float8, float8, float8) IS
 'Units needed in each arm (unrounded; Infinity when the rates are equal) for a two-sided two-proportion z-test at alpha (default 0.05) to tell a treatment rate from a baseline rate with the given power (default 0.8).';
@@ -1128,7 +1147,7 @@ SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 SELECT (z2 * (1 - 2 * b) + sqrt(z2 * z2 * (1 - 2 * b) ^ 2 + 8 * (n + z2) * z2 * b * (1 - b))) / (2 * (n + z2))
 FROM (SELECT experiments_internal.planning_distance($3, $4) ^ 2 AS z2,
-			 experiments_internal.planning_rate($1, true) AS b,
+			 experiments_internal.planning_probability($1, 'baseline rate', true) AS b,
 			 experiments_internal.planning_units($2) AS n) s
 $$;
 COMMENT ON FUNCTION experiments.rate_mde(float8, float8, float8, float8) IS
@@ -1215,7 +1234,10 @@ REVOKE ALL ON FUNCTION
 	experiments_internal.planning_distance(double precision, double precision),
 	experiments_internal.planning_variance(double precision, double precision),
 	experiments_internal.planning_units(double precision),
-	experiments_internal.planning_rate(double precision, boolean),
+	experiments_internal.planning_probability(double precision, text, boolean),
+	experiments_internal.planning_power(double precision, double precision, double precision, double precision),
+	experiments_internal.planning_sample_size(double precision, double precision, double precision, double precision),
+	experiments_internal.planning_rate_variance(double precision, double precision),
 	experiments.mean_power(double precision, double precision, double precision, double precision),
 	experiments.mean_sample_size(double precision, double precision, double precision, double precision),
 	experiments.mean_mde(double precision, double precision, double precision, double precision),
@@ -1233,7 +1255,10 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.planning_distance(double precision, double precision),
 	experiments_internal.planning_variance(double precision, double precision),
 	experiments_internal.planning_units(double precision),
-	experiments_internal.planning_rate(double precision, boolean),
+	experiments_internal.planning_probability(double precision, text, boolean),
+	experiments_internal.planning_power(double precision, double precision, double precision, double precision),
+	experiments_internal.planning_sample_size(double precision, double precision, double precision, double precision),
+	experiments_internal.planning_rate_variance(double precision, double precision),
 	experiments.mean_power(double precision, double precision, double precision, double precision),
 	experiments.mean_sample_size(double precision, double precision, double precision, double precision),
 	experiments.mean_mde(double precision, double precision, double precision, double precision),
@@ -1257,6 +1282,9 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.planning_distance(float8, float8),
 	experiments_internal.planning_variance(float8, float8),
 	experiments_internal.planning_units(float8),
-	experiments_internal.planning_rate(float8, boolean),
+	experiments_internal.planning_probability(float8, text, boolean),
+	experiments_internal.planning_power(float8, float8, float8, float8),
+	experiments_internal.planning_sample_size(float8, float8, float8, float8),
+	experiments_internal.planning_rate_variance(float8, float8),
 	experiments.experiment_plan(bigint, text, float8, float8, float8)
 	TO experiments_analyst;

@@ -186,8 +186,7 @@ def planning():
     print("-- ok = t, a relative error of at most 1e-9.")
     print("-- Regenerate: /usr/bin/python3 test/vectors/sequential_reference.py planning > sql/planning_accuracy.sql")
     print()
-    print("-- mean_power, mean_sample_size, mean_mde")
-    rows = []
+    means = []
     for delta, sd, n, alpha, power in [
         (0.5, 2.0, 200.0, 0.05, 0.8),
         (-0.1, 1.0, 5000.0, 0.01, 0.9),
@@ -196,18 +195,11 @@ def planning():
         (1.0, 0.5, 3.0, 0.05, 0.95),
     ]:
         v = sd * sd
-        rows.append(f"({f(delta)}::float8, {f(sd)}::float8, {f(n)}::float8, {f(alpha)}::float8, {f(power)}::float8, "
-                    f"{f(power_ref(delta, v, v, n, alpha))}::float8, {f(sample_size_ref(delta, v, v, alpha, power))}::float8, "
-                    f"{f(z_distance(alpha, power) * (2 * v / n) ** 0.5)}::float8)")
-    print("SELECT v.difference, v.sd, v.n,")
-    print("\t" + ok("experiments.mean_power(v.difference, v.sd, v.n, v.alpha)", "v.power_at_n") + " AS power_ok,")
-    print("\t" + ok("experiments.mean_sample_size(v.difference, v.sd, v.alpha, v.power)", "v.sample_size") + " AS sample_size_ok,")
-    print("\t" + ok("experiments.mean_mde(v.sd, v.n, v.alpha, v.power)", "v.mde") + " AS mde_ok")
-    print("FROM (VALUES\n\t " + "\n\t,".join(rows) + "\n) AS v(difference, sd, n, alpha, power, power_at_n, sample_size, mde)")
-    print("ORDER BY v.n, v.difference;")
+        means.append((delta, sd, n, alpha, power, power_ref(delta, v, v, n, alpha),
+                      sample_size_ref(delta, v, v, alpha, power), z_distance(alpha, power) * (2 * v / n) ** 0.5))
+    planning_block("mean", "difference, sd", "v.difference, v.sd", "v.sd", means)
     print()
-    print("-- rate_power, rate_sample_size, rate_mde")
-    rows = []
+    rates = []
     for b, t, n, alpha, power in [
         (0.1, 0.11, 10000.0, 0.05, 0.8),
         (0.5, 0.45, 800.0, 0.05, 0.9),
@@ -215,17 +207,22 @@ def planning():
         (0.9, 0.95, 300.0, 0.1, 0.8),
         (0.001, 0.0, 5000.0, 0.05, 0.8),
     ]:
-        rows.append(f"({f(b)}::float8, {f(t)}::float8, {f(n)}::float8, {f(alpha)}::float8, {f(power)}::float8, "
-                    f"{f(power_ref(t - b, b * (1 - b), t * (1 - t), n, alpha))}::float8, "
-                    f"{f(sample_size_ref(t - b, b * (1 - b), t * (1 - t), alpha, power))}::float8, "
-                    f"{f(rate_mde_ref(b, n, alpha, power))}::float8)")
-    print("SELECT v.baseline, v.treatment, v.n,")
-    print("\t" + ok("experiments.rate_power(v.baseline, v.treatment, v.n, v.alpha)", "v.power_at_n") + " AS power_ok,")
-    print("\t" + ok("experiments.rate_sample_size(v.baseline, v.treatment, v.alpha, v.power)", "v.sample_size") + " AS sample_size_ok,")
-    print("\t" + ok("experiments.rate_mde(v.baseline, v.n, v.alpha, v.power)", "v.mde") + " AS mde_ok")
-    print("FROM (VALUES\n\t " + "\n\t,".join(rows) + "\n) AS v(baseline, treatment, n, alpha, power, power_at_n, sample_size, mde)")
-    print("ORDER BY v.baseline, v.treatment;")
+        rates.append((b, t, n, alpha, power, power_ref(t - b, b * (1 - b), t * (1 - t), n, alpha),
+                      sample_size_ref(t - b, b * (1 - b), t * (1 - t), alpha, power), rate_mde_ref(b, n, alpha, power)))
+    planning_block("rate", "baseline, treatment", "v.baseline, v.treatment", "v.baseline", rates)
 
+
+def planning_block(prefix, inputs, arguments, mde_argument, rows):
+    """One query checking <prefix>_power, _sample_size and _mde on rows of
+    (the two inputs, n, alpha, power, power at n, sample size, MDE)."""
+    print(f"-- {prefix}_power, {prefix}_sample_size, {prefix}_mde")
+    print(f"SELECT {arguments}, v.n,")
+    print("\t" + ok(f"experiments.{prefix}_power({arguments}, v.n, v.alpha)", "v.power_at_n") + " AS power_ok,")
+    print("\t" + ok(f"experiments.{prefix}_sample_size({arguments}, v.alpha, v.power)", "v.sample_size") + " AS sample_size_ok,")
+    print("\t" + ok(f"experiments.{prefix}_mde({mde_argument}, v.n, v.alpha, v.power)", "v.mde") + " AS mde_ok")
+    values = ["(" + ", ".join(f"{f(x)}::float8" for x in row) + ")" for row in rows]
+    print("FROM (VALUES\n\t " + "\n\t,".join(values) + f"\n) AS v({inputs}, n, alpha, power, power_at_n, sample_size, mde)")
+    print(f"ORDER BY {arguments}, v.n;")
 
 if __name__ == "__main__":
     {"sequential": sequential, "planning": planning}[sys.argv[1]]()
