@@ -53,6 +53,7 @@ SQL_SOURCES = \
 	src/adapters/commerce/commerce.sql \
 	src/adapters/lifecycle/lifecycle.sql \
 	src/results/stats.sql \
+	src/results/metrics.sql \
 	src/results/results.sql \
 	src/results/sequential.sql \
 	src/results/planning.sql \

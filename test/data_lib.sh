@@ -62,7 +62,8 @@ SQL
 # snapshot_queries DB: the query of each table of the schema (partitions
 # too): its name, its row count and the md5 of its rows in order, over the
 # columns it has now, so that a later version's new columns do not count as
-# a change of the old rows
+# a change of the old rows; and of each sequence's position (a later
+# version's new tables and sequences are not in the snapshot)
 snapshot_queries() {
 	psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
 SELECT format('SELECT %L || '' '' || count(*) || '' '' || md5(coalesce(string_agg(row(%s)::text, ''|'' ORDER BY row(%s)::text), '''')) FROM ONLY experiments.%I;',
@@ -72,11 +73,15 @@ CROSS JOIN LATERAL (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.at
 					FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) a
 WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind = 'r'
 ORDER BY c.relname;
+SELECT format('SELECT %L || '' '' || last_value || '' '' || is_called FROM experiments.%I;', c.relname, c.relname)
+FROM pg_class c
+WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind = 'S'
+ORDER BY c.relname;
 SQL
 }
 
-# snapshot DB QUERIES: the rows (the file snapshot_queries wrote), the
-# partition bounds and the sequences' positions
+# snapshot DB QUERIES: the rows and sequence positions (the file
+# snapshot_queries wrote) and the partition bounds
 snapshot() {
 	{
 		cat "$2"
@@ -85,10 +90,6 @@ SELECT 'partition ' || c.relname || ' of ' || i.inhparent::regclass || ' ' || pg
 FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
 WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind = 'r'
 ORDER BY c.relname;
-SELECT format('SELECT %L || '' '' || last_value || '' '' || is_called FROM experiments.%I', c.relname, c.relname)
-FROM pg_class c
-WHERE c.relnamespace = 'experiments'::regnamespace AND c.relkind = 'S'
-ORDER BY c.relname \gexec
 SQL
 	} | psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1"
 }

@@ -140,6 +140,10 @@ GRANT EXECUTE ON FUNCTION
 	experiments.welch_test(double precision, double precision, bigint, double precision, double precision, bigint, double precision),
 	experiments.srm_test(bigint[], double precision[])
 	TO experiments_api_owner;
+-- src/results/metrics.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.refuse_metric(text, text, text, text)
+	TO experiments_api_owner;
 -- src/results/results.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.daily_metrics(bigint, timestamp with time zone, timestamp with time zone),
@@ -203,7 +207,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 	experiments.custom_events, experiments.transactions, experiments.visits, experiments.transaction_items,
 	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
 	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
-	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
+	experiments.metrics, experiments.experiment_metrics
 	TO experiments_api_owner;
 GRANT SELECT ON
 	experiments.tenants, experiments.sites, experiments.goals, experiments.rooms, experiments.layers,
@@ -213,7 +218,8 @@ GRANT SELECT ON
 	experiments.custom_events, experiments.transactions, experiments.visits, experiments.transaction_items,
 	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
 	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
-	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
+	experiments.metrics, experiments.experiment_metrics
 	TO experiments_analyst, experiments_admin;
 
 -- The SQL API functions that touch tables run as the owner too (SECURITY
@@ -289,7 +295,8 @@ GRANT INSERT, UPDATE, DELETE ON
 	experiments.experiments, experiments.variants, experiments.experiment_rooms, experiments.overrides,
 	experiments.categories, experiments.promotions, experiments.slots, experiments.slot_configurations,
 	experiments.sorting_rules, experiments.ab_tests, experiments.segment_promotions,
-	experiments.segment_slot_configurations, experiments.segment_sorting_rules
+	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
+	experiments.metrics, experiments.experiment_metrics
 	TO experiments_admin;
 
 -- Analysts read the views (those of experiments_api are granted beside
