@@ -11,9 +11,9 @@
  * look as often as they like and stop whenever the answer is clear:
  *
  * - sequential_interval(): the asymptotic confidence sequence of
- *   Waudby-Smith, Arnold, Wu, Howard, Ramdas and Duchi, "Time-uniform central
- *   limit theory and asymptotic confidence sequences" (Annals of Statistics,
- *   2024; arXiv:2103.06476), with a normal mixture of width rho chosen to
+ *   Waudby-Smith, Arbour, Sinha, Kennedy and Ramdas, "Time-uniform central
+ *   limit theory and asymptotic confidence sequences" (arXiv:2103.06476,
+ *   2021), with a normal mixture of width rho chosen to
  *   make the sequence tightest at an expected sample size, as GrowthBook's
  *   sequential engine does, and its always-valid p-value (the reciprocal of
  *   the mixture martingale).
@@ -85,7 +85,7 @@ CheckFinite(double value, const char *what, bool zero_allowed)
  *		M_n = exp(rho^2 S_n^2 / (2 sigma^2 (n rho^2 + 1))) / sqrt(n rho^2 + 1),
  * and {difference: M_n(difference) < 1 / alpha} is the interval
  *		estimate +- sigma sqrt(2 (n rho^2 + 1) / (n^2 rho^2) log(sqrt(n rho^2 + 1) / alpha))
- * (the paper's Theorem 2.2 with its mixture). Here sigma^2 = n se^2 and
+ * (the paper's two-sided asymptotic sequence with a normal mixture). Here sigma^2 = n se^2 and
  * S_n / n is the estimate. The width is smallest at n = tuning_n when
  *		rho^2 = (-2 log alpha + log(-2 log alpha + 1)) / tuning_n,
  * the paper's choice for a planned sample size, which GrowthBook takes with

@@ -1231,7 +1231,7 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'sequential_interval'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION experiments.sequential_interval(float8, float8, bigint, float8, bigint) IS
-'Always-valid confidence interval and p-value of a difference (treatment - control) estimated with a standard error from n units (both arms together): the asymptotic confidence sequence of Waudby-Smith et al. (2024) with its normal mixture tuned to be narrowest at tuning_n units (default 5000, as GrowthBook). Its coverage holds at every n at once, so the results may be read daily; p_value < 1 - confidence exactly when the interval excludes 0.';
+'Always-valid confidence interval and p-value of a difference (treatment - control) estimated with a standard error from n units (both arms together): the asymptotic confidence sequence of Waudby-Smith et al. (2021, arXiv:2103.06476) with its normal mixture tuned to be narrowest at tuning_n units (default 5000, as GrowthBook). Its coverage holds at every n at once, so the results may be read daily; p_value < 1 - confidence exactly when the interval excludes 0.';
 
 CREATE FUNCTION experiments.sequential_srm_test(observed bigint[], allocation float8[],
 	concentration float8 DEFAULT 100, OUT log_bayes_factor float8, OUT p_value float8)

@@ -5,10 +5,10 @@
     /usr/bin/python3 test/vectors/sequential_reference.py planning > sql/planning_accuracy.sql
 
 Independent of the C and SQL code:
-- sequential_interval: the confidence sequence of Waudby-Smith, Arnold, Wu,
-  Howard, Ramdas and Duchi (arXiv:2103.06476, Theorem 2.2 with the normal
-  mixture, rho from their expected-sample-size rule), evaluated with mpmath at
-  50 digits; its p-value is found as the alpha at which the sequence (rho
+- sequential_interval: the confidence sequence of Waudby-Smith, Arbour, Sinha,
+  Kennedy and Ramdas (arXiv:2103.06476: two-sided, asymptotic, with a normal
+  mixture, rho from their expected-sample-size rule), evaluated with mpmath
+  at 50 digits; its p-value is found as the alpha at which the sequence (rho
   held fixed) just reaches 0, by root finding, not from a closed form.
 - sequential_srm_test: the Dirichlet-multinomial Bayes factor of Lindon and
   Malek (NeurIPS 2022), evaluated with mpmath's log-gamma at 50 digits.
@@ -55,7 +55,7 @@ def cs_rho2(alpha, tuning_n):
 
 
 def cs_halfwidth(se, n, alpha, rho2):
-    """Theorem 2.2 with sigma^2 = n se^2 (the per-unit variance)."""
+    """The half-width of the sequence, sigma^2 = n se^2 (the per-unit variance)."""
     sigma = mp.mpf(se) * mp.sqrt(n)
     t = mp.mpf(n)
     return sigma * mp.sqrt(2 * (t * rho2 + 1) / (t * t * rho2) * mp.log(mp.sqrt(t * rho2 + 1) / alpha))
