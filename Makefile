@@ -3,6 +3,7 @@
 #   make demo     install what is missing, build, install, run the tour on a throwaway cluster
 #   make test     install what is missing, build, install, run every suite on a throwaway cluster
 #   make bench    the benchmarks under test/bench (never part of make test)
+#   make calibrate  the calibration of the statistics by simulation (test/calibrate, never part of make test)
 #   make reliability  longer crash (CRASH_CYCLES) and stress (STRESS_SECONDS) runs
 #   make fuzz SEED=n CASES=n  the SQL fuzzer, as long as asked
 #   make check-valgrind  pg_regress and isolation suites with the server under valgrind
@@ -32,6 +33,7 @@ OBJS = \
 	src/results/distributions.o \
 	src/results/comparisons.o \
 	src/results/results.o \
+	src/results/sequential.o \
 	src/http/auth.o \
 	src/adapters/abtasty/abtasty.o \
 	src/adapters/abtasty/allocate.o
@@ -56,6 +58,8 @@ SQL_SOURCES = \
 	src/results/stats.sql \
 	src/results/metrics.sql \
 	src/results/results.sql \
+	src/results/sequential.sql \
+	src/results/planning.sql \
 	src/http/auth.sql \
 	src/http/api.sql \
 	src/adapters/abtasty/api.sql \
@@ -107,7 +111,7 @@ $(OBJS): $(wildcard src/include/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-.PHONY: deps demo test bench reliability fuzz check-valgrind check-asan
+.PHONY: deps demo test bench calibrate reliability fuzz check-valgrind check-asan
 
 # Debian packages the build and the tests need; installed only when missing.
 deps:
@@ -128,6 +132,10 @@ test: deps
 bench: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && test/cluster test/bench/run'
+
+calibrate: deps
+	$(MAKE) all
+	$(LOCK) sh -c '$(MAKE) install && test/cluster test/calibrate/run'
 
 # The reliability suites of make test, longer; each on a throwaway cluster.
 CRASH_CYCLES ?= 5

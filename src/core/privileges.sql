@@ -161,6 +161,29 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.results_verdict(text, text, text, text, double precision, double precision, double precision, double precision, double precision),
 	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
 	TO experiments_api_owner;
+-- src/results/sequential.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.sequential_interval(double precision, double precision, bigint, double precision, bigint),
+	experiments.sequential_srm_test(bigint[], double precision[], double precision)
+	TO experiments_api_owner;
+-- src/results/planning.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.planning_critical(double precision),
+	experiments_internal.planning_distance(double precision, double precision),
+	experiments_internal.planning_variance(double precision, double precision),
+	experiments_internal.planning_units(double precision),
+	experiments_internal.planning_probability(double precision, text, boolean),
+	experiments_internal.planning_power(double precision, double precision, double precision, double precision),
+	experiments_internal.planning_sample_size(double precision, double precision, double precision, double precision),
+	experiments_internal.planning_rate_variance(double precision, double precision),
+	experiments.mean_power(double precision, double precision, double precision, double precision),
+	experiments.mean_sample_size(double precision, double precision, double precision, double precision),
+	experiments.mean_mde(double precision, double precision, double precision, double precision),
+	experiments.rate_power(double precision, double precision, double precision, double precision),
+	experiments.rate_sample_size(double precision, double precision, double precision, double precision),
+	experiments.rate_mde(double precision, double precision, double precision, double precision),
+	experiments.experiment_plan(bigint, text, double precision, double precision, double precision)
+	TO experiments_api_owner;
 -- src/http/auth.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.authenticate_request()
@@ -320,6 +343,25 @@ GRANT EXECUTE ON FUNCTION
 	experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text),
 	experiments_internal.shown_input(text),
 	experiments_internal.results_verdict(text, text, text, text, float8, float8, float8, float8, float8),
+	experiments.normal_cdf(float8),
+	experiments.normal_quantile(float8),
+	experiments.sequential_interval(float8, float8, bigint, float8, bigint),
+	experiments.sequential_srm_test(bigint[], float8[], float8),
+	experiments.mean_power(float8, float8, float8, float8),
+	experiments.mean_sample_size(float8, float8, float8, float8),
+	experiments.mean_mde(float8, float8, float8, float8),
+	experiments.rate_power(float8, float8, float8, float8),
+	experiments.rate_sample_size(float8, float8, float8, float8),
+	experiments.rate_mde(float8, float8, float8, float8),
+	experiments_internal.planning_critical(float8),
+	experiments_internal.planning_distance(float8, float8),
+	experiments_internal.planning_variance(float8, float8),
+	experiments_internal.planning_units(float8),
+	experiments_internal.planning_probability(float8, text, boolean),
+	experiments_internal.planning_power(float8, float8, float8, float8),
+	experiments_internal.planning_sample_size(float8, float8, float8, float8),
+	experiments_internal.planning_rate_variance(float8, float8),
+	experiments.experiment_plan(bigint, text, float8, float8, float8),
 	experiments_internal.format_p_value(float8),
 	experiments_internal.format_percent(float8, boolean)
 	TO experiments_analyst;
