@@ -373,6 +373,55 @@ DecideFromTraffic(const ExperimentConfig *config, const char *u, int len,
 }
 
 /*
+ * DecideGrowthBook
+ *		The steps of Decide() from traffic on for a GrowthBook experiment:
+ *		GrowthBook's hash value, filters or namespace, condition, hash and
+ *		ranges decide in place of traffic and the variant bucket; a unit
+ *		outside them is out for the reason nearest GrowthBook's (the
+ *		population: audience; a namespace or filter: layer; coverage:
+ *		traffic). Full-on and custom overrides apply as in native mode.
+ */
+static pg_noinline void
+DecideGrowthBook(const ExperimentConfig *config, text *unit, Datum attributes,
+				 const OverrideConfig *override, Decision *d)
+{
+	int			variant = -1;
+	int32		bucket = 0;
+
+	switch (GrowthBookDecide(config->growthbook, unit, attributes, &variant, &bucket))
+	{
+		case GB_NO_HASH_VALUE:
+		case GB_CONDITION:
+			d->kind = REASON_AUDIENCE;
+			d->audience_mismatch = true;
+			return;
+		case GB_FILTERED:
+			d->kind = REASON_LAYER;
+			return;
+		case GB_NOT_IN_RANGE:
+			d->kind = REASON_TRAFFIC;
+			return;
+		case GB_IN:
+			break;
+	}
+	if (config->full_on_ordinal >= 0)
+	{
+		d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
+		d->kind = REASON_FULL_ON;
+		return;
+	}
+	d->bucket = bucket;
+	if (override != NULL)
+	{
+		d->variant = VariantOfOrdinal(config, override->ordinal);
+		d->kind = KIND_CUSTOM_OVERRIDE;
+		return;
+	}
+	d->variant = variant + 1;
+	d->kind = REASON_HASH;
+}
+
+/*
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
  *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
@@ -392,6 +441,11 @@ Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz
 	if (unlikely(!config->plain) &&
 		DecideBeforeTraffic(config, unit, attributes, now, d, &override))
 		return;
+	if (unlikely(config->growthbook != NULL))
+	{
+		DecideGrowthBook(config, unit, attributes, override, d);
+		return;
+	}
 	DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), override, d);
 }
 
