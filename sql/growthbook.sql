@@ -81,8 +81,13 @@ SELECT experiment, variant, reason, bucket FROM experiments.assign_all('u1') WHE
 SELECT experiments.growthbook_hash('exp', 'é', 1) AS e_v1, experiments.growthbook_hash('exp', 'é', 2) AS e_v2,
 	   experiments.growthbook_hash('exp', '👍', 1) AS thumbs_v1, experiments.growthbook_hash('exp', '👍', 2) AS thumbs_v2,
 	   experiments.growthbook_hash('seed', 'Zürich', 1) AS zurich_v1, experiments.growthbook_hash('seed', 'Zürich', 2) AS zurich_v2;
--- An empty unit has no hash value: out, as the SDK leaves it out.
+-- An empty unit has no hash value: out, as the SDK leaves it out; also
+-- among many units, where rows by bucket answer (after 1000 calls).
 SELECT variant, assigned, reason FROM experiments.assign('gb-checkout', '');
+SELECT a.reason, count(*) AS units
+FROM (SELECT CASE WHEN i % 500 = 0 THEN '' ELSE 'u' || i END AS unit FROM generate_series(1, 2000) i) s,
+	 experiments.assign('gb-checkout', s.unit) a
+GROUP BY 1 ORDER BY 1;
 COMMIT;
 
 -- 3. Coverage is traffic_bp unless the settings give it; a unit outside

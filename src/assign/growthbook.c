@@ -58,6 +58,7 @@ struct GrowthBookConfig
 {
 	char	   *seed;
 	int			seedlen;
+	uint32		seeded;			/* FNV state after the seed: version 2 hashes seed first */
 	int			version;
 	char	   *attribute;		/* the hash attribute; NULL: the unit */
 	bool		has_namespace;
@@ -125,6 +126,20 @@ FnvAppend(uint32 h, const char *s, int len)
 }
 
 /*
+ * FnvDigits
+ *		FNV-1a over ASCII digits, which need no decoding.
+ */
+static inline uint32
+FnvDigits(const char *s, int len)
+{
+	uint32		h = FNV_OFFSET_BASIS;
+
+	for (int i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * FNV_PRIME;
+	return h;
+}
+
+/*
  * Hash
  *		GrowthBook's hash(seed, value, version) in [0, 1), and the same as an
  *		integer bucket in [0, 10000) (version 1's thousandths times 10).
@@ -139,7 +154,7 @@ Hash(const char *seed, int seedlen, const char *value, int len, int version,
 		char		digits[16];
 		uint32		h = FnvAppend(FnvAppend(FNV_OFFSET_BASIS, seed, seedlen), value, len);
 		int			dlen = pg_ultoa_n(h, digits);
-		uint32		b = FnvAppend(FNV_OFFSET_BASIS, digits, dlen) % 10000;
+		uint32		b = FnvDigits(digits, dlen) % 10000;
 
 		*n = (double) b / 10000;
 		*bucket = (int32) b;
@@ -482,6 +497,7 @@ GrowthBookCompile(Jsonb *options, const ExperimentConfig *config, MemoryContext 
 		gb->seed = text_to_cstring(config->key);
 		gb->seedlen = strlen(gb->seed);
 	}
+	gb->seeded = FnvAppend(FNV_OFFSET_BASIS, gb->seed, gb->seedlen);
 	gb->nvariants = config->nvariants;
 	if (gb->ranges == NULL)
 	{
@@ -534,6 +550,59 @@ HashValue(const char *attribute, text *unit, Jsonb *attributes, const char **val
 }
 
 /*
+ * GrowthBookBucketOnly
+ *		Whether a unit's answer depends on its bucket alone: the unit is the
+ *		hash value, and no filter, namespace or condition reads more.
+ */
+bool
+GrowthBookBucketOnly(const GrowthBookConfig *gb)
+{
+	return gb->attribute == NULL && gb->nfilters == 0 && !gb->has_namespace && gb->condition == NULL;
+}
+
+/*
+ * GrowthBookUnitBucket
+ *		The experiment's bucket of a unit that is its own hash value; -1 for
+ *		an empty unit, which has none.
+ */
+int32
+GrowthBookUnitBucket(const GrowthBookConfig *gb, const char *unit, int len)
+{
+	double		n;
+	int32		b = -1;
+
+	if (len == 0)
+		return -1;
+	if (gb->version == 2)
+	{
+		/* Hash(), version 2, from the state after the seed */
+		char		digits[16];
+		int			dlen = pg_ultoa_n(FnvAppend(gb->seeded, unit, len), digits);
+
+		return (int32) (FnvDigits(digits, dlen) % 10000);
+	}
+	(void) Hash(gb->seed, gb->seedlen, unit, len, gb->version, &n, &b);
+	return b;
+}
+
+/*
+ * GrowthBookVariantOfBucket
+ *		The variant (an index) of a bucket, or -1 when it is in no variant's
+ *		range. bucket / 10000 is exactly the double the SDK's hash gives:
+ *		both are the correctly rounded quotient of the same fraction.
+ */
+int
+GrowthBookVariantOfBucket(const GrowthBookConfig *gb, int32 bucket)
+{
+	int			variant;
+
+	if (gb->nvariants < 2)
+		return -1;
+	variant = ChooseVariation((double) bucket / BUCKET_SPACE, gb->ranges, gb->nranges);
+	return variant < gb->nvariants ? variant : -1;
+}
+
+/*
  * GrowthBookDecide
  *		GrowthBook's run() from the hash value on, in its order: hash value,
  *		filters (or else the namespace), condition, hash and ranges.
@@ -549,8 +618,6 @@ GrowthBookDecide(const GrowthBookConfig *gb, text *unit, Datum attributes, int *
 	double		n = 0;
 	int32		b = 0;
 
-	if (gb->nvariants < 2)
-		return GB_NOT_IN_RANGE;
 	if (gb->attribute != NULL || gb->nfilters > 0 || gb->condition != NULL)
 		attrs = DatumGetJsonbP(attributes);
 	if (!HashValue(gb->attribute, unit, attrs, &value, &len))
@@ -581,9 +648,9 @@ GrowthBookDecide(const GrowthBookConfig *gb, text *unit, Datum attributes, int *
 		!GrowthBookConditionMatches(&gb->condition->root, &attrs->root, NULL))
 		return GB_CONDITION;
 
-	(void) Hash(gb->seed, gb->seedlen, value, len, gb->version, &n, &b);
-	*variant = ChooseVariation(n, gb->ranges, gb->nranges);
-	if (*variant < 0 || *variant >= gb->nvariants)
+	b = GrowthBookUnitBucket(gb, value, len);
+	*variant = GrowthBookVariantOfBucket(gb, b);
+	if (*variant < 0)
 		return GB_NOT_IN_RANGE;
 	*bucket = b;
 	return GB_IN;

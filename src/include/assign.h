@@ -98,7 +98,7 @@ typedef struct ExperimentConfig
 	int			noverrides;
 	OverrideConfig *overrides;	/* sorted by the bytes of unit */
 	bool		has_enrolments;
-	bool		plain;			/* native, and no override, enrolment, audience, layer, holdout, reset or full-on */
+	bool		plain;			/* no override, enrolment, audience, layer, holdout, reset or full-on */
 	char	   *gate;
 	GrowthBookConfig *growthbook;	/* hashing growthbook; NULL: native (xxh3) */
 	AssignmentRow **rows;		/* assign.c's result rows by decision, made on first use */

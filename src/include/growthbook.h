@@ -34,6 +34,9 @@ typedef enum GrowthBookOutcome
 struct ExperimentConfig;
 extern GrowthBookConfig *GrowthBookCompile(Jsonb *options, const struct ExperimentConfig *config,
 										   MemoryContext context);
+extern bool GrowthBookBucketOnly(const GrowthBookConfig *gb);
+extern int32 GrowthBookUnitBucket(const GrowthBookConfig *gb, const char *unit, int len);
+extern int	GrowthBookVariantOfBucket(const GrowthBookConfig *gb, int32 bucket);
 extern GrowthBookOutcome GrowthBookDecide(const GrowthBookConfig *gb, text *unit, Datum attributes,
 										  int *variant, int32 *bucket);
 
