@@ -23,6 +23,8 @@ OBJS = \
 	src/core/tenant.o \
 	src/assign/bucket.o \
 	src/assign/audience.o \
+	src/assign/conditions.o \
+	src/assign/growthbook.o \
 	src/assign/config_cache.o \
 	src/assign/assign.o \
 	src/events/event_input.o \

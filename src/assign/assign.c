@@ -373,6 +373,55 @@ DecideFromTraffic(const ExperimentConfig *config, const char *u, int len,
 }
 
 /*
+ * DecideGrowthBook
+ *		The steps of Decide() from traffic on for a GrowthBook experiment:
+ *		GrowthBook's hash value, filters or namespace, condition, hash and
+ *		ranges decide in place of traffic and the variant bucket; a unit
+ *		outside them is out for the reason nearest GrowthBook's (the
+ *		population: audience; a namespace or filter: layer; coverage:
+ *		traffic). Full-on and custom overrides apply as in native mode.
+ */
+static pg_noinline void
+DecideGrowthBook(const ExperimentConfig *config, text *unit, Datum attributes,
+				 const OverrideConfig *override, Decision *d)
+{
+	int			variant = -1;
+	int32		bucket = 0;
+
+	switch (GrowthBookDecide(config->growthbook, unit, attributes, &variant, &bucket))
+	{
+		case GB_NO_HASH_VALUE:
+		case GB_CONDITION:
+			d->kind = REASON_AUDIENCE;
+			d->audience_mismatch = true;
+			return;
+		case GB_FILTERED:
+			d->kind = REASON_LAYER;
+			return;
+		case GB_NOT_IN_RANGE:
+			d->kind = REASON_TRAFFIC;
+			return;
+		case GB_IN:
+			break;
+	}
+	if (config->full_on_ordinal >= 0)
+	{
+		d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
+		d->kind = REASON_FULL_ON;
+		return;
+	}
+	d->bucket = bucket;
+	if (override != NULL)
+	{
+		d->variant = VariantOfOrdinal(config, override->ordinal);
+		d->kind = KIND_CUSTOM_OVERRIDE;
+		return;
+	}
+	d->variant = variant + 1;
+	d->kind = REASON_HASH;
+}
+
+/*
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
  *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
@@ -392,6 +441,11 @@ Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz
 	if (unlikely(!config->plain) &&
 		DecideBeforeTraffic(config, unit, attributes, now, d, &override))
 		return;
+	if (unlikely(config->growthbook != NULL))
+	{
+		DecideGrowthBook(config, unit, attributes, override, d);
+		return;
+	}
 	DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), override, d);
 }
 
@@ -667,8 +721,17 @@ PlainDecision(const ExperimentConfig *config, bool in_traffic, int32 bucket)
 	Decision	d;
 
 	memset(&d, 0, sizeof(d));
-	d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
 	d.bucket = bucket;
+	if (unlikely(config->growthbook != NULL))
+	{
+		/* GrowthBook's ranges decide both, as DecideGrowthBook() maps them */
+		int			variant = in_traffic ? GrowthBookVariantOfBucket(config->growthbook, bucket) : -1;
+
+		d.kind = variant >= 0 ? REASON_HASH : REASON_TRAFFIC;
+		d.variant = variant + 1;
+		return d;
+	}
+	d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
 	d.variant = in_traffic ? VariantOfBucket(config, bucket) : 0;
 	return d;
 }
@@ -687,6 +750,34 @@ FormBucketRow(AssignState *state, int32 bucket)
 }
 
 /*
+ * GrowthBookBucketDatum
+ *		BucketDatum() for a GrowthBook experiment whose answer depends on the
+ *		bucket alone (GrowthBookBucketOnly): one hash, whose bucket's row says
+ *		whether the unit is in a range. An empty unit has no hash value, and
+ *		is decided as in Decide() (no attribute is read).
+ */
+static pg_noinline Datum
+GrowthBookBucketDatum(AssignState *state, text *unit)
+{
+	int32		bucket = GrowthBookUnitBucket(state->config->growthbook, VARDATA_ANY(unit),
+											  VARSIZE_ANY_EXHDR(unit));
+	HeapTupleHeader row;
+
+	if (unlikely(bucket < 0))
+	{
+		Decision	d;
+
+		memset(&d, 0, sizeof(d));
+		DecideGrowthBook(state->config, unit, (Datum) 0, NULL, &d);
+		return CopyRow(state, &d);
+	}
+	row = state->by_bucket->rows[bucket];
+	if (unlikely(row == NULL))
+		row = FormBucketRow(state, bucket);
+	return PointerGetDatum(row);
+}
+
+/*
  * BucketDatum
  *		assign() for a plain running experiment, from by_bucket. Both buckets
  *		are always computed and the row is chosen without a branch, since the
@@ -699,11 +790,17 @@ BucketDatum(AssignState *state, text *unit)
 	const ExperimentConfig *config = state->config;
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
-	int32		traffic_bucket = UnitBucket(config->traffic_seed, u, len);
-	int32		bucket = UnitBucket(config->variant_seed, u, len);
-	HeapTupleHeader formed = by_bucket->rows[bucket];
-	HeapTupleHeader row = traffic_bucket < config->traffic_bp ? formed : by_bucket->not_in_traffic;
+	int32		traffic_bucket;
+	int32		bucket;
+	HeapTupleHeader formed;
+	HeapTupleHeader row;
 
+	if (unlikely(config->growthbook != NULL))
+		return GrowthBookBucketDatum(state, unit);
+	traffic_bucket = UnitBucket(config->traffic_seed, u, len);
+	bucket = UnitBucket(config->variant_seed, u, len);
+	formed = by_bucket->rows[bucket];
+	row = traffic_bucket < config->traffic_bp ? formed : by_bucket->not_in_traffic;
 	if (unlikely(row == NULL))
 		row = FormBucketRow(state, bucket);
 	return PointerGetDatum(row);
@@ -712,7 +809,8 @@ BucketDatum(AssignState *state, text *unit)
 /*
  * UseBucketRows
  *		Sets by_bucket when the call site may return rows by bucket: its
- *		experiment is plain and running, its key constant, and it has made
+ *		experiment is plain and running (and, in GrowthBook mode, decided by
+ *		the bucket alone), its key constant, and it has made
  *		BUCKET_ROWS_AFTER_CALLS calls. The rows are made once per call site,
  *		for its configuration at that time.
  */
@@ -724,7 +822,8 @@ UseBucketRows(AssignState *state)
 
 	state->by_bucket = NULL;
 	if (!config->plain || !IsRunning(config, state->now) || state->epoch == 0 ||
-		state->calls < BUCKET_ROWS_AFTER_CALLS)
+		state->calls < BUCKET_ROWS_AFTER_CALLS ||
+		(config->growthbook != NULL && !GrowthBookBucketOnly(config->growthbook)))
 		return;
 	if (by_bucket == NULL)
 	{

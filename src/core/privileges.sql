@@ -31,6 +31,13 @@ GRANT EXECUTE ON FUNCTION
 	experiments.bucket(text, bigint),
 	experiments.audience_is_valid(jsonb),
 	experiments.audience_matches(jsonb, jsonb),
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb),
 	experiments.assign(text, text, jsonb),
 	experiments.assign_all(text, jsonb),
 	experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason),
@@ -252,12 +259,19 @@ GRANT EXECUTE ON FUNCTION
 -- functions are those of experiments_api), what assignment answers, reading
 -- every table of their tenant but the keys (granted above), and writing the catalog tables
 -- (the triggers keep the rules; the column defaults and checks call
--- required_tenant, random_seed and audience_is_valid). Enrolments, events,
+-- required_tenant, random_seed, audience_is_valid and hashing_options_valid). Enrolments, events,
 -- batches and refused events are written by the functions only.
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.required_tenant(),
 	experiments_internal.random_seed(),
 	experiments.audience_is_valid(jsonb),
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb),
 	experiments.current_tenant(),
 	experiments.bucket(text, bigint),
 	experiments.assign(text, text, jsonb),

@@ -10,6 +10,7 @@
 
 #include "audience.h"
 #include "core.h"
+#include "growthbook.h"
 #include "utils/timestamp.h"
 
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
@@ -99,6 +100,7 @@ typedef struct ExperimentConfig
 	bool		has_enrolments;
 	bool		plain;			/* no override, enrolment, audience, layer, holdout, reset or full-on */
 	char	   *gate;
+	GrowthBookConfig *growthbook;	/* hashing growthbook; NULL: native (xxh3) */
 	AssignmentRow **rows;		/* assign.c's result rows by decision, made on first use */
 } ExperimentConfig;
 

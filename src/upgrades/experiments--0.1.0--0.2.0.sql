@@ -1217,3 +1217,180 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT, INSERT, UPDATE, DELETE ON experiments.metrics, experiments.experiment_metrics TO experiments_api_owner;
 GRANT SELECT ON experiments.metrics, experiments.experiment_metrics TO experiments_analyst, experiments_admin;
 GRANT INSERT, UPDATE, DELETE ON experiments.metrics, experiments.experiment_metrics TO experiments_admin;
+
+-- GrowthBook mode (docs/assignment.md, "GrowthBook mode"): an experiment
+-- chooses its hashing; growthbook assigns as GrowthBook's SDKs do.
+-- src/core/catalog.sql
+ALTER TABLE experiments.experiments
+	ADD COLUMN hashing text NOT NULL DEFAULT 'xxh3'
+		CONSTRAINT experiments_hashing_known CHECK (hashing IN ('xxh3', 'growthbook')),
+	ADD COLUMN hashing_options jsonb NOT NULL DEFAULT '{}',
+	ADD CONSTRAINT experiments_growthbook_no_reset CHECK (hashing = 'xxh3' OR reset_interval = 'full');
+COMMENT ON COLUMN experiments.experiments.hashing IS
+'How units are hashed into variants: xxh3 (native, the default; README, "Assignment algorithm") or growthbook (the variation GrowthBook''s SDKs give; docs/assignment.md, "GrowthBook mode"). Fixed once started.';
+COMMENT ON COLUMN experiments.experiments.hashing_options IS
+'Settings of the hashing: {} for xxh3; for growthbook, the fields of a GrowthBook experiment but its key and variations (hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters, condition). Checked when written, fixed once started.';
+CREATE OR REPLACE FUNCTION experiments_internal.check_experiment_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	probe experiments.experiments;
+BEGIN
+	IF NEW.state <> OLD.state AND NOT (
+		(OLD.state = 'draft' AND NEW.state = 'running') OR
+		(OLD.state = 'running' AND NEW.state IN ('paused', 'stopped')) OR
+		(OLD.state = 'paused' AND NEW.state IN ('running', 'stopped'))) THEN
+		RAISE EXCEPTION 'experiment "%" cannot go from % to %', OLD.key, OLD.state, NEW.state
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Experiments move draft -> running <-> paused -> stopped, and never back to draft.',
+				  HINT = 'Create a new experiment to test again after stopping one.';
+	END IF;
+	IF OLD.started_at IS NOT NULL AND (NEW.traffic_seed <> OLD.traffic_seed OR
+		NEW.variant_seed <> OLD.variant_seed OR NEW.unit_type <> OLD.unit_type OR
+		NEW.hashing <> OLD.hashing OR NEW.hashing_options <> OLD.hashing_options OR
+		NEW.started_at IS DISTINCT FROM OLD.started_at) THEN
+		RAISE EXCEPTION 'experiment "%" has started: its seeds, hashing and unit type are fixed', OLD.key
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Changing them would move units that were already assigned to other variants.',
+				  HINT = 'Create a new experiment to re-randomize.';
+	END IF;
+	IF NEW.state = 'running' AND OLD.started_at IS NULL THEN
+		NEW.started_at := now();
+	END IF;
+	-- Any change but the enrolment flag (bookkeeping) is a new version.
+	probe := NEW;
+	probe.has_enrolments := OLD.has_enrolments;
+	IF probe IS DISTINCT FROM OLD THEN
+		NEW.version := OLD.version + 1;
+		NEW.updated_at := now();
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_experiment_update() IS
+'Trigger: enforces the state machine, freezes seeds, hashing and unit type once started, and bumps the version on every change.';
+COMMENT ON TRIGGER check_experiment_update ON experiments.experiments IS
+'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, hashing, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
+CREATE OR REPLACE FUNCTION experiments_internal.check_allocations()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint;
+	exp experiments.experiments;
+	total bigint;
+	n integer;
+BEGIN
+	IF TG_TABLE_NAME = 'experiments' THEN
+		exp_id := NEW.id;
+	ELSIF TG_OP = 'DELETE' THEN
+		exp_id := OLD.experiment_id;
+	ELSE
+		exp_id := NEW.experiment_id;
+	END IF;
+	SELECT * INTO exp FROM experiments.experiments e WHERE e.id = exp_id;
+	IF NOT FOUND OR exp.state NOT IN ('running', 'paused') THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(sum(v.allocation_bp), 0), count(*) INTO total, n
+	FROM experiments.variants v WHERE v.experiment_id = exp_id;
+	IF n < 1 OR total <> 10000 THEN
+		RAISE EXCEPTION 'allocations of experiment "%" sum to % basis points, not 10000', exp.key, total
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('A %s experiment needs variants whose allocations sum to 10000 basis points (100%%); it has %s variant(s).', exp.state, n),
+				  HINT = 'Give allocations as percentages summing to 100 or basis points summing to 10000, e.g. with experiments.set_variants().';
+	END IF;
+	IF exp.hashing = 'growthbook' AND (
+		jsonb_array_length(coalesce(exp.hashing_options -> 'weights', to_jsonb(array_fill(0, ARRAY[n])))) <> n OR
+		jsonb_array_length(coalesce(exp.hashing_options -> 'ranges', to_jsonb(array_fill(0, ARRAY[n])))) <> n) THEN
+		RAISE EXCEPTION 'GrowthBook experiment "%" has % variant(s) but % weights and % ranges', exp.key, n,
+			coalesce(jsonb_array_length(exp.hashing_options -> 'weights'), n),
+			coalesce(jsonb_array_length(exp.hashing_options -> 'ranges'), n)
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'GrowthBook weights and ranges give one entry per variant, in ordinal order; the SDK would ignore weights of another count.',
+				  HINT = 'Give as many weights and ranges as variants in hashing_options, or leave them out.';
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_allocations() IS
+'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants.';
+
+-- src/assign/assign.sql
+CREATE FUNCTION experiments.hashing_options_valid(hashing text, options jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'hashing_options_valid'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
+'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook); otherwise raises an error that says what is wrong.';
+
+ALTER TABLE experiments.experiments
+	ADD CONSTRAINT experiments_hashing_options_valid
+	CHECK (experiments.hashing_options_valid(hashing, hashing_options));
+
+CREATE FUNCTION experiments.growthbook_hash(seed text, value text, version integer)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'growthbook_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_hash(text, text, integer) IS
+'GrowthBook''s hash in [0, 1): version 1 fnv32a(value || seed) % 1000 / 1000, version 2 fnv32a(fnv32a(seed || value) as decimal text) % 10000 / 10000, over UTF-16 code units; NULL for another version.';
+
+CREATE FUNCTION experiments.growthbook_bucket_ranges(variations integer, coverage double precision DEFAULT NULL,
+													 weights double precision[] DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'growthbook_bucket_ranges'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_bucket_ranges(integer, double precision, double precision[]) IS
+'GrowthBook''s [start, end) range per variation from coverage (NULL: 1, clamped to [0, 1]) and weights (NULL, or of the wrong count, or not summing to 1 +- 0.01: equal).';
+
+CREATE FUNCTION experiments.growthbook_choose_variation(n double precision, ranges jsonb)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'growthbook_choose_variation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_choose_variation(double precision, jsonb) IS
+'GrowthBook''s chooseVariation: the index of the first [start, end) range holding n, or -1.';
+
+CREATE FUNCTION experiments.growthbook_in_namespace(unit text, namespace jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'growthbook_in_namespace'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_in_namespace(text, jsonb) IS
+'GrowthBook''s inNamespace: whether growthbook_hash(''__'' || id, unit, 1) falls in [start, end) of a namespace [id, start, end].';
+
+CREATE FUNCTION experiments.growthbook_equal_weights(variations integer)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'growthbook_equal_weights'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_equal_weights(integer) IS
+'GrowthBook''s getEqualWeights: variations weights of 1/variations; none below 1.';
+
+CREATE FUNCTION experiments.growthbook_condition_matches(condition jsonb, attributes jsonb,
+														 saved_groups jsonb DEFAULT '{}')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'growthbook_condition_matches'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_condition_matches(jsonb, jsonb, jsonb) IS
+'Whether attributes meet a GrowthBook (MongoDB-style) condition, as GrowthBook experiments evaluate it; saved_groups serve $inGroup and $notInGroup.';
+
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb)
+	TO experiments_api_owner, experiments_admin;
