@@ -25,6 +25,7 @@ OBJS = \
 	src/assign/audience.o \
 	src/assign/conditions.o \
 	src/assign/growthbook.o \
+	src/assign/absmartly.o \
 	src/assign/config_cache.o \
 	src/assign/assign.o \
 	src/events/event_input.o \

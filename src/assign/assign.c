@@ -422,6 +422,43 @@ DecideGrowthBook(const ExperimentConfig *config, text *unit, Datum attributes,
 }
 
 /*
+ * DecideAbsmartly
+ *		The steps of Decide() from traffic on for an ABsmartly experiment:
+ *		ABsmartly's traffic and variant draws decide in place of traffic and
+ *		the variant bucket. Full-on and custom overrides apply as in native
+ *		mode, and, as in ABsmartly, only to units in traffic.
+ */
+static pg_noinline void
+DecideAbsmartly(const ExperimentConfig *config, text *unit, const OverrideConfig *override,
+				Decision *d)
+{
+	int			variant = 0;
+	int32		bucket = 0;
+
+	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
+						 &variant, &bucket) || variant >= config->nvariants)
+	{
+		d->kind = REASON_TRAFFIC;
+		return;
+	}
+	if (config->full_on_ordinal >= 0)
+	{
+		d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
+		d->kind = REASON_FULL_ON;
+		return;
+	}
+	d->bucket = bucket;
+	if (override != NULL)
+	{
+		d->variant = VariantOfOrdinal(config, override->ordinal);
+		d->kind = KIND_CUSTOM_OVERRIDE;
+		return;
+	}
+	d->variant = variant + 1;
+	d->kind = REASON_HASH;
+}
+
+/*
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
  *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
@@ -444,6 +481,11 @@ Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz
 	if (unlikely(config->growthbook != NULL))
 	{
 		DecideGrowthBook(config, unit, attributes, override, d);
+		return;
+	}
+	if (unlikely(config->absmartly != NULL))
+	{
+		DecideAbsmartly(config, unit, override, d);
 		return;
 	}
 	DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), override, d);
@@ -810,7 +852,8 @@ BucketDatum(AssignState *state, text *unit)
  * UseBucketRows
  *		Sets by_bucket when the call site may return rows by bucket: its
  *		experiment is plain and running (and, in GrowthBook mode, decided by
- *		the bucket alone), its key constant, and it has made
+ *		the bucket alone; not in ABsmartly mode, whose draws are not the
+ *		bucket), its key constant, and it has made
  *		BUCKET_ROWS_AFTER_CALLS calls. The rows are made once per call site,
  *		for its configuration at that time.
  */
@@ -823,7 +866,8 @@ UseBucketRows(AssignState *state)
 	state->by_bucket = NULL;
 	if (!config->plain || !IsRunning(config, state->now) || state->epoch == 0 ||
 		state->calls < BUCKET_ROWS_AFTER_CALLS ||
-		(config->growthbook != NULL && !GrowthBookBucketOnly(config->growthbook)))
+		(config->growthbook != NULL && !GrowthBookBucketOnly(config->growthbook)) ||
+		config->absmartly != NULL)
 		return;
 	if (by_bucket == NULL)
 	{

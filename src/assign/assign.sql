@@ -32,7 +32,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'hashing_options_valid'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
-'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook); otherwise raises an error that says what is wrong.';
+'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook, ABsmartly seeds and splits for absmartly); otherwise raises an error that says what is wrong.';
 
 ALTER TABLE experiments.experiments
 	ADD CONSTRAINT experiments_hashing_options_valid

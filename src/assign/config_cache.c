@@ -421,6 +421,9 @@ LoadExperiment(ExperimentConfig *config)
 	if (strcmp(SPI_getvalue(row, desc, 22), "growthbook") == 0)
 		config->growthbook = GrowthBookCompile(DatumGetJsonbP(COLUMN_VALUE(row, desc, 23, &isnull)),
 											   config, cache_context);
+	else if (strcmp(SPI_getvalue(row, desc, 22), "absmartly") == 0)
+		config->absmartly = AbsmartlyCompile(DatumGetJsonbP(COLUMN_VALUE(row, desc, 23, &isnull)),
+											 config, cache_context);
 	config->plain = config->noverrides == 0 && !config->has_enrolments &&
 		config->audience == NULL && !config->has_layer && config->nholdouts == 0 &&
 		config->reset_usecs == 0 && config->full_on_ordinal < 0;

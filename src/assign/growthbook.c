@@ -858,12 +858,14 @@ hashing_options_valid(PG_FUNCTION_ARGS)
 
 		ParseOptions(options, &gb, &weights, &nweights, &coverage);
 	}
+	else if (strcmp(hashing, "absmartly") == 0)
+		AbsmartlyCheckOptions(options);
 	else if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options) ||
 			 JB_ROOT_COUNT(options) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("hashing %s takes no options", hashing),
-				 errdetail("Only GrowthBook experiments (hashing growthbook) have hashing options."),
+				 errdetail("Only GrowthBook and ABsmartly experiments (hashing growthbook, absmartly) have hashing options."),
 				 errhint("Leave hashing_options as {}.")));
 	PG_RETURN_BOOL(true);
 }

@@ -213,7 +213,7 @@ CREATE TABLE experiments.experiments (
 	created_by jsonb NOT NULL,
 	updated_by jsonb NOT NULL,
 	hashing text NOT NULL DEFAULT 'xxh3'
-		CONSTRAINT experiments_hashing_known CHECK (hashing IN ('xxh3', 'growthbook')),
+		CONSTRAINT experiments_hashing_known CHECK (hashing IN ('xxh3', 'growthbook', 'absmartly')),
 	hashing_options jsonb NOT NULL DEFAULT '{}',
 	UNIQUE (tenant_id, key),
 	UNIQUE (tenant_id, id),
@@ -248,9 +248,9 @@ COMMENT ON COLUMN experiments.experiments.version IS 'Changes on every update of
 COMMENT ON COLUMN experiments.experiments.created_by IS 'Who created the experiment: experiments_internal.current_principal() of the creating transaction ({"api_key", "application"}, {"token", ...} or {"login"}), set by trigger whoever writes.';
 COMMENT ON COLUMN experiments.experiments.updated_by IS 'Who last changed the experiment or its variants (any change that makes a new version), as created_by; set by trigger whoever writes.';
 COMMENT ON COLUMN experiments.experiments.hashing IS
-'How units are hashed into variants: xxh3 (native, the default; README, "Assignment algorithm") or growthbook (the variation GrowthBook''s SDKs give; docs/assignment.md, "GrowthBook mode"). Fixed once started.';
+'How units are hashed into variants: xxh3 (native, the default; README, "Assignment algorithm"), growthbook (the variation GrowthBook''s SDKs give; docs/assignment.md, "GrowthBook mode") or absmartly (the variant ABsmartly''s SDKs give; docs/assignment.md, "ABsmartly mode"). Fixed once started.';
 COMMENT ON COLUMN experiments.experiments.hashing_options IS
-'Settings of the hashing: {} for xxh3; for growthbook, the fields of a GrowthBook experiment but its key and variations (hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters, condition). Checked when written, fixed once started.';
+'Settings of the hashing: {} for xxh3; for growthbook, the fields of a GrowthBook experiment but its key and variations (hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters, condition); for absmartly, ABsmartly''s seedHi, seedLo, trafficSeedHi, trafficSeedLo, split and trafficSplit, each optional (seeds left out are derived from the key). Checked when written, fixed once started.';
 COMMENT ON COLUMN experiments.experiments.has_enrolments IS 'Whether any unit was ever enrolled: assignment skips the enrolment lookup until one is.';
 COMMENT ON COLUMN experiments.experiments.tenant_id IS
 'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
@@ -588,11 +588,18 @@ BEGIN
 				  DETAIL = 'GrowthBook weights and ranges give one entry per variant, in ordinal order; the SDK would ignore weights of another count.',
 				  HINT = 'Give as many weights and ranges as variants in hashing_options, or leave them out.';
 	END IF;
+	IF exp.hashing = 'absmartly' AND jsonb_array_length(coalesce(exp.hashing_options -> 'split', to_jsonb(array_fill(0, ARRAY[n])))) <> n THEN
+		RAISE EXCEPTION 'ABsmartly experiment "%" has % variant(s) but a split of %', exp.key, n,
+			jsonb_array_length(exp.hashing_options -> 'split')
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'An ABsmartly split gives one fraction per variant, in ordinal order.',
+				  HINT = 'Give as many split fractions as variants in hashing_options, or leave split out to split by the allocations.';
+	END IF;
 	RETURN NULL;
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.check_allocations() IS
-'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants.';
+'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants (with ABsmartly hashing, as many split fractions).';
 
 CREATE CONSTRAINT TRIGGER check_allocations
 	AFTER INSERT OR UPDATE ON experiments.experiments

@@ -10,6 +10,7 @@
 
 #include "audience.h"
 #include "core.h"
+#include "absmartly.h"
 #include "growthbook.h"
 #include "utils/timestamp.h"
 
@@ -101,6 +102,7 @@ typedef struct ExperimentConfig
 	bool		plain;			/* no override, enrolment, audience, layer, holdout, reset or full-on */
 	char	   *gate;
 	GrowthBookConfig *growthbook;	/* hashing growthbook; NULL: native (xxh3) */
+	AbsmartlyConfig *absmartly;	/* hashing absmartly; NULL: native (xxh3) */
 	AssignmentRow **rows;		/* assign.c's result rows by decision, made on first use */
 } ExperimentConfig;
 

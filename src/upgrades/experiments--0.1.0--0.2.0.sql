@@ -1394,3 +1394,69 @@ GRANT EXECUTE ON FUNCTION
 	experiments.growthbook_equal_weights(integer),
 	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb)
 	TO experiments_api_owner, experiments_admin;
+
+-- ABsmartly mode (docs/assignment.md, "ABsmartly mode"): hashing absmartly
+-- assigns as ABsmartly's SDKs do, from the seeds and splits in its options.
+-- src/core/catalog.sql
+ALTER TABLE experiments.experiments
+	DROP CONSTRAINT experiments_hashing_known,
+	ADD CONSTRAINT experiments_hashing_known CHECK (hashing IN ('xxh3', 'growthbook', 'absmartly'));
+COMMENT ON COLUMN experiments.experiments.hashing IS
+'How units are hashed into variants: xxh3 (native, the default; README, "Assignment algorithm"), growthbook (the variation GrowthBook''s SDKs give; docs/assignment.md, "GrowthBook mode") or absmartly (the variant ABsmartly''s SDKs give; docs/assignment.md, "ABsmartly mode"). Fixed once started.';
+COMMENT ON COLUMN experiments.experiments.hashing_options IS
+'Settings of the hashing: {} for xxh3; for growthbook, the fields of a GrowthBook experiment but its key and variations (hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters, condition); for absmartly, ABsmartly''s seedHi, seedLo, trafficSeedHi, trafficSeedLo, split and trafficSplit, each optional (seeds left out are derived from the key). Checked when written, fixed once started.';
+CREATE OR REPLACE FUNCTION experiments_internal.check_allocations()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint;
+	exp experiments.experiments;
+	total bigint;
+	n integer;
+BEGIN
+	IF TG_TABLE_NAME = 'experiments' THEN
+		exp_id := NEW.id;
+	ELSIF TG_OP = 'DELETE' THEN
+		exp_id := OLD.experiment_id;
+	ELSE
+		exp_id := NEW.experiment_id;
+	END IF;
+	SELECT * INTO exp FROM experiments.experiments e WHERE e.id = exp_id;
+	IF NOT FOUND OR exp.state NOT IN ('running', 'paused') THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(sum(v.allocation_bp), 0), count(*) INTO total, n
+	FROM experiments.variants v WHERE v.experiment_id = exp_id;
+	IF n < 1 OR total <> 10000 THEN
+		RAISE EXCEPTION 'allocations of experiment "%" sum to % basis points, not 10000', exp.key, total
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('A %s experiment needs variants whose allocations sum to 10000 basis points (100%%); it has %s variant(s).', exp.state, n),
+				  HINT = 'Give allocations as percentages summing to 100 or basis points summing to 10000, e.g. with experiments.set_variants().';
+	END IF;
+	IF exp.hashing = 'growthbook' AND (
+		jsonb_array_length(coalesce(exp.hashing_options -> 'weights', to_jsonb(array_fill(0, ARRAY[n])))) <> n OR
+		jsonb_array_length(coalesce(exp.hashing_options -> 'ranges', to_jsonb(array_fill(0, ARRAY[n])))) <> n) THEN
+		RAISE EXCEPTION 'GrowthBook experiment "%" has % variant(s) but % weights and % ranges', exp.key, n,
+			coalesce(jsonb_array_length(exp.hashing_options -> 'weights'), n),
+			coalesce(jsonb_array_length(exp.hashing_options -> 'ranges'), n)
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'GrowthBook weights and ranges give one entry per variant, in ordinal order; the SDK would ignore weights of another count.',
+				  HINT = 'Give as many weights and ranges as variants in hashing_options, or leave them out.';
+	END IF;
+	IF exp.hashing = 'absmartly' AND jsonb_array_length(coalesce(exp.hashing_options -> 'split', to_jsonb(array_fill(0, ARRAY[n])))) <> n THEN
+		RAISE EXCEPTION 'ABsmartly experiment "%" has % variant(s) but a split of %', exp.key, n,
+			jsonb_array_length(exp.hashing_options -> 'split')
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'An ABsmartly split gives one fraction per variant, in ordinal order.',
+				  HINT = 'Give as many split fractions as variants in hashing_options, or leave split out to split by the allocations.';
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_allocations() IS
+'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants (with ABsmartly hashing, as many split fractions).';
+-- src/assign/assign.sql
+COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
+'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook, ABsmartly seeds and splits for absmartly); otherwise raises an error that says what is wrong.';

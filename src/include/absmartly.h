@@ -1,0 +1,23 @@
+/*
+ * absmartly.h
+ *		ABsmartly-compatible assignment (absmartly.c): docs/assignment.md,
+ *		"ABsmartly mode".
+ */
+#ifndef EXPERIMENTS_ABSMARTLY_H
+#define EXPERIMENTS_ABSMARTLY_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+
+/* The compiled ABsmartly settings of an experiment. */
+typedef struct AbsmartlyConfig AbsmartlyConfig;
+
+struct ExperimentConfig;
+extern void AbsmartlyCheckOptions(Jsonb *options);
+extern AbsmartlyConfig *AbsmartlyCompile(Jsonb *options, const struct ExperimentConfig *config,
+										 MemoryContext context);
+extern bool AbsmartlyDecide(const AbsmartlyConfig *ab, const char *unit, int len, int *variant,
+							int32 *bucket);
+
+#endif							/* EXPERIMENTS_ABSMARTLY_H */
