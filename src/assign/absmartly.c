@@ -16,6 +16,7 @@
  */
 #include "assign.h"
 #include "absmartly.h"
+#include "events.h"
 
 #include <math.h>
 
@@ -23,9 +24,6 @@
 #include "port/pg_bitutils.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
-
-/* Bytes of a base64url MD5 digest without padding. */
-#define UNIT_HASH_CHARS 22
 
 struct AbsmartlyConfig
 {
@@ -337,33 +335,18 @@ JavaScriptBytes(const char *unit, int len, int *outlen)
 
 /*
  * AbsmartlyUnitKey
- *		murmur3_32 of the base64url (unpadded) MD5 digest of a uid: the key
- *		every draw of the unit hashes.
+ *		murmur3_32 of a uid's digest (MD5, base64url unpadded) as the
+ *		collector stores it: the key every draw of the unit hashes.
  */
 static uint32
 AbsmartlyUnitKey(const char *unit, int len)
 {
-	static const char chars[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8		digest[16];
-	uint8		text[UNIT_HASH_CHARS];
-	int			n = 0;
+	char		digest[UID_DIGEST_CHARS];
 	int			blen;
 	const uint8 *bytes = JavaScriptBytes(unit, len, &blen);
 
-	Md5(bytes, blen, digest);
-	for (int i = 0; i < 15; i += 3)
-	{
-		uint32		b = (uint32) digest[i] << 16 | (uint32) digest[i + 1] << 8 | digest[i + 2];
-
-		text[n++] = chars[(b >> 18) & 63];
-		text[n++] = chars[(b >> 12) & 63];
-		text[n++] = chars[(b >> 6) & 63];
-		text[n++] = chars[b & 63];
-	}
-	text[n++] = chars[digest[15] >> 2];
-	text[n++] = chars[(digest[15] & 3) << 4];
-	return Murmur3(text, UNIT_HASH_CHARS, 0);
+	UidDigestChars((const char *) bytes, blen, digest);
+	return Murmur3((const uint8 *) digest, UID_DIGEST_CHARS, 0);
 }
 
 /*
