@@ -115,6 +115,16 @@ FROM generate_series(1, 5000) i, experiments.assign('ab-portable', 'u' || i) a,
 GROUP BY 1, 2 ORDER BY 1, 2;
 -- The same from assign_all().
 SELECT experiment, variant, reason FROM experiments.assign_all('u1') WHERE experiment LIKE 'ab-p%';
+-- The SDK's context data carries the seeds and splits assignment uses: the
+-- derived ones of ab-portable are the explicit ones of ab-explicit, and its
+-- splits the allocations and traffic (the vector experiments run too).
+SELECT jsonb_array_length(c -> 'experiments') AS experiments,
+	   (SELECT jsonb_agg(e - 'id' - 'name') FROM jsonb_array_elements(c -> 'experiments') e
+		WHERE e ->> 'name' = 'ab-portable') AS portable,
+	   (SELECT (e - 'id' - 'name' - 'split' - 'trafficSplit') = (p - 'id' - 'name' - 'split' - 'trafficSplit')
+		FROM jsonb_array_elements(c -> 'experiments') e, jsonb_array_elements(c -> 'experiments') p
+		WHERE e ->> 'name' = 'ab-explicit' AND p ->> 'name' = 'ab-portable') AS same_seeds
+FROM experiments.absmartly_context() c;
 COMMIT;
 
 -- 4. The catalog's own steps still apply: an override beats the draws, and

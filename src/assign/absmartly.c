@@ -21,9 +21,15 @@
 #include <math.h>
 
 #include "common/md5.h"
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
 #include "port/pg_bitutils.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
+
+PG_FUNCTION_INFO_V1(absmartly_context);
 
 struct AbsmartlyConfig
 {
@@ -405,4 +411,76 @@ AbsmartlyDecide(const AbsmartlyConfig *ab, const char *unit, int len, int *varia
 	*variant = ChooseVariant(ab->split, ab->nsplit, prob);
 	*bucket = Min((int32) (prob * 10000), 9999);
 	return true;
+}
+
+/*
+ * AppendSplit
+ *		A split as a JSON array, each fraction in its shortest exact decimal,
+ *		so that the SDK parses the very doubles assignment sums.
+ */
+static void
+AppendSplit(StringInfo out, const double *split, int n)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	appendStringInfoChar(out, '[');
+	for (int i = 0; i < n; i++)
+	{
+		double_to_shortest_decimal_buf(split[i], buf);
+		appendStringInfo(out, "%s%s", i > 0 ? "," : "", buf);
+	}
+	appendStringInfoChar(out, ']');
+}
+
+/*
+ * absmartly_context() returns jsonb
+ *		ABsmartly's context data for the current tenant's running ABsmartly
+ *		experiments, with the seeds and splits assignment uses (given or
+ *		derived), so that an ABsmartly SDK given it assigns as assign() does.
+ */
+Datum
+absmartly_context(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	tenant;
+	int			count;
+	ExperimentConfig **configs;
+	StringInfoData out;
+	bool		first = true;
+
+	RequireTenant(&tenant);
+	configs = LookupRunningExperiments(&tenant, &count);
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"experiments\":[");
+	for (int i = 0; i < count; i++)
+	{
+		const ExperimentConfig *c = configs[i];
+		const AbsmartlyConfig *ab = c->absmartly;
+		const VariantConfig *full_on;
+
+		if (ab == NULL)
+			continue;
+		full_on = c->full_on_ordinal >= 0 ? VariantByOrdinal(c, c->full_on_ordinal) : NULL;
+		appendStringInfo(&out, "%s{\"id\":" INT64_FORMAT ",\"name\":", first ? "" : ",", c->id);
+		escape_json(&out, text_to_cstring(c->key));
+		appendStringInfoString(&out, ",\"unitType\":");
+		escape_json(&out, c->unit_type);
+		appendStringInfo(&out, ",\"iteration\":1,\"seedHi\":%u,\"seedLo\":%u,\"split\":",
+						 ab->seed_hi, ab->seed_lo);
+		AppendSplit(&out, ab->split, ab->nsplit);
+		appendStringInfo(&out, ",\"trafficSeedHi\":%u,\"trafficSeedLo\":%u,\"trafficSplit\":",
+						 ab->traffic_seed_hi, ab->traffic_seed_lo);
+		AppendSplit(&out, ab->traffic_split, ab->ntraffic);
+		appendStringInfo(&out, ",\"fullOnVariant\":%d,\"applications\":[],\"variants\":[",
+						 full_on != NULL ? (int) (full_on - c->variants) : 0);
+		for (int v = 0; v < c->nvariants; v++)
+		{
+			appendStringInfoString(&out, v > 0 ? ",{\"name\":" : "{\"name\":");
+			escape_json(&out, text_to_cstring(c->variants[v].key));
+			appendStringInfoString(&out, ",\"config\":null}");
+		}
+		appendStringInfoString(&out, "],\"audience\":\"\",\"audienceStrict\":false}");
+		first = false;
+	}
+	appendStringInfoString(&out, "]}");
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }

@@ -425,8 +425,9 @@ DecideGrowthBook(const ExperimentConfig *config, text *unit, Datum attributes,
  * DecideAbsmartly
  *		The steps of Decide() from traffic on for an ABsmartly experiment:
  *		ABsmartly's traffic and variant draws decide in place of traffic and
- *		the variant bucket. Full-on and custom overrides apply as in native
- *		mode, and, as in ABsmartly, only to units in traffic.
+ *		the variant bucket. As in ABsmartly's SDKs, full-on comes before the
+ *		traffic draw (every unit gets the variant), and a custom override
+ *		applies only to units in traffic.
  */
 static pg_noinline void
 DecideAbsmartly(const ExperimentConfig *config, text *unit, const OverrideConfig *override,
@@ -435,16 +436,16 @@ DecideAbsmartly(const ExperimentConfig *config, text *unit, const OverrideConfig
 	int			variant = 0;
 	int32		bucket = 0;
 
-	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
-						 &variant, &bucket) || variant >= config->nvariants)
-	{
-		d->kind = REASON_TRAFFIC;
-		return;
-	}
 	if (config->full_on_ordinal >= 0)
 	{
 		d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
 		d->kind = REASON_FULL_ON;
+		return;
+	}
+	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
+						 &variant, &bucket) || variant >= config->nvariants)
+	{
+		d->kind = REASON_TRAFFIC;
 		return;
 	}
 	d->bucket = bucket;

@@ -443,3 +443,12 @@ $$;
 REVOKE ALL ON FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) IS
 'Administrators: creates an experiment with its variants in one call, optionally starting it.';
+
+-- ABsmartly mode (src/assign/absmartly.c): the context data an ABsmartly SDK
+-- reads, built from the configurations assignment uses.
+CREATE FUNCTION experiments.absmartly_context()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'absmartly_context'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.absmartly_context() IS
+'ABsmartly''s context data ({"experiments": [{id, name, unitType, iteration, seedHi, seedLo, split, trafficSeedHi, trafficSeedLo, trafficSplit, fullOnVariant, applications, variants, audience, audienceStrict}]}) for the current tenant''s running experiments whose hashing is absmartly, with the seeds and splits assign() uses, given or derived: an ABsmartly SDK given it treats a unit as assign() does (docs/assignment.md, "ABsmartly mode").';

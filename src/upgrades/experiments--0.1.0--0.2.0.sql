@@ -1460,3 +1460,13 @@ COMMENT ON FUNCTION experiments_internal.check_allocations() IS
 -- src/assign/assign.sql
 COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
 'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook, ABsmartly seeds and splits for absmartly); otherwise raises an error that says what is wrong.';
+CREATE FUNCTION experiments.absmartly_context()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'absmartly_context'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.absmartly_context() IS
+'ABsmartly''s context data ({"experiments": [{id, name, unitType, iteration, seedHi, seedLo, split, trafficSeedHi, trafficSeedLo, trafficSplit, fullOnVariant, applications, variants, audience, audienceStrict}]}) for the current tenant''s running experiments whose hashing is absmartly, with the seeds and splits assign() uses, given or derived: an ABsmartly SDK given it treats a unit as assign() does (docs/assignment.md, "ABsmartly mode").';
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION experiments.absmartly_context() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments.absmartly_context()
+	TO experiments_api_owner, experiments_client, experiments_admin;
