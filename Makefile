@@ -107,7 +107,7 @@ $(OBJS): $(wildcard src/include/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-.PHONY: deps demo test bench reliability fuzz check-valgrind check-asan
+.PHONY: deps demo test bench reliability fuzz check-valgrind check-asan sdk-absmartly
 
 # Debian packages the build and the tests need; installed only when missing.
 deps:
@@ -128,6 +128,13 @@ test: deps
 bench: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && test/cluster test/bench/run'
+
+# ABsmartly's JavaScript SDK against assign() over 1,000,000 ids (make test
+# runs test/scripts/sdk_absmartly.sh over 100,000).
+SDK_IDS ?= 1000000
+sdk-absmartly: deps
+	$(MAKE) all
+	$(LOCK) sh -c '$(MAKE) install && SDK_IDS=$(SDK_IDS) test/cluster test/scripts/sdk_absmartly.sh'
 
 # The reliability suites of make test, longer; each on a throwaway cluster.
 CRASH_CYCLES ?= 5

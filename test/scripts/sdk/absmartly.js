@@ -11,7 +11,8 @@
 // and says so with eligible false. The first PUBLISHED units are also
 // exposed through treatment(), achieve a goal, and are published; their
 // exposures' eligible flags are compared too. Prints the counts as
-// "name value" lines; exits 1 on a disagreement or a refused publish.
+// "name value" lines, and "exposed EXPERIMENT VARIANT UNITS" for what it
+// published; exits 1 on a disagreement or a refused publish.
 'use strict';
 const fs = require('fs');
 const { SDK } = require('@absmartly/javascript-sdk');
@@ -38,6 +39,7 @@ let refused = 0;
 let eligibleDisagreements = 0;
 let exposures = 0;
 let goals = 0;
+const exposed = new Map();	// "experiment variant" -> units the SDK exposed there
 async function send() {
 	if (batch.length === 0) return;
 	const body = JSON.stringify({ requests: batch });
@@ -51,7 +53,11 @@ async function send() {
 }
 const publisher = {
 	publish(request) {
-		exposures += (request.exposures || []).length;
+		for (const x of request.exposures || []) {
+			const k = `${x.name} ${x.variant}`;
+			exposed.set(k, (exposed.get(k) || 0) + 1);
+			exposures++;
+		}
 		goals += (request.goals || []).length;
 		batch.push(request);
 		return batch.length >= 500 ? send() : Promise.resolve();
@@ -95,6 +101,7 @@ async function main() {
 	console.log(`published_goals ${goals}`);
 	console.log(`eligible_disagreements ${eligibleDisagreements}`);
 	console.log(`refused_batches ${refused}`);
+	for (const [k, n] of [...exposed].sort()) console.log(`exposed ${k} ${n}`);
 	process.exit(disagreements === 0 && eligibleDisagreements === 0 && refused === 0 ? 0 : 1);
 }
 main().catch((e) => { console.error(e); process.exit(1); });
