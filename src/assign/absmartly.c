@@ -20,7 +20,6 @@
 
 #include <math.h>
 
-#include "common/md5.h"
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -174,18 +173,94 @@ AbsmartlyCheckOptions(Jsonb *options)
 }
 
 /*
- * Md5
- *		The MD5 digest of bytes; PostgreSQL's, so that no library is added.
+ * Md5Block
+ *		MD5's compression of one 64-byte block into state (RFC 1321). Written
+ *		here rather than taken from PostgreSQL's pg_md5_binary(), whose
+ *		OpenSSL context per call costs more than the rest of an assignment.
  */
 static void
-Md5(const void *bytes, size_t len, uint8 *digest)
+Md5Block(uint32 *state, const uint8 *block)
 {
-	const char *errstr = NULL;
+	static const uint8 shifts[4][4] = {{7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11, 16, 23}, {6, 10, 15, 21}};
+	static uint32 sines[64];
+	uint32		m[16];
+	uint32		a = state[0],
+				b = state[1],
+				c = state[2],
+				d = state[3];
 
-	if (!pg_md5_binary(bytes, len, digest, &errstr))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute an MD5 digest: %s", errstr)));
+	/* the constants are the integer parts of 2^32 * |sin(i + 1)| */
+	if (unlikely(sines[0] == 0))
+		for (int i = 0; i < 64; i++)
+			sines[i] = (uint32) floor(fabs(sin((double) (i + 1))) * 4294967296.0);
+	for (int i = 0; i < 16; i++)
+		m[i] = (uint32) block[4 * i] | (uint32) block[4 * i + 1] << 8 |
+			(uint32) block[4 * i + 2] << 16 | (uint32) block[4 * i + 3] << 24;
+	for (int i = 0; i < 64; i++)
+	{
+		uint32		f;
+		int			g;
+		uint32		t;
+
+		switch (i >> 4)
+		{
+			case 0:
+				f = (b & c) | (~b & d);
+				g = i;
+				break;
+			case 1:
+				f = (d & b) | (~d & c);
+				g = (5 * i + 1) & 15;
+				break;
+			case 2:
+				f = b ^ c ^ d;
+				g = (3 * i + 5) & 15;
+				break;
+			default:
+				f = c ^ (b | ~d);
+				g = (7 * i) & 15;
+				break;
+		}
+		t = d;
+		d = c;
+		c = b;
+		b = b + pg_rotate_left32(a + f + sines[i] + m[g], shifts[i >> 4][i & 3]);
+		a = t;
+	}
+	state[0] += a;
+	state[1] += b;
+	state[2] += c;
+	state[3] += d;
+}
+
+/*
+ * Md5Digest
+ *		The MD5 digest of bytes: the blocks, then the padding and the bit
+ *		length in one or two more.
+ */
+void
+Md5Digest(const void *bytes, size_t len, uint8 *digest)
+{
+	const uint8 *p = bytes;
+	uint32		state[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+	uint8		tail[128];
+	size_t		rest = len & 63;
+	size_t		tail_len = rest < 56 ? 64 : 128;
+	uint64		bits = (uint64) len * 8;
+
+	for (size_t i = 0; i + 64 <= len; i += 64)
+		Md5Block(state, p + i);
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, p + (len - rest), rest);
+	tail[rest] = 0x80;
+	for (int i = 0; i < 8; i++)
+		tail[tail_len - 8 + i] = (uint8) (bits >> (8 * i));
+	Md5Block(state, tail);
+	if (tail_len == 128)
+		Md5Block(state, tail + 64);
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 4; j++)
+			digest[4 * i + j] = (uint8) (state[i] >> (8 * j));
 }
 
 /*
@@ -199,7 +274,7 @@ AbsmartlyDerivedSeeds(const char *key, int len, uint32 *seeds)
 {
 	uint8		digest[16];
 
-	Md5(key, len, digest);
+	Md5Digest(key, len, digest);
 	for (int s = 0; s < 4; s++)
 		seeds[s] = (uint32) digest[4 * s] | (uint32) digest[4 * s + 1] << 8 |
 			(uint32) digest[4 * s + 2] << 16 | (uint32) digest[4 * s + 3] << 24;

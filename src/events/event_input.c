@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <math.h>
 
-#include "common/md5.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -504,13 +503,9 @@ UidDigestChars(const char *uid, int len, char *out)
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	uint8		digest[16];
-	const char *error = NULL;
 	int			o = 0;
 
-	if (!pg_md5_binary(uid, len, digest, &error))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not hash a unit: %s", error)));
+	Md5Digest(uid, len, digest);
 	for (int i = 0; i < 16; i += 3)
 	{
 		uint32		chunk = (uint32) digest[i] << 16;

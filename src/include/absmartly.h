@@ -14,6 +14,7 @@
 typedef struct AbsmartlyConfig AbsmartlyConfig;
 
 struct ExperimentConfig;
+extern void Md5Digest(const void *bytes, size_t len, uint8 *digest);
 extern void AbsmartlyCheckOptions(Jsonb *options);
 extern AbsmartlyConfig *AbsmartlyCompile(Jsonb *options, const struct ExperimentConfig *config,
 										 MemoryContext context);
