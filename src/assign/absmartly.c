@@ -172,17 +172,25 @@ AbsmartlyCheckOptions(Jsonb *options)
 	ParseOptions(options, &o);
 }
 
+/* MD5's step: a, rotated by s after the round function, message word and constant. */
+#define MD5_STEP(f, a, b, c, d, x, k, s) \
+	((a) = (b) + pg_rotate_left32((a) + f((b), (c), (d)) + (x) + (k), (s)))
+#define MD5_F(b, c, d) (((b) & (c)) | (~(b) & (d)))
+#define MD5_G(b, c, d) (((d) & (b)) | (~(d) & (c)))
+#define MD5_H(b, c, d) ((b) ^ (c) ^ (d))
+#define MD5_I(b, c, d) ((c) ^ ((b) | ~(d)))
+
 /*
  * Md5Block
- *		MD5's compression of one 64-byte block into state (RFC 1321). Written
- *		here rather than taken from PostgreSQL's pg_md5_binary(), whose
- *		OpenSSL context per call costs more than the rest of an assignment.
+ *		MD5's compression of one 64-byte block into state (RFC 1321), its
+ *		four rounds of sixteen steps. Written here rather than taken from
+ *		PostgreSQL's pg_md5_binary(), whose OpenSSL context per call costs
+ *		more than the rest of an assignment.
  */
 static void
 Md5Block(uint32 *state, const uint8 *block)
 {
-	static const uint8 shifts[4][4] = {{7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11, 16, 23}, {6, 10, 15, 21}};
-	static uint32 sines[64];
+	static uint32 k[64];
 	uint32		m[16];
 	uint32		a = state[0],
 				b = state[1],
@@ -190,42 +198,39 @@ Md5Block(uint32 *state, const uint8 *block)
 				d = state[3];
 
 	/* the constants are the integer parts of 2^32 * |sin(i + 1)| */
-	if (unlikely(sines[0] == 0))
+	if (unlikely(k[0] == 0))
 		for (int i = 0; i < 64; i++)
-			sines[i] = (uint32) floor(fabs(sin((double) (i + 1))) * 4294967296.0);
+			k[i] = (uint32) floor(fabs(sin((double) (i + 1))) * 4294967296.0);
 	for (int i = 0; i < 16; i++)
 		m[i] = (uint32) block[4 * i] | (uint32) block[4 * i + 1] << 8 |
 			(uint32) block[4 * i + 2] << 16 | (uint32) block[4 * i + 3] << 24;
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < 16; i += 4)
 	{
-		uint32		f;
-		int			g;
-		uint32		t;
-
-		switch (i >> 4)
-		{
-			case 0:
-				f = (b & c) | (~b & d);
-				g = i;
-				break;
-			case 1:
-				f = (d & b) | (~d & c);
-				g = (5 * i + 1) & 15;
-				break;
-			case 2:
-				f = b ^ c ^ d;
-				g = (3 * i + 5) & 15;
-				break;
-			default:
-				f = c ^ (b | ~d);
-				g = (7 * i) & 15;
-				break;
-		}
-		t = d;
-		d = c;
-		c = b;
-		b = b + pg_rotate_left32(a + f + sines[i] + m[g], shifts[i >> 4][i & 3]);
-		a = t;
+		MD5_STEP(MD5_F, a, b, c, d, m[i], k[i], 7);
+		MD5_STEP(MD5_F, d, a, b, c, m[i + 1], k[i + 1], 12);
+		MD5_STEP(MD5_F, c, d, a, b, m[i + 2], k[i + 2], 17);
+		MD5_STEP(MD5_F, b, c, d, a, m[i + 3], k[i + 3], 22);
+	}
+	for (int i = 16; i < 32; i += 4)
+	{
+		MD5_STEP(MD5_G, a, b, c, d, m[(5 * i + 1) & 15], k[i], 5);
+		MD5_STEP(MD5_G, d, a, b, c, m[(5 * i + 6) & 15], k[i + 1], 9);
+		MD5_STEP(MD5_G, c, d, a, b, m[(5 * i + 11) & 15], k[i + 2], 14);
+		MD5_STEP(MD5_G, b, c, d, a, m[(5 * i + 16) & 15], k[i + 3], 20);
+	}
+	for (int i = 32; i < 48; i += 4)
+	{
+		MD5_STEP(MD5_H, a, b, c, d, m[(3 * i + 5) & 15], k[i], 4);
+		MD5_STEP(MD5_H, d, a, b, c, m[(3 * i + 8) & 15], k[i + 1], 11);
+		MD5_STEP(MD5_H, c, d, a, b, m[(3 * i + 11) & 15], k[i + 2], 16);
+		MD5_STEP(MD5_H, b, c, d, a, m[(3 * i + 14) & 15], k[i + 3], 23);
+	}
+	for (int i = 48; i < 64; i += 4)
+	{
+		MD5_STEP(MD5_I, a, b, c, d, m[(7 * i) & 15], k[i], 6);
+		MD5_STEP(MD5_I, d, a, b, c, m[(7 * i + 7) & 15], k[i + 1], 10);
+		MD5_STEP(MD5_I, c, d, a, b, m[(7 * i + 14) & 15], k[i + 2], 15);
+		MD5_STEP(MD5_I, b, c, d, a, m[(7 * i + 21) & 15], k[i + 3], 21);
 	}
 	state[0] += a;
 	state[1] += b;
@@ -486,6 +491,17 @@ AbsmartlyDecide(const AbsmartlyConfig *ab, const char *unit, int len, int *varia
 	*variant = ChooseVariant(ab->split, ab->nsplit, prob);
 	*bucket = Min((int32) (prob * 10000), 9999);
 	return true;
+}
+
+/*
+ * AbsmartlyVariantOfBucket
+ *		The variant index (from 0) of the start of a bucket, b / 10000: that
+ *		of every draw in the bucket unless a split boundary falls inside it.
+ */
+int
+AbsmartlyVariantOfBucket(const AbsmartlyConfig *ab, int32 bucket)
+{
+	return ChooseVariant(ab->split, ab->nsplit, bucket / 10000.0);
 }
 
 /*

@@ -774,6 +774,16 @@ PlainDecision(const ExperimentConfig *config, bool in_traffic, int32 bucket)
 		d.variant = variant + 1;
 		return d;
 	}
+	if (unlikely(config->absmartly != NULL))
+	{
+		/* the variant of the bucket's start, as AbsmartlyBucketDatum() checks */
+		int			variant = in_traffic ? AbsmartlyVariantOfBucket(config->absmartly, bucket) : -1;
+
+		in_traffic = variant >= 0 && variant < config->nvariants;
+		d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
+		d.variant = in_traffic ? variant + 1 : 0;
+		return d;
+	}
 	d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
 	d.variant = in_traffic ? VariantOfBucket(config, bucket) : 0;
 	return d;
@@ -821,6 +831,40 @@ GrowthBookBucketDatum(AssignState *state, text *unit)
 }
 
 /*
+ * AbsmartlyBucketDatum
+ *		BucketDatum() for an ABsmartly experiment: its draws, then the row of
+ *		the variant draw's bucket, unless a split boundary falls inside that
+ *		bucket and the unit is on the other side of it from the bucket's
+ *		start (then its row is formed as in Decide()).
+ */
+static pg_noinline Datum
+AbsmartlyBucketDatum(AssignState *state, text *unit)
+{
+	const ExperimentConfig *config = state->config;
+	int			variant = 0;
+	int32		bucket = 0;
+	HeapTupleHeader row;
+
+	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
+						 &variant, &bucket) || variant >= config->nvariants)
+		return PointerGetDatum(state->by_bucket->not_in_traffic);
+	if (unlikely(variant != AbsmartlyVariantOfBucket(config->absmartly, bucket)))
+	{
+		Decision	d;
+
+		memset(&d, 0, sizeof(d));
+		d.kind = REASON_HASH;
+		d.variant = variant + 1;
+		d.bucket = bucket;
+		return CopyRow(state, &d);
+	}
+	row = state->by_bucket->rows[bucket];
+	if (unlikely(row == NULL))
+		row = FormBucketRow(state, bucket);
+	return PointerGetDatum(row);
+}
+
+/*
  * BucketDatum
  *		assign() for a plain running experiment, from by_bucket. Both buckets
  *		are always computed and the row is chosen without a branch, since the
@@ -840,6 +884,8 @@ BucketDatum(AssignState *state, text *unit)
 
 	if (unlikely(config->growthbook != NULL))
 		return GrowthBookBucketDatum(state, unit);
+	if (unlikely(config->absmartly != NULL))
+		return AbsmartlyBucketDatum(state, unit);
 	traffic_bucket = UnitBucket(config->traffic_seed, u, len);
 	bucket = UnitBucket(config->variant_seed, u, len);
 	formed = by_bucket->rows[bucket];
@@ -853,8 +899,7 @@ BucketDatum(AssignState *state, text *unit)
  * UseBucketRows
  *		Sets by_bucket when the call site may return rows by bucket: its
  *		experiment is plain and running (and, in GrowthBook mode, decided by
- *		the bucket alone; not in ABsmartly mode, whose draws are not the
- *		bucket), its key constant, and it has made
+ *		the bucket alone), its key constant, and it has made
  *		BUCKET_ROWS_AFTER_CALLS calls. The rows are made once per call site,
  *		for its configuration at that time.
  */
@@ -867,8 +912,7 @@ UseBucketRows(AssignState *state)
 	state->by_bucket = NULL;
 	if (!config->plain || !IsRunning(config, state->now) || state->epoch == 0 ||
 		state->calls < BUCKET_ROWS_AFTER_CALLS ||
-		(config->growthbook != NULL && !GrowthBookBucketOnly(config->growthbook)) ||
-		config->absmartly != NULL)
+		(config->growthbook != NULL && !GrowthBookBucketOnly(config->growthbook)))
 		return;
 	if (by_bucket == NULL)
 	{

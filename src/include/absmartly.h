@@ -20,5 +20,6 @@ extern AbsmartlyConfig *AbsmartlyCompile(Jsonb *options, const struct Experiment
 										 MemoryContext context);
 extern bool AbsmartlyDecide(const AbsmartlyConfig *ab, const char *unit, int len, int *variant,
 							int32 *bucket);
+extern int	AbsmartlyVariantOfBucket(const AbsmartlyConfig *ab, int32 bucket);
 
 #endif							/* EXPERIMENTS_ABSMARTLY_H */
