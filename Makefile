@@ -48,6 +48,7 @@ SQL_SOURCES = \
 	src/core/roles.sql \
 	src/core/catalog.sql \
 	src/assign/assign.sql \
+	src/assign/portable.sql \
 	src/events/events.sql \
 	src/http/faults.sql \
 	src/http/documents.sql \

@@ -21,7 +21,7 @@ INSERT INTO allowed VALUES
 	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
 	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report|results_verdict|format_p_value|format_percent)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|absmartly_context|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
-	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|hashing_options_valid|growthbook_\w+|bucket|assign|assign_all|absmartly_context|create_experiment|set_variants|set_state|set_override)\('),
+	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|hashing_options_valid|growthbook_\w+|bucket|assign|assign_all|absmartly_context|export_experiment|import_experiment|import_layer|create_experiment|set_variants|set_state|set_override)\('),
 	('experiments_api_owner', '^experiments(_internal)?\.(authenticate|authorize)\(');
 CREATE TEMP VIEW grants AS
 SELECT p.oid::regprocedure::text AS function, a.grantee::regrole::text AS grantee, p.prosecdef,

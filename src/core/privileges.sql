@@ -46,6 +46,12 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.allocations_bp(numeric[]),
 	experiments_internal.percent_bp(numeric)
 	TO experiments_api_owner;
+-- src/assign/portable.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.export_experiment(text),
+	experiments.import_experiment(jsonb),
+	experiments_internal.import_layer(jsonb)
+	TO experiments_api_owner;
 -- src/events/events.sql
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.create_event_partition_indexes(text, text),
@@ -279,6 +285,9 @@ GRANT EXECUTE ON FUNCTION
 	experiments.assign(text, text, jsonb),
 	experiments.assign_all(text, jsonb),
 	experiments.absmartly_context(),
+	experiments.export_experiment(text),
+	experiments.import_experiment(jsonb),
+	experiments_internal.import_layer(jsonb),
 	experiments.create_experiment(text, jsonb, numeric, text, text, boolean),
 	experiments.set_variants(text, jsonb),
 	experiments.set_state(text, experiments.experiment_state),
