@@ -13,35 +13,35 @@ SET ROLE regress_portable_ops;
 -- an override; ABsmartly with derived seeds; GrowthBook with weights.
 BEGIN;
 SELECT experiments.authenticate(:'from_key') IS NOT NULL AS authenticated;
-INSERT INTO experiments.layers (key) VALUES ('checkout');
+INSERT INTO experiments.layers (key) VALUES ('pt-layer');
 INSERT INTO experiments.holdouts (key, allocation_bp, layer_id)
-SELECT 'global', 500, id FROM experiments.layers WHERE key = 'checkout';
+SELECT 'pt-holdout', 500, id FROM experiments.layers WHERE key = 'pt-layer';
 INSERT INTO experiments.experiments (key, traffic_bp, audience, audience_strict, layer_id, layer_lo, layer_hi)
-SELECT 'native', 7000, '{"attr": "country", "op": "eq", "value": "FR"}', false, id, 1000, 9000
-FROM experiments.layers WHERE key = 'checkout';
-INSERT INTO experiments.experiments (key, hashing, traffic_bp) VALUES ('absmartly', 'absmartly', 8000);
+SELECT 'pt-native', 7000, '{"attr": "country", "op": "eq", "value": "FR"}', false, id, 1000, 9000
+FROM experiments.layers WHERE key = 'pt-layer';
+INSERT INTO experiments.experiments (key, hashing, traffic_bp) VALUES ('pt-absmartly', 'absmartly', 8000);
 INSERT INTO experiments.experiments (key, hashing, hashing_options)
-VALUES ('growthbook', 'growthbook', '{"hashVersion": 2, "weights": [0.2, 0.3, 0.5]}');
-SELECT count(*) FROM unnest(ARRAY['native', 'absmartly', 'growthbook']) k, experiments.set_variants(k,
+VALUES ('pt-growthbook', 'growthbook', '{"hashVersion": 2, "weights": [0.2, 0.3, 0.5]}');
+SELECT count(*) FROM unnest(ARRAY['pt-native', 'pt-absmartly', 'pt-growthbook']) k, experiments.set_variants(k,
 	'[{"key": "a", "allocation": 20}, {"key": "b", "allocation": 30}, {"key": "c", "allocation": 50}]');
-SELECT unit, ordinal, kind FROM experiments.set_override('native', 'qa-1', 'c');
+SELECT unit, ordinal, kind FROM experiments.set_override('pt-native', 'qa-1', 'c');
 UPDATE experiments.experiments SET state = 'running';
 COMMIT;
 
 BEGIN;
 SELECT experiments.authenticate(:'from_key') IS NOT NULL AS authenticated;
 CREATE TEMP TABLE exported AS
-SELECT k AS key, experiments.export_experiment(k) AS definition FROM unnest(ARRAY['native', 'absmartly', 'growthbook']) k;
+SELECT k AS key, experiments.export_experiment(k) AS definition FROM unnest(ARRAY['pt-native', 'pt-absmartly', 'pt-growthbook']) k;
 CREATE TEMP TABLE answers AS
 SELECT e.key, i, (experiments.assign(e.key, 'u' || i, jsonb_build_object('country', CASE WHEN i % 3 = 0 THEN 'US' ELSE 'FR' END))).*
 FROM exported e, generate_series(1, 100000) i;
-INSERT INTO answers SELECT 'native', 0, (experiments.assign('native', 'qa-1')).*;
+INSERT INTO answers SELECT 'pt-native', 0, (experiments.assign('pt-native', 'qa-1')).*;
 COMMIT;
 -- The native definition, as the format says.
 SELECT jsonb_pretty(definition - 'traffic_seed'::text - 'variant_seed'::text || jsonb_build_object('layer',
 	((definition -> 'layer') - 'seed'::text) || jsonb_build_object('holdouts',
 		(SELECT jsonb_agg(h - 'seed'::text) FROM jsonb_array_elements(definition -> 'layer' -> 'holdouts') h))))
-FROM exported WHERE key = 'native';
+FROM exported WHERE key = 'pt-native';
 
 -- Imported into the other tenant: the same answers for every unit.
 BEGIN;
@@ -67,8 +67,8 @@ BEGIN;
 SELECT experiments.authenticate(:'to_key') IS NOT NULL AS authenticated;
 SELECT regress.attempt($$SELECT experiments.import_experiment('{"key": "x"}')$$);
 SELECT regress.attempt(format('SELECT experiments.import_experiment(%L)',
-	(SELECT jsonb_set(jsonb_set(definition, '{key}', '"native-2"'), '{layer,seed}', '1') FROM exported WHERE key = 'native')));
-SELECT regress.attempt(format('SELECT experiments.import_experiment(%L)', (SELECT definition FROM exported WHERE key = 'absmartly')));
+	(SELECT jsonb_set(jsonb_set(definition, '{key}', '"pt-native-2"'), '{layer,seed}', '1') FROM exported WHERE key = 'pt-native')));
+SELECT regress.attempt(format('SELECT experiments.import_experiment(%L)', (SELECT definition FROM exported WHERE key = 'pt-absmartly')));
 SELECT regress.attempt($$SELECT experiments.export_experiment('missing')$$);
 SELECT count(*) AS experiments FROM experiments.experiments;
 COMMIT;

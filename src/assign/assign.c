@@ -373,6 +373,42 @@ DecideFromTraffic(const ExperimentConfig *config, const char *u, int len,
 }
 
 /*
+ * DecideFullOn
+ *		Full-on's step for the compatible modes, which place it where their
+ *		SDKs do: true when it decided.
+ */
+static inline bool
+DecideFullOn(const ExperimentConfig *config, Decision *d)
+{
+	if (config->full_on_ordinal < 0)
+		return false;
+	d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
+	d->kind = REASON_FULL_ON;
+	return true;
+}
+
+/*
+ * DecideDrawn
+ *		The last step of the compatible modes, for a unit in with a drawn
+ *		variant (its index, from 0) and bucket: a custom override's variant,
+ *		else the drawn one.
+ */
+static inline void
+DecideDrawn(const ExperimentConfig *config, const OverrideConfig *override, int variant,
+			int32 bucket, Decision *d)
+{
+	d->bucket = bucket;
+	if (override != NULL)
+	{
+		d->variant = VariantOfOrdinal(config, override->ordinal);
+		d->kind = KIND_CUSTOM_OVERRIDE;
+		return;
+	}
+	d->variant = variant + 1;
+	d->kind = REASON_HASH;
+}
+
+/*
  * DecideGrowthBook
  *		The steps of Decide() from traffic on for a GrowthBook experiment:
  *		GrowthBook's hash value, filters or namespace, condition, hash and
@@ -404,21 +440,8 @@ DecideGrowthBook(const ExperimentConfig *config, text *unit, Datum attributes,
 		case GB_IN:
 			break;
 	}
-	if (config->full_on_ordinal >= 0)
-	{
-		d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
-		d->kind = REASON_FULL_ON;
-		return;
-	}
-	d->bucket = bucket;
-	if (override != NULL)
-	{
-		d->variant = VariantOfOrdinal(config, override->ordinal);
-		d->kind = KIND_CUSTOM_OVERRIDE;
-		return;
-	}
-	d->variant = variant + 1;
-	d->kind = REASON_HASH;
+	if (!DecideFullOn(config, d))
+		DecideDrawn(config, override, variant, bucket, d);
 }
 
 /*
@@ -436,27 +459,15 @@ DecideAbsmartly(const ExperimentConfig *config, text *unit, const OverrideConfig
 	int			variant = 0;
 	int32		bucket = 0;
 
-	if (config->full_on_ordinal >= 0)
-	{
-		d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
-		d->kind = REASON_FULL_ON;
+	if (DecideFullOn(config, d))
 		return;
-	}
 	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
 						 &variant, &bucket) || variant >= config->nvariants)
 	{
 		d->kind = REASON_TRAFFIC;
 		return;
 	}
-	d->bucket = bucket;
-	if (override != NULL)
-	{
-		d->variant = VariantOfOrdinal(config, override->ordinal);
-		d->kind = KIND_CUSTOM_OVERRIDE;
-		return;
-	}
-	d->variant = variant + 1;
-	d->kind = REASON_HASH;
+	DecideDrawn(config, override, variant, bucket, d);
 }
 
 /*
