@@ -139,3 +139,24 @@ END;
 $$;
 COMMENT ON FUNCTION experiments.import_experiment(jsonb) IS
 'Creates in the current tenant the experiment a definition of experiments.export_experiment() describes, with its seeds, hashing, variants, overrides, audience, layer (created, or reused when it hashes alike) and state: it answers assign() as the exported one does. One transaction: an error leaves nothing (docs/assignment.md, "Export and import").';
+
+-- GrowthBook's features payload for the tenant's running GrowthBook
+-- experiments, so that GrowthBook's SDKs evaluate them as assign() does.
+CREATE FUNCTION experiments.growthbook_features()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object('features', coalesce(jsonb_object_agg(e.key, jsonb_build_object(
+		'defaultValue', NULL,
+		'rules', jsonb_build_array(jsonb_build_object(
+			'key', e.key,
+			'variations', (SELECT jsonb_agg(v.ordinal ORDER BY v.ordinal) FROM experiments.variants v WHERE v.experiment_id = e.id),
+			'weights', (SELECT jsonb_agg(v.allocation_bp / 10000.0 ORDER BY v.ordinal) FROM experiments.variants v WHERE v.experiment_id = e.id),
+			'coverage', e.traffic_bp / 10000.0) || e.hashing_options))), '{}'))
+	FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.hashing = 'growthbook'
+	  AND e.state = 'running' AND e.full_on_variant IS NULL;
+$$;
+COMMENT ON FUNCTION experiments.growthbook_features() IS
+'GrowthBook''s features payload ({"features": {key: {defaultValue: null, rules: [{key, variations, weights, coverage, and the experiment''s hashing_options}]}}}) for the current tenant''s running GrowthBook experiments without a full-on variant: one feature per experiment whose value is the variant''s ordinal, null when the unit is not in it (docs/assignment.md, "GrowthBook features").';

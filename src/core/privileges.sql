@@ -50,7 +50,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	experiments.export_experiment(text),
 	experiments.import_experiment(jsonb),
-	experiments_internal.import_layer(jsonb)
+	experiments_internal.import_layer(jsonb),
+	experiments.growthbook_features()
 	TO experiments_api_owner;
 -- src/events/events.sql
 GRANT EXECUTE ON FUNCTION
@@ -288,6 +289,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments.export_experiment(text),
 	experiments.import_experiment(jsonb),
 	experiments_internal.import_layer(jsonb),
+	experiments.growthbook_features(),
 	experiments.create_experiment(text, jsonb, numeric, text, text, boolean),
 	experiments.set_variants(text, jsonb),
 	experiments.set_state(text, experiments.experiment_state),
