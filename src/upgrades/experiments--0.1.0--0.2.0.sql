@@ -1463,7 +1463,7 @@ COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
 CREATE FUNCTION experiments.absmartly_context()
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'absmartly_context'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION experiments.absmartly_context() IS
 'ABsmartly''s context data ({"experiments": [{id, name, unitType, iteration, seedHi, seedLo, split, trafficSeedHi, trafficSeedLo, trafficSplit, fullOnVariant, applications, variants, audience, audienceStrict}]}) for the current tenant''s running experiments whose hashing is absmartly, with the seeds and splits assign() uses, given or derived: an ABsmartly SDK given it treats a unit as assign() does (docs/assignment.md, "ABsmartly mode").';
 -- src/core/privileges.sql
