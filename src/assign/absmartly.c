@@ -22,10 +22,10 @@
 
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
-#include "utils/builtins.h"
-#include "utils/json.h"
 #include "port/pg_bitutils.h"
+#include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 
 PG_FUNCTION_INFO_V1(absmartly_context);
@@ -156,6 +156,7 @@ ParseOptions(Jsonb *options, AbsmartlyOptions *o)
 		else
 			OptionsError(psprintf("ABsmartly hashing options have an unknown field \"%s\"", name),
 						 "The fields are seedHi, seedLo, trafficSeedHi, trafficSeedLo, split and trafficSplit.");
+		pfree(name);
 	}
 }
 

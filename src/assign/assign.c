@@ -462,7 +462,7 @@ DecideAbsmartly(const ExperimentConfig *config, text *unit, const OverrideConfig
 	if (DecideFullOn(config, d))
 		return;
 	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
-						 &variant, &bucket) || variant >= config->nvariants)
+						 &variant, &bucket) || variant < 0 || variant >= config->nvariants)
 	{
 		d->kind = REASON_TRAFFIC;
 		return;
@@ -857,7 +857,7 @@ AbsmartlyBucketDatum(AssignState *state, text *unit)
 	HeapTupleHeader row;
 
 	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
-						 &variant, &bucket) || variant >= config->nvariants)
+						 &variant, &bucket) || variant < 0 || variant >= config->nvariants)
 		return PointerGetDatum(state->by_bucket->not_in_traffic);
 	if (unlikely(variant != AbsmartlyVariantOfBucket(config->absmartly, bucket)))
 	{
