@@ -17,11 +17,6 @@ ids=${SDK_IDS:-100000}
 published=${SDK_PUBLISHED:-2000}
 db=sdk_absmartly
 
-missing=()
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] || test/deps "${missing[@]}"
-
 work=$(mktemp -d /tmp/experiments-sdk-absmartly.XXXXXX)
 cleanup() {
 	harness_stop 2>/dev/null || true
@@ -30,8 +25,9 @@ cleanup() {
 	psql -X -q -d postgres -c "DROP ROLE IF EXISTS regress_sdk_authenticator, regress_sdk_ops, regress_sdk_app, regress_sdk_analyst" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-cp test/bench/peers/package.json test/bench/peers/package-lock.json "$work"
-npm ci --prefix "$work" --cache "$work/npm-cache" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+# shellcheck source=test/scripts/sdk/install.sh
+. test/scripts/sdk/install.sh
+sdk_install "$work"
 
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"

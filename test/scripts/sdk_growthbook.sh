@@ -11,11 +11,6 @@ cd "$(dirname "$0")/../.."
 ids=${SDK_IDS:-100000}
 db=sdk_growthbook
 
-missing=()
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] || test/deps "${missing[@]}"
-
 work=$(mktemp -d /tmp/experiments-sdk-growthbook.XXXXXX)
 cleanup() {
 	rm -rf "$work"
@@ -23,8 +18,9 @@ cleanup() {
 	psql -X -q -d postgres -c "DROP ROLE IF EXISTS regress_sdk_gb_ops, regress_sdk_gb_app" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-cp test/bench/peers/package.json test/bench/peers/package-lock.json "$work"
-npm ci --prefix "$work" --cache "$work/npm-cache" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+# shellcheck source=test/scripts/sdk/install.sh
+. test/scripts/sdk/install.sh
+sdk_install "$work"
 
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
