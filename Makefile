@@ -108,7 +108,7 @@ $(OBJS): $(wildcard src/include/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-.PHONY: deps demo test bench reliability fuzz check-valgrind check-asan sdk-absmartly
+.PHONY: deps demo test bench reliability fuzz check-valgrind check-asan sdk-clients
 
 # Debian packages the build and the tests need; installed only when missing.
 deps:
@@ -130,12 +130,13 @@ bench: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && test/cluster test/bench/run'
 
-# ABsmartly's JavaScript SDK against assign() over 1,000,000 ids (make test
-# runs test/scripts/sdk_absmartly.sh over 100,000).
+# ABsmartly's and GrowthBook's JavaScript SDKs against assign() over
+# 1,000,000 ids (make test runs test/scripts/sdk_*.sh over 100,000).
 SDK_IDS ?= 1000000
-sdk-absmartly: deps
+sdk-clients: deps
 	$(MAKE) all
-	$(LOCK) sh -c '$(MAKE) install && SDK_IDS=$(SDK_IDS) test/cluster test/scripts/sdk_absmartly.sh'
+	$(LOCK) sh -c '$(MAKE) install && SDK_IDS=$(SDK_IDS) test/cluster test/scripts/sdk_absmartly.sh && \
+		SDK_IDS=$(SDK_IDS) test/cluster test/scripts/sdk_growthbook.sh'
 
 # The reliability suites of make test, longer; each on a throwaway cluster.
 CRASH_CYCLES ?= 5

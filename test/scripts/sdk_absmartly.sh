@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ABsmartly's JavaScript SDK as a real client (docs/assignment.md, "ABsmartly
-# mode"): SDK_IDS ids (default 100,000; make sdk-absmartly runs 1,000,000)
+# mode"): SDK_IDS ids (default 100,000; make sdk-clients runs 1,000,000)
 # against three ABsmartly-mode experiments, the SDK reading the context data
 # experiments.absmartly_context() builds and publishing its exposures and
 # goals to POST /rpc/context_batch through the PostgREST harness (test/http).

@@ -4,7 +4,7 @@
 # experiments.growthbook_features() for three GrowthBook-mode experiments,
 # the SDK (the version pinned in test/bench/peers/package-lock.json, installed
 # with npm into a temporary directory removed at exit) evaluates each as a
-# feature for SDK_IDS ids (default 100,000, some non-ASCII), and every value
+# feature for SDK_IDS ids (default 100,000, some non-ASCII; make sdk-clients runs 1,000,000), and every value
 # must equal assign()'s ordinal (null when assign() gives no variant).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
