@@ -24,6 +24,9 @@ OBJS = \
 	src/core/tenant.o \
 	src/assign/bucket.o \
 	src/assign/audience.o \
+	src/assign/conditions.o \
+	src/assign/growthbook.o \
+	src/assign/absmartly.o \
 	src/assign/config_cache.o \
 	src/assign/enrolments.o \
 	src/assign/assign.o \
@@ -49,6 +52,7 @@ SQL_SOURCES = \
 	src/core/roles.sql \
 	src/core/catalog.sql \
 	src/assign/assign.sql \
+	src/assign/portable.sql \
 	src/events/events.sql \
 	src/events/partitions.sql \
 	src/http/faults.sql \
@@ -111,7 +115,7 @@ $(OBJS): $(wildcard src/include/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-.PHONY: deps demo test bench calibrate reliability fuzz check-valgrind check-asan
+.PHONY: deps demo test bench calibrate reliability fuzz check-valgrind check-asan sdk-clients
 
 # Debian packages the build and the tests need; installed only when missing.
 deps:
@@ -136,6 +140,14 @@ bench: deps
 calibrate: deps
 	$(MAKE) all
 	$(LOCK) sh -c '$(MAKE) install && test/cluster test/calibrate/run'
+
+# ABsmartly's and GrowthBook's JavaScript SDKs against assign() over
+# 1,000,000 ids (make test runs test/scripts/sdk_*.sh over 100,000).
+SDK_IDS ?= 1000000
+sdk-clients: deps
+	$(MAKE) all
+	$(LOCK) sh -c '$(MAKE) install && SDK_IDS=$(SDK_IDS) test/cluster test/scripts/sdk_absmartly.sh && \
+		SDK_IDS=$(SDK_IDS) test/cluster test/scripts/sdk_growthbook.sh'
 
 # The reliability suites of make test, longer; each on a throwaway cluster.
 CRASH_CYCLES ?= 5

@@ -10,7 +10,8 @@ GRANT EXECUTE ON FUNCTION experiments.assign(text, text, jsonb), experiments.ass
 -- EXECUTE is revoked from PUBLIC: the row-level security policies, the
 -- column defaults and the audience check call these.
 GRANT EXECUTE ON FUNCTION experiments.current_tenant(), experiments_internal.required_tenant(),
-	experiments_internal.random_seed(), experiments.audience_is_valid(jsonb) TO regress_tenant_user;
+	experiments_internal.random_seed(), experiments.audience_is_valid(jsonb),
+	experiments.hashing_options_valid(text, jsonb) TO regress_tenant_user;
 
 -- Each tenant gets an experiment with a variant, an override and an enrolment.
 SET experiments.tenant = :'tenant_a';

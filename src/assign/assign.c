@@ -389,6 +389,104 @@ DecideFromTraffic(const ExperimentConfig *config, const char *u, int len,
 }
 
 /*
+ * DecideFullOn
+ *		Full-on's step for the compatible modes, which place it where their
+ *		SDKs do: true when it decided.
+ */
+static inline bool
+DecideFullOn(const ExperimentConfig *config, Decision *d)
+{
+	if (config->full_on_ordinal < 0)
+		return false;
+	d->variant = VariantOfOrdinal(config, config->full_on_ordinal);
+	d->kind = REASON_FULL_ON;
+	return true;
+}
+
+/*
+ * DecideDrawn
+ *		The last step of the compatible modes, for a unit in with a drawn
+ *		variant (its index, from 0) and bucket: a custom override's variant,
+ *		else the drawn one.
+ */
+static inline void
+DecideDrawn(const ExperimentConfig *config, const OverrideConfig *override, int variant,
+			int32 bucket, Decision *d)
+{
+	d->bucket = bucket;
+	if (override != NULL)
+	{
+		d->variant = VariantOfOrdinal(config, override->ordinal);
+		d->kind = KIND_CUSTOM_OVERRIDE;
+		return;
+	}
+	d->variant = variant + 1;
+	d->kind = REASON_HASH;
+}
+
+/*
+ * DecideGrowthBook
+ *		The steps of Decide() from traffic on for a GrowthBook experiment:
+ *		GrowthBook's hash value, filters or namespace, condition, hash and
+ *		ranges decide in place of traffic and the variant bucket; a unit
+ *		outside them is out for the reason nearest GrowthBook's (the
+ *		population: audience; a namespace or filter: layer; coverage:
+ *		traffic). Full-on and custom overrides apply as in native mode.
+ */
+static pg_noinline void
+DecideGrowthBook(const ExperimentConfig *config, text *unit, Datum attributes,
+				 const OverrideConfig *override, Decision *d)
+{
+	int			variant = -1;
+	int32		bucket = 0;
+
+	switch (GrowthBookDecide(config->growthbook, unit, attributes, &variant, &bucket))
+	{
+		case GB_NO_HASH_VALUE:
+		case GB_CONDITION:
+			d->kind = REASON_AUDIENCE;
+			d->audience_mismatch = true;
+			return;
+		case GB_FILTERED:
+			d->kind = REASON_LAYER;
+			return;
+		case GB_NOT_IN_RANGE:
+			d->kind = REASON_TRAFFIC;
+			return;
+		case GB_IN:
+			break;
+	}
+	if (!DecideFullOn(config, d))
+		DecideDrawn(config, override, variant, bucket, d);
+}
+
+/*
+ * DecideAbsmartly
+ *		The steps of Decide() from traffic on for an ABsmartly experiment:
+ *		ABsmartly's traffic and variant draws decide in place of traffic and
+ *		the variant bucket. As in ABsmartly's SDKs, full-on comes before the
+ *		traffic draw (every unit gets the variant), and a custom override
+ *		applies only to units in traffic.
+ */
+static pg_noinline void
+DecideAbsmartly(const ExperimentConfig *config, text *unit, const OverrideConfig *override,
+				Decision *d)
+{
+	int			variant = 0;
+	int32		bucket = 0;
+
+	if (DecideFullOn(config, d))
+		return;
+	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
+						 &variant, &bucket) || variant < 0 || variant >= config->nvariants)
+	{
+		d->kind = REASON_TRAFFIC;
+		return;
+	}
+	DecideDrawn(config, override, variant, bucket, d);
+}
+
+/*
  * Decide
  *		The assignment algorithm, version 1, in its pinned decision order.
  *		attributes (a jsonb Datum) is detoasted only if an audience reads it.
@@ -409,6 +507,16 @@ Decide(const ExperimentConfig *config, text *unit, Datum attributes, TimestampTz
 	if (unlikely(!config->plain) &&
 		DecideBeforeTraffic(config, unit, attributes, now, filter, d, &override))
 		return;
+	if (unlikely(config->growthbook != NULL))
+	{
+		DecideGrowthBook(config, unit, attributes, override, d);
+		return;
+	}
+	if (unlikely(config->absmartly != NULL))
+	{
+		DecideAbsmartly(config, unit, override, d);
+		return;
+	}
 	DecideFromTraffic(config, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit), override, d);
 }
 
@@ -685,8 +793,27 @@ PlainDecision(const ExperimentConfig *config, bool in_traffic, int32 bucket)
 	Decision	d;
 
 	memset(&d, 0, sizeof(d));
-	d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
 	d.bucket = bucket;
+	if (unlikely(config->growthbook != NULL))
+	{
+		/* GrowthBook's ranges decide both, as DecideGrowthBook() maps them */
+		int			variant = in_traffic ? GrowthBookVariantOfBucket(config->growthbook, bucket) : -1;
+
+		d.kind = variant >= 0 ? REASON_HASH : REASON_TRAFFIC;
+		d.variant = variant + 1;
+		return d;
+	}
+	if (unlikely(config->absmartly != NULL))
+	{
+		/* the variant of the bucket's start, as AbsmartlyBucketDatum() checks */
+		int			variant = in_traffic ? AbsmartlyVariantOfBucket(config->absmartly, bucket) : -1;
+
+		in_traffic = variant >= 0 && variant < config->nvariants;
+		d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
+		d.variant = in_traffic ? variant + 1 : 0;
+		return d;
+	}
+	d.kind = in_traffic ? REASON_HASH : REASON_TRAFFIC;
 	d.variant = in_traffic ? VariantOfBucket(config, bucket) : 0;
 	return d;
 }
@@ -726,6 +853,68 @@ StickyDatum(AssignState *state, int32 ordinal)
 }
 
 /*
+ * GrowthBookBucketDatum
+ *		BucketDatum() for a GrowthBook experiment whose answer depends on the
+ *		bucket alone (GrowthBookBucketOnly): one hash, whose bucket's row says
+ *		whether the unit is in a range. An empty unit has no hash value, and
+ *		is decided as in Decide() (no attribute is read).
+ */
+static pg_noinline Datum
+GrowthBookBucketDatum(AssignState *state, text *unit)
+{
+	int32		bucket = GrowthBookUnitBucket(state->config->growthbook, VARDATA_ANY(unit),
+											  VARSIZE_ANY_EXHDR(unit));
+	HeapTupleHeader row;
+
+	if (unlikely(bucket < 0))
+	{
+		Decision	d;
+
+		memset(&d, 0, sizeof(d));
+		DecideGrowthBook(state->config, unit, (Datum) 0, NULL, &d);
+		return CopyRow(state, &d);
+	}
+	row = state->by_bucket->rows[bucket];
+	if (unlikely(row == NULL))
+		row = FormBucketRow(state, bucket);
+	return PointerGetDatum(row);
+}
+
+/*
+ * AbsmartlyBucketDatum
+ *		BucketDatum() for an ABsmartly experiment: its draws, then the row of
+ *		the variant draw's bucket, unless a split boundary falls inside that
+ *		bucket and the unit is on the other side of it from the bucket's
+ *		start (then its row is formed as in Decide()).
+ */
+static pg_noinline Datum
+AbsmartlyBucketDatum(AssignState *state, text *unit)
+{
+	const ExperimentConfig *config = state->config;
+	int			variant = 0;
+	int32		bucket = 0;
+	HeapTupleHeader row;
+
+	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
+						 &variant, &bucket) || variant < 0 || variant >= config->nvariants)
+		return PointerGetDatum(state->by_bucket->not_in_traffic);
+	if (unlikely(variant != AbsmartlyVariantOfBucket(config->absmartly, bucket)))
+	{
+		Decision	d;
+
+		memset(&d, 0, sizeof(d));
+		d.kind = REASON_HASH;
+		d.variant = variant + 1;
+		d.bucket = bucket;
+		return CopyRow(state, &d);
+	}
+	row = state->by_bucket->rows[bucket];
+	if (unlikely(row == NULL))
+		row = FormBucketRow(state, bucket);
+	return PointerGetDatum(row);
+}
+
+/*
  * BucketDatum
  *		assign() for a simple running experiment, from by_bucket. Both buckets
  *		are always computed and the row is chosen without a branch, since the
@@ -740,13 +929,27 @@ BucketDatum(AssignState *state, text *unit)
 	const ExperimentConfig *config = state->config;
 	const char *u = VARDATA_ANY(unit);
 	int			len = VARSIZE_ANY_EXHDR(unit);
-	int32		traffic_bucket = UnitBucket(config->traffic_seed, u, len);
-	uint64		hash = UnitHash(config->variant_seed, u, len);
-	int32		bucket = BucketOfHash(hash);
-	HeapTupleHeader formed = by_bucket->rows[bucket];
-	HeapTupleHeader row = traffic_bucket < config->traffic_bp ? formed : by_bucket->not_in_traffic;
+	int32		traffic_bucket;
+	uint64		hash;
+	int32		bucket;
+	HeapTupleHeader formed;
+	HeapTupleHeader row;
 	int32		ordinal;
 
+	if (unlikely(config->growthbook != NULL || config->absmartly != NULL))
+	{
+		if (unlikely(state->filter != NULL) &&
+			FilterEnrolment(state->filter, UnitHash(config->variant_seed, u, len), u, len, &ordinal))
+			return StickyDatum(state, ordinal);
+		if (config->growthbook != NULL)
+			return GrowthBookBucketDatum(state, unit);
+		return AbsmartlyBucketDatum(state, unit);
+	}
+	traffic_bucket = UnitBucket(config->traffic_seed, u, len);
+	hash = UnitHash(config->variant_seed, u, len);
+	bucket = BucketOfHash(hash);
+	formed = by_bucket->rows[bucket];
+	row = traffic_bucket < config->traffic_bp ? formed : by_bucket->not_in_traffic;
 	if (unlikely(state->filter != NULL) &&
 		FilterEnrolment(state->filter, hash, u, len, &ordinal))
 		return StickyDatum(state, ordinal);
@@ -794,7 +997,8 @@ ReadFilter(AssignState *state)
  * UseBucketRows
  *		Sets by_bucket when the call site may return rows by bucket: its
  *		experiment is simple and running (with a filter that holds when it has
- *		enrolments), its key constant, and it has made
+ *		enrolments; in GrowthBook mode, decided by the bucket alone), its key
+ *		constant, and it has made
  *		BUCKET_ROWS_AFTER_CALLS calls. The rows are made once per call site,
  *		for its configuration at that time.
  */
@@ -807,7 +1011,8 @@ UseBucketRows(AssignState *state)
 	state->by_bucket = NULL;
 	if (!config->simple || (config->has_enrolments && !FilterServes(state)) ||
 		!IsRunning(config, state->now) || state->epoch == 0 ||
-		state->calls < BUCKET_ROWS_AFTER_CALLS)
+		state->calls < BUCKET_ROWS_AFTER_CALLS ||
+		(config->growthbook != NULL && !GrowthBookBucketOnly(config->growthbook)))
 		return;
 	if (by_bucket == NULL)
 	{

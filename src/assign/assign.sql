@@ -24,6 +24,64 @@ COMMENT ON FUNCTION experiments.audience_matches(jsonb, jsonb) IS
 ALTER TABLE experiments.experiments
 	ADD CONSTRAINT experiments_audience_valid CHECK (experiments.audience_is_valid(audience));
 
+-- GrowthBook mode (src/assign/growthbook.c, conditions.c): the SDK's
+-- building blocks, each the code assignment runs, and the check of an
+-- experiment's hashing options.
+CREATE FUNCTION experiments.hashing_options_valid(hashing text, options jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'hashing_options_valid'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
+'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook, ABsmartly seeds and splits for absmartly); otherwise raises an error that says what is wrong.';
+
+ALTER TABLE experiments.experiments
+	ADD CONSTRAINT experiments_hashing_options_valid
+	CHECK (experiments.hashing_options_valid(hashing, hashing_options));
+
+CREATE FUNCTION experiments.growthbook_hash(seed text, value text, version integer)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'growthbook_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_hash(text, text, integer) IS
+'GrowthBook''s hash in [0, 1): version 1 fnv32a(value || seed) % 1000 / 1000, version 2 fnv32a(fnv32a(seed || value) as decimal text) % 10000 / 10000, over UTF-16 code units; NULL for another version.';
+
+CREATE FUNCTION experiments.growthbook_bucket_ranges(variations integer, coverage double precision DEFAULT NULL,
+													 weights double precision[] DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'growthbook_bucket_ranges'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_bucket_ranges(integer, double precision, double precision[]) IS
+'GrowthBook''s [start, end) range per variation from coverage (NULL: 1, clamped to [0, 1]) and weights (NULL, or of the wrong count, or not summing to 1 +- 0.01: equal).';
+
+CREATE FUNCTION experiments.growthbook_choose_variation(n double precision, ranges jsonb)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'growthbook_choose_variation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_choose_variation(double precision, jsonb) IS
+'GrowthBook''s chooseVariation: the index of the first [start, end) range holding n, or -1.';
+
+CREATE FUNCTION experiments.growthbook_in_namespace(unit text, namespace jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'growthbook_in_namespace'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_in_namespace(text, jsonb) IS
+'GrowthBook''s inNamespace: whether growthbook_hash(''__'' || id, unit, 1) falls in [start, end) of a namespace [id, start, end].';
+
+CREATE FUNCTION experiments.growthbook_equal_weights(variations integer)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'growthbook_equal_weights'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_equal_weights(integer) IS
+'GrowthBook''s getEqualWeights: variations weights of 1/variations; none below 1.';
+
+CREATE FUNCTION experiments.growthbook_condition_matches(condition jsonb, attributes jsonb,
+														 saved_groups jsonb DEFAULT '{}')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'growthbook_condition_matches'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_condition_matches(jsonb, jsonb, jsonb) IS
+'Whether attributes meet a GrowthBook (MongoDB-style) condition, as GrowthBook experiments evaluate it; saved_groups serve $inGroup and $notInGroup.';
+
 CREATE TYPE experiments.assignment AS (
 	experiment_id bigint,
 	experiment text,
@@ -421,3 +479,12 @@ $$;
 REVOKE ALL ON FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, boolean) IS
 'Administrators: creates an experiment with its variants in one call, optionally starting it.';
+
+-- ABsmartly mode (src/assign/absmartly.c): the context data an ABsmartly SDK
+-- reads, built from the configurations assignment uses.
+CREATE FUNCTION experiments.absmartly_context()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'absmartly_context'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION experiments.absmartly_context() IS
+'ABsmartly''s context data ({"experiments": [{id, name, unitType, iteration, seedHi, seedLo, split, trafficSeedHi, trafficSeedLo, trafficSplit, fullOnVariant, applications, variants, audience, audienceStrict}]}) for the current tenant''s running experiments whose hashing is absmartly, with the seeds and splits assign() uses, given or derived: an ABsmartly SDK given it treats a unit as assign() does (docs/assignment.md, "ABsmartly mode").';

@@ -635,7 +635,10 @@ LoadExperiment(ExperimentConfig *config)
 							  " e.audience_strict, e.full_on_variant, e.layer_id, l.seed,"
 							  " e.layer_lo, e.layer_hi, e.has_enrolments, e.gate,"
 							  " CASE WHEN e.started_at IS NOT NULL THEN greatest(e.started_at, e.starts_at) END,"
-							  " e.unit_type"
+							  " e.unit_type,"
+	/* read by name: a 0.1.0 catalog, not yet updated, has neither column */
+							  " coalesce(to_jsonb(e) ->> 'hashing', 'xxh3'),"
+							  " coalesce(to_jsonb(e) -> 'hashing_options', '{}')"
 							  " FROM experiments.experiments e"
 							  " LEFT JOIN experiments.layers l ON l.id = e.layer_id"
 							  " WHERE e.tenant_id = $1 AND e.key = $2",
@@ -693,6 +696,12 @@ LoadExperiment(ExperimentConfig *config)
 	LoadVariants(config, cache_context);
 	LoadHoldouts(config, layer_id, cache_context);
 	LoadOverrides(config, cache_context);
+	if (strcmp(SPI_getvalue(row, desc, 22), "growthbook") == 0)
+		config->growthbook = GrowthBookCompile(DatumGetJsonbP(COLUMN_VALUE(row, desc, 23, &isnull)),
+											   config, cache_context);
+	else if (strcmp(SPI_getvalue(row, desc, 22), "absmartly") == 0)
+		config->absmartly = AbsmartlyCompile(DatumGetJsonbP(COLUMN_VALUE(row, desc, 23, &isnull)),
+											 config, cache_context);
 	config->simple = config->noverrides == 0 && config->audience == NULL &&
 		!config->has_layer && config->nholdouts == 0 && config->reset_usecs == 0 &&
 		config->full_on_ordinal < 0;

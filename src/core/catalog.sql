@@ -212,8 +212,12 @@ CREATE TABLE experiments.experiments (
 	updated_at timestamptz NOT NULL DEFAULT now(),
 	created_by jsonb NOT NULL,
 	updated_by jsonb NOT NULL,
+	hashing text NOT NULL DEFAULT 'xxh3'
+		CONSTRAINT experiments_hashing_known CHECK (hashing IN ('xxh3', 'growthbook', 'absmartly')),
+	hashing_options jsonb NOT NULL DEFAULT '{}',
 	UNIQUE (tenant_id, key),
 	UNIQUE (tenant_id, id),
+	CONSTRAINT experiments_growthbook_no_reset CHECK (hashing = 'xxh3' OR reset_interval = 'full'),
 	CONSTRAINT experiments_end_after_start CHECK (ends_at > starts_at),
 	CONSTRAINT experiments_layer_range CHECK (
 		(layer_id IS NULL AND layer_lo IS NULL AND layer_hi IS NULL) OR
@@ -250,6 +254,10 @@ COMMENT ON COLUMN experiments.experiments.gate IS 'Gate a unit must cross (Data 
 COMMENT ON COLUMN experiments.experiments.version IS 'Changes on every update of the experiment or its variants: the optimistic-concurrency token.';
 COMMENT ON COLUMN experiments.experiments.created_by IS 'Who created the experiment: experiments_internal.current_principal() of the creating transaction ({"api_key", "application"}, {"token", ...} or {"login"}), set by trigger whoever writes.';
 COMMENT ON COLUMN experiments.experiments.updated_by IS 'Who last changed the experiment or its variants (any change that makes a new version), as created_by; set by trigger whoever writes.';
+COMMENT ON COLUMN experiments.experiments.hashing IS
+'How units are hashed into variants: xxh3 (native, the default; README, "Assignment algorithm"), growthbook (the variation GrowthBook''s SDKs give; docs/assignment.md, "GrowthBook mode") or absmartly (the variant ABsmartly''s SDKs give; docs/assignment.md, "ABsmartly mode"). Fixed once started.';
+COMMENT ON COLUMN experiments.experiments.hashing_options IS
+'Settings of the hashing: {} for xxh3; for growthbook, the fields of a GrowthBook experiment but its key and variations (hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters, condition); for absmartly, ABsmartly''s seedHi, seedLo, trafficSeedHi, trafficSeedLo, split and trafficSplit, each optional (seeds left out are derived from the key). Checked when written, fixed once started.';
 COMMENT ON COLUMN experiments.experiments.has_enrolments IS 'Whether any unit was ever enrolled: assignment skips the enrolment lookup until one is.';
 COMMENT ON COLUMN experiments.experiments.tenant_id IS
 'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
@@ -455,8 +463,9 @@ BEGIN
 	END IF;
 	IF OLD.started_at IS NOT NULL AND (NEW.traffic_seed <> OLD.traffic_seed OR
 		NEW.variant_seed <> OLD.variant_seed OR NEW.unit_type <> OLD.unit_type OR
+		NEW.hashing <> OLD.hashing OR NEW.hashing_options <> OLD.hashing_options OR
 		NEW.started_at IS DISTINCT FROM OLD.started_at) THEN
-		RAISE EXCEPTION 'experiment "%" has started: its seeds and unit type are fixed', OLD.key
+		RAISE EXCEPTION 'experiment "%" has started: its seeds, hashing and unit type are fixed', OLD.key
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Changing them would move units that were already assigned to other variants.',
 				  HINT = 'Create a new experiment to re-randomize.';
@@ -475,13 +484,13 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.check_experiment_update() IS
-'Trigger: enforces the state machine, freezes seeds and unit type once started, and bumps the version on every change.';
+'Trigger: enforces the state machine, freezes seeds, hashing and unit type once started, and bumps the version on every change.';
 
 CREATE TRIGGER check_experiment_update
 	BEFORE UPDATE ON experiments.experiments
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_experiment_update();
 COMMENT ON TRIGGER check_experiment_update ON experiments.experiments IS
-'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
+'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, hashing, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
 
 CREATE FUNCTION experiments_internal.check_experiment_insert()
 RETURNS trigger
@@ -576,11 +585,28 @@ BEGIN
 				  DETAIL = format('A %s experiment needs variants whose allocations sum to 10000 basis points (100%%); it has %s variant(s).', exp.state, n),
 				  HINT = 'Give allocations as percentages summing to 100 or basis points summing to 10000, e.g. with experiments.set_variants().';
 	END IF;
+	IF exp.hashing = 'growthbook' AND (
+		jsonb_array_length(coalesce(exp.hashing_options -> 'weights', to_jsonb(array_fill(0, ARRAY[n])))) <> n OR
+		jsonb_array_length(coalesce(exp.hashing_options -> 'ranges', to_jsonb(array_fill(0, ARRAY[n])))) <> n) THEN
+		RAISE EXCEPTION 'GrowthBook experiment "%" has % variant(s) but % weights and % ranges', exp.key, n,
+			coalesce(jsonb_array_length(exp.hashing_options -> 'weights'), n),
+			coalesce(jsonb_array_length(exp.hashing_options -> 'ranges'), n)
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'GrowthBook weights and ranges give one entry per variant, in ordinal order; the SDK would ignore weights of another count.',
+				  HINT = 'Give as many weights and ranges as variants in hashing_options, or leave them out.';
+	END IF;
+	IF exp.hashing = 'absmartly' AND jsonb_array_length(coalesce(exp.hashing_options -> 'split', to_jsonb(array_fill(0, ARRAY[n])))) <> n THEN
+		RAISE EXCEPTION 'ABsmartly experiment "%" has % variant(s) but a split of %', exp.key, n,
+			jsonb_array_length(exp.hashing_options -> 'split')
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'An ABsmartly split gives one fraction per variant, in ordinal order.',
+				  HINT = 'Give as many split fractions as variants in hashing_options, or leave split out to split by the allocations.';
+	END IF;
 	RETURN NULL;
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.check_allocations() IS
-'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points.';
+'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants (with ABsmartly hashing, as many split fractions).';
 
 CREATE CONSTRAINT TRIGGER check_allocations
 	AFTER INSERT OR UPDATE ON experiments.experiments

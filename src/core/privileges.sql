@@ -34,12 +34,27 @@ GRANT EXECUTE ON FUNCTION
 	experiments.bucket(text, bigint),
 	experiments.audience_is_valid(jsonb),
 	experiments.audience_matches(jsonb, jsonb),
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb),
 	experiments.assign(text, text, jsonb),
 	experiments.assign_all(text, jsonb),
+	experiments.absmartly_context(),
 	experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason),
 	experiments_internal.experiment_id(text),
 	experiments_internal.allocations_bp(numeric[]),
 	experiments_internal.percent_bp(numeric)
+	TO experiments_api_owner;
+-- src/assign/portable.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.export_experiment(text),
+	experiments.import_experiment(jsonb),
+	experiments_internal.import_layer(jsonb),
+	experiments.growthbook_features()
 	TO experiments_api_owner;
 -- src/events/events.sql
 GRANT EXECUTE ON FUNCTION
@@ -269,6 +284,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments.hash_unit(text),
 	experiments.assign(text, text, jsonb),
 	experiments.assign_all(text, jsonb),
+	experiments.absmartly_context(),
 	experiments.enrol(text, text, jsonb),
 	experiments.publish(jsonb, text),
 	experiments.campaign_activated_event(jsonb, jsonb, jsonb),
@@ -282,16 +298,28 @@ GRANT EXECUTE ON FUNCTION
 -- functions are those of experiments_api), what assignment answers, reading
 -- every table of their tenant but the keys (granted above), and writing the catalog tables
 -- (the triggers keep the rules; the column defaults and checks call
--- required_tenant, random_seed and audience_is_valid). Enrolments, events,
+-- required_tenant, random_seed, audience_is_valid and hashing_options_valid). Enrolments, events,
 -- batches and refused events are written by the functions only.
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.required_tenant(),
 	experiments_internal.random_seed(),
 	experiments.audience_is_valid(jsonb),
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb),
 	experiments.current_tenant(),
 	experiments.bucket(text, bigint),
 	experiments.assign(text, text, jsonb),
 	experiments.assign_all(text, jsonb),
+	experiments.absmartly_context(),
+	experiments.export_experiment(text),
+	experiments.import_experiment(jsonb),
+	experiments_internal.import_layer(jsonb),
+	experiments.growthbook_features(),
 	experiments.create_experiment(text, jsonb, numeric, text, text, boolean),
 	experiments.set_variants(text, jsonb),
 	experiments.set_state(text, experiments.experiment_state),

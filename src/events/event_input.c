@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <math.h>
 
-#include "common/md5.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -515,25 +514,20 @@ CheckFreeJson(const JsonbValue *v, const char *prefix, const char *field)
 }
 
 /*
- * UidDigest
- *		What the collector stores for a uid sent with hashed = false: the
- *		MD5 of its UTF-8 bytes in base64url without padding (22 characters),
- *		the hash ABsmartly SDKs apply themselves before sending hashed = true.
+ * UidDigestChars
+ *		The MD5 of a uid's bytes in base64url without padding, into out
+ *		(UID_DIGEST_CHARS characters, no NUL): the hash ABsmartly SDKs apply
+ *		to a uid, which ABsmartly mode's draws also start from.
  */
-text *
-UidDigest(const char *uid, int len)
+void
+UidDigestChars(const char *uid, int len, char *out)
 {
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	uint8		digest[16];
-	char		out[22];
-	const char *error = NULL;
 	int			o = 0;
 
-	if (!pg_md5_binary(uid, len, digest, &error))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not hash a unit: %s", error)));
+	Md5Digest(uid, len, digest);
 	for (int i = 0; i < 16; i += 3)
 	{
 		uint32		chunk = (uint32) digest[i] << 16;
@@ -549,7 +543,21 @@ UidDigest(const char *uid, int len)
 		if (i + 2 < 16)
 			out[o++] = alphabet[chunk & 63];
 	}
-	return cstring_to_text_with_len(out, o);
+}
+
+/*
+ * UidDigest
+ *		What the collector stores for a uid sent with hashed = false: the
+ *		digest of its UTF-8 bytes, as ABsmartly SDKs send it with hashed =
+ *		true.
+ */
+text *
+UidDigest(const char *uid, int len)
+{
+	char		out[UID_DIGEST_CHARS];
+
+	UidDigestChars(uid, len, out);
+	return cstring_to_text_with_len(out, UID_DIGEST_CHARS);
 }
 
 /*

@@ -10,6 +10,8 @@
 
 #include "audience.h"
 #include "core.h"
+#include "absmartly.h"
+#include "growthbook.h"
 #include "utils/timestamp.h"
 
 /* Buckets are basis points: integers in [0, BUCKET_SPACE). */
@@ -103,6 +105,8 @@ typedef struct ExperimentConfig
 	bool		simple;			/* no override, audience, layer, holdout, reset or full-on */
 	bool		plain;			/* simple, and no enrolment */
 	char	   *gate;
+	GrowthBookConfig *growthbook;	/* hashing growthbook; NULL: native (xxh3) */
+	AbsmartlyConfig *absmartly;	/* hashing absmartly; NULL: native (xxh3) */
 	AssignmentRow **rows;		/* assign.c's result rows by decision, made on first use */
 } ExperimentConfig;
 

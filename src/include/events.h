@@ -68,6 +68,9 @@ extern char *ReadMillisOrIso(const JsonbValue *v, const char *prefix, const char
 extern char *ReadIsoTime(const JsonbValue *v, const char *prefix, const char *field,
 						 TimestampTz *out);
 extern char *CheckFreeJson(const JsonbValue *v, const char *prefix, const char *field);
+/* Characters of a uid's digest: 16 bytes in base64url, unpadded. */
+#define UID_DIGEST_CHARS 22
+extern void UidDigestChars(const char *uid, int len, char *out);
 extern text *UidDigest(const char *uid, int len);
 extern char *FormatTime(TimestampTz t);
 

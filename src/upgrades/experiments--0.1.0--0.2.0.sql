@@ -3634,3 +3634,430 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.planning_rate_variance(float8, float8),
 	experiments.experiment_plan(bigint, text, float8, float8, float8)
 	TO experiments_analyst;
+
+-- GrowthBook mode (docs/assignment.md, "GrowthBook mode"): an experiment
+-- chooses its hashing; growthbook assigns as GrowthBook's SDKs do.
+-- src/core/catalog.sql
+ALTER TABLE experiments.experiments
+	ADD COLUMN hashing text NOT NULL DEFAULT 'xxh3'
+		CONSTRAINT experiments_hashing_known CHECK (hashing IN ('xxh3', 'growthbook')),
+	ADD COLUMN hashing_options jsonb NOT NULL DEFAULT '{}',
+	ADD CONSTRAINT experiments_growthbook_no_reset CHECK (hashing = 'xxh3' OR reset_interval = 'full');
+COMMENT ON COLUMN experiments.experiments.hashing IS
+'How units are hashed into variants: xxh3 (native, the default; README, "Assignment algorithm") or growthbook (the variation GrowthBook''s SDKs give; docs/assignment.md, "GrowthBook mode"). Fixed once started.';
+COMMENT ON COLUMN experiments.experiments.hashing_options IS
+'Settings of the hashing: {} for xxh3; for growthbook, the fields of a GrowthBook experiment but its key and variations (hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters, condition). Checked when written, fixed once started.';
+CREATE OR REPLACE FUNCTION experiments_internal.check_experiment_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	probe experiments.experiments;
+BEGIN
+	IF NEW.state <> OLD.state AND NOT (
+		(OLD.state = 'draft' AND NEW.state = 'running') OR
+		(OLD.state = 'running' AND NEW.state IN ('paused', 'stopped')) OR
+		(OLD.state = 'paused' AND NEW.state IN ('running', 'stopped'))) THEN
+		RAISE EXCEPTION 'experiment "%" cannot go from % to %', OLD.key, OLD.state, NEW.state
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Experiments move draft -> running <-> paused -> stopped, and never back to draft.',
+				  HINT = 'Create a new experiment to test again after stopping one.';
+	END IF;
+	IF OLD.started_at IS NOT NULL AND (NEW.traffic_seed <> OLD.traffic_seed OR
+		NEW.variant_seed <> OLD.variant_seed OR NEW.unit_type <> OLD.unit_type OR
+		NEW.hashing <> OLD.hashing OR NEW.hashing_options <> OLD.hashing_options OR
+		NEW.started_at IS DISTINCT FROM OLD.started_at) THEN
+		RAISE EXCEPTION 'experiment "%" has started: its seeds, hashing and unit type are fixed', OLD.key
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Changing them would move units that were already assigned to other variants.',
+				  HINT = 'Create a new experiment to re-randomize.';
+	END IF;
+	IF NEW.state = 'running' AND OLD.started_at IS NULL THEN
+		NEW.started_at := now();
+	END IF;
+	-- Any change but the enrolment flag (bookkeeping) is a new version.
+	probe := NEW;
+	probe.has_enrolments := OLD.has_enrolments;
+	IF probe IS DISTINCT FROM OLD THEN
+		NEW.version := OLD.version + 1;
+		NEW.updated_at := now();
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_experiment_update() IS
+'Trigger: enforces the state machine, freezes seeds, hashing and unit type once started, and bumps the version on every change.';
+COMMENT ON TRIGGER check_experiment_update ON experiments.experiments IS
+'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, hashing, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
+CREATE OR REPLACE FUNCTION experiments_internal.check_allocations()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint;
+	exp experiments.experiments;
+	total bigint;
+	n integer;
+BEGIN
+	IF TG_TABLE_NAME = 'experiments' THEN
+		exp_id := NEW.id;
+	ELSIF TG_OP = 'DELETE' THEN
+		exp_id := OLD.experiment_id;
+	ELSE
+		exp_id := NEW.experiment_id;
+	END IF;
+	SELECT * INTO exp FROM experiments.experiments e WHERE e.id = exp_id;
+	IF NOT FOUND OR exp.state NOT IN ('running', 'paused') THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(sum(v.allocation_bp), 0), count(*) INTO total, n
+	FROM experiments.variants v WHERE v.experiment_id = exp_id;
+	IF n < 1 OR total <> 10000 THEN
+		RAISE EXCEPTION 'allocations of experiment "%" sum to % basis points, not 10000', exp.key, total
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('A %s experiment needs variants whose allocations sum to 10000 basis points (100%%); it has %s variant(s).', exp.state, n),
+				  HINT = 'Give allocations as percentages summing to 100 or basis points summing to 10000, e.g. with experiments.set_variants().';
+	END IF;
+	IF exp.hashing = 'growthbook' AND (
+		jsonb_array_length(coalesce(exp.hashing_options -> 'weights', to_jsonb(array_fill(0, ARRAY[n])))) <> n OR
+		jsonb_array_length(coalesce(exp.hashing_options -> 'ranges', to_jsonb(array_fill(0, ARRAY[n])))) <> n) THEN
+		RAISE EXCEPTION 'GrowthBook experiment "%" has % variant(s) but % weights and % ranges', exp.key, n,
+			coalesce(jsonb_array_length(exp.hashing_options -> 'weights'), n),
+			coalesce(jsonb_array_length(exp.hashing_options -> 'ranges'), n)
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'GrowthBook weights and ranges give one entry per variant, in ordinal order; the SDK would ignore weights of another count.',
+				  HINT = 'Give as many weights and ranges as variants in hashing_options, or leave them out.';
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_allocations() IS
+'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants.';
+
+-- src/assign/assign.sql
+CREATE FUNCTION experiments.hashing_options_valid(hashing text, options jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'hashing_options_valid'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
+'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook); otherwise raises an error that says what is wrong.';
+
+ALTER TABLE experiments.experiments
+	ADD CONSTRAINT experiments_hashing_options_valid
+	CHECK (experiments.hashing_options_valid(hashing, hashing_options));
+
+CREATE FUNCTION experiments.growthbook_hash(seed text, value text, version integer)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'growthbook_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_hash(text, text, integer) IS
+'GrowthBook''s hash in [0, 1): version 1 fnv32a(value || seed) % 1000 / 1000, version 2 fnv32a(fnv32a(seed || value) as decimal text) % 10000 / 10000, over UTF-16 code units; NULL for another version.';
+
+CREATE FUNCTION experiments.growthbook_bucket_ranges(variations integer, coverage double precision DEFAULT NULL,
+													 weights double precision[] DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'growthbook_bucket_ranges'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_bucket_ranges(integer, double precision, double precision[]) IS
+'GrowthBook''s [start, end) range per variation from coverage (NULL: 1, clamped to [0, 1]) and weights (NULL, or of the wrong count, or not summing to 1 +- 0.01: equal).';
+
+CREATE FUNCTION experiments.growthbook_choose_variation(n double precision, ranges jsonb)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'growthbook_choose_variation'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_choose_variation(double precision, jsonb) IS
+'GrowthBook''s chooseVariation: the index of the first [start, end) range holding n, or -1.';
+
+CREATE FUNCTION experiments.growthbook_in_namespace(unit text, namespace jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'growthbook_in_namespace'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_in_namespace(text, jsonb) IS
+'GrowthBook''s inNamespace: whether growthbook_hash(''__'' || id, unit, 1) falls in [start, end) of a namespace [id, start, end].';
+
+CREATE FUNCTION experiments.growthbook_equal_weights(variations integer)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'growthbook_equal_weights'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_equal_weights(integer) IS
+'GrowthBook''s getEqualWeights: variations weights of 1/variations; none below 1.';
+
+CREATE FUNCTION experiments.growthbook_condition_matches(condition jsonb, attributes jsonb,
+														 saved_groups jsonb DEFAULT '{}')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'growthbook_condition_matches'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.growthbook_condition_matches(jsonb, jsonb, jsonb) IS
+'Whether attributes meet a GrowthBook (MongoDB-style) condition, as GrowthBook experiments evaluate it; saved_groups serve $inGroup and $notInGroup.';
+
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	experiments.hashing_options_valid(text, jsonb),
+	experiments.growthbook_hash(text, text, integer),
+	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
+	experiments.growthbook_choose_variation(double precision, jsonb),
+	experiments.growthbook_in_namespace(text, jsonb),
+	experiments.growthbook_equal_weights(integer),
+	experiments.growthbook_condition_matches(jsonb, jsonb, jsonb)
+	TO experiments_api_owner, experiments_admin;
+
+-- ABsmartly mode (docs/assignment.md, "ABsmartly mode"): hashing absmartly
+-- assigns as ABsmartly's SDKs do, from the seeds and splits in its options.
+-- src/core/catalog.sql
+ALTER TABLE experiments.experiments
+	DROP CONSTRAINT experiments_hashing_known,
+	ADD CONSTRAINT experiments_hashing_known CHECK (hashing IN ('xxh3', 'growthbook', 'absmartly'));
+COMMENT ON COLUMN experiments.experiments.hashing IS
+'How units are hashed into variants: xxh3 (native, the default; README, "Assignment algorithm"), growthbook (the variation GrowthBook''s SDKs give; docs/assignment.md, "GrowthBook mode") or absmartly (the variant ABsmartly''s SDKs give; docs/assignment.md, "ABsmartly mode"). Fixed once started.';
+COMMENT ON COLUMN experiments.experiments.hashing_options IS
+'Settings of the hashing: {} for xxh3; for growthbook, the fields of a GrowthBook experiment but its key and variations (hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters, condition); for absmartly, ABsmartly''s seedHi, seedLo, trafficSeedHi, trafficSeedLo, split and trafficSplit, each optional (seeds left out are derived from the key). Checked when written, fixed once started.';
+CREATE OR REPLACE FUNCTION experiments_internal.check_allocations()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint;
+	exp experiments.experiments;
+	total bigint;
+	n integer;
+BEGIN
+	IF TG_TABLE_NAME = 'experiments' THEN
+		exp_id := NEW.id;
+	ELSIF TG_OP = 'DELETE' THEN
+		exp_id := OLD.experiment_id;
+	ELSE
+		exp_id := NEW.experiment_id;
+	END IF;
+	SELECT * INTO exp FROM experiments.experiments e WHERE e.id = exp_id;
+	IF NOT FOUND OR exp.state NOT IN ('running', 'paused') THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(sum(v.allocation_bp), 0), count(*) INTO total, n
+	FROM experiments.variants v WHERE v.experiment_id = exp_id;
+	IF n < 1 OR total <> 10000 THEN
+		RAISE EXCEPTION 'allocations of experiment "%" sum to % basis points, not 10000', exp.key, total
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('A %s experiment needs variants whose allocations sum to 10000 basis points (100%%); it has %s variant(s).', exp.state, n),
+				  HINT = 'Give allocations as percentages summing to 100 or basis points summing to 10000, e.g. with experiments.set_variants().';
+	END IF;
+	IF exp.hashing = 'growthbook' AND (
+		jsonb_array_length(coalesce(exp.hashing_options -> 'weights', to_jsonb(array_fill(0, ARRAY[n])))) <> n OR
+		jsonb_array_length(coalesce(exp.hashing_options -> 'ranges', to_jsonb(array_fill(0, ARRAY[n])))) <> n) THEN
+		RAISE EXCEPTION 'GrowthBook experiment "%" has % variant(s) but % weights and % ranges', exp.key, n,
+			coalesce(jsonb_array_length(exp.hashing_options -> 'weights'), n),
+			coalesce(jsonb_array_length(exp.hashing_options -> 'ranges'), n)
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'GrowthBook weights and ranges give one entry per variant, in ordinal order; the SDK would ignore weights of another count.',
+				  HINT = 'Give as many weights and ranges as variants in hashing_options, or leave them out.';
+	END IF;
+	IF exp.hashing = 'absmartly' AND jsonb_array_length(coalesce(exp.hashing_options -> 'split', to_jsonb(array_fill(0, ARRAY[n])))) <> n THEN
+		RAISE EXCEPTION 'ABsmartly experiment "%" has % variant(s) but a split of %', exp.key, n,
+			jsonb_array_length(exp.hashing_options -> 'split')
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'An ABsmartly split gives one fraction per variant, in ordinal order.',
+				  HINT = 'Give as many split fractions as variants in hashing_options, or leave split out to split by the allocations.';
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_allocations() IS
+'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants (with ABsmartly hashing, as many split fractions).';
+-- src/assign/assign.sql
+COMMENT ON FUNCTION experiments.hashing_options_valid(text, jsonb) IS
+'true when options suit the hashing ({} for xxh3; well-formed GrowthBook settings for growthbook, ABsmartly seeds and splits for absmartly); otherwise raises an error that says what is wrong.';
+CREATE FUNCTION experiments.absmartly_context()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'absmartly_context'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION experiments.absmartly_context() IS
+'ABsmartly''s context data ({"experiments": [{id, name, unitType, iteration, seedHi, seedLo, split, trafficSeedHi, trafficSeedLo, trafficSplit, fullOnVariant, applications, variants, audience, audienceStrict}]}) for the current tenant''s running experiments whose hashing is absmartly, with the seeds and splits assign() uses, given or derived: an ABsmartly SDK given it treats a unit as assign() does (docs/assignment.md, "ABsmartly mode").';
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION experiments.absmartly_context() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments.absmartly_context()
+	TO experiments_api_owner, experiments_client, experiments_admin;
+
+-- Portable experiments (docs/assignment.md, "Export and import").
+-- src/assign/portable.sql
+-- Portable experiments (docs/assignment.md, "Export and import"): a definition
+-- as JSON with everything assignment reads, so that an experiment imported
+-- into another tenant or database answers assign() as the original does.
+CREATE FUNCTION experiments.export_experiment(key text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	e experiments.experiments;
+	layer jsonb;
+BEGIN
+	SELECT * INTO e FROM experiments.experiments x
+	WHERE x.tenant_id = experiments_internal.required_tenant() AND x.key = export_experiment.key;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', export_experiment.key
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'Only an experiment of the current tenant can be exported.',
+				  HINT = 'Check the key, and that the transaction authenticated for the right tenant.';
+	END IF;
+	SELECT jsonb_build_object('key', l.key, 'seed', l.seed, 'description', l.description,
+			'holdouts', coalesce((SELECT jsonb_agg(jsonb_build_object('key', h.key, 'seed', h.seed,
+					'allocation_bp', h.allocation_bp, 'description', h.description) ORDER BY h.key)
+				FROM experiments.holdouts h WHERE h.layer_id = l.id), '[]'))
+	INTO layer FROM experiments.layers l WHERE l.id = e.layer_id;
+	RETURN jsonb_build_object(
+		'format', 'experiments/1',
+		'key', e.key, 'name', e.name, 'description', e.description, 'state', e.state,
+		'starts_at', e.starts_at, 'ends_at', e.ends_at, 'unit_type', e.unit_type,
+		'traffic_bp', e.traffic_bp, 'traffic_seed', e.traffic_seed, 'variant_seed', e.variant_seed,
+		'reset_interval', e.reset_interval, 'audience', e.audience, 'audience_strict', e.audience_strict,
+		'full_on_variant', e.full_on_variant, 'gate', e.gate, 'tags', to_jsonb(e.tags),
+		'hashing', e.hashing, 'hashing_options', e.hashing_options,
+		'layer', layer, 'layer_lo', e.layer_lo, 'layer_hi', e.layer_hi,
+		'variants', (SELECT coalesce(jsonb_agg(jsonb_build_object('ordinal', v.ordinal, 'key', v.key,
+				'name', v.name, 'description', v.description, 'allocation_bp', v.allocation_bp,
+				'type', v.type, 'treatment', v.treatment, 'custom_experience', v.custom_experience)
+				ORDER BY v.ordinal), '[]')
+			FROM experiments.variants v WHERE v.experiment_id = e.id),
+		'overrides', (SELECT coalesce(jsonb_agg(jsonb_build_object('unit', o.unit, 'ordinal', o.ordinal,
+				'kind', o.kind) ORDER BY o.unit COLLATE "C"), '[]')
+			FROM experiments.overrides o WHERE o.experiment_id = e.id));
+END;
+$$;
+COMMENT ON FUNCTION experiments.export_experiment(text) IS
+'An experiment of the current tenant as JSON ({"format": "experiments/1", key, name, description, state, schedule, unit_type, traffic_bp, traffic_seed, variant_seed, reset_interval, audience, audience_strict, full_on_variant, gate, tags, hashing, hashing_options, layer {key, seed, description, holdouts}, layer_lo, layer_hi, variants, overrides}): everything assign() reads, for experiments.import_experiment() (docs/assignment.md, "Export and import").';
+
+-- The layer of an imported experiment: the tenant's layer of that key, which
+-- must hash as the exported one, or a new one; likewise its holdouts.
+CREATE FUNCTION experiments_internal.import_layer(layer jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	l experiments.layers;
+	h jsonb;
+	found_holdout experiments.holdouts;
+BEGIN
+	SELECT * INTO l FROM experiments.layers x
+	WHERE x.tenant_id = experiments_internal.required_tenant() AND x.key = layer ->> 'key';
+	IF NOT FOUND THEN
+		INSERT INTO experiments.layers (key, seed, description)
+		VALUES (layer ->> 'key', (layer ->> 'seed')::bigint, layer ->> 'description')
+		RETURNING * INTO l;
+	ELSIF l.seed <> (layer ->> 'seed')::bigint THEN
+		RAISE EXCEPTION 'layer "%" exists with another seed', l.key
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = 'The imported experiment would place units in the layer differently from the exported one.',
+				  HINT = 'Import into a tenant without that layer, or rename the layer in the definition.';
+	END IF;
+	FOR h IN SELECT * FROM jsonb_array_elements(coalesce(layer -> 'holdouts', '[]')) LOOP
+		SELECT * INTO found_holdout FROM experiments.holdouts x
+		WHERE x.tenant_id = l.tenant_id AND x.key = h ->> 'key';
+		IF NOT FOUND THEN
+			INSERT INTO experiments.holdouts (key, seed, allocation_bp, layer_id, description)
+			VALUES (h ->> 'key', (h ->> 'seed')::bigint, (h ->> 'allocation_bp')::integer, l.id, h ->> 'description');
+		ELSIF found_holdout.seed <> (h ->> 'seed')::bigint OR found_holdout.layer_id IS DISTINCT FROM l.id
+			  OR found_holdout.allocation_bp <> (h ->> 'allocation_bp')::integer THEN
+			RAISE EXCEPTION 'holdout "%" exists with another seed, allocation or layer', found_holdout.key
+				USING ERRCODE = 'unique_violation',
+					  DETAIL = 'The imported experiment would hold out other units than the exported one.',
+					  HINT = 'Import into a tenant without that holdout, or rename it in the definition.';
+		END IF;
+	END LOOP;
+	RETURN l.id;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.import_layer(jsonb) IS
+'For import_experiment(): the id of the tenant''s layer of the definition''s key, created with its seed and holdouts when missing; an error when it or a holdout exists and would place units differently.';
+
+CREATE FUNCTION experiments.import_experiment(definition jsonb)
+RETURNS experiments.experiments
+LANGUAGE plpgsql
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	d jsonb := definition;
+	e experiments.experiments;
+	wanted experiments.experiment_state := coalesce(d ->> 'state', 'draft')::experiments.experiment_state;
+BEGIN
+	IF jsonb_typeof(d) IS DISTINCT FROM 'object' OR d ->> 'format' IS DISTINCT FROM 'experiments/1' THEN
+		RAISE EXCEPTION 'not an experiment definition of format experiments/1'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A definition is the object experiments.export_experiment() returns, with "format": "experiments/1".',
+				  HINT = 'Export the experiment with experiments.export_experiment(key).';
+	END IF;
+	INSERT INTO experiments.experiments (key, name, description, starts_at, ends_at, unit_type,
+		traffic_bp, traffic_seed, variant_seed, reset_interval, audience, audience_strict, gate, tags,
+		hashing, hashing_options, layer_id, layer_lo, layer_hi)
+	VALUES (d ->> 'key', d ->> 'name', d ->> 'description', (d ->> 'starts_at')::timestamptz,
+		(d ->> 'ends_at')::timestamptz, d ->> 'unit_type', (d ->> 'traffic_bp')::integer,
+		(d ->> 'traffic_seed')::bigint, (d ->> 'variant_seed')::bigint,
+		(d ->> 'reset_interval')::experiments.reset_interval, d -> 'audience',
+		(d ->> 'audience_strict')::boolean, d ->> 'gate',
+		ARRAY(SELECT jsonb_array_elements_text(coalesce(d -> 'tags', '[]'))),
+		d ->> 'hashing', d -> 'hashing_options',
+		CASE WHEN jsonb_typeof(d -> 'layer') = 'object' THEN experiments_internal.import_layer(d -> 'layer') END,
+		(d ->> 'layer_lo')::integer, (d ->> 'layer_hi')::integer)
+	RETURNING * INTO e;
+	INSERT INTO experiments.variants (experiment_id, ordinal, key, name, description, allocation_bp,
+		type, treatment, custom_experience)
+	SELECT e.id, (v ->> 'ordinal')::integer, v ->> 'key', v ->> 'name', v ->> 'description',
+		   (v ->> 'allocation_bp')::integer, (v ->> 'type')::experiments.variant_type,
+		   coalesce(v -> 'treatment', '{}'), coalesce((v ->> 'custom_experience')::boolean, false)
+	FROM jsonb_array_elements(coalesce(d -> 'variants', '[]')) v;
+	INSERT INTO experiments.overrides (experiment_id, unit, ordinal, kind)
+	SELECT e.id, o ->> 'unit', (o ->> 'ordinal')::integer, (o ->> 'kind')::experiments.override_kind
+	FROM jsonb_array_elements(coalesce(d -> 'overrides', '[]')) o;
+	UPDATE experiments.experiments x SET full_on_variant = (d ->> 'full_on_variant')::integer,
+		state = CASE WHEN wanted = 'draft' THEN 'draft'::experiments.experiment_state ELSE 'running' END
+	WHERE x.id = e.id RETURNING * INTO e;
+	IF wanted IN ('paused', 'stopped') THEN
+		UPDATE experiments.experiments x SET state = wanted WHERE x.id = e.id RETURNING * INTO e;
+	END IF;
+	RETURN e;
+END;
+$$;
+COMMENT ON FUNCTION experiments.import_experiment(jsonb) IS
+'Creates in the current tenant the experiment a definition of experiments.export_experiment() describes, with its seeds, hashing, variants, overrides, audience, layer (created, or reused when it hashes alike) and state: it answers assign() as the exported one does. One transaction: an error leaves nothing (docs/assignment.md, "Export and import").';
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION experiments.export_experiment(text), experiments.import_experiment(jsonb),
+	experiments_internal.import_layer(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments.export_experiment(text), experiments.import_experiment(jsonb),
+	experiments_internal.import_layer(jsonb) TO experiments_api_owner, experiments_admin;
+
+-- GrowthBook's features payload (docs/assignment.md, "GrowthBook features").
+-- src/assign/portable.sql
+-- GrowthBook's features payload for the tenant's running GrowthBook
+-- experiments, so that GrowthBook's SDKs evaluate them as assign() does.
+CREATE FUNCTION experiments.growthbook_features()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object('features', coalesce(jsonb_object_agg(e.key, jsonb_build_object(
+		'defaultValue', NULL,
+		'rules', jsonb_build_array(jsonb_build_object(
+			'key', e.key,
+			'variations', (SELECT jsonb_agg(v.ordinal ORDER BY v.ordinal) FROM experiments.variants v WHERE v.experiment_id = e.id),
+			'weights', (SELECT jsonb_agg(v.allocation_bp / 10000.0 ORDER BY v.ordinal) FROM experiments.variants v WHERE v.experiment_id = e.id),
+			'coverage', e.traffic_bp / 10000.0) || e.hashing_options))), '{}'))
+	FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.hashing = 'growthbook'
+	  AND e.state = 'running' AND e.full_on_variant IS NULL;
+$$;
+COMMENT ON FUNCTION experiments.growthbook_features() IS
+'GrowthBook''s features payload ({"features": {key: {defaultValue: null, rules: [{key, variations, weights, coverage, and the experiment''s hashing_options}]}}}) for the current tenant''s running GrowthBook experiments without a full-on variant: one feature per experiment whose value is the variant''s ordinal, null when the unit is not in it (docs/assignment.md, "GrowthBook features").';
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION experiments.growthbook_features() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments.growthbook_features() TO experiments_api_owner, experiments_admin;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# GrowthBook mode's cost: assign() of a GrowthBook experiment (hashing
+# 'growthbook', hash version 2, 4 variants, 90% coverage) against assign() of
+# the native experiment of the same shape (test/bench/setup.sql: 4 variants,
+# 90% traffic), over the same stored units, in the same run: the two queries
+# alternate 5 times and each reports its best wall-clock and CPU time. Target:
+# at most 1.5 times native per unit. A GrowthBook experiment with a hash
+# attribute and a condition (attributes read and evaluated per unit) is
+# reported too, for information. GB_ROWS sets the table size (default
+# 2,000,000).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rows=${GB_ROWS:-2000000}
+db=bench_assign_growthbook
+
+dropdb --if-exists "$db"
+createdb "$db"
+psql -X -q -v ON_ERROR_STOP=1 -v traffic=90 -v rows="$rows" -d "$db" <<'SQL'
+\i test/bench/setup.sql
+INSERT INTO experiments.experiments (key, hashing, hashing_options)
+VALUES ('bench_gb', 'growthbook', '{"hashVersion": 2, "coverage": 0.9}'),
+	   ('bench_gb_condition', 'growthbook',
+		'{"hashVersion": 2, "coverage": 0.9, "hashAttribute": "account", "condition": {"country": {"$in": ["FR", "DE"]}}}');
+SELECT count(*) FROM unnest(ARRAY['bench_gb', 'bench_gb_condition']) k, experiments.set_variants(k,
+	'[{"key": "a", "allocation": 25}, {"key": "b", "allocation": 25}, {"key": "c", "allocation": 25}, {"key": "d", "allocation": 25}]') \g /dev/null
+UPDATE experiments.experiments SET state = 'running' WHERE key IN ('bench_gb', 'bench_gb_condition');
+SQL
+
+psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" <<SQL
+SET max_parallel_workers_per_gather = 0;
+SET experiments.tenant = '$(psql -X -A -t -d "$db" -c "SELECT id FROM experiments.tenants WHERE name = 'bench'")';
+-- Warm the cache and the table.
+SELECT count(experiments.assign('bench', unit)) + count(experiments.assign('bench_gb', unit)) FROM bench.units \g /dev/null
+SELECT bench.best_pair('SELECT count(experiments.assign(''bench'', unit)) FROM bench.units',
+	'SELECT count(experiments.assign(''bench_gb'', unit)) FROM bench.units') AS t \gset
+SELECT (:'t'::double precision[])[1] AS native_s, (:'t'::double precision[])[2] AS gb_s,
+	(:'t'::double precision[])[3] AS native_cpu, (:'t'::double precision[])[4] AS gb_cpu \gset
+SELECT bench.best_seconds('SELECT count(experiments.assign(''bench_gb_condition'', unit,
+	jsonb_build_object(''account'', unit, ''country'', ''FR''))) FROM bench.units') AS gb_condition_s \gset
+SELECT bench.best_seconds('SELECT count(experiments.assign(''bench'', unit,
+	jsonb_build_object(''account'', unit, ''country'', ''FR''))) FROM bench.units') AS native_attributes_s \gset
+\echo GrowthBook assign() over $rows rows: :gb_s s (CPU :gb_cpu s); native assign(): :native_s s (CPU :native_cpu s)
+\echo with a hash attribute and a condition: :gb_condition_s s; native with the same attributes built: :native_attributes_s s
+SELECT format(E'RESULT\tGrowthBook assign() per unit (%s rows)\t%s\tns\tnative assign() per unit\t%s\t%s\t<= 1.5',
+	$rows, round((:gb_s * 1e9 / $rows)::numeric, 1), round((:native_s * 1e9 / $rows)::numeric, 1),
+	round((:gb_s / :native_s)::numeric, 2));
+SELECT format(E'RESULT\tGrowthBook assign() CPU time per unit (%s rows)\t%s\tns\tnative assign() CPU time per unit\t%s\t%s\t(informative)',
+	$rows, round((:gb_cpu * 1e9 / $rows)::numeric, 1), round((:native_cpu * 1e9 / $rows)::numeric, 1),
+	round((:gb_cpu / :native_cpu)::numeric, 2));
+SELECT format(E'RESULT\tGrowthBook assign() with attribute and condition (%s rows)\t%s\tns\tnative assign(), same attributes\t%s\t%s\t(informative)',
+	$rows, round((:gb_condition_s * 1e9 / $rows)::numeric, 1), round((:native_attributes_s * 1e9 / $rows)::numeric, 1),
+	round((:gb_condition_s / :native_attributes_s)::numeric, 2));
+SQL
+dropdb "$db"
