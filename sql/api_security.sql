@@ -18,6 +18,7 @@ INSERT INTO allowed VALUES
 	('experiments_admin', '^experiments\.authenticate(_request)?\('),
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
 	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
+	('experiments_analyst', '^experiments_api\.(results_page|results_chart)\('),
 	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
 	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|results_report|results_verdict|format_p_value|format_percent)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
