@@ -112,9 +112,10 @@ BEGIN
 									 CASE WHEN percent THEN experiments_internal.format_percent(v, true) ELSE round(v::numeric)::text END), '')
 			FROM (SELECT DISTINCT v, round((top_edge + (hi - v) / (hi - lo) * (bottom_edge - top_edge))::numeric, 2) AS y
 				  FROM unnest(ARRAY[lo, 0, hi]) v) t)
-		|| (SELECT coalesce(string_agg(format('<text class="tick" x="%s" y="%s" text-anchor="middle">%s</text>',
+		|| (SELECT coalesce(string_agg(format('<text class="tick" x="%s" y="%s" text-anchor="%s">%s</text>',
 											 round((left_edge + (i - 1) * (right_edge - left_edge) / greatest(n - 1, 1))::numeric, 2),
-											 bottom_edge + 16, to_char(days[i], 'Mon DD')), ''), '')
+											 bottom_edge + 16, CASE WHEN i = 1 THEN 'start' WHEN i = n THEN 'end' ELSE 'middle' END,
+											 to_char(days[i], 'Mon DD')), ''), '')
 			FROM generate_series(1, n) i WHERE i IN (1, n, (n + 1) / 2));
 	FOR s IN SELECT e.value AS doc, e.ordinality AS k FROM jsonb_array_elements(series) WITH ORDINALITY e LOOP
 		color := palette[1 + (s.k - 1) % array_length(palette, 1)];
