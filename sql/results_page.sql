@@ -6,6 +6,7 @@
 -- client key refused. The data is written as the superuser fixture.
 \i sql/helpers/http.sql
 SELECT experiments.create_tenant('results_page') AS tenant \gset
+SELECT experiments.create_tenant('results_page_other') AS other_tenant \gset
 SELECT experiments.create_api_key(:'tenant', 'shop') AS client \gset
 SELECT experiments.create_api_key(:'tenant', 'bi', 'analyst') AS analyst \gset
 SET experiments.tenant = :'tenant';
@@ -109,3 +110,47 @@ SELECT status, body ->> 'code' AS code, body ->> 'message' AS message
 FROM pg_temp.http('GET', '/rpc/results_page?experiment=nope', jsonb_build_object('x-api-key', :'client', 'accept', 'text/html'));
 SELECT status, body ->> 'code' AS code
 FROM pg_temp.http('GET', '/rpc/results_chart?experiment=nope&chart=srm', jsonb_build_object('x-api-key', :'client', 'accept', 'image/svg+xml'));
+-- daily_metrics() keeps the rows of its last call for a call that sees the
+-- same rows (src/results/results.c): never across a change of what is
+-- visible (a write in the transaction, a rolled-back savepoint or exception
+-- block), of the tenant, or of the user.
+SET experiments.tenant = :'tenant';
+CREATE TEMP VIEW exposed AS
+SELECT coalesce(sum(units), 0) AS units FROM experiments.daily_metrics(:exp, '-infinity', 'infinity') WHERE kind = 'exposures';
+BEGIN;
+SELECT units AS before FROM exposed;
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+VALUES (:exp, 0, 'user_id', 'late-1', '2026-04-02', true, true, false, false, false, false);
+SELECT units AS after_insert FROM exposed;
+SAVEPOINT s;
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+VALUES (:exp, 0, 'user_id', 'late-2', '2026-04-02', true, true, false, false, false, false);
+SELECT units AS in_savepoint FROM exposed;
+ROLLBACK TO SAVEPOINT s;
+SELECT units AS after_rollback FROM exposed;
+DO $$
+BEGIN
+	INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+		assigned, eligible, overridden, full_on, custom, audience_mismatch)
+	SELECT experiment_id, 0, 'user_id', 'late-3', '2026-04-02', true, true, false, false, false, false
+	FROM experiments.exposures WHERE unit = 'late-1';
+	RAISE NOTICE 'in the block: % units', (SELECT units FROM exposed);
+	RAISE EXCEPTION 'undo' USING ERRCODE = 'data_exception';
+EXCEPTION WHEN data_exception THEN
+	RAISE NOTICE 'after the block: % units', (SELECT units FROM exposed);
+END $$;
+-- Under row-level security, as an analyst: another tenant sees nothing.
+SET LOCAL ROLE experiments_analyst;
+SELECT coalesce(sum(units), 0) AS as_analyst FROM experiments.daily_metrics(:exp, '-infinity', 'infinity') WHERE kind = 'exposures';
+RESET ROLE;
+SET LOCAL experiments.tenant = :'other_tenant';
+SET LOCAL ROLE experiments_analyst;
+SELECT coalesce(sum(units), 0) AS other_tenant FROM experiments.daily_metrics(:exp, '-infinity', 'infinity') WHERE kind = 'exposures';
+RESET ROLE;
+SET LOCAL experiments.tenant = :'tenant';
+SET LOCAL ROLE experiments_analyst;
+SELECT coalesce(sum(units), 0) AS same_tenant_again FROM experiments.daily_metrics(:exp, '-infinity', 'infinity') WHERE kind = 'exposures';
+ROLLBACK;
+RESET experiments.tenant;
