@@ -18,6 +18,7 @@ cluster_scratch results_page
 trap 'harness_stop; rm -rf "$work"; dropdb --if-exists results_page >/dev/null 2>&1; psql -X -q -d postgres -c "DROP ROLE IF EXISTS page_authenticator" >/dev/null 2>&1 || true' EXIT
 password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 psql -X -q -v ON_ERROR_STOP=1 -v password="$password" <<'SQL'
+SET client_min_messages = warning;
 CREATE EXTENSION experiments;
 DROP ROLE IF EXISTS page_authenticator;
 CREATE ROLE page_authenticator LOGIN NOINHERIT PASSWORD :'password' IN ROLE experiments_authenticator;
