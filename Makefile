@@ -66,6 +66,7 @@ SQL_SOURCES = \
 	src/results/planning.sql \
 	src/http/auth.sql \
 	src/http/api.sql \
+	src/http/page.sql \
 	src/adapters/abtasty/api.sql \
 	src/adapters/absmartly/api.sql \
 	src/adapters/datacortex/api.sql \
@@ -88,7 +89,7 @@ PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-init
 # make installcheck: the pg_regress and isolation suites against a running
 # server (PGHOST, PGPORT, PGUSER: a superuser), as PGXS runs them. The HTTP
 # suites need the PostgREST harness (test/http) and run in make test only.
-HTTP_SUITES = api api_security http_api wire_datacortex wire_absmartly wire_commerce wire_lifecycle wire_abtasty
+HTTP_SUITES = api api_security results_page http_api wire_datacortex wire_absmartly wire_commerce wire_lifecycle wire_abtasty
 REGRESS = $(filter-out $(HTTP_SUITES),$(shell sed -n 's/^test: //p' test/schedule))
 REGRESS_OPTS = --load-extension=experiments
 ISOLATION = $(basename $(notdir $(wildcard test/specs/*.spec)))

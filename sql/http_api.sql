@@ -143,6 +143,11 @@ SELECT v.relname AS view, h.status, jsonb_array_length(h.body) AS rows
 FROM pg_class v, pg_temp.http('GET', '/' || v.relname, jsonb_build_object('x-api-key', :'analyst')) h
 WHERE v.relnamespace = 'experiments_api'::regnamespace AND v.relkind = 'v' ORDER BY 1;
 SELECT status, body FROM pg_temp.http('GET', '/exposure_summary?select=experiment,variant,units&order=variant', jsonb_build_object('x-api-key', :'analyst'));
+-- The results page and a chart, as the analyst key (sql/results_page.sql tests them).
+SELECT status, headers ->> 'content-type' AS content_type, left(body #>> '{}', 15) AS starts
+FROM pg_temp.http('GET', '/rpc/results_page?experiment=checkout-test', jsonb_build_object('x-api-key', :'analyst', 'accept', 'text/html'));
+SELECT status, headers ->> 'content-type' AS content_type, left(body #>> '{}', 15) AS starts
+FROM pg_temp.http('GET', '/rpc/results_chart?experiment=checkout-test&chart=srm', jsonb_build_object('x-api-key', :'analyst', 'accept', 'image/svg+xml'));
 
 -- Every function and view answered a request with a 2xx status.
 SELECT p.proname AS never_answered

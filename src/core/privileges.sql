@@ -203,6 +203,15 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	experiments.authenticate_request()
 	TO experiments_api_owner;
+-- src/http/page.sql
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.html_escape(text),
+	experiments_internal.results_series(bigint, double precision),
+	experiments_internal.svg_line_chart(text, date[], jsonb, boolean),
+	experiments_internal.svg_srm_chart(text, text[], double precision[], double precision[]),
+	experiments_internal.results_chart_svg(text, text, jsonb, jsonb),
+	experiments_internal.page_experiment_id(text)
+	TO experiments_api_owner;
 -- src/adapters/abtasty/api.sql
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.visitor_id(),

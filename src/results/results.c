@@ -30,6 +30,15 @@
  * The queries go through the executor as the caller, so row-level security
  * applies, and are planned with the actual window, so that only the monthly
  * partitions it overlaps are read (sql/results_pruning.sql).
+ *
+ * The rows of the last call are kept until the transaction ends, with what
+ * they depend on: the arguments, which rows are visible (the snapshot's
+ * bounds and in-progress transactions, its command id, and the current
+ * subtransaction, which changes when one is rolled back) and who reads them
+ * under row-level security (the user and experiments.tenant). A second call
+ * with all of these the same answers the kept rows without reading the
+ * events again: the results page asks for the results and for their daily
+ * series in one snapshot (src/http/page.sql).
  */
 #include "core.h"
 
@@ -42,7 +51,12 @@
 #include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include <xxhash.h>
@@ -65,6 +79,35 @@ static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
 " JOIN experiments.experiments x ON t.tenant_id = x.tenant_id"
 " WHERE x.id = $1 AND t.occurred_at >= $2 AND t.occurred_at < $3";
+
+/*
+ * The rows of the last call and what they depend on (see the file header),
+ * in a context under TopTransactionContext: gone with the transaction, which
+ * lxid tells apart.
+ */
+typedef struct KeptCall
+{
+	LocalTransactionId lxid;
+	SubTransactionId subxid;
+	int64		experiment_id;
+	TimestampTz since;
+	TimestampTz until;
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	uint32		xcnt;
+	int32		subxcnt;
+	bool		suboverflowed;
+	TransactionId *xip;
+	TransactionId *subxip;
+	Oid			user_id;
+	char	   *tenant;
+	MemoryContext context;
+	int			nrows;
+	HeapTuple  *rows;
+} KeptCall;
+
+static KeptCall kept = {.lxid = InvalidLocalTransactionId};
 
 /* The metric number of kind exposures; goals and revenue number from 0. */
 #define EXPOSURES_METRIC (-1)
@@ -635,6 +678,42 @@ Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, Ti
 }
 
 /*
+ * KeepCall
+ *		Fills key with what the rows of this call depend on (pointing into
+ *		the active snapshot); true when the kept rows are for the same.
+ */
+static bool
+KeepCall(KeptCall *key, FunctionCallInfo fcinfo)
+{
+	Snapshot	snapshot = GetActiveSnapshot();
+	const char *tenant = GetConfigOption("experiments.tenant", true, false);
+
+	key->lxid = MyProc->lxid;
+	key->subxid = GetCurrentSubTransactionId();
+	key->experiment_id = PG_GETARG_INT64(0);
+	key->since = PG_GETARG_TIMESTAMPTZ(1);
+	key->until = PG_GETARG_TIMESTAMPTZ(2);
+	key->xmin = snapshot->xmin;
+	key->xmax = snapshot->xmax;
+	key->curcid = snapshot->curcid;
+	key->xcnt = snapshot->xcnt;
+	key->subxcnt = snapshot->subxcnt;
+	key->suboverflowed = snapshot->suboverflowed;
+	key->xip = snapshot->xip;
+	key->subxip = snapshot->subxip;
+	key->user_id = GetUserId();
+	key->tenant = (char *) (tenant ? tenant : "");
+	return snapshot->snapshot_type == SNAPSHOT_MVCC &&
+		kept.lxid == key->lxid && kept.subxid == key->subxid &&
+		kept.experiment_id == key->experiment_id && kept.since == key->since && kept.until == key->until &&
+		kept.xmin == key->xmin && kept.xmax == key->xmax && kept.curcid == key->curcid &&
+		kept.xcnt == key->xcnt && kept.subxcnt == key->subxcnt && kept.suboverflowed == key->suboverflowed &&
+		(key->xcnt == 0 || memcmp(kept.xip, key->xip, sizeof(TransactionId) * key->xcnt) == 0) &&
+		(key->subxcnt <= 0 || memcmp(kept.subxip, key->subxip, sizeof(TransactionId) * key->subxcnt) == 0) &&
+		kept.user_id == key->user_id && strcmp(kept.tenant, key->tenant) == 0;
+}
+
+/*
  * daily_metrics
  *		SQL daily_metrics(experiment_id, since, until): see the file header
  *		and its COMMENT in src/results/results.sql.
@@ -650,7 +729,30 @@ daily_metrics(PG_FUNCTION_ARGS)
 	groups_iterator groups;
 	GroupEntry *group;
 
+	KeptCall	key;
+	MemoryContext rows_context;
+	MemoryContext old_context;
+	int			nrows = 0;
+
 	InitMaterializedSRF(fcinfo, 0);
+	if (KeepCall(&key, fcinfo))
+	{
+		for (int i = 0; i < kept.nrows; i++)
+			tuplestore_puttuple(rsinfo->setResult, kept.rows[i]);
+		return (Datum) 0;
+	}
+	/* A kept call of this transaction is replaced; one of an earlier one is gone. */
+	if (kept.lxid == key.lxid)
+		MemoryContextDelete(kept.context);
+	kept.lxid = InvalidLocalTransactionId;
+	rows_context = AllocSetContextCreate(TopTransactionContext, "daily_metrics rows", ALLOCSET_SMALL_SIZES);
+	key.xip = MemoryContextAlloc(rows_context, sizeof(TransactionId) * key.xcnt + 1);
+	if (key.xcnt > 0)
+		memcpy(key.xip, GetActiveSnapshot()->xip, sizeof(TransactionId) * key.xcnt);
+	key.subxip = MemoryContextAlloc(rows_context, sizeof(TransactionId) * Max(key.subxcnt, 0) + 1);
+	if (key.subxcnt > 0)
+		memcpy(key.subxip, GetActiveSnapshot()->subxip, sizeof(TransactionId) * key.subxcnt);
+	key.tenant = MemoryContextStrdup(rows_context, key.tenant);
 	for (int i = 0; i < 3; i++)
 	{
 		params->params[i].value = PG_GETARG_DATUM(i);
@@ -682,6 +784,7 @@ daily_metrics(PG_FUNCTION_ARGS)
 			  conversion->last_at, conversion->value, conversion->has_value);
 	}
 
+	key.rows = MemoryContextAlloc(rows_context, sizeof(HeapTuple) * Max(state.groups->members, 1));
 	groups_start_iterate(state.groups, &groups);
 	while ((group = groups_iterate(state.groups, &groups)) != NULL)
 	{
@@ -703,7 +806,13 @@ daily_metrics(PG_FUNCTION_ARGS)
 		values[8] = TimestampTzGetDatum(group->last_at);
 		nulls[7] = nulls[8] = group->units == 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		old_context = MemoryContextSwitchTo(rows_context);
+		key.rows[nrows++] = heap_form_tuple(rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old_context);
 	}
 	MemoryContextDelete(state.context);
+	key.context = rows_context;
+	key.nrows = nrows;
+	kept = key;
 	return (Datum) 0;
 }

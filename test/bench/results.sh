@@ -5,9 +5,10 @@
 # One experiment with 10,000,000 exposures (2,000,000 units, 5 exposures each,
 # over 23 days of March 2026) and 2,000,000 goal events (two goals, with a
 # value). Prints the time of a bare count(*) over the experiment's exposure
-# rows and of its full results (experiment_results, then the text report),
-# measured in the same run (RUNS times each, default 3), and their ratio.
-# Target: full results <= 10 s.
+# rows and of its full results (experiment_results, then the text report and
+# the results page, experiments_api.results_page), measured in the same run
+# (RUNS times each, default 3), and their ratio.
+# Targets: full results <= 10 s; the page <= 1.2 x full results.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 createdb bench_results
@@ -54,7 +55,9 @@ SELECT pg_temp.timed('count(*) of the exposure rows', run,
 	   pg_temp.timed('full results (experiment_results)', run,
 		   'SELECT count(*) FROM experiments.experiment_results($exp)'),
 	   pg_temp.timed('text report (results_report)', run,
-		   'SELECT experiments.results_report(''bench'')')
+		   'SELECT experiments.results_report(''bench'')'),
+	   pg_temp.timed('results page (results_page)', run,
+		   'SELECT length(experiments_api.results_page(''bench''))')
 FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
 CREATE TEMPORARY VIEW summary AS
 SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
@@ -74,4 +77,7 @@ FROM summary r, summary c WHERE r.what LIKE 'full%' AND c.what LIKE 'count%';
 SELECT format(E'RESULT\ttext report (median of %s)\t%s\ts\tfull results\t%s\t%s\t(results + report text)',
 	t.runs, round(t.median::numeric, 2), round(r.median::numeric, 2), round((t.median / r.median)::numeric, 2))
 FROM summary t, summary r WHERE t.what LIKE 'text%' AND r.what LIKE 'full%';
+SELECT format(E'RESULT\tresults page (median of %s)\t%s\ts\tfull results\t%s\t%s\t<= 1.2',
+	p.runs, round(p.median::numeric, 2), round(r.median::numeric, 2), round((p.median / r.median)::numeric, 2))
+FROM summary p, summary r WHERE p.what LIKE 'results page%' AND r.what LIKE 'full%';
 SQL

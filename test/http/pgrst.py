@@ -12,12 +12,17 @@ the database the same transaction for each request:
 
 on a connection of a pool that logs in as the authenticator and is reused across requests.
 It covers what the tests need: RPC (POST with a JSON body, GET with query parameters), GET and
-HEAD on tables and views with simple filters, HS256 JWTs, PostgREST's errors and status codes.
+HEAD on tables and views with simple filters, HS256 JWTs, PostgREST's errors and status codes, and
+Accept negotiation with media type handlers: a function returning a domain named after a media type
+("text/html", "image/svg+xml") answers a request whose Accept names that type with its text as the
+body and the type as Content-Type; application/json, */* or no Accept get JSON; 406 when nothing
+the endpoint produces is acceptable.
 
 Left out of PostgREST, and answered with an error or ignored: OpenAPI at / (404), OPTIONS (405),
 resource embedding, and/or, columns, on_conflict, JSON-path columns and full-text operators in
-query strings (PGRST100), bodies other than JSON (PGRST102), Range and Prefer headers and Accept
-negotiation (ignored), role and function settings hoisted into the transaction, retries after a
+query strings (PGRST100), bodies other than JSON (PGRST102), Range and Prefer headers (ignored), the
+builtin handlers of text/csv, text/plain, application/octet-stream and the vnd.pgrst types (406
+here), handlers of tables, views and aggregates and the "*/*" domain handler, role and function settings hoisted into the transaction, retries after a
 serialization failure, JWKs and audience checks (HMAC secrets only). Writes to views answer 405
 here, where PostgREST attempts them. Bodies over 10 MB answer 413.
 
@@ -382,6 +387,7 @@ class Routine:
     setof: bool
     composite: bool
     void: bool
+    media: str | None = None
 
     def single_unnamed(self):
         """A lone unnamed json/jsonb parameter takes the whole body."""
@@ -392,6 +398,7 @@ ROUTINES_SQL = """
 SELECT n.nspname, p.proname, p.provolatile::text, p.proretset,
        rt.typtype = 'c' OR coalesce(p.proargmodes::text[] && '{t,b,o}', false) AS composite,
        p.prorettype = 'void'::regtype AS void,
+       CASE WHEN t0.typtype = 'd' AND t0.typname ~ '^[a-z]+/[a-z0-9.+-]+$' THEN t0.typname END AS media,
        p.pronargs - p.pronargdefaults AS required,
        coalesce(p.proargnames, '{}') AS names,
        coalesce(p.proargmodes::text[], '{}') AS modes,
@@ -413,7 +420,7 @@ UNNAMED_BODY_TYPES = ("json", "jsonb", "text", "xml", "bytea")
 
 def routine_from_row(row):
     """A Routine from ROUTINES_SQL, or None for a function PostgREST cannot call (unnamed arguments)."""
-    schema, name, volatility, setof, composite, void, required, names, modes, types = row
+    schema, name, volatility, setof, composite, void, media, required, names, modes, types = row
     if modes:
         inputs = [names[i] if i < len(names) else "" for i, m in enumerate(modes) if m in ("i", "b", "v")]
         variadic = [m == "v" for m in modes if m in ("i", "b", "v")]
@@ -424,7 +431,7 @@ def routine_from_row(row):
     unnamed = [p for p in params if not p.name]
     if unnamed and not (len(params) == 1 and params[0].type in UNNAMED_BODY_TYPES):
         return None
-    return Routine(schema, name, params, volatility == "v", setof, composite, void)
+    return Routine(schema, name, params, volatility == "v", setof, composite, void, media)
 
 
 class SchemaCache:
@@ -684,6 +691,7 @@ class Plan:
     schema: str
     negotiated: bool
     routine: Routine | None = None
+    media: str | None = None
 
 
 def plan_request(app, req):
@@ -712,8 +720,38 @@ def negotiate_schema(cfg, req):
     return asked, True
 
 
+def negotiate_media(req, media):
+    """PostgREST's Accept negotiation: media ranges by quality, ties in the order given; the first that
+    the endpoint produces wins: application/json or */* (JSON, None here), or the media type of the
+    domain the function returns. 406 PGRST107 when none is produced; no Accept header is */*."""
+    header = req.headers.get("accept", "").strip()
+    if not header:
+        return None
+    ranges = []
+    for position, part in enumerate(header.split(",")):
+        name, *parameters = [field.strip() for field in part.split(";")]
+        quality = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 1.0
+        if name:
+            ranges.append((-quality, position, name.lower()))
+    for negative_quality, _, name in sorted(ranges):
+        if negative_quality < 0 and name in ("application/json", "*/*"):
+            return None
+        if negative_quality < 0 and media is not None and name == media:
+            return media
+    raise pgrst_error(406, "PGRST107", "None of these media types are available: "
+                      + ", ".join(name for _, _, name in ranges))
+
+
 def plan_read(app, req, schema, negotiated, name):
     """GET/HEAD on a table or view: always READ ONLY."""
+    negotiate_media(req, None)
     qp = parse_query(req.query, rpc_read=False)
     sql = Sql()
     qi = f"{ident(schema)}.{ident(name)}"
@@ -732,20 +770,23 @@ def plan_call(app, req, schema, negotiated, name):
     else:
         body_text, keys = None, {k for k, _ in qp.args}
     routine = find_routine(app.cache, schema, name, keys, post)
+    media = negotiate_media(req, routine.media if not routine.setof and not routine.composite else None)
     if not post:
         body_text = query_arguments(routine, qp.args)
     sql = Sql()
     source = call_query(sql, routine, keys, body_text, qp.select)
     outer = read_query(sql, qp, f'{ident("pgrst_source")} AS {ident(name)}', ident(name), app.cfg.max_rows)
-    if not routine.composite:
+    if media is not None:
+        body = "(array_agg(_postgrest_t.pgrst_scalar))[1]"
+    elif not routine.composite:
         body = "json_agg(_postgrest_t.pgrst_scalar)" + ("" if routine.setof else "->0")
     else:
         body = "json_agg(_postgrest_t)" + ("" if routine.setof else "->0")
-    empty = "'[]'" if routine.setof else "'null'"
+    empty = "''" if media is not None else "'[]'" if routine.setof else "'null'"
     text = main_statement(source, outer, f"coalesce({body}, {empty})",
                           "pg_catalog.count(_postgrest_t)" if routine.setof else "1")
     read_only = not post or not routine.volatile
-    return Plan(read_only, text, sql.params, qp.offset, schema, negotiated, routine)
+    return Plan(read_only, text, sql.params, qp.offset, schema, negotiated, routine, media)
 
 
 def rpc_body(req):
@@ -892,7 +933,7 @@ def respond(app, req):
         status, payload = 204, b""
     else:
         status = 200
-        headers.append(("Content-Type", JSON_TYPE))
+        headers.append(("Content-Type", plan.media or JSON_TYPE))
         if plan.negotiated:
             headers.append(("Content-Profile", plan.schema))
         payload = b"" if req.method == "HEAD" else body.encode()

@@ -110,6 +110,10 @@ GRANT EXECUTE ON FUNCTION experiments_api.members_only() TO selftest_user;
 CREATE FUNCTION experiments_api.nobody() RETURNS text LANGUAGE sql STABLE AS $$ SELECT 'hidden' $$;
 REVOKE EXECUTE ON FUNCTION experiments_api.nobody() FROM PUBLIC;
 
+CREATE DOMAIN experiments_api."text/html" AS text;
+CREATE FUNCTION experiments_api.page(title text) RETURNS experiments_api."text/html" LANGUAGE sql STABLE AS $$
+	SELECT '<p>' || title || '</p>' $$;
+
 CREATE VIEW experiments_api.items_view AS SELECT id, name, qty, note FROM experiments.items;
 GRANT SELECT ON experiments_api.items_view TO experiments_anon, selftest_user;
 SQL
@@ -281,6 +285,19 @@ c.putheader("Content-Length", str(11 * 1024 * 1024))
 c.endheaders()
 print(c.getresponse().status)
 ')" = 413
+# --- media type handlers: a function returning the domain "text/html"
+check "Accept: text/html gets the domain's text and type" \
+	's == 200 and b == "<p>hi</p>" and h["content-type"] == "text/html"' GET '/rpc/page?title=hi' -H 'Accept: text/html'
+check "a browser's Accept ranks text/html first" \
+	's == 200 and h.get("content-type") == "text/html"' GET '/rpc/page?title=hi' \
+	-H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+check "no Accept is JSON: the text as a JSON string" 's == 200 and b == "<p>hi</p>" and "content-type" not in h' GET '/rpc/page?title=hi'
+check "a higher q for JSON wins" 's == 200 and "content-type" not in h' GET '/rpc/page?title=hi' -H 'Accept: text/html;q=0.5, application/json'
+check "a type nothing produces is 406 PGRST107" \
+	's == 406 and b["code"] == "PGRST107" and b["message"] == "None of these media types are available: image/png"' \
+	GET '/rpc/page?title=hi' -H 'Accept: image/png'
+check "a JSON function does not produce text/html" 's == 406 and b["code"] == "PGRST107"' GET /rpc/context -H 'Accept: text/html'
+check "a view does not produce text/html" 's == 406 and b["code"] == "PGRST107"' GET /items_view -H 'Accept: text/html'
 ok "one log line per request" grep -qE '^[0-9T:-]+ POST /rpc/context 200 [0-9.]+ms$' "$(dirname "$PGRST_PORT_FILE")/log"
 harness_stop
 PGRST_DB_MAX_ROWS=1 harness_start "$uri" || exit 1
