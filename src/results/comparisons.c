@@ -21,6 +21,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
@@ -92,7 +93,7 @@ GetTwoMeans(FunctionCallInfo fcinfo, const char *function)
  * ReturnRecord
  *		Builds the row a function with OUT parameters returns.
  */
-static Datum
+Datum
 ReturnRecord(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 {
 	TupleDesc	desc;
@@ -551,86 +552,102 @@ wilson_interval(PG_FUNCTION_ARGS)
  *		there is nothing to test (no units, or a single allocated variant
  *		and no stray units).
  */
-Datum
-srm_test(PG_FUNCTION_ARGS)
+/*
+ * ReadSrmInput
+ *		The counts and allocations of a sample ratio test, checked alike for
+ *		every test that takes them: one allocation per count, counts
+ *		non-negative with a total that fits in a bigint, allocations finite
+ *		and non-negative with a positive total.
+ */
+void
+ReadSrmInput(const char *test, ArrayType *observed_array, ArrayType *allocation_array,
+			 SrmInput *input)
 {
-	ArrayType  *observed_array = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *allocation_array = PG_GETARG_ARRAYTYPE_P(1);
 	Datum	   *observed,
 			   *allocation;
 	bool	   *observed_nulls,
 			   *allocation_nulls;
-	int			n,
-				n_allocation;
-	double		total_units = 0.0,
-				total_weight = 0.0,
-				chi_square = 0.0;
-	int			categories = 0;
-	bool		stray = false;
-	Datum		values[3];
-	bool		nulls[3] = {true, true, true};
+	int			n_allocation;
 
 	deconstruct_array(observed_array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &observed, &observed_nulls, &n);
+					  &observed, &observed_nulls, &input->n);
 	deconstruct_array(allocation_array, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &allocation, &allocation_nulls, &n_allocation);
-	if (n != n_allocation)
+	if (input->n != n_allocation)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("srm_test needs one allocation per observed count, got %d counts and %d allocations",
-						n, n_allocation)));
-	for (int i = 0; i < n; i++)
+				 errmsg("%s needs one allocation per observed count, got %d counts and %d allocations",
+						test, input->n, n_allocation)));
+	input->units = palloc(sizeof(int64) * Max(input->n, 1));
+	input->weights = palloc(sizeof(double) * Max(input->n, 1));
+	input->total_units = 0;
+	input->total_weight = 0.0;
+	input->allocated = 0;
+	input->stray = false;
+	for (int i = 0; i < input->n; i++)
 	{
+		int64		units;
 		double		weight;
 
 		if (observed_nulls[i] || allocation_nulls[i] ||
-			DatumGetInt64(observed[i]) < 0 ||
-			!((weight = DatumGetFloat8(allocation[i])) >= 0.0) || isinf(weight))
+			(units = DatumGetInt64(observed[i])) < 0 ||
+			!((weight = DatumGetFloat8(allocation[i])) >= 0.0) || isinf(weight) ||
+			pg_add_s64_overflow(input->total_units, units, &input->total_units))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid srm_test input at position %d", i + 1),
-					 errdetail("Counts must be non-negative and allocations finite and non-negative, without NULLs.")));
-		total_units += (double) DatumGetInt64(observed[i]);
-		total_weight += weight;
+					 errmsg("invalid %s input at position %d", test, i + 1),
+					 errdetail("Counts must be non-negative, with a total that fits in a bigint, and allocations finite and non-negative, without NULLs.")));
+		input->units[i] = units;
+		input->weights[i] = weight;
+		input->total_weight += weight;
+		if (weight > 0.0)
+			input->allocated++;
+		else
+			input->stray |= units > 0;
 	}
-	if (total_weight <= 0.0)
+	if (input->total_weight <= 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("srm_test needs a positive total allocation"),
+				 errmsg("%s needs a positive total allocation", test),
 				 errdetail("Every allocation given is zero.")));
-	if (total_units == 0.0)
+}
+
+Datum
+srm_test(PG_FUNCTION_ARGS)
+{
+	SrmInput	in;
+	double		chi_square = 0.0;
+	Datum		values[3];
+	bool		nulls[3] = {true, true, true};
+
+	ReadSrmInput("srm_test", PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &in);
+	if (in.total_units == 0)
 		return ReturnRecord(fcinfo, values, nulls);
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < in.n; i++)
 	{
-		double		units = (double) DatumGetInt64(observed[i]);
-		double		weight = DatumGetFloat8(allocation[i]);
-		double		expected = total_units * weight / total_weight;
+		double		expected = (double) in.total_units * in.weights[i] / in.total_weight;
+		double		units = (double) in.units[i];
 
-		if (weight == 0.0)
-		{
-			stray |= units > 0.0;
+		if (in.weights[i] == 0.0)
 			continue;
-		}
-		categories++;
 		chi_square += (units - expected) * (units - expected) / expected;
 	}
-	if (stray)
+	if (in.stray)
 	{
 		values[0] = Float8GetDatum(INFINITY);
 		values[2] = Float8GetDatum(0.0);
 		nulls[0] = nulls[2] = false;
 	}
-	else if (categories >= 2)
+	else if (in.allocated >= 2)
 	{
-		double		q = ChiSquareUpperTail(chi_square, categories - 1);
 		values[0] = Float8GetDatum(chi_square);
-		values[2] = Float8GetDatum(q);
+		values[2] = Float8GetDatum(ChiSquareUpperTail(chi_square, in.allocated - 1));
 		nulls[0] = nulls[2] = false;
 	}
-	if (categories >= 2)
+	if (in.allocated >= 2)
 	{
-		values[1] = Int32GetDatum(categories - 1);
+		values[1] = Int32GetDatum(in.allocated - 1);
 		nulls[1] = false;
 	}
 	return ReturnRecord(fcinfo, values, nulls);

@@ -39,25 +39,10 @@
 #include "funcapi.h"
 #include "utils/array.h"
 
+#include "stats.h"
+
 PG_FUNCTION_INFO_V1(sequential_interval);
 PG_FUNCTION_INFO_V1(sequential_srm_test);
-
-/*
- * SequentialRecord
- *		The row of a function with OUT parameters.
- */
-static Datum
-SequentialRecord(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
-{
-	TupleDesc	desc;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("sequential tests must return a record"),
-				 errdetail("The function was declared without OUT parameters.")));
-	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
-}
 
 /*
  * CheckFinite
@@ -147,7 +132,7 @@ sequential_interval(PG_FUNCTION_ARGS)
 		log_evidence = rho2 * (double) n * (difference / se) * (difference / se) /
 			(2.0 * tr2p1) - 0.5 * log(tr2p1);
 	values[2] = Float8GetDatum(log_evidence <= 0.0 ? 1.0 : exp(-log_evidence));
-	return SequentialRecord(fcinfo, values, nulls);
+	return ReturnRecord(fcinfo, values, nulls);
 }
 
 /*
@@ -173,71 +158,28 @@ sequential_interval(PG_FUNCTION_ARGS)
 Datum
 sequential_srm_test(PG_FUNCTION_ARGS)
 {
-	ArrayType  *observed_array = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *allocation_array = PG_GETARG_ARRAYTYPE_P(1);
 	double		concentration = PG_GETARG_FLOAT8(2);
-	Datum	   *observed,
-			   *allocation;
-	bool	   *observed_nulls,
-			   *allocation_nulls;
-	int			n,
-				n_allocation,
-				categories = 0;
-	double		total_weight = 0.0;
-	int64		total_units = 0;
-	bool		stray = false;
+	SrmInput	in;
 	long double log_bf = 0.0L;
 	Datum		values[2];
 	bool		nulls[2] = {true, true};
 
 	CheckFinite(concentration, "concentration", false);
-	deconstruct_array(observed_array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &observed, &observed_nulls, &n);
-	deconstruct_array(allocation_array, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &allocation, &allocation_nulls, &n_allocation);
-	if (n != n_allocation)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("sequential_srm_test needs one allocation per observed count, got %d counts and %d allocations",
-						n, n_allocation)));
-	for (int i = 0; i < n; i++)
-	{
-		int64		units;
-		double		weight;
+	ReadSrmInput("sequential_srm_test", PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &in);
+	if (in.total_units == 0 || (in.allocated < 2 && !in.stray))
+		return ReturnRecord(fcinfo, values, nulls);
 
-		if (observed_nulls[i] || allocation_nulls[i] ||
-			(units = DatumGetInt64(observed[i])) < 0 ||
-			!((weight = DatumGetFloat8(allocation[i])) >= 0.0) || isinf(weight) ||
-			pg_add_s64_overflow(total_units, units, &total_units))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid sequential_srm_test input at position %d", i + 1),
-					 errdetail("Counts must be non-negative, with a total that fits in a bigint, and allocations finite and non-negative, without NULLs.")));
-		total_weight += weight;
-		if (weight > 0.0)
-			categories++;
-		else
-			stray |= units > 0;
-	}
-	if (total_weight <= 0.0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sequential_srm_test needs a positive total allocation"),
-				 errdetail("Every allocation given is zero.")));
-	if (total_units == 0 || (categories < 2 && !stray))
-		return SequentialRecord(fcinfo, values, nulls);
-
-	if (stray)
+	if (in.stray)
 		log_bf = INFINITY;
 	else
 	{
 		long double k = concentration;
 
-		log_bf = lgammal(k) - lgammal(k + (long double) total_units);
-		for (int i = 0; i < n; i++)
+		log_bf = lgammal(k) - lgammal(k + (long double) in.total_units);
+		for (int i = 0; i < in.n; i++)
 		{
-			long double x = (long double) DatumGetInt64(observed[i]);
-			long double theta = (long double) DatumGetFloat8(allocation[i]) / total_weight;
+			long double x = (long double) in.units[i];
+			long double theta = (long double) in.weights[i] / in.total_weight;
 			long double a = k * theta;
 
 			if (theta == 0.0L)
@@ -248,5 +190,5 @@ sequential_srm_test(PG_FUNCTION_ARGS)
 	values[0] = Float8GetDatum((double) log_bf);
 	values[1] = Float8GetDatum(log_bf <= 0.0L ? 1.0 : (double) expl(-log_bf));
 	nulls[0] = nulls[1] = false;
-	return SequentialRecord(fcinfo, values, nulls);
+	return ReturnRecord(fcinfo, values, nulls);
 }
