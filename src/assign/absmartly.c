@@ -56,21 +56,6 @@ typedef struct AbsmartlyOptions
 static const char *const seed_names[4] = {"seedHi", "seedLo", "trafficSeedHi", "trafficSeedLo"};
 
 /*
- * OptionsError
- *		Refuses a malformed setting of an ABsmartly experiment.
- */
-static void
-pg_attribute_noreturn()
-OptionsError(const char *message, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s", message),
-			 errdetail("%s", detail),
-			 errhint("See docs/assignment.md, \"ABsmartly mode\", for the settings of an ABsmartly experiment.")));
-}
-
-/*
  * JsonbNumber
  *		A JSON number as a double, or an error naming the field.
  */
@@ -78,7 +63,7 @@ static double
 JsonbNumber(const JsonbValue *v, const char *what)
 {
 	if (v == NULL || v->type != jbvNumeric)
-		OptionsError(psprintf("ABsmartly %s is not a number", what),
+		HashingOptionsError("ABsmartly", psprintf("ABsmartly %s is not a number", what),
 					 "Seeds are integers and splits arrays of numbers, as in ABsmartly's context data.");
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
@@ -96,7 +81,7 @@ ParseSplit(const JsonbValue *v, int *n, int least, const char *what)
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
 		JsonContainerIsScalar(v->val.binary.data) ||
 		JsonContainerSize(v->val.binary.data) < (uint32) least)
-		OptionsError(psprintf("ABsmartly %s is not an array of %d or more numbers", what, least),
+		HashingOptionsError("ABsmartly", psprintf("ABsmartly %s is not an array of %d or more numbers", what, least),
 					 "A split gives one fraction from 0 to 1 per draw outcome, in order.");
 	*n = JsonContainerSize(v->val.binary.data);
 	out = palloc(sizeof(double) * *n);
@@ -104,7 +89,7 @@ ParseSplit(const JsonbValue *v, int *n, int least, const char *what)
 	{
 		out[i] = JsonbNumber(getIthJsonbValueFromContainer(v->val.binary.data, i), what);
 		if (!(out[i] >= 0 && out[i] <= 1))
-			OptionsError(psprintf("ABsmartly %s has %g, outside 0 to 1", what, out[i]),
+			HashingOptionsError("ABsmartly", psprintf("ABsmartly %s has %g, outside 0 to 1", what, out[i]),
 						 "A split gives one fraction from 0 to 1 per draw outcome, in order.");
 	}
 	return out;
@@ -125,7 +110,7 @@ ParseOptions(Jsonb *options, AbsmartlyOptions *o)
 
 	memset(o, 0, sizeof(*o));
 	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
-		OptionsError("ABsmartly hashing options are not a JSON object",
+		HashingOptionsError("ABsmartly", "ABsmartly hashing options are not a JSON object",
 					 "They are an object of seedHi, seedLo, trafficSeedHi, trafficSeedLo, split and trafficSplit, each optional.");
 	it = JsonbIteratorInit(&options->root);
 	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
@@ -144,7 +129,7 @@ ParseOptions(Jsonb *options, AbsmartlyOptions *o)
 			double		seed = JsonbNumber(&v, name);
 
 			if (!(seed >= 0 && seed <= PG_UINT32_MAX && seed == floor(seed)))
-				OptionsError(psprintf("ABsmartly %s is not an integer from 0 to 4294967295", name),
+				HashingOptionsError("ABsmartly", psprintf("ABsmartly %s is not an integer from 0 to 4294967295", name),
 							 "ABsmartly's seeds are unsigned 32-bit integers.");
 			o->has_seed[s] = true;
 			o->seed[s] = (uint32) seed;
@@ -154,7 +139,7 @@ ParseOptions(Jsonb *options, AbsmartlyOptions *o)
 		else if (strcmp(name, "trafficSplit") == 0)
 			o->traffic_split = ParseSplit(&v, &o->ntraffic, 2, "trafficSplit");
 		else
-			OptionsError(psprintf("ABsmartly hashing options have an unknown field \"%s\"", name),
+			HashingOptionsError("ABsmartly", psprintf("ABsmartly hashing options have an unknown field \"%s\"", name),
 						 "The fields are seedHi, seedLo, trafficSeedHi, trafficSeedLo, split and trafficSplit.");
 		pfree(name);
 	}

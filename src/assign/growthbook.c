@@ -73,18 +73,18 @@ struct GrowthBookConfig
 };
 
 /*
- * OptionsError
- *		Refuses a malformed setting of a GrowthBook experiment.
+ * HashingOptionsError
+ *		Refuses a malformed setting of a compatible mode's experiment (mode
+ *		"GrowthBook" or "ABsmartly"), pointing at the settings the docs list.
  */
-static void
-pg_attribute_noreturn()
-OptionsError(const char *message, const char *detail)
+void
+HashingOptionsError(const char *mode, const char *message, const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s", message),
 			 errdetail("%s", detail),
-			 errhint("See docs/assignment.md, \"GrowthBook mode\", for the settings of a GrowthBook experiment.")));
+			 errhint("See docs/assignment.md, \"%s mode\", for the settings of a %s experiment.", mode, mode)));
 }
 
 /*
@@ -235,11 +235,11 @@ NumberOf(const JsonbValue *v, double lo, double hi, const char *what)
 	double		x;
 
 	if (v->type != jbvNumeric)
-		OptionsError(psprintf("GrowthBook %s must be a number", what),
+		HashingOptionsError("GrowthBook", psprintf("GrowthBook %s must be a number", what),
 					 psprintf("It must be a number from %g to %g.", lo, hi));
 	x = JsonbNumberDouble(v);
 	if (!(x >= lo && x <= hi))
-		OptionsError(psprintf("GrowthBook %s %g is out of range", what, x),
+		HashingOptionsError("GrowthBook", psprintf("GrowthBook %s %g is out of range", what, x),
 					 psprintf("It must be a number from %g to %g.", lo, hi));
 	return x;
 }
@@ -252,12 +252,12 @@ static void
 ParseRange(const JsonbValue *v, Range out, const char *what)
 {
 	if (!IsArray(v) || JsonContainerSize(v->val.binary.data) != 2)
-		OptionsError(psprintf("a GrowthBook %s must be a pair [start, end]", what),
+		HashingOptionsError("GrowthBook", psprintf("a GrowthBook %s must be a pair [start, end]", what),
 					 "A range is an array of two numbers from 0 to 1, start first.");
 	out[0] = NumberOf(getIthJsonbValueFromContainer(v->val.binary.data, 0), 0, 1, what);
 	out[1] = NumberOf(getIthJsonbValueFromContainer(v->val.binary.data, 1), 0, 1, what);
 	if (out[0] > out[1])
-		OptionsError(psprintf("a GrowthBook %s ends before it starts", what),
+		HashingOptionsError("GrowthBook", psprintf("a GrowthBook %s ends before it starts", what),
 					 psprintf("The range [%g, %g) is empty the wrong way round.", out[0], out[1]));
 }
 
@@ -271,7 +271,7 @@ ParseRanges(const JsonbValue *v, int *n, const char *what)
 	Range	   *ranges;
 
 	if (!IsArray(v))
-		OptionsError(psprintf("GrowthBook %ss must be an array of ranges", what),
+		HashingOptionsError("GrowthBook", psprintf("GrowthBook %ss must be an array of ranges", what),
 					 "Give an array of [start, end] pairs.");
 	*n = JsonContainerSize(v->val.binary.data);
 	ranges = palloc(sizeof(Range) * Max(*n, 1));
@@ -310,7 +310,7 @@ static char *
 StringOf(const JsonbValue *v, int *len, bool nonempty, const char *what)
 {
 	if (v->type != jbvString || (nonempty && v->val.string.len == 0))
-		OptionsError(psprintf("GrowthBook %s must be a%s string", what, nonempty ? " non-empty" : ""),
+		HashingOptionsError("GrowthBook", psprintf("GrowthBook %s must be a%s string", what, nonempty ? " non-empty" : ""),
 					 psprintf("\"%s\" was given another JSON type.", what));
 	if (len != NULL)
 		*len = v->val.string.len;
@@ -342,7 +342,7 @@ ParseFilter(const JsonbValue *v, GrowthBookFilter *f)
 				has_ranges = false;
 
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		OptionsError("a GrowthBook filter must be an object",
+		HashingOptionsError("GrowthBook", "a GrowthBook filter must be an object",
 					 "A filter is {\"seed\", \"ranges\", \"attribute\", \"hashVersion\"}.");
 	f->version = 2;
 	it = JsonbIteratorInit(v->val.binary.data);
@@ -363,11 +363,11 @@ ParseFilter(const JsonbValue *v, GrowthBookFilter *f)
 		else if (strcmp(k, "hashVersion") == 0)
 			f->version = ParseVersion(&arg);
 		else
-			OptionsError(psprintf("unknown GrowthBook filter setting \"%s\"", k),
+			HashingOptionsError("GrowthBook", psprintf("unknown GrowthBook filter setting \"%s\"", k),
 						 "A filter has \"seed\", \"ranges\", \"attribute\" and \"hashVersion\".");
 	}
 	if (!has_seed || !has_ranges)
-		OptionsError("a GrowthBook filter needs \"seed\" and \"ranges\"",
+		HashingOptionsError("GrowthBook", "a GrowthBook filter needs \"seed\" and \"ranges\"",
 					 "A unit passes a filter when hash(seed, its attribute) falls in one of the ranges.");
 }
 
@@ -393,7 +393,7 @@ ParseOptions(Jsonb *options, GrowthBookConfig *gb, double **weights, int *nweigh
 	*nweights = 0;
 	*coverage = -1;
 	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
-		OptionsError("GrowthBook settings must be a JSON object",
+		HashingOptionsError("GrowthBook", "GrowthBook settings must be a JSON object",
 					 "hashing_options holds the fields of a GrowthBook experiment but its key and variations.");
 	it = JsonbIteratorInit(&options->root);
 	while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
@@ -417,7 +417,7 @@ ParseOptions(Jsonb *options, GrowthBookConfig *gb, double **weights, int *nweigh
 			double		total = 0;
 
 			if (!IsArray(&arg))
-				OptionsError("GrowthBook weights must be an array of numbers",
+				HashingOptionsError("GrowthBook", "GrowthBook weights must be an array of numbers",
 							 "Give one weight per variant, in ordinal order, summing to 1.");
 			*nweights = JsonContainerSize(arg.val.binary.data);
 			*weights = palloc(sizeof(double) * Max(*nweights, 1));
@@ -443,7 +443,7 @@ ParseOptions(Jsonb *options, GrowthBookConfig *gb, double **weights, int *nweigh
 			char	   *id;
 
 			if (!IsArray(&arg) || JsonContainerSize(ns) != 3)
-				OptionsError("a GrowthBook namespace must be [id, start, end]",
+				HashingOptionsError("GrowthBook", "a GrowthBook namespace must be [id, start, end]",
 							 "A namespace is an array of its id (a string) and the range the experiment owns in it.");
 			id = StringOf(getIthJsonbValueFromContainer(ns, 0), NULL, false, "namespace id");
 			gb->has_namespace = true;
@@ -451,14 +451,14 @@ ParseOptions(Jsonb *options, GrowthBookConfig *gb, double **weights, int *nweigh
 			gb->namespace_range[0] = NumberOf(getIthJsonbValueFromContainer(ns, 1), 0, 1, "namespace start");
 			gb->namespace_range[1] = NumberOf(getIthJsonbValueFromContainer(ns, 2), 0, 1, "namespace end");
 			if (gb->namespace_range[0] > gb->namespace_range[1])
-				OptionsError("a GrowthBook namespace range ends before it starts",
+				HashingOptionsError("GrowthBook", "a GrowthBook namespace range ends before it starts",
 							 psprintf("The range [%g, %g) of namespace \"%s\" is empty the wrong way round.",
 									  gb->namespace_range[0], gb->namespace_range[1], id));
 		}
 		else if (strcmp(k, "filters") == 0)
 		{
 			if (!IsArray(&arg))
-				OptionsError("GrowthBook filters must be an array",
+				HashingOptionsError("GrowthBook", "GrowthBook filters must be an array",
 							 "Give an array of {\"seed\", \"ranges\", \"attribute\", \"hashVersion\"} objects.");
 			gb->nfilters = JsonContainerSize(arg.val.binary.data);
 			gb->filters = palloc0(sizeof(GrowthBookFilter) * Max(gb->nfilters, 1));
@@ -471,7 +471,7 @@ ParseOptions(Jsonb *options, GrowthBookConfig *gb, double **weights, int *nweigh
 			gb->condition = JsonbValueToJsonb(&arg);
 		}
 		else
-			OptionsError(psprintf("unknown GrowthBook experiment setting \"%s\"", k),
+			HashingOptionsError("GrowthBook", psprintf("unknown GrowthBook experiment setting \"%s\"", k),
 						 "The settings are hashAttribute, hashVersion, seed, coverage, weights, ranges, namespace, filters and condition.");
 	}
 }

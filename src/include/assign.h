@@ -127,6 +127,9 @@ extern ExperimentConfig **LookupRunningExperiments(const pg_uuid_t *tenant, Runn
 												   int *count);
 extern const VariantConfig *VariantByOrdinal(const ExperimentConfig *config, int32 ordinal);
 
+/* growthbook.c: the error of a malformed setting of a compatible mode */
+extern void HashingOptionsError(const char *mode, const char *message, const char *detail) pg_attribute_noreturn();
+
 /* enrolments.c: the enrolments of experiments that have some. */
 typedef struct EnrolmentFilter EnrolmentFilter;
 
