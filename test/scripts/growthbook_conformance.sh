@@ -7,8 +7,15 @@
 # (test/scripts/growthbook_conformance.py). The last lines count them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cases=${GROWTHBOOK_CASES:-$(pwd)/../shared/conformance/growthbook/cases.json}
-[ -r "$cases" ] || { echo "GrowthBook's cases.json is missing at $cases (set GROWTHBOOK_CASES)"; exit 1; }
+# The shared folder sits beside the project's checkout (/work/shared beside
+# /work/main); a clone made elsewhere (a CI clone under /tmp) finds it there.
+cases=${GROWTHBOOK_CASES:-}
+if [ -z "$cases" ]; then
+	for candidate in "$(pwd)/../shared/conformance/growthbook/cases.json" /work/shared/conformance/growthbook/cases.json; do
+		[ -r "$candidate" ] && { cases=$candidate; break; }
+	done
+fi
+[ -r "$cases" ] || { echo "GrowthBook's cases.json is missing at ../shared/conformance/growthbook/cases.json and /work/shared/conformance/growthbook/cases.json (set GROWTHBOOK_CASES)"; exit 1; }
 db=growthbook_conformance
 dropdb --if-exists "$db"
 createdb "$db"
