@@ -3690,51 +3690,6 @@ COMMENT ON FUNCTION experiments_internal.check_experiment_update() IS
 'Trigger: enforces the state machine, freezes seeds, hashing and unit type once started, and bumps the version on every change.';
 COMMENT ON TRIGGER check_experiment_update ON experiments.experiments IS
 'Before an update: refuses a state change other than draft -> running <-> paused -> stopped, and a change of seeds, hashing, unit type or started_at once started; sets started_at when the experiment first runs; bumps version and updated_at on any change but the enrolment flag.';
-CREATE OR REPLACE FUNCTION experiments_internal.check_allocations()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-DECLARE
-	exp_id bigint;
-	exp experiments.experiments;
-	total bigint;
-	n integer;
-BEGIN
-	IF TG_TABLE_NAME = 'experiments' THEN
-		exp_id := NEW.id;
-	ELSIF TG_OP = 'DELETE' THEN
-		exp_id := OLD.experiment_id;
-	ELSE
-		exp_id := NEW.experiment_id;
-	END IF;
-	SELECT * INTO exp FROM experiments.experiments e WHERE e.id = exp_id;
-	IF NOT FOUND OR exp.state NOT IN ('running', 'paused') THEN
-		RETURN NULL;
-	END IF;
-	SELECT coalesce(sum(v.allocation_bp), 0), count(*) INTO total, n
-	FROM experiments.variants v WHERE v.experiment_id = exp_id;
-	IF n < 1 OR total <> 10000 THEN
-		RAISE EXCEPTION 'allocations of experiment "%" sum to % basis points, not 10000', exp.key, total
-			USING ERRCODE = 'check_violation',
-				  DETAIL = format('A %s experiment needs variants whose allocations sum to 10000 basis points (100%%); it has %s variant(s).', exp.state, n),
-				  HINT = 'Give allocations as percentages summing to 100 or basis points summing to 10000, e.g. with experiments.set_variants().';
-	END IF;
-	IF exp.hashing = 'growthbook' AND (
-		jsonb_array_length(coalesce(exp.hashing_options -> 'weights', to_jsonb(array_fill(0, ARRAY[n])))) <> n OR
-		jsonb_array_length(coalesce(exp.hashing_options -> 'ranges', to_jsonb(array_fill(0, ARRAY[n])))) <> n) THEN
-		RAISE EXCEPTION 'GrowthBook experiment "%" has % variant(s) but % weights and % ranges', exp.key, n,
-			coalesce(jsonb_array_length(exp.hashing_options -> 'weights'), n),
-			coalesce(jsonb_array_length(exp.hashing_options -> 'ranges'), n)
-			USING ERRCODE = 'check_violation',
-				  DETAIL = 'GrowthBook weights and ranges give one entry per variant, in ordinal order; the SDK would ignore weights of another count.',
-				  HINT = 'Give as many weights and ranges as variants in hashing_options, or leave them out.';
-	END IF;
-	RETURN NULL;
-END;
-$$;
-COMMENT ON FUNCTION experiments_internal.check_allocations() IS
-'Constraint trigger: a running or paused experiment has variants whose allocations sum to 10000 basis points, and, with GrowthBook hashing, as many weights and ranges as variants.';
 
 -- src/assign/assign.sql
 CREATE FUNCTION experiments.hashing_options_valid(hashing text, options jsonb)
