@@ -62,6 +62,7 @@ SQL_SOURCES = \
 	src/results/stats.sql \
 	src/results/metrics.sql \
 	src/results/results.sql \
+	src/results/metric_results.sql \
 	src/results/sequential.sql \
 	src/results/planning.sql \
 	src/http/auth.sql \

@@ -41,6 +41,7 @@
  * series in one snapshot (src/http/page.sql).
  */
 #include "core.h"
+#include "stats.h"
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -50,6 +51,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datum.h"
+#include "utils/float.h"
 #include "utils/jsonb.h"
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -58,7 +60,9 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
+#include <math.h>
 #include <xxhash.h>
 
 PG_FUNCTION_INFO_V1(daily_metrics);
@@ -631,7 +635,7 @@ static void
 Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 	   void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			types[4];
 	DigestReceiver receiver = {
 		/* Not DestSPI: SPI would look for rows in its own tuple table. */
 		.pub = {ReceiveRow, ReceiverStartup, ReceiverShutdown, ReceiverDestroy, DestNone},
@@ -644,8 +648,13 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 		.read_only = true,
 		.dest = &receiver.pub,
 	};
-	SPIPlanPtr	plan = SPI_prepare_cursor(query, 3, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
+	SPIPlanPtr	plan;
 	int			rc;
+
+	Assert(params->numParams <= (int) lengthof(types));
+	for (int i = 0; i < params->numParams; i++)
+		types[i] = params->params[i].ptype;
+	plan = SPI_prepare_cursor(query, params->numParams, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "could not prepare daily_metrics query: %s", SPI_result_code_string(SPI_result));
@@ -814,5 +823,593 @@ daily_metrics(PG_FUNCTION_ARGS)
 	key.context = rows_context;
 	key.nrows = nrows;
 	kept = key;
+	return (Datum) 0;
+}
+
+/*
+ * metric_statistics(): the per-variant sums that the results of the metric
+ * catalog (experiments.metric_results(), src/results/metric_results.sql) are
+ * computed from.
+ *
+ * The exposures are read once into the same table of units as for
+ * daily_metrics(); then, for each metric attached to the experiment, one
+ * query reads its event source (a goal by name, a goal property, a
+ * transaction's revenue or items, an AB Tasty action or custom event, a
+ * visit) and each exposed unit's value is summed from the events in its
+ * conversion window after its first exposure, and, as the CUPED covariate,
+ * from those in the pre-period before it. A ratio metric reads its numerator
+ * and its denominator so. Per-unit values live in arrays indexed by the
+ * unit's bucket in the table, which does not move once the exposures are
+ * read; caps apply to them before they are summed. Goals that no metric of
+ * the tenant reads are counted as implicit proportion metrics, as
+ * experiment_results() counts them.
+ */
+PG_FUNCTION_INFO_V1(metric_statistics);
+
+/* A metric's numerator (or only) part, and a ratio's denominator. */
+#define MAX_PARTS 2
+
+/* One event source of a metric, with the per-unit values read from it. */
+typedef struct MetricPart
+{
+	char	   *query;			/* the event query (see EventQuery) */
+	bool		indicator;		/* a proportion: 1 for a unit with an event */
+	bool		counts;			/* a count: each event adds 1 */
+	int64		window_start;	/* microseconds after the first exposure */
+	int64		window_end;
+	bool		window_open;	/* no window_end */
+	char	   *cap_kind;		/* none, absolute or percentile */
+	double		cap_value;
+	double		cap;			/* the cap applied; NaN when none */
+	double	   *values;			/* per bucket of the units' table */
+	double	   *covariates;		/* same, in the pre-period; NULL without */
+	bool	   *hits;			/* the unit has an event in its window */
+	bool	   *covariate_hits;
+} MetricPart;
+
+/* A metric attached to the experiment. */
+typedef struct CatalogMetric
+{
+	int64		id;
+	text	   *key;
+	char	   *type;
+	double		quantile;
+	int			nparts;
+	MetricPart	parts[MAX_PARTS];
+} CatalogMetric;
+
+/*
+ * Everything one call builds: a DailyMetrics first, so that the receiver
+ * and the Digest functions of daily_metrics() serve it too.
+ */
+typedef struct MetricState
+{
+	DailyMetrics base;
+	MetricPart *current;		/* the part whose events are being read */
+	int64		pre_period;		/* microseconds; 0: no covariate */
+} MetricState;
+
+/* The sums of one metric and variant, as metric_statistics() returns them. */
+typedef struct MetricSums
+{
+	int64		units;
+	int64		event_units;
+	double		sum;
+	double		square_sum;
+	int64		denominator_event_units;
+	double		denominator_sum;
+	double		denominator_square_sum;
+	double		cross_sum;
+	double		covariate_sum;
+	double		covariate_square_sum;
+	double		covariate_cross_sum;
+	double	   *quantile_values;	/* a quantile metric's values of units with events */
+	int64		nquantile_values;
+} MetricSums;
+
+/* The attached metrics, each of its parts a row, numerator first. */
+static const char *const catalog_query =
+"SELECT m.id, m.key, m.type, m.quantile, d.type, d.source, d.event, d.aggregation, d.property,"
+" (extract(epoch FROM d.window_start) * 1000000)::int8, (extract(epoch FROM d.window_end) * 1000000)::int8,"
+" d.cap, d.cap_value"
+" FROM experiments.experiment_metrics em"
+" JOIN experiments.metrics m ON m.id = em.metric_id AND m.tenant_id = em.tenant_id"
+" CROSS JOIN LATERAL (VALUES (0, coalesce(m.numerator_id, m.id)), (1, m.denominator_id)) p(part, id)"
+" JOIN experiments.metrics d ON d.id = p.id AND d.tenant_id = m.tenant_id"
+" WHERE em.experiment_id = $1"
+" ORDER BY m.id, p.part";
+
+/* Goals no metric of the tenant reads: the implicit metrics. */
+static const char *const implicit_goals_query =
+"SELECT g.unit, g.achieved_at, g.goal FROM experiments.goal_events g"
+" WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
+" AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)"
+" AND g.goal NOT IN (SELECT m.event FROM experiments.metrics m"
+" WHERE m.tenant_id = $4 AND m.source = 'goal' AND m.event IS NOT NULL)";
+
+/*
+ * EventQueryParams
+ *		The parameters of every event query: $1 the experiment, $2 and $3 the
+ *		window [since, until) of the event's time, $4 the experiment's tenant,
+ *		so that events are found by tenant and time without a join.
+ */
+static ParamListInfo
+EventQueryParams(int64 experiment_id, TimestampTz since, TimestampTz until, Datum tenant_id)
+{
+	ParamListInfo params = makeParamList(4);
+	Datum		values[4] = {Int64GetDatum(experiment_id), TimestampTzGetDatum(since),
+	TimestampTzGetDatum(until), tenant_id};
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID};
+
+	for (int i = 0; i < 4; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	return params;
+}
+
+/*
+ * EventQuery
+ *		The query of one event source: the unit, the event's time and its
+ *		value (NULL for a count, or when the event has no numeric value).
+ *		Names and properties are literals, quoted; the catalog's trigger has
+ *		checked that a transaction's property is one of its columns.
+ */
+static char *
+EventQuery(const char *source, const char *event, const char *property)
+{
+	StringInfoData query;
+	const char *name = event ? quote_literal_cstr(event) : NULL;
+
+	initStringInfo(&query);
+	if (strcmp(source, "goal") == 0)
+	{
+		if (property != NULL)
+		{
+			const char *key = quote_literal_cstr(property);
+
+			appendStringInfo(&query, "SELECT g.unit, g.achieved_at, CASE WHEN jsonb_typeof(g.properties -> %s) = 'number'"
+							 " THEN (g.properties ->> %s)::float8 END", key, key);
+		}
+		else
+			appendStringInfoString(&query, "SELECT g.unit, g.achieved_at, NULL::float8");
+		appendStringInfo(&query, " FROM experiments.goal_events g WHERE g.tenant_id = $4 AND g.goal = %s"
+						 " AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)"
+						 " AND g.achieved_at >= $2 AND g.achieved_at < $3", name);
+	}
+	else
+	{
+		const char *table = strcmp(source, "transaction") == 0 ? "transactions" :
+			strcmp(source, "action") == 0 ? "actions" :
+			strcmp(source, "custom") == 0 ? "custom_events" : "visits";
+
+		appendStringInfo(&query, "SELECT e.visitor_id, e.occurred_at, %s%s FROM experiments.%s e"
+						 " WHERE e.tenant_id = $4 AND e.occurred_at >= $2 AND e.occurred_at < $3",
+						 property ? "e." : "NULL", property ? quote_identifier(property) : "", table);
+		if (property)
+			appendStringInfoString(&query, "::float8");
+		if (name)
+			appendStringInfo(&query, " AND e.name = %s", name);
+	}
+	return query.data;
+}
+
+/*
+ * DigestPartEvent
+ *		One event (unit, time, value) of the part being read: added to the
+ *		unit's value when in its conversion window, to its covariate when in
+ *		the pre-period before its first exposure.
+ */
+static void
+DigestPartEvent(DailyMetrics *base, const PendingRow *row)
+{
+	MetricState *state = (MetricState *) base;
+	MetricPart *part = state->current;
+	UnitEntry  *unit = units_lookup_hash(base->units, row->unit, row->hash);
+	Size		slot;
+	double		value;
+	TimestampTz since;
+
+	if (unit == NULL)
+		return;
+	slot = unit - base->units->data;
+	value = part->counts ? 1.0 : row->nulls[0] ? 0.0 : DatumGetFloat8(row->values[0]);
+	since = row->at - unit->first_at;
+	if (row->at >= unit->first_at)
+	{
+		if (since >= part->window_start && (part->window_open || since < part->window_end))
+		{
+			part->values[slot] += value;
+			part->hits[slot] = true;
+		}
+	}
+	else if (part->covariates != NULL && unit->first_at - row->at <= state->pre_period)
+	{
+		part->covariates[slot] += value;
+		part->covariate_hits[slot] = true;
+	}
+}
+
+/*
+ * DigestImplicitGoal
+ *		One event of a goal that no metric reads, at or after its unit's
+ *		first exposure: a conversion of the goal, as daily_metrics() counts
+ *		it.
+ */
+static void
+DigestImplicitGoal(DailyMetrics *base, const PendingRow *row)
+{
+	UnitEntry  *unit = ExposedUnit(base, row);
+
+	if (unit != NULL)
+		Convert(base, unit, FindMetric(base, goal_kind, DatumGetTextPP(row->values[0])), row->at, 0, false);
+}
+
+/*
+ * CompareDoubles
+ *		qsort order of doubles (no NaN among them).
+ */
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * SortedQuantile
+ *		The p quantile of n sorted values by linear interpolation between
+ *		order statistics (Hyndman and Fan's type 7, numpy's default).
+ */
+static double
+SortedQuantile(const double *sorted, int64 n, double p)
+{
+	double		h = (double) (n - 1) * p;
+	int64		low = (int64) floor(h);
+
+	if (low + 1 >= n)
+		return sorted[n - 1];
+	return sorted[low] + (h - (double) low) * (sorted[low + 1] - sorted[low]);
+}
+
+/*
+ * FinishPart
+ *		A part's per-unit values as counted: 0 or 1 for a proportion; then
+ *		its cap, absolute or the pooled percentile of the units with events,
+ *		applied to values and covariates.
+ */
+static void
+FinishPart(MetricState *state, MetricPart *part)
+{
+	units_hash *units = state->base.units;
+
+	if (part->indicator)
+	{
+		for (uint64 slot = 0; slot < units->size; slot++)
+		{
+			part->values[slot] = part->hits[slot] ? 1.0 : 0.0;
+			if (part->covariates)
+				part->covariates[slot] = part->covariate_hits[slot] ? 1.0 : 0.0;
+		}
+	}
+	part->cap = get_float8_nan();
+	if (strcmp(part->cap_kind, "absolute") == 0)
+		part->cap = part->cap_value;
+	else if (strcmp(part->cap_kind, "percentile") == 0)
+	{
+		double	   *hit_values = MemoryContextAllocHuge(state->base.context, sizeof(double) * Max(units->members, 1));
+		int64		n = 0;
+
+		for (uint64 slot = 0; slot < units->size; slot++)
+			if (units->data[slot].status == units_SH_IN_USE && part->hits[slot])
+				hit_values[n++] = part->values[slot];
+		if (n > 0)
+		{
+			qsort(hit_values, n, sizeof(double), CompareDoubles);
+			part->cap = SortedQuantile(hit_values, n, part->cap_value);
+		}
+		pfree(hit_values);
+	}
+	if (isnan(part->cap))
+		return;
+	for (uint64 slot = 0; slot < units->size; slot++)
+	{
+		part->values[slot] = Min(part->values[slot], part->cap);
+		if (part->covariates)
+			part->covariates[slot] = Min(part->covariates[slot], part->cap);
+	}
+}
+
+/*
+ * ReadCatalog
+ *		The metrics attached to the experiment, as the caller sees them, and
+ *		their parts' queries and arrays.
+ */
+static CatalogMetric *
+ReadCatalog(MetricState *state, int64 experiment_id, int *nmetrics)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(experiment_id)};
+	CatalogMetric *metrics;
+	int			n = 0;
+	Size		size = state->base.units->size;
+
+	MemoryContext old_context;
+
+	if (SPI_execute_with_args(catalog_query, 1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the metrics of experiment " INT64_FORMAT, experiment_id);
+	/* What is read must outlive SPI_finish(). */
+	old_context = MemoryContextSwitchTo(state->base.context);
+	metrics = palloc0(sizeof(CatalogMetric) * Max(SPI_processed, 1));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		CatalogMetric *metric;
+		MetricPart *part;
+		char	   *part_type = SPI_getvalue(tuple, desc, 5);
+		Datum		window_end;
+
+		if (n == 0 || metrics[n - 1].id != id)
+		{
+			metric = &metrics[n++];
+			metric->id = id;
+			metric->key = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
+			metric->type = SPI_getvalue(tuple, desc, 3);
+			metric->quantile = DatumGetFloat8(SPI_getbinval(tuple, desc, 4, &isnull));
+			if (isnull)
+				metric->quantile = get_float8_nan();
+		}
+		metric = &metrics[n - 1];
+		if (metric->nparts == MAX_PARTS)
+			continue;
+		part = &metric->parts[metric->nparts++];
+		part->indicator = strcmp(part_type, "proportion") == 0;
+		part->counts = strcmp(SPI_getvalue(tuple, desc, 8), "count") == 0;
+		part->query = EventQuery(SPI_getvalue(tuple, desc, 6), SPI_getvalue(tuple, desc, 7),
+								 SPI_getvalue(tuple, desc, 9));
+		part->window_start = DatumGetInt64(SPI_getbinval(tuple, desc, 10, &isnull));
+		window_end = SPI_getbinval(tuple, desc, 11, &part->window_open);
+		part->window_end = part->window_open ? 0 : DatumGetInt64(window_end);
+		part->cap_kind = SPI_getvalue(tuple, desc, 12);
+		part->cap_value = DatumGetFloat8(SPI_getbinval(tuple, desc, 13, &isnull));
+		part->values = MemoryContextAllocExtended(state->base.context, sizeof(double) * size,
+												  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		part->hits = MemoryContextAllocExtended(state->base.context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		/* The covariate: of a proportion or mean, the same metric before exposure. */
+		if (state->pre_period > 0 &&
+			(strcmp(metric->type, "proportion") == 0 || strcmp(metric->type, "mean") == 0))
+		{
+			part->covariates = MemoryContextAllocExtended(state->base.context, sizeof(double) * size,
+														  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+			part->covariate_hits = MemoryContextAllocExtended(state->base.context, size,
+															  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		}
+	}
+	MemoryContextSwitchTo(old_context);
+	*nmetrics = n;
+	return metrics;
+}
+
+/*
+ * SumMetric
+ *		One metric's sums per variant (sums[ordinal]) over the exposed units.
+ */
+static void
+SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nordinals)
+{
+	units_hash *units = state->base.units;
+	MetricPart *numerator = &metric->parts[0];
+	MetricPart *denominator = metric->nparts > 1 ? &metric->parts[1] : NULL;
+	bool		quantile = strcmp(metric->type, "quantile") == 0;
+
+	memset(sums, 0, sizeof(MetricSums) * nordinals);
+	for (uint64 slot = 0; slot < units->size; slot++)
+	{
+		MetricSums *s;
+		double		x;
+
+		if (units->data[slot].status != units_SH_IN_USE)
+			continue;
+		s = &sums[units->data[slot].ordinal];
+		x = numerator->values[slot];
+		s->units++;
+		s->event_units += numerator->hits[slot];
+		s->sum += x;
+		s->square_sum += x * x;
+		if (denominator)
+		{
+			double		y = denominator->values[slot];
+
+			s->denominator_event_units += denominator->hits[slot];
+			s->denominator_sum += y;
+			s->denominator_square_sum += y * y;
+			s->cross_sum += x * y;
+		}
+		if (numerator->covariates)
+		{
+			double		c = numerator->covariates[slot];
+
+			s->covariate_sum += c;
+			s->covariate_square_sum += c * c;
+			s->covariate_cross_sum += x * c;
+		}
+		if (quantile && numerator->hits[slot])
+		{
+			if (s->quantile_values == NULL)
+				s->quantile_values = MemoryContextAllocHuge(state->base.context,
+															sizeof(double) * Max(units->members, 1));
+			s->quantile_values[s->nquantile_values++] = x;
+		}
+	}
+}
+
+/*
+ * metric_statistics
+ *		SQL metric_statistics(experiment_id, since, until, pre_period,
+ *		confidence): see above and its COMMENT in
+ *		src/results/metric_results.sql.
+ */
+Datum
+metric_statistics(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		experiment_id = PG_GETARG_INT64(0);
+	TimestampTz since = PG_GETARG_TIMESTAMPTZ(1);
+	TimestampTz until = PG_GETARG_TIMESTAMPTZ(2);
+	Interval   *pre_period = PG_GETARG_INTERVAL_P(3);
+	double		confidence = PG_GETARG_FLOAT8(4);
+	double		critical = TwoSidedCritical(confidence, get_float8_infinity());
+	MetricState state = {0};
+	Oid			types[1] = {INT8OID};
+	Datum		arguments[1] = {Int64GetDatum(experiment_id)};
+	Datum		tenant_id;
+	bool		isnull;
+	CatalogMetric *metrics;
+	int			nmetrics;
+	int			nordinals = 0;
+	MetricSums *sums;
+	units_iterator units;
+	UnitEntry  *unit;
+	int64	   *implicit;
+	TimestampTz events_since = since;
+
+	InitMaterializedSRF(fcinfo, 0);
+	state.pre_period = pre_period->time + (int64) pre_period->day * USECS_PER_DAY +
+		(int64) pre_period->month * DAYS_PER_MONTH * USECS_PER_DAY;
+	if (state.pre_period < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pre_period must not be negative"),
+				 errdetail("The covariate of a unit is read from the pre_period before its first exposure.")));
+	if (state.pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
+		events_since = since - state.pre_period;
+	state.base.context = AllocSetContextCreate(CurrentMemoryContext, "metric_statistics", ALLOCSET_DEFAULT_SIZES);
+	state.base.units = units_create(state.base.context, 1024, NULL);
+	state.base.groups = groups_create(state.base.context, 16, NULL);
+	state.base.metrics = MemoryContextAlloc(state.base.context, sizeof(Metric));
+	state.base.conversions = MemoryContextAlloc(state.base.context, sizeof(Conversion));
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT x.tenant_id FROM experiments.experiments x WHERE x.id = $1",
+							  1, types, arguments, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read experiment " INT64_FORMAT, experiment_id);
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		MemoryContextDelete(state.base.context);
+		return (Datum) 0;
+	}
+	tenant_id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	tenant_id = datumCopy(tenant_id, false, UUID_LEN);
+
+	Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
+		   DigestExposure);
+	units_start_iterate(state.base.units, &units);
+	while ((unit = units_iterate(state.base.units, &units)) != NULL)
+		nordinals = Max(nordinals, unit->ordinal + 1);
+
+	metrics = ReadCatalog(&state, experiment_id, &nmetrics);
+	for (int i = 0; i < nmetrics; i++)
+		for (int j = 0; j < metrics[i].nparts; j++)
+		{
+			state.current = &metrics[i].parts[j];
+			Digest(&state.base, state.current->query,
+				   EventQueryParams(experiment_id, events_since, until, tenant_id), DigestPartEvent);
+			FinishPart(&state, state.current);
+		}
+	Digest(&state.base, implicit_goals_query, EventQueryParams(experiment_id, since, until, tenant_id),
+		   DigestImplicitGoal);
+	SPI_finish();
+
+	sums = MemoryContextAlloc(state.base.context, sizeof(MetricSums) * Max(nordinals, 1));
+	for (int i = 0; i < nmetrics; i++)
+	{
+		CatalogMetric *metric = &metrics[i];
+
+		SumMetric(&state, metric, sums, nordinals);
+		for (int ordinal = 0; ordinal < nordinals; ordinal++)
+		{
+			MetricSums *s = &sums[ordinal];
+			bool		ratio = metric->nparts > 1;
+			bool		covariate = metric->parts[0].covariates != NULL;
+			Datum		values[18];
+			bool		nulls[18] = {false};
+
+			if (s->units == 0)
+				continue;
+			values[0] = Int64GetDatum(metric->id);
+			values[1] = PointerGetDatum(metric->key);
+			values[2] = Int32GetDatum(ordinal);
+			values[3] = Int64GetDatum(s->units);
+			values[4] = Int64GetDatum(s->event_units);
+			values[5] = Float8GetDatum(s->sum);
+			values[6] = Float8GetDatum(s->square_sum);
+			values[7] = Int64GetDatum(s->denominator_event_units);
+			values[8] = Float8GetDatum(s->denominator_sum);
+			values[9] = Float8GetDatum(s->denominator_square_sum);
+			values[10] = Float8GetDatum(s->cross_sum);
+			nulls[7] = nulls[8] = nulls[9] = nulls[10] = !ratio;
+			values[11] = Float8GetDatum(s->covariate_sum);
+			values[12] = Float8GetDatum(s->covariate_square_sum);
+			values[13] = Float8GetDatum(s->covariate_cross_sum);
+			nulls[11] = nulls[12] = nulls[13] = !covariate;
+			nulls[14] = nulls[15] = nulls[16] = true;
+			if (s->nquantile_values > 0)
+			{
+				int64		n = s->nquantile_values;
+				double		center = n * metric->quantile;
+				double		spread = critical * sqrt(n * metric->quantile * (1 - metric->quantile));
+				int64		lower = Max((int64) floor(center - spread), 1);
+				int64		upper = Min((int64) ceil(center + spread), n);
+
+				qsort(s->quantile_values, n, sizeof(double), CompareDoubles);
+				values[14] = Float8GetDatum(SortedQuantile(s->quantile_values, n, metric->quantile));
+				values[15] = Float8GetDatum(s->quantile_values[Min(lower, n) - 1]);
+				values[16] = Float8GetDatum(s->quantile_values[Max(upper, 1) - 1]);
+				nulls[14] = nulls[15] = nulls[16] = false;
+			}
+			values[17] = Float8GetDatum(metric->parts[0].cap);
+			nulls[17] = isnan(metric->parts[0].cap);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+
+	/* The implicit metrics: units converting per goal and variant. */
+	implicit = MemoryContextAllocZero(state.base.context,
+									  sizeof(int64) * Max(state.base.nmetrics, 1) * Max(nordinals, 1));
+	for (uint32 i = 0; i < state.base.nconversions; i++)
+		implicit[state.base.conversions[i].metric * nordinals + state.base.conversions[i].ordinal]++;
+	memset(sums, 0, sizeof(MetricSums) * Max(nordinals, 1));
+	units_start_iterate(state.base.units, &units);
+	while ((unit = units_iterate(state.base.units, &units)) != NULL)
+		sums[unit->ordinal].units++;
+	for (uint32 metric = 0; metric < state.base.nmetrics; metric++)
+		for (int ordinal = 0; ordinal < nordinals; ordinal++)
+		{
+			int64		converting = implicit[metric * nordinals + ordinal];
+			Datum		values[18];
+			bool		nulls[18];
+
+			if (sums[ordinal].units == 0)
+				continue;
+			memset(nulls, true, sizeof(nulls));
+			values[1] = PointerGetDatum(state.base.metrics[metric].name);
+			values[2] = Int32GetDatum(ordinal);
+			values[3] = Int64GetDatum(sums[ordinal].units);
+			values[4] = Int64GetDatum(converting);
+			values[5] = values[6] = Float8GetDatum((double) converting);
+			for (int i = 1; i <= 6; i++)
+				nulls[i] = false;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	MemoryContextDelete(state.base.context);
 	return (Datum) 0;
 }
