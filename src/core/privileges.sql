@@ -176,6 +176,14 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.results_verdict(text, text, text, text, double precision, double precision, double precision, double precision, double precision),
 	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
 	TO experiments_api_owner;
+-- src/results/metric_results.sql
+GRANT EXECUTE ON FUNCTION
+	experiments.metric_statistics(bigint, timestamp with time zone, timestamp with time zone, interval, double precision),
+	experiments_internal.metric_verdict(boolean, double precision, double precision, double precision, boolean),
+	experiments_internal.guardrail_status(boolean, double precision, double precision, double precision, boolean),
+	experiments.metric_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval),
+	experiments_internal.metric_report(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
+	TO experiments_api_owner;
 -- src/results/sequential.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.sequential_interval(double precision, double precision, bigint, double precision, bigint),
@@ -400,5 +408,11 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.planning_rate_variance(float8, float8),
 	experiments.experiment_plan(bigint, text, float8, float8, float8),
 	experiments_internal.format_p_value(float8),
-	experiments_internal.format_percent(float8, boolean)
+	experiments_internal.format_percent(float8, boolean),
+	experiments.student_t_quantile(float8, float8),
+	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8),
+	experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean),
+	experiments_internal.guardrail_status(boolean, float8, float8, float8, boolean),
+	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval),
+	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text)
 	TO experiments_analyst;

@@ -221,3 +221,33 @@ ORDER BY c.role = 'guardrail' DESC, c.role = 'primary' DESC, c.implicit, c.metri
 $$;
 COMMENT ON FUNCTION experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval) IS
 'Results of one experiment per metric and variant, over exposures in [since, until) (NULL: unbounded): the metrics attached to it (experiment_metrics, with their role, type, direction and guardrail margin) and, as implicit secondary proportion metrics, the goals no metric of the tenant reads (metric_statistics()). Per variant: units, units with events, the estimate (proportion: share of units with an event, Wilson interval; mean: value per exposed unit, t interval; ratio: numerator sum over denominator sum, delta-method normal interval; quantile: the quantile of the units with events, order-statistic interval) and the cap applied. Against the control (ordinal 0): the difference, relative difference, their intervals and p-value from one test: with CUPED (proportion and mean metrics when pre_period, default 14 days, gives a covariate with variance: the mean adjusted by theta times the covariate''s deviation from its pooled mean, theta pooled over all variants; variance_reduction is 1 - adjusted variance / variance) Welch''s t on the adjusted means; otherwise the Miettinen-Nurminen score test (proportions), Welch''s t with Fieller''s relative interval (means), or a z test on the delta-method variances (ratios) or on the variances the order-statistic intervals imply (quantiles), relative by the delta method. The comparisons with min_units units in both arms (and for proportions without CUPED 5 expected conversions and non-conversions) form one family across variants and metrics, corrected by correction (holm, bh or none) as in experiment_results(); verdicts in the metric''s good direction; guardrails pass or fail by their non-inferiority margin on the corrected relative interval. Rows come guardrails first, then primary, secondary and implicit metrics.';
+
+CREATE FUNCTION experiments_internal.metric_report(experiment_id bigint, since timestamptz, until timestamptz,
+	confidence float8, min_units bigint, correction text, OUT failing text[], OUT lines text[])
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		SELECT r.*, first_value(r.variant) OVER (PARTITION BY r.metric_id, r.metric ORDER BY r.ordinal) AS control
+		FROM experiments.metric_results($1, $2, $3, $4, $5, $6) r
+	)
+	SELECT coalesce(array_agg(format('  FAILING GUARDRAIL %s: %s %s against %s (%s CI %s to %s), margin %s',
+					r.metric, r.variant, experiments_internal.format_percent(r.relative_difference, true), r.control,
+					coalesce(round((r.interval_confidence * 100)::numeric, 2)::float8::text || '%', 'n/a'),
+					experiments_internal.format_percent(r.relative_lower, true),
+					experiments_internal.format_percent(r.relative_upper, true),
+					experiments_internal.format_percent(CASE WHEN r.higher_is_better THEN -r.margin ELSE r.margin END, true))
+				ORDER BY r.metric, r.ordinal)
+				FILTER (WHERE r.guardrail = 'fail'), '{}'),
+		   coalesce(array_agg(format('  [%s] %s', r.role, experiments_internal.results_verdict(
+					r.variant, r.control, r.metric, r.verdict, r.relative_difference, r.relative_lower,
+					r.relative_upper, r.adjusted_p_value, r.interval_confidence))
+					|| CASE WHEN r.guardrail IS NOT NULL THEN '; guardrail ' || r.guardrail ELSE '' END
+					|| CASE WHEN r.cuped THEN format('; CUPED, variance %s', experiments_internal.format_percent(-r.variance_reduction, true)) ELSE '' END
+				ORDER BY r.role = 'guardrail' DESC, r.role = 'primary' DESC, r.metric, r.ordinal)
+				FILTER (WHERE r.ordinal <> 0 AND NOT r.implicit), '{}')
+	FROM r
+$$;
+COMMENT ON FUNCTION experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text) IS
+'The lines results_report() prints of the metrics attached to an experiment (metric_results()): failing, one line per guardrail that fails its non-inferiority margin in a treatment (printed first), and lines, each treatment''s verdict per metric with its role, guardrail status and CUPED variance change.';

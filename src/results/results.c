@@ -986,11 +986,9 @@ EventQuery(const char *source, const char *event, const char *property)
 			strcmp(source, "action") == 0 ? "actions" :
 			strcmp(source, "custom") == 0 ? "custom_events" : "visits";
 
-		appendStringInfo(&query, "SELECT e.visitor_id, e.occurred_at, %s%s FROM experiments.%s e"
+		appendStringInfo(&query, "SELECT e.visitor_id, e.occurred_at, %s%s::float8 FROM experiments.%s e"
 						 " WHERE e.tenant_id = $4 AND e.occurred_at >= $2 AND e.occurred_at < $3",
 						 property ? "e." : "NULL", property ? quote_identifier(property) : "", table);
-		if (property)
-			appendStringInfoString(&query, "::float8");
 		if (name)
 			appendStringInfo(&query, " AND e.name = %s", name);
 	}

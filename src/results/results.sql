@@ -540,6 +540,7 @@ DECLARE
 	variant_lines text[] := '{}';
 	metric_lines text[] := '{}';
 	comparisons integer := 0;
+	catalog record;
 BEGIN
 	SELECT * INTO x FROM experiments.experiments e
 	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
@@ -548,6 +549,11 @@ BEGIN
 			USING ERRCODE = 'no_data_found',
 				  DETAIL = 'The caller''s tenant has no experiment with that key.',
 				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
+		catalog := experiments_internal.metric_report(x.id, since, until, confidence, min_units, correction);
+	ELSE
+		catalog := ROW('{}'::text[], '{}'::text[]);
 	END IF;
 	-- Rows come exposures first, control first: one pass builds the report.
 	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction) LOOP
@@ -587,14 +593,15 @@ BEGIN
 		format('Experiment %s (%s): %s units exposed%s', x.key, x.state, total,
 			   CASE WHEN since IS NULL AND until IS NULL THEN ''
 					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
-		|| variant_lines || ('  ' || srm)
+		|| catalog.failing || variant_lines || ('  ' || srm)
 		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
 			   format('  %s comparisons with %s+ units per arm; p-values and intervals corrected by %s',
 					  comparisons, min_units, CASE correction WHEN 'holm' THEN 'Holm'
 						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
 				ELSE '{}' END
-		|| metric_lines, E'\n');
+		|| metric_lines
+		|| CASE WHEN cardinality(catalog.lines) > 0 THEN ARRAY['Metrics:'] || catalog.lines ELSE '{}' END, E'\n');
 END;
 $$;
 COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS
-'One experiment''s results of the caller''s tenant as a short text report for psql: units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM").';
+'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
