@@ -540,7 +540,8 @@ DECLARE
 	variant_lines text[] := '{}';
 	metric_lines text[] := '{}';
 	comparisons integer := 0;
-	catalog record;
+	failing text[] := '{}';
+	catalog_lines text[] := '{}';
 BEGIN
 	SELECT * INTO x FROM experiments.experiments e
 	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
@@ -551,9 +552,8 @@ BEGIN
 				  HINT = 'List the tenant''s experiments in experiments.experiments.';
 	END IF;
 	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
-		catalog := experiments_internal.metric_report(x.id, since, until, confidence, min_units, correction);
-	ELSE
-		catalog := ROW('{}'::text[], '{}'::text[]);
+		SELECT c.failing, c.lines INTO failing, catalog_lines
+		FROM experiments_internal.metric_report(x.id, since, until, confidence, min_units, correction) c;
 	END IF;
 	-- Rows come exposures first, control first: one pass builds the report.
 	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction) LOOP
@@ -593,14 +593,14 @@ BEGIN
 		format('Experiment %s (%s): %s units exposed%s', x.key, x.state, total,
 			   CASE WHEN since IS NULL AND until IS NULL THEN ''
 					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
-		|| catalog.failing || variant_lines || ('  ' || srm)
+		|| failing || variant_lines || ('  ' || srm)
 		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
 			   format('  %s comparisons with %s+ units per arm; p-values and intervals corrected by %s',
 					  comparisons, min_units, CASE correction WHEN 'holm' THEN 'Holm'
 						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
 				ELSE '{}' END
 		|| metric_lines
-		|| CASE WHEN cardinality(catalog.lines) > 0 THEN ARRAY['Metrics:'] || catalog.lines ELSE '{}' END, E'\n');
+		|| CASE WHEN cardinality(catalog_lines) > 0 THEN ARRAY['Metrics:'] || catalog_lines ELSE '{}' END, E'\n');
 END;
 $$;
 COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS

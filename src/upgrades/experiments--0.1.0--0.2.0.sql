@@ -4380,3 +4380,366 @@ GRANT EXECUTE ON FUNCTION
 	experiments_api.results_chart(text, text, text),
 	experiments_api.results_page(text)
 	TO experiments_anon;
+
+-- 0.2.0: results per metric of the catalog (src/results/metric_results.sql):
+-- metric_statistics() in C, metric_results(), guardrails, and results_report()
+-- saying a failing guardrail first.
+-- experiments: results per metric of the catalog (src/results/metrics.sql).
+--
+-- metric_statistics(), in C (src/results/results.c), reads the exposures
+-- once and each attached metric's event source once, and sums per metric and
+-- variant what the statistics need: units, units with events, the per-unit
+-- values (after the conversion window and the cap) with their squares, a
+-- ratio's denominator and cross products, the CUPED covariate (the same
+-- metric in a pre-period before each unit's first exposure) with its cross
+-- products, and a quantile metric's quantile with its order-statistic
+-- interval. metric_results() turns the sums into estimates, intervals and
+-- comparisons with the control, corrects across variants and metrics, and
+-- judges guardrails by their non-inferiority margin.
+
+CREATE FUNCTION experiments.metric_statistics(experiment_id bigint, since timestamptz, until timestamptz,
+	pre_period interval, confidence float8)
+RETURNS TABLE (metric_id bigint, metric text, ordinal integer, units bigint, event_units bigint,
+			   value_sum float8, value_square_sum float8,
+			   denominator_event_units bigint, denominator_sum float8, denominator_square_sum float8, cross_sum float8,
+			   covariate_sum float8, covariate_square_sum float8, covariate_cross_sum float8,
+			   quantile_value float8, quantile_lower float8, quantile_upper float8, cap float8)
+AS 'MODULE_PATHNAME', 'metric_statistics'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp;
+COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8) IS
+'Per metric attached to the experiment (experiment_metrics) and variant, over the units first exposed in [since, until) (in the variant of their first exposure): units, event_units (units with an event in the metric''s conversion window after their first exposure, before until), the sum and sum of squares of the per-unit values (1 or 0 for a proportion; the count or sum of the events in the window for a mean, ratio part or quantile, capped at cap: the absolute cap, or the cap_value quantile of the values of the units with events, all variants pooled), for a ratio the denominator''s event units, sum and sum of squares and the sum of numerator times denominator; for proportion and mean metrics when pre_period is positive the CUPED covariate''s sum, sum of squares and sum of value times covariate (the same metric, counted and capped alike, from the events in the pre_period before each unit''s first exposure); for a quantile metric its quantile of the values of the units with events (linear interpolation, numpy''s default) and the order statistics at ranks floor(np - z sqrt(np(1-p))) and ceil(np + z sqrt(np(1-p))) (1-based, within 1..n; z the normal critical value at confidence). Windows and pre_period are exact durations (a day is 24 hours, a month 30 days). Goals that no metric of the tenant reads follow as implicit proportion metrics (metric_id NULL, metric the goal), counted as experiment_results() counts them.';
+
+CREATE FUNCTION experiments_internal.metric_verdict(sufficient boolean, adjusted_p_value float8,
+	alpha float8, difference float8, higher_is_better boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.comparison_verdict(sufficient, adjusted_p_value, alpha,
+		CASE WHEN higher_is_better THEN difference ELSE -difference END)
+$$;
+COMMENT ON FUNCTION experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean) IS
+'The verdict of a metric''s comparison (comparison_verdict()), in the direction that is good: a treatment beats the control when its difference is significant and in the good direction (up when higher_is_better, down otherwise).';
+
+CREATE FUNCTION experiments_internal.guardrail_status(sufficient boolean, margin float8,
+	relative_lower float8, relative_upper float8, higher_is_better boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN margin IS NULL OR sufficient IS NULL THEN NULL
+				WHEN NOT sufficient THEN 'insufficient sample'
+				WHEN higher_is_better AND relative_lower > -margin THEN 'pass'
+				WHEN NOT higher_is_better AND relative_upper < margin THEN 'pass'
+				ELSE 'fail' END
+$$;
+COMMENT ON FUNCTION experiments_internal.guardrail_status(boolean, float8, float8, float8, boolean) IS
+'A guardrail''s non-inferiority judgement: pass when the relative interval''s bound on the bad side is within the margin (above -margin when higher is better, below margin otherwise), fail when it is not (a degradation larger than the margin cannot be ruled out, or the interval is unbounded), insufficient sample when the minimum-sample rule fails, NULL for other roles and control rows.';
+
+CREATE FUNCTION experiments.metric_results(experiment_id bigint,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', pre_period interval DEFAULT '14 days')
+RETURNS TABLE (
+	experiment_id bigint, metric_id bigint, metric text, role text, type text, implicit boolean,
+	higher_is_better boolean, margin float8, ordinal integer, variant text,
+	units bigint, event_units bigint, estimate float8, estimate_lower float8, estimate_upper float8, cap float8,
+	cuped boolean, adjusted_estimate float8, variance_reduction float8,
+	difference float8, difference_lower float8, difference_upper float8,
+	relative_difference float8, relative_lower float8, relative_upper float8,
+	p_value float8, adjusted_p_value float8, interval_confidence float8, p_value_correction text,
+	sample_sufficient boolean, verdict text, guardrail text)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+WITH s AS MATERIALIZED (
+	SELECT * FROM experiments.metric_statistics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'),
+												coalesce($7, '0'), $4)
+), defs AS (
+	-- Every metric with rows, attached or implicit, with its role.
+	SELECT DISTINCT ON (s.metric_id, s.metric) s.metric_id, s.metric,
+		   coalesce(em.role, 'secondary') AS role, coalesce(m.type, 'proportion') AS type,
+		   m.id IS NULL AS implicit, coalesce(m.higher_is_better, true) AS higher_is_better, em.margin
+	FROM s
+	LEFT JOIN experiments.metrics m ON m.id = s.metric_id
+	LEFT JOIN experiments.experiment_metrics em ON em.metric_id = s.metric_id AND em.experiment_id = $1
+), pooled AS (
+	-- CUPED: one slope theta per metric, over all variants' units.
+	SELECT s.metric_id,
+		   (sum(s.covariate_cross_sum) - sum(s.value_sum) * sum(s.covariate_sum) / sum(s.units))
+			 / nullif(sum(s.covariate_square_sum) - sum(s.covariate_sum) ^ 2 / sum(s.units), 0) AS theta,
+		   sum(s.covariate_sum) / sum(s.units) AS covariate_mean
+	FROM s WHERE s.covariate_sum IS NOT NULL
+	GROUP BY s.metric_id
+), cells AS (
+	-- Every variant for every metric; variants without units count 0.
+	SELECT d.*, v.ordinal, v.key AS variant, coalesce(s.units, 0) AS n, coalesce(s.event_units, 0) AS events,
+		   s.value_sum AS sx, s.value_square_sum AS sxx, s.denominator_sum AS sy, s.denominator_square_sum AS syy,
+		   s.cross_sum AS sxy, s.covariate_sum AS sc, s.covariate_square_sum AS scc, s.covariate_cross_sum AS sxc,
+		   s.quantile_value, s.quantile_lower, s.quantile_upper, s.cap, p.theta, p.covariate_mean
+	FROM defs d
+	CROSS JOIN experiments.variants v
+	LEFT JOIN s ON s.metric_id IS NOT DISTINCT FROM d.metric_id AND s.metric = d.metric AND s.ordinal = v.ordinal
+	LEFT JOIN pooled p ON p.metric_id = d.metric_id
+	WHERE v.experiment_id = $1
+), moments AS (
+	SELECT c.*, c.sx / nullif(c.n, 0) AS mean,
+		   CASE WHEN c.n > 1 THEN greatest((c.sxx - c.sx * c.sx / c.n) / (c.n - 1), 0) END AS var_x,
+		   CASE WHEN c.n > 1 THEN greatest((c.syy - c.sy * c.sy / c.n) / (c.n - 1), 0) END AS var_y,
+		   CASE WHEN c.n > 1 THEN (c.sxy - c.sx * c.sy / c.n) / (c.n - 1) END AS cov_xy,
+		   CASE WHEN c.n > 1 THEN greatest((c.scc - c.sc * c.sc / c.n) / (c.n - 1), 0) END AS var_c,
+		   CASE WHEN c.n > 1 THEN (c.sxc - c.sx * c.sc / c.n) / (c.n - 1) END AS cov_xc,
+		   c.sx / nullif(c.sy, 0) AS ratio
+	FROM cells c
+), estimates AS (
+	-- Per variant: the estimate, its interval, and for the comparisons its
+	-- variance (ratio: delta method; quantile: from the order-statistic
+	-- interval) or CUPED-adjusted mean and variance.
+	SELECT mo.*,
+		   mo.theta IS NOT NULL AS cuped,
+		   CASE WHEN mo.theta IS NOT NULL THEN mo.mean - mo.theta * (mo.sc / nullif(mo.n, 0) - mo.covariate_mean) END AS adjusted_mean,
+		   CASE WHEN mo.theta IS NOT NULL THEN greatest(mo.var_x - 2 * mo.theta * mo.cov_xc + mo.theta ^ 2 * mo.var_c, 0) END AS adjusted_var,
+		   CASE mo.type WHEN 'ratio' THEN (mo.var_x - 2 * mo.ratio * mo.cov_xy + mo.ratio ^ 2 * mo.var_y)
+											/ nullif(mo.n * (mo.sy / mo.n) ^ 2, 0)
+						WHEN 'quantile' THEN ((mo.quantile_upper - mo.quantile_lower)
+											  / (2 * experiments.normal_quantile(1 - (1 - $4) / 2))) ^ 2 END AS estimate_var,
+		   CASE mo.type WHEN 'ratio' THEN mo.ratio WHEN 'quantile' THEN mo.quantile_value
+						WHEN 'proportion' THEN mo.events / nullif(mo.n, 0)::float8 ELSE mo.mean END AS estimate
+	FROM moments mo
+), pairs AS (
+	-- Each variant beside its control, and the minimum-sample rule of
+	-- experiment_results(): min_units units in both arms; for proportions
+	-- without CUPED also 5 expected conversions and non-conversions per arm.
+	SELECT e.*, c.n AS c_n, c.events AS c_events, c.estimate AS c_estimate, c.estimate_var AS c_estimate_var,
+		   c.mean AS c_mean, c.var_x AS c_var_x, c.adjusted_mean AS c_adjusted_mean, c.adjusted_var AS c_adjusted_var,
+		   CASE WHEN e.ordinal <> 0 THEN e.n >= $5 AND c.n >= $5
+				AND (e.type <> 'proportion' OR e.cuped OR
+					 least(e.n, c.n) * least(e.events + c.events, e.n + c.n - e.events - c.events)::float8
+					 >= 5 * nullif(e.n + c.n, 0)) END AS sufficient
+	FROM estimates e
+	LEFT JOIN estimates c ON c.metric_id IS NOT DISTINCT FROM e.metric_id AND c.metric = e.metric AND c.ordinal = 0
+), raw AS (
+	-- The p-value of each comparison, from the test its interval comes from.
+	SELECT p.*, t.p_value AS raw_p_value
+	FROM pairs p
+	CROSS JOIN LATERAL (
+		SELECT CASE WHEN p.ordinal = 0 THEN NULL
+					WHEN p.cuped THEN (SELECT w.p_value FROM experiments.welch_test(p.c_adjusted_mean, p.c_adjusted_var,
+									   p.c_n, p.adjusted_mean, p.adjusted_var, p.n, $4) w)
+					WHEN p.type = 'proportion' THEN (SELECT z.p_value FROM experiments.two_proportion_test(
+									   p.c_events, p.c_n, p.events, p.n, $4) z)
+					WHEN p.type = 'mean' THEN (SELECT w.p_value FROM experiments.welch_test(p.c_mean, p.c_var_x,
+									   p.c_n, p.mean, p.var_x, p.n, $4) w)
+					ELSE 2 * experiments.normal_cdf(-abs(p.estimate - p.c_estimate)
+									   / nullif(sqrt(p.estimate_var + p.c_estimate_var), 0)) END AS p_value
+	) t
+), tests AS (
+	-- The family corrected for multiple testing: every comparison with a
+	-- p-value and a sufficient sample, across variants and metrics.
+	SELECT row_number() OVER (ORDER BY r.metric_id NULLS LAST, r.metric, r.ordinal) AS member,
+		   r.metric_id, r.metric, r.ordinal, CASE WHEN r.sufficient THEN r.raw_p_value END AS p_value
+	FROM raw r WHERE r.sufficient IS NOT NULL
+), corrected AS (
+	SELECT tests.metric_id, tests.metric, tests.ordinal, u.adjusted, u.level
+	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
+											   $6, $4)).* FROM tests) f
+	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
+	JOIN tests ON tests.member = u.member
+), compared AS (
+	SELECT r.*, k.adjusted, coalesce(k.level, $4) AS level, cmp.*
+	FROM raw r
+	LEFT JOIN corrected k ON k.metric_id IS NOT DISTINCT FROM r.metric_id AND k.metric = r.metric AND k.ordinal = r.ordinal
+	CROSS JOIN LATERAL (
+		-- Welch's t (means, CUPED) and the score test (proportions) as
+		-- experiment_results() makes them; ratios and quantiles by z on
+		-- their variances, relative by the delta method.
+		SELECT w.difference AS d, w.difference_lower AS d_lower, w.difference_upper AS d_upper,
+			   w.relative_difference AS rel, w.relative_lower AS rel_lower, w.relative_upper AS rel_upper
+		FROM (SELECT CASE WHEN r.cuped THEN r.c_adjusted_mean ELSE r.c_mean END AS c_mean,
+					 CASE WHEN r.cuped THEN r.c_adjusted_var ELSE r.c_var_x END AS c_var,
+					 CASE WHEN r.cuped THEN r.adjusted_mean ELSE r.mean END AS mean,
+					 CASE WHEN r.cuped THEN r.adjusted_var ELSE r.var_x END AS var) a
+		CROSS JOIN LATERAL experiments.welch_test(a.c_mean, a.c_var, r.c_n, a.mean, a.var, r.n, coalesce(k.level, $4)) w
+		WHERE r.ordinal <> 0 AND (r.cuped OR r.type = 'mean')
+		UNION ALL
+		SELECT z.difference, z.difference_lower, z.difference_upper,
+			   z.relative_difference, z.relative_lower, z.relative_upper
+		FROM experiments.two_proportion_test(r.c_events, r.c_n, r.events, r.n, coalesce(k.level, $4)) z
+		WHERE r.ordinal <> 0 AND NOT r.cuped AND r.type = 'proportion'
+		UNION ALL
+		SELECT g.d, g.d - g.crit * g.se, g.d + g.crit * g.se,
+			   g.rel, g.rel - g.crit * g.rel_se, g.rel + g.crit * g.rel_se
+		FROM (SELECT r.estimate - r.c_estimate AS d, sqrt(r.estimate_var + r.c_estimate_var) AS se,
+					 r.estimate / nullif(r.c_estimate, 0) - 1 AS rel,
+					 sqrt(r.estimate_var / r.c_estimate ^ 2 + r.estimate ^ 2 * r.c_estimate_var / r.c_estimate ^ 4) AS rel_se,
+					 experiments.normal_quantile(1 - (1 - coalesce(k.level, $4)) / 2) AS crit
+			  WHERE r.c_estimate <> 0) g
+		WHERE r.ordinal <> 0 AND r.type IN ('ratio', 'quantile')
+		UNION ALL
+		SELECT NULL, NULL, NULL, NULL, NULL, NULL
+		WHERE r.ordinal = 0 OR (r.type IN ('ratio', 'quantile') AND (r.c_estimate IS NULL OR r.c_estimate = 0))
+	) cmp
+)
+SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better, c.margin, c.ordinal, c.variant,
+	   c.n, c.events, c.estimate,
+	   CASE c.type WHEN 'proportion' THEN w.lower
+				   WHEN 'mean' THEN c.mean - experiments.student_t_quantile(1 - (1 - $4) / 2, c.n - 1) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio - experiments.normal_quantile(1 - (1 - $4) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_lower END,
+	   CASE c.type WHEN 'proportion' THEN w.upper
+				   WHEN 'mean' THEN c.mean + experiments.student_t_quantile(1 - (1 - $4) / 2, c.n - 1) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio + experiments.normal_quantile(1 - (1 - $4) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_upper END,
+	   c.cap, c.cuped,
+	   CASE WHEN c.cuped THEN c.adjusted_mean END,
+	   CASE WHEN c.cuped THEN 1 - c.adjusted_var / nullif(c.var_x, 0) END,
+	   c.d, c.d_lower, c.d_upper, c.rel, c.rel_lower, c.rel_upper,
+	   c.raw_p_value, c.adjusted,
+	   CASE WHEN c.d IS NOT NULL THEN c.level END,
+	   CASE WHEN c.sufficient IS NOT NULL THEN $6 END,
+	   c.sufficient,
+	   experiments_internal.metric_verdict(c.sufficient, c.adjusted, 1 - $4, c.d, c.higher_is_better),
+	   CASE WHEN c.role = 'guardrail' AND c.ordinal <> 0
+			THEN experiments_internal.guardrail_status(c.sufficient, c.margin, c.rel_lower, c.rel_upper, c.higher_is_better) END
+FROM compared c
+CROSS JOIN LATERAL experiments.wilson_interval(CASE WHEN c.type = 'proportion' THEN c.events END, c.n, $4) w
+ORDER BY c.role = 'guardrail' DESC, c.role = 'primary' DESC, c.implicit, c.metric_id, c.metric, c.ordinal
+$$;
+COMMENT ON FUNCTION experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval) IS
+'Results of one experiment per metric and variant, over exposures in [since, until) (NULL: unbounded): the metrics attached to it (experiment_metrics, with their role, type, direction and guardrail margin) and, as implicit secondary proportion metrics, the goals no metric of the tenant reads (metric_statistics()). Per variant: units, units with events, the estimate (proportion: share of units with an event, Wilson interval; mean: value per exposed unit, t interval; ratio: numerator sum over denominator sum, delta-method normal interval; quantile: the quantile of the units with events, order-statistic interval) and the cap applied. Against the control (ordinal 0): the difference, relative difference, their intervals and p-value from one test: with CUPED (proportion and mean metrics when pre_period, default 14 days, gives a covariate with variance: the mean adjusted by theta times the covariate''s deviation from its pooled mean, theta pooled over all variants; variance_reduction is 1 - adjusted variance / variance) Welch''s t on the adjusted means; otherwise the Miettinen-Nurminen score test (proportions), Welch''s t with Fieller''s relative interval (means), or a z test on the delta-method variances (ratios) or on the variances the order-statistic intervals imply (quantiles), relative by the delta method. The comparisons with min_units units in both arms (and for proportions without CUPED 5 expected conversions and non-conversions) form one family across variants and metrics, corrected by correction (holm, bh or none) as in experiment_results(); verdicts in the metric''s good direction; guardrails pass or fail by their non-inferiority margin on the corrected relative interval. Rows come guardrails first, then primary, secondary and implicit metrics.';
+
+CREATE FUNCTION experiments_internal.metric_report(experiment_id bigint, since timestamptz, until timestamptz,
+	confidence float8, min_units bigint, correction text, OUT failing text[], OUT lines text[])
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		SELECT r.*, first_value(r.variant) OVER (PARTITION BY r.metric_id, r.metric ORDER BY r.ordinal) AS control
+		FROM experiments.metric_results($1, $2, $3, $4, $5, $6) r
+	)
+	SELECT coalesce(array_agg(format('  FAILING GUARDRAIL %s: %s %s against %s (%s CI %s to %s), margin %s',
+					r.metric, r.variant, experiments_internal.format_percent(r.relative_difference, true), r.control,
+					coalesce(round((r.interval_confidence * 100)::numeric, 2)::float8::text || '%', 'n/a'),
+					experiments_internal.format_percent(r.relative_lower, true),
+					experiments_internal.format_percent(r.relative_upper, true),
+					experiments_internal.format_percent(CASE WHEN r.higher_is_better THEN -r.margin ELSE r.margin END, true))
+				ORDER BY r.metric, r.ordinal)
+				FILTER (WHERE r.guardrail = 'fail'), '{}'),
+		   coalesce(array_agg(format('  [%s] %s', r.role, experiments_internal.results_verdict(
+					r.variant, r.control, r.metric, r.verdict, r.relative_difference, r.relative_lower,
+					r.relative_upper, r.adjusted_p_value, r.interval_confidence))
+					|| CASE WHEN r.guardrail IS NOT NULL THEN '; guardrail ' || r.guardrail ELSE '' END
+					|| CASE WHEN r.cuped THEN format('; CUPED, variance %s', experiments_internal.format_percent(-r.variance_reduction, true)) ELSE '' END
+				ORDER BY r.role = 'guardrail' DESC, r.role = 'primary' DESC, r.metric, r.ordinal)
+				FILTER (WHERE r.ordinal <> 0 AND NOT r.implicit), '{}')
+	FROM r
+$$;
+COMMENT ON FUNCTION experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text) IS
+'The lines results_report() prints of the metrics attached to an experiment (metric_results()): failing, one line per guardrail that fails its non-inferiority margin in a treatment (printed first), and lines, each treatment''s verdict per metric with its role, guardrail status and CUPED variance change.';
+
+-- src/results/results.sql: results_report() with the catalog metrics' lines
+CREATE OR REPLACE FUNCTION experiments.results_report(experiment text,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm')
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	x experiments.experiments;
+	r record;
+	control text;
+	srm text;
+	total bigint := 0;
+	variant_lines text[] := '{}';
+	metric_lines text[] := '{}';
+	comparisons integer := 0;
+	failing text[] := '{}';
+	catalog_lines text[] := '{}';
+BEGIN
+	SELECT * INTO x FROM experiments.experiments e
+	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(results_report.experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
+		SELECT c.failing, c.lines INTO failing, catalog_lines
+		FROM experiments_internal.metric_report(x.id, since, until, confidence, min_units, correction) c;
+	END IF;
+	-- Rows come exposures first, control first: one pass builds the report.
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction) LOOP
+		IF r.kind = 'exposures' THEN
+			total := total + r.units;
+			IF r.ordinal = 0 THEN
+				control := r.variant;
+			END IF;
+			srm := CASE WHEN r.stray_traffic THEN 'SAMPLE RATIO MISMATCH (units in a variant allocated 0%)'
+						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || experiments_internal.format_p_value(r.srm_p_value) || ')'
+						WHEN r.srm_p_value IS NULL THEN 'SRM not testable'
+						ELSE 'no SRM (' || experiments_internal.format_p_value(r.srm_p_value) || ')' END;
+			variant_lines := variant_lines || format('  %s: %s units (%s of traffic, allocated %s)',
+				r.variant, r.units, experiments_internal.format_percent(r.traffic_share),
+				experiments_internal.format_percent(r.allocation_share));
+		ELSIF r.ordinal = 0 THEN
+			metric_lines := metric_lines || format('%s: %s %s',
+				CASE r.kind WHEN 'revenue' THEN 'revenue (cents per unit)' ELSE r.metric END, r.variant,
+				CASE r.kind WHEN 'revenue' THEN round(r.value_per_unit::numeric, 2)::text
+					 ELSE format('%s (%s to %s)', experiments_internal.format_percent(r.conversion_rate),
+								 experiments_internal.format_percent(r.rate_lower), experiments_internal.format_percent(r.rate_upper)) END);
+		ELSE
+			comparisons := comparisons + (r.rate_adjusted_p_value IS NOT NULL)::integer +
+				(r.value_adjusted_p_value IS NOT NULL)::integer;
+			metric_lines := metric_lines || ('  ' || experiments_internal.results_verdict(
+				r.variant, control, CASE r.kind WHEN 'revenue' THEN 'revenue per unit' ELSE r.metric END,
+				CASE r.kind WHEN 'revenue' THEN r.value_verdict ELSE r.rate_verdict END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lift ELSE r.rate_relative_lift END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lower ELSE r.rate_relative_lower END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_upper ELSE r.rate_relative_upper END,
+				CASE r.kind WHEN 'revenue' THEN r.value_adjusted_p_value ELSE r.rate_adjusted_p_value END,
+				CASE r.kind WHEN 'revenue' THEN r.value_interval_confidence ELSE r.rate_interval_confidence END)
+				|| '; ' || split_part(srm, ' (', 1));
+		END IF;
+	END LOOP;
+	RETURN array_to_string(
+		format('Experiment %s (%s): %s units exposed%s', x.key, x.state, total,
+			   CASE WHEN since IS NULL AND until IS NULL THEN ''
+					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
+		|| failing || variant_lines || ('  ' || srm)
+		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
+			   format('  %s comparisons with %s+ units per arm; p-values and intervals corrected by %s',
+					  comparisons, min_units, CASE correction WHEN 'holm' THEN 'Holm'
+						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
+				ELSE '{}' END
+		|| metric_lines
+		|| CASE WHEN cardinality(catalog_lines) > 0 THEN ARRAY['Metrics:'] || catalog_lines ELSE '{}' END, E'\n');
+END;
+$$;
+COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS
+'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
+-- src/core/privileges.sql (results per metric)
+REVOKE EXECUTE ON FUNCTION
+	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8),
+	experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean),
+	experiments_internal.guardrail_status(boolean, float8, float8, float8, boolean),
+	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval),
+	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	experiments.metric_statistics(bigint, timestamp with time zone, timestamp with time zone, interval, double precision),
+	experiments_internal.metric_verdict(boolean, double precision, double precision, double precision, boolean),
+	experiments_internal.guardrail_status(boolean, double precision, double precision, double precision, boolean),
+	experiments.metric_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval),
+	experiments_internal.metric_report(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
+	TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION
+	experiments.student_t_quantile(float8, float8),
+	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8),
+	experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean),
+	experiments_internal.guardrail_status(boolean, float8, float8, float8, boolean),
+	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval),
+	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text)
+	TO experiments_analyst;
