@@ -21,8 +21,13 @@ confidence sequence, at all 14 looks at once. Fails (exit 1) when the sequential
 false-positive rate exceeds 5% or a fixed-horizon interval's coverage at the
 last look is outside 0.95 +- 0.01.
 
+Then CUPED (calibrate_cuped(), kept apart): the variance of metric_results()'s
+CUPED-adjusted values over the raw ones against the theory, 1 - rho^2,
+within 5%, for rho 0.3, 0.5, 0.7 and 0.9.
+
 Environment: PGDATABASE etc. (a database with the extension), CALIBRATE_RUNS
-(simulated experiments per scenario, default 20000), CALIBRATE_SEED (default 1).
+(simulated experiments per scenario, default 20000), CALIBRATE_SEED (default 1),
+CALIBRATE_CUPED_UNITS (units per CUPED experiment, default 40000).
 """
 import os
 import subprocess
@@ -130,6 +135,69 @@ FROM (SELECT l.run, bool_or(f.p_value < 0.05) AS any_fixed, bool_or(s.p_value < 
     return [float(v) for v in psql(sql, rows(c, t))[0]]
 
 
+# CUPED (metric_results(), kept apart from the above): per correlation rho,
+# one experiment of CUPED_UNITS units in two arms through the whole product
+# path: an exposure per unit, a goal event with the unit's covariate c in the
+# 14 days before it and one with its value x = rho c + sqrt(1 - rho^2) e
+# after it (c and e standard normal), a mean metric summing the goal's
+# property. The variance of the CUPED-adjusted values over that of the raw
+# ones (1 - variance_reduction) must match the theory, 1 - rho^2, within 5%.
+CUPED_UNITS = int(os.environ.get("CALIBRATE_CUPED_UNITS", "40000"))
+CUPED_RHOS = (0.3, 0.5, 0.7, 0.9)
+
+
+def calibrate_cuped():
+    """Rows (rho, arm, 1 - rho^2, observed ratio) and the failures."""
+    lines = []
+    for k, rho in enumerate(CUPED_RHOS):
+        c = rng.standard_normal(CUPED_UNITS)
+        x = rho * c + np.sqrt(1 - rho ** 2) * rng.standard_normal(CUPED_UNITS)
+        for u in range(CUPED_UNITS):
+            lines.append(f"{k},{u},{u % 2},{c[u]!r},{x[u]!r}")
+    data = "\n".join(lines) + "\n\\.\n"
+    sql = """CREATE TEMP TABLE units (k int, u int, arm int, c float8, x float8);
+COPY units FROM STDIN (FORMAT csv);
+\\DATA
+SELECT experiments.create_tenant('calibrate-cuped-' || pg_backend_pid()) AS tenant \\gset
+SET experiments.tenant = :'tenant';
+CREATE TEMP TABLE runs AS
+SELECT k, (SELECT id FROM experiments.create_experiment('cuped' || k,
+	'[{"key": "control", "allocation": 50}, {"key": "b", "allocation": 50}]', start => true)) AS experiment_id
+FROM generate_series(0, %(n)d) k;
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT r.experiment_id, u.arm, 'user_id', u.k || '-' || u.u, '2026-05-10 00:00+00', true, true, false, false, false, false
+FROM units u JOIN runs r USING (k);
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', u.k || '-' || u.u, 'v' || u.k, timestamptz '2026-05-05 00:00+00', jsonb_build_object('v', u.c) FROM units u
+UNION ALL
+SELECT 'user_id', u.k || '-' || u.u, 'v' || u.k, '2026-05-11 00:00+00', jsonb_build_object('v', u.x) FROM units u;
+INSERT INTO experiments.metrics (key, type, source, event, aggregation, property)
+SELECT 'v' || k, 'mean', 'goal', 'v' || k, 'sum', 'v' FROM runs;
+INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role)
+SELECT r.experiment_id, m.id, 'primary' FROM runs r JOIN experiments.metrics m ON m.key = 'v' || r.k;
+SELECT r.k, m.ordinal, 1 - m.variance_reduction
+FROM runs r CROSS JOIN LATERAL experiments.metric_results(r.experiment_id) m
+WHERE m.metric = 'v' || r.k ORDER BY r.k, m.ordinal;
+""" % {"n": len(CUPED_RHOS) - 1}
+    rows_, failures = [], []
+    for k, ordinal, ratio in psql(sql, data):
+        rho = CUPED_RHOS[int(k)]
+        theory = 1 - rho ** 2
+        rows_.append((rho, int(ordinal), theory, float(ratio)))
+        if abs(float(ratio) / theory - 1) > 0.05:
+            failures.append(f"CUPED variance ratio at rho {rho}, arm {ordinal}: {float(ratio):.4f}, "
+                            f"not within 5% of 1 - rho^2 = {theory:.4f}")
+    return rows_, failures
+
+
+def print_cuped(rows_):
+    print(f"CUPED ({CUPED_UNITS} units, two arms): adjusted variance / variance against 1 - rho^2")
+    print(f"{'rho':>5}  {'arm':>3}  {'1 - rho^2':>9}  {'observed':>9}  {'ratio':>7}")
+    for rho, arm, theory, observed in rows_:
+        print(f"{rho:5.2f}  {arm:3d}  {theory:9.4f}  {observed:9.4f}  {observed / theory:7.4f}")
+
+
 def main():
     print(f"{RUNS} simulated experiments per scenario, {DAYS} daily looks, {PER_DAY} new units per arm and day, "
           f"seed {SEED}; sequential_interval tuned to {TUNING_N} units, confidence 0.95")
@@ -156,6 +224,9 @@ def main():
     for label, v in (("rates", rate_ab[4]), ("means", mean_ab[4])):
         if abs(v - 0.95) > 0.01:
             failures.append(f"fixed-horizon coverage of {label} {v:.4f} outside 0.95 +- 0.01")
+    cuped_rows, cuped_failures = calibrate_cuped()
+    print_cuped(cuped_rows)
+    failures += cuped_failures
     for f in failures:
         print("FAILED:", f)
     sys.exit(1 if failures else 0)
