@@ -19,7 +19,7 @@ INSERT INTO allowed VALUES
 	('experiments_admin', '^experiments\.authenticate(_request)?\('),
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
 	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
-	('experiments_analyst', '^experiments_api\.(results_page|results_chart)\('),
+	('experiments_analyst', '^experiments_api\.(results_page|results_chart|metric_results)\('),
 	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
 	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|comparison_verdict|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|multiple_testing|bayesian_rates|bayesian_means|results_report|results_verdict|format_p_value|format_percent|shown_input|normal_cdf|normal_quantile|sequential_interval|sequential_srm_test|(mean|rate)_(power|sample_size|mde)|planning_(probability|critical|distance|variance|units|power|sample_size|rate_variance)|experiment_plan|student_t_quantile|metric_statistics|metric_results|metric_verdict|guardrail_status|metric_report)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|absmartly_context|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),

@@ -148,6 +148,11 @@ SELECT status, headers ->> 'content-type' AS content_type, left(body #>> '{}', 1
 FROM pg_temp.http('GET', '/rpc/results_page?experiment=checkout-test', jsonb_build_object('x-api-key', :'analyst', 'accept', 'text/html'));
 SELECT status, headers ->> 'content-type' AS content_type, left(body #>> '{}', 15) AS starts
 FROM pg_temp.http('GET', '/rpc/results_chart?experiment=checkout-test&chart=srm', jsonb_build_object('x-api-key', :'analyst', 'accept', 'image/svg+xml'));
+-- Results per metric (the experiment's goals, as implicit metrics), as the analyst key; a
+-- client key is refused.
+SELECT status, jsonb_array_length(body) AS rows, body -> 0 ->> 'metric' AS metric, body -> 0 ->> 'type' AS type
+FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test', jsonb_build_object('x-api-key', :'analyst'));
+SELECT status, body FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test', jsonb_build_object('x-api-key', :'client'));
 
 -- Every function and view answered a request with a 2xx status.
 SELECT p.proname AS never_answered

@@ -252,6 +252,28 @@ GRANT EXECUTE ON FUNCTION experiments_api.results_chart(text, text, text) TO exp
 COMMENT ON FUNCTION experiments_api.results_chart(text, text, text) IS
 'GET /rpc/results_chart?experiment=KEY&chart=lift|units|srm[&metric=GOAL] with Accept: image/svg+xml: one chart of the results page as SVG (lift: cumulative relative rate lift per day with its interval, of metric or the first metric; units: units first exposed per variant per day; srm: observed vs allocated share). For analysts; 400 for another chart.';
 
+CREATE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT 'holm')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.authorize();
+	IF correction IS NULL OR correction NOT IN ('holm', 'bh', 'none') THEN
+		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
+			left(correction, 64)));
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
+			FROM experiments.metric_results(experiments_internal.page_experiment_id(experiment), since, until,
+											correction => metric_results.correction) r);
+END;
+$$;
+ALTER FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) IS
+'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first. For analysts; 404 for an unknown experiment, 400 for another correction.';
+
 CREATE FUNCTION experiments_api.results_page(experiment text)
 RETURNS experiments_api."text/html"
 LANGUAGE plpgsql STABLE SECURITY DEFINER

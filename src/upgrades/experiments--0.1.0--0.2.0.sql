@@ -4720,6 +4720,29 @@ END;
 $$;
 COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS
 'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
+-- src/http/page.sql: results per metric over HTTP
+CREATE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT 'holm')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.authorize();
+	IF correction IS NULL OR correction NOT IN ('holm', 'bh', 'none') THEN
+		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
+			left(correction, 64)));
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
+			FROM experiments.metric_results(experiments_internal.page_experiment_id(experiment), since, until,
+											correction => metric_results.correction) r);
+END;
+$$;
+ALTER FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) IS
+'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first. For analysts; 404 for an unknown experiment, 400 for another correction.';
+
 -- src/core/privileges.sql (results per metric)
 REVOKE EXECUTE ON FUNCTION
 	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8),
@@ -4743,3 +4766,5 @@ GRANT EXECUTE ON FUNCTION
 	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval),
 	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text)
 	TO experiments_analyst;
+REVOKE EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_anon;

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmark of results per metric (never part of make test). Runs against the
+# cluster test/cluster starts:
+#   flock /tmp/experiments-make-install.lock sh -c 'make install && test/cluster test/bench/metric_results.sh'
+# One experiment with 10,000,000 exposures (2,000,000 units, 5 exposures each,
+# over 23 days of March 2026), 2,000,000 goal events (two goals, with a value)
+# and 1,000,000 transactions, with five metrics attached: a proportion with a
+# 7-day window, a mean of the goal's value capped at its 99th percentile, the
+# revenue per unit, revenue per checkout (a ratio) and the 90th percentile of
+# the value (a quantile); CUPED over the default 14-day pre-period. Prints the
+# time of a bare count(*) over the experiment's exposure rows, of
+# metric_results() and of experiment_results(), measured in the same run
+# (RUNS times each, interleaved, default 3), and their ratios.
+# Target (issue #17): metric results <= 3 x count(*).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+createdb bench_metric_results
+psql() { command psql -X -q -v ON_ERROR_STOP=1 -d bench_metric_results "$@"; }
+psql -c 'CREATE EXTENSION experiments'
+tenant=$(psql -Atc "SELECT experiments.create_tenant('bench')")
+exp=$(psql -Atc "SET experiments.tenant = '$tenant';
+	SELECT id FROM experiments.create_experiment('bench',
+		'[{\"key\": \"control\", \"allocation\": 50}, {\"key\": \"treatment\", \"allocation\": 50}]', start => true)")
+
+echo "== loading 10,000,000 exposures, 2,000,000 goal events and 1,000,000 transactions"
+start=$(date +%s)
+psql <<SQL
+SET experiments.tenant = '$tenant';
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT $exp, (g % 2000000) % 2, 'user_id', 'u-' || (g % 2000000),
+	   timestamptz '2026-03-01 00:00+00' + g * interval '200 milliseconds',
+	   true, true, false, false, false, false
+FROM generate_series(0, 9999999) g;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'u-' || ((g::bigint * 7919) % 2000000), CASE WHEN g % 3 = 0 THEN 'signup' ELSE 'checkout' END,
+	   timestamptz '2026-03-02 00:00+00' + g * interval '1 second', jsonb_build_object('value', g % 50)
+FROM generate_series(0, 1999999) g;
+INSERT INTO experiments.transactions (transaction_id, name, revenue, shipping, visitor_id, device_type, origin, occurred_at)
+SELECT 't-' || g, 'order', 100 + g % 9000, 0, 'u-' || ((g::bigint * 104729) % 2000000), 'DESKTOP', 'bench',
+	   timestamptz '2026-02-20 00:00+00' + g * interval '2 seconds'
+FROM generate_series(0, 999999) g;
+INSERT INTO experiments.metrics (key, type, source, event, window_end) VALUES ('converted', 'proportion', 'goal', 'checkout', '7 days');
+INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, cap, cap_value)
+VALUES ('value', 'mean', 'goal', 'checkout', 'sum', 'value', 'percentile', 0.99);
+INSERT INTO experiments.metrics (key, type, source, aggregation, property) VALUES ('revenue', 'mean', 'transaction', 'sum', 'revenue');
+INSERT INTO experiments.metrics (key, type, source, event) VALUES ('checkouts', 'mean', 'goal', 'checkout');
+INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id)
+SELECT 'revenue_per_checkout', 'ratio', r.id, c.id FROM experiments.metrics r, experiments.metrics c
+WHERE r.key = 'revenue' AND c.key = 'checkouts';
+INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, quantile)
+VALUES ('value_p90', 'quantile', 'goal', 'checkout', 'sum', 'value', 0.9);
+INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role, margin)
+SELECT $exp, id, CASE key WHEN 'converted' THEN 'primary' WHEN 'value_p90' THEN 'guardrail' ELSE 'secondary' END,
+	   CASE key WHEN 'value_p90' THEN 0.1 END
+FROM experiments.metrics WHERE key <> 'checkouts';
+SELECT experiments.create_event_partitions(0) \g /dev/null
+VACUUM ANALYZE experiments.exposures;
+VACUUM ANALYZE experiments.goal_events;
+VACUUM ANALYZE experiments.transactions;
+SQL
+echo "loaded in $(( $(date +%s) - start )) s"
+
+psql <<SQL
+SET experiments.tenant = '$tenant';
+CREATE TEMPORARY TABLE timings (what text, run integer, seconds float8);
+CREATE FUNCTION pg_temp.timed(what text, run integer, query text) RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+	EXECUTE query;
+	INSERT INTO timings VALUES (what, run, extract(epoch FROM clock_timestamp() - t0));
+END \$\$;
+SELECT pg_temp.timed('count(*) of the exposure rows', run,
+		   'SELECT count(*) FROM experiments.exposures WHERE experiment_id = $exp'),
+	   pg_temp.timed('metric results (metric_results, 5 metrics)', run,
+		   'SELECT count(*) FROM experiments.metric_results($exp)'),
+	   pg_temp.timed('full results (experiment_results)', run,
+		   'SELECT count(*) FROM experiments.experiment_results($exp)')
+FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
+CREATE TEMPORARY VIEW summary AS
+SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
+	   min(seconds) AS fastest, max(seconds) AS slowest, count(*) AS runs
+FROM timings GROUP BY what;
+\pset footer off
+SELECT what, round(median::numeric, 2) AS median_s, round(fastest::numeric, 2) AS fastest_s,
+	   round(slowest::numeric, 2) AS slowest_s, runs,
+	   round((median / (SELECT median FROM summary WHERE what LIKE 'count%'))::numeric, 1) AS ratio_to_count
+FROM summary ORDER BY median;
+SELECT metric, role, type, ordinal, units, event_units, round(estimate::numeric, 4) AS estimate, cuped,
+	   round(variance_reduction::numeric, 4) AS variance_reduction, verdict, guardrail
+FROM experiments.metric_results($exp);
+\pset format unaligned
+\pset tuples_only on
+SELECT format(E'RESULT\tmetric results, 10M exposures, 5 metrics (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 3',
+	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
+FROM summary r, summary c WHERE r.what LIKE 'metric%' AND c.what LIKE 'count%';
+SELECT format(E'RESULT\tmetric results (median of %s)\t%s\ts\tfull results (experiment_results)\t%s\t%s\t(for scale)',
+	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
+FROM summary r, summary c WHERE r.what LIKE 'metric%' AND c.what LIKE 'full%';
+SQL
