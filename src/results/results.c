@@ -885,7 +885,8 @@ typedef struct CatalogMetric
 typedef struct MetricState
 {
 	DailyMetrics base;
-	MetricPart *current;		/* the part whose events are being read */
+	MetricPart **current;		/* the parts whose events are being read */
+	int			ncurrent;
 	int64		pre_period;		/* microseconds; 0: no covariate */
 } MetricState;
 
@@ -997,15 +998,15 @@ EventQuery(const char *source, const char *event, const char *property)
 
 /*
  * DigestPartEvent
- *		One event (unit, time, value) of the part being read: added to the
- *		unit's value when in its conversion window, to its covariate when in
- *		the pre-period before its first exposure.
+ *		One event (unit, time, value) of the parts being read, which share
+ *		its query: added to a unit's value when in the part's conversion
+ *		window, to its covariate when in the pre-period before its first
+ *		exposure.
  */
 static void
 DigestPartEvent(DailyMetrics *base, const PendingRow *row)
 {
 	MetricState *state = (MetricState *) base;
-	MetricPart *part = state->current;
 	UnitEntry  *unit = units_lookup_hash(base->units, row->unit, row->hash);
 	Size		slot;
 	double		value;
@@ -1014,20 +1015,25 @@ DigestPartEvent(DailyMetrics *base, const PendingRow *row)
 	if (unit == NULL)
 		return;
 	slot = unit - base->units->data;
-	value = part->counts ? 1.0 : row->nulls[0] ? 0.0 : DatumGetFloat8(row->values[0]);
 	since = row->at - unit->first_at;
-	if (row->at >= unit->first_at)
+	for (int i = 0; i < state->ncurrent; i++)
 	{
-		if (since >= part->window_start && (part->window_open || since < part->window_end))
+		MetricPart *part = state->current[i];
+
+		value = part->counts ? 1.0 : row->nulls[0] ? 0.0 : DatumGetFloat8(row->values[0]);
+		if (row->at >= unit->first_at)
 		{
-			part->values[slot] += value;
-			part->hits[slot] = true;
+			if (since >= part->window_start && (part->window_open || since < part->window_end))
+			{
+				part->values[slot] += value;
+				part->hits[slot] = true;
+			}
 		}
-	}
-	else if (part->covariates != NULL && unit->first_at - row->at <= state->pre_period)
-	{
-		part->covariates[slot] += value;
-		part->covariate_hits[slot] = true;
+		else if (part->covariates != NULL && unit->first_at - row->at <= state->pre_period)
+		{
+			part->covariates[slot] += value;
+			part->covariate_hits[slot] = true;
+		}
 	}
 }
 
@@ -1315,13 +1321,32 @@ metric_statistics(PG_FUNCTION_ARGS)
 		nordinals = Max(nordinals, unit->ordinal + 1);
 
 	metrics = ReadCatalog(&state, experiment_id, &nmetrics);
+	/* Parts with the same query (the same events and values) read it once. */
+	state.current = palloc(sizeof(MetricPart *) * MAX_PARTS * Max(nmetrics, 1));
 	for (int i = 0; i < nmetrics; i++)
 		for (int j = 0; j < metrics[i].nparts; j++)
 		{
-			state.current = &metrics[i].parts[j];
-			Digest(&state.base, state.current->query,
+			MetricPart *first = &metrics[i].parts[j];
+
+			if (first->query == NULL)
+				continue;		/* read with an earlier part */
+			state.ncurrent = 0;
+			for (int k = i; k < nmetrics; k++)
+				for (int l = k == i ? j : 0; l < metrics[k].nparts; l++)
+				{
+					MetricPart *part = &metrics[k].parts[l];
+
+					if (part->query != NULL && strcmp(part->query, first->query) == 0)
+						state.current[state.ncurrent++] = part;
+				}
+			Digest(&state.base, first->query,
 				   EventQueryParams(experiment_id, events_since, until, tenant_id), DigestPartEvent);
-			FinishPart(&state, state.current);
+			for (int k = 0; k < state.ncurrent; k++)
+			{
+				FinishPart(&state, state.current[k]);
+				if (state.current[k] != first)
+					state.current[k]->query = NULL;
+			}
 		}
 	Digest(&state.base, implicit_goals_query, EventQueryParams(experiment_id, since, until, tenant_id),
 		   DigestImplicitGoal);
