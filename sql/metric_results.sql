@@ -7992,3 +7992,11 @@ SELECT split_part(experiments.results_report('metrics'), E'\n', 2) AS second_lin
 SELECT experiments.results_report('metrics');
 COMMIT;
 RESET ROLE;
+-- the results page's parts for the attached metrics (results_page() puts the failing guardrails
+-- first in its verdict, the tables after it): what they say, with the page's own owner's rights
+SET experiments.tenant = :'tenant';
+SELECT (SELECT array_agg(m[1]) FROM regexp_matches(h.failing, '<li class="warn">([^<]*)</li>', 'g') m) AS failing,
+	   (SELECT array_agg(m[1] || ' ' || m[2]) FROM regexp_matches(h.tables, 'data-metric="([^"]*)" data-role="([^"]*)"', 'g') m) AS tables,
+	   (SELECT count(*) FROM regexp_matches(h.tables, '<tr data-variant=', 'g')) AS variant_rows
+FROM experiments_internal.metrics_page_html(:exp) h;
+RESET experiments.tenant;

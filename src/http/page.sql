@@ -252,6 +252,53 @@ GRANT EXECUTE ON FUNCTION experiments_api.results_chart(text, text, text) TO exp
 COMMENT ON FUNCTION experiments_api.results_chart(text, text, text) IS
 'GET /rpc/results_chart?experiment=KEY&chart=lift|units|srm[&metric=GOAL] with Accept: image/svg+xml: one chart of the results page as SVG (lift: cumulative relative rate lift per day with its interval, of metric or the first metric; units: units first exposed per variant per day; srm: observed vs allocated share). For analysts; 400 for another chart.';
 
+CREATE FUNCTION experiments_internal.metrics_page_html(experiment_id bigint, OUT failing text, OUT tables text)
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		SELECT r.*, first_value(r.variant) OVER (PARTITION BY r.metric_id ORDER BY r.ordinal) AS control
+		FROM experiments.metric_results($1) r WHERE NOT r.implicit
+	), m AS (
+		SELECT r.metric_id, r.metric, r.role, r.type, min(r.guardrail) FILTER (WHERE r.guardrail = 'fail') AS failed,
+			   string_agg(format('<tr data-variant="%s"><th scope="row">%s</th><td data-field="units" data-value="%s">%s</td>'
+					'<td data-field="estimate" data-value="%s" data-lower="%s" data-upper="%s">%s <span class="ci">(%s to %s)</span></td>'
+					'<td data-field="relative_difference" data-value="%s" data-lower="%s" data-upper="%s">%s</td>'
+					'<td data-field="adjusted_p_value" data-value="%s">%s</td><td data-field="verdict">%s</td></tr>',
+					experiments_internal.html_escape(r.variant), experiments_internal.html_escape(r.variant), r.units, r.units,
+					r.estimate, r.estimate_lower, r.estimate_upper,
+					round(r.estimate::numeric, 4), round(r.estimate_lower::numeric, 4), round(r.estimate_upper::numeric, 4),
+					r.relative_difference, r.relative_lower, r.relative_upper,
+					CASE WHEN r.ordinal = 0 THEN 'control'
+						 ELSE experiments_internal.format_percent(r.relative_difference, true) || ' <span class="ci">('
+							  || experiments_internal.format_percent(r.relative_lower, true) || ' to '
+							  || experiments_internal.format_percent(r.relative_upper, true) || ')</span>' END,
+					r.adjusted_p_value, CASE WHEN r.ordinal = 0 THEN '' ELSE experiments_internal.format_p_value(r.adjusted_p_value) END,
+					coalesce(r.verdict, '') || CASE WHEN r.guardrail IS NOT NULL THEN '; guardrail ' || r.guardrail ELSE '' END),
+				'' ORDER BY r.ordinal) AS rows
+		FROM r GROUP BY r.metric_id, r.metric, r.role, r.type
+	)
+	SELECT (SELECT string_agg(format('<li class="warn">%s</li>', experiments_internal.html_escape(format(
+				'Failing guardrail %s: %s %s against %s (%s CI %s to %s), margin %s', r.metric, r.variant,
+				experiments_internal.format_percent(r.relative_difference, true), r.control,
+				round((r.interval_confidence * 100)::numeric, 2)::float8 || '%',
+				experiments_internal.format_percent(r.relative_lower, true), experiments_internal.format_percent(r.relative_upper, true),
+				experiments_internal.format_percent(CASE WHEN r.higher_is_better THEN -r.margin ELSE r.margin END, true)))),
+				'' ORDER BY r.metric, r.ordinal)
+			FROM r WHERE r.guardrail = 'fail'),
+		   (SELECT string_agg(format('<section class="metric catalog" data-metric="%s" data-role="%s"><h2>%s <span class="ci">%s, %s%s</span></h2>'
+					'<div class="scroll"><table><thead><tr><th>Variant</th><th>Units</th><th>Estimate (95%% CI)</th>'
+					'<th>Relative difference (CI corrected for multiple testing)</th><th>p-value (corrected)</th><th>Verdict</th>'
+					'</tr></thead><tbody>%s</tbody></table></div></section>',
+					experiments_internal.html_escape(m.metric), m.role, experiments_internal.html_escape(m.metric), m.role, m.type,
+					CASE WHEN m.failed IS NOT NULL THEN ', <span class="warn">failing guardrail</span>' ELSE '' END, m.rows),
+				'' ORDER BY m.role = 'guardrail' DESC, m.role = 'primary' DESC, m.metric_id)
+			FROM m)
+$$;
+COMMENT ON FUNCTION experiments_internal.metrics_page_html(bigint) IS
+'The results page''s parts for the metrics attached to an experiment (metric_results(), implicit metrics left out): failing, an HTML list item per guardrail failing its margin in a treatment (the page says them first), and tables, a section per metric (guardrails, then primary, then secondary) with its role and type and per variant the units, estimate with its interval, corrected relative difference with its interval, corrected p-value and verdict; NULLs when nothing is attached.';
+
 CREATE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
 	until timestamptz DEFAULT NULL, correction text DEFAULT 'holm')
 RETURNS jsonb
@@ -288,11 +335,16 @@ DECLARE
 	tables text := '';
 	srm text;
 	m record;
+	catalog_failing text;
+	catalog_tables text;
 BEGIN
 	PERFORM experiments_internal.authorize();
 	SELECT * INTO x FROM experiments.experiments e WHERE e.id = experiments_internal.page_experiment_id(experiment);
 	SELECT jsonb_agg(to_jsonb(r)) INTO results FROM experiments.experiment_results(x.id) r;
 	SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') INTO series FROM experiments_internal.results_series(x.id) s;
+	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
+		SELECT h.failing, h.tables INTO catalog_failing, catalog_tables FROM experiments_internal.metrics_page_html(x.id) h;
+	END IF;
 	SELECT r ->> 'variant',
 		   CASE WHEN (r ->> 'stray_traffic')::boolean THEN 'Sample ratio mismatch: a variant allocated 0% has units. Do not trust these results.'
 				WHEN (r ->> 'srm_mismatch')::boolean THEN 'Sample ratio mismatch (' || experiments_internal.format_p_value((r ->> 'srm_p_value')::float8) || '): the traffic split differs from the allocation. Do not trust these results.'
@@ -359,8 +411,8 @@ BEGIN
 		|| format('<h1>Experiment %s</h1><p>%s, %s units exposed.</p>', experiments_internal.html_escape(x.key), x.state,
 				  (SELECT coalesce(sum((r ->> 'units')::bigint), 0) FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = 'exposures'))
 		|| '<section class="verdict"><h2>Verdict</h2><p class="srm' || CASE WHEN srm LIKE 'Sample ratio mismatch%' THEN ' warn' ELSE '' END || '">'
-		|| experiments_internal.html_escape(srm) || '</p><ul>' || verdicts || '</ul></section>'
-		|| tables
+		|| experiments_internal.html_escape(srm) || '</p><ul>' || coalesce(catalog_failing, '') || verdicts || '</ul></section>'
+		|| coalesce(catalog_tables, '') || tables
 		|| '<section class="units"><h2>Units per variant per day</h2><figure>'
 		|| experiments_internal.results_chart_svg('units', NULL, results, series) || '</figure></section>'
 		|| '<section class="srm-chart"><h2>Sample ratio</h2><figure>'
@@ -371,4 +423,4 @@ $$;
 ALTER FUNCTION experiments_api.results_page(text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.results_page(text) TO experiments_analyst;
 COMMENT ON FUNCTION experiments_api.results_page(text) IS
-'GET /rpc/results_page?experiment=KEY with Accept: text/html: the experiment''s results as a self-contained page (inline CSS and SVG, no script): the verdict in words (sample ratio, then each treatment against the control per metric), a table per metric (units, rate with its interval, relative lift with its interval, p-value, from experiment_results()), the cumulative relative lift per day with its interval, units per variant per day and the sample ratio chart. For analysts.';
+'GET /rpc/results_page?experiment=KEY with Accept: text/html: the experiment''s results as a self-contained page (inline CSS and SVG, no script): the verdict in words (sample ratio, then each treatment against the control per metric), a table per metric (units, rate with its interval, relative lift with its interval, p-value, from experiment_results()), the cumulative relative lift per day with its interval, units per variant per day and the sample ratio chart; with metrics attached to the experiment, its failing guardrails first in the verdict and a table per attached metric (experiments_internal.metrics_page_html()). For analysts.';

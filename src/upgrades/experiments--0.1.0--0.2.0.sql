@@ -4721,6 +4721,53 @@ $$;
 COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS
 'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
 -- src/http/page.sql: results per metric over HTTP
+CREATE FUNCTION experiments_internal.metrics_page_html(experiment_id bigint, OUT failing text, OUT tables text)
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		SELECT r.*, first_value(r.variant) OVER (PARTITION BY r.metric_id ORDER BY r.ordinal) AS control
+		FROM experiments.metric_results($1) r WHERE NOT r.implicit
+	), m AS (
+		SELECT r.metric_id, r.metric, r.role, r.type, min(r.guardrail) FILTER (WHERE r.guardrail = 'fail') AS failed,
+			   string_agg(format('<tr data-variant="%s"><th scope="row">%s</th><td data-field="units" data-value="%s">%s</td>'
+					'<td data-field="estimate" data-value="%s" data-lower="%s" data-upper="%s">%s <span class="ci">(%s to %s)</span></td>'
+					'<td data-field="relative_difference" data-value="%s" data-lower="%s" data-upper="%s">%s</td>'
+					'<td data-field="adjusted_p_value" data-value="%s">%s</td><td data-field="verdict">%s</td></tr>',
+					experiments_internal.html_escape(r.variant), experiments_internal.html_escape(r.variant), r.units, r.units,
+					r.estimate, r.estimate_lower, r.estimate_upper,
+					round(r.estimate::numeric, 4), round(r.estimate_lower::numeric, 4), round(r.estimate_upper::numeric, 4),
+					r.relative_difference, r.relative_lower, r.relative_upper,
+					CASE WHEN r.ordinal = 0 THEN 'control'
+						 ELSE experiments_internal.format_percent(r.relative_difference, true) || ' <span class="ci">('
+							  || experiments_internal.format_percent(r.relative_lower, true) || ' to '
+							  || experiments_internal.format_percent(r.relative_upper, true) || ')</span>' END,
+					r.adjusted_p_value, CASE WHEN r.ordinal = 0 THEN '' ELSE experiments_internal.format_p_value(r.adjusted_p_value) END,
+					coalesce(r.verdict, '') || CASE WHEN r.guardrail IS NOT NULL THEN '; guardrail ' || r.guardrail ELSE '' END),
+				'' ORDER BY r.ordinal) AS rows
+		FROM r GROUP BY r.metric_id, r.metric, r.role, r.type
+	)
+	SELECT (SELECT string_agg(format('<li class="warn">%s</li>', experiments_internal.html_escape(format(
+				'Failing guardrail %s: %s %s against %s (%s CI %s to %s), margin %s', r.metric, r.variant,
+				experiments_internal.format_percent(r.relative_difference, true), r.control,
+				round((r.interval_confidence * 100)::numeric, 2)::float8 || '%',
+				experiments_internal.format_percent(r.relative_lower, true), experiments_internal.format_percent(r.relative_upper, true),
+				experiments_internal.format_percent(CASE WHEN r.higher_is_better THEN -r.margin ELSE r.margin END, true)))),
+				'' ORDER BY r.metric, r.ordinal)
+			FROM r WHERE r.guardrail = 'fail'),
+		   (SELECT string_agg(format('<section class="metric catalog" data-metric="%s" data-role="%s"><h2>%s <span class="ci">%s, %s%s</span></h2>'
+					'<div class="scroll"><table><thead><tr><th>Variant</th><th>Units</th><th>Estimate (95%% CI)</th>'
+					'<th>Relative difference (CI corrected for multiple testing)</th><th>p-value (corrected)</th><th>Verdict</th>'
+					'</tr></thead><tbody>%s</tbody></table></div></section>',
+					experiments_internal.html_escape(m.metric), m.role, experiments_internal.html_escape(m.metric), m.role, m.type,
+					CASE WHEN m.failed IS NOT NULL THEN ', <span class="warn">failing guardrail</span>' ELSE '' END, m.rows),
+				'' ORDER BY m.role = 'guardrail' DESC, m.role = 'primary' DESC, m.metric_id)
+			FROM m)
+$$;
+COMMENT ON FUNCTION experiments_internal.metrics_page_html(bigint) IS
+'The results page''s parts for the metrics attached to an experiment (metric_results(), implicit metrics left out): failing, an HTML list item per guardrail failing its margin in a treatment (the page says them first), and tables, a section per metric (guardrails, then primary, then secondary) with its role and type and per variant the units, estimate with its interval, corrected relative difference with its interval, corrected p-value and verdict; NULLs when nothing is attached.';
+
 CREATE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
 	until timestamptz DEFAULT NULL, correction text DEFAULT 'holm')
 RETURNS jsonb
@@ -4743,6 +4790,109 @@ GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, time
 COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) IS
 'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first. For analysts; 404 for an unknown experiment, 400 for another correction.';
 
+CREATE OR REPLACE FUNCTION experiments_api.results_page(experiment text)
+RETURNS experiments_api."text/html"
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	x experiments.experiments;
+	results jsonb;
+	series jsonb;
+	control text;
+	verdicts text := '';
+	tables text := '';
+	srm text;
+	m record;
+	catalog_failing text;
+	catalog_tables text;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	SELECT * INTO x FROM experiments.experiments e WHERE e.id = experiments_internal.page_experiment_id(experiment);
+	SELECT jsonb_agg(to_jsonb(r)) INTO results FROM experiments.experiment_results(x.id) r;
+	SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') INTO series FROM experiments_internal.results_series(x.id) s;
+	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
+		SELECT h.failing, h.tables INTO catalog_failing, catalog_tables FROM experiments_internal.metrics_page_html(x.id) h;
+	END IF;
+	SELECT r ->> 'variant',
+		   CASE WHEN (r ->> 'stray_traffic')::boolean THEN 'Sample ratio mismatch: a variant allocated 0% has units. Do not trust these results.'
+				WHEN (r ->> 'srm_mismatch')::boolean THEN 'Sample ratio mismatch (' || experiments_internal.format_p_value((r ->> 'srm_p_value')::float8) || '): the traffic split differs from the allocation. Do not trust these results.'
+				WHEN r ->> 'srm_p_value' IS NULL THEN 'The sample ratio cannot be tested yet.'
+				ELSE 'The traffic split matches the allocation (' || experiments_internal.format_p_value((r ->> 'srm_p_value')::float8) || ').' END
+	INTO control, srm
+	FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = 'exposures' AND (r ->> 'ordinal')::integer = 0;
+	-- Per metric: its verdicts, its table and its lift chart.
+	FOR m IN SELECT DISTINCT r ->> 'kind' AS kind, r ->> 'metric' AS metric
+			 FROM jsonb_array_elements(results) r WHERE r ->> 'kind' <> 'exposures' ORDER BY 1, 2 LOOP
+		verdicts := verdicts || coalesce((
+			SELECT string_agg('<li>' || experiments_internal.html_escape(experiments_internal.results_verdict(
+						r ->> 'variant', control, m.metric || ' (conversion rate)', r ->> 'rate_verdict',
+						(r ->> 'rate_relative_lift')::float8, (r ->> 'rate_relative_lower')::float8,
+						(r ->> 'rate_relative_upper')::float8, (r ->> 'rate_adjusted_p_value')::float8,
+						(r ->> 'rate_interval_confidence')::float8)) || '</li>',
+					'' ORDER BY (r ->> 'ordinal')::integer)
+			FROM jsonb_array_elements(results) r
+			WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric AND (r ->> 'ordinal')::integer <> 0), '');
+		tables := tables || format('<section class="metric" data-metric="%s"><h2>%s</h2><div class="scroll"><table><thead><tr>'
+			'<th>Variant</th><th>Units</th><th>Converting</th><th>Rate (95%% CI)</th><th>Relative lift (CI corrected for multiple testing)</th><th>p-value (uncorrected)</th>%s'
+			'</tr></thead><tbody>', experiments_internal.html_escape(m.metric), experiments_internal.html_escape(m.metric),
+			CASE WHEN m.kind = 'revenue' THEN '<th>Value per unit</th>' ELSE '' END)
+			|| (SELECT string_agg(format('<tr data-variant="%s"><th scope="row">%s</th>'
+					'<td data-field="units" data-value="%s">%s</td><td data-field="converting_units" data-value="%s">%s</td>'
+					'<td data-field="conversion_rate" data-value="%s" data-lower="%s" data-upper="%s">%s <span class="ci">(%s to %s)</span></td>'
+					'<td data-field="rate_relative_lift" data-value="%s" data-lower="%s" data-upper="%s">%s</td>'
+					'<td data-field="rate_p_value" data-value="%s">%s</td>%s</tr>',
+					experiments_internal.html_escape(r ->> 'variant'), experiments_internal.html_escape(r ->> 'variant'),
+					r ->> 'units', r ->> 'units', r ->> 'converting_units', r ->> 'converting_units',
+					r ->> 'conversion_rate', r ->> 'rate_lower', r ->> 'rate_upper',
+					experiments_internal.format_percent((r ->> 'conversion_rate')::float8),
+					experiments_internal.format_percent((r ->> 'rate_lower')::float8),
+					experiments_internal.format_percent((r ->> 'rate_upper')::float8),
+					r ->> 'rate_relative_lift', r ->> 'rate_relative_lower', r ->> 'rate_relative_upper',
+					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN 'control'
+						 ELSE experiments_internal.format_percent((r ->> 'rate_relative_lift')::float8, true)
+							  || ' <span class="ci">(' || experiments_internal.format_percent((r ->> 'rate_relative_lower')::float8, true)
+							  || ' to ' || experiments_internal.format_percent((r ->> 'rate_relative_upper')::float8, true) || ')</span>' END,
+					r ->> 'rate_p_value',
+					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN '' ELSE experiments_internal.format_p_value((r ->> 'rate_p_value')::float8) END,
+					CASE WHEN m.kind = 'revenue' THEN format('<td data-field="value_per_unit" data-value="%s">%s</td>',
+						r ->> 'value_per_unit', round((r ->> 'value_per_unit')::numeric, 2)) ELSE '' END),
+				'' ORDER BY (r ->> 'ordinal')::integer)
+				FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric)
+			|| '</tbody></table></div><figure class="lift">'
+			|| experiments_internal.results_chart_svg('lift', m.metric, results, series)
+			|| '</figure></section>';
+	END LOOP;
+	RETURN '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+		|| '<meta name="viewport" content="width=device-width, initial-scale=1">'
+		|| '<title>Results: ' || experiments_internal.html_escape(x.key) || '</title><style>'
+		|| 'body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#212529;background:#f8f9fa}'
+		|| 'main{max-width:960px;margin:0 auto;padding:16px}h1{font-size:1.5em;margin:.2em 0;overflow-wrap:anywhere}'
+		|| 'h2{font-size:1.15em;margin:1.2em 0 .4em;overflow-wrap:anywhere}section{background:#fff;border-radius:8px;padding:12px 16px;margin:12px 0}'
+		|| '.verdict li{margin:.3em 0}.warn{color:#c92a2a;font-weight:600}.scroll{overflow-x:auto}'
+		|| 'table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{padding:4px 8px;text-align:right;white-space:nowrap;border-bottom:1px solid #dee2e6}'
+		|| 'th:first-child{text-align:left}.ci{color:#868e96;font-size:.9em}figure{margin:12px 0 0}'
+		|| 'svg.chart{display:block;max-width:100%;height:auto}.chart-title{font-weight:600;font-size:13px}'
+		|| '.tick,.legend{font-size:11px;fill:#495057}.axis{stroke:#495057}.grid{stroke:#e9ecef}'
+		|| '.series{fill:none;stroke-width:2}.band{opacity:.18}'
+		|| '@media (max-width:600px){main{padding:8px}section{padding:8px}th,td{padding:3px 4px;font-size:13px}}'
+		|| '</style></head><body><main>'
+		|| format('<h1>Experiment %s</h1><p>%s, %s units exposed.</p>', experiments_internal.html_escape(x.key), x.state,
+				  (SELECT coalesce(sum((r ->> 'units')::bigint), 0) FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = 'exposures'))
+		|| '<section class="verdict"><h2>Verdict</h2><p class="srm' || CASE WHEN srm LIKE 'Sample ratio mismatch%' THEN ' warn' ELSE '' END || '">'
+		|| experiments_internal.html_escape(srm) || '</p><ul>' || coalesce(catalog_failing, '') || verdicts || '</ul></section>'
+		|| coalesce(catalog_tables, '') || tables
+		|| '<section class="units"><h2>Units per variant per day</h2><figure>'
+		|| experiments_internal.results_chart_svg('units', NULL, results, series) || '</figure></section>'
+		|| '<section class="srm-chart"><h2>Sample ratio</h2><figure>'
+		|| experiments_internal.results_chart_svg('srm', NULL, results, series) || '</figure></section>'
+		|| '</main></body></html>';
+END;
+$$;
+ALTER FUNCTION experiments_api.results_page(text) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.results_page(text) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.results_page(text) IS
+'GET /rpc/results_page?experiment=KEY with Accept: text/html: the experiment''s results as a self-contained page (inline CSS and SVG, no script): the verdict in words (sample ratio, then each treatment against the control per metric), a table per metric (units, rate with its interval, relative lift with its interval, p-value, from experiment_results()), the cumulative relative lift per day with its interval, units per variant per day and the sample ratio chart; with metrics attached to the experiment, its failing guardrails first in the verdict and a table per attached metric (experiments_internal.metrics_page_html()). For analysts.';
 -- src/core/privileges.sql (results per metric)
 REVOKE EXECUTE ON FUNCTION
 	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8),
@@ -4766,5 +4916,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval),
 	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text)
 	TO experiments_analyst;
+REVOKE EXECUTE ON FUNCTION experiments_internal.metrics_page_html(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.metrics_page_html(bigint) TO experiments_api_owner;
 REVOKE EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_anon;
