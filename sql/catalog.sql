@@ -3,7 +3,7 @@
 -- operator (a member of experiments_admin) writes.
 \i sql/helpers/logins.sql
 SELECT set_config('experiments.tenant', experiments.create_tenant('catalog_rules')::text, false) IS NOT NULL AS tenant_set;
-SET ROLE regress_ops;
+SET SESSION AUTHORIZATION regress_ops;
 \set SHOW_CONTEXT never
 
 SELECT regress.attempt($$INSERT INTO experiments.experiments (key) VALUES ('rules')$$);
@@ -103,13 +103,13 @@ SELECT regress.attempt($$UPDATE experiments.experiments SET full_on_variant = 9 
 -- Another tenant's objects cannot be referenced, even by id (the
 -- tenant-scoped foreign keys refuse what row-level security would hide).
 INSERT INTO experiments.goals (key, name) VALUES ('checkout', 'Reached checkout') RETURNING id AS goal \gset
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT set_config('experiments.tenant', experiments.create_tenant('catalog_intruder')::text, false) IS NOT NULL AS tenant_set;
-SET ROLE regress_ops;
+SET SESSION AUTHORIZATION regress_ops;
 SELECT regress.attempt(format($$INSERT INTO experiments.experiments (key, goal_id) VALUES ('sneaky', %L)$$, :'goal'));
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
-SET ROLE regress_ops;
+SET SESSION AUTHORIZATION regress_ops;
 -- Without a tenant, nothing can be written.
 \set VERBOSITY default
 INSERT INTO experiments.experiments (key) VALUES ('orphan');

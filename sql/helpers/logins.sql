@@ -9,10 +9,11 @@
 -- A suite stays the superuser where the superuser is the user (tenants, keys,
 -- fixtures a user could not write), chooses the tenant as the superuser
 -- (SET experiments.tenant, the key's effect without the key) and runs the
--- calls under test after SET ROLE to one of these: privileges, row-level
--- security and the checks at COMMIT are then those of the login. Suites that
--- log in (\c) instead use the passwords below. sql/helpers/drop_logins.sql
--- drops them at the end.
+-- calls under test after SET SESSION AUTHORIZATION to one of these (back with
+-- RESET SESSION AUTHORIZATION): session_user, current_user, privileges,
+-- row-level security and the checks at COMMIT are then those of the login.
+-- Suites that log in (\c) instead use the passwords below.
+-- sql/helpers/drop_logins.sql drops them at the end.
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS regress_ops, regress_shop, regress_bi, regress_maint;
 RESET client_min_messages;
