@@ -13,10 +13,19 @@
 -- RESET SESSION AUTHORIZATION): session_user, current_user, privileges,
 -- row-level security and the checks at COMMIT are then those of the login.
 -- Suites that log in (\c) instead use the passwords below.
--- sql/helpers/drop_logins.sql drops them at the end.
-SET client_min_messages = warning;
-DROP ROLE IF EXISTS regress_ops, regress_shop, regress_bi, regress_maint;
-RESET client_min_messages;
+-- sql/helpers/drop_logins.sql drops them at the end; the next suite that
+-- includes this file drops what a suite left and makes them anew.
+-- (left by a suite that does not drop them: they are made anew)
+DO $$
+DECLARE
+	login text;
+BEGIN
+	FOR login IN SELECT rolname FROM pg_roles WHERE rolname IN ('regress_ops', 'regress_shop', 'regress_bi', 'regress_maint') LOOP
+		EXECUTE format('DROP OWNED BY %I', login);
+		EXECUTE format('DROP ROLE %I', login);
+	END LOOP;
+END;
+$$;
 CREATE ROLE regress_ops LOGIN PASSWORD 'ops secret' IN ROLE experiments_admin;
 CREATE ROLE regress_shop LOGIN PASSWORD 'shop secret' IN ROLE experiments_client;
 CREATE ROLE regress_bi LOGIN PASSWORD 'bi secret' IN ROLE experiments_analyst;
