@@ -61,12 +61,11 @@ SELECT experiments.authenticate(:'client_key') \g /dev/null
 SELECT variant, reason FROM experiments.assign('checkout_button', 'user-1');
 COMMIT;
 
-\echo '== 7. Audiences are evaluated in C; a bad one is refused with a reason'
-\c - :superuser
+\echo '== 7. Audiences are evaluated in C (the operator tries one); a bad one is refused with a reason'
+\c -reuse-previous=on "host=127.0.0.1 user=acme_ops password='ops secret'"
 SELECT experiments.audience_matches('{"and": [{"attr": "country", "op": "in", "value": ["FR", "DE"]},
 										   {"attr": "app_version", "op": "version_gte", "value": "2.10"}]}',
 									'{"country": "FR", "app_version": "2.9.1"}') AS fr_on_2_9_matches;
-\c -reuse-previous=on "host=127.0.0.1 user=acme_ops password='ops secret'"
 \set ON_ERROR_STOP 0
 BEGIN;
 SELECT experiments.authenticate(:'admin_key') \g /dev/null

@@ -331,12 +331,14 @@ GRANT EXECUTE ON FUNCTION
 -- are granted below), what assignment answers, reading
 -- every table of their tenant but the keys (granted above), and writing the catalog tables
 -- (the triggers keep the rules; the column defaults and checks call
--- required_tenant, random_seed, audience_is_valid and hashing_options_valid). Enrolments, events,
+-- required_tenant, random_seed, audience_is_valid and hashing_options_valid; audience_matches
+-- tries an audience on attributes as assignment would). Enrolments, events,
 -- batches and refused events are written by the functions only.
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.required_tenant(),
 	experiments_internal.random_seed(),
 	experiments.audience_is_valid(jsonb),
+	experiments.audience_matches(jsonb, jsonb),
 	experiments.hashing_options_valid(text, jsonb),
 	experiments.growthbook_hash(text, text, integer),
 	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
