@@ -220,7 +220,7 @@ const char Base64urlAlphabet[64] =
  *		taken from PostgreSQL's pg_md5_binary(), whose OpenSSL context per
  *		call costs more than the rest of an assignment.
  */
-static inline void
+static pg_attribute_always_inline void
 Md5Block(uint32 *state, const uint8 *block)
 {
 	uint32		m[16];
