@@ -7933,7 +7933,7 @@ INSERT INTO experiments.metrics (key, type, source, event, aggregation, property
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, higher_is_better, quantile) VALUES ('video_seconds', 'mean', 'custom', 'video', 'sum', 'value_integer', '0 seconds', NULL, 'none', NULL, true, NULL);
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, higher_is_better, quantile) VALUES ('visited', 'proportion', 'visit', NULL, 'count', NULL, '0 seconds', NULL, 'none', NULL, true, NULL);
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, higher_is_better, quantile) VALUES ('errors', 'mean', 'goal', 'error', 'count', NULL, '0 seconds', NULL, 'none', NULL, false, NULL);
-INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id) SELECT 'revenue_per_order', 'ratio', n.id, d.id FROM experiments.metrics n, experiments.metrics d WHERE n.key = 'revenue' AND d.key = 'orders';
+INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id) SELECT 'revenue_per_order', 'ratio', n.id, d.id FROM experiments.metrics n, experiments.metrics d WHERE n.key = 'revenue' AND d.key = 'orders' AND n.tenant_id = :'tenant' AND d.tenant_id = :'tenant';
 INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role, margin)
 SELECT :exp, m.id, a.role, a.margin FROM experiments.metrics m JOIN (VALUES
 	('converted', 'primary', NULL::float8),
@@ -7944,7 +7944,7 @@ SELECT :exp, m.id, a.role, a.margin FROM experiments.metrics m JOIN (VALUES
 	('video_seconds', 'secondary', NULL::float8),
 	('visited', 'secondary', NULL::float8),
 	('errors', 'guardrail', 0.05::float8),
-	('revenue_per_order', 'secondary', NULL::float8)) AS a(key, role, margin) ON a.key = m.key;
+	('revenue_per_order', 'secondary', NULL::float8)) AS a(key, role, margin) ON a.key = m.key WHERE m.tenant_id = :'tenant';
 RESET experiments.tenant;
 SET ROLE regress_metric_results_bi;
 BEGIN;

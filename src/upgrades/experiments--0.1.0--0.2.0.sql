@@ -4462,6 +4462,10 @@ GRANT EXECUTE ON FUNCTION
 -- Operators may try an audience on attributes as assignment evaluates it,
 -- beside audience_is_valid() (the demo's stop 7 as an operator found it missing).
 
+-- 0.2.0: operators may evaluate an audience (src/core/privileges.sql grants
+-- audience_matches() to experiments_admin; the roles section above did not).
+GRANT EXECUTE ON FUNCTION experiments.audience_matches(jsonb, jsonb) TO experiments_admin;
+
 -- 0.2.0: results per metric of the catalog (src/results/metric_results.sql):
 -- metric_statistics() in C, metric_results(), guardrails, and results_report()
 -- saying a failing guardrail first.

@@ -364,11 +364,12 @@ for key, (mtype, source, event, agg, prop, ws, we, cap, cap_value, higher, q) in
           f" {literal(cap_value)}, {str(higher).lower()}, {literal(q)});")
 for key, (num, den) in RATIOS.items():
     print(f"INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id) SELECT '{key}', 'ratio', n.id, d.id"
-          f" FROM experiments.metrics n, experiments.metrics d WHERE n.key = '{num}' AND d.key = '{den}';")
+          f" FROM experiments.metrics n, experiments.metrics d WHERE n.key = '{num}' AND d.key = '{den}'"
+          f" AND n.tenant_id = :'tenant' AND d.tenant_id = :'tenant';")
 print("INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role, margin)\n"
       "SELECT :exp, m.id, a.role, a.margin FROM experiments.metrics m JOIN (VALUES\n" +
       ",\n".join(f"\t('{k}', '{r}', {literal(m)}::float8)" for k, r, m in ATTACHED) +
-      ") AS a(key, role, margin) ON a.key = m.key;")
+      ") AS a(key, role, margin) ON a.key = m.key WHERE m.tenant_id = :'tenant';")
 print("RESET experiments.tenant;\nSET ROLE regress_metric_results_bi;\nBEGIN;\n"
       "SELECT experiments.authenticate(:'analyst_key') IS NOT NULL AS authenticated;")
 
