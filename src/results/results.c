@@ -9,7 +9,8 @@
  *	1. the experiment's exposures in the window: a hash table keyed by the
  *	   unit's bytes keeps, per unit, its first exposure with the variant shown
  *	   then (the lowest ordinal on a tie) and its last exposure;
- *	2. the goal events of the experiment's tenant and unit type in the window:
+ *	2. the goal events of the experiment's tenant and unit type in the window
+ *	   (the tenant read first, so that only its rows are read):
  *	   those of exposed units, at or after their first exposure, are summed
  *	   per unit and goal (first and last time, sum of the numeric property
  *	   "value");
@@ -64,21 +65,27 @@
 PG_FUNCTION_INFO_V1(daily_metrics);
 
 /*
- * The event queries: $1 experiment, $2 and $3 the window [since, until).
- * Each returns the unit, the event's time, then what its Digest function
- * reads (PendingRow).
+ * The event queries, whose parameters EventQueryParams makes: $1 the
+ * experiment, $2 and $3 the window [since, until), $4 the experiment's
+ * tenant. Each returns the unit, the event's time, then what its Digest
+ * function reads (PendingRow). Goals and transactions are read by the
+ * tenant's own key, which the partitions' window indexes (tenant, time)
+ * lead with, so that other tenants' events in the window are never read,
+ * not through a join with experiments, which would leave the planner only
+ * the time to go by.
  */
+#define EVENT_QUERY_NPARAMS 4
+static Oid	event_query_types[EVENT_QUERY_NPARAMS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID};
 static const char *const exposures_query =
 "SELECT e.unit, e.exposed_at, e.ordinal FROM experiments.exposures e"
 " WHERE e.experiment_id = $1 AND e.exposed_at >= $2 AND e.exposed_at < $3";
 static const char *const goals_query =
 "SELECT g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g"
-" JOIN experiments.experiments x ON g.tenant_id = x.tenant_id AND g.unit_type = x.unit_type"
-" WHERE x.id = $1 AND g.achieved_at >= $2 AND g.achieved_at < $3";
+" WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
+" AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)";
 static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
-" JOIN experiments.experiments x ON t.tenant_id = x.tenant_id"
-" WHERE x.id = $1 AND t.occurred_at >= $2 AND t.occurred_at < $3";
+" WHERE t.tenant_id = $4 AND t.occurred_at >= $2 AND t.occurred_at < $3";
 
 /*
  * The rows of the last call and what they depend on (see the file header),
@@ -621,6 +628,37 @@ ReceiverDestroy(DestReceiver *self)
 }
 
 /*
+ * EventQueryParams
+ *		The parameters of the event queries (see event_query_types): the
+ *		experiment and window as given, and the experiment's tenant, read
+ *		first, as the caller sees it. An experiment the caller cannot see
+ *		gets a NULL tenant, which no goal or transaction has, as the join
+ *		with experiments this replaces found none. Called connected to SPI;
+ *		the tenant is in SPI's memory, which lasts until SPI_finish().
+ */
+static ParamListInfo
+EventQueryParams(Datum experiment_id, Datum since, Datum until)
+{
+	ParamListInfo params = makeParamList(EVENT_QUERY_NPARAMS);
+	Datum		values[EVENT_QUERY_NPARAMS] = {experiment_id, since, until, (Datum) 0};
+	bool		tenant_null = true;
+
+	if (SPI_execute_with_args("SELECT x.tenant_id FROM experiments.experiments x WHERE x.id = $1",
+							  1, event_query_types, &experiment_id, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the experiment of daily_metrics");
+	if (SPI_processed > 0)
+		values[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &tenant_null);
+	for (int i = 0; i < EVENT_QUERY_NPARAMS; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = i == 3 && tenant_null;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = event_query_types[i];
+	}
+	return params;
+}
+
+/*
  * Digest
  *		Runs one event query with the experiment and window as parameters,
  *		its rows going to digest as they are produced. The plan is a custom
@@ -631,7 +669,6 @@ static void
 Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 	   void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	DigestReceiver receiver = {
 		/* Not DestSPI: SPI would look for rows in its own tuple table. */
 		.pub = {ReceiveRow, ReceiverStartup, ReceiverShutdown, ReceiverDestroy, DestNone},
@@ -644,7 +681,7 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 		.read_only = true,
 		.dest = &receiver.pub,
 	};
-	SPIPlanPtr	plan = SPI_prepare_cursor(query, 3, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
+	SPIPlanPtr	plan = SPI_prepare_cursor(query, EVENT_QUERY_NPARAMS, event_query_types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
 	int			rc;
 
 	if (plan == NULL)
@@ -722,7 +759,7 @@ Datum
 daily_metrics(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ParamListInfo params = makeParamList(3);
+	ParamListInfo params;
 	DailyMetrics state = {0};
 	units_iterator units;
 	UnitEntry  *unit;
@@ -753,13 +790,6 @@ daily_metrics(PG_FUNCTION_ARGS)
 	if (key.subxcnt > 0)
 		memcpy(key.subxip, GetActiveSnapshot()->subxip, sizeof(TransactionId) * key.subxcnt);
 	key.tenant = MemoryContextStrdup(rows_context, key.tenant);
-	for (int i = 0; i < 3; i++)
-	{
-		params->params[i].value = PG_GETARG_DATUM(i);
-		params->params[i].isnull = false;
-		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].ptype = i == 0 ? INT8OID : TIMESTAMPTZOID;
-	}
 	state.context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
 	state.units = units_create(state.context, 1024, NULL);
 	state.revenue_name = cstring_to_text("revenue");
@@ -768,6 +798,7 @@ daily_metrics(PG_FUNCTION_ARGS)
 	state.conversions = MemoryContextAlloc(state.context, sizeof(Conversion));
 
 	SPI_connect();
+	params = EventQueryParams(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
 	Digest(&state, exposures_query, params, DigestExposure);
 	Digest(&state, goals_query, params, DigestGoal);
 	Digest(&state, transactions_query, params, DigestTransaction);

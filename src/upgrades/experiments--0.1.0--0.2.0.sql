@@ -2873,48 +2873,39 @@ COMMENT ON FUNCTION experiments.create_tenant(text, text) IS
 -- src/events/events.sql
 ALTER TABLE experiments.exposures_default RENAME TO exposures_overflow;
 ALTER INDEX experiments.exposures_default_time_idx RENAME TO exposures_overflow_time_idx;
-ALTER INDEX experiments.exposures_default_unit_idx RENAME TO exposures_overflow_unit_idx;
 COMMENT ON TABLE experiments.exposures_overflow IS
 'Rows of experiments.exposures outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.goal_events_default RENAME TO goal_events_overflow;
 ALTER INDEX experiments.goal_events_default_time_idx RENAME TO goal_events_overflow_time_idx;
-ALTER INDEX experiments.goal_events_default_unit_idx RENAME TO goal_events_overflow_unit_idx;
 COMMENT ON TABLE experiments.goal_events_overflow IS
 'Rows of experiments.goal_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.attribute_events_default RENAME TO attribute_events_overflow;
 ALTER INDEX experiments.attribute_events_default_time_idx RENAME TO attribute_events_overflow_time_idx;
-ALTER INDEX experiments.attribute_events_default_unit_idx RENAME TO attribute_events_overflow_unit_idx;
 COMMENT ON TABLE experiments.attribute_events_overflow IS
 'Rows of experiments.attribute_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.campaign_activations_default RENAME TO campaign_activations_overflow;
 ALTER INDEX experiments.campaign_activations_default_time_idx RENAME TO campaign_activations_overflow_time_idx;
-ALTER INDEX experiments.campaign_activations_default_unit_idx RENAME TO campaign_activations_overflow_unit_idx;
 COMMENT ON TABLE experiments.campaign_activations_overflow IS
 'Rows of experiments.campaign_activations outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.actions_default RENAME TO actions_overflow;
 ALTER INDEX experiments.actions_default_time_idx RENAME TO actions_overflow_time_idx;
-ALTER INDEX experiments.actions_default_unit_idx RENAME TO actions_overflow_unit_idx;
 COMMENT ON TABLE experiments.actions_overflow IS
 'Rows of experiments.actions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.custom_events_default RENAME TO custom_events_overflow;
 ALTER INDEX experiments.custom_events_default_time_idx RENAME TO custom_events_overflow_time_idx;
-ALTER INDEX experiments.custom_events_default_unit_idx RENAME TO custom_events_overflow_unit_idx;
 COMMENT ON TABLE experiments.custom_events_overflow IS
 'Rows of experiments.custom_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.transactions_default RENAME TO transactions_overflow;
 ALTER INDEX experiments.transactions_default_time_idx RENAME TO transactions_overflow_time_idx;
-ALTER INDEX experiments.transactions_default_unit_idx RENAME TO transactions_overflow_unit_idx;
 ALTER INDEX experiments.transactions_default_id_idx RENAME TO transactions_overflow_id_idx;
 COMMENT ON TABLE experiments.transactions_overflow IS
 'Rows of experiments.transactions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.transaction_items_default RENAME TO transaction_items_overflow;
 ALTER INDEX experiments.transaction_items_default_time_idx RENAME TO transaction_items_overflow_time_idx;
-ALTER INDEX experiments.transaction_items_default_unit_idx RENAME TO transaction_items_overflow_unit_idx;
 COMMENT ON TABLE experiments.transaction_items_overflow IS
 'Rows of experiments.transaction_items outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.visits_default RENAME TO visits_overflow;
 ALTER INDEX experiments.visits_default_time_idx RENAME TO visits_overflow_time_idx;
-ALTER INDEX experiments.visits_default_unit_idx RENAME TO visits_overflow_unit_idx;
 COMMENT ON TABLE experiments.visits_overflow IS
 'Rows of experiments.visits outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 
@@ -4380,3 +4371,55 @@ GRANT EXECUTE ON FUNCTION
 	experiments_api.results_chart(text, text, text),
 	experiments_api.results_page(text)
 	TO experiments_anon;
+
+-- src/events/events.sql: window indexes (experiment or tenant, time) instead of
+-- the unit indexes, which slowed ingest down as a month grew.
+CREATE OR REPLACE FUNCTION experiments_internal.create_event_partition_indexes(tbl text, part text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	time_column text;
+	key_column text;
+BEGIN
+	SELECT substring(pg_catalog.pg_get_partkeydef(p.partrelid) FROM '^RANGE \((\w+)\)$') INTO time_column
+	FROM pg_catalog.pg_partitioned_table p
+	WHERE p.partrelid = format('experiments.%I', tbl)::regclass;
+	key_column := CASE WHEN tbl IN ('exposures', 'campaign_activations') THEN 'experiment_id' ELSE 'tenant_id' END;
+	EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I USING brin (%I)', part || '_time_idx', part, time_column);
+	EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I (%I, %I)', part || '_window_idx', part,
+				   key_column, time_column);
+	-- A transaction id is stored once per tenant: the check looks it up here;
+	-- items are found with their transaction.
+	IF tbl IN ('transactions', 'transaction_items') THEN
+		EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I (tenant_id, transaction_id)', part || '_id_idx', part);
+	END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.create_event_partition_indexes(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.create_event_partition_indexes(text, text) IS
+'Part of create_event_partitions(): creates the indexes of one partition of an event table that it lacks (BRIN on time, the window B-tree on experiment or tenant and time, and the transaction id of transactions and their items).';
+DO $$
+DECLARE
+	part record;
+	unit_index text;
+BEGIN
+	FOR part IN
+		SELECT p.relname AS tbl, c.relname AS part, c.oid
+		FROM pg_catalog.pg_partitioned_table t
+		JOIN pg_catalog.pg_class p ON p.oid = t.partrelid
+		JOIN pg_catalog.pg_inherits i ON i.inhparent = t.partrelid
+		JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+		WHERE p.relnamespace = 'experiments'::regnamespace
+	LOOP
+		FOR unit_index IN
+			SELECT x.relname FROM pg_catalog.pg_index ix JOIN pg_catalog.pg_class x ON x.oid = ix.indexrelid
+			WHERE ix.indrelid = part.oid AND x.relname LIKE '%\_unit\_idx'
+		LOOP
+			EXECUTE format('DROP INDEX experiments.%I', unit_index);
+		END LOOP;
+		PERFORM experiments_internal.create_event_partition_indexes(part.tbl, part.part);
+	END LOOP;
+END;
+$$;
