@@ -24,7 +24,8 @@ INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue,
 SELECT 'st-' || g, 'order', 's-' || g, 100 + g, 0, timestamptz '2025-06-12 00:00+00' + g * interval '1 minute', 'OTHER', 'app'
 FROM generate_series(1, 200, 5) g;
 -- June 2025's partitions (and whatever else is due).
-SELECT experiments.create_event_partitions(0) > 0 AS created;
+SELECT experiments.create_event_partitions(0) \g /dev/null
+SELECT to_regclass('experiments.goal_events_202506') IS NOT NULL AS june;
 CREATE TEMP TABLE alone AS SELECT * FROM experiments.daily_metrics(:exp, '2025-06-01 00:00+00', '2025-07-01 00:00+00');
 
 -- The other tenant: 20,000 goals and 20,000 transactions in the same month,

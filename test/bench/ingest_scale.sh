@@ -3,25 +3,28 @@
 # the cluster of test/cluster:
 #   flock /tmp/experiments-make-install.lock sh -c 'make install && test/cluster test/bench/ingest_scale.sh'
 # Two clients publish the batches of events.sh (500 requests, each with 1 unit,
-# 5 exposures and 2 goals: 3,500 events a batch) into the current month
-# twice: while the month is empty, then after ROWS more rows (default
-# 20,000,000: half exposures of the 5 experiments, half goals, of random
-# units, earlier in the month) are in its partitions. The ratio is the full
-# month's throughput to the empty month's, measured in the same run; flat
-# means at least 0.5. The month's indexes are those every monthly partition
+# 5 exposures and 2 goals: 3,500 events a batch) into the current month of
+# two databases of the same cluster, set up alike: in one the month is empty
+# (but for the batches published), in the other it holds ROWS more rows
+# (default 20,000,000: half exposures of the 5 experiments, half goals, of
+# random units, earlier in the month). Runs alternate between the two, RUNS
+# times each (default 3), so that whatever else the machine does weighs on
+# both alike; the ratio is the full month's median throughput to the empty
+# month's; flat means at least 0.5. The month's indexes are those every monthly partition
 # gets (create_event_partition_indexes()): indexes written at random places,
 # as a B-tree keyed by unit is, slow every insert once they outgrow shared
 # buffers (512 MB in test/cluster).
 set -euo pipefail
-BATCHES=${BATCHES:-60}			# per run; each client publishes BATCHES / 2
+BATCHES=${BATCHES:-40}			# per run; each client publishes BATCHES / 2
 ROWS=${ROWS:-20000000}
 CLIENTS=2
 EVENTS_PER_BATCH=3500
-DB=bench_ingest_scale
+RUNS=${RUNS:-3}
 
-createdb "$DB"
-export PGDATABASE=$DB
-psql -X -q -v ON_ERROR_STOP=1 <<SQL
+# setup DB: a tenant, its 5 experiments, partitions and RUNS x BATCHES batches
+setup() {
+	createdb "$1"
+	psql -X -q -v ON_ERROR_STOP=1 -d "$1" <<SQL
 CREATE EXTENSION experiments;
 SELECT experiments.create_tenant('bench') AS tenant \gset
 BEGIN;
@@ -30,22 +33,27 @@ SELECT experiments.create_experiment('exp_' || e, '[{"key": "a", "allocation": 5
 FROM generate_series(0, 4) e \g /dev/null
 COMMIT;
 SELECT experiments.create_event_partitions(1) \g /dev/null
-\set batches $((BATCHES * 2))
+\set batches $((BATCHES * RUNS))
 \i '$(dirname "$0")/publish_batches.sql'
 VACUUM ANALYZE;
 SQL
-tenant=$(psql -X -At -c "SELECT id FROM experiments.tenants WHERE name = 'bench'")
+}
+setup bench_ingest_empty
+setup bench_ingest_full
+export PGDATABASE=bench_ingest_full
 cat >"$EXP_CLUSTER_DIR/publish.sql" <<'SQL'
 SELECT experiments.publish(b.batch)->'ok' FROM bench_batches b WHERE b.id = (SELECT nextval('bench_publish_seq'));
 SQL
 
-# run: batches per second over CLIENTS clients, BATCHES batches
+# run DB: batches per second over CLIENTS clients, BATCHES batches
 run() {
-	psql -X -q -c CHECKPOINT
+	local tenant
+	tenant=$(psql -X -At -d "$1" -c "SELECT id FROM experiments.tenants WHERE name = 'bench'")
+	psql -X -q -d "$1" -c CHECKPOINT
 	PGOPTIONS="-c experiments.tenant=$tenant" "$PGBIN/pgbench" -n -c "$CLIENTS" -j "$CLIENTS" \
-		-t $((BATCHES / CLIENTS)) -f "$EXP_CLUSTER_DIR/publish.sql" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+		-t $((BATCHES / CLIENTS)) -f "$EXP_CLUSTER_DIR/publish.sql" "$1" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
-empty_tps=$(run)
+tenant=$(psql -X -At -c "SELECT id FROM experiments.tenants WHERE name = 'bench'")
 
 echo "== loading $ROWS rows into this month's exposures and goal events"
 start=$(date +%s)
@@ -55,7 +63,7 @@ psql -X -q -v ON_ERROR_STOP=1 <<SQL
 SET experiments.tenant = '$tenant';
 CREATE TEMPORARY TABLE month AS
 SELECT date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS lo, now() - interval '1 hour' AS hi;
-SELECT format('DROP INDEX experiments.%I', i.indexrelid::regclass::text)
+SELECT format('DROP INDEX %s', i.indexrelid::regclass)
 FROM pg_catalog.pg_index i
 WHERE i.indrelid IN (format('experiments.exposures_%s', to_char(now() AT TIME ZONE 'UTC', 'YYYYMM'))::regclass,
 					 format('experiments.goal_events_%s', to_char(now() AT TIME ZONE 'UTC', 'YYYYMM'))::regclass) \gexec
@@ -79,12 +87,21 @@ psql -X -q -c "SELECT c.relname AS index, pg_size_pretty(pg_relation_size(c.oid)
 	FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
 	WHERE i.indrelid::regclass::text ~ ('^experiments\.(exposures|goal_events)_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMM') || '$')
 	ORDER BY 1"
-full_tps=$(run)
+empty=()
+full=()
+for _ in $(seq "$RUNS"); do
+	empty+=("$(run bench_ingest_empty)")
+	full+=("$(run bench_ingest_full)")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo "runs (batches/s), empty month: ${empty[*]}; full month: ${full[*]}"
+empty_tps=$(median "${empty[@]}")
+full_tps=$(median "${full[@]}")
 
 awk -v e="$empty_tps" -v f="$full_tps" -v n="$EVENTS_PER_BATCH" -v c="$CLIENTS" -v rows="$ROWS" 'BEGIN {
 	printf "clients: %d, batches of 500 requests x (1 unit, 5 exposures, 2 goals) = %d events\n", c, n;
-	printf "publish(), empty month:            %10.0f events/s\n", e * n;
+	printf "publish(), empty month (median):   %10.0f events/s\n", e * n;
 	printf "publish(), month of %d rows: %10.0f events/s\n", rows, f * n;
 	printf "ratio full/empty:                  %10.2f (target >= 0.5)\n", f / e;
-	printf "RESULT\tpublish(), %d clients, month of %.0fM rows\t%.0f\tevents/s\tthe same, empty month\t%.0f\t%.2f\t>= 0.5\n", c, rows / 1e6, f * n, e * n, f / e;
+	printf "RESULT\tpublish(), %d clients, month of %gM rows\t%.0f\tevents/s\tthe same, empty month\t%.0f\t%.2f\t>= 0.5\n", c, rows / 1e6, f * n, e * n, f / e;
 }'
