@@ -24,7 +24,7 @@ exp=$(psql -Atc "SET experiments.tenant = '$tenant';
 	SELECT id FROM experiments.create_experiment('bench',
 		'[{\"key\": \"control\", \"allocation\": 50}, {\"key\": \"treatment\", \"allocation\": 50}]', start => true)")
 
-echo "== loading ${largest}M exposures and $((largest / 5))M goal events"
+echo "== loading ${largest}M exposures and $((largest * 200000)) goal events"
 start=$(date +%s)
 # March 2026 has 2,678,400 s: exposure g at g * 2,678,400 / (largest M) s.
 psql <<SQL
