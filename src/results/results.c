@@ -59,6 +59,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include <xxhash.h>
 
@@ -74,8 +75,6 @@ PG_FUNCTION_INFO_V1(daily_metrics);
  * not through a join with experiments, which would leave the planner only
  * the time to go by.
  */
-#define EVENT_QUERY_NPARAMS 4
-static Oid	event_query_types[EVENT_QUERY_NPARAMS] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID};
 static const char *const exposures_query =
 "SELECT e.unit, e.exposed_at, e.ordinal FROM experiments.exposures e"
 " WHERE e.experiment_id = $1 AND e.exposed_at >= $2 AND e.exposed_at < $3";
@@ -628,32 +627,52 @@ ReceiverDestroy(DestReceiver *self)
 }
 
 /*
- * EventQueryParams
- *		The parameters of the event queries (see event_query_types): the
- *		experiment and window as given, and the experiment's tenant, read
- *		first, as the caller sees it. An experiment the caller cannot see
- *		gets a NULL tenant, which no goal or transaction has, as the join
- *		with experiments this replaces found none. Called connected to SPI;
- *		the tenant is in SPI's memory, which lasts until SPI_finish().
+ * ExperimentTenant
+ *		The tenant of an experiment, read first, as the caller sees it, so
+ *		that the event queries find goals and transactions by tenant and time
+ *		rather than through a join with experiments, which leaves the planner
+ *		only the time to go by. An experiment the caller cannot see gets the
+ *		nil UUID, which no tenant has (their ids are random): then no goal or
+ *		transaction is read, as the join found none. Called connected to SPI.
  */
-static ParamListInfo
-EventQueryParams(Datum experiment_id, Datum since, Datum until)
+static Datum
+ExperimentTenant(int64 experiment_id)
 {
-	ParamListInfo params = makeParamList(EVENT_QUERY_NPARAMS);
-	Datum		values[EVENT_QUERY_NPARAMS] = {experiment_id, since, until, (Datum) 0};
-	bool		tenant_null = true;
+	Oid			types[1] = {INT8OID};
+	Datum		arguments[1] = {Int64GetDatum(experiment_id)};
+	bool		isnull = true;
+	Datum		tenant_id = (Datum) 0;
 
 	if (SPI_execute_with_args("SELECT x.tenant_id FROM experiments.experiments x WHERE x.id = $1",
-							  1, event_query_types, &experiment_id, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the experiment of daily_metrics");
+							  1, types, arguments, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read experiment " INT64_FORMAT, experiment_id);
 	if (SPI_processed > 0)
-		values[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &tenant_null);
-	for (int i = 0; i < EVENT_QUERY_NPARAMS; i++)
+		tenant_id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return UUIDPGetDatum(palloc0(UUID_LEN));
+	return datumCopy(tenant_id, false, UUID_LEN);
+}
+
+/*
+ * EventQueryParams
+ *		The parameters of every event query: $1 the experiment, $2 and $3 the
+ *		window [since, until) of the event's time, $4 the experiment's tenant,
+ *		so that events are found by tenant and time without a join.
+ */
+static ParamListInfo
+EventQueryParams(int64 experiment_id, TimestampTz since, TimestampTz until, Datum tenant_id)
+{
+	ParamListInfo params = makeParamList(4);
+	Datum		values[4] = {Int64GetDatum(experiment_id), TimestampTzGetDatum(since),
+	TimestampTzGetDatum(until), tenant_id};
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID};
+
+	for (int i = 0; i < 4; i++)
 	{
 		params->params[i].value = values[i];
-		params->params[i].isnull = i == 3 && tenant_null;
+		params->params[i].isnull = false;
 		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].ptype = event_query_types[i];
+		params->params[i].ptype = types[i];
 	}
 	return params;
 }
@@ -669,6 +688,7 @@ static void
 Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 	   void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
+	Oid			types[4];
 	DigestReceiver receiver = {
 		/* Not DestSPI: SPI would look for rows in its own tuple table. */
 		.pub = {ReceiveRow, ReceiverStartup, ReceiverShutdown, ReceiverDestroy, DestNone},
@@ -681,8 +701,13 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 		.read_only = true,
 		.dest = &receiver.pub,
 	};
-	SPIPlanPtr	plan = SPI_prepare_cursor(query, EVENT_QUERY_NPARAMS, event_query_types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
+	SPIPlanPtr	plan;
 	int			rc;
+
+	Assert(params->numParams <= (int) lengthof(types));
+	for (int i = 0; i < params->numParams; i++)
+		types[i] = params->params[i].ptype;
+	plan = SPI_prepare_cursor(query, params->numParams, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "could not prepare daily_metrics query: %s", SPI_result_code_string(SPI_result));
@@ -798,7 +823,8 @@ daily_metrics(PG_FUNCTION_ARGS)
 	state.conversions = MemoryContextAlloc(state.context, sizeof(Conversion));
 
 	SPI_connect();
-	params = EventQueryParams(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
+	params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+							  ExperimentTenant(PG_GETARG_INT64(0)));
 	Digest(&state, exposures_query, params, DigestExposure);
 	Digest(&state, goals_query, params, DigestGoal);
 	Digest(&state, transactions_query, params, DigestTransaction);
