@@ -38,7 +38,9 @@ CLIENT_KEY=$(psql -X -A -t -v ON_ERROR_STOP=1 -c "SELECT experiments.create_api_
 harness_start "postgres://proxy_authenticator:$password@127.0.0.1:$PGPORT/proxy"
 
 # nginx on a free port, in front of the harness; the server block is the one
-# docs/http-api.md documents.
+# docs/http-api.md documents, with its client_max_body_size.
+size=$(sed -n 's/^[[:space:]]*client_max_body_size \([0-9]*[km]\);.*/\1/p' docs/http-api.md)
+[ "$size" = 16m ] || { echo "proxy: docs/http-api.md's server block sets client_max_body_size '$size', not 16m (experiments.max_batch_size)"; exit 1; }
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx"
 user=""
@@ -58,7 +60,7 @@ http {
 	scgi_temp_path $work/nginx/scgi;
 	server {
 		listen 127.0.0.1:$port;
-		client_max_body_size 16m;
+		client_max_body_size $size;
 		location / {
 			proxy_pass $PGRST_URL;
 			proxy_set_header Host \$host;
