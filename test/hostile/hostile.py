@@ -430,7 +430,7 @@ def layers():
 def layer_races():
     admin = connect("hostile_admin")
     variants = '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}]'
-    for round_ in range(8):
+    for round_ in range(6):
         isolation = "REPEATABLE READ" if round_ % 2 else "READ COMMITTED"
         layer = f"R{round_}-{rng.randrange(10 ** 6)}"
         x, y = f"{layer}-x", f"{layer}-y"
@@ -463,7 +463,7 @@ def layer_races():
         def enrol(t):
             conn = connect("hostile_client")
             barrier.wait()
-            for u in range(t, 240, 3):
+            for u in range(t, 120, 3):
                 for attempt in range(20):
                     try:
                         call(conn, CLIENT_KEY, "SELECT (experiments.enrol(%s, %s)).reason::text", (x, f"u{u}"), isolation)
@@ -491,10 +491,10 @@ def layer_races():
             WHERE l.key = %s AND NOT experiments.bucket(n.unit, l.seed) <@ int4range(e.layer_lo, e.layer_hi)""",
                                   (layer,)).fetchone()[0]
         doubles, _ = call(admin, ADMIN_KEY, """SELECT count(*) FROM (
-            SELECT u FROM generate_series(0, 239) u, experiments.assign_all('u' || u) a
+            SELECT u FROM generate_series(0, 119) u, experiments.assign_all('u' || u) a
             JOIN experiments.experiments e ON e.id = a.experiment_id JOIN experiments.layers l ON l.id = e.layer_id
             WHERE l.key = %s AND a.ordinal IS NOT NULL GROUP BY u HAVING count(*) > 1) d""", (layer,))
-        tried["units checked for two experiments of a layer"] += 240
+        tried["units checked for two experiments of a layer"] += 120
         if outside or doubles:
             fail(f"layer {layer} ({isolation}, shrink {shrink[0]}): {outside} enrolments outside their range, "
                  f"{doubles} units in two experiments")
