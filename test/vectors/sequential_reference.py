@@ -348,8 +348,8 @@ SET ROLE experiments_analyst;
 
 RESULTS_FOOTER = """
 -- Under every correction, a sequential verdict never contradicts its
--- interval, and the report's sentence follows the verdict.
-SELECT c.correction, count(*) AS comparisons,
+-- interval (absolute or relative).
+SELECT c.correction, count(*) AS variant_rows,
 	   count(*) FILTER (WHERE (r.rate_adjusted_p_value < 0.05) <> (r.rate_lift_lower > 0 OR r.rate_lift_upper < 0)
 						   OR (r.value_adjusted_p_value < 0.05) <> (r.value_lift_lower > 0 OR r.value_lift_upper < 0)
 						   OR (r.rate_adjusted_p_value < 0.05) <> (r.rate_relative_lower > 0 OR r.rate_relative_upper < 0)
