@@ -1,9 +1,12 @@
 -- Binding A/B test segments to promotions, slot configurations and sorting
 -- rules (the Commerce Cloud document): the samples replayed and every fault of the bindings.
+-- The superuser creates the tenants; an operator (regress_ops, a member of
+-- experiments_admin) does the rest. Every query of a table names the tenant
+-- all the same.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('regress-ab-test-bindings') AS tenant \gset
 SET experiments.tenant = :'tenant';
--- (tests run as a superuser, whom row-level security does not filter: every
--- query of a table names the tenant)
+SET SESSION AUTHORIZATION regress_ops;
 INSERT INTO experiments.sites (key) VALUES ('SiteGenesis') RETURNING id AS site \gset
 INSERT INTO experiments.promotions (site_id, key) VALUES (:site, 'my-promo');
 INSERT INTO experiments.sorting_rules (site_id, key) VALUES (:site, 'my-rule'), (:site, 'other-rule');
@@ -115,7 +118,10 @@ SELECT experiments.delete_ab_test('SiteGenesis', 'my-abtest');
 SELECT * FROM pg_temp.bindings;
 
 \echo '== another tenant sees none of it'
+RESET SESSION AUTHORIZATION;
 SELECT experiments.create_tenant('regress-ab-test-bindings-2') AS other \gset
 SET experiments.tenant = :'other';
+SET SESSION AUTHORIZATION regress_ops;
 SELECT count(*) FROM experiments.promotions WHERE tenant_id = :'other';
 SELECT * FROM pg_temp.fault($$SELECT experiments.bind_ab_test_promotion('SiteGenesis', 'my-abtest', 'my-segment', 'my-promo')$$);
+\i sql/helpers/drop_logins.sql

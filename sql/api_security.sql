@@ -9,7 +9,7 @@
 -- maintenance, and authentication (authenticate, authorize); the API roles
 -- exactly what is listed: the HTTP functions of experiments_api (every one to
 -- the anonymous role, which authorize() refuses), and the SQL API of the core
--- for the login roles made members of them; experiments_operator the
+-- and of the management APIs for the login roles made members of them; experiments_operator the
 -- partitions' maintenance (src/events/partitions.sql).
 CREATE TEMP TABLE allowed (role text, function_pattern text);
 INSERT INTO allowed VALUES
@@ -20,10 +20,10 @@ INSERT INTO allowed VALUES
 	('experiments_analyst', '^experiments\.authenticate(_request)?\('),
 	('experiments_client', '^experiments_api\.(visitor|allocate|experiment_status|context_batch|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_analyst', '^experiments_api\.(results_page|results_chart)\('),
-	('experiments_admin', '^experiments_api\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
-	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|comparison_verdict|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|multiple_testing|bayesian_rates|bayesian_means|results_report|results_verdict|format_p_value|format_percent|shown_input|normal_cdf|normal_quantile|sequential_interval|sequential_srm_test|sequential_test|results_method|(mean|rate)_(power|sample_size|mde)|planning_(probability|critical|distance|variance|units|power|sample_size|rate_variance)|experiment_plan)\('),
+	('experiments_admin', '^experiments(_api)?\.((list|get|create|update|delete)_(ab_tests?|ab_test_segment|org_experiments?)|(bind|unbind)_ab_test_\w+)\('),
+	('experiments_analyst', '^experiments(_internal)?\.(current_tenant|required_tenant|experiment_results|comparison_verdict|daily_results|daily_metrics|wilson_interval|two_proportion_test|welch_test|srm_test|multiple_testing|bayesian_rates|bayesian_means|results_report|results_verdict|format_p_value|format_percent|shown_input|normal_cdf|normal_quantile|chi_square_(cdf|sf)|student_t_(cdf|sf|quantile)|sequential_interval|sequential_srm_test|sequential_test|results_method|(mean|rate)_(power|sample_size|mde)|planning_(probability|critical|distance|variance|units|power|sample_size|rate_variance)|experiment_plan)\('),
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|absmartly_context|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
-	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|hashing_options_valid|growthbook_\w+|bucket|assign|assign_all|absmartly_context|export_experiment|import_experiment|import_layer|create_experiment|set_variants|set_state|set_override)\('),
+	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|audience_matches|hashing_options_valid|growthbook_\w+|bucket|assign|assign_all|absmartly_context|export_experiment|import_experiment|import_layer|create_experiment|set_variants|set_state|set_override)\('),
 	('experiments_api_owner', '^experiments(_internal)?\.(authenticate|authorize)\('),
 	('experiments_operator', '^experiments(_internal)?\.(create_event_partitions|maintain_partitions|set_partition_policy|schedule_maintenance|partition_plan|create_event_partition|retire_event_partition)\(');
 CREATE TEMP VIEW grants AS

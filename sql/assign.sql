@@ -1,5 +1,10 @@
 -- The decision order of assignment, step by step, and its errors.
+-- The superuser creates the tenants; an operator (regress_ops, a member of
+-- experiments_admin) manages and assigns, the application (regress_shop, of
+-- experiments_client) enrols.
+\i sql/helpers/logins.sql
 SELECT set_config('experiments.tenant', experiments.create_tenant('assign_steps')::text, false) IS NOT NULL AS tenant_set;
+SET SESSION AUTHORIZATION regress_ops;
 \set VERBOSITY default
 
 -- Deterministic seeds make the answers below reproducible on any server.
@@ -51,19 +56,25 @@ SELECT variant IS NOT NULL AS has_variant, assigned, audience_mismatch, reason F
 UPDATE experiments.experiments SET audience = '{}', audience_strict = true WHERE key = 'steps';
 
 -- 3. sticky: an enrolled unit keeps its variant when the weights move.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT variant, reason FROM experiments.enrol('steps', 'u3');
 SELECT variant, reason FROM experiments.enrol('steps', 'u3');
+SET SESSION AUTHORIZATION regress_ops;
 SELECT count(*) AS enrolment_rows FROM experiments.enrolments WHERE unit = 'u3';
 UPDATE experiments.variants SET allocation_bp = CASE ordinal WHEN 0 THEN 10000 ELSE 0 END
-WHERE experiment_id = experiments_internal.experiment_id('steps');
+WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'steps');
 SELECT variant, assigned, eligible, reason FROM experiments.assign('steps', 'u3');
 -- An unenrolled unit follows the new weights: everyone is in control now.
 SELECT count(*) FILTER (WHERE variant = 'control') AS control, count(*) AS units
 FROM (SELECT (experiments.assign('steps', 'fresh-' || g)).variant FROM generate_series(1, 1000) g) s;
 -- Overrides still beat enrolments; units not assigned are not enrolled.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT variant, reason FROM experiments.enrol('steps', 'qa-1');
+SET SESSION AUTHORIZATION regress_ops;
 UPDATE experiments.experiments SET traffic_bp = 0 WHERE key = 'steps';
+SET SESSION AUTHORIZATION regress_shop;
 SELECT variant, reason FROM experiments.enrol('steps', 'not-eligible');
+SET SESSION AUTHORIZATION regress_ops;
 SELECT count(*) AS enrolments_of_unassigned FROM experiments.enrolments WHERE unit IN ('qa-1', 'not-eligible');
 UPDATE experiments.experiments SET traffic_bp = 10000 WHERE key = 'steps';
 
@@ -106,8 +117,10 @@ SELECT a.period, a.reason,
 	   a.bucket = experiments.bucket('u1', 2) AS same_as_full_reset
 FROM experiments.assign('daily', 'u1') a;
 -- Enrolments belong to their period.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT period, reason FROM experiments.enrol('daily', 'u1');
-SELECT unit, period FROM experiments.enrolments WHERE experiment_id = experiments_internal.experiment_id('daily');
+SET SESSION AUTHORIZATION regress_ops;
+SELECT unit, period FROM experiments.enrolments WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'daily');
 
 -- assign_all: every running experiment of the tenant, in key order.
 SELECT experiment, reason FROM experiments.assign_all('u1');
@@ -115,11 +128,16 @@ SELECT experiment, reason FROM experiments.assign_all('u1');
 -- Errors.
 SELECT * FROM experiments.assign('no-such-experiment', 'u1');
 SELECT experiments.assign('steps', NULL) IS NULL AS null_unit_gives_null;
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
+SET SESSION AUTHORIZATION regress_ops;
 SELECT * FROM experiments.assign('steps', 'u1');
 SELECT * FROM experiments.assign_all('u1');
 -- A tenant sees only its own experiments.
+RESET SESSION AUTHORIZATION;
 SELECT set_config('experiments.tenant', experiments.create_tenant('assign_other')::text, false) IS NOT NULL AS tenant_set;
+SET SESSION AUTHORIZATION regress_ops;
 SELECT * FROM experiments.assign('steps', 'u1');
 SELECT count(*) AS visible_experiments FROM experiments.assign_all('u1');
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;

@@ -6,7 +6,12 @@ CREATE SCHEMA bench;
 \set ECHO none
 \i test/bench/assign_plpgsql.sql
 \set ECHO all
+-- Both run as an operator (regress_ops, a member of experiments_admin); the
+-- application (regress_shop) enrols.
+\i sql/helpers/logins.sql
+GRANT USAGE ON SCHEMA bench TO regress_ops;
 SELECT set_config('experiments.tenant', experiments.create_tenant('baseline')::text, false) IS NOT NULL AS tenant_set;
+SET SESSION AUTHORIZATION regress_ops;
 
 INSERT INTO experiments.layers (key, seed) VALUES ('page', 71);
 INSERT INTO experiments.holdouts (key, seed, allocation_bp) VALUES ('global', 72, 700);
@@ -34,8 +39,10 @@ SELECT count(*) AS overrides FROM (
 	SELECT experiments.set_override('overrides', 'unit-' || g, 'c', 'overridden') FROM generate_series(1, 40) g
 	UNION ALL
 	SELECT experiments.set_override('overrides', 'unit-' || g, 'a', 'custom') FROM generate_series(41, 80) g) o;
+SET SESSION AUTHORIZATION regress_shop;
 SELECT count(*) AS enrolled FROM (
 	SELECT experiments.enrol('plain', 'unit-' || g) FROM generate_series(1, 30) g) e;
+SET SESSION AUTHORIZATION regress_ops;
 
 CREATE TEMP TABLE answers AS
 SELECT e.key, g AS n,
@@ -48,4 +55,6 @@ SELECT key, count(*) AS units,
 	   count(*) FILTER (WHERE extension IS DISTINCT FROM baseline) AS differ,
 	   string_agg(DISTINCT (extension).reason::text, ',' ORDER BY (extension).reason::text) AS reasons
 FROM answers GROUP BY key ORDER BY key;
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
+\i sql/helpers/drop_logins.sql

@@ -3,7 +3,10 @@
 -- general path's (a key that is not a constant takes that path at every
 -- call), stay intact for the rest of the statement when the cache is emptied,
 -- and follow a change of the configuration.
+\i sql/helpers/logins.sql
 SELECT set_config('experiments.tenant', experiments.create_tenant('assign_rows')::text, false) IS NOT NULL AS tenant_set;
+-- (as an operator, regress_ops, a member of experiments_admin)
+SET SESSION AUTHORIZATION regress_ops;
 INSERT INTO experiments.experiments (key, traffic_seed, variant_seed, traffic_bp)
 VALUES ('rows', 5, 6, 7000), ('other', 7, 8, 10000);
 SELECT count(*) FROM experiments.set_variants('rows',
@@ -73,6 +76,7 @@ SELECT count(*) FILTER (WHERE l.n <= 3000 AND l.a IS DISTINCT FROM g.a) AS diffe
 	   count(*) FILTER (WHERE l.n > 3000 AND l.a IS DISTINCT FROM ga.a) AS differ_after,
 	   count(*) FILTER (WHERE l.n > 3000 AND (l.a).reason = 'traffic') AS not_in_traffic_after
 FROM looped l JOIN general g USING (n) JOIN general_after ga USING (n);
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
 
 -- An experiment with enrolments: after 1000 calls a call site reads them
@@ -80,17 +84,24 @@ RESET experiments.tenant;
 -- not a constant looks every unit up). The weights change after the
 -- enrolments, so that sticky answers differ from hashed ones.
 SELECT set_config('experiments.tenant', experiments.create_tenant('assign_rows_sticky')::text, false) IS NOT NULL AS tenant_set;
+SET SESSION AUTHORIZATION regress_ops;
 INSERT INTO experiments.experiments (key, traffic_seed, variant_seed, traffic_bp)
 VALUES ('sticky', 15, 16, 8000), ('sticky_override', 17, 18, 9000);
 SELECT count(*) FROM unnest(ARRAY['sticky', 'sticky_override']) k,
 	experiments.set_variants(k, '[{"key": "a", "allocation": 25}, {"key": "b", "allocation": 25}, {"key": "c", "allocation": 50}]');
 SELECT count(*) FROM unnest(ARRAY['sticky', 'sticky_override']) k, experiments.set_state(k, 'running');
 SELECT count(*) FROM experiments.set_override('sticky_override', 'unit-7', 'a');
+-- (the application, regress_shop, a member of experiments_client, enrols)
+SET SESSION AUTHORIZATION regress_shop;
 SELECT count(*) FILTER (WHERE (e).ordinal IS NOT NULL) AS enrolled
 FROM (SELECT experiments.enrol(k, 'unit-' || g) AS e
 	  FROM unnest(ARRAY['sticky', 'sticky_override']) k, generate_series(1, 30000, 7) g) s;
+SET SESSION AUTHORIZATION regress_ops;
 SELECT count(*) FROM unnest(ARRAY['sticky', 'sticky_override']) k,
 	experiments.set_variants(k, '[{"key": "a", "allocation": 60}, {"key": "b", "allocation": 30}, {"key": "c", "allocation": 10}]');
+-- (the rest assigns and enrols: the application)
+GRANT SELECT ON pg_temp.units TO regress_shop;
+SET SESSION AUTHORIZATION regress_shop;
 CREATE TEMP TABLE sticky_general AS
 SELECT n, experiments.assign((SELECT 'sticky'), unit) AS s,
 	   experiments.assign((SELECT 'sticky_override'), unit) AS o FROM units;
@@ -125,4 +136,6 @@ SELECT count(*) FILTER (WHERE enrolled) AS enrolled,
 	   (SELECT (s).reason FROM enrolled_halfway WHERE n = 19999) AS reason_19999,
 	   count(*) FILTER (WHERE e.s IS DISTINCT FROM g.s AND n <> 19999) AS differ
 FROM enrolled_halfway e JOIN sticky_general g USING (n);
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
+\i sql/helpers/drop_logins.sql

@@ -3,7 +3,10 @@
 -- every count below is deterministic. Critical values of the chi-square
 -- distribution at p = 0.001 come from standard tables (df 3: 16.266,
 -- df 9: 27.877): a statistic below them means p > 0.001.
+\i sql/helpers/logins.sql
 SELECT set_config('experiments.tenant', experiments.create_tenant('assign_stats')::text, false) IS NOT NULL AS tenant_set;
+-- (as an operator, regress_ops, a member of experiments_admin)
+SET SESSION AUTHORIZATION regress_ops;
 CREATE TEMP TABLE units AS SELECT 'unit-' || g AS unit FROM generate_series(1, 1000000) g;
 
 INSERT INTO experiments.experiments (key, traffic_seed, variant_seed) VALUES
@@ -94,4 +97,6 @@ FROM layered;
 -- Everyone outside the holdout is in exactly one experiment of the layer.
 SELECT count(*) AS units_in_no_experiment
 FROM (SELECT unit FROM layered GROUP BY unit HAVING count(variant) = 0 AND bool_and(reason <> 'holdout')) s;
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
+\i sql/helpers/drop_logins.sql

@@ -1,6 +1,10 @@
 -- assign() against 1050 vectors from test/vectors/assign_reference.py, an
 -- independent implementation of the README's algorithm (Python calling
--- libxxhash through ctypes, sharing no code with the extension).
+-- libxxhash through ctypes, sharing no code with the extension). Run as an
+-- operator (regress_ops, a member of experiments_admin); the superuser only
+-- creates the tenant.
+\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_ops;
 CREATE TEMP TABLE vectors (
 	unit text, traffic_seed bigint, variant_seed bigint, traffic_bp integer,
 	allocations text, period bigint, traffic_bucket integer, variant_bucket integer, ordinal integer);
@@ -10,7 +14,9 @@ SELECT count(*) AS vectors, count(DISTINCT (traffic_seed, variant_seed)) AS conf
 	   count(*) FILTER (WHERE period >= 0) AS with_reset_period
 FROM vectors;
 
+RESET SESSION AUTHORIZATION;
 SELECT set_config('experiments.tenant', experiments.create_tenant('vectors')::text, false) IS NOT NULL AS tenant_set;
+SET SESSION AUTHORIZATION regress_ops;
 
 -- One experiment per configuration; reset periods come from starts_at.
 CREATE TEMP TABLE configs AS
@@ -51,4 +57,6 @@ JOIN configs c USING (traffic_seed, variant_seed)
 CROSS JOIN LATERAL experiments.assign(c.key, v.unit) a
 WHERE c.key = (SELECT key FROM configs WHERE traffic_seed = 0 AND variant_seed = -1)
 ORDER BY v.unit COLLATE "C" LIMIT 6;
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
+\i sql/helpers/drop_logins.sql

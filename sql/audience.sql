@@ -1,5 +1,8 @@
 -- The audience condition language, operator by operator, as assignment
 -- evaluates it (audience_matches() runs the same compiled evaluator).
+-- Run as an operator (regress_ops, a member of experiments_admin), who writes audiences.
+\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_ops;
 SELECT c AS condition, a AS attributes, experiments.audience_matches(c::jsonb, a::jsonb) AS matches
 FROM (VALUES
 	('{}', '{}'),
@@ -75,3 +78,4 @@ SELECT regress.attempt(format('SELECT experiments.audience_is_valid(%L)',
 	repeat('{"not": ', 31) || '{"attr": "a", "op": "exists"}' || repeat('}', 31))) AS depth_32,
 	   regress.attempt(format('SELECT experiments.audience_is_valid(%L)',
 	repeat('{"not": ', 32) || '{"attr": "a", "op": "exists"}' || repeat('}', 32))) AS depth_33;
+\i sql/helpers/drop_logins.sql

@@ -1,6 +1,9 @@
 -- bucket(): the pinned hash of assignment version 1.
 -- The vectors were computed by test/vectors/bucket_vectors.c, a separate
 -- program that calls libxxhash directly and shares no code with the extension.
+-- Run as the application (regress_shop, a member of experiments_client).
+\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_shop;
 SELECT v.unit, v.seed::bigint AS seed, v.expected,
        experiments.bucket(v.unit, v.seed::bigint) AS got,
        experiments.bucket(v.unit, v.seed::bigint) = v.expected AS ok
@@ -57,3 +60,4 @@ FROM (SELECT experiments.bucket('unit-' || g, 7) AS b FROM generate_series(1, 10
 
 -- Units are hashed as UTF-8 bytes: a composed and a decomposed é differ.
 SELECT experiments.bucket(U&'\00E9', 0) <> experiments.bucket(U&'e\0301', 0) AS bytes_not_characters;
+\i sql/helpers/drop_logins.sql

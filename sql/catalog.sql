@@ -1,6 +1,9 @@
 -- Catalog rules hold whoever writes: every invalid change fails with a
--- specific error and changes nothing.
+-- specific error and changes nothing. The superuser creates the tenant; an
+-- operator (a member of experiments_admin) writes.
+\i sql/helpers/logins.sql
 SELECT set_config('experiments.tenant', experiments.create_tenant('catalog_rules')::text, false) IS NOT NULL AS tenant_set;
+SET SESSION AUTHORIZATION regress_ops;
 \set SHOW_CONTEXT never
 
 SELECT regress.attempt($$INSERT INTO experiments.experiments (key) VALUES ('rules')$$);
@@ -38,11 +41,11 @@ BEGIN;
 UPDATE experiments.variants SET allocation_bp = 0 WHERE key = 'C';
 UPDATE experiments.variants SET allocation_bp = 6667 WHERE key = 'B';
 COMMIT;
-SELECT key, allocation_bp FROM experiments.variants WHERE experiment_id = experiments_internal.experiment_id('rules') ORDER BY ordinal;
+SELECT key, allocation_bp FROM experiments.variants WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'rules') ORDER BY ordinal;
 -- ... but a running experiment cannot end a transaction unbalanced, nor lose its variants.
 SELECT regress.attempt($$UPDATE experiments.variants SET allocation_bp = 5000 WHERE key = 'B'$$);
-SELECT regress.attempt($$DELETE FROM experiments.variants WHERE experiment_id = experiments_internal.experiment_id('rules')$$);
-SELECT count(*) AS variants_left FROM experiments.variants WHERE experiment_id = experiments_internal.experiment_id('rules');
+SELECT regress.attempt($$DELETE FROM experiments.variants WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'rules')$$);
+SELECT count(*) AS variants_left FROM experiments.variants WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'rules');
 
 -- States: draft -> running <-> paused -> stopped, never back to draft.
 SELECT regress.attempt($$UPDATE experiments.experiments SET state = 'draft' WHERE key = 'rules'$$);
@@ -84,7 +87,7 @@ SELECT key, layer_lo, layer_hi FROM experiments.experiments WHERE layer_id IS NO
 SELECT regress.attempt($$SELECT experiments.set_override('rules', 'qa', 'Z')$$);
 SELECT regress.attempt($$SELECT experiments.set_override('no-such-experiment', 'qa', 'A')$$);
 SELECT regress.attempt($$INSERT INTO experiments.overrides (experiment_id, unit, ordinal)
-VALUES (experiments_internal.experiment_id('rules'), 'qa', 7)$$);
+VALUES ((SELECT id FROM experiments.experiments WHERE key = 'rules'), 'qa', 7)$$);
 SELECT count(*) AS overrides FROM experiments.overrides WHERE tenant_id = experiments.current_tenant();
 
 -- Audiences are validated when written.
@@ -97,13 +100,17 @@ SELECT regress.attempt($$UPDATE experiments.experiments SET audience = '{"attr":
 SELECT regress.attempt($$UPDATE experiments.experiments SET traffic_bp = 10001 WHERE key = 'rules'$$);
 SELECT regress.attempt($$UPDATE experiments.experiments SET full_on_variant = 9 WHERE key = 'versions'$$);
 
--- Another tenant's objects cannot be referenced, even by id (tests run as a
--- superuser, who sees every row; the tenant-scoped foreign keys still refuse).
-INSERT INTO experiments.goals (key, name) VALUES ('checkout', 'Reached checkout');
+-- Another tenant's objects cannot be referenced, even by id (the
+-- tenant-scoped foreign keys refuse what row-level security would hide).
+INSERT INTO experiments.goals (key, name) VALUES ('checkout', 'Reached checkout') RETURNING id AS goal \gset
+RESET SESSION AUTHORIZATION;
 SELECT set_config('experiments.tenant', experiments.create_tenant('catalog_intruder')::text, false) IS NOT NULL AS tenant_set;
-SELECT regress.attempt($$INSERT INTO experiments.experiments (key, goal_id)
-SELECT 'sneaky', id FROM experiments.goals WHERE key = 'checkout'$$);
+SET SESSION AUTHORIZATION regress_ops;
+SELECT regress.attempt(format($$INSERT INTO experiments.experiments (key, goal_id) VALUES ('sneaky', %L)$$, :'goal'));
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
+SET SESSION AUTHORIZATION regress_ops;
 -- Without a tenant, nothing can be written.
 \set VERBOSITY default
 INSERT INTO experiments.experiments (key) VALUES ('orphan');
+\i sql/helpers/drop_logins.sql

@@ -4,6 +4,9 @@
 -- docs/testing.md); every row must say ok = t: a relative error of at most
 -- 1e-9 (exact where the reference is 0).
 -- Regenerate: /usr/bin/python3 test/vectors/comparisons_reference.py > sql/comparisons_accuracy.sql
+-- Run as an analyst (regress_bi, a member of experiments_analyst), as the README has users do.
+\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_bi;
 
 -- two_proportion_test: Miettinen-Nurminen score test, score intervals of difference and ratio
 SELECT i, name, ok FROM (
@@ -73,7 +76,8 @@ SELECT i, name, ok FROM (
 -- counts and per-unit values here, the tests above at the levels Holm and
 -- Benjamini-Hochberg give (statsmodels multipletests), and the Bayesian
 -- results. Written as the
--- superuser, read as the analyst role.
+-- superuser, read as the analyst.
+RESET SESSION AUTHORIZATION;
 SELECT experiments.create_tenant('comparisons_accuracy') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('three_arms',
@@ -89,7 +93,7 @@ FROM generate_series(1, 3000) g WHERE (g::bigint * 7919) % 1000 < (ARRAY[100, 13
 UNION ALL
 SELECT 'user_id', 'c-' || g, 'b', '2026-05-01 11:00+00', NULL
 FROM generate_series(1, 3000) g WHERE (g::bigint * 104729) % 1000 < (ARRAY[300, 300, 360])[g % 3 + 1];
-SET ROLE experiments_analyst;
+SET SESSION AUTHORIZATION regress_bi;
 -- correction holm
 SELECT i, ok FROM (
 	 SELECT 0 AS i, abs(r.rate_lift - 0.03::float8) <= 1e-9 * 0.03 AND abs(r.rate_lift_lower - -0.006822358608417139::float8) <= 1e-9 * 0.006822358608417139 AND abs(r.rate_lift_upper - 0.06718330044502825::float8) <= 1e-9 * 0.06718330044502825 AND abs(r.rate_relative_lift - 0.30000000000000004::float8) <= 1e-9 * 0.30000000000000004 AND abs(r.rate_relative_lower - -0.05690204636961782::float8) <= 1e-9 * 0.05690204636961782 AND abs(r.rate_relative_upper - 0.7936563564093371::float8) <= 1e-9 * 0.7936563564093371 AND abs(r.rate_p_value - 0.03553445913704038::float8) <= 1e-9 * 0.03553445913704038 AND abs(r.rate_chance_to_beat - 0.9821650661163472::float8) <= 1e-9 * 0.9821650661163472 AND abs(r.rate_expected_loss - 9.237449150471214e-05::float8) <= 1e-9 * 9.237449150471214e-05 AND abs(r.rate_adjusted_p_value - 0.17481463773911926::float8) <= 1e-9 * 0.17481463773911926 AND abs(r.rate_interval_confidence - 0.99::float8) <= 1e-9 * 0.99 AND r.p_value_correction = 'holm' AS ok FROM experiments.experiment_results(:exp, correction => 'holm') r WHERE r.metric = 'a' AND r.ordinal = 1
@@ -108,4 +112,4 @@ SELECT i, ok FROM (
 	UNION ALL SELECT 4 AS i, abs(r.rate_lift - 0.06::float8) <= 1e-9 * 0.06 AND abs(r.rate_lift_lower - 0.0045121447632553826::float8) <= 1e-9 * 0.0045121447632553826 AND abs(r.rate_lift_upper - 0.1151787012293623::float8) <= 1e-9 * 0.1151787012293623 AND abs(r.rate_relative_lift - 0.19999999999999996::float8) <= 1e-9 * 0.19999999999999996 AND abs(r.rate_relative_lower - 0.01374248202697781::float8) <= 1e-9 * 0.01374248202697781 AND abs(r.rate_relative_upper - 0.4217914994019383::float8) <= 1e-9 * 0.4217914994019383 AND abs(r.rate_p_value - 0.0043369975572154305::float8) <= 1e-9 * 0.0043369975572154305 AND abs(r.rate_chance_to_beat - 0.9978329106359429::float8) <= 1e-9 * 0.9978329106359429 AND abs(r.rate_expected_loss - 1.3384285629644688e-05::float8) <= 1e-9 * 1.3384285629644688e-05 AND abs(r.rate_adjusted_p_value - 0.026021985343292583::float8) <= 1e-9 * 0.026021985343292583 AND abs(r.rate_interval_confidence - 0.9916666666666667::float8) <= 1e-9 * 0.9916666666666667 AND r.p_value_correction = 'bh' AS ok FROM experiments.experiment_results(:exp, correction => 'bh') r WHERE r.metric = 'b' AND r.ordinal = 2
 	UNION ALL SELECT 5 AS i, abs(r.value_lift - -12.304999999999993::float8) <= 1e-9 * 12.304999999999993 AND abs(r.value_lift_lower - -55.794733458152244::float8) <= 1e-9 * 55.794733458152244 AND abs(r.value_lift_upper - 31.18473345815226::float8) <= 1e-9 * 31.18473345815226 AND abs(r.value_relative_lift - -0.09879566439181042::float8) <= 1e-9 * 0.09879566439181042 AND abs(r.value_relative_lower - -0.3855622332653558::float8) <= 1e-9 * 0.3855622332653558 AND abs(r.value_relative_upper - 0.3107175618429446::float8) <= 1e-9 * 0.3107175618429446 AND abs(r.value_p_value - 0.45502178307562835::float8) <= 1e-9 * 0.45502178307562835 AND abs(r.value_chance_to_beat - 0.22746683703411313::float8) <= 1e-9 * 0.22746683703411313 AND abs(r.value_expected_loss - 14.47544455805831::float8) <= 1e-9 * 14.47544455805831 AND abs(r.value_adjusted_p_value - 0.546026139690754::float8) <= 1e-9 * 0.546026139690754 AND abs(r.value_interval_confidence - 0.9916666666666667::float8) <= 1e-9 * 0.9916666666666667 AND r.p_value_correction = 'bh' AS ok FROM experiments.experiment_results(:exp, correction => 'bh') r WHERE r.metric = 'a' AND r.ordinal = 2
 ) t ORDER BY i;
-RESET ROLE;
+\i sql/helpers/drop_logins.sql

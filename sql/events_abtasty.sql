@@ -4,9 +4,15 @@
 -- PostgREST and the answer is {"code", "message"}. Every call below goes
 -- through regress.ab_event(), which shows the status and the answer and
 -- counts what was sent, so that stored + rejected = sent can be checked.
+-- The superuser creates the tenant; an operator (regress_ops, a member of
+-- experiments_admin) the campaigns; the application (regress_shop, of
+-- experiments_client) sends the events and an analyst (regress_bi, of
+-- experiments_analyst) reads what was stored.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('events_abtasty') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SET TimeZone = 'UTC';
+SET SESSION AUTHORIZATION regress_ops;
 SELECT id AS exp_id FROM experiments.create_experiment('abt_campaign',
 	'[{"key": "control", "allocation": 50}, {"key": "blue", "allocation": 50}]', start => true) \gset
 SELECT id AS v0 FROM experiments.variants WHERE experiment_id = :exp_id AND ordinal = 0 \gset
@@ -14,7 +20,11 @@ SELECT id AS v1 FROM experiments.variants WHERE experiment_id = :exp_id AND ordi
 SELECT id AS draft_id FROM experiments.create_experiment('abt_draft', '[{"key": "a", "allocation": 100}]') \gset
 SELECT id AS draft_v FROM experiments.variants WHERE experiment_id = :draft_id \gset
 
+-- The test's own fixtures, as the superuser.
+RESET SESSION AUTHORIZATION;
 CREATE TEMPORARY TABLE ab_sent (n serial, status text);
+GRANT INSERT, SELECT ON pg_temp.ab_sent TO regress_shop, regress_bi;
+GRANT USAGE ON SEQUENCE pg_temp.ab_sent_n_seq TO regress_shop;
 CREATE FUNCTION regress.ab_event(call text)
 RETURNS text
 LANGUAGE plpgsql
@@ -32,6 +42,7 @@ END;
 $$;
 
 -- 1. Every sample body of the seed is accepted and stored as sent.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$campaign_activated_event(campaign_id => '"%s"', variation_id => '"%s"',
   tracking_data => '{"device_type": "DESKTOP", "origin": "http://www.mywebsite.com/products/p-123.php",
                      "visitor_id": "bfr9ad2t0hm0009vj6l0"}')$$, :exp_id, :v1));
@@ -58,6 +69,7 @@ SELECT regress.ab_event($$visit_event(tracking_data => '{"device_type": "DESKTOP
   "origin": "http://www.mywebsite.com/products/p-123.php", "timestamp": "2018-02-12T17:29:02Z",
   "visitor_id": "bfr9ad2t0hm0009vj6l0"}')$$);
 
+SET SESSION AUTHORIZATION regress_bi;
 SELECT experiment_id = :exp_id AS same_campaign, variant_id = :v1 AS same_variation, ordinal,
        enrolled_ordinal, visitor_id, device_type, origin, occurred_at = received_at AS at_receipt, ip, latitude
 FROM experiments.campaign_activations WHERE tenant_id = :'tenant';
@@ -77,6 +89,7 @@ FROM experiments.visits WHERE tenant_id = :'tenant';
 
 -- 2. Each required field missing (a JSON null counts as missing, as
 -- PostgREST passes both alike).
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$campaign_activated_event(variation_id => '"%s"', tracking_data => '%s')$$, :v1, :'td'));
 SELECT regress.ab_event(format($$campaign_activated_event(campaign_id => '"%s"', tracking_data => '%s')$$, :exp_id, :'td'));
 SELECT regress.ab_event(format($$campaign_activated_event(campaign_id => '"%s"', variation_id => '"%s"')$$, :exp_id, :v1));
@@ -154,24 +167,32 @@ SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-1", "d
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-1", "device_type": "TV", "origin": "home", "timestamp": "infinity"}')$$);
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-1", "device_type": "TV", "origin": "home", "timestamp": "2018-02-30T10:00:00Z"}')$$);
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-offset", "device_type": "TV", "origin": "home", "timestamp": "2018-02-12T18:29:02.5+01:00"}')$$);
+SET SESSION AUTHORIZATION regress_bi;
 SELECT occurred_at FROM experiments.visits WHERE tenant_id = :'tenant' AND visitor_id = 'v-offset';
 -- far in the future: stored at the time of receipt, with a warning
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-future", "device_type": "TV", "origin": "home", "timestamp": "2999-01-01T00:00:00Z"}')$$) ~
        '^200 \{"warnings": \["tracking_data.timestamp 2999-01-01T00:00:00.000Z \(\d+ ms\) is more than 600 s after the time of receipt; stored at the time of receipt ' AS future_warned;
+SET SESSION AUTHORIZATION regress_bi;
 SELECT occurred_at = received_at AS stored_at_receipt FROM experiments.visits WHERE tenant_id = :'tenant' AND visitor_id = 'v-future';
 
 -- 6. IP addresses: IPv4 or IPv6 host addresses.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-1", "device_type": "TV", "origin": "home", "ip": "87.200.72.256"}')$$);
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-1", "device_type": "TV", "origin": "home", "ip": "not an ip"}')$$);
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-1", "device_type": "TV", "origin": "home", "ip": "10.0.0.0/8"}')$$);
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-ipv6", "device_type": "TV", "origin": "home", "ip": "2001:db8::1"}')$$);
+SET SESSION AUTHORIZATION regress_bi;
 SELECT ip FROM experiments.visits WHERE tenant_id = :'tenant' AND visitor_id = 'v-ipv6';
 
 -- 7. Huge numbers.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$custom_event(name => '"c"', tracking_data => '%s', value_integer => '1e400')$$, :'td'));
 SELECT regress.ab_event(format($$custom_event(name => '"c"', tracking_data => '%s', value_integer => '9223372036854775808')$$, :'td'));
 SELECT regress.ab_event(format($$custom_event(name => '"c-max"', tracking_data => '%s', value_integer => '9223372036854775807')$$, :'td'));
+SET SESSION AUTHORIZATION regress_bi;
 SELECT value_integer FROM experiments.custom_events WHERE tenant_id = :'tenant' AND name = 'c-max';
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$action_tracking_event(name => '"a"', type => '"TOUCH"', tracking_data => '%s',
   resolution => '{"width": 2147483648, "height": 10}')$$, :'td'));
 SELECT regress.ab_event(format($$transaction_event(name => '"t"', id => '"t-huge-rate"', revenue => '1', shipping => '0',
@@ -198,24 +219,31 @@ SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-geo", 
   "geolocation": {"lat": 1e400, "long": 2}}')$$);
 SELECT regress.ab_event($$visit_event(tracking_data => '{"visitor_id": "v-geo2", "device_type": "OTHER", "origin": "home",
   "geolocation": "Paris"}')$$);
+SET SESSION AUTHORIZATION regress_bi;
 SELECT visitor_id, latitude, longitude, ip FROM experiments.visits
 WHERE tenant_id = :'tenant' AND visitor_id IN ('v-extra', 'v-geo', 'v-geo2') ORDER BY visitor_id;
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$transaction_event(name => '"t"', id => '"t-defaults"', tracking_data => '%s',
   payment_method => 'null', items => '[{"name": "a", "price": 100, "tax_rate": "5.5", "colour": "red"}, {"name": "b", "price": 0}]')$$, :'td'));
+SET SESSION AUTHORIZATION regress_bi;
 SELECT revenue, shipping, tax_total, payment_method, items_count, currency FROM experiments.transactions
 WHERE tenant_id = :'tenant' AND transaction_id = 't-defaults';
 SELECT item_index, name, price, quantity, tax_rate FROM experiments.transaction_items
 WHERE tenant_id = :'tenant' AND transaction_id = 't-defaults' ORDER BY item_index;
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$action_tracking_event(name => '"tap"', type => '"TOUCH"', tracking_data => '%s',
   value_string => '"basket"', value_integer => '-3', "position" => '{"x": 12, "y": 340}',
   resolution => '{"width": 1080, "height": 1920}')$$, :'td'));
+SET SESSION AUTHORIZATION regress_bi;
 SELECT name, type, value_string, value_integer, position_x, position_y, resolution_width, resolution_height
 FROM experiments.actions WHERE tenant_id = :'tenant' AND name = 'tap';
 
 -- 10. A transaction id is stored once per tenant: the second one is refused
 -- (AlreadyExists, 409), its items with it.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$transaction_event(name => '"again"', id => '"transaction-2"', revenue => '5',
   shipping => '0', tracking_data => '%s', items => '[{"name": "a", "price": 5}]')$$, :'td'));
+SET SESSION AUTHORIZATION regress_bi;
 SELECT count(*) AS transactions, sum(revenue) AS revenue,
        (SELECT count(*) FROM experiments.transaction_items i
         WHERE i.tenant_id = :'tenant' AND i.transaction_id = 'transaction-2') AS items
@@ -223,30 +251,40 @@ FROM experiments.transactions WHERE tenant_id = :'tenant' AND transaction_id = '
 
 -- 11. Campaign activated: once seen, the variation is stored for the visitor.
 -- A new visitor is enrolled in the variation seen, and assign() then gives it.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$campaign_activated_event(campaign_id => '"%s"', variation_id => '"%s"',
   tracking_data => '{"visitor_id": "v-new", "device_type": "TABLET", "origin": "home"}')$$, :exp_id, :v0));
+SET SESSION AUTHORIZATION regress_bi;
 SELECT ordinal, period, reason FROM experiments.enrolments
 WHERE tenant_id = :'tenant' AND experiment_id = :exp_id AND unit = 'v-new';
+SET SESSION AUTHORIZATION regress_shop;
 SELECT variant, reason FROM experiments.assign('abt_campaign', 'v-new');
 -- The seed's sample visitor was enrolled by the first activation above.
+SET SESSION AUTHORIZATION regress_bi;
 SELECT ordinal, reason FROM experiments.enrolments
 WHERE tenant_id = :'tenant' AND experiment_id = :exp_id AND unit = 'bfr9ad2t0hm0009vj6l0';
 -- A visitor enrolled in one variant who is shown the other: the activation is
 -- stored with a warning, the enrolment stays.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT ordinal AS enrolled FROM experiments.enrol('abt_campaign', 'v-enrolled') \gset
+SET SESSION AUTHORIZATION regress_bi;
 SELECT id AS other_v FROM experiments.variants WHERE experiment_id = :exp_id AND ordinal = 1 - :enrolled \gset
 SELECT id AS enrolled_v FROM experiments.variants WHERE experiment_id = :exp_id AND ordinal = :enrolled \gset
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$campaign_activated_event(campaign_id => '"%s"', variation_id => '"%s"',
   tracking_data => '{"visitor_id": "v-enrolled", "device_type": "TV", "origin": "home"}')$$, :exp_id, :other_v)) =
   format('200 {"warnings": ["visitor \"v-enrolled\" is enrolled in variation %s of campaign %s, not %s; the activation is stored and the enrolment kept"]}',
          :enrolled_v, :exp_id, :other_v) AS mismatch_warned;
+SET SESSION AUTHORIZATION regress_bi;
 SELECT ordinal = :enrolled AS enrolment_unchanged, reason, count(*) OVER () AS enrolments
 FROM experiments.enrolments WHERE tenant_id = :'tenant' AND experiment_id = :exp_id AND unit = 'v-enrolled';
 SELECT ordinal = 1 - :enrolled AS stored_as_seen, enrolled_ordinal = :enrolled AS enrolled_kept
 FROM experiments.campaign_activations WHERE tenant_id = :'tenant' AND visitor_id = 'v-enrolled';
 -- The same variation again: no warning, still one enrolment.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.ab_event(format($$campaign_activated_event(campaign_id => '"%s"', variation_id => '"%s"',
   tracking_data => '{"visitor_id": "v-enrolled", "device_type": "TV", "origin": "home"}')$$, :exp_id, :enrolled_v));
+SET SESSION AUTHORIZATION regress_bi;
 SELECT count(*) AS enrolments FROM experiments.enrolments
 WHERE tenant_id = :'tenant' AND experiment_id = :exp_id AND unit = 'v-enrolled';
 
@@ -255,6 +293,7 @@ SELECT source, subject, reason, event, batch_id, batch_index, event_index
 FROM experiments.rejected_events
 WHERE tenant_id = :'tenant' AND subject IN ('tracking_data.device_type', 'items[1].price') ORDER BY id;
 -- A refusal sets response.status only for its own transaction.
+SET SESSION AUTHORIZATION regress_shop;
 BEGIN;
 SELECT experiments.visit_event('"x"');
 SELECT current_setting('response.status') AS status;
@@ -263,6 +302,7 @@ SELECT coalesce(nullif(current_setting('response.status', true), ''), 'unset') A
 
 -- 13. Stored + rejected = sent, and each answer's status says which (the
 -- call of 12, made without regress.ab_event(), is one rejected row more).
+SET SESSION AUTHORIZATION regress_bi;
 SELECT (SELECT count(*) FROM pg_temp.ab_sent) AS sent,
        (SELECT count(*) FROM pg_temp.ab_sent WHERE status = '200') AS answered_ok,
        (SELECT count(*) FROM experiments.campaign_activations WHERE tenant_id = :'tenant') +
@@ -274,5 +314,8 @@ SELECT (SELECT count(*) FROM pg_temp.ab_sent) AS sent,
        (SELECT count(*) - 1 FROM experiments.rejected_events WHERE tenant_id = :'tenant') AS rejected;
 
 -- 14. Without a tenant it is a server error, not a refusal.
+RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
+SET SESSION AUTHORIZATION regress_shop;
 SELECT regress.attempt($$SELECT experiments.visit_event('{"visitor_id": "v", "device_type": "TV", "origin": "o"}')$$);
+\i sql/helpers/drop_logins.sql

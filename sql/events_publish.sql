@@ -1,8 +1,14 @@
 -- experiments.publish(): ABsmartly batch publishing (the ABsmartly document). Every
 -- bad-input class gets a precise error or warning; nothing crashes; what is
 -- stored plus what is rejected is what was sent, event by event.
+-- The superuser creates the tenants and sets the server's caps; an operator
+-- (regress_ops, of experiments_admin) the experiments; the application
+-- (regress_shop, of experiments_client) publishes and an analyst (regress_bi,
+-- of experiments_analyst) reads what was stored.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('events_publish') AS tenant \gset
 SET experiments.tenant = :'tenant';
+SET SESSION AUTHORIZATION regress_ops;
 SELECT id AS exp_id FROM experiments.create_experiment('exp_banner_color',
 	'[{"key": "control", "allocation": 50}, {"key": "blue", "allocation": 50}]', start => true) \gset
 SELECT id AS draft_id FROM experiments.create_experiment('exp_draft',
@@ -12,13 +18,16 @@ SELECT id AS device_exp_id FROM experiments.create_experiment('exp_device',
 -- The seed's example is from December 2020: let the experiment have started
 -- before it (triggers off for this one update, then a normal update so that
 -- every session's cache sees the change).
+RESET SESSION AUTHORIZATION;
 BEGIN;
 SET LOCAL session_replication_role = replica;
 UPDATE experiments.experiments SET started_at = '2020-12-01T00:00:00Z' WHERE id IN (:exp_id, :device_exp_id);
 COMMIT;
+SET SESSION AUTHORIZATION regress_ops;
 UPDATE experiments.experiments SET description = 'events test' WHERE id = :exp_id;
 
 -- 1. The seed's example exposure, goal and attribute round-trip exactly.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish(format($$
 {"requests": [{
   "hashed": true, "historic": true, "publishedAt": 1609254179600,
@@ -30,6 +39,7 @@ SELECT experiments.publish(format($$
   "attributes": [{"name": "age", "value": 39, "setAt": 1609244179528}]
 }]}$$, :exp_id)::jsonb) AS answer;
 SET TimeZone = 'UTC';
+SET SESSION AUTHORIZATION regress_bi;
 SELECT experiment_id = :exp_id AS same_experiment, ordinal, unit_type, unit,
        extract(epoch FROM exposed_at) * 1000 AS exposed_ms, assigned, eligible, overridden,
        full_on, custom, audience_mismatch, batch_index, event_index
@@ -41,6 +51,7 @@ FROM experiments.attribute_events WHERE tenant_id = :'tenant';
 
 -- 2. The same batch again (a client retry) stores nothing and gets the
 -- first answer; so does a different text of the same document.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish(format($$
 {"requests": [{
   "hashed": true, "historic": true, "publishedAt": 1609254179600,
@@ -51,18 +62,22 @@ SELECT experiments.publish(format($$
   "attributes": [{"setAt": 1609244179528, "value": 39, "name": "age"}],
   "goals": [{"name": "banner_click", "achievedAt": 1609254179528, "properties": {}}]
 }]}$$, :exp_id)::jsonb) AS answer;
+SET SESSION AUTHORIZATION regress_bi;
 SELECT (SELECT count(*) FROM experiments.exposures WHERE tenant_id = :'tenant') AS exposures,
        (SELECT count(*) FROM experiments.goal_events WHERE tenant_id = :'tenant') AS goals,
        (SELECT count(*) FROM experiments.published_batches WHERE tenant_id = :'tenant') AS batches;
 -- An explicit idempotency key makes two different documents one batch.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish('{"requests": [{"units": [{"type": "user_id", "uid": "k1"}], "publishedAt": 1609254179600, "historic": true,
   "goals": [{"name": "g", "achievedAt": 1609254179528}]}]}', 'key-1')->'ok' AS first,
        experiments.publish('{"requests": [{"units": [{"type": "user_id", "uid": "k2"}], "publishedAt": 1609254179600, "historic": true,
   "goals": [{"name": "g", "achievedAt": 1609254179528}]}]}', 'key-1')->'ok' AS retry;
+SET SESSION AUTHORIZATION regress_bi;
 SELECT unit FROM experiments.goal_events WHERE tenant_id = :'tenant' AND goal = 'g';
 
 -- 3. Every bad-input class, in one batch: each event is stored or refused
 -- with a message naming its batchIndex, eventIndex and field.
+RESET SESSION AUTHORIZATION;
 CREATE TEMP TABLE bad_batch AS
 SELECT format($$
 {"requests": [
@@ -123,7 +138,10 @@ SELECT format($$
 	'{"a": ' || repeat('[', 40) || repeat(']', 40) || '}',
 	repeat('x', 70000),
 	repeat('é', 2049))::jsonb AS batch;
+GRANT SELECT ON pg_temp.bad_batch TO regress_shop, regress_bi;
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish(batch) AS answer FROM bad_batch \gset
+SET SESSION AUTHORIZATION regress_bi;
 SELECT max(id) AS bad_id FROM experiments.published_batches WHERE tenant_id = :'tenant' \gset
 SELECT (:'answer'::jsonb)->'ok' AS ok;
 -- (the last one is against the time of receipt, shown as <receipt>)
@@ -178,11 +196,14 @@ FROM (SELECT s.batch_index, s.kind, s.event_index, array_agg(o.fate) FILTER (WHE
 
 -- An exposure before the experiment started (a historic request keeps its
 -- old time, so the check sees it).
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish('{"requests": [{"historic": true, "publishedAt": 1609254179600, "units": [{"type": "user_id", "uid": "early"}],
   "exposures": [{"name": "exp_banner_color", "unit": "user_id", "variant": 0, "exposedAt": 1604188800000}]}]}')->'errors' AS before_start;
 
 -- 5. Batch-level limits: an error, and nothing stored.
+SET SESSION AUTHORIZATION regress_bi;
 SELECT count(*) AS rejected_before FROM experiments.rejected_events WHERE tenant_id = :'tenant' \gset
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish('{"requests": []}');
 SELECT experiments.publish(jsonb_build_object('requests',
 	(SELECT jsonb_agg('{"units": [{"type": "user_id", "uid": "u"}], "goals": [{"name": "g", "achievedAt": 1700000000000}]}'::jsonb)
@@ -208,22 +229,30 @@ SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(json
 SELECT experiments.publish('[1, 2]');
 SELECT experiments.publish('{"requests": {"units": []}}');
 SELECT experiments.publish(NULL);
+RESET SESSION AUTHORIZATION;
 SET experiments.max_batch_size = '1kB';
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish(batch) FROM bad_batch;
+RESET SESSION AUTHORIZATION;
 RESET experiments.max_batch_size;
 -- What a batch may write, counted from its shape before any event is read:
 -- goals and attributes once per unit of their request. 200 units and 600
 -- goals (every array under its cap) would be 120,001 rows; 50 units and 100
 -- goals of 2 kB properties 10 MB of JSON, over a lowered bytes cap.
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
 	'units', (SELECT jsonb_agg(jsonb_build_object('type', 't' || u, 'uid', 'a')) FROM generate_series(1, 200) u),
 	'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1700000000000)) FROM generate_series(1, 600))))));
+RESET SESSION AUTHORIZATION;
 SET experiments.max_request_bytes = '512kB';
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish(jsonb_build_object('requests', jsonb_build_array(jsonb_build_object(
 	'units', (SELECT jsonb_agg(jsonb_build_object('type', 't' || u, 'uid', 'a')) FROM generate_series(1, 50) u),
 	'goals', (SELECT jsonb_agg(jsonb_build_object('name', 'g', 'achievedAt', 1700000000000, 'properties',
 		jsonb_build_object('p', repeat('p', 2048)))) FROM generate_series(1, 100))))));
+RESET SESSION AUTHORIZATION;
 RESET experiments.max_request_bytes;
+SET SESSION AUTHORIZATION regress_bi;
 SELECT count(*) - :rejected_before AS rejected_since FROM experiments.rejected_events WHERE tenant_id = :'tenant';
 
 -- 6. What jsonb itself refuses never reaches publish(): \u0000, lone
@@ -231,39 +260,40 @@ SELECT count(*) - :rejected_before AS rejected_since FROM experiments.rejected_e
 SELECT '{"requests": [{"units": [{"type": "user_id", "uid": "a\u0000b"}]}]}'::jsonb;
 SELECT '{"requests": [{"units": [{"type": "user_id", "uid": "\ud800"}]}]}'::jsonb;
 SELECT '{"requests": [{"units": [{"type": "user_id", "uid": "u"}], "publishedAt": NaN}]}'::jsonb;
+SET SESSION AUTHORIZATION regress_shop;
 SELECT left(experiments.publish(('{"requests": [{"units": [{"type": "user_id", "uid": "deep"}], "goals": [{"name": "g", "achievedAt": 1700000000000, "properties": {"a": '
 	|| repeat('[', 10000) || repeat(']', 10000) || '}}]}]}')::jsonb)->'errors'->0->>'message', 80) AS depth_10000;
 
 -- 7. hashed = false: the collector stores experiments.hash_unit(uid).
 SELECT experiments.hash_unit('u-6') AS hashed, length(experiments.hash_unit('u-6')) AS length;
-SELECT DISTINCT unit = experiments.hash_unit('u-6') AS stored_hashed FROM experiments.attribute_events
+SELECT experiments.hash_unit('u-6') AS u6_hashed \gset
+SET SESSION AUTHORIZATION regress_bi;
+SELECT DISTINCT unit = :'u6_hashed' AS stored_hashed FROM experiments.attribute_events
 WHERE tenant_id = :'tenant' AND name = 'via receipt time';
 
 -- 8. Tenancy: another tenant sees none of these events, and the same batch
 -- sent by another tenant is stored again (keys are per tenant).
+RESET SESSION AUTHORIZATION;
 SELECT experiments.create_tenant('events_publish_other') AS other \gset
-CREATE ROLE events_publish_reader;
-GRANT USAGE ON SCHEMA experiments TO events_publish_reader;
-GRANT SELECT ON experiments.exposures, experiments.goal_events, experiments.rejected_events TO events_publish_reader;
-GRANT EXECUTE ON FUNCTION experiments.current_tenant() TO events_publish_reader;
 BEGIN;
 SET LOCAL experiments.tenant = :'other';
-SET LOCAL ROLE events_publish_reader;
+SET LOCAL ROLE regress_bi;
 SELECT (SELECT count(*) FROM experiments.exposures) AS exposures, (SELECT count(*) FROM experiments.goal_events) AS goals,
        (SELECT count(*) FROM experiments.rejected_events) AS rejected;
 RESET ROLE;
 SET LOCAL experiments.tenant = :'tenant';
-SET LOCAL ROLE events_publish_reader;
+SET LOCAL ROLE regress_bi;
 SELECT (SELECT count(*) FROM experiments.exposures) > 0 AS own_exposures_visible;
 SELECT count(*) AS partition_direct FROM experiments.exposures_overflow;
 ROLLBACK;
 SET experiments.tenant = :'other';
+SET SESSION AUTHORIZATION regress_shop;
 SELECT experiments.publish('{"requests": [{"units": [{"type": "user_id", "uid": "k1"}], "publishedAt": 1609254179600, "historic": true,
   "goals": [{"name": "g", "achievedAt": 1609254179528}]}]}', 'key-1')->'ok' AS other_tenant_same_key;
+SET SESSION AUTHORIZATION regress_bi;
 SELECT count(*) AS other_goals FROM experiments.goal_events WHERE tenant_id = :'other';
-DROP OWNED BY events_publish_reader;
-DROP ROLE events_publish_reader;
 
+RESET SESSION AUTHORIZATION;
 -- 9. Partitions: creating the second tenant made this month's partitions
 -- and those of the months in the overflow partitions (December 2020), moving
 -- their rows. A goal of November 2020 lands in the overflow partition;
@@ -290,3 +320,4 @@ FROM p m JOIN p d ON d.parent = m.parent AND d.part = m.parent || '_overflow'
 WHERE m.part <> d.part;
 SELECT experiments.create_event_partitions(-1);
 RESET experiments.tenant;
+\i sql/helpers/drop_logins.sql

@@ -6,6 +6,9 @@
 -- shows as scanned right after it, the statistics pending before it having
 -- been flushed (pg_stat_force_next_flush() flushes them when the statement
 -- before ends).
+-- The superuser writes the events and flushes the statistics (fixtures); an
+-- analyst (regress_bi, a member of experiments_analyst) reads the results.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_pruning') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('pruned',
@@ -36,12 +39,17 @@ END;
 $$;
 
 -- February only: the February partitions of the three tables, nothing else.
+RESET SESSION AUTHORIZATION;
 SELECT pg_stat_force_next_flush() \g /dev/null
+SET SESSION AUTHORIZATION regress_bi;
 SELECT DISTINCT p FROM pg_temp.partitions_read(:exp, '2025-02-01 00:00+00', '2025-03-01 00:00+00') p ORDER BY 1;
 -- Mid-January to mid-February: two months.
+RESET SESSION AUTHORIZATION;
 SELECT pg_stat_force_next_flush() \g /dev/null
+SET SESSION AUTHORIZATION regress_bi;
 SELECT DISTINCT p FROM pg_temp.partitions_read(:exp, '2025-01-10 00:00+00', '2025-02-10 00:00+00') p ORDER BY 1;
 -- The window's results are those of its units only.
 SELECT kind, metric, ordinal, units, converting_units
 FROM experiments.experiment_results(:exp, '2025-02-01 00:00+00', '2025-03-01 00:00+00')
 ORDER BY kind, metric, ordinal;
+\i sql/helpers/drop_logins.sql

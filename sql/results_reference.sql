@@ -6,6 +6,9 @@
 -- unit type, and windows that cut through all of it. The reference is
 -- daily_metrics' definition in SQL; both must give the same rows, in every
 -- window.
+-- The superuser writes the events (a fixture); an analyst (regress_bi, a member
+-- of experiments_analyst) reads both.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_reference') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('edges',
@@ -115,6 +118,7 @@ FROM by_unit_day u
 FULL JOIN by_event_day e ON e.kind = u.kind AND coalesce(e.metric, '') = coalesce(u.metric, '')
 	AND e.ordinal = u.ordinal AND e.day = u.day
 $$;
+SET SESSION AUTHORIZATION regress_bi;
 
 -- Each window's rows from both, then the rows of one that the other lacks,
 -- both ways: none, in every window.

@@ -3,7 +3,9 @@
 -- which rebuilds the raw events below from the same formulas and computes
 -- the results independently. GENERATED:
 --   /usr/bin/python3 test/vectors/sequential_reference.py results > sql/results_sequential.sql
--- Data is written as the superuser; results are read as the analyst role.
+-- Data is written as the superuser; results are read as an analyst
+-- (regress_bi, a member of experiments_analyst), as the README has users do.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_sequential') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('peeking',
@@ -32,7 +34,7 @@ UNION ALL
 SELECT 'user_id', unit, 'spend', exposed_at + interval '3 hours', '{"value": 2}'
 FROM gen WHERE (g * 11) % 10 < 3 AND g % 8 = 3;
 
-SET ROLE experiments_analyst;
+SET SESSION AUTHORIZATION regress_bi;
 
 -- experiment_results(..., method => 'sequential') against
 -- test/vectors/sequential_reference.py results (the same raw events rebuilt in Python,
@@ -109,4 +111,5 @@ FROM experiments.sample_ratio_mismatch WHERE experiment = 'peeking';
 SELECT count(*) FROM experiments.experiment_results(:exp, method => 'bayesian');
 SELECT experiments.results_report('peeking', method => 'Sequential');
 SELECT count(*) FROM experiments.experiment_results(:exp, method => 'sequential', tuning_n => 0);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
+\i sql/helpers/drop_logins.sql

@@ -4,6 +4,7 @@
 -- the multiple-testing correction, and daily values booked on the day of
 -- their event. Data is written as the superuser; results are read as the
 -- analyst role (NOSUPERUSER, NOBYPASSRLS) the README creates users in.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_small') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('small',
@@ -51,7 +52,7 @@ INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, propert
 SELECT 'user_id', 't-' || g, 'go', '2026-04-01 11:00+00', jsonb_build_object('value', g)
 FROM unnest(ARRAY[1, 4, 5, 6]) g;
 
-SET ROLE experiments_analyst;
+SET SESSION AUTHORIZATION regress_bi;
 
 -- A control without conversions: the treatment beats it (it said "loses
 -- to"); the ratio is unbounded above, its lower bound finite, and the note
@@ -121,4 +122,4 @@ SELECT * FROM experiments.experiment_results(:exp, correction => 'bonferroni');
 -- April 3rd (it was 15 on April 1st), so past days never change.
 SELECT day, new_converting_units, value_sum
 FROM experiments.daily_results(:exp) WHERE metric = 'spend' AND ordinal = 0 ORDER BY day;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;

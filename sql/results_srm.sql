@@ -1,6 +1,8 @@
 -- Sample ratio mismatch: 50/50 configured, 50.5/49.5 observed over 1,000,000
 -- units is flagged (chi-square 100, p = 1.5e-23); 50.04/49.96 is not
 -- (chi-square 0.64, p = 0.42); units in a variant allocated 0 are flagged.
+-- The superuser writes the events (a fixture); an analyst (regress_bi) reads.
+\i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_srm') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS unfair FROM experiments.create_experiment('unfair',
@@ -20,6 +22,7 @@ FROM (VALUES (:unfair, 505000, 1000000), (:fair, 500400, 1000000), (:stray, 500,
 UNION ALL
 SELECT :stray, 2, 'user_id', 'late-' || g, '2026-04-02', true, true, false, false, false, false
 FROM generate_series(1, 3) g;
+SET SESSION AUTHORIZATION regress_bi;
 
 SELECT experiment, units, units_per_variant, allocation_shares, round(chi_square::numeric, 6) AS chi_square,
 	   p_value < 1e-22 AS p_below_1e_22, round(p_value::numeric, 6) AS p_value, stray_traffic, mismatch

@@ -1,6 +1,9 @@
 -- Sequential tests: the cases with no answer, certain answers and bad input.
 -- Their accuracy is sql/sequential_accuracy.sql; their calibration (false
 -- positives under daily looks, coverage) is make calibrate (docs/results.md).
+-- Run as an analyst (regress_bi, a member of experiments_analyst), as the README has users do.
+\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_bi;
 
 -- The interval is symmetric about the difference and narrowest near tuning_n
 -- units for a fixed per-unit variance (standard error sqrt(4 / n)).

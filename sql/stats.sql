@@ -1,5 +1,8 @@
 -- The statistics functions: markings, special values, empty samples and
 -- argument errors. Their accuracy is checked in stats_accuracy.
+-- Run as an analyst (regress_bi, a member of experiments_analyst), as the README has users do.
+\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_bi;
 
 -- Every one is a pure C function: IMMUTABLE, STRICT, PARALLEL SAFE.
 SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel
@@ -63,3 +66,4 @@ SELECT * FROM experiments.srm_test('{1,2}', '{0,0}');
 -- The messages say what is wrong.
 SELECT experiments.student_t_cdf(1, 0);
 SELECT * FROM experiments.wilson_interval(11, 10);
+\i sql/helpers/drop_logins.sql

@@ -4,6 +4,9 @@
 -- root finding, independently of the C code. Every row must say ok = t: a
 -- relative error of at most 1e-9 (exact match where the reference is 0).
 -- Regenerate: python3 test/vectors/stats_reference.py > sql/stats_accuracy.sql
+-- Run as an analyst (regress_bi, a member of experiments_analyst), as the README has users do.
+\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_bi;
 
 -- normal_cdf: both tails (p ~ 1e-12 at x = -7.03, 5.7e-300 at x = -37)
 SELECT v.x, abs(experiments.normal_cdf(v.x) - v.expected) <= 1e-9 * abs(v.expected) AS ok
@@ -168,3 +171,4 @@ SELECT v.name, v.ok FROM (
 	UNION ALL SELECT 4 AS i, '(123, 456) vs (1, 3)' AS name, abs(r.chi_square - 4.357512953367876::float8) <= 1e-9 * 4.357512953367876 AND abs(r.df - 1.0::float8) <= 1e-9 * 1.0 AND abs(r.p_value - 0.036846060509838144::float8) <= 1e-9 * 0.036846060509838144 AS ok FROM experiments.srm_test('{123,456}', '{1,3}') r
 ) v ORDER BY v.i;
 
+\i sql/helpers/drop_logins.sql

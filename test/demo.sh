@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The demo tour: runs against the throwaway cluster of test/cluster and shows
 # the product working on sample data. Every later feature adds its stop here.
-# The last stops show it as deployed: HTTP through the PostgREST stand-in
-# (test/http), logged in as the authenticator the README has operators
-# create, and ordinary logins using the SQL API with keys.
+# From stop 3 on it runs as the README deploys it: the superuser creates the
+# tenant, its keys and the login roles (and writes the sample events of the
+# results), and the stops run as those logins (acme_ops, shop_backend,
+# acme_bi) over TCP, each transaction choosing its tenant with a key. The
+# last stops go through the PostgREST stand-in (test/http), logged in as the
+# authenticator the README has operators create.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dropdb --if-exists demo

@@ -262,6 +262,30 @@ ALTER FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, b
 ALTER FUNCTION experiments.set_variants(text, jsonb) OWNER TO experiments_api_owner;
 ALTER FUNCTION experiments.set_state(text, experiments.experiment_state) OWNER TO experiments_api_owner;
 ALTER FUNCTION experiments.set_override(text, text, text, experiments.override_kind) OWNER TO experiments_api_owner;
+-- So do the management APIs' SQL functions (Commerce Cloud's A/B tests,
+-- the Lifecycle API's organization experiments), which operators call in SQL
+-- as the endpoints of experiments_api call them over HTTP: their helpers and
+-- tables are the owner's, not the operator's.
+ALTER FUNCTION experiments.list_ab_tests(text, integer, integer, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.get_ab_test(text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.create_ab_test(text, text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.update_ab_test(text, text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.delete_ab_test(text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.get_ab_test_segment(text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.create_ab_test_segment(text, text, text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.update_ab_test_segment(text, text, text, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.delete_ab_test_segment(text, text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.bind_ab_test_promotion(text, text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.unbind_ab_test_promotion(text, text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.bind_ab_test_slot_configuration(text, text, text, text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.unbind_ab_test_slot_configuration(text, text, text, text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.bind_ab_test_sorting_rule(text, text, text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.unbind_ab_test_sorting_rule(text, text, text, text, text) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.list_org_experiments(uuid) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.get_org_experiment(uuid, uuid) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.create_org_experiment(uuid, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.update_org_experiment(uuid, uuid, jsonb) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.delete_org_experiment(uuid, uuid) OWNER TO experiments_api_owner;
 GRANT USAGE ON SCHEMA experiments, experiments_internal TO experiments_api_owner;
 -- Column defaults (required_tenant, random_seed) and the results report's
 -- helpers run as the operator or the analyst.
@@ -306,15 +330,17 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_client;
 
 -- Operators in SQL: the catalog functions of the core (the management APIs'
--- functions are those of experiments_api), what assignment answers, reading
+-- are granted below), what assignment answers, reading
 -- every table of their tenant but the keys (granted above), and writing the catalog tables
 -- (the triggers keep the rules; the column defaults and checks call
--- required_tenant, random_seed, audience_is_valid and hashing_options_valid). Enrolments, events,
+-- required_tenant, random_seed, audience_is_valid and hashing_options_valid; audience_matches
+-- tries an audience on attributes as assignment would). Enrolments, events,
 -- batches and refused events are written by the functions only.
 GRANT EXECUTE ON FUNCTION
 	experiments_internal.required_tenant(),
 	experiments_internal.random_seed(),
 	experiments.audience_is_valid(jsonb),
+	experiments.audience_matches(jsonb, jsonb),
 	experiments.hashing_options_valid(text, jsonb),
 	experiments.growthbook_hash(text, text, integer),
 	experiments.growthbook_bucket_ranges(integer, double precision, double precision[]),
@@ -335,6 +361,30 @@ GRANT EXECUTE ON FUNCTION
 	experiments.set_variants(text, jsonb),
 	experiments.set_state(text, experiments.experiment_state),
 	experiments.set_override(text, text, text, experiments.override_kind)
+	TO experiments_admin;
+-- The management APIs in SQL: Commerce Cloud's A/B tests and the Lifecycle
+-- API's organization experiments (SECURITY DEFINER, owned as above).
+GRANT EXECUTE ON FUNCTION
+	experiments.list_ab_tests(text, integer, integer, text),
+	experiments.get_ab_test(text, text),
+	experiments.create_ab_test(text, text, jsonb),
+	experiments.update_ab_test(text, text, jsonb),
+	experiments.delete_ab_test(text, text, text),
+	experiments.get_ab_test_segment(text, text, text),
+	experiments.create_ab_test_segment(text, text, text, jsonb),
+	experiments.update_ab_test_segment(text, text, text, jsonb),
+	experiments.delete_ab_test_segment(text, text, text, text),
+	experiments.bind_ab_test_promotion(text, text, text, text),
+	experiments.unbind_ab_test_promotion(text, text, text, text),
+	experiments.bind_ab_test_slot_configuration(text, text, text, text, text, text),
+	experiments.unbind_ab_test_slot_configuration(text, text, text, text, text, text),
+	experiments.bind_ab_test_sorting_rule(text, text, text, text, text),
+	experiments.unbind_ab_test_sorting_rule(text, text, text, text, text),
+	experiments.list_org_experiments(uuid),
+	experiments.get_org_experiment(uuid, uuid),
+	experiments.create_org_experiment(uuid, jsonb),
+	experiments.update_org_experiment(uuid, uuid, jsonb),
+	experiments.delete_org_experiment(uuid, uuid)
 	TO experiments_admin;
 GRANT INSERT, UPDATE, DELETE ON
 	experiments.sites, experiments.goals, experiments.rooms, experiments.layers, experiments.holdouts,
@@ -384,6 +434,11 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.results_verdict(text, text, text, text, float8, float8, float8, float8, float8),
 	experiments.normal_cdf(float8),
 	experiments.normal_quantile(float8),
+	experiments.chi_square_cdf(float8, float8),
+	experiments.chi_square_sf(float8, float8),
+	experiments.student_t_cdf(float8, float8),
+	experiments.student_t_sf(float8, float8),
+	experiments.student_t_quantile(float8, float8),
 	experiments.sequential_interval(float8, float8, bigint, float8, bigint),
 	experiments.sequential_srm_test(bigint[], float8[], float8),
 	experiments.sequential_test(float8, float8, bigint, float8, float8, bigint, float8, bigint),

@@ -152,6 +152,9 @@ print("""-- Accuracy of the comparisons of src/results/comparisons.c against
 -- docs/testing.md); every row must say ok = t: a relative error of at most
 -- 1e-9 (exact where the reference is 0).
 -- Regenerate: /usr/bin/python3 test/vectors/comparisons_reference.py > sql/comparisons_accuracy.sql
+-- Run as an analyst (regress_bi, a member of experiments_analyst), as the README has users do.
+\\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_bi;
 """)
 
 RATE_CASES = [(20000, 200000, 22000, 200000, 0.95), (100, 1000, 130, 1000, 0.95),
@@ -302,7 +305,8 @@ print(f"""
 -- counts and per-unit values here, the tests above at the levels Holm and
 -- Benjamini-Hochberg give (statsmodels multipletests), and the Bayesian
 -- results. Written as the
--- superuser, read as the analyst role.
+-- superuser, read as the analyst.
+RESET SESSION AUTHORIZATION;
 SELECT experiments.create_tenant('comparisons_accuracy') AS tenant \\gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('three_arms',
@@ -318,7 +322,7 @@ FROM generate_series(1, {N}) g WHERE (g::bigint * 7919) % 1000 < (ARRAY{A_THRESH
 UNION ALL
 SELECT 'user_id', 'c-' || g, 'b', '2026-05-01 11:00+00', NULL
 FROM generate_series(1, {N}) g WHERE (g::bigint * 104729) % 1000 < (ARRAY{B_THRESHOLD})[g % 3 + 1];
-SET ROLE experiments_analyst;""")
+SET SESSION AUTHORIZATION regress_bi;""")
 
 COLUMNS = {"rate": [("rate_lift", "difference"), ("rate_lift_lower", "difference_lower"),
                     ("rate_lift_upper", "difference_upper"), ("rate_relative_lift", "relative_difference"),
@@ -344,4 +348,4 @@ for method in ("holm", "bh"):
               f"FROM experiments.experiment_results(:exp, correction => '{method}') r "
               f"WHERE r.metric = '{metric}' AND r.ordinal = {v}")
     print(") t ORDER BY i;")
-print("RESET ROLE;")
+print("\\i sql/helpers/drop_logins.sql")

@@ -82,6 +82,9 @@ print("""-- Accuracy of the distributions of src/results/distributions.c and src
 -- root finding, independently of the C code. Every row must say ok = t: a
 -- relative error of at most 1e-9 (exact match where the reference is 0).
 -- Regenerate: python3 test/vectors/stats_reference.py > sql/stats_accuracy.sql
+-- Run as an analyst (regress_bi, a member of experiments_analyst), as the README has users do.
+\\i sql/helpers/logins.sql
+SET SESSION AUTHORIZATION regress_bi;
 """)
 
 normal_x = [-37.0, -20.0, -7.034483825, -5.0, -1.959963984540054, -1.0, -1e-8, 0.0,
@@ -167,3 +170,4 @@ record_block("srm_test: chi-square goodness of fit against the allocation", [
     for o, w in [((505000, 495000), (5000, 5000)), ((500400, 499600), (5000, 5000)),
                  ((3340, 3300, 3360), (1, 1, 1)), ((2010, 980, 1010), (5000, 2500, 2500)),
                  ((123, 456), (1, 3))]])
+print("\\i sql/helpers/drop_logins.sql")

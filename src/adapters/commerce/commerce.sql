@@ -901,7 +901,7 @@ COMMENT ON FUNCTION experiments_internal.write_ab_test(experiments.experiments, 
 CREATE FUNCTION experiments.list_ab_tests(site_id text, start integer DEFAULT 0, count integer DEFAULT 25,
 										  "select" text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -943,7 +943,7 @@ COMMENT ON FUNCTION experiments.list_ab_tests(text, integer, integer, text) IS
 
 CREATE FUNCTION experiments.get_ab_test(site_id text, id text)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	SELECT experiments_internal.ab_test_document(site_id, experiments_internal.commerce_ab_test(site_id, id));
@@ -953,7 +953,7 @@ COMMENT ON FUNCTION experiments.get_ab_test(text, text) IS
 
 CREATE FUNCTION experiments.create_ab_test(site_id text, id text, body jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -989,7 +989,7 @@ COMMENT ON FUNCTION experiments.create_ab_test(text, text, jsonb) IS
 
 CREATE FUNCTION experiments.update_ab_test(site_id text, id text, body jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1022,7 +1022,7 @@ COMMENT ON FUNCTION experiments.update_ab_test(text, text, jsonb) IS
 
 CREATE FUNCTION experiments.delete_ab_test(site_id text, id text, resource_state text DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1039,7 +1039,7 @@ COMMENT ON FUNCTION experiments.delete_ab_test(text, text, text) IS
 
 CREATE FUNCTION experiments.get_ab_test_segment(site_id text, ab_test_id text, segment_id text)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1083,7 +1083,7 @@ COMMENT ON FUNCTION experiments_internal.write_ab_test_segment(experiments.varia
 
 CREATE FUNCTION experiments.create_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1116,7 +1116,7 @@ COMMENT ON FUNCTION experiments.create_ab_test_segment(text, text, text, jsonb) 
 
 CREATE FUNCTION experiments.update_ab_test_segment(site_id text, ab_test_id text, segment_id text, body jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -1132,7 +1132,7 @@ COMMENT ON FUNCTION experiments.update_ab_test_segment(text, text, text, jsonb) 
 CREATE FUNCTION experiments.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text,
 												   resource_state text DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1151,7 +1151,7 @@ COMMENT ON FUNCTION experiments.delete_ab_test_segment(text, text, text, text) I
 
 CREATE FUNCTION experiments.bind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1169,7 +1169,7 @@ COMMENT ON FUNCTION experiments.bind_ab_test_promotion(text, text, text, text) I
 
 CREATE FUNCTION experiments.unbind_ab_test_promotion(site_id text, ab_test_id text, segment_id text, promotion_id text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1186,7 +1186,7 @@ COMMENT ON FUNCTION experiments.unbind_ab_test_promotion(text, text, text, text)
 CREATE FUNCTION experiments.bind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text,
 															slot_id text, slot_config_id text, context text DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1205,7 +1205,7 @@ COMMENT ON FUNCTION experiments.bind_ab_test_slot_configuration(text, text, text
 CREATE FUNCTION experiments.unbind_ab_test_slot_configuration(site_id text, ab_test_id text, segment_id text,
 															  slot_id text, slot_config_id text, context text DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1223,7 +1223,7 @@ COMMENT ON FUNCTION experiments.unbind_ab_test_slot_configuration(text, text, te
 CREATE FUNCTION experiments.bind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text,
 													  sorting_rule_id text, category_id text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1255,7 +1255,7 @@ COMMENT ON FUNCTION experiments.bind_ab_test_sorting_rule(text, text, text, text
 CREATE FUNCTION experiments.unbind_ab_test_sorting_rule(site_id text, ab_test_id text, segment_id text,
 														sorting_rule_id text, category_id text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -340,7 +340,7 @@ COMMENT ON FUNCTION experiments_internal.write_org_experiment(experiments.experi
 
 CREATE FUNCTION experiments.list_org_experiments(organization_id uuid)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -354,7 +354,7 @@ COMMENT ON FUNCTION experiments.list_org_experiments(uuid) IS
 
 CREATE FUNCTION experiments.get_org_experiment(organization_id uuid, experiment_id uuid)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	SELECT experiments_internal.org_experiment_document(experiments_internal.org_experiment(organization_id, experiment_id));
@@ -364,7 +364,7 @@ COMMENT ON FUNCTION experiments.get_org_experiment(uuid, uuid) IS
 
 CREATE FUNCTION experiments.create_org_experiment(organization_id uuid, body jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -384,7 +384,7 @@ COMMENT ON FUNCTION experiments.create_org_experiment(uuid, jsonb) IS
 
 CREATE FUNCTION experiments.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -400,7 +400,7 @@ COMMENT ON FUNCTION experiments.update_org_experiment(uuid, uuid, jsonb) IS
 
 CREATE FUNCTION experiments.delete_org_experiment(organization_id uuid, experiment_id uuid)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
