@@ -78,20 +78,31 @@ SET SESSION AUTHORIZATION regress_ops;
 SELECT count(*) AS enrolments_of_unassigned FROM experiments.enrolments WHERE unit IN ('qa-1', 'not-eligible');
 UPDATE experiments.experiments SET traffic_bp = 10000 WHERE key = 'steps';
 
--- 5. layer: only units whose layer bucket is in the experiment's range.
-INSERT INTO experiments.layers (key, seed) VALUES ('checkout', 33);
+-- 5. layer: only units whose layer bucket is in the experiment's range
+-- (an experiment without enrolments, dropped after).
+INSERT INTO experiments.layers (key, seed) VALUES ('checkout', 33), ('side', 33);
+INSERT INTO experiments.experiments (key, traffic_seed, variant_seed, layer_id, layer_lo, layer_hi)
+SELECT 'layered', 11, 22, id, 0, 5000 FROM experiments.layers WHERE key = 'side';
+SELECT count(*) FROM experiments.set_variants('layered',
+	'[{"key": "control", "allocation": 50}, {"key": "treatment", "allocation": 50}]');
+SELECT (experiments.set_state('layered', 'running')).state;
+SELECT (experiments.bucket(u, 33) < 5000) AS in_range, (experiments.assign('layered', u)).reason
+FROM (VALUES ('lay-1'), ('lay-2'), ('lay-3'), ('lay-4')) v(u) ORDER BY u;
+DELETE FROM experiments.experiments WHERE key = 'layered';
+-- 'steps' has enrolled units, enrolled whatever their layer bucket: it enters
+-- a layer only with the whole range (a unit enrolled outside a part would
+-- also be in the experiment taking the rest).
 UPDATE experiments.experiments SET layer_id = (SELECT id FROM experiments.layers WHERE key = 'checkout'),
 	layer_lo = 0, layer_hi = 5000 WHERE key = 'steps';
-SELECT (experiments.bucket(u, 33) < 5000) AS in_range, (experiments.assign('steps', u)).reason
-FROM (VALUES ('lay-1'), ('lay-2'), ('lay-3'), ('lay-4')) v(u) ORDER BY u;
+UPDATE experiments.experiments SET layer_id = (SELECT id FROM experiments.layers WHERE key = 'checkout'),
+	layer_lo = 0, layer_hi = 10000 WHERE key = 'steps';
 
 -- 6. holdout: held-out units are in no experiment of the tenant.
 -- The experiment has enrolled units: it may not give up part of its range
--- (a unit enrolled there would also be in the experiment taking it over), but
--- it may grow, here to the whole layer, so that every unit is in range again.
+-- (a unit enrolled there would also be in the experiment taking it over) nor
+-- leave its layer.
 UPDATE experiments.experiments SET layer_hi = 4000 WHERE key = 'steps';
 UPDATE experiments.experiments SET layer_id = NULL, layer_lo = NULL, layer_hi = NULL WHERE key = 'steps';
-UPDATE experiments.experiments SET layer_hi = 10000 WHERE key = 'steps';
 INSERT INTO experiments.holdouts (key, seed, allocation_bp) VALUES ('global', 44, 1000);
 SELECT count(*) FILTER (WHERE reason = 'holdout') AS held_out,
 	   count(*) FILTER (WHERE reason = 'holdout' AND experiments.bucket(u, 44) >= 1000) AS wrongly_held,

@@ -3,15 +3,21 @@
 -- PostgREST does and commits it with the request's role; then ordinary
 -- logins use the SQL API with keys.
 \pset footer off
-\i sql/helpers/http.sql
 SELECT id AS tenant FROM experiments.tenants WHERE name = 'acme' \gset
 SELECT experiments.create_api_key(:'tenant', 'web') AS web_key \gset
 SELECT experiments.create_api_key(:'tenant', 'backoffice', 'admin') AS admin_key \gset
 SELECT experiments.create_api_key(:'tenant', 'reports', 'analyst') AS analyst_key \gset
+SELECT current_user AS superuser \gset
+CREATE ROLE demo_ops LOGIN PASSWORD 'demo ops' IN ROLE experiments_admin;
+CREATE ROLE demo_app LOGIN PASSWORD 'demo app' IN ROLE experiments_client;
+-- The operator puts signup_copy behind a gate (stop 12 shows it).
+\c -reuse-previous=on "host=127.0.0.1 user=demo_ops password='demo ops'"
 BEGIN;
-SELECT experiments.set_tenant(:'tenant') \g /dev/null
+SELECT experiments.authenticate(:'admin_key') \g /dev/null
 UPDATE experiments.experiments SET gate = 'level_5' WHERE key = 'signup_copy';
 COMMIT;
+\c - :superuser
+\i sql/helpers/http.sql
 
 \echo '== 12. Over HTTP, as PostgREST serves it: one transaction per request, committed as the request''s role'
 \echo 'POST /rpc/visitor, POST /rpc/allocate (AB Tasty), with x-api-key'
@@ -32,9 +38,6 @@ FROM pg_temp.http('GET', '/lift?experiment=eq.signup_copy&select=variant,metric,
 SELECT status, body ->> 'message' AS "a client key reading /lift" FROM pg_temp.http('GET', '/lift', jsonb_build_object('x-api-key', :'web_key'));
 
 \echo '== 13. In SQL, as ordinary logins (not superusers): each transaction chooses its tenant with a key'
-SELECT current_user AS superuser \gset
-CREATE ROLE demo_ops LOGIN PASSWORD 'demo ops' IN ROLE experiments_admin;
-CREATE ROLE demo_app LOGIN PASSWORD 'demo app' IN ROLE experiments_client;
 \c -reuse-previous=on "host=127.0.0.1 user=demo_ops password='demo ops'"
 BEGIN;
 SELECT experiments.authenticate(:'admin_key') AS "operator's role";

@@ -40,6 +40,10 @@ struct AbsmartlyConfig
 	double	   *split;
 	int			ntraffic;
 	double	   *traffic_split;
+	uint32		traffic_state;	/* murmur3_32 state after a traffic draw's seeds */
+	uint32		variant_state;	/* murmur3_32 state after a variant draw's seeds */
+	int			nboundaries;
+	int32	   *boundaries;		/* the buckets a cumulative split ends in */
 };
 
 /* The fields of the options, as ABsmartly's context data names them. */
@@ -52,6 +56,8 @@ typedef struct AbsmartlyOptions
 	int			ntraffic;
 	double	   *traffic_split;
 } AbsmartlyOptions;
+
+static uint32 DrawState(uint32 seed_hi, uint32 seed_lo);
 
 static const char *const seed_names[4] = {"seedHi", "seedLo", "trafficSeedHi", "trafficSeedLo"};
 
@@ -158,66 +164,78 @@ AbsmartlyCheckOptions(Jsonb *options)
 	ParseOptions(options, &o);
 }
 
-/* MD5's step: a, rotated by s after the round function, message word and constant. */
+/*
+ * MD5's step: a, rotated by s after the round function, message word and
+ * constant. The round functions are written so that the fewest operations
+ * wait on b, the word the previous step just made: MD5 of a short uid is a
+ * chain of 64 steps, and its length is what a unit's hash costs.
+ */
 #define MD5_STEP(f, a, b, c, d, x, k, s) \
-	((a) = (b) + pg_rotate_left32((a) + f((b), (c), (d)) + (x) + (k), (s)))
-#define MD5_F(b, c, d) (((b) & (c)) | (~(b) & (d)))
-#define MD5_G(b, c, d) (((d) & (b)) | (~(d) & (c)))
+	((a) = (b) + pg_rotate_left32((a) + (x) + (uint32) (k) + f((b), (c), (d)), (s)))
+#define MD5_F(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
+#define MD5_G(b, c, d) (((b) & (d)) + ((c) & ~(d)))
 #define MD5_H(b, c, d) ((b) ^ (c) ^ (d))
 #define MD5_I(b, c, d) ((c) ^ ((b) | ~(d)))
 
 /*
+ * Four steps of a round from step i (a multiple of 4): the message word of a
+ * step is m[(mul * step + add) & 15]. With i a constant, every index and
+ * constant is known when compiling, and the 64 steps are straight-line code.
+ */
+#define MD5_FOUR(f, i, mul, add, s1, s2, s3, s4) \
+	do { \
+		MD5_STEP(f, a, b, c, d, m[((mul) * (i) + (add)) & 15], md5_k[(i)], s1); \
+		MD5_STEP(f, d, a, b, c, m[((mul) * ((i) + 1) + (add)) & 15], md5_k[(i) + 1], s2); \
+		MD5_STEP(f, c, d, a, b, m[((mul) * ((i) + 2) + (add)) & 15], md5_k[(i) + 2], s3); \
+		MD5_STEP(f, b, c, d, a, m[((mul) * ((i) + 3) + (add)) & 15], md5_k[(i) + 3], s4); \
+	} while (0)
+#define MD5_ROUND(f, i, mul, add, s1, s2, s3, s4) \
+	do { \
+		MD5_FOUR(f, (i), mul, add, s1, s2, s3, s4); \
+		MD5_FOUR(f, (i) + 4, mul, add, s1, s2, s3, s4); \
+		MD5_FOUR(f, (i) + 8, mul, add, s1, s2, s3, s4); \
+		MD5_FOUR(f, (i) + 12, mul, add, s1, s2, s3, s4); \
+	} while (0)
+
+/* MD5's constants (RFC 1321): the integer parts of 2^32 * |sin(i + 1)|. */
+static const uint32 md5_k[64] = {
+	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+	0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+	0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+	0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+	0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+	0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+	0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+	0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391
+};
+
+/* The base64url alphabet, which a uid's digest is written in. */
+const char Base64urlAlphabet[64] =
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/*
  * Md5Block
  *		MD5's compression of one 64-byte block into state (RFC 1321), its
- *		four rounds of sixteen steps. Written here rather than taken from
- *		PostgreSQL's pg_md5_binary(), whose OpenSSL context per call costs
- *		more than the rest of an assignment.
+ *		four rounds of sixteen steps, unrolled. Written here rather than
+ *		taken from PostgreSQL's pg_md5_binary(), whose OpenSSL context per
+ *		call costs more than the rest of an assignment.
  */
-static void
+static pg_attribute_always_inline void
 Md5Block(uint32 *state, const uint8 *block)
 {
-	static uint32 k[64];
 	uint32		m[16];
 	uint32		a = state[0],
 				b = state[1],
 				c = state[2],
 				d = state[3];
 
-	/* the constants are the integer parts of 2^32 * |sin(i + 1)| */
-	if (unlikely(k[0] == 0))
-		for (int i = 0; i < 64; i++)
-			k[i] = (uint32) floor(fabs(sin((double) (i + 1))) * 4294967296.0);
 	for (int i = 0; i < 16; i++)
 		m[i] = (uint32) block[4 * i] | (uint32) block[4 * i + 1] << 8 |
 			(uint32) block[4 * i + 2] << 16 | (uint32) block[4 * i + 3] << 24;
-	for (int i = 0; i < 16; i += 4)
-	{
-		MD5_STEP(MD5_F, a, b, c, d, m[i], k[i], 7);
-		MD5_STEP(MD5_F, d, a, b, c, m[i + 1], k[i + 1], 12);
-		MD5_STEP(MD5_F, c, d, a, b, m[i + 2], k[i + 2], 17);
-		MD5_STEP(MD5_F, b, c, d, a, m[i + 3], k[i + 3], 22);
-	}
-	for (int i = 16; i < 32; i += 4)
-	{
-		MD5_STEP(MD5_G, a, b, c, d, m[(5 * i + 1) & 15], k[i], 5);
-		MD5_STEP(MD5_G, d, a, b, c, m[(5 * i + 6) & 15], k[i + 1], 9);
-		MD5_STEP(MD5_G, c, d, a, b, m[(5 * i + 11) & 15], k[i + 2], 14);
-		MD5_STEP(MD5_G, b, c, d, a, m[(5 * i + 16) & 15], k[i + 3], 20);
-	}
-	for (int i = 32; i < 48; i += 4)
-	{
-		MD5_STEP(MD5_H, a, b, c, d, m[(3 * i + 5) & 15], k[i], 4);
-		MD5_STEP(MD5_H, d, a, b, c, m[(3 * i + 8) & 15], k[i + 1], 11);
-		MD5_STEP(MD5_H, c, d, a, b, m[(3 * i + 11) & 15], k[i + 2], 16);
-		MD5_STEP(MD5_H, b, c, d, a, m[(3 * i + 14) & 15], k[i + 3], 23);
-	}
-	for (int i = 48; i < 64; i += 4)
-	{
-		MD5_STEP(MD5_I, a, b, c, d, m[(7 * i) & 15], k[i], 6);
-		MD5_STEP(MD5_I, d, a, b, c, m[(7 * i + 7) & 15], k[i + 1], 10);
-		MD5_STEP(MD5_I, c, d, a, b, m[(7 * i + 14) & 15], k[i + 2], 15);
-		MD5_STEP(MD5_I, b, c, d, a, m[(7 * i + 21) & 15], k[i + 3], 21);
-	}
+	MD5_ROUND(MD5_F, 0, 1, 0, 7, 12, 17, 22);
+	MD5_ROUND(MD5_G, 16, 5, 1, 5, 9, 14, 20);
+	MD5_ROUND(MD5_H, 32, 3, 5, 4, 11, 16, 23);
+	MD5_ROUND(MD5_I, 48, 7, 0, 6, 10, 15, 21);
 	state[0] += a;
 	state[1] += b;
 	state[2] += c;
@@ -227,7 +245,8 @@ Md5Block(uint32 *state, const uint8 *block)
 /*
  * Md5Digest
  *		The MD5 digest of bytes: the blocks, then the padding and the bit
- *		length in one or two more.
+ *		length in one more (two when fewer than 9 bytes are left in the
+ *		last). A uid of up to 55 bytes is one block, filled in place.
  */
 void
 Md5Digest(const void *bytes, size_t len, uint8 *digest)
@@ -241,13 +260,13 @@ Md5Digest(const void *bytes, size_t len, uint8 *digest)
 
 	for (size_t i = 0; i + 64 <= len; i += 64)
 		Md5Block(state, p + i);
-	memset(tail, 0, sizeof(tail));
+	memset(tail, 0, tail_len - 8);
 	memcpy(tail, p + (len - rest), rest);
 	tail[rest] = 0x80;
 	for (int i = 0; i < 8; i++)
 		tail[tail_len - 8 + i] = (uint8) (bits >> (8 * i));
 	Md5Block(state, tail);
-	if (tail_len == 128)
+	if (unlikely(tail_len == 128))
 		Md5Block(state, tail + 64);
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 4; j++)
@@ -315,45 +334,50 @@ AbsmartlyCompile(Jsonb *options, const ExperimentConfig *config, MemoryContext c
 		ab->traffic_split[0] = 1.0 - config->traffic_bp / 10000.0;
 		ab->traffic_split[1] = config->traffic_bp / 10000.0;
 	}
+	ab->traffic_state = DrawState(ab->traffic_seed_hi, ab->traffic_seed_lo);
+	ab->variant_state = DrawState(ab->seed_hi, ab->seed_lo);
+
+	/*
+	 * The bucket each cumulative sum but the last ends in (a draw past the
+	 * last sum still gets the last variant), summed as ChooseVariant() sums.
+	 */
+	ab->nboundaries = Max(ab->nsplit - 1, 0);
+	ab->boundaries = palloc(sizeof(int32) * Max(ab->nboundaries, 1));
+	{
+		double		sum = 0.0;
+
+		for (int i = 0; i < ab->nboundaries; i++)
+		{
+			sum += ab->split[i];
+			ab->boundaries[i] = (int32) Min(floor(sum * 10000), (double) PG_INT32_MAX - 1);
+		}
+	}
 	MemoryContextSwitchTo(old);
 	return ab;
 }
 
 /*
- * Murmur3
- *		murmur3_32 of bytes under a seed: 4-byte little-endian blocks, the
- *		tail, then the finalizer.
+ * MurmurScramble, MurmurMix, MurmurFinal
+ *		murmur3_32's steps: a 4-byte little-endian block scrambled, then mixed
+ *		into the state; the tail is scrambled only; the length and the
+ *		finalizer end it.
  */
 static inline uint32
-Murmur3(const uint8 *p, size_t len, uint32 h)
+MurmurScramble(uint32 k)
 {
-	const uint32 c1 = 0xcc9e2d51;
-	const uint32 c2 = 0x1b873593;
-	size_t		i;
-	uint32		k;
+	return pg_rotate_left32(k * 0xcc9e2d51, 15) * 0x1b873593;
+}
 
-	for (i = 0; i + 4 <= len; i += 4)
-	{
-		k = (uint32) p[i] | (uint32) p[i + 1] << 8 | (uint32) p[i + 2] << 16 |
-			(uint32) p[i + 3] << 24;
-		k = pg_rotate_left32(k * c1, 15) * c2;
-		h ^= k;
-		h = pg_rotate_left32(h, 13) * 5 + 0xe6546b64;
-	}
-	k = 0;
-	switch (len & 3)
-	{
-		case 3:
-			k ^= (uint32) p[i + 2] << 16;
-			/* FALLTHROUGH */
-		case 2:
-			k ^= (uint32) p[i + 1] << 8;
-			/* FALLTHROUGH */
-		case 1:
-			k ^= p[i];
-			h ^= pg_rotate_left32(k * c1, 15) * c2;
-	}
-	h ^= (uint32) len;
+static inline uint32
+MurmurMix(uint32 h, uint32 k)
+{
+	return pg_rotate_left32(h ^ MurmurScramble(k), 13) * 5 + 0xe6546b64;
+}
+
+static inline uint32
+MurmurFinal(uint32 h, uint32 len)
+{
+	h ^= len;
 	h ^= h >> 16;
 	h *= 0x85ebca6b;
 	h ^= h >> 13;
@@ -406,38 +430,72 @@ JavaScriptBytes(const char *unit, int len, int *outlen)
 }
 
 /*
+ * The last unit whose key was worked out, and that key: the SDK's usual
+ * pattern assigns one unit to several experiments in a row (assign_all(), or
+ * a context's assign() calls), and the key does not depend on the experiment.
+ */
+#define UNIT_MEMO_BYTES 64
+
+typedef struct UnitMemo
+{
+	int			len;			/* -1: empty */
+	uint32		key;
+	char		unit[UNIT_MEMO_BYTES];
+} UnitMemo;
+
+static UnitMemo unit_memo = {.len = -1};
+
+/*
  * AbsmartlyUnitKey
  *		murmur3_32 of a uid's digest (MD5, base64url unpadded) as the
- *		collector stores it: the key every draw of the unit hashes.
+ *		collector stores it: the key every draw of the unit hashes. Each
+ *		block of four characters is one 3-byte group of the digest, so the
+ *		characters are hashed as they are made, never written out.
  */
 static uint32
 AbsmartlyUnitKey(const char *unit, int len)
 {
-	char		digest[UID_DIGEST_CHARS];
+	uint8		digest[16];
 	int			blen;
-	const uint8 *bytes = JavaScriptBytes(unit, len, &blen);
+	const uint8 *bytes;
+	uint32		h = 0;
 
-	UidDigestChars((const char *) bytes, blen, digest);
-	return Murmur3((const uint8 *) digest, UID_DIGEST_CHARS, 0);
+	if (len == unit_memo.len && memcmp(unit, unit_memo.unit, len) == 0)
+		return unit_memo.key;
+	bytes = JavaScriptBytes(unit, len, &blen);
+	Md5Digest(bytes, blen, digest);
+	for (int g = 0; g < 5; g++)
+		h = MurmurMix(h, Base64urlWord(digest, g));
+	h = MurmurFinal(h ^ MurmurScramble(Base64urlWord(digest, 5)), UID_DIGEST_CHARS);
+	if (len <= UNIT_MEMO_BYTES)
+	{
+		memcpy(unit_memo.unit, unit, len);
+		unit_memo.len = len;
+		unit_memo.key = h;
+	}
+	return h;
 }
 
 /*
  * Draw
  *		A draw's probability, from 0 to 1: murmur3_32 of seedLo, seedHi and
- *		the unit key, little-endian, times 1 / 0xffffffff.
+ *		the unit key, little-endian, times 1 / 0xffffffff. state is the hash
+ *		state after the seeds, worked out once per experiment (DrawState).
  */
 static inline double
-Draw(uint32 key, uint32 seed_hi, uint32 seed_lo)
+Draw(uint32 state, uint32 key)
 {
-	uint8		block[12];
+	return MurmurFinal(MurmurMix(state, key), 12) * (1.0 / 0xffffffff);
+}
 
-	for (int i = 0; i < 4; i++)
-	{
-		block[i] = (seed_lo >> (8 * i)) & 0xFF;
-		block[4 + i] = (seed_hi >> (8 * i)) & 0xFF;
-		block[8 + i] = (key >> (8 * i)) & 0xFF;
-	}
-	return Murmur3(block, sizeof(block), 0) * (1.0 / 0xffffffff);
+/*
+ * DrawState
+ *		murmur3_32's state after a draw's first 8 bytes, seedLo and seedHi.
+ */
+static uint32
+DrawState(uint32 seed_hi, uint32 seed_lo)
+{
+	return MurmurMix(MurmurMix(0, seed_lo), seed_hi);
 }
 
 /*
@@ -460,26 +518,6 @@ ChooseVariant(const double *split, int n, double prob)
 }
 
 /*
- * AbsmartlyDecide
- *		Whether a unit is in traffic and, if so, its variant index (from 0)
- *		and the bucket (0 to 9999) its variant draw fell in.
- */
-bool
-AbsmartlyDecide(const AbsmartlyConfig *ab, const char *unit, int len, int *variant, int32 *bucket)
-{
-	uint32		key = AbsmartlyUnitKey(unit, len);
-	double		prob;
-
-	if (ChooseVariant(ab->traffic_split, ab->ntraffic,
-					  Draw(key, ab->traffic_seed_hi, ab->traffic_seed_lo)) != 1)
-		return false;
-	prob = Draw(key, ab->seed_hi, ab->seed_lo);
-	*variant = ChooseVariant(ab->split, ab->nsplit, prob);
-	*bucket = Min((int32) (prob * 10000), 9999);
-	return true;
-}
-
-/*
  * AbsmartlyVariantOfBucket
  *		The variant index (from 0) of the start of a bucket, b / 10000: that
  *		of every draw in the bucket unless a split boundary falls inside it.
@@ -488,6 +526,39 @@ int
 AbsmartlyVariantOfBucket(const AbsmartlyConfig *ab, int32 bucket)
 {
 	return ChooseVariant(ab->split, ab->nsplit, bucket / 10000.0);
+}
+
+/*
+ * AbsmartlyDecide
+ *		Whether a unit is in traffic and, if so, its variant index (from 0),
+ *		the bucket (0 to 9999) its variant draw fell in and, when at_start is
+ *		not NULL, whether that variant is the one of the bucket's start
+ *		(AbsmartlyVariantOfBucket): worked out only in the buckets next to
+ *		a split boundary, since elsewhere a whole bucket has one variant.
+ */
+bool
+AbsmartlyDecide(const AbsmartlyConfig *ab, const char *unit, int len, int *variant,
+				int32 *bucket, bool *at_start)
+{
+	uint32		key = AbsmartlyUnitKey(unit, len);
+	double		prob;
+
+	if (ChooseVariant(ab->traffic_split, ab->ntraffic, Draw(ab->traffic_state, key)) != 1)
+		return false;
+	prob = Draw(ab->variant_state, key);
+	*variant = ChooseVariant(ab->split, ab->nsplit, prob);
+	*bucket = Min((int32) (prob * 10000), 9999);
+	if (at_start != NULL)
+	{
+		*at_start = true;
+		for (int i = 0; i < ab->nboundaries; i++)
+			if (ab->boundaries[i] >= *bucket - 1 && ab->boundaries[i] <= *bucket + 1)
+			{
+				*at_start = *variant == AbsmartlyVariantOfBucket(ab, *bucket);
+				break;
+			}
+	}
+	return true;
 }
 
 /*

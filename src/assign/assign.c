@@ -478,7 +478,7 @@ DecideAbsmartly(const ExperimentConfig *config, text *unit, const OverrideConfig
 	if (DecideFullOn(config, d))
 		return;
 	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
-						 &variant, &bucket) || variant < 0 || variant >= config->nvariants)
+						 &variant, &bucket, NULL) || variant < 0 || variant >= config->nvariants)
 	{
 		d->kind = REASON_TRAFFIC;
 		return;
@@ -893,12 +893,13 @@ AbsmartlyBucketDatum(AssignState *state, text *unit)
 	const ExperimentConfig *config = state->config;
 	int			variant = 0;
 	int32		bucket = 0;
+	bool		at_start = true;
 	HeapTupleHeader row;
 
 	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
-						 &variant, &bucket) || variant < 0 || variant >= config->nvariants)
+						 &variant, &bucket, &at_start) || variant < 0 || variant >= config->nvariants)
 		return PointerGetDatum(state->by_bucket->not_in_traffic);
-	if (unlikely(variant != AbsmartlyVariantOfBucket(config->absmartly, bucket)))
+	if (unlikely(!at_start))
 	{
 		Decision	d;
 

@@ -150,6 +150,17 @@ BEGIN
 	ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING;
 	recorded := FOUND;
 	IF recorded THEN
+		-- The ordinal was decided under the layer range assign() read. A range
+		-- change committed since (an experiment without enrolments may shrink,
+		-- move or enter a layer) could leave the unit outside the range, sticky
+		-- in this experiment and in the range of another. The insert above set
+		-- has_enrolments (note_first_enrolment) or found it set, which orders it
+		-- after any such change: this statement's snapshot shows the change,
+		-- or, under REPEATABLE READ, the update of the flag failed with 40001.
+		-- An AB Tasty activation records what the visitor saw, wherever it is.
+		IF record_enrolment.reason <> 'activation' THEN
+			PERFORM experiments_internal.check_enrolment_layer(record_enrolment.experiment_id, record_enrolment.unit);
+		END IF;
 		enrolled_ordinal := record_enrolment.ordinal;
 		RETURN;
 	END IF;
@@ -488,3 +499,32 @@ AS 'MODULE_PATHNAME', 'absmartly_context'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION experiments.absmartly_context() IS
 'ABsmartly''s context data ({"experiments": [{id, name, unitType, iteration, seedHi, seedLo, split, trafficSeedHi, trafficSeedLo, trafficSplit, fullOnVariant, applications, variants, audience, audienceStrict}]}) for the current tenant''s running experiments whose hashing is absmartly, with the seeds and splits assign() uses, given or derived: an ABsmartly SDK given it treats a unit as assign() does (docs/assignment.md, "ABsmartly mode").';
+
+-- 0.2.0 (hostile clients): an enrolment is refused when the unit is outside
+-- the experiment's layer range as committed now (record_enrolment()).
+CREATE FUNCTION experiments_internal.check_enrolment_layer(experiment_id bigint, unit text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	key text;
+	lo integer;
+	hi integer;
+	b integer;
+BEGIN
+	SELECT e.key, e.layer_lo, e.layer_hi, experiments.bucket(check_enrolment_layer.unit, l.seed)
+	INTO key, lo, hi, b
+	FROM experiments.experiments e JOIN experiments.layers l ON l.id = e.layer_id
+	WHERE e.id = check_enrolment_layer.experiment_id;
+	IF FOUND AND NOT (lo <= b AND b < hi) THEN
+		RAISE EXCEPTION 'the layer range of experiment "%" changed while unit "%" was being enrolled', key,
+			experiments_internal.shown_input(check_enrolment_layer.unit)
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = format('The unit''s layer bucket %s is outside the range [%s, %s) committed since its variant was decided, so it would also be in another experiment of the layer.', b, lo, hi),
+				  HINT = 'Retry the transaction: the retry decides under the new range.';
+	END IF;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_enrolment_layer(bigint, text) IS
+'For record_enrolment(): an error (40001) when the unit''s bucket of the experiment''s layer is outside the experiment''s layer range as this statement''s snapshot shows it, because the range changed after the enrolment was decided.';

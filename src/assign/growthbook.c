@@ -126,17 +126,30 @@ FnvAppend(uint32 h, const char *s, int len)
 }
 
 /*
- * FnvDigits
- *		FNV-1a over ASCII digits, which need no decoding.
+ * FnvDecimal
+ *		FNV-1a over the decimal digits of v, most significant first and
+ *		without leading zeros, as the SDK hashes String(v): each digit is v
+ *		divided by a constant power of ten, a multiplication, all of them
+ *		independent, so the hash need not wait for a text to be written.
  */
+#define FNV_DIGIT(h, v, p) \
+	((v) >= (p) || (p) == 1 ? ((h) ^ (uint32) ('0' + (v) / (p) % 10)) * FNV_PRIME : (h))
+
 static inline uint32
-FnvDigits(const char *s, int len)
+FnvDecimal(uint32 v)
 {
 	uint32		h = FNV_OFFSET_BASIS;
 
-	for (int i = 0; i < len; i++)
-		h = (h ^ (unsigned char) s[i]) * FNV_PRIME;
-	return h;
+	h = FNV_DIGIT(h, v, 1000000000u);
+	h = FNV_DIGIT(h, v, 100000000u);
+	h = FNV_DIGIT(h, v, 10000000u);
+	h = FNV_DIGIT(h, v, 1000000u);
+	h = FNV_DIGIT(h, v, 100000u);
+	h = FNV_DIGIT(h, v, 10000u);
+	h = FNV_DIGIT(h, v, 1000u);
+	h = FNV_DIGIT(h, v, 100u);
+	h = FNV_DIGIT(h, v, 10u);
+	return FNV_DIGIT(h, v, 1u);
 }
 
 /*
@@ -151,10 +164,7 @@ Hash(const char *seed, int seedlen, const char *value, int len, int version,
 {
 	if (version == 2)
 	{
-		char		digits[16];
-		uint32		h = FnvAppend(FnvAppend(FNV_OFFSET_BASIS, seed, seedlen), value, len);
-		int			dlen = pg_ultoa_n(h, digits);
-		uint32		b = FnvDigits(digits, dlen) % 10000;
+		uint32		b = FnvDecimal(FnvAppend(FnvAppend(FNV_OFFSET_BASIS, seed, seedlen), value, len)) % 10000;
 
 		*n = (double) b / 10000;
 		*bucket = (int32) b;
@@ -574,13 +584,8 @@ GrowthBookUnitBucket(const GrowthBookConfig *gb, const char *unit, int len)
 	if (len == 0)
 		return -1;
 	if (gb->version == 2)
-	{
 		/* Hash(), version 2, from the state after the seed */
-		char		digits[16];
-		int			dlen = pg_ultoa_n(FnvAppend(gb->seeded, unit, len), digits);
-
-		return (int32) (FnvDigits(digits, dlen) % 10000);
-	}
+		return (int32) (FnvDecimal(FnvAppend(gb->seeded, unit, len)) % 10000);
 	(void) Hash(gb->seed, gb->seedlen, unit, len, gb->version, &n, &b);
 	return b;
 }

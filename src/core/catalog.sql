@@ -124,7 +124,7 @@ COMMENT ON COLUMN experiments.layers.tenant_id IS
 COMMENT ON COLUMN experiments.layers.id IS 'Numeric id, referenced by experiments.experiments.layer_id and experiments.holdouts.layer_id.';
 COMMENT ON COLUMN experiments.layers.key IS 'Name of the layer, 1 to 40 characters, unique per tenant.';
 COMMENT ON COLUMN experiments.layers.seed IS
-'Seed of the layer''s draw bucket(unit, seed), whose ranges the layer''s experiments own; random at creation.';
+'Seed of the layer''s draw bucket(unit, seed), whose ranges the layer''s experiments own; random at creation, fixed then (check_layer_update).';
 COMMENT ON COLUMN experiments.layers.description IS 'Description for people; NULL when none was given.';
 COMMENT ON SEQUENCE experiments.layers_id_seq IS
 'Identity of experiments.layers.id: the id of a new row of layers when none is given. One sequence serves every tenant, so ids are unique across the server.';
@@ -137,6 +137,32 @@ COMMENT ON POLICY tenant_isolation ON experiments.layers IS
 'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 SELECT pg_catalog.pg_extension_config_dump('experiments.layers', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.layers_id_seq', '');
+
+-- A layer's seed is fixed at creation: a new seed would give every unit a
+-- new layer bucket, moving units enrolled in one experiment of the layer into
+-- the range of another.
+CREATE FUNCTION experiments_internal.check_layer_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.seed <> OLD.seed THEN
+		RAISE EXCEPTION 'layer "%" has a fixed seed', OLD.key
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Changing it would give every unit a new layer bucket, so that units enrolled in one experiment of the layer would fall in the range of another.',
+				  HINT = 'Create a new layer to re-randomize, and place new experiments in it.';
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_layer_update() IS
+'Trigger: refuses a change of a layer''s seed, fixed at creation.';
+
+CREATE TRIGGER check_layer_update BEFORE UPDATE OF seed ON experiments.layers
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_layer_update();
+COMMENT ON TRIGGER check_layer_update ON experiments.layers IS
+'Before an update of seed: refuses a change of the layer''s seed, which is fixed at creation.';
 
 CREATE TABLE experiments.holdouts (
 	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant()
@@ -660,9 +686,11 @@ COMMENT ON TRIGGER touch_experiment_delete ON experiments.variants IS
 -- experiments in one layer take turns), and the exclusion constraint
 -- experiments_layer_disjoint holds under every isolation level. An
 -- experiment with enrolled units that is not stopped keeps its range: it may
--- grow, not shrink, move or leave its layer, so that no enrolled unit falls
--- into another experiment's range (has_enrolments is read from the row this
--- update locked, so a first enrolment committed meanwhile is seen).
+-- grow, not shrink, move or leave its layer, and enter one only with the whole
+-- range, so that no enrolled unit falls into another experiment's range
+-- (has_enrolments is read from the row this update locked, so a first
+-- enrolment committed meanwhile is seen; record_enrolment() refuses an
+-- enrolment decided from a range changed since).
 CREATE FUNCTION experiments_internal.check_layer_range()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -682,6 +710,14 @@ BEGIN
 									   WHEN NEW.layer_id <> OLD.layer_id THEN format('[%s, %s) of another layer', NEW.layer_lo, NEW.layer_hi)
 									   ELSE format('[%s, %s)', NEW.layer_lo, NEW.layer_hi) END),
 				  HINT = 'Stop the experiment and create a new one with the range you want.';
+	END IF;
+	IF TG_OP = 'UPDATE' AND OLD.has_enrolments AND OLD.layer_id IS NULL AND NEW.layer_id IS NOT NULL
+	   AND NEW.state <> 'stopped' AND (NEW.layer_lo <> 0 OR NEW.layer_hi <> 10000) THEN
+		RAISE EXCEPTION 'experiment "%" has enrolled units: it may enter a layer only with the whole range [0, 10000)', OLD.key
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('The new range is [%s, %s). Its units are enrolled whatever their layer bucket, so those outside the range would also be in the experiment that took the rest of the layer.',
+								  NEW.layer_lo, NEW.layer_hi),
+				  HINT = 'Enter the layer with layer_lo = 0 and layer_hi = 10000, or stop the experiment and create a new one in the layer.';
 	END IF;
 	IF NEW.layer_id IS NULL OR NEW.state = 'stopped' THEN
 		RETURN NEW;
@@ -703,13 +739,13 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.check_layer_range() IS
-'Trigger: the layer ranges of the experiments of one layer (stopped ones excepted) never overlap (the constraint experiments_layer_disjoint holds it under every isolation level; the trigger names the other experiment), and an experiment with enrolled units that is not stopped may grow its range but not shrink, move or leave it.';
+'Trigger: the layer ranges of the experiments of one layer (stopped ones excepted) never overlap (the constraint experiments_layer_disjoint holds it under every isolation level; the trigger names the other experiment), and an experiment with enrolled units that is not stopped may grow its range but not shrink, move or leave it, and may enter a layer only with the whole range [0, 10000).';
 
 CREATE TRIGGER check_layer_range
 	BEFORE INSERT OR UPDATE OF layer_id, layer_lo, layer_hi, state ON experiments.experiments
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_layer_range();
 COMMENT ON TRIGGER check_layer_range ON experiments.experiments IS
-'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped (naming it; the constraint experiments_layer_disjoint holds under every isolation level), and a change that shrinks, moves or removes the range of an experiment with enrolled units that is not stopped; locks the layer, so that concurrent placements take turns.';
+'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped (naming it; the constraint experiments_layer_disjoint holds under every isolation level), and a change that shrinks, moves or removes the range of an experiment with enrolled units that is not stopped, or makes it enter a layer with less than the whole range; locks the layer, so that concurrent placements take turns.';
 
 -- The first enrolment of an experiment flips its has_enrolments flag, which
 -- tells every session's assignment cache to start looking enrolments up.

@@ -522,26 +522,15 @@ CheckFreeJson(const JsonbValue *v, const char *prefix, const char *field)
 void
 UidDigestChars(const char *uid, int len, char *out)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	uint8		digest[16];
-	int			o = 0;
 
 	Md5Digest(uid, len, digest);
-	for (int i = 0; i < 16; i += 3)
+	for (int g = 0; g < 6; g++)
 	{
-		uint32		chunk = (uint32) digest[i] << 16;
+		uint32		word = Base64urlWord(digest, g);
 
-		if (i + 1 < 16)
-			chunk |= (uint32) digest[i + 1] << 8;
-		if (i + 2 < 16)
-			chunk |= digest[i + 2];
-		out[o++] = alphabet[(chunk >> 18) & 63];
-		out[o++] = alphabet[(chunk >> 12) & 63];
-		if (i + 1 < 16)
-			out[o++] = alphabet[(chunk >> 6) & 63];
-		if (i + 2 < 16)
-			out[o++] = alphabet[chunk & 63];
+		for (int c = 0; c < (g < 5 ? 4 : 2); c++)
+			out[4 * g + c] = (char) (word >> (8 * c));
 	}
 }
 

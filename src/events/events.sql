@@ -7,7 +7,7 @@
 -- month, created ahead by the partition maintenance (src/events/partitions.sql);
 -- a default partition, <table>_overflow, catches the rest until maintenance
 -- moves its rows into their month. Each partition has its own BRIN index on time and B-tree on
--- (experiment, unit) or (tenant, unit) (create_event_partition_indexes).
+-- (experiment, time) or (tenant, time) (create_event_partition_indexes).
 -- Row-level security is enforced on the partitioned parents, through which
 -- every query goes: no role is granted access to a partition.
 
@@ -461,12 +461,24 @@ COMMENT ON POLICY tenant_isolation ON experiments.rejected_events IS
 SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events', '');
 SELECT pg_catalog.pg_extension_config_dump('experiments.rejected_events_id_seq', '');
 
--- Every partition has its own indexes: a BRIN index on time and a B-tree on
--- (experiment, unit) or (tenant, unit). They are not partitioned indexes of
+-- Every partition has its own indexes: a BRIN index on time and a "window"
+-- B-tree on (experiment, time) or (tenant, time), by which results read one
+-- experiment's or one tenant's rows of a window (src/results/results.c)
+-- without reading other tenants' rows. A B-tree keyed by unit would be
+-- written at random places as events arrive: once a month's index outgrows
+-- shared buffers, every insert reads pages from disk, and ingest slows down
+-- as the month fills (docs/performance.md); the window index is written at
+-- its end, as the BRIN index is. No query looks events up by unit: the units
+-- an experiment has enrolled are in experiments.enrolments. Transactions and
+-- their items keep a B-tree on their id, by which a transaction id is
+-- stored once per tenant and items are found with their transaction.
+-- They are not partitioned indexes of
 -- the parents: the parents belong to the extension, so a partitioned index
 -- would exist before pg_restore re-creates a monthly partition, attaching it
 -- would give the partition an index, and the partition's index in the dump
--- would then collide with it (test/scripts/dump_restore.sh).
+-- would then collide with it (test/scripts/dump_restore.sh). Indexes that
+-- exist already are kept, so that the update script can give existing
+-- partitions the ones they lack.
 CREATE FUNCTION experiments_internal.create_event_partition_indexes(tbl text, part text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -474,29 +486,25 @@ SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
 	time_column text;
-	key_columns text;
+	key_column text;
 BEGIN
 	SELECT substring(pg_catalog.pg_get_partkeydef(p.partrelid) FROM '^RANGE \((\w+)\)$') INTO time_column
 	FROM pg_catalog.pg_partitioned_table p
 	WHERE p.partrelid = format('experiments.%I', tbl)::regclass;
-	key_columns := CASE tbl
-		WHEN 'exposures' THEN 'experiment_id, unit'
-		WHEN 'campaign_activations' THEN 'experiment_id, visitor_id'
-		WHEN 'goal_events' THEN 'tenant_id, unit'
-		WHEN 'attribute_events' THEN 'tenant_id, unit'
-		WHEN 'transaction_items' THEN 'tenant_id, transaction_id'
-		ELSE 'tenant_id, visitor_id' END;
-	EXECUTE format('CREATE INDEX %I ON experiments.%I USING brin (%I)', part || '_time_idx', part, time_column);
-	EXECUTE format('CREATE INDEX %I ON experiments.%I (%s)', part || '_unit_idx', part, key_columns);
-	-- A transaction id is stored once per tenant: the check looks it up here.
-	IF tbl = 'transactions' THEN
-		EXECUTE format('CREATE INDEX %I ON experiments.%I (tenant_id, transaction_id)', part || '_id_idx', part);
+	key_column := CASE WHEN tbl IN ('exposures', 'campaign_activations') THEN 'experiment_id' ELSE 'tenant_id' END;
+	EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I USING brin (%I)', part || '_time_idx', part, time_column);
+	EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I (%I, %I)', part || '_window_idx', part,
+				   key_column, time_column);
+	-- A transaction id is stored once per tenant: the check looks it up here;
+	-- items are found with their transaction.
+	IF tbl IN ('transactions', 'transaction_items') THEN
+		EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I (tenant_id, transaction_id)', part || '_id_idx', part);
 	END IF;
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.create_event_partition_indexes(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.create_event_partition_indexes(text, text) IS
-'Part of create_event_partitions(): creates the indexes of one partition of an event table (time, unit, and the transaction id of transactions).';
+'Part of create_event_partitions(): creates the indexes of one partition of an event table that it lacks (BRIN on time, the window B-tree on experiment or tenant and time, and the transaction id of transactions and their items).';
 
 -- The default partitions are created here, the monthly ones by
 -- create_event_partitions(). Time-ordered rows make BRIN cheap and effective.
@@ -510,49 +518,49 @@ CREATE TABLE experiments.exposures_overflow PARTITION OF experiments.exposures D
 COMMENT ON TABLE experiments.exposures_overflow IS
 'Rows of experiments.exposures outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX exposures_overflow_time_idx ON experiments.exposures_overflow USING brin (exposed_at);
-CREATE INDEX exposures_overflow_unit_idx ON experiments.exposures_overflow (experiment_id, unit);
+CREATE INDEX exposures_overflow_window_idx ON experiments.exposures_overflow (experiment_id, exposed_at);
 SELECT pg_catalog.pg_extension_config_dump('experiments.exposures_overflow', '');
 
 CREATE TABLE experiments.goal_events_overflow PARTITION OF experiments.goal_events DEFAULT;
 COMMENT ON TABLE experiments.goal_events_overflow IS
 'Rows of experiments.goal_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX goal_events_overflow_time_idx ON experiments.goal_events_overflow USING brin (achieved_at);
-CREATE INDEX goal_events_overflow_unit_idx ON experiments.goal_events_overflow (tenant_id, unit);
+CREATE INDEX goal_events_overflow_window_idx ON experiments.goal_events_overflow (tenant_id, achieved_at);
 SELECT pg_catalog.pg_extension_config_dump('experiments.goal_events_overflow', '');
 
 CREATE TABLE experiments.attribute_events_overflow PARTITION OF experiments.attribute_events DEFAULT;
 COMMENT ON TABLE experiments.attribute_events_overflow IS
 'Rows of experiments.attribute_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX attribute_events_overflow_time_idx ON experiments.attribute_events_overflow USING brin (set_at);
-CREATE INDEX attribute_events_overflow_unit_idx ON experiments.attribute_events_overflow (tenant_id, unit);
+CREATE INDEX attribute_events_overflow_window_idx ON experiments.attribute_events_overflow (tenant_id, set_at);
 SELECT pg_catalog.pg_extension_config_dump('experiments.attribute_events_overflow', '');
 
 CREATE TABLE experiments.campaign_activations_overflow PARTITION OF experiments.campaign_activations DEFAULT;
 COMMENT ON TABLE experiments.campaign_activations_overflow IS
 'Rows of experiments.campaign_activations outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX campaign_activations_overflow_time_idx ON experiments.campaign_activations_overflow USING brin (occurred_at);
-CREATE INDEX campaign_activations_overflow_unit_idx ON experiments.campaign_activations_overflow (experiment_id, visitor_id);
+CREATE INDEX campaign_activations_overflow_window_idx ON experiments.campaign_activations_overflow (experiment_id, occurred_at);
 SELECT pg_catalog.pg_extension_config_dump('experiments.campaign_activations_overflow', '');
 
 CREATE TABLE experiments.actions_overflow PARTITION OF experiments.actions DEFAULT;
 COMMENT ON TABLE experiments.actions_overflow IS
 'Rows of experiments.actions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX actions_overflow_time_idx ON experiments.actions_overflow USING brin (occurred_at);
-CREATE INDEX actions_overflow_unit_idx ON experiments.actions_overflow (tenant_id, visitor_id);
+CREATE INDEX actions_overflow_window_idx ON experiments.actions_overflow (tenant_id, occurred_at);
 SELECT pg_catalog.pg_extension_config_dump('experiments.actions_overflow', '');
 
 CREATE TABLE experiments.custom_events_overflow PARTITION OF experiments.custom_events DEFAULT;
 COMMENT ON TABLE experiments.custom_events_overflow IS
 'Rows of experiments.custom_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX custom_events_overflow_time_idx ON experiments.custom_events_overflow USING brin (occurred_at);
-CREATE INDEX custom_events_overflow_unit_idx ON experiments.custom_events_overflow (tenant_id, visitor_id);
+CREATE INDEX custom_events_overflow_window_idx ON experiments.custom_events_overflow (tenant_id, occurred_at);
 SELECT pg_catalog.pg_extension_config_dump('experiments.custom_events_overflow', '');
 
 CREATE TABLE experiments.transactions_overflow PARTITION OF experiments.transactions DEFAULT;
 COMMENT ON TABLE experiments.transactions_overflow IS
 'Rows of experiments.transactions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX transactions_overflow_time_idx ON experiments.transactions_overflow USING brin (occurred_at);
-CREATE INDEX transactions_overflow_unit_idx ON experiments.transactions_overflow (tenant_id, visitor_id);
+CREATE INDEX transactions_overflow_window_idx ON experiments.transactions_overflow (tenant_id, occurred_at);
 CREATE INDEX transactions_overflow_id_idx ON experiments.transactions_overflow (tenant_id, transaction_id);
 SELECT pg_catalog.pg_extension_config_dump('experiments.transactions_overflow', '');
 
@@ -560,14 +568,15 @@ CREATE TABLE experiments.transaction_items_overflow PARTITION OF experiments.tra
 COMMENT ON TABLE experiments.transaction_items_overflow IS
 'Rows of experiments.transaction_items outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX transaction_items_overflow_time_idx ON experiments.transaction_items_overflow USING brin (occurred_at);
-CREATE INDEX transaction_items_overflow_unit_idx ON experiments.transaction_items_overflow (tenant_id, transaction_id);
+CREATE INDEX transaction_items_overflow_window_idx ON experiments.transaction_items_overflow (tenant_id, occurred_at);
+CREATE INDEX transaction_items_overflow_id_idx ON experiments.transaction_items_overflow (tenant_id, transaction_id);
 SELECT pg_catalog.pg_extension_config_dump('experiments.transaction_items_overflow', '');
 
 CREATE TABLE experiments.visits_overflow PARTITION OF experiments.visits DEFAULT;
 COMMENT ON TABLE experiments.visits_overflow IS
 'Rows of experiments.visits outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 CREATE INDEX visits_overflow_time_idx ON experiments.visits_overflow USING brin (occurred_at);
-CREATE INDEX visits_overflow_unit_idx ON experiments.visits_overflow (tenant_id, visitor_id);
+CREATE INDEX visits_overflow_window_idx ON experiments.visits_overflow (tenant_id, occurred_at);
 SELECT pg_catalog.pg_extension_config_dump('experiments.visits_overflow', '');
 
 -- Monthly partitions and their maintenance: src/events/partitions.sql.

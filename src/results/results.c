@@ -9,7 +9,8 @@
  *	1. the experiment's exposures in the window: a hash table keyed by the
  *	   unit's bytes keeps, per unit, its first exposure with the variant shown
  *	   then (the lowest ordinal on a tie) and its last exposure;
- *	2. the goal events of the experiment's tenant and unit type in the window:
+ *	2. the goal events of the experiment's tenant and unit type in the window
+ *	   (the tenant read first, so that only its rows are read):
  *	   those of exposed units, at or after their first exposure, are summed
  *	   per unit and goal (first and last time, sum of the numeric property
  *	   "value");
@@ -58,27 +59,32 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include <xxhash.h>
 
 PG_FUNCTION_INFO_V1(daily_metrics);
 
 /*
- * The event queries: $1 experiment, $2 and $3 the window [since, until).
- * Each returns the unit, the event's time, then what its Digest function
- * reads (PendingRow).
+ * The event queries, whose parameters EventQueryParams makes: $1 the
+ * experiment, $2 and $3 the window [since, until), $4 the experiment's
+ * tenant. Each returns the unit, the event's time, then what its Digest
+ * function reads (PendingRow). Goals and transactions are read by the
+ * tenant's own key, which the partitions' window indexes (tenant, time)
+ * lead with, so that other tenants' events in the window are never read,
+ * not through a join with experiments, which would leave the planner only
+ * the time to go by.
  */
 static const char *const exposures_query =
 "SELECT e.unit, e.exposed_at, e.ordinal FROM experiments.exposures e"
 " WHERE e.experiment_id = $1 AND e.exposed_at >= $2 AND e.exposed_at < $3";
 static const char *const goals_query =
 "SELECT g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g"
-" JOIN experiments.experiments x ON g.tenant_id = x.tenant_id AND g.unit_type = x.unit_type"
-" WHERE x.id = $1 AND g.achieved_at >= $2 AND g.achieved_at < $3";
+" WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
+" AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)";
 static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
-" JOIN experiments.experiments x ON t.tenant_id = x.tenant_id"
-" WHERE x.id = $1 AND t.occurred_at >= $2 AND t.occurred_at < $3";
+" WHERE t.tenant_id = $4 AND t.occurred_at >= $2 AND t.occurred_at < $3";
 
 /*
  * The rows of the last call and what they depend on (see the file header),
@@ -621,6 +627,57 @@ ReceiverDestroy(DestReceiver *self)
 }
 
 /*
+ * ExperimentTenant
+ *		The tenant of an experiment, read first, as the caller sees it, so
+ *		that the event queries find goals and transactions by tenant and time
+ *		rather than through a join with experiments, which leaves the planner
+ *		only the time to go by. An experiment the caller cannot see gets the
+ *		nil UUID, which no tenant has (their ids are random): then no goal or
+ *		transaction is read, as the join found none. Called connected to SPI.
+ */
+static Datum
+ExperimentTenant(int64 experiment_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		arguments[1] = {Int64GetDatum(experiment_id)};
+	bool		isnull = true;
+	Datum		tenant_id = (Datum) 0;
+
+	if (SPI_execute_with_args("SELECT x.tenant_id FROM experiments.experiments x WHERE x.id = $1",
+							  1, types, arguments, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read experiment " INT64_FORMAT, experiment_id);
+	if (SPI_processed > 0)
+		tenant_id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return UUIDPGetDatum(palloc0(UUID_LEN));
+	return datumCopy(tenant_id, false, UUID_LEN);
+}
+
+/*
+ * EventQueryParams
+ *		The parameters of every event query: $1 the experiment, $2 and $3 the
+ *		window [since, until) of the event's time, $4 the experiment's tenant,
+ *		so that events are found by tenant and time without a join.
+ */
+static ParamListInfo
+EventQueryParams(int64 experiment_id, TimestampTz since, TimestampTz until, Datum tenant_id)
+{
+	ParamListInfo params = makeParamList(4);
+	Datum		values[4] = {Int64GetDatum(experiment_id), TimestampTzGetDatum(since),
+	TimestampTzGetDatum(until), tenant_id};
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID};
+
+	for (int i = 0; i < 4; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	return params;
+}
+
+/*
  * Digest
  *		Runs one event query with the experiment and window as parameters,
  *		its rows going to digest as they are produced. The plan is a custom
@@ -631,7 +688,7 @@ static void
 Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 	   void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			types[4];
 	DigestReceiver receiver = {
 		/* Not DestSPI: SPI would look for rows in its own tuple table. */
 		.pub = {ReceiveRow, ReceiverStartup, ReceiverShutdown, ReceiverDestroy, DestNone},
@@ -644,8 +701,13 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 		.read_only = true,
 		.dest = &receiver.pub,
 	};
-	SPIPlanPtr	plan = SPI_prepare_cursor(query, 3, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
+	SPIPlanPtr	plan;
 	int			rc;
+
+	Assert(params->numParams <= (int) lengthof(types));
+	for (int i = 0; i < params->numParams; i++)
+		types[i] = params->params[i].ptype;
+	plan = SPI_prepare_cursor(query, params->numParams, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "could not prepare daily_metrics query: %s", SPI_result_code_string(SPI_result));
@@ -722,7 +784,7 @@ Datum
 daily_metrics(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ParamListInfo params = makeParamList(3);
+	ParamListInfo params;
 	DailyMetrics state = {0};
 	units_iterator units;
 	UnitEntry  *unit;
@@ -753,13 +815,6 @@ daily_metrics(PG_FUNCTION_ARGS)
 	if (key.subxcnt > 0)
 		memcpy(key.subxip, GetActiveSnapshot()->subxip, sizeof(TransactionId) * key.subxcnt);
 	key.tenant = MemoryContextStrdup(rows_context, key.tenant);
-	for (int i = 0; i < 3; i++)
-	{
-		params->params[i].value = PG_GETARG_DATUM(i);
-		params->params[i].isnull = false;
-		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].ptype = i == 0 ? INT8OID : TIMESTAMPTZOID;
-	}
 	state.context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
 	state.units = units_create(state.context, 1024, NULL);
 	state.revenue_name = cstring_to_text("revenue");
@@ -768,6 +823,8 @@ daily_metrics(PG_FUNCTION_ARGS)
 	state.conversions = MemoryContextAlloc(state.context, sizeof(Conversion));
 
 	SPI_connect();
+	params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+							  ExperimentTenant(PG_GETARG_INT64(0)));
 	Digest(&state, exposures_query, params, DigestExposure);
 	Digest(&state, goals_query, params, DigestGoal);
 	Digest(&state, transactions_query, params, DigestTransaction);

@@ -2873,48 +2873,39 @@ COMMENT ON FUNCTION experiments.create_tenant(text, text) IS
 -- src/events/events.sql
 ALTER TABLE experiments.exposures_default RENAME TO exposures_overflow;
 ALTER INDEX experiments.exposures_default_time_idx RENAME TO exposures_overflow_time_idx;
-ALTER INDEX experiments.exposures_default_unit_idx RENAME TO exposures_overflow_unit_idx;
 COMMENT ON TABLE experiments.exposures_overflow IS
 'Rows of experiments.exposures outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.goal_events_default RENAME TO goal_events_overflow;
 ALTER INDEX experiments.goal_events_default_time_idx RENAME TO goal_events_overflow_time_idx;
-ALTER INDEX experiments.goal_events_default_unit_idx RENAME TO goal_events_overflow_unit_idx;
 COMMENT ON TABLE experiments.goal_events_overflow IS
 'Rows of experiments.goal_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.attribute_events_default RENAME TO attribute_events_overflow;
 ALTER INDEX experiments.attribute_events_default_time_idx RENAME TO attribute_events_overflow_time_idx;
-ALTER INDEX experiments.attribute_events_default_unit_idx RENAME TO attribute_events_overflow_unit_idx;
 COMMENT ON TABLE experiments.attribute_events_overflow IS
 'Rows of experiments.attribute_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.campaign_activations_default RENAME TO campaign_activations_overflow;
 ALTER INDEX experiments.campaign_activations_default_time_idx RENAME TO campaign_activations_overflow_time_idx;
-ALTER INDEX experiments.campaign_activations_default_unit_idx RENAME TO campaign_activations_overflow_unit_idx;
 COMMENT ON TABLE experiments.campaign_activations_overflow IS
 'Rows of experiments.campaign_activations outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.actions_default RENAME TO actions_overflow;
 ALTER INDEX experiments.actions_default_time_idx RENAME TO actions_overflow_time_idx;
-ALTER INDEX experiments.actions_default_unit_idx RENAME TO actions_overflow_unit_idx;
 COMMENT ON TABLE experiments.actions_overflow IS
 'Rows of experiments.actions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.custom_events_default RENAME TO custom_events_overflow;
 ALTER INDEX experiments.custom_events_default_time_idx RENAME TO custom_events_overflow_time_idx;
-ALTER INDEX experiments.custom_events_default_unit_idx RENAME TO custom_events_overflow_unit_idx;
 COMMENT ON TABLE experiments.custom_events_overflow IS
 'Rows of experiments.custom_events outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.transactions_default RENAME TO transactions_overflow;
 ALTER INDEX experiments.transactions_default_time_idx RENAME TO transactions_overflow_time_idx;
-ALTER INDEX experiments.transactions_default_unit_idx RENAME TO transactions_overflow_unit_idx;
 ALTER INDEX experiments.transactions_default_id_idx RENAME TO transactions_overflow_id_idx;
 COMMENT ON TABLE experiments.transactions_overflow IS
 'Rows of experiments.transactions outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.transaction_items_default RENAME TO transaction_items_overflow;
 ALTER INDEX experiments.transaction_items_default_time_idx RENAME TO transaction_items_overflow_time_idx;
-ALTER INDEX experiments.transaction_items_default_unit_idx RENAME TO transaction_items_overflow_unit_idx;
 COMMENT ON TABLE experiments.transaction_items_overflow IS
 'Rows of experiments.transaction_items outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 ALTER TABLE experiments.visits_default RENAME TO visits_overflow;
 ALTER INDEX experiments.visits_default_time_idx RENAME TO visits_overflow_time_idx;
-ALTER INDEX experiments.visits_default_unit_idx RENAME TO visits_overflow_unit_idx;
 COMMENT ON TABLE experiments.visits_overflow IS
 'Rows of experiments.visits outside every monthly partition; maintenance (create_event_partitions(), maintain_partitions()) moves them into their month.';
 
@@ -4381,6 +4372,170 @@ GRANT EXECUTE ON FUNCTION
 	experiments_api.results_page(text)
 	TO experiments_anon;
 
+-- 0.2.0: layers and enrolments under races (issue #19). record_enrolment()
+-- refuses (40001) an enrolment decided from a layer range changed since
+-- (check_enrolment_layer()); an experiment with enrolled units enters a
+-- layer only with the whole range (check_layer_range()); a layer's seed is
+-- fixed at creation (check_layer_update()).
+
+-- src/core/catalog.sql
+COMMENT ON COLUMN experiments.layers.seed IS
+'Seed of the layer''s draw bucket(unit, seed), whose ranges the layer''s experiments own; random at creation, fixed then (check_layer_update).';
+
+CREATE FUNCTION experiments_internal.check_layer_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.seed <> OLD.seed THEN
+		RAISE EXCEPTION 'layer "%" has a fixed seed', OLD.key
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Changing it would give every unit a new layer bucket, so that units enrolled in one experiment of the layer would fall in the range of another.',
+				  HINT = 'Create a new layer to re-randomize, and place new experiments in it.';
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_layer_update() IS
+'Trigger: refuses a change of a layer''s seed, fixed at creation.';
+
+CREATE TRIGGER check_layer_update BEFORE UPDATE OF seed ON experiments.layers
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_layer_update();
+COMMENT ON TRIGGER check_layer_update ON experiments.layers IS
+'Before an update of seed: refuses a change of the layer''s seed, which is fixed at creation.';
+
+CREATE OR REPLACE FUNCTION experiments_internal.check_layer_range()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	other text;
+BEGIN
+	IF TG_OP = 'UPDATE' AND OLD.has_enrolments AND OLD.layer_id IS NOT NULL AND NEW.state <> 'stopped'
+	   AND (NEW.layer_id IS DISTINCT FROM OLD.layer_id OR NEW.layer_lo > OLD.layer_lo
+			OR NEW.layer_hi < OLD.layer_hi) THEN
+		RAISE EXCEPTION 'experiment "%" has enrolled units: its layer range [%, %) may grow, not shrink, move or leave its layer',
+			OLD.key, OLD.layer_lo, OLD.layer_hi
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('The new range is %s. Units enrolled in the part it gives up would stay in this experiment while another experiment of the layer took them.',
+								  CASE WHEN NEW.layer_id IS NULL THEN 'no layer'
+									   WHEN NEW.layer_id <> OLD.layer_id THEN format('[%s, %s) of another layer', NEW.layer_lo, NEW.layer_hi)
+									   ELSE format('[%s, %s)', NEW.layer_lo, NEW.layer_hi) END),
+				  HINT = 'Stop the experiment and create a new one with the range you want.';
+	END IF;
+	IF TG_OP = 'UPDATE' AND OLD.has_enrolments AND OLD.layer_id IS NULL AND NEW.layer_id IS NOT NULL
+	   AND NEW.state <> 'stopped' AND (NEW.layer_lo <> 0 OR NEW.layer_hi <> 10000) THEN
+		RAISE EXCEPTION 'experiment "%" has enrolled units: it may enter a layer only with the whole range [0, 10000)', OLD.key
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('The new range is [%s, %s). Its units are enrolled whatever their layer bucket, so those outside the range would also be in the experiment that took the rest of the layer.',
+								  NEW.layer_lo, NEW.layer_hi),
+				  HINT = 'Enter the layer with layer_lo = 0 and layer_hi = 10000, or stop the experiment and create a new one in the layer.';
+	END IF;
+	IF NEW.layer_id IS NULL OR NEW.state = 'stopped' THEN
+		RETURN NEW;
+	END IF;
+	PERFORM 1 FROM experiments.layers l WHERE l.id = NEW.layer_id FOR UPDATE;
+	SELECT e.key INTO other
+	FROM experiments.experiments e
+	WHERE e.layer_id = NEW.layer_id AND e.id <> NEW.id AND e.state <> 'stopped'
+	  AND int4range(e.layer_lo, e.layer_hi) && int4range(NEW.layer_lo, NEW.layer_hi)
+	LIMIT 1;
+	IF other IS NOT NULL THEN
+		RAISE EXCEPTION 'layer range [%, %) of experiment "%" overlaps experiment "%"',
+			NEW.layer_lo, NEW.layer_hi, NEW.key, other
+			USING ERRCODE = 'exclusion_violation',
+				  DETAIL = 'Experiments of one layer own disjoint ranges of the layer bucket, so that no unit is in two of them.',
+				  HINT = 'Choose a free range, or stop the other experiment first.';
+	END IF;
+	RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_layer_range() IS
+'Trigger: the layer ranges of the experiments of one layer (stopped ones excepted) never overlap (the constraint experiments_layer_disjoint holds it under every isolation level; the trigger names the other experiment), and an experiment with enrolled units that is not stopped may grow its range but not shrink, move or leave it, and may enter a layer only with the whole range [0, 10000).';
+COMMENT ON TRIGGER check_layer_range ON experiments.experiments IS
+'Before an insert, or an update of layer_id, layer_lo, layer_hi or state: refuses a layer range overlapping that of another experiment of the layer that is not stopped (naming it; the constraint experiments_layer_disjoint holds under every isolation level), and a change that shrinks, moves or removes the range of an experiment with enrolled units that is not stopped, or makes it enter a layer with less than the whole range; locks the layer, so that concurrent placements take turns.';
+
+-- src/assign/assign.sql
+CREATE OR REPLACE FUNCTION experiments_internal.record_enrolment(experiment_id bigint, unit text, period bigint,
+													  ordinal integer, reason experiments.assignment_reason,
+													  OUT enrolled_ordinal integer, OUT recorded boolean)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'an enrolment cannot be recorded on a hot standby'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
+				  HINT = 'Send enrolments, events and management calls to the primary.';
+	END IF;
+	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
+	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
+			record_enrolment.ordinal, record_enrolment.reason)
+	ON CONFLICT ON CONSTRAINT enrolments_pkey DO NOTHING;
+	recorded := FOUND;
+	IF recorded THEN
+		-- The ordinal was decided under the layer range assign() read. A range
+		-- change committed since (an experiment without enrolments may shrink,
+		-- move or enter a layer) could leave the unit outside the range, sticky
+		-- in this experiment and in the range of another. The insert above set
+		-- has_enrolments (note_first_enrolment) or found it set, which orders it
+		-- after any such change: this statement's snapshot shows the change,
+		-- or, under REPEATABLE READ, the update of the flag failed with 40001.
+		-- An AB Tasty activation records what the visitor saw, wherever it is.
+		IF record_enrolment.reason <> 'activation' THEN
+			PERFORM experiments_internal.check_enrolment_layer(record_enrolment.experiment_id, record_enrolment.unit);
+		END IF;
+		enrolled_ordinal := record_enrolment.ordinal;
+		RETURN;
+	END IF;
+	-- Another session enrolled the unit first: its enrolment is the answer.
+	SELECT e.ordinal INTO enrolled_ordinal FROM experiments.enrolments e
+	WHERE e.experiment_id = record_enrolment.experiment_id AND e.unit = record_enrolment.unit
+	  AND e.period = record_enrolment.period;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'could not read the enrolment of unit "%"', experiments_internal.shown_input(record_enrolment.unit)
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = 'Another transaction enrolled the unit after this one''s snapshot was taken.',
+				  HINT = 'Retry the transaction.';
+	END IF;
+END;
+$$;
+
+CREATE FUNCTION experiments_internal.check_enrolment_layer(experiment_id bigint, unit text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	key text;
+	lo integer;
+	hi integer;
+	b integer;
+BEGIN
+	SELECT e.key, e.layer_lo, e.layer_hi, experiments.bucket(check_enrolment_layer.unit, l.seed)
+	INTO key, lo, hi, b
+	FROM experiments.experiments e JOIN experiments.layers l ON l.id = e.layer_id
+	WHERE e.id = check_enrolment_layer.experiment_id;
+	IF FOUND AND NOT (lo <= b AND b < hi) THEN
+		RAISE EXCEPTION 'the layer range of experiment "%" changed while unit "%" was being enrolled', key,
+			experiments_internal.shown_input(check_enrolment_layer.unit)
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = format('The unit''s layer bucket %s is outside the range [%s, %s) committed since its variant was decided, so it would also be in another experiment of the layer.', b, lo, hi),
+				  HINT = 'Retry the transaction: the retry decides under the new range.';
+	END IF;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_enrolment_layer(bigint, text) IS
+'For record_enrolment(): an error (40001) when the unit''s bucket of the experiment''s layer is outside the experiment''s layer range as this statement''s snapshot shows it, because the range changed after the enrolment was decided.';
+
+-- src/core/privileges.sql
+REVOKE EXECUTE ON FUNCTION experiments_internal.check_layer_update(),
+	experiments_internal.check_enrolment_layer(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.check_enrolment_layer(bigint, text) TO experiments_api_owner;
+
 -- 0.2.0: operators call the management APIs in SQL (found by running the
 -- regression suites as the README's roles). The Commerce Cloud A/B test
 -- functions (src/adapters/commerce/commerce.sql) and the Lifecycle API's
@@ -4462,6 +4617,57 @@ GRANT EXECUTE ON FUNCTION
 -- Operators may try an audience on attributes as assignment evaluates it,
 -- beside audience_is_valid() (the demo's stop 7 as an operator found it missing).
 GRANT EXECUTE ON FUNCTION experiments.audience_matches(jsonb, jsonb) TO experiments_admin;
+-- src/events/events.sql: window indexes (experiment or tenant, time) instead of
+-- the unit indexes, which slowed ingest down as a month grew.
+CREATE OR REPLACE FUNCTION experiments_internal.create_event_partition_indexes(tbl text, part text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	time_column text;
+	key_column text;
+BEGIN
+	SELECT substring(pg_catalog.pg_get_partkeydef(p.partrelid) FROM '^RANGE \((\w+)\)$') INTO time_column
+	FROM pg_catalog.pg_partitioned_table p
+	WHERE p.partrelid = format('experiments.%I', tbl)::regclass;
+	key_column := CASE WHEN tbl IN ('exposures', 'campaign_activations') THEN 'experiment_id' ELSE 'tenant_id' END;
+	EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I USING brin (%I)', part || '_time_idx', part, time_column);
+	EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I (%I, %I)', part || '_window_idx', part,
+				   key_column, time_column);
+	-- A transaction id is stored once per tenant: the check looks it up here;
+	-- items are found with their transaction.
+	IF tbl IN ('transactions', 'transaction_items') THEN
+		EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON experiments.%I (tenant_id, transaction_id)', part || '_id_idx', part);
+	END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.create_event_partition_indexes(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.create_event_partition_indexes(text, text) IS
+'Part of create_event_partitions(): creates the indexes of one partition of an event table that it lacks (BRIN on time, the window B-tree on experiment or tenant and time, and the transaction id of transactions and their items).';
+DO $$
+DECLARE
+	part record;
+	unit_index text;
+BEGIN
+	FOR part IN
+		SELECT p.relname AS tbl, c.relname AS part, c.oid
+		FROM pg_catalog.pg_partitioned_table t
+		JOIN pg_catalog.pg_class p ON p.oid = t.partrelid
+		JOIN pg_catalog.pg_inherits i ON i.inhparent = t.partrelid
+		JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+		WHERE p.relnamespace = 'experiments'::regnamespace
+	LOOP
+		FOR unit_index IN
+			SELECT x.relname FROM pg_catalog.pg_index ix JOIN pg_catalog.pg_class x ON x.oid = ix.indexrelid
+			WHERE ix.indrelid = part.oid AND x.relname LIKE '%\_unit\_idx'
+		LOOP
+			EXECUTE format('DROP INDEX experiments.%I', unit_index);
+		END LOOP;
+		PERFORM experiments_internal.create_event_partition_indexes(part.tbl, part.part);
+	END LOOP;
+END;
+$$;
 -- 0.2.0: the sequential method in the results (issue #17)
 -- experiment_results() and results_report() take method (fixed or
 -- sequential) and tuning_n; experiment_results() returns the method and the

@@ -6,17 +6,22 @@
 # alternate 5 times and each reports its best wall-clock and CPU time. Target:
 # at most 1.5 times native per unit. A GrowthBook experiment with a hash
 # attribute and a condition (attributes read and evaluated per unit) is
-# reported too, for information. GB_ROWS sets the table size (default
-# 2,000,000).
+# reported too, for information, and the context case
+# (test/bench/context.sql: ten experiments per unit, by assign_all() and by
+# ten assign() in a row, GrowthBook against native), target 1.5 too. GB_ROWS
+# sets the table size (default 2,000,000); the context case uses a tenth of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows=${GB_ROWS:-2000000}
+context_rows=$((rows / 10))
 db=bench_assign_growthbook
 
 dropdb --if-exists "$db"
 createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -v traffic=90 -v rows="$rows" -d "$db" <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 -v traffic=90 -v rows="$rows" -v context_rows="$context_rows" \
+	-v hashing=growthbook -v options='{"hashVersion": 2, "coverage": 0.9}' -v traffic_bp=10000 -d "$db" <<'SQL'
 \i test/bench/setup.sql
+\i test/bench/context.sql
 INSERT INTO experiments.experiments (key, hashing, hashing_options)
 VALUES ('bench_gb', 'growthbook', '{"hashVersion": 2, "coverage": 0.9}'),
 	   ('bench_gb_condition', 'growthbook',
@@ -50,5 +55,8 @@ SELECT format(E'RESULT\tGrowthBook assign() CPU time per unit (%s rows)\t%s\tns\
 SELECT format(E'RESULT\tGrowthBook assign() with attribute and condition (%s rows)\t%s\tns\tnative assign(), same attributes\t%s\t%s\t(informative)',
 	$rows, round((:gb_condition_s * 1e9 / $rows)::numeric, 1), round((:native_attributes_s * 1e9 / $rows)::numeric, 1),
 	round((:gb_condition_s / :native_attributes_s)::numeric, 2));
+\\set mode GrowthBook
+\\set context_rows $context_rows
+\\i test/bench/context_run.sql
 SQL
 dropdb "$db"

@@ -23,24 +23,8 @@ FROM generate_series(0, 4) e \g /dev/null
 COMMIT;
 SELECT experiments.create_event_partitions(1) \g /dev/null
 
--- The batches, each different (a batch sent twice is stored once).
-CREATE TABLE bench_batches (id integer PRIMARY KEY, batch jsonb, exposures jsonb, goals jsonb);
-CREATE SEQUENCE bench_publish_seq;
-CREATE SEQUENCE bench_floor_seq;
-INSERT INTO bench_batches (id, batch)
-SELECT i, jsonb_build_object('requests', jsonb_agg(jsonb_build_object(
-	'publishedAt', ms, 'hashed', true, 'historic', false,
-	'units', jsonb_build_array(jsonb_build_object('type', 'user_id', 'uid', 'user-' || i || '-' || r)),
-	'exposures', (SELECT jsonb_agg(jsonb_build_object('id', x.id, 'name', x.key, 'unit', 'user_id',
-		'variant', (r + x.id) % 2, 'exposedAt', ms, 'assigned', true, 'eligible', true, 'overridden', false,
-		'fullOn', false, 'custom', false, 'audienceMismatch', false))
-		FROM experiments.experiments x WHERE x.tenant_id = :'tenant'),
-	'goals', jsonb_build_array(
-		jsonb_build_object('name', 'click', 'achievedAt', ms, 'properties', '{}'::jsonb),
-		jsonb_build_object('name', 'purchase', 'achievedAt', ms, 'properties', jsonb_build_object('amount', r))))))
-FROM generate_series(1, $BATCHES) i, generate_series(1, 500) r,
-	 (SELECT (extract(epoch FROM now()) * 1000)::bigint AS ms) t
-GROUP BY i;
+\set batches $BATCHES
+\i '$(dirname "$0")/publish_batches.sql'
 -- The same rows, flat, for the floor.
 UPDATE bench_batches b SET
 	exposures = (SELECT jsonb_agg(jsonb_build_object('experiment_id', x->'id', 'ordinal', x->'variant',
@@ -63,9 +47,9 @@ CREATE TABLE floor_goals_now PARTITION OF floor_goals
 	FOR VALUES FROM (date_trunc('month', now())) TO (date_trunc('month', now()) + interval '1 month');
 CREATE TABLE floor_goals_default PARTITION OF floor_goals DEFAULT;
 CREATE INDEX ON floor_exposures USING brin (exposed_at);
-CREATE INDEX ON floor_exposures (experiment_id, unit);
+CREATE INDEX ON floor_exposures (experiment_id, exposed_at);
 CREATE INDEX ON floor_goals USING brin (achieved_at);
-CREATE INDEX ON floor_goals (tenant_id, unit);
+CREATE INDEX ON floor_goals (tenant_id, achieved_at);
 VACUUM ANALYZE;
 \echo tenant :tenant
 SQL

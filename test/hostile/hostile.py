@@ -419,8 +419,90 @@ def layers():
         c.close()
 
 
+# 6. Layers under races: while clients enrol units in an experiment that has
+#    none yet (it may change its range then), an admin shrinks it and gives
+#    the rest of the layer to another experiment, in one transaction, under
+#    READ COMMITTED and REPEATABLE READ. An enrolment decided from the old
+#    range is refused (40001) and retried; the shrink is refused (55000) when
+#    an enrolment committed first. Afterwards no enrolled unit is outside its
+#    experiment's range and no unit gets a variant of two experiments of the
+#    layer.
+def layer_races():
+    admin = connect("hostile_admin")
+    variants = '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}]'
+    for round_ in range(6):
+        isolation = "REPEATABLE READ" if round_ % 2 else "READ COMMITTED"
+        layer = f"R{round_}-{rng.randrange(10 ** 6)}"
+        x, y = f"{layer}-x", f"{layer}-y"
+        split = rng.randrange(1000, 9000)
+        call(admin, ADMIN_KEY, "INSERT INTO experiments.layers (key) VALUES (%s) RETURNING id", (layer,))
+        call(admin, ADMIN_KEY, """INSERT INTO experiments.experiments (key, layer_id, layer_lo, layer_hi)
+             SELECT %s, id, 0, 10000 FROM experiments.layers WHERE key = %s RETURNING 1""", (x, layer))
+        call(admin, ADMIN_KEY, "SELECT count(*) FROM experiments.set_variants(%s, %s)", (x, variants))
+        call(admin, ADMIN_KEY, "SELECT experiments.set_state(%s, 'running')::text", (x,))
+        barrier = threading.Barrier(4)
+        shrink = [None]
+
+        def change():
+            conn = connect("hostile_admin")
+            barrier.wait()
+            try:
+                with conn.transaction():
+                    conn.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+                    conn.execute("SELECT experiments.authenticate(%s)", (ADMIN_KEY,))
+                    time.sleep(rng.random() * 0.02)
+                    conn.execute("UPDATE experiments.experiments SET layer_hi = %s WHERE key = %s", (split, x))
+                    conn.execute("""INSERT INTO experiments.experiments (key, layer_id, layer_lo, layer_hi)
+                                    SELECT %s, id, %s, 10000 FROM experiments.layers WHERE key = %s""", (y, split, layer))
+                    time.sleep(0.05)
+                shrink[0] = "done"
+            except (errors.ObjectNotInPrerequisiteState, errors.SerializationFailure) as e:
+                shrink[0] = type(e).__name__
+            conn.close()
+
+        def enrol(t):
+            conn = connect("hostile_client")
+            barrier.wait()
+            for u in range(t, 120, 3):
+                for attempt in range(20):
+                    try:
+                        call(conn, CLIENT_KEY, "SELECT (experiments.enrol(%s, %s)).reason::text", (x, f"u{u}"), isolation)
+                        break
+                    except errors.SerializationFailure:
+                        with lock:
+                            tried["enrolments retried after a range change"] += 1
+                        time.sleep(0.005 * attempt)
+                else:
+                    fail(f"enrolment of u{u} in {x}: 20 serialization failures")
+                with lock:
+                    tried["enrolments racing range changes"] += 1
+            conn.close()
+        threads = [threading.Thread(target=change)] + [threading.Thread(target=enrol, args=(t,)) for t in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        tried[f"range changes racing enrolments: {shrink[0]}"] += 1
+        if shrink[0] == "done":
+            call(admin, ADMIN_KEY, "SELECT count(*) FROM experiments.set_variants(%s, %s)", (y, variants))
+            call(admin, ADMIN_KEY, "SELECT experiments.set_state(%s, 'running')::text", (y,))
+        outside = monitor.execute("""SELECT count(*) FROM experiments.enrolments n
+            JOIN experiments.experiments e ON e.id = n.experiment_id JOIN experiments.layers l ON l.id = e.layer_id
+            WHERE l.key = %s AND NOT experiments.bucket(n.unit, l.seed) <@ int4range(e.layer_lo, e.layer_hi)""",
+                                  (layer,)).fetchone()[0]
+        doubles, _ = call(admin, ADMIN_KEY, """SELECT count(*) FROM (
+            SELECT u FROM generate_series(0, 119) u, experiments.assign_all('u' || u) a
+            JOIN experiments.experiments e ON e.id = a.experiment_id JOIN experiments.layers l ON l.id = e.layer_id
+            WHERE l.key = %s AND a.ordinal IS NOT NULL GROUP BY u HAVING count(*) > 1) d""", (layer,))
+        tried["units checked for two experiments of a layer"] += 120
+        if outside or doubles:
+            fail(f"layer {layer} ({isolation}, shrink {shrink[0]}): {outside} enrolments outside their range, "
+                 f"{doubles} units in two experiments")
+    admin.close()
+
+
 TENANT = os.environ["HOSTILE_TENANT"]
-suites = [amplification, memory, long_inputs, transactions, layers]
+suites = [amplification, memory, long_inputs, transactions, layers, layer_races]
 start = time.monotonic()
 for suite in suites:
     t0 = time.monotonic()

@@ -4,7 +4,8 @@
 # and ids, the same AB Tasty transaction from several connections at once
 # under READ COMMITTED and REPEATABLE READ with retries, events with one
 # idempotency key sent concurrently, overlapping layer claims under
-# REPEATABLE READ, range moves of an experiment with enrolled units), counts
+# REPEATABLE READ, range moves of an experiment with enrolled units,
+# enrolments racing an admin's shrink of their experiment's range), counts
 # what it tried and fails on any crash, request past its time bound, partial
 # write, double count or unit in two experiments of a layer. It measures per
 # request the rows written against their documented bound and the backend's
