@@ -61,9 +61,9 @@ SQL_SOURCES = \
 	src/adapters/lifecycle/lifecycle.sql \
 	src/results/stats.sql \
 	src/results/metrics.sql \
+	src/results/sequential.sql \
 	src/results/results.sql \
 	src/results/metric_results.sql \
-	src/results/sequential.sql \
 	src/results/planning.sql \
 	src/http/auth.sql \
 	src/http/api.sql \

@@ -170,12 +170,12 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	experiments.daily_metrics(bigint, timestamp with time zone, timestamp with time zone),
 	experiments_internal.comparison_verdict(boolean, double precision, double precision, double precision),
-	experiments.experiment_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text),
+	experiments.experiment_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, text, bigint),
 	experiments.daily_results(bigint, timestamp with time zone, timestamp with time zone),
 	experiments_internal.format_percent(double precision, boolean),
 	experiments_internal.format_p_value(double precision),
 	experiments_internal.results_verdict(text, text, text, text, double precision, double precision, double precision, double precision, double precision),
-	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
+	experiments.results_report(text, timestamp with time zone, timestamp with time zone, double precision, bigint, text, text, bigint)
 	TO experiments_api_owner;
 -- src/results/metric_results.sql
 GRANT EXECUTE ON FUNCTION
@@ -188,7 +188,9 @@ GRANT EXECUTE ON FUNCTION
 -- src/results/sequential.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.sequential_interval(double precision, double precision, bigint, double precision, bigint),
-	experiments.sequential_srm_test(bigint[], double precision[], double precision)
+	experiments.sequential_srm_test(bigint[], double precision[], double precision),
+	experiments.sequential_test(double precision, double precision, bigint, double precision, double precision, bigint, double precision, bigint),
+	experiments_internal.results_method(text)
 	TO experiments_api_owner;
 -- src/results/planning.sql
 GRANT EXECUTE ON FUNCTION
@@ -426,7 +428,7 @@ GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.s
 GRANT EXECUTE ON FUNCTION
 	experiments.current_tenant(),
 	experiments_internal.required_tenant(),
-	experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text),
+	experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint),
 	experiments_internal.comparison_verdict(boolean, float8, float8, float8),
 	experiments.daily_results(bigint, timestamptz, timestamptz),
 	experiments.daily_metrics(bigint, timestamptz, timestamptz),
@@ -437,7 +439,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments.multiple_testing(float8[], text, float8),
 	experiments.bayesian_rates(bigint, bigint, bigint, bigint),
 	experiments.bayesian_means(float8, float8, bigint, float8, float8, bigint),
-	experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text),
+	experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint),
 	experiments_internal.shown_input(text),
 	experiments_internal.results_verdict(text, text, text, text, float8, float8, float8, float8, float8),
 	experiments.normal_cdf(float8),
@@ -449,6 +451,8 @@ GRANT EXECUTE ON FUNCTION
 	experiments.student_t_quantile(float8, float8),
 	experiments.sequential_interval(float8, float8, bigint, float8, bigint),
 	experiments.sequential_srm_test(bigint[], float8[], float8),
+	experiments.sequential_test(float8, float8, bigint, float8, float8, bigint, float8, bigint),
+	experiments_internal.results_method(text),
 	experiments.mean_power(float8, float8, float8, float8),
 	experiments.mean_sample_size(float8, float8, float8, float8),
 	experiments.mean_mde(float8, float8, float8, float8),

@@ -156,7 +156,7 @@ COMMENT ON COLUMN experiments_api.results.srm_chi_square IS
 COMMENT ON COLUMN experiments_api.results.srm_p_value IS
 'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
 COMMENT ON COLUMN experiments_api.results.srm_mismatch IS
-'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
 COMMENT ON COLUMN experiments_api.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
 COMMENT ON COLUMN experiments_api.results.rate_chance_to_beat IS
 'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
@@ -186,6 +186,12 @@ COMMENT ON COLUMN experiments_api.results.rate_verdict IS
 'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
 COMMENT ON COLUMN experiments_api.results.value_verdict IS
 'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+COMMENT ON COLUMN experiments_api.results.srm_log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; srm_mismatch uses it under method sequential; 0 when stray_traffic; NULL when srm_log_bayes_factor is NULL.';
 GRANT SELECT ON experiments_api.results TO experiments_analyst;
 
 CREATE VIEW experiments_api.exposure_summary WITH (security_invoker = true) AS
@@ -211,7 +217,7 @@ GRANT SELECT ON experiments_api.exposure_summary TO experiments_analyst;
 CREATE VIEW experiments_api.sample_ratio_mismatch WITH (security_invoker = true) AS
 SELECT * FROM experiments.sample_ratio_mismatch;
 COMMENT ON VIEW experiments_api.sample_ratio_mismatch IS
-'GET /sample_ratio_mismatch: Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value; mismatch when p < 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
+'GET /sample_ratio_mismatch: Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value, the sequential test''s log Bayes factor and always-valid p-value; mismatch when the method''s p-value is below 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
 COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
 COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
 COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
@@ -225,7 +231,13 @@ COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.p_value IS
 'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
 COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
 COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.mismatch IS
-'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; mismatch uses it under method sequential; 0 when stray_traffic; NULL when log_bayes_factor is NULL.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
 GRANT SELECT ON experiments_api.sample_ratio_mismatch TO experiments_analyst;
 
 CREATE VIEW experiments_api.lift WITH (security_invoker = true) AS
@@ -268,6 +280,8 @@ COMMENT ON COLUMN experiments_api.lift.rate_verdict IS
 'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
 COMMENT ON COLUMN experiments_api.lift.value_verdict IS
 'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
 COMMENT ON COLUMN experiments_api.lift.conversion_rate IS
 'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
 COMMENT ON COLUMN experiments_api.lift.rate_lift IS
@@ -301,7 +315,7 @@ COMMENT ON COLUMN experiments_api.lift.value_relative_upper IS
 COMMENT ON COLUMN experiments_api.lift.value_p_value IS
 'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.srm_mismatch IS
-'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
 GRANT SELECT ON experiments_api.lift TO experiments_analyst;
 
 CREATE VIEW experiments_api.daily_results WITH (security_invoker = true) AS

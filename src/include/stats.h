@@ -4,8 +4,8 @@
  *		distributions of src/results/distributions.c: tails and critical
  *		values, log Beta, and the check of a probability argument; and what
  *		src/results/sequential.c shares with comparisons.c: the row of a
- *		function with OUT parameters and the checked input of a sample ratio
- *		test.
+ *		function with OUT parameters, the checked input of a sample ratio
+ *		test, and the confidence sequence behind sequential_test.
  */
 #ifndef EXPERIMENTS_STATS_H
 #define EXPERIMENTS_STATS_H
@@ -34,6 +34,19 @@ typedef struct SrmInput
 	int			allocated;		/* variants with a positive weight */
 	bool		stray;			/* units in a variant allocated 0 */
 } SrmInput;
+
+/* sequential.c: the confidence sequence, shared with sequential_test */
+extern double SequentialMixture(double alpha, int64 tuning_n);
+extern double SequentialCritical(int64 n, double rho2, double alpha);
+extern double SequentialPValue(double z, int64 n, double rho2);
+extern void CheckSequentialSizes(int64 n, int64 tuning_n);
+
+/*
+ * The level whose mixture sequential_test uses at every confidence, so that
+ * intervals at levels corrected for multiple testing come from the same
+ * martingale as its p-value.
+ */
+#define SEQUENTIAL_TUNING_ALPHA 0.05
 
 /* comparisons.c */
 extern Datum ReturnRecord(FunctionCallInfo fcinfo, Datum *values, bool *nulls);

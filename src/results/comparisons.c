@@ -4,8 +4,9 @@
  *		of a rate, the comparison of two rates (Miettinen-Nurminen score test
  *		and score intervals of the difference and of the ratio), the
  *		comparison of two means (Welch's t-test, its interval of the
- *		difference and Fieller's interval of the ratio), and the chi-square
- *		test of sample ratio mismatch.
+ *		difference and Fieller's interval of the ratio), its always-valid
+ *		counterpart for results read while the experiment runs
+ *		(sequential_test), and the chi-square test of sample ratio mismatch.
  *
  * One statistic per comparison: the p-value and both intervals invert the
  * same test, so an interval excludes "no difference" exactly when the
@@ -32,6 +33,7 @@
 PG_FUNCTION_INFO_V1(wilson_interval);
 PG_FUNCTION_INFO_V1(two_proportion_test);
 PG_FUNCTION_INFO_V1(welch_test);
+PG_FUNCTION_INFO_V1(sequential_test);
 PG_FUNCTION_INFO_V1(srm_test);
 PG_FUNCTION_INFO_V1(multiple_testing);
 PG_FUNCTION_INFO_V1(bayesian_rates);
@@ -446,6 +448,57 @@ FiellerInterval(double m0, double s0, double m1, double s1, double t,
 }
 
 /*
+ * StandardErrors
+ *		The squared standard errors s0 and s1 of the two means (variance /
+ *		count) and the standard error of their difference; NaN when there is
+ *		no comparison: an arm with fewer than 2 units, or no variance at all.
+ */
+static double
+StandardErrors(const TwoMeans *arms, double *s0, double *s1)
+{
+	double		se;
+
+	*s0 = arms->n0 > 0 ? arms->v0 / arms->n0 : 0.0;
+	*s1 = arms->n1 > 0 ? arms->v1 / arms->n1 : 0.0;
+	se = sqrt(*s0 + *s1);
+	return arms->n0 < 2 || arms->n1 < 2 || !(se > 0.0) ? NAN : se;
+}
+
+/*
+ * SetMeansComparison
+ *		The columns two comparisons of means share, given the squared
+ *		standard errors s0 and s1 of the arms and the critical value of the
+ *		test: the difference with its interval difference +- critical * se,
+ *		the relative difference, and Fieller's interval of the ratio at the
+ *		same critical value (or the note saying why there is none).
+ */
+static void
+SetMeansComparison(Datum *values, bool *nulls, const TwoMeans *arms, double s0, double s1,
+				   double critical)
+{
+	double		difference = arms->m1 - arms->m0;
+	double		se = sqrt(s0 + s1);
+	double		lower,
+				upper;
+	const char *note;
+
+	SetResult(values, nulls, TEST_DIFFERENCE, difference);
+	SetResult(values, nulls, TEST_DIFFERENCE_LOWER, difference - critical * se);
+	SetResult(values, nulls, TEST_DIFFERENCE_UPPER, difference + critical * se);
+	SetResult(values, nulls, TEST_STATISTIC, difference / se);
+	if (arms->m0 != 0.0)
+		SetResult(values, nulls, TEST_RELATIVE, arms->m1 / arms->m0 - 1.0);
+	note = FiellerInterval(arms->m0, s0, arms->m1, s1, critical, &lower, &upper);
+	if (note != NULL)
+		SetNote(values, nulls, note);
+	else
+	{
+		SetResult(values, nulls, TEST_RELATIVE_LOWER, lower - 1.0);
+		SetResult(values, nulls, TEST_RELATIVE_UPPER, upper - 1.0);
+	}
+}
+
+/*
  * welch_test(control_mean float8, control_variance float8, control_count bigint,
  *			  treatment_mean float8, treatment_variance float8,
  *			  treatment_count bigint, confidence float8, OUT ...)
@@ -461,52 +514,71 @@ Datum
 welch_test(PG_FUNCTION_ARGS)
 {
 	TwoMeans	arms = GetTwoMeans(fcinfo, "welch_test");
-	double		m0 = arms.m0,
-				v0 = arms.v0,
-				m1 = arms.m1,
-				v1 = arms.v1;
-	int64		n0 = arms.n0,
-				n1 = arms.n1;
 	double		confidence = PG_GETARG_FLOAT8(6);
 	Datum		values[TEST_COLUMNS];
 	bool		nulls[TEST_COLUMNS];
 	double		s0,
 				s1,
 				se,
-				df,
-				t,
-				critical,
-				lower,
-				upper;
-	const char *note;
+				df;
 
 	CheckProbability(confidence, "confidence", true);
 	memset(nulls, true, sizeof(nulls));
-	s0 = n0 > 0 ? v0 / n0 : 0.0;
-	s1 = n1 > 0 ? v1 / n1 : 0.0;
-	se = sqrt(s0 + s1);
-	if (n0 < 2 || n1 < 2 || !(se > 0.0))
+	se = StandardErrors(&arms, &s0, &s1);
+	if (isnan(se))
 		return ReturnRecord(fcinfo, values, nulls);
 
-	df = (s0 + s1) * (s0 + s1) / (s0 * s0 / (n0 - 1) + s1 * s1 / (n1 - 1));
-	critical = TwoSidedCritical(confidence, df);
-	t = (m1 - m0) / se;
-	SetResult(values, nulls, TEST_DIFFERENCE, m1 - m0);
-	SetResult(values, nulls, TEST_DIFFERENCE_LOWER, m1 - m0 - critical * se);
-	SetResult(values, nulls, TEST_DIFFERENCE_UPPER, m1 - m0 + critical * se);
-	SetResult(values, nulls, TEST_STATISTIC, t);
-	SetResult(values, nulls, TEST_P_VALUE, 2.0 * StudentUpperTail(fabs(t), df));
+	df = (s0 + s1) * (s0 + s1) / (s0 * s0 / (arms.n0 - 1) + s1 * s1 / (arms.n1 - 1));
+	SetMeansComparison(values, nulls, &arms, s0, s1, TwoSidedCritical(confidence, df));
+	SetResult(values, nulls, TEST_P_VALUE, 2.0 * StudentUpperTail(fabs((arms.m1 - arms.m0) / se), df));
 	SetResult(values, nulls, TEST_DF, df);
-	if (m0 != 0.0)
-		SetResult(values, nulls, TEST_RELATIVE, m1 / m0 - 1.0);
-	note = FiellerInterval(m0, s0, m1, s1, critical, &lower, &upper);
-	if (note != NULL)
-		SetNote(values, nulls, note);
-	else
-	{
-		SetResult(values, nulls, TEST_RELATIVE_LOWER, lower - 1.0);
-		SetResult(values, nulls, TEST_RELATIVE_UPPER, upper - 1.0);
-	}
+	return ReturnRecord(fcinfo, values, nulls);
+}
+
+/*
+ * sequential_test(control_mean float8, control_variance float8,
+ *				   control_count bigint, treatment_mean float8,
+ *				   treatment_variance float8, treatment_count bigint,
+ *				   confidence float8, tuning_n bigint, OUT ...)
+ *		The always-valid counterpart of welch_test, for results read while
+ *		the experiment runs: the asymptotic confidence sequence of the
+ *		difference (src/results/sequential.c) with the unpooled standard
+ *		error, its p-value (the reciprocal of the mixture martingale at 0),
+ *		and Fieller's interval of the ratio at the sequence's critical value,
+ *		which at ratio 1 is the same test. A rate is the mean of a 0/1
+ *		indicator, with its sample variance. The mixture is tuned at
+ *		SEQUENTIAL_TUNING_ALPHA whatever the confidence, so that the p-value
+ *		does not depend on the confidence and every interval (at a level
+ *		corrected for multiple testing too) excludes 0 exactly when the
+ *		p-value is below 1 - confidence. NULLs as welch_test's.
+ */
+Datum
+sequential_test(PG_FUNCTION_ARGS)
+{
+	TwoMeans	arms = GetTwoMeans(fcinfo, "sequential_test");
+	double		confidence = PG_GETARG_FLOAT8(6);
+	int64		tuning_n = PG_GETARG_INT64(7);
+	Datum		values[TEST_COLUMNS];
+	bool		nulls[TEST_COLUMNS];
+	double		s0,
+				s1,
+				se,
+				rho2;
+	int64		n;
+
+	CheckProbability(confidence, "confidence", true);
+	if (pg_add_s64_overflow(arms.n0, arms.n1, &n))
+		n = PG_INT64_MAX;
+	CheckSequentialSizes(Max(n, 1), tuning_n);
+	memset(nulls, true, sizeof(nulls));
+	se = StandardErrors(&arms, &s0, &s1);
+	if (isnan(se))
+		return ReturnRecord(fcinfo, values, nulls);
+
+	rho2 = SequentialMixture(SEQUENTIAL_TUNING_ALPHA, tuning_n);
+	SetMeansComparison(values, nulls, &arms, s0, s1,
+					   SequentialCritical(n, rho2, 1.0 - confidence));
+	SetResult(values, nulls, TEST_P_VALUE, SequentialPValue((arms.m1 - arms.m0) / se, n, rho2));
 	return ReturnRecord(fcinfo, values, nulls);
 }
 

@@ -42,7 +42,8 @@ COMMENT ON FUNCTION experiments_internal.comparison_verdict(boolean, float8, flo
 
 CREATE FUNCTION experiments.experiment_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
-	min_units bigint DEFAULT 100, correction text DEFAULT 'holm')
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', method text DEFAULT 'fixed',
+	tuning_n bigint DEFAULT 5000)
 RETURNS TABLE (
 	experiment_id bigint, ordinal integer, variant text, kind text, metric text,
 	units bigint, traffic_share float8, allocation_share float8,
@@ -58,11 +59,14 @@ RETURNS TABLE (
 	rate_adjusted_p_value float8, value_adjusted_p_value float8,
 	rate_interval_confidence float8, value_interval_confidence float8,
 	p_value_correction text, sample_sufficient boolean, rate_verdict text, value_verdict text,
-	rate_chance_to_beat float8, rate_expected_loss float8, value_chance_to_beat float8, value_expected_loss float8)
+	rate_chance_to_beat float8, rate_expected_loss float8, value_chance_to_beat float8, value_expected_loss float8,
+	method text, srm_log_bayes_factor float8, srm_sequential_p_value float8)
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-WITH m AS MATERIALIZED (
+WITH cfg AS MATERIALIZED (
+	SELECT experiments_internal.results_method($7) AS method
+), m AS MATERIALIZED (
 	SELECT * FROM experiments.daily_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
 ), variant_units AS (
 	SELECT v.ordinal, v.key, v.allocation_bp, coalesce(sum(m.units), 0)::bigint AS units,
@@ -78,9 +82,14 @@ WITH m AS MATERIALIZED (
 		   coalesce(bool_or(allocation_bp = 0 AND units > 0), false) AS stray
 	FROM variant_units
 ), srm AS (
-	SELECT s.chi_square, s.p_value, t.stray
+	-- Both tests of the sample ratio; srm_mismatch follows the method's.
+	SELECT s.chi_square, s.p_value, q.log_bayes_factor, q.p_value AS sequential_p_value, t.stray,
+		   CASE WHEN cfg.method = 'sequential' THEN q.p_value ELSE s.p_value END < 0.001 OR t.stray AS mismatch
 	FROM totals t
+	CROSS JOIN cfg
 	CROSS JOIN LATERAL experiments.srm_test(CASE WHEN t.allocation > 0 THEN t.observed END, t.allocations) s
+	CROSS JOIN LATERAL experiments.sequential_srm_test(CASE WHEN t.allocation > 0 THEN t.observed END,
+													   t.allocations) q
 ), metrics AS (
 	SELECT m.kind, m.metric, m.ordinal, sum(m.units)::bigint AS converting, sum(m.value_sum) AS s1,
 		   sum(m.value_square_sum) AS s2
@@ -101,14 +110,20 @@ WITH m AS MATERIALIZED (
 	FROM keys k CROSS JOIN variant_units vu
 	LEFT JOIN metrics mt ON mt.kind = k.kind AND mt.metric = k.metric AND mt.ordinal = vu.ordinal
 ), stats AS (
+	-- A rate is also the mean of a 0/1 indicator, with its sample variance,
+	-- as the sequential method compares it.
 	SELECT c.*, c.s1 / nullif(c.units, 0) AS mean,
-		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance
+		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance,
+		   c.converting / nullif(c.units, 0)::float8 AS rate,
+		   CASE WHEN c.units > 1 THEN c.converting * (c.units - c.converting) / (c.units * (c.units - 1.0)::float8) END
+			   AS rate_variance
 	FROM cells c
 ), pairs AS (
 	-- Each variant beside its control, and the minimum-sample rule: both arms
 	-- have min_units units; for rates also at least 5 conversions and 5
 	-- non-conversions expected in each arm under no difference.
 	SELECT s.*, c.converting AS c_converting, c.units AS c_units, c.mean AS c_mean, c.variance AS c_variance,
+		   c.rate AS c_rate, c.rate_variance AS c_rate_variance,
 		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
 				THEN s.units >= $5 AND c.units >= $5 END AS sufficient,
 		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
@@ -119,17 +134,31 @@ WITH m AS MATERIALIZED (
 	LEFT JOIN stats c ON c.kind = s.kind AND c.metric IS NOT DISTINCT FROM s.metric AND c.ordinal = 0
 ), tests AS (
 	-- The family corrected for multiple testing: every comparison of the
-	-- experiment with a p-value and a sufficient sample, rates and values.
+	-- experiment with a p-value and a sufficient sample, rates and values,
+	-- by the method's tests (the sequential p-values are valid at every look,
+	-- so their correction is too).
 	SELECT row_number() OVER (ORDER BY p.kind, p.metric, p.ordinal, t.test) AS member,
 		   p.kind, p.metric, p.ordinal, t.test,
 		   CASE WHEN p.sufficient AND (t.test = 'value' OR p.rate_expected_ok) THEN t.p_value END AS p_value
 	FROM pairs p
+	CROSS JOIN cfg
 	CROSS JOIN LATERAL (
 		SELECT 'rate' AS test, z.p_value
 		FROM experiments.two_proportion_test(p.c_converting, p.c_units, p.converting, p.units, $4) z
+		WHERE cfg.method = 'fixed'
 		UNION ALL
 		SELECT 'value', w.p_value
 		FROM experiments.welch_test(p.c_mean, p.c_variance, p.c_units, p.mean, p.variance, p.units, $4) w
+		WHERE cfg.method = 'fixed'
+		UNION ALL
+		SELECT 'rate', q.p_value
+		FROM experiments.sequential_test(p.c_rate, p.c_rate_variance, p.c_units, p.rate, p.rate_variance, p.units,
+										 $4, $8) q
+		WHERE cfg.method = 'sequential'
+		UNION ALL
+		SELECT 'value', q.p_value
+		FROM experiments.sequential_test(p.c_mean, p.c_variance, p.c_units, p.mean, p.variance, p.units, $4, $8) q
+		WHERE cfg.method = 'sequential'
 	) t
 	WHERE p.sufficient IS NOT NULL
 ), corrected AS (
@@ -148,7 +177,7 @@ SELECT $1, p.ordinal, p.key, p.kind, p.metric,
 	   z.relative_difference, z.relative_lower, z.relative_upper, z.p_value,
 	   welch.difference, welch.difference_lower, welch.difference_upper,
 	   welch.relative_difference, welch.relative_lower, welch.relative_upper, welch.p_value,
-	   srm.chi_square, srm.p_value, srm.p_value < 0.001 OR srm.stray, srm.stray,
+	   srm.chi_square, srm.p_value, srm.mismatch, srm.stray,
 	   z.relative_note, welch.relative_note,
 	   rc.adjusted, vc.adjusted,
 	   CASE WHEN z.difference IS NOT NULL THEN coalesce(rc.level, $4) END,
@@ -158,26 +187,51 @@ SELECT $1, p.ordinal, p.key, p.kind, p.metric,
 	   experiments_internal.comparison_verdict(p.sufficient AND coalesce(p.rate_expected_ok, false), rc.adjusted,
 											   1 - $4, z.difference),
 	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - $4, welch.difference),
-	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss
+	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss,
+	   cfg.method, srm.log_bayes_factor, srm.sequential_p_value
 FROM pairs p
+CROSS JOIN cfg
 CROSS JOIN totals t
 CROSS JOIN srm
 LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric IS NOT DISTINCT FROM p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
 LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric IS NOT DISTINCT FROM p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
 CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, $4) w
-CROSS JOIN LATERAL experiments.two_proportion_test(
-	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units, coalesce(rc.level, $4)) z
-CROSS JOIN LATERAL experiments.welch_test(
-	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
-	coalesce(vc.level, $4)) welch
+CROSS JOIN LATERAL (
+	-- The comparisons at their corrected levels, by the method's test.
+	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
+		   f.relative_upper, f.p_value, f.relative_note
+	FROM experiments.two_proportion_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units, coalesce(rc.level, $4)) f
+	WHERE cfg.method = 'fixed'
+	UNION ALL
+	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
+		   q.relative_upper, q.p_value, q.relative_note
+	FROM experiments.sequential_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_rate END, p.c_rate_variance, p.c_units, p.rate, p.rate_variance, p.units,
+		coalesce(rc.level, $4), $8) q
+	WHERE cfg.method = 'sequential') z
+CROSS JOIN LATERAL (
+	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
+		   f.relative_upper, f.p_value, f.relative_note
+	FROM experiments.welch_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
+		coalesce(vc.level, $4)) f
+	WHERE cfg.method = 'fixed'
+	UNION ALL
+	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
+		   q.relative_upper, q.p_value, q.relative_note
+	FROM experiments.sequential_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
+		coalesce(vc.level, $4), $8) q
+	WHERE cfg.method = 'sequential') welch
 CROSS JOIN LATERAL experiments.bayesian_rates(
 	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units) br
 CROSS JOIN LATERAL experiments.bayesian_means(
 	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units) bm
 ORDER BY p.kind = 'exposures' DESC, p.kind, p.metric, p.ordinal
 $$;
-COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text) IS
-'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, the default, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch test: chi-square against the configured allocation, flagged at p < 0.001 or when a variant allocated 0 has units (stray_traffic).';
+COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, the default, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch tests: chi-square against the configured allocation and the sequential Dirichlet-multinomial test (sequential_srm_test, concentration 100), flagged at p < 0.001 by the method''s test or when a variant allocated 0 has units (stray_traffic). method fixed (the default) uses the fixed-horizon tests above, valid at one look decided in advance; method sequential compares rates (as means of a 0/1 indicator) and values by sequential_test instead, always-valid confidence sequences tuned to be narrowest at tuning_n units (default 5000), valid however often the results are read; the method column says which was used.';
 
 CREATE FUNCTION experiments.daily_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
@@ -284,7 +338,7 @@ COMMENT ON COLUMN experiments.results.srm_chi_square IS
 COMMENT ON COLUMN experiments.results.srm_p_value IS
 'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
 COMMENT ON COLUMN experiments.results.srm_mismatch IS
-'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
 COMMENT ON COLUMN experiments.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
 COMMENT ON COLUMN experiments.results.rate_chance_to_beat IS
 'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
@@ -314,6 +368,12 @@ COMMENT ON COLUMN experiments.results.rate_verdict IS
 'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
 COMMENT ON COLUMN experiments.results.value_verdict IS
 'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+COMMENT ON COLUMN experiments.results.srm_log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.results.srm_sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; srm_mismatch uses it under method sequential; 0 when stray_traffic; NULL when srm_log_bayes_factor is NULL.';
 
 CREATE VIEW experiments.exposure_summary WITH (security_invoker = true) AS
 SELECT r.experiment, r.experiment_id, r.ordinal, r.variant, r.units, r.traffic_share, r.allocation_share,
@@ -342,12 +402,14 @@ SELECT r.experiment, r.experiment_id, sum(r.units)::bigint AS units,
 	   array_agg(r.units ORDER BY r.ordinal) AS units_per_variant,
 	   array_agg(r.allocation_share ORDER BY r.ordinal) AS allocation_shares,
 	   min(r.srm_chi_square) AS chi_square, min(r.srm_p_value) AS p_value,
-	   bool_or(r.stray_traffic) AS stray_traffic, bool_or(r.srm_mismatch) AS mismatch
+	   bool_or(r.stray_traffic) AS stray_traffic, bool_or(r.srm_mismatch) AS mismatch,
+	   min(r.srm_log_bayes_factor) AS log_bayes_factor, min(r.srm_sequential_p_value) AS sequential_p_value,
+	   min(r.method) AS method
 FROM experiments.results r
 WHERE r.kind = 'exposures'
 GROUP BY r.experiment, r.experiment_id;
 COMMENT ON VIEW experiments.sample_ratio_mismatch IS
-'Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value; mismatch when p < 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
+'Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value, the sequential test''s log Bayes factor and always-valid p-value; mismatch when the method''s p-value is below 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
 COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
 COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
 COMMENT ON COLUMN experiments.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
@@ -361,7 +423,13 @@ COMMENT ON COLUMN experiments.sample_ratio_mismatch.p_value IS
 'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
 COMMENT ON COLUMN experiments.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
 COMMENT ON COLUMN experiments.sample_ratio_mismatch.mismatch IS
-'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when chi_square is NULL.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; mismatch uses it under method sequential; 0 when stray_traffic; NULL when log_bayes_factor is NULL.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
 
 CREATE VIEW experiments.lift WITH (security_invoker = true) AS
 SELECT r.experiment, r.experiment_id, r.kind, r.metric, r.ordinal, r.variant,
@@ -372,7 +440,7 @@ SELECT r.experiment, r.experiment_id, r.kind, r.metric, r.ordinal, r.variant,
 	   r.srm_mismatch, r.rate_relative_note, r.value_relative_note, r.rate_adjusted_p_value, r.value_adjusted_p_value,
 	   r.rate_interval_confidence, r.value_interval_confidence, r.p_value_correction, r.sample_sufficient,
 	   r.rate_verdict, r.value_verdict, r.rate_chance_to_beat, r.rate_expected_loss,
-	   r.value_chance_to_beat, r.value_expected_loss
+	   r.value_chance_to_beat, r.value_expected_loss, r.method
 FROM experiments.results r
 WHERE r.kind <> 'exposures' AND r.ordinal <> 0;
 COMMENT ON VIEW experiments.lift IS
@@ -413,6 +481,8 @@ COMMENT ON COLUMN experiments.lift.rate_verdict IS
 'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
 COMMENT ON COLUMN experiments.lift.value_verdict IS
 'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
 COMMENT ON COLUMN experiments.lift.conversion_rate IS
 'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
 COMMENT ON COLUMN experiments.lift.rate_lift IS
@@ -446,7 +516,7 @@ COMMENT ON COLUMN experiments.lift.value_relative_upper IS
 COMMENT ON COLUMN experiments.lift.value_p_value IS
 'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.srm_mismatch IS
-'true when srm_p_value < 0.001 or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when srm_p_value is NULL and there is no stray traffic.';
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
 
 CREATE VIEW experiments.daily_results WITH (security_invoker = true) AS
 SELECT x.key AS experiment, d.*
@@ -526,7 +596,8 @@ COMMENT ON FUNCTION experiments_internal.results_verdict(text, text, text, text,
 
 CREATE FUNCTION experiments.results_report(experiment text,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
-	min_units bigint DEFAULT 100, correction text DEFAULT 'holm')
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', method text DEFAULT 'fixed',
+	tuning_n bigint DEFAULT 5000)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -536,6 +607,8 @@ DECLARE
 	r record;
 	control text;
 	srm text;
+	srm_p float8;
+	srm_shown text;
 	total bigint := 0;
 	variant_lines text[] := '{}';
 	metric_lines text[] := '{}';
@@ -556,16 +629,21 @@ BEGIN
 		FROM experiments_internal.metric_report(x.id, since, until, confidence, min_units, correction) c;
 	END IF;
 	-- Rows come exposures first, control first: one pass builds the report.
-	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction) LOOP
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction,
+														   method, tuning_n) LOOP
 		IF r.kind = 'exposures' THEN
 			total := total + r.units;
 			IF r.ordinal = 0 THEN
 				control := r.variant;
 			END IF;
+			-- The method's sample ratio test; the sequential one says so.
+			srm_p := CASE r.method WHEN 'sequential' THEN r.srm_sequential_p_value ELSE r.srm_p_value END;
+			srm_shown := experiments_internal.format_p_value(srm_p) ||
+				CASE r.method WHEN 'sequential' THEN ', sequential' ELSE '' END;
 			srm := CASE WHEN r.stray_traffic THEN 'SAMPLE RATIO MISMATCH (units in a variant allocated 0%)'
-						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || experiments_internal.format_p_value(r.srm_p_value) || ')'
-						WHEN r.srm_p_value IS NULL THEN 'SRM not testable'
-						ELSE 'no SRM (' || experiments_internal.format_p_value(r.srm_p_value) || ')' END;
+						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || srm_shown || ')'
+						WHEN srm_p IS NULL THEN 'SRM not testable'
+						ELSE 'no SRM (' || srm_shown || ')' END;
 			variant_lines := variant_lines || format('  %s: %s units (%s of traffic, allocated %s)',
 				r.variant, r.units, experiments_internal.format_percent(r.traffic_share),
 				experiments_internal.format_percent(r.allocation_share));
@@ -595,13 +673,17 @@ BEGIN
 					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
 		|| failing || variant_lines || ('  ' || srm)
 		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
-			   format('  %s comparisons with %s+ units per arm; p-values and intervals corrected by %s',
-					  comparisons, min_units, CASE correction WHEN 'holm' THEN 'Holm'
+			   format('  %s comparisons with %s+ units per arm by %s; p-values and intervals corrected by %s',
+					  comparisons, min_units,
+					  CASE experiments_internal.results_method(method)
+						  WHEN 'sequential' THEN format('sequential tests (always-valid confidence sequences, narrowest at %s units)', tuning_n)
+						  ELSE 'fixed-horizon tests' END,
+					  CASE correction WHEN 'holm' THEN 'Holm'
 						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
 				ELSE '{}' END
 		|| metric_lines
 		|| CASE WHEN cardinality(catalog_lines) > 0 THEN ARRAY['Metrics:'] || catalog_lines ELSE '{}' END, E'\n');
 END;
 $$;
-COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS
-'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
+COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons, the method (fixed-horizon or sequential tests) and the multiple-testing correction applied (min_units, correction, method and tuning_n as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';

@@ -60,6 +60,78 @@ CheckFinite(double value, const char *what, bool zero_allowed)
 }
 
 /*
+ * SequentialMixture
+ *		The squared width rho^2 of the normal mixture that makes the
+ *		sequence at level 1 - alpha narrowest at tuning_n units, the paper's
+ *		choice for a planned sample size:
+ *		rho^2 = (-2 log alpha + log(-2 log alpha + 1)) / tuning_n.
+ *		GrowthBook takes tuning_n = 5000 by default.
+ */
+double
+SequentialMixture(double alpha, int64 tuning_n)
+{
+	double		log_alpha = log(alpha);
+
+	return (-2.0 * log_alpha + log(1.0 - 2.0 * log_alpha)) / (double) tuning_n;
+}
+
+/*
+ * SequentialCritical
+ *		The half-width of the confidence sequence at level 1 - alpha in
+ *		standard errors, after n units with mixture rho^2: the sequence is
+ *		estimate +- critical * se, where sigma^2 = n se^2 and
+ *		critical^2 = 2 (n rho^2 + 1) / (n rho^2) log(sqrt(n rho^2 + 1) / alpha).
+ *		It plays the part of 1.96 in a fixed-horizon interval.
+ */
+double
+SequentialCritical(int64 n, double rho2, double alpha)
+{
+	double		tr2p1 = (double) n * rho2 + 1.0;
+
+	return sqrt(2.0 * tr2p1 / ((double) n * rho2) * (0.5 * log(tr2p1) - log(alpha)));
+}
+
+/*
+ * SequentialPValue
+ *		The always-valid p-value of no difference, the reciprocal of the
+ *		normal mixture martingale at 0, for an estimate z standard errors
+ *		from 0 after n units:
+ *		log M_n(0) = rho^2 n z^2 / (2 (n rho^2 + 1)) - log sqrt(n rho^2 + 1),
+ *		p = min(1, 1 / M_n(0)). It is below alpha exactly when |z| exceeds
+ *		SequentialCritical(n, rho2, alpha). An infinite z (a non-zero
+ *		estimate with no error) gives 0.
+ */
+double
+SequentialPValue(double z, int64 n, double rho2)
+{
+	double		tr2p1 = (double) n * rho2 + 1.0;
+	double		log_evidence;
+
+	if (z == 0.0)
+		return 1.0;
+	if (isinf(z))
+		return 0.0;
+	log_evidence = rho2 * (double) n * z * z / (2.0 * tr2p1) - 0.5 * log(tr2p1);
+	return log_evidence <= 0.0 ? 1.0 : exp(-log_evidence);
+}
+
+/*
+ * CheckSequentialSizes
+ *		Both sample sizes of a confidence sequence count units and must be
+ *		positive.
+ */
+void
+CheckSequentialSizes(int64 n, int64 tuning_n)
+{
+	if (n < 1 || tuning_n < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample sizes must be positive, not n = %lld and tuning_n = %lld",
+						(long long) n, (long long) tuning_n),
+				 errdetail("n counts the units of both arms together; tuning_n is the number of units at which the interval should be narrowest.")));
+}
+
+/*
  * sequential_interval(difference, standard_error, n, confidence, tuning_n)
  *		The two-sided asymptotic confidence sequence for a difference
  *		estimated from n units (both arms together) with the given standard
@@ -71,11 +143,8 @@ CheckFinite(double value, const char *what, bool zero_allowed)
  * and {difference: M_n(difference) < 1 / alpha} is the interval
  *		estimate +- sigma sqrt(2 (n rho^2 + 1) / (n^2 rho^2) log(sqrt(n rho^2 + 1) / alpha))
  * (the paper's two-sided asymptotic sequence with a normal mixture). Here sigma^2 = n se^2 and
- * S_n / n is the estimate. The width is smallest at n = tuning_n when
- *		rho^2 = (-2 log alpha + log(-2 log alpha + 1)) / tuning_n,
- * the paper's choice for a planned sample size, which GrowthBook takes with
- * tuning_n = 5000 by default. The p-value 1 / M_n(0) is below alpha exactly
- * when the interval excludes 0.
+ * S_n / n is the estimate; rho^2 is SequentialMixture(alpha, tuning_n). The
+ * p-value 1 / M_n(0) is below alpha exactly when the interval excludes 0.
  */
 Datum
 sequential_interval(PG_FUNCTION_ARGS)
@@ -86,11 +155,8 @@ sequential_interval(PG_FUNCTION_ARGS)
 	double		confidence = PG_GETARG_FLOAT8(3);
 	int64		tuning_n = PG_GETARG_INT64(4);
 	double		alpha,
-				log_alpha,
 				rho2,
-				tr2p1,
-				half,
-				log_evidence;
+				half;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
@@ -99,39 +165,21 @@ sequential_interval(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("difference must be a finite number, not %g", difference)));
 	CheckFinite(se, "standard error", true);
-	if (n < 1 || tuning_n < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sample sizes must be positive, not n = %lld and tuning_n = %lld",
-						(long long) n, (long long) tuning_n),
-				 errdetail("n counts the units of both arms together; tuning_n is the number of units at which the interval should be narrowest.")));
+	CheckSequentialSizes(n, tuning_n);
 	if (isnan(confidence) || confidence <= 0.0 || confidence >= 1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("confidence must be between 0 and 1 exclusive, not %g", confidence)));
 
 	alpha = 1.0 - confidence;
-	log_alpha = log(alpha);
-	rho2 = (-2.0 * log_alpha + log(1.0 - 2.0 * log_alpha)) / (double) tuning_n;
-	tr2p1 = (double) n * rho2 + 1.0;
-	half = se * sqrt(2.0 * tr2p1 / ((double) n * rho2) *
-					 (0.5 * log(tr2p1) - log_alpha));
+	rho2 = SequentialMixture(alpha, tuning_n);
+	half = se * SequentialCritical(n, rho2, alpha);
 	values[0] = Float8GetDatum(difference - half);
 	values[1] = Float8GetDatum(difference + half);
-
-	/*
-	 * log M_n(0) = rho^2 n^2 estimate^2 / (2 n se^2 (n rho^2 + 1)) - log
-	 * sqrt(n rho^2 + 1). A zero standard error makes any non-zero estimate
-	 * certain.
-	 */
-	if (difference == 0.0)
-		log_evidence = -0.5 * log(tr2p1);
-	else if (se == 0.0)
-		log_evidence = INFINITY;
-	else
-		log_evidence = rho2 * (double) n * (difference / se) * (difference / se) /
-			(2.0 * tr2p1) - 0.5 * log(tr2p1);
-	values[2] = Float8GetDatum(log_evidence <= 0.0 ? 1.0 : exp(-log_evidence));
+	/* A zero standard error makes any non-zero estimate certain. */
+	values[2] = Float8GetDatum(SequentialPValue(difference == 0.0 ? 0.0 :
+												se == 0.0 ? INFINITY : difference / se,
+												n, rho2));
 	return ReturnRecord(fcinfo, values, nulls);
 }
 

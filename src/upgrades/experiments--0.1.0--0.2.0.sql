@@ -4616,9 +4616,6 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_analyst;
 -- Operators may try an audience on attributes as assignment evaluates it,
 -- beside audience_is_valid() (the demo's stop 7 as an operator found it missing).
-
--- 0.2.0: operators may evaluate an audience (src/core/privileges.sql grants
--- audience_matches() to experiments_admin; the roles section above did not).
 GRANT EXECUTE ON FUNCTION experiments.audience_matches(jsonb, jsonb) TO experiments_admin;
 -- src/events/events.sql: window indexes (experiment or tenant, time) instead of
 -- the unit indexes, which slowed ingest down as a month grew.
@@ -4671,6 +4668,825 @@ BEGIN
 	END LOOP;
 END;
 $$;
+-- 0.2.0: the sequential method in the results (issue #17)
+-- experiment_results() and results_report() take method (fixed or
+-- sequential) and tuning_n; experiment_results() returns the method and the
+-- sequential sample ratio test, so it is created again with the views that
+-- read it (here and in experiments_api) and the report, each with its
+-- comments and grants as a fresh install has them.
+DROP VIEW experiments_api.lift, experiments_api.sample_ratio_mismatch, experiments_api.exposure_summary,
+	experiments_api.results, experiments.lift, experiments.sample_ratio_mismatch, experiments.exposure_summary,
+	experiments.results;
+DROP FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text);
+DROP FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text);
+
+-- src/results/sequential.sql
+CREATE FUNCTION experiments.sequential_test(
+	control_mean float8, control_variance float8, control_count bigint,
+	treatment_mean float8, treatment_variance float8, treatment_count bigint,
+	confidence float8 DEFAULT 0.95, tuning_n bigint DEFAULT 5000,
+	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
+	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8,
+	OUT z float8, OUT p_value float8, OUT relative_note text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'sequential_test'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION experiments.sequential_test(float8, float8, bigint, float8, float8, bigint, float8, bigint) IS
+'Always-valid comparison of treatment vs control means from sample summaries (mean, var_samp, count; a rate is the mean of a 0/1 indicator), the counterpart of welch_test for results read while the experiment runs: the asymptotic confidence sequence of the difference (as sequential_interval, with the unpooled standard error and n the units of both arms), z = difference / standard error, the always-valid p-value, and Fieller''s interval of the ratio at the sequence''s critical value, reported as relative difference (treatment / control - 1). The normal mixture is the one sequential_interval uses at confidence 0.95, tuned to be narrowest at tuning_n units, whatever the confidence, so that the p-value is the same at every level and each interval excludes 0 exactly when p_value < 1 - confidence. NULLs when an arm has fewer than 2 units or both arms'' values are constant; relative_note says why a relative interval is missing.';
+
+CREATE FUNCTION experiments_internal.results_method(method text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF coalesce(method, 'fixed') IN ('fixed', 'sequential') THEN
+		RETURN coalesce(method, 'fixed');
+	END IF;
+	RAISE EXCEPTION 'unknown results method "%"', experiments_internal.shown_input(method)
+		USING ERRCODE = 'invalid_parameter_value',
+			  DETAIL = 'The method is fixed (fixed-horizon tests, valid at one look decided in advance) or sequential (always-valid confidence sequences, valid however often the results are read).',
+			  HINT = 'Use sequential while the experiment runs and its results are read more than once.';
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.results_method(text) IS
+'The statistical method of experiment_results() and results_report(), checked: fixed (the default, also for NULL) or sequential; any other name is refused with SQLSTATE 22023.';
+
+-- src/results/results.sql
+CREATE FUNCTION experiments.experiment_results(experiment_id bigint,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', method text DEFAULT 'fixed',
+	tuning_n bigint DEFAULT 5000)
+RETURNS TABLE (
+	experiment_id bigint, ordinal integer, variant text, kind text, metric text,
+	units bigint, traffic_share float8, allocation_share float8,
+	first_exposed_at timestamptz, last_exposed_at timestamptz,
+	converting_units bigint, conversion_rate float8, rate_lower float8, rate_upper float8,
+	value_sum float8, value_per_unit float8,
+	rate_lift float8, rate_lift_lower float8, rate_lift_upper float8,
+	rate_relative_lift float8, rate_relative_lower float8, rate_relative_upper float8, rate_p_value float8,
+	value_lift float8, value_lift_lower float8, value_lift_upper float8,
+	value_relative_lift float8, value_relative_lower float8, value_relative_upper float8, value_p_value float8,
+	srm_chi_square float8, srm_p_value float8, srm_mismatch boolean, stray_traffic boolean,
+	rate_relative_note text, value_relative_note text,
+	rate_adjusted_p_value float8, value_adjusted_p_value float8,
+	rate_interval_confidence float8, value_interval_confidence float8,
+	p_value_correction text, sample_sufficient boolean, rate_verdict text, value_verdict text,
+	rate_chance_to_beat float8, rate_expected_loss float8, value_chance_to_beat float8, value_expected_loss float8,
+	method text, srm_log_bayes_factor float8, srm_sequential_p_value float8)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+WITH cfg AS MATERIALIZED (
+	SELECT experiments_internal.results_method($7) AS method
+), m AS MATERIALIZED (
+	SELECT * FROM experiments.daily_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
+), variant_units AS (
+	SELECT v.ordinal, v.key, v.allocation_bp, coalesce(sum(m.units), 0)::bigint AS units,
+		   min(m.first_at) AS first_at, max(m.last_at) AS last_at
+	FROM experiments.variants v
+	LEFT JOIN m ON m.kind = 'exposures' AND m.ordinal = v.ordinal
+	WHERE v.experiment_id = $1
+	GROUP BY v.ordinal, v.key, v.allocation_bp
+), totals AS (
+	SELECT sum(units) AS units, sum(allocation_bp) AS allocation,
+		   array_agg(units ORDER BY ordinal) AS observed,
+		   array_agg(allocation_bp::float8 ORDER BY ordinal) AS allocations,
+		   coalesce(bool_or(allocation_bp = 0 AND units > 0), false) AS stray
+	FROM variant_units
+), srm AS (
+	-- Both tests of the sample ratio; srm_mismatch follows the method's.
+	SELECT s.chi_square, s.p_value, q.log_bayes_factor, q.p_value AS sequential_p_value, t.stray,
+		   CASE WHEN cfg.method = 'sequential' THEN q.p_value ELSE s.p_value END < 0.001 OR t.stray AS mismatch
+	FROM totals t
+	CROSS JOIN cfg
+	CROSS JOIN LATERAL experiments.srm_test(CASE WHEN t.allocation > 0 THEN t.observed END, t.allocations) s
+	CROSS JOIN LATERAL experiments.sequential_srm_test(CASE WHEN t.allocation > 0 THEN t.observed END,
+													   t.allocations) q
+), metrics AS (
+	SELECT m.kind, m.metric, m.ordinal, sum(m.units)::bigint AS converting, sum(m.value_sum) AS s1,
+		   sum(m.value_square_sum) AS s2
+	FROM m WHERE m.kind <> 'exposures'
+	GROUP BY m.kind, m.metric, m.ordinal
+), keys AS (
+	SELECT 'exposures' AS kind, NULL::text AS metric
+	UNION ALL
+	SELECT DISTINCT metrics.kind, metrics.metric FROM metrics
+), cells AS (
+	-- Every variant for every metric; per-unit values average over all
+	-- exposed units, with 0 for units without the goal.
+	SELECT k.kind, k.metric, vu.ordinal, vu.key, vu.units, vu.allocation_bp, vu.first_at, vu.last_at,
+		   CASE WHEN k.kind <> 'exposures' THEN coalesce(mt.converting, 0) END AS converting,
+		   CASE WHEN bool_or(mt.s1 IS NOT NULL) OVER (PARTITION BY k.kind, k.metric)
+				THEN coalesce(mt.s1, 0) END AS s1,
+		   coalesce(mt.s2, 0) AS s2
+	FROM keys k CROSS JOIN variant_units vu
+	LEFT JOIN metrics mt ON mt.kind = k.kind AND mt.metric = k.metric AND mt.ordinal = vu.ordinal
+), stats AS (
+	-- A rate is also the mean of a 0/1 indicator, with its sample variance,
+	-- as the sequential method compares it.
+	SELECT c.*, c.s1 / nullif(c.units, 0) AS mean,
+		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance,
+		   c.converting / nullif(c.units, 0)::float8 AS rate,
+		   CASE WHEN c.units > 1 THEN c.converting * (c.units - c.converting) / (c.units * (c.units - 1.0)::float8) END
+			   AS rate_variance
+	FROM cells c
+), pairs AS (
+	-- Each variant beside its control, and the minimum-sample rule: both arms
+	-- have min_units units; for rates also at least 5 conversions and 5
+	-- non-conversions expected in each arm under no difference.
+	SELECT s.*, c.converting AS c_converting, c.units AS c_units, c.mean AS c_mean, c.variance AS c_variance,
+		   c.rate AS c_rate, c.rate_variance AS c_rate_variance,
+		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
+				THEN s.units >= $5 AND c.units >= $5 END AS sufficient,
+		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
+				THEN least(s.units, c.units) * least(s.converting + c.converting,
+						s.units + c.units - s.converting - c.converting)::float8
+					 >= 5 * nullif(s.units + c.units, 0) END AS rate_expected_ok
+	FROM stats s
+	LEFT JOIN stats c ON c.kind = s.kind AND c.metric IS NOT DISTINCT FROM s.metric AND c.ordinal = 0
+), tests AS (
+	-- The family corrected for multiple testing: every comparison of the
+	-- experiment with a p-value and a sufficient sample, rates and values,
+	-- by the method's tests (the sequential p-values are valid at every look,
+	-- so their correction is too).
+	SELECT row_number() OVER (ORDER BY p.kind, p.metric, p.ordinal, t.test) AS member,
+		   p.kind, p.metric, p.ordinal, t.test,
+		   CASE WHEN p.sufficient AND (t.test = 'value' OR p.rate_expected_ok) THEN t.p_value END AS p_value
+	FROM pairs p
+	CROSS JOIN cfg
+	CROSS JOIN LATERAL (
+		SELECT 'rate' AS test, z.p_value
+		FROM experiments.two_proportion_test(p.c_converting, p.c_units, p.converting, p.units, $4) z
+		WHERE cfg.method = 'fixed'
+		UNION ALL
+		SELECT 'value', w.p_value
+		FROM experiments.welch_test(p.c_mean, p.c_variance, p.c_units, p.mean, p.variance, p.units, $4) w
+		WHERE cfg.method = 'fixed'
+		UNION ALL
+		SELECT 'rate', q.p_value
+		FROM experiments.sequential_test(p.c_rate, p.c_rate_variance, p.c_units, p.rate, p.rate_variance, p.units,
+										 $4, $8) q
+		WHERE cfg.method = 'sequential'
+		UNION ALL
+		SELECT 'value', q.p_value
+		FROM experiments.sequential_test(p.c_mean, p.c_variance, p.c_units, p.mean, p.variance, p.units, $4, $8) q
+		WHERE cfg.method = 'sequential'
+	) t
+	WHERE p.sufficient IS NOT NULL
+), corrected AS (
+	SELECT tests.kind, tests.metric, tests.ordinal, tests.test, u.adjusted, u.level
+	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
+											   $6, $4)).* FROM tests) f
+	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
+	JOIN tests ON tests.member = u.member
+)
+SELECT $1, p.ordinal, p.key, p.kind, p.metric,
+	   p.units, p.units / nullif(t.units, 0)::float8, p.allocation_bp / nullif(t.allocation, 0)::float8,
+	   p.first_at, p.last_at,
+	   p.converting, p.converting / nullif(p.units, 0)::float8, w.lower, w.upper,
+	   p.s1, p.mean,
+	   z.difference, z.difference_lower, z.difference_upper,
+	   z.relative_difference, z.relative_lower, z.relative_upper, z.p_value,
+	   welch.difference, welch.difference_lower, welch.difference_upper,
+	   welch.relative_difference, welch.relative_lower, welch.relative_upper, welch.p_value,
+	   srm.chi_square, srm.p_value, srm.mismatch, srm.stray,
+	   z.relative_note, welch.relative_note,
+	   rc.adjusted, vc.adjusted,
+	   CASE WHEN z.difference IS NOT NULL THEN coalesce(rc.level, $4) END,
+	   CASE WHEN welch.difference IS NOT NULL THEN coalesce(vc.level, $4) END,
+	   CASE WHEN p.sufficient IS NOT NULL THEN $6 END,
+	   p.sufficient,
+	   experiments_internal.comparison_verdict(p.sufficient AND coalesce(p.rate_expected_ok, false), rc.adjusted,
+											   1 - $4, z.difference),
+	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - $4, welch.difference),
+	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss,
+	   cfg.method, srm.log_bayes_factor, srm.sequential_p_value
+FROM pairs p
+CROSS JOIN cfg
+CROSS JOIN totals t
+CROSS JOIN srm
+LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric IS NOT DISTINCT FROM p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
+LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric IS NOT DISTINCT FROM p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
+CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, $4) w
+CROSS JOIN LATERAL (
+	-- The comparisons at their corrected levels, by the method's test.
+	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
+		   f.relative_upper, f.p_value, f.relative_note
+	FROM experiments.two_proportion_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units, coalesce(rc.level, $4)) f
+	WHERE cfg.method = 'fixed'
+	UNION ALL
+	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
+		   q.relative_upper, q.p_value, q.relative_note
+	FROM experiments.sequential_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_rate END, p.c_rate_variance, p.c_units, p.rate, p.rate_variance, p.units,
+		coalesce(rc.level, $4), $8) q
+	WHERE cfg.method = 'sequential') z
+CROSS JOIN LATERAL (
+	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
+		   f.relative_upper, f.p_value, f.relative_note
+	FROM experiments.welch_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
+		coalesce(vc.level, $4)) f
+	WHERE cfg.method = 'fixed'
+	UNION ALL
+	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
+		   q.relative_upper, q.p_value, q.relative_note
+	FROM experiments.sequential_test(
+		CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
+		coalesce(vc.level, $4), $8) q
+	WHERE cfg.method = 'sequential') welch
+CROSS JOIN LATERAL experiments.bayesian_rates(
+	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units) br
+CROSS JOIN LATERAL experiments.bayesian_means(
+	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units) bm
+ORDER BY p.kind = 'exposures' DESC, p.kind, p.metric, p.ordinal
+$$;
+COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, the default, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch tests: chi-square against the configured allocation and the sequential Dirichlet-multinomial test (sequential_srm_test, concentration 100), flagged at p < 0.001 by the method''s test or when a variant allocated 0 has units (stray_traffic). method fixed (the default) uses the fixed-horizon tests above, valid at one look decided in advance; method sequential compares rates (as means of a 0/1 indicator) and values by sequential_test instead, always-valid confidence sequences tuned to be narrowest at tuning_n units (default 5000), valid however often the results are read; the method column says which was used.';
+
+CREATE VIEW experiments.results WITH (security_invoker = true) AS
+SELECT x.key AS experiment, r.*
+FROM experiments.experiments x
+CROSS JOIN LATERAL experiments.experiment_results(x.id) r
+WHERE x.started_at IS NOT NULL AND x.tenant_id = (SELECT experiments.current_tenant());
+COMMENT ON VIEW experiments.results IS
+'experiment_results() of every started experiment of the caller''s tenant: one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window call experiment_results() directly.';
+COMMENT ON COLUMN experiments.results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.results.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments.results.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments.results.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments.results.first_exposed_at IS 'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments.results.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments.results.converting_units IS
+'Units of the variant that reached the goal (kind goal) or had a transaction (kind revenue) at or after their first exposure; 0 when none, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.results.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments.results.rate_lower IS
+'Lower bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments.results.rate_upper IS
+'Upper bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments.results.value_sum IS
+'Sum over the converting units of each unit''s total of the numeric goal property value (kind goal) or of its revenue in cents (kind revenue), counting events at or after its first exposure. NULL for kind exposures and for a goal none of whose counted events carried a numeric value.';
+COMMENT ON COLUMN experiments.results.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments.results.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments.results.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments.results.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments.results.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments.results.rate_p_value IS
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.results.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments.results.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments.results.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments.results.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments.results.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.srm_chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments.results.srm_p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.results.srm_mismatch IS
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments.results.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments.results.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.results.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments.results.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments.results.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments.results.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.results.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.results.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.results.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.results.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.results.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+COMMENT ON COLUMN experiments.results.srm_log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.results.srm_sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; srm_mismatch uses it under method sequential; 0 when stray_traffic; NULL when srm_log_bayes_factor is NULL.';
+
+CREATE VIEW experiments.exposure_summary WITH (security_invoker = true) AS
+SELECT r.experiment, r.experiment_id, r.ordinal, r.variant, r.units, r.traffic_share, r.allocation_share,
+	   r.first_exposed_at, r.last_exposed_at
+FROM experiments.results r
+WHERE r.kind = 'exposures';
+COMMENT ON VIEW experiments.exposure_summary IS
+'Per experiment and variant: units exposed (each unit counts once, in the variant of its first exposure), share of the experiment''s traffic against the configured allocation share, first and last exposure.';
+COMMENT ON COLUMN experiments.exposure_summary.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.exposure_summary.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.exposure_summary.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.exposure_summary.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.exposure_summary.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments.exposure_summary.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments.exposure_summary.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments.exposure_summary.first_exposed_at IS
+'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments.exposure_summary.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+
+CREATE VIEW experiments.sample_ratio_mismatch WITH (security_invoker = true) AS
+SELECT r.experiment, r.experiment_id, sum(r.units)::bigint AS units,
+	   array_agg(r.units ORDER BY r.ordinal) AS units_per_variant,
+	   array_agg(r.allocation_share ORDER BY r.ordinal) AS allocation_shares,
+	   min(r.srm_chi_square) AS chi_square, min(r.srm_p_value) AS p_value,
+	   bool_or(r.stray_traffic) AS stray_traffic, bool_or(r.srm_mismatch) AS mismatch,
+	   min(r.srm_log_bayes_factor) AS log_bayes_factor, min(r.srm_sequential_p_value) AS sequential_p_value,
+	   min(r.method) AS method
+FROM experiments.results r
+WHERE r.kind = 'exposures'
+GROUP BY r.experiment, r.experiment_id;
+COMMENT ON VIEW experiments.sample_ratio_mismatch IS
+'Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value, the sequential test''s log Bayes factor and always-valid p-value; mismatch when the method''s p-value is below 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.units_per_variant IS
+'Units exposed per variant (as units of exposure_summary), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.allocation_shares IS
+'Each variant''s allocation_share (its fraction of the total allocation), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.mismatch IS
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when chi_square is NULL.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; mismatch uses it under method sequential; 0 when stray_traffic; NULL when log_bayes_factor is NULL.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+
+CREATE VIEW experiments.lift WITH (security_invoker = true) AS
+SELECT r.experiment, r.experiment_id, r.kind, r.metric, r.ordinal, r.variant,
+	   r.conversion_rate, r.rate_lift, r.rate_lift_lower, r.rate_lift_upper,
+	   r.rate_relative_lift, r.rate_relative_lower, r.rate_relative_upper, r.rate_p_value,
+	   r.value_per_unit, r.value_lift, r.value_lift_lower, r.value_lift_upper,
+	   r.value_relative_lift, r.value_relative_lower, r.value_relative_upper, r.value_p_value,
+	   r.srm_mismatch, r.rate_relative_note, r.value_relative_note, r.rate_adjusted_p_value, r.value_adjusted_p_value,
+	   r.rate_interval_confidence, r.value_interval_confidence, r.p_value_correction, r.sample_sufficient,
+	   r.rate_verdict, r.value_verdict, r.rate_chance_to_beat, r.rate_expected_loss,
+	   r.value_chance_to_beat, r.value_expected_loss, r.method
+FROM experiments.results r
+WHERE r.kind <> 'exposures' AND r.ordinal <> 0;
+COMMENT ON VIEW experiments.lift IS
+'Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (Miettinen-Nurminen score test and score intervals) and of the value per exposed unit (Welch''s t-test, its interval of the difference and Fieller''s of the ratio), intervals and two-sided p-values, each interval from the same test as its p-value, corrected for multiple testing across the experiment (Holm), and a verdict per comparison after the minimum-sample rule.';
+COMMENT ON COLUMN experiments.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments.lift.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments.lift.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments.lift.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments.lift.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.lift.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments.lift.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments.lift.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments.lift.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.lift.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments.lift.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.lift.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.lift.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments.lift.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+COMMENT ON COLUMN experiments.lift.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments.lift.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments.lift.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments.lift.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments.lift.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments.lift.rate_p_value IS
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.lift.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments.lift.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments.lift.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments.lift.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments.lift.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments.lift.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.srm_mismatch IS
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+
+CREATE FUNCTION experiments.results_report(experiment text,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', method text DEFAULT 'fixed',
+	tuning_n bigint DEFAULT 5000)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	x experiments.experiments;
+	r record;
+	control text;
+	srm text;
+	srm_p float8;
+	srm_shown text;
+	total bigint := 0;
+	variant_lines text[] := '{}';
+	metric_lines text[] := '{}';
+	comparisons integer := 0;
+BEGIN
+	SELECT * INTO x FROM experiments.experiments e
+	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(results_report.experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	-- Rows come exposures first, control first: one pass builds the report.
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction,
+														   method, tuning_n) LOOP
+		IF r.kind = 'exposures' THEN
+			total := total + r.units;
+			IF r.ordinal = 0 THEN
+				control := r.variant;
+			END IF;
+			-- The method's sample ratio test; the sequential one says so.
+			srm_p := CASE r.method WHEN 'sequential' THEN r.srm_sequential_p_value ELSE r.srm_p_value END;
+			srm_shown := experiments_internal.format_p_value(srm_p) ||
+				CASE r.method WHEN 'sequential' THEN ', sequential' ELSE '' END;
+			srm := CASE WHEN r.stray_traffic THEN 'SAMPLE RATIO MISMATCH (units in a variant allocated 0%)'
+						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || srm_shown || ')'
+						WHEN srm_p IS NULL THEN 'SRM not testable'
+						ELSE 'no SRM (' || srm_shown || ')' END;
+			variant_lines := variant_lines || format('  %s: %s units (%s of traffic, allocated %s)',
+				r.variant, r.units, experiments_internal.format_percent(r.traffic_share),
+				experiments_internal.format_percent(r.allocation_share));
+		ELSIF r.ordinal = 0 THEN
+			metric_lines := metric_lines || format('%s: %s %s',
+				CASE r.kind WHEN 'revenue' THEN 'revenue (cents per unit)' ELSE r.metric END, r.variant,
+				CASE r.kind WHEN 'revenue' THEN round(r.value_per_unit::numeric, 2)::text
+					 ELSE format('%s (%s to %s)', experiments_internal.format_percent(r.conversion_rate),
+								 experiments_internal.format_percent(r.rate_lower), experiments_internal.format_percent(r.rate_upper)) END);
+		ELSE
+			comparisons := comparisons + (r.rate_adjusted_p_value IS NOT NULL)::integer +
+				(r.value_adjusted_p_value IS NOT NULL)::integer;
+			metric_lines := metric_lines || ('  ' || experiments_internal.results_verdict(
+				r.variant, control, CASE r.kind WHEN 'revenue' THEN 'revenue per unit' ELSE r.metric END,
+				CASE r.kind WHEN 'revenue' THEN r.value_verdict ELSE r.rate_verdict END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lift ELSE r.rate_relative_lift END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lower ELSE r.rate_relative_lower END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_upper ELSE r.rate_relative_upper END,
+				CASE r.kind WHEN 'revenue' THEN r.value_adjusted_p_value ELSE r.rate_adjusted_p_value END,
+				CASE r.kind WHEN 'revenue' THEN r.value_interval_confidence ELSE r.rate_interval_confidence END)
+				|| '; ' || split_part(srm, ' (', 1));
+		END IF;
+	END LOOP;
+	RETURN array_to_string(
+		format('Experiment %s (%s): %s units exposed%s', x.key, x.state, total,
+			   CASE WHEN since IS NULL AND until IS NULL THEN ''
+					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
+		|| variant_lines || ('  ' || srm)
+		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
+			   format('  %s comparisons with %s+ units per arm by %s; p-values and intervals corrected by %s',
+					  comparisons, min_units,
+					  CASE experiments_internal.results_method(method)
+						  WHEN 'sequential' THEN format('sequential tests (always-valid confidence sequences, narrowest at %s units)', tuning_n)
+						  ELSE 'fixed-horizon tests' END,
+					  CASE correction WHEN 'holm' THEN 'Holm'
+						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
+				ELSE '{}' END
+		|| metric_lines, E'\n');
+END;
+$$;
+COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'One experiment''s results of the caller''s tenant as a short text report for psql: units per variant against allocation, sample ratio mismatch, the number of comparisons, the method (fixed-horizon or sequential tests) and the multiple-testing correction applied (min_units, correction, method and tuning_n as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM").';
+
+-- src/core/privileges.sql (the sequential method)
+REVOKE EXECUTE ON FUNCTION
+	experiments.sequential_test(float8, float8, bigint, float8, float8, bigint, float8, bigint),
+	experiments_internal.results_method(text),
+	experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint),
+	experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	experiments.sequential_test(float8, float8, bigint, float8, float8, bigint, float8, bigint),
+	experiments_internal.results_method(text),
+	experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint),
+	experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint)
+	TO experiments_api_owner, experiments_analyst;
+GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.sample_ratio_mismatch,
+	experiments.lift TO experiments_analyst;
+
+-- src/http/api.sql
+-- The views of experiments_api over the views created again above.
+CREATE VIEW experiments_api.results WITH (security_invoker = true) AS
+SELECT * FROM experiments.results;
+COMMENT ON VIEW experiments_api.results IS
+'GET /results: experiment_results() of every started experiment of the caller''s tenant: one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window call experiment_results() directly.';
+COMMENT ON COLUMN experiments_api.results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.results.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.results.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.results.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.results.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments_api.results.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments_api.results.first_exposed_at IS 'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+COMMENT ON COLUMN experiments_api.results.converting_units IS
+'Units of the variant that reached the goal (kind goal) or had a transaction (kind revenue) at or after their first exposure; 0 when none, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lower IS
+'Lower bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_upper IS
+'Upper bound of the Wilson score interval of conversion_rate at 95% confidence; NULL when conversion_rate is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_sum IS
+'Sum over the converting units of each unit''s total of the numeric goal property value (kind goal) or of its revenue in cents (kind revenue), counting events at or after its first exposure. NULL for kind exposures and for a goal none of whose counted events carried a numeric value.';
+COMMENT ON COLUMN experiments_api.results.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments_api.results.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments_api.results.rate_p_value IS
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.results.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments_api.results.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments_api.results.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments_api.results.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments_api.results.srm_p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_mismatch IS
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments_api.results.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.results.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.results.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.results.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.results.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.results.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.results.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.results.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.results.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+COMMENT ON COLUMN experiments_api.results.srm_log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.results.srm_sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; srm_mismatch uses it under method sequential; 0 when stray_traffic; NULL when srm_log_bayes_factor is NULL.';
+GRANT SELECT ON experiments_api.results TO experiments_analyst;
+
+CREATE VIEW experiments_api.exposure_summary WITH (security_invoker = true) AS
+SELECT * FROM experiments.exposure_summary;
+COMMENT ON VIEW experiments_api.exposure_summary IS
+'GET /exposure_summary: Per experiment and variant: units exposed (each unit counts once, in the variant of its first exposure), share of the experiment''s traffic against the configured allocation share, first and last exposure.';
+COMMENT ON COLUMN experiments_api.exposure_summary.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.exposure_summary.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.exposure_summary.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.exposure_summary.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.exposure_summary.units IS
+'Units exposed to the variant: each unit counts once, in the variant of its first exposure to the experiment.';
+COMMENT ON COLUMN experiments_api.exposure_summary.traffic_share IS
+'units as a fraction (0 to 1) of all the units exposed to the experiment; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.exposure_summary.allocation_share IS
+'The variant''s configured allocation as a fraction (0 to 1) of the experiment''s total allocation; NULL when every allocation is 0.';
+COMMENT ON COLUMN experiments_api.exposure_summary.first_exposed_at IS
+'The earliest first exposure of the variant''s units; NULL when it has none.';
+COMMENT ON COLUMN experiments_api.exposure_summary.last_exposed_at IS
+'The latest exposure of the variant''s units (their later exposures count too); NULL when it has none.';
+GRANT SELECT ON experiments_api.exposure_summary TO experiments_analyst;
+
+CREATE VIEW experiments_api.sample_ratio_mismatch WITH (security_invoker = true) AS
+SELECT * FROM experiments.sample_ratio_mismatch;
+COMMENT ON VIEW experiments_api.sample_ratio_mismatch IS
+'GET /sample_ratio_mismatch: Per experiment: units per variant against the configured allocation, the chi-square goodness-of-fit statistic and p-value, the sequential test''s log Bayes factor and always-valid p-value; mismatch when the method''s p-value is below 0.001 or when a variant allocated 0 has units (stray_traffic). Results of a mismatched experiment are not to be trusted.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.units IS 'Units exposed to the experiment, all variants together (each unit once).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.units_per_variant IS
+'Units exposed per variant (as units of exposure_summary), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.allocation_shares IS
+'Each variant''s allocation_share (its fraction of the total allocation), in ordinal order: the control first.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.chi_square IS
+'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.p_value IS
+'p-value of srm_chi_square (chi-square distribution with one degree of freedom fewer than the variants allocated more than 0); 0 when stray_traffic; NULL when srm_chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.stray_traffic IS 'true when a variant allocated 0 has exposed units.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.mismatch IS
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.log_bayes_factor IS
+'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when chi_square is NULL.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.sequential_p_value IS
+'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; mismatch uses it under method sequential; 0 when stray_traffic; NULL when log_bayes_factor is NULL.';
+COMMENT ON COLUMN experiments_api.sample_ratio_mismatch.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+GRANT SELECT ON experiments_api.sample_ratio_mismatch TO experiments_analyst;
+
+CREATE VIEW experiments_api.lift WITH (security_invoker = true) AS
+SELECT * FROM experiments.lift;
+COMMENT ON VIEW experiments_api.lift IS
+'GET /lift: Each variant against the control (ordinal 0), per goal and for revenue: absolute and relative lift of the conversion rate (Miettinen-Nurminen score test and score intervals) and of the value per exposed unit (Welch''s t-test, its interval of the difference and Fieller''s of the ratio), intervals and two-sided p-values, each interval from the same test as its p-value, corrected for multiple testing across the experiment (Holm), and a verdict per comparison after the minimum-sample rule.';
+COMMENT ON COLUMN experiments_api.lift.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
+COMMENT ON COLUMN experiments_api.lift.experiment_id IS 'The experiment''s numeric id (experiments.id).';
+COMMENT ON COLUMN experiments_api.lift.kind IS
+'What the row counts: exposures (the variant''s exposed units), goal (units reaching the goal named by metric) or revenue (units with transactions).';
+COMMENT ON COLUMN experiments_api.lift.metric IS
+'The goal''s name as events carry it (goal_events.goal) for kind goal, revenue for kind revenue, NULL for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.ordinal IS 'The variant''s ordinal; 0 is the control.';
+COMMENT ON COLUMN experiments_api.lift.variant IS 'The variant''s key (variants.key).';
+COMMENT ON COLUMN experiments_api.lift.rate_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s conversion rate is above the control''s, with Beta(1, 1) priors on both (beta-binomial posteriors); NULL on the control''s rows, for kind exposures and when an arm has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control rate - variant rate, 0)] under the same posteriors, as a fraction (0.01 is one percentage point); NULL when rate_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_chance_to_beat IS
+'Bayesian probability (0 to 1) that the variant''s value per unit is above the control''s, in the normal approximation (flat prior, the difference normal with Welch''s standard error); NULL when an arm has fewer than 2 units, value_per_unit is NULL, or both arms'' values are constant.';
+COMMENT ON COLUMN experiments_api.lift.value_expected_loss IS
+'Bayesian expected loss of choosing the variant over the control, E[max(control value - variant value, 0)] in the same approximation, in the unit of the value; NULL when value_chance_to_beat is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_note IS
+'Why rate_relative_lift or its bounds are NULL when a comparison exists: the control has no conversion (the ratio is unbounded above) or neither arm has one; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_note IS
+'Why value_relative_lower and value_relative_upper are NULL when value_lift is not: the control''s mean is not significantly different from 0 (Fieller''s set is unbounded) or an arm''s per-unit values are all equal; NULL otherwise.';
+COMMENT ON COLUMN experiments_api.lift.rate_adjusted_p_value IS
+'rate_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.lift.value_adjusted_p_value IS
+'value_p_value adjusted for multiple testing by p_value_correction over the experiment''s family (every comparison, rate or value, of every variant and metric with a sufficient sample); NULL when the comparison is not in the family.';
+COMMENT ON COLUMN experiments_api.lift.rate_interval_confidence IS
+'The confidence level of rate_lift_lower to rate_relative_upper: the confidence asked for, corrected for multiple testing (Holm: the Bonferroni level of the step that decided the comparison; Benjamini-Hochberg: 1 - R alpha / m, Benjamini and Yekutieli''s FCR-adjusted intervals), so that the intervals exclude no difference exactly when rate_adjusted_p_value is below alpha; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_interval_confidence IS
+'The confidence level of value_lift_lower to value_relative_upper, corrected as rate_interval_confidence; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.p_value_correction IS
+'The multiple-testing correction applied: holm (the default), bh (Benjamini-Hochberg) or none; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.sample_sufficient IS
+'true when the variant and the control both have at least min_units exposed units (100 by default), the minimum-sample rule before any verdict; NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.rate_verdict IS
+'The variant''s conversion rate against the control''s: beats or loses to (rate_adjusted_p_value below alpha, by the sign of rate_lift), inconclusive, or insufficient sample (sample_sufficient false, or fewer than 5 conversions or non-conversions expected in an arm under no difference); NULL on the control''s rows and for kind exposures.';
+COMMENT ON COLUMN experiments_api.lift.value_verdict IS
+'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.method IS
+'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+COMMENT ON COLUMN experiments_api.lift.conversion_rate IS
+'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift IS
+'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_lift IS
+'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments_api.lift.rate_p_value IS
+'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.lift.value_per_unit IS
+'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
+COMMENT ON COLUMN experiments_api.lift.value_lift IS
+'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_lift IS
+'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_p_value IS
+'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.srm_mismatch IS
+'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
+GRANT SELECT ON experiments_api.lift TO experiments_analyst;
 
 -- 0.2.0: results per metric of the catalog (src/results/metric_results.sql):
 -- metric_statistics() in C, metric_results(), guardrails, and results_report()
@@ -4932,7 +5748,8 @@ COMMENT ON FUNCTION experiments_internal.metric_report(bigint, timestamptz, time
 -- src/results/results.sql: results_report() with the catalog metrics' lines
 CREATE OR REPLACE FUNCTION experiments.results_report(experiment text,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
-	min_units bigint DEFAULT 100, correction text DEFAULT 'holm')
+	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', method text DEFAULT 'fixed',
+	tuning_n bigint DEFAULT 5000)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
@@ -4942,6 +5759,8 @@ DECLARE
 	r record;
 	control text;
 	srm text;
+	srm_p float8;
+	srm_shown text;
 	total bigint := 0;
 	variant_lines text[] := '{}';
 	metric_lines text[] := '{}';
@@ -4962,16 +5781,21 @@ BEGIN
 		FROM experiments_internal.metric_report(x.id, since, until, confidence, min_units, correction) c;
 	END IF;
 	-- Rows come exposures first, control first: one pass builds the report.
-	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction) LOOP
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction,
+														   method, tuning_n) LOOP
 		IF r.kind = 'exposures' THEN
 			total := total + r.units;
 			IF r.ordinal = 0 THEN
 				control := r.variant;
 			END IF;
+			-- The method's sample ratio test; the sequential one says so.
+			srm_p := CASE r.method WHEN 'sequential' THEN r.srm_sequential_p_value ELSE r.srm_p_value END;
+			srm_shown := experiments_internal.format_p_value(srm_p) ||
+				CASE r.method WHEN 'sequential' THEN ', sequential' ELSE '' END;
 			srm := CASE WHEN r.stray_traffic THEN 'SAMPLE RATIO MISMATCH (units in a variant allocated 0%)'
-						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || experiments_internal.format_p_value(r.srm_p_value) || ')'
-						WHEN r.srm_p_value IS NULL THEN 'SRM not testable'
-						ELSE 'no SRM (' || experiments_internal.format_p_value(r.srm_p_value) || ')' END;
+						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || srm_shown || ')'
+						WHEN srm_p IS NULL THEN 'SRM not testable'
+						ELSE 'no SRM (' || srm_shown || ')' END;
 			variant_lines := variant_lines || format('  %s: %s units (%s of traffic, allocated %s)',
 				r.variant, r.units, experiments_internal.format_percent(r.traffic_share),
 				experiments_internal.format_percent(r.allocation_share));
@@ -5001,16 +5825,20 @@ BEGIN
 					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
 		|| failing || variant_lines || ('  ' || srm)
 		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
-			   format('  %s comparisons with %s+ units per arm; p-values and intervals corrected by %s',
-					  comparisons, min_units, CASE correction WHEN 'holm' THEN 'Holm'
+			   format('  %s comparisons with %s+ units per arm by %s; p-values and intervals corrected by %s',
+					  comparisons, min_units,
+					  CASE experiments_internal.results_method(method)
+						  WHEN 'sequential' THEN format('sequential tests (always-valid confidence sequences, narrowest at %s units)', tuning_n)
+						  ELSE 'fixed-horizon tests' END,
+					  CASE correction WHEN 'holm' THEN 'Holm'
 						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
 				ELSE '{}' END
 		|| metric_lines
 		|| CASE WHEN cardinality(catalog_lines) > 0 THEN ARRAY['Metrics:'] || catalog_lines ELSE '{}' END, E'\n');
 END;
 $$;
-COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text) IS
-'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons and the multiple-testing correction applied (min_units and correction as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
+COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons, the method (fixed-horizon or sequential tests) and the multiple-testing correction applied (min_units, correction, method and tuning_n as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
 -- src/http/page.sql: results per metric over HTTP
 CREATE FUNCTION experiments_internal.metrics_page_html(experiment_id bigint, OUT failing text, OUT tables text)
 RETURNS record

@@ -21,13 +21,36 @@ confidence sequence, at all 14 looks at once. Fails (exit 1) when the sequential
 false-positive rate exceeds 5% or a fixed-horizon interval's coverage at the
 last look is outside 0.95 +- 0.01.
 
+Then the method experiment_results() uses (calibrate_method() and the
+functions after it, kept apart from the above):
+
+- the sequential method: sequential_test(), the comparison
+  experiment_results(..., method => 'sequential') makes, on the same A/A
+  looks of rates (as means of a 0/1 indicator with its sample variance) and
+  means: false positives at any of 14 looks;
+- multiple testing: A/A experiments with 3 treatments and 5 rate metrics (15
+  comparisons against one control, 14,000 units per arm), the family-wise
+  rate of at least one false verdict without correction, with Holm and with
+  Benjamini-Hochberg (multiple_testing(), as experiment_results() applies
+  it), at one look and, with the sequential method, at any of 14 looks;
+- coverage at large n (14,000 units per arm) of every interval kind of the
+  fixed-horizon method: Wilson's interval of a rate, the score intervals of
+  the difference and of the ratio of two rates, Welch's interval of a
+  difference of means and Fieller's of their ratio.
+
+Fails (exit 1) also when a family-wise rate with Holm or a sequential
+false-positive rate exceeds 5%, or a coverage leaves 0.95 +- 0.01.
+
 Then CUPED (calibrate_cuped(), kept apart): the variance of metric_results()'s
 CUPED-adjusted values over the raw ones against the theory, 1 - rho^2,
 within 5%, for rho 0.3, 0.5, 0.7 and 0.9.
 
 Environment: PGDATABASE etc. (a database with the extension), CALIBRATE_RUNS
-(simulated experiments per scenario, default 20000), CALIBRATE_SEED (default 1),
-CALIBRATE_CUPED_UNITS (units per CUPED experiment, default 40000).
+(simulated experiments per scenario, default 20000), CALIBRATE_FAMILY_RUNS
+(simulated 3 x 5 experiments, default CALIBRATE_RUNS / 4: each has 15
+comparisons at 14 looks), CALIBRATE_SEED (default 1), CALIBRATE_CUPED_UNITS (units per CUPED
+experiment, default 40000). For a quick check:
+CALIBRATE_RUNS=2000 CALIBRATE_FAMILY_RUNS=500.
 """
 import os
 import subprocess
@@ -36,6 +59,7 @@ import sys
 import numpy as np
 
 RUNS = int(os.environ.get("CALIBRATE_RUNS", "20000"))
+FAMILY_RUNS = int(os.environ.get("CALIBRATE_FAMILY_RUNS", str(max(RUNS // 4, 1))))
 SEED = int(os.environ.get("CALIBRATE_SEED", "1"))
 DAYS = 14
 PER_DAY = 1000
@@ -135,6 +159,145 @@ FROM (SELECT l.run, bool_or(f.p_value < 0.05) AS any_fixed, bool_or(s.p_value < 
     return [float(v) for v in psql(sql, rows(c, t))[0]]
 
 
+# --- the method of experiment_results(): sequential_test, corrections,
+# coverage of every interval kind ------------------------------------------
+
+def method_rates_aa():
+    """A/A rates through sequential_test (rates as means of a 0/1 indicator): verdict at any look."""
+    c, t = cumulative_rates(0.10), cumulative_rates(0.10)
+    sql = """CREATE TEMP TABLE looks (run int, day int, n bigint, c float8, t float8);
+COPY looks FROM STDIN (FORMAT csv);
+\\DATA
+SELECT avg(any_seq::int) FROM (
+	SELECT l.run, bool_or(s.p_value < 0.05) AS any_seq
+	FROM looks l
+	CROSS JOIN LATERAL experiments.sequential_test(l.c / l.n, l.c * (l.n - l.c) / (l.n * (l.n - 1.0)), l.n,
+		l.t / l.n, l.t * (l.n - l.t) / (l.n * (l.n - 1.0)), l.n, 0.95, %d) s
+	GROUP BY l.run) r;
+""" % TUNING_N
+    return float(psql(sql, rows(c, t))[0][0])
+
+
+def method_means_aa():
+    """A/A means through sequential_test: verdict at any look."""
+    (cm, cv), (tm, tv) = cumulative_means(0.0), cumulative_means(0.0)
+    sql = """CREATE TEMP TABLE looks (run int, day int, n bigint, cm float8, cv float8, tm float8, tv float8);
+COPY looks FROM STDIN (FORMAT csv);
+\\DATA
+SELECT avg(any_seq::int) FROM (
+	SELECT l.run, bool_or(s.p_value < 0.05) AS any_seq
+	FROM looks l
+	CROSS JOIN LATERAL experiments.sequential_test(l.cm, l.cv, l.n, l.tm, l.tv, l.n, 0.95, %d) s
+	GROUP BY l.run) r;
+""" % TUNING_N
+    return float(psql(sql, rows(cm, cv, tm, tv))[0][0])
+
+
+def method_family():
+    """3 treatments x 5 rate metrics, A/A: the share of experiments with at least one false
+    verdict, per correction, at the last look (fixed horizon) and at any look (sequential)."""
+    treatments, metrics = 3, 5
+    counts = np.cumsum(rng.binomial(PER_DAY, 0.10, size=(FAMILY_RUNS, treatments + 1, metrics, DAYS)), axis=3)
+    n = PER_DAY * np.arange(1, DAYS + 1)
+    lines = []
+    for r in range(FAMILY_RUNS):
+        for a in range(1, treatments + 1):
+            for m in range(metrics):
+                for d in range(DAYS):
+                    lines.append(f"{r},{d + 1},{n[d]},{a},{m},{counts[r, 0, m, d]},{counts[r, a, m, d]}")
+    data = "\n".join(lines) + "\n\\.\n"
+    sql = """CREATE TEMP TABLE looks (run int, day int, n bigint, arm int, metric int, c bigint, t bigint);
+COPY looks FROM STDIN (FORMAT csv);
+\\DATA
+CREATE TEMP TABLE p AS
+SELECT l.run, l.day, l.arm, l.metric, f.p_value AS fixed, s.p_value AS seq
+FROM looks l
+CROSS JOIN LATERAL experiments.two_proportion_test(l.c, l.n, l.t, l.n, 0.95) f
+CROSS JOIN LATERAL experiments.sequential_test(l.c::float8 / l.n, l.c * (l.n - l.c) / (l.n * (l.n - 1.0)), l.n,
+	l.t::float8 / l.n, l.t * (l.n - l.t) / (l.n * (l.n - 1.0)), l.n, 0.95, %(tuning)d) s;
+CREATE TEMP TABLE families AS
+SELECT run, day, array_agg(fixed ORDER BY arm, metric) AS fixed, array_agg(seq ORDER BY arm, metric) AS seq
+FROM p GROUP BY run, day;
+SELECT c.method,
+	   avg(last_fixed::int), avg(any_seq::int)
+FROM (VALUES ('none'), ('holm'), ('bh')) c(method)
+CROSS JOIN LATERAL (
+	SELECT f.run,
+		   bool_or(0.05 > ANY ((experiments.multiple_testing(f.fixed, c.method)).adjusted_p_values))
+			   FILTER (WHERE f.day = %(days)d) AS last_fixed,
+		   bool_or(0.05 > ANY ((experiments.multiple_testing(f.seq, c.method)).adjusted_p_values)) AS any_seq
+	FROM families f GROUP BY f.run) r
+GROUP BY c.method ORDER BY c.method;
+""" % {"tuning": TUNING_N, "days": DAYS}
+    return {row[0]: (float(row[1]), float(row[2])) for row in psql(sql, data)}
+
+
+def method_coverage():
+    """Coverage at the last look (14,000 units per arm) of every fixed-horizon interval kind, A/B."""
+    total = DAYS * PER_DAY
+    pc, pt = 0.10, 0.11
+    c = rng.binomial(total, pc, size=RUNS)
+    t = rng.binomial(total, pt, size=RUNS)
+    # Means: normal values with a non-zero control mean, so that the ratio is defined.
+    mc, mt = 1.0, 1.05
+    cm = rng.normal(mc, 1 / np.sqrt(total), size=RUNS)
+    tm = rng.normal(mt, 1 / np.sqrt(total), size=RUNS)
+    cv = rng.chisquare(total - 1, size=RUNS) / (total - 1)
+    tv = rng.chisquare(total - 1, size=RUNS) / (total - 1)
+    data = "\n".join(f"{r},{c[r]},{t[r]},{cm[r]!r},{cv[r]!r},{tm[r]!r},{tv[r]!r}" for r in range(RUNS)) + "\n\\.\n"
+    sql = """CREATE TEMP TABLE runs (run int, c bigint, t bigint, cm float8, cv float8, tm float8, tv float8);
+COPY runs FROM STDIN (FORMAT csv);
+\\DATA
+SELECT avg((%(pc)r BETWEEN w.lower AND w.upper)::int),
+	   avg((%(pt)r - %(pc)r BETWEEN z.difference_lower AND z.difference_upper)::int),
+	   avg((%(pt)r / %(pc)r - 1 BETWEEN z.relative_lower AND z.relative_upper)::int),
+	   avg((%(mt)r - %(mc)r BETWEEN m.difference_lower AND m.difference_upper)::int),
+	   avg((%(mt)r / %(mc)r - 1 BETWEEN m.relative_lower AND m.relative_upper)::int)
+FROM runs r
+CROSS JOIN LATERAL experiments.wilson_interval(r.c, %(n)d, 0.95) w
+CROSS JOIN LATERAL experiments.two_proportion_test(r.c, %(n)d, r.t, %(n)d, 0.95) z
+CROSS JOIN LATERAL experiments.welch_test(r.cm, r.cv, %(n)d, r.tm, r.tv, %(n)d, 0.95) m;
+""" % {"pc": pc, "pt": pt, "mc": mc, "mt": mt, "n": total}
+    return [float(v) for v in psql(sql, data)[0]]
+
+
+def calibrate_method():
+    """The method of experiment_results(): prints its table, returns its failures."""
+    failures = []
+    rates_aa, means_aa = method_rates_aa(), method_means_aa()
+    family = method_family()
+    coverage = method_coverage()
+    print()
+    print(f"The method of experiment_results(): sequential_test tuned to {TUNING_N} units; "
+          f"{FAMILY_RUNS} simulated 3 x 5 A/A experiments ({DAYS * PER_DAY} units per arm at the last look)")
+    table = [
+        ("A/A false positives, any of 14 looks, sequential_test: rates", rates_aa),
+        ("A/A false positives, any of 14 looks, sequential_test: means", means_aa),
+    ]
+    for method, label in (("none", "no correction"), ("holm", "Holm"), ("bh", "Benjamini-Hochberg")):
+        table.append((f"3 x 5 A/A, at least one false verdict, last look, fixed horizon, {label}", family[method][0]))
+        table.append((f"3 x 5 A/A, at least one false verdict, any of 14 looks, sequential, {label}", family[method][1]))
+    kinds = ["Wilson interval of a rate", "score interval of a difference of rates",
+             "score interval of a ratio of rates", "Welch interval of a difference of means",
+             "Fieller interval of a ratio of means"]
+    for kind, v in zip(kinds, coverage):
+        table.append((f"coverage at the last look: {kind}", v))
+    width = max(len(t[0]) for t in table)
+    for name, v in table:
+        print(f"{name:<{width}}  {v:7.4f}")
+    for label, v in (("rates", rates_aa), ("means", means_aa)):
+        if v > 0.05:
+            failures.append(f"sequential_test false-positive rate of {label} {v:.4f} > 0.05")
+    for method in ("holm", "bh"):
+        for look, v in zip(("last look, fixed", "any look, sequential"), family[method]):
+            if v > 0.05:
+                failures.append(f"family-wise false verdicts with {method} ({look}) {v:.4f} > 0.05")
+    for kind, v in zip(kinds, coverage):
+        if abs(v - 0.95) > 0.01:
+            failures.append(f"coverage of the {kind} {v:.4f} outside 0.95 +- 0.01")
+    return failures
+
+
 # CUPED (metric_results(), kept apart from the above): per correlation rho,
 # one experiment of CUPED_UNITS units in two arms through the whole product
 # path: an exposure per unit, a goal event with the unit's covariate c in the
@@ -224,6 +387,7 @@ def main():
     for label, v in (("rates", rate_ab[4]), ("means", mean_ab[4])):
         if abs(v - 0.95) > 0.01:
             failures.append(f"fixed-horizon coverage of {label} {v:.4f} outside 0.95 +- 0.01")
+    failures += calibrate_method()
     cuped_rows, cuped_failures = calibrate_cuped()
     print_cuped(cuped_rows)
     failures += cuped_failures

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 test/vectors/sequential_reference.py sequential > sql/sequential_accuracy.sql
     /usr/bin/python3 test/vectors/sequential_reference.py planning > sql/planning_accuracy.sql
+    /usr/bin/python3 test/vectors/sequential_reference.py results > sql/results_sequential.sql
 
 Independent of the C and SQL code:
 - sequential_interval: the confidence sequence of Waudby-Smith, Arbour, Sinha,
@@ -12,6 +13,15 @@ Independent of the C and SQL code:
   held fixed) just reaches 0, by root finding, not from a closed form.
 - sequential_srm_test: the Dirichlet-multinomial Bayes factor of Lindon and
   Malek (NeurIPS 2022), evaluated with mpmath's log-gamma at 50 digits.
+- experiment_results(..., method => 'sequential'): the raw events of a
+  generated experiment are rebuilt here from the same formulas the test's SQL
+  inserts them with; per arm the units, converting units, per-unit value
+  totals, their means and sample variances are counted here (mpmath), then
+  each comparison is the confidence sequence above (p-value by root finding),
+  its relative interval Fieller's set at the sequence's critical value (the
+  roots of the quadratic at 50 digits), the family corrected by Holm
+  (statsmodels' multipletests for the adjusted p-values, the levels from
+  Holm's steps), and the sequential SRM test as below.
 - power: statsmodels.stats.power.NormalIndPower (equal arms; the effect size
   of arms with variances v1 and v2 is delta / sqrt((v1 + v2) / 2));
   sample size and MDE: the closed forms with scipy's normal quantile, each
@@ -230,6 +240,238 @@ def planning_block(prefix, inputs, arguments, mde_argument, rows):
     print("FROM (VALUES\n\t " + "\n\t,".join(values) + f"\n) AS v({inputs}, n, alpha, power, power_at_n, sample_size, mde)")
     print(f"ORDER BY {arguments}, v.n;")
 
+# --- experiment_results with method sequential ---------------------------
+
+RESULTS_UNITS = 2430          # units 2401..2430 are extra control units (a small SRM)
+RESULTS_TUNING_N = 2000
+SIGNUP_THRESHOLD = {0: 10, 1: 15, 2: 10}   # percent converting, by ordinal
+
+
+def results_ordinal(g):
+    """The variant of unit g, as the test's SQL assigns it."""
+    if g > 2400:
+        return 0
+    return {0: 0, 1: 0, 2: 1, 3: 2}[g % 4]
+
+
+def results_events(g):
+    """The goal events of unit g: (goal, value or None), as the test's SQL inserts them."""
+    o = results_ordinal(g)
+    events = []
+    if (g * 37) % 100 < SIGNUP_THRESHOLD[o]:
+        events.append(("signup", None))
+    if (g * 11) % 10 < 3:
+        events.append(("spend", 5 + (g * 7) % 23 + 4 * o))
+        if g % 8 == 3:
+            events.append(("spend", 2))
+    return events
+
+
+def results_arms():
+    """Per goal and ordinal: units, converting units and the per-unit value totals (0 when none)."""
+    units = {0: 0, 1: 0, 2: 0}
+    per_unit = {}            # (goal, ordinal) -> list of per-unit totals over all exposed units
+    converting = {}
+    for g in range(1, RESULTS_UNITS + 1):
+        o = results_ordinal(g)
+        units[o] += 1
+        totals = {}
+        for goal, value in results_events(g):
+            totals.setdefault(goal, None)
+            if value is not None:
+                totals[goal] = (totals[goal] or 0) + value
+        for goal in ("signup", "spend"):
+            per_unit.setdefault((goal, o), []).append(mp.mpf(totals.get(goal) or 0))
+            converting[(goal, o)] = converting.get((goal, o), 0) + (goal in totals)
+    return units, converting, per_unit
+
+
+def mean_var(xs):
+    n = len(xs)
+    m = mp.fsum(xs) / n
+    return m, mp.fsum((x - m) ** 2 for x in xs) / (n - 1)
+
+
+def fieller(m0, s0, m1, s1, c):
+    """The ratios r with (m1 - r m0)^2 <= c^2 (s1 + r^2 s0): the roots of a quadratic."""
+    a = m0 * m0 - c * c * s0
+    b = -2 * m1 * m0
+    cc = m1 * m1 - c * c * s1
+    root = mp.sqrt(b * b - 4 * a * cc)
+    return sorted([(-b - root) / (2 * a), (-b + root) / (2 * a)])
+
+
+def holm_levels(ps, alpha):
+    """Holm's interval levels: alpha / (m - i + 1) for the i-th smallest p-value while rejected,
+    alpha / (m - k + 1) from the first kept, k, on."""
+    m = len(ps)
+    order = sorted(range(m), key=lambda i: ps[i])
+    levels = [None] * m
+    kept = None
+    for step, i in enumerate(order, start=1):
+        if kept is None and ps[i] >= alpha / (m - step + 1):
+            kept = step
+        levels[i] = 1 - alpha / (m - (kept or step) + 1)
+    return levels
+
+
+RESULTS_HEADER = """-- The sequential method of experiment_results() and results_report(): every
+-- number of a sequential comparison against test/vectors/sequential_reference.py,
+-- which rebuilds the raw events below from the same formulas and computes
+-- the results independently. GENERATED:
+--   /usr/bin/python3 test/vectors/sequential_reference.py results > sql/results_sequential.sql
+-- Data is written as the superuser; results are read as an analyst
+-- (regress_bi, a member of experiments_analyst), as the README has users do.
+\\i sql/helpers/logins.sql
+SELECT experiments.create_tenant('results_sequential') AS tenant \\gset
+SET experiments.tenant = :'tenant';
+SELECT id AS exp FROM experiments.create_experiment('peeking',
+	'[{"key": "control", "allocation": 50}, {"key": "b", "allocation": 25}, {"key": "c", "allocation": 25}]',
+	start => true) \\gset
+
+-- Units q-1 .. q-2430: control, control, b, c by g % 4, and 30 more in the
+-- control (a small sample ratio mismatch). Goal signup: 10% of the control
+-- and of c, 15% of b. Goal spend: 30% of units, a value rising with the
+-- ordinal, and a second value for every eighth unit of c.
+CREATE TEMPORARY TABLE gen AS
+SELECT g, 'q-' || g AS unit,
+	   CASE WHEN g > 2400 OR g % 4 IN (0, 1) THEN 0 WHEN g % 4 = 2 THEN 1 ELSE 2 END AS ordinal,
+	   timestamptz '2026-04-01 10:00+00' + (g % 5) * interval '1 day' AS exposed_at
+FROM generate_series(1, 2430) g;
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT :exp, ordinal, 'user_id', unit, exposed_at, true, true, false, false, false, false FROM gen;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', unit, 'signup', exposed_at + interval '1 hour', NULL
+FROM gen WHERE (g * 37) % 100 < CASE ordinal WHEN 1 THEN 15 ELSE 10 END
+UNION ALL
+SELECT 'user_id', unit, 'spend', exposed_at + interval '2 hours', jsonb_build_object('value', 5 + (g * 7) % 23 + 4 * ordinal)
+FROM gen WHERE (g * 11) % 10 < 3
+UNION ALL
+SELECT 'user_id', unit, 'spend', exposed_at + interval '3 hours', '{"value": 2}'
+FROM gen WHERE (g * 11) % 10 < 3 AND g % 8 = 3;
+
+SET SESSION AUTHORIZATION regress_bi;
+"""
+
+RESULTS_FOOTER = """
+-- Under every correction, a sequential verdict never contradicts its
+-- interval (absolute or relative).
+SELECT c.correction, count(*) AS variant_rows,
+	   count(*) FILTER (WHERE (r.rate_adjusted_p_value < 0.05) <> (r.rate_lift_lower > 0 OR r.rate_lift_upper < 0)
+						   OR (r.value_adjusted_p_value < 0.05) <> (r.value_lift_lower > 0 OR r.value_lift_upper < 0)
+						   OR (r.rate_adjusted_p_value < 0.05) <> (r.rate_relative_lower > 0 OR r.rate_relative_upper < 0)
+						   OR (r.value_adjusted_p_value < 0.05) <> (r.value_relative_lower > 0 OR r.value_relative_upper < 0))
+		   AS disagreements
+FROM (VALUES ('holm'), ('bh'), ('none')) c(correction)
+CROSS JOIN LATERAL experiments.experiment_results(:exp, correction => c.correction, method => 'sequential') r
+WHERE r.ordinal <> 0 AND r.kind <> 'exposures'
+GROUP BY c.correction ORDER BY c.correction;
+
+-- The same data read by the fixed-horizon tests: narrower intervals, the
+-- method said on every row.
+SELECT f.metric, f.ordinal, f.method, s.method,
+	   f.rate_lift_upper - f.rate_lift_lower < s.rate_lift_upper - s.rate_lift_lower AS fixed_narrower,
+	   f.rate_verdict AS fixed_verdict, s.rate_verdict AS sequential_verdict
+FROM experiments.experiment_results(:exp) f
+JOIN experiments.experiment_results(:exp, method => 'sequential', tuning_n => 2000) s
+	ON s.kind = f.kind AND s.metric = f.metric AND s.ordinal = f.ordinal
+WHERE f.kind = 'goal' AND f.ordinal <> 0 ORDER BY f.metric, f.ordinal;
+
+-- sequential_test at confidence 0.95 is sequential_interval with the
+-- unpooled standard error and the units of both arms.
+SELECT abs(t.difference_lower - i.lower) <= 1e-12 * abs(i.lower) AND abs(t.difference_upper - i.upper) <= 1e-12 * abs(i.upper)
+	   AND abs(t.p_value - i.p_value) <= 1e-12 * i.p_value AS same
+FROM experiments.sequential_test(0.10, 0.09, 5000, 0.115, 0.1018, 4000, 0.95, 3000) t
+CROSS JOIN LATERAL experiments.sequential_interval(t.difference, sqrt(0.09 / 5000 + 0.1018 / 4000), 9000, 0.95, 3000) i;
+
+-- The report says which method it used, and reads the sequential SRM test.
+SELECT experiments.results_report('peeking', method => 'sequential', tuning_n => 2000);
+
+-- The views: lift says the method (the views use fixed); the sample ratio
+-- view gains the sequential test.
+SELECT DISTINCT method FROM experiments.lift WHERE experiment = 'peeking';
+SELECT units_per_variant, round(p_value::numeric, 6) AS p_value, round(log_bayes_factor::numeric, 6) AS log_bayes_factor,
+	   round(sequential_p_value::numeric, 6) AS sequential_p_value, mismatch, method
+FROM experiments.sample_ratio_mismatch WHERE experiment = 'peeking';
+
+-- Bad input: an unknown method, a tuning size that is not positive.
+SELECT count(*) FROM experiments.experiment_results(:exp, method => 'bayesian');
+SELECT experiments.results_report('peeking', method => 'Sequential');
+SELECT count(*) FROM experiments.experiment_results(:exp, method => 'sequential', tuning_n => 0);
+RESET SESSION AUTHORIZATION;"""
+
+
+def results():
+    from statsmodels.stats.multitest import multipletests
+
+    units, converting, per_unit = results_arms()
+    alpha = mp.mpf("0.05")
+    rho2 = cs_rho2(alpha, RESULTS_TUNING_N)
+    comparisons = []      # (metric, ordinal, test, m0, s0, m1, s1, n)
+    for goal in ("signup", "spend"):
+        for o in (1, 2):
+            n0, n1 = units[0], units[o]
+            p0 = mp.mpf(converting[(goal, 0)]) / n0
+            p1 = mp.mpf(converting[(goal, o)]) / n1
+            v0 = p0 * (1 - p0) * n0 / (n0 - 1)
+            v1 = p1 * (1 - p1) * n1 / (n1 - 1)
+            comparisons.append((goal, o, "rate", p0, v0 / n0, p1, v1 / n1, n0 + n1))
+            if goal == "spend":
+                m0, w0 = mean_var(per_unit[(goal, 0)])
+                m1, w1 = mean_var(per_unit[(goal, o)])
+                comparisons.append((goal, o, "value", m0, w0 / n0, m1, w1 / n1, n0 + n1))
+    ps = [cs_p_value(c[5] - c[3], mp.sqrt(c[4] + c[6]), c[7], rho2) for c in comparisons]
+    adjusted = multipletests([float(p) for p in ps], alpha=0.05, method="holm")[1]
+    levels = holm_levels(ps, alpha)
+    rows = []
+    for c, p, adj, level in zip(comparisons, ps, adjusted, levels):
+        goal, o, test, m0, s0, m1, s1, n = c
+        se = mp.sqrt(s0 + s1)
+        half = cs_halfwidth(se, n, 1 - level, rho2)
+        lo, hi = fieller(m0, s0, m1, s1, half / se)
+        rows.append(f"('{goal}', {o}, '{test}', {f(m1 - m0)}::float8, {f(m1 - m0 - half)}::float8, "
+                    f"{f(m1 - m0 + half)}::float8, {f(m1 / m0 - 1)}::float8, {f(lo - 1)}::float8, "
+                    f"{f(hi - 1)}::float8, {f(p)}::float8, {f(adj)}::float8, {f(level)}::float8)")
+    print(RESULTS_HEADER)
+    print("-- experiment_results(..., method => 'sequential') against")
+    print("-- test/vectors/sequential_reference.py results (the same raw events rebuilt in Python,")
+    print(f"-- tuning_n {RESULTS_TUNING_N}, Holm): every comparison's numbers within 1e-9 relative.")
+    print("SELECT v.metric, v.ordinal, v.test,")
+    cols = [("difference", "lift"), ("lower", "lift_lower"), ("upper", "lift_upper"),
+            ("relative", "relative_lift"), ("relative_lower", "relative_lower"),
+            ("relative_upper", "relative_upper"), ("p_value", "p_value"),
+            ("adjusted", "adjusted_p_value"), ("level", "interval_confidence")]
+    checks = []
+    for ref, col in cols:
+        actual = (f"CASE v.test WHEN 'rate' THEN r.rate_{col} ELSE r.value_{col} END"
+                  if col not in ("relative_lower", "relative_upper") else
+                  f"CASE v.test WHEN 'rate' THEN r.rate_{col} ELSE r.value_{col} END")
+        checks.append(ok(f"({actual})", f"v.{ref}"))
+    print("\t" + "\n\tAND ".join(checks) + " AS ok,")
+    print("\tr.method, CASE v.test WHEN 'rate' THEN r.rate_verdict ELSE r.value_verdict END AS verdict")
+    print("FROM (VALUES\n\t " + "\n\t,".join(rows) + "\n) AS v(metric, ordinal, test, difference, lower, upper, "
+          "relative, relative_lower, relative_upper, p_value, adjusted, level)")
+    print(f"JOIN experiments.experiment_results(:exp, method => 'sequential', tuning_n => {RESULTS_TUNING_N}) r")
+    print("\tON r.metric = v.metric AND r.ordinal = v.ordinal")
+    print("ORDER BY v.metric, v.ordinal, v.test;")
+    print()
+    # The sequential SRM test on the units per variant against 50/25/25.
+    x = [units[0], units[1], units[2]]
+    theta = [mp.mpf(1) / 2, mp.mpf(1) / 4, mp.mpf(1) / 4]
+    k = mp.mpf(100)
+    log_bf = mp.loggamma(k) - mp.loggamma(k + sum(x))
+    for xi, ti in zip(x, theta):
+        log_bf += mp.loggamma(k * ti + xi) - mp.loggamma(k * ti) - xi * mp.log(ti)
+    srm_p = 1 if log_bf <= 0 else mp.exp(-log_bf)
+    print(f"-- The sequential SRM test of {x} against 50/25/25 (mpmath).")
+    print("SELECT r.ordinal, r.units, " + ok("r.srm_log_bayes_factor", f"{f(log_bf)}") + " AND "
+          + ok("r.srm_sequential_p_value", f"{f(srm_p)}") + " AS ok, r.srm_mismatch")
+    print("FROM experiments.experiment_results(:exp, method => 'sequential') r")
+    print("WHERE r.kind = 'exposures' ORDER BY r.ordinal;")
+    print(RESULTS_FOOTER)
+
+
 if __name__ == "__main__":
-    {"sequential": sequential, "planning": planning}[sys.argv[1]]()
+    {"sequential": sequential, "planning": planning, "results": results}[sys.argv[1]]()
     print("\\i sql/helpers/drop_logins.sql")
