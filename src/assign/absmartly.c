@@ -23,6 +23,7 @@
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "port/pg_bitutils.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
@@ -42,6 +43,8 @@ struct AbsmartlyConfig
 	double	   *traffic_split;
 	uint32		traffic_state;	/* murmur3_32 state after a traffic draw's seeds */
 	uint32		variant_state;	/* murmur3_32 state after a variant draw's seeds */
+	uint64	   *traffic_cuts;	/* the least hash drawing past each cumulative split */
+	uint64	   *variant_cuts;	/* the same for split */
 	int			nboundaries;
 	int32	   *boundaries;		/* the buckets a cumulative split ends in */
 };
@@ -58,6 +61,7 @@ typedef struct AbsmartlyOptions
 } AbsmartlyOptions;
 
 static uint32 DrawState(uint32 seed_hi, uint32 seed_lo);
+static uint64 *DrawCuts(const double *split, int n);
 
 static const char *const seed_names[4] = {"seedHi", "seedLo", "trafficSeedHi", "trafficSeedLo"};
 
@@ -166,16 +170,17 @@ AbsmartlyCheckOptions(Jsonb *options)
 
 /*
  * MD5's step: a, rotated by s after the round function, message word and
- * constant. The round functions are written so that the fewest operations
- * wait on b, the word the previous step just made: MD5 of a short uid is a
- * chain of 64 steps, and its length is what a unit's hash costs.
+ * constant. The round function is handed t = a + x + k, which is known
+ * before b, the word the previous step just made, and adds it where the
+ * fewest operations wait on b: MD5 of a short uid is a chain of 64 steps,
+ * and its length is what a unit's hash costs.
  */
 #define MD5_STEP(f, a, b, c, d, x, k, s) \
-	((a) = (b) + pg_rotate_left32((a) + (x) + (uint32) (k) + f((b), (c), (d)), (s)))
-#define MD5_F(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
-#define MD5_G(b, c, d) (((b) & (d)) + ((c) & ~(d)))
-#define MD5_H(b, c, d) ((b) ^ (c) ^ (d))
-#define MD5_I(b, c, d) ((c) ^ ((b) | ~(d)))
+	((a) = (b) + pg_rotate_left32(f((b), (c), (d), (a) + (x) + (uint32) (k)), (s)))
+#define MD5_F(b, c, d, t) (((d) ^ ((b) & ((c) ^ (d)))) + (t))
+#define MD5_G(b, c, d, t) (((b) & (d)) + (((c) & ~(d)) + (t)))
+#define MD5_H(b, c, d, t) (((b) ^ ((c) ^ (d))) + (t))
+#define MD5_I(b, c, d, t) (((c) ^ ((b) | ~(d))) + (t))
 
 /*
  * Four steps of a round from step i (a multiple of 4): the message word of a
@@ -214,24 +219,38 @@ const char Base64urlAlphabet[64] =
 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /*
+ * LittleEndianWords
+ *		Bytes read in place as MD5's little-endian 32-bit words: nothing to
+ *		do on a little-endian machine, each word's bytes swapped on others.
+ */
+static inline void
+LittleEndianWords(uint32 *words, int n)
+{
+#ifdef WORDS_BIGENDIAN
+	for (int i = 0; i < n; i++)
+		words[i] = pg_bswap32(words[i]);
+#else
+	(void) words;
+	(void) n;
+#endif
+}
+
+/*
  * Md5Block
- *		MD5's compression of one 64-byte block into state (RFC 1321), its
- *		four rounds of sixteen steps, unrolled. Written here rather than
- *		taken from PostgreSQL's pg_md5_binary(), whose OpenSSL context per
- *		call costs more than the rest of an assignment.
+ *		MD5's compression of one 64-byte block, given as its sixteen
+ *		little-endian words, into state (RFC 1321): four rounds of sixteen
+ *		steps, unrolled. Written here rather than taken from PostgreSQL's
+ *		pg_md5_binary(), whose OpenSSL context per call costs more than the
+ *		rest of an assignment.
  */
 static pg_attribute_always_inline void
-Md5Block(uint32 *state, const uint8 *block)
+Md5Block(uint32 *state, const uint32 *m)
 {
-	uint32		m[16];
 	uint32		a = state[0],
 				b = state[1],
 				c = state[2],
 				d = state[3];
 
-	for (int i = 0; i < 16; i++)
-		m[i] = (uint32) block[4 * i] | (uint32) block[4 * i + 1] << 8 |
-			(uint32) block[4 * i + 2] << 16 | (uint32) block[4 * i + 3] << 24;
 	MD5_ROUND(MD5_F, 0, 1, 0, 7, 12, 17, 22);
 	MD5_ROUND(MD5_G, 16, 5, 1, 5, 9, 14, 20);
 	MD5_ROUND(MD5_H, 32, 3, 5, 4, 11, 16, 23);
@@ -244,33 +263,45 @@ Md5Block(uint32 *state, const uint8 *block)
 
 /*
  * Md5Digest
- *		The MD5 digest of bytes: the blocks, then the padding and the bit
- *		length in one more (two when fewer than 9 bytes are left in the
- *		last). A uid of up to 55 bytes is one block, filled in place.
+ *		The MD5 digest of bytes: the whole blocks, then the rest, the padding
+ *		and the bit length in one more (the length in a second when fewer
+ *		than 9 bytes are left after the rest). A uid of up to 55 bytes is one
+ *		block, copied once into words that are read as they are, never
+ *		assembled byte by byte.
  */
 void
 Md5Digest(const void *bytes, size_t len, uint8 *digest)
 {
 	const uint8 *p = bytes;
 	uint32		state[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
-	uint8		tail[128];
+	union
+	{
+		uint32		words[16];
+		uint8		bytes[64];
+	}			block;
 	size_t		rest = len & 63;
-	size_t		tail_len = rest < 56 ? 64 : 128;
 	uint64		bits = (uint64) len * 8;
 
 	for (size_t i = 0; i + 64 <= len; i += 64)
-		Md5Block(state, p + i);
-	memset(tail, 0, tail_len - 8);
-	memcpy(tail, p + (len - rest), rest);
-	tail[rest] = 0x80;
-	for (int i = 0; i < 8; i++)
-		tail[tail_len - 8 + i] = (uint8) (bits >> (8 * i));
-	Md5Block(state, tail);
-	if (unlikely(tail_len == 128))
-		Md5Block(state, tail + 64);
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 4; j++)
-			digest[4 * i + j] = (uint8) (state[i] >> (8 * j));
+	{
+		memcpy(block.bytes, p + i, 64);
+		LittleEndianWords(block.words, 16);
+		Md5Block(state, block.words);
+	}
+	memset(block.bytes, 0, 64);
+	memcpy(block.bytes, p + (len - rest), rest);
+	block.bytes[rest] = 0x80;
+	LittleEndianWords(block.words, 16);
+	if (unlikely(rest >= 56))
+	{
+		Md5Block(state, block.words);
+		memset(block.bytes, 0, 64);
+	}
+	block.words[14] = (uint32) bits;
+	block.words[15] = (uint32) (bits >> 32);
+	Md5Block(state, block.words);
+	LittleEndianWords(state, 4);
+	memcpy(digest, state, 16);
 }
 
 /*
@@ -336,6 +367,8 @@ AbsmartlyCompile(Jsonb *options, const ExperimentConfig *config, MemoryContext c
 	}
 	ab->traffic_state = DrawState(ab->traffic_seed_hi, ab->traffic_seed_lo);
 	ab->variant_state = DrawState(ab->seed_hi, ab->seed_lo);
+	ab->traffic_cuts = DrawCuts(ab->traffic_split, ab->ntraffic);
+	ab->variant_cuts = DrawCuts(ab->split, ab->nsplit);
 
 	/*
 	 * The bucket each cumulative sum but the last ends in (a draw past the
@@ -477,15 +510,22 @@ AbsmartlyUnitKey(const char *unit, int len)
 }
 
 /*
- * Draw
- *		A draw's probability, from 0 to 1: murmur3_32 of seedLo, seedHi and
- *		the unit key, little-endian, times 1 / 0xffffffff. state is the hash
- *		state after the seeds, worked out once per experiment (DrawState).
+ * DrawHash, DrawProbability
+ *		A draw: murmur3_32 of seedLo, seedHi and the unit key, little-endian,
+ *		from state, the hash state after the seeds, worked out once per
+ *		experiment (DrawState); its probability, from 0 to 1, is the hash
+ *		times 1 / 0xffffffff.
  */
-static inline double
-Draw(uint32 state, uint32 key)
+static inline uint32
+DrawHash(uint32 state, uint32 key)
 {
-	return MurmurFinal(MurmurMix(state, key), 12) * (1.0 / 0xffffffff);
+	return MurmurFinal(MurmurMix(state, key), 12);
+}
+
+static inline double
+DrawProbability(uint32 hash)
+{
+	return hash * (1.0 / 0xffffffff);
 }
 
 /*
@@ -503,7 +543,7 @@ DrawState(uint32 seed_hi, uint32 seed_lo)
  *		The first index whose cumulative split exceeds prob, else the last:
  *		the sum is formed in order, in doubles, as the SDK forms it.
  */
-static inline int
+static int
 ChooseVariant(const double *split, int n, double prob)
 {
 	double		sum = 0.0;
@@ -515,6 +555,56 @@ ChooseVariant(const double *split, int n, double prob)
 			return i;
 	}
 	return n - 1;
+}
+
+/*
+ * DrawCuts
+ *		For each cumulative split but the last, summed as ChooseVariant()
+ *		sums, the least hash whose probability is not below it (2^32 when
+ *		none). The probability never falls as the hash grows, and the sums
+ *		never fall (no split is negative), so a draw's index is the number of
+ *		cuts its hash reaches (DrawIndex): ChooseVariant()'s answer, worked
+ *		out without a branch that waits on the unit's hash.
+ */
+static uint64 *
+DrawCuts(const double *split, int n)
+{
+	uint64	   *cuts = palloc(sizeof(uint64) * Max(n - 1, 1));
+	double		sum = 0.0;
+
+	for (int i = 0; i < n - 1; i++)
+	{
+		uint64		low = 0,
+					high = (uint64) PG_UINT32_MAX + 1;
+
+		sum += split[i];
+		while (low < high)
+		{
+			uint64		mid = (low + high) / 2;
+
+			if (DrawProbability((uint32) mid) < sum)
+				low = mid + 1;
+			else
+				high = mid;
+		}
+		cuts[i] = low;
+	}
+	return cuts;
+}
+
+/*
+ * DrawIndex
+ *		ChooseVariant() of a draw's probability, from its hash and the split's
+ *		cuts (DrawCuts): -1 when the split is empty.
+ */
+static inline int
+DrawIndex(const uint64 *cuts, int n, uint32 hash)
+{
+	int			index = 0;
+
+	for (int i = 0; i < n - 1; i++)
+		index += hash >= cuts[i];
+	return Min(index, n - 1);
 }
 
 /*
@@ -530,35 +620,36 @@ AbsmartlyVariantOfBucket(const AbsmartlyConfig *ab, int32 bucket)
 
 /*
  * AbsmartlyDecide
- *		Whether a unit is in traffic and, if so, its variant index (from 0),
- *		the bucket (0 to 9999) its variant draw fell in and, when at_start is
- *		not NULL, whether that variant is the one of the bucket's start
- *		(AbsmartlyVariantOfBucket): worked out only in the buckets next to
- *		a split boundary, since elsewhere a whole bucket has one variant.
+ *		Whether a unit is in traffic, its variant index (from 0), the bucket
+ *		(0 to 9999) its variant draw fell in and, when at_start is not NULL,
+ *		whether that variant is the one of the bucket's start
+ *		(AbsmartlyVariantOfBucket): worked out only in the buckets next to a
+ *		split boundary, since elsewhere a whole bucket has one variant. Both
+ *		draws are made for every unit, and nothing branches on them but the
+ *		rare boundary case: a branch on a random draw would be mispredicted
+ *		often, and the processor could not go on with the next row while
+ *		the unit's MD5 chain runs.
  */
 bool
 AbsmartlyDecide(const AbsmartlyConfig *ab, const char *unit, int len, int *variant,
 				int32 *bucket, bool *at_start)
 {
 	uint32		key = AbsmartlyUnitKey(unit, len);
-	double		prob;
+	uint32		hash = DrawHash(ab->variant_state, key);
 
-	if (ChooseVariant(ab->traffic_split, ab->ntraffic, Draw(ab->traffic_state, key)) != 1)
-		return false;
-	prob = Draw(ab->variant_state, key);
-	*variant = ChooseVariant(ab->split, ab->nsplit, prob);
-	*bucket = Min((int32) (prob * 10000), 9999);
+	*variant = DrawIndex(ab->variant_cuts, ab->nsplit, hash);
+	*bucket = Min((int32) (DrawProbability(hash) * 10000), 9999);
 	if (at_start != NULL)
 	{
 		*at_start = true;
 		for (int i = 0; i < ab->nboundaries; i++)
-			if (ab->boundaries[i] >= *bucket - 1 && ab->boundaries[i] <= *bucket + 1)
+			if (unlikely(ab->boundaries[i] >= *bucket - 1 && ab->boundaries[i] <= *bucket + 1))
 			{
 				*at_start = *variant == AbsmartlyVariantOfBucket(ab, *bucket);
 				break;
 			}
 	}
-	return true;
+	return DrawIndex(ab->traffic_cuts, ab->ntraffic, DrawHash(ab->traffic_state, key)) == 1;
 }
 
 /*

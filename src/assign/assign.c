@@ -885,21 +885,24 @@ GrowthBookBucketDatum(AssignState *state, text *unit)
  *		BucketDatum() for an ABsmartly experiment: its draws, then the row of
  *		the variant draw's bucket, unless a split boundary falls inside that
  *		bucket and the unit is on the other side of it from the bucket's
- *		start (then its row is formed as in Decide()).
+ *		start (then its row is formed as in Decide()). As in BucketDatum(),
+ *		the row is chosen without a branch on whether the unit is in traffic.
  */
 static pg_noinline Datum
 AbsmartlyBucketDatum(AssignState *state, text *unit)
 {
 	const ExperimentConfig *config = state->config;
-	int			variant = 0;
-	int32		bucket = 0;
-	bool		at_start = true;
+	int			variant;
+	int32		bucket;
+	bool		at_start;
+	bool		in_traffic;
+	uintptr_t	mask;
 	HeapTupleHeader row;
 
-	if (!AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
-						 &variant, &bucket, &at_start) || variant < 0 || variant >= config->nvariants)
-		return PointerGetDatum(state->by_bucket->not_in_traffic);
-	if (unlikely(!at_start))
+	in_traffic = AbsmartlyDecide(config->absmartly, VARDATA_ANY(unit), VARSIZE_ANY_EXHDR(unit),
+								 &variant, &bucket, &at_start) &
+		(variant >= 0) & (variant < config->nvariants);
+	if (unlikely(!at_start) && in_traffic)
 	{
 		Decision	d;
 
@@ -909,7 +912,10 @@ AbsmartlyBucketDatum(AssignState *state, text *unit)
 		d.bucket = bucket;
 		return CopyRow(state, &d);
 	}
-	row = state->by_bucket->rows[bucket];
+	/* a mask, since a compiler may well make a branch of a ?: here */
+	mask = (uintptr_t) 0 - in_traffic;
+	row = (HeapTupleHeader) (((uintptr_t) state->by_bucket->rows[bucket] & mask) |
+							 ((uintptr_t) state->by_bucket->not_in_traffic & ~mask));
 	if (unlikely(row == NULL))
 		row = FormBucketRow(state, bucket);
 	return PointerGetDatum(row);
