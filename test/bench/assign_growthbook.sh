@@ -3,17 +3,24 @@
 # 'growthbook', hash version 2, 4 variants, 90% coverage) against assign() of
 # the native experiment of the same shape (test/bench/setup.sql: 4 variants,
 # 90% traffic), over the same stored units, in the same run: the two queries
-# alternate 5 times and each reports its best wall-clock and CPU time. Target:
-# at most 1.5 times native per unit. A GrowthBook experiment with a hash
-# attribute and a condition (attributes read and evaluated per unit) is
-# reported too, for information, and the context case
-# (test/bench/context.sql: ten experiments per unit, by assign_all() and by
-# ten assign() in a row, GrowthBook against native), target 1.5 too. GB_ROWS
-# sets the table size (default 2,000,000); the context case uses a tenth of it.
+# run in GB_ROUNDS rounds (default 11, bench.compare_pair()), each reported
+# by its median wall-clock and CPU time and the ratio by the median of the
+# rounds' ratios, with their quartiles and range; the target (at most 1.5
+# times native per unit) is met when the upper quartile is within it, not
+# met when the lower quartile is beyond it, and undecided otherwise
+# (bench.verdict()). A GrowthBook experiment with a hash attribute and a
+# condition (attributes read and evaluated per unit) is reported too, for
+# information, and the context case (test/bench/context.sql: ten experiments
+# per unit, by assign_all() and by ten assign() in a row, GrowthBook against
+# native), target 1.5 too, in GB_CONTEXT_ROUNDS rounds (default 7). GB_ROWS
+# sets the table size (default 2,000,000); the context case uses a tenth of
+# it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows=${GB_ROWS:-2000000}
 context_rows=$((rows / 10))
+rounds=${GB_ROUNDS:-11}
+context_rounds=${GB_CONTEXT_ROUNDS:-7}
 db=bench_assign_growthbook
 
 dropdb --if-exists "$db"
@@ -36,27 +43,20 @@ SET max_parallel_workers_per_gather = 0;
 SET experiments.tenant = '$(psql -X -A -t -d "$db" -c "SELECT id FROM experiments.tenants WHERE name = 'bench'")';
 -- Warm the cache and the table.
 SELECT count(experiments.assign('bench', unit)) + count(experiments.assign('bench_gb', unit)) FROM bench.units \g /dev/null
-SELECT bench.best_pair('SELECT count(experiments.assign(''bench'', unit)) FROM bench.units',
-	'SELECT count(experiments.assign(''bench_gb'', unit)) FROM bench.units') AS t \gset
-SELECT (:'t'::double precision[])[1] AS native_s, (:'t'::double precision[])[2] AS gb_s,
-	(:'t'::double precision[])[3] AS native_cpu, (:'t'::double precision[])[4] AS gb_cpu \gset
+SELECT bench.pair_results('GrowthBook assign()', 'native assign()',
+	'SELECT count(experiments.assign(''bench'', unit)) FROM bench.units',
+	'SELECT count(experiments.assign(''bench_gb'', unit)) FROM bench.units', $rows, 1.5, $rounds);
 SELECT bench.best_seconds('SELECT count(experiments.assign(''bench_gb_condition'', unit,
 	jsonb_build_object(''account'', unit, ''country'', ''FR''))) FROM bench.units') AS gb_condition_s \gset
 SELECT bench.best_seconds('SELECT count(experiments.assign(''bench'', unit,
 	jsonb_build_object(''account'', unit, ''country'', ''FR''))) FROM bench.units') AS native_attributes_s \gset
-\echo GrowthBook assign() over $rows rows: :gb_s s (CPU :gb_cpu s); native assign(): :native_s s (CPU :native_cpu s)
 \echo with a hash attribute and a condition: :gb_condition_s s; native with the same attributes built: :native_attributes_s s
-SELECT format(E'RESULT\tGrowthBook assign() per unit (%s rows)\t%s\tns\tnative assign() per unit\t%s\t%s\t<= 1.5',
-	$rows, round((:gb_s * 1e9 / $rows)::numeric, 1), round((:native_s * 1e9 / $rows)::numeric, 1),
-	round((:gb_s / :native_s)::numeric, 2));
-SELECT format(E'RESULT\tGrowthBook assign() CPU time per unit (%s rows)\t%s\tns\tnative assign() CPU time per unit\t%s\t%s\t(informative)',
-	$rows, round((:gb_cpu * 1e9 / $rows)::numeric, 1), round((:native_cpu * 1e9 / $rows)::numeric, 1),
-	round((:gb_cpu / :native_cpu)::numeric, 2));
 SELECT format(E'RESULT\tGrowthBook assign() with attribute and condition (%s rows)\t%s\tns\tnative assign(), same attributes\t%s\t%s\t(informative)',
 	$rows, round((:gb_condition_s * 1e9 / $rows)::numeric, 1), round((:native_attributes_s * 1e9 / $rows)::numeric, 1),
 	round((:gb_condition_s / :native_attributes_s)::numeric, 2));
 \\set mode GrowthBook
 \\set context_rows $context_rows
+\\set rounds $context_rounds
 \\i test/bench/context_run.sql
 SQL
 dropdb "$db"

@@ -6,7 +6,7 @@
 -- ctx_native's are native, tenant ctx_compatible's use that hashing. A unit
 -- assigned to every experiment of its tenant in a row is what an SDK's
 -- context does. bench.in_tenant() runs a query as one of them, so that the
--- two run alternately in one session (bench.best_pair()); the session's
+-- two run in rounds in one session (bench.paired_runs()); the session's
 -- tenant is bench again afterwards.
 SELECT current_setting('experiments.tenant') AS bench_tenant \gset
 SELECT set_config('experiments.tenant', experiments.create_tenant('ctx_native')::text, false) AS ctx_native \gset
