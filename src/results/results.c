@@ -58,6 +58,9 @@
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/guc.h"
+#include "utils/logtape.h"
+#include "executor/nodeHash.h"
+#include "port/pg_bitutils.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -242,10 +245,54 @@ typedef struct Metric
 	uint32		hash;			/* of name */
 } Metric;
 
+/*
+ * The records of units spilled to tapes when the table of units outgrows
+ * its memory (see Route): one tape per value of the next bits of the units'
+ * hashes, each read back as a partition of its own.
+ */
+typedef struct SpillLevel
+{
+	LogicalTape **tapes;		/* 2^bits of them */
+	int			bits;
+	int			used_bits;		/* of the hash, by this level and those above */
+} SpillLevel;
+
+/* A spilled record as it is on its tape, followed by what it says it has. */
+typedef struct SpilledHead
+{
+	uint32		hash;
+	uint32		name_length;	/* the unit's bytes, which come last */
+	int32		number;
+	uint8		kind;
+	bool		has_value;		/* a value follows */
+	bool		has_range;		/* last_at follows */
+	TimestampTz first_at;
+} SpilledHead;
+
+/* Units up to this many bytes are written with their record in one piece. */
+#define SHORT_NAME_SIZE 64
+
+/* Hash bits a level of spilling uses, at most: 2^7 tapes. */
+#define MAX_SPILL_BITS 7
+
+/*
+ * Units a partition holds before it may spill, whatever the budget: the
+ * table's first allocation alone may exceed a tiny one, and a partition this
+ * small takes little memory anyway.
+ */
+#define MIN_SPILL_UNITS 1024
+
 /* Everything one call builds; all of it in context. */
 typedef struct DailyMetrics
 {
 	MemoryContext context;
+	MemoryContext units_context;	/* the units, their names and conversions */
+	Size		budget;			/* bytes units_context may hold; 0: no bound */
+	LogicalTapeSet *tapes;		/* of every level; NULL until a first spill */
+	SpillLevel *spill;			/* where records go, or NULL: into memory */
+	int			used_bits;		/* of the hash, by the partition in memory */
+	text	   *read_name;		/* a spilled record's unit, as read back */
+	uint32		read_name_size;
 	char	   *arena;			/* the rest of the current block of names */
 	Size		arena_left;
 	units_hash *units;
@@ -295,8 +342,9 @@ typedef struct DigestReceiver
 
 /*
  * CopyName
- *		A name kept for the whole call, in the arena: one allocation per block
- *		rather than per name, of which there are millions.
+ *		A unit's name, kept as long as its entry, in the arena: one
+ *		allocation per block rather than per name, of which there are
+ *		millions.
  */
 static const text *
 CopyName(DailyMetrics *state, const text *name)
@@ -309,7 +357,7 @@ CopyName(DailyMetrics *state, const text *name)
 	{
 		Size		block = Max(space, ARENA_BLOCK_SIZE);
 
-		state->arena = MemoryContextAllocHuge(state->context, block);
+		state->arena = MemoryContextAllocHuge(state->units_context, block);
 		state->arena_left = block;
 	}
 	copy = (text *) state->arena;
@@ -352,46 +400,16 @@ UtcDay(TimestampTz t)
 }
 
 /*
- * DigestExposure
- *		One exposure (unit, exposed_at, ordinal; NOT NULL): the unit's first
- *		exposure decides its variant, the lowest ordinal on a tie, as ORDER BY
- *		exposed_at, ordinal would.
- */
-static void
-DigestExposure(DailyMetrics *state, const PendingRow *row)
-{
-	int32		ordinal = DatumGetInt32(row->values[0]);
-	bool		found;
-	UnitEntry  *unit = units_insert_hash(state->units, row->unit, row->hash, &found);
-
-	if (!found)
-	{
-		unit->name = CopyName(state, row->unit);
-		unit->first_at = unit->last_at = row->at;
-		unit->ordinal = ordinal;
-		unit->conversions = 0;
-		return;
-	}
-	if (row->at < unit->first_at || (row->at == unit->first_at && ordinal < unit->ordinal))
-	{
-		unit->first_at = row->at;
-		unit->ordinal = ordinal;
-	}
-	if (row->at > unit->last_at)
-		unit->last_at = row->at;
-}
-
-/*
  * ExposedUnit
  *		The entry of a unit first exposed at or before at, or NULL: only such
  *		a unit's events count. Entries stay put once the exposures are read.
  */
 static UnitEntry *
-ExposedUnit(DailyMetrics *state, const PendingRow *row)
+ExposedUnit(DailyMetrics *state, const text *name, uint32 hash, TimestampTz at)
 {
-	UnitEntry  *unit = units_lookup_hash(state->units, row->unit, row->hash);
+	UnitEntry  *unit = units_lookup_hash(state->units, name, hash);
 
-	return unit != NULL && row->at >= unit->first_at ? unit : NULL;
+	return unit != NULL && at >= unit->first_at ? unit : NULL;
 }
 
 /*
@@ -414,7 +432,8 @@ FindMetric(DailyMetrics *state, const char *kind, const text *name)
 	}
 	state->metrics = Grow(state->metrics, &state->metrics_size, metric, sizeof(Metric));
 	state->metrics[metric].kind = kind;
-	state->metrics[metric].name = CopyName(state, name);
+	state->metrics[metric].name = memcpy(MemoryContextAlloc(state->context, VARSIZE_ANY(name)), name,
+										 VARSIZE_ANY(name));
 	state->metrics[metric].hash = hash;
 	state->nmetrics++;
 	return metric;
@@ -443,30 +462,24 @@ FindGroup(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz at)
 }
 
 /*
- * Convert
- *		One counted event of a unit and metric: first and last time, and the
- *		sum of its values (none when no event had one).
+ * Accumulate
+ *		Counted events of a unit and metric, from first_at to last_at, their
+ *		values summing to value (none when no event had one), into the unit's
+ *		conversion of the metric.
  */
 static void
-Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, double value, bool has_value)
+Accumulate(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz first_at,
+		   TimestampTz last_at, double value, bool has_value)
 {
 	Conversion *conversion;
-
-	if (has_value)
-	{
-		GroupEntry *group = FindGroup(state, (int32) metric, unit->ordinal, at);
-
-		group->value_sum += value;
-		group->has_value_sum = true;
-	}
 
 	for (uint32 next = unit->conversions; next != 0; next = conversion->next)
 	{
 		conversion = &state->conversions[next - 1];
 		if (conversion->metric == metric)
 		{
-			conversion->first_at = Min(conversion->first_at, at);
-			conversion->last_at = Max(conversion->last_at, at);
+			conversion->first_at = Min(conversion->first_at, first_at);
+			conversion->last_at = Max(conversion->last_at, last_at);
 			if (has_value)
 			{
 				conversion->value += value;
@@ -478,7 +491,8 @@ Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, dou
 	state->conversions = Grow(state->conversions, &state->conversions_size, state->nconversions,
 							  sizeof(Conversion));
 	conversion = &state->conversions[state->nconversions++];
-	conversion->first_at = conversion->last_at = at;
+	conversion->first_at = first_at;
+	conversion->last_at = last_at;
 	conversion->value = value;
 	conversion->has_value = has_value;
 	conversion->metric = metric;
@@ -488,21 +502,389 @@ Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, dou
 }
 
 /*
+ * Convert
+ *		One counted event of a unit and metric: its value, if it has one, on
+ *		the day of the event, and the event into the unit's conversion.
+ */
+static void
+Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, double value, bool has_value)
+{
+	if (has_value)
+	{
+		GroupEntry *group = FindGroup(state, (int32) metric, unit->ordinal, at);
+
+		group->value_sum += value;
+		group->has_value_sum = true;
+	}
+	Accumulate(state, unit, metric, at, at, value, has_value);
+}
+
+/*
+ * What a record says of its unit: every row of the event queries becomes
+ * one, and so does what a partition held in memory when it is spilled.
+ */
+typedef enum RecordKind
+{
+	RECORD_EXPOSURE,			/* exposed from first_at to last_at, variant number */
+	RECORD_EVENT,				/* an event of metric number at first_at */
+	RECORD_CONVERSION			/* a spilled conversion of metric number */
+} RecordKind;
+
+typedef struct Record
+{
+	const text *unit;
+	uint32		hash;			/* of unit */
+	RecordKind	kind;
+	int32		number;			/* the variant's ordinal, or the metric */
+	TimestampTz first_at;
+	TimestampTz last_at;
+	double		value;
+	bool		has_value;
+} Record;
+
+/*
+ * ApplyRecord
+ *		A record into the units in memory. A unit's first exposure decides
+ *		its variant, the lowest ordinal on a tie, as ORDER BY exposed_at,
+ *		ordinal would; only events at or after it count.
+ */
+static void
+ApplyRecord(DailyMetrics *state, const Record *record)
+{
+	UnitEntry  *unit;
+	bool		found;
+
+	switch (record->kind)
+	{
+		case RECORD_EXPOSURE:
+			unit = units_insert_hash(state->units, record->unit, record->hash, &found);
+			if (!found)
+			{
+				unit->name = CopyName(state, record->unit);
+				unit->first_at = record->first_at;
+				unit->last_at = record->last_at;
+				unit->ordinal = record->number;
+				unit->conversions = 0;
+				break;
+			}
+			if (record->first_at < unit->first_at ||
+				(record->first_at == unit->first_at && record->number < unit->ordinal))
+			{
+				unit->first_at = record->first_at;
+				unit->ordinal = record->number;
+			}
+			unit->last_at = Max(unit->last_at, record->last_at);
+			break;
+		case RECORD_EVENT:
+			unit = ExposedUnit(state, record->unit, record->hash, record->first_at);
+			if (unit != NULL)
+				Convert(state, unit, (uint32) record->number, record->first_at, record->value,
+						record->has_value);
+			break;
+		case RECORD_CONVERSION:
+			/* spilled after its unit, and already counted in the daily sums */
+			unit = units_lookup_hash(state->units, record->unit, record->hash);
+			Assert(unit != NULL);
+			Accumulate(state, unit, (uint32) record->number, record->first_at, record->last_at,
+					   record->value, record->has_value);
+			break;
+	}
+}
+
+/*
+ * WriteRecord
+ *		A record onto the tape of its partition at the current level: a fixed
+ *		head, the last time and the value only when they are needed, then the
+ *		unit's bytes.
+ */
+static void
+WriteRecord(DailyMetrics *state, const Record *record)
+{
+	SpillLevel *level = state->spill;
+	LogicalTape *tape = level->tapes[(record->hash << (level->used_bits - level->bits)) >> (32 - level->bits)];
+	SpilledHead head = {
+		.hash = record->hash,
+		.name_length = VARSIZE_ANY_EXHDR(record->unit),
+		.number = record->number,
+		.kind = (uint8) record->kind,
+		.has_value = record->has_value,
+		.has_range = record->last_at != record->first_at,
+		.first_at = record->first_at,
+	};
+	MemoryContext old = MemoryContextSwitchTo(state->context);
+	char		bytes[sizeof(head) + sizeof(TimestampTz) + sizeof(double) + SHORT_NAME_SIZE];
+	char	   *end = bytes + sizeof(head);
+
+	/* one write of the whole record, unless the unit is long */
+	memcpy(bytes, &head, sizeof(head));
+	if (head.has_range)
+	{
+		memcpy(end, &record->last_at, sizeof(TimestampTz));
+		end += sizeof(TimestampTz);
+	}
+	if (head.has_value)
+	{
+		memcpy(end, &record->value, sizeof(double));
+		end += sizeof(double);
+	}
+	if (head.name_length <= SHORT_NAME_SIZE)
+	{
+		memcpy(end, VARDATA_ANY(record->unit), head.name_length);
+		LogicalTapeWrite(tape, bytes, end - bytes + head.name_length);
+	}
+	else
+	{
+		LogicalTapeWrite(tape, bytes, end - bytes);
+		LogicalTapeWrite(tape, VARDATA_ANY(record->unit), head.name_length);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * ReadExactly
+ *		size bytes of a spilled record, which must all be there.
+ */
+static void
+ReadExactly(LogicalTape *tape, void *into, size_t size)
+{
+	if (LogicalTapeRead(tape, into, size) != size)
+		elog(ERROR, "could not read a spilled record of daily_metrics");
+}
+
+/*
+ * ReadRecord
+ *		The next record of a tape, its unit in read_name until the next
+ *		read; false at the tape's end.
+ */
+static bool
+ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record)
+{
+	SpilledHead head;
+	size_t		size = LogicalTapeRead(tape, &head, sizeof(head));
+
+	if (size == 0)
+		return false;
+	if (size != sizeof(head))
+		elog(ERROR, "could not read a spilled record of daily_metrics");
+	record->last_at = head.first_at;
+	if (head.has_range)
+		ReadExactly(tape, &record->last_at, sizeof(TimestampTz));
+	record->value = 0;
+	if (head.has_value)
+		ReadExactly(tape, &record->value, sizeof(double));
+	if (VARHDRSZ + head.name_length > state->read_name_size)
+	{
+		state->read_name_size = Max(VARHDRSZ + head.name_length, 2 * state->read_name_size);
+		state->read_name = MemoryContextAlloc(state->context, state->read_name_size);
+	}
+	ReadExactly(tape, VARDATA(state->read_name), head.name_length);
+	SET_VARSIZE(state->read_name, VARHDRSZ + head.name_length);
+	record->unit = state->read_name;
+	record->hash = head.hash;
+	record->kind = (RecordKind) head.kind;
+	record->number = head.number;
+	record->first_at = head.first_at;
+	record->has_value = head.has_value;
+	return true;
+}
+
+/*
+ * ResetUnits
+ *		No unit in memory: those there were are counted or spilled.
+ */
+static void
+ResetUnits(DailyMetrics *state)
+{
+	MemoryContextReset(state->units_context);
+	state->units = units_create(state->units_context, 1024, NULL);
+	state->arena = NULL;
+	state->arena_left = 0;
+	state->conversions = MemoryContextAlloc(state->units_context, sizeof(Conversion));
+	state->conversions_size = 0;
+	state->nconversions = 0;
+}
+
+/*
+ * Spill
+ *		The units in memory have outgrown the budget: from now on records go
+ *		to tapes, one per value of the next bits of their unit's hash, and
+ *		the units and conversions in memory go there first, as records that
+ *		merge with the rest when a tape is read back (DrainSpill). A tape's
+ *		write buffer takes a block: there are at most as many as a quarter of
+ *		the budget holds.
+ */
+static void
+Spill(DailyMetrics *state)
+{
+	MemoryContext old = MemoryContextSwitchTo(state->context);
+	SpillLevel *level = palloc(sizeof(SpillLevel));
+	units_iterator iterator;
+	UnitEntry  *unit;
+
+	level->bits = Min(Min(MAX_SPILL_BITS, 32 - state->used_bits),
+					  pg_leftmost_one_pos64(Max(state->budget / 4 / BLCKSZ, 2)));
+	level->used_bits = state->used_bits + level->bits;
+	level->tapes = palloc(sizeof(LogicalTape *) << level->bits);
+	if (state->tapes == NULL)
+		state->tapes = LogicalTapeSetCreate(false, NULL, -1);
+	for (int i = 0; i < 1 << level->bits; i++)
+		level->tapes[i] = LogicalTapeCreate(state->tapes);
+	MemoryContextSwitchTo(old);
+	state->spill = level;
+
+	units_start_iterate(state->units, &iterator);
+	while ((unit = units_iterate(state->units, &iterator)) != NULL)
+	{
+		Record		record = {.unit = unit->name, .hash = unit->hash, .kind = RECORD_EXPOSURE,
+			.number = unit->ordinal, .first_at = unit->first_at, .last_at = unit->last_at};
+		Conversion *conversion;
+
+		WriteRecord(state, &record);
+		record.kind = RECORD_CONVERSION;
+		for (uint32 next = unit->conversions; next != 0; next = conversion->next)
+		{
+			conversion = &state->conversions[next - 1];
+			record.number = (int32) conversion->metric;
+			record.first_at = conversion->first_at;
+			record.last_at = conversion->last_at;
+			record.value = conversion->value;
+			record.has_value = conversion->has_value;
+			WriteRecord(state, &record);
+		}
+	}
+	ResetUnits(state);
+}
+
+/*
+ * Route
+ *		A record into memory, or onto its tape once memory has spilled. Only
+ *		daily_metrics() sets a budget; with no hash bits left to partition
+ *		by, a partition stays in memory whatever its size.
+ */
+static void
+Route(DailyMetrics *state, const Record *record)
+{
+	if (state->spill != NULL)
+	{
+		WriteRecord(state, record);
+		return;
+	}
+	ApplyRecord(state, record);
+	if (state->budget > 0 && state->used_bits < 32 && state->units->members > MIN_SPILL_UNITS &&
+		MemoryContextMemAllocated(state->units_context, false) > state->budget)
+		Spill(state);
+}
+
+/*
+ * Count
+ *		One unit into its output group: metric, variant and UTC day of
+ *		first_at, with the square of its total value.
+ */
+static void
+Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, TimestampTz last_at,
+	  double value, bool has_value)
+{
+	GroupEntry *group = FindGroup(state, metric, ordinal, first_at);
+
+	group->units++;
+	group->first_at = Min(group->first_at, first_at);
+	group->last_at = Max(group->last_at, last_at);
+	if (has_value)
+	{
+		group->value_square_sum += value * value;
+		group->has_value_square_sum = true;
+	}
+}
+
+/*
+ * CountPartition
+ *		The units in memory, all of whose records have been read, and their
+ *		conversions into the output groups; then memory is free for the next
+ *		partition.
+ */
+static void
+CountPartition(DailyMetrics *state)
+{
+	units_iterator iterator;
+	UnitEntry  *unit;
+
+	units_start_iterate(state->units, &iterator);
+	while ((unit = units_iterate(state->units, &iterator)) != NULL)
+		Count(state, EXPOSURES_METRIC, unit->ordinal, unit->first_at, unit->last_at, 0, false);
+	for (uint32 i = 0; i < state->nconversions; i++)
+	{
+		Conversion *conversion = &state->conversions[i];
+
+		Count(state, (int32) conversion->metric, conversion->ordinal, conversion->first_at,
+			  conversion->last_at, conversion->value, conversion->has_value);
+	}
+	ResetUnits(state);
+}
+
+/*
+ * DrainSpill
+ *		Reads each tape of the current level back as a partition of its own:
+ *		every record of a unit is on the same tape, its exposures before its
+ *		events, so each partition is counted whole once read. A partition
+ *		that outgrows memory in turn spills, by the next bits of the hash,
+ *		and its own partitions are read before the next tape.
+ */
+static void
+DrainSpill(DailyMetrics *state)
+{
+	SpillLevel *level = state->spill;
+	int			used_bits = state->used_bits;
+	Record		record;
+
+	state->spill = NULL;
+	state->used_bits = level->used_bits;
+	for (int i = 0; i < 1 << level->bits; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->context);
+
+		LogicalTapeRewindForRead(level->tapes[i], BLCKSZ);
+		MemoryContextSwitchTo(old);
+		while (ReadRecord(state, level->tapes[i], &record))
+			Route(state, &record);
+		LogicalTapeClose(level->tapes[i]);
+		if (state->spill != NULL)
+			DrainSpill(state);
+		else
+			CountPartition(state);
+	}
+	state->used_bits = used_bits;
+	pfree(level->tapes);
+	pfree(level);
+}
+
+/*
+ * DigestExposure
+ *		One exposure (unit, exposed_at, ordinal; NOT NULL).
+ */
+static void
+DigestExposure(DailyMetrics *state, const PendingRow *row)
+{
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EXPOSURE,
+		.number = DatumGetInt32(row->values[0]), .first_at = row->at, .last_at = row->at};
+
+	Route(state, &record);
+}
+
+/*
  * DigestGoal
  *		One goal event (unit, achieved_at, goal, properties). Its value is
  *		what CASE WHEN jsonb_typeof(properties -> 'value') = 'number' THEN
- *		(properties ->> 'value')::float8 END gives, computed only for the
- *		events that count.
+ *		(properties ->> 'value')::float8 END gives; in memory, it is computed
+ *		only for the events that count.
  */
 static void
 DigestGoal(DailyMetrics *state, const PendingRow *row)
 {
-	UnitEntry  *unit = ExposedUnit(state, row);
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
+		.first_at = row->at, .last_at = row->at};
 	JsonbValue	property;
-	double		value = 0;
-	bool		has_value = false;
 
-	if (unit == NULL)
+	if (state->spill == NULL && ExposedUnit(state, row->unit, row->hash, row->at) == NULL)
 		return;
 	if (!row->nulls[1])
 	{
@@ -512,12 +894,13 @@ DigestGoal(DailyMetrics *state, const PendingRow *row)
 			getKeyJsonValueFromContainer(&properties->root, "value", 5, &property) != NULL &&
 			property.type == jbvNumeric)
 		{
-			value = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(property.val.numeric)));
-			has_value = true;
+			record.value = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+															  NumericGetDatum(property.val.numeric)));
+			record.has_value = true;
 		}
 	}
-	Convert(state, unit, FindMetric(state, goal_kind, DatumGetTextPP(row->values[0])), row->at,
-			value, has_value);
+	record.number = (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0]));
+	Route(state, &record);
 }
 
 /*
@@ -528,12 +911,12 @@ DigestGoal(DailyMetrics *state, const PendingRow *row)
 static void
 DigestTransaction(DailyMetrics *state, const PendingRow *row)
 {
-	UnitEntry  *unit = ExposedUnit(state, row);
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
+		.number = (int32) FindMetric(state, revenue_kind, state->revenue_name),
+		.first_at = row->at, .last_at = row->at,
+		.value = (double) DatumGetInt64(row->values[0]), .has_value = true};
 
-	if (unit == NULL)
-		return;
-	Convert(state, unit, FindMetric(state, revenue_kind, state->revenue_name), row->at,
-			(double) DatumGetInt64(row->values[0]), true);
+	Route(state, &record);
 }
 
 /*
@@ -722,27 +1105,6 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 }
 
 /*
- * Count
- *		One unit into its output group: metric, variant and UTC day of
- *		first_at, with the square of its total value.
- */
-static void
-Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, TimestampTz last_at,
-	  double value, bool has_value)
-{
-	GroupEntry *group = FindGroup(state, metric, ordinal, first_at);
-
-	group->units++;
-	group->first_at = Min(group->first_at, first_at);
-	group->last_at = Max(group->last_at, last_at);
-	if (has_value)
-	{
-		group->value_square_sum += value * value;
-		group->has_value_square_sum = true;
-	}
-}
-
-/*
  * KeepCall
  *		Fills key with what the rows of this call depend on (pointing into
  *		the active snapshot); true when the kept rows are for the same.
@@ -789,8 +1151,6 @@ daily_metrics(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ParamListInfo params;
 	DailyMetrics state = {0};
-	units_iterator units;
-	UnitEntry  *unit;
 	groups_iterator groups;
 	GroupEntry *group;
 
@@ -819,11 +1179,14 @@ daily_metrics(PG_FUNCTION_ARGS)
 		memcpy(key.subxip, GetActiveSnapshot()->subxip, sizeof(TransactionId) * key.subxcnt);
 	key.tenant = MemoryContextStrdup(rows_context, key.tenant);
 	state.context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
-	state.units = units_create(state.context, 1024, NULL);
+	state.units_context = AllocSetContextCreate(state.context, "daily_metrics units", ALLOCSET_DEFAULT_SIZES);
+	state.budget = get_hash_memory_limit();
+	ResetUnits(&state);
+	old_context = MemoryContextSwitchTo(state.context);
 	state.revenue_name = cstring_to_text("revenue");
+	MemoryContextSwitchTo(old_context);
 	state.groups = groups_create(state.context, 256, NULL);
 	state.metrics = MemoryContextAlloc(state.context, sizeof(Metric));
-	state.conversions = MemoryContextAlloc(state.context, sizeof(Conversion));
 
 	SPI_connect();
 	params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
@@ -832,17 +1195,11 @@ daily_metrics(PG_FUNCTION_ARGS)
 	Digest(&state, goals_query, params, DigestGoal);
 	Digest(&state, transactions_query, params, DigestTransaction);
 	SPI_finish();
-
-	units_start_iterate(state.units, &units);
-	while ((unit = units_iterate(state.units, &units)) != NULL)
-		Count(&state, EXPOSURES_METRIC, unit->ordinal, unit->first_at, unit->last_at, 0, false);
-	for (uint32 i = 0; i < state.nconversions; i++)
-	{
-		Conversion *conversion = &state.conversions[i];
-
-		Count(&state, (int32) conversion->metric, conversion->ordinal, conversion->first_at,
-			  conversion->last_at, conversion->value, conversion->has_value);
-	}
+	if (state.spill != NULL)
+		DrainSpill(&state);
+	CountPartition(&state);
+	if (state.tapes != NULL)
+		LogicalTapeSetClose(state.tapes);
 
 	key.rows = MemoryContextAlloc(rows_context, sizeof(HeapTuple) * Max(state.groups->members, 1));
 	groups_start_iterate(state.groups, &groups);
@@ -1073,7 +1430,7 @@ DigestPartEvent(DailyMetrics *base, const PendingRow *row)
 static void
 DigestImplicitGoal(DailyMetrics *base, const PendingRow *row)
 {
-	UnitEntry  *unit = ExposedUnit(base, row);
+	UnitEntry  *unit = ExposedUnit(base, row->unit, row->hash, row->at);
 
 	if (unit != NULL)
 		Convert(base, unit, FindMetric(base, goal_kind, DatumGetTextPP(row->values[0])), row->at, 0, false);
@@ -1320,6 +1677,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	if (state.pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
 		events_since = since - state.pre_period;
 	state.base.context = AllocSetContextCreate(CurrentMemoryContext, "metric_statistics", ALLOCSET_DEFAULT_SIZES);
+	state.base.units_context = state.base.context;
 	state.base.units = units_create(state.base.context, 1024, NULL);
 	state.base.groups = groups_create(state.base.context, 16, NULL);
 	state.base.metrics = MemoryContextAlloc(state.base.context, sizeof(Metric));
