@@ -22,11 +22,22 @@
  * values are summed per UTC day of their event as they come, so that no later
  * event changes a past day. In SQL the same work is a grouping of every
  * exposure by unit and a join of the goals to the groups, several times
- * slower (docs/performance.md, results). Memory grows with the experiment
- * and is not bounded by work_mem: about 100 bytes per exposed unit (its entry in a hash table kept
- * under 90% full, its name) and 40 to 80 per unit and goal reached, 270 MB
- * for the benchmark's 2,000,000 units (the SQL version's hash tables took
- * about 1 GB), in a context of its own, freed before returning.
+ * slower (docs/performance.md, results).
+ *
+ * Memory is bounded as PostgreSQL bounds a hash aggregate's, by work_mem
+ * times hash_mem_multiplier. A unit takes about 100 bytes in memory (its
+ * entry in a hash table kept under 90% full, its name) and 40 to 80 more per
+ * goal it reached. When the units outgrow the budget, they spill, as
+ * PostgreSQL's hash aggregation does: what memory holds, and every later
+ * row, goes as a record to one of up to 128 tapes (logtape.c, temporary
+ * files) by the next bits of its unit's hash; a unit's records are then all
+ * on one tape, its exposures before its events. Each tape is read back as a
+ * partition of its own, counted whole and freed before the next; one that
+ * outgrows memory in turn spills by the next bits of the hash. Small
+ * partitions have small tables, which stay in the CPU's caches: at 2,000,000
+ * units the spilling pass costs less than the one table in memory did
+ * (docs/performance.md). The rows' values summed per day are counted as the
+ * rows come, in memory or when read back, once either way.
  *
  * The queries go through the executor as the caller, so row-level security
  * applies, and are planned with the actual window, so that only the monthly
