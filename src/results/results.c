@@ -767,23 +767,40 @@ Spill(DailyMetrics *state)
 }
 
 /*
+ * OverBudget
+ *		Whether the units in memory hold more than the budget, counting the
+ *		table's next doubling, when its old and new arrays are both held,
+ *		before it happens. Only daily_metrics() sets a budget; with no hash
+ *		bits left to partition by, a partition stays in memory whatever its
+ *		size.
+ */
+static bool
+OverBudget(DailyMetrics *state)
+{
+	units_hash *units = state->units;
+	Size		held;
+
+	if (state->budget == 0 || state->used_bits >= 32 || units->members <= MIN_SPILL_UNITS)
+		return false;
+	held = MemoryContextMemAllocated(state->units_context, false);
+	if (units->members >= units->grow_threshold)
+		held += 2 * units->size * sizeof(UnitEntry);
+	return held > state->budget;
+}
+
+/*
  * Route
- *		A record into memory, or onto its tape once memory has spilled. Only
- *		daily_metrics() sets a budget; with no hash bits left to partition
- *		by, a partition stays in memory whatever its size.
+ *		A record into memory, or onto its tape once memory has spilled.
  */
 static void
 Route(DailyMetrics *state, const Record *record)
 {
-	if (state->spill != NULL)
-	{
-		WriteRecord(state, record);
-		return;
-	}
-	ApplyRecord(state, record);
-	if (state->budget > 0 && state->used_bits < 32 && state->units->members > MIN_SPILL_UNITS &&
-		MemoryContextMemAllocated(state->units_context, false) > state->budget)
+	if (state->spill == NULL && OverBudget(state))
 		Spill(state);
+	if (state->spill != NULL)
+		WriteRecord(state, record);
+	else
+		ApplyRecord(state, record);
 }
 
 /*
@@ -940,6 +957,7 @@ static void
 FlushBatch(DigestReceiver *receiver)
 {
 	units_hash *units = receiver->state->units;
+	MemoryContext old;
 
 	for (int i = 0; i < receiver->npending; i++)
 	{
@@ -948,8 +966,11 @@ FlushBatch(DigestReceiver *receiver)
 		if (entry->status == units_SH_IN_USE && entry->hash == receiver->pending[i].hash)
 			PrefetchMemory(entry->name);
 	}
+	/* what digesting allocates for a row (a detoasted value) goes with the batch */
+	old = MemoryContextSwitchTo(receiver->batch_context);
 	for (int i = 0; i < receiver->npending; i++)
 		receiver->digest(receiver->state, &receiver->pending[i]);
+	MemoryContextSwitchTo(old);
 	receiver->npending = 0;
 	MemoryContextReset(receiver->batch_context);
 }
