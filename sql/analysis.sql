@@ -104,6 +104,51 @@ RESET SESSION AUTHORIZATION;
 SET experiments.tenant = :'tenant';
 \set VERBOSITY default
 
+-- A ratio metric by the sequential method against its closed form, computed
+-- here from the raw events: spend per buy, sum(value) / count(buy) per arm,
+-- its delta-method variance, and the asymptotic confidence sequence
+-- (Waudby-Smith et al. 2021) with the normal mixture of confidence 0.95 tuned
+-- at 5000 units, over the units of both arms, at the experiment's confidence
+-- 0.9 (the p-value is the mixture's whatever the level); the relative
+-- interval by the delta method at the same critical value.
+INSERT INTO experiments.metrics (key, type, source, event, aggregation, property)
+VALUES ('spend', 'mean', 'goal', 'buy', 'sum', 'value'), ('buys', 'mean', 'goal', 'buy', 'count', NULL);
+INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id)
+SELECT 'spend_per_buy', 'ratio', n.id, d.id FROM experiments.metrics n, experiments.metrics d
+WHERE n.key = 'spend' AND d.key = 'buys' AND n.tenant_id = :'tenant' AND d.tenant_id = :'tenant';
+INSERT INTO experiments.experiment_metrics (experiment_id, metric_id)
+SELECT :exp, id FROM experiments.metrics WHERE key = 'spend_per_buy' AND tenant_id = :'tenant';
+SET SESSION AUTHORIZATION regress_bi;
+WITH units AS (
+	SELECT g % 2 AS arm, coalesce(sum((e.properties ->> 'value')::float8), 0) AS x, count(e.unit)::float8 AS y
+	FROM generate_series(1, 2000) g
+	LEFT JOIN experiments.goal_events e ON e.unit = 'a-' || g AND e.goal = 'buy' AND e.tenant_id = :'tenant'
+	GROUP BY g
+), arms AS (
+	SELECT arm, count(*) AS n, sum(x) / sum(y) AS r,
+		   (var_samp(x) - 2 * sum(x) / sum(y) * covar_samp(x, y) + (sum(x) / sum(y)) ^ 2 * var_samp(y))
+			 / (count(*) * avg(y) ^ 2) AS v
+	FROM units GROUP BY arm
+), ref AS (
+	SELECT t.r - c.r AS d, sqrt(t.v + c.v) AS se, t.r / c.r - 1 AS rel,
+		   sqrt(t.v / c.r ^ 2 + t.r ^ 2 * c.v / c.r ^ 4) AS rel_se, (t.n + c.n) * m.rho2 AS nr2
+	FROM arms c, arms t, (SELECT (-2 * ln(0.05) + ln(1 - 2 * ln(0.05))) / 5000 AS rho2) m
+	WHERE c.arm = 0 AND t.arm = 1
+), expected AS (
+	SELECT d, se, rel, rel_se, sqrt(2 * (nr2 + 1) / nr2 * (0.5 * ln(nr2 + 1) - ln(0.1))) AS crit,
+		   least(1, sqrt(nr2 + 1) * exp(-nr2 * (d / se) ^ 2 / (2 * (nr2 + 1)))) AS p
+	FROM ref
+)
+SELECT r.method, abs(r.difference - e.d) <= 1e-9 * abs(e.d) AS difference_ok,
+	   abs(r.difference_lower - (e.d - e.crit * e.se)) <= 1e-9 * abs(e.d - e.crit * e.se) AS lower_ok,
+	   abs(r.difference_upper - (e.d + e.crit * e.se)) <= 1e-9 * abs(e.d + e.crit * e.se) AS upper_ok,
+	   abs(r.relative_lower - (e.rel - e.crit * e.rel_se)) <= 1e-9 * abs(e.rel - e.crit * e.rel_se) AS relative_lower_ok,
+	   abs(r.relative_upper - (e.rel + e.crit * e.rel_se)) <= 1e-9 * abs(e.rel + e.crit * e.rel_se) AS relative_upper_ok,
+	   abs(r.p_value - e.p) <= 1e-9 * e.p AS p_value_ok, r.interval_confidence
+FROM experiments.metric_results(:exp, method => 'sequential', correction => 'none') r, expected e
+WHERE r.metric = 'spend_per_buy' AND r.ordinal = 1;
+RESET SESSION AUTHORIZATION;
+
 -- Settings go with their experiment.
 DELETE FROM experiments.experiments WHERE id = :exp;
 SELECT count(*) AS settings FROM experiments.experiment_analysis;

@@ -65,8 +65,10 @@ AS $$
 	-- Proportions, means and CUPED (the adjusted means passed as the means)
 	-- as experiment_results() compares rates and values; ratios and
 	-- quantiles by their normal estimates: a z interval (fixed) or the
-	-- confidence sequence (sequential) of the difference, relative by the
-	-- delta method at the same critical value.
+	-- confidence sequence of sequential_test() (sequential: each estimate
+	-- as a mean whose variance over count units is its squared standard
+	-- error, so that the p-value is the same at every corrected level),
+	-- relative by the delta method at the same critical value.
 	SELECT c.difference, c.difference_lower, c.difference_upper, c.relative_difference, c.relative_lower,
 		   c.relative_upper, c.p_value
 	FROM experiments_internal.comparison($1, CASE WHEN $2 = 'proportion' AND NOT $3 THEN 'rate' ELSE 'value' END,
@@ -77,18 +79,18 @@ AS $$
 		   CASE WHEN g.shown THEN g.d + g.crit * g.se END,
 		   g.rel, g.rel - g.crit * g.rel_se, g.rel + g.crit * g.rel_se, g.p
 	FROM (SELECT e.d, e.se, e.rel, e.rel_se, $12 <> 0 AS shown,
-				 CASE $1 WHEN 'sequential' THEN (q.upper - e.d) / e.se
+				 CASE $1 WHEN 'sequential' THEN (q.difference_upper - e.d) / nullif(e.se, 0)
 						 ELSE experiments.normal_quantile(1 - (1 - $16) / 2) END AS crit,
 				 CASE $1 WHEN 'sequential' THEN q.p_value
 						 ELSE 2 * experiments.normal_cdf(-abs(e.d) / nullif(e.se, 0)) END AS p
 		  FROM (SELECT $14 - $12 AS d, sqrt($15 + $13) AS se, $14 / nullif($12, 0) - 1 AS rel,
 					   sqrt($15 / nullif($12, 0) ^ 2 + $14 ^ 2 * $13 / nullif($12, 0) ^ 4) AS rel_se) e
-		  LEFT JOIN LATERAL experiments.sequential_interval(e.d, e.se, $5 + $9, $16, $17) q
-			  ON $1 = 'sequential' AND e.se > 0) g
+		  LEFT JOIN LATERAL experiments.sequential_test($12, $13 * $5, $5, $14, $15 * $9, $9, $16, $17) q
+			  ON $1 = 'sequential') g
 	WHERE NOT $3 AND $2 IN ('ratio', 'quantile')
 $$;
 COMMENT ON FUNCTION experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint) IS
-'One comparison of metric_results() at a confidence level by the method''s test: proportions (counts) and means, or with CUPED the adjusted means and variances, by experiments_internal.comparison(); ratios and quantiles from their estimates and variances by a normal z test (method fixed) or sequential_interval() over the units of both arms (method sequential), the relative interval by the delta method at the same critical value. The difference and its bounds are NULL for a ratio or quantile whose control estimate is 0; NULLs where the tests give NULLs.';
+'One comparison of metric_results() at a confidence level by the method''s test: proportions (counts) and means, or with CUPED the adjusted means and variances, by experiments_internal.comparison(); ratios and quantiles from their estimates and variances by a normal z test (method fixed) or by sequential_test() on the estimates as means with the variances count x squared standard error (method sequential: the confidence sequence over the units of both arms, its p-value the same at every level), the relative interval by the delta method at the same critical value. The difference and its bounds are NULL for a ratio or quantile whose control estimate is 0; NULLs where the tests give NULLs.';
 
 CREATE FUNCTION experiments.metric_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
