@@ -151,5 +151,5 @@ RESET SESSION AUTHORIZATION;
 
 -- Settings go with their experiment.
 DELETE FROM experiments.experiments WHERE id = :exp;
-SELECT count(*) AS settings FROM experiments.experiment_analysis;
+SELECT count(*) AS settings FROM experiments.experiment_analysis WHERE experiment_id = :exp;
 \i sql/helpers/drop_logins.sql
