@@ -981,20 +981,23 @@ FlushBatch(DigestReceiver *receiver)
  *		The units' table is far larger than the CPU caches, and each row
  *		would wait for memory twice in it (its bucket, then its name): rows
  *		wait in a batch instead, their buckets prefetched, so that the memory
- *		accesses of a whole batch overlap.
+ *		accesses of a whole batch overlap. Once the units spill, a row only
+ *		goes onto a tape: it is digested at once, from the slot, uncopied.
  */
 static bool
 ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 {
 	DigestReceiver *receiver = (DigestReceiver *) self;
 	units_hash *units = receiver->state->units;
-	PendingRow *row = &receiver->pending[receiver->npending++];
+	bool		spilling = receiver->state->spill != NULL;
+	PendingRow	spilled;
+	PendingRow *row = spilling ? &spilled : &receiver->pending[receiver->npending++];
 	MemoryContext old = MemoryContextSwitchTo(receiver->batch_context);
 	const text *unit;
 
 	slot_getallattrs(slot);
 	unit = DatumGetTextPP(slot->tts_values[0]);
-	row->unit = memcpy(palloc(VARSIZE_ANY(unit)), unit, VARSIZE_ANY(unit));
+	row->unit = spilling ? unit : memcpy(palloc(VARSIZE_ANY(unit)), unit, VARSIZE_ANY(unit));
 	row->hash = NameHash(unit);
 	row->at = DatumGetTimestampTz(slot->tts_values[1]);
 	for (int i = 2; i < receiver->columns->natts; i++)
@@ -1002,8 +1005,15 @@ ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 		Form_pg_attribute column = TupleDescAttr(receiver->columns, i);
 
 		row->nulls[i - 2] = slot->tts_isnull[i];
-		row->values[i - 2] = slot->tts_isnull[i] ? (Datum) 0 :
+		row->values[i - 2] = slot->tts_isnull[i] || spilling ? slot->tts_values[i] :
 			datumCopy(slot->tts_values[i], column->attbyval, column->attlen);
+	}
+	if (spilling)
+	{
+		receiver->digest(receiver->state, row);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(receiver->batch_context);
+		return true;
 	}
 	MemoryContextSwitchTo(old);
 	PrefetchMemory(&units->data[units_initial_bucket(units, row->hash)]);
