@@ -6864,3 +6864,8 @@ ALTER FUNCTION experiments.set_analysis(text, text, float8, text, bigint) OWNER 
 GRANT EXECUTE ON FUNCTION experiments.set_analysis(text, text, float8, text, bigint) TO experiments_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON experiments.experiment_analysis TO experiments_api_owner;
 GRANT SELECT ON experiments.experiment_analysis TO experiments_analyst, experiments_admin;
+
+-- src/results/results.sql (daily_metrics spills)
+-- The results' one pass over the events bounds its memory by work_mem: its comment says so.
+COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
+'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event with the sum of squares of each unit''s total of the goal property "value" or of the revenue in cents, and the sum of those values by day of their event (a row with 0 units for a day with values only). Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files.';
