@@ -179,10 +179,12 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_api_owner;
 -- src/results/metric_results.sql
 GRANT EXECUTE ON FUNCTION
-	experiments.metric_statistics(bigint, timestamp with time zone, timestamp with time zone, interval, double precision),
+	experiments.metric_statistics(bigint, timestamp with time zone, timestamp with time zone, interval, double precision, text, integer),
 	experiments_internal.metric_verdict(boolean, double precision, double precision, double precision, boolean),
 	experiments_internal.guardrail_status(boolean, double precision, double precision, double precision, boolean),
+	experiments_internal.metric_comparisons(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval, text, integer),
 	experiments.metric_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval),
+	experiments.metric_breakdown(bigint, text, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval, integer),
 	experiments_internal.metric_report(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
 	TO experiments_api_owner;
 -- src/results/sequential.sql
@@ -470,9 +472,11 @@ GRANT EXECUTE ON FUNCTION
 	experiments.experiment_plan(bigint, text, float8, float8, float8),
 	experiments_internal.format_p_value(float8),
 	experiments_internal.format_percent(float8, boolean),
-	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8),
+	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer),
 	experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean),
 	experiments_internal.guardrail_status(boolean, float8, float8, float8, boolean),
+	experiments_internal.metric_comparisons(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, integer),
 	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval),
+	experiments.metric_breakdown(bigint, text, timestamptz, timestamptz, float8, bigint, text, interval, integer),
 	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text)
 	TO experiments_analyst;
