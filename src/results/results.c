@@ -898,6 +898,11 @@ daily_metrics(PG_FUNCTION_ARGS)
  * read; caps apply to them before they are summed. Goals that no metric of
  * the tenant reads are counted as implicit proportion metrics, as
  * experiment_results() counts them.
+ *
+ * With a breakdown (metric_breakdown()), the attribute's events are read
+ * once after the exposures: each unit keeps the latest value set at or
+ * before its first exposure, the values are ranked by units, and each unit
+ * gets a slice number (2 bytes per bucket) by which every sum is also split.
  */
 PG_FUNCTION_INFO_V1(metric_statistics);
 
