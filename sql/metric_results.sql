@@ -9339,7 +9339,28 @@ FROM (VALUES
 	('user_id', 'u896', 'plan', '"pro"', 408165),
 	('user_id', 'u897', 'country', '"DE"', -2359790),
 	('user_id', 'u898', 'country', '"FR"', -1934184),
-	('user_id', 'stranger', 'country', '"DE"', 50)) AS e(t, u, a, x, s);
+	('user_id', 'stranger', 'country', '"DE"', 50),
+	('user_id', 'u4', 'cohort', '"solo"', -86400),
+	('user_id', 'u1', 'cohort', '"control"', -86400),
+	('user_id', 'u2', 'cohort', '"control"', -86400),
+	('user_id', 'u3', 'cohort', '"control"', -86400),
+	('user_id', 'u7', 'cohort', '"control"', -86400),
+	('user_id', 'u8', 'cohort', '"control"', -86400),
+	('user_id', 'u13', 'cohort', '"control"', -86400),
+	('user_id', 'u14', 'cohort', '"control"', -86400),
+	('user_id', 'u17', 'cohort', '"control"', -86400),
+	('user_id', 'u18', 'cohort', '"control"', -86400),
+	('user_id', 'u19', 'cohort', '"control"', -86400),
+	('user_id', 'u21', 'cohort', '"control"', -86400),
+	('user_id', 'u25', 'cohort', '"control"', -86400),
+	('user_id', 'u29', 'cohort', '"control"', -86400),
+	('user_id', 'u40', 'cohort', '"control"', -86400),
+	('user_id', 'u41', 'cohort', '"control"', -86400),
+	('user_id', 'u42', 'cohort', '"control"', -86400),
+	('user_id', 'u43', 'cohort', '"control"', -86400),
+	('user_id', 'u48', 'cohort', '"control"', -86400),
+	('user_id', 'u49', 'cohort', '"control"', -86400),
+	('user_id', 'u51', 'cohort', '"control"', -86400)) AS e(t, u, a, x, s);
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, higher_is_better, quantile) VALUES ('converted', 'proportion', 'goal', 'checkout', 'count', NULL, '0 seconds', '604800 seconds', 'none', NULL, true, NULL);
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, higher_is_better, quantile) VALUES ('revenue', 'mean', 'transaction', NULL, 'sum', 'revenue', '0 seconds', '604800 seconds', 'percentile', 0.95, true, NULL);
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, higher_is_better, quantile) VALUES ('orders', 'mean', 'transaction', NULL, 'count', NULL, '0 seconds', '604800 seconds', 'none', NULL, true, NULL);
@@ -9575,6 +9596,11 @@ SELECT count(*) FROM experiments.metric_breakdown(:exp, NULL);
 ROLLBACK TO SAVEPOINT refused;
 SELECT count(*) FROM experiments.metric_breakdown(:exp, 'country', max_slices => 101);
 ROLLBACK TO SAVEPOINT refused;
+-- slices with an empty arm, or a single unit: estimates where there are units, no comparison
+-- without them (and no error)
+SELECT slice, slice_value, ordinal, count(*) AS metrics, count(estimate) AS estimates,
+	   count(difference) AS comparisons, count(verdict) AS verdicts
+FROM experiments.metric_breakdown(:exp, 'cohort', min_units => 1) GROUP BY 1, 2, 3 ORDER BY 1, 3;
 -- an attribute no unit has: one slice, none
 SELECT slice, slice_kind, count(*) FROM experiments.metric_breakdown(:exp, 'no such attribute') GROUP BY 1, 2;
 COMMIT;

@@ -39,7 +39,12 @@
  * under row-level security (the user and experiments.tenant). A second call
  * with all of these the same answers the kept rows without reading the
  * events again: the results page asks for the results and for their daily
- * series in one snapshot (src/http/page.sql).
+ * series in one snapshot (src/http/page.sql). The table of units built from
+ * the exposures is kept too, with everything the call built (its memory is
+ * not freed before returning, but with the transaction or the next call):
+ * metric_statistics() called with the same arguments in the same snapshot,
+ * as the page's tables of metrics are, takes it over instead of reading the
+ * exposures again, and frees it.
  */
 #include "core.h"
 #include "stats.h"
@@ -114,6 +119,8 @@ typedef struct KeptCall
 	MemoryContext context;
 	int			nrows;
 	HeapTuple  *rows;
+	struct units_hash *units;	/* the call's table of units; NULL once taken */
+	MemoryContext units_context;	/* everything the call built, under context */
 } KeptCall;
 
 static KeptCall kept = {.lxid = InvalidLocalTransactionId};
@@ -874,7 +881,10 @@ daily_metrics(PG_FUNCTION_ARGS)
 		key.rows[nrows++] = heap_form_tuple(rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(old_context);
 	}
-	MemoryContextDelete(state.context);
+	/* The table of units stays, for metric_statistics() (see the file header). */
+	MemoryContextSetParent(state.context, rows_context);
+	key.units = state.units;
+	key.units_context = state.context;
 	key.context = rows_context;
 	key.nrows = nrows;
 	kept = key;
@@ -1520,6 +1530,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	UnitEntry  *unit;
 	int64	   *implicit;
 	TimestampTz events_since;
+	KeptCall	key;
 
 	InitMaterializedSRF(fcinfo, 0);
 	/* Strict but in the breakdown, which is none when NULL. */
@@ -1564,8 +1575,19 @@ metric_statistics(PG_FUNCTION_ARGS)
 	SPI_connect();
 	tenant_id = ExperimentTenant(experiment_id);
 
-	Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
-		   DigestExposure);
+	if (KeepCall(&key, fcinfo) && kept.units != NULL)
+	{
+		/* daily_metrics() read these exposures in this snapshot: its table, without its conversions. */
+		units_destroy(state.base.units);
+		state.base.units = kept.units;
+		kept.units = NULL;
+		units_start_iterate(state.base.units, &units);
+		while ((unit = units_iterate(state.base.units, &units)) != NULL)
+			unit->conversions = 0;
+	}
+	else
+		Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
+			   DigestExposure);
 	units_start_iterate(state.base.units, &units);
 	while ((unit = units_iterate(state.base.units, &units)) != NULL)
 		nordinals = Max(nordinals, unit->ordinal + 1);
@@ -1709,5 +1731,11 @@ metric_statistics(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	MemoryContextDelete(state.base.context);
+	if (kept.units == NULL && kept.units_context != NULL && kept.lxid == key.lxid)
+	{
+		/* The table taken over is no longer needed. */
+		MemoryContextDelete(kept.units_context);
+		kept.units_context = NULL;
+	}
 	return (Datum) 0;
 }

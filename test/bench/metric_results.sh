@@ -51,7 +51,7 @@ SELECT 't-' || g, 'order', 100 + g % 9000, 0, 'u-' || ((g::bigint * 104729) % $u
 	   timestamptz '2026-02-20 00:00+00' + g * interval '$((step_ms * 10)) milliseconds'
 FROM generate_series(0, $exposures / 10 - 1) g;
 INSERT INTO experiments.attribute_events (unit_type, unit, name, value, set_at)
-SELECT 'user_id', 'u-' || g, 'country', to_jsonb('c' || (g * 7 % 20)), timestamptz '2026-02-28 00:00+00'
+SELECT 'user_id', 'u-' || g, 'country', to_jsonb('c' || (g / 2 % 20)), timestamptz '2026-02-28 00:00+00'
 FROM generate_series(0, $units - 1) g;
 INSERT INTO experiments.metrics (key, type, source, event, window_end) VALUES ('converted', 'proportion', 'goal', 'checkout', '7 days');
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, cap, cap_value)

@@ -122,6 +122,10 @@ for u, v, f in units:
     if arng.random() < 0.05:
         attributes.append(("device_id", u, "country", '"JP"', f - 1))
 attributes.append(("user_id", "stranger", "country", '"DE"', 50))
+# Another attribute, for slices with an empty arm: "solo" on one unit of b1, "control" on the
+# control's first 20 units; the rest have none.
+attributes.append(("user_id", next(u for u, v, _ in units if v == 1), "cohort", '"solo"', -DAY))
+attributes += [("user_id", u, "cohort", '"control"', -DAY) for u, v, _ in units if v == 0][:20]
 
 # Metric definitions: key -> (type, source, event, aggregation, property,
 # window_start s, window_end s or None, cap, cap_value, higher_is_better, quantile)
@@ -542,6 +546,11 @@ SELECT count(*) FROM experiments.metric_breakdown(:exp, NULL);
 ROLLBACK TO SAVEPOINT refused;
 SELECT count(*) FROM experiments.metric_breakdown(:exp, 'country', max_slices => 101);
 ROLLBACK TO SAVEPOINT refused;
+-- slices with an empty arm, or a single unit: estimates where there are units, no comparison
+-- without them (and no error)
+SELECT slice, slice_value, ordinal, count(*) AS metrics, count(estimate) AS estimates,
+	   count(difference) AS comparisons, count(verdict) AS verdicts
+FROM experiments.metric_breakdown(:exp, 'cohort', min_units => 1) GROUP BY 1, 2, 3 ORDER BY 1, 3;
 -- an attribute no unit has: one slice, none
 SELECT slice, slice_kind, count(*) FROM experiments.metric_breakdown(:exp, 'no such attribute') GROUP BY 1, 2;
 COMMIT;
