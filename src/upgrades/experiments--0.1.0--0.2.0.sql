@@ -6211,11 +6211,11 @@ WITH s AS MATERIALIZED (
 SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better, c.margin, c.ordinal, c.variant,
 	   c.n, c.events, c.estimate,
 	   CASE c.type WHEN 'proportion' THEN w.lower
-				   WHEN 'mean' THEN c.mean - experiments.student_t_quantile(1 - (1 - $4) / 2, c.n - 1) * sqrt(c.var_x / c.n)
+				   WHEN 'mean' THEN c.mean - experiments.student_t_quantile(1 - (1 - $4) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
 				   WHEN 'ratio' THEN c.ratio - experiments.normal_quantile(1 - (1 - $4) / 2) * sqrt(c.estimate_var)
 				   ELSE c.quantile_lower END,
 	   CASE c.type WHEN 'proportion' THEN w.upper
-				   WHEN 'mean' THEN c.mean + experiments.student_t_quantile(1 - (1 - $4) / 2, c.n - 1) * sqrt(c.var_x / c.n)
+				   WHEN 'mean' THEN c.mean + experiments.student_t_quantile(1 - (1 - $4) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
 				   WHEN 'ratio' THEN c.ratio + experiments.normal_quantile(1 - (1 - $4) / 2) * sqrt(c.estimate_var)
 				   ELSE c.quantile_upper END,
 	   c.cap, c.cuped,
