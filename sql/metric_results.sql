@@ -13,6 +13,9 @@ SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('metrics',
 	'[{"key": "control", "allocation": 34}, {"key": "b1", "allocation": 33}, {"key": "b2", "allocation": 33}]',
 	start => true) \gset
+-- The fixed-horizon tests these references compute (without settings an
+-- experiment's results are sequential, sql/analysis.sql).
+SELECT method FROM experiments.set_analysis('metrics', method => 'fixed');
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
 SELECT :exp, o, 'user_id', u, timestamptz '2026-05-01 00:00+00' + s * interval '1 second', true, true, false, false, false, false
