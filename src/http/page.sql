@@ -325,6 +325,35 @@ GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, time
 COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) IS
 'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 for another correction.';
 
+CREATE FUNCTION experiments_api.metric_breakdown(experiment text, breakdown text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT NULL, max_slices integer DEFAULT 10)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.authorize();
+	IF correction NOT IN ('holm', 'bh', 'none') THEN
+		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
+			left(correction, 64)));
+	END IF;
+	IF breakdown IS NULL OR breakdown = '' THEN
+		PERFORM experiments_internal.raise_api_error(400, 'breakdown is required: name the unit attribute to slice by.');
+	END IF;
+	IF max_slices IS NULL OR max_slices NOT BETWEEN 1 AND 100 THEN
+		PERFORM experiments_internal.raise_api_error(400, 'max_slices must be between 1 and 100.');
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
+			FROM experiments.metric_breakdown(experiments_internal.page_experiment_id(experiment), breakdown, since, until,
+											  correction => metric_breakdown.correction,
+											  max_slices => metric_breakdown.max_slices) r);
+END;
+$$;
+ALTER FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) IS
+'GET /rpc/metric_breakdown?experiment=KEY&breakdown=ATTRIBUTE[&since=&until=&correction=holm|bh|none&max_slices=10]: the experiment''s results per metric sliced by a unit attribute (experiments.metric_breakdown()) as a JSON array, one object per slice, metric and variant, corrected across all of them, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 without a breakdown, for another correction or max_slices outside 1 to 100.';
+
 CREATE FUNCTION experiments_api.results_page(experiment text)
 RETURNS experiments_api."text/html"
 LANGUAGE plpgsql STABLE SECURITY DEFINER

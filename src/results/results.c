@@ -50,7 +50,13 @@
  * under row-level security (the user and experiments.tenant). A second call
  * with all of these the same answers the kept rows without reading the
  * events again: the results page asks for the results and for their daily
- * series in one snapshot (src/http/page.sql).
+ * series in one snapshot (src/http/page.sql). The table of units built from
+ * the exposures is kept too, with everything the call built (its memory is
+ * not freed before returning, but with the transaction or the next call):
+ * metric_statistics() called with the same arguments in the same snapshot,
+ * as the page's tables of metrics are, takes it over instead of reading the
+ * exposures again, and frees it. A call whose units spilled keeps none: no
+ * table held them all, and metric_statistics() reads the exposures itself.
  */
 #include "core.h"
 #include "stats.h"
@@ -128,6 +134,8 @@ typedef struct KeptCall
 	MemoryContext context;
 	int			nrows;
 	HeapTuple  *rows;
+	struct units_hash *units;	/* the call's table of units; NULL once taken */
+	MemoryContext units_context;	/* everything the call built, under context */
 } KeptCall;
 
 static KeptCall kept = {.lxid = InvalidLocalTransactionId};
@@ -203,6 +211,7 @@ typedef struct Conversion
 	uint32		next;			/* 1 + index of the unit's previous one; 0: none */
 	uint32		metric;
 	int32		ordinal;		/* the unit's variant */
+	int16		slice;			/* the unit's slice of a breakdown; 0 without */
 	bool		has_value;
 } Conversion;
 
@@ -315,6 +324,8 @@ typedef struct DailyMetrics
 	uint32		nconversions;
 	uint32		conversions_size;
 	groups_hash *groups;
+	int16	   *slices;			/* per bucket of units: its slice of a
+								 * breakdown; NULL without one */
 } DailyMetrics;
 
 /*
@@ -508,6 +519,7 @@ Accumulate(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz firs
 	conversion->has_value = has_value;
 	conversion->metric = metric;
 	conversion->ordinal = unit->ordinal;
+	conversion->slice = state->slices ? state->slices[unit - state->units->data] : 0;
 	conversion->next = unit->conversions;
 	unit->conversions = state->nconversions;
 }
@@ -825,13 +837,12 @@ Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, Ti
 }
 
 /*
- * CountPartition
+ * CountUnits
  *		The units in memory, all of whose records have been read, and their
- *		conversions into the output groups; then memory is free for the next
- *		partition.
+ *		conversions into the output groups.
  */
 static void
-CountPartition(DailyMetrics *state)
+CountUnits(DailyMetrics *state)
 {
 	units_iterator iterator;
 	UnitEntry  *unit;
@@ -846,7 +857,6 @@ CountPartition(DailyMetrics *state)
 		Count(state, (int32) conversion->metric, conversion->ordinal, conversion->first_at,
 			  conversion->last_at, conversion->value, conversion->has_value);
 	}
-	ResetUnits(state);
 }
 
 /*
@@ -878,7 +888,10 @@ DrainSpill(DailyMetrics *state)
 		if (state->spill != NULL)
 			DrainSpill(state);
 		else
-			CountPartition(state);
+		{
+			CountUnits(state);
+			ResetUnits(state);
+		}
 	}
 	state->used_bits = used_bits;
 	pfree(level->tapes);
@@ -1239,7 +1252,7 @@ daily_metrics(PG_FUNCTION_ARGS)
 	SPI_finish();
 	if (state.spill != NULL)
 		DrainSpill(&state);
-	CountPartition(&state);
+	CountUnits(&state);
 	if (state.tapes != NULL)
 		LogicalTapeSetClose(state.tapes);
 
@@ -1269,7 +1282,22 @@ daily_metrics(PG_FUNCTION_ARGS)
 		key.rows[nrows++] = heap_form_tuple(rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(old_context);
 	}
-	MemoryContextDelete(state.context);
+	/*
+	 * The table of units stays, for metric_statistics() (see the file
+	 * header), unless it spilled: then no table holds every unit.
+	 */
+	if (state.tapes == NULL)
+	{
+		MemoryContextSetParent(state.context, rows_context);
+		key.units = state.units;
+		key.units_context = state.context;
+	}
+	else
+	{
+		MemoryContextDelete(state.context);
+		key.units = NULL;
+		key.units_context = NULL;
+	}
 	key.context = rows_context;
 	key.nrows = nrows;
 	kept = key;
@@ -1293,11 +1321,19 @@ daily_metrics(PG_FUNCTION_ARGS)
  * read; caps apply to them before they are summed. Goals that no metric of
  * the tenant reads are counted as implicit proportion metrics, as
  * experiment_results() counts them.
+ *
+ * With a breakdown (metric_breakdown()), the attribute's events are read
+ * once after the exposures: each unit keeps the latest value set at or
+ * before its first exposure, the values are ranked by units, and each unit
+ * gets a slice number (2 bytes per bucket) by which every sum is also split.
  */
 PG_FUNCTION_INFO_V1(metric_statistics);
 
 /* A metric's numerator (or only) part, and a ratio's denominator. */
 #define MAX_PARTS 2
+
+/* The most values of an attribute a breakdown reports on their own. */
+#define MAX_SLICES 100
 
 /* One event source of a metric, with the per-unit values read from it. */
 typedef struct MetricPart
@@ -1329,6 +1365,31 @@ typedef struct CatalogMetric
 } CatalogMetric;
 
 /*
+ * A value of a breakdown's attribute. Units number their value rather than
+ * point to it, which would take twice the room.
+ */
+typedef struct LabelEntry
+{
+	const text *name;			/* packed varlena, in the arena */
+	uint32		hash;
+	int32		number;
+	char		status;
+} LabelEntry;
+
+#define SH_PREFIX labels
+#define SH_ELEMENT_TYPE LabelEntry
+#define SH_KEY_TYPE const text *
+#define SH_KEY name
+#define SH_HASH_KEY(tb, key) NameHash(key)
+#define SH_EQUAL(tb, a, b) NamesEqual(a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/*
  * Everything one call builds: a DailyMetrics first, so that the receiver
  * and the Digest functions of daily_metrics() serve it too.
  */
@@ -1338,6 +1399,13 @@ typedef struct MetricState
 	MetricPart **current;		/* the parts whose events are being read */
 	int			ncurrent;
 	int64		pre_period;		/* microseconds; 0: no covariate */
+	/* A breakdown's attribute values, numbered from 1 as first read. */
+	labels_hash *labels;
+	const text **label_names;	/* by number - 1 */
+	uint32		nlabels;
+	uint32		labels_size;
+	int32	   *unit_labels;	/* per bucket: the unit's value; 0 JSON null, -1 none */
+	TimestampTz *unit_label_at; /* per bucket: when it was set */
 } MetricState;
 
 /* The sums of one metric and variant, as metric_statistics() returns them. */
@@ -1355,7 +1423,8 @@ typedef struct MetricSums
 	double		covariate_square_sum;
 	double		covariate_cross_sum;
 	double	   *quantile_values;	/* a quantile metric's values of units with events */
-	int64		nquantile_values;
+	uint32		nquantile_values;
+	uint32		quantile_values_size;
 } MetricSums;
 
 /* The attached metrics, each of its parts a row, numerator first. */
@@ -1476,6 +1545,151 @@ DigestImplicitGoal(DailyMetrics *base, const PendingRow *row)
 
 	if (unit != NULL)
 		Convert(base, unit, FindMetric(base, goal_kind, DatumGetTextPP(row->values[0])), row->at, 0, false);
+}
+
+/*
+ * AttributeQuery
+ *		The query of a breakdown's attribute: the unit, when the attribute
+ *		was set, and its value as text (a JSON string's characters, another
+ *		value's JSON text; NULL for JSON null). Attributes set before since
+ *		count too: a unit keeps the value it had at its first exposure,
+ *		however long before it was set.
+ */
+static char *
+AttributeQuery(const char *attribute)
+{
+	return psprintf("SELECT a.unit, a.set_at, CASE jsonb_typeof(a.value) WHEN 'string' THEN a.value #>> '{}'"
+					" WHEN 'null' THEN NULL ELSE a.value::text END FROM experiments.attribute_events a"
+					" WHERE a.tenant_id = $4 AND a.set_at < $3 AND a.name = %s"
+					" AND a.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)",
+					quote_literal_cstr(attribute));
+}
+
+/*
+ * FindLabel
+ *		The number of a value of the attribute, a new one (its name copied
+ *		into the arena) the first time.
+ */
+static int32
+FindLabel(MetricState *state, const text *name)
+{
+	bool		found;
+	LabelEntry *label = labels_insert_hash(state->labels, name, NameHash(name), &found);
+
+	if (!found)
+	{
+		label->name = CopyName(&state->base, name);
+		label->number = (int32) ++state->nlabels;
+		state->label_names = Grow(state->label_names, &state->labels_size, state->nlabels - 1,
+								  sizeof(const text *));
+		state->label_names[state->nlabels - 1] = label->name;
+	}
+	return label->number;
+}
+
+/*
+ * CompareLabels
+ *		Byte order of two values' names (text order under the C collation);
+ *		JSON null (0) first.
+ */
+static int
+CompareLabels(MetricState *state, int32 a, int32 b)
+{
+	const text *x;
+	const text *y;
+	int			cmp;
+
+	if (a == 0 || b == 0)
+		return (a != 0) - (b != 0);
+	x = state->label_names[a - 1];
+	y = state->label_names[b - 1];
+	cmp = memcmp(VARDATA_ANY(x), VARDATA_ANY(y), Min(VARSIZE_ANY_EXHDR(x), VARSIZE_ANY_EXHDR(y)));
+	return cmp != 0 ? cmp : (VARSIZE_ANY_EXHDR(x) > VARSIZE_ANY_EXHDR(y)) - (VARSIZE_ANY_EXHDR(x) < VARSIZE_ANY_EXHDR(y));
+}
+
+/*
+ * DigestAttribute
+ *		One setting of the attribute (unit, set_at, value) of an exposed unit
+ *		at or before its first exposure: the latest one is the unit's value,
+ *		the greatest value on a tie of times, so that the order the rows come
+ *		in never matters.
+ */
+static void
+DigestAttribute(DailyMetrics *base, const PendingRow *row)
+{
+	MetricState *state = (MetricState *) base;
+	UnitEntry  *unit = units_lookup_hash(base->units, row->unit, row->hash);
+	Size		slot;
+	int32		label;
+
+	if (unit == NULL || row->at > unit->first_at)
+		return;
+	slot = unit - base->units->data;
+	label = row->nulls[0] ? 0 : FindLabel(state, DatumGetTextPP(row->values[0]));
+	if (state->unit_labels[slot] < 0 || row->at > state->unit_label_at[slot] ||
+		(row->at == state->unit_label_at[slot] && CompareLabels(state, label, state->unit_labels[slot]) > 0))
+	{
+		state->unit_labels[slot] = label;
+		state->unit_label_at[slot] = row->at;
+	}
+}
+
+/* Order of values for the slices: most units first, then by name. */
+typedef struct LabelCount
+{
+	int32		number;
+	int64		units;
+} LabelCount;
+
+/*
+ * CompareLabelCounts
+ *		qsort_arg order of LabelCounts: most units first, then byte order.
+ */
+static int
+CompareLabelCounts(const void *a, const void *b, void *arg)
+{
+	const LabelCount *x = (const LabelCount *) a;
+	const LabelCount *y = (const LabelCount *) b;
+
+	if (x->units != y->units)
+		return x->units > y->units ? -1 : 1;
+	return CompareLabels((MetricState *) arg, x->number, y->number);
+}
+
+/*
+ * SliceUnits
+ *		Each unit's slice: 0 without a value (none set at or before its first
+ *		exposure, or JSON null), 1 to n for the max_slices values with the most
+ *		units (ties by byte order), n + 1 for the other values. Returns n,
+ *		and the values' names in names[1..n].
+ */
+static int
+SliceUnits(MetricState *state, int max_slices, const text ***names)
+{
+	units_hash *units = state->base.units;
+	LabelCount *counts = palloc0(sizeof(LabelCount) * (state->nlabels + 1));
+	int16	   *slice_of = palloc(sizeof(int16) * (state->nlabels + 1));
+	int			n = Min((int) state->nlabels, max_slices);
+
+	for (uint32 i = 0; i <= state->nlabels; i++)
+		counts[i].number = (int32) i;
+	for (uint64 slot = 0; slot < units->size; slot++)
+		if (units->data[slot].status == units_SH_IN_USE && state->unit_labels[slot] > 0)
+			counts[state->unit_labels[slot]].units++;
+	qsort_arg(counts + 1, state->nlabels, sizeof(LabelCount), CompareLabelCounts, state);
+	*names = palloc(sizeof(const text *) * (n + 1));
+	slice_of[0] = 0;
+	for (uint32 i = 1; i <= state->nlabels; i++)
+	{
+		slice_of[counts[i].number] = (int16) Min((int) i, n + 1);
+		if ((int) i <= n)
+			(*names)[i] = state->label_names[counts[i].number - 1];
+	}
+	for (uint64 slot = 0; slot < units->size; slot++)
+		state->base.slices[slot] = state->unit_labels[slot] > 0 ? slice_of[state->unit_labels[slot]] : 0;
+	pfree(counts);
+	pfree(slice_of);
+	return n;
 }
 
 /*
@@ -1630,17 +1844,18 @@ ReadCatalog(MetricState *state, int64 experiment_id, int *nmetrics)
 
 /*
  * SumMetric
- *		One metric's sums per variant (sums[ordinal]) over the exposed units.
+ *		One metric's sums per slice and variant (sums[slice * nordinals +
+ *		ordinal]) over the exposed units.
  */
 static void
-SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nordinals)
+SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nslices, int nordinals)
 {
 	units_hash *units = state->base.units;
 	MetricPart *numerator = &metric->parts[0];
 	MetricPart *denominator = metric->nparts > 1 ? &metric->parts[1] : NULL;
 	bool		quantile = strcmp(metric->type, "quantile") == 0;
 
-	memset(sums, 0, sizeof(MetricSums) * nordinals);
+	memset(sums, 0, sizeof(MetricSums) * nslices * nordinals);
 	for (uint64 slot = 0; slot < units->size; slot++)
 	{
 		MetricSums *s;
@@ -1648,7 +1863,7 @@ SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nordi
 
 		if (units->data[slot].status != units_SH_IN_USE)
 			continue;
-		s = &sums[units->data[slot].ordinal];
+		s = &sums[(state->base.slices ? state->base.slices[slot] : 0) * nordinals + units->data[slot].ordinal];
 		x = numerator->values[slot];
 		s->units++;
 		s->event_units += numerator->hits[slot];
@@ -1674,29 +1889,50 @@ SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nordi
 		if (quantile && numerator->hits[slot])
 		{
 			if (s->quantile_values == NULL)
-				s->quantile_values = MemoryContextAllocHuge(state->base.context,
-															sizeof(double) * Max(units->members, 1));
+				s->quantile_values = MemoryContextAllocHuge(state->base.context, sizeof(double));
+			s->quantile_values = Grow(s->quantile_values, &s->quantile_values_size, s->nquantile_values,
+									  sizeof(double));
 			s->quantile_values[s->nquantile_values++] = x;
 		}
 	}
 }
 
 /*
+ * SliceColumns
+ *		The slice and slice_value columns of a row (values[18], values[19]):
+ *		the value's name for slices 1 to nvalues, NULL for 0 (no value) and
+ *		nvalues + 1 (the other values).
+ */
+static void
+SliceColumns(int slice, int nvalues, const text **names, Datum *values, bool *nulls)
+{
+	values[18] = Int32GetDatum(slice);
+	nulls[18] = false;
+	nulls[19] = slice < 1 || slice > nvalues;
+	values[19] = nulls[19] ? (Datum) 0 : PointerGetDatum(names[slice]);
+}
+
+/*
  * metric_statistics
  *		SQL metric_statistics(experiment_id, since, until, pre_period,
- *		confidence): see above and its COMMENT in
+ *		confidence, breakdown, max_slices): see above and its COMMENT in
  *		src/results/metric_results.sql.
  */
 Datum
 metric_statistics(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		experiment_id = PG_GETARG_INT64(0);
-	TimestampTz since = PG_GETARG_TIMESTAMPTZ(1);
-	TimestampTz until = PG_GETARG_TIMESTAMPTZ(2);
-	Interval   *pre_period = PG_GETARG_INTERVAL_P(3);
-	double		confidence = PG_GETARG_FLOAT8(4);
-	double		critical = TwoSidedCritical(confidence, get_float8_infinity());
+	int64		experiment_id;
+	TimestampTz since;
+	TimestampTz until;
+	Interval   *pre_period;
+	double		confidence;
+	double		critical;
+	char	   *breakdown;
+	int			max_slices;
+	int			nvalues = 0;
+	int			nslices = 1;
+	const text **slice_names = NULL;
 	MetricState state = {0};
 	Datum		tenant_id;
 	CatalogMetric *metrics;
@@ -1706,9 +1942,34 @@ metric_statistics(PG_FUNCTION_ARGS)
 	units_iterator units;
 	UnitEntry  *unit;
 	int64	   *implicit;
-	TimestampTz events_since = since;
+	TimestampTz events_since;
+	KeptCall	key;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* Strict but in the breakdown, which is none when NULL. */
+	for (int i = 0; i < PG_NARGS(); i++)
+		if (i != 5 && PG_ARGISNULL(i))
+			return (Datum) 0;
+	experiment_id = PG_GETARG_INT64(0);
+	since = PG_GETARG_TIMESTAMPTZ(1);
+	until = PG_GETARG_TIMESTAMPTZ(2);
+	pre_period = PG_GETARG_INTERVAL_P(3);
+	confidence = PG_GETARG_FLOAT8(4);
+	critical = TwoSidedCritical(confidence, get_float8_infinity());
+	breakdown = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (breakdown != NULL && breakdown[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a breakdown needs the name of an attribute"),
+				 errdetail("Results are sliced by the value of a unit attribute (attribute_events.name)."),
+				 errhint("Name the attribute, or ask for the results without a breakdown (NULL).")));
+	max_slices = PG_GETARG_INT32(6);
+	if (max_slices < 1 || max_slices > MAX_SLICES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_slices must be between 1 and %d", MAX_SLICES),
+				 errdetail("A breakdown reports the max_slices values with the most units, and the rest as one slice.")));
+	events_since = since;
 	state.pre_period = pre_period->time + (int64) pre_period->day * USECS_PER_DAY +
 		(int64) pre_period->month * DAYS_PER_MONTH * USECS_PER_DAY;
 	if (state.pre_period < 0)
@@ -1728,11 +1989,38 @@ metric_statistics(PG_FUNCTION_ARGS)
 	SPI_connect();
 	tenant_id = ExperimentTenant(experiment_id);
 
-	Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
-		   DigestExposure);
+	if (KeepCall(&key, fcinfo) && kept.units != NULL)
+	{
+		/* daily_metrics() read these exposures in this snapshot: its table, without its conversions. */
+		units_destroy(state.base.units);
+		state.base.units = kept.units;
+		kept.units = NULL;
+		units_start_iterate(state.base.units, &units);
+		while ((unit = units_iterate(state.base.units, &units)) != NULL)
+			unit->conversions = 0;
+	}
+	else
+		Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
+			   DigestExposure);
 	units_start_iterate(state.base.units, &units);
 	while ((unit = units_iterate(state.base.units, &units)) != NULL)
 		nordinals = Max(nordinals, unit->ordinal + 1);
+	if (breakdown != NULL)
+	{
+		Size		size = state.base.units->size;
+
+		state.labels = labels_create(state.base.context, 64, NULL);
+		state.label_names = MemoryContextAlloc(state.base.context, sizeof(const text *));
+		state.unit_labels = MemoryContextAllocHuge(state.base.context, sizeof(int32) * size);
+		memset(state.unit_labels, -1, sizeof(int32) * size);
+		state.unit_label_at = MemoryContextAllocHuge(state.base.context, sizeof(TimestampTz) * size);
+		state.base.slices = MemoryContextAllocExtended(state.base.context, sizeof(int16) * size,
+													   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		Digest(&state.base, AttributeQuery(breakdown), EventQueryParams(experiment_id, since, until, tenant_id),
+			   DigestAttribute);
+		nvalues = SliceUnits(&state, max_slices, &slice_names);
+		nslices = nvalues + 2;
+	}
 
 	metrics = ReadCatalog(&state, experiment_id, &nmetrics);
 	/* Parts with the same query (the same events and values) read it once. */
@@ -1766,19 +2054,21 @@ metric_statistics(PG_FUNCTION_ARGS)
 		   DigestImplicitGoal);
 	SPI_finish();
 
-	sums = MemoryContextAlloc(state.base.context, sizeof(MetricSums) * Max(nordinals, 1));
+	sums = MemoryContextAlloc(state.base.context, sizeof(MetricSums) * nslices * Max(nordinals, 1));
 	for (int i = 0; i < nmetrics; i++)
 	{
 		CatalogMetric *metric = &metrics[i];
 
-		SumMetric(&state, metric, sums, nordinals);
-		for (int ordinal = 0; ordinal < nordinals; ordinal++)
+		SumMetric(&state, metric, sums, nslices, nordinals);
+		for (int cell = 0; cell < nslices * nordinals; cell++)
 		{
-			MetricSums *s = &sums[ordinal];
+			MetricSums *s = &sums[cell];
+			int			slice = cell / nordinals;
+			int			ordinal = cell % nordinals;
 			bool		ratio = metric->nparts > 1;
 			bool		covariate = metric->parts[0].covariates != NULL;
-			Datum		values[18];
-			bool		nulls[18] = {false};
+			Datum		values[20];
+			bool		nulls[20] = {false};
 
 			if (s->units == 0)
 				continue;
@@ -1815,38 +2105,51 @@ metric_statistics(PG_FUNCTION_ARGS)
 			}
 			values[17] = Float8GetDatum(metric->parts[0].cap);
 			nulls[17] = isnan(metric->parts[0].cap);
+			SliceColumns(slice, nvalues, slice_names, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
 
-	/* The implicit metrics: units converting per goal and variant. */
+	/* The implicit metrics: units converting per goal, slice and variant. */
 	implicit = MemoryContextAllocZero(state.base.context,
-									  sizeof(int64) * Max(state.base.nmetrics, 1) * Max(nordinals, 1));
+									  sizeof(int64) * Max(state.base.nmetrics, 1) * nslices * Max(nordinals, 1));
 	for (uint32 i = 0; i < state.base.nconversions; i++)
-		implicit[state.base.conversions[i].metric * nordinals + state.base.conversions[i].ordinal]++;
-	memset(sums, 0, sizeof(MetricSums) * Max(nordinals, 1));
+	{
+		Conversion *conversion = &state.base.conversions[i];
+
+		implicit[(conversion->metric * nslices + conversion->slice) * nordinals + conversion->ordinal]++;
+	}
+	memset(sums, 0, sizeof(MetricSums) * nslices * Max(nordinals, 1));
 	units_start_iterate(state.base.units, &units);
 	while ((unit = units_iterate(state.base.units, &units)) != NULL)
-		sums[unit->ordinal].units++;
+		sums[(state.base.slices ? state.base.slices[unit - state.base.units->data] : 0) * nordinals +
+			 unit->ordinal].units++;
 	for (uint32 metric = 0; metric < state.base.nmetrics; metric++)
-		for (int ordinal = 0; ordinal < nordinals; ordinal++)
+		for (int cell = 0; cell < nslices * nordinals; cell++)
 		{
-			int64		converting = implicit[metric * nordinals + ordinal];
-			Datum		values[18];
-			bool		nulls[18];
+			int64		converting = implicit[metric * nslices * nordinals + cell];
+			Datum		values[20];
+			bool		nulls[20];
 
-			if (sums[ordinal].units == 0)
+			if (sums[cell].units == 0)
 				continue;
 			memset(nulls, true, sizeof(nulls));
 			values[1] = PointerGetDatum(state.base.metrics[metric].name);
-			values[2] = Int32GetDatum(ordinal);
-			values[3] = Int64GetDatum(sums[ordinal].units);
+			values[2] = Int32GetDatum(cell % nordinals);
+			values[3] = Int64GetDatum(sums[cell].units);
 			values[4] = Int64GetDatum(converting);
 			values[5] = values[6] = Float8GetDatum((double) converting);
 			for (int i = 1; i <= 6; i++)
 				nulls[i] = false;
+			SliceColumns(cell / nordinals, nvalues, slice_names, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	MemoryContextDelete(state.base.context);
+	if (kept.units == NULL && kept.units_context != NULL && kept.lxid == key.lxid)
+	{
+		/* The table taken over is no longer needed. */
+		MemoryContextDelete(kept.units_context);
+		kept.units_context = NULL;
+	}
 	return (Datum) 0;
 }
