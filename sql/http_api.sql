@@ -153,6 +153,15 @@ FROM pg_temp.http('GET', '/rpc/results_chart?experiment=checkout-test&chart=srm'
 SELECT status, jsonb_array_length(body) AS rows, body -> 0 ->> 'metric' AS metric, body -> 0 ->> 'type' AS type
 FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test', jsonb_build_object('x-api-key', :'analyst'));
 SELECT status, body FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test', jsonb_build_object('x-api-key', :'client'));
+-- The same sliced by a unit attribute (none is set here: every unit in slice 0, none), as the
+-- analyst key; without the attribute 400; a client key is refused.
+SELECT status, jsonb_array_length(body) AS rows, body -> 1 ->> 'breakdown' AS breakdown, body -> 1 ->> 'slice_kind' AS slice_kind,
+	   body -> 1 ->> 'variant' AS variant, body -> 1 ->> 'p_value_correction' AS correction
+FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=country', jsonb_build_object('x-api-key', :'analyst'));
+SELECT status, body ->> 'message' AS message
+FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=', jsonb_build_object('x-api-key', :'analyst'));
+SELECT status, body ->> 'message' AS message
+FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=country', jsonb_build_object('x-api-key', :'client'));
 
 -- Every function and view answered a request with a 2xx status.
 SELECT p.proname AS never_answered

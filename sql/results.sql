@@ -14,6 +14,9 @@ SELECT experiments.create_tenant('results_main') AS tenant \gset
 SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('checkout_button',
 	'[{"key": "control", "allocation": 50}, {"key": "green", "allocation": 50}]', start => true) \gset
+-- Read once, at its planned end: the operator chose the fixed-horizon tests
+-- (the default is sequential, sql/analysis.sql).
+SELECT method FROM experiments.set_analysis('checkout_button', method => 'fixed');
 
 -- Units r-1 .. r-400000: even g in control, odd g in green; exposure times
 -- spread by a hash over four days from 2026-03-01.

@@ -85,7 +85,7 @@ GROUP BY c.correction ORDER BY c.correction;
 SELECT f.metric, f.ordinal, f.method, s.method,
 	   f.rate_lift_upper - f.rate_lift_lower < s.rate_lift_upper - s.rate_lift_lower AS fixed_narrower,
 	   f.rate_verdict AS fixed_verdict, s.rate_verdict AS sequential_verdict
-FROM experiments.experiment_results(:exp) f
+FROM experiments.experiment_results(:exp, method => 'fixed') f
 JOIN experiments.experiment_results(:exp, method => 'sequential', tuning_n => 2000) s
 	ON s.kind = f.kind AND s.metric = f.metric AND s.ordinal = f.ordinal
 WHERE f.kind = 'goal' AND f.ordinal <> 0 ORDER BY f.metric, f.ordinal;
@@ -100,7 +100,7 @@ CROSS JOIN LATERAL experiments.sequential_interval(t.difference, sqrt(0.09 / 500
 -- The report says which method it used, and reads the sequential SRM test.
 SELECT experiments.results_report('peeking', method => 'sequential', tuning_n => 2000);
 
--- The views: lift says the method (the views use fixed); the sample ratio
+-- The views: lift says the method (the experiment's, sequential without settings); the sample ratio
 -- view gains the sequential test.
 SELECT DISTINCT method FROM experiments.lift WHERE experiment = 'peeking';
 SELECT units_per_variant, round(p_value::numeric, 6) AS p_value, round(log_bayes_factor::numeric, 6) AS log_bayes_factor,

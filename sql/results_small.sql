@@ -11,6 +11,9 @@ SELECT id AS exp FROM experiments.create_experiment('small',
 	'[{"key": "control", "allocation": 50}, {"key": "treatment", "allocation": 50}]', start => true) \gset
 SELECT id AS tiny FROM experiments.create_experiment('tiny',
 	'[{"key": "control", "allocation": 50}, {"key": "treatment", "allocation": 50}]', start => true) \gset
+-- The fixed-horizon tests' small samples (the default is sequential,
+-- sql/analysis.sql).
+SELECT key, a.method FROM unnest(ARRAY['small', 'tiny']) AS key, experiments.set_analysis(key, method => 'fixed') a;
 
 -- small: 600 units per arm, exposed on 2026-04-01. Goal buy: none of the
 -- control, 30 of the treatment. Goal donate: values in the control only, the

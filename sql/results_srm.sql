@@ -11,6 +11,9 @@ SELECT id AS fair FROM experiments.create_experiment('fair',
 	'[{"key": "a", "allocation": 50}, {"key": "b", "allocation": 50}]', start => true) \gset
 SELECT id AS stray FROM experiments.create_experiment('stray',
 	'[{"key": "a", "allocation": 50}, {"key": "b", "allocation": 50}, {"key": "retired", "allocation": 0}]', start => true) \gset
+-- The chi-square test: the fixed-horizon method (the sequential test is
+-- sql/results_sequential.sql's).
+SELECT key, a.method FROM unnest(ARRAY['unfair', 'fair', 'stray']) AS key, experiments.set_analysis(key, method => 'fixed') a;
 
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)

@@ -191,7 +191,23 @@ FROM experiments.exposures e
 WHERE e.experiment_id = :demo_exp
   AND experiments.bucket(e.unit, 2) < CASE e.ordinal WHEN 0 THEN 1000 ELSE 1100 END;
 COMMIT;
-\echo 'The report, as the analyst (acme_bi) reads it'
+\echo 'The report, as the analyst (acme_bi) reads it: the sequential method, valid however often it is read while the experiment runs'
+\c -reuse-previous=on "host=127.0.0.1 user=acme_bi password='bi secret'"
+BEGIN;
+SELECT experiments.authenticate(:'analyst_key') \g /dev/null
+SELECT experiments.results_report('signup_copy');
+\echo 'Results per metric (here the goal signup), by the same method'
+SELECT metric, variant, units, round(estimate::numeric, 4) AS rate, round(relative_difference::numeric, 4) AS relative_lift,
+	   round(relative_lower::numeric, 4) AS lower, round(relative_upper::numeric, 4) AS upper,
+	   round(adjusted_p_value::numeric, 6) AS adjusted_p_value, verdict, method
+FROM experiments.metric_results(:demo_exp) WHERE ordinal <> 0;
+COMMIT;
+\echo 'The operator (acme_ops) chooses the fixed-horizon method: one look, decided in advance'
+\c -reuse-previous=on "host=127.0.0.1 user=acme_ops password='ops secret'"
+BEGIN;
+SELECT experiments.authenticate(:'admin_key') \g /dev/null
+SELECT method, confidence, correction, tuning_n FROM experiments.set_analysis('signup_copy', method => 'fixed');
+COMMIT;
 \c -reuse-previous=on "host=127.0.0.1 user=acme_bi password='bi secret'"
 BEGIN;
 SELECT experiments.authenticate(:'analyst_key') \g /dev/null

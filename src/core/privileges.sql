@@ -170,6 +170,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	experiments.daily_metrics(bigint, timestamp with time zone, timestamp with time zone),
 	experiments_internal.comparison_verdict(boolean, double precision, double precision, double precision),
+	experiments_internal.analysis(bigint, text, double precision, text, bigint),
+	experiments_internal.comparison(text, text, bigint, double precision, double precision, bigint, bigint, double precision, double precision, bigint, double precision, bigint),
 	experiments.experiment_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, text, bigint),
 	experiments.daily_results(bigint, timestamp with time zone, timestamp with time zone),
 	experiments_internal.format_percent(double precision, boolean),
@@ -179,11 +181,14 @@ GRANT EXECUTE ON FUNCTION
 	TO experiments_api_owner;
 -- src/results/metric_results.sql
 GRANT EXECUTE ON FUNCTION
-	experiments.metric_statistics(bigint, timestamp with time zone, timestamp with time zone, interval, double precision),
+	experiments.metric_statistics(bigint, timestamp with time zone, timestamp with time zone, interval, double precision, text, integer),
 	experiments_internal.metric_verdict(boolean, double precision, double precision, double precision, boolean),
 	experiments_internal.guardrail_status(boolean, double precision, double precision, double precision, boolean),
-	experiments.metric_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval),
-	experiments_internal.metric_report(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text)
+	experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, double precision, double precision, bigint, bigint, double precision, double precision, double precision, double precision, double precision, double precision, double precision, bigint),
+	experiments_internal.metric_comparisons(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval, text, bigint, text, integer),
+	experiments.metric_results(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval, text, bigint),
+	experiments.metric_breakdown(bigint, text, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval, text, bigint, integer),
+	experiments_internal.metric_report(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, text, bigint)
 	TO experiments_api_owner;
 -- src/results/sequential.sql
 GRANT EXECUTE ON FUNCTION
@@ -251,7 +256,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
 	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
 	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
-	experiments.metrics, experiments.experiment_metrics
+	experiments.metrics, experiments.experiment_metrics, experiments.experiment_analysis
 	TO experiments_api_owner;
 GRANT SELECT ON
 	experiments.tenants, experiments.sites, experiments.goals, experiments.rooms, experiments.layers,
@@ -262,7 +267,7 @@ GRANT SELECT ON
 	experiments.rejected_events, experiments.categories, experiments.promotions, experiments.sorting_rules,
 	experiments.slots, experiments.slot_configurations, experiments.ab_tests, experiments.segment_promotions,
 	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
-	experiments.metrics, experiments.experiment_metrics
+	experiments.metrics, experiments.experiment_metrics, experiments.experiment_analysis
 	TO experiments_analyst, experiments_admin;
 
 -- The SQL API functions that touch tables run as the owner too (SECURITY
@@ -272,6 +277,7 @@ ALTER FUNCTION experiments.create_experiment(text, jsonb, numeric, text, text, b
 ALTER FUNCTION experiments.set_variants(text, jsonb) OWNER TO experiments_api_owner;
 ALTER FUNCTION experiments.set_state(text, experiments.experiment_state) OWNER TO experiments_api_owner;
 ALTER FUNCTION experiments.set_override(text, text, text, experiments.override_kind) OWNER TO experiments_api_owner;
+ALTER FUNCTION experiments.set_analysis(text, text, float8, text, bigint) OWNER TO experiments_api_owner;
 -- So do the management APIs' SQL functions (Commerce Cloud's A/B tests,
 -- the Lifecycle API's organization experiments), which operators call in SQL
 -- as the endpoints of experiments_api call them over HTTP: their helpers and
@@ -370,7 +376,8 @@ GRANT EXECUTE ON FUNCTION
 	experiments.create_experiment(text, jsonb, numeric, text, text, boolean),
 	experiments.set_variants(text, jsonb),
 	experiments.set_state(text, experiments.experiment_state),
-	experiments.set_override(text, text, text, experiments.override_kind)
+	experiments.set_override(text, text, text, experiments.override_kind),
+	experiments.set_analysis(text, text, float8, text, bigint)
 	TO experiments_admin;
 -- The management APIs in SQL: Commerce Cloud's A/B tests and the Lifecycle
 -- API's organization experiments (SECURITY DEFINER, owned as above).
@@ -428,6 +435,8 @@ GRANT SELECT ON experiments.results, experiments.exposure_summary, experiments.s
 GRANT EXECUTE ON FUNCTION
 	experiments.current_tenant(),
 	experiments_internal.required_tenant(),
+	experiments_internal.analysis(bigint, text, float8, text, bigint),
+	experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint),
 	experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint),
 	experiments_internal.comparison_verdict(boolean, float8, float8, float8),
 	experiments.daily_results(bigint, timestamptz, timestamptz),
@@ -470,9 +479,12 @@ GRANT EXECUTE ON FUNCTION
 	experiments.experiment_plan(bigint, text, float8, float8, float8),
 	experiments_internal.format_p_value(float8),
 	experiments_internal.format_percent(float8, boolean),
-	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8),
+	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer),
 	experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean),
 	experiments_internal.guardrail_status(boolean, float8, float8, float8, boolean),
-	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval),
-	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text)
+	experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint),
+	experiments_internal.metric_comparisons(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, text, integer),
+	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint),
+	experiments.metric_breakdown(bigint, text, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, integer),
+	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint)
 	TO experiments_analyst;

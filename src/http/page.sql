@@ -7,9 +7,10 @@
 --
 -- Every number comes from experiments.experiment_results(); the daily series
 -- behind the charts come from daily_metrics(), and the cumulative relative
--- lift of each day from two_proportion_test(), the comparison
--- experiment_results() uses for its rate interval, on the day's cumulative
--- counts. Every text from data is escaped (html_escape()).
+-- lift of each day from experiments_internal.comparison(), the comparison
+-- experiment_results() uses for its rate interval (by the experiment's
+-- method), on the day's cumulative counts. Every text from data is escaped
+-- (html_escape()).
 
 CREATE DOMAIN experiments_api."text/html" AS text;
 COMMENT ON DOMAIN experiments_api."text/html" IS
@@ -32,14 +33,16 @@ COMMENT ON FUNCTION experiments_internal.html_escape(text) IS
 'The text with & < > " and '' replaced by their character references: safe in HTML text, HTML attribute values and SVG.';
 
 -- The per-day series of every chart from one read of the events.
-CREATE FUNCTION experiments_internal.results_series(experiment_id bigint, confidence float8 DEFAULT 0.95)
+CREATE FUNCTION experiments_internal.results_series(experiment_id bigint, confidence float8 DEFAULT NULL)
 RETURNS TABLE (kind text, metric text, ordinal integer, variant text, day date,
 			   new_units bigint, units bigint, converting_units bigint,
 			   relative_lift float8, relative_lower float8, relative_upper float8)
 LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
-WITH m AS MATERIALIZED (
+WITH cfg AS MATERIALIZED (
+	SELECT * FROM experiments_internal.analysis($1, NULL, $2, NULL, NULL)
+), m AS MATERIALIZED (
 	SELECT * FROM experiments.daily_metrics($1, '-infinity', 'infinity')
 ), exposed AS (
 	SELECT d.day, v.ordinal, v.key, coalesce(m.units, 0)::bigint AS new_units,
@@ -66,11 +69,12 @@ UNION ALL
 SELECT c.kind, c.metric, c.ordinal, c.key, c.day, c.new_units, c.units, c.converting,
 	   z.relative_difference, z.relative_lower, z.relative_upper
 FROM compared c
-CROSS JOIN LATERAL experiments.two_proportion_test(
-	CASE WHEN c.ordinal <> 0 THEN c.control_converting END, c.control_units, c.converting, c.units, $2) z
+CROSS JOIN cfg
+LEFT JOIN LATERAL experiments_internal.comparison(cfg.chosen_method, 'rate', c.control_converting, NULL, NULL,
+	c.control_units, c.converting, NULL, NULL, c.units, cfg.chosen_confidence, cfg.chosen_tuning_n) z ON c.ordinal <> 0
 $$;
 COMMENT ON FUNCTION experiments_internal.results_series(bigint, float8) IS
-'Daily series of an experiment''s charts, from one daily_metrics() call: per UTC day and variant, units first exposed that day and cumulatively (kind exposures), and per metric the cumulative converting units with, for variants other than the control, the relative rate lift and its interval from two_proportion_test() on the day''s cumulative counts (the comparison experiment_results() makes on all of them).';
+'Daily series of an experiment''s charts, from one daily_metrics() call: per UTC day and variant, units first exposed that day and cumulatively (kind exposures), and per metric the cumulative converting units with, for variants other than the control, the relative rate lift and its interval on the day''s cumulative counts from experiments_internal.comparison() by the experiment''s method (the comparison experiment_results() makes on all of them); confidence NULL is the experiment''s analysis setting.';
 
 -- A line chart: one polyline per series over the days, with the band of its
 -- interval when the series has one; percentages or counts on the y axis.
@@ -300,14 +304,14 @@ COMMENT ON FUNCTION experiments_internal.metrics_page_html(bigint) IS
 'The results page''s parts for the metrics attached to an experiment (metric_results(), implicit metrics left out): failing, an HTML list item per guardrail failing its margin in a treatment (the page says them first), and tables, a section per metric (guardrails, then primary, then secondary) with its role and type and per variant the units, estimate with its interval, corrected relative difference with its interval, corrected p-value and verdict; NULLs when nothing is attached.';
 
 CREATE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
-	until timestamptz DEFAULT NULL, correction text DEFAULT 'holm')
+	until timestamptz DEFAULT NULL, correction text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM experiments_internal.authorize();
-	IF correction IS NULL OR correction NOT IN ('holm', 'bh', 'none') THEN
+	IF correction NOT IN ('holm', 'bh', 'none') THEN
 		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
 			left(correction, 64)));
 	END IF;
@@ -319,7 +323,36 @@ $$;
 ALTER FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_analyst;
 COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) IS
-'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first. For analysts; 404 for an unknown experiment, 400 for another correction.';
+'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 for another correction.';
+
+CREATE FUNCTION experiments_api.metric_breakdown(experiment text, breakdown text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT NULL, max_slices integer DEFAULT 10)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.authorize();
+	IF correction NOT IN ('holm', 'bh', 'none') THEN
+		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
+			left(correction, 64)));
+	END IF;
+	IF breakdown IS NULL OR breakdown = '' THEN
+		PERFORM experiments_internal.raise_api_error(400, 'breakdown is required: name the unit attribute to slice by.');
+	END IF;
+	IF max_slices IS NULL OR max_slices NOT BETWEEN 1 AND 100 THEN
+		PERFORM experiments_internal.raise_api_error(400, 'max_slices must be between 1 and 100.');
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
+			FROM experiments.metric_breakdown(experiments_internal.page_experiment_id(experiment), breakdown, since, until,
+											  correction => metric_breakdown.correction,
+											  max_slices => metric_breakdown.max_slices) r);
+END;
+$$;
+ALTER FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) IS
+'GET /rpc/metric_breakdown?experiment=KEY&breakdown=ATTRIBUTE[&since=&until=&correction=holm|bh|none&max_slices=10]: the experiment''s results per metric sliced by a unit attribute (experiments.metric_breakdown()) as a JSON array, one object per slice, metric and variant, corrected across all of them, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 without a breakdown, for another correction or max_slices outside 1 to 100.';
 
 CREATE FUNCTION experiments_api.results_page(experiment text)
 RETURNS experiments_api."text/html"
@@ -334,6 +367,7 @@ DECLARE
 	verdicts text := '';
 	tables text := '';
 	srm text;
+	method_line text;
 	m record;
 	catalog_failing text;
 	catalog_tables text;
@@ -347,11 +381,18 @@ BEGIN
 	END IF;
 	SELECT r ->> 'variant',
 		   CASE WHEN (r ->> 'stray_traffic')::boolean THEN 'Sample ratio mismatch: a variant allocated 0% has units. Do not trust these results.'
-				WHEN (r ->> 'srm_mismatch')::boolean THEN 'Sample ratio mismatch (' || experiments_internal.format_p_value((r ->> 'srm_p_value')::float8) || '): the traffic split differs from the allocation. Do not trust these results.'
-				WHEN r ->> 'srm_p_value' IS NULL THEN 'The sample ratio cannot be tested yet.'
-				ELSE 'The traffic split matches the allocation (' || experiments_internal.format_p_value((r ->> 'srm_p_value')::float8) || ').' END
-	INTO control, srm
-	FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = 'exposures' AND (r ->> 'ordinal')::integer = 0;
+				WHEN (r ->> 'srm_mismatch')::boolean THEN 'Sample ratio mismatch (' || srm_p || '): the traffic split differs from the allocation. Do not trust these results.'
+				WHEN srm_p IS NULL THEN 'The sample ratio cannot be tested yet.'
+				ELSE 'The traffic split matches the allocation (' || srm_p || ').' END,
+		   CASE r ->> 'method' WHEN 'sequential' THEN 'Sequential tests: always-valid confidence sequences, valid however often these results are read.'
+				ELSE 'Fixed-horizon tests: valid at one look decided in advance.' END
+	INTO control, srm, method_line
+	FROM jsonb_array_elements(results) r
+	-- The method's sample ratio test, the sequential one saying so.
+	CROSS JOIN LATERAL (SELECT CASE WHEN q.p IS NOT NULL THEN experiments_internal.format_p_value(q.p)
+			|| CASE WHEN r ->> 'method' = 'sequential' THEN ', sequential' ELSE '' END END AS srm_p
+		FROM (SELECT (r ->> CASE r ->> 'method' WHEN 'sequential' THEN 'srm_sequential_p_value' ELSE 'srm_p_value' END)::float8 AS p) q) t
+	WHERE r ->> 'kind' = 'exposures' AND (r ->> 'ordinal')::integer = 0;
 	-- Per metric: its verdicts, its table and its lift chart.
 	FOR m IN SELECT DISTINCT r ->> 'kind' AS kind, r ->> 'metric' AS metric
 			 FROM jsonb_array_elements(results) r WHERE r ->> 'kind' <> 'exposures' ORDER BY 1, 2 LOOP
@@ -411,7 +452,7 @@ BEGIN
 		|| format('<h1>Experiment %s</h1><p>%s, %s units exposed.</p>', experiments_internal.html_escape(x.key), x.state,
 				  (SELECT coalesce(sum((r ->> 'units')::bigint), 0) FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = 'exposures'))
 		|| '<section class="verdict"><h2>Verdict</h2><p class="srm' || CASE WHEN srm LIKE 'Sample ratio mismatch%' THEN ' warn' ELSE '' END || '">'
-		|| experiments_internal.html_escape(srm) || '</p><ul>' || coalesce(catalog_failing, '') || verdicts || '</ul></section>'
+		|| experiments_internal.html_escape(srm) || '</p><p class="method">' || method_line || '</p><ul>' || coalesce(catalog_failing, '') || verdicts || '</ul></section>'
 		|| coalesce(catalog_tables, '') || tables
 		|| '<section class="units"><h2>Units per variant per day</h2><figure>'
 		|| experiments_internal.results_chart_svg('units', NULL, results, series) || '</figure></section>'
@@ -423,4 +464,4 @@ $$;
 ALTER FUNCTION experiments_api.results_page(text) OWNER TO experiments_api_owner;
 GRANT EXECUTE ON FUNCTION experiments_api.results_page(text) TO experiments_analyst;
 COMMENT ON FUNCTION experiments_api.results_page(text) IS
-'GET /rpc/results_page?experiment=KEY with Accept: text/html: the experiment''s results as a self-contained page (inline CSS and SVG, no script): the verdict in words (sample ratio, then each treatment against the control per metric), a table per metric (units, rate with its interval, relative lift with its interval, p-value, from experiment_results()), the cumulative relative lift per day with its interval, units per variant per day and the sample ratio chart; with metrics attached to the experiment, its failing guardrails first in the verdict and a table per attached metric (experiments_internal.metrics_page_html()). For analysts.';
+'GET /rpc/results_page?experiment=KEY with Accept: text/html: the experiment''s results as a self-contained page (inline CSS and SVG, no script): the verdict in words (sample ratio by the method''s test, the method of the experiment''s analysis settings, then each treatment against the control per metric), a table per metric (units, rate with its interval, relative lift with its interval, p-value, from experiment_results()), the cumulative relative lift per day with its interval, units per variant per day and the sample ratio chart; with metrics attached to the experiment, its failing guardrails first in the verdict and a table per attached metric (experiments_internal.metrics_page_html()). For analysts.';

@@ -22,11 +22,22 @@
  * values are summed per UTC day of their event as they come, so that no later
  * event changes a past day. In SQL the same work is a grouping of every
  * exposure by unit and a join of the goals to the groups, several times
- * slower (docs/performance.md, results). Memory grows with the experiment
- * and is not bounded by work_mem: about 100 bytes per exposed unit (its entry in a hash table kept
- * under 90% full, its name) and 40 to 80 per unit and goal reached, 270 MB
- * for the benchmark's 2,000,000 units (the SQL version's hash tables took
- * about 1 GB), in a context of its own, freed before returning.
+ * slower (docs/performance.md, results).
+ *
+ * Memory is bounded as PostgreSQL bounds a hash aggregate's, by work_mem
+ * times hash_mem_multiplier. A unit takes about 100 bytes in memory (its
+ * entry in a hash table kept under 90% full, its name) and 40 to 80 more per
+ * goal it reached. When the units outgrow the budget, they spill, as
+ * PostgreSQL's hash aggregation does: what memory holds, and every later
+ * row, goes as a record to one of up to 128 tapes (logtape.c, temporary
+ * files) by the next bits of its unit's hash; a unit's records are then all
+ * on one tape, its exposures before its events. Each tape is read back as a
+ * partition of its own, counted whole and freed before the next; one that
+ * outgrows memory in turn spills by the next bits of the hash. Small
+ * partitions have small tables, which stay in the CPU's caches: at 2,000,000
+ * units the spilling pass costs less than the one table in memory did
+ * (docs/performance.md). The rows' values summed per day are counted as the
+ * rows come, in memory or when read back, once either way.
  *
  * The queries go through the executor as the caller, so row-level security
  * applies, and are planned with the actual window, so that only the monthly
@@ -39,7 +50,13 @@
  * under row-level security (the user and experiments.tenant). A second call
  * with all of these the same answers the kept rows without reading the
  * events again: the results page asks for the results and for their daily
- * series in one snapshot (src/http/page.sql).
+ * series in one snapshot (src/http/page.sql). The table of units built from
+ * the exposures is kept too, with everything the call built (its memory is
+ * not freed before returning, but with the transaction or the next call):
+ * metric_statistics() called with the same arguments in the same snapshot,
+ * as the page's tables of metrics are, takes it over instead of reading the
+ * exposures again, and frees it. A call whose units spilled keeps none: no
+ * table held them all, and metric_statistics() reads the exposures itself.
  */
 #include "core.h"
 #include "stats.h"
@@ -58,6 +75,9 @@
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/guc.h"
+#include "utils/logtape.h"
+#include "executor/nodeHash.h"
+#include "port/pg_bitutils.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -114,6 +134,8 @@ typedef struct KeptCall
 	MemoryContext context;
 	int			nrows;
 	HeapTuple  *rows;
+	struct units_hash *units;	/* the call's table of units; NULL once taken */
+	MemoryContext units_context;	/* everything the call built, under context */
 } KeptCall;
 
 static KeptCall kept = {.lxid = InvalidLocalTransactionId};
@@ -189,6 +211,7 @@ typedef struct Conversion
 	uint32		next;			/* 1 + index of the unit's previous one; 0: none */
 	uint32		metric;
 	int32		ordinal;		/* the unit's variant */
+	int16		slice;			/* the unit's slice of a breakdown; 0 without */
 	bool		has_value;
 } Conversion;
 
@@ -242,10 +265,54 @@ typedef struct Metric
 	uint32		hash;			/* of name */
 } Metric;
 
+/*
+ * The records of units spilled to tapes when the table of units outgrows
+ * its memory (see Route): one tape per value of the next bits of the units'
+ * hashes, each read back as a partition of its own.
+ */
+typedef struct SpillLevel
+{
+	LogicalTape **tapes;		/* 2^bits of them */
+	int			bits;
+	int			used_bits;		/* of the hash, by this level and those above */
+} SpillLevel;
+
+/* A spilled record as it is on its tape, followed by what it says it has. */
+typedef struct SpilledHead
+{
+	uint32		hash;
+	uint32		name_length;	/* the unit's bytes, which come last */
+	int32		number;
+	uint8		kind;
+	bool		has_value;		/* a value follows */
+	bool		has_range;		/* last_at follows */
+	TimestampTz first_at;
+} SpilledHead;
+
+/* Units up to this many bytes are written with their record in one piece. */
+#define SHORT_NAME_SIZE 64
+
+/* Hash bits a level of spilling uses, at most: 2^7 tapes. */
+#define MAX_SPILL_BITS 7
+
+/*
+ * Units a partition holds before it may spill, whatever the budget: the
+ * table's first allocation alone may exceed a tiny one, and a partition this
+ * small takes little memory anyway.
+ */
+#define MIN_SPILL_UNITS 1024
+
 /* Everything one call builds; all of it in context. */
 typedef struct DailyMetrics
 {
 	MemoryContext context;
+	MemoryContext units_context;	/* the units, their names and conversions */
+	Size		budget;			/* bytes units_context may hold; 0: no bound */
+	LogicalTapeSet *tapes;		/* of every level; NULL until a first spill */
+	SpillLevel *spill;			/* where records go, or NULL: into memory */
+	int			used_bits;		/* of the hash, by the partition in memory */
+	text	   *read_name;		/* a spilled record's unit, as read back */
+	uint32		read_name_size;
 	char	   *arena;			/* the rest of the current block of names */
 	Size		arena_left;
 	units_hash *units;
@@ -257,6 +324,8 @@ typedef struct DailyMetrics
 	uint32		nconversions;
 	uint32		conversions_size;
 	groups_hash *groups;
+	int16	   *slices;			/* per bucket of units: its slice of a
+								 * breakdown; NULL without one */
 } DailyMetrics;
 
 /*
@@ -295,8 +364,9 @@ typedef struct DigestReceiver
 
 /*
  * CopyName
- *		A name kept for the whole call, in the arena: one allocation per block
- *		rather than per name, of which there are millions.
+ *		A unit's name, kept as long as its entry, in the arena: one
+ *		allocation per block rather than per name, of which there are
+ *		millions.
  */
 static const text *
 CopyName(DailyMetrics *state, const text *name)
@@ -309,7 +379,7 @@ CopyName(DailyMetrics *state, const text *name)
 	{
 		Size		block = Max(space, ARENA_BLOCK_SIZE);
 
-		state->arena = MemoryContextAllocHuge(state->context, block);
+		state->arena = MemoryContextAllocHuge(state->units_context, block);
 		state->arena_left = block;
 	}
 	copy = (text *) state->arena;
@@ -352,46 +422,16 @@ UtcDay(TimestampTz t)
 }
 
 /*
- * DigestExposure
- *		One exposure (unit, exposed_at, ordinal; NOT NULL): the unit's first
- *		exposure decides its variant, the lowest ordinal on a tie, as ORDER BY
- *		exposed_at, ordinal would.
- */
-static void
-DigestExposure(DailyMetrics *state, const PendingRow *row)
-{
-	int32		ordinal = DatumGetInt32(row->values[0]);
-	bool		found;
-	UnitEntry  *unit = units_insert_hash(state->units, row->unit, row->hash, &found);
-
-	if (!found)
-	{
-		unit->name = CopyName(state, row->unit);
-		unit->first_at = unit->last_at = row->at;
-		unit->ordinal = ordinal;
-		unit->conversions = 0;
-		return;
-	}
-	if (row->at < unit->first_at || (row->at == unit->first_at && ordinal < unit->ordinal))
-	{
-		unit->first_at = row->at;
-		unit->ordinal = ordinal;
-	}
-	if (row->at > unit->last_at)
-		unit->last_at = row->at;
-}
-
-/*
  * ExposedUnit
  *		The entry of a unit first exposed at or before at, or NULL: only such
  *		a unit's events count. Entries stay put once the exposures are read.
  */
 static UnitEntry *
-ExposedUnit(DailyMetrics *state, const PendingRow *row)
+ExposedUnit(DailyMetrics *state, const text *name, uint32 hash, TimestampTz at)
 {
-	UnitEntry  *unit = units_lookup_hash(state->units, row->unit, row->hash);
+	UnitEntry  *unit = units_lookup_hash(state->units, name, hash);
 
-	return unit != NULL && row->at >= unit->first_at ? unit : NULL;
+	return unit != NULL && at >= unit->first_at ? unit : NULL;
 }
 
 /*
@@ -414,7 +454,8 @@ FindMetric(DailyMetrics *state, const char *kind, const text *name)
 	}
 	state->metrics = Grow(state->metrics, &state->metrics_size, metric, sizeof(Metric));
 	state->metrics[metric].kind = kind;
-	state->metrics[metric].name = CopyName(state, name);
+	state->metrics[metric].name = memcpy(MemoryContextAlloc(state->context, VARSIZE_ANY(name)), name,
+										 VARSIZE_ANY(name));
 	state->metrics[metric].hash = hash;
 	state->nmetrics++;
 	return metric;
@@ -443,30 +484,24 @@ FindGroup(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz at)
 }
 
 /*
- * Convert
- *		One counted event of a unit and metric: first and last time, and the
- *		sum of its values (none when no event had one).
+ * Accumulate
+ *		Counted events of a unit and metric, from first_at to last_at, their
+ *		values summing to value (none when no event had one), into the unit's
+ *		conversion of the metric.
  */
 static void
-Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, double value, bool has_value)
+Accumulate(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz first_at,
+		   TimestampTz last_at, double value, bool has_value)
 {
 	Conversion *conversion;
-
-	if (has_value)
-	{
-		GroupEntry *group = FindGroup(state, (int32) metric, unit->ordinal, at);
-
-		group->value_sum += value;
-		group->has_value_sum = true;
-	}
 
 	for (uint32 next = unit->conversions; next != 0; next = conversion->next)
 	{
 		conversion = &state->conversions[next - 1];
 		if (conversion->metric == metric)
 		{
-			conversion->first_at = Min(conversion->first_at, at);
-			conversion->last_at = Max(conversion->last_at, at);
+			conversion->first_at = Min(conversion->first_at, first_at);
+			conversion->last_at = Max(conversion->last_at, last_at);
 			if (has_value)
 			{
 				conversion->value += value;
@@ -478,31 +513,419 @@ Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, dou
 	state->conversions = Grow(state->conversions, &state->conversions_size, state->nconversions,
 							  sizeof(Conversion));
 	conversion = &state->conversions[state->nconversions++];
-	conversion->first_at = conversion->last_at = at;
+	conversion->first_at = first_at;
+	conversion->last_at = last_at;
 	conversion->value = value;
 	conversion->has_value = has_value;
 	conversion->metric = metric;
 	conversion->ordinal = unit->ordinal;
+	conversion->slice = state->slices ? state->slices[unit - state->units->data] : 0;
 	conversion->next = unit->conversions;
 	unit->conversions = state->nconversions;
+}
+
+/*
+ * Convert
+ *		One counted event of a unit and metric: its value, if it has one, on
+ *		the day of the event, and the event into the unit's conversion.
+ */
+static void
+Convert(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz at, double value, bool has_value)
+{
+	if (has_value)
+	{
+		GroupEntry *group = FindGroup(state, (int32) metric, unit->ordinal, at);
+
+		group->value_sum += value;
+		group->has_value_sum = true;
+	}
+	Accumulate(state, unit, metric, at, at, value, has_value);
+}
+
+/*
+ * What a record says of its unit: every row of the event queries becomes
+ * one, and so does what a partition held in memory when it is spilled.
+ */
+typedef enum RecordKind
+{
+	RECORD_EXPOSURE,			/* exposed from first_at to last_at, variant number */
+	RECORD_EVENT,				/* an event of metric number at first_at */
+	RECORD_CONVERSION			/* a spilled conversion of metric number */
+} RecordKind;
+
+typedef struct Record
+{
+	const text *unit;
+	uint32		hash;			/* of unit */
+	RecordKind	kind;
+	int32		number;			/* the variant's ordinal, or the metric */
+	TimestampTz first_at;
+	TimestampTz last_at;
+	double		value;
+	bool		has_value;
+} Record;
+
+/*
+ * ApplyRecord
+ *		A record into the units in memory. A unit's first exposure decides
+ *		its variant, the lowest ordinal on a tie, as ORDER BY exposed_at,
+ *		ordinal would; only events at or after it count.
+ */
+static void
+ApplyRecord(DailyMetrics *state, const Record *record)
+{
+	UnitEntry  *unit;
+	bool		found;
+
+	switch (record->kind)
+	{
+		case RECORD_EXPOSURE:
+			unit = units_insert_hash(state->units, record->unit, record->hash, &found);
+			if (!found)
+			{
+				unit->name = CopyName(state, record->unit);
+				unit->first_at = record->first_at;
+				unit->last_at = record->last_at;
+				unit->ordinal = record->number;
+				unit->conversions = 0;
+				break;
+			}
+			if (record->first_at < unit->first_at ||
+				(record->first_at == unit->first_at && record->number < unit->ordinal))
+			{
+				unit->first_at = record->first_at;
+				unit->ordinal = record->number;
+			}
+			unit->last_at = Max(unit->last_at, record->last_at);
+			break;
+		case RECORD_EVENT:
+			unit = ExposedUnit(state, record->unit, record->hash, record->first_at);
+			if (unit != NULL)
+				Convert(state, unit, (uint32) record->number, record->first_at, record->value,
+						record->has_value);
+			break;
+		case RECORD_CONVERSION:
+			/* spilled after its unit, and already counted in the daily sums */
+			unit = units_lookup_hash(state->units, record->unit, record->hash);
+			Assert(unit != NULL);
+			Accumulate(state, unit, (uint32) record->number, record->first_at, record->last_at,
+					   record->value, record->has_value);
+			break;
+	}
+}
+
+/*
+ * WriteRecord
+ *		A record onto the tape of its partition at the current level: a fixed
+ *		head, the last time and the value only when they are needed, then the
+ *		unit's bytes.
+ */
+static void
+WriteRecord(DailyMetrics *state, const Record *record)
+{
+	SpillLevel *level = state->spill;
+	LogicalTape *tape = level->tapes[(record->hash << (level->used_bits - level->bits)) >> (32 - level->bits)];
+	SpilledHead head = {
+		.hash = record->hash,
+		.name_length = VARSIZE_ANY_EXHDR(record->unit),
+		.number = record->number,
+		.kind = (uint8) record->kind,
+		.has_value = record->has_value,
+		.has_range = record->last_at != record->first_at,
+		.first_at = record->first_at,
+	};
+	MemoryContext old = MemoryContextSwitchTo(state->context);
+	char		bytes[sizeof(head) + sizeof(TimestampTz) + sizeof(double) + SHORT_NAME_SIZE];
+	char	   *end = bytes + sizeof(head);
+
+	/* one write of the whole record, unless the unit is long */
+	memcpy(bytes, &head, sizeof(head));
+	if (head.has_range)
+	{
+		memcpy(end, &record->last_at, sizeof(TimestampTz));
+		end += sizeof(TimestampTz);
+	}
+	if (head.has_value)
+	{
+		memcpy(end, &record->value, sizeof(double));
+		end += sizeof(double);
+	}
+	if (head.name_length <= SHORT_NAME_SIZE)
+	{
+		memcpy(end, VARDATA_ANY(record->unit), head.name_length);
+		LogicalTapeWrite(tape, bytes, end - bytes + head.name_length);
+	}
+	else
+	{
+		LogicalTapeWrite(tape, bytes, end - bytes);
+		LogicalTapeWrite(tape, VARDATA_ANY(record->unit), head.name_length);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * ReadExactly
+ *		size bytes of a spilled record, which must all be there.
+ */
+static void
+ReadExactly(LogicalTape *tape, void *into, size_t size)
+{
+	if (LogicalTapeRead(tape, into, size) != size)
+		elog(ERROR, "could not read a spilled record of daily_metrics");
+}
+
+/*
+ * ReadRecord
+ *		The next record of a tape, its unit in read_name until the next
+ *		read; false at the tape's end.
+ */
+static bool
+ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record)
+{
+	SpilledHead head;
+	size_t		size = LogicalTapeRead(tape, &head, sizeof(head));
+
+	if (size == 0)
+		return false;
+	if (size != sizeof(head))
+		elog(ERROR, "could not read a spilled record of daily_metrics");
+	record->last_at = head.first_at;
+	if (head.has_range)
+		ReadExactly(tape, &record->last_at, sizeof(TimestampTz));
+	record->value = 0;
+	if (head.has_value)
+		ReadExactly(tape, &record->value, sizeof(double));
+	if (VARHDRSZ + head.name_length > state->read_name_size)
+	{
+		state->read_name_size = Max(VARHDRSZ + head.name_length, 2 * state->read_name_size);
+		state->read_name = MemoryContextAlloc(state->context, state->read_name_size);
+	}
+	ReadExactly(tape, VARDATA(state->read_name), head.name_length);
+	SET_VARSIZE(state->read_name, VARHDRSZ + head.name_length);
+	record->unit = state->read_name;
+	record->hash = head.hash;
+	record->kind = (RecordKind) head.kind;
+	record->number = head.number;
+	record->first_at = head.first_at;
+	record->has_value = head.has_value;
+	return true;
+}
+
+/*
+ * ResetUnits
+ *		No unit in memory: those there were are counted or spilled.
+ */
+static void
+ResetUnits(DailyMetrics *state)
+{
+	MemoryContextReset(state->units_context);
+	state->units = units_create(state->units_context, 1024, NULL);
+	state->arena = NULL;
+	state->arena_left = 0;
+	state->conversions = MemoryContextAlloc(state->units_context, sizeof(Conversion));
+	state->conversions_size = 0;
+	state->nconversions = 0;
+}
+
+/*
+ * Spill
+ *		The units in memory have outgrown the budget: from now on records go
+ *		to tapes, one per value of the next bits of their unit's hash, and
+ *		the units and conversions in memory go there first, as records that
+ *		merge with the rest when a tape is read back (DrainSpill). A tape's
+ *		write buffer takes a block: there are at most as many as a quarter of
+ *		the budget holds.
+ */
+static void
+Spill(DailyMetrics *state)
+{
+	MemoryContext old = MemoryContextSwitchTo(state->context);
+	SpillLevel *level = palloc(sizeof(SpillLevel));
+	units_iterator iterator;
+	UnitEntry  *unit;
+
+	level->bits = Min(Min(MAX_SPILL_BITS, 32 - state->used_bits),
+					  pg_leftmost_one_pos64(Max(state->budget / 4 / BLCKSZ, 2)));
+	level->used_bits = state->used_bits + level->bits;
+	level->tapes = palloc(sizeof(LogicalTape *) << level->bits);
+	if (state->tapes == NULL)
+		state->tapes = LogicalTapeSetCreate(false, NULL, -1);
+	for (int i = 0; i < 1 << level->bits; i++)
+		level->tapes[i] = LogicalTapeCreate(state->tapes);
+	MemoryContextSwitchTo(old);
+	state->spill = level;
+
+	units_start_iterate(state->units, &iterator);
+	while ((unit = units_iterate(state->units, &iterator)) != NULL)
+	{
+		Record		record = {.unit = unit->name, .hash = unit->hash, .kind = RECORD_EXPOSURE,
+			.number = unit->ordinal, .first_at = unit->first_at, .last_at = unit->last_at};
+		Conversion *conversion;
+
+		WriteRecord(state, &record);
+		record.kind = RECORD_CONVERSION;
+		for (uint32 next = unit->conversions; next != 0; next = conversion->next)
+		{
+			conversion = &state->conversions[next - 1];
+			record.number = (int32) conversion->metric;
+			record.first_at = conversion->first_at;
+			record.last_at = conversion->last_at;
+			record.value = conversion->value;
+			record.has_value = conversion->has_value;
+			WriteRecord(state, &record);
+		}
+	}
+	ResetUnits(state);
+}
+
+/*
+ * OverBudget
+ *		Whether the units in memory hold more than the budget, counting the
+ *		table's next doubling, when its old and new arrays are both held,
+ *		before it happens. Only daily_metrics() sets a budget; with no hash
+ *		bits left to partition by, a partition stays in memory whatever its
+ *		size.
+ */
+static bool
+OverBudget(DailyMetrics *state)
+{
+	units_hash *units = state->units;
+	Size		held;
+
+	if (state->budget == 0 || state->used_bits >= 32 || units->members <= MIN_SPILL_UNITS)
+		return false;
+	held = MemoryContextMemAllocated(state->units_context, false);
+	if (units->members >= units->grow_threshold)
+		held += 2 * units->size * sizeof(UnitEntry);
+	return held > state->budget;
+}
+
+/*
+ * Route
+ *		A record into memory, or onto its tape once memory has spilled.
+ */
+static void
+Route(DailyMetrics *state, const Record *record)
+{
+	if (state->spill == NULL && OverBudget(state))
+		Spill(state);
+	if (state->spill != NULL)
+		WriteRecord(state, record);
+	else
+		ApplyRecord(state, record);
+}
+
+/*
+ * Count
+ *		One unit into its output group: metric, variant and UTC day of
+ *		first_at, with the square of its total value.
+ */
+static void
+Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, TimestampTz last_at,
+	  double value, bool has_value)
+{
+	GroupEntry *group = FindGroup(state, metric, ordinal, first_at);
+
+	group->units++;
+	group->first_at = Min(group->first_at, first_at);
+	group->last_at = Max(group->last_at, last_at);
+	if (has_value)
+	{
+		group->value_square_sum += value * value;
+		group->has_value_square_sum = true;
+	}
+}
+
+/*
+ * CountUnits
+ *		The units in memory, all of whose records have been read, and their
+ *		conversions into the output groups.
+ */
+static void
+CountUnits(DailyMetrics *state)
+{
+	units_iterator iterator;
+	UnitEntry  *unit;
+
+	units_start_iterate(state->units, &iterator);
+	while ((unit = units_iterate(state->units, &iterator)) != NULL)
+		Count(state, EXPOSURES_METRIC, unit->ordinal, unit->first_at, unit->last_at, 0, false);
+	for (uint32 i = 0; i < state->nconversions; i++)
+	{
+		Conversion *conversion = &state->conversions[i];
+
+		Count(state, (int32) conversion->metric, conversion->ordinal, conversion->first_at,
+			  conversion->last_at, conversion->value, conversion->has_value);
+	}
+}
+
+/*
+ * DrainSpill
+ *		Reads each tape of the current level back as a partition of its own:
+ *		every record of a unit is on the same tape, its exposures before its
+ *		events, so each partition is counted whole once read. A partition
+ *		that outgrows memory in turn spills, by the next bits of the hash,
+ *		and its own partitions are read before the next tape.
+ */
+static void
+DrainSpill(DailyMetrics *state)
+{
+	SpillLevel *level = state->spill;
+	int			used_bits = state->used_bits;
+	Record		record;
+
+	state->spill = NULL;
+	state->used_bits = level->used_bits;
+	for (int i = 0; i < 1 << level->bits; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->context);
+
+		LogicalTapeRewindForRead(level->tapes[i], BLCKSZ);
+		MemoryContextSwitchTo(old);
+		while (ReadRecord(state, level->tapes[i], &record))
+			Route(state, &record);
+		LogicalTapeClose(level->tapes[i]);
+		if (state->spill != NULL)
+			DrainSpill(state);
+		else
+		{
+			CountUnits(state);
+			ResetUnits(state);
+		}
+	}
+	state->used_bits = used_bits;
+	pfree(level->tapes);
+	pfree(level);
+}
+
+/*
+ * DigestExposure
+ *		One exposure (unit, exposed_at, ordinal; NOT NULL).
+ */
+static void
+DigestExposure(DailyMetrics *state, const PendingRow *row)
+{
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EXPOSURE,
+		.number = DatumGetInt32(row->values[0]), .first_at = row->at, .last_at = row->at};
+
+	Route(state, &record);
 }
 
 /*
  * DigestGoal
  *		One goal event (unit, achieved_at, goal, properties). Its value is
  *		what CASE WHEN jsonb_typeof(properties -> 'value') = 'number' THEN
- *		(properties ->> 'value')::float8 END gives, computed only for the
- *		events that count.
+ *		(properties ->> 'value')::float8 END gives; in memory, it is computed
+ *		only for the events that count.
  */
 static void
 DigestGoal(DailyMetrics *state, const PendingRow *row)
 {
-	UnitEntry  *unit = ExposedUnit(state, row);
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
+		.first_at = row->at, .last_at = row->at};
 	JsonbValue	property;
-	double		value = 0;
-	bool		has_value = false;
 
-	if (unit == NULL)
+	if (state->spill == NULL && ExposedUnit(state, row->unit, row->hash, row->at) == NULL)
 		return;
 	if (!row->nulls[1])
 	{
@@ -512,12 +935,13 @@ DigestGoal(DailyMetrics *state, const PendingRow *row)
 			getKeyJsonValueFromContainer(&properties->root, "value", 5, &property) != NULL &&
 			property.type == jbvNumeric)
 		{
-			value = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(property.val.numeric)));
-			has_value = true;
+			record.value = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+															  NumericGetDatum(property.val.numeric)));
+			record.has_value = true;
 		}
 	}
-	Convert(state, unit, FindMetric(state, goal_kind, DatumGetTextPP(row->values[0])), row->at,
-			value, has_value);
+	record.number = (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0]));
+	Route(state, &record);
 }
 
 /*
@@ -528,12 +952,12 @@ DigestGoal(DailyMetrics *state, const PendingRow *row)
 static void
 DigestTransaction(DailyMetrics *state, const PendingRow *row)
 {
-	UnitEntry  *unit = ExposedUnit(state, row);
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
+		.number = (int32) FindMetric(state, revenue_kind, state->revenue_name),
+		.first_at = row->at, .last_at = row->at,
+		.value = (double) DatumGetInt64(row->values[0]), .has_value = true};
 
-	if (unit == NULL)
-		return;
-	Convert(state, unit, FindMetric(state, revenue_kind, state->revenue_name), row->at,
-			(double) DatumGetInt64(row->values[0]), true);
+	Route(state, &record);
 }
 
 /*
@@ -546,6 +970,7 @@ static void
 FlushBatch(DigestReceiver *receiver)
 {
 	units_hash *units = receiver->state->units;
+	MemoryContext old;
 
 	for (int i = 0; i < receiver->npending; i++)
 	{
@@ -554,8 +979,11 @@ FlushBatch(DigestReceiver *receiver)
 		if (entry->status == units_SH_IN_USE && entry->hash == receiver->pending[i].hash)
 			PrefetchMemory(entry->name);
 	}
+	/* what digesting allocates for a row (a detoasted value) goes with the batch */
+	old = MemoryContextSwitchTo(receiver->batch_context);
 	for (int i = 0; i < receiver->npending; i++)
 		receiver->digest(receiver->state, &receiver->pending[i]);
+	MemoryContextSwitchTo(old);
 	receiver->npending = 0;
 	MemoryContextReset(receiver->batch_context);
 }
@@ -566,20 +994,23 @@ FlushBatch(DigestReceiver *receiver)
  *		The units' table is far larger than the CPU caches, and each row
  *		would wait for memory twice in it (its bucket, then its name): rows
  *		wait in a batch instead, their buckets prefetched, so that the memory
- *		accesses of a whole batch overlap.
+ *		accesses of a whole batch overlap. Once the units spill, a row only
+ *		goes onto a tape: it is digested at once, from the slot, uncopied.
  */
 static bool
 ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 {
 	DigestReceiver *receiver = (DigestReceiver *) self;
 	units_hash *units = receiver->state->units;
-	PendingRow *row = &receiver->pending[receiver->npending++];
+	bool		spilling = receiver->state->spill != NULL;
+	PendingRow	spilled;
+	PendingRow *row = spilling ? &spilled : &receiver->pending[receiver->npending++];
 	MemoryContext old = MemoryContextSwitchTo(receiver->batch_context);
 	const text *unit;
 
 	slot_getallattrs(slot);
 	unit = DatumGetTextPP(slot->tts_values[0]);
-	row->unit = memcpy(palloc(VARSIZE_ANY(unit)), unit, VARSIZE_ANY(unit));
+	row->unit = spilling ? unit : memcpy(palloc(VARSIZE_ANY(unit)), unit, VARSIZE_ANY(unit));
 	row->hash = NameHash(unit);
 	row->at = DatumGetTimestampTz(slot->tts_values[1]);
 	for (int i = 2; i < receiver->columns->natts; i++)
@@ -587,8 +1018,15 @@ ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 		Form_pg_attribute column = TupleDescAttr(receiver->columns, i);
 
 		row->nulls[i - 2] = slot->tts_isnull[i];
-		row->values[i - 2] = slot->tts_isnull[i] ? (Datum) 0 :
+		row->values[i - 2] = slot->tts_isnull[i] || spilling ? slot->tts_values[i] :
 			datumCopy(slot->tts_values[i], column->attbyval, column->attlen);
+	}
+	if (spilling)
+	{
+		receiver->digest(receiver->state, row);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(receiver->batch_context);
+		return true;
 	}
 	MemoryContextSwitchTo(old);
 	PrefetchMemory(&units->data[units_initial_bucket(units, row->hash)]);
@@ -722,27 +1160,6 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 }
 
 /*
- * Count
- *		One unit into its output group: metric, variant and UTC day of
- *		first_at, with the square of its total value.
- */
-static void
-Count(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz first_at, TimestampTz last_at,
-	  double value, bool has_value)
-{
-	GroupEntry *group = FindGroup(state, metric, ordinal, first_at);
-
-	group->units++;
-	group->first_at = Min(group->first_at, first_at);
-	group->last_at = Max(group->last_at, last_at);
-	if (has_value)
-	{
-		group->value_square_sum += value * value;
-		group->has_value_square_sum = true;
-	}
-}
-
-/*
  * KeepCall
  *		Fills key with what the rows of this call depend on (pointing into
  *		the active snapshot); true when the kept rows are for the same.
@@ -789,8 +1206,6 @@ daily_metrics(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ParamListInfo params;
 	DailyMetrics state = {0};
-	units_iterator units;
-	UnitEntry  *unit;
 	groups_iterator groups;
 	GroupEntry *group;
 
@@ -819,11 +1234,14 @@ daily_metrics(PG_FUNCTION_ARGS)
 		memcpy(key.subxip, GetActiveSnapshot()->subxip, sizeof(TransactionId) * key.subxcnt);
 	key.tenant = MemoryContextStrdup(rows_context, key.tenant);
 	state.context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
-	state.units = units_create(state.context, 1024, NULL);
+	state.units_context = AllocSetContextCreate(state.context, "daily_metrics units", ALLOCSET_DEFAULT_SIZES);
+	state.budget = get_hash_memory_limit();
+	ResetUnits(&state);
+	old_context = MemoryContextSwitchTo(state.context);
 	state.revenue_name = cstring_to_text("revenue");
+	MemoryContextSwitchTo(old_context);
 	state.groups = groups_create(state.context, 256, NULL);
 	state.metrics = MemoryContextAlloc(state.context, sizeof(Metric));
-	state.conversions = MemoryContextAlloc(state.context, sizeof(Conversion));
 
 	SPI_connect();
 	params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
@@ -832,17 +1250,11 @@ daily_metrics(PG_FUNCTION_ARGS)
 	Digest(&state, goals_query, params, DigestGoal);
 	Digest(&state, transactions_query, params, DigestTransaction);
 	SPI_finish();
-
-	units_start_iterate(state.units, &units);
-	while ((unit = units_iterate(state.units, &units)) != NULL)
-		Count(&state, EXPOSURES_METRIC, unit->ordinal, unit->first_at, unit->last_at, 0, false);
-	for (uint32 i = 0; i < state.nconversions; i++)
-	{
-		Conversion *conversion = &state.conversions[i];
-
-		Count(&state, (int32) conversion->metric, conversion->ordinal, conversion->first_at,
-			  conversion->last_at, conversion->value, conversion->has_value);
-	}
+	if (state.spill != NULL)
+		DrainSpill(&state);
+	CountUnits(&state);
+	if (state.tapes != NULL)
+		LogicalTapeSetClose(state.tapes);
 
 	key.rows = MemoryContextAlloc(rows_context, sizeof(HeapTuple) * Max(state.groups->members, 1));
 	groups_start_iterate(state.groups, &groups);
@@ -870,7 +1282,22 @@ daily_metrics(PG_FUNCTION_ARGS)
 		key.rows[nrows++] = heap_form_tuple(rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(old_context);
 	}
-	MemoryContextDelete(state.context);
+	/*
+	 * The table of units stays, for metric_statistics() (see the file
+	 * header), unless it spilled: then no table holds every unit.
+	 */
+	if (state.tapes == NULL)
+	{
+		MemoryContextSetParent(state.context, rows_context);
+		key.units = state.units;
+		key.units_context = state.context;
+	}
+	else
+	{
+		MemoryContextDelete(state.context);
+		key.units = NULL;
+		key.units_context = NULL;
+	}
 	key.context = rows_context;
 	key.nrows = nrows;
 	kept = key;
@@ -894,11 +1321,19 @@ daily_metrics(PG_FUNCTION_ARGS)
  * read; caps apply to them before they are summed. Goals that no metric of
  * the tenant reads are counted as implicit proportion metrics, as
  * experiment_results() counts them.
+ *
+ * With a breakdown (metric_breakdown()), the attribute's events are read
+ * once after the exposures: each unit keeps the latest value set at or
+ * before its first exposure, the values are ranked by units, and each unit
+ * gets a slice number (2 bytes per bucket) by which every sum is also split.
  */
 PG_FUNCTION_INFO_V1(metric_statistics);
 
 /* A metric's numerator (or only) part, and a ratio's denominator. */
 #define MAX_PARTS 2
+
+/* The most values of an attribute a breakdown reports on their own. */
+#define MAX_SLICES 100
 
 /* One event source of a metric, with the per-unit values read from it. */
 typedef struct MetricPart
@@ -930,6 +1365,31 @@ typedef struct CatalogMetric
 } CatalogMetric;
 
 /*
+ * A value of a breakdown's attribute. Units number their value rather than
+ * point to it, which would take twice the room.
+ */
+typedef struct LabelEntry
+{
+	const text *name;			/* packed varlena, in the arena */
+	uint32		hash;
+	int32		number;
+	char		status;
+} LabelEntry;
+
+#define SH_PREFIX labels
+#define SH_ELEMENT_TYPE LabelEntry
+#define SH_KEY_TYPE const text *
+#define SH_KEY name
+#define SH_HASH_KEY(tb, key) NameHash(key)
+#define SH_EQUAL(tb, a, b) NamesEqual(a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/*
  * Everything one call builds: a DailyMetrics first, so that the receiver
  * and the Digest functions of daily_metrics() serve it too.
  */
@@ -939,6 +1399,13 @@ typedef struct MetricState
 	MetricPart **current;		/* the parts whose events are being read */
 	int			ncurrent;
 	int64		pre_period;		/* microseconds; 0: no covariate */
+	/* A breakdown's attribute values, numbered from 1 as first read. */
+	labels_hash *labels;
+	const text **label_names;	/* by number - 1 */
+	uint32		nlabels;
+	uint32		labels_size;
+	int32	   *unit_labels;	/* per bucket: the unit's value; 0 JSON null, -1 none */
+	TimestampTz *unit_label_at; /* per bucket: when it was set */
 } MetricState;
 
 /* The sums of one metric and variant, as metric_statistics() returns them. */
@@ -956,7 +1423,8 @@ typedef struct MetricSums
 	double		covariate_square_sum;
 	double		covariate_cross_sum;
 	double	   *quantile_values;	/* a quantile metric's values of units with events */
-	int64		nquantile_values;
+	uint32		nquantile_values;
+	uint32		quantile_values_size;
 } MetricSums;
 
 /* The attached metrics, each of its parts a row, numerator first. */
@@ -1073,10 +1541,155 @@ DigestPartEvent(DailyMetrics *base, const PendingRow *row)
 static void
 DigestImplicitGoal(DailyMetrics *base, const PendingRow *row)
 {
-	UnitEntry  *unit = ExposedUnit(base, row);
+	UnitEntry  *unit = ExposedUnit(base, row->unit, row->hash, row->at);
 
 	if (unit != NULL)
 		Convert(base, unit, FindMetric(base, goal_kind, DatumGetTextPP(row->values[0])), row->at, 0, false);
+}
+
+/*
+ * AttributeQuery
+ *		The query of a breakdown's attribute: the unit, when the attribute
+ *		was set, and its value as text (a JSON string's characters, another
+ *		value's JSON text; NULL for JSON null). Attributes set before since
+ *		count too: a unit keeps the value it had at its first exposure,
+ *		however long before it was set.
+ */
+static char *
+AttributeQuery(const char *attribute)
+{
+	return psprintf("SELECT a.unit, a.set_at, CASE jsonb_typeof(a.value) WHEN 'string' THEN a.value #>> '{}'"
+					" WHEN 'null' THEN NULL ELSE a.value::text END FROM experiments.attribute_events a"
+					" WHERE a.tenant_id = $4 AND a.set_at < $3 AND a.name = %s"
+					" AND a.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)",
+					quote_literal_cstr(attribute));
+}
+
+/*
+ * FindLabel
+ *		The number of a value of the attribute, a new one (its name copied
+ *		into the arena) the first time.
+ */
+static int32
+FindLabel(MetricState *state, const text *name)
+{
+	bool		found;
+	LabelEntry *label = labels_insert_hash(state->labels, name, NameHash(name), &found);
+
+	if (!found)
+	{
+		label->name = CopyName(&state->base, name);
+		label->number = (int32) ++state->nlabels;
+		state->label_names = Grow(state->label_names, &state->labels_size, state->nlabels - 1,
+								  sizeof(const text *));
+		state->label_names[state->nlabels - 1] = label->name;
+	}
+	return label->number;
+}
+
+/*
+ * CompareLabels
+ *		Byte order of two values' names (text order under the C collation);
+ *		JSON null (0) first.
+ */
+static int
+CompareLabels(MetricState *state, int32 a, int32 b)
+{
+	const text *x;
+	const text *y;
+	int			cmp;
+
+	if (a == 0 || b == 0)
+		return (a != 0) - (b != 0);
+	x = state->label_names[a - 1];
+	y = state->label_names[b - 1];
+	cmp = memcmp(VARDATA_ANY(x), VARDATA_ANY(y), Min(VARSIZE_ANY_EXHDR(x), VARSIZE_ANY_EXHDR(y)));
+	return cmp != 0 ? cmp : (VARSIZE_ANY_EXHDR(x) > VARSIZE_ANY_EXHDR(y)) - (VARSIZE_ANY_EXHDR(x) < VARSIZE_ANY_EXHDR(y));
+}
+
+/*
+ * DigestAttribute
+ *		One setting of the attribute (unit, set_at, value) of an exposed unit
+ *		at or before its first exposure: the latest one is the unit's value,
+ *		the greatest value on a tie of times, so that the order the rows come
+ *		in never matters.
+ */
+static void
+DigestAttribute(DailyMetrics *base, const PendingRow *row)
+{
+	MetricState *state = (MetricState *) base;
+	UnitEntry  *unit = units_lookup_hash(base->units, row->unit, row->hash);
+	Size		slot;
+	int32		label;
+
+	if (unit == NULL || row->at > unit->first_at)
+		return;
+	slot = unit - base->units->data;
+	label = row->nulls[0] ? 0 : FindLabel(state, DatumGetTextPP(row->values[0]));
+	if (state->unit_labels[slot] < 0 || row->at > state->unit_label_at[slot] ||
+		(row->at == state->unit_label_at[slot] && CompareLabels(state, label, state->unit_labels[slot]) > 0))
+	{
+		state->unit_labels[slot] = label;
+		state->unit_label_at[slot] = row->at;
+	}
+}
+
+/* Order of values for the slices: most units first, then by name. */
+typedef struct LabelCount
+{
+	int32		number;
+	int64		units;
+} LabelCount;
+
+/*
+ * CompareLabelCounts
+ *		qsort_arg order of LabelCounts: most units first, then byte order.
+ */
+static int
+CompareLabelCounts(const void *a, const void *b, void *arg)
+{
+	const LabelCount *x = (const LabelCount *) a;
+	const LabelCount *y = (const LabelCount *) b;
+
+	if (x->units != y->units)
+		return x->units > y->units ? -1 : 1;
+	return CompareLabels((MetricState *) arg, x->number, y->number);
+}
+
+/*
+ * SliceUnits
+ *		Each unit's slice: 0 without a value (none set at or before its first
+ *		exposure, or JSON null), 1 to n for the max_slices values with the most
+ *		units (ties by byte order), n + 1 for the other values. Returns n,
+ *		and the values' names in names[1..n].
+ */
+static int
+SliceUnits(MetricState *state, int max_slices, const text ***names)
+{
+	units_hash *units = state->base.units;
+	LabelCount *counts = palloc0(sizeof(LabelCount) * (state->nlabels + 1));
+	int16	   *slice_of = palloc(sizeof(int16) * (state->nlabels + 1));
+	int			n = Min((int) state->nlabels, max_slices);
+
+	for (uint32 i = 0; i <= state->nlabels; i++)
+		counts[i].number = (int32) i;
+	for (uint64 slot = 0; slot < units->size; slot++)
+		if (units->data[slot].status == units_SH_IN_USE && state->unit_labels[slot] > 0)
+			counts[state->unit_labels[slot]].units++;
+	qsort_arg(counts + 1, state->nlabels, sizeof(LabelCount), CompareLabelCounts, state);
+	*names = palloc(sizeof(const text *) * (n + 1));
+	slice_of[0] = 0;
+	for (uint32 i = 1; i <= state->nlabels; i++)
+	{
+		slice_of[counts[i].number] = (int16) Min((int) i, n + 1);
+		if ((int) i <= n)
+			(*names)[i] = state->label_names[counts[i].number - 1];
+	}
+	for (uint64 slot = 0; slot < units->size; slot++)
+		state->base.slices[slot] = state->unit_labels[slot] > 0 ? slice_of[state->unit_labels[slot]] : 0;
+	pfree(counts);
+	pfree(slice_of);
+	return n;
 }
 
 /*
@@ -1231,17 +1844,18 @@ ReadCatalog(MetricState *state, int64 experiment_id, int *nmetrics)
 
 /*
  * SumMetric
- *		One metric's sums per variant (sums[ordinal]) over the exposed units.
+ *		One metric's sums per slice and variant (sums[slice * nordinals +
+ *		ordinal]) over the exposed units.
  */
 static void
-SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nordinals)
+SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nslices, int nordinals)
 {
 	units_hash *units = state->base.units;
 	MetricPart *numerator = &metric->parts[0];
 	MetricPart *denominator = metric->nparts > 1 ? &metric->parts[1] : NULL;
 	bool		quantile = strcmp(metric->type, "quantile") == 0;
 
-	memset(sums, 0, sizeof(MetricSums) * nordinals);
+	memset(sums, 0, sizeof(MetricSums) * nslices * nordinals);
 	for (uint64 slot = 0; slot < units->size; slot++)
 	{
 		MetricSums *s;
@@ -1249,7 +1863,7 @@ SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nordi
 
 		if (units->data[slot].status != units_SH_IN_USE)
 			continue;
-		s = &sums[units->data[slot].ordinal];
+		s = &sums[(state->base.slices ? state->base.slices[slot] : 0) * nordinals + units->data[slot].ordinal];
 		x = numerator->values[slot];
 		s->units++;
 		s->event_units += numerator->hits[slot];
@@ -1275,29 +1889,50 @@ SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nordi
 		if (quantile && numerator->hits[slot])
 		{
 			if (s->quantile_values == NULL)
-				s->quantile_values = MemoryContextAllocHuge(state->base.context,
-															sizeof(double) * Max(units->members, 1));
+				s->quantile_values = MemoryContextAllocHuge(state->base.context, sizeof(double));
+			s->quantile_values = Grow(s->quantile_values, &s->quantile_values_size, s->nquantile_values,
+									  sizeof(double));
 			s->quantile_values[s->nquantile_values++] = x;
 		}
 	}
 }
 
 /*
+ * SliceColumns
+ *		The slice and slice_value columns of a row (values[18], values[19]):
+ *		the value's name for slices 1 to nvalues, NULL for 0 (no value) and
+ *		nvalues + 1 (the other values).
+ */
+static void
+SliceColumns(int slice, int nvalues, const text **names, Datum *values, bool *nulls)
+{
+	values[18] = Int32GetDatum(slice);
+	nulls[18] = false;
+	nulls[19] = slice < 1 || slice > nvalues;
+	values[19] = nulls[19] ? (Datum) 0 : PointerGetDatum(names[slice]);
+}
+
+/*
  * metric_statistics
  *		SQL metric_statistics(experiment_id, since, until, pre_period,
- *		confidence): see above and its COMMENT in
+ *		confidence, breakdown, max_slices): see above and its COMMENT in
  *		src/results/metric_results.sql.
  */
 Datum
 metric_statistics(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		experiment_id = PG_GETARG_INT64(0);
-	TimestampTz since = PG_GETARG_TIMESTAMPTZ(1);
-	TimestampTz until = PG_GETARG_TIMESTAMPTZ(2);
-	Interval   *pre_period = PG_GETARG_INTERVAL_P(3);
-	double		confidence = PG_GETARG_FLOAT8(4);
-	double		critical = TwoSidedCritical(confidence, get_float8_infinity());
+	int64		experiment_id;
+	TimestampTz since;
+	TimestampTz until;
+	Interval   *pre_period;
+	double		confidence;
+	double		critical;
+	char	   *breakdown;
+	int			max_slices;
+	int			nvalues = 0;
+	int			nslices = 1;
+	const text **slice_names = NULL;
 	MetricState state = {0};
 	Datum		tenant_id;
 	CatalogMetric *metrics;
@@ -1307,9 +1942,34 @@ metric_statistics(PG_FUNCTION_ARGS)
 	units_iterator units;
 	UnitEntry  *unit;
 	int64	   *implicit;
-	TimestampTz events_since = since;
+	TimestampTz events_since;
+	KeptCall	key;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* Strict but in the breakdown, which is none when NULL. */
+	for (int i = 0; i < PG_NARGS(); i++)
+		if (i != 5 && PG_ARGISNULL(i))
+			return (Datum) 0;
+	experiment_id = PG_GETARG_INT64(0);
+	since = PG_GETARG_TIMESTAMPTZ(1);
+	until = PG_GETARG_TIMESTAMPTZ(2);
+	pre_period = PG_GETARG_INTERVAL_P(3);
+	confidence = PG_GETARG_FLOAT8(4);
+	critical = TwoSidedCritical(confidence, get_float8_infinity());
+	breakdown = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (breakdown != NULL && breakdown[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a breakdown needs the name of an attribute"),
+				 errdetail("Results are sliced by the value of a unit attribute (attribute_events.name)."),
+				 errhint("Name the attribute, or ask for the results without a breakdown (NULL).")));
+	max_slices = PG_GETARG_INT32(6);
+	if (max_slices < 1 || max_slices > MAX_SLICES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_slices must be between 1 and %d", MAX_SLICES),
+				 errdetail("A breakdown reports the max_slices values with the most units, and the rest as one slice.")));
+	events_since = since;
 	state.pre_period = pre_period->time + (int64) pre_period->day * USECS_PER_DAY +
 		(int64) pre_period->month * DAYS_PER_MONTH * USECS_PER_DAY;
 	if (state.pre_period < 0)
@@ -1320,6 +1980,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	if (state.pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
 		events_since = since - state.pre_period;
 	state.base.context = AllocSetContextCreate(CurrentMemoryContext, "metric_statistics", ALLOCSET_DEFAULT_SIZES);
+	state.base.units_context = state.base.context;
 	state.base.units = units_create(state.base.context, 1024, NULL);
 	state.base.groups = groups_create(state.base.context, 16, NULL);
 	state.base.metrics = MemoryContextAlloc(state.base.context, sizeof(Metric));
@@ -1328,11 +1989,38 @@ metric_statistics(PG_FUNCTION_ARGS)
 	SPI_connect();
 	tenant_id = ExperimentTenant(experiment_id);
 
-	Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
-		   DigestExposure);
+	if (KeepCall(&key, fcinfo) && kept.units != NULL)
+	{
+		/* daily_metrics() read these exposures in this snapshot: its table, without its conversions. */
+		units_destroy(state.base.units);
+		state.base.units = kept.units;
+		kept.units = NULL;
+		units_start_iterate(state.base.units, &units);
+		while ((unit = units_iterate(state.base.units, &units)) != NULL)
+			unit->conversions = 0;
+	}
+	else
+		Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
+			   DigestExposure);
 	units_start_iterate(state.base.units, &units);
 	while ((unit = units_iterate(state.base.units, &units)) != NULL)
 		nordinals = Max(nordinals, unit->ordinal + 1);
+	if (breakdown != NULL)
+	{
+		Size		size = state.base.units->size;
+
+		state.labels = labels_create(state.base.context, 64, NULL);
+		state.label_names = MemoryContextAlloc(state.base.context, sizeof(const text *));
+		state.unit_labels = MemoryContextAllocHuge(state.base.context, sizeof(int32) * size);
+		memset(state.unit_labels, -1, sizeof(int32) * size);
+		state.unit_label_at = MemoryContextAllocHuge(state.base.context, sizeof(TimestampTz) * size);
+		state.base.slices = MemoryContextAllocExtended(state.base.context, sizeof(int16) * size,
+													   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		Digest(&state.base, AttributeQuery(breakdown), EventQueryParams(experiment_id, since, until, tenant_id),
+			   DigestAttribute);
+		nvalues = SliceUnits(&state, max_slices, &slice_names);
+		nslices = nvalues + 2;
+	}
 
 	metrics = ReadCatalog(&state, experiment_id, &nmetrics);
 	/* Parts with the same query (the same events and values) read it once. */
@@ -1366,19 +2054,21 @@ metric_statistics(PG_FUNCTION_ARGS)
 		   DigestImplicitGoal);
 	SPI_finish();
 
-	sums = MemoryContextAlloc(state.base.context, sizeof(MetricSums) * Max(nordinals, 1));
+	sums = MemoryContextAlloc(state.base.context, sizeof(MetricSums) * nslices * Max(nordinals, 1));
 	for (int i = 0; i < nmetrics; i++)
 	{
 		CatalogMetric *metric = &metrics[i];
 
-		SumMetric(&state, metric, sums, nordinals);
-		for (int ordinal = 0; ordinal < nordinals; ordinal++)
+		SumMetric(&state, metric, sums, nslices, nordinals);
+		for (int cell = 0; cell < nslices * nordinals; cell++)
 		{
-			MetricSums *s = &sums[ordinal];
+			MetricSums *s = &sums[cell];
+			int			slice = cell / nordinals;
+			int			ordinal = cell % nordinals;
 			bool		ratio = metric->nparts > 1;
 			bool		covariate = metric->parts[0].covariates != NULL;
-			Datum		values[18];
-			bool		nulls[18] = {false};
+			Datum		values[20];
+			bool		nulls[20] = {false};
 
 			if (s->units == 0)
 				continue;
@@ -1415,38 +2105,51 @@ metric_statistics(PG_FUNCTION_ARGS)
 			}
 			values[17] = Float8GetDatum(metric->parts[0].cap);
 			nulls[17] = isnan(metric->parts[0].cap);
+			SliceColumns(slice, nvalues, slice_names, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
 
-	/* The implicit metrics: units converting per goal and variant. */
+	/* The implicit metrics: units converting per goal, slice and variant. */
 	implicit = MemoryContextAllocZero(state.base.context,
-									  sizeof(int64) * Max(state.base.nmetrics, 1) * Max(nordinals, 1));
+									  sizeof(int64) * Max(state.base.nmetrics, 1) * nslices * Max(nordinals, 1));
 	for (uint32 i = 0; i < state.base.nconversions; i++)
-		implicit[state.base.conversions[i].metric * nordinals + state.base.conversions[i].ordinal]++;
-	memset(sums, 0, sizeof(MetricSums) * Max(nordinals, 1));
+	{
+		Conversion *conversion = &state.base.conversions[i];
+
+		implicit[(conversion->metric * nslices + conversion->slice) * nordinals + conversion->ordinal]++;
+	}
+	memset(sums, 0, sizeof(MetricSums) * nslices * Max(nordinals, 1));
 	units_start_iterate(state.base.units, &units);
 	while ((unit = units_iterate(state.base.units, &units)) != NULL)
-		sums[unit->ordinal].units++;
+		sums[(state.base.slices ? state.base.slices[unit - state.base.units->data] : 0) * nordinals +
+			 unit->ordinal].units++;
 	for (uint32 metric = 0; metric < state.base.nmetrics; metric++)
-		for (int ordinal = 0; ordinal < nordinals; ordinal++)
+		for (int cell = 0; cell < nslices * nordinals; cell++)
 		{
-			int64		converting = implicit[metric * nordinals + ordinal];
-			Datum		values[18];
-			bool		nulls[18];
+			int64		converting = implicit[metric * nslices * nordinals + cell];
+			Datum		values[20];
+			bool		nulls[20];
 
-			if (sums[ordinal].units == 0)
+			if (sums[cell].units == 0)
 				continue;
 			memset(nulls, true, sizeof(nulls));
 			values[1] = PointerGetDatum(state.base.metrics[metric].name);
-			values[2] = Int32GetDatum(ordinal);
-			values[3] = Int64GetDatum(sums[ordinal].units);
+			values[2] = Int32GetDatum(cell % nordinals);
+			values[3] = Int64GetDatum(sums[cell].units);
 			values[4] = Int64GetDatum(converting);
 			values[5] = values[6] = Float8GetDatum((double) converting);
 			for (int i = 1; i <= 6; i++)
 				nulls[i] = false;
+			SliceColumns(cell / nordinals, nvalues, slice_names, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	MemoryContextDelete(state.base.context);
+	if (kept.units == NULL && kept.units_context != NULL && kept.lxid == key.lxid)
+	{
+		/* The table taken over is no longer needed. */
+		MemoryContextDelete(kept.units_context);
+		kept.units_context = NULL;
+	}
 	return (Datum) 0;
 }

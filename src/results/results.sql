@@ -20,7 +20,7 @@ AS 'MODULE_PATHNAME', 'daily_metrics'
 LANGUAGE C STABLE STRICT PARALLEL SAFE
 SET search_path = experiments, pg_catalog, pg_temp;
 COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
-'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event with the sum of squares of each unit''s total of the goal property "value" or of the revenue in cents, and the sum of those values by day of their event (a row with 0 units for a day with values only).';
+'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event with the sum of squares of each unit''s total of the goal property "value" or of the revenue in cents, and the sum of those values by day of their event (a row with 0 units for a day with values only). Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files.';
 
 CREATE FUNCTION experiments_internal.comparison_verdict(sufficient boolean, adjusted_p_value float8,
 	alpha float8, difference float8)
@@ -40,10 +40,138 @@ $$;
 COMMENT ON FUNCTION experiments_internal.comparison_verdict(boolean, float8, float8, float8) IS
 'The verdict of one comparison of experiment_results(): NULL without a comparison (control rows, kind exposures, no difference), insufficient sample when the minimum-sample rule fails, inconclusive when the adjusted p-value is NULL or not below alpha, otherwise beats or loses to by the sign of the difference.';
 
+-- The analysis of each experiment: the method, confidence, multiple-testing
+-- correction and tuning that its results use when the caller names none.
+
+CREATE TABLE experiments.experiment_analysis (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	experiment_id bigint PRIMARY KEY,
+	method text NOT NULL DEFAULT 'sequential'
+		CONSTRAINT experiment_analysis_method_known CHECK (method IN ('fixed', 'sequential')),
+	confidence float8 NOT NULL DEFAULT 0.95
+		CONSTRAINT experiment_analysis_confidence_range CHECK (confidence > 0 AND confidence < 1),
+	correction text NOT NULL DEFAULT 'holm'
+		CONSTRAINT experiment_analysis_correction_known CHECK (correction IN ('holm', 'bh', 'none')),
+	tuning_n bigint NOT NULL DEFAULT 5000
+		CONSTRAINT experiment_analysis_tuning_n_positive CHECK (tuning_n > 0),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments.experiments (tenant_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE experiments.experiment_analysis IS
+'How an experiment''s results are analysed when the caller names no method, confidence, correction or tuning_n: the views (results, lift, sample_ratio_mismatch, exposure_summary), results_report(), the results page and metric_results() use it; an argument passed to those functions wins. Written by experiments.set_analysis(). An experiment without a row is analysed with the column defaults: sequential tests, since its results can be read while it runs.';
+COMMENT ON COLUMN experiments.experiment_analysis.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.experiment_analysis.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.experiment_analysis.method IS
+'sequential (the default: always-valid confidence sequences, valid however often the results are read while the experiment runs) or fixed (fixed-horizon tests, valid at one look decided in advance, for an operator who reads the results once at a planned end).';
+COMMENT ON COLUMN experiments.experiment_analysis.confidence IS
+'The confidence level of the intervals, between 0 and 1 exclusive (default 0.95); 1 - confidence is the alpha of the verdicts.';
+COMMENT ON COLUMN experiments.experiment_analysis.correction IS
+'The multiple-testing correction across the experiment''s comparisons: holm (the default), bh (Benjamini-Hochberg) or none.';
+COMMENT ON COLUMN experiments.experiment_analysis.tuning_n IS
+'The number of units (both arms) at which the sequential method''s intervals are narrowest (default 5000); unused by the fixed method.';
+COMMENT ON COLUMN experiments.experiment_analysis.updated_at IS 'When the settings were last written.';
+ALTER TABLE experiments.experiment_analysis ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.experiment_analysis FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.experiment_analysis
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.experiment_analysis IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+SELECT pg_catalog.pg_extension_config_dump('experiments.experiment_analysis', '');
+
+-- One place decides what a results function analyses with: its arguments
+-- where given, else the experiment's settings, else the table's defaults.
+CREATE FUNCTION experiments_internal.analysis(experiment_id bigint, method text, confidence float8,
+	correction text, tuning_n bigint, OUT chosen_method text, OUT chosen_confidence float8,
+	OUT chosen_correction text, OUT chosen_tuning_n bigint)
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.results_method(coalesce($2, a.method, 'sequential')),
+		   coalesce($3, a.confidence, 0.95), coalesce($4, a.correction, 'holm'), coalesce($5, a.tuning_n, 5000)
+	FROM (SELECT) one
+	LEFT JOIN experiments.experiment_analysis a ON a.experiment_id = $1
+$$;
+COMMENT ON FUNCTION experiments_internal.analysis(bigint, text, float8, text, bigint) IS
+'The method (checked), confidence, correction and tuning_n a results function uses for an experiment: each argument that is not NULL, otherwise the experiment''s experiment_analysis row, otherwise that table''s column defaults (sequential, 0.95, holm, 5000).';
+
+CREATE FUNCTION experiments.set_analysis(experiment text, method text DEFAULT NULL, confidence float8 DEFAULT NULL,
+	correction text DEFAULT NULL, tuning_n bigint DEFAULT NULL)
+RETURNS experiments.experiment_analysis
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint := experiments_internal.experiment_id(experiment);
+	chosen experiments.experiment_analysis;
+BEGIN
+	INSERT INTO experiments.experiment_analysis (experiment_id) VALUES (exp_id) ON CONFLICT DO NOTHING;
+	SELECT a.* INTO chosen FROM experiments.experiment_analysis a WHERE a.experiment_id = exp_id FOR UPDATE;
+	chosen.method := coalesce(set_analysis.method, chosen.method);
+	chosen.confidence := coalesce(set_analysis.confidence, chosen.confidence);
+	chosen.correction := coalesce(set_analysis.correction, chosen.correction);
+	chosen.tuning_n := coalesce(set_analysis.tuning_n, chosen.tuning_n);
+	-- The checks of the functions that will use the values, so that a bad
+	-- value is refused now with their errors rather than at every read.
+	PERFORM experiments_internal.results_method(chosen.method),
+			experiments.multiple_testing('{}', chosen.correction, chosen.confidence),
+			experiments.sequential_interval(0, 1, 1, chosen.confidence, chosen.tuning_n);
+	UPDATE experiments.experiment_analysis a
+	SET method = chosen.method, confidence = chosen.confidence, correction = chosen.correction,
+		tuning_n = chosen.tuning_n, updated_at = now()
+	WHERE a.experiment_id = exp_id
+	RETURNING a.* INTO chosen;
+	RETURN chosen;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments.set_analysis(text, text, float8, text, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.set_analysis(text, text, float8, text, bigint) IS
+'Administrators: sets how an experiment''s results are analysed when the caller names nothing (experiments.experiment_analysis): method fixed or sequential, confidence, correction (holm, bh or none) and tuning_n; a NULL argument keeps the current value (the default for an experiment without settings). A bad value is refused with SQLSTATE 22023 (method, correction, tuning_n) or 22003 (confidence).';
+
+CREATE FUNCTION experiments_internal.comparison(method text, test text,
+	control_successes bigint, control_mean float8, control_variance float8, control_count bigint,
+	treatment_successes bigint, treatment_mean float8, treatment_variance float8, treatment_count bigint,
+	confidence float8, tuning_n bigint,
+	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
+	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8,
+	OUT p_value float8, OUT relative_note text)
+RETURNS record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	-- One comparison by the method's test: fixed, the score test on the
+	-- counts (test rate) or Welch's t on the means (test value); sequential,
+	-- the confidence sequence on the means (a rate as the mean of a 0/1
+	-- indicator, with its sample variance).
+	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
+		   f.relative_upper, f.p_value, f.relative_note
+	FROM experiments.two_proportion_test($3, $6, $7, $10, $11) f
+	WHERE $1 = 'fixed' AND $2 = 'rate'
+	UNION ALL
+	SELECT w.difference, w.difference_lower, w.difference_upper, w.relative_difference, w.relative_lower,
+		   w.relative_upper, w.p_value, w.relative_note
+	FROM experiments.welch_test($4, $5, $6, $8, $9, $10, $11) w
+	WHERE $1 = 'fixed' AND $2 = 'value'
+	UNION ALL
+	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
+		   q.relative_upper, q.p_value, q.relative_note
+	FROM experiments.sequential_test(
+		CASE $2 WHEN 'rate' THEN $3 / nullif($6, 0)::float8 ELSE $4 END,
+		CASE $2 WHEN 'rate' THEN CASE WHEN $6 > 1 THEN $3 * ($6 - $3) / ($6 * ($6 - 1.0)::float8) END ELSE $5 END, $6,
+		CASE $2 WHEN 'rate' THEN $7 / nullif($10, 0)::float8 ELSE $8 END,
+		CASE $2 WHEN 'rate' THEN CASE WHEN $10 > 1 THEN $7 * ($10 - $7) / ($10 * ($10 - 1.0)::float8) END ELSE $9 END, $10,
+		$11, $12) q
+	WHERE $1 = 'sequential'
+$$;
+COMMENT ON FUNCTION experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint) IS
+'One comparison of a treatment with the control at a confidence level by the method''s test: test rate compares the successes of count units, test value means with their sample variances; method fixed by two_proportion_test (rate) or welch_test (value), method sequential by sequential_test tuned at tuning_n (a rate as the mean of a 0/1 indicator, successes / count, with its sample variance successes (count - successes) / (count (count - 1))); NULLs where that test gives NULLs.';
+
 CREATE FUNCTION experiments.experiment_results(experiment_id bigint,
-	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
-	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', method text DEFAULT 'fixed',
-	tuning_n bigint DEFAULT 5000)
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
+	min_units bigint DEFAULT 100, correction text DEFAULT NULL, method text DEFAULT NULL,
+	tuning_n bigint DEFAULT NULL)
 RETURNS TABLE (
 	experiment_id bigint, ordinal integer, variant text, kind text, metric text,
 	units bigint, traffic_share float8, allocation_share float8,
@@ -65,7 +193,9 @@ LANGUAGE sql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 WITH cfg AS MATERIALIZED (
-	SELECT experiments_internal.results_method($7) AS method
+	SELECT a.chosen_method AS method, a.chosen_confidence AS confidence, a.chosen_correction AS correction,
+		   a.chosen_tuning_n AS tuning_n
+	FROM experiments_internal.analysis($1, $7, $4, $6, $8) a
 ), m AS MATERIALIZED (
 	SELECT * FROM experiments.daily_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
 ), variant_units AS (
@@ -110,20 +240,14 @@ WITH cfg AS MATERIALIZED (
 	FROM keys k CROSS JOIN variant_units vu
 	LEFT JOIN metrics mt ON mt.kind = k.kind AND mt.metric = k.metric AND mt.ordinal = vu.ordinal
 ), stats AS (
-	-- A rate is also the mean of a 0/1 indicator, with its sample variance,
-	-- as the sequential method compares it.
 	SELECT c.*, c.s1 / nullif(c.units, 0) AS mean,
-		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance,
-		   c.converting / nullif(c.units, 0)::float8 AS rate,
-		   CASE WHEN c.units > 1 THEN c.converting * (c.units - c.converting) / (c.units * (c.units - 1.0)::float8) END
-			   AS rate_variance
+		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance
 	FROM cells c
 ), pairs AS (
 	-- Each variant beside its control, and the minimum-sample rule: both arms
 	-- have min_units units; for rates also at least 5 conversions and 5
 	-- non-conversions expected in each arm under no difference.
 	SELECT s.*, c.converting AS c_converting, c.units AS c_units, c.mean AS c_mean, c.variance AS c_variance,
-		   c.rate AS c_rate, c.rate_variance AS c_rate_variance,
 		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
 				THEN s.units >= $5 AND c.units >= $5 END AS sufficient,
 		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
@@ -139,32 +263,20 @@ WITH cfg AS MATERIALIZED (
 	-- so their correction is too).
 	SELECT row_number() OVER (ORDER BY p.kind, p.metric, p.ordinal, t.test) AS member,
 		   p.kind, p.metric, p.ordinal, t.test,
-		   CASE WHEN p.sufficient AND (t.test = 'value' OR p.rate_expected_ok) THEN t.p_value END AS p_value
+		   CASE WHEN p.sufficient AND (t.test = 'value' OR p.rate_expected_ok) THEN c.p_value END AS p_value
 	FROM pairs p
 	CROSS JOIN cfg
-	CROSS JOIN LATERAL (
-		SELECT 'rate' AS test, z.p_value
-		FROM experiments.two_proportion_test(p.c_converting, p.c_units, p.converting, p.units, $4) z
-		WHERE cfg.method = 'fixed'
-		UNION ALL
-		SELECT 'value', w.p_value
-		FROM experiments.welch_test(p.c_mean, p.c_variance, p.c_units, p.mean, p.variance, p.units, $4) w
-		WHERE cfg.method = 'fixed'
-		UNION ALL
-		SELECT 'rate', q.p_value
-		FROM experiments.sequential_test(p.c_rate, p.c_rate_variance, p.c_units, p.rate, p.rate_variance, p.units,
-										 $4, $8) q
-		WHERE cfg.method = 'sequential'
-		UNION ALL
-		SELECT 'value', q.p_value
-		FROM experiments.sequential_test(p.c_mean, p.c_variance, p.c_units, p.mean, p.variance, p.units, $4, $8) q
-		WHERE cfg.method = 'sequential'
-	) t
+	CROSS JOIN LATERAL (VALUES ('rate', p.c_converting, NULL, NULL, p.converting, NULL, NULL),
+							   ('value', NULL, p.c_mean, p.c_variance, NULL, p.mean, p.variance))
+		AS t(test, c_successes, c_mean, c_variance, successes, mean, variance)
+	CROSS JOIN LATERAL experiments_internal.comparison(cfg.method, t.test, t.c_successes, t.c_mean, t.c_variance,
+		p.c_units, t.successes, t.mean, t.variance, p.units, cfg.confidence, cfg.tuning_n) c
 	WHERE p.sufficient IS NOT NULL
 ), corrected AS (
 	SELECT tests.kind, tests.metric, tests.ordinal, tests.test, u.adjusted, u.level
 	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
-											   $6, $4)).* FROM tests) f
+											   (SELECT cfg.correction FROM cfg), (SELECT cfg.confidence FROM cfg))).*
+		  FROM tests) f
 	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
 	JOIN tests ON tests.member = u.member
 )
@@ -180,13 +292,13 @@ SELECT $1, p.ordinal, p.key, p.kind, p.metric,
 	   srm.chi_square, srm.p_value, srm.mismatch, srm.stray,
 	   z.relative_note, welch.relative_note,
 	   rc.adjusted, vc.adjusted,
-	   CASE WHEN z.difference IS NOT NULL THEN coalesce(rc.level, $4) END,
-	   CASE WHEN welch.difference IS NOT NULL THEN coalesce(vc.level, $4) END,
-	   CASE WHEN p.sufficient IS NOT NULL THEN $6 END,
+	   CASE WHEN z.difference IS NOT NULL THEN coalesce(rc.level, cfg.confidence) END,
+	   CASE WHEN welch.difference IS NOT NULL THEN coalesce(vc.level, cfg.confidence) END,
+	   CASE WHEN p.sufficient IS NOT NULL THEN cfg.correction END,
 	   p.sufficient,
 	   experiments_internal.comparison_verdict(p.sufficient AND coalesce(p.rate_expected_ok, false), rc.adjusted,
-											   1 - $4, z.difference),
-	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - $4, welch.difference),
+											   1 - cfg.confidence, z.difference),
+	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - cfg.confidence, welch.difference),
 	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss,
 	   cfg.method, srm.log_bayes_factor, srm.sequential_p_value
 FROM pairs p
@@ -195,35 +307,14 @@ CROSS JOIN totals t
 CROSS JOIN srm
 LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric IS NOT DISTINCT FROM p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
 LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric IS NOT DISTINCT FROM p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
-CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, $4) w
-CROSS JOIN LATERAL (
-	-- The comparisons at their corrected levels, by the method's test.
-	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
-		   f.relative_upper, f.p_value, f.relative_note
-	FROM experiments.two_proportion_test(
-		CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units, coalesce(rc.level, $4)) f
-	WHERE cfg.method = 'fixed'
-	UNION ALL
-	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
-		   q.relative_upper, q.p_value, q.relative_note
-	FROM experiments.sequential_test(
-		CASE WHEN p.ordinal <> 0 THEN p.c_rate END, p.c_rate_variance, p.c_units, p.rate, p.rate_variance, p.units,
-		coalesce(rc.level, $4), $8) q
-	WHERE cfg.method = 'sequential') z
-CROSS JOIN LATERAL (
-	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
-		   f.relative_upper, f.p_value, f.relative_note
-	FROM experiments.welch_test(
-		CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
-		coalesce(vc.level, $4)) f
-	WHERE cfg.method = 'fixed'
-	UNION ALL
-	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
-		   q.relative_upper, q.p_value, q.relative_note
-	FROM experiments.sequential_test(
-		CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units,
-		coalesce(vc.level, $4), $8) q
-	WHERE cfg.method = 'sequential') welch
+CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, cfg.confidence) w
+-- The comparisons at their corrected levels, by the method's test.
+LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'rate', p.c_converting, NULL, NULL, p.c_units,
+	p.converting, NULL, NULL, p.units, coalesce(rc.level, cfg.confidence), cfg.tuning_n) z
+	ON p.ordinal <> 0
+LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'value', NULL, p.c_mean, p.c_variance,
+	p.c_units, NULL, p.mean, p.variance, p.units, coalesce(vc.level, cfg.confidence), cfg.tuning_n) welch
+	ON p.ordinal <> 0
 CROSS JOIN LATERAL experiments.bayesian_rates(
 	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units) br
 CROSS JOIN LATERAL experiments.bayesian_means(
@@ -231,7 +322,7 @@ CROSS JOIN LATERAL experiments.bayesian_means(
 ORDER BY p.kind = 'exposures' DESC, p.kind, p.metric, p.ordinal
 $$;
 COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
-'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, the default, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch tests: chi-square against the configured allocation and the sequential Dirichlet-multinomial test (sequential_srm_test, concentration 100), flagged at p < 0.001 by the method''s test or when a variant allocated 0 has units (stray_traffic). method fixed (the default) uses the fixed-horizon tests above, valid at one look decided in advance; method sequential compares rates (as means of a 0/1 indicator) and values by sequential_test instead, always-valid confidence sequences tuned to be narrowest at tuning_n units (default 5000), valid however often the results are read; the method column says which was used.';
+'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch tests: chi-square against the configured allocation and the sequential Dirichlet-multinomial test (sequential_srm_test, concentration 100), flagged at p < 0.001 by the method''s test or when a variant allocated 0 has units (stray_traffic). method fixed uses the fixed-horizon tests above, valid at one look decided in advance; method sequential compares rates (as means of a 0/1 indicator) and values by sequential_test instead (experiments_internal.comparison()), always-valid confidence sequences tuned to be narrowest at tuning_n units, valid however often the results are read; the method column says which was used. confidence, correction, method and tuning_n left NULL come from the experiment''s experiment_analysis settings (set_analysis()), by default 0.95, holm, sequential and 5000.';
 
 CREATE FUNCTION experiments.daily_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
@@ -275,7 +366,7 @@ FROM experiments.experiments x
 CROSS JOIN LATERAL experiments.experiment_results(x.id) r
 WHERE x.started_at IS NOT NULL AND x.tenant_id = (SELECT experiments.current_tenant());
 COMMENT ON VIEW experiments.results IS
-'experiment_results() of every started experiment of the caller''s tenant: one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window call experiment_results() directly.';
+'experiment_results() of every started experiment of the caller''s tenant, each by its analysis settings (experiment_analysis: sequential tests unless an operator chose fixed): one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window or another method call experiment_results() directly.';
 COMMENT ON COLUMN experiments.results.experiment IS 'The experiment''s key (experiments.key), the name clients use.';
 COMMENT ON COLUMN experiments.results.experiment_id IS 'The experiment''s numeric id (experiments.id).';
 COMMENT ON COLUMN experiments.results.ordinal IS 'The variant''s ordinal; 0 is the control.';
@@ -369,7 +460,7 @@ COMMENT ON COLUMN experiments.results.rate_verdict IS
 COMMENT ON COLUMN experiments.results.value_verdict IS
 'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.results.method IS
-'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+'The statistical method of the comparisons, the experiment''s experiment_analysis.method in the views: sequential (always-valid confidence sequences, valid however often the results are read; the default) or fixed (fixed-horizon tests, valid at one look decided in advance; the p-values and intervals the other columns describe); NULL never.';
 COMMENT ON COLUMN experiments.results.srm_log_bayes_factor IS
 'Log Bayes factor of the sequential sample ratio mismatch test (sequential_srm_test, Dirichlet-multinomial with concentration 100) against the configured allocation, the same on all the experiment''s rows; Infinity when stray_traffic; NULL when srm_chi_square is NULL.';
 COMMENT ON COLUMN experiments.results.srm_sequential_p_value IS
@@ -429,7 +520,7 @@ COMMENT ON COLUMN experiments.sample_ratio_mismatch.log_bayes_factor IS
 COMMENT ON COLUMN experiments.sample_ratio_mismatch.sequential_p_value IS
 'Always-valid p-value of the sequential sample ratio mismatch test, min(1, 1 / Bayes factor), valid however often it is read; mismatch uses it under method sequential; 0 when stray_traffic; NULL when log_bayes_factor is NULL.';
 COMMENT ON COLUMN experiments.sample_ratio_mismatch.method IS
-'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+'The statistical method of the comparisons, the experiment''s experiment_analysis.method in the views: sequential (always-valid confidence sequences, valid however often the results are read; the default) or fixed (fixed-horizon tests, valid at one look decided in advance; the p-values and intervals the other columns describe); NULL never.';
 
 CREATE VIEW experiments.lift WITH (security_invoker = true) AS
 SELECT r.experiment, r.experiment_id, r.kind, r.metric, r.ordinal, r.variant,
@@ -482,7 +573,7 @@ COMMENT ON COLUMN experiments.lift.rate_verdict IS
 COMMENT ON COLUMN experiments.lift.value_verdict IS
 'The variant''s value per unit against the control''s: beats or loses to (value_adjusted_p_value below alpha, by the sign of value_lift), inconclusive, or insufficient sample (sample_sufficient false); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments.lift.method IS
-'The statistical method of the comparisons: fixed (fixed-horizon tests, valid at one look decided in advance; the default, and what the views use) or sequential (always-valid confidence sequences, valid however often the results are read; experiment_results(..., method => ''sequential'')); NULL never.';
+'The statistical method of the comparisons, the experiment''s experiment_analysis.method in the views: sequential (always-valid confidence sequences, valid however often the results are read; the default) or fixed (fixed-horizon tests, valid at one look decided in advance; the p-values and intervals the other columns describe); NULL never.';
 COMMENT ON COLUMN experiments.lift.conversion_rate IS
 'converting_units / units, a fraction from 0 to 1; NULL for kind exposures and when the variant has no units.';
 COMMENT ON COLUMN experiments.lift.rate_lift IS
@@ -595,15 +686,16 @@ COMMENT ON FUNCTION experiments_internal.results_verdict(text, text, text, text,
 'One verdict line of results_report(): the verdict of experiment_results() in words (beats, loses to, is not significantly different from, has too small a sample to compare with), the relative lift, its interval at its confidence level and the adjusted p-value.';
 
 CREATE FUNCTION experiments.results_report(experiment text,
-	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT 0.95,
-	min_units bigint DEFAULT 100, correction text DEFAULT 'holm', method text DEFAULT 'fixed',
-	tuning_n bigint DEFAULT 5000)
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
+	min_units bigint DEFAULT 100, correction text DEFAULT NULL, method text DEFAULT NULL,
+	tuning_n bigint DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
 	x experiments.experiments;
+	a record;
 	r record;
 	control text;
 	srm text;
@@ -624,13 +716,15 @@ BEGIN
 				  DETAIL = 'The caller''s tenant has no experiment with that key.',
 				  HINT = 'List the tenant''s experiments in experiments.experiments.';
 	END IF;
+	SELECT * INTO a FROM experiments_internal.analysis(x.id, method, confidence, correction, tuning_n);
 	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
 		SELECT c.failing, c.lines INTO failing, catalog_lines
-		FROM experiments_internal.metric_report(x.id, since, until, confidence, min_units, correction) c;
+		FROM experiments_internal.metric_report(x.id, since, until, a.chosen_confidence, min_units,
+												a.chosen_correction, a.chosen_method, a.chosen_tuning_n) c;
 	END IF;
 	-- Rows come exposures first, control first: one pass builds the report.
-	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, confidence, min_units, correction,
-														   method, tuning_n) LOOP
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, a.chosen_confidence, min_units,
+														   a.chosen_correction, a.chosen_method, a.chosen_tuning_n) LOOP
 		IF r.kind = 'exposures' THEN
 			total := total + r.units;
 			IF r.ordinal = 0 THEN
@@ -675,10 +769,10 @@ BEGIN
 		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
 			   format('  %s comparisons with %s+ units per arm by %s; p-values and intervals corrected by %s',
 					  comparisons, min_units,
-					  CASE experiments_internal.results_method(method)
-						  WHEN 'sequential' THEN format('sequential tests (always-valid confidence sequences, narrowest at %s units)', tuning_n)
+					  CASE a.chosen_method
+						  WHEN 'sequential' THEN format('sequential tests (always-valid confidence sequences, narrowest at %s units)', a.chosen_tuning_n)
 						  ELSE 'fixed-horizon tests' END,
-					  CASE correction WHEN 'holm' THEN 'Holm'
+					  CASE a.chosen_correction WHEN 'holm' THEN 'Holm'
 						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
 				ELSE '{}' END
 		|| metric_lines
@@ -686,4 +780,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
-'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons, the method (fixed-horizon or sequential tests) and the multiple-testing correction applied (min_units, correction, method and tuning_n as experiment_results() takes them), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
+'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons, the method (fixed-horizon or sequential tests) and the multiple-testing correction applied (min_units, confidence, correction, method and tuning_n as experiment_results() takes them: NULL for the experiment''s analysis settings), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';

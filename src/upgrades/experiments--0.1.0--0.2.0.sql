@@ -6038,3 +6038,1110 @@ REVOKE EXECUTE ON FUNCTION experiments_internal.metrics_page_html(bigint) FROM P
 GRANT EXECUTE ON FUNCTION experiments_internal.metrics_page_html(bigint) TO experiments_api_owner;
 REVOKE EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_anon;
+
+-- 0.2.0: each experiment's analysis settings (issue #17): the table
+-- experiment_analysis and set_analysis() for operators; experiment_results(),
+-- results_report(), metric_results() (which gains method and tuning_n, and
+-- the method column, so it and metric_report() are created anew) and the
+-- results page use them when the caller names no method, confidence or
+-- correction; without settings the method is sequential. experiment_results()
+-- and metric_results() compare by one function per comparison
+-- (experiments_internal.comparison(), metric_comparison()).
+-- src/results/results.sql
+-- The analysis of each experiment: the method, confidence, multiple-testing
+-- correction and tuning that its results use when the caller names none.
+
+CREATE TABLE experiments.experiment_analysis (
+	tenant_id uuid NOT NULL DEFAULT experiments_internal.required_tenant(),
+	experiment_id bigint PRIMARY KEY,
+	method text NOT NULL DEFAULT 'sequential'
+		CONSTRAINT experiment_analysis_method_known CHECK (method IN ('fixed', 'sequential')),
+	confidence float8 NOT NULL DEFAULT 0.95
+		CONSTRAINT experiment_analysis_confidence_range CHECK (confidence > 0 AND confidence < 1),
+	correction text NOT NULL DEFAULT 'holm'
+		CONSTRAINT experiment_analysis_correction_known CHECK (correction IN ('holm', 'bh', 'none')),
+	tuning_n bigint NOT NULL DEFAULT 5000
+		CONSTRAINT experiment_analysis_tuning_n_positive CHECK (tuning_n > 0),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments.experiments (tenant_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE experiments.experiment_analysis IS
+'How an experiment''s results are analysed when the caller names no method, confidence, correction or tuning_n: the views (results, lift, sample_ratio_mismatch, exposure_summary), results_report(), the results page and metric_results() use it; an argument passed to those functions wins. Written by experiments.set_analysis(). An experiment without a row is analysed with the column defaults: sequential tests, since its results can be read while it runs.';
+COMMENT ON COLUMN experiments.experiment_analysis.tenant_id IS
+'The tenant the row belongs to (experiments.tenants.id). Defaults to the tenant of the current transaction; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.experiment_analysis.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.experiment_analysis.method IS
+'sequential (the default: always-valid confidence sequences, valid however often the results are read while the experiment runs) or fixed (fixed-horizon tests, valid at one look decided in advance, for an operator who reads the results once at a planned end).';
+COMMENT ON COLUMN experiments.experiment_analysis.confidence IS
+'The confidence level of the intervals, between 0 and 1 exclusive (default 0.95); 1 - confidence is the alpha of the verdicts.';
+COMMENT ON COLUMN experiments.experiment_analysis.correction IS
+'The multiple-testing correction across the experiment''s comparisons: holm (the default), bh (Benjamini-Hochberg) or none.';
+COMMENT ON COLUMN experiments.experiment_analysis.tuning_n IS
+'The number of units (both arms) at which the sequential method''s intervals are narrowest (default 5000); unused by the fixed method.';
+COMMENT ON COLUMN experiments.experiment_analysis.updated_at IS 'When the settings were last written.';
+ALTER TABLE experiments.experiment_analysis ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.experiment_analysis FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.experiment_analysis
+	USING (tenant_id = (SELECT experiments.current_tenant()))
+	WITH CHECK (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.experiment_analysis IS
+'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+SELECT pg_catalog.pg_extension_config_dump('experiments.experiment_analysis', '');
+
+-- One place decides what a results function analyses with: its arguments
+-- where given, else the experiment's settings, else the table's defaults.
+CREATE FUNCTION experiments_internal.analysis(experiment_id bigint, method text, confidence float8,
+	correction text, tuning_n bigint, OUT chosen_method text, OUT chosen_confidence float8,
+	OUT chosen_correction text, OUT chosen_tuning_n bigint)
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT experiments_internal.results_method(coalesce($2, a.method, 'sequential')),
+		   coalesce($3, a.confidence, 0.95), coalesce($4, a.correction, 'holm'), coalesce($5, a.tuning_n, 5000)
+	FROM (SELECT) one
+	LEFT JOIN experiments.experiment_analysis a ON a.experiment_id = $1
+$$;
+COMMENT ON FUNCTION experiments_internal.analysis(bigint, text, float8, text, bigint) IS
+'The method (checked), confidence, correction and tuning_n a results function uses for an experiment: each argument that is not NULL, otherwise the experiment''s experiment_analysis row, otherwise that table''s column defaults (sequential, 0.95, holm, 5000).';
+
+CREATE FUNCTION experiments.set_analysis(experiment text, method text DEFAULT NULL, confidence float8 DEFAULT NULL,
+	correction text DEFAULT NULL, tuning_n bigint DEFAULT NULL)
+RETURNS experiments.experiment_analysis
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp_id bigint := experiments_internal.experiment_id(experiment);
+	chosen experiments.experiment_analysis;
+BEGIN
+	INSERT INTO experiments.experiment_analysis (experiment_id) VALUES (exp_id) ON CONFLICT DO NOTHING;
+	SELECT a.* INTO chosen FROM experiments.experiment_analysis a WHERE a.experiment_id = exp_id FOR UPDATE;
+	chosen.method := coalesce(set_analysis.method, chosen.method);
+	chosen.confidence := coalesce(set_analysis.confidence, chosen.confidence);
+	chosen.correction := coalesce(set_analysis.correction, chosen.correction);
+	chosen.tuning_n := coalesce(set_analysis.tuning_n, chosen.tuning_n);
+	-- The checks of the functions that will use the values, so that a bad
+	-- value is refused now with their errors rather than at every read.
+	PERFORM experiments_internal.results_method(chosen.method),
+			experiments.multiple_testing('{}', chosen.correction, chosen.confidence),
+			experiments.sequential_interval(0, 1, 1, chosen.confidence, chosen.tuning_n);
+	UPDATE experiments.experiment_analysis a
+	SET method = chosen.method, confidence = chosen.confidence, correction = chosen.correction,
+		tuning_n = chosen.tuning_n, updated_at = now()
+	WHERE a.experiment_id = exp_id
+	RETURNING a.* INTO chosen;
+	RETURN chosen;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments.set_analysis(text, text, float8, text, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION experiments.set_analysis(text, text, float8, text, bigint) IS
+'Administrators: sets how an experiment''s results are analysed when the caller names nothing (experiments.experiment_analysis): method fixed or sequential, confidence, correction (holm, bh or none) and tuning_n; a NULL argument keeps the current value (the default for an experiment without settings). A bad value is refused with SQLSTATE 22023 (method, correction, tuning_n) or 22003 (confidence).';
+
+CREATE FUNCTION experiments_internal.comparison(method text, test text,
+	control_successes bigint, control_mean float8, control_variance float8, control_count bigint,
+	treatment_successes bigint, treatment_mean float8, treatment_variance float8, treatment_count bigint,
+	confidence float8, tuning_n bigint,
+	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
+	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8,
+	OUT p_value float8, OUT relative_note text)
+RETURNS record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	-- One comparison by the method's test: fixed, the score test on the
+	-- counts (test rate) or Welch's t on the means (test value); sequential,
+	-- the confidence sequence on the means (a rate as the mean of a 0/1
+	-- indicator, with its sample variance).
+	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
+		   f.relative_upper, f.p_value, f.relative_note
+	FROM experiments.two_proportion_test($3, $6, $7, $10, $11) f
+	WHERE $1 = 'fixed' AND $2 = 'rate'
+	UNION ALL
+	SELECT w.difference, w.difference_lower, w.difference_upper, w.relative_difference, w.relative_lower,
+		   w.relative_upper, w.p_value, w.relative_note
+	FROM experiments.welch_test($4, $5, $6, $8, $9, $10, $11) w
+	WHERE $1 = 'fixed' AND $2 = 'value'
+	UNION ALL
+	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
+		   q.relative_upper, q.p_value, q.relative_note
+	FROM experiments.sequential_test(
+		CASE $2 WHEN 'rate' THEN $3 / nullif($6, 0)::float8 ELSE $4 END,
+		CASE $2 WHEN 'rate' THEN CASE WHEN $6 > 1 THEN $3 * ($6 - $3) / ($6 * ($6 - 1.0)::float8) END ELSE $5 END, $6,
+		CASE $2 WHEN 'rate' THEN $7 / nullif($10, 0)::float8 ELSE $8 END,
+		CASE $2 WHEN 'rate' THEN CASE WHEN $10 > 1 THEN $7 * ($10 - $7) / ($10 * ($10 - 1.0)::float8) END ELSE $9 END, $10,
+		$11, $12) q
+	WHERE $1 = 'sequential'
+$$;
+COMMENT ON FUNCTION experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint) IS
+'One comparison of a treatment with the control at a confidence level by the method''s test: test rate compares the successes of count units, test value means with their sample variances; method fixed by two_proportion_test (rate) or welch_test (value), method sequential by sequential_test tuned at tuning_n (a rate as the mean of a 0/1 indicator, successes / count, with its sample variance successes (count - successes) / (count (count - 1))); NULLs where that test gives NULLs.';
+
+CREATE OR REPLACE FUNCTION experiments.experiment_results(experiment_id bigint,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
+	min_units bigint DEFAULT 100, correction text DEFAULT NULL, method text DEFAULT NULL,
+	tuning_n bigint DEFAULT NULL)
+RETURNS TABLE (
+	experiment_id bigint, ordinal integer, variant text, kind text, metric text,
+	units bigint, traffic_share float8, allocation_share float8,
+	first_exposed_at timestamptz, last_exposed_at timestamptz,
+	converting_units bigint, conversion_rate float8, rate_lower float8, rate_upper float8,
+	value_sum float8, value_per_unit float8,
+	rate_lift float8, rate_lift_lower float8, rate_lift_upper float8,
+	rate_relative_lift float8, rate_relative_lower float8, rate_relative_upper float8, rate_p_value float8,
+	value_lift float8, value_lift_lower float8, value_lift_upper float8,
+	value_relative_lift float8, value_relative_lower float8, value_relative_upper float8, value_p_value float8,
+	srm_chi_square float8, srm_p_value float8, srm_mismatch boolean, stray_traffic boolean,
+	rate_relative_note text, value_relative_note text,
+	rate_adjusted_p_value float8, value_adjusted_p_value float8,
+	rate_interval_confidence float8, value_interval_confidence float8,
+	p_value_correction text, sample_sufficient boolean, rate_verdict text, value_verdict text,
+	rate_chance_to_beat float8, rate_expected_loss float8, value_chance_to_beat float8, value_expected_loss float8,
+	method text, srm_log_bayes_factor float8, srm_sequential_p_value float8)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+WITH cfg AS MATERIALIZED (
+	SELECT a.chosen_method AS method, a.chosen_confidence AS confidence, a.chosen_correction AS correction,
+		   a.chosen_tuning_n AS tuning_n
+	FROM experiments_internal.analysis($1, $7, $4, $6, $8) a
+), m AS MATERIALIZED (
+	SELECT * FROM experiments.daily_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
+), variant_units AS (
+	SELECT v.ordinal, v.key, v.allocation_bp, coalesce(sum(m.units), 0)::bigint AS units,
+		   min(m.first_at) AS first_at, max(m.last_at) AS last_at
+	FROM experiments.variants v
+	LEFT JOIN m ON m.kind = 'exposures' AND m.ordinal = v.ordinal
+	WHERE v.experiment_id = $1
+	GROUP BY v.ordinal, v.key, v.allocation_bp
+), totals AS (
+	SELECT sum(units) AS units, sum(allocation_bp) AS allocation,
+		   array_agg(units ORDER BY ordinal) AS observed,
+		   array_agg(allocation_bp::float8 ORDER BY ordinal) AS allocations,
+		   coalesce(bool_or(allocation_bp = 0 AND units > 0), false) AS stray
+	FROM variant_units
+), srm AS (
+	-- Both tests of the sample ratio; srm_mismatch follows the method's.
+	SELECT s.chi_square, s.p_value, q.log_bayes_factor, q.p_value AS sequential_p_value, t.stray,
+		   CASE WHEN cfg.method = 'sequential' THEN q.p_value ELSE s.p_value END < 0.001 OR t.stray AS mismatch
+	FROM totals t
+	CROSS JOIN cfg
+	CROSS JOIN LATERAL experiments.srm_test(CASE WHEN t.allocation > 0 THEN t.observed END, t.allocations) s
+	CROSS JOIN LATERAL experiments.sequential_srm_test(CASE WHEN t.allocation > 0 THEN t.observed END,
+													   t.allocations) q
+), metrics AS (
+	SELECT m.kind, m.metric, m.ordinal, sum(m.units)::bigint AS converting, sum(m.value_sum) AS s1,
+		   sum(m.value_square_sum) AS s2
+	FROM m WHERE m.kind <> 'exposures'
+	GROUP BY m.kind, m.metric, m.ordinal
+), keys AS (
+	SELECT 'exposures' AS kind, NULL::text AS metric
+	UNION ALL
+	SELECT DISTINCT metrics.kind, metrics.metric FROM metrics
+), cells AS (
+	-- Every variant for every metric; per-unit values average over all
+	-- exposed units, with 0 for units without the goal.
+	SELECT k.kind, k.metric, vu.ordinal, vu.key, vu.units, vu.allocation_bp, vu.first_at, vu.last_at,
+		   CASE WHEN k.kind <> 'exposures' THEN coalesce(mt.converting, 0) END AS converting,
+		   CASE WHEN bool_or(mt.s1 IS NOT NULL) OVER (PARTITION BY k.kind, k.metric)
+				THEN coalesce(mt.s1, 0) END AS s1,
+		   coalesce(mt.s2, 0) AS s2
+	FROM keys k CROSS JOIN variant_units vu
+	LEFT JOIN metrics mt ON mt.kind = k.kind AND mt.metric = k.metric AND mt.ordinal = vu.ordinal
+), stats AS (
+	SELECT c.*, c.s1 / nullif(c.units, 0) AS mean,
+		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance
+	FROM cells c
+), pairs AS (
+	-- Each variant beside its control, and the minimum-sample rule: both arms
+	-- have min_units units; for rates also at least 5 conversions and 5
+	-- non-conversions expected in each arm under no difference.
+	SELECT s.*, c.converting AS c_converting, c.units AS c_units, c.mean AS c_mean, c.variance AS c_variance,
+		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
+				THEN s.units >= $5 AND c.units >= $5 END AS sufficient,
+		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
+				THEN least(s.units, c.units) * least(s.converting + c.converting,
+						s.units + c.units - s.converting - c.converting)::float8
+					 >= 5 * nullif(s.units + c.units, 0) END AS rate_expected_ok
+	FROM stats s
+	LEFT JOIN stats c ON c.kind = s.kind AND c.metric IS NOT DISTINCT FROM s.metric AND c.ordinal = 0
+), tests AS (
+	-- The family corrected for multiple testing: every comparison of the
+	-- experiment with a p-value and a sufficient sample, rates and values,
+	-- by the method's tests (the sequential p-values are valid at every look,
+	-- so their correction is too).
+	SELECT row_number() OVER (ORDER BY p.kind, p.metric, p.ordinal, t.test) AS member,
+		   p.kind, p.metric, p.ordinal, t.test,
+		   CASE WHEN p.sufficient AND (t.test = 'value' OR p.rate_expected_ok) THEN c.p_value END AS p_value
+	FROM pairs p
+	CROSS JOIN cfg
+	CROSS JOIN LATERAL (VALUES ('rate', p.c_converting, NULL, NULL, p.converting, NULL, NULL),
+							   ('value', NULL, p.c_mean, p.c_variance, NULL, p.mean, p.variance))
+		AS t(test, c_successes, c_mean, c_variance, successes, mean, variance)
+	CROSS JOIN LATERAL experiments_internal.comparison(cfg.method, t.test, t.c_successes, t.c_mean, t.c_variance,
+		p.c_units, t.successes, t.mean, t.variance, p.units, cfg.confidence, cfg.tuning_n) c
+	WHERE p.sufficient IS NOT NULL
+), corrected AS (
+	SELECT tests.kind, tests.metric, tests.ordinal, tests.test, u.adjusted, u.level
+	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
+											   (SELECT cfg.correction FROM cfg), (SELECT cfg.confidence FROM cfg))).*
+		  FROM tests) f
+	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
+	JOIN tests ON tests.member = u.member
+)
+SELECT $1, p.ordinal, p.key, p.kind, p.metric,
+	   p.units, p.units / nullif(t.units, 0)::float8, p.allocation_bp / nullif(t.allocation, 0)::float8,
+	   p.first_at, p.last_at,
+	   p.converting, p.converting / nullif(p.units, 0)::float8, w.lower, w.upper,
+	   p.s1, p.mean,
+	   z.difference, z.difference_lower, z.difference_upper,
+	   z.relative_difference, z.relative_lower, z.relative_upper, z.p_value,
+	   welch.difference, welch.difference_lower, welch.difference_upper,
+	   welch.relative_difference, welch.relative_lower, welch.relative_upper, welch.p_value,
+	   srm.chi_square, srm.p_value, srm.mismatch, srm.stray,
+	   z.relative_note, welch.relative_note,
+	   rc.adjusted, vc.adjusted,
+	   CASE WHEN z.difference IS NOT NULL THEN coalesce(rc.level, cfg.confidence) END,
+	   CASE WHEN welch.difference IS NOT NULL THEN coalesce(vc.level, cfg.confidence) END,
+	   CASE WHEN p.sufficient IS NOT NULL THEN cfg.correction END,
+	   p.sufficient,
+	   experiments_internal.comparison_verdict(p.sufficient AND coalesce(p.rate_expected_ok, false), rc.adjusted,
+											   1 - cfg.confidence, z.difference),
+	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - cfg.confidence, welch.difference),
+	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss,
+	   cfg.method, srm.log_bayes_factor, srm.sequential_p_value
+FROM pairs p
+CROSS JOIN cfg
+CROSS JOIN totals t
+CROSS JOIN srm
+LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric IS NOT DISTINCT FROM p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
+LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric IS NOT DISTINCT FROM p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
+CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, cfg.confidence) w
+-- The comparisons at their corrected levels, by the method's test.
+LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'rate', p.c_converting, NULL, NULL, p.c_units,
+	p.converting, NULL, NULL, p.units, coalesce(rc.level, cfg.confidence), cfg.tuning_n) z
+	ON p.ordinal <> 0
+LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'value', NULL, p.c_mean, p.c_variance,
+	p.c_units, NULL, p.mean, p.variance, p.units, coalesce(vc.level, cfg.confidence), cfg.tuning_n) welch
+	ON p.ordinal <> 0
+CROSS JOIN LATERAL experiments.bayesian_rates(
+	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units) br
+CROSS JOIN LATERAL experiments.bayesian_means(
+	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units) bm
+ORDER BY p.kind = 'exposures' DESC, p.kind, p.metric, p.ordinal
+$$;
+COMMENT ON FUNCTION experiments.experiment_results(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'Full results of one experiment over exposures in [since, until) (NULL: unbounded), one row per variant and metric. kind exposures: units (first exposure counts once), traffic vs allocation share, first and last exposure. kind goal (per goal) and revenue (transactions): converting units, rate with Wilson interval, value sum and per exposed unit; for variants other than the control (ordinal 0), rate lift by the Miettinen-Nurminen score test with its score intervals, value lift by Welch''s t-test with its interval of the difference and Fieller''s interval of the ratio, absolute and relative, p-values from the same tests. A verdict needs min_units units in both arms (and, for rates, 5 expected conversions and non-conversions in each); the comparisons with a verdict form the family corrected for multiple testing by correction (holm, bh or none): adjusted p-values, intervals at the matching confidence, and verdicts (beats, loses to, inconclusive, insufficient sample) from the adjusted p-values. Bayesian results beside them: chance to beat the control and expected loss (beta-binomial with Beta(1, 1) priors for rates, normal approximation for values). Every row carries the experiment''s sample ratio mismatch tests: chi-square against the configured allocation and the sequential Dirichlet-multinomial test (sequential_srm_test, concentration 100), flagged at p < 0.001 by the method''s test or when a variant allocated 0 has units (stray_traffic). method fixed uses the fixed-horizon tests above, valid at one look decided in advance; method sequential compares rates (as means of a 0/1 indicator) and values by sequential_test instead (experiments_internal.comparison()), always-valid confidence sequences tuned to be narrowest at tuning_n units, valid however often the results are read; the method column says which was used. confidence, correction, method and tuning_n left NULL come from the experiment''s experiment_analysis settings (set_analysis()), by default 0.95, holm, sequential and 5000.';
+
+CREATE OR REPLACE FUNCTION experiments.results_report(experiment text,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
+	min_units bigint DEFAULT 100, correction text DEFAULT NULL, method text DEFAULT NULL,
+	tuning_n bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	x experiments.experiments;
+	a record;
+	r record;
+	control text;
+	srm text;
+	srm_p float8;
+	srm_shown text;
+	total bigint := 0;
+	variant_lines text[] := '{}';
+	metric_lines text[] := '{}';
+	comparisons integer := 0;
+	failing text[] := '{}';
+	catalog_lines text[] := '{}';
+BEGIN
+	SELECT * INTO x FROM experiments.experiments e
+	WHERE e.key = results_report.experiment AND e.tenant_id = experiments_internal.required_tenant();
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(results_report.experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	SELECT * INTO a FROM experiments_internal.analysis(x.id, method, confidence, correction, tuning_n);
+	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
+		SELECT c.failing, c.lines INTO failing, catalog_lines
+		FROM experiments_internal.metric_report(x.id, since, until, a.chosen_confidence, min_units,
+												a.chosen_correction, a.chosen_method, a.chosen_tuning_n) c;
+	END IF;
+	-- Rows come exposures first, control first: one pass builds the report.
+	FOR r IN SELECT * FROM experiments.experiment_results(x.id, since, until, a.chosen_confidence, min_units,
+														   a.chosen_correction, a.chosen_method, a.chosen_tuning_n) LOOP
+		IF r.kind = 'exposures' THEN
+			total := total + r.units;
+			IF r.ordinal = 0 THEN
+				control := r.variant;
+			END IF;
+			-- The method's sample ratio test; the sequential one says so.
+			srm_p := CASE r.method WHEN 'sequential' THEN r.srm_sequential_p_value ELSE r.srm_p_value END;
+			srm_shown := experiments_internal.format_p_value(srm_p) ||
+				CASE r.method WHEN 'sequential' THEN ', sequential' ELSE '' END;
+			srm := CASE WHEN r.stray_traffic THEN 'SAMPLE RATIO MISMATCH (units in a variant allocated 0%)'
+						WHEN r.srm_mismatch THEN 'SAMPLE RATIO MISMATCH (' || srm_shown || ')'
+						WHEN srm_p IS NULL THEN 'SRM not testable'
+						ELSE 'no SRM (' || srm_shown || ')' END;
+			variant_lines := variant_lines || format('  %s: %s units (%s of traffic, allocated %s)',
+				r.variant, r.units, experiments_internal.format_percent(r.traffic_share),
+				experiments_internal.format_percent(r.allocation_share));
+		ELSIF r.ordinal = 0 THEN
+			metric_lines := metric_lines || format('%s: %s %s',
+				CASE r.kind WHEN 'revenue' THEN 'revenue (cents per unit)' ELSE r.metric END, r.variant,
+				CASE r.kind WHEN 'revenue' THEN round(r.value_per_unit::numeric, 2)::text
+					 ELSE format('%s (%s to %s)', experiments_internal.format_percent(r.conversion_rate),
+								 experiments_internal.format_percent(r.rate_lower), experiments_internal.format_percent(r.rate_upper)) END);
+		ELSE
+			comparisons := comparisons + (r.rate_adjusted_p_value IS NOT NULL)::integer +
+				(r.value_adjusted_p_value IS NOT NULL)::integer;
+			metric_lines := metric_lines || ('  ' || experiments_internal.results_verdict(
+				r.variant, control, CASE r.kind WHEN 'revenue' THEN 'revenue per unit' ELSE r.metric END,
+				CASE r.kind WHEN 'revenue' THEN r.value_verdict ELSE r.rate_verdict END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lift ELSE r.rate_relative_lift END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_lower ELSE r.rate_relative_lower END,
+				CASE r.kind WHEN 'revenue' THEN r.value_relative_upper ELSE r.rate_relative_upper END,
+				CASE r.kind WHEN 'revenue' THEN r.value_adjusted_p_value ELSE r.rate_adjusted_p_value END,
+				CASE r.kind WHEN 'revenue' THEN r.value_interval_confidence ELSE r.rate_interval_confidence END)
+				|| '; ' || split_part(srm, ' (', 1));
+		END IF;
+	END LOOP;
+	RETURN array_to_string(
+		format('Experiment %s (%s): %s units exposed%s', x.key, x.state, total,
+			   CASE WHEN since IS NULL AND until IS NULL THEN ''
+					ELSE format(' in [%s, %s)', coalesce(since::text, '-infinity'), coalesce(until::text, 'infinity')) END)
+		|| failing || variant_lines || ('  ' || srm)
+		|| CASE WHEN cardinality(metric_lines) > 0 THEN ARRAY[
+			   format('  %s comparisons with %s+ units per arm by %s; p-values and intervals corrected by %s',
+					  comparisons, min_units,
+					  CASE a.chosen_method
+						  WHEN 'sequential' THEN format('sequential tests (always-valid confidence sequences, narrowest at %s units)', a.chosen_tuning_n)
+						  ELSE 'fixed-horizon tests' END,
+					  CASE a.chosen_correction WHEN 'holm' THEN 'Holm'
+						  WHEN 'bh' THEN 'Benjamini-Hochberg (intervals: Benjamini-Yekutieli)' ELSE 'none' END)]
+				ELSE '{}' END
+		|| metric_lines
+		|| CASE WHEN cardinality(catalog_lines) > 0 THEN ARRAY['Metrics:'] || catalog_lines ELSE '{}' END, E'\n');
+END;
+$$;
+COMMENT ON FUNCTION experiments.results_report(text, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'One experiment''s results of the caller''s tenant as a short text report for psql: a line per failing guardrail first (right after the first line), units per variant against allocation, sample ratio mismatch, the number of comparisons, the method (fixed-horizon or sequential tests) and the multiple-testing correction applied (min_units, confidence, correction, method and tuning_n as experiment_results() takes them: NULL for the experiment''s analysis settings), each goal''s rate in the control, and the verdict of experiment_results() in words for each variant, goal and revenue, with the relative lift, its corrected interval and the adjusted p-value ("green beats control on checkout: +10.0% (97.5% CI +8.0% to +12.0%), p < 0.001; no SRM"), then the verdicts of the metrics attached to the experiment (experiments_internal.metric_report()).';
+
+COMMENT ON VIEW experiments.results IS
+'experiment_results() of every started experiment of the caller''s tenant, each by its analysis settings (experiment_analysis: sequential tests unless an operator chose fixed): one row per experiment, variant and metric. Filter on experiment or experiment_id; for a time window or another method call experiment_results() directly.';
+COMMENT ON COLUMN experiments.results.method IS
+'The statistical method of the comparisons, the experiment''s experiment_analysis.method in the views: sequential (always-valid confidence sequences, valid however often the results are read; the default) or fixed (fixed-horizon tests, valid at one look decided in advance; the p-values and intervals the other columns describe); NULL never.';
+COMMENT ON COLUMN experiments.sample_ratio_mismatch.method IS
+'The statistical method of the comparisons, the experiment''s experiment_analysis.method in the views: sequential (always-valid confidence sequences, valid however often the results are read; the default) or fixed (fixed-horizon tests, valid at one look decided in advance; the p-values and intervals the other columns describe); NULL never.';
+COMMENT ON COLUMN experiments.lift.method IS
+'The statistical method of the comparisons, the experiment''s experiment_analysis.method in the views: sequential (always-valid confidence sequences, valid however often the results are read; the default) or fixed (fixed-horizon tests, valid at one look decided in advance; the p-values and intervals the other columns describe); NULL never.';
+
+-- src/results/metric_results.sql
+DROP FUNCTION experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text);
+DROP FUNCTION experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval);
+CREATE FUNCTION experiments_internal.metric_comparison(method text, type text, cuped boolean,
+	control_events bigint, control_count bigint, control_mean float8, control_variance float8,
+	treatment_events bigint, treatment_count bigint, treatment_mean float8, treatment_variance float8,
+	control_estimate float8, control_estimate_variance float8,
+	treatment_estimate float8, treatment_estimate_variance float8, confidence float8, tuning_n bigint,
+	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
+	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8, OUT p_value float8)
+RETURNS record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	-- Proportions, means and CUPED (the adjusted means passed as the means)
+	-- as experiment_results() compares rates and values; ratios and
+	-- quantiles by their normal estimates: a z interval (fixed) or the
+	-- confidence sequence of sequential_test() (sequential: each estimate
+	-- as a mean whose variance over count units is its squared standard
+	-- error, so that the p-value is the same at every corrected level),
+	-- relative by the delta method at the same critical value.
+	SELECT c.difference, c.difference_lower, c.difference_upper, c.relative_difference, c.relative_lower,
+		   c.relative_upper, c.p_value
+	FROM experiments_internal.comparison($1, CASE WHEN $2 = 'proportion' AND NOT $3 THEN 'rate' ELSE 'value' END,
+		$4, $6, $7, $5, $8, $10, $11, $9, $16, $17) c
+	WHERE $3 OR $2 IN ('proportion', 'mean')
+	UNION ALL
+	SELECT CASE WHEN g.shown THEN g.d END, CASE WHEN g.shown THEN g.d - g.crit * g.se END,
+		   CASE WHEN g.shown THEN g.d + g.crit * g.se END,
+		   g.rel, g.rel - g.crit * g.rel_se, g.rel + g.crit * g.rel_se, g.p
+	FROM (SELECT e.d, e.se, e.rel, e.rel_se, $12 <> 0 AS shown,
+				 CASE $1 WHEN 'sequential' THEN (q.difference_upper - e.d) / nullif(e.se, 0)
+						 ELSE experiments.normal_quantile(1 - (1 - $16) / 2) END AS crit,
+				 CASE $1 WHEN 'sequential' THEN q.p_value
+						 ELSE 2 * experiments.normal_cdf(-abs(e.d) / nullif(e.se, 0)) END AS p
+		  FROM (SELECT $14 - $12 AS d, sqrt($15 + $13) AS se, $14 / nullif($12, 0) - 1 AS rel,
+					   sqrt($15 / nullif($12, 0) ^ 2 + $14 ^ 2 * $13 / nullif($12, 0) ^ 4) AS rel_se) e
+		  LEFT JOIN LATERAL experiments.sequential_test($12, $13 * $5, $5, $14, $15 * $9, $9, $16, $17) q
+			  ON $1 = 'sequential') g
+	WHERE NOT $3 AND $2 IN ('ratio', 'quantile')
+$$;
+COMMENT ON FUNCTION experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint) IS
+'One comparison of metric_results() at a confidence level by the method''s test: proportions (counts) and means, or with CUPED the adjusted means and variances, by experiments_internal.comparison(); ratios and quantiles from their estimates and variances by a normal z test (method fixed) or by sequential_test() on the estimates as means with the variances count x squared standard error (method sequential: the confidence sequence over the units of both arms, its p-value the same at every level), the relative interval by the delta method at the same critical value. The difference and its bounds are NULL for a ratio or quantile whose control estimate is 0; NULLs where the tests give NULLs.';
+
+CREATE FUNCTION experiments.metric_results(experiment_id bigint,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
+	min_units bigint DEFAULT 100, correction text DEFAULT NULL, pre_period interval DEFAULT '14 days',
+	method text DEFAULT NULL, tuning_n bigint DEFAULT NULL)
+RETURNS TABLE (
+	experiment_id bigint, metric_id bigint, metric text, role text, type text, implicit boolean,
+	higher_is_better boolean, margin float8, ordinal integer, variant text,
+	units bigint, event_units bigint, estimate float8, estimate_lower float8, estimate_upper float8, cap float8,
+	cuped boolean, adjusted_estimate float8, variance_reduction float8,
+	difference float8, difference_lower float8, difference_upper float8,
+	relative_difference float8, relative_lower float8, relative_upper float8,
+	p_value float8, adjusted_p_value float8, interval_confidence float8, p_value_correction text,
+	sample_sufficient boolean, verdict text, guardrail text, method text)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+WITH cfg AS MATERIALIZED (
+	SELECT a.chosen_method AS method, a.chosen_confidence AS confidence, a.chosen_correction AS correction,
+		   a.chosen_tuning_n AS tuning_n
+	FROM experiments_internal.analysis($1, $8, $4, $6, $9) a
+), s AS MATERIALIZED (
+	SELECT ms.* FROM cfg CROSS JOIN LATERAL experiments.metric_statistics($1, coalesce($2, '-infinity'),
+		coalesce($3, 'infinity'), coalesce($7, '0'), cfg.confidence) ms
+), defs AS (
+	-- Every metric with rows, attached or implicit, with its role.
+	SELECT DISTINCT ON (s.metric_id, s.metric) s.metric_id, s.metric,
+		   coalesce(em.role, 'secondary') AS role, coalesce(m.type, 'proportion') AS type,
+		   m.id IS NULL AS implicit, coalesce(m.higher_is_better, true) AS higher_is_better, em.margin
+	FROM s
+	LEFT JOIN experiments.metrics m ON m.id = s.metric_id
+	LEFT JOIN experiments.experiment_metrics em ON em.metric_id = s.metric_id AND em.experiment_id = $1
+), pooled AS (
+	-- CUPED: one slope theta per metric, over all variants' units.
+	SELECT s.metric_id,
+		   (sum(s.covariate_cross_sum) - sum(s.value_sum) * sum(s.covariate_sum) / sum(s.units))
+			 / nullif(sum(s.covariate_square_sum) - sum(s.covariate_sum) ^ 2 / sum(s.units), 0) AS theta,
+		   sum(s.covariate_sum) / sum(s.units) AS covariate_mean
+	FROM s WHERE s.covariate_sum IS NOT NULL
+	GROUP BY s.metric_id
+), cells AS (
+	-- Every variant for every metric; variants without units count 0.
+	SELECT d.*, v.ordinal, v.key AS variant, coalesce(s.units, 0) AS n, coalesce(s.event_units, 0) AS events,
+		   s.value_sum AS sx, s.value_square_sum AS sxx, s.denominator_sum AS sy, s.denominator_square_sum AS syy,
+		   s.cross_sum AS sxy, s.covariate_sum AS sc, s.covariate_square_sum AS scc, s.covariate_cross_sum AS sxc,
+		   s.quantile_value, s.quantile_lower, s.quantile_upper, s.cap, p.theta, p.covariate_mean
+	FROM defs d
+	CROSS JOIN experiments.variants v
+	LEFT JOIN s ON s.metric_id IS NOT DISTINCT FROM d.metric_id AND s.metric = d.metric AND s.ordinal = v.ordinal
+	LEFT JOIN pooled p ON p.metric_id = d.metric_id
+	WHERE v.experiment_id = $1
+), moments AS (
+	SELECT c.*, c.sx / nullif(c.n, 0) AS mean,
+		   CASE WHEN c.n > 1 THEN greatest((c.sxx - c.sx * c.sx / c.n) / (c.n - 1), 0) END AS var_x,
+		   CASE WHEN c.n > 1 THEN greatest((c.syy - c.sy * c.sy / c.n) / (c.n - 1), 0) END AS var_y,
+		   CASE WHEN c.n > 1 THEN (c.sxy - c.sx * c.sy / c.n) / (c.n - 1) END AS cov_xy,
+		   CASE WHEN c.n > 1 THEN greatest((c.scc - c.sc * c.sc / c.n) / (c.n - 1), 0) END AS var_c,
+		   CASE WHEN c.n > 1 THEN (c.sxc - c.sx * c.sc / c.n) / (c.n - 1) END AS cov_xc,
+		   c.sx / nullif(c.sy, 0) AS ratio
+	FROM cells c
+), estimates AS (
+	-- Per variant: the estimate, its interval, and for the comparisons its
+	-- variance (ratio: delta method; quantile: from the order-statistic
+	-- interval) or CUPED-adjusted mean and variance.
+	SELECT mo.*,
+		   mo.theta IS NOT NULL AS cuped,
+		   CASE WHEN mo.theta IS NOT NULL THEN mo.mean - mo.theta * (mo.sc / nullif(mo.n, 0) - mo.covariate_mean) END AS adjusted_mean,
+		   CASE WHEN mo.theta IS NOT NULL THEN greatest(mo.var_x - 2 * mo.theta * mo.cov_xc + mo.theta ^ 2 * mo.var_c, 0) END AS adjusted_var,
+		   CASE mo.type WHEN 'ratio' THEN (mo.var_x - 2 * mo.ratio * mo.cov_xy + mo.ratio ^ 2 * mo.var_y)
+											/ nullif(mo.n * (mo.sy / mo.n) ^ 2, 0)
+						WHEN 'quantile' THEN ((mo.quantile_upper - mo.quantile_lower)
+											  / (2 * experiments.normal_quantile(1 - (1 - cfg.confidence) / 2))) ^ 2 END AS estimate_var,
+		   CASE mo.type WHEN 'ratio' THEN mo.ratio WHEN 'quantile' THEN mo.quantile_value
+						WHEN 'proportion' THEN mo.events / nullif(mo.n, 0)::float8 ELSE mo.mean END AS estimate
+	FROM moments mo
+	CROSS JOIN cfg
+), pairs AS (
+	-- Each variant beside its control, and the minimum-sample rule of
+	-- experiment_results(): min_units units in both arms; for proportions
+	-- without CUPED also 5 expected conversions and non-conversions per arm.
+	SELECT e.*, c.n AS c_n, c.events AS c_events, c.estimate AS c_estimate, c.estimate_var AS c_estimate_var,
+		   c.mean AS c_mean, c.var_x AS c_var_x, c.adjusted_mean AS c_adjusted_mean, c.adjusted_var AS c_adjusted_var,
+		   CASE WHEN e.ordinal <> 0 THEN e.n >= $5 AND c.n >= $5
+				AND (e.type <> 'proportion' OR e.cuped OR
+					 least(e.n, c.n) * least(e.events + c.events, e.n + c.n - e.events - c.events)::float8
+					 >= 5 * nullif(e.n + c.n, 0)) END AS sufficient
+	FROM estimates e
+	LEFT JOIN estimates c ON c.metric_id IS NOT DISTINCT FROM e.metric_id AND c.metric = e.metric AND c.ordinal = 0
+), raw AS (
+	-- The p-value of each comparison, from the test its interval comes from.
+	SELECT p.*, t.p_value AS raw_p_value
+	FROM pairs p
+	CROSS JOIN cfg
+	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, p.type, p.cuped, p.c_events, p.c_n,
+		CASE WHEN p.cuped THEN p.c_adjusted_mean ELSE p.c_mean END, CASE WHEN p.cuped THEN p.c_adjusted_var ELSE p.c_var_x END,
+		p.events, p.n, CASE WHEN p.cuped THEN p.adjusted_mean ELSE p.mean END,
+		CASE WHEN p.cuped THEN p.adjusted_var ELSE p.var_x END, p.c_estimate, p.c_estimate_var, p.estimate,
+		p.estimate_var, cfg.confidence, cfg.tuning_n) t ON p.ordinal <> 0
+), tests AS (
+	-- The family corrected for multiple testing: every comparison with a
+	-- p-value and a sufficient sample, across variants and metrics.
+	SELECT row_number() OVER (ORDER BY r.metric_id NULLS LAST, r.metric, r.ordinal) AS member,
+		   r.metric_id, r.metric, r.ordinal, CASE WHEN r.sufficient THEN r.raw_p_value END AS p_value
+	FROM raw r WHERE r.sufficient IS NOT NULL
+), corrected AS (
+	SELECT tests.metric_id, tests.metric, tests.ordinal, u.adjusted, u.level
+	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
+											   (SELECT cfg.correction FROM cfg), (SELECT cfg.confidence FROM cfg))).*
+		  FROM tests) f
+	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
+	JOIN tests ON tests.member = u.member
+), compared AS (
+	-- The comparisons at their corrected levels, by the same tests.
+	SELECT r.*, k.adjusted, coalesce(k.level, cfg.confidence) AS level,
+		   cmp.difference AS d, cmp.difference_lower AS d_lower, cmp.difference_upper AS d_upper,
+		   cmp.relative_difference AS rel, cmp.relative_lower AS rel_lower, cmp.relative_upper AS rel_upper
+	FROM raw r
+	CROSS JOIN cfg
+	LEFT JOIN corrected k ON k.metric_id IS NOT DISTINCT FROM r.metric_id AND k.metric = r.metric AND k.ordinal = r.ordinal
+	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, r.type, r.cuped, r.c_events, r.c_n,
+		CASE WHEN r.cuped THEN r.c_adjusted_mean ELSE r.c_mean END, CASE WHEN r.cuped THEN r.c_adjusted_var ELSE r.c_var_x END,
+		r.events, r.n, CASE WHEN r.cuped THEN r.adjusted_mean ELSE r.mean END,
+		CASE WHEN r.cuped THEN r.adjusted_var ELSE r.var_x END, r.c_estimate, r.c_estimate_var, r.estimate,
+		r.estimate_var, coalesce(k.level, cfg.confidence), cfg.tuning_n) cmp ON r.ordinal <> 0
+)
+SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better, c.margin, c.ordinal, c.variant,
+	   c.n, c.events, c.estimate,
+	   CASE c.type WHEN 'proportion' THEN w.lower
+				   WHEN 'mean' THEN c.mean - experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, c.n - 1) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio - experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_lower END,
+	   CASE c.type WHEN 'proportion' THEN w.upper
+				   WHEN 'mean' THEN c.mean + experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, c.n - 1) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio + experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_upper END,
+	   c.cap, c.cuped,
+	   CASE WHEN c.cuped THEN c.adjusted_mean END,
+	   CASE WHEN c.cuped THEN 1 - c.adjusted_var / nullif(c.var_x, 0) END,
+	   c.d, c.d_lower, c.d_upper, c.rel, c.rel_lower, c.rel_upper,
+	   c.raw_p_value, c.adjusted,
+	   CASE WHEN c.d IS NOT NULL THEN c.level END,
+	   CASE WHEN c.sufficient IS NOT NULL THEN cfg.correction END,
+	   c.sufficient,
+	   experiments_internal.metric_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence, c.d, c.higher_is_better),
+	   CASE WHEN c.role = 'guardrail' AND c.ordinal <> 0
+			THEN experiments_internal.guardrail_status(c.sufficient, c.margin, c.rel_lower, c.rel_upper, c.higher_is_better) END,
+	   cfg.method
+FROM compared c
+CROSS JOIN cfg
+CROSS JOIN LATERAL experiments.wilson_interval(CASE WHEN c.type = 'proportion' THEN c.events END, c.n, cfg.confidence) w
+ORDER BY c.role = 'guardrail' DESC, c.role = 'primary' DESC, c.implicit, c.metric_id, c.metric, c.ordinal
+$$;
+COMMENT ON FUNCTION experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint) IS
+'Results of one experiment per metric and variant, over exposures in [since, until) (NULL: unbounded): the metrics attached to it (experiment_metrics, with their role, type, direction and guardrail margin) and, as implicit secondary proportion metrics, the goals no metric of the tenant reads (metric_statistics()). Per variant: units, units with events, the estimate (proportion: share of units with an event, Wilson interval; mean: value per exposed unit, t interval; ratio: numerator sum over denominator sum, delta-method normal interval; quantile: the quantile of the units with events, order-statistic interval) and the cap applied. Against the control (ordinal 0): the difference, relative difference, their intervals and p-value from one test: with CUPED (proportion and mean metrics when pre_period, default 14 days, gives a covariate with variance: the mean adjusted by theta times the covariate''s deviation from its pooled mean, theta pooled over all variants; variance_reduction is 1 - adjusted variance / variance) Welch''s t on the adjusted means; otherwise the Miettinen-Nurminen score test (proportions), Welch''s t with Fieller''s relative interval (means), or a z test on the delta-method variances (ratios) or on the variances the order-statistic intervals imply (quantiles), relative by the delta method. The comparisons with min_units units in both arms (and for proportions without CUPED 5 expected conversions and non-conversions) form one family across variants and metrics, corrected by correction (holm, bh or none) as in experiment_results(); under method sequential every comparison is an always-valid confidence sequence instead (experiments_internal.metric_comparison(), tuned at tuning_n units), and the method column says which was used; confidence, correction, method and tuning_n left NULL come from the experiment''s analysis settings (experiment_analysis); verdicts in the metric''s good direction; guardrails pass or fail by their non-inferiority margin on the corrected relative interval. Rows come guardrails first, then primary, secondary and implicit metrics.';
+
+CREATE FUNCTION experiments_internal.metric_report(experiment_id bigint, since timestamptz, until timestamptz,
+	confidence float8, min_units bigint, correction text, method text, tuning_n bigint,
+	OUT failing text[], OUT lines text[])
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		SELECT r.*, first_value(r.variant) OVER (PARTITION BY r.metric_id, r.metric ORDER BY r.ordinal) AS control
+		FROM experiments.metric_results($1, $2, $3, $4, $5, $6, method => $7, tuning_n => $8) r
+	)
+	SELECT coalesce(array_agg(format('  FAILING GUARDRAIL %s: %s %s against %s (%s CI %s to %s), margin %s',
+					r.metric, r.variant, experiments_internal.format_percent(r.relative_difference, true), r.control,
+					coalesce(round((r.interval_confidence * 100)::numeric, 2)::float8::text || '%', 'n/a'),
+					experiments_internal.format_percent(r.relative_lower, true),
+					experiments_internal.format_percent(r.relative_upper, true),
+					experiments_internal.format_percent(CASE WHEN r.higher_is_better THEN -r.margin ELSE r.margin END, true))
+				ORDER BY r.metric, r.ordinal)
+				FILTER (WHERE r.guardrail = 'fail'), '{}'),
+		   coalesce(array_agg(format('  [%s] %s', r.role, experiments_internal.results_verdict(
+					r.variant, r.control, r.metric, r.verdict, r.relative_difference, r.relative_lower,
+					r.relative_upper, r.adjusted_p_value, r.interval_confidence))
+					|| CASE WHEN r.guardrail IS NOT NULL THEN '; guardrail ' || r.guardrail ELSE '' END
+					|| CASE WHEN r.cuped THEN format('; CUPED, variance %s', experiments_internal.format_percent(-r.variance_reduction, true)) ELSE '' END
+				ORDER BY r.role = 'guardrail' DESC, r.role = 'primary' DESC, r.metric, r.ordinal)
+				FILTER (WHERE r.ordinal <> 0 AND NOT r.implicit), '{}')
+	FROM r
+$$;
+COMMENT ON FUNCTION experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint) IS
+'The lines results_report() prints of the metrics attached to an experiment (metric_results()): failing, one line per guardrail that fails its non-inferiority margin in a treatment (printed first), and lines, each treatment''s verdict per metric with its role, guardrail status and CUPED variance change.';
+
+-- src/http/page.sql
+CREATE OR REPLACE FUNCTION experiments_internal.results_series(experiment_id bigint, confidence float8 DEFAULT NULL)
+RETURNS TABLE (kind text, metric text, ordinal integer, variant text, day date,
+			   new_units bigint, units bigint, converting_units bigint,
+			   relative_lift float8, relative_lower float8, relative_upper float8)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+WITH cfg AS MATERIALIZED (
+	SELECT * FROM experiments_internal.analysis($1, NULL, $2, NULL, NULL)
+), m AS MATERIALIZED (
+	SELECT * FROM experiments.daily_metrics($1, '-infinity', 'infinity')
+), exposed AS (
+	SELECT d.day, v.ordinal, v.key, coalesce(m.units, 0)::bigint AS new_units,
+		   sum(coalesce(m.units, 0)) OVER (PARTITION BY v.ordinal ORDER BY d.day)::bigint AS units
+	FROM (SELECT DISTINCT m.day FROM m) d
+	CROSS JOIN experiments.variants v
+	LEFT JOIN m ON m.kind = 'exposures' AND m.day = d.day AND m.ordinal = v.ordinal
+	WHERE v.experiment_id = $1
+), cumulative AS (
+	SELECT k.kind, k.metric, e.day, e.ordinal, e.key, e.new_units, e.units,
+		   sum(coalesce(c.units, 0)) OVER (PARTITION BY k.kind, k.metric, e.ordinal ORDER BY e.day)::bigint AS converting
+	FROM (SELECT DISTINCT m.kind, m.metric FROM m WHERE m.kind <> 'exposures') k
+	CROSS JOIN exposed e
+	LEFT JOIN m c ON c.kind = k.kind AND c.metric IS NOT DISTINCT FROM k.metric AND c.day = e.day AND c.ordinal = e.ordinal
+), compared AS (
+	SELECT c.*,
+		   max(c.converting) FILTER (WHERE c.ordinal = 0) OVER (PARTITION BY c.kind, c.metric, c.day) AS control_converting,
+		   max(c.units) FILTER (WHERE c.ordinal = 0) OVER (PARTITION BY c.kind, c.metric, c.day) AS control_units
+	FROM cumulative c
+)
+SELECT 'exposures', NULL, e.ordinal, e.key, e.day, e.new_units, e.units, NULL, NULL, NULL, NULL
+FROM exposed e
+UNION ALL
+SELECT c.kind, c.metric, c.ordinal, c.key, c.day, c.new_units, c.units, c.converting,
+	   z.relative_difference, z.relative_lower, z.relative_upper
+FROM compared c
+CROSS JOIN cfg
+LEFT JOIN LATERAL experiments_internal.comparison(cfg.chosen_method, 'rate', c.control_converting, NULL, NULL,
+	c.control_units, c.converting, NULL, NULL, c.units, cfg.chosen_confidence, cfg.chosen_tuning_n) z ON c.ordinal <> 0
+$$;
+COMMENT ON FUNCTION experiments_internal.results_series(bigint, float8) IS
+'Daily series of an experiment''s charts, from one daily_metrics() call: per UTC day and variant, units first exposed that day and cumulatively (kind exposures), and per metric the cumulative converting units with, for variants other than the control, the relative rate lift and its interval on the day''s cumulative counts from experiments_internal.comparison() by the experiment''s method (the comparison experiment_results() makes on all of them); confidence NULL is the experiment''s analysis setting.';
+
+CREATE OR REPLACE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.authorize();
+	IF correction NOT IN ('holm', 'bh', 'none') THEN
+		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
+			left(correction, 64)));
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
+			FROM experiments.metric_results(experiments_internal.page_experiment_id(experiment), since, until,
+											correction => metric_results.correction) r);
+END;
+$$;
+ALTER FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) IS
+'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 for another correction.';
+
+CREATE OR REPLACE FUNCTION experiments_api.results_page(experiment text)
+RETURNS experiments_api."text/html"
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	x experiments.experiments;
+	results jsonb;
+	series jsonb;
+	control text;
+	verdicts text := '';
+	tables text := '';
+	srm text;
+	method_line text;
+	m record;
+	catalog_failing text;
+	catalog_tables text;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	SELECT * INTO x FROM experiments.experiments e WHERE e.id = experiments_internal.page_experiment_id(experiment);
+	SELECT jsonb_agg(to_jsonb(r)) INTO results FROM experiments.experiment_results(x.id) r;
+	SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') INTO series FROM experiments_internal.results_series(x.id) s;
+	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
+		SELECT h.failing, h.tables INTO catalog_failing, catalog_tables FROM experiments_internal.metrics_page_html(x.id) h;
+	END IF;
+	SELECT r ->> 'variant',
+		   CASE WHEN (r ->> 'stray_traffic')::boolean THEN 'Sample ratio mismatch: a variant allocated 0% has units. Do not trust these results.'
+				WHEN (r ->> 'srm_mismatch')::boolean THEN 'Sample ratio mismatch (' || srm_p || '): the traffic split differs from the allocation. Do not trust these results.'
+				WHEN srm_p IS NULL THEN 'The sample ratio cannot be tested yet.'
+				ELSE 'The traffic split matches the allocation (' || srm_p || ').' END,
+		   CASE r ->> 'method' WHEN 'sequential' THEN 'Sequential tests: always-valid confidence sequences, valid however often these results are read.'
+				ELSE 'Fixed-horizon tests: valid at one look decided in advance.' END
+	INTO control, srm, method_line
+	FROM jsonb_array_elements(results) r
+	-- The method's sample ratio test, the sequential one saying so.
+	CROSS JOIN LATERAL (SELECT CASE WHEN q.p IS NOT NULL THEN experiments_internal.format_p_value(q.p)
+			|| CASE WHEN r ->> 'method' = 'sequential' THEN ', sequential' ELSE '' END END AS srm_p
+		FROM (SELECT (r ->> CASE r ->> 'method' WHEN 'sequential' THEN 'srm_sequential_p_value' ELSE 'srm_p_value' END)::float8 AS p) q) t
+	WHERE r ->> 'kind' = 'exposures' AND (r ->> 'ordinal')::integer = 0;
+	-- Per metric: its verdicts, its table and its lift chart.
+	FOR m IN SELECT DISTINCT r ->> 'kind' AS kind, r ->> 'metric' AS metric
+			 FROM jsonb_array_elements(results) r WHERE r ->> 'kind' <> 'exposures' ORDER BY 1, 2 LOOP
+		verdicts := verdicts || coalesce((
+			SELECT string_agg('<li>' || experiments_internal.html_escape(experiments_internal.results_verdict(
+						r ->> 'variant', control, m.metric || ' (conversion rate)', r ->> 'rate_verdict',
+						(r ->> 'rate_relative_lift')::float8, (r ->> 'rate_relative_lower')::float8,
+						(r ->> 'rate_relative_upper')::float8, (r ->> 'rate_adjusted_p_value')::float8,
+						(r ->> 'rate_interval_confidence')::float8)) || '</li>',
+					'' ORDER BY (r ->> 'ordinal')::integer)
+			FROM jsonb_array_elements(results) r
+			WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric AND (r ->> 'ordinal')::integer <> 0), '');
+		tables := tables || format('<section class="metric" data-metric="%s"><h2>%s</h2><div class="scroll"><table><thead><tr>'
+			'<th>Variant</th><th>Units</th><th>Converting</th><th>Rate (95%% CI)</th><th>Relative lift (CI corrected for multiple testing)</th><th>p-value (uncorrected)</th>%s'
+			'</tr></thead><tbody>', experiments_internal.html_escape(m.metric), experiments_internal.html_escape(m.metric),
+			CASE WHEN m.kind = 'revenue' THEN '<th>Value per unit</th>' ELSE '' END)
+			|| (SELECT string_agg(format('<tr data-variant="%s"><th scope="row">%s</th>'
+					'<td data-field="units" data-value="%s">%s</td><td data-field="converting_units" data-value="%s">%s</td>'
+					'<td data-field="conversion_rate" data-value="%s" data-lower="%s" data-upper="%s">%s <span class="ci">(%s to %s)</span></td>'
+					'<td data-field="rate_relative_lift" data-value="%s" data-lower="%s" data-upper="%s">%s</td>'
+					'<td data-field="rate_p_value" data-value="%s">%s</td>%s</tr>',
+					experiments_internal.html_escape(r ->> 'variant'), experiments_internal.html_escape(r ->> 'variant'),
+					r ->> 'units', r ->> 'units', r ->> 'converting_units', r ->> 'converting_units',
+					r ->> 'conversion_rate', r ->> 'rate_lower', r ->> 'rate_upper',
+					experiments_internal.format_percent((r ->> 'conversion_rate')::float8),
+					experiments_internal.format_percent((r ->> 'rate_lower')::float8),
+					experiments_internal.format_percent((r ->> 'rate_upper')::float8),
+					r ->> 'rate_relative_lift', r ->> 'rate_relative_lower', r ->> 'rate_relative_upper',
+					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN 'control'
+						 ELSE experiments_internal.format_percent((r ->> 'rate_relative_lift')::float8, true)
+							  || ' <span class="ci">(' || experiments_internal.format_percent((r ->> 'rate_relative_lower')::float8, true)
+							  || ' to ' || experiments_internal.format_percent((r ->> 'rate_relative_upper')::float8, true) || ')</span>' END,
+					r ->> 'rate_p_value',
+					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN '' ELSE experiments_internal.format_p_value((r ->> 'rate_p_value')::float8) END,
+					CASE WHEN m.kind = 'revenue' THEN format('<td data-field="value_per_unit" data-value="%s">%s</td>',
+						r ->> 'value_per_unit', round((r ->> 'value_per_unit')::numeric, 2)) ELSE '' END),
+				'' ORDER BY (r ->> 'ordinal')::integer)
+				FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric)
+			|| '</tbody></table></div><figure class="lift">'
+			|| experiments_internal.results_chart_svg('lift', m.metric, results, series)
+			|| '</figure></section>';
+	END LOOP;
+	RETURN '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+		|| '<meta name="viewport" content="width=device-width, initial-scale=1">'
+		|| '<title>Results: ' || experiments_internal.html_escape(x.key) || '</title><style>'
+		|| 'body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#212529;background:#f8f9fa}'
+		|| 'main{max-width:960px;margin:0 auto;padding:16px}h1{font-size:1.5em;margin:.2em 0;overflow-wrap:anywhere}'
+		|| 'h2{font-size:1.15em;margin:1.2em 0 .4em;overflow-wrap:anywhere}section{background:#fff;border-radius:8px;padding:12px 16px;margin:12px 0}'
+		|| '.verdict li{margin:.3em 0}.warn{color:#c92a2a;font-weight:600}.scroll{overflow-x:auto}'
+		|| 'table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{padding:4px 8px;text-align:right;white-space:nowrap;border-bottom:1px solid #dee2e6}'
+		|| 'th:first-child{text-align:left}.ci{color:#868e96;font-size:.9em}figure{margin:12px 0 0}'
+		|| 'svg.chart{display:block;max-width:100%;height:auto}.chart-title{font-weight:600;font-size:13px}'
+		|| '.tick,.legend{font-size:11px;fill:#495057}.axis{stroke:#495057}.grid{stroke:#e9ecef}'
+		|| '.series{fill:none;stroke-width:2}.band{opacity:.18}'
+		|| '@media (max-width:600px){main{padding:8px}section{padding:8px}th,td{padding:3px 4px;font-size:13px}}'
+		|| '</style></head><body><main>'
+		|| format('<h1>Experiment %s</h1><p>%s, %s units exposed.</p>', experiments_internal.html_escape(x.key), x.state,
+				  (SELECT coalesce(sum((r ->> 'units')::bigint), 0) FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = 'exposures'))
+		|| '<section class="verdict"><h2>Verdict</h2><p class="srm' || CASE WHEN srm LIKE 'Sample ratio mismatch%' THEN ' warn' ELSE '' END || '">'
+		|| experiments_internal.html_escape(srm) || '</p><p class="method">' || method_line || '</p><ul>' || coalesce(catalog_failing, '') || verdicts || '</ul></section>'
+		|| coalesce(catalog_tables, '') || tables
+		|| '<section class="units"><h2>Units per variant per day</h2><figure>'
+		|| experiments_internal.results_chart_svg('units', NULL, results, series) || '</figure></section>'
+		|| '<section class="srm-chart"><h2>Sample ratio</h2><figure>'
+		|| experiments_internal.results_chart_svg('srm', NULL, results, series) || '</figure></section>'
+		|| '</main></body></html>';
+END;
+$$;
+ALTER FUNCTION experiments_api.results_page(text) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.results_page(text) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.results_page(text) IS
+'GET /rpc/results_page?experiment=KEY with Accept: text/html: the experiment''s results as a self-contained page (inline CSS and SVG, no script): the verdict in words (sample ratio by the method''s test, the method of the experiment''s analysis settings, then each treatment against the control per metric), a table per metric (units, rate with its interval, relative lift with its interval, p-value, from experiment_results()), the cumulative relative lift per day with its interval, units per variant per day and the sample ratio chart; with metrics attached to the experiment, its failing guardrails first in the verdict and a table per attached metric (experiments_internal.metrics_page_html()). For analysts.';
+
+-- src/core/privileges.sql (analysis settings)
+REVOKE EXECUTE ON FUNCTION
+	experiments_internal.analysis(bigint, text, float8, text, bigint),
+	experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint),
+	experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint),
+	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint),
+	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	experiments_internal.analysis(bigint, text, float8, text, bigint),
+	experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint),
+	experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint),
+	experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint),
+	experiments_internal.metric_report(bigint, timestamptz, timestamptz, float8, bigint, text, text, bigint)
+	TO experiments_api_owner, experiments_analyst;
+ALTER FUNCTION experiments.set_analysis(text, text, float8, text, bigint) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments.set_analysis(text, text, float8, text, bigint) TO experiments_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON experiments.experiment_analysis TO experiments_api_owner;
+GRANT SELECT ON experiments.experiment_analysis TO experiments_analyst, experiments_admin;
+
+-- 0.2.0: breakdowns (issue #20). metric_statistics() takes a breakdown
+-- attribute and max_slices and returns each row's slice and slice_value;
+-- experiments_internal.metric_comparisons() is the body of metric_results()
+-- (the same rows) and of the new metric_breakdown(), results per slice of a
+-- unit attribute corrected as one family; GET /rpc/metric_breakdown serves it.
+DROP FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8);
+CREATE FUNCTION experiments.metric_statistics(experiment_id bigint, since timestamptz, until timestamptz,
+	pre_period interval, confidence float8, breakdown text DEFAULT NULL, max_slices integer DEFAULT 10)
+RETURNS TABLE (metric_id bigint, metric text, ordinal integer, units bigint, event_units bigint,
+			   value_sum float8, value_square_sum float8,
+			   denominator_event_units bigint, denominator_sum float8, denominator_square_sum float8, cross_sum float8,
+			   covariate_sum float8, covariate_square_sum float8, covariate_cross_sum float8,
+			   quantile_value float8, quantile_lower float8, quantile_upper float8, cap float8,
+			   slice integer, slice_value text)
+AS 'MODULE_PATHNAME', 'metric_statistics'
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = experiments, pg_catalog, pg_temp;
+COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer) IS
+'Per metric attached to the experiment (experiment_metrics) and variant, over the units first exposed in [since, until) (in the variant of their first exposure): units, event_units (units with an event in the metric''s conversion window after their first exposure, before until), the sum and sum of squares of the per-unit values (1 or 0 for a proportion; the count or sum of the events in the window for a mean, ratio part or quantile, capped at cap: the absolute cap, or the cap_value quantile of the values of the units with events, all variants pooled), for a ratio the denominator''s event units, sum and sum of squares and the sum of numerator times denominator; for proportion and mean metrics when pre_period is positive the CUPED covariate''s sum, sum of squares and sum of value times covariate (the same metric, counted and capped alike, from the events in the pre_period before each unit''s first exposure); for a quantile metric its quantile of the values of the units with events (linear interpolation, numpy''s default) and the order statistics at ranks floor(np - z sqrt(np(1-p))) and ceil(np + z sqrt(np(1-p))) (1-based, within 1..n; z the normal critical value at confidence). Windows and pre_period are exact durations (a day is 24 hours, a month 30 days). Goals that no metric of the tenant reads follow as implicit proportion metrics (metric_id NULL, metric the goal), counted as experiment_results() counts them. Without a breakdown (NULL) slice is 0 and slice_value NULL. With one, the rows are per slice too: a unit''s value of the attribute breakdown is the latest set on it (attribute_events of its unit type, set_at at or before its first exposure; on a tie of times the greatest value in byte order), a JSON string''s text or another value''s JSON text; slice 0 holds the units without one (none set by then, or JSON null), slices 1 to n (slice_value the value) the max_slices (1 to 100) values with the most units in descending order (ties in byte order), slice n + 1 every other value; caps and the rest are as without a breakdown. NULL in any other argument returns no rows.';
+
+-- The body of metric_results() and metric_breakdown(): the comparisons of
+-- every slice (one, 0, without a breakdown), metric and variant, corrected
+-- as one family.
+CREATE FUNCTION experiments_internal.metric_comparisons(experiment_id bigint,
+	since timestamptz, until timestamptz, confidence float8, min_units bigint, correction text,
+	pre_period interval, method text, tuning_n bigint, breakdown text, max_slices integer)
+RETURNS TABLE (
+	experiment_id bigint, metric_id bigint, metric text, role text, type text, implicit boolean,
+	higher_is_better boolean, margin float8, ordinal integer, variant text,
+	units bigint, event_units bigint, estimate float8, estimate_lower float8, estimate_upper float8, cap float8,
+	cuped boolean, adjusted_estimate float8, variance_reduction float8,
+	difference float8, difference_lower float8, difference_upper float8,
+	relative_difference float8, relative_lower float8, relative_upper float8,
+	p_value float8, adjusted_p_value float8, interval_confidence float8, p_value_correction text,
+	sample_sufficient boolean, verdict text, guardrail text, method text, slice integer, slice_value text)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+WITH cfg AS MATERIALIZED (
+	SELECT a.chosen_method AS method, a.chosen_confidence AS confidence, a.chosen_correction AS correction,
+		   a.chosen_tuning_n AS tuning_n
+	FROM experiments_internal.analysis($1, $8, $4, $6, $9) a
+), s AS MATERIALIZED (
+	SELECT ms.* FROM cfg CROSS JOIN LATERAL experiments.metric_statistics($1, coalesce($2, '-infinity'),
+		coalesce($3, 'infinity'), coalesce($7, '0'), cfg.confidence, $10, $11) ms
+), defs AS (
+	-- Every metric with rows in a slice, attached or implicit, with its role.
+	SELECT DISTINCT ON (s.slice, s.metric_id, s.metric) s.slice, s.slice_value, s.metric_id, s.metric,
+		   coalesce(em.role, 'secondary') AS role, coalesce(m.type, 'proportion') AS type,
+		   m.id IS NULL AS implicit, coalesce(m.higher_is_better, true) AS higher_is_better, em.margin
+	FROM s
+	LEFT JOIN experiments.metrics m ON m.id = s.metric_id
+	LEFT JOIN experiments.experiment_metrics em ON em.metric_id = s.metric_id AND em.experiment_id = $1
+), pooled AS (
+	-- CUPED: one slope theta per slice and metric, over all variants' units.
+	SELECT s.slice, s.metric_id,
+		   (sum(s.covariate_cross_sum) - sum(s.value_sum) * sum(s.covariate_sum) / sum(s.units))
+			 / nullif(sum(s.covariate_square_sum) - sum(s.covariate_sum) ^ 2 / sum(s.units), 0) AS theta,
+		   sum(s.covariate_sum) / sum(s.units) AS covariate_mean
+	FROM s WHERE s.covariate_sum IS NOT NULL
+	GROUP BY s.slice, s.metric_id
+), cells AS (
+	-- Every variant for every metric; variants without units count 0.
+	SELECT d.*, v.ordinal, v.key AS variant, coalesce(s.units, 0) AS n, coalesce(s.event_units, 0) AS events,
+		   s.value_sum AS sx, s.value_square_sum AS sxx, s.denominator_sum AS sy, s.denominator_square_sum AS syy,
+		   s.cross_sum AS sxy, s.covariate_sum AS sc, s.covariate_square_sum AS scc, s.covariate_cross_sum AS sxc,
+		   s.quantile_value, s.quantile_lower, s.quantile_upper, s.cap, p.theta, p.covariate_mean
+	FROM defs d
+	CROSS JOIN experiments.variants v
+	LEFT JOIN s ON s.slice = d.slice AND s.metric_id IS NOT DISTINCT FROM d.metric_id AND s.metric = d.metric
+				   AND s.ordinal = v.ordinal
+	LEFT JOIN pooled p ON p.slice = d.slice AND p.metric_id = d.metric_id
+	WHERE v.experiment_id = $1
+), moments AS (
+	SELECT c.*, c.sx / nullif(c.n, 0) AS mean,
+		   CASE WHEN c.n > 1 THEN greatest((c.sxx - c.sx * c.sx / c.n) / (c.n - 1), 0) END AS var_x,
+		   CASE WHEN c.n > 1 THEN greatest((c.syy - c.sy * c.sy / c.n) / (c.n - 1), 0) END AS var_y,
+		   CASE WHEN c.n > 1 THEN (c.sxy - c.sx * c.sy / c.n) / (c.n - 1) END AS cov_xy,
+		   CASE WHEN c.n > 1 THEN greatest((c.scc - c.sc * c.sc / c.n) / (c.n - 1), 0) END AS var_c,
+		   CASE WHEN c.n > 1 THEN (c.sxc - c.sx * c.sc / c.n) / (c.n - 1) END AS cov_xc,
+		   c.sx / nullif(c.sy, 0) AS ratio
+	FROM cells c
+), estimates AS (
+	-- Per variant: the estimate, its interval, and for the comparisons its
+	-- variance (ratio: delta method; quantile: from the order-statistic
+	-- interval) or CUPED-adjusted mean and variance.
+	SELECT mo.*,
+		   mo.theta IS NOT NULL AS cuped,
+		   CASE WHEN mo.theta IS NOT NULL THEN mo.mean - mo.theta * (mo.sc / nullif(mo.n, 0) - mo.covariate_mean) END AS adjusted_mean,
+		   CASE WHEN mo.theta IS NOT NULL THEN greatest(mo.var_x - 2 * mo.theta * mo.cov_xc + mo.theta ^ 2 * mo.var_c, 0) END AS adjusted_var,
+		   CASE mo.type WHEN 'ratio' THEN (mo.var_x - 2 * mo.ratio * mo.cov_xy + mo.ratio ^ 2 * mo.var_y)
+											/ nullif(mo.n * (mo.sy / mo.n) ^ 2, 0)
+						WHEN 'quantile' THEN ((mo.quantile_upper - mo.quantile_lower)
+											  / (2 * experiments.normal_quantile(1 - (1 - cfg.confidence) / 2))) ^ 2 END AS estimate_var,
+		   CASE mo.type WHEN 'ratio' THEN mo.ratio WHEN 'quantile' THEN mo.quantile_value
+						WHEN 'proportion' THEN mo.events / nullif(mo.n, 0)::float8 ELSE mo.mean END AS estimate
+	FROM moments mo
+	CROSS JOIN cfg
+), pairs AS (
+	-- Each variant beside its control, and the minimum-sample rule of
+	-- experiment_results(): min_units units in both arms; for proportions
+	-- without CUPED also 5 expected conversions and non-conversions per arm.
+	SELECT e.*, c.n AS c_n, c.events AS c_events, c.estimate AS c_estimate, c.estimate_var AS c_estimate_var,
+		   c.mean AS c_mean, c.var_x AS c_var_x, c.adjusted_mean AS c_adjusted_mean, c.adjusted_var AS c_adjusted_var,
+		   CASE WHEN e.ordinal <> 0 THEN e.n >= $5 AND c.n >= $5
+				AND (e.type <> 'proportion' OR e.cuped OR
+					 least(e.n, c.n) * least(e.events + c.events, e.n + c.n - e.events - c.events)::float8
+					 >= 5 * nullif(e.n + c.n, 0)) END AS sufficient
+	FROM estimates e
+	LEFT JOIN estimates c ON c.slice = e.slice AND c.metric_id IS NOT DISTINCT FROM e.metric_id AND c.metric = e.metric
+							 AND c.ordinal = 0
+), raw AS (
+	-- The p-value of each comparison, from the test its interval comes from.
+	SELECT p.*, t.p_value AS raw_p_value
+	FROM pairs p
+	CROSS JOIN cfg
+	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, p.type, p.cuped, p.c_events, p.c_n,
+		CASE WHEN p.cuped THEN p.c_adjusted_mean ELSE p.c_mean END, CASE WHEN p.cuped THEN p.c_adjusted_var ELSE p.c_var_x END,
+		p.events, p.n, CASE WHEN p.cuped THEN p.adjusted_mean ELSE p.mean END,
+		CASE WHEN p.cuped THEN p.adjusted_var ELSE p.var_x END, p.c_estimate, p.c_estimate_var, p.estimate,
+		p.estimate_var, cfg.confidence, cfg.tuning_n) t ON p.ordinal <> 0
+), tests AS (
+	-- The family corrected for multiple testing: every comparison with a
+	-- p-value and a sufficient sample, across slices, variants and metrics.
+	SELECT row_number() OVER (ORDER BY r.slice, r.metric_id NULLS LAST, r.metric, r.ordinal) AS member,
+		   r.slice, r.metric_id, r.metric, r.ordinal, CASE WHEN r.sufficient THEN r.raw_p_value END AS p_value
+	FROM raw r WHERE r.sufficient IS NOT NULL
+), corrected AS (
+	SELECT tests.slice, tests.metric_id, tests.metric, tests.ordinal, u.adjusted, u.level
+	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
+											   (SELECT cfg.correction FROM cfg), (SELECT cfg.confidence FROM cfg))).*
+		  FROM tests) f
+	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
+	JOIN tests ON tests.member = u.member
+), compared AS (
+	-- The comparisons at their corrected levels, by the same tests.
+	SELECT r.*, k.adjusted, coalesce(k.level, cfg.confidence) AS level,
+		   cmp.difference AS d, cmp.difference_lower AS d_lower, cmp.difference_upper AS d_upper,
+		   cmp.relative_difference AS rel, cmp.relative_lower AS rel_lower, cmp.relative_upper AS rel_upper
+	FROM raw r
+	CROSS JOIN cfg
+	LEFT JOIN corrected k ON k.slice = r.slice AND k.metric_id IS NOT DISTINCT FROM r.metric_id AND k.metric = r.metric
+							 AND k.ordinal = r.ordinal
+	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, r.type, r.cuped, r.c_events, r.c_n,
+		CASE WHEN r.cuped THEN r.c_adjusted_mean ELSE r.c_mean END, CASE WHEN r.cuped THEN r.c_adjusted_var ELSE r.c_var_x END,
+		r.events, r.n, CASE WHEN r.cuped THEN r.adjusted_mean ELSE r.mean END,
+		CASE WHEN r.cuped THEN r.adjusted_var ELSE r.var_x END, r.c_estimate, r.c_estimate_var, r.estimate,
+		r.estimate_var, coalesce(k.level, cfg.confidence), cfg.tuning_n) cmp ON r.ordinal <> 0
+)
+SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better, c.margin, c.ordinal, c.variant,
+	   c.n, c.events, c.estimate,
+	   CASE c.type WHEN 'proportion' THEN w.lower
+				   WHEN 'mean' THEN c.mean - experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio - experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_lower END,
+	   CASE c.type WHEN 'proportion' THEN w.upper
+				   WHEN 'mean' THEN c.mean + experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio + experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_upper END,
+	   c.cap, c.cuped,
+	   CASE WHEN c.cuped THEN c.adjusted_mean END,
+	   CASE WHEN c.cuped THEN 1 - c.adjusted_var / nullif(c.var_x, 0) END,
+	   c.d, c.d_lower, c.d_upper, c.rel, c.rel_lower, c.rel_upper,
+	   c.raw_p_value, c.adjusted,
+	   CASE WHEN c.d IS NOT NULL THEN c.level END,
+	   CASE WHEN c.sufficient IS NOT NULL THEN cfg.correction END,
+	   c.sufficient,
+	   experiments_internal.metric_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence, c.d, c.higher_is_better),
+	   CASE WHEN c.role = 'guardrail' AND c.ordinal <> 0
+			THEN experiments_internal.guardrail_status(c.sufficient, c.margin, c.rel_lower, c.rel_upper, c.higher_is_better) END,
+	   cfg.method, c.slice, c.slice_value
+FROM compared c
+CROSS JOIN cfg
+CROSS JOIN LATERAL experiments.wilson_interval(CASE WHEN c.type = 'proportion' THEN c.events END, c.n, cfg.confidence) w
+ORDER BY c.slice, c.role = 'guardrail' DESC, c.role = 'primary' DESC, c.implicit, c.metric_id, c.metric, c.ordinal
+$$;
+COMMENT ON FUNCTION experiments_internal.metric_comparisons(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, text, integer) IS
+'The rows of metric_results() (breakdown NULL: one slice, 0) and of metric_breakdown() (per slice of metric_statistics(), each slice analysed on its own: its CUPED slope pooled over its variants, its minimum-sample rule), with the slice and its value; the comparisons of all slices, variants and metrics form one family for the correction. Ordered by slice, then as metric_results().';
+
+CREATE OR REPLACE FUNCTION experiments.metric_results(experiment_id bigint,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
+	min_units bigint DEFAULT 100, correction text DEFAULT NULL, pre_period interval DEFAULT '14 days',
+	method text DEFAULT NULL, tuning_n bigint DEFAULT NULL)
+RETURNS TABLE (
+	experiment_id bigint, metric_id bigint, metric text, role text, type text, implicit boolean,
+	higher_is_better boolean, margin float8, ordinal integer, variant text,
+	units bigint, event_units bigint, estimate float8, estimate_lower float8, estimate_upper float8, cap float8,
+	cuped boolean, adjusted_estimate float8, variance_reduction float8,
+	difference float8, difference_lower float8, difference_upper float8,
+	relative_difference float8, relative_lower float8, relative_upper float8,
+	p_value float8, adjusted_p_value float8, interval_confidence float8, p_value_correction text,
+	sample_sufficient boolean, verdict text, guardrail text, method text)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT r.experiment_id, r.metric_id, r.metric, r.role, r.type, r.implicit, r.higher_is_better, r.margin,
+		   r.ordinal, r.variant, r.units, r.event_units, r.estimate, r.estimate_lower, r.estimate_upper, r.cap,
+		   r.cuped, r.adjusted_estimate, r.variance_reduction, r.difference, r.difference_lower, r.difference_upper,
+		   r.relative_difference, r.relative_lower, r.relative_upper, r.p_value, r.adjusted_p_value,
+		   r.interval_confidence, r.p_value_correction, r.sample_sufficient, r.verdict, r.guardrail, r.method
+	FROM experiments_internal.metric_comparisons($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, 1) r
+$$;
+COMMENT ON FUNCTION experiments.metric_results(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint) IS
+'Results of one experiment per metric and variant, over exposures in [since, until) (NULL: unbounded): the metrics attached to it (experiment_metrics, with their role, type, direction and guardrail margin) and, as implicit secondary proportion metrics, the goals no metric of the tenant reads (metric_statistics()). Per variant: units, units with events, the estimate (proportion: share of units with an event, Wilson interval; mean: value per exposed unit, t interval; ratio: numerator sum over denominator sum, delta-method normal interval; quantile: the quantile of the units with events, order-statistic interval) and the cap applied. Against the control (ordinal 0): the difference, relative difference, their intervals and p-value from one test: with CUPED (proportion and mean metrics when pre_period, default 14 days, gives a covariate with variance: the mean adjusted by theta times the covariate''s deviation from its pooled mean, theta pooled over all variants; variance_reduction is 1 - adjusted variance / variance) Welch''s t on the adjusted means; otherwise the Miettinen-Nurminen score test (proportions), Welch''s t with Fieller''s relative interval (means), or a z test on the delta-method variances (ratios) or on the variances the order-statistic intervals imply (quantiles), relative by the delta method. The comparisons with min_units units in both arms (and for proportions without CUPED 5 expected conversions and non-conversions) form one family across variants and metrics, corrected by correction (holm, bh or none) as in experiment_results(); under method sequential every comparison is an always-valid confidence sequence instead (experiments_internal.metric_comparison(), tuned at tuning_n units), and the method column says which was used; confidence, correction, method and tuning_n left NULL come from the experiment''s analysis settings (experiment_analysis); verdicts in the metric''s good direction; guardrails pass or fail by their non-inferiority margin on the corrected relative interval. Rows come guardrails first, then primary, secondary and implicit metrics.';
+
+CREATE FUNCTION experiments.metric_breakdown(experiment_id bigint, breakdown text,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
+	min_units bigint DEFAULT 100, correction text DEFAULT NULL, pre_period interval DEFAULT '14 days',
+	method text DEFAULT NULL, tuning_n bigint DEFAULT NULL, max_slices integer DEFAULT 10)
+RETURNS TABLE (
+	experiment_id bigint, breakdown text, slice integer, slice_kind text, slice_value text,
+	metric_id bigint, metric text, role text, type text, implicit boolean,
+	higher_is_better boolean, margin float8, ordinal integer, variant text,
+	units bigint, event_units bigint, estimate float8, estimate_lower float8, estimate_upper float8, cap float8,
+	cuped boolean, adjusted_estimate float8, variance_reduction float8,
+	difference float8, difference_lower float8, difference_upper float8,
+	relative_difference float8, relative_lower float8, relative_upper float8,
+	p_value float8, adjusted_p_value float8, interval_confidence float8, p_value_correction text,
+	sample_sufficient boolean, verdict text, guardrail text, method text)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT r.experiment_id, $2, r.slice,
+		   CASE WHEN r.slice = 0 THEN 'none' WHEN r.slice_value IS NULL THEN 'other' ELSE 'value' END,
+		   r.slice_value, r.metric_id, r.metric, r.role, r.type, r.implicit, r.higher_is_better, r.margin,
+		   r.ordinal, r.variant, r.units, r.event_units, r.estimate, r.estimate_lower, r.estimate_upper, r.cap,
+		   r.cuped, r.adjusted_estimate, r.variance_reduction, r.difference, r.difference_lower, r.difference_upper,
+		   r.relative_difference, r.relative_lower, r.relative_upper, r.p_value, r.adjusted_p_value,
+		   r.interval_confidence, r.p_value_correction, r.sample_sufficient, r.verdict, r.guardrail, r.method
+	FROM experiments_internal.metric_comparisons($1, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($2, ''), $11) r
+$$;
+COMMENT ON FUNCTION experiments.metric_breakdown(bigint, text, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, integer) IS
+'metric_results() per slice of a unit attribute (breakdown, an attribute_events name): one row per slice, metric and variant. A unit''s value is the latest set at or before its first exposure (metric_statistics()); slice_kind value (slices 1 to n: the max_slices values, 1 to 100, with the most units, slice_value the value), none (slice 0: units without a value) or other (slice n + 1: the other values, together). Each slice is analysed as metric_results() analyses the experiment (its own CUPED slope, its own minimum-sample rule with min_units per arm, the method and its settings); the comparisons of all slices, variants and metrics form one family corrected by correction (holm, bh or none, named in p_value_correction); confidence, correction, method and tuning_n left NULL come from the experiment''s analysis settings. One read of the exposures, of the attribute and of each metric''s events, however many slices. SQLSTATE 22023 without an attribute (NULL or empty) and for max_slices outside 1 to 100.';
+
+CREATE FUNCTION experiments_api.metric_breakdown(experiment text, breakdown text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT NULL, max_slices integer DEFAULT 10)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.authorize();
+	IF correction NOT IN ('holm', 'bh', 'none') THEN
+		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
+			left(correction, 64)));
+	END IF;
+	IF breakdown IS NULL OR breakdown = '' THEN
+		PERFORM experiments_internal.raise_api_error(400, 'breakdown is required: name the unit attribute to slice by.');
+	END IF;
+	IF max_slices IS NULL OR max_slices NOT BETWEEN 1 AND 100 THEN
+		PERFORM experiments_internal.raise_api_error(400, 'max_slices must be between 1 and 100.');
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
+			FROM experiments.metric_breakdown(experiments_internal.page_experiment_id(experiment), breakdown, since, until,
+											  correction => metric_breakdown.correction,
+											  max_slices => metric_breakdown.max_slices) r);
+END;
+$$;
+ALTER FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) IS
+'GET /rpc/metric_breakdown?experiment=KEY&breakdown=ATTRIBUTE[&since=&until=&correction=holm|bh|none&max_slices=10]: the experiment''s results per metric sliced by a unit attribute (experiments.metric_breakdown()) as a JSON array, one object per slice, metric and variant, corrected across all of them, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 without a breakdown, for another correction or max_slices outside 1 to 100.';
+-- src/core/privileges.sql (breakdowns)
+REVOKE EXECUTE ON FUNCTION
+	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer),
+	experiments_internal.metric_comparisons(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, text, integer),
+	experiments.metric_breakdown(bigint, text, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, integer)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer),
+	experiments_internal.metric_comparisons(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, text, integer),
+	experiments.metric_breakdown(bigint, text, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, integer)
+	TO experiments_api_owner, experiments_analyst;
+REVOKE EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) TO experiments_anon;
+
+-- src/results/results.sql (daily_metrics spills)
+-- The results' one pass over the events bounds its memory by work_mem: its comment says so.
+COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
+'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event with the sum of squares of each unit''s total of the goal property "value" or of the revenue in cents, and the sum of those values by day of their event (a row with 0 units for a day with values only). Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files.';

@@ -7,11 +7,17 @@
 # and 1,000,000 transactions, with five metrics attached: a proportion with a
 # 7-day window, a mean of the goal's value capped at its 99th percentile, the
 # revenue per unit, revenue per checkout (a ratio) and the 90th percentile of
-# the value (a quantile); CUPED over the default 14-day pre-period. Prints the
-# time of a bare count(*) over the experiment's exposure rows, of
-# metric_results() and of experiment_results(), measured in the same run
-# (RUNS times each, interleaved, default 3), and their ratios.
-# Target (issue #17): metric results <= 3 x count(*).
+# the value (a quantile); CUPED over the default 14-day pre-period; and a
+# country attribute for every unit (20 values, set before its exposures).
+# Prints the time of a bare count(*) over the experiment's exposure rows, of
+# metric_results(), of experiment_results(), of the results page
+# (experiments_api.results_page, which with metrics attached shows both) and
+# of metric_breakdown() by country, measured in the same run (RUNS times
+# each, interleaved, default 3), and their ratios. EXPOSURES (default
+# 10,000,000) scales everything: units, goals and attributes are a fifth of
+# it, transactions a tenth.
+# Targets: metric results <= 3 x count(*) (issue #17); the page <= 1.2 x
+# experiment_results() (issue #20).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 createdb bench_metric_results
@@ -22,24 +28,31 @@ exp=$(psql -Atc "SET experiments.tenant = '$tenant';
 	SELECT id FROM experiments.create_experiment('bench',
 		'[{\"key\": \"control\", \"allocation\": 50}, {\"key\": \"treatment\", \"allocation\": 50}]', start => true)")
 
-echo "== loading 10,000,000 exposures, 2,000,000 goal events and 1,000,000 transactions"
+exposures=${EXPOSURES:-10000000}
+units=$((exposures / 5))
+# Spread over the same 23 days whatever the size.
+step_ms=$((2000000000 / exposures))
+echo "== loading $exposures exposures, $units goal events, $((exposures / 10)) transactions and $units attributes"
 start=$(date +%s)
 psql <<SQL
 SET experiments.tenant = '$tenant';
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
-SELECT $exp, (g % 2000000) % 2, 'user_id', 'u-' || (g % 2000000),
-	   timestamptz '2026-03-01 00:00+00' + g * interval '200 milliseconds',
+SELECT $exp, (g % $units) % 2, 'user_id', 'u-' || (g % $units),
+	   timestamptz '2026-03-01 00:00+00' + g * interval '$step_ms milliseconds',
 	   true, true, false, false, false, false
-FROM generate_series(0, 9999999) g;
+FROM generate_series(0, $exposures - 1) g;
 INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
-SELECT 'user_id', 'u-' || ((g::bigint * 7919) % 2000000), CASE WHEN g % 3 = 0 THEN 'signup' ELSE 'checkout' END,
-	   timestamptz '2026-03-02 00:00+00' + g * interval '1 second', jsonb_build_object('value', g % 50)
-FROM generate_series(0, 1999999) g;
+SELECT 'user_id', 'u-' || ((g::bigint * 7919) % $units), CASE WHEN g % 3 = 0 THEN 'signup' ELSE 'checkout' END,
+	   timestamptz '2026-03-02 00:00+00' + g * interval '$((step_ms * 5)) milliseconds', jsonb_build_object('value', g % 50)
+FROM generate_series(0, $units - 1) g;
 INSERT INTO experiments.transactions (transaction_id, name, revenue, shipping, visitor_id, device_type, origin, occurred_at)
-SELECT 't-' || g, 'order', 100 + g % 9000, 0, 'u-' || ((g::bigint * 104729) % 2000000), 'DESKTOP', 'bench',
-	   timestamptz '2026-02-20 00:00+00' + g * interval '2 seconds'
-FROM generate_series(0, 999999) g;
+SELECT 't-' || g, 'order', 100 + g % 9000, 0, 'u-' || ((g::bigint * 104729) % $units), 'DESKTOP', 'bench',
+	   timestamptz '2026-02-20 00:00+00' + g * interval '$((step_ms * 10)) milliseconds'
+FROM generate_series(0, $exposures / 10 - 1) g;
+INSERT INTO experiments.attribute_events (unit_type, unit, name, value, set_at)
+SELECT 'user_id', 'u-' || g, 'country', to_jsonb('c' || (g / 2 % 20)), timestamptz '2026-02-28 00:00+00'
+FROM generate_series(0, $units - 1) g;
 INSERT INTO experiments.metrics (key, type, source, event, window_end) VALUES ('converted', 'proportion', 'goal', 'checkout', '7 days');
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, cap, cap_value)
 VALUES ('value', 'mean', 'goal', 'checkout', 'sum', 'value', 'percentile', 0.99);
@@ -58,6 +71,7 @@ SELECT experiments.create_event_partitions(0) \g /dev/null
 VACUUM ANALYZE experiments.exposures;
 VACUUM ANALYZE experiments.goal_events;
 VACUUM ANALYZE experiments.transactions;
+VACUUM ANALYZE experiments.attribute_events;
 SQL
 echo "loaded in $(( $(date +%s) - start )) s"
 
@@ -75,7 +89,11 @@ SELECT pg_temp.timed('count(*) of the exposure rows', run,
 	   pg_temp.timed('metric results (metric_results, 5 metrics)', run,
 		   'SELECT count(*) FROM experiments.metric_results($exp)'),
 	   pg_temp.timed('full results (experiment_results)', run,
-		   'SELECT count(*) FROM experiments.experiment_results($exp)')
+		   'SELECT count(*) FROM experiments.experiment_results($exp)'),
+	   pg_temp.timed('results page (results_page, with the metrics)', run,
+		   'SELECT length(experiments_api.results_page(''bench''))'),
+	   pg_temp.timed('breakdown by country (metric_breakdown, 10 slices + other)', run,
+		   'SELECT count(*) FROM experiments.metric_breakdown($exp, ''country'')')
 FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
 CREATE TEMPORARY VIEW summary AS
 SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
@@ -91,10 +109,16 @@ SELECT metric, role, type, ordinal, units, event_units, round(estimate::numeric,
 FROM experiments.metric_results($exp);
 \pset format unaligned
 \pset tuples_only on
-SELECT format(E'RESULT\tmetric results, 10M exposures, 5 metrics (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 3',
+SELECT format(E'RESULT\tmetric results, $exposures exposures, 5 metrics (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 3',
 	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
 FROM summary r, summary c WHERE r.what LIKE 'metric%' AND c.what LIKE 'count%';
 SELECT format(E'RESULT\tmetric results (median of %s)\t%s\ts\tfull results (experiment_results)\t%s\t%s\t(for scale)',
 	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
 FROM summary r, summary c WHERE r.what LIKE 'metric%' AND c.what LIKE 'full%';
+SELECT format(E'RESULT\tresults page with 5 metrics, $exposures exposures (median of %s)\t%s\ts\tfull results (experiment_results)\t%s\t%s\t<= 1.2',
+	p.runs, round(p.median::numeric, 2), round(c.median::numeric, 2), round((p.median / c.median)::numeric, 2))
+FROM summary p, summary c WHERE p.what LIKE 'results page%' AND c.what LIKE 'full%';
+SELECT format(E'RESULT\tbreakdown by country (median of %s)\t%s\ts\tmetric results\t%s\t%s\t(for scale)',
+	b.runs, round(b.median::numeric, 2), round(m.median::numeric, 2), round((b.median / m.median)::numeric, 2))
+FROM summary b, summary m WHERE b.what LIKE 'breakdown%' AND m.what LIKE 'metric%';
 SQL

@@ -4,7 +4,9 @@
 # over HTTP with an analyst's key through the PostgREST harness (test/http),
 # then rendered by headless Chromium (Debian's chromium) with networking
 # off: the DOM it builds (--dump-dom) must hold the charts with their series
-# and every number of experiment_results(), no address to fetch, and no
+# and every number of experiment_results(), a table per attached metric with
+# every number of metric_results() (and the check must refuse a page with
+# one of them wrong), no address to fetch, and no
 # overflow at a phone's width (390 px). Screenshots at desktop and phone
 # widths go to test/output/results_page-*.png for a person to look at.
 set -euo pipefail
@@ -47,6 +49,14 @@ SELECT 'user_id', unit, 'checkout', exposed_at + interval '1 hour', NULL FROM ge
 INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue, shipping, occurred_at, device_type, origin)
 SELECT 't-' || g, 'order', unit, 5000 + (g % 13) * 100, 0, exposed_at + interval '2 hours', 'DESKTOP', 'https://shop.example/'
 FROM gen WHERE converts AND g % 2 = 0;
+-- Two metrics of the catalog attached: the page shows a table for each.
+INSERT INTO experiments.metrics (key, type, source, event) VALUES ('checkout_rate', 'proportion', 'goal', 'checkout');
+INSERT INTO experiments.metrics (key, type, source, aggregation, property, higher_is_better)
+VALUES ('revenue_per_unit', 'mean', 'transaction', 'sum', 'revenue', true);
+INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role, margin)
+SELECT :exp, m.id, CASE m.key WHEN 'checkout_rate' THEN 'primary' ELSE 'guardrail' END,
+	   CASE m.key WHEN 'revenue_per_unit' THEN 0.1 END
+FROM experiments.metrics m WHERE m.tenant_id = :'tenant';
 SQL
 )"
 harness_start "postgres://page_authenticator:$password@127.0.0.1:$PGPORT/results_page"
@@ -67,6 +77,15 @@ done
 # What experiment_results() says, for the comparison.
 psql -X -q -A -t -v ON_ERROR_STOP=1 -c "SET experiments.tenant = '$TENANT'" \
 	-c "SELECT json_agg(r) FROM experiments.experiment_results($EXPERIMENT_ID) r" >"$work/results.json"
+psql -X -q -A -t -v ON_ERROR_STOP=1 -c "SET experiments.tenant = '$TENANT'" \
+	-c "SELECT json_agg(r) FROM experiments.metric_results($EXPERIMENT_ID) r WHERE NOT r.implicit" >"$work/metrics.json"
+# The fixture's own numbers, not the product's: 30,000 units, a third each; the control's
+# checkout rate 10% (units whose g / 3 mod 100 is below 10).
+python3 -c 'import json, sys
+rows = {(r["metric"], r["variant"]): r for r in json.load(open(sys.argv[1]))}
+control = rows["checkout_rate", "control"]
+assert (control["units"], control["event_units"], control["estimate"]) == (10000, 1000, 0.1), control
+assert rows["revenue_per_unit", "green"]["units"] == 10000, rows["revenue_per_unit", "green"]' "$work/metrics.json"
 
 # Chromium, with no network (every host name unresolvable, a proxy that does
 # not exist): the page as served, and a copy with a measuring script (the
@@ -85,5 +104,22 @@ browser --window-size=390,3000 --dump-dom "file://$work/measure.html" >"$work/me
 browser --window-size=1280,2400 --screenshot="$PWD/test/output/results_page-desktop.png" "file://$work/page.html" >/dev/null
 browser --window-size=390,3200 --screenshot="$PWD/test/output/results_page-phone.png" "file://$work/page.html" >/dev/null
 test/page/check_dom.py "$work/dom.html" "$work/measure_dom.html" "$work/results.json" \
-	"$work/lift.svg" "$work/units.svg" "$work/srm.svg"
+	"$work/lift.svg" "$work/units.svg" "$work/srm.svg" "$work/metrics.json"
+# The check can fail: a page whose guardrail's treatment estimate is off in its last digit is refused.
+python3 - "$work/dom.html" "$work/metrics.json" "$work/wrong.html" <<'PY'
+import json, re, sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+row = next(r for r in json.load(open(sys.argv[2])) if r["role"] == "guardrail" and r["ordinal"] == 1)
+section = dom.index('data-metric="%s"' % row["metric"])
+cell = re.compile(r'(<tr data-variant="%s">.*?data-field="estimate" data-value=")([^"]*)' % re.escape(row["variant"]), re.S)
+match = cell.search(dom, section)
+wrong = match[2][:-1] + str((int(match[2][-1]) + 1) % 10)
+open(sys.argv[3], "w", encoding="utf-8").write(dom[:match.start(2)] + wrong + dom[match.end(2):])
+PY
+if test/page/check_dom.py "$work/wrong.html" "$work/measure_dom.html" "$work/results.json" \
+	"$work/lift.svg" "$work/units.svg" "$work/srm.svg" "$work/metrics.json" >"$work/wrong.out"; then
+	echo "check_dom.py accepted a page with a wrong metric estimate"; exit 1
+fi
+grep -q "metric revenue_per_unit/green estimate" "$work/wrong.out" || { echo "check_dom.py refused the wrong page for another reason:"; cat "$work/wrong.out"; exit 1; }
+echo "a page with one wrong metric estimate is refused: $(grep -c 'metric revenue_per_unit' "$work/wrong.out") difference found"
 echo "screenshots: $PWD/test/output/results_page-desktop.png $PWD/test/output/results_page-phone.png"

@@ -312,6 +312,9 @@ SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('three_arms',
 	'[{{"key": "control", "allocation": 34}}, {{"key": "b1", "allocation": 33}}, {{"key": "b2", "allocation": 33}}]',
 	start => true) \\gset
+-- The fixed-horizon tests these references compute (without settings an
+-- experiment's results are sequential, sql/analysis.sql).
+SELECT method FROM experiments.set_analysis('three_arms', method => 'fixed');
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
 SELECT :exp, g % 3, 'user_id', 'c-' || g, '2026-05-01 10:00+00', true, true, false, false, false, false

@@ -95,6 +95,38 @@ for i in range(UNITS):
         goals.append((u, "newsletter", f + rng.randrange(0, DAY), None))
 goals.append(("stranger", "checkout", 100, None))  # never exposed: not counted
 
+# The attribute of the breakdown, from a generator of its own (the events
+# above stay as they were): country, set before the first exposure, some units
+# twice (the latest counts), some at the very second of it (counts; on a tie of
+# times the greatest value), some only after it or to JSON null (no value), a
+# few as a JSON number; other attributes and unit types are not read.
+arng = random.Random(2020)
+COUNTRIES = ["DE"] * 35 + ["FR"] * 25 + ["US"] * 20 + ["GB"] * 10 + ["JP"] * 6 + ["BR"] * 4
+attributes = []  # (unit_type, unit, name, json value, second)
+for u, v, f in units:
+    if arng.random() < 0.1:
+        continue  # never set
+    country = f'"{arng.choice(COUNTRIES)}"' if arng.random() > 0.02 else str(arng.randint(1, 3))
+    attributes.append(("user_id", u, "country", country, f - arng.randrange(0, 30 * DAY)))
+    if arng.random() < 0.15:
+        attributes.append(("user_id", u, "country", f'"{arng.choice(COUNTRIES)}"', f - 31 * DAY - arng.randrange(0, DAY)))
+    if arng.random() < 0.1:
+        attributes.append(("user_id", u, "country", f'"{arng.choice(COUNTRIES)}"', f + arng.randrange(1, 3 * DAY)))
+    if arng.random() < 0.05:
+        attributes.append(("user_id", u, "country", '"ZZ"', f))
+        attributes.append(("user_id", u, "country", '"AA"', f))
+    if arng.random() < 0.03:
+        attributes.append(("user_id", u, "country", "null", f - arng.randrange(0, 60)))
+    if arng.random() < 0.3:
+        attributes.append(("user_id", u, "plan", '"pro"', f - 1))
+    if arng.random() < 0.05:
+        attributes.append(("device_id", u, "country", '"JP"', f - 1))
+attributes.append(("user_id", "stranger", "country", '"DE"', 50))
+# Another attribute, for slices with an empty arm: "solo" on one unit of b1, "control" on the
+# control's first 20 units; the rest have none.
+attributes.append(("user_id", next(u for u, v, _ in units if v == 1), "cohort", '"solo"', -DAY))
+attributes += [("user_id", u, "cohort", '"control"', -DAY) for u, v, _ in units if v == 0][:20]
+
 # Metric definitions: key -> (type, source, event, aggregation, property,
 # window_start s, window_end s or None, cap, cap_value, higher_is_better, quantile)
 METRICS = {
@@ -178,6 +210,16 @@ def var(a):
     return float(np.var(a, ddof=1))
 
 
+def t_critical(df):
+    """The two-sided Student t critical value at CONF, refined by Newton on the
+    tail as comparisons_reference.py's means() does: scipy's quantile alone
+    is not within 1e-9 at a few dozen degrees of freedom."""
+    crit = stats.t.isf((1 - CONF) / 2, df)
+    for _ in range(3):
+        crit += (stats.t.sf(crit, df) - (1 - CONF) / 2) / stats.t.pdf(crit, df)
+    return crit
+
+
 def z_compare(e1, v1, e0, v0, level):
     crit = stats.norm.isf((1 - level) / 2)
     d, se = e1 - e0, math.sqrt(v1 + v0)
@@ -188,12 +230,29 @@ def z_compare(e1, v1, e0, v0, level):
             "relative_upper": rel + crit * rel_se, "p_value": 2 * stats.norm.sf(abs(d) / se)}
 
 
-rows = {}  # (key, ordinal) -> {column: value}
-tests = []  # (key, ordinal, p, reference function of the level)
-for key in ORDER:
+def sufficient(n0, n1, e0, e1, proportion, min_units):
+    """metric_results()'s minimum-sample rule: min_units per arm; for a proportion
+    without CUPED also 5 expected units with and without events per arm."""
+    return (n0 >= min_units and n1 >= min_units and
+            (not proportion or min(n0, n1) * min(e0 + e1, n0 + n1 - e0 - e1) >= 5 * (n0 + n1)))
+
+
+def analyse(mask, min_units):
+    """The rows of the units in mask, (key, ordinal) -> {column: value}, and the
+    comparisons, (key, ordinal, p, sufficient, reference function of the level).
+    Caps are those of all units; CUPED's theta is the masked units'."""
+    rows = {}
+    tests = []
+    for key in ORDER:
+        analyse_metric(key, mask, min_units, rows, tests)
+    analyse_implicit(mask, min_units, rows, tests)
+    return rows, tests
+
+
+def analyse_metric(key, mask, min_units, rows, tests):
     if key not in {k for k, _, _ in ATTACHED}:
-        continue  # read by a ratio only
-    arm = {v: ordinal == v for v in range(VARIANTS)}
+        return  # read by a ratio only
+    arm = {v: (ordinal == v) & mask for v in range(VARIANTS)}
     if key in RATIOS:
         x, xhit, _, _ = values_of(RATIOS[key][0])
         y, _, _, _ = values_of(RATIOS[key][1])
@@ -211,15 +270,16 @@ for key in ORDER:
                             "estimate_upper": est[v] + z * math.sqrt(evar[v])}
         for v in (1, 2):
             ref = (lambda level, v=v, est=est, evar=evar: z_compare(est[v], evar[v], est[0], evar[0], level))
-            tests.append((key, v, ref(CONF)["p_value"], ref))
-        continue
+            tests.append((key, v, ref(CONF)["p_value"],
+                          sufficient(rows[key, 0]["units"], rows[key, v]["units"], 0, 0, False, min_units), ref))
+        return
     mtype, _, _, _, _, _, _, _, _, higher, q = METRICS[key]
     x, hit, c, capped = values_of(key)
     theta = None
-    if mtype in ("proportion", "mean") and np.var(c) > 0:
-        cov = np.cov(np.vstack([x, c]), ddof=1)
+    if mtype in ("proportion", "mean") and np.var(c[mask]) > 0:
+        cov = np.cov(np.vstack([x[mask], c[mask]]), ddof=1)
         theta = cov[0, 1] / cov[1, 1]
-    adjusted = x - theta * (c - c.mean()) if theta is not None else None
+    adjusted = x - theta * (c - c[mask].mean()) if theta is not None else None
     est, evar = {}, {}
     for v in range(VARIANTS):
         xv, n = x[arm[v]], int(arm[v].sum())
@@ -231,7 +291,7 @@ for key in ORDER:
             row["estimate_lower"], row["estimate_upper"] = proportion_confint(int(hit[arm[v]].sum()), n, 1 - CONF,
                                                                               method="wilson")
         elif mtype == "mean":
-            t = stats.t.isf((1 - CONF) / 2, n - 1)
+            t = t_critical(n - 1)
             row["estimate"] = xv.mean()
             row["estimate_lower"] = xv.mean() - t * math.sqrt(var(xv) / n)
             row["estimate_upper"] = xv.mean() + t * math.sqrt(var(xv) / n)
@@ -260,35 +320,93 @@ for key in ORDER:
         else:
             h0, h1 = hit[arm[0]], hit[arm[v]]
             ref = (lambda level, h0=h0, h1=h1: dict(rates(int(h0.sum()), len(h0), int(h1.sum()), len(h1), level)))
-        tests.append((key, v, ref(CONF)["p_value"], ref))
+        enough = sufficient(rows[key, 0]["units"], rows[key, v]["units"], rows[key, 0]["event_units"],
+                            rows[key, v]["event_units"], mtype == "proportion" and theta is None, min_units)
+        tests.append((key, v, ref(CONF)["p_value"], enough, ref))
 
-# The implicit metric: goal newsletter, converting at or after first exposure.
-implicit = {}
-for v in range(VARIANTS):
-    conv = {u for u, g, at, _ in goals if g == "newsletter" and u in first and at >= first[u][0]}
-    arm_units = [u for u in unit_list if first[u][1] == v]
-    implicit[v] = (sum(u in conv for u in arm_units), len(arm_units))
-    lo, hi = proportion_confint(implicit[v][0], implicit[v][1], 1 - CONF, method="wilson")
-    rows["newsletter", v] = {"units": implicit[v][1], "event_units": implicit[v][0],
-                             "estimate": implicit[v][0] / implicit[v][1], "estimate_lower": lo, "estimate_upper": hi}
-for v in (1, 2):
-    ref = (lambda level, v=v: dict(rates(*implicit[0], *implicit[v], level)))
-    tests.append(("newsletter", v, ref(CONF)["p_value"], ref))
+def analyse_implicit(mask, min_units, rows, tests):
+    """The implicit metric: goal newsletter, converting at or after first exposure."""
+    implicit = {}
+    for v in range(VARIANTS):
+        conv = {u for u, g, at, _ in goals if g == "newsletter" and u in first and at >= first[u][0]}
+        arm_units = [u for k, u in enumerate(unit_list) if first[u][1] == v and mask[k]]
+        implicit[v] = (sum(u in conv for u in arm_units), len(arm_units))
+        lo, hi = proportion_confint(implicit[v][0], implicit[v][1], 1 - CONF, method="wilson")
+        rows["newsletter", v] = {"units": implicit[v][1], "event_units": implicit[v][0],
+                                 "estimate": implicit[v][0] / implicit[v][1], "estimate_lower": lo, "estimate_upper": hi}
+    for v in (1, 2):
+        ref = (lambda level, v=v: dict(rates(*implicit[0], *implicit[v], level)))
+        tests.append(("newsletter", v, ref(CONF)["p_value"],
+                      sufficient(implicit[0][1], implicit[v][1], implicit[0][0], implicit[v][0], True, min_units), ref))
 
-adjusted_p, levels = corrected([t[2] for t in tests], "holm", CONF)
-for (key, v, p, ref), a, level in zip(tests, adjusted_p, levels):
-    comparison = ref(level)
-    rows[key, v].update({k: comparison[k] for k in ("difference", "difference_lower", "difference_upper",
-                                                     "relative_difference", "relative_lower", "relative_upper")
-                         if k in comparison})
-    rows[key, v].update({"p_value": p, "adjusted_p_value": a, "interval_confidence": level})
-    higher = METRICS[key][9] if key in METRICS else True
-    good = comparison["difference"] if higher else -comparison["difference"]
-    rows[key, v]["verdict"] = "inconclusive" if a >= 1 - CONF else ("beats" if good > 0 else "loses to")
-    margin = next((m for k, r, m in ATTACHED if k == key), None)
-    if margin is not None:
-        bad = comparison["relative_lower"] > -margin if higher else comparison["relative_upper"] < margin
-        rows[key, v]["guardrail"] = "pass" if bad else "fail"
+
+def correct(rows, tests):
+    """The family of tests corrected by Holm, into rows: comparisons at the
+    corrected level (the confidence when the sample is insufficient)."""
+    adjusted_p, levels = corrected([t[2] if t[3] else None for t in tests], "holm", CONF)
+    for (key, v, p, enough, ref), a, level in zip(tests, adjusted_p, levels):
+        name = key if isinstance(key, str) else key[1]  # (slice, metric) in a breakdown
+        comparison = ref(level or CONF)
+        rows[key, v].update({k: comparison.get(k) for k in ("difference", "difference_lower", "difference_upper",
+                                                             "relative_difference", "relative_lower", "relative_upper")})
+        rows[key, v].update({"p_value": p, "adjusted_p_value": a, "interval_confidence": level or CONF})
+        higher = METRICS[name][9] if name in METRICS else True
+        good = comparison["difference"] if higher else -comparison["difference"]
+        if not enough:
+            rows[key, v]["verdict"] = "insufficient sample"
+        else:
+            rows[key, v]["verdict"] = "inconclusive" if a >= 1 - CONF else ("beats" if good > 0 else "loses to")
+        margin = next((m for k, r, m in ATTACHED if k == name), None)
+        if margin is not None and not enough:
+            rows[key, v]["guardrail"] = "insufficient sample"
+        elif margin is not None:
+            bound = comparison.get("relative_lower" if higher else "relative_upper")  # None: unbounded
+            within = bound is not None and (bound > -margin if higher else bound < margin)
+            rows[key, v]["guardrail"] = "pass" if within else "fail"
+
+
+rows, tests = analyse(np.ones(len(unit_list), bool), MIN_UNITS)
+assert all(t[3] for t in tests)  # every comparison of the whole experiment has enough units
+correct(rows, tests)
+
+# The breakdown by country: each unit's value is the latest set at or before
+# its first exposure (the greatest on a tie of times; JSON null: none); the 3
+# values with the most units are slices 1 to 3, the others slice 4, units
+# without a value slice 0; each slice analysed alone (MIN_SLICE_UNITS per arm),
+# all corrected as one family.
+MAX_SLICES = 3
+MIN_SLICE_UNITS = 40
+
+
+def label(value):
+    return None if value == "null" else value.strip('"')
+
+
+unit_value = {}
+for unit_type, u, name, value, at in attributes:
+    if unit_type != "user_id" or name != "country" or u not in first or at > first[u][0]:
+        continue
+    key = (at, label(value) is not None, label(value) or "")
+    if u not in unit_value or key > unit_value[u][0]:
+        unit_value[u] = (key, label(value))
+counts = {}
+for u, (_, value) in unit_value.items():
+    if value is not None:
+        counts[value] = counts.get(value, 0) + 1
+top = sorted(counts, key=lambda value: (-counts[value], value))[:MAX_SLICES]
+slice_of = np.array([0 if unit_value.get(u, (None, None))[1] is None else
+                     (top.index(unit_value[u][1]) + 1 if unit_value[u][1] in top else MAX_SLICES + 1)
+                     for u in unit_list])
+slice_value = {i + 1: value for i, value in enumerate(top)}
+breakdown_rows, breakdown_tests = {}, []
+for sl in sorted(set(slice_of)):
+    sl = int(sl)
+    slice_rows, slice_tests = analyse(slice_of == sl, MIN_SLICE_UNITS)
+    for (key, v), row in slice_rows.items():
+        breakdown_rows[(sl, key), v] = dict(row, slice_value=slice_value.get(sl))
+    breakdown_tests += [((sl, key), v, p, enough, ref) for key, v, p, enough, ref in slice_tests]
+assert not all(t[3] for t in breakdown_tests) and any(t[3] for t in breakdown_tests)
+correct(breakdown_rows, breakdown_tests)
 
 
 def f(value):
@@ -296,6 +414,8 @@ def f(value):
 
 
 def check(column, expected):
+    if expected is None:
+        return f"r.{column} IS NULL"
     if isinstance(expected, str):
         return f"r.{column} = '{expected}'"
     e = float(expected)
@@ -331,6 +451,9 @@ SET experiments.tenant = :'tenant';
 SELECT id AS exp FROM experiments.create_experiment('metrics',
 	'[{{"key": "control", "allocation": 34}}, {{"key": "b1", "allocation": 33}}, {{"key": "b2", "allocation": 33}}]',
 	start => true) \\gset
+-- The fixed-horizon tests these references compute (without settings an
+-- experiment's results are sequential, sql/analysis.sql).
+SELECT method FROM experiments.set_analysis('metrics', method => 'fixed');
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
 SELECT :exp, o, 'user_id', u, {sql_time('s')}, true, true, false, false, false, false
@@ -356,7 +479,11 @@ FROM (VALUES
 INSERT INTO experiments.visits (visitor_id, device_type, origin, occurred_at)
 SELECT u, 'DESKTOP', 'regress', {sql_time('s')}
 FROM (VALUES
-{values_sql(visits, lambda r: f"'{r[0]}', {r[1]}")}) AS e(u, s);""")
+{values_sql(visits, lambda r: f"'{r[0]}', {r[1]}")}) AS e(u, s);
+INSERT INTO experiments.attribute_events (unit_type, unit, name, value, set_at)
+SELECT t, u, a, x::jsonb, {sql_time('s')}
+FROM (VALUES
+{values_sql(attributes, lambda r: f"'{r[0]}', '{r[1]}', '{r[2]}', '{r[3]}', {r[4]}")}) AS e(t, u, a, x, s);""")
 for key, (mtype, source, event, agg, prop, ws, we, cap, cap_value, higher, q) in METRICS.items():
     print(f"INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end,"
           f" cap, cap_value, higher_is_better, quantile) VALUES ('{key}', '{mtype}', '{source}', {literal(event)},"
@@ -394,7 +521,41 @@ SELECT string_agg(DISTINCT metric, ', ') AS first_rows
 FROM (SELECT metric FROM experiments.metric_results(:exp) LIMIT 6) t;
 -- the report says a failing guardrail first, right after its first line
 SELECT split_part(experiments.results_report('metrics'), E'\\n', 2) AS second_line;
-SELECT experiments.results_report('metrics');
+SELECT experiments.results_report('metrics');""")
+print(f"""-- the breakdown by country (max_slices {MAX_SLICES}, min_units {MIN_SLICE_UNITS}): every number of every slice,
+-- metric and variant against the reference, corrected as one family; then the rows that are not in it
+CREATE TEMPORARY TABLE breakdown AS
+SELECT * FROM experiments.metric_breakdown(:exp, 'country', min_units => {MIN_SLICE_UNITS}, max_slices => {MAX_SLICES});
+SELECT slice, metric, ordinal, wrong FROM (""")
+for i, (((sl, key), v), row) in enumerate(sorted(breakdown_rows.items(),
+                                                 key=lambda kv: (kv[0][0][0], ORDER.get(kv[0][0][1], 99), kv[0][1]))):
+    conds = [(col, check(col, row[col])) for col in COLUMNS + ["slice_value"] if col in row]
+    conds.append(("cuped", "r.cuped" if "variance_reduction" in row else "NOT r.cuped"))
+    wrong = ", ".join(f"CASE WHEN ({cond}) IS NOT TRUE THEN '{col}' END" for col, cond in conds)
+    prefix = "\t SELECT" if i == 0 else "\tUNION ALL SELECT"
+    print(f"{prefix} {sl} AS slice, '{key}' AS metric, {v} AS ordinal, coalesce((SELECT array_remove(ARRAY[{wrong}], NULL) "
+          f"FROM breakdown r WHERE r.slice = {sl} AND r.metric = '{key}' AND r.ordinal = {v}), '{{missing}}') AS wrong")
+print(") t ORDER BY wrong = '{}', slice, metric, ordinal;")
+print(f"""SELECT count(*) AS rows, count(*) = {len(breakdown_rows)} AS as_many_as_the_reference,
+	   count(DISTINCT p_value_correction) AS corrections, min(p_value_correction) AS correction
+FROM breakdown;
+SELECT slice, slice_kind, slice_value, sum(units) AS units,
+	   count(*) FILTER (WHERE verdict = 'insufficient sample') AS insufficient
+FROM breakdown WHERE metric = 'converted' GROUP BY 1, 2, 3 ORDER BY 1;
+DROP TABLE breakdown;
+-- without an attribute, or with too many slices: refused
+SAVEPOINT refused;
+SELECT count(*) FROM experiments.metric_breakdown(:exp, NULL);
+ROLLBACK TO SAVEPOINT refused;
+SELECT count(*) FROM experiments.metric_breakdown(:exp, 'country', max_slices => 101);
+ROLLBACK TO SAVEPOINT refused;
+-- slices with an empty arm, or a single unit: estimates where there are units, no comparison
+-- without them (and no error)
+SELECT slice, slice_value, ordinal, count(*) AS metrics, count(estimate) AS estimates,
+	   count(difference) AS comparisons, count(verdict) AS verdicts
+FROM experiments.metric_breakdown(:exp, 'cohort', min_units => 1) GROUP BY 1, 2, 3 ORDER BY 1, 3;
+-- an attribute no unit has: one slice, none
+SELECT slice, slice_kind, count(*) FROM experiments.metric_breakdown(:exp, 'no such attribute') GROUP BY 1, 2;
 COMMIT;
 RESET ROLE;
 -- the results page's parts for the attached metrics (results_page() puts the failing guardrails

@@ -1,0 +1,96 @@
+-- Results whose units outgrow work_mem spill: the units in memory, and every
+-- later row, go to temporary files by the hash of their unit, and each file
+-- is then read back as a partition of its own, counted whole, its memory
+-- freed before the next (src/results/results.c, Spill and DrainSpill). The
+-- answers must be those of the same call with every unit in memory: 20,000
+-- units, exposed 1 to 5 times each in 3 variants over 10 days (every tenth
+-- unit shown two variants at its first moment: the lowest ordinal wins),
+-- goal events before and after first exposures, with numeric, textual and
+-- no values, of units never exposed too, and transactions. At work_mem 64kB
+-- the call spills down several levels (a partition outgrowing memory spills
+-- again, by the next bits of the hash); at 1GB it does not spill.
+\i sql/helpers/logins.sql
+SELECT experiments.create_tenant('results_spill') AS tenant \gset
+SET experiments.tenant = :'tenant';
+SELECT id AS exp FROM experiments.create_experiment('spill',
+	'[{"key": "a", "allocation": 34}, {"key": "b", "allocation": 33}, {"key": "c", "allocation": 33}]',
+	start => true) \gset
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT :exp, (g + k) % 3, 'user_id', 'sp-' || g,
+	   timestamptz '2026-04-01 00:00+00' + ((g * 7919 + k * 104729) % 864000) * interval '1 second',
+	   true, true, false, false, false, false
+FROM generate_series(1, 20000) g, generate_series(0, g % 5) k
+UNION ALL
+SELECT :exp, 2, 'user_id', 'sp-' || g,
+	   timestamptz '2026-04-01 00:00+00' + ((g * 7919) % 864000) * interval '1 second',
+	   true, true, false, false, false, false
+FROM generate_series(10, 20000, 10) g;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'sp-' || (g * 31 % 25000 + 1), (ARRAY['signup', 'checkout', 'share'])[g % 3 + 1],
+	   timestamptz '2026-03-31 00:00+00' + ((g::bigint * 104723) % 1036800) * interval '1 second',
+	   CASE g % 4 WHEN 0 THEN jsonb_build_object('value', (g % 40) + 0.25)
+		   WHEN 1 THEN '{"value": "n/a"}' WHEN 2 THEN '{}' END
+FROM generate_series(1, 30000) g;
+INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue, shipping, occurred_at, device_type, origin)
+SELECT 'spt-' || g, 'order', 'sp-' || (g * 13 % 22000 + 1), 100 + g % 900, 0,
+	   timestamptz '2026-04-01 00:00+00' + ((g * 7907) % 950400) * interval '1 second', 'OTHER', 'app'
+FROM generate_series(1, 6000) g;
+ANALYZE experiments.exposures, experiments.goal_events, experiments.transactions;
+SET SESSION AUTHORIZATION regress_bi;
+
+SET work_mem = '1GB';
+CREATE TEMPORARY TABLE in_memory AS
+SELECT * FROM experiments.daily_metrics(:exp, '-infinity', 'infinity');
+CREATE TEMPORARY TABLE in_memory_results AS SELECT * FROM experiments.experiment_results(:exp);
+CREATE TEMPORARY TABLE in_memory_metrics AS SELECT * FROM experiments.metric_results(:exp);
+
+-- The spilling calls, each in a transaction of its own, the temporary files
+-- of the database counted before and after (the statistics of the call's
+-- transaction are flushed when it ends).
+RESET SESSION AUTHORIZATION;
+SELECT temp_files AS files_before FROM pg_stat_database WHERE datname = current_database() \gset
+SET SESSION AUTHORIZATION regress_bi;
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 1;
+BEGIN;
+CREATE TEMPORARY TABLE spilled AS
+SELECT * FROM experiments.daily_metrics(:exp, '-infinity', 'infinity');
+CREATE TEMPORARY TABLE spilled_results AS SELECT * FROM experiments.experiment_results(:exp);
+-- in the same snapshot, as the page asks: no table of units is kept from a spilled call
+CREATE TEMPORARY TABLE spilled_metrics AS SELECT * FROM experiments.metric_results(:exp);
+COMMIT;
+RESET work_mem;
+RESET hash_mem_multiplier;
+RESET SESSION AUTHORIZATION;
+SELECT pg_stat_force_next_flush();
+SELECT pg_sleep(0.1);
+SELECT pg_stat_clear_snapshot();
+SELECT temp_files > :files_before AS spilled_to_files
+FROM pg_stat_database WHERE datname = current_database();
+SET SESSION AUTHORIZATION regress_bi;
+
+-- Not an empty comparison: units per variant, conversions per goal.
+SELECT kind, metric, ordinal, sum(units) AS units, sum(value_sum) AS value_sum
+FROM in_memory GROUP BY kind, metric, ordinal ORDER BY kind, metric, ordinal;
+-- Units per variant as plain SQL finds them: each unit in the variant of
+-- its first exposure, the lowest ordinal on a tie.
+SELECT ordinal, count(*) AS units,
+	   count(*) = (SELECT sum(units) FROM spilled s WHERE s.kind = 'exposures' AND s.ordinal = f.ordinal) AS spilled_agrees
+FROM (SELECT DISTINCT ON (unit) unit, ordinal FROM experiments.exposures
+	  WHERE experiment_id = :exp ORDER BY unit, exposed_at, ordinal) f
+GROUP BY ordinal ORDER BY ordinal;
+-- Every row the same, both ways.
+SELECT count(*) AS rows, (SELECT count(*) FROM spilled) AS spilled_rows FROM in_memory;
+(SELECT * FROM in_memory EXCEPT SELECT * FROM spilled)
+UNION ALL
+(SELECT * FROM spilled EXCEPT SELECT * FROM in_memory);
+(SELECT * FROM in_memory_results EXCEPT SELECT * FROM spilled_results)
+UNION ALL
+(SELECT * FROM spilled_results EXCEPT SELECT * FROM in_memory_results);
+SELECT count(*) AS metric_rows FROM in_memory_metrics;
+(SELECT * FROM in_memory_metrics EXCEPT SELECT * FROM spilled_metrics)
+UNION ALL
+(SELECT * FROM spilled_metrics EXCEPT SELECT * FROM in_memory_metrics);
+RESET SESSION AUTHORIZATION;
+\i sql/helpers/drop_logins.sql
