@@ -698,7 +698,9 @@ ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record)
 	if (VARHDRSZ + head.name_length > state->read_name_size)
 	{
 		state->read_name_size = Max(VARHDRSZ + head.name_length, 2 * state->read_name_size);
-		state->read_name = MemoryContextAlloc(state->context, state->read_name_size);
+		state->read_name = state->read_name == NULL ?
+			MemoryContextAlloc(state->context, state->read_name_size) :
+			repalloc(state->read_name, state->read_name_size);
 	}
 	ReadExactly(tape, VARDATA(state->read_name), head.name_length);
 	SET_VARSIZE(state->read_name, VARHDRSZ + head.name_length);
