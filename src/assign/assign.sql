@@ -179,6 +179,54 @@ $$;
 COMMENT ON FUNCTION experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason) IS
 'Records that a unit is enrolled in a variant of an experiment for a reset period, unless it already is: the ordinal it is enrolled in either way (the first enrolment wins), and whether this call recorded it. The one writer of experiments.enrolments.';
 
+-- The attributes a unit was enrolled with, for breakdowns (metric_breakdown()
+-- reads attribute_events): each key of the object, as ABsmartly's published
+-- attributes are stored, at the time of the enrolment, so that a unit's
+-- value is the one it had when it entered the experiment. Bounded as a
+-- published request's attributes are (experiments.max_events_per_request,
+-- max_string_length, max_properties_size): more is refused, not cut.
+CREATE FUNCTION experiments_internal.record_enrolment_attributes(experiment_id bigint, unit text, attributes jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	stored integer;
+	oversized text;
+BEGIN
+	IF jsonb_typeof(attributes) IS DISTINCT FROM 'object' THEN
+		RETURN 0;
+	END IF;
+	IF (SELECT count(*) FROM jsonb_object_keys(attributes)) > current_setting('experiments.max_events_per_request')::integer THEN
+		RAISE EXCEPTION 'an enrolment may record at most % attributes', current_setting('experiments.max_events_per_request')
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('The attributes given have %s keys; each is stored for breakdowns.',
+								  (SELECT count(*) FROM jsonb_object_keys(attributes))),
+				  HINT = 'Give the attributes an audience or a breakdown needs, or ask an operator to raise experiments.max_events_per_request.';
+	END IF;
+	SELECT a.key INTO oversized FROM jsonb_each(attributes) a
+	WHERE length(a.key) > current_setting('experiments.max_string_length')::integer
+	   OR octet_length(a.value::text) > pg_catalog.pg_size_bytes(current_setting('experiments.max_properties_size'))
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'attribute "%" is too large to record', experiments_internal.shown_input(oversized)
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('An attribute name may have %s characters and its value %s of JSON, as a published attribute.',
+								  current_setting('experiments.max_string_length'), current_setting('experiments.max_properties_size')),
+				  HINT = 'Shorten the attribute, or leave it out of the enrolment.';
+	END IF;
+	INSERT INTO experiments.attribute_events (unit_type, unit, name, value, set_at)
+	SELECT x.unit_type, record_enrolment_attributes.unit, a.key, a.value, now()
+	FROM experiments.experiments x
+	CROSS JOIN LATERAL jsonb_each(attributes) a
+	WHERE x.id = record_enrolment_attributes.experiment_id;
+	GET DIAGNOSTICS stored = ROW_COUNT;
+	RETURN stored;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.record_enrolment_attributes(bigint, text, jsonb) IS
+'Stores the attributes a unit was enrolled with (each key of the object) as its attribute_events, set at the enrolment, for breakdowns; how many. Refuses (54000) more keys, or longer names or values, than a published request may carry.';
+
 CREATE FUNCTION experiments.enrol(experiment text, unit text, attributes jsonb DEFAULT '{}')
 RETURNS experiments.assignment
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
@@ -196,6 +244,7 @@ BEGIN
 	SELECT r.enrolled_ordinal, r.recorded INTO stored, recorded
 	FROM experiments_internal.record_enrolment(a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason) r;
 	IF recorded THEN
+		PERFORM experiments_internal.record_enrolment_attributes(a.experiment_id, enrol.unit, attributes);
 		RETURN a;
 	END IF;
 	-- Another session enrolled the unit first: its enrolment is the answer.
@@ -211,7 +260,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments.enrol(text, text, jsonb) IS
-'Assigns a unit and records the answer the first time (one row even when sessions race); later calls return the recorded variant, even after weights change.';
+'Assigns a unit and records the answer the first time (one row even when sessions race), with the attributes given (each key, as attribute_events set at the enrolment, which breakdowns slice by; 54000 over the limits of a published request''s attributes); later calls return the recorded variant, even after weights change, and record nothing.';
 
 -- Every row written to what assignment reads invalidates its tenant's
 -- entries in the assignment caches of all sessions when the transaction

@@ -45,6 +45,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments.assign_all(text, jsonb),
 	experiments.absmartly_context(),
 	experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason),
+	experiments_internal.record_enrolment_attributes(bigint, text, jsonb),
 	experiments_internal.check_enrolment_layer(bigint, text),
 	experiments_internal.experiment_id(text),
 	experiments_internal.allocations_bp(numeric[]),

@@ -7145,3 +7145,90 @@ GRANT EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamp
 -- The results' one pass over the events bounds its memory by work_mem: its comment says so.
 COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
 'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event with the sum of squares of each unit''s total of the goal property "value" or of the revenue in cents, and the sum of those values by day of their event (a row with 0 units for a day with values only). Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files.';
+
+-- src/assign/assign.sql (attributes given at enrolment are stored for breakdowns)
+-- The attributes a unit was enrolled with, for breakdowns (metric_breakdown()
+-- reads attribute_events): each key of the object, as ABsmartly's published
+-- attributes are stored, at the time of the enrolment, so that a unit's
+-- value is the one it had when it entered the experiment. Bounded as a
+-- published request's attributes are (experiments.max_events_per_request,
+-- max_string_length, max_properties_size): more is refused, not cut.
+CREATE FUNCTION experiments_internal.record_enrolment_attributes(experiment_id bigint, unit text, attributes jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	stored integer;
+	oversized text;
+BEGIN
+	IF jsonb_typeof(attributes) IS DISTINCT FROM 'object' THEN
+		RETURN 0;
+	END IF;
+	IF (SELECT count(*) FROM jsonb_object_keys(attributes)) > current_setting('experiments.max_events_per_request')::integer THEN
+		RAISE EXCEPTION 'an enrolment may record at most % attributes', current_setting('experiments.max_events_per_request')
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('The attributes given have %s keys; each is stored for breakdowns.',
+								  (SELECT count(*) FROM jsonb_object_keys(attributes))),
+				  HINT = 'Give the attributes an audience or a breakdown needs, or ask an operator to raise experiments.max_events_per_request.';
+	END IF;
+	SELECT a.key INTO oversized FROM jsonb_each(attributes) a
+	WHERE length(a.key) > current_setting('experiments.max_string_length')::integer
+	   OR octet_length(a.value::text) > pg_catalog.pg_size_bytes(current_setting('experiments.max_properties_size'))
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'attribute "%" is too large to record', experiments_internal.shown_input(oversized)
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('An attribute name may have %s characters and its value %s of JSON, as a published attribute.',
+								  current_setting('experiments.max_string_length'), current_setting('experiments.max_properties_size')),
+				  HINT = 'Shorten the attribute, or leave it out of the enrolment.';
+	END IF;
+	INSERT INTO experiments.attribute_events (unit_type, unit, name, value, set_at)
+	SELECT x.unit_type, record_enrolment_attributes.unit, a.key, a.value, now()
+	FROM experiments.experiments x
+	CROSS JOIN LATERAL jsonb_each(attributes) a
+	WHERE x.id = record_enrolment_attributes.experiment_id;
+	GET DIAGNOSTICS stored = ROW_COUNT;
+	RETURN stored;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.record_enrolment_attributes(bigint, text, jsonb) IS
+'Stores the attributes a unit was enrolled with (each key of the object) as its attribute_events, set at the enrolment, for breakdowns; how many. Refuses (54000) more keys, or longer names or values, than a published request may carry.';
+
+REVOKE EXECUTE ON FUNCTION experiments_internal.record_enrolment_attributes(bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.record_enrolment_attributes(bigint, text, jsonb) TO experiments_api_owner;
+
+CREATE OR REPLACE FUNCTION experiments.enrol(experiment text, unit text, attributes jsonb DEFAULT '{}')
+RETURNS experiments.assignment
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	a experiments.assignment;
+	stored integer;
+	recorded boolean;
+BEGIN
+	a := experiments.assign(experiment, unit, attributes);
+	IF a.ordinal IS NULL OR a.reason IN ('sticky', 'override') AND NOT a.custom THEN
+		RETURN a;
+	END IF;
+	SELECT r.enrolled_ordinal, r.recorded INTO stored, recorded
+	FROM experiments_internal.record_enrolment(a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason) r;
+	IF recorded THEN
+		PERFORM experiments_internal.record_enrolment_attributes(a.experiment_id, enrol.unit, attributes);
+		RETURN a;
+	END IF;
+	-- Another session enrolled the unit first: its enrolment is the answer.
+	SELECT v.key INTO a.variant FROM experiments.variants v
+	WHERE v.experiment_id = a.experiment_id AND v.ordinal = stored;
+	a.ordinal := stored;
+	a.reason := 'sticky';
+	a.assigned := true;
+	a.eligible := true;
+	a.custom := false;
+	a.full_on := false;
+	RETURN a;
+END;
+$$;
+COMMENT ON FUNCTION experiments.enrol(text, text, jsonb) IS
+'Assigns a unit and records the answer the first time (one row even when sessions race), with the attributes given (each key, as attribute_events set at the enrolment, which breakdowns slice by; 54000 over the limits of a published request''s attributes); later calls return the recorded variant, even after weights change, and record nothing.';
