@@ -8,9 +8,14 @@
 # rows and of its full results (experiment_results, by the fixed and by the
 # sequential method, then the text report and the results page,
 # experiments_api.results_page), measured in the same run (RUNS times each,
-# default 3), and their ratio.
+# default 3), and their ratio; for reference, PostgreSQL's own hash
+# aggregation of the same exposures by unit (GROUP BY unit, the first step
+# of any SQL formulation, at the same work_mem). Then, with a metric attached
+# to the experiment, the page (which adds the metric's table, from
+# metric_results()) against the results again.
 # Targets: full results <= 10 s and, by either method, <= 3 x count(*)
-# (issue #17); the page <= 1.2 x full results.
+# (issue #17); the page <= 1.2 x full results (issue #20), with and without
+# a metric attached.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 createdb bench_results
@@ -61,6 +66,20 @@ SELECT pg_temp.timed('count(*) of the exposure rows', run,
 	   pg_temp.timed('text report (results_report)', run,
 		   'SELECT experiments.results_report(''bench'')'),
 	   pg_temp.timed('results page (results_page)', run,
+		   'SELECT length(experiments_api.results_page(''bench''))'),
+	   pg_temp.timed('PostgreSQL hash aggregation of the exposures by unit', run,
+		   'SELECT count(*) FROM (SELECT unit, min(exposed_at), max(exposed_at) FROM experiments.exposures
+			 WHERE experiment_id = $exp GROUP BY unit) u')
+FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
+-- Then with a metric attached (a proportion of checkout within 7 days): the
+-- page adds its table, from metric_results(), which reads the events again.
+INSERT INTO experiments.metrics (key, type, source, event, aggregation, window_start, window_end, cap, higher_is_better)
+VALUES ('converted', 'proportion', 'goal', 'checkout', 'count', '0 seconds', '7 days', 'none', true);
+INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role)
+SELECT $exp, id, 'primary' FROM experiments.metrics WHERE key = 'converted';
+SELECT pg_temp.timed('full results, a metric attached', run,
+		   'SELECT count(*) FROM experiments.experiment_results($exp)'),
+	   pg_temp.timed('results page, a metric attached', run,
 		   'SELECT length(experiments_api.results_page(''bench''))')
 FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
 CREATE TEMPORARY VIEW summary AS
@@ -86,5 +105,11 @@ SELECT format(E'RESULT\ttext report (median of %s)\t%s\ts\tfull results\t%s\t%s\
 FROM summary t, summary r WHERE t.what LIKE 'text%' AND r.what = 'full results (experiment_results)';
 SELECT format(E'RESULT\tresults page (median of %s)\t%s\ts\tfull results\t%s\t%s\t<= 1.2',
 	p.runs, round(p.median::numeric, 2), round(r.median::numeric, 2), round((p.median / r.median)::numeric, 2))
-FROM summary p, summary r WHERE p.what LIKE 'results page%' AND r.what = 'full results (experiment_results)';
+FROM summary p, summary r WHERE p.what LIKE 'results page (%' AND r.what = 'full results (experiment_results)';
+SELECT format(E'RESULT\tresults page, a metric attached (median of %s)\t%s\ts\tfull results\t%s\t%s\t<= 1.2',
+	p.runs, round(p.median::numeric, 2), round(r.median::numeric, 2), round((p.median / r.median)::numeric, 2))
+FROM summary p, summary r WHERE p.what = 'results page, a metric attached' AND r.what = 'full results, a metric attached';
+SELECT format(E'RESULT\tPostgreSQL GROUP BY unit of the exposures alone (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t(reference)',
+	g.runs, round(g.median::numeric, 2), round(c.median::numeric, 2), round((g.median / c.median)::numeric, 1))
+FROM summary g, summary c WHERE g.what LIKE 'PostgreSQL%' AND c.what LIKE 'count%';
 SQL
