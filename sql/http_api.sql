@@ -153,6 +153,13 @@ FROM pg_temp.http('GET', '/rpc/results_chart?experiment=checkout-test&chart=srm'
 SELECT status, jsonb_array_length(body) AS rows, body -> 0 ->> 'metric' AS metric, body -> 0 ->> 'type' AS type
 FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test', jsonb_build_object('x-api-key', :'analyst'));
 SELECT status, body FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test', jsonb_build_object('x-api-key', :'client'));
+-- The method asked wins over the experiment's setting (sequential without one); another is 400.
+SELECT status, (SELECT array_agg(DISTINCT r ->> 'method') FROM jsonb_array_elements(body) r) AS methods
+FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test', jsonb_build_object('x-api-key', :'analyst'));
+SELECT status, (SELECT array_agg(DISTINCT r ->> 'method') FROM jsonb_array_elements(body) r) AS methods
+FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test&method=fixed', jsonb_build_object('x-api-key', :'analyst'));
+SELECT status, body ->> 'message' AS message
+FROM pg_temp.http('GET', '/rpc/metric_results?experiment=checkout-test&method=bayesian', jsonb_build_object('x-api-key', :'analyst'));
 -- The same sliced by a unit attribute (none is set here: every unit in slice 0, none), as the
 -- analyst key; without the attribute 400; a client key is refused.
 SELECT status, jsonb_array_length(body) AS rows, body -> 1 ->> 'breakdown' AS breakdown, body -> 1 ->> 'slice_kind' AS slice_kind,
@@ -160,6 +167,10 @@ SELECT status, jsonb_array_length(body) AS rows, body -> 1 ->> 'breakdown' AS br
 FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=country', jsonb_build_object('x-api-key', :'analyst'));
 SELECT status, body ->> 'message' AS message
 FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=', jsonb_build_object('x-api-key', :'analyst'));
+SELECT status, (SELECT array_agg(DISTINCT r ->> 'method') FROM jsonb_array_elements(body) r) AS methods
+FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=country&method=fixed', jsonb_build_object('x-api-key', :'analyst'));
+SELECT status, body ->> 'message' AS message
+FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=country&method=', jsonb_build_object('x-api-key', :'analyst'));
 SELECT status, body ->> 'message' AS message
 FROM pg_temp.http('GET', '/rpc/metric_breakdown?experiment=checkout-test&breakdown=country', jsonb_build_object('x-api-key', :'client'));
 

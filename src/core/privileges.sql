@@ -228,7 +228,8 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.svg_srm_chart(text, text[], double precision[], double precision[]),
 	experiments_internal.results_chart_svg(text, text, jsonb, jsonb),
 	experiments_internal.page_experiment_id(text),
-	experiments_internal.metrics_page_html(bigint)
+	experiments_internal.metrics_page_html(bigint),
+	experiments_internal.check_analysis_arguments(text, text)
 	TO experiments_api_owner;
 -- src/adapters/abtasty/api.sql
 GRANT EXECUTE ON FUNCTION

@@ -303,40 +303,58 @@ $$;
 COMMENT ON FUNCTION experiments_internal.metrics_page_html(bigint) IS
 'The results page''s parts for the metrics attached to an experiment (metric_results(), implicit metrics left out): failing, an HTML list item per guardrail failing its margin in a treatment (the page says them first), and tables, a section per metric (guardrails, then primary, then secondary) with its role and type and per variant the units, estimate with its interval, corrected relative difference with its interval, corrected p-value and verdict; NULLs when nothing is attached.';
 
-CREATE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
-	until timestamptz DEFAULT NULL, correction text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+-- The analysis arguments of the HTTP functions of results per metric: a
+-- correction or method the results do not know is the client's error (400),
+-- named in the message; NULL leaves the experiment's setting.
+CREATE FUNCTION experiments_internal.check_analysis_arguments(correction text, method text)
+RETURNS void
+LANGUAGE plpgsql STABLE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM experiments_internal.authorize();
 	IF correction NOT IN ('holm', 'bh', 'none') THEN
 		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
 			left(correction, 64)));
 	END IF;
-	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
-			FROM experiments.metric_results(experiments_internal.page_experiment_id(experiment), since, until,
-											correction => metric_results.correction) r);
+	IF method NOT IN ('fixed', 'sequential') THEN
+		PERFORM experiments_internal.raise_api_error(400, format('method "%s" does not exist: ask for fixed or sequential.',
+			left(method, 64)));
+	END IF;
 END;
 $$;
-ALTER FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) OWNER TO experiments_api_owner;
-GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) TO experiments_analyst;
-COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text) IS
-'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 for another correction.';
+COMMENT ON FUNCTION experiments_internal.check_analysis_arguments(text, text) IS
+'Refuses with the API''s 400 a correction other than holm, bh or none and a method other than fixed or sequential (NULL: the experiment''s analysis setting), for /rpc/metric_results and /rpc/metric_breakdown.';
 
-CREATE FUNCTION experiments_api.metric_breakdown(experiment text, breakdown text, since timestamptz DEFAULT NULL,
-	until timestamptz DEFAULT NULL, correction text DEFAULT NULL, max_slices integer DEFAULT 10)
+CREATE FUNCTION experiments_api.metric_results(experiment text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT NULL, method text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM experiments_internal.authorize();
-	IF correction NOT IN ('holm', 'bh', 'none') THEN
-		PERFORM experiments_internal.raise_api_error(400, format('correction "%s" does not exist: ask for holm, bh or none.',
-			left(correction, 64)));
-	END IF;
+	PERFORM experiments_internal.check_analysis_arguments(correction, method);
+	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
+			FROM experiments.metric_results(experiments_internal.page_experiment_id(experiment), since, until,
+											correction => metric_results.correction,
+											method => metric_results.method) r);
+END;
+$$;
+ALTER FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text, text) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text, text) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text, text) IS
+'GET /rpc/metric_results?experiment=KEY[&since=&until=&correction=holm|bh|none&method=fixed|sequential]: the experiment''s results per metric (experiments.metric_results()) as a JSON array, one object per metric and variant, guardrails first, each saying the method used, by the experiment''s analysis settings (experiment_analysis; correction and method, when given, win). For analysts; 404 for an unknown experiment, 400 for another correction or method.';
+
+CREATE FUNCTION experiments_api.metric_breakdown(experiment text, breakdown text, since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL, correction text DEFAULT NULL, max_slices integer DEFAULT 10,
+	method text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM experiments_internal.authorize();
+	PERFORM experiments_internal.check_analysis_arguments(correction, method);
 	IF breakdown IS NULL OR breakdown = '' THEN
 		PERFORM experiments_internal.raise_api_error(400, 'breakdown is required: name the unit attribute to slice by.');
 	END IF;
@@ -346,13 +364,14 @@ BEGIN
 	RETURN (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]')
 			FROM experiments.metric_breakdown(experiments_internal.page_experiment_id(experiment), breakdown, since, until,
 											  correction => metric_breakdown.correction,
-											  max_slices => metric_breakdown.max_slices) r);
+											  max_slices => metric_breakdown.max_slices,
+											  method => metric_breakdown.method) r);
 END;
 $$;
-ALTER FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) OWNER TO experiments_api_owner;
-GRANT EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) TO experiments_analyst;
-COMMENT ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer) IS
-'GET /rpc/metric_breakdown?experiment=KEY&breakdown=ATTRIBUTE[&since=&until=&correction=holm|bh|none&max_slices=10]: the experiment''s results per metric sliced by a unit attribute (experiments.metric_breakdown()) as a JSON array, one object per slice, metric and variant, corrected across all of them, by the experiment''s analysis settings (experiment_analysis; correction, when given, wins). For analysts; 404 for an unknown experiment, 400 without a breakdown, for another correction or max_slices outside 1 to 100.';
+ALTER FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer, text) OWNER TO experiments_api_owner;
+GRANT EXECUTE ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer, text) TO experiments_analyst;
+COMMENT ON FUNCTION experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer, text) IS
+'GET /rpc/metric_breakdown?experiment=KEY&breakdown=ATTRIBUTE[&since=&until=&correction=holm|bh|none&max_slices=10&method=fixed|sequential]: the experiment''s results per metric sliced by a unit attribute (experiments.metric_breakdown()) as a JSON array, one object per slice, metric and variant, corrected across all of them, by the experiment''s analysis settings (experiment_analysis; correction and method, when given, win). For analysts; 404 for an unknown experiment, 400 without a breakdown, for another correction or method, or max_slices outside 1 to 100.';
 
 CREATE FUNCTION experiments_api.results_page(experiment text)
 RETURNS experiments_api."text/html"
