@@ -126,31 +126,31 @@ COMMENT ON COLUMN experiments_api.results.value_per_unit IS
 COMMENT ON COLUMN experiments_api.results.rate_lift IS
 'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
 COMMENT ON COLUMN experiments_api.results.rate_lift_lower IS
-'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+'Lower bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.rate_lift_upper IS
-'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+'Upper bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.rate_relative_lift IS
 'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
 COMMENT ON COLUMN experiments_api.results.rate_relative_lower IS
-'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
 COMMENT ON COLUMN experiments_api.results.rate_relative_upper IS
-'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
 COMMENT ON COLUMN experiments_api.results.rate_p_value IS
-'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+'Two-sided p-value of the variant''s rate against the control''s by the test whose intervals rate_lift_lower to rate_relative_upper are: the Miettinen-Nurminen score test (the pooled rate under no difference) under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
 COMMENT ON COLUMN experiments_api.results.value_lift IS
 'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
 COMMENT ON COLUMN experiments_api.results.value_lift_lower IS
-'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.value_lift_upper IS
-'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.value_relative_lift IS
 'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
 COMMENT ON COLUMN experiments_api.results.value_relative_lower IS
-'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
 COMMENT ON COLUMN experiments_api.results.value_relative_upper IS
-'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_relative_lower is NULL.';
 COMMENT ON COLUMN experiments_api.results.value_p_value IS
-'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+'Two-sided p-value of the variant''s value_per_unit against the control''s: Welch''s t-test under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.results.srm_chi_square IS
 'The experiment''s sample ratio mismatch statistic, the same on all its rows: chi-square of the units per variant against the configured allocation; Infinity when stray_traffic; NULL when there is nothing to test (no units, or no two variants with a non-zero allocation and no stray units).';
 COMMENT ON COLUMN experiments_api.results.srm_p_value IS
@@ -287,33 +287,33 @@ COMMENT ON COLUMN experiments_api.lift.conversion_rate IS
 COMMENT ON COLUMN experiments_api.lift.rate_lift IS
 'conversion_rate of the variant minus that of the control, as a fraction (0.01 is one percentage point); NULL on the control''s rows, for kind exposures, and when the variant or the control has no units.';
 COMMENT ON COLUMN experiments_api.lift.rate_lift_lower IS
-'Lower bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+'Lower bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.rate_lift_upper IS
-'Upper bound of the interval of rate_lift at rate_interval_confidence: the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject; NULL when rate_lift is NULL.';
+'Upper bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_lift IS
 'conversion_rate of the variant divided by that of the control, minus 1 (0.1: ten percent higher); NULL when rate_lift is NULL or the control''s rate is 0.';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_lower IS
-'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
 COMMENT ON COLUMN experiments_api.lift.rate_relative_upper IS
-'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: the Miettinen-Nurminen score interval of the ratio of the rates, minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
 COMMENT ON COLUMN experiments_api.lift.rate_p_value IS
-'Two-sided p-value of the Miettinen-Nurminen score test (the pooled rate under no difference) of the variant''s rate against the control''s, the test whose intervals rate_lift_lower to rate_relative_upper are; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+'Two-sided p-value of the variant''s rate against the control''s by the test whose intervals rate_lift_lower to rate_relative_upper are: the Miettinen-Nurminen score test (the pooled rate under no difference) under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
 COMMENT ON COLUMN experiments_api.lift.value_per_unit IS
 'value_sum / units: the mean value per exposed unit, 0 counted for units without the goal, in the unit of the value (cents for revenue); NULL when value_sum is NULL or the variant has no units.';
 COMMENT ON COLUMN experiments_api.lift.value_lift IS
 'value_per_unit of the variant minus that of the control, in the unit of the value (cents for revenue); NULL on the control''s rows, for kind exposures, when value_per_unit is NULL, when the variant or the control has fewer than 2 units, and when the per-unit values of both are constant.';
 COMMENT ON COLUMN experiments_api.lift.value_lift_lower IS
-'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.value_lift_upper IS
-'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t, Welch-Satterthwaite degrees of freedom); NULL when value_lift is NULL.';
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_lift IS
 'value_per_unit of the variant divided by that of the control, minus 1; NULL when value_lift is NULL or the control''s value_per_unit is 0.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_lower IS
-'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
 COMMENT ON COLUMN experiments_api.lift.value_relative_upper IS
-'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical t of value_p_value''s test, minus 1; NULL when value_relative_lower is NULL.';
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_relative_lower is NULL.';
 COMMENT ON COLUMN experiments_api.lift.value_p_value IS
-'Two-sided p-value of Welch''s t-test of the variant''s value_per_unit against the control''s; NULL when value_lift is NULL.';
+'Two-sided p-value of the variant''s value_per_unit against the control''s: Welch''s t-test under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when value_lift is NULL.';
 COMMENT ON COLUMN experiments_api.lift.srm_mismatch IS
 'true when the p-value of the method''s sample ratio test (srm_p_value under method fixed, srm_sequential_p_value under method sequential) is below 0.001, or stray_traffic: units are not split as configured, and the experiment''s results are not to be trusted; NULL when that p-value is NULL and there is no stray traffic.';
 GRANT SELECT ON experiments_api.lift TO experiments_analyst;

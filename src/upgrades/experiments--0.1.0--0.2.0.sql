@@ -7311,3 +7311,85 @@ REVOKE EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, tim
 	experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION experiments_api.metric_results(text, timestamptz, timestamptz, text, text),
 	experiments_api.metric_breakdown(text, text, timestamptz, timestamptz, text, integer, text) TO experiments_anon;
+
+-- src/results/results.sql, src/http/api.sql (the view columns say what each method computes)
+COMMENT ON COLUMN experiments.results.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.results.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments.results.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments.results.rate_p_value IS
+'Two-sided p-value of the variant''s rate against the control''s by the test whose intervals rate_lift_lower to rate_relative_upper are: the Miettinen-Nurminen score test (the pooled rate under no difference) under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.results.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.results.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments.results.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments.results.value_p_value IS
+'Two-sided p-value of the variant''s value_per_unit against the control''s: Welch''s t-test under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments.lift.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments.lift.rate_p_value IS
+'Two-sided p-value of the variant''s rate against the control''s by the test whose intervals rate_lift_lower to rate_relative_upper are: the Miettinen-Nurminen score test (the pooled rate under no difference) under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments.lift.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments.lift.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments.lift.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments.lift.value_p_value IS
+'Two-sided p-value of the variant''s value_per_unit against the control''s: Welch''s t-test under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments_api.results.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments_api.results.rate_p_value IS
+'Two-sided p-value of the variant''s rate against the control''s by the test whose intervals rate_lift_lower to rate_relative_upper are: the Miettinen-Nurminen score test (the pooled rate under no difference) under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.results.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments_api.results.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments_api.results.value_p_value IS
+'Two-sided p-value of the variant''s value_per_unit against the control''s: Welch''s t-test under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_lower IS
+'Lower bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_lift_upper IS
+'Upper bound of the interval of rate_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval, the differences the score test behind rate_p_value does not reject, under method sequential the always-valid confidence sequence of the difference (sequential_test(), a rate being the mean of a 0/1 indicator); NULL when rate_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_lower IS
+'Lower bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1 (never below -1); NULL when rate_lift is NULL or neither arm has a conversion (a value when only the control has none).';
+COMMENT ON COLUMN experiments_api.lift.rate_relative_upper IS
+'Upper bound of the interval of rate_relative_lift at rate_interval_confidence: under method fixed the Miettinen-Nurminen score interval of the ratio of the rates, under method sequential Fieller''s interval at the confidence sequence''s critical value (sequential_test()), minus 1; NULL when rate_relative_lift is NULL (unbounded when the control has no conversion).';
+COMMENT ON COLUMN experiments_api.lift.rate_p_value IS
+'Two-sided p-value of the variant''s rate against the control''s by the test whose intervals rate_lift_lower to rate_relative_upper are: the Miettinen-Nurminen score test (the pooled rate under no difference) under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when rate_lift is NULL or when the rates of both are 0 or both 1.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_lower IS
+'Lower bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_lift_upper IS
+'Upper bound of the interval of value_lift at value_interval_confidence (Welch''s t with Welch-Satterthwaite degrees of freedom under method fixed, the always-valid confidence sequence of sequential_test() under method sequential); NULL when value_lift is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_lower IS
+'Lower bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_lift is NULL, when the control''s mean is not significantly different from 0 (the set is unbounded) and when an arm''s per-unit values are all equal.';
+COMMENT ON COLUMN experiments_api.lift.value_relative_upper IS
+'Upper bound of the interval of value_relative_lift at value_interval_confidence: Fieller''s interval of the ratio of the means at the critical value of value_p_value''s test (Welch''s t under method fixed, the confidence sequence''s under method sequential), minus 1; NULL when value_relative_lower is NULL.';
+COMMENT ON COLUMN experiments_api.lift.value_p_value IS
+'Two-sided p-value of the variant''s value_per_unit against the control''s: Welch''s t-test under method fixed, the always-valid p-value of sequential_test() under method sequential; NULL when value_lift is NULL.';
