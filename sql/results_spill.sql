@@ -8,7 +8,12 @@
 -- goal events before and after first exposures, with numeric, textual and
 -- no values, of units never exposed too, and transactions. At work_mem 64kB
 -- the call spills down several levels (a partition outgrowing memory spills
--- again, by the next bits of the hash); at 1GB it does not spill.
+-- again, by the next bits of the hash); at 1GB it does not spill. The
+-- results per metric (metric_statistics()) spill the same way, with metrics
+-- of every kind attached (a windowed proportion, a percentile-capped mean
+-- with CUPED, an absolutely capped mean, a count, their ratio, a quantile)
+-- and sliced by an attribute (metric_breakdown()): their caps, slices and
+-- quantiles need every unit, and are worked out after the last partition.
 \i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_spill') AS tenant \gset
 SET experiments.tenant = :'tenant';
@@ -36,7 +41,28 @@ INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue,
 SELECT 'spt-' || g, 'order', 'sp-' || (g * 13 % 22000 + 1), 100 + g % 900, 0,
 	   timestamptz '2026-04-01 00:00+00' + ((g * 7907) % 950400) * interval '1 second', 'OTHER', 'app'
 FROM generate_series(1, 6000) g;
-ANALYZE experiments.exposures, experiments.goal_events, experiments.transactions;
+-- A country for most units, set before their first exposure; JSON null for
+-- some, a later value for others (which does not count).
+INSERT INTO experiments.attribute_events (unit_type, unit, name, value, set_at)
+SELECT 'user_id', 'sp-' || g, 'country',
+	   CASE WHEN g % 17 = 0 THEN 'null'::jsonb ELSE to_jsonb((ARRAY['FR', 'DE', 'IT', 'ES', 'PL', 'NL'])[g % 6 + 1]) END,
+	   timestamptz '2026-03-20 00:00+00' + (g % 100) * interval '1 minute'
+FROM generate_series(1, 20000) g WHERE g % 11 <> 0
+UNION ALL
+SELECT 'user_id', 'sp-' || g, 'country', '"LU"', timestamptz '2026-05-01 00:00+00'
+FROM generate_series(1, 20000, 3) g;
+INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, quantile)
+VALUES ('checked_out', 'proportion', 'goal', 'checkout', 'count', NULL, '0 seconds', '3 days', 'none', NULL, NULL),
+	   ('checkout_value', 'mean', 'goal', 'checkout', 'sum', 'value', '0 seconds', NULL, 'percentile', 0.9, NULL),
+	   ('revenue', 'mean', 'transaction', NULL, 'sum', 'revenue', '0 seconds', NULL, 'absolute', 800, NULL),
+	   ('orders', 'mean', 'transaction', NULL, 'count', NULL, '0 seconds', NULL, 'none', NULL, NULL),
+	   ('revenue_p50', 'quantile', 'transaction', NULL, 'sum', 'revenue', '0 seconds', NULL, 'none', NULL, 0.5);
+INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id)
+SELECT 'revenue_per_order', 'ratio', n.id, d.id FROM experiments.metrics n, experiments.metrics d
+WHERE n.key = 'revenue' AND d.key = 'orders';
+INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role)
+SELECT :exp, id, 'secondary' FROM experiments.metrics;
+ANALYZE experiments.exposures, experiments.goal_events, experiments.transactions, experiments.attribute_events;
 SET SESSION AUTHORIZATION regress_bi;
 
 SET work_mem = '1GB';
@@ -44,6 +70,8 @@ CREATE TEMPORARY TABLE in_memory AS
 SELECT * FROM experiments.daily_metrics(:exp, '-infinity', 'infinity');
 CREATE TEMPORARY TABLE in_memory_results AS SELECT * FROM experiments.experiment_results(:exp);
 CREATE TEMPORARY TABLE in_memory_metrics AS SELECT * FROM experiments.metric_results(:exp);
+CREATE TEMPORARY TABLE in_memory_breakdown AS
+SELECT * FROM experiments.metric_breakdown(:exp, 'country', min_units => 10, max_slices => 3);
 
 -- The spilling calls, each in a transaction of its own, the temporary files
 -- of the database counted before and after (the statistics of the call's
@@ -60,13 +88,24 @@ CREATE TEMPORARY TABLE spilled_results AS SELECT * FROM experiments.experiment_r
 -- in the same snapshot, as the page asks: no table of units is kept from a spilled call
 CREATE TEMPORARY TABLE spilled_metrics AS SELECT * FROM experiments.metric_results(:exp);
 COMMIT;
+-- The results per metric on their own, spilling too.
+RESET SESSION AUTHORIZATION;
+SELECT pg_stat_force_next_flush();
+SELECT pg_sleep(0.1);
+SELECT pg_stat_clear_snapshot();
+SELECT temp_files AS metric_files_before FROM pg_stat_database WHERE datname = current_database() \gset
+SET SESSION AUTHORIZATION regress_bi;
+BEGIN;
+CREATE TEMPORARY TABLE spilled_breakdown AS
+SELECT * FROM experiments.metric_breakdown(:exp, 'country', min_units => 10, max_slices => 3);
+COMMIT;
 RESET work_mem;
 RESET hash_mem_multiplier;
 RESET SESSION AUTHORIZATION;
 SELECT pg_stat_force_next_flush();
 SELECT pg_sleep(0.1);
 SELECT pg_stat_clear_snapshot();
-SELECT temp_files > :files_before AS spilled_to_files
+SELECT temp_files > :files_before AS spilled_to_files, temp_files > :metric_files_before AS metrics_spilled_to_files
 FROM pg_stat_database WHERE datname = current_database();
 SET SESSION AUTHORIZATION regress_bi;
 
@@ -88,9 +127,29 @@ UNION ALL
 (SELECT * FROM in_memory_results EXCEPT SELECT * FROM spilled_results)
 UNION ALL
 (SELECT * FROM spilled_results EXCEPT SELECT * FROM in_memory_results);
-SELECT count(*) AS metric_rows FROM in_memory_metrics;
-(SELECT * FROM in_memory_metrics EXCEPT SELECT * FROM spilled_metrics)
-UNION ALL
-(SELECT * FROM spilled_metrics EXCEPT SELECT * FROM in_memory_metrics);
+-- Results per metric and their breakdown: the same rows, every number within
+-- 1e-9 (a percentile cap falls between two values, and capped values sum in
+-- another order when spilled).
+CREATE FUNCTION pg_temp.differences(a jsonb, b jsonb) RETURNS text[] LANGUAGE sql AS $$
+	SELECT array_agg(x.k ORDER BY x.k) FROM jsonb_each(a) x(k, v)
+	WHERE x.v IS DISTINCT FROM b -> x.k
+	  AND NOT coalesce(jsonb_typeof(x.v) = 'number' AND jsonb_typeof(b -> x.k) = 'number'
+		AND abs((x.v #>> '{}')::float8 - (b ->> x.k)::float8) <= 1e-9 * greatest(abs((x.v #>> '{}')::float8), 1e-300), false)
+$$;
+SELECT count(*) AS metric_rows, (SELECT count(*) FROM spilled_metrics) AS spilled_metric_rows,
+	   count(DISTINCT metric) AS metrics, count(*) FILTER (WHERE estimate_lower IS NOT NULL) AS with_intervals
+FROM in_memory_metrics;
+SELECT a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b)) AS differing
+FROM in_memory_metrics a FULL JOIN spilled_metrics b USING (metric, ordinal)
+WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
+SELECT count(*) AS breakdown_rows, (SELECT count(*) FROM spilled_breakdown) AS spilled_breakdown_rows,
+	   count(DISTINCT slice) AS slices
+FROM in_memory_breakdown;
+SELECT a.slice, a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b)) AS differing
+FROM in_memory_breakdown a FULL JOIN spilled_breakdown b USING (slice, metric, ordinal)
+WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
+-- Not an empty comparison: per metric, the cap and the estimate of the control.
+SELECT metric, type, cap, round(estimate::numeric, 6) AS estimate, variance_reduction IS NOT NULL AS cuped
+FROM in_memory_metrics WHERE ordinal = 0 ORDER BY metric;
 RESET SESSION AUTHORIZATION;
 \i sql/helpers/drop_logins.sql

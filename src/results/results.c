@@ -82,6 +82,11 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+#include "catalog/pg_operator_d.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "utils/tuplesort.h"
+#include "utils/tuplestore.h"
 
 #include <math.h>
 #include <xxhash.h>
@@ -211,7 +216,6 @@ typedef struct Conversion
 	uint32		next;			/* 1 + index of the unit's previous one; 0: none */
 	uint32		metric;
 	int32		ordinal;		/* the unit's variant */
-	int16		slice;			/* the unit's slice of a breakdown; 0 without */
 	bool		has_value;
 } Conversion;
 
@@ -302,6 +306,8 @@ typedef struct SpilledHead
  */
 #define MIN_SPILL_UNITS 1024
 
+struct Record;
+
 /* Everything one call builds; all of it in context. */
 typedef struct DailyMetrics
 {
@@ -324,8 +330,13 @@ typedef struct DailyMetrics
 	uint32		nconversions;
 	uint32		conversions_size;
 	groups_hash *groups;
-	int16	   *slices;			/* per bucket of units: its slice of a
-								 * breakdown; NULL without one */
+	Size		bucket_bytes;	/* more per bucket of the table, once frozen */
+	bool		frozen;			/* the table's buckets have arrays: no spill */
+	uint32		generation;		/* of the table: one more at each reset */
+	/* the units of a partition, all of whose records are read, counted */
+	void		(*count_partition) (struct DailyMetrics *state);
+	/* a record of a kind daily_metrics() does not make */
+	void		(*apply_other) (struct DailyMetrics *state, const struct Record *record);
 } DailyMetrics;
 
 /*
@@ -519,7 +530,6 @@ Accumulate(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz firs
 	conversion->has_value = has_value;
 	conversion->metric = metric;
 	conversion->ordinal = unit->ordinal;
-	conversion->slice = state->slices ? state->slices[unit - state->units->data] : 0;
 	conversion->next = unit->conversions;
 	unit->conversions = state->nconversions;
 }
@@ -550,7 +560,9 @@ typedef enum RecordKind
 {
 	RECORD_EXPOSURE,			/* exposed from first_at to last_at, variant number */
 	RECORD_EVENT,				/* an event of metric number at first_at */
-	RECORD_CONVERSION			/* a spilled conversion of metric number */
+	RECORD_CONVERSION,			/* a spilled conversion of metric number */
+	RECORD_ATTRIBUTE,			/* the breakdown's attribute set to label number at first_at */
+	RECORD_SOURCE_EVENT			/* an event of metric source number at first_at, its value */
 } RecordKind;
 
 typedef struct Record
@@ -610,6 +622,9 @@ ApplyRecord(DailyMetrics *state, const Record *record)
 			Assert(unit != NULL);
 			Accumulate(state, unit, (uint32) record->number, record->first_at, record->last_at,
 					   record->value, record->has_value);
+			break;
+		default:
+			state->apply_other(state, record);
 			break;
 	}
 }
@@ -727,6 +742,8 @@ ResetUnits(DailyMetrics *state)
 	state->conversions = MemoryContextAlloc(state->units_context, sizeof(Conversion));
 	state->conversions_size = 0;
 	state->nconversions = 0;
+	state->frozen = false;
+	state->generation++;
 }
 
 /*
@@ -784,9 +801,10 @@ Spill(DailyMetrics *state)
  * OverBudget
  *		Whether the units in memory hold more than the budget, counting the
  *		table's next doubling, when its old and new arrays are both held,
- *		before it happens. Only daily_metrics() sets a budget; with no hash
- *		bits left to partition by, a partition stays in memory whatever its
- *		size.
+ *		before it happens, and the arrays of bucket_bytes a bucket that will
+ *		be made beside the table. With no hash bits left to partition by, or
+ *		once those arrays are made (frozen), a partition stays in memory
+ *		whatever its size.
  */
 static bool
 OverBudget(DailyMetrics *state)
@@ -794,11 +812,11 @@ OverBudget(DailyMetrics *state)
 	units_hash *units = state->units;
 	Size		held;
 
-	if (state->budget == 0 || state->used_bits >= 32 || units->members <= MIN_SPILL_UNITS)
+	if (state->budget == 0 || state->frozen || state->used_bits >= 32 || units->members <= MIN_SPILL_UNITS)
 		return false;
-	held = MemoryContextMemAllocated(state->units_context, false);
+	held = MemoryContextMemAllocated(state->units_context, false) + units->size * state->bucket_bytes;
 	if (units->members >= units->grow_threshold)
-		held += 2 * units->size * sizeof(UnitEntry);
+		held += 2 * units->size * (sizeof(UnitEntry) + state->bucket_bytes);
 	return held > state->budget;
 }
 
@@ -891,7 +909,7 @@ DrainSpill(DailyMetrics *state)
 			DrainSpill(state);
 		else
 		{
-			CountUnits(state);
+			state->count_partition(state);
 			ResetUnits(state);
 		}
 	}
@@ -1162,6 +1180,27 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 }
 
 /*
+ * InitPass
+ *		An empty pass, its memory bounded by work_mem times
+ *		hash_mem_multiplier, as PostgreSQL bounds a hash table's.
+ */
+static void
+InitPass(DailyMetrics *state)
+{
+	MemoryContext old_context;
+
+	state->context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
+	state->units_context = AllocSetContextCreate(state->context, "daily_metrics units", ALLOCSET_DEFAULT_SIZES);
+	state->budget = get_hash_memory_limit();
+	ResetUnits(state);
+	old_context = MemoryContextSwitchTo(state->context);
+	state->revenue_name = cstring_to_text("revenue");
+	MemoryContextSwitchTo(old_context);
+	state->groups = groups_create(state->context, 256, NULL);
+	state->metrics = MemoryContextAlloc(state->context, sizeof(Metric));
+}
+
+/*
  * KeepCall
  *		Fills key with what the rows of this call depend on (pointing into
  *		the active snapshot); true when the kept rows are for the same.
@@ -1235,15 +1274,8 @@ daily_metrics(PG_FUNCTION_ARGS)
 	if (key.subxcnt > 0)
 		memcpy(key.subxip, GetActiveSnapshot()->subxip, sizeof(TransactionId) * key.subxcnt);
 	key.tenant = MemoryContextStrdup(rows_context, key.tenant);
-	state.context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
-	state.units_context = AllocSetContextCreate(state.context, "daily_metrics units", ALLOCSET_DEFAULT_SIZES);
-	state.budget = get_hash_memory_limit();
-	ResetUnits(&state);
-	old_context = MemoryContextSwitchTo(state.context);
-	state.revenue_name = cstring_to_text("revenue");
-	MemoryContextSwitchTo(old_context);
-	state.groups = groups_create(state.context, 256, NULL);
-	state.metrics = MemoryContextAlloc(state.context, sizeof(Metric));
+	InitPass(&state);
+	state.count_partition = CountUnits;
 
 	SPI_connect();
 	params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
@@ -1311,23 +1343,31 @@ daily_metrics(PG_FUNCTION_ARGS)
  * catalog (experiments.metric_results(), src/results/metric_results.sql) are
  * computed from.
  *
- * The exposures are read once into the same table of units as for
- * daily_metrics(); then, for each metric attached to the experiment, one
- * query reads its event source (a goal by name, a goal property, a
- * transaction's revenue or items, an AB Tasty action or custom event, a
- * visit) and each exposed unit's value is summed from the events in its
- * conversion window after its first exposure, and, as the CUPED covariate,
- * from those in the pre-period before it. A ratio metric reads its numerator
- * and its denominator so. Per-unit values live in arrays indexed by the
- * unit's bucket in the table, which does not move once the exposures are
- * read; caps apply to them before they are summed. Goals that no metric of
- * the tenant reads are counted as implicit proportion metrics, as
- * experiment_results() counts them.
+ * Its rows go through the same records and partitions as daily_metrics()'s
+ * (see the file header), so that its memory is bounded the same way: the
+ * exposures, then the breakdown's attribute (metric_breakdown()), then one
+ * query per distinct event source of the metrics attached to the experiment
+ * (a goal by name, a goal property, a transaction's revenue or items, an AB
+ * Tasty action or custom event, a visit), then the goals no metric of the
+ * tenant reads, which are counted as implicit proportion metrics as
+ * experiment_results() counts them. Once every record of a partition of
+ * units is read, each unit's values are worked out in arrays beside the
+ * table (indexed by the unit's bucket, which does not move once the
+ * exposures are read; the budget counts them before the table grows): per
+ * metric part, the sum of its events in the conversion window after the
+ * unit's first exposure and, as the CUPED covariate, of those in the
+ * pre-period before it; the latest value of the attribute set at or before
+ * its first exposure. Each unit then becomes a row (variant, attribute
+ * value, per part its value and covariate, its implicit goals) in a
+ * tuplestore, which spills past work_mem by itself.
  *
- * With a breakdown (metric_breakdown()), the attribute's events are read
- * once after the exposures: each unit keeps the latest value set at or
- * before its first exposure, the values are ranked by units, and each unit
- * gets a slice number (2 bytes per bucket) by which every sum is also split.
+ * What needs every unit comes after the last partition: a percentile cap
+ * is the quantile of the hit values of its part (a tuplesort, fed as the
+ * units are emitted); the slices of a breakdown are the values with the
+ * most units; then the units' rows are read back, capped and summed per
+ * slice and variant, and the values of each quantile metric go to a
+ * tuplesort by slice and variant, read back cell by cell up to the ranks of
+ * the quantile and its interval.
  */
 PG_FUNCTION_INFO_V1(metric_statistics);
 
@@ -1341,17 +1381,23 @@ PG_FUNCTION_INFO_V1(metric_statistics);
 typedef struct MetricPart
 {
 	char	   *query;			/* the event query (see EventQuery) */
+	int			source;			/* the number of that query among the call's */
+	int			row_index;		/* of its UnitPart in a unit's row */
 	bool		indicator;		/* a proportion: 1 for a unit with an event */
 	bool		counts;			/* a count: each event adds 1 */
+	bool		covariate;		/* has a CUPED covariate */
 	int64		window_start;	/* microseconds after the first exposure */
 	int64		window_end;
 	bool		window_open;	/* no window_end */
 	char	   *cap_kind;		/* none, absolute or percentile */
 	double		cap_value;
 	double		cap;			/* the cap applied; NaN when none */
-	double	   *values;			/* per bucket of the units' table */
-	double	   *covariates;		/* same, in the pre-period; NULL without */
-	bool	   *hits;			/* the unit has an event in its window */
+	Tuplesortstate *cap_sort;	/* a percentile cap's hit values */
+	int64		cap_n;
+	/* per bucket of the table of the partition in memory (see PrepareArrays) */
+	double	   *values;
+	double	   *covariates;
+	bool	   *hits;
 	bool	   *covariate_hits;
 } MetricPart;
 
@@ -1364,6 +1410,7 @@ typedef struct CatalogMetric
 	double		quantile;
 	int			nparts;
 	MetricPart	parts[MAX_PARTS];
+	Tuplesortstate *quantile_sort;	/* a quantile metric's (cell, value) */
 } CatalogMetric;
 
 /*
@@ -1372,7 +1419,7 @@ typedef struct CatalogMetric
  */
 typedef struct LabelEntry
 {
-	const text *name;			/* packed varlena, in the arena */
+	const text *name;			/* packed varlena, in the call's context */
 	uint32		hash;
 	int32		number;
 	char		status;
@@ -1392,25 +1439,54 @@ typedef struct LabelEntry
 #include "lib/simplehash.h"
 
 /*
- * Everything one call builds: a DailyMetrics first, so that the receiver
- * and the Digest functions of daily_metrics() serve it too.
+ * Everything one call builds: a DailyMetrics first, so that the receiver,
+ * the records and the spilling of daily_metrics() serve it too.
  */
 typedef struct MetricState
 {
 	DailyMetrics base;
-	MetricPart **current;		/* the parts whose events are being read */
-	int			ncurrent;
+	CatalogMetric *metrics;
+	int			nmetrics;
+	MetricPart **parts;			/* every part of every metric */
+	int			nparts;
+	int			source;			/* the number of the source being read */
 	int64		pre_period;		/* microseconds; 0: no covariate */
 	/* A breakdown's attribute values, numbered from 1 as first read. */
+	bool		breakdown;
 	labels_hash *labels;
 	const text **label_names;	/* by number - 1 */
 	uint32		nlabels;
 	uint32		labels_size;
-	int32	   *unit_labels;	/* per bucket: the unit's value; 0 JSON null, -1 none */
-	TimestampTz *unit_label_at; /* per bucket: when it was set */
+	int64	   *label_units;	/* by number: units with it */
+	uint32		label_units_size;
+	/* per bucket of the table of the partition in memory */
+	uint32		arrays_generation;	/* of the table the arrays are for */
+	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
+	TimestampTz *unit_label_at; /* when it was set */
+	/* one row per unit, emitted partition by partition (EmitUnits) */
+	Tuplestorestate *unit_rows;
+	TupleDesc	unit_row_desc;	/* one bytea */
+	StringInfoData unit_row;
+	int			nordinals;
 } MetricState;
 
-/* The sums of one metric and variant, as metric_statistics() returns them. */
+/* A unit's row: this head, per part a UnitPart, its implicit goals (int32). */
+typedef struct UnitHead
+{
+	int32		ordinal;
+	int32		label;			/* > 0: a value of the attribute */
+	int32		nimplicit;
+} UnitHead;
+
+typedef struct UnitPart
+{
+	double		value;
+	double		covariate;
+	bool		hit;
+	bool		covariate_hit;
+} UnitPart;
+
+/* The sums of one metric, slice and variant, as metric_statistics() returns them. */
 typedef struct MetricSums
 {
 	int64		units;
@@ -1424,9 +1500,8 @@ typedef struct MetricSums
 	double		covariate_sum;
 	double		covariate_square_sum;
 	double		covariate_cross_sum;
-	double	   *quantile_values;	/* a quantile metric's values of units with events */
-	uint32		nquantile_values;
-	uint32		quantile_values_size;
+	int64		quantile_n;		/* a quantile metric's units with events */
+	double		quantile_at[4];	/* its values at the ranks QuantileRanks names */
 } MetricSums;
 
 /* The attached metrics, each of its parts a row, numerator first. */
@@ -1494,62 +1569,6 @@ EventQuery(const char *source, const char *event, const char *property)
 }
 
 /*
- * DigestPartEvent
- *		One event (unit, time, value) of the parts being read, which share
- *		its query: added to a unit's value when in the part's conversion
- *		window, to its covariate when in the pre-period before its first
- *		exposure.
- */
-static void
-DigestPartEvent(DailyMetrics *base, const PendingRow *row)
-{
-	MetricState *state = (MetricState *) base;
-	UnitEntry  *unit = units_lookup_hash(base->units, row->unit, row->hash);
-	Size		slot;
-	double		value;
-	TimestampTz since;
-
-	if (unit == NULL)
-		return;
-	slot = unit - base->units->data;
-	since = row->at - unit->first_at;
-	for (int i = 0; i < state->ncurrent; i++)
-	{
-		MetricPart *part = state->current[i];
-
-		value = part->counts ? 1.0 : row->nulls[0] ? 0.0 : DatumGetFloat8(row->values[0]);
-		if (row->at >= unit->first_at)
-		{
-			if (since >= part->window_start && (part->window_open || since < part->window_end))
-			{
-				part->values[slot] += value;
-				part->hits[slot] = true;
-			}
-		}
-		else if (part->covariates != NULL && unit->first_at - row->at <= state->pre_period)
-		{
-			part->covariates[slot] += value;
-			part->covariate_hits[slot] = true;
-		}
-	}
-}
-
-/*
- * DigestImplicitGoal
- *		One event of a goal that no metric reads, at or after its unit's
- *		first exposure: a conversion of the goal, as daily_metrics() counts
- *		it.
- */
-static void
-DigestImplicitGoal(DailyMetrics *base, const PendingRow *row)
-{
-	UnitEntry  *unit = ExposedUnit(base, row->unit, row->hash, row->at);
-
-	if (unit != NULL)
-		Convert(base, unit, FindMetric(base, goal_kind, DatumGetTextPP(row->values[0])), row->at, 0, false);
-}
-
-/*
  * AttributeQuery
  *		The query of a breakdown's attribute: the unit, when the attribute
  *		was set, and its value as text (a JSON string's characters, another
@@ -1570,7 +1589,7 @@ AttributeQuery(const char *attribute)
 /*
  * FindLabel
  *		The number of a value of the attribute, a new one (its name copied
- *		into the arena) the first time.
+ *		into the call's context, as labels outlive partitions) the first time.
  */
 static int32
 FindLabel(MetricState *state, const text *name)
@@ -1580,7 +1599,7 @@ FindLabel(MetricState *state, const text *name)
 
 	if (!found)
 	{
-		label->name = CopyName(&state->base, name);
+		label->name = memcpy(MemoryContextAlloc(state->base.context, VARSIZE_ANY(name)), name, VARSIZE_ANY(name));
 		label->number = (int32) ++state->nlabels;
 		state->label_names = Grow(state->label_names, &state->labels_size, state->nlabels - 1,
 								  sizeof(const text *));
@@ -1610,30 +1629,205 @@ CompareLabels(MetricState *state, int32 a, int32 b)
 }
 
 /*
- * DigestAttribute
- *		One setting of the attribute (unit, set_at, value) of an exposed unit
- *		at or before its first exposure: the latest one is the unit's value,
- *		the greatest value on a tie of times, so that the order the rows come
- *		in never matters.
+ * PrepareArrays
+ *		The per-bucket arrays of the table of units in memory, zeroed (no
+ *		value, no hit, no label), once its exposures are read: the table no
+ *		longer grows, nor spills (frozen).
+ */
+static void
+PrepareArrays(MetricState *state)
+{
+	Size		size = state->base.units->size;
+	MemoryContext context = state->base.units_context;
+
+	if (state->arrays_generation == state->base.generation && state->base.frozen)
+		return;
+	state->arrays_generation = state->base.generation;
+	state->base.frozen = true;
+	for (int i = 0; i < state->nparts; i++)
+	{
+		MetricPart *part = state->parts[i];
+
+		part->values = MemoryContextAllocExtended(context, sizeof(double) * size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		part->hits = MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		part->covariates = part->covariate ?
+			MemoryContextAllocExtended(context, sizeof(double) * size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO) : NULL;
+		part->covariate_hits = part->covariate ?
+			MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO) : NULL;
+	}
+	if (state->breakdown)
+	{
+		state->unit_labels = MemoryContextAllocHuge(context, sizeof(int32) * size);
+		memset(state->unit_labels, -1, sizeof(int32) * size);
+		state->unit_label_at = MemoryContextAllocHuge(context, sizeof(TimestampTz) * size);
+	}
+}
+
+/*
+ * ApplyMetricRecord
+ *		A record of the attribute or of an event source, of a unit in
+ *		memory. The attribute: the latest setting at or before the unit's
+ *		first exposure is its value, the greatest value on a tie of times,
+ *		so that the order the rows come in never matters. An event: added to
+ *		the value of each part of its source when in the part's conversion
+ *		window, to its covariate when in the pre-period before the first
+ *		exposure.
+ */
+static void
+ApplyMetricRecord(DailyMetrics *base, const Record *record)
+{
+	MetricState *state = (MetricState *) base;
+	UnitEntry  *unit = units_lookup_hash(base->units, record->unit, record->hash);
+	Size		slot;
+	TimestampTz at = record->first_at;
+
+	if (unit == NULL)
+		return;
+	PrepareArrays(state);
+	slot = unit - base->units->data;
+	if (record->kind == RECORD_ATTRIBUTE)
+	{
+		if (at > unit->first_at)
+			return;
+		if (state->unit_labels[slot] < 0 || at > state->unit_label_at[slot] ||
+			(at == state->unit_label_at[slot] && CompareLabels(state, record->number, state->unit_labels[slot]) > 0))
+		{
+			state->unit_labels[slot] = record->number;
+			state->unit_label_at[slot] = at;
+		}
+		return;
+	}
+	Assert(record->kind == RECORD_SOURCE_EVENT);
+	for (int i = 0; i < state->nparts; i++)
+	{
+		MetricPart *part = state->parts[i];
+		double		value = part->counts ? 1.0 : record->has_value ? record->value : 0.0;
+		int64		since = at - unit->first_at;
+
+		if (part->source != record->number)
+			continue;
+		if (at >= unit->first_at)
+		{
+			if (since >= part->window_start && (part->window_open || since < part->window_end))
+			{
+				part->values[slot] += value;
+				part->hits[slot] = true;
+			}
+		}
+		else if (part->covariates != NULL && unit->first_at - at <= state->pre_period)
+		{
+			part->covariates[slot] += value;
+			part->covariate_hits[slot] = true;
+		}
+	}
+}
+
+/*
+ * EmitUnits
+ *		The count_partition of metric_statistics(): each unit in memory, all
+ *		of whose records are read, as a row of the tuplestore (UnitHead, a
+ *		UnitPart per part, its implicit goals), a proportion's parts as 0 or
+ *		1; hit values go to their part's percentile cap, and each unit to the
+ *		count of its attribute value.
+ */
+static void
+EmitUnits(DailyMetrics *base)
+{
+	MetricState *state = (MetricState *) base;
+	units_iterator iterator;
+	UnitEntry  *unit;
+
+	PrepareArrays(state);
+	units_start_iterate(base->units, &iterator);
+	while ((unit = units_iterate(base->units, &iterator)) != NULL)
+	{
+		Size		slot = unit - base->units->data;
+		UnitHead	head = {.ordinal = unit->ordinal, .label = state->breakdown ? state->unit_labels[slot] : -1};
+		Conversion *conversion;
+		Datum		row;
+		bool		isnull = false;
+
+		resetStringInfo(&state->unit_row);
+		appendStringInfoSpaces(&state->unit_row, VARHDRSZ + sizeof(UnitHead));
+		for (int i = 0; i < state->nparts; i++)
+		{
+			MetricPart *part = state->parts[i];
+			UnitPart	values = {
+				.value = part->indicator ? (double) part->hits[slot] : part->values[slot],
+				.hit = part->hits[slot],
+			};
+
+			if (part->covariates != NULL)
+			{
+				values.covariate = part->indicator ? (double) part->covariate_hits[slot] : part->covariates[slot];
+				values.covariate_hit = part->covariate_hits[slot];
+			}
+			if (part->cap_sort != NULL && values.hit)
+			{
+				tuplesort_putdatum(part->cap_sort, Float8GetDatum(values.value), false);
+				part->cap_n++;
+			}
+			appendBinaryStringInfo(&state->unit_row, (const char *) &values, sizeof(values));
+		}
+		for (uint32 next = unit->conversions; next != 0; next = conversion->next)
+		{
+			conversion = &base->conversions[next - 1];
+			appendBinaryStringInfo(&state->unit_row, (const char *) &conversion->metric, sizeof(int32));
+			head.nimplicit++;
+		}
+		memcpy(state->unit_row.data + VARHDRSZ, &head, sizeof(head));
+		SET_VARSIZE(state->unit_row.data, state->unit_row.len);
+		row = PointerGetDatum(state->unit_row.data);
+		tuplestore_putvalues(state->unit_rows, state->unit_row_desc, &row, &isnull);
+		if (head.label > 0)
+		{
+			if ((uint32) head.label >= state->label_units_size)
+			{
+				uint32		size = state->label_units_size;
+
+				state->label_units = Grow(state->label_units, &state->label_units_size, head.label, sizeof(int64));
+				memset(state->label_units + size, 0, sizeof(int64) * (state->label_units_size - size));
+			}
+			state->label_units[head.label]++;
+		}
+		state->nordinals = Max(state->nordinals, unit->ordinal + 1);
+	}
+}
+
+/*
+ * DigestAttribute, DigestSourceEvent, DigestImplicitGoal
+ *		A row of the attribute (unit, set_at, value as text or NULL), of an
+ *		event source (unit, time, value or NULL) or of a goal no metric
+ *		reads (unit, time, goal), as a record of its unit.
  */
 static void
 DigestAttribute(DailyMetrics *base, const PendingRow *row)
 {
-	MetricState *state = (MetricState *) base;
-	UnitEntry  *unit = units_lookup_hash(base->units, row->unit, row->hash);
-	Size		slot;
-	int32		label;
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_ATTRIBUTE,
+		.number = row->nulls[0] ? 0 : FindLabel((MetricState *) base, DatumGetTextPP(row->values[0])),
+	.first_at = row->at, .last_at = row->at};
 
-	if (unit == NULL || row->at > unit->first_at)
-		return;
-	slot = unit - base->units->data;
-	label = row->nulls[0] ? 0 : FindLabel(state, DatumGetTextPP(row->values[0]));
-	if (state->unit_labels[slot] < 0 || row->at > state->unit_label_at[slot] ||
-		(row->at == state->unit_label_at[slot] && CompareLabels(state, label, state->unit_labels[slot]) > 0))
-	{
-		state->unit_labels[slot] = label;
-		state->unit_label_at[slot] = row->at;
-	}
+	Route(base, &record);
+}
+
+static void
+DigestSourceEvent(DailyMetrics *base, const PendingRow *row)
+{
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_SOURCE_EVENT,
+		.number = ((MetricState *) base)->source, .first_at = row->at, .last_at = row->at,
+		.value = row->nulls[0] ? 0 : DatumGetFloat8(row->values[0]), .has_value = !row->nulls[0]};
+
+	Route(base, &record);
+}
+
+static void
+DigestImplicitGoal(DailyMetrics *base, const PendingRow *row)
+{
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
+		.number = (int32) FindMetric(base, goal_kind, DatumGetTextPP(row->values[0])),
+	.first_at = row->at, .last_at = row->at};
+
+	Route(base, &record);
 }
 
 /* Order of values for the slices: most units first, then by name. */
@@ -1659,139 +1853,208 @@ CompareLabelCounts(const void *a, const void *b, void *arg)
 }
 
 /*
- * SliceUnits
- *		Each unit's slice: 0 without a value (none set at or before its first
- *		exposure, or JSON null), 1 to n for the max_slices values with the most
- *		units (ties by byte order), n + 1 for the other values. Returns n,
- *		and the values' names in names[1..n].
+ * SliceOfLabels
+ *		Each value's slice (by number; 0 for none): 1 to n for the max_slices
+ *		values with the most units (ties by byte order), n + 1 for the other
+ *		values. Returns n, and the values' names in names[1..n].
  */
 static int
-SliceUnits(MetricState *state, int max_slices, const text ***names)
+SliceOfLabels(MetricState *state, int max_slices, const text ***names, int16 **slice_of)
 {
-	units_hash *units = state->base.units;
 	LabelCount *counts = palloc0(sizeof(LabelCount) * (state->nlabels + 1));
-	int16	   *slice_of = palloc(sizeof(int16) * (state->nlabels + 1));
 	int			n = Min((int) state->nlabels, max_slices);
 
+	*slice_of = palloc(sizeof(int16) * (state->nlabels + 1));
 	for (uint32 i = 0; i <= state->nlabels; i++)
+	{
 		counts[i].number = (int32) i;
-	for (uint64 slot = 0; slot < units->size; slot++)
-		if (units->data[slot].status == units_SH_IN_USE && state->unit_labels[slot] > 0)
-			counts[state->unit_labels[slot]].units++;
+		counts[i].units = i < state->label_units_size ? state->label_units[i] : 0;
+	}
 	qsort_arg(counts + 1, state->nlabels, sizeof(LabelCount), CompareLabelCounts, state);
 	*names = palloc(sizeof(const text *) * (n + 1));
-	slice_of[0] = 0;
+	(*slice_of)[0] = 0;
 	for (uint32 i = 1; i <= state->nlabels; i++)
 	{
-		slice_of[counts[i].number] = (int16) Min((int) i, n + 1);
+		(*slice_of)[counts[i].number] = (int16) Min((int) i, n + 1);
 		if ((int) i <= n)
 			(*names)[i] = state->label_names[counts[i].number - 1];
 	}
-	for (uint64 slot = 0; slot < units->size; slot++)
-		state->base.slices[slot] = state->unit_labels[slot] > 0 ? slice_of[state->unit_labels[slot]] : 0;
 	pfree(counts);
-	pfree(slice_of);
 	return n;
 }
 
 /*
- * CompareDoubles
- *		qsort order of doubles (no NaN among them).
- */
-static int
-CompareDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/*
- * SortedQuantile
- *		The p quantile of n sorted values by linear interpolation between
- *		order statistics (Hyndman and Fan's type 7, numpy's default).
+ * SortedAt
+ *		Reads a tuplesort of doubles, already read up to index *at - 1, up to
+ *		index i; its value.
  */
 static double
-SortedQuantile(const double *sorted, int64 n, double p)
+SortedAt(Tuplesortstate *sort, int64 *at, int64 i)
 {
-	double		h = (double) (n - 1) * p;
-	int64		low = (int64) floor(h);
+	Datum		value = (Datum) 0;
+	bool		isnull;
 
-	if (low + 1 >= n)
-		return sorted[n - 1];
-	return sorted[low] + (h - (double) low) * (sorted[low + 1] - sorted[low]);
+	for (; *at <= i; (*at)++)
+		if (!tuplesort_getdatum(sort, true, &value, &isnull, NULL))
+			elog(ERROR, "a sort of metric_statistics() ended early");
+	return DatumGetFloat8(value);
 }
 
 /*
- * FinishPart
- *		A part's per-unit values as counted: 0 or 1 for a proportion; then
- *		its cap, absolute or the pooled percentile of the units with events,
- *		applied to values and covariates.
+ * PercentileCap
+ *		A part's percentile cap: the cap_value quantile of its hit values by
+ *		linear interpolation between order statistics (Hyndman and Fan's
+ *		type 7, numpy's default); NaN without hits.
+ */
+static double
+PercentileCap(MetricPart *part)
+{
+	int64		n = part->cap_n;
+	double		h = (double) (n - 1) * part->cap_value;
+	int64		low = (int64) floor(h);
+	int64		at = 0;
+	double		x;
+
+	if (n == 0)
+		return get_float8_nan();
+	tuplesort_performsort(part->cap_sort);
+	x = SortedAt(part->cap_sort, &at, Min(low, n - 1));
+	if (low + 1 >= n)
+		return x;
+	return x + (h - (double) low) * (SortedAt(part->cap_sort, &at, low + 1) - x);
+}
+
+/*
+ * QuantileRanks
+ *		The ranks (from 0) of the values a quantile metric's row needs among
+ *		the n of a cell, in order: the two the quantile interpolates between,
+ *		and the bounds of its order-statistic interval at the critical value.
  */
 static void
-FinishPart(MetricState *state, MetricPart *part)
+QuantileRanks(int64 n, double p, double critical, int64 ranks[4])
 {
-	units_hash *units = state->base.units;
+	double		center = n * p;
+	double		spread = critical * sqrt(n * p * (1 - p));
 
-	if (part->indicator)
-	{
-		for (uint64 slot = 0; slot < units->size; slot++)
-		{
-			part->values[slot] = part->hits[slot] ? 1.0 : 0.0;
-			if (part->covariates)
-				part->covariates[slot] = part->covariate_hits[slot] ? 1.0 : 0.0;
-		}
-	}
-	part->cap = get_float8_nan();
-	if (strcmp(part->cap_kind, "absolute") == 0)
-		part->cap = part->cap_value;
-	else if (strcmp(part->cap_kind, "percentile") == 0)
-	{
-		double	   *hit_values = MemoryContextAllocHuge(state->base.context, sizeof(double) * Max(units->members, 1));
-		int64		n = 0;
+	ranks[0] = Min((int64) floor((double) (n - 1) * p), n - 1);
+	ranks[1] = Min(ranks[0] + 1, n - 1);
+	ranks[2] = Min(Max((int64) floor(center - spread), 1), n) - 1;
+	ranks[3] = Max(Min((int64) ceil(center + spread), n), 1) - 1;
+}
 
-		for (uint64 slot = 0; slot < units->size; slot++)
-			if (units->data[slot].status == units_SH_IN_USE && part->hits[slot])
-				hit_values[n++] = part->values[slot];
-		if (n > 0)
-		{
-			qsort(hit_values, n, sizeof(double), CompareDoubles);
-			part->cap = SortedQuantile(hit_values, n, part->cap_value);
-		}
-		pfree(hit_values);
-	}
-	if (isnan(part->cap))
-		return;
-	for (uint64 slot = 0; slot < units->size; slot++)
+/*
+ * QuantileCells
+ *		Reads a quantile metric's sorted (cell, value) and keeps, per cell,
+ *		its values at the ranks QuantileRanks names.
+ */
+static void
+QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical)
+{
+	TupleDesc	desc = CreateTemplateTupleDesc(2);
+	TupleTableSlot *slot;
+	int32		cell = -1;
+	int64		index = 0;
+	int64		ranks[4];
+
+	TupleDescInitEntry(desc, 1, "cell", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, 2, "value", FLOAT8OID, -1, 0);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplesort_performsort(metric->quantile_sort);
+	while (tuplesort_gettupleslot(metric->quantile_sort, true, false, slot, NULL))
 	{
-		part->values[slot] = Min(part->values[slot], part->cap);
-		if (part->covariates)
-			part->covariates[slot] = Min(part->covariates[slot], part->cap);
+		bool		isnull;
+		int32		this_cell = DatumGetInt32(slot_getattr(slot, 1, &isnull));
+		double		value = DatumGetFloat8(slot_getattr(slot, 2, &isnull));
+
+		if (this_cell != cell)
+		{
+			cell = this_cell;
+			index = 0;
+			QuantileRanks(sums[cell].quantile_n, metric->quantile, critical, ranks);
+		}
+		for (int r = 0; r < 4; r++)
+			if (ranks[r] == index)
+				sums[cell].quantile_at[r] = value;
+		index++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * SumUnit
+ *		One unit's row into the sums of each metric in its cell (slice and
+ *		variant), its values capped; a quantile metric's value of a unit with
+ *		events into the metric's sort.
+ */
+static void
+SumUnit(MetricState *state, const UnitPart *parts, MetricSums *sums, int cell, int ncells,
+		TupleTableSlot *quantile_slot)
+{
+	for (int i = 0; i < state->nmetrics; i++)
+	{
+		CatalogMetric *metric = &state->metrics[i];
+		MetricSums *s = &sums[i * ncells + cell];
+		const UnitPart *numerator = &parts[metric->parts[0].row_index];
+		double		cap = metric->parts[0].cap;
+		double		x = isnan(cap) ? numerator->value : Min(numerator->value, cap);
+
+		s->units++;
+		s->event_units += numerator->hit;
+		s->sum += x;
+		s->square_sum += x * x;
+		if (metric->nparts > 1)
+		{
+			const UnitPart *denominator = &parts[metric->parts[1].row_index];
+			double		dcap = metric->parts[1].cap;
+			double		y = isnan(dcap) ? denominator->value : Min(denominator->value, dcap);
+
+			s->denominator_event_units += denominator->hit;
+			s->denominator_sum += y;
+			s->denominator_square_sum += y * y;
+			s->cross_sum += x * y;
+		}
+		if (metric->parts[0].covariate)
+		{
+			double		c = isnan(cap) ? numerator->covariate : Min(numerator->covariate, cap);
+
+			s->covariate_sum += c;
+			s->covariate_square_sum += c * c;
+			s->covariate_cross_sum += x * c;
+		}
+		if (metric->quantile_sort != NULL && numerator->hit)
+		{
+			ExecClearTuple(quantile_slot);
+			quantile_slot->tts_values[0] = Int32GetDatum(cell);
+			quantile_slot->tts_values[1] = Float8GetDatum(x);
+			quantile_slot->tts_isnull[0] = quantile_slot->tts_isnull[1] = false;
+			ExecStoreVirtualTuple(quantile_slot);
+			tuplesort_puttupleslot(metric->quantile_sort, quantile_slot);
+			s->quantile_n++;
+		}
 	}
 }
 
 /*
  * ReadCatalog
  *		The metrics attached to the experiment, as the caller sees them, and
- *		their parts' queries and arrays.
+ *		their parts, numbered by their distinct queries (sources). Called
+ *		connected to SPI; what it reads is in the call's context.
  */
-static CatalogMetric *
-ReadCatalog(MetricState *state, int64 experiment_id, int *nmetrics)
+static void
+ReadCatalog(MetricState *state, int64 experiment_id, char ***queries, int *nqueries)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(experiment_id)};
-	CatalogMetric *metrics;
 	int			n = 0;
-	Size		size = state->base.units->size;
-
 	MemoryContext old_context;
 
 	if (SPI_execute_with_args(catalog_query, 1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the metrics of experiment " INT64_FORMAT, experiment_id);
-	/* What is read must outlive SPI_finish(). */
 	old_context = MemoryContextSwitchTo(state->base.context);
-	metrics = palloc0(sizeof(CatalogMetric) * Max(SPI_processed, 1));
+	state->metrics = palloc0(sizeof(CatalogMetric) * Max(SPI_processed, 1));
+	state->parts = palloc(sizeof(MetricPart *) * Max(SPI_processed, 1));
+	*queries = palloc(sizeof(char *) * Max(SPI_processed, 1));
+	*nqueries = 0;
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[row];
@@ -1803,9 +2066,9 @@ ReadCatalog(MetricState *state, int64 experiment_id, int *nmetrics)
 		char	   *part_type = SPI_getvalue(tuple, desc, 5);
 		Datum		window_end;
 
-		if (n == 0 || metrics[n - 1].id != id)
+		if (n == 0 || state->metrics[n - 1].id != id)
 		{
-			metric = &metrics[n++];
+			metric = &state->metrics[n++];
 			metric->id = id;
 			metric->key = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
 			metric->type = SPI_getvalue(tuple, desc, 3);
@@ -1813,90 +2076,43 @@ ReadCatalog(MetricState *state, int64 experiment_id, int *nmetrics)
 			if (isnull)
 				metric->quantile = get_float8_nan();
 		}
-		metric = &metrics[n - 1];
+		metric = &state->metrics[n - 1];
 		if (metric->nparts == MAX_PARTS)
 			continue;
 		part = &metric->parts[metric->nparts++];
+		part->row_index = state->nparts;
+		state->parts[state->nparts++] = part;
 		part->indicator = strcmp(part_type, "proportion") == 0;
 		part->counts = strcmp(SPI_getvalue(tuple, desc, 8), "count") == 0;
 		part->query = EventQuery(SPI_getvalue(tuple, desc, 6), SPI_getvalue(tuple, desc, 7),
 								 SPI_getvalue(tuple, desc, 9));
+		/* parts with the same query (the same events and values) read it once */
+		for (part->source = 0; part->source < *nqueries; part->source++)
+			if (strcmp((*queries)[part->source], part->query) == 0)
+				break;
+		if (part->source == *nqueries)
+			(*queries)[(*nqueries)++] = part->query;
 		part->window_start = DatumGetInt64(SPI_getbinval(tuple, desc, 10, &isnull));
 		window_end = SPI_getbinval(tuple, desc, 11, &part->window_open);
 		part->window_end = part->window_open ? 0 : DatumGetInt64(window_end);
 		part->cap_kind = SPI_getvalue(tuple, desc, 12);
 		part->cap_value = DatumGetFloat8(SPI_getbinval(tuple, desc, 13, &isnull));
-		part->values = MemoryContextAllocExtended(state->base.context, sizeof(double) * size,
-												  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		part->hits = MemoryContextAllocExtended(state->base.context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		part->cap = strcmp(part->cap_kind, "absolute") == 0 ? part->cap_value : get_float8_nan();
+		if (strcmp(part->cap_kind, "percentile") == 0)
+			part->cap_sort = tuplesort_begin_datum(FLOAT8OID, Float8LessOperator, InvalidOid, false,
+												   work_mem, NULL, TUPLESORT_NONE);
 		/* The covariate: of a proportion or mean, the same metric before exposure. */
-		if (state->pre_period > 0 &&
-			(strcmp(metric->type, "proportion") == 0 || strcmp(metric->type, "mean") == 0))
-		{
-			part->covariates = MemoryContextAllocExtended(state->base.context, sizeof(double) * size,
-														  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-			part->covariate_hits = MemoryContextAllocExtended(state->base.context, size,
-															  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		}
+		part->covariate = state->pre_period > 0 &&
+			(strcmp(metric->type, "proportion") == 0 || strcmp(metric->type, "mean") == 0);
 	}
 	MemoryContextSwitchTo(old_context);
-	*nmetrics = n;
-	return metrics;
-}
-
-/*
- * SumMetric
- *		One metric's sums per slice and variant (sums[slice * nordinals +
- *		ordinal]) over the exposed units.
- */
-static void
-SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *sums, int nslices, int nordinals)
-{
-	units_hash *units = state->base.units;
-	MetricPart *numerator = &metric->parts[0];
-	MetricPart *denominator = metric->nparts > 1 ? &metric->parts[1] : NULL;
-	bool		quantile = strcmp(metric->type, "quantile") == 0;
-
-	memset(sums, 0, sizeof(MetricSums) * nslices * nordinals);
-	for (uint64 slot = 0; slot < units->size; slot++)
-	{
-		MetricSums *s;
-		double		x;
-
-		if (units->data[slot].status != units_SH_IN_USE)
-			continue;
-		s = &sums[(state->base.slices ? state->base.slices[slot] : 0) * nordinals + units->data[slot].ordinal];
-		x = numerator->values[slot];
-		s->units++;
-		s->event_units += numerator->hits[slot];
-		s->sum += x;
-		s->square_sum += x * x;
-		if (denominator)
-		{
-			double		y = denominator->values[slot];
-
-			s->denominator_event_units += denominator->hits[slot];
-			s->denominator_sum += y;
-			s->denominator_square_sum += y * y;
-			s->cross_sum += x * y;
-		}
-		if (numerator->covariates)
-		{
-			double		c = numerator->covariates[slot];
-
-			s->covariate_sum += c;
-			s->covariate_square_sum += c * c;
-			s->covariate_cross_sum += x * c;
-		}
-		if (quantile && numerator->hits[slot])
-		{
-			if (s->quantile_values == NULL)
-				s->quantile_values = MemoryContextAllocHuge(state->base.context, sizeof(double));
-			s->quantile_values = Grow(s->quantile_values, &s->quantile_values_size, s->nquantile_values,
-									  sizeof(double));
-			s->quantile_values[s->nquantile_values++] = x;
-		}
-	}
+	state->nmetrics = n;
+	/* what a bucket holds beside the table once its arrays are made */
+	for (int i = 0; i < state->nparts; i++)
+		state->base.bucket_bytes += sizeof(double) + sizeof(bool) +
+			(state->parts[i]->covariate ? sizeof(double) + sizeof(bool) : 0);
+	if (state->breakdown)
+		state->base.bucket_bytes += sizeof(int32) + sizeof(TimestampTz);
 }
 
 /*
@@ -1928,24 +2144,27 @@ metric_statistics(PG_FUNCTION_ARGS)
 	TimestampTz since;
 	TimestampTz until;
 	Interval   *pre_period;
-	double		confidence;
 	double		critical;
 	char	   *breakdown;
 	int			max_slices;
 	int			nvalues = 0;
 	int			nslices = 1;
 	const text **slice_names = NULL;
+	int16	   *slice_of = NULL;
 	MetricState state = {0};
 	Datum		tenant_id;
-	CatalogMetric *metrics;
-	int			nmetrics;
-	int			nordinals = 0;
+	char	  **queries;
+	int			nqueries;
+	int			ncells;
 	MetricSums *sums;
-	units_iterator units;
-	UnitEntry  *unit;
 	int64	   *implicit;
+	int64	   *cell_units;
 	TimestampTz events_since;
 	KeptCall	key;
+	TupleTableSlot *row_slot;
+	TupleTableSlot *quantile_slot;
+	TupleDesc	quantile_desc;
+	MemoryContext old_context;
 
 	InitMaterializedSRF(fcinfo, 0);
 	/* Strict but in the breakdown, which is none when NULL. */
@@ -1956,8 +2175,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	since = PG_GETARG_TIMESTAMPTZ(1);
 	until = PG_GETARG_TIMESTAMPTZ(2);
 	pre_period = PG_GETARG_INTERVAL_P(3);
-	confidence = PG_GETARG_FLOAT8(4);
-	critical = TwoSidedCritical(confidence, get_float8_infinity());
+	critical = TwoSidedCritical(PG_GETARG_FLOAT8(4), get_float8_infinity());
 	breakdown = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
 	if (breakdown != NULL && breakdown[0] == '\0')
 		ereport(ERROR,
@@ -1981,19 +2199,31 @@ metric_statistics(PG_FUNCTION_ARGS)
 				 errdetail("The covariate of a unit is read from the pre_period before its first exposure.")));
 	if (state.pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
 		events_since = since - state.pre_period;
-	state.base.context = AllocSetContextCreate(CurrentMemoryContext, "metric_statistics", ALLOCSET_DEFAULT_SIZES);
-	state.base.units_context = state.base.context;
-	state.base.units = units_create(state.base.context, 1024, NULL);
-	state.base.groups = groups_create(state.base.context, 16, NULL);
-	state.base.metrics = MemoryContextAlloc(state.base.context, sizeof(Metric));
-	state.base.conversions = MemoryContextAlloc(state.base.context, sizeof(Conversion));
+	state.breakdown = breakdown != NULL;
+	InitPass(&state.base);
+	state.base.count_partition = EmitUnits;
+	state.base.apply_other = ApplyMetricRecord;
+	old_context = MemoryContextSwitchTo(state.base.context);
+	state.labels = labels_create(state.base.context, 64, NULL);
+	state.label_names = palloc(sizeof(const text *));
+	state.label_units = palloc0(sizeof(int64));
+	state.unit_row_desc = CreateTemplateTupleDesc(1);
+	TupleDescInitEntry(state.unit_row_desc, 1, "unit", BYTEAOID, -1, 0);
+	state.unit_rows = tuplestore_begin_heap(false, false, work_mem);
+	initStringInfo(&state.unit_row);
+	MemoryContextSwitchTo(old_context);
 
 	SPI_connect();
 	tenant_id = ExperimentTenant(experiment_id);
+	ReadCatalog(&state, experiment_id, &queries, &nqueries);
 
-	if (KeepCall(&key, fcinfo) && kept.units != NULL)
+	if (KeepCall(&key, fcinfo) && kept.units != NULL &&
+		kept.units->size * (sizeof(UnitEntry) + state.base.bucket_bytes) <= state.base.budget)
 	{
 		/* daily_metrics() read these exposures in this snapshot: its table, without its conversions. */
+		units_iterator units;
+		UnitEntry  *unit;
+
 		units_destroy(state.base.units);
 		state.base.units = kept.units;
 		kept.units = NULL;
@@ -2004,71 +2234,102 @@ metric_statistics(PG_FUNCTION_ARGS)
 	else
 		Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
 			   DigestExposure);
-	units_start_iterate(state.base.units, &units);
-	while ((unit = units_iterate(state.base.units, &units)) != NULL)
-		nordinals = Max(nordinals, unit->ordinal + 1);
+	if (state.base.spill == NULL)
+		PrepareArrays(&state);
 	if (breakdown != NULL)
-	{
-		Size		size = state.base.units->size;
-
-		state.labels = labels_create(state.base.context, 64, NULL);
-		state.label_names = MemoryContextAlloc(state.base.context, sizeof(const text *));
-		state.unit_labels = MemoryContextAllocHuge(state.base.context, sizeof(int32) * size);
-		memset(state.unit_labels, -1, sizeof(int32) * size);
-		state.unit_label_at = MemoryContextAllocHuge(state.base.context, sizeof(TimestampTz) * size);
-		state.base.slices = MemoryContextAllocExtended(state.base.context, sizeof(int16) * size,
-													   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		Digest(&state.base, AttributeQuery(breakdown), EventQueryParams(experiment_id, since, until, tenant_id),
 			   DigestAttribute);
-		nvalues = SliceUnits(&state, max_slices, &slice_names);
-		nslices = nvalues + 2;
-	}
-
-	metrics = ReadCatalog(&state, experiment_id, &nmetrics);
-	/* Parts with the same query (the same events and values) read it once. */
-	state.current = palloc(sizeof(MetricPart *) * MAX_PARTS * Max(nmetrics, 1));
-	for (int i = 0; i < nmetrics; i++)
-		for (int j = 0; j < metrics[i].nparts; j++)
-		{
-			MetricPart *first = &metrics[i].parts[j];
-
-			if (first->query == NULL)
-				continue;		/* read with an earlier part */
-			state.ncurrent = 0;
-			for (int k = i; k < nmetrics; k++)
-				for (int l = k == i ? j : 0; l < metrics[k].nparts; l++)
-				{
-					MetricPart *part = &metrics[k].parts[l];
-
-					if (part->query != NULL && strcmp(part->query, first->query) == 0)
-						state.current[state.ncurrent++] = part;
-				}
-			Digest(&state.base, first->query,
-				   EventQueryParams(experiment_id, events_since, until, tenant_id), DigestPartEvent);
-			for (int k = 0; k < state.ncurrent; k++)
-			{
-				FinishPart(&state, state.current[k]);
-				if (state.current[k] != first)
-					state.current[k]->query = NULL;
-			}
-		}
+	for (state.source = 0; state.source < nqueries; state.source++)
+		Digest(&state.base, queries[state.source],
+			   EventQueryParams(experiment_id, events_since, until, tenant_id), DigestSourceEvent);
 	Digest(&state.base, implicit_goals_query, EventQueryParams(experiment_id, since, until, tenant_id),
 		   DigestImplicitGoal);
 	SPI_finish();
+	if (state.base.spill != NULL)
+		DrainSpill(&state.base);
+	else
+		EmitUnits(&state.base);
+	if (state.base.tapes != NULL)
+		LogicalTapeSetClose(state.base.tapes);
 
-	sums = MemoryContextAlloc(state.base.context, sizeof(MetricSums) * nslices * Max(nordinals, 1));
-	for (int i = 0; i < nmetrics; i++)
-	{
-		CatalogMetric *metric = &metrics[i];
-
-		SumMetric(&state, metric, sums, nslices, nordinals);
-		for (int cell = 0; cell < nslices * nordinals; cell++)
+	/* What needs every unit: the percentile caps, the slices. */
+	for (int i = 0; i < state.nparts; i++)
+		if (state.parts[i]->cap_sort != NULL)
 		{
-			MetricSums *s = &sums[cell];
-			int			slice = cell / nordinals;
-			int			ordinal = cell % nordinals;
+			state.parts[i]->cap = PercentileCap(state.parts[i]);
+			tuplesort_end(state.parts[i]->cap_sort);
+		}
+	if (breakdown != NULL)
+	{
+		nvalues = SliceOfLabels(&state, max_slices, &slice_names, &slice_of);
+		nslices = nvalues + 2;
+	}
+
+	/* The units' rows, summed per metric, slice and variant. */
+	ncells = nslices * Max(state.nordinals, 1);
+	sums = MemoryContextAllocZero(state.base.context, sizeof(MetricSums) * Max(state.nmetrics, 1) * ncells);
+	implicit = MemoryContextAllocZero(state.base.context, sizeof(int64) * Max(state.base.nmetrics, 1) * ncells);
+	cell_units = MemoryContextAllocZero(state.base.context, sizeof(int64) * ncells);
+	quantile_desc = CreateTemplateTupleDesc(2);
+	TupleDescInitEntry(quantile_desc, 1, "cell", INT4OID, -1, 0);
+	TupleDescInitEntry(quantile_desc, 2, "value", FLOAT8OID, -1, 0);
+	for (int i = 0; i < state.nmetrics; i++)
+		if (strcmp(state.metrics[i].type, "quantile") == 0)
+		{
+			AttrNumber	keys[2] = {1, 2};
+			Oid			operators[2] = {Int4LessOperator, Float8LessOperator};
+			Oid			collations[2] = {InvalidOid, InvalidOid};
+			bool		nulls_first[2] = {false, false};
+
+			state.metrics[i].quantile_sort = tuplesort_begin_heap(quantile_desc, 2, keys, operators, collations,
+																  nulls_first, work_mem, NULL, TUPLESORT_NONE);
+		}
+	row_slot = MakeSingleTupleTableSlot(state.unit_row_desc, &TTSOpsMinimalTuple);
+	quantile_slot = MakeSingleTupleTableSlot(quantile_desc, &TTSOpsVirtual);
+	while (tuplestore_gettupleslot(state.unit_rows, true, false, row_slot))
+	{
+		bool		isnull;
+		bytea	   *row = DatumGetByteaPP(slot_getattr(row_slot, 1, &isnull));
+		const char *bytes = VARDATA_ANY(row);
+		UnitHead	head;
+		UnitPart   *parts = palloc(sizeof(UnitPart) * Max(state.nparts, 1));
+		int			slice;
+		int			cell;
+
+		memcpy(&head, bytes, sizeof(head));
+		memcpy(parts, bytes + sizeof(head), sizeof(UnitPart) * state.nparts);
+		slice = head.label > 0 ? slice_of[head.label] : 0;
+		cell = slice * state.nordinals + head.ordinal;
+		cell_units[cell]++;
+		SumUnit(&state, parts, sums, cell, ncells, quantile_slot);
+		for (int i = 0; i < head.nimplicit; i++)
+		{
+			int32		metric;
+
+			memcpy(&metric, bytes + sizeof(head) + sizeof(UnitPart) * state.nparts + sizeof(int32) * i,
+				   sizeof(int32));
+			implicit[metric * ncells + cell]++;
+		}
+		pfree(parts);
+	}
+	ExecDropSingleTupleTableSlot(row_slot);
+	ExecDropSingleTupleTableSlot(quantile_slot);
+	tuplestore_end(state.unit_rows);
+
+	for (int i = 0; i < state.nmetrics; i++)
+	{
+		CatalogMetric *metric = &state.metrics[i];
+
+		if (metric->quantile_sort != NULL)
+		{
+			QuantileCells(metric, &sums[i * ncells], critical);
+			tuplesort_end(metric->quantile_sort);
+		}
+		for (int cell = 0; cell < ncells; cell++)
+		{
+			MetricSums *s = &sums[i * ncells + cell];
 			bool		ratio = metric->nparts > 1;
-			bool		covariate = metric->parts[0].covariates != NULL;
+			bool		covariate = metric->parts[0].covariate;
 			Datum		values[20];
 			bool		nulls[20] = {false};
 
@@ -2076,7 +2337,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 				continue;
 			values[0] = Int64GetDatum(metric->id);
 			values[1] = PointerGetDatum(metric->key);
-			values[2] = Int32GetDatum(ordinal);
+			values[2] = Int32GetDatum(cell % state.nordinals);
 			values[3] = Int64GetDatum(s->units);
 			values[4] = Int64GetDatum(s->event_units);
 			values[5] = Float8GetDatum(s->sum);
@@ -2090,60 +2351,45 @@ metric_statistics(PG_FUNCTION_ARGS)
 			values[12] = Float8GetDatum(s->covariate_square_sum);
 			values[13] = Float8GetDatum(s->covariate_cross_sum);
 			nulls[11] = nulls[12] = nulls[13] = !covariate;
-			nulls[14] = nulls[15] = nulls[16] = true;
-			if (s->nquantile_values > 0)
+			nulls[14] = nulls[15] = nulls[16] = s->quantile_n == 0;
+			if (s->quantile_n > 0)
 			{
-				int64		n = s->nquantile_values;
-				double		center = n * metric->quantile;
-				double		spread = critical * sqrt(n * metric->quantile * (1 - metric->quantile));
-				int64		lower = Max((int64) floor(center - spread), 1);
-				int64		upper = Min((int64) ceil(center + spread), n);
+				int64		ranks[4];
+				double		h = (double) (s->quantile_n - 1) * metric->quantile;
 
-				qsort(s->quantile_values, n, sizeof(double), CompareDoubles);
-				values[14] = Float8GetDatum(SortedQuantile(s->quantile_values, n, metric->quantile));
-				values[15] = Float8GetDatum(s->quantile_values[Min(lower, n) - 1]);
-				values[16] = Float8GetDatum(s->quantile_values[Max(upper, 1) - 1]);
-				nulls[14] = nulls[15] = nulls[16] = false;
+				QuantileRanks(s->quantile_n, metric->quantile, critical, ranks);
+				values[14] = Float8GetDatum(ranks[0] + 1 >= s->quantile_n ? s->quantile_at[0] :
+											s->quantile_at[0] + (h - (double) ranks[0]) *
+											(s->quantile_at[1] - s->quantile_at[0]));
+				values[15] = Float8GetDatum(s->quantile_at[2]);
+				values[16] = Float8GetDatum(s->quantile_at[3]);
 			}
 			values[17] = Float8GetDatum(metric->parts[0].cap);
 			nulls[17] = isnan(metric->parts[0].cap);
-			SliceColumns(slice, nvalues, slice_names, values, nulls);
+			SliceColumns(cell / state.nordinals, nvalues, slice_names, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
 
 	/* The implicit metrics: units converting per goal, slice and variant. */
-	implicit = MemoryContextAllocZero(state.base.context,
-									  sizeof(int64) * Max(state.base.nmetrics, 1) * nslices * Max(nordinals, 1));
-	for (uint32 i = 0; i < state.base.nconversions; i++)
-	{
-		Conversion *conversion = &state.base.conversions[i];
-
-		implicit[(conversion->metric * nslices + conversion->slice) * nordinals + conversion->ordinal]++;
-	}
-	memset(sums, 0, sizeof(MetricSums) * nslices * Max(nordinals, 1));
-	units_start_iterate(state.base.units, &units);
-	while ((unit = units_iterate(state.base.units, &units)) != NULL)
-		sums[(state.base.slices ? state.base.slices[unit - state.base.units->data] : 0) * nordinals +
-			 unit->ordinal].units++;
 	for (uint32 metric = 0; metric < state.base.nmetrics; metric++)
-		for (int cell = 0; cell < nslices * nordinals; cell++)
+		for (int cell = 0; cell < ncells; cell++)
 		{
-			int64		converting = implicit[metric * nslices * nordinals + cell];
+			int64		converting = implicit[metric * ncells + cell];
 			Datum		values[20];
 			bool		nulls[20];
 
-			if (sums[cell].units == 0)
+			if (cell_units[cell] == 0)
 				continue;
 			memset(nulls, true, sizeof(nulls));
 			values[1] = PointerGetDatum(state.base.metrics[metric].name);
-			values[2] = Int32GetDatum(cell % nordinals);
-			values[3] = Int64GetDatum(sums[cell].units);
+			values[2] = Int32GetDatum(cell % state.nordinals);
+			values[3] = Int64GetDatum(cell_units[cell]);
 			values[4] = Int64GetDatum(converting);
 			values[5] = values[6] = Float8GetDatum((double) converting);
 			for (int i = 1; i <= 6; i++)
 				nulls[i] = false;
-			SliceColumns(cell / nordinals, nvalues, slice_names, values, nulls);
+			SliceColumns(cell / state.nordinals, nvalues, slice_names, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	MemoryContextDelete(state.base.context);
