@@ -59,9 +59,9 @@ VALUES ('checked_out', 'proportion', 'goal', 'checkout', 'count', NULL, '0 secon
 	   ('revenue_p50', 'quantile', 'transaction', NULL, 'sum', 'revenue', '0 seconds', NULL, 'none', NULL, 0.5);
 INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id)
 SELECT 'revenue_per_order', 'ratio', n.id, d.id FROM experiments.metrics n, experiments.metrics d
-WHERE n.key = 'revenue' AND d.key = 'orders';
+WHERE n.key = 'revenue' AND d.key = 'orders' AND n.tenant_id = :'tenant' AND d.tenant_id = :'tenant';
 INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role)
-SELECT :exp, id, 'secondary' FROM experiments.metrics;
+SELECT :exp, id, 'secondary' FROM experiments.metrics WHERE tenant_id = :'tenant';
 ANALYZE experiments.exposures, experiments.goal_events, experiments.transactions, experiments.attribute_events;
 SET SESSION AUTHORIZATION regress_bi;
 
