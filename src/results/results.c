@@ -1944,21 +1944,18 @@ QuantileRanks(int64 n, double p, double critical, int64 ranks[4])
 
 /*
  * QuantileCells
- *		Reads a quantile metric's sorted (cell, value) and keeps, per cell,
- *		its values at the ranks QuantileRanks names.
+ *		Reads a quantile metric's sorted (cell, value), of tuple descriptor
+ *		desc, and keeps, per cell, its values at the ranks QuantileRanks
+ *		names.
  */
 static void
-QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical)
+QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical, TupleDesc desc)
 {
-	TupleDesc	desc = CreateTemplateTupleDesc(2);
-	TupleTableSlot *slot;
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	int32		cell = -1;
 	int64		index = 0;
 	int64		ranks[4];
 
-	TupleDescInitEntry(desc, 1, "cell", INT4OID, -1, 0);
-	TupleDescInitEntry(desc, 2, "value", FLOAT8OID, -1, 0);
-	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	tuplesort_performsort(metric->quantile_sort);
 	while (tuplesort_gettupleslot(metric->quantile_sort, true, false, slot, NULL))
 	{
@@ -2164,6 +2161,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	TupleTableSlot *row_slot;
 	TupleTableSlot *quantile_slot;
 	TupleDesc	quantile_desc;
+	UnitPart   *unit_parts;
 	MemoryContext old_context;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -2286,22 +2284,22 @@ metric_statistics(PG_FUNCTION_ARGS)
 		}
 	row_slot = MakeSingleTupleTableSlot(state.unit_row_desc, &TTSOpsMinimalTuple);
 	quantile_slot = MakeSingleTupleTableSlot(quantile_desc, &TTSOpsVirtual);
+	unit_parts = palloc(sizeof(UnitPart) * Max(state.nparts, 1));
 	while (tuplestore_gettupleslot(state.unit_rows, true, false, row_slot))
 	{
 		bool		isnull;
 		bytea	   *row = DatumGetByteaPP(slot_getattr(row_slot, 1, &isnull));
 		const char *bytes = VARDATA_ANY(row);
 		UnitHead	head;
-		UnitPart   *parts = palloc(sizeof(UnitPart) * Max(state.nparts, 1));
 		int			slice;
 		int			cell;
 
 		memcpy(&head, bytes, sizeof(head));
-		memcpy(parts, bytes + sizeof(head), sizeof(UnitPart) * state.nparts);
+		memcpy(unit_parts, bytes + sizeof(head), sizeof(UnitPart) * state.nparts);
 		slice = head.label > 0 ? slice_of[head.label] : 0;
 		cell = slice * state.nordinals + head.ordinal;
 		cell_units[cell]++;
-		SumUnit(&state, parts, sums, cell, ncells, quantile_slot);
+		SumUnit(&state, unit_parts, sums, cell, ncells, quantile_slot);
 		for (int i = 0; i < head.nimplicit; i++)
 		{
 			int32		metric;
@@ -2310,7 +2308,6 @@ metric_statistics(PG_FUNCTION_ARGS)
 				   sizeof(int32));
 			implicit[metric * ncells + cell]++;
 		}
-		pfree(parts);
 	}
 	ExecDropSingleTupleTableSlot(row_slot);
 	ExecDropSingleTupleTableSlot(quantile_slot);
@@ -2322,7 +2319,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 
 		if (metric->quantile_sort != NULL)
 		{
-			QuantileCells(metric, &sums[i * ncells], critical);
+			QuantileCells(metric, &sums[i * ncells], critical, quantile_desc);
 			tuplesort_end(metric->quantile_sort);
 		}
 		for (int cell = 0; cell < ncells; cell++)
