@@ -332,7 +332,6 @@ typedef struct DailyMetrics
 	groups_hash *groups;
 	Size		bucket_bytes;	/* more per bucket of the table, once frozen */
 	bool		frozen;			/* the table's buckets have arrays: no spill */
-	uint32		generation;		/* of the table: one more at each reset */
 	/* the units of a partition, all of whose records are read, counted */
 	void		(*count_partition) (struct DailyMetrics *state);
 	/* a record of a kind daily_metrics() does not make */
@@ -743,7 +742,6 @@ ResetUnits(DailyMetrics *state)
 	state->conversions_size = 0;
 	state->nconversions = 0;
 	state->frozen = false;
-	state->generation++;
 }
 
 /*
@@ -1460,7 +1458,6 @@ typedef struct MetricState
 	int64	   *label_units;	/* by number: units with it */
 	uint32		label_units_size;
 	/* per bucket of the table of the partition in memory */
-	uint32		arrays_generation;	/* of the table the arrays are for */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
 	/* one row per unit, emitted partition by partition (EmitUnits) */
@@ -1640,9 +1637,9 @@ PrepareArrays(MetricState *state)
 	Size		size = state->base.units->size;
 	MemoryContext context = state->base.units_context;
 
-	if (state->arrays_generation == state->base.generation && state->base.frozen)
+	/* frozen: made for this table already; a new table (ResetUnits) is not */
+	if (state->base.frozen)
 		return;
-	state->arrays_generation = state->base.generation;
 	state->base.frozen = true;
 	for (int i = 0; i < state->nparts; i++)
 	{
@@ -1901,27 +1898,46 @@ SortedAt(Tuplesortstate *sort, int64 *at, int64 i)
 }
 
 /*
+ * QuantileLow, InterpolatedQuantile
+ *		The p quantile of n sorted values by linear interpolation between
+ *		order statistics (Hyndman and Fan's type 7, numpy's default): the rank
+ *		(from 0) of the lower of the two it falls between, and the quantile
+ *		from the values at that rank and the next (the same at the last).
+ */
+static int64
+QuantileLow(int64 n, double p)
+{
+	return Min((int64) floor((double) (n - 1) * p), n - 1);
+}
+
+static double
+InterpolatedQuantile(int64 n, double p, double at_low, double at_next)
+{
+	int64		low = QuantileLow(n, p);
+
+	if (low + 1 >= n)
+		return at_low;
+	return at_low + ((double) (n - 1) * p - (double) low) * (at_next - at_low);
+}
+
+/*
  * PercentileCap
  *		A part's percentile cap: the cap_value quantile of its hit values by
- *		linear interpolation between order statistics (Hyndman and Fan's
- *		type 7, numpy's default); NaN without hits.
+ *		InterpolatedQuantile; NaN without hits.
  */
 static double
 PercentileCap(MetricPart *part)
 {
 	int64		n = part->cap_n;
-	double		h = (double) (n - 1) * part->cap_value;
-	int64		low = (int64) floor(h);
+	int64		low = QuantileLow(n, part->cap_value);
 	int64		at = 0;
 	double		x;
 
 	if (n == 0)
 		return get_float8_nan();
 	tuplesort_performsort(part->cap_sort);
-	x = SortedAt(part->cap_sort, &at, Min(low, n - 1));
-	if (low + 1 >= n)
-		return x;
-	return x + (h - (double) low) * (SortedAt(part->cap_sort, &at, low + 1) - x);
+	x = SortedAt(part->cap_sort, &at, low);
+	return InterpolatedQuantile(n, part->cap_value, x, low + 1 < n ? SortedAt(part->cap_sort, &at, low + 1) : x);
 }
 
 /*
@@ -1936,7 +1952,7 @@ QuantileRanks(int64 n, double p, double critical, int64 ranks[4])
 	double		center = n * p;
 	double		spread = critical * sqrt(n * p * (1 - p));
 
-	ranks[0] = Min((int64) floor((double) (n - 1) * p), n - 1);
+	ranks[0] = QuantileLow(n, p);
 	ranks[1] = Min(ranks[0] + 1, n - 1);
 	ranks[2] = Min(Max((int64) floor(center - spread), 1), n) - 1;
 	ranks[3] = Max(Min((int64) ceil(center + spread), n), 1) - 1;
@@ -2351,13 +2367,8 @@ metric_statistics(PG_FUNCTION_ARGS)
 			nulls[14] = nulls[15] = nulls[16] = s->quantile_n == 0;
 			if (s->quantile_n > 0)
 			{
-				int64		ranks[4];
-				double		h = (double) (s->quantile_n - 1) * metric->quantile;
-
-				QuantileRanks(s->quantile_n, metric->quantile, critical, ranks);
-				values[14] = Float8GetDatum(ranks[0] + 1 >= s->quantile_n ? s->quantile_at[0] :
-											s->quantile_at[0] + (h - (double) ranks[0]) *
-											(s->quantile_at[1] - s->quantile_at[0]));
+				values[14] = Float8GetDatum(InterpolatedQuantile(s->quantile_n, metric->quantile,
+																 s->quantile_at[0], s->quantile_at[1]));
 				values[15] = Float8GetDatum(s->quantile_at[2]);
 				values[16] = Float8GetDatum(s->quantile_at[3]);
 			}
