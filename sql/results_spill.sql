@@ -14,6 +14,7 @@
 -- with CUPED, an absolutely capped mean, a count, their ratio, a quantile)
 -- and sliced by an attribute (metric_breakdown()): their caps, slices and
 -- quantiles need every unit, and are worked out after the last partition.
+-- Called first, they count the rows of daily_metrics() in the same pass.
 \i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_spill') AS tenant \gset
 SET experiments.tenant = :'tenant';
@@ -151,5 +152,76 @@ WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
 -- Not an empty comparison: per metric, the cap and the estimate of the control.
 SELECT metric, type, cap, round(estimate::numeric, 6) AS estimate, variance_reduction IS NOT NULL AS cuped
 FROM in_memory_metrics WHERE ordinal = 0 ORDER BY metric;
+
+-- The results page asks for the metrics first: their pass counts the rows of
+-- daily_metrics() too and keeps them, so that daily_metrics() in the same
+-- snapshot (a stable function's, as the page's) reads no event table again:
+-- no scan of the exposures, counted by the transaction's own statistics. Its
+-- rows must be those of its own pass, both spilling and in memory, and so
+-- must the metrics'.
+CREATE FUNCTION pg_temp.metrics_then_daily(exp bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	metrics jsonb := (SELECT jsonb_agg(to_jsonb(r)) FROM experiments.metric_results(exp) r);
+	scans bigint := (SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables
+					 WHERE relname LIKE 'exposures%');
+	daily jsonb := (SELECT jsonb_agg(to_jsonb(d)) FROM experiments.daily_metrics(exp, '-infinity', 'infinity') d);
+BEGIN
+	RETURN jsonb_build_object('metrics', metrics, 'daily', daily, 'exposure_scans_after_metrics',
+		(SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables WHERE relname LIKE 'exposures%') - scans);
+END $$;
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 1;
+CREATE TEMPORARY TABLE page_spilled AS SELECT pg_temp.metrics_then_daily(:exp) AS j;
+RESET hash_mem_multiplier;
+SET work_mem = '1GB';
+CREATE TEMPORARY TABLE page_in_memory AS SELECT pg_temp.metrics_then_daily(:exp) AS j;
+RESET work_mem;
+SELECT (SELECT j -> 'exposure_scans_after_metrics' FROM page_spilled) AS spilled_scans,
+	   (SELECT j -> 'exposure_scans_after_metrics' FROM page_in_memory) AS in_memory_scans;
+CREATE TEMPORARY TABLE daily_after_metrics AS
+SELECT 'spilled' AS pass, d.* FROM page_spilled, jsonb_populate_recordset(NULL::in_memory, j -> 'daily') d
+UNION ALL
+SELECT 'in memory', d.* FROM page_in_memory, jsonb_populate_recordset(NULL::in_memory, j -> 'daily') d;
+SELECT pass, count(*) AS rows FROM daily_after_metrics GROUP BY pass ORDER BY pass;
+SELECT p.pass, x.* FROM (VALUES ('spilled'), ('in memory')) p(pass),
+	LATERAL ((SELECT * FROM in_memory EXCEPT SELECT kind, metric, ordinal, day, units, value_sum, value_square_sum,
+				first_at, last_at FROM daily_after_metrics d WHERE d.pass = p.pass)
+			 UNION ALL
+			 (SELECT kind, metric, ordinal, day, units, value_sum, value_square_sum, first_at, last_at
+			  FROM daily_after_metrics d WHERE d.pass = p.pass EXCEPT SELECT * FROM in_memory)) x;
+SELECT a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b)) AS differing
+FROM in_memory_metrics a
+FULL JOIN (SELECT m.* FROM page_spilled, jsonb_populate_recordset(NULL::in_memory_metrics, j -> 'metrics') m) b
+	USING (metric, ordinal)
+WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL
+UNION ALL
+SELECT a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b))
+FROM in_memory_metrics a
+FULL JOIN (SELECT m.* FROM page_in_memory, jsonb_populate_recordset(NULL::in_memory_metrics, j -> 'metrics') m) b
+	USING (metric, ordinal)
+WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
+-- A window that starts after the first events: goals come from one read,
+-- from the start of the pre-period on, so that a goal metric's covariate
+-- counts events before since, and its conversions and the implicit goals
+-- only those from since on. Against plain SQL over the same events.
+SELECT s.metric, s.ordinal, s.units, s.event_units, s.covariate_sum,
+	   (s.units, s.event_units, s.covariate_sum) IS NOT DISTINCT FROM (r.units, r.event_units, r.covariate_sum) AS agrees
+FROM experiments.metric_statistics(:exp, '2026-04-05 00:00+00', 'infinity', '2 days', 0.95) s
+JOIN (SELECT 'checked_out' AS metric, f.ordinal, count(*) AS units,
+			 count(*) FILTER (WHERE EXISTS (SELECT FROM experiments.goal_events g WHERE g.unit = f.unit
+				AND g.goal = 'checkout' AND g.achieved_at >= f.first_at AND g.achieved_at < f.first_at + interval '3 days')) AS event_units,
+			 count(*) FILTER (WHERE EXISTS (SELECT FROM experiments.goal_events g WHERE g.unit = f.unit
+				AND g.goal = 'checkout' AND g.achieved_at < f.first_at AND g.achieved_at >= f.first_at - interval '2 days'))::float8 AS covariate_sum
+	  FROM (SELECT DISTINCT ON (unit) unit, ordinal, exposed_at AS first_at FROM experiments.exposures
+			WHERE experiment_id = :exp AND exposed_at >= '2026-04-05 00:00+00' ORDER BY unit, exposed_at, ordinal) f
+	  GROUP BY f.ordinal
+	  UNION ALL
+	  SELECT 'share', f.ordinal, count(*),
+			 count(*) FILTER (WHERE EXISTS (SELECT FROM experiments.goal_events g WHERE g.unit = f.unit
+				AND g.goal = 'share' AND g.achieved_at >= f.first_at)), NULL
+	  FROM (SELECT DISTINCT ON (unit) unit, ordinal, exposed_at AS first_at FROM experiments.exposures
+			WHERE experiment_id = :exp AND exposed_at >= '2026-04-05 00:00+00' ORDER BY unit, exposed_at, ordinal) f
+	  GROUP BY f.ordinal) r ON r.metric = s.metric AND r.ordinal = s.ordinal
+ORDER BY s.metric, s.ordinal;
 RESET SESSION AUTHORIZATION;
 \i sql/helpers/drop_logins.sql

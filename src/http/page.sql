@@ -393,11 +393,13 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.authorize();
 	SELECT * INTO x FROM experiments.experiments e WHERE e.id = experiments_internal.page_experiment_id(experiment);
-	SELECT jsonb_agg(to_jsonb(r)) INTO results FROM experiments.experiment_results(x.id) r;
-	SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') INTO series FROM experiments_internal.results_series(x.id) s;
+	-- The metrics first: their pass counts the rows experiment_results()
+	-- and results_series() then read, in this snapshot (daily_metrics()).
 	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
 		SELECT h.failing, h.tables INTO catalog_failing, catalog_tables FROM experiments_internal.metrics_page_html(x.id) h;
 	END IF;
+	SELECT jsonb_agg(to_jsonb(r)) INTO results FROM experiments.experiment_results(x.id) r;
+	SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') INTO series FROM experiments_internal.results_series(x.id) s;
 	SELECT r ->> 'variant',
 		   CASE WHEN (r ->> 'stray_traffic')::boolean THEN 'Sample ratio mismatch: a variant allocated 0% has units. Do not trust these results.'
 				WHEN (r ->> 'srm_mismatch')::boolean THEN 'Sample ratio mismatch (' || srm_p || '): the traffic split differs from the allocation. Do not trust these results.'

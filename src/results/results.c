@@ -57,6 +57,10 @@
  * as the page's tables of metrics are, takes it over instead of reading the
  * exposures again, and frees it. A call whose units spilled keeps none: no
  * table held them all, and metric_statistics() reads the exposures itself.
+ * The other way round, metric_statistics() called first counts the rows of
+ * daily_metrics() in its own pass and keeps them as daily_metrics() would:
+ * the results page asks for its metrics first, and the events are read once
+ * whether the units spill or not.
  */
 #include "core.h"
 #include "stats.h"
@@ -930,6 +934,30 @@ DigestExposure(DailyMetrics *state, const PendingRow *row)
 }
 
 /*
+ * GoalProperty
+ *		Whether the properties of a goal event (the row's fourth column) have
+ *		key with a JSON number, and its value as float8: what CASE WHEN
+ *		jsonb_typeof(properties -> key) = 'number' THEN (properties ->>
+ *		key)::float8 END gives.
+ */
+static bool
+GoalProperty(const PendingRow *row, const char *key, double *value)
+{
+	Jsonb	   *properties;
+	JsonbValue	property;
+
+	if (row->nulls[1])
+		return false;
+	properties = DatumGetJsonbP(row->values[1]);
+	if (!JB_ROOT_IS_OBJECT(properties) ||
+		getKeyJsonValueFromContainer(&properties->root, key, strlen(key), &property) == NULL ||
+		property.type != jbvNumeric)
+		return false;
+	*value = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(property.val.numeric)));
+	return true;
+}
+
+/*
  * DigestGoal
  *		One goal event (unit, achieved_at, goal, properties). Its value is
  *		what CASE WHEN jsonb_typeof(properties -> 'value') = 'number' THEN
@@ -941,23 +969,10 @@ DigestGoal(DailyMetrics *state, const PendingRow *row)
 {
 	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
 		.first_at = row->at, .last_at = row->at};
-	JsonbValue	property;
 
 	if (state->spill == NULL && ExposedUnit(state, row->unit, row->hash, row->at) == NULL)
 		return;
-	if (!row->nulls[1])
-	{
-		Jsonb	   *properties = DatumGetJsonbP(row->values[1]);
-
-		if (JB_ROOT_IS_OBJECT(properties) &&
-			getKeyJsonValueFromContainer(&properties->root, "value", 5, &property) != NULL &&
-			property.type == jbvNumeric)
-		{
-			record.value = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-															  NumericGetDatum(property.val.numeric)));
-			record.has_value = true;
-		}
-	}
+	record.has_value = GoalProperty(row, "value", &record.value);
 	record.number = (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0]));
 	Route(state, &record);
 }
@@ -1235,64 +1250,63 @@ KeepCall(KeptCall *key, FunctionCallInfo fcinfo)
 }
 
 /*
- * daily_metrics
- *		SQL daily_metrics(experiment_id, since, until): see the file header
- *		and its COMMENT in src/results/results.sql.
+ * NewKeptCall
+ *		Makes key's own copies of what it points to (the snapshot's
+ *		transaction ids, the tenant) in a new context under
+ *		TopTransactionContext, for rows about to be kept; the kept call of
+ *		this transaction, which they replace, is freed, one of an earlier
+ *		transaction is gone already.
  */
-Datum
-daily_metrics(PG_FUNCTION_ARGS)
+static void
+NewKeptCall(KeptCall *key)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ParamListInfo params;
-	DailyMetrics state = {0};
+	MemoryContext context;
+	TransactionId *xip;
+	TransactionId *subxip;
+
+	if (kept.lxid == key->lxid)
+		MemoryContextDelete(kept.context);
+	kept.lxid = InvalidLocalTransactionId;
+	context = AllocSetContextCreate(TopTransactionContext, "daily_metrics rows", ALLOCSET_SMALL_SIZES);
+	xip = MemoryContextAlloc(context, sizeof(TransactionId) * key->xcnt + 1);
+	if (key->xcnt > 0)
+		memcpy(xip, key->xip, sizeof(TransactionId) * key->xcnt);
+	subxip = MemoryContextAlloc(context, sizeof(TransactionId) * Max(key->subxcnt, 0) + 1);
+	if (key->subxcnt > 0)
+		memcpy(subxip, key->subxip, sizeof(TransactionId) * key->subxcnt);
+	key->xip = xip;
+	key->subxip = subxip;
+	key->tenant = MemoryContextStrdup(context, key->tenant);
+	key->context = context;
+	key->units = NULL;
+	key->units_context = NULL;
+}
+
+/*
+ * KeepGroups
+ *		The output groups of a pass as the rows of daily_metrics() (kind,
+ *		metric, ordinal, day, units, value_sum, value_square_sum, first_at,
+ *		last_at), into key's context: daily_metrics() returns them, now or
+ *		when called again with the same key.
+ */
+static void
+KeepGroups(DailyMetrics *state, KeptCall *key)
+{
+	MemoryContext old_context = MemoryContextSwitchTo(key->context);
+	TupleDesc	desc = CreateTemplateTupleDesc(9);
+	Oid			types[9] = {TEXTOID, TEXTOID, INT4OID, DATEOID, INT8OID, FLOAT8OID, FLOAT8OID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID};
 	groups_iterator groups;
 	GroupEntry *group;
 
-	KeptCall	key;
-	MemoryContext rows_context;
-	MemoryContext old_context;
-	int			nrows = 0;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (KeepCall(&key, fcinfo))
+	for (int i = 0; i < 9; i++)
+		TupleDescInitEntry(desc, (AttrNumber) (i + 1), NULL, types[i], -1, 0);
+	key->nrows = 0;
+	key->rows = palloc(sizeof(HeapTuple) * Max(state->groups->members, 1));
+	groups_start_iterate(state->groups, &groups);
+	while ((group = groups_iterate(state->groups, &groups)) != NULL)
 	{
-		for (int i = 0; i < kept.nrows; i++)
-			tuplestore_puttuple(rsinfo->setResult, kept.rows[i]);
-		return (Datum) 0;
-	}
-	/* A kept call of this transaction is replaced; one of an earlier one is gone. */
-	if (kept.lxid == key.lxid)
-		MemoryContextDelete(kept.context);
-	kept.lxid = InvalidLocalTransactionId;
-	rows_context = AllocSetContextCreate(TopTransactionContext, "daily_metrics rows", ALLOCSET_SMALL_SIZES);
-	key.xip = MemoryContextAlloc(rows_context, sizeof(TransactionId) * key.xcnt + 1);
-	if (key.xcnt > 0)
-		memcpy(key.xip, GetActiveSnapshot()->xip, sizeof(TransactionId) * key.xcnt);
-	key.subxip = MemoryContextAlloc(rows_context, sizeof(TransactionId) * Max(key.subxcnt, 0) + 1);
-	if (key.subxcnt > 0)
-		memcpy(key.subxip, GetActiveSnapshot()->subxip, sizeof(TransactionId) * key.subxcnt);
-	key.tenant = MemoryContextStrdup(rows_context, key.tenant);
-	InitPass(&state);
-	state.count_partition = CountUnits;
-
-	SPI_connect();
-	params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
-							  ExperimentTenant(PG_GETARG_INT64(0)));
-	Digest(&state, exposures_query, params, DigestExposure);
-	Digest(&state, goals_query, params, DigestGoal);
-	Digest(&state, transactions_query, params, DigestTransaction);
-	SPI_finish();
-	if (state.spill != NULL)
-		DrainSpill(&state);
-	CountUnits(&state);
-	if (state.tapes != NULL)
-		LogicalTapeSetClose(state.tapes);
-
-	key.rows = MemoryContextAlloc(rows_context, sizeof(HeapTuple) * Max(state.groups->members, 1));
-	groups_start_iterate(state.groups, &groups);
-	while ((group = groups_iterate(state.groups, &groups)) != NULL)
-	{
-		Metric	   *metric = group->key.metric == EXPOSURES_METRIC ? NULL : &state.metrics[group->key.metric];
+		Metric	   *metric = group->key.metric == EXPOSURES_METRIC ? NULL : &state->metrics[group->key.metric];
 		Datum		values[9];
 		bool		nulls[9] = {false};
 
@@ -1309,30 +1323,60 @@ daily_metrics(PG_FUNCTION_ARGS)
 		values[7] = TimestampTzGetDatum(group->first_at);
 		values[8] = TimestampTzGetDatum(group->last_at);
 		nulls[7] = nulls[8] = group->units == 0;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		old_context = MemoryContextSwitchTo(rows_context);
-		key.rows[nrows++] = heap_form_tuple(rsinfo->setDesc, values, nulls);
-		MemoryContextSwitchTo(old_context);
+		key->rows[key->nrows++] = heap_form_tuple(desc, values, nulls);
 	}
-	/*
-	 * The table of units stays, for metric_statistics() (see the file
-	 * header), unless it spilled: then no table holds every unit.
-	 */
-	if (state.tapes == NULL)
+	MemoryContextSwitchTo(old_context);
+}
+
+/*
+ * daily_metrics
+ *		SQL daily_metrics(experiment_id, since, until): see the file header
+ *		and its COMMENT in src/results/results.sql.
+ */
+Datum
+daily_metrics(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ParamListInfo params;
+	DailyMetrics state = {0};
+	KeptCall	key;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!KeepCall(&key, fcinfo))
 	{
-		MemoryContextSetParent(state.context, rows_context);
-		key.units = state.units;
-		key.units_context = state.context;
+		InitPass(&state);
+		state.count_partition = CountUnits;
+		SPI_connect();
+		params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+								  ExperimentTenant(PG_GETARG_INT64(0)));
+		Digest(&state, exposures_query, params, DigestExposure);
+		Digest(&state, goals_query, params, DigestGoal);
+		Digest(&state, transactions_query, params, DigestTransaction);
+		SPI_finish();
+		if (state.spill != NULL)
+			DrainSpill(&state);
+		CountUnits(&state);
+		if (state.tapes != NULL)
+			LogicalTapeSetClose(state.tapes);
+		NewKeptCall(&key);
+		KeepGroups(&state, &key);
+
+		/*
+		 * The table of units stays, for metric_statistics() (see the file
+		 * header), unless it spilled: then no table holds every unit.
+		 */
+		if (state.tapes == NULL)
+		{
+			MemoryContextSetParent(state.context, key.context);
+			key.units = state.units;
+			key.units_context = state.context;
+		}
+		else
+			MemoryContextDelete(state.context);
+		kept = key;
 	}
-	else
-	{
-		MemoryContextDelete(state.context);
-		key.units = NULL;
-		key.units_context = NULL;
-	}
-	key.context = rows_context;
-	key.nrows = nrows;
-	kept = key;
+	for (int i = 0; i < kept.nrows; i++)
+		tuplestore_puttuple(rsinfo->setResult, kept.rows[i]);
 	return (Datum) 0;
 }
 
@@ -1345,19 +1389,25 @@ daily_metrics(PG_FUNCTION_ARGS)
  * (see the file header), so that its memory is bounded the same way: the
  * exposures, then the breakdown's attribute (metric_breakdown()), then one
  * query per distinct event source of the metrics attached to the experiment
- * (a goal by name, a goal property, a transaction's revenue or items, an AB
- * Tasty action or custom event, a visit), then the goals no metric of the
- * tenant reads, which are counted as implicit proportion metrics as
- * experiment_results() counts them. Once every record of a partition of
- * units is read, each unit's values are worked out in arrays beside the
- * table (indexed by the unit's bucket, which does not move once the
- * exposures are read; the budget counts them before the table grows): per
- * metric part, the sum of its events in the conversion window after the
- * unit's first exposure and, as the CUPED covariate, of those in the
- * pre-period before it; the latest value of the attribute set at or before
- * its first exposure. Each unit then becomes a row (variant, attribute
- * value, per part its value and covariate, its implicit goals) in a
- * tuplestore, which spills past work_mem by itself.
+ * other than goals (a transaction's revenue or items, an AB Tasty action or
+ * custom event, a visit), then the goals, in one read from the start of the
+ * pre-period: each is an event of the goal sources of its goal (with a
+ * property as their value) and, from since on, a goal as daily_metrics()
+ * counts it; those no metric of the tenant reads are the implicit proportion
+ * metrics, counted as experiment_results() counts them. Unless the rows of
+ * daily_metrics() for the same window are kept in this snapshot, the pass
+ * reads the transactions too and counts those rows as each partition is
+ * done (EmitAndCountUnits), and keeps them (see the file header).
+ *
+ * Once every record of a partition of units is read, each unit's values are
+ * worked out in arrays beside the table (indexed by the unit's bucket,
+ * which does not move once the exposures are read; the budget counts them
+ * before the table grows): per metric part, the sum of its events in the
+ * conversion window after the unit's first exposure and, as the CUPED
+ * covariate, of those in the pre-period before it; the latest value of the
+ * attribute set at or before its first exposure. Each unit then becomes a
+ * row (variant, attribute value, per part its value and covariate, its
+ * goals) in a tuplestore, which spills past work_mem by itself.
  *
  * What needs every unit comes after the last partition: a percentile cap
  * is the quantile of the hit values of its part (a tuplesort, fed as the
@@ -1375,11 +1425,21 @@ PG_FUNCTION_INFO_V1(metric_statistics);
 /* The most values of an attribute a breakdown reports on their own. */
 #define MAX_SLICES 100
 
+/*
+ * A distinct event source of the metrics: a goal, whose events come from
+ * the one read of the goals (DigestMetricGoal), or a query of its own.
+ */
+typedef struct EventSource
+{
+	text	   *goal;			/* the goal's name; NULL: not a goal */
+	char	   *property;		/* a goal's numeric property that is the value; NULL: none */
+	char	   *query;			/* another source's (see EventQuery) */
+} EventSource;
+
 /* One event source of a metric, with the per-unit values read from it. */
 typedef struct MetricPart
 {
-	char	   *query;			/* the event query (see EventQuery) */
-	int			source;			/* the number of that query among the call's */
+	int			source;			/* the number of its EventSource */
 	int			row_index;		/* of its UnitPart in a unit's row */
 	bool		indicator;		/* a proportion: 1 for a unit with an event */
 	bool		counts;			/* a count: each event adds 1 */
@@ -1447,7 +1507,10 @@ typedef struct MetricState
 	int			nmetrics;
 	MetricPart **parts;			/* every part of every metric */
 	int			nparts;
+	EventSource *sources;		/* of all parts, each once */
+	int			nsources;
 	int			source;			/* the number of the source being read */
+	TimestampTz since;			/* of the exposures, and of the events daily_metrics() counts */
 	int64		pre_period;		/* microseconds; 0: no covariate */
 	/* A breakdown's attribute values, numbered from 1 as first read. */
 	bool		breakdown;
@@ -1460,6 +1523,9 @@ typedef struct MetricState
 	/* per bucket of the table of the partition in memory */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
+	/* the goals a metric of the tenant reads, not implicit metrics */
+	text	  **read_goals;
+	int			nread_goals;
 	/* one row per unit, emitted partition by partition (EmitUnits) */
 	Tuplestorestate *unit_rows;
 	TupleDesc	unit_row_desc;	/* one bytea */
@@ -1467,12 +1533,16 @@ typedef struct MetricState
 	int			nordinals;
 } MetricState;
 
-/* A unit's row: this head, per part a UnitPart, its implicit goals (int32). */
+/*
+ * A unit's row: this head, per part a UnitPart, then the metric of each of
+ * its conversions (int32, a goal or revenue): the implicit metrics are
+ * counted from them.
+ */
 typedef struct UnitHead
 {
 	int32		ordinal;
 	int32		label;			/* > 0: a value of the attribute */
-	int32		nimplicit;
+	int32		nconverted;
 } UnitHead;
 
 typedef struct UnitPart
@@ -1513,55 +1583,33 @@ static const char *const catalog_query =
 " WHERE em.experiment_id = $1"
 " ORDER BY m.id, p.part";
 
-/* Goals no metric of the tenant reads: the implicit metrics. */
-static const char *const implicit_goals_query =
-"SELECT g.unit, g.achieved_at, g.goal FROM experiments.goal_events g"
-" WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
-" AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)"
-" AND g.goal NOT IN (SELECT m.event FROM experiments.metrics m"
-" WHERE m.tenant_id = $4 AND m.source = 'goal' AND m.event IS NOT NULL)";
+/* The goals some metric of the tenant reads; the others are implicit metrics. */
+static const char *const read_goals_query =
+"SELECT DISTINCT m.event FROM experiments.metrics m"
+" WHERE m.tenant_id = $1 AND m.source = 'goal' AND m.event IS NOT NULL";
 
 /*
  * EventQuery
- *		The query of one event source: the unit, the event's time and its
- *		value (NULL for a count, or when the event has no numeric value).
- *		Names and properties are literals, quoted; the catalog's trigger has
- *		checked that a transaction's property is one of its columns.
+ *		The query of an event source other than a goal (whose events come
+ *		from the one read of the goals, DigestMetricGoal): the unit, the
+ *		event's time and its value (NULL for a count, or when the event has
+ *		no numeric value). Names are literals, quoted; the catalog's trigger
+ *		has checked that a transaction's property is one of its columns.
  */
 static char *
 EventQuery(const char *source, const char *event, const char *property)
 {
 	StringInfoData query;
-	const char *name = event ? quote_literal_cstr(event) : NULL;
+	const char *table = strcmp(source, "transaction") == 0 ? "transactions" :
+		strcmp(source, "action") == 0 ? "actions" :
+		strcmp(source, "custom") == 0 ? "custom_events" : "visits";
 
 	initStringInfo(&query);
-	if (strcmp(source, "goal") == 0)
-	{
-		if (property != NULL)
-		{
-			const char *key = quote_literal_cstr(property);
-
-			appendStringInfo(&query, "SELECT g.unit, g.achieved_at, CASE WHEN jsonb_typeof(g.properties -> %s) = 'number'"
-							 " THEN (g.properties ->> %s)::float8 END", key, key);
-		}
-		else
-			appendStringInfoString(&query, "SELECT g.unit, g.achieved_at, NULL::float8");
-		appendStringInfo(&query, " FROM experiments.goal_events g WHERE g.tenant_id = $4 AND g.goal = %s"
-						 " AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)"
-						 " AND g.achieved_at >= $2 AND g.achieved_at < $3", name);
-	}
-	else
-	{
-		const char *table = strcmp(source, "transaction") == 0 ? "transactions" :
-			strcmp(source, "action") == 0 ? "actions" :
-			strcmp(source, "custom") == 0 ? "custom_events" : "visits";
-
-		appendStringInfo(&query, "SELECT e.visitor_id, e.occurred_at, %s%s::float8 FROM experiments.%s e"
-						 " WHERE e.tenant_id = $4 AND e.occurred_at >= $2 AND e.occurred_at < $3",
-						 property ? "e." : "NULL", property ? quote_identifier(property) : "", table);
-		if (name)
-			appendStringInfo(&query, " AND e.name = %s", name);
-	}
+	appendStringInfo(&query, "SELECT e.visitor_id, e.occurred_at, %s%s::float8 FROM experiments.%s e"
+					 " WHERE e.tenant_id = $4 AND e.occurred_at >= $2 AND e.occurred_at < $3",
+					 property ? "e." : "NULL", property ? quote_identifier(property) : "", table);
+	if (event)
+		appendStringInfo(&query, " AND e.name = %s", quote_literal_cstr(event));
 	return query.data;
 }
 
@@ -1723,7 +1771,7 @@ ApplyMetricRecord(DailyMetrics *base, const Record *record)
  * EmitUnits
  *		The count_partition of metric_statistics(): each unit in memory, all
  *		of whose records are read, as a row of the tuplestore (UnitHead, a
- *		UnitPart per part, its implicit goals), a proportion's parts as 0 or
+ *		UnitPart per part, its conversions), a proportion's parts as 0 or
  *		1; hit values go to their part's percentile cap, and each unit to the
  *		count of its attribute value.
  */
@@ -1770,7 +1818,7 @@ EmitUnits(DailyMetrics *base)
 		{
 			conversion = &base->conversions[next - 1];
 			appendBinaryStringInfo(&state->unit_row, (const char *) &conversion->metric, sizeof(int32));
-			head.nimplicit++;
+			head.nconverted++;
 		}
 		memcpy(state->unit_row.data + VARHDRSZ, &head, sizeof(head));
 		SET_VARSIZE(state->unit_row.data, state->unit_row.len);
@@ -1792,10 +1840,22 @@ EmitUnits(DailyMetrics *base)
 }
 
 /*
- * DigestAttribute, DigestSourceEvent, DigestImplicitGoal
- *		A row of the attribute (unit, set_at, value as text or NULL), of an
- *		event source (unit, time, value or NULL) or of a goal no metric
- *		reads (unit, time, goal), as a record of its unit.
+ * EmitAndCountUnits
+ *		The count_partition of metric_statistics() when it counts the groups
+ *		of daily_metrics() too: each unit in memory as a row (EmitUnits) and
+ *		into its output groups (CountUnits).
+ */
+static void
+EmitAndCountUnits(DailyMetrics *base)
+{
+	EmitUnits(base);
+	CountUnits(base);
+}
+
+/*
+ * DigestAttribute, DigestSourceEvent
+ *		A row of the attribute (unit, set_at, value as text or NULL) or of an
+ *		event source (unit, time, value or NULL), as a record of its unit.
  */
 static void
 DigestAttribute(DailyMetrics *base, const PendingRow *row)
@@ -1817,14 +1877,34 @@ DigestSourceEvent(DailyMetrics *base, const PendingRow *row)
 	Route(base, &record);
 }
 
+/*
+ * DigestMetricGoal
+ *		A goal event (unit, achieved_at, goal, properties) of the read of the
+ *		goals from the pre-period on: an event of each goal source of its
+ *		goal, with the source's property as its value, and from since on, as
+ *		daily_metrics() digests it (DigestGoal), for the implicit metrics and
+ *		the groups.
+ */
 static void
-DigestImplicitGoal(DailyMetrics *base, const PendingRow *row)
+DigestMetricGoal(DailyMetrics *base, const PendingRow *row)
 {
-	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
-		.number = (int32) FindMetric(base, goal_kind, DatumGetTextPP(row->values[0])),
-	.first_at = row->at, .last_at = row->at};
+	MetricState *state = (MetricState *) base;
+	const text *goal = DatumGetTextPP(row->values[0]);
 
-	Route(base, &record);
+	for (int i = 0; i < state->nsources; i++)
+	{
+		EventSource *source = &state->sources[i];
+		Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_SOURCE_EVENT,
+		.number = i, .first_at = row->at, .last_at = row->at};
+
+		if (source->goal == NULL || !NamesEqual(source->goal, goal))
+			continue;
+		if (source->property != NULL)
+			record.has_value = GoalProperty(row, source->property, &record.value);
+		Route(base, &record);
+	}
+	if (row->at >= state->since)
+		DigestGoal(base, row);
 }
 
 /* Order of values for the slices: most units first, then by name. */
@@ -2048,13 +2128,72 @@ SumUnit(MetricState *state, const UnitPart *parts, MetricSums *sums, int cell, i
 }
 
 /*
+ * ReadGoalsOfMetrics
+ *		The goals some metric of the experiment's tenant reads, as the
+ *		caller sees them: goals outside them are implicit metrics. Called
+ *		connected to SPI.
+ */
+static void
+ReadGoalsOfMetrics(MetricState *state, Datum tenant_id)
+{
+	Oid			types[1] = {UUIDOID};
+	Datum		values[1] = {tenant_id};
+
+	if (SPI_execute_with_args(read_goals_query, 1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the goals of the tenant's metrics");
+	state->read_goals = MemoryContextAlloc(state->base.context, sizeof(text *) * Max(SPI_processed, 1));
+	state->nread_goals = 0;
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		bool		isnull;
+		Datum		goal = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull);
+		MemoryContext old_context = MemoryContextSwitchTo(state->base.context);
+
+		state->read_goals[state->nread_goals++] = DatumGetTextPCopy(goal);
+		MemoryContextSwitchTo(old_context);
+	}
+}
+
+/*
+ * IsImplicit
+ *		Whether a metric of the pass (a goal, or revenue) is an implicit
+ *		metric: a goal no metric of the tenant reads.
+ */
+static bool
+IsImplicit(MetricState *state, uint32 metric)
+{
+	Metric	   *known = &state->base.metrics[metric];
+
+	if (known->kind != goal_kind)
+		return false;
+	for (int i = 0; i < state->nread_goals; i++)
+		if (NamesEqual(state->read_goals[i], known->name))
+			return false;
+	return true;
+}
+
+/*
+ * SameSource
+ *		Whether two event sources are the same events with the same values.
+ */
+static bool
+SameSource(const EventSource *a, const EventSource *b)
+{
+	if (a->goal != NULL || b->goal != NULL)
+		return a->goal != NULL && b->goal != NULL && NamesEqual(a->goal, b->goal) &&
+			(a->property == NULL ? b->property == NULL :
+			 b->property != NULL && strcmp(a->property, b->property) == 0);
+	return strcmp(a->query, b->query) == 0;
+}
+
+/*
  * ReadCatalog
  *		The metrics attached to the experiment, as the caller sees them, and
- *		their parts, numbered by their distinct queries (sources). Called
+ *		their parts, numbered by their distinct event sources. Called
  *		connected to SPI; what it reads is in the call's context.
  */
 static void
-ReadCatalog(MetricState *state, int64 experiment_id, char ***queries, int *nqueries)
+ReadCatalog(MetricState *state, int64 experiment_id)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(experiment_id)};
@@ -2066,8 +2205,7 @@ ReadCatalog(MetricState *state, int64 experiment_id, char ***queries, int *nquer
 	old_context = MemoryContextSwitchTo(state->base.context);
 	state->metrics = palloc0(sizeof(CatalogMetric) * Max(SPI_processed, 1));
 	state->parts = palloc(sizeof(MetricPart *) * Max(SPI_processed, 1));
-	*queries = palloc(sizeof(char *) * Max(SPI_processed, 1));
-	*nqueries = 0;
+	state->sources = palloc0(sizeof(EventSource) * Max(SPI_processed, 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[row];
@@ -2078,6 +2216,7 @@ ReadCatalog(MetricState *state, int64 experiment_id, char ***queries, int *nquer
 		MetricPart *part;
 		char	   *part_type = SPI_getvalue(tuple, desc, 5);
 		Datum		window_end;
+		EventSource source = {0};
 
 		if (n == 0 || state->metrics[n - 1].id != id)
 		{
@@ -2097,14 +2236,20 @@ ReadCatalog(MetricState *state, int64 experiment_id, char ***queries, int *nquer
 		state->parts[state->nparts++] = part;
 		part->indicator = strcmp(part_type, "proportion") == 0;
 		part->counts = strcmp(SPI_getvalue(tuple, desc, 8), "count") == 0;
-		part->query = EventQuery(SPI_getvalue(tuple, desc, 6), SPI_getvalue(tuple, desc, 7),
-								 SPI_getvalue(tuple, desc, 9));
-		/* parts with the same query (the same events and values) read it once */
-		for (part->source = 0; part->source < *nqueries; part->source++)
-			if (strcmp((*queries)[part->source], part->query) == 0)
+		if (strcmp(SPI_getvalue(tuple, desc, 6), "goal") == 0)
+		{
+			source.goal = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 7, &isnull));
+			source.property = SPI_getvalue(tuple, desc, 9);
+		}
+		else
+			source.query = EventQuery(SPI_getvalue(tuple, desc, 6), SPI_getvalue(tuple, desc, 7),
+									  SPI_getvalue(tuple, desc, 9));
+		/* parts of the same source (the same events and values) read it once */
+		for (part->source = 0; part->source < state->nsources; part->source++)
+			if (SameSource(&state->sources[part->source], &source))
 				break;
-		if (part->source == *nqueries)
-			(*queries)[(*nqueries)++] = part->query;
+		if (part->source == state->nsources)
+			state->sources[state->nsources++] = source;
 		part->window_start = DatumGetInt64(SPI_getbinval(tuple, desc, 10, &isnull));
 		window_end = SPI_getbinval(tuple, desc, 11, &part->window_open);
 		part->window_end = part->window_open ? 0 : DatumGetInt64(window_end);
@@ -2166,14 +2311,13 @@ metric_statistics(PG_FUNCTION_ARGS)
 	int16	   *slice_of = NULL;
 	MetricState state = {0};
 	Datum		tenant_id;
-	char	  **queries;
-	int			nqueries;
 	int			ncells;
 	MetricSums *sums;
 	int64	   *implicit;
 	int64	   *cell_units;
 	TimestampTz events_since;
 	KeptCall	key;
+	bool		counted;
 	TupleTableSlot *row_slot;
 	TupleTableSlot *quantile_slot;
 	TupleDesc	quantile_desc;
@@ -2214,8 +2358,8 @@ metric_statistics(PG_FUNCTION_ARGS)
 	if (state.pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
 		events_since = since - state.pre_period;
 	state.breakdown = breakdown != NULL;
+	state.since = since;
 	InitPass(&state.base);
-	state.base.count_partition = EmitUnits;
 	state.base.apply_other = ApplyMetricRecord;
 	old_context = MemoryContextSwitchTo(state.base.context);
 	state.labels = labels_create(state.base.context, 64, NULL);
@@ -2229,9 +2373,17 @@ metric_statistics(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	tenant_id = ExperimentTenant(experiment_id);
-	ReadCatalog(&state, experiment_id, &queries, &nqueries);
+	ReadCatalog(&state, experiment_id);
+	ReadGoalsOfMetrics(&state, tenant_id);
 
-	if (KeepCall(&key, fcinfo) && kept.units != NULL &&
+	/*
+	 * Unless daily_metrics() has its rows for these arguments in this
+	 * snapshot, the pass counts them too, and keeps them: the results page
+	 * asks for both, and the events are then read once.
+	 */
+	counted = KeepCall(&key, fcinfo);
+	state.base.count_partition = counted ? EmitUnits : EmitAndCountUnits;
+	if (counted && kept.units != NULL &&
 		kept.units->size * (sizeof(UnitEntry) + state.base.bucket_bytes) <= state.base.budget)
 	{
 		/* daily_metrics() read these exposures in this snapshot: its table, without its conversions. */
@@ -2253,18 +2405,29 @@ metric_statistics(PG_FUNCTION_ARGS)
 	if (breakdown != NULL)
 		Digest(&state.base, AttributeQuery(breakdown), EventQueryParams(experiment_id, since, until, tenant_id),
 			   DigestAttribute);
-	for (state.source = 0; state.source < nqueries; state.source++)
-		Digest(&state.base, queries[state.source],
-			   EventQueryParams(experiment_id, events_since, until, tenant_id), DigestSourceEvent);
-	Digest(&state.base, implicit_goals_query, EventQueryParams(experiment_id, since, until, tenant_id),
-		   DigestImplicitGoal);
+	for (state.source = 0; state.source < state.nsources; state.source++)
+		if (state.sources[state.source].query != NULL)
+			Digest(&state.base, state.sources[state.source].query,
+				   EventQueryParams(experiment_id, events_since, until, tenant_id), DigestSourceEvent);
+	/* the goals from the pre-period on: goal sources' covariates start there */
+	Digest(&state.base, goals_query, EventQueryParams(experiment_id, events_since, until, tenant_id),
+		   DigestMetricGoal);
+	if (!counted)
+		Digest(&state.base, transactions_query, EventQueryParams(experiment_id, since, until, tenant_id),
+			   DigestTransaction);
 	SPI_finish();
 	if (state.base.spill != NULL)
 		DrainSpill(&state.base);
 	else
-		EmitUnits(&state.base);
+		state.base.count_partition(&state.base);
 	if (state.base.tapes != NULL)
 		LogicalTapeSetClose(state.base.tapes);
+	if (!counted)
+	{
+		NewKeptCall(&key);
+		KeepGroups(&state.base, &key);
+		kept = key;
+	}
 
 	/* What needs every unit: the percentile caps, the slices. */
 	for (int i = 0; i < state.nparts; i++)
@@ -2316,7 +2479,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 		cell = slice * state.nordinals + head.ordinal;
 		cell_units[cell]++;
 		SumUnit(&state, unit_parts, sums, cell, ncells, quantile_slot);
-		for (int i = 0; i < head.nimplicit; i++)
+		for (int i = 0; i < head.nconverted; i++)
 		{
 			int32		metric;
 
@@ -2387,7 +2550,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 			Datum		values[20];
 			bool		nulls[20];
 
-			if (cell_units[cell] == 0)
+			if (cell_units[cell] == 0 || !IsImplicit(&state, metric))
 				continue;
 			memset(nulls, true, sizeof(nulls));
 			values[1] = PointerGetDatum(state.base.metrics[metric].name);

@@ -7397,3 +7397,116 @@ COMMENT ON COLUMN experiments_api.lift.value_p_value IS
 -- src/results/metric_results.sql (metric_statistics() bounds its memory)
 COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer) IS
 'Per metric attached to the experiment (experiment_metrics) and variant, over the units first exposed in [since, until) (in the variant of their first exposure): units, event_units (units with an event in the metric''s conversion window after their first exposure, before until), the sum and sum of squares of the per-unit values (1 or 0 for a proportion; the count or sum of the events in the window for a mean, ratio part or quantile, capped at cap: the absolute cap, or the cap_value quantile of the values of the units with events, all variants pooled), for a ratio the denominator''s event units, sum and sum of squares and the sum of numerator times denominator; for proportion and mean metrics when pre_period is positive the CUPED covariate''s sum, sum of squares and sum of value times covariate (the same metric, counted and capped alike, from the events in the pre_period before each unit''s first exposure); for a quantile metric its quantile of the values of the units with events (linear interpolation, numpy''s default) and the order statistics at ranks floor(np - z sqrt(np(1-p))) and ceil(np + z sqrt(np(1-p))) (1-based, within 1..n; z the normal critical value at confidence). Windows and pre_period are exact durations (a day is 24 hours, a month 30 days). Goals that no metric of the tenant reads follow as implicit proportion metrics (metric_id NULL, metric the goal), counted as experiment_results() counts them. Without a breakdown (NULL) slice is 0 and slice_value NULL. With one, the rows are per slice too: a unit''s value of the attribute breakdown is the latest set on it (attribute_events of its unit type, set_at at or before its first exposure; on a tie of times the greatest value in byte order), a JSON string''s text or another value''s JSON text; slice 0 holds the units without one (none set by then, or JSON null), slices 1 to n (slice_value the value) the max_slices (1 to 100) values with the most units in descending order (ties in byte order), slice n + 1 every other value; caps and the rest are as without a breakdown. NULL in any other argument returns no rows. Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files, and caps and quantiles are sorted in work_mem, as daily_metrics() does.';
+
+-- 0.2.0: the results page reads the metrics of the catalog first: their
+-- pass (metric_statistics()) counts the rows of daily_metrics() too, which
+-- experiment_results() then reads without reading the events again (issue #20).
+CREATE OR REPLACE FUNCTION experiments_api.results_page(experiment text)
+RETURNS experiments_api."text/html"
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	x experiments.experiments;
+	results jsonb;
+	series jsonb;
+	control text;
+	verdicts text := '';
+	tables text := '';
+	srm text;
+	method_line text;
+	m record;
+	catalog_failing text;
+	catalog_tables text;
+BEGIN
+	PERFORM experiments_internal.authorize();
+	SELECT * INTO x FROM experiments.experiments e WHERE e.id = experiments_internal.page_experiment_id(experiment);
+	-- The metrics first: their pass counts the rows experiment_results()
+	-- and results_series() then read, in this snapshot (daily_metrics()).
+	IF EXISTS (SELECT FROM experiments.experiment_metrics em WHERE em.experiment_id = x.id) THEN
+		SELECT h.failing, h.tables INTO catalog_failing, catalog_tables FROM experiments_internal.metrics_page_html(x.id) h;
+	END IF;
+	SELECT jsonb_agg(to_jsonb(r)) INTO results FROM experiments.experiment_results(x.id) r;
+	SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') INTO series FROM experiments_internal.results_series(x.id) s;
+	SELECT r ->> 'variant',
+		   CASE WHEN (r ->> 'stray_traffic')::boolean THEN 'Sample ratio mismatch: a variant allocated 0% has units. Do not trust these results.'
+				WHEN (r ->> 'srm_mismatch')::boolean THEN 'Sample ratio mismatch (' || srm_p || '): the traffic split differs from the allocation. Do not trust these results.'
+				WHEN srm_p IS NULL THEN 'The sample ratio cannot be tested yet.'
+				ELSE 'The traffic split matches the allocation (' || srm_p || ').' END,
+		   CASE r ->> 'method' WHEN 'sequential' THEN 'Sequential tests: always-valid confidence sequences, valid however often these results are read.'
+				ELSE 'Fixed-horizon tests: valid at one look decided in advance.' END
+	INTO control, srm, method_line
+	FROM jsonb_array_elements(results) r
+	-- The method's sample ratio test, the sequential one saying so.
+	CROSS JOIN LATERAL (SELECT CASE WHEN q.p IS NOT NULL THEN experiments_internal.format_p_value(q.p)
+			|| CASE WHEN r ->> 'method' = 'sequential' THEN ', sequential' ELSE '' END END AS srm_p
+		FROM (SELECT (r ->> CASE r ->> 'method' WHEN 'sequential' THEN 'srm_sequential_p_value' ELSE 'srm_p_value' END)::float8 AS p) q) t
+	WHERE r ->> 'kind' = 'exposures' AND (r ->> 'ordinal')::integer = 0;
+	-- Per metric: its verdicts, its table and its lift chart.
+	FOR m IN SELECT DISTINCT r ->> 'kind' AS kind, r ->> 'metric' AS metric
+			 FROM jsonb_array_elements(results) r WHERE r ->> 'kind' <> 'exposures' ORDER BY 1, 2 LOOP
+		verdicts := verdicts || coalesce((
+			SELECT string_agg('<li>' || experiments_internal.html_escape(experiments_internal.results_verdict(
+						r ->> 'variant', control, m.metric || ' (conversion rate)', r ->> 'rate_verdict',
+						(r ->> 'rate_relative_lift')::float8, (r ->> 'rate_relative_lower')::float8,
+						(r ->> 'rate_relative_upper')::float8, (r ->> 'rate_adjusted_p_value')::float8,
+						(r ->> 'rate_interval_confidence')::float8)) || '</li>',
+					'' ORDER BY (r ->> 'ordinal')::integer)
+			FROM jsonb_array_elements(results) r
+			WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric AND (r ->> 'ordinal')::integer <> 0), '');
+		tables := tables || format('<section class="metric" data-metric="%s"><h2>%s</h2><div class="scroll"><table><thead><tr>'
+			'<th>Variant</th><th>Units</th><th>Converting</th><th>Rate (95%% CI)</th><th>Relative lift (CI corrected for multiple testing)</th><th>p-value (uncorrected)</th>%s'
+			'</tr></thead><tbody>', experiments_internal.html_escape(m.metric), experiments_internal.html_escape(m.metric),
+			CASE WHEN m.kind = 'revenue' THEN '<th>Value per unit</th>' ELSE '' END)
+			|| (SELECT string_agg(format('<tr data-variant="%s"><th scope="row">%s</th>'
+					'<td data-field="units" data-value="%s">%s</td><td data-field="converting_units" data-value="%s">%s</td>'
+					'<td data-field="conversion_rate" data-value="%s" data-lower="%s" data-upper="%s">%s <span class="ci">(%s to %s)</span></td>'
+					'<td data-field="rate_relative_lift" data-value="%s" data-lower="%s" data-upper="%s">%s</td>'
+					'<td data-field="rate_p_value" data-value="%s">%s</td>%s</tr>',
+					experiments_internal.html_escape(r ->> 'variant'), experiments_internal.html_escape(r ->> 'variant'),
+					r ->> 'units', r ->> 'units', r ->> 'converting_units', r ->> 'converting_units',
+					r ->> 'conversion_rate', r ->> 'rate_lower', r ->> 'rate_upper',
+					experiments_internal.format_percent((r ->> 'conversion_rate')::float8),
+					experiments_internal.format_percent((r ->> 'rate_lower')::float8),
+					experiments_internal.format_percent((r ->> 'rate_upper')::float8),
+					r ->> 'rate_relative_lift', r ->> 'rate_relative_lower', r ->> 'rate_relative_upper',
+					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN 'control'
+						 ELSE experiments_internal.format_percent((r ->> 'rate_relative_lift')::float8, true)
+							  || ' <span class="ci">(' || experiments_internal.format_percent((r ->> 'rate_relative_lower')::float8, true)
+							  || ' to ' || experiments_internal.format_percent((r ->> 'rate_relative_upper')::float8, true) || ')</span>' END,
+					r ->> 'rate_p_value',
+					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN '' ELSE experiments_internal.format_p_value((r ->> 'rate_p_value')::float8) END,
+					CASE WHEN m.kind = 'revenue' THEN format('<td data-field="value_per_unit" data-value="%s">%s</td>',
+						r ->> 'value_per_unit', round((r ->> 'value_per_unit')::numeric, 2)) ELSE '' END),
+				'' ORDER BY (r ->> 'ordinal')::integer)
+				FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric)
+			|| '</tbody></table></div><figure class="lift">'
+			|| experiments_internal.results_chart_svg('lift', m.metric, results, series)
+			|| '</figure></section>';
+	END LOOP;
+	RETURN '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+		|| '<meta name="viewport" content="width=device-width, initial-scale=1">'
+		|| '<title>Results: ' || experiments_internal.html_escape(x.key) || '</title><style>'
+		|| 'body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#212529;background:#f8f9fa}'
+		|| 'main{max-width:960px;margin:0 auto;padding:16px}h1{font-size:1.5em;margin:.2em 0;overflow-wrap:anywhere}'
+		|| 'h2{font-size:1.15em;margin:1.2em 0 .4em;overflow-wrap:anywhere}section{background:#fff;border-radius:8px;padding:12px 16px;margin:12px 0}'
+		|| '.verdict li{margin:.3em 0}.warn{color:#c92a2a;font-weight:600}.scroll{overflow-x:auto}'
+		|| 'table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{padding:4px 8px;text-align:right;white-space:nowrap;border-bottom:1px solid #dee2e6}'
+		|| 'th:first-child{text-align:left}.ci{color:#868e96;font-size:.9em}figure{margin:12px 0 0}'
+		|| 'svg.chart{display:block;max-width:100%;height:auto}.chart-title{font-weight:600;font-size:13px}'
+		|| '.tick,.legend{font-size:11px;fill:#495057}.axis{stroke:#495057}.grid{stroke:#e9ecef}'
+		|| '.series{fill:none;stroke-width:2}.band{opacity:.18}'
+		|| '@media (max-width:600px){main{padding:8px}section{padding:8px}th,td{padding:3px 4px;font-size:13px}}'
+		|| '</style></head><body><main>'
+		|| format('<h1>Experiment %s</h1><p>%s, %s units exposed.</p>', experiments_internal.html_escape(x.key), x.state,
+				  (SELECT coalesce(sum((r ->> 'units')::bigint), 0) FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = 'exposures'))
+		|| '<section class="verdict"><h2>Verdict</h2><p class="srm' || CASE WHEN srm LIKE 'Sample ratio mismatch%' THEN ' warn' ELSE '' END || '">'
+		|| experiments_internal.html_escape(srm) || '</p><p class="method">' || method_line || '</p><ul>' || coalesce(catalog_failing, '') || verdicts || '</ul></section>'
+		|| coalesce(catalog_tables, '') || tables
+		|| '<section class="units"><h2>Units per variant per day</h2><figure>'
+		|| experiments_internal.results_chart_svg('units', NULL, results, series) || '</figure></section>'
+		|| '<section class="srm-chart"><h2>Sample ratio</h2><figure>'
+		|| experiments_internal.results_chart_svg('srm', NULL, results, series) || '</figure></section>'
+		|| '</main></body></html>';
+END;
+$$;
