@@ -31,7 +31,17 @@ UNION ALL
 SELECT :exp, 2, 'user_id', 'sp-' || g,
 	   timestamptz '2026-04-01 00:00+00' + ((g * 7919) % 864000) * interval '1 second',
 	   true, true, false, false, false, false
-FROM generate_series(10, 20000, 10) g;
+FROM generate_series(10, 20000, 10) g
+UNION ALL
+-- units of 300 bytes and more, whose spilled records say their length in four bytes
+SELECT :exp, g % 3, 'user_id', 'sp-long-' || repeat('x', 300) || g,
+	   timestamptz '2026-04-01 00:00+00' + (g * 3607) * interval '1 second',
+	   true, true, false, false, false, false
+FROM generate_series(1, 200) g;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'sp-long-' || repeat('x', 300) || g, 'checkout',
+	   timestamptz '2026-04-01 00:00+00' + (g * 3607 + 60) * interval '1 second', jsonb_build_object('value', g)
+FROM generate_series(1, 200, 2) g;
 INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
 SELECT 'user_id', 'sp-' || (g * 31 % 25000 + 1), (ARRAY['signup', 'checkout', 'share'])[g % 3 + 1],
 	   timestamptz '2026-03-31 00:00+00' + ((g::bigint * 104723) % 1036800) * interval '1 second',
@@ -51,7 +61,11 @@ SELECT 'user_id', 'sp-' || g, 'country',
 FROM generate_series(1, 20000) g WHERE g % 11 <> 0
 UNION ALL
 SELECT 'user_id', 'sp-' || g, 'country', '"LU"', timestamptz '2026-05-01 00:00+00'
-FROM generate_series(1, 20000, 3) g;
+FROM generate_series(1, 20000, 3) g
+UNION ALL
+-- 400 values: numbers of 255 and more are written in four bytes when spilled
+SELECT 'user_id', 'sp-' || g, 'zip', to_jsonb(g % 400), timestamptz '2026-03-20 00:00+00'
+FROM generate_series(1, 20000) g;
 INSERT INTO experiments.metrics (key, type, source, event, aggregation, property, window_start, window_end, cap, cap_value, quantile)
 VALUES ('checked_out', 'proportion', 'goal', 'checkout', 'count', NULL, '0 seconds', '3 days', 'none', NULL, NULL),
 	   ('checkout_value', 'mean', 'goal', 'checkout', 'sum', 'value', '0 seconds', NULL, 'percentile', 0.9, NULL),
@@ -72,7 +86,9 @@ SELECT * FROM experiments.daily_metrics(:exp, '-infinity', 'infinity');
 CREATE TEMPORARY TABLE in_memory_results AS SELECT * FROM experiments.experiment_results(:exp);
 CREATE TEMPORARY TABLE in_memory_metrics AS SELECT * FROM experiments.metric_results(:exp);
 CREATE TEMPORARY TABLE in_memory_breakdown AS
-SELECT * FROM experiments.metric_breakdown(:exp, 'country', min_units => 10, max_slices => 3);
+SELECT * FROM experiments.metric_breakdown(:exp, 'country', min_units => 10, max_slices => 3)
+UNION ALL
+SELECT * FROM experiments.metric_breakdown(:exp, 'zip', min_units => 10, max_slices => 100);
 
 -- The spilling calls, each in a transaction of its own, the temporary files
 -- of the database counted before and after (the statistics of the call's
@@ -98,7 +114,9 @@ SELECT temp_files AS metric_files_before FROM pg_stat_database WHERE datname = c
 SET SESSION AUTHORIZATION regress_bi;
 BEGIN;
 CREATE TEMPORARY TABLE spilled_breakdown AS
-SELECT * FROM experiments.metric_breakdown(:exp, 'country', min_units => 10, max_slices => 3);
+SELECT * FROM experiments.metric_breakdown(:exp, 'country', min_units => 10, max_slices => 3)
+UNION ALL
+SELECT * FROM experiments.metric_breakdown(:exp, 'zip', min_units => 10, max_slices => 100);
 COMMIT;
 RESET work_mem;
 RESET hash_mem_multiplier;
@@ -146,8 +164,8 @@ WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
 SELECT count(*) AS breakdown_rows, (SELECT count(*) FROM spilled_breakdown) AS spilled_breakdown_rows,
 	   count(DISTINCT slice) AS slices
 FROM in_memory_breakdown;
-SELECT a.slice, a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b)) AS differing
-FROM in_memory_breakdown a FULL JOIN spilled_breakdown b USING (slice, metric, ordinal)
+SELECT a.breakdown, a.slice, a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b)) AS differing
+FROM in_memory_breakdown a FULL JOIN spilled_breakdown b USING (breakdown, slice, metric, ordinal)
 WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
 -- Not an empty comparison: per metric, the cap and the estimate of the control.
 SELECT metric, type, cap, round(estimate::numeric, 6) AS estimate, variance_reduction IS NOT NULL AS cuped

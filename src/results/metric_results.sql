@@ -164,7 +164,9 @@ WITH cfg AS MATERIALIZED (
 		   mo.theta IS NOT NULL AS cuped,
 		   CASE WHEN mo.theta IS NOT NULL THEN mo.mean - mo.theta * (mo.sc / nullif(mo.n, 0) - mo.covariate_mean) END AS adjusted_mean,
 		   CASE WHEN mo.theta IS NOT NULL THEN greatest(mo.var_x - 2 * mo.theta * mo.cov_xc + mo.theta ^ 2 * mo.var_c, 0) END AS adjusted_var,
-		   CASE mo.type WHEN 'ratio' THEN (mo.var_x - 2 * mo.ratio * mo.cov_xy + mo.ratio ^ 2 * mo.var_y)
+		   -- (the ratio's variance is never negative: a slice whose units all
+		   -- have the same ratio gives 0, which rounding may leave below it)
+		   CASE mo.type WHEN 'ratio' THEN greatest(mo.var_x - 2 * mo.ratio * mo.cov_xy + mo.ratio ^ 2 * mo.var_y, 0)
 											/ nullif(mo.n * (mo.sy / mo.n) ^ 2, 0)
 						WHEN 'quantile' THEN ((mo.quantile_upper - mo.quantile_lower)
 											  / (2 * experiments.normal_quantile(1 - (1 - cfg.confidence) / 2))) ^ 2 END AS estimate_var,

@@ -285,17 +285,24 @@ typedef struct SpillLevel
 	int			used_bits;		/* of the hash, by this level and those above */
 } SpillLevel;
 
-/* A spilled record as it is on its tape, followed by what it says it has. */
-typedef struct SpilledHead
-{
-	uint32		hash;
-	uint32		name_length;	/* the unit's bytes, which come last */
-	int32		number;
-	uint8		kind;
-	bool		has_value;		/* a value follows */
-	bool		has_range;		/* last_at follows */
-	TimestampTz first_at;
-} SpilledHead;
+/*
+ * A spilled record as it is on its tape, in as few bytes as it needs, for
+ * the tapes' bytes are most of what spilling costs: a head of flags (the
+ * kind and what follows), the unit's length and the number when each fits
+ * in a byte, and first_at; then whichever of a wide length, a wide number,
+ * last_at and the value the flags say follow; then the unit's bytes. The
+ * hash is not written: it is the unit's, computed again when read back.
+ */
+#define SPILLED_HEAD_SIZE (3 + sizeof(TimestampTz))
+#define SPILLED_KIND_MASK 0x07
+#define SPILLED_HAS_VALUE 0x08		/* a value follows */
+#define SPILLED_HAS_RANGE 0x10		/* last_at follows */
+#define SPILLED_WIDE_NUMBER 0x20	/* the number follows, in four bytes */
+#define SPILLED_LONG_NAME 0x40		/* the unit's length follows, in four bytes */
+#define SPILLED_NARROW_LIMIT 255	/* a length or number in a byte is below it */
+
+/* The most bytes that follow a head before the unit's. */
+#define SPILLED_TAIL_SIZE (2 * sizeof(uint32) + sizeof(TimestampTz) + sizeof(double))
 
 /* Units up to this many bytes are written with their record in one piece. */
 #define SHORT_NAME_SIZE 64
@@ -634,49 +641,63 @@ ApplyRecord(DailyMetrics *state, const Record *record)
 
 /*
  * WriteRecord
- *		A record onto the tape of its partition at the current level: a fixed
- *		head, the last time and the value only when they are needed, then the
- *		unit's bytes.
+ *		A record onto the tape of its partition at the current level, in the
+ *		form SPILLED_HEAD_SIZE describes: one write, unless the unit is long.
  */
 static void
 WriteRecord(DailyMetrics *state, const Record *record)
 {
 	SpillLevel *level = state->spill;
 	LogicalTape *tape = level->tapes[(record->hash << (level->used_bits - level->bits)) >> (32 - level->bits)];
-	SpilledHead head = {
-		.hash = record->hash,
-		.name_length = VARSIZE_ANY_EXHDR(record->unit),
-		.number = record->number,
-		.kind = (uint8) record->kind,
-		.has_value = record->has_value,
-		.has_range = record->last_at != record->first_at,
-		.first_at = record->first_at,
-	};
+	uint32		name_length = VARSIZE_ANY_EXHDR(record->unit);
+	bool		narrow_number = record->number >= 0 && record->number < SPILLED_NARROW_LIMIT;
+	uint8		flags = (uint8) record->kind;
 	MemoryContext old = MemoryContextSwitchTo(state->context);
-	char		bytes[sizeof(head) + sizeof(TimestampTz) + sizeof(double) + SHORT_NAME_SIZE];
-	char	   *end = bytes + sizeof(head);
+	char		bytes[SPILLED_HEAD_SIZE + SPILLED_TAIL_SIZE + SHORT_NAME_SIZE];
+	char	   *end = bytes + SPILLED_HEAD_SIZE;
 
-	/* one write of the whole record, unless the unit is long */
-	memcpy(bytes, &head, sizeof(head));
-	if (head.has_range)
+	Assert(record->kind <= SPILLED_KIND_MASK);
+	if (record->has_value)
+		flags |= SPILLED_HAS_VALUE;
+	if (record->last_at != record->first_at)
+		flags |= SPILLED_HAS_RANGE;
+	if (!narrow_number)
+		flags |= SPILLED_WIDE_NUMBER;
+	if (name_length >= SPILLED_NARROW_LIMIT)
+		flags |= SPILLED_LONG_NAME;
+	bytes[0] = (char) flags;
+	bytes[1] = (char) (uint8) Min(name_length, SPILLED_NARROW_LIMIT);
+	bytes[2] = (char) (uint8) (narrow_number ? record->number : SPILLED_NARROW_LIMIT);
+	memcpy(bytes + 3, &record->first_at, sizeof(TimestampTz));
+	if (flags & SPILLED_LONG_NAME)
+	{
+		memcpy(end, &name_length, sizeof(uint32));
+		end += sizeof(uint32);
+	}
+	if (flags & SPILLED_WIDE_NUMBER)
+	{
+		memcpy(end, &record->number, sizeof(int32));
+		end += sizeof(int32);
+	}
+	if (flags & SPILLED_HAS_RANGE)
 	{
 		memcpy(end, &record->last_at, sizeof(TimestampTz));
 		end += sizeof(TimestampTz);
 	}
-	if (head.has_value)
+	if (flags & SPILLED_HAS_VALUE)
 	{
 		memcpy(end, &record->value, sizeof(double));
 		end += sizeof(double);
 	}
-	if (head.name_length <= SHORT_NAME_SIZE)
+	if (name_length <= SHORT_NAME_SIZE)
 	{
-		memcpy(end, VARDATA_ANY(record->unit), head.name_length);
-		LogicalTapeWrite(tape, bytes, end - bytes + head.name_length);
+		memcpy(end, VARDATA_ANY(record->unit), name_length);
+		LogicalTapeWrite(tape, bytes, end - bytes + name_length);
 	}
 	else
 	{
 		LogicalTapeWrite(tape, bytes, end - bytes);
-		LogicalTapeWrite(tape, VARDATA_ANY(record->unit), head.name_length);
+		LogicalTapeWrite(tape, VARDATA_ANY(record->unit), name_length);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -700,34 +721,58 @@ ReadExactly(LogicalTape *tape, void *into, size_t size)
 static bool
 ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record)
 {
-	SpilledHead head;
-	size_t		size = LogicalTapeRead(tape, &head, sizeof(head));
+	char		head[SPILLED_HEAD_SIZE];
+	char		tail[SPILLED_TAIL_SIZE];
+	const char *next = tail;
+	size_t		size = LogicalTapeRead(tape, head, sizeof(head));
+	uint8		flags;
+	uint32		name_length;
 
 	if (size == 0)
 		return false;
 	if (size != sizeof(head))
 		elog(ERROR, "could not read a spilled record of daily_metrics");
-	record->last_at = head.first_at;
-	if (head.has_range)
-		ReadExactly(tape, &record->last_at, sizeof(TimestampTz));
-	record->value = 0;
-	if (head.has_value)
-		ReadExactly(tape, &record->value, sizeof(double));
-	if (VARHDRSZ + head.name_length > state->read_name_size)
+	flags = (uint8) head[0];
+	name_length = (uint8) head[1];
+	record->number = (uint8) head[2];
+	memcpy(&record->first_at, head + 3, sizeof(TimestampTz));
+	ReadExactly(tape, tail,
+				((flags & SPILLED_LONG_NAME) ? sizeof(uint32) : 0) +
+				((flags & SPILLED_WIDE_NUMBER) ? sizeof(int32) : 0) +
+				((flags & SPILLED_HAS_RANGE) ? sizeof(TimestampTz) : 0) +
+				((flags & SPILLED_HAS_VALUE) ? sizeof(double) : 0));
+	if (flags & SPILLED_LONG_NAME)
 	{
-		state->read_name_size = Max(VARHDRSZ + head.name_length, 2 * state->read_name_size);
+		memcpy(&name_length, next, sizeof(uint32));
+		next += sizeof(uint32);
+	}
+	if (flags & SPILLED_WIDE_NUMBER)
+	{
+		memcpy(&record->number, next, sizeof(int32));
+		next += sizeof(int32);
+	}
+	record->last_at = record->first_at;
+	if (flags & SPILLED_HAS_RANGE)
+	{
+		memcpy(&record->last_at, next, sizeof(TimestampTz));
+		next += sizeof(TimestampTz);
+	}
+	record->value = 0;
+	if (flags & SPILLED_HAS_VALUE)
+		memcpy(&record->value, next, sizeof(double));
+	if (VARHDRSZ + name_length > state->read_name_size)
+	{
+		state->read_name_size = Max(VARHDRSZ + name_length, 2 * state->read_name_size);
 		state->read_name = state->read_name == NULL ?
 			MemoryContextAlloc(state->context, state->read_name_size) :
 			repalloc(state->read_name, state->read_name_size);
 	}
-	ReadExactly(tape, VARDATA(state->read_name), head.name_length);
-	SET_VARSIZE(state->read_name, VARHDRSZ + head.name_length);
+	ReadExactly(tape, VARDATA(state->read_name), name_length);
+	SET_VARSIZE(state->read_name, VARHDRSZ + name_length);
 	record->unit = state->read_name;
-	record->hash = head.hash;
-	record->kind = (RecordKind) head.kind;
-	record->number = head.number;
-	record->first_at = head.first_at;
-	record->has_value = head.has_value;
+	record->hash = NameHash(state->read_name);
+	record->kind = (RecordKind) (flags & SPILLED_KIND_MASK);
+	record->has_value = (flags & SPILLED_HAS_VALUE) != 0;
 	return true;
 }
 

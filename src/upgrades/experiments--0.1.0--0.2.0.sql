@@ -7510,3 +7510,162 @@ BEGIN
 		|| '</main></body></html>';
 END;
 $$;
+
+-- 0.2.0: the delta-method variance of a ratio metric is never negative: a
+-- slice whose units all have the same ratio gave a rounding residue below 0,
+-- which the tests refused (metric_breakdown() failed).
+CREATE OR REPLACE FUNCTION experiments_internal.metric_comparisons(experiment_id bigint,
+	since timestamptz, until timestamptz, confidence float8, min_units bigint, correction text,
+	pre_period interval, method text, tuning_n bigint, breakdown text, max_slices integer)
+RETURNS TABLE (
+	experiment_id bigint, metric_id bigint, metric text, role text, type text, implicit boolean,
+	higher_is_better boolean, margin float8, ordinal integer, variant text,
+	units bigint, event_units bigint, estimate float8, estimate_lower float8, estimate_upper float8, cap float8,
+	cuped boolean, adjusted_estimate float8, variance_reduction float8,
+	difference float8, difference_lower float8, difference_upper float8,
+	relative_difference float8, relative_lower float8, relative_upper float8,
+	p_value float8, adjusted_p_value float8, interval_confidence float8, p_value_correction text,
+	sample_sufficient boolean, verdict text, guardrail text, method text, slice integer, slice_value text)
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+WITH cfg AS MATERIALIZED (
+	SELECT a.chosen_method AS method, a.chosen_confidence AS confidence, a.chosen_correction AS correction,
+		   a.chosen_tuning_n AS tuning_n
+	FROM experiments_internal.analysis($1, $8, $4, $6, $9) a
+), s AS MATERIALIZED (
+	SELECT ms.* FROM cfg CROSS JOIN LATERAL experiments.metric_statistics($1, coalesce($2, '-infinity'),
+		coalesce($3, 'infinity'), coalesce($7, '0'), cfg.confidence, $10, $11) ms
+), defs AS (
+	-- Every metric with rows in a slice, attached or implicit, with its role.
+	SELECT DISTINCT ON (s.slice, s.metric_id, s.metric) s.slice, s.slice_value, s.metric_id, s.metric,
+		   coalesce(em.role, 'secondary') AS role, coalesce(m.type, 'proportion') AS type,
+		   m.id IS NULL AS implicit, coalesce(m.higher_is_better, true) AS higher_is_better, em.margin
+	FROM s
+	LEFT JOIN experiments.metrics m ON m.id = s.metric_id
+	LEFT JOIN experiments.experiment_metrics em ON em.metric_id = s.metric_id AND em.experiment_id = $1
+), pooled AS (
+	-- CUPED: one slope theta per slice and metric, over all variants' units.
+	SELECT s.slice, s.metric_id,
+		   (sum(s.covariate_cross_sum) - sum(s.value_sum) * sum(s.covariate_sum) / sum(s.units))
+			 / nullif(sum(s.covariate_square_sum) - sum(s.covariate_sum) ^ 2 / sum(s.units), 0) AS theta,
+		   sum(s.covariate_sum) / sum(s.units) AS covariate_mean
+	FROM s WHERE s.covariate_sum IS NOT NULL
+	GROUP BY s.slice, s.metric_id
+), cells AS (
+	-- Every variant for every metric; variants without units count 0.
+	SELECT d.*, v.ordinal, v.key AS variant, coalesce(s.units, 0) AS n, coalesce(s.event_units, 0) AS events,
+		   s.value_sum AS sx, s.value_square_sum AS sxx, s.denominator_sum AS sy, s.denominator_square_sum AS syy,
+		   s.cross_sum AS sxy, s.covariate_sum AS sc, s.covariate_square_sum AS scc, s.covariate_cross_sum AS sxc,
+		   s.quantile_value, s.quantile_lower, s.quantile_upper, s.cap, p.theta, p.covariate_mean
+	FROM defs d
+	CROSS JOIN experiments.variants v
+	LEFT JOIN s ON s.slice = d.slice AND s.metric_id IS NOT DISTINCT FROM d.metric_id AND s.metric = d.metric
+				   AND s.ordinal = v.ordinal
+	LEFT JOIN pooled p ON p.slice = d.slice AND p.metric_id = d.metric_id
+	WHERE v.experiment_id = $1
+), moments AS (
+	SELECT c.*, c.sx / nullif(c.n, 0) AS mean,
+		   CASE WHEN c.n > 1 THEN greatest((c.sxx - c.sx * c.sx / c.n) / (c.n - 1), 0) END AS var_x,
+		   CASE WHEN c.n > 1 THEN greatest((c.syy - c.sy * c.sy / c.n) / (c.n - 1), 0) END AS var_y,
+		   CASE WHEN c.n > 1 THEN (c.sxy - c.sx * c.sy / c.n) / (c.n - 1) END AS cov_xy,
+		   CASE WHEN c.n > 1 THEN greatest((c.scc - c.sc * c.sc / c.n) / (c.n - 1), 0) END AS var_c,
+		   CASE WHEN c.n > 1 THEN (c.sxc - c.sx * c.sc / c.n) / (c.n - 1) END AS cov_xc,
+		   c.sx / nullif(c.sy, 0) AS ratio
+	FROM cells c
+), estimates AS (
+	-- Per variant: the estimate, its interval, and for the comparisons its
+	-- variance (ratio: delta method; quantile: from the order-statistic
+	-- interval) or CUPED-adjusted mean and variance.
+	SELECT mo.*,
+		   mo.theta IS NOT NULL AS cuped,
+		   CASE WHEN mo.theta IS NOT NULL THEN mo.mean - mo.theta * (mo.sc / nullif(mo.n, 0) - mo.covariate_mean) END AS adjusted_mean,
+		   CASE WHEN mo.theta IS NOT NULL THEN greatest(mo.var_x - 2 * mo.theta * mo.cov_xc + mo.theta ^ 2 * mo.var_c, 0) END AS adjusted_var,
+		   -- (the ratio's variance is never negative: a slice whose units all
+		   -- have the same ratio gives 0, which rounding may leave below it)
+		   CASE mo.type WHEN 'ratio' THEN greatest(mo.var_x - 2 * mo.ratio * mo.cov_xy + mo.ratio ^ 2 * mo.var_y, 0)
+											/ nullif(mo.n * (mo.sy / mo.n) ^ 2, 0)
+						WHEN 'quantile' THEN ((mo.quantile_upper - mo.quantile_lower)
+											  / (2 * experiments.normal_quantile(1 - (1 - cfg.confidence) / 2))) ^ 2 END AS estimate_var,
+		   CASE mo.type WHEN 'ratio' THEN mo.ratio WHEN 'quantile' THEN mo.quantile_value
+						WHEN 'proportion' THEN mo.events / nullif(mo.n, 0)::float8 ELSE mo.mean END AS estimate
+	FROM moments mo
+	CROSS JOIN cfg
+), pairs AS (
+	-- Each variant beside its control, and the minimum-sample rule of
+	-- experiment_results(): min_units units in both arms; for proportions
+	-- without CUPED also 5 expected conversions and non-conversions per arm.
+	SELECT e.*, c.n AS c_n, c.events AS c_events, c.estimate AS c_estimate, c.estimate_var AS c_estimate_var,
+		   c.mean AS c_mean, c.var_x AS c_var_x, c.adjusted_mean AS c_adjusted_mean, c.adjusted_var AS c_adjusted_var,
+		   CASE WHEN e.ordinal <> 0 THEN e.n >= $5 AND c.n >= $5
+				AND (e.type <> 'proportion' OR e.cuped OR
+					 least(e.n, c.n) * least(e.events + c.events, e.n + c.n - e.events - c.events)::float8
+					 >= 5 * nullif(e.n + c.n, 0)) END AS sufficient
+	FROM estimates e
+	LEFT JOIN estimates c ON c.slice = e.slice AND c.metric_id IS NOT DISTINCT FROM e.metric_id AND c.metric = e.metric
+							 AND c.ordinal = 0
+), raw AS (
+	-- The p-value of each comparison, from the test its interval comes from.
+	SELECT p.*, t.p_value AS raw_p_value
+	FROM pairs p
+	CROSS JOIN cfg
+	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, p.type, p.cuped, p.c_events, p.c_n,
+		CASE WHEN p.cuped THEN p.c_adjusted_mean ELSE p.c_mean END, CASE WHEN p.cuped THEN p.c_adjusted_var ELSE p.c_var_x END,
+		p.events, p.n, CASE WHEN p.cuped THEN p.adjusted_mean ELSE p.mean END,
+		CASE WHEN p.cuped THEN p.adjusted_var ELSE p.var_x END, p.c_estimate, p.c_estimate_var, p.estimate,
+		p.estimate_var, cfg.confidence, cfg.tuning_n) t ON p.ordinal <> 0
+), tests AS (
+	-- The family corrected for multiple testing: every comparison with a
+	-- p-value and a sufficient sample, across slices, variants and metrics.
+	SELECT row_number() OVER (ORDER BY r.slice, r.metric_id NULLS LAST, r.metric, r.ordinal) AS member,
+		   r.slice, r.metric_id, r.metric, r.ordinal, CASE WHEN r.sufficient THEN r.raw_p_value END AS p_value
+	FROM raw r WHERE r.sufficient IS NOT NULL
+), corrected AS (
+	SELECT tests.slice, tests.metric_id, tests.metric, tests.ordinal, u.adjusted, u.level
+	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
+											   (SELECT cfg.correction FROM cfg), (SELECT cfg.confidence FROM cfg))).*
+		  FROM tests) f
+	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
+	JOIN tests ON tests.member = u.member
+), compared AS (
+	-- The comparisons at their corrected levels, by the same tests.
+	SELECT r.*, k.adjusted, coalesce(k.level, cfg.confidence) AS level,
+		   cmp.difference AS d, cmp.difference_lower AS d_lower, cmp.difference_upper AS d_upper,
+		   cmp.relative_difference AS rel, cmp.relative_lower AS rel_lower, cmp.relative_upper AS rel_upper
+	FROM raw r
+	CROSS JOIN cfg
+	LEFT JOIN corrected k ON k.slice = r.slice AND k.metric_id IS NOT DISTINCT FROM r.metric_id AND k.metric = r.metric
+							 AND k.ordinal = r.ordinal
+	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, r.type, r.cuped, r.c_events, r.c_n,
+		CASE WHEN r.cuped THEN r.c_adjusted_mean ELSE r.c_mean END, CASE WHEN r.cuped THEN r.c_adjusted_var ELSE r.c_var_x END,
+		r.events, r.n, CASE WHEN r.cuped THEN r.adjusted_mean ELSE r.mean END,
+		CASE WHEN r.cuped THEN r.adjusted_var ELSE r.var_x END, r.c_estimate, r.c_estimate_var, r.estimate,
+		r.estimate_var, coalesce(k.level, cfg.confidence), cfg.tuning_n) cmp ON r.ordinal <> 0
+)
+SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better, c.margin, c.ordinal, c.variant,
+	   c.n, c.events, c.estimate,
+	   CASE c.type WHEN 'proportion' THEN w.lower
+				   WHEN 'mean' THEN c.mean - experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio - experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_lower END,
+	   CASE c.type WHEN 'proportion' THEN w.upper
+				   WHEN 'mean' THEN c.mean + experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
+				   WHEN 'ratio' THEN c.ratio + experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
+				   ELSE c.quantile_upper END,
+	   c.cap, c.cuped,
+	   CASE WHEN c.cuped THEN c.adjusted_mean END,
+	   CASE WHEN c.cuped THEN 1 - c.adjusted_var / nullif(c.var_x, 0) END,
+	   c.d, c.d_lower, c.d_upper, c.rel, c.rel_lower, c.rel_upper,
+	   c.raw_p_value, c.adjusted,
+	   CASE WHEN c.d IS NOT NULL THEN c.level END,
+	   CASE WHEN c.sufficient IS NOT NULL THEN cfg.correction END,
+	   c.sufficient,
+	   experiments_internal.metric_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence, c.d, c.higher_is_better),
+	   CASE WHEN c.role = 'guardrail' AND c.ordinal <> 0
+			THEN experiments_internal.guardrail_status(c.sufficient, c.margin, c.rel_lower, c.rel_upper, c.higher_is_better) END,
+	   cfg.method, c.slice, c.slice_value
+FROM compared c
+CROSS JOIN cfg
+CROSS JOIN LATERAL experiments.wilson_interval(CASE WHEN c.type = 'proportion' THEN c.events END, c.n, cfg.confidence) w
+ORDER BY c.slice, c.role = 'guardrail' DESC, c.role = 'primary' DESC, c.implicit, c.metric_id, c.metric, c.ordinal
+$$;
