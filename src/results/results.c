@@ -347,6 +347,8 @@ typedef struct DailyMetrics
 	void		(*count_partition) (struct DailyMetrics *state);
 	/* a record of a kind daily_metrics() does not make */
 	void		(*apply_other) (struct DailyMetrics *state, const struct Record *record);
+	/* an event of a unit in memory, before it is counted (NULL: none) */
+	void		(*apply_event) (struct DailyMetrics *state, UnitEntry *unit, const struct Record *record);
 } DailyMetrics;
 
 /*
@@ -621,8 +623,12 @@ ApplyRecord(DailyMetrics *state, const Record *record)
 			unit->last_at = Max(unit->last_at, record->last_at);
 			break;
 		case RECORD_EVENT:
-			unit = ExposedUnit(state, record->unit, record->hash, record->first_at);
-			if (unit != NULL)
+			unit = units_lookup_hash(state->units, record->unit, record->hash);
+			if (unit == NULL)
+				break;
+			if (state->apply_event != NULL)
+				state->apply_event(state, unit, record);
+			if (record->first_at >= unit->first_at)
 				Convert(state, unit, (uint32) record->number, record->first_at, record->value,
 						record->has_value);
 			break;
@@ -1003,22 +1009,36 @@ GoalProperty(const PendingRow *row, const char *key, double *value)
 }
 
 /*
- * DigestGoal
- *		One goal event (unit, achieved_at, goal, properties). Its value is
- *		what CASE WHEN jsonb_typeof(properties -> 'value') = 'number' THEN
- *		(properties ->> 'value')::float8 END gives; in memory, it is computed
- *		only for the events that count.
+ * GoalRecord
+ *		The record of a goal event (unit, achieved_at, goal, properties): an
+ *		event of its goal, whose value is what CASE WHEN
+ *		jsonb_typeof(properties -> 'value') = 'number' THEN (properties ->>
+ *		'value')::float8 END gives.
  */
-static void
-DigestGoal(DailyMetrics *state, const PendingRow *row)
+static Record
+GoalRecord(DailyMetrics *state, const PendingRow *row)
 {
 	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
 		.first_at = row->at, .last_at = row->at};
 
-	if (state->spill == NULL && ExposedUnit(state, row->unit, row->hash, row->at) == NULL)
-		return;
 	record.has_value = GoalProperty(row, "value", &record.value);
 	record.number = (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0]));
+	return record;
+}
+
+/*
+ * DigestGoal
+ *		One goal event as daily_metrics() counts it; in memory, only the
+ *		events that count are made records.
+ */
+static void
+DigestGoal(DailyMetrics *state, const PendingRow *row)
+{
+	Record		record;
+
+	if (state->spill == NULL && ExposedUnit(state, row->unit, row->hash, row->at) == NULL)
+		return;
+	record = GoalRecord(state, row);
 	Route(state, &record);
 }
 
@@ -1479,13 +1499,22 @@ typedef struct EventSource
 	text	   *goal;			/* the goal's name; NULL: not a goal */
 	char	   *property;		/* a goal's numeric property that is the value; NULL: none */
 	char	   *query;			/* another source's (see EventQuery) */
+	/*
+	 * Folded: its events are those of a goal, or revenue, as daily_metrics()
+	 * reads them, with their value or none, so that they are applied from
+	 * that one record (ApplyMetricEvent) rather than from records of their
+	 * own. A folded goal's metric number, once a row of it is digested.
+	 */
+	bool		folded;
+	int32		metric;
 } EventSource;
 
 /* One event source of a metric, with the per-unit values read from it. */
 typedef struct MetricPart
 {
 	int			source;			/* the number of its EventSource */
-	int			row_index;		/* of its UnitPart in a unit's row */
+	int			number;			/* among all parts: of its UnitPart in a unit's */
+	bool		deferred;		/* of a deferred metric (see CatalogMetric) */
 	bool		indicator;		/* a proportion: 1 for a unit with an event */
 	bool		counts;			/* a count: each event adds 1 */
 	bool		covariate;		/* has a CUPED covariate */
@@ -1513,7 +1542,20 @@ typedef struct CatalogMetric
 	double		quantile;
 	int			nparts;
 	MetricPart	parts[MAX_PARTS];
-	Tuplesortstate *quantile_sort;	/* a quantile metric's (cell, value) */
+	/*
+	 * A quantile metric's values of units with events: with a breakdown,
+	 * (cell, value) in one sort; else a sort of values per cell (variant),
+	 * cheaper to fill, and as many as a plan with a sort per variant.
+	 */
+	Tuplesortstate *quantile_sort;
+	Tuplesortstate **cell_sorts;
+	int			ncell_sorts;
+	/*
+	 * Deferred: summed once every unit is read, from the units' rows, as a
+	 * percentile cap or a breakdown's slices need every unit first; else
+	 * summed as each unit is emitted.
+	 */
+	bool		deferred;
 } CatalogMetric;
 
 /*
@@ -1540,6 +1582,44 @@ typedef struct LabelEntry
 #define SH_DECLARE
 #define SH_DEFINE
 #include "lib/simplehash.h"
+
+/* The sums of one metric, slice and variant, as metric_statistics() returns them. */
+typedef struct MetricSums
+{
+	int64		units;
+	int64		event_units;
+	double		sum;
+	double		square_sum;
+	int64		denominator_event_units;
+	double		denominator_sum;
+	double		denominator_square_sum;
+	double		cross_sum;
+	double		covariate_sum;
+	double		covariate_square_sum;
+	double		covariate_cross_sum;
+	int64		quantile_n;		/* a quantile metric's units with events */
+	double		quantile_at[4];	/* its values at the ranks QuantileRanks names */
+} MetricSums;
+
+/*
+ * A unit's deferred row: this head, a UnitPart per part of the deferred
+ * metrics, then with a breakdown the metric of each of its conversions
+ * (int32, a goal or revenue): the implicit metrics are counted from them.
+ */
+typedef struct UnitHead
+{
+	int32		ordinal;
+	int32		label;			/* > 0: a value of the attribute */
+	int32		nconverted;
+} UnitHead;
+
+typedef struct UnitPart
+{
+	double		value;
+	double		covariate;
+	bool		hit;
+	bool		covariate_hit;
+} UnitPart;
 
 /*
  * Everything one call builds: a DailyMetrics first, so that the receiver,
@@ -1571,50 +1651,20 @@ typedef struct MetricState
 	/* the goals a metric of the tenant reads, not implicit metrics */
 	text	  **read_goals;
 	int			nread_goals;
-	/* one row per unit, emitted partition by partition (EmitUnits) */
-	Tuplestorestate *unit_rows;
-	TupleDesc	unit_row_desc;	/* one bytea */
-	StringInfoData unit_row;
-	int			nordinals;
+	/* the sums per metric and cell (slice and variant), implicit metrics' too */
+	MetricSums *sums;			/* by metric * ncells + cell */
+	int64	   *implicit;		/* by goal or revenue * ncells + cell */
+	int64	   *cell_units;
+	int			ncells;
+	int			nordinals;		/* the cells of a slice */
+	UnitPart   *unit_parts;		/* a unit's, by part number */
+	TupleDesc	quantile_desc;	/* cell, value */
+	TupleTableSlot *quantile_slot;
+	/* a row per unit, if some metric is deferred (EmitUnits), on a tape */
+	LogicalTapeSet *row_tapes;
+	LogicalTape *unit_rows;
+	bool		rows_deferred;
 } MetricState;
-
-/*
- * A unit's row: this head, per part a UnitPart, then the metric of each of
- * its conversions (int32, a goal or revenue): the implicit metrics are
- * counted from them.
- */
-typedef struct UnitHead
-{
-	int32		ordinal;
-	int32		label;			/* > 0: a value of the attribute */
-	int32		nconverted;
-} UnitHead;
-
-typedef struct UnitPart
-{
-	double		value;
-	double		covariate;
-	bool		hit;
-	bool		covariate_hit;
-} UnitPart;
-
-/* The sums of one metric, slice and variant, as metric_statistics() returns them. */
-typedef struct MetricSums
-{
-	int64		units;
-	int64		event_units;
-	double		sum;
-	double		square_sum;
-	int64		denominator_event_units;
-	double		denominator_sum;
-	double		denominator_square_sum;
-	double		cross_sum;
-	double		covariate_sum;
-	double		covariate_square_sum;
-	double		covariate_cross_sum;
-	int64		quantile_n;		/* a quantile metric's units with events */
-	double		quantile_at[4];	/* its values at the ranks QuantileRanks names */
-} MetricSums;
 
 /* The attached metrics, each of its parts a row, numerator first. */
 static const char *const catalog_query =
@@ -1754,14 +1804,47 @@ PrepareArrays(MetricState *state)
 }
 
 /*
+ * ApplyToParts
+ *		An event of a source, of a unit in memory (at its slot), into each
+ *		part of that source: added to the part's value when in its conversion
+ *		window after the unit's first exposure, to its covariate when in the
+ *		pre-period before it.
+ */
+static void
+ApplyToParts(MetricState *state, int source, const UnitEntry *unit, Size slot, TimestampTz at,
+			 double value, bool has_value)
+{
+	for (int i = 0; i < state->nparts; i++)
+	{
+		MetricPart *part = state->parts[i];
+		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
+		int64		since = at - unit->first_at;
+
+		if (part->source != source)
+			continue;
+		if (at >= unit->first_at)
+		{
+			if (since >= part->window_start && (part->window_open || since < part->window_end))
+			{
+				part->values[slot] += x;
+				part->hits[slot] = true;
+			}
+		}
+		else if (part->covariates != NULL && unit->first_at - at <= state->pre_period)
+		{
+			part->covariates[slot] += x;
+			part->covariate_hits[slot] = true;
+		}
+	}
+}
+
+/*
  * ApplyMetricRecord
  *		A record of the attribute or of an event source, of a unit in
  *		memory. The attribute: the latest setting at or before the unit's
  *		first exposure is its value, the greatest value on a tie of times,
- *		so that the order the rows come in never matters. An event: added to
- *		the value of each part of its source when in the part's conversion
- *		window, to its covariate when in the pre-period before the first
- *		exposure.
+ *		so that the order the rows come in never matters. An event: into
+ *		the parts of its source (ApplyToParts).
  */
 static void
 ApplyMetricRecord(DailyMetrics *base, const Record *record)
@@ -1788,37 +1871,171 @@ ApplyMetricRecord(DailyMetrics *base, const Record *record)
 		return;
 	}
 	Assert(record->kind == RECORD_SOURCE_EVENT);
-	for (int i = 0; i < state->nparts; i++)
-	{
-		MetricPart *part = state->parts[i];
-		double		value = part->counts ? 1.0 : record->has_value ? record->value : 0.0;
-		int64		since = at - unit->first_at;
+	ApplyToParts(state, record->number, unit, slot, at, record->value, record->has_value);
+}
 
-		if (part->source != record->number)
+/*
+ * ApplyMetricEvent
+ *		The apply_event of metric_statistics(): a goal or revenue event of a
+ *		unit in memory, into the parts of the sources folded into it: with
+ *		its value when the source has a property (a goal's value, a
+ *		transaction's revenue), without when it counts events.
+ */
+static void
+ApplyMetricEvent(DailyMetrics *base, UnitEntry *unit, const Record *record)
+{
+	MetricState *state = (MetricState *) base;
+	bool		goal = base->metrics[record->number].kind == goal_kind;
+
+	PrepareArrays(state);
+	for (int i = 0; i < state->nsources; i++)
+	{
+		EventSource *source = &state->sources[i];
+
+		if (source->folded && (goal ? source->goal != NULL && source->metric == record->number : source->goal == NULL))
+			ApplyToParts(state, i, unit, unit - base->units->data, record->first_at, record->value,
+						 record->has_value && source->property != NULL);
+	}
+}
+
+/*
+ * CellSort
+ *		The sort of a quantile metric's values in a cell, begun the first
+ *		time, in the call's context.
+ */
+static Tuplesortstate *
+CellSort(MetricState *state, CatalogMetric *metric, int cell)
+{
+	if (cell >= metric->ncell_sorts)
+	{
+		int			size = Max(cell + 1, 2 * metric->ncell_sorts);
+
+		metric->cell_sorts = metric->cell_sorts == NULL ?
+			MemoryContextAlloc(state->base.context, sizeof(Tuplesortstate *) * size) :
+			repalloc(metric->cell_sorts, sizeof(Tuplesortstate *) * size);
+		memset(metric->cell_sorts + metric->ncell_sorts, 0, sizeof(Tuplesortstate *) * (size - metric->ncell_sorts));
+		metric->ncell_sorts = size;
+	}
+	if (metric->cell_sorts[cell] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->base.context);
+
+		metric->cell_sorts[cell] = tuplesort_begin_datum(FLOAT8OID, Float8LessOperator, InvalidOid, false,
+														 work_mem, NULL, TUPLESORT_NONE);
+		MemoryContextSwitchTo(old);
+	}
+	return metric->cell_sorts[cell];
+}
+
+/*
+ * SumUnit
+ *		One unit's parts into the sums of its cell (slice and variant) of
+ *		each metric deferred or not, as asked, its values capped; a quantile
+ *		metric's value of a unit with events into the metric's sort.
+ */
+static void
+SumUnit(MetricState *state, const UnitPart *parts, int cell, bool deferred)
+{
+	for (int i = 0; i < state->nmetrics; i++)
+	{
+		CatalogMetric *metric = &state->metrics[i];
+		MetricSums *s = &state->sums[i * state->ncells + cell];
+		const UnitPart *numerator = &parts[metric->parts[0].number];
+		double		cap = metric->parts[0].cap;
+		double		x = isnan(cap) ? numerator->value : Min(numerator->value, cap);
+
+		if (metric->deferred != deferred)
 			continue;
-		if (at >= unit->first_at)
+		s->units++;
+		s->event_units += numerator->hit;
+		s->sum += x;
+		s->square_sum += x * x;
+		if (metric->nparts > 1)
 		{
-			if (since >= part->window_start && (part->window_open || since < part->window_end))
-			{
-				part->values[slot] += value;
-				part->hits[slot] = true;
-			}
+			const UnitPart *denominator = &parts[metric->parts[1].number];
+			double		dcap = metric->parts[1].cap;
+			double		y = isnan(dcap) ? denominator->value : Min(denominator->value, dcap);
+
+			s->denominator_event_units += denominator->hit;
+			s->denominator_sum += y;
+			s->denominator_square_sum += y * y;
+			s->cross_sum += x * y;
 		}
-		else if (part->covariates != NULL && unit->first_at - at <= state->pre_period)
+		if (metric->parts[0].covariate)
 		{
-			part->covariates[slot] += value;
-			part->covariate_hits[slot] = true;
+			double		c = isnan(cap) ? numerator->covariate : Min(numerator->covariate, cap);
+
+			s->covariate_sum += c;
+			s->covariate_square_sum += c * c;
+			s->covariate_cross_sum += x * c;
+		}
+		if (metric->quantile_sort != NULL && numerator->hit)
+		{
+			TupleTableSlot *slot = state->quantile_slot;
+
+			ExecClearTuple(slot);
+			slot->tts_values[0] = Int32GetDatum(cell);
+			slot->tts_values[1] = Float8GetDatum(x);
+			slot->tts_isnull[0] = slot->tts_isnull[1] = false;
+			ExecStoreVirtualTuple(slot);
+			tuplesort_puttupleslot(metric->quantile_sort, slot);
+			s->quantile_n++;
+		}
+		else if (strcmp(metric->type, "quantile") == 0 && numerator->hit)
+		{
+			tuplesort_putdatum(CellSort(state, metric, cell), Float8GetDatum(x), false);
+			s->quantile_n++;
 		}
 	}
 }
 
 /*
+ * EnsureCells
+ *		Sums for at least ncells cells per metric, zero when new; those of
+ *		cells counted already keep their place in their metric's row.
+ */
+static void
+EnsureCells(MetricState *state, int ncells)
+{
+	int			old = state->ncells;
+	uint32		ngoals = Max(state->base.nmetrics, 1);
+	int			nmetrics = Max(state->nmetrics, 1);
+	MetricSums *sums;
+	int64	   *implicit;
+	int64	   *cell_units;
+
+	if (ncells <= old)
+		return;
+	ncells = Max(ncells, 2 * old);
+	sums = MemoryContextAllocZero(state->base.context, sizeof(MetricSums) * nmetrics * ncells);
+	implicit = MemoryContextAllocZero(state->base.context, sizeof(int64) * ngoals * ncells);
+	cell_units = MemoryContextAllocZero(state->base.context, sizeof(int64) * ncells);
+	for (int i = 0; i < nmetrics && old > 0; i++)
+		memcpy(&sums[i * ncells], &state->sums[i * old], sizeof(MetricSums) * old);
+	for (uint32 i = 0; i < ngoals && old > 0; i++)
+		memcpy(&implicit[i * ncells], &state->implicit[i * old], sizeof(int64) * old);
+	if (old > 0)
+	{
+		memcpy(cell_units, state->cell_units, sizeof(int64) * old);
+		pfree(state->sums);
+		pfree(state->implicit);
+		pfree(state->cell_units);
+	}
+	state->sums = sums;
+	state->implicit = implicit;
+	state->cell_units = cell_units;
+	state->ncells = ncells;
+}
+
+/*
  * EmitUnits
  *		The count_partition of metric_statistics(): each unit in memory, all
- *		of whose records are read, as a row of the tuplestore (UnitHead, a
- *		UnitPart per part, its conversions), a proportion's parts as 0 or
- *		1; hit values go to their part's percentile cap, and each unit to the
- *		count of its attribute value.
+ *		of whose records are read, its parts' values (a proportion's 0 or 1)
+ *		summed into its variant's cell for the metrics not deferred, and as a
+ *		row on a tape (UnitHead, the deferred metrics' UnitParts, with a
+ *		breakdown its conversions) when some are; hit values go to their
+ *		part's percentile cap, and each unit to the count of its attribute
+ *		value.
  */
 static void
 EmitUnits(DailyMetrics *base)
@@ -1834,41 +2051,63 @@ EmitUnits(DailyMetrics *base)
 		Size		slot = unit - base->units->data;
 		UnitHead	head = {.ordinal = unit->ordinal, .label = state->breakdown ? state->unit_labels[slot] : -1};
 		Conversion *conversion;
-		Datum		row;
-		bool		isnull = false;
 
-		resetStringInfo(&state->unit_row);
-		appendStringInfoSpaces(&state->unit_row, VARHDRSZ + sizeof(UnitHead));
 		for (int i = 0; i < state->nparts; i++)
 		{
 			MetricPart *part = state->parts[i];
-			UnitPart	values = {
-				.value = part->indicator ? (double) part->hits[slot] : part->values[slot],
-				.hit = part->hits[slot],
-			};
+			UnitPart   *values = &state->unit_parts[i];
 
+			values->value = part->indicator ? (double) part->hits[slot] : part->values[slot];
+			values->hit = part->hits[slot];
+			values->covariate = 0;
+			values->covariate_hit = false;
 			if (part->covariates != NULL)
 			{
-				values.covariate = part->indicator ? (double) part->covariate_hits[slot] : part->covariates[slot];
-				values.covariate_hit = part->covariate_hits[slot];
+				values->covariate = part->indicator ? (double) part->covariate_hits[slot] : part->covariates[slot];
+				values->covariate_hit = part->covariate_hits[slot];
 			}
-			if (part->cap_sort != NULL && values.hit)
+			if (part->cap_sort != NULL && values->hit)
 			{
-				tuplesort_putdatum(part->cap_sort, Float8GetDatum(values.value), false);
+				tuplesort_putdatum(part->cap_sort, Float8GetDatum(values->value), false);
 				part->cap_n++;
 			}
-			appendBinaryStringInfo(&state->unit_row, (const char *) &values, sizeof(values));
 		}
-		for (uint32 next = unit->conversions; next != 0; next = conversion->next)
+		if (!state->breakdown)
 		{
-			conversion = &base->conversions[next - 1];
-			appendBinaryStringInfo(&state->unit_row, (const char *) &conversion->metric, sizeof(int32));
-			head.nconverted++;
+			EnsureCells(state, unit->ordinal + 1);
+			state->cell_units[unit->ordinal]++;
+			SumUnit(state, state->unit_parts, unit->ordinal, false);
+			for (uint32 next = unit->conversions; next != 0; next = conversion->next)
+			{
+				conversion = &base->conversions[next - 1];
+				state->implicit[conversion->metric * state->ncells + unit->ordinal]++;
+			}
 		}
-		memcpy(state->unit_row.data + VARHDRSZ, &head, sizeof(head));
-		SET_VARSIZE(state->unit_row.data, state->unit_row.len);
-		row = PointerGetDatum(state->unit_row.data);
-		tuplestore_putvalues(state->unit_rows, state->unit_row_desc, &row, &isnull);
+		if (state->rows_deferred)
+		{
+			if (state->unit_rows == NULL)
+			{
+				MemoryContext old = MemoryContextSwitchTo(base->context);
+
+				state->row_tapes = LogicalTapeSetCreate(false, NULL, -1);
+				state->unit_rows = LogicalTapeCreate(state->row_tapes);
+				MemoryContextSwitchTo(old);
+			}
+			for (uint32 next = state->breakdown ? unit->conversions : 0; next != 0; next = conversion->next)
+			{
+				conversion = &base->conversions[next - 1];
+				head.nconverted++;
+			}
+			LogicalTapeWrite(state->unit_rows, &head, sizeof(head));
+			for (int i = 0; i < state->nparts; i++)
+				if (state->parts[i]->deferred)
+					LogicalTapeWrite(state->unit_rows, &state->unit_parts[i], sizeof(UnitPart));
+			for (uint32 next = state->breakdown ? unit->conversions : 0; next != 0; next = conversion->next)
+			{
+				conversion = &base->conversions[next - 1];
+				LogicalTapeWrite(state->unit_rows, &conversion->metric, sizeof(int32));
+			}
+		}
 		if (head.label > 0)
 		{
 			if ((uint32) head.label >= state->label_units_size)
@@ -1925,31 +2164,50 @@ DigestSourceEvent(DailyMetrics *base, const PendingRow *row)
 /*
  * DigestMetricGoal
  *		A goal event (unit, achieved_at, goal, properties) of the read of the
- *		goals from the pre-period on: an event of each goal source of its
- *		goal, with the source's property as its value, and from since on, as
- *		daily_metrics() digests it (DigestGoal), for the implicit metrics and
- *		the groups.
+ *		goals from the pre-period on: a record of each goal source of its
+ *		goal that is not folded, with the source's property as its value;
+ *		and the goal's record, as daily_metrics() digests it (DigestGoal),
+ *		from since on, or from the pre-period on when a source is folded
+ *		into it (only the events from a unit's first exposure on are
+ *		counted for the implicit metrics and the groups).
  */
 static void
 DigestMetricGoal(DailyMetrics *base, const PendingRow *row)
 {
 	MetricState *state = (MetricState *) base;
 	const text *goal = DatumGetTextPP(row->values[0]);
+	bool		folded = false;
+	Record		record;
 
 	for (int i = 0; i < state->nsources; i++)
 	{
 		EventSource *source = &state->sources[i];
-		Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_SOURCE_EVENT,
+		Record		source_record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_SOURCE_EVENT,
 		.number = i, .first_at = row->at, .last_at = row->at};
 
 		if (source->goal == NULL || !NamesEqual(source->goal, goal))
 			continue;
+		folded |= source->folded;
+		if (source->folded)
+			continue;
 		if (source->property != NULL)
-			record.has_value = GoalProperty(row, source->property, &record.value);
-		Route(base, &record);
+			source_record.has_value = GoalProperty(row, source->property, &source_record.value);
+		Route(base, &source_record);
 	}
-	if (row->at >= state->since)
-		DigestGoal(base, row);
+	if (!folded)
+	{
+		if (row->at >= state->since)
+			DigestGoal(base, row);
+		return;
+	}
+	if (base->spill == NULL && units_lookup_hash(base->units, row->unit, row->hash) == NULL)
+		return;
+	record = GoalRecord(base, row);
+	for (int i = 0; i < state->nsources; i++)
+		if (state->sources[i].folded && state->sources[i].goal != NULL &&
+			NamesEqual(state->sources[i].goal, goal))
+			state->sources[i].metric = record.number;
+	Route(base, &record);
 }
 
 /* Order of values for the slices: most units first, then by name. */
@@ -2084,25 +2342,54 @@ QuantileRanks(int64 n, double p, double critical, int64 ranks[4])
 }
 
 /*
+ * KeepQuantile
+ *		The value at index (from 0) in its cell's order, kept if it is at one
+ *		of the ranks QuantileRanks names.
+ */
+static void
+KeepQuantile(MetricSums *sums, const int64 ranks[4], int64 index, double value)
+{
+	for (int r = 0; r < 4; r++)
+		if (ranks[r] == index)
+			sums->quantile_at[r] = value;
+}
+
+/*
  * QuantileCells
- *		Reads a quantile metric's sorted (cell, value), of tuple descriptor
- *		desc, and keeps, per cell, its values at the ranks QuantileRanks
- *		names.
+ *		Reads a quantile metric's sorted values, of its cells' sorts or of
+ *		its (cell, value) sort, of tuple descriptor desc, and keeps, per
+ *		cell, its values at the ranks QuantileRanks names.
  */
 static void
 QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical, TupleDesc desc)
 {
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	TupleTableSlot *slot;
 	int32		cell = -1;
 	int64		index = 0;
 	int64		ranks[4];
 
+	for (cell = 0; cell < metric->ncell_sorts; cell++)
+	{
+		Datum		value;
+		bool		isnull;
+
+		if (metric->cell_sorts[cell] == NULL)
+			continue;
+		tuplesort_performsort(metric->cell_sorts[cell]);
+		QuantileRanks(sums[cell].quantile_n, metric->quantile, critical, ranks);
+		for (index = 0; tuplesort_getdatum(metric->cell_sorts[cell], true, &value, &isnull, NULL); index++)
+			KeepQuantile(&sums[cell], ranks, index, DatumGetFloat8(value));
+		tuplesort_end(metric->cell_sorts[cell]);
+	}
+	if (metric->quantile_sort == NULL)
+		return;
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	cell = -1;
 	tuplesort_performsort(metric->quantile_sort);
 	while (tuplesort_gettupleslot(metric->quantile_sort, true, false, slot, NULL))
 	{
 		bool		isnull;
 		int32		this_cell = DatumGetInt32(slot_getattr(slot, 1, &isnull));
-		double		value = DatumGetFloat8(slot_getattr(slot, 2, &isnull));
 
 		if (this_cell != cell)
 		{
@@ -2110,66 +2397,10 @@ QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical, TupleDes
 			index = 0;
 			QuantileRanks(sums[cell].quantile_n, metric->quantile, critical, ranks);
 		}
-		for (int r = 0; r < 4; r++)
-			if (ranks[r] == index)
-				sums[cell].quantile_at[r] = value;
-		index++;
+		KeepQuantile(&sums[cell], ranks, index++, DatumGetFloat8(slot_getattr(slot, 2, &isnull)));
 	}
 	ExecDropSingleTupleTableSlot(slot);
-}
-
-/*
- * SumUnit
- *		One unit's row into the sums of each metric in its cell (slice and
- *		variant), its values capped; a quantile metric's value of a unit with
- *		events into the metric's sort.
- */
-static void
-SumUnit(MetricState *state, const UnitPart *parts, MetricSums *sums, int cell, int ncells,
-		TupleTableSlot *quantile_slot)
-{
-	for (int i = 0; i < state->nmetrics; i++)
-	{
-		CatalogMetric *metric = &state->metrics[i];
-		MetricSums *s = &sums[i * ncells + cell];
-		const UnitPart *numerator = &parts[metric->parts[0].row_index];
-		double		cap = metric->parts[0].cap;
-		double		x = isnan(cap) ? numerator->value : Min(numerator->value, cap);
-
-		s->units++;
-		s->event_units += numerator->hit;
-		s->sum += x;
-		s->square_sum += x * x;
-		if (metric->nparts > 1)
-		{
-			const UnitPart *denominator = &parts[metric->parts[1].row_index];
-			double		dcap = metric->parts[1].cap;
-			double		y = isnan(dcap) ? denominator->value : Min(denominator->value, dcap);
-
-			s->denominator_event_units += denominator->hit;
-			s->denominator_sum += y;
-			s->denominator_square_sum += y * y;
-			s->cross_sum += x * y;
-		}
-		if (metric->parts[0].covariate)
-		{
-			double		c = isnan(cap) ? numerator->covariate : Min(numerator->covariate, cap);
-
-			s->covariate_sum += c;
-			s->covariate_square_sum += c * c;
-			s->covariate_cross_sum += x * c;
-		}
-		if (metric->quantile_sort != NULL && numerator->hit)
-		{
-			ExecClearTuple(quantile_slot);
-			quantile_slot->tts_values[0] = Int32GetDatum(cell);
-			quantile_slot->tts_values[1] = Float8GetDatum(x);
-			quantile_slot->tts_isnull[0] = quantile_slot->tts_isnull[1] = false;
-			ExecStoreVirtualTuple(quantile_slot);
-			tuplesort_puttupleslot(metric->quantile_sort, quantile_slot);
-			s->quantile_n++;
-		}
-	}
+	tuplesort_end(metric->quantile_sort);
 }
 
 /*
@@ -2277,18 +2508,26 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		if (metric->nparts == MAX_PARTS)
 			continue;
 		part = &metric->parts[metric->nparts++];
-		part->row_index = state->nparts;
+		part->number = state->nparts;
 		state->parts[state->nparts++] = part;
 		part->indicator = strcmp(part_type, "proportion") == 0;
 		part->counts = strcmp(SPI_getvalue(tuple, desc, 8), "count") == 0;
+		source.metric = -1;
 		if (strcmp(SPI_getvalue(tuple, desc, 6), "goal") == 0)
 		{
 			source.goal = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 7, &isnull));
 			source.property = SPI_getvalue(tuple, desc, 9);
+			source.folded = source.property == NULL || strcmp(source.property, "value") == 0;
 		}
 		else
-			source.query = EventQuery(SPI_getvalue(tuple, desc, 6), SPI_getvalue(tuple, desc, 7),
-									  SPI_getvalue(tuple, desc, 9));
+		{
+			char	   *property = SPI_getvalue(tuple, desc, 9);
+
+			source.query = EventQuery(SPI_getvalue(tuple, desc, 6), SPI_getvalue(tuple, desc, 7), property);
+			source.folded = strcmp(SPI_getvalue(tuple, desc, 6), "transaction") == 0 &&
+				SPI_getvalue(tuple, desc, 7) == NULL && (property == NULL || strcmp(property, "revenue") == 0);
+			source.property = source.folded ? property : NULL;
+		}
 		/* parts of the same source (the same events and values) read it once */
 		for (part->source = 0; part->source < state->nsources; part->source++)
 			if (SameSource(&state->sources[part->source], &source))
@@ -2310,6 +2549,19 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 	}
 	MemoryContextSwitchTo(old_context);
 	state->nmetrics = n;
+	/* a percentile cap, or the slices, need every unit before any is summed */
+	state->rows_deferred = state->breakdown;
+	for (int i = 0; i < n; i++)
+	{
+		CatalogMetric *metric = &state->metrics[i];
+
+		metric->deferred = state->breakdown;
+		for (int j = 0; j < metric->nparts; j++)
+			metric->deferred |= metric->parts[j].cap_sort != NULL;
+		for (int j = 0; j < metric->nparts; j++)
+			metric->parts[j].deferred = metric->deferred;
+		state->rows_deferred |= metric->deferred;
+	}
 	/* what a bucket holds beside the table once its arrays are made */
 	for (int i = 0; i < state->nparts; i++)
 		state->base.bucket_bytes += sizeof(double) + sizeof(bool) +
@@ -2363,10 +2615,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	TimestampTz events_since;
 	KeptCall	key;
 	bool		counted;
-	TupleTableSlot *row_slot;
-	TupleTableSlot *quantile_slot;
-	TupleDesc	quantile_desc;
-	UnitPart   *unit_parts;
+	bool		folded_transactions = false;
 	MemoryContext old_context;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -2406,20 +2655,37 @@ metric_statistics(PG_FUNCTION_ARGS)
 	state.since = since;
 	InitPass(&state.base);
 	state.base.apply_other = ApplyMetricRecord;
+	state.base.apply_event = ApplyMetricEvent;
 	old_context = MemoryContextSwitchTo(state.base.context);
 	state.labels = labels_create(state.base.context, 64, NULL);
 	state.label_names = palloc(sizeof(const text *));
 	state.label_units = palloc0(sizeof(int64));
-	state.unit_row_desc = CreateTemplateTupleDesc(1);
-	TupleDescInitEntry(state.unit_row_desc, 1, "unit", BYTEAOID, -1, 0);
-	state.unit_rows = tuplestore_begin_heap(false, false, work_mem);
-	initStringInfo(&state.unit_row);
+	state.quantile_desc = CreateTemplateTupleDesc(2);
+	TupleDescInitEntry(state.quantile_desc, 1, "cell", INT4OID, -1, 0);
+	TupleDescInitEntry(state.quantile_desc, 2, "value", FLOAT8OID, -1, 0);
+	state.quantile_slot = MakeSingleTupleTableSlot(state.quantile_desc, &TTSOpsVirtual);
 	MemoryContextSwitchTo(old_context);
 
 	SPI_connect();
 	tenant_id = ExperimentTenant(experiment_id);
 	ReadCatalog(&state, experiment_id);
 	ReadGoalsOfMetrics(&state, tenant_id);
+	/* the sorts live as long as the call, not in SPI's context */
+	old_context = MemoryContextSwitchTo(state.base.context);
+	state.unit_parts = palloc0(sizeof(UnitPart) * Max(state.nparts, 1));
+	for (int i = 0; i < state.nmetrics; i++)
+		if (strcmp(state.metrics[i].type, "quantile") == 0 && breakdown != NULL)
+		{
+			AttrNumber	keys[2] = {1, 2};
+			Oid			operators[2] = {Int4LessOperator, Float8LessOperator};
+			Oid			collations[2] = {InvalidOid, InvalidOid};
+			bool		nulls_first[2] = {false, false};
+
+			state.metrics[i].quantile_sort = tuplesort_begin_heap(state.quantile_desc, 2, keys, operators,
+																  collations, nulls_first, work_mem, NULL,
+																  TUPLESORT_NONE);
+		}
+	MemoryContextSwitchTo(old_context);
 
 	/*
 	 * Unless daily_metrics() has its rows for these arguments in this
@@ -2451,14 +2717,20 @@ metric_statistics(PG_FUNCTION_ARGS)
 		Digest(&state.base, AttributeQuery(breakdown), EventQueryParams(experiment_id, since, until, tenant_id),
 			   DigestAttribute);
 	for (state.source = 0; state.source < state.nsources; state.source++)
-		if (state.sources[state.source].query != NULL)
-			Digest(&state.base, state.sources[state.source].query,
-				   EventQueryParams(experiment_id, events_since, until, tenant_id), DigestSourceEvent);
+	{
+		EventSource *source = &state.sources[state.source];
+
+		if (source->query != NULL && !source->folded)
+			Digest(&state.base, source->query, EventQueryParams(experiment_id, events_since, until, tenant_id),
+				   DigestSourceEvent);
+		folded_transactions |= source->query != NULL && source->folded;
+	}
 	/* the goals from the pre-period on: goal sources' covariates start there */
 	Digest(&state.base, goals_query, EventQueryParams(experiment_id, events_since, until, tenant_id),
 		   DigestMetricGoal);
-	if (!counted)
-		Digest(&state.base, transactions_query, EventQueryParams(experiment_id, since, until, tenant_id),
+	if (!counted || folded_transactions)
+		Digest(&state.base, transactions_query,
+			   EventQueryParams(experiment_id, folded_transactions ? events_since : since, until, tenant_id),
 			   DigestTransaction);
 	SPI_finish();
 	if (state.base.spill != NULL)
@@ -2487,65 +2759,53 @@ metric_statistics(PG_FUNCTION_ARGS)
 		nslices = nvalues + 2;
 	}
 
-	/* The units' rows, summed per metric, slice and variant. */
-	ncells = nslices * Max(state.nordinals, 1);
-	sums = MemoryContextAllocZero(state.base.context, sizeof(MetricSums) * Max(state.nmetrics, 1) * ncells);
-	implicit = MemoryContextAllocZero(state.base.context, sizeof(int64) * Max(state.base.nmetrics, 1) * ncells);
-	cell_units = MemoryContextAllocZero(state.base.context, sizeof(int64) * ncells);
-	quantile_desc = CreateTemplateTupleDesc(2);
-	TupleDescInitEntry(quantile_desc, 1, "cell", INT4OID, -1, 0);
-	TupleDescInitEntry(quantile_desc, 2, "value", FLOAT8OID, -1, 0);
-	for (int i = 0; i < state.nmetrics; i++)
-		if (strcmp(state.metrics[i].type, "quantile") == 0)
-		{
-			AttrNumber	keys[2] = {1, 2};
-			Oid			operators[2] = {Int4LessOperator, Float8LessOperator};
-			Oid			collations[2] = {InvalidOid, InvalidOid};
-			bool		nulls_first[2] = {false, false};
-
-			state.metrics[i].quantile_sort = tuplesort_begin_heap(quantile_desc, 2, keys, operators, collations,
-																  nulls_first, work_mem, NULL, TUPLESORT_NONE);
-		}
-	row_slot = MakeSingleTupleTableSlot(state.unit_row_desc, &TTSOpsMinimalTuple);
-	quantile_slot = MakeSingleTupleTableSlot(quantile_desc, &TTSOpsVirtual);
-	unit_parts = palloc(sizeof(UnitPart) * Max(state.nparts, 1));
-	while (tuplestore_gettupleslot(state.unit_rows, true, false, row_slot))
+	/*
+	 * The cells: without a breakdown, those of the variants, summed as the
+	 * units were emitted (the deferred metrics are not yet); with one, of
+	 * each slice and variant, nothing summed yet.
+	 */
+	if (breakdown == NULL)
 	{
-		bool		isnull;
-		bytea	   *row = DatumGetByteaPP(slot_getattr(row_slot, 1, &isnull));
-		const char *bytes = VARDATA_ANY(row);
-		UnitHead	head;
-		int			slice;
-		int			cell;
-
-		memcpy(&head, bytes, sizeof(head));
-		memcpy(unit_parts, bytes + sizeof(head), sizeof(UnitPart) * state.nparts);
-		slice = head.label > 0 ? slice_of[head.label] : 0;
-		cell = slice * state.nordinals + head.ordinal;
-		cell_units[cell]++;
-		SumUnit(&state, unit_parts, sums, cell, ncells, quantile_slot);
-		for (int i = 0; i < head.nconverted; i++)
-		{
-			int32		metric;
-
-			memcpy(&metric, bytes + sizeof(head) + sizeof(UnitPart) * state.nparts + sizeof(int32) * i,
-				   sizeof(int32));
-			implicit[metric * ncells + cell]++;
-		}
+		EnsureCells(&state, Max(state.nordinals, 1));
+		state.nordinals = state.ncells;
 	}
-	ExecDropSingleTupleTableSlot(row_slot);
-	ExecDropSingleTupleTableSlot(quantile_slot);
-	tuplestore_end(state.unit_rows);
+	else
+		EnsureCells(&state, nslices * Max(state.nordinals, 1));
+	ncells = state.ncells;
+	if (state.unit_rows != NULL)
+	{
+		UnitHead	head;
+
+		LogicalTapeRewindForRead(state.unit_rows, BLCKSZ);
+		while (LogicalTapeRead(state.unit_rows, &head, sizeof(head)) == sizeof(head))
+		{
+			int			cell = (head.label > 0 ? slice_of[head.label] : 0) * state.nordinals + head.ordinal;
+
+			for (int i = 0; i < state.nparts; i++)
+				if (state.parts[i]->deferred)
+					ReadExactly(state.unit_rows, &state.unit_parts[i], sizeof(UnitPart));
+			if (breakdown != NULL)
+				state.cell_units[cell]++;
+			for (int i = 0; i < head.nconverted; i++)
+			{
+				int32		metric;
+
+				ReadExactly(state.unit_rows, &metric, sizeof(metric));
+				state.implicit[metric * ncells + cell]++;
+			}
+			SumUnit(&state, state.unit_parts, cell, true);
+		}
+		LogicalTapeSetClose(state.row_tapes);
+	}
+	sums = state.sums;
+	implicit = state.implicit;
+	cell_units = state.cell_units;
 
 	for (int i = 0; i < state.nmetrics; i++)
 	{
 		CatalogMetric *metric = &state.metrics[i];
 
-		if (metric->quantile_sort != NULL)
-		{
-			QuantileCells(metric, &sums[i * ncells], critical, quantile_desc);
-			tuplesort_end(metric->quantile_sort);
-		}
+		QuantileCells(metric, &sums[i * ncells], critical, state.quantile_desc);
 		for (int cell = 0; cell < ncells; cell++)
 		{
 			MetricSums *s = &sums[i * ncells + cell];
@@ -2587,15 +2847,26 @@ metric_statistics(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* The implicit metrics: units converting per goal, slice and variant. */
+	/*
+	 * The implicit metrics: units converting per goal, slice and variant;
+	 * a goal no exposed unit reached after its first exposure has none, as
+	 * experiment_results() has none, however many events the pass read.
+	 */
 	for (uint32 metric = 0; metric < state.base.nmetrics; metric++)
+	{
+		int64		reached = 0;
+
+		for (int cell = 0; cell < ncells; cell++)
+			reached += implicit[metric * ncells + cell];
+		if (reached == 0 || !IsImplicit(&state, metric))
+			continue;
 		for (int cell = 0; cell < ncells; cell++)
 		{
 			int64		converting = implicit[metric * ncells + cell];
 			Datum		values[20];
 			bool		nulls[20];
 
-			if (cell_units[cell] == 0 || !IsImplicit(&state, metric))
+			if (cell_units[cell] == 0)
 				continue;
 			memset(nulls, true, sizeof(nulls));
 			values[1] = PointerGetDatum(state.base.metrics[metric].name);
@@ -2608,6 +2879,8 @@ metric_statistics(PG_FUNCTION_ARGS)
 			SliceColumns(cell / state.nordinals, nvalues, slice_names, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
+	}
+	ExecDropSingleTupleTableSlot(state.quantile_slot);
 	MemoryContextDelete(state.base.context);
 	if (kept.units == NULL && kept.units_context != NULL && kept.lxid == key.lxid)
 	{
