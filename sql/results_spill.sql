@@ -48,6 +48,10 @@ SELECT 'user_id', 'sp-' || (g * 31 % 25000 + 1), (ARRAY['signup', 'checkout', 's
 	   CASE g % 4 WHEN 0 THEN jsonb_build_object('value', (g % 40) + 0.25)
 		   WHEN 1 THEN '{"value": "n/a"}' WHEN 2 THEN '{}' END
 FROM generate_series(1, 30000) g;
+-- a goal only units never exposed reach: no implicit metric, spilled or not
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'never-exposed-' || g, 'promo', timestamptz '2026-04-02 00:00+00' + g * interval '1 minute', NULL
+FROM generate_series(1, 500) g;
 INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue, shipping, occurred_at, device_type, origin)
 SELECT 'spt-' || g, 'order', 'sp-' || (g * 13 % 22000 + 1), 100 + g % 900, 0,
 	   timestamptz '2026-04-01 00:00+00' + ((g * 7907) % 950400) * interval '1 second', 'OTHER', 'app'
@@ -155,6 +159,9 @@ CREATE FUNCTION pg_temp.differences(a jsonb, b jsonb) RETURNS text[] LANGUAGE sq
 	  AND NOT coalesce(jsonb_typeof(x.v) = 'number' AND jsonb_typeof(b -> x.k) = 'number'
 		AND abs((x.v #>> '{}')::float8 - (b ->> x.k)::float8) <= 1e-9 * greatest(abs((x.v #>> '{}')::float8), 1e-300), false)
 $$;
+SELECT count(*) FILTER (WHERE metric = 'promo') AS promo_rows,
+	   (SELECT count(*) FROM spilled_metrics WHERE metric = 'promo') AS spilled_promo_rows
+FROM in_memory_metrics;
 SELECT count(*) AS metric_rows, (SELECT count(*) FROM spilled_metrics) AS spilled_metric_rows,
 	   count(DISTINCT metric) AS metrics, count(*) FILTER (WHERE estimate_lower IS NOT NULL) AS with_intervals
 FROM in_memory_metrics;

@@ -2077,11 +2077,6 @@ EmitUnits(DailyMetrics *base)
 			EnsureCells(state, unit->ordinal + 1);
 			state->cell_units[unit->ordinal]++;
 			SumUnit(state, state->unit_parts, unit->ordinal, false);
-			for (uint32 next = unit->conversions; next != 0; next = conversion->next)
-			{
-				conversion = &base->conversions[next - 1];
-				state->implicit[conversion->metric * state->ncells + unit->ordinal]++;
-			}
 		}
 		if (state->rows_deferred)
 		{
@@ -2120,6 +2115,13 @@ EmitUnits(DailyMetrics *base)
 			state->label_units[head.label]++;
 		}
 		state->nordinals = Max(state->nordinals, unit->ordinal + 1);
+	}
+	/* without a breakdown, the conversions in their array's order: no chain to walk */
+	for (uint32 i = 0; i < base->nconversions && !state->breakdown; i++)
+	{
+		Conversion *conversion = &base->conversions[i];
+
+		state->implicit[conversion->metric * state->ncells + conversion->ordinal]++;
 	}
 }
 

@@ -29,6 +29,7 @@ Each input is exact in SQL; each reference is printed with 17 significant digits
 """
 import contextlib
 import io
+import json
 import math
 import os
 import random
@@ -94,6 +95,12 @@ for i in range(UNITS):
     if rng.random() < 0.25:
         goals.append((u, "newsletter", f + rng.randrange(0, DAY), None))
 goals.append(("stranger", "checkout", 100, None))  # never exposed: not counted
+# Checkouts carry a value and a count of items, from a generator of their own
+# (the events above stay as they were); a few carry neither, or no number.
+vrng = random.Random(2021)
+goals = [(u, g, at, props if g != "checkout" else vrng.choice(
+    [f'{{"value": {vrng.randint(1, 400)}, "items": {vrng.randint(1, 6)}}}'] * 8 + ['{"value": "n/a"}', None]))
+    for u, g, at, props in goals]
 
 # The attribute of the breakdown, from a generator of its own (the events
 # above stay as they were): country, set before the first exposure, some units
@@ -139,12 +146,15 @@ METRICS = {
     "video_seconds": ("mean", "custom", "video", "sum", "value_integer", 0, None, "none", None, True, None),
     "visited": ("proportion", "visit", None, "count", None, 0, None, "none", None, True, None),
     "errors": ("mean", "goal", "error", "count", None, 0, None, "none", None, False, None),
+    "checkout_value": ("mean", "goal", "checkout", "sum", "value", 0, None, "none", None, True, None),
+    "checkout_items": ("mean", "goal", "checkout", "sum", "items", 0, 3 * DAY, "none", None, True, None),
 }
 RATIOS = {"revenue_per_order": ("revenue", "orders")}
 ATTACHED = [("converted", "primary", None), ("revenue", "secondary", None), ("items", "secondary", None),
             ("load_time_p90", "guardrail", 0.5), ("carts_day_two", "secondary", None),
             ("video_seconds", "secondary", None), ("visited", "secondary", None),
-            ("errors", "guardrail", 0.05), ("revenue_per_order", "secondary", None)]
+            ("errors", "guardrail", 0.05), ("revenue_per_order", "secondary", None),
+            ("checkout_value", "secondary", None), ("checkout_items", "secondary", None)]
 ORDER = {key: i for i, key in enumerate(list(METRICS) + list(RATIOS))}  # the ids' order
 
 first = {}
@@ -163,10 +173,8 @@ def events_of(source, event, prop):
         for u, g, at, props in goals:
             if g != event:
                 continue
-            value = None
-            if prop and props and f'"{prop}": ' in props and '"slow"' not in props:
-                value = float(props.split(": ")[1].rstrip("}"))
-            out.append((u, at, value))
+            value = json.loads(props).get(prop) if prop and props else None  # a JSON number, or none
+            out.append((u, at, float(value) if isinstance(value, (int, float)) else None))
         return out
     if source == "transaction":
         return [(u, at, float(r if prop == "revenue" else n) if prop else None) for _, u, at, r, n in transactions]
