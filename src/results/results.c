@@ -1454,15 +1454,19 @@ daily_metrics(PG_FUNCTION_ARGS)
  * (see the file header), so that its memory is bounded the same way: the
  * exposures, then the breakdown's attribute (metric_breakdown()), then one
  * query per distinct event source of the metrics attached to the experiment
- * other than goals (a transaction's revenue or items, an AB Tasty action or
- * custom event, a visit), then the goals, in one read from the start of the
- * pre-period: each is an event of the goal sources of its goal (with a
- * property as their value) and, from since on, a goal as daily_metrics()
- * counts it; those no metric of the tenant reads are the implicit proportion
- * metrics, counted as experiment_results() counts them. Unless the rows of
+ * that is not folded (below), then the goals, in one read from the start of
+ * the pre-period. A source whose events and values are those of a goal as
+ * daily_metrics() reads it (the goal counted, or its value property) or of
+ * revenue (every transaction counted, or its revenue) is folded: its events
+ * are applied from that goal's or transaction's one record (ApplyMetricEvent)
+ * rather than from a record of their own; another goal source gets a record
+ * per event from the same read of the goals, with its property as the value.
+ * Goals no metric of the tenant reads are the implicit proportion metrics,
+ * counted as experiment_results() counts them. Unless the rows of
  * daily_metrics() for the same window are kept in this snapshot, the pass
- * reads the transactions too and counts those rows as each partition is
- * done (EmitAndCountUnits), and keeps them (see the file header).
+ * counts those rows too as each partition is done (EmitAndCountUnits), and
+ * keeps them (see the file header); the transactions are read once, from
+ * the pre-period on when a source is folded into them.
  *
  * Once every record of a partition of units is read, each unit's values are
  * worked out in arrays beside the table (indexed by the unit's bucket,
@@ -1470,17 +1474,21 @@ daily_metrics(PG_FUNCTION_ARGS)
  * before the table grows): per metric part, the sum of its events in the
  * conversion window after the unit's first exposure and, as the CUPED
  * covariate, of those in the pre-period before it; the latest value of the
- * attribute set at or before its first exposure. Each unit then becomes a
- * row (variant, attribute value, per part its value and covariate, its
- * goals) in a tuplestore, which spills past work_mem by itself.
+ * attribute set at or before its first exposure. Each unit is then summed
+ * into its variant's cell of every metric that needs no other unit first,
+ * and its conversions counted for the implicit metrics; a quantile metric's
+ * value goes to a sort of its variant's values.
  *
- * What needs every unit comes after the last partition: a percentile cap
- * is the quantile of the hit values of its part (a tuplesort, fed as the
- * units are emitted); the slices of a breakdown are the values with the
- * most units; then the units' rows are read back, capped and summed per
- * slice and variant, and the values of each quantile metric go to a
- * tuplesort by slice and variant, read back cell by cell up to the ranks of
- * the quantile and its interval.
+ * A deferred metric needs every unit before any is summed: a percentile
+ * cap is the quantile of the hit values of its part (a tuplesort, fed as
+ * the units are emitted); the slices of a breakdown are the values with
+ * the most units (every metric is then deferred). The units' values of the
+ * deferred metrics (and with a breakdown the attribute value and
+ * conversions) are written as rows to a tape, read back after the last
+ * partition, capped and summed per slice and variant; with a breakdown, a
+ * quantile metric's values go to one tuplesort by slice and variant. Each
+ * sort is read back cell by cell up to the ranks of the quantile and its
+ * interval.
  */
 PG_FUNCTION_INFO_V1(metric_statistics);
 
@@ -1526,11 +1534,6 @@ typedef struct MetricPart
 	double		cap;			/* the cap applied; NaN when none */
 	Tuplesortstate *cap_sort;	/* a percentile cap's hit values */
 	int64		cap_n;
-	/* per bucket of the table of the partition in memory (see PrepareArrays) */
-	double	   *values;
-	double	   *covariates;
-	bool	   *hits;
-	bool	   *covariate_hits;
 } MetricPart;
 
 /* A metric attached to the experiment. */
@@ -1539,7 +1542,7 @@ typedef struct CatalogMetric
 	int64		id;
 	text	   *key;
 	char	   *type;
-	double		quantile;
+	double		quantile;		/* a quantile metric's; NaN for another type */
 	int			nparts;
 	MetricPart	parts[MAX_PARTS];
 	/*
@@ -1646,6 +1649,7 @@ typedef struct MetricState
 	int64	   *label_units;	/* by number: units with it */
 	uint32		label_units_size;
 	/* per bucket of the table of the partition in memory */
+	UnitPart   *unit_values;	/* its parts' values, nparts a bucket */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
 	/* the goals a metric of the tenant reads, not implicit metrics */
@@ -1784,17 +1788,8 @@ PrepareArrays(MetricState *state)
 	if (state->base.frozen)
 		return;
 	state->base.frozen = true;
-	for (int i = 0; i < state->nparts; i++)
-	{
-		MetricPart *part = state->parts[i];
-
-		part->values = MemoryContextAllocExtended(context, sizeof(double) * size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		part->hits = MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		part->covariates = part->covariate ?
-			MemoryContextAllocExtended(context, sizeof(double) * size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO) : NULL;
-		part->covariate_hits = part->covariate ?
-			MemoryContextAllocExtended(context, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO) : NULL;
-	}
+	state->unit_values = MemoryContextAllocExtended(context, sizeof(UnitPart) * state->nparts * size,
+													MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	if (state->breakdown)
 	{
 		state->unit_labels = MemoryContextAllocHuge(context, sizeof(int32) * size);
@@ -1817,6 +1812,7 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, Size slot, T
 	for (int i = 0; i < state->nparts; i++)
 	{
 		MetricPart *part = state->parts[i];
+		UnitPart   *values = &state->unit_values[slot * state->nparts + i];
 		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
 		int64		since = at - unit->first_at;
 
@@ -1826,14 +1822,14 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, Size slot, T
 		{
 			if (since >= part->window_start && (part->window_open || since < part->window_end))
 			{
-				part->values[slot] += x;
-				part->hits[slot] = true;
+				values->value += x;
+				values->hit = true;
 			}
 		}
-		else if (part->covariates != NULL && unit->first_at - at <= state->pre_period)
+		else if (part->covariate && unit->first_at - at <= state->pre_period)
 		{
-			part->covariates[slot] += x;
-			part->covariate_hits[slot] = true;
+			values->covariate += x;
+			values->covariate_hit = true;
 		}
 	}
 }
@@ -1981,7 +1977,7 @@ SumUnit(MetricState *state, const UnitPart *parts, int cell, bool deferred)
 			tuplesort_puttupleslot(metric->quantile_sort, slot);
 			s->quantile_n++;
 		}
-		else if (strcmp(metric->type, "quantile") == 0 && numerator->hit)
+		else if (!isnan(metric->quantile) && numerator->hit)
 		{
 			tuplesort_putdatum(CellSort(state, metric, cell), Float8GetDatum(x), false);
 			s->quantile_n++;
@@ -2050,25 +2046,21 @@ EmitUnits(DailyMetrics *base)
 	{
 		Size		slot = unit - base->units->data;
 		UnitHead	head = {.ordinal = unit->ordinal, .label = state->breakdown ? state->unit_labels[slot] : -1};
+		UnitPart   *parts = &state->unit_values[slot * state->nparts];
 		Conversion *conversion;
 
 		for (int i = 0; i < state->nparts; i++)
 		{
 			MetricPart *part = state->parts[i];
-			UnitPart   *values = &state->unit_parts[i];
 
-			values->value = part->indicator ? (double) part->hits[slot] : part->values[slot];
-			values->hit = part->hits[slot];
-			values->covariate = 0;
-			values->covariate_hit = false;
-			if (part->covariates != NULL)
+			if (part->indicator)
 			{
-				values->covariate = part->indicator ? (double) part->covariate_hits[slot] : part->covariates[slot];
-				values->covariate_hit = part->covariate_hits[slot];
+				parts[i].value = parts[i].hit;
+				parts[i].covariate = parts[i].covariate_hit;
 			}
-			if (part->cap_sort != NULL && values->hit)
+			if (part->cap_sort != NULL && parts[i].hit)
 			{
-				tuplesort_putdatum(part->cap_sort, Float8GetDatum(values->value), false);
+				tuplesort_putdatum(part->cap_sort, Float8GetDatum(parts[i].value), false);
 				part->cap_n++;
 			}
 		}
@@ -2076,7 +2068,7 @@ EmitUnits(DailyMetrics *base)
 		{
 			EnsureCells(state, unit->ordinal + 1);
 			state->cell_units[unit->ordinal]++;
-			SumUnit(state, state->unit_parts, unit->ordinal, false);
+			SumUnit(state, parts, unit->ordinal, false);
 		}
 		if (state->rows_deferred)
 		{
@@ -2096,7 +2088,7 @@ EmitUnits(DailyMetrics *base)
 			LogicalTapeWrite(state->unit_rows, &head, sizeof(head));
 			for (int i = 0; i < state->nparts; i++)
 				if (state->parts[i]->deferred)
-					LogicalTapeWrite(state->unit_rows, &state->unit_parts[i], sizeof(UnitPart));
+					LogicalTapeWrite(state->unit_rows, &parts[i], sizeof(UnitPart));
 			for (uint32 next = state->breakdown ? unit->conversions : 0; next != 0; next = conversion->next)
 			{
 				conversion = &base->conversions[next - 1];
@@ -2565,9 +2557,7 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		state->rows_deferred |= metric->deferred;
 	}
 	/* what a bucket holds beside the table once its arrays are made */
-	for (int i = 0; i < state->nparts; i++)
-		state->base.bucket_bytes += sizeof(double) + sizeof(bool) +
-			(state->parts[i]->covariate ? sizeof(double) + sizeof(bool) : 0);
+	state->base.bucket_bytes += sizeof(UnitPart) * state->nparts;
 	if (state->breakdown)
 		state->base.bucket_bytes += sizeof(int32) + sizeof(TimestampTz);
 }
