@@ -1515,6 +1515,8 @@ typedef struct EventSource
 	 */
 	bool		folded;
 	int32		metric;
+	int		   *parts;			/* the numbers of the parts that read it */
+	int			nparts;
 } EventSource;
 
 /* One event source of a metric, with the per-unit values read from it. */
@@ -1809,15 +1811,16 @@ static void
 ApplyToParts(MetricState *state, int source, const UnitEntry *unit, Size slot, TimestampTz at,
 			 double value, bool has_value)
 {
-	for (int i = 0; i < state->nparts; i++)
+	EventSource *read = &state->sources[source];
+
+	for (int k = 0; k < read->nparts; k++)
 	{
+		int			i = read->parts[k];
 		MetricPart *part = state->parts[i];
 		UnitPart   *values = &state->unit_values[slot * state->nparts + i];
 		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
 		int64		since = at - unit->first_at;
 
-		if (part->source != source)
-			continue;
 		if (at >= unit->first_at)
 		{
 			if (since >= part->window_start && (part->window_open || since < part->window_end))
@@ -2558,6 +2561,14 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 	}
 	/* what a bucket holds beside the table once its arrays are made */
 	state->base.bucket_bytes += sizeof(UnitPart) * state->nparts;
+	for (int i = 0; i < state->nparts; i++)
+	{
+		EventSource *source = &state->sources[state->parts[i]->source];
+
+		if (source->parts == NULL)
+			source->parts = MemoryContextAlloc(state->base.context, sizeof(int) * state->nparts);
+		source->parts[source->nparts++] = i;
+	}
 	if (state->breakdown)
 		state->base.bucket_bytes += sizeof(int32) + sizeof(TimestampTz);
 }
