@@ -1515,16 +1515,17 @@ typedef struct EventSource
 	 */
 	bool		folded;
 	int32		metric;
-	int		   *parts;			/* the numbers of the parts that read it */
-	int			nparts;
+	int		   *values;			/* the values (see MetricPart) read from it */
+	int			nvalues;
 } EventSource;
 
 /* One event source of a metric, with the per-unit values read from it. */
 typedef struct MetricPart
 {
 	int			source;			/* the number of its EventSource */
-	int			number;			/* among all parts: of its UnitPart in a unit's */
-	bool		deferred;		/* of a deferred metric (see CatalogMetric) */
+	int			number;			/* of its UnitPart among a unit's values, which
+								 * parts of the same events, window and kind
+								 * share (SameValues) */
 	bool		indicator;		/* a proportion: 1 for a unit with an event */
 	bool		counts;			/* a count: each event adds 1 */
 	bool		covariate;		/* has a CUPED covariate */
@@ -1607,8 +1608,8 @@ typedef struct MetricSums
 } MetricSums;
 
 /*
- * A unit's deferred row: this head, a UnitPart per part of the deferred
- * metrics, then with a breakdown the metric of each of its conversions
+ * A unit's deferred row: this head, a UnitPart per value the deferred
+ * metrics read, then with a breakdown the metric of each of its conversions
  * (int32, a goal or revenue): the implicit metrics are counted from them.
  */
 typedef struct UnitHead
@@ -1637,6 +1638,9 @@ typedef struct MetricState
 	int			nmetrics;
 	MetricPart **parts;			/* every part of every metric */
 	int			nparts;
+	MetricPart **value_parts;	/* by value number, the first part of it */
+	bool	   *value_deferred; /* some deferred metric reads it */
+	int			nvalues;
 	EventSource *sources;		/* of all parts, each once */
 	int			nsources;
 	int			source;			/* the number of the source being read */
@@ -1651,7 +1655,7 @@ typedef struct MetricState
 	int64	   *label_units;	/* by number: units with it */
 	uint32		label_units_size;
 	/* per bucket of the table of the partition in memory */
-	UnitPart   *unit_values;	/* its parts' values, nparts a bucket */
+	UnitPart   *unit_values;	/* its values, nvalues a bucket */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
 	/* the goals a metric of the tenant reads, not implicit metrics */
@@ -1790,7 +1794,7 @@ PrepareArrays(MetricState *state)
 	if (state->base.frozen)
 		return;
 	state->base.frozen = true;
-	state->unit_values = MemoryContextAllocExtended(context, sizeof(UnitPart) * state->nparts * size,
+	state->unit_values = MemoryContextAllocExtended(context, sizeof(UnitPart) * state->nvalues * size,
 													MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	if (state->breakdown)
 	{
@@ -1813,11 +1817,11 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, Size slot, T
 {
 	EventSource *read = &state->sources[source];
 
-	for (int k = 0; k < read->nparts; k++)
+	for (int k = 0; k < read->nvalues; k++)
 	{
-		int			i = read->parts[k];
-		MetricPart *part = state->parts[i];
-		UnitPart   *values = &state->unit_values[slot * state->nparts + i];
+		int			v = read->values[k];
+		MetricPart *part = state->value_parts[v];
+		UnitPart   *values = &state->unit_values[slot * state->nvalues + v];
 		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
 		int64		since = at - unit->first_at;
 
@@ -2049,21 +2053,22 @@ EmitUnits(DailyMetrics *base)
 	{
 		Size		slot = unit - base->units->data;
 		UnitHead	head = {.ordinal = unit->ordinal, .label = state->breakdown ? state->unit_labels[slot] : -1};
-		UnitPart   *parts = &state->unit_values[slot * state->nparts];
+		UnitPart   *parts = &state->unit_values[slot * state->nvalues];
 		Conversion *conversion;
 
+		for (int v = 0; v < state->nvalues; v++)
+			if (state->value_parts[v]->indicator)
+			{
+				parts[v].value = parts[v].hit;
+				parts[v].covariate = parts[v].covariate_hit;
+			}
 		for (int i = 0; i < state->nparts; i++)
 		{
 			MetricPart *part = state->parts[i];
 
-			if (part->indicator)
+			if (part->cap_sort != NULL && parts[part->number].hit)
 			{
-				parts[i].value = parts[i].hit;
-				parts[i].covariate = parts[i].covariate_hit;
-			}
-			if (part->cap_sort != NULL && parts[i].hit)
-			{
-				tuplesort_putdatum(part->cap_sort, Float8GetDatum(parts[i].value), false);
+				tuplesort_putdatum(part->cap_sort, Float8GetDatum(parts[part->number].value), false);
 				part->cap_n++;
 			}
 		}
@@ -2089,9 +2094,9 @@ EmitUnits(DailyMetrics *base)
 				head.nconverted++;
 			}
 			LogicalTapeWrite(state->unit_rows, &head, sizeof(head));
-			for (int i = 0; i < state->nparts; i++)
-				if (state->parts[i]->deferred)
-					LogicalTapeWrite(state->unit_rows, &parts[i], sizeof(UnitPart));
+			for (int v = 0; v < state->nvalues; v++)
+				if (state->value_deferred[v])
+					LogicalTapeWrite(state->unit_rows, &parts[v], sizeof(UnitPart));
 			for (uint32 next = state->breakdown ? unit->conversions : 0; next != 0; next = conversion->next)
 			{
 				conversion = &base->conversions[next - 1];
@@ -2460,6 +2465,20 @@ SameSource(const EventSource *a, const EventSource *b)
 }
 
 /*
+ * SameValues
+ *		Whether two metric parts have the same per-unit values: the same
+ *		events, counted or summed alike, in the same window, with the same
+ *		covariate. Caps are applied when values are summed, per part.
+ */
+static bool
+SameValues(const MetricPart *a, const MetricPart *b)
+{
+	return a->source == b->source && a->indicator == b->indicator && a->counts == b->counts &&
+		a->covariate == b->covariate && a->window_start == b->window_start &&
+		a->window_open == b->window_open && (a->window_open || a->window_end == b->window_end);
+}
+
+/*
  * ReadCatalog
  *		The metrics attached to the experiment, as the caller sees them, and
  *		their parts, numbered by their distinct event sources. Called
@@ -2479,6 +2498,8 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 	state->metrics = palloc0(sizeof(CatalogMetric) * Max(SPI_processed, 1));
 	state->parts = palloc(sizeof(MetricPart *) * Max(SPI_processed, 1));
 	state->sources = palloc0(sizeof(EventSource) * Max(SPI_processed, 1));
+	state->value_parts = palloc(sizeof(MetricPart *) * Max(SPI_processed, 1));
+	state->value_deferred = palloc0(sizeof(bool) * Max(SPI_processed, 1));
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[row];
@@ -2505,7 +2526,6 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		if (metric->nparts == MAX_PARTS)
 			continue;
 		part = &metric->parts[metric->nparts++];
-		part->number = state->nparts;
 		state->parts[state->nparts++] = part;
 		part->indicator = strcmp(part_type, "proportion") == 0;
 		part->counts = strcmp(SPI_getvalue(tuple, desc, 8), "count") == 0;
@@ -2543,6 +2563,12 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		/* The covariate: of a proportion or mean, the same metric before exposure. */
 		part->covariate = state->pre_period > 0 &&
 			(strcmp(metric->type, "proportion") == 0 || strcmp(metric->type, "mean") == 0);
+		/* parts with the same values (a metric and a ratio of it, say) share them */
+		for (part->number = 0; part->number < state->nvalues; part->number++)
+			if (SameValues(state->value_parts[part->number], part))
+				break;
+		if (part->number == state->nvalues)
+			state->value_parts[state->nvalues++] = part;
 	}
 	MemoryContextSwitchTo(old_context);
 	state->nmetrics = n;
@@ -2556,18 +2582,18 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		for (int j = 0; j < metric->nparts; j++)
 			metric->deferred |= metric->parts[j].cap_sort != NULL;
 		for (int j = 0; j < metric->nparts; j++)
-			metric->parts[j].deferred = metric->deferred;
+			state->value_deferred[metric->parts[j].number] |= metric->deferred;
 		state->rows_deferred |= metric->deferred;
 	}
 	/* what a bucket holds beside the table once its arrays are made */
-	state->base.bucket_bytes += sizeof(UnitPart) * state->nparts;
-	for (int i = 0; i < state->nparts; i++)
+	state->base.bucket_bytes += sizeof(UnitPart) * state->nvalues;
+	for (int v = 0; v < state->nvalues; v++)
 	{
-		EventSource *source = &state->sources[state->parts[i]->source];
+		EventSource *source = &state->sources[state->value_parts[v]->source];
 
-		if (source->parts == NULL)
-			source->parts = MemoryContextAlloc(state->base.context, sizeof(int) * state->nparts);
-		source->parts[source->nparts++] = i;
+		if (source->values == NULL)
+			source->values = MemoryContextAlloc(state->base.context, sizeof(int) * state->nvalues);
+		source->values[source->nvalues++] = v;
 	}
 	if (state->breakdown)
 		state->base.bucket_bytes += sizeof(int32) + sizeof(TimestampTz);
@@ -2675,7 +2701,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	ReadGoalsOfMetrics(&state, tenant_id);
 	/* the sorts live as long as the call, not in SPI's context */
 	old_context = MemoryContextSwitchTo(state.base.context);
-	state.unit_parts = palloc0(sizeof(UnitPart) * Max(state.nparts, 1));
+	state.unit_parts = palloc0(sizeof(UnitPart) * Max(state.nvalues, 1));
 	for (int i = 0; i < state.nmetrics; i++)
 		if (strcmp(state.metrics[i].type, "quantile") == 0 && breakdown != NULL)
 		{
@@ -2784,9 +2810,9 @@ metric_statistics(PG_FUNCTION_ARGS)
 		{
 			int			cell = (head.label > 0 ? slice_of[head.label] : 0) * state.nordinals + head.ordinal;
 
-			for (int i = 0; i < state.nparts; i++)
-				if (state.parts[i]->deferred)
-					ReadExactly(state.unit_rows, &state.unit_parts[i], sizeof(UnitPart));
+			for (int v = 0; v < state.nvalues; v++)
+				if (state.value_deferred[v])
+					ReadExactly(state.unit_rows, &state.unit_parts[v], sizeof(UnitPart));
 			if (breakdown != NULL)
 				state.cell_units[cell]++;
 			for (int i = 0; i < head.nconverted; i++)
