@@ -1667,7 +1667,7 @@ typedef struct MetricState
 	int64	   *cell_units;
 	int			ncells;
 	int			nordinals;		/* the cells of a slice */
-	UnitPart   *unit_parts;		/* a unit's, by part number */
+	UnitPart   *unit_parts;		/* a deferred row's values, by value number */
 	TupleDesc	quantile_desc;	/* cell, value */
 	TupleTableSlot *quantile_slot;
 	/* a row per unit, if some metric is deferred (EmitUnits), on a tape */
@@ -2205,8 +2205,9 @@ DigestMetricGoal(DailyMetrics *base, const PendingRow *row)
 	if (base->spill == NULL && units_lookup_hash(base->units, row->unit, row->hash) == NULL)
 		return;
 	record = GoalRecord(base, row);
+	/* a goal's number, once found, is its number for the rest of the call */
 	for (int i = 0; i < state->nsources; i++)
-		if (state->sources[i].folded && state->sources[i].goal != NULL &&
+		if (state->sources[i].metric < 0 && state->sources[i].folded && state->sources[i].goal != NULL &&
 			NamesEqual(state->sources[i].goal, goal))
 			state->sources[i].metric = record.number;
 	Route(base, &record);
@@ -2703,7 +2704,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 	old_context = MemoryContextSwitchTo(state.base.context);
 	state.unit_parts = palloc0(sizeof(UnitPart) * Max(state.nvalues, 1));
 	for (int i = 0; i < state.nmetrics; i++)
-		if (strcmp(state.metrics[i].type, "quantile") == 0 && breakdown != NULL)
+		if (!isnan(state.metrics[i].quantile) && breakdown != NULL)
 		{
 			AttrNumber	keys[2] = {1, 2};
 			Oid			operators[2] = {Int4LessOperator, Float8LessOperator};
