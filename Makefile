@@ -35,6 +35,7 @@ OBJS = \
 	src/events/publish.o \
 	src/results/distributions.o \
 	src/results/comparisons.o \
+	src/results/ordered_values.o \
 	src/results/results.o \
 	src/results/sequential.o \
 	src/http/auth.o \

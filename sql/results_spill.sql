@@ -14,6 +14,9 @@
 -- with CUPED, an absolutely capped mean, a count, their ratio, a quantile)
 -- and sliced by an attribute (metric_breakdown()): their caps, slices and
 -- quantiles need every unit, and are worked out after the last partition.
+-- Caps and quantiles of values that repeat are counted per distinct value;
+-- of values that hardly repeat (a percentile cap and a quantile of browse
+-- seconds), more than 64kB counts, they go to a sort: the same answers.
 -- Called first, they count the rows of daily_metrics() in the same pass.
 \i sql/helpers/logins.sql
 SELECT experiments.create_tenant('results_spill') AS tenant \gset
@@ -48,6 +51,13 @@ SELECT 'user_id', 'sp-' || (g * 31 % 25000 + 1), (ARRAY['signup', 'checkout', 's
 	   CASE g % 4 WHEN 0 THEN jsonb_build_object('value', (g % 40) + 0.25)
 		   WHEN 1 THEN '{"value": "n/a"}' WHEN 2 THEN '{}' END
 FROM generate_series(1, 30000) g;
+-- values that hardly repeat: more distinct values than 64kB counts, whose
+-- percentile cap and quantile go to a sort when spilling and not in memory
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'sp-' || (g * 7 % 20000 + 1), 'browse',
+	   timestamptz '2026-04-01 00:00+00' + ((g::bigint * 7919) % 950400) * interval '1 second',
+	   jsonb_build_object('seconds', g * 0.37)
+FROM generate_series(1, 12000) g;
 -- a goal only units never exposed reach: no implicit metric, spilled or not
 INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
 SELECT 'user_id', 'never-exposed-' || g, 'promo', timestamptz '2026-04-02 00:00+00' + g * interval '1 minute', NULL
@@ -75,7 +85,9 @@ VALUES ('checked_out', 'proportion', 'goal', 'checkout', 'count', NULL, '0 secon
 	   ('checkout_value', 'mean', 'goal', 'checkout', 'sum', 'value', '0 seconds', NULL, 'percentile', 0.9, NULL),
 	   ('revenue', 'mean', 'transaction', NULL, 'sum', 'revenue', '0 seconds', NULL, 'absolute', 800, NULL),
 	   ('orders', 'mean', 'transaction', NULL, 'count', NULL, '0 seconds', NULL, 'none', NULL, NULL),
-	   ('revenue_p50', 'quantile', 'transaction', NULL, 'sum', 'revenue', '0 seconds', NULL, 'none', NULL, 0.5);
+	   ('revenue_p50', 'quantile', 'transaction', NULL, 'sum', 'revenue', '0 seconds', NULL, 'none', NULL, 0.5),
+	   ('browse_seconds', 'mean', 'goal', 'browse', 'sum', 'seconds', '0 seconds', NULL, 'percentile', 0.95, NULL),
+	   ('browse_p90', 'quantile', 'goal', 'browse', 'sum', 'seconds', '0 seconds', NULL, 'none', NULL, 0.9);
 INSERT INTO experiments.metrics (key, type, numerator_id, denominator_id)
 SELECT 'revenue_per_order', 'ratio', n.id, d.id FROM experiments.metrics n, experiments.metrics d
 WHERE n.key = 'revenue' AND d.key = 'orders' AND n.tenant_id = :'tenant' AND d.tenant_id = :'tenant';

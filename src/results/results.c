@@ -63,6 +63,7 @@
  * whether the units spill or not.
  */
 #include "core.h"
+#include "ordered_values.h"
 #include "stats.h"
 
 #include "catalog/pg_type.h"
@@ -784,13 +785,18 @@ ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record)
 
 /*
  * ResetUnits
- *		No unit in memory: those there were are counted or spilled.
+ *		No unit in memory: those there were are counted or spilled. The new
+ *		table is made for expected units, when half the budget holds them, so
+ *		that a partition like the last one read back fills it without
+ *		growing it (every growth moves each unit once more).
  */
 static void
-ResetUnits(DailyMetrics *state)
+ResetUnits(DailyMetrics *state, uint32 expected)
 {
+	Size		fit = state->budget / 2 / (sizeof(UnitEntry) + state->bucket_bytes);
+
 	MemoryContextReset(state->units_context);
-	state->units = units_create(state->units_context, 1024, NULL);
+	state->units = units_create(state->units_context, (uint32) Max(Min(expected, fit), 1024), NULL);
 	state->arena = NULL;
 	state->arena_left = 0;
 	state->conversions = MemoryContextAlloc(state->units_context, sizeof(Conversion));
@@ -847,7 +853,7 @@ Spill(DailyMetrics *state)
 			WriteRecord(state, &record);
 		}
 	}
-	ResetUnits(state);
+	ResetUnits(state, 0);
 }
 
 /*
@@ -962,8 +968,10 @@ DrainSpill(DailyMetrics *state)
 			DrainSpill(state);
 		else
 		{
+			uint32		read_back = state->units->members;
+
 			state->count_partition(state);
-			ResetUnits(state);
+			ResetUnits(state, read_back);
 		}
 	}
 	state->used_bits = used_bits;
@@ -1270,7 +1278,7 @@ InitPass(DailyMetrics *state)
 	state->context = AllocSetContextCreate(CurrentMemoryContext, "daily_metrics", ALLOCSET_DEFAULT_SIZES);
 	state->units_context = AllocSetContextCreate(state->context, "daily_metrics units", ALLOCSET_DEFAULT_SIZES);
 	state->budget = get_hash_memory_limit();
-	ResetUnits(state);
+	ResetUnits(state, 0);
 	old_context = MemoryContextSwitchTo(state->context);
 	state->revenue_name = cstring_to_text("revenue");
 	MemoryContextSwitchTo(old_context);
@@ -1535,8 +1543,7 @@ typedef struct MetricPart
 	char	   *cap_kind;		/* none, absolute or percentile */
 	double		cap_value;
 	double		cap;			/* the cap applied; NaN when none */
-	Tuplesortstate *cap_sort;	/* a percentile cap's hit values */
-	int64		cap_n;
+	OrderedValues *cap_values;	/* a percentile cap's hit values */
 } MetricPart;
 
 /* A metric attached to the experiment. */
@@ -1550,12 +1557,12 @@ typedef struct CatalogMetric
 	MetricPart	parts[MAX_PARTS];
 	/*
 	 * A quantile metric's values of units with events: with a breakdown,
-	 * (cell, value) in one sort; else a sort of values per cell (variant),
-	 * cheaper to fill, and as many as a plan with a sort per variant.
+	 * (cell, value) in one sort; else the values per cell (variant), cheaper
+	 * to fill, and as many as a plan with a sort per variant.
 	 */
 	Tuplesortstate *quantile_sort;
-	Tuplesortstate **cell_sorts;
-	int			ncell_sorts;
+	OrderedValues **cell_values;
+	int			ncell_values;
 	/*
 	 * Deferred: summed once every unit is read, from the units' rows, as a
 	 * percentile cap or a breakdown's slices need every unit first; else
@@ -1902,32 +1909,31 @@ ApplyMetricEvent(DailyMetrics *base, UnitEntry *unit, const Record *record)
 }
 
 /*
- * CellSort
- *		The sort of a quantile metric's values in a cell, begun the first
- *		time, in the call's context.
+ * CellValues
+ *		A quantile metric's values in a cell, begun the first time, in the
+ *		call's context.
  */
-static Tuplesortstate *
-CellSort(MetricState *state, CatalogMetric *metric, int cell)
+static OrderedValues *
+CellValues(MetricState *state, CatalogMetric *metric, int cell)
 {
-	if (cell >= metric->ncell_sorts)
+	if (cell >= metric->ncell_values)
 	{
-		int			size = Max(cell + 1, 2 * metric->ncell_sorts);
+		int			size = Max(cell + 1, 2 * metric->ncell_values);
 
-		metric->cell_sorts = metric->cell_sorts == NULL ?
-			MemoryContextAlloc(state->base.context, sizeof(Tuplesortstate *) * size) :
-			repalloc(metric->cell_sorts, sizeof(Tuplesortstate *) * size);
-		memset(metric->cell_sorts + metric->ncell_sorts, 0, sizeof(Tuplesortstate *) * (size - metric->ncell_sorts));
-		metric->ncell_sorts = size;
+		metric->cell_values = metric->cell_values == NULL ?
+			MemoryContextAlloc(state->base.context, sizeof(OrderedValues *) * size) :
+			repalloc(metric->cell_values, sizeof(OrderedValues *) * size);
+		memset(metric->cell_values + metric->ncell_values, 0, sizeof(OrderedValues *) * (size - metric->ncell_values));
+		metric->ncell_values = size;
 	}
-	if (metric->cell_sorts[cell] == NULL)
+	if (metric->cell_values[cell] == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(state->base.context);
 
-		metric->cell_sorts[cell] = tuplesort_begin_datum(FLOAT8OID, Float8LessOperator, InvalidOid, false,
-														 work_mem, NULL, TUPLESORT_NONE);
+		metric->cell_values[cell] = OrderedValuesBegin(work_mem);
 		MemoryContextSwitchTo(old);
 	}
-	return metric->cell_sorts[cell];
+	return metric->cell_values[cell];
 }
 
 /*
@@ -1986,7 +1992,7 @@ SumUnit(MetricState *state, const UnitPart *parts, int cell, bool deferred)
 		}
 		else if (!isnan(metric->quantile) && numerator->hit)
 		{
-			tuplesort_putdatum(CellSort(state, metric, cell), Float8GetDatum(x), false);
+			OrderedValuesAdd(CellValues(state, metric, cell), x);
 			s->quantile_n++;
 		}
 	}
@@ -2066,11 +2072,8 @@ EmitUnits(DailyMetrics *base)
 		{
 			MetricPart *part = state->parts[i];
 
-			if (part->cap_sort != NULL && parts[part->number].hit)
-			{
-				tuplesort_putdatum(part->cap_sort, Float8GetDatum(parts[part->number].value), false);
-				part->cap_n++;
-			}
+			if (part->cap_values != NULL && parts[part->number].hit)
+				OrderedValuesAdd(part->cap_values, parts[part->number].value);
 		}
 		if (!state->breakdown)
 		{
@@ -2267,23 +2270,6 @@ SliceOfLabels(MetricState *state, int max_slices, const text ***names, int16 **s
 }
 
 /*
- * SortedAt
- *		Reads a tuplesort of doubles, already read up to index *at - 1, up to
- *		index i; its value.
- */
-static double
-SortedAt(Tuplesortstate *sort, int64 *at, int64 i)
-{
-	Datum		value = (Datum) 0;
-	bool		isnull;
-
-	for (; *at <= i; (*at)++)
-		if (!tuplesort_getdatum(sort, true, &value, &isnull, NULL))
-			elog(ERROR, "a sort of metric_statistics() ended early");
-	return DatumGetFloat8(value);
-}
-
-/*
  * QuantileLow, InterpolatedQuantile
  *		The p quantile of n sorted values by linear interpolation between
  *		order statistics (Hyndman and Fan's type 7, numpy's default): the rank
@@ -2314,16 +2300,15 @@ InterpolatedQuantile(int64 n, double p, double at_low, double at_next)
 static double
 PercentileCap(MetricPart *part)
 {
-	int64		n = part->cap_n;
+	int64		n = OrderedValuesCount(part->cap_values);
 	int64		low = QuantileLow(n, part->cap_value);
-	int64		at = 0;
 	double		x;
 
 	if (n == 0)
 		return get_float8_nan();
-	tuplesort_performsort(part->cap_sort);
-	x = SortedAt(part->cap_sort, &at, low);
-	return InterpolatedQuantile(n, part->cap_value, x, low + 1 < n ? SortedAt(part->cap_sort, &at, low + 1) : x);
+	OrderedValuesSort(part->cap_values);
+	x = OrderedValuesAt(part->cap_values, low);
+	return InterpolatedQuantile(n, part->cap_value, x, low + 1 < n ? OrderedValuesAt(part->cap_values, low + 1) : x);
 }
 
 /*
@@ -2359,9 +2344,9 @@ KeepQuantile(MetricSums *sums, const int64 ranks[4], int64 index, double value)
 
 /*
  * QuantileCells
- *		Reads a quantile metric's sorted values, of its cells' sorts or of
- *		its (cell, value) sort, of tuple descriptor desc, and keeps, per
- *		cell, its values at the ranks QuantileRanks names.
+ *		Reads a quantile metric's values in order, of its cells or of its
+ *		(cell, value) sort, of tuple descriptor desc, and keeps, per cell,
+ *		its values at the ranks QuantileRanks names.
  */
 static void
 QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical, TupleDesc desc)
@@ -2371,18 +2356,28 @@ QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical, TupleDes
 	int64		index = 0;
 	int64		ranks[4];
 
-	for (cell = 0; cell < metric->ncell_sorts; cell++)
+	for (cell = 0; cell < metric->ncell_values; cell++)
 	{
-		Datum		value;
-		bool		isnull;
+		OrderedValues *values = metric->cell_values[cell];
+		int			order[4] = {0, 1, 2, 3};
 
-		if (metric->cell_sorts[cell] == NULL)
+		if (values == NULL)
 			continue;
-		tuplesort_performsort(metric->cell_sorts[cell]);
+		OrderedValuesSort(values);
 		QuantileRanks(sums[cell].quantile_n, metric->quantile, critical, ranks);
-		for (index = 0; tuplesort_getdatum(metric->cell_sorts[cell], true, &value, &isnull, NULL); index++)
-			KeepQuantile(&sums[cell], ranks, index, DatumGetFloat8(value));
-		tuplesort_end(metric->cell_sorts[cell]);
+		/* the ranks asked in ascending order, as the values are read */
+		for (int i = 1; i < 4; i++)
+			for (int j = i; j > 0 && ranks[order[j - 1]] > ranks[order[j]]; j--)
+			{
+				int			swap = order[j];
+
+				order[j] = order[j - 1];
+				order[j - 1] = swap;
+			}
+		for (int i = 0; i < 4; i++)
+			sums[cell].quantile_at[order[i]] = OrderedValuesAt(values, ranks[order[i]]);
+		OrderedValuesEnd(values);
+		metric->cell_values[cell] = NULL;
 	}
 	if (metric->quantile_sort == NULL)
 		return;
@@ -2559,8 +2554,7 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		part->cap_value = DatumGetFloat8(SPI_getbinval(tuple, desc, 13, &isnull));
 		part->cap = strcmp(part->cap_kind, "absolute") == 0 ? part->cap_value : get_float8_nan();
 		if (strcmp(part->cap_kind, "percentile") == 0)
-			part->cap_sort = tuplesort_begin_datum(FLOAT8OID, Float8LessOperator, InvalidOid, false,
-												   work_mem, NULL, TUPLESORT_NONE);
+			part->cap_values = OrderedValuesBegin(work_mem);
 		/* The covariate: of a proportion or mean, the same metric before exposure. */
 		part->covariate = state->pre_period > 0 &&
 			(strcmp(metric->type, "proportion") == 0 || strcmp(metric->type, "mean") == 0);
@@ -2581,7 +2575,7 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 
 		metric->deferred = state->breakdown;
 		for (int j = 0; j < metric->nparts; j++)
-			metric->deferred |= metric->parts[j].cap_sort != NULL;
+			metric->deferred |= metric->parts[j].cap_values != NULL;
 		for (int j = 0; j < metric->nparts; j++)
 			state->value_deferred[metric->parts[j].number] |= metric->deferred;
 		state->rows_deferred |= metric->deferred;
@@ -2778,10 +2772,10 @@ metric_statistics(PG_FUNCTION_ARGS)
 
 	/* What needs every unit: the percentile caps, the slices. */
 	for (int i = 0; i < state.nparts; i++)
-		if (state.parts[i]->cap_sort != NULL)
+		if (state.parts[i]->cap_values != NULL)
 		{
 			state.parts[i]->cap = PercentileCap(state.parts[i]);
-			tuplesort_end(state.parts[i]->cap_sort);
+			OrderedValuesEnd(state.parts[i]->cap_values);
 		}
 	if (breakdown != NULL)
 	{
