@@ -1485,17 +1485,18 @@ daily_metrics(PG_FUNCTION_ARGS)
  * attribute set at or before its first exposure. Each unit is then summed
  * into its variant's cell of every metric that needs no other unit first,
  * and its conversions counted for the implicit metrics; a quantile metric's
- * value goes to a sort of its variant's values.
+ * value goes to its variant's ordered values (ordered_values.c: counted per
+ * distinct value, sorted past work_mem).
  *
  * A deferred metric needs every unit before any is summed: a percentile
- * cap is the quantile of the hit values of its part (a tuplesort, fed as
+ * cap is the quantile of the hit values of its part (ordered values, fed as
  * the units are emitted); the slices of a breakdown are the values with
  * the most units (every metric is then deferred). The units' values of the
  * deferred metrics (and with a breakdown the attribute value and
  * conversions) are written as rows to a tape, read back after the last
  * partition, capped and summed per slice and variant; with a breakdown, a
  * quantile metric's values go to one tuplesort by slice and variant. Each
- * sort is read back cell by cell up to the ranks of the quantile and its
+ * cell's values are read back up to the ranks of the quantile and its
  * interval.
  */
 PG_FUNCTION_INFO_V1(metric_statistics);
