@@ -237,6 +237,30 @@ FROM in_memory_metrics a
 FULL JOIN (SELECT m.* FROM page_in_memory, jsonb_populate_recordset(NULL::in_memory_metrics, j -> 'metrics') m) b
 	USING (metric, ordinal)
 WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
+-- The other way round, in memory: metric_statistics() takes over the table of
+-- units daily_metrics() built in the same snapshot (no scan of the exposures),
+-- each unit's name copied with room for its values, and its metrics are those
+-- of its own pass.
+CREATE FUNCTION pg_temp.daily_then_metrics(exp bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	daily bigint := (SELECT count(*) FROM experiments.daily_metrics(exp, '-infinity', 'infinity'));
+	scans bigint := (SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables
+					 WHERE relname LIKE 'exposures%');
+	metrics jsonb := (SELECT jsonb_agg(to_jsonb(r)) FROM experiments.metric_results(exp) r);
+BEGIN
+	RETURN jsonb_build_object('metrics', metrics, 'daily_rows', daily, 'exposure_scans_after_daily',
+		(SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables WHERE relname LIKE 'exposures%') - scans);
+END $$;
+SET work_mem = '1GB';
+CREATE TEMPORARY TABLE taken_over AS SELECT pg_temp.daily_then_metrics(:exp) AS j;
+RESET work_mem;
+SELECT j -> 'exposure_scans_after_daily' AS scans_after_daily, (j ->> 'daily_rows')::bigint = (SELECT count(*) FROM in_memory) AS daily_rows_agree
+FROM taken_over;
+SELECT a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b)) AS differing
+FROM in_memory_metrics a
+FULL JOIN (SELECT m.* FROM taken_over, jsonb_populate_recordset(NULL::in_memory_metrics, j -> 'metrics') m) b
+	USING (metric, ordinal)
+WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
 -- A window that starts after the first events: goals come from one read,
 -- from the start of the pre-period on, so that a goal metric's covariate
 -- counts events before since, and its conversions and the implicit goals

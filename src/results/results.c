@@ -320,6 +320,9 @@ typedef struct SpillLevel
 
 struct Record;
 
+/* Rows, and spilled records read back, wait in batches of this many. */
+#define BATCH_SIZE 32
+
 /* Everything one call builds; all of it in context. */
 typedef struct DailyMetrics
 {
@@ -329,8 +332,8 @@ typedef struct DailyMetrics
 	LogicalTapeSet *tapes;		/* of every level; NULL until a first spill */
 	SpillLevel *spill;			/* where records go, or NULL: into memory */
 	int			used_bits;		/* of the hash, by the partition in memory */
-	text	   *read_name;		/* a spilled record's unit, as read back */
-	uint32		read_name_size;
+	text	   *read_names[BATCH_SIZE]; /* spilled records' units, as read back */
+	uint32		read_name_sizes[BATCH_SIZE];
 	char	   *arena;			/* the rest of the current block of names */
 	Size		arena_left;
 	units_hash *units;
@@ -343,6 +346,7 @@ typedef struct DailyMetrics
 	uint32		conversions_size;
 	groups_hash *groups;
 	Size		bucket_bytes;	/* more per bucket of the table, once frozen */
+	Size		name_extra;		/* zeroed bytes after each unit's name (UnitValues) */
 	bool		frozen;			/* the table's buckets have arrays: no spill */
 	/* the units of a partition, all of whose records are read, counted */
 	void		(*count_partition) (struct DailyMetrics *state);
@@ -365,8 +369,6 @@ typedef struct PendingRow
 	bool		nulls[2];
 } PendingRow;
 
-/* Rows wait in batches of this many. */
-#define BATCH_SIZE 32
 
 /* Receives one query's rows, in batches, into a Digest function. */
 typedef struct DigestReceiver
@@ -387,16 +389,34 @@ typedef struct DigestReceiver
 #endif
 
 /*
+ * PrefetchName
+ *		The name of the entry in a unit's bucket, prefetched when its hash is
+ *		the unit's: comparing names reads it next. The bucket itself should
+ *		have been prefetched a while before.
+ */
+static inline void
+PrefetchName(units_hash *units, uint32 hash)
+{
+	UnitEntry  *entry = &units->data[units_initial_bucket(units, hash)];
+
+	if (entry->status == units_SH_IN_USE && entry->hash == hash)
+		PrefetchMemory(entry->name);
+}
+
+/*
  * CopyName
  *		A unit's name, kept as long as its entry, in the arena: one
  *		allocation per block rather than per name, of which there are
- *		millions.
+ *		millions. The name_extra bytes after it, zeroed, hold what a caller
+ *		keeps per unit (metric_statistics(): its values): a unit's events
+ *		compare its name, so they are then in the CPU's cache, where an array
+ *		beside the table would miss it on every event.
  */
 static const text *
 CopyName(DailyMetrics *state, const text *name)
 {
 	Size		size = VARSIZE_ANY(name);
-	Size		space = INTALIGN(size);
+	Size		space = state->name_extra > 0 ? MAXALIGN(size) + state->name_extra : INTALIGN(size);
 	text	   *copy;
 
 	if (space > state->arena_left)
@@ -408,6 +428,8 @@ CopyName(DailyMetrics *state, const text *name)
 	}
 	copy = (text *) state->arena;
 	memcpy(copy, name, size);
+	if (state->name_extra > 0)
+		memset(state->arena + MAXALIGN(size), 0, state->name_extra);
 	state->arena += space;
 	state->arena_left -= space;
 	return copy;
@@ -722,11 +744,11 @@ ReadExactly(LogicalTape *tape, void *into, size_t size)
 
 /*
  * ReadRecord
- *		The next record of a tape, its unit in read_name until the next
- *		read; false at the tape's end.
+ *		The next record of a tape, its unit in read_names[place] until the
+ *		next read into that place; false at the tape's end.
  */
 static bool
-ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record)
+ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record, int place)
 {
 	char		head[SPILLED_HEAD_SIZE];
 	char		tail[SPILLED_TAIL_SIZE];
@@ -767,17 +789,17 @@ ReadRecord(DailyMetrics *state, LogicalTape *tape, Record *record)
 	record->value = 0;
 	if (flags & SPILLED_HAS_VALUE)
 		memcpy(&record->value, next, sizeof(double));
-	if (VARHDRSZ + name_length > state->read_name_size)
+	if (VARHDRSZ + name_length > state->read_name_sizes[place])
 	{
-		state->read_name_size = Max(VARHDRSZ + name_length, 2 * state->read_name_size);
-		state->read_name = state->read_name == NULL ?
-			MemoryContextAlloc(state->context, state->read_name_size) :
-			repalloc(state->read_name, state->read_name_size);
+		state->read_name_sizes[place] = Max(VARHDRSZ + name_length, 2 * state->read_name_sizes[place]);
+		state->read_names[place] = state->read_names[place] == NULL ?
+			MemoryContextAlloc(state->context, state->read_name_sizes[place]) :
+			repalloc(state->read_names[place], state->read_name_sizes[place]);
 	}
-	ReadExactly(tape, VARDATA(state->read_name), name_length);
-	SET_VARSIZE(state->read_name, VARHDRSZ + name_length);
-	record->unit = state->read_name;
-	record->hash = NameHash(state->read_name);
+	ReadExactly(tape, VARDATA(state->read_names[place]), name_length);
+	SET_VARSIZE(state->read_names[place], VARHDRSZ + name_length);
+	record->unit = state->read_names[place];
+	record->hash = NameHash(record->unit);
 	record->kind = (RecordKind) (flags & SPILLED_KIND_MASK);
 	record->has_value = (flags & SPILLED_HAS_VALUE) != 0;
 	return true;
@@ -944,14 +966,18 @@ CountUnits(DailyMetrics *state)
  *		every record of a unit is on the same tape, its exposures before its
  *		events, so each partition is counted whole once read. A partition
  *		that outgrows memory in turn spills, by the next bits of the hash,
- *		and its own partitions are read before the next tape.
+ *		and its own partitions are read before the next tape. Records are
+ *		read in batches, their units' buckets and names prefetched as
+ *		FlushBatch does for rows: a partition's table is larger than the
+ *		CPU's nearest caches.
  */
 static void
 DrainSpill(DailyMetrics *state)
 {
 	SpillLevel *level = state->spill;
 	int			used_bits = state->used_bits;
-	Record		record;
+	Record		records[BATCH_SIZE];
+	int			nread;
 
 	state->spill = NULL;
 	state->used_bits = level->used_bits;
@@ -961,8 +987,15 @@ DrainSpill(DailyMetrics *state)
 
 		LogicalTapeRewindForRead(level->tapes[i], BLCKSZ);
 		MemoryContextSwitchTo(old);
-		while (ReadRecord(state, level->tapes[i], &record))
-			Route(state, &record);
+		do
+		{
+			for (nread = 0; nread < BATCH_SIZE && ReadRecord(state, level->tapes[i], &records[nread], nread); nread++)
+				PrefetchMemory(&state->units->data[units_initial_bucket(state->units, records[nread].hash)]);
+			for (int j = 0; j < nread; j++)
+				PrefetchName(state->units, records[j].hash);
+			for (int j = 0; j < nread; j++)
+				Route(state, &records[j]);
+		} while (nread == BATCH_SIZE);
 		LogicalTapeClose(level->tapes[i]);
 		if (state->spill != NULL)
 			DrainSpill(state);
@@ -1070,21 +1103,15 @@ DigestTransaction(DailyMetrics *state, const PendingRow *row)
  * FlushBatch
  *		The waiting rows into the Digest function. Their units' buckets were
  *		prefetched as they came; a first pass also prefetches the names of
- *		the entries found there, which comparing names reads next.
+ *		the entries found there (PrefetchName).
  */
 static void
 FlushBatch(DigestReceiver *receiver)
 {
-	units_hash *units = receiver->state->units;
 	MemoryContext old;
 
 	for (int i = 0; i < receiver->npending; i++)
-	{
-		UnitEntry  *entry = &units->data[units_initial_bucket(units, receiver->pending[i].hash)];
-
-		if (entry->status == units_SH_IN_USE && entry->hash == receiver->pending[i].hash)
-			PrefetchMemory(entry->name);
-	}
+		PrefetchName(receiver->state->units, receiver->pending[i].hash);
 	/* what digesting allocates for a row (a detoasted value) goes with the batch */
 	old = MemoryContextSwitchTo(receiver->batch_context);
 	for (int i = 0; i < receiver->npending; i++)
@@ -1635,6 +1662,9 @@ typedef struct UnitPart
 	bool		covariate_hit;
 } UnitPart;
 
+/* A unit's values, nvalues of them, in the name_extra bytes after its name. */
+#define UnitValues(unit) ((UnitPart *) ((char *) (unit)->name + MAXALIGN(VARSIZE_ANY((unit)->name))))
+
 /*
  * Everything one call builds: a DailyMetrics first, so that the receiver,
  * the records and the spilling of daily_metrics() serve it too.
@@ -1662,8 +1692,7 @@ typedef struct MetricState
 	uint32		labels_size;
 	int64	   *label_units;	/* by number: units with it */
 	uint32		label_units_size;
-	/* per bucket of the table of the partition in memory */
-	UnitPart   *unit_values;	/* its values, nvalues a bucket */
+	/* per bucket of the table of the partition in memory (values: UnitValues) */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
 	/* the goals a metric of the tenant reads, not implicit metrics */
@@ -1788,9 +1817,10 @@ CompareLabels(MetricState *state, int32 a, int32 b)
 
 /*
  * PrepareArrays
- *		The per-bucket arrays of the table of units in memory, zeroed (no
- *		value, no hit, no label), once its exposures are read: the table no
- *		longer grows, nor spills (frozen).
+ *		Once the exposures of the table of units in memory are read, the
+ *		table no longer grows, nor spills (frozen): with a breakdown, its
+ *		per-bucket arrays of labels (none yet). The values are the units'
+ *		own (UnitValues), zeroed as each unit came.
  */
 static void
 PrepareArrays(MetricState *state)
@@ -1802,8 +1832,6 @@ PrepareArrays(MetricState *state)
 	if (state->base.frozen)
 		return;
 	state->base.frozen = true;
-	state->unit_values = MemoryContextAllocExtended(context, sizeof(UnitPart) * state->nvalues * size,
-													MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	if (state->breakdown)
 	{
 		state->unit_labels = MemoryContextAllocHuge(context, sizeof(int32) * size);
@@ -1820,16 +1848,17 @@ PrepareArrays(MetricState *state)
  *		pre-period before it.
  */
 static void
-ApplyToParts(MetricState *state, int source, const UnitEntry *unit, Size slot, TimestampTz at,
+ApplyToParts(MetricState *state, int source, const UnitEntry *unit, TimestampTz at,
 			 double value, bool has_value)
 {
 	EventSource *read = &state->sources[source];
+	UnitPart   *unit_values = UnitValues(unit);
 
 	for (int k = 0; k < read->nvalues; k++)
 	{
 		int			v = read->values[k];
 		MetricPart *part = state->value_parts[v];
-		UnitPart   *values = &state->unit_values[slot * state->nvalues + v];
+		UnitPart   *values = &unit_values[v];
 		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
 		int64		since = at - unit->first_at;
 
@@ -1882,7 +1911,7 @@ ApplyMetricRecord(DailyMetrics *base, const Record *record)
 		return;
 	}
 	Assert(record->kind == RECORD_SOURCE_EVENT);
-	ApplyToParts(state, record->number, unit, slot, at, record->value, record->has_value);
+	ApplyToParts(state, record->number, unit, at, record->value, record->has_value);
 }
 
 /*
@@ -1904,7 +1933,7 @@ ApplyMetricEvent(DailyMetrics *base, UnitEntry *unit, const Record *record)
 		EventSource *source = &state->sources[i];
 
 		if (source->folded && (goal ? source->goal != NULL && source->metric == record->number : source->goal == NULL))
-			ApplyToParts(state, i, unit, unit - base->units->data, record->first_at, record->value,
+			ApplyToParts(state, i, unit, record->first_at, record->value,
 						 record->has_value && source->property != NULL);
 	}
 }
@@ -2060,7 +2089,7 @@ EmitUnits(DailyMetrics *base)
 	{
 		Size		slot = unit - base->units->data;
 		UnitHead	head = {.ordinal = unit->ordinal, .label = state->breakdown ? state->unit_labels[slot] : -1};
-		UnitPart   *parts = &state->unit_values[slot * state->nvalues];
+		UnitPart   *parts = UnitValues(unit);
 		Conversion *conversion;
 
 		for (int v = 0; v < state->nvalues; v++)
@@ -2581,8 +2610,8 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 			state->value_deferred[metric->parts[j].number] |= metric->deferred;
 		state->rows_deferred |= metric->deferred;
 	}
-	/* what a bucket holds beside the table once its arrays are made */
-	state->base.bucket_bytes += sizeof(UnitPart) * state->nvalues;
+	/* a unit's values, after its name */
+	state->base.name_extra = sizeof(UnitPart) * state->nvalues;
 	for (int v = 0; v < state->nvalues; v++)
 	{
 		EventSource *source = &state->sources[state->value_parts[v]->source];
@@ -2720,9 +2749,13 @@ metric_statistics(PG_FUNCTION_ARGS)
 	counted = KeepCall(&key, fcinfo);
 	state.base.count_partition = counted ? EmitUnits : EmitAndCountUnits;
 	if (counted && kept.units != NULL &&
-		kept.units->size * (sizeof(UnitEntry) + state.base.bucket_bytes) <= state.base.budget)
+		MemoryContextMemAllocated(kept.units_context, true) + kept.units->size * state.base.bucket_bytes +
+		kept.units->members * state.base.name_extra <= state.base.budget)
 	{
-		/* daily_metrics() read these exposures in this snapshot: its table, without its conversions. */
+		/*
+		 * daily_metrics() read these exposures in this snapshot: its table,
+		 * without its conversions, each name copied with room for its values.
+		 */
 		units_iterator units;
 		UnitEntry  *unit;
 
@@ -2731,7 +2764,10 @@ metric_statistics(PG_FUNCTION_ARGS)
 		kept.units = NULL;
 		units_start_iterate(state.base.units, &units);
 		while ((unit = units_iterate(state.base.units, &units)) != NULL)
+		{
 			unit->conversions = 0;
+			unit->name = CopyName(&state.base, unit->name);
+		}
 	}
 	else
 		Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
