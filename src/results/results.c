@@ -369,7 +369,6 @@ typedef struct PendingRow
 	bool		nulls[2];
 } PendingRow;
 
-
 /* Receives one query's rows, in batches, into a Digest function. */
 typedef struct DigestReceiver
 {
@@ -989,8 +988,12 @@ DrainSpill(DailyMetrics *state)
 		MemoryContextSwitchTo(old);
 		do
 		{
-			for (nread = 0; nread < BATCH_SIZE && ReadRecord(state, level->tapes[i], &records[nread], nread); nread++)
+			nread = 0;
+			while (nread < BATCH_SIZE && ReadRecord(state, level->tapes[i], &records[nread], nread))
+			{
 				PrefetchMemory(&state->units->data[units_initial_bucket(state->units, records[nread].hash)]);
+				nread++;
+			}
 			for (int j = 0; j < nread; j++)
 				PrefetchName(state->units, records[j].hash);
 			for (int j = 0; j < nread; j++)
@@ -2067,6 +2070,12 @@ EnsureCells(MetricState *state, int ncells)
 }
 
 /*
+ * How many buckets ahead of the unit it sums EmitUnits prefetches a unit's
+ * values: the walk goes by bucket, the values lie in the order units came.
+ */
+#define EMIT_PREFETCH_DISTANCE 8
+
+/*
  * EmitUnits
  *		The count_partition of metric_statistics(): each unit in memory, all
  *		of whose records are read, its parts' values (a proportion's 0 or 1)
@@ -2088,10 +2097,14 @@ EmitUnits(DailyMetrics *base)
 	while ((unit = units_iterate(base->units, &iterator)) != NULL)
 	{
 		Size		slot = unit - base->units->data;
+		UnitEntry  *ahead = &base->units->data[(iterator.cur - EMIT_PREFETCH_DISTANCE) & base->units->sizemask];
 		UnitHead	head = {.ordinal = unit->ordinal, .label = state->breakdown ? state->unit_labels[slot] : -1};
 		UnitPart   *parts = UnitValues(unit);
 		Conversion *conversion;
 
+		/* the values of a unit a few buckets on (the walk goes down), soon needed */
+		if (ahead->status == units_SH_IN_USE)
+			PrefetchMemory(ahead->name);
 		for (int v = 0; v < state->nvalues; v++)
 			if (state->value_parts[v]->indicator)
 			{
