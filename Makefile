@@ -56,6 +56,7 @@ SQL_SOURCES = \
 	src/assign/portable.sql \
 	src/events/events.sql \
 	src/events/partitions.sql \
+	src/events/rollups.sql \
 	src/http/faults.sql \
 	src/http/documents.sql \
 	src/adapters/commerce/commerce.sql \

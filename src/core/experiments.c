@@ -38,6 +38,7 @@ _PG_init(void)
 	ConfigCacheInit();
 	KeyCacheInit();
 	EventSettingsInit();
+	ResultsSettingsInit();
 }
 
 /*

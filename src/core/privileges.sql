@@ -271,6 +271,11 @@ GRANT SELECT ON
 	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
 	experiments.metrics, experiments.experiment_metrics, experiments.experiment_analysis
 	TO experiments_analyst, experiments_admin;
+-- The exposure rollups, which only maintenance writes, are read as the
+-- exposures are (src/events/rollups.sql).
+GRANT SELECT ON experiments.exposure_rollups, experiments.exposure_rollup_periods,
+	experiments.exposure_rollup_changes
+	TO experiments_api_owner, experiments_analyst, experiments_admin;
 
 -- The SQL API functions that touch tables run as the owner too (SECURITY
 -- DEFINER); the C ones switch to it for their table work (BeginTableWork).
@@ -423,6 +428,10 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.partition_plan(integer, boolean, boolean),
 	experiments_internal.create_event_partition(text, date),
 	experiments_internal.retire_event_partition(text, date, text, boolean),
+	experiments_internal.exposure_rollup_plan(),
+	experiments_internal.exposure_rollups_due(),
+	experiments_internal.prepare_exposure_rollup(regclass, timestamptz, timestamptz),
+	experiments_internal.roll_up_exposures(timestamptz, timestamptz),
 	experiments.create_event_partitions(integer),
 	experiments.schedule_maintenance(text)
 	TO experiments_operator;

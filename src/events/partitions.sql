@@ -257,6 +257,9 @@ BEGIN
 								  to_char(experiments_internal.retention_horizon(), 'YYYY-MM')),
 				  HINT = 'Stop the experiments first, or run maintenance with force => true.';
 	END IF;
+	IF event_table = 'exposures' THEN
+		PERFORM experiments_internal.drop_exposure_rollup(format('experiments.%I', part)::regclass);
+	END IF;
 	IF retention = 'drop' THEN
 		EXECUTE format('DROP TABLE experiments.%I', part);
 	ELSE
@@ -319,6 +322,26 @@ BEGIN
 		END;
 		COMMIT;
 	END LOOP;
+	-- Rollups of the exposures (src/events/rollups.sql): every partition's
+	-- triggers set, then committed, before any rollup's snapshot is taken.
+	FOR step IN SELECT * FROM experiments_internal.exposure_rollup_plan() LOOP
+		BEGIN
+			PERFORM experiments_internal.prepare_exposure_rollup(step.part, step.from_time, step.to_time);
+		EXCEPTION WHEN OTHERS THEN
+			failed := failed + 1;
+			RAISE WARNING 'partition maintenance could not prepare the rollup of %: %', step.part, SQLERRM;
+		END;
+		COMMIT;
+	END LOOP;
+	FOR step IN SELECT * FROM experiments_internal.exposure_rollups_due() LOOP
+		BEGIN
+			PERFORM experiments_internal.roll_up_exposures(step.from_time, step.to_time);
+		EXCEPTION WHEN OTHERS THEN
+			failed := failed + 1;
+			RAISE WARNING 'partition maintenance could not roll up the exposures from %: %', step.from_time, SQLERRM;
+		END;
+		COMMIT;
+	END LOOP;
 	IF failed > 0 THEN
 		RAISE EXCEPTION 'partition maintenance failed % step(s)', failed
 			USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -329,7 +352,7 @@ END;
 $$;
 REVOKE ALL ON PROCEDURE experiments.maintain_partitions(boolean) FROM PUBLIC;
 COMMENT ON PROCEDURE experiments.maintain_partitions(boolean) IS
-'Operators, or pg_cron (schedule_maintenance()): creates the monthly partitions due and moves rows out of the overflow partitions, then retires months by policy (never one of an experiment not yet stopped, unless force), committing after each partition. Raises at the end if a step failed.';
+'Operators, or pg_cron (schedule_maintenance()): creates the monthly partitions due and moves rows out of the overflow partitions, retires months by policy (never one of an experiment not yet stopped, unless force), then rolls up the exposures of every month up to today (experiments.exposure_rollups), committing after each step. Raises at the end if a step failed.';
 
 -- One call to have pg_cron run the maintenance; pg_cron is optional, so its
 -- absence is an error that says what to do instead.

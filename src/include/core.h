@@ -43,6 +43,9 @@ extern void RequireWritable(const char *what);
  */
 extern uint64 lookup_epoch;
 
+/* results.c: whether results read the exposure rollups. */
+extern void ResultsSettingsInit(void);
+
 /* tenant.c: the caller's tenant for this transaction. */
 extern void TenantGucInit(void);
 extern bool CurrentTenant(pg_uuid_t *tenant);

@@ -115,6 +115,34 @@ static const char *const goals_query =
 "SELECT g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g"
 " WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
 " AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)";
+/*
+ * The periods of the exposures rolled up within the window [$1, $2) (see
+ * src/events/rollups.sql): of a partition still attached, with no update,
+ * delete or truncate since that their rollup does not see. In time order.
+ */
+static const char *const rollup_periods_query =
+"SELECT p.from_time, p.to_time FROM experiments.exposure_rollup_periods p"
+" JOIN pg_catalog.pg_inherits i ON i.inhrelid = p.part"
+"  AND i.inhparent = 'experiments.exposures'::pg_catalog.regclass"
+" WHERE p.snapshot IS NOT NULL AND p.from_time >= $1 AND p.to_time <= $2"
+" AND NOT EXISTS (SELECT FROM experiments.exposure_rollup_changes c WHERE c.from_time = p.from_time"
+"  AND c.kind = 'change' AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot))"
+" ORDER BY p.from_time";
+
+/*
+ * The exposures of a rolled-up period, $2 to $3, with the parameters of the
+ * event queries: the rollup's row per unit, and the exposures inserted since
+ * that its snapshot does not see. Each returns the unit, its first exposure,
+ * the variant then, its last exposure.
+ */
+static const char *const rolled_up_exposures_query =
+"SELECT r.unit, r.first_at, r.ordinal, r.last_at FROM experiments.exposure_rollups r"
+" WHERE r.experiment_id = $1 AND r.from_time = $2"
+" UNION ALL"
+" SELECT c.unit, c.exposed_at, c.ordinal, c.exposed_at FROM experiments.exposure_rollup_changes c"
+" JOIN experiments.exposure_rollup_periods p ON p.from_time = c.from_time"
+" WHERE c.from_time = $2 AND c.experiment_id = $1 AND c.kind = 'exposure' AND c.exposed_at < $3"
+" AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)";
 static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
 " WHERE t.tenant_id = $4 AND t.occurred_at >= $2 AND t.occurred_at < $3";
@@ -141,6 +169,7 @@ typedef struct KeptCall
 	TransactionId *subxip;
 	Oid			user_id;
 	char	   *tenant;
+	bool		read_rollups;
 	MemoryContext context;
 	int			nrows;
 	HeapTuple  *rows;
@@ -149,6 +178,9 @@ typedef struct KeptCall
 } KeptCall;
 
 static KeptCall kept = {.lxid = InvalidLocalTransactionId};
+
+/* experiments.read_exposure_rollups */
+static bool read_exposure_rollups = true;
 
 /* The metric number of kind exposures; goals and revenue number from 0. */
 #define EXPOSURES_METRIC (-1)
@@ -1029,6 +1061,21 @@ DigestExposure(DailyMetrics *state, const PendingRow *row)
 }
 
 /*
+ * DigestRolledUp
+ *		A unit's exposures in a rolled-up period (unit, first_at, ordinal,
+ *		last_at; NOT NULL), as one record.
+ */
+static void
+DigestRolledUp(DailyMetrics *state, const PendingRow *row)
+{
+	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EXPOSURE,
+		.number = DatumGetInt32(row->values[0]), .first_at = row->at,
+	.last_at = DatumGetTimestampTz(row->values[1])};
+
+	Route(state, &record);
+}
+
+/*
  * GoalProperty
  *		Whether the properties of a goal event (the row's fourth column) have
  *		key with a JSON number, and its value as float8: what CASE WHEN
@@ -1296,6 +1343,66 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 }
 
 /*
+ * DigestExposures
+ *		The experiment's exposures in the window: those of the periods
+ *		rolled up within it from their rollups, the rest from the exposure
+ *		rows, a query for each stretch between periods (planned for it, so
+ *		that only its partitions are read). A unit's exposures counted
+ *		twice would change nothing; none is missed (src/events/rollups.sql).
+ *		Called connected to SPI.
+ */
+static void
+DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, TimestampTz until,
+				Datum tenant_id)
+{
+	TimestampTz from = since;
+	uint64		nperiods = 0;
+	TimestampTz *periods = NULL;
+
+	if (read_exposure_rollups)
+	{
+		Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+		Datum		window[2] = {TimestampTzGetDatum(since), TimestampTzGetDatum(until)};
+		bool		isnull;
+
+		if (SPI_execute_with_args(rollup_periods_query, 2, types, window, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the exposure rollups: %s", SPI_result_code_string(SPI_result));
+		nperiods = SPI_processed;
+		periods = palloc(sizeof(TimestampTz) * 2 * Max(nperiods, 1));
+		for (uint64 i = 0; i < 2 * nperiods; i++)
+			periods[i] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i / 2], SPI_tuptable->tupdesc,
+														   1 + i % 2, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+	}
+	for (uint64 i = 0; i < nperiods; i++)
+	{
+		if (periods[2 * i] > from)
+			Digest(state, exposures_query, EventQueryParams(experiment_id, from, periods[2 * i], tenant_id),
+				   DigestExposure);
+		Digest(state, rolled_up_exposures_query,
+			   EventQueryParams(experiment_id, periods[2 * i], periods[2 * i + 1], tenant_id), DigestRolledUp);
+		from = periods[2 * i + 1];
+	}
+	if (nperiods == 0 || from < until)
+		Digest(state, exposures_query, EventQueryParams(experiment_id, from, until, tenant_id), DigestExposure);
+}
+
+/*
+ * ResultsSettingsInit
+ *		Defines experiments.read_exposure_rollups: on, results read the
+ *		rollups maintenance makes; off, every exposure row, with the same
+ *		answers (which the tests compare).
+ */
+void
+ResultsSettingsInit(void)
+{
+	DefineCustomBoolVariable("experiments.read_exposure_rollups",
+							 "Whether results read the exposure rollups that maintenance makes.",
+							 "Off: they read every exposure row instead, and answer the same.",
+							 &read_exposure_rollups, true, PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/*
  * InitPass
  *		An empty pass, its memory bounded by work_mem times
  *		hash_mem_multiplier, as PostgreSQL bounds a hash table's.
@@ -1342,6 +1449,7 @@ KeepCall(KeptCall *key, FunctionCallInfo fcinfo)
 	key->subxip = snapshot->subxip;
 	key->user_id = GetUserId();
 	key->tenant = (char *) (tenant ? tenant : "");
+	key->read_rollups = read_exposure_rollups;
 	return snapshot->snapshot_type == SNAPSHOT_MVCC &&
 		kept.lxid == key->lxid && kept.subxid == key->subxid &&
 		kept.experiment_id == key->experiment_id && kept.since == key->since && kept.until == key->until &&
@@ -1349,7 +1457,8 @@ KeepCall(KeptCall *key, FunctionCallInfo fcinfo)
 		kept.xcnt == key->xcnt && kept.subxcnt == key->subxcnt && kept.suboverflowed == key->suboverflowed &&
 		(key->xcnt == 0 || memcmp(kept.xip, key->xip, sizeof(TransactionId) * key->xcnt) == 0) &&
 		(key->subxcnt <= 0 || memcmp(kept.subxip, key->subxip, sizeof(TransactionId) * key->subxcnt) == 0) &&
-		kept.user_id == key->user_id && strcmp(kept.tenant, key->tenant) == 0;
+		kept.user_id == key->user_id && strcmp(kept.tenant, key->tenant) == 0 &&
+		kept.read_rollups == key->read_rollups;
 }
 
 /*
@@ -1452,7 +1561,8 @@ daily_metrics(PG_FUNCTION_ARGS)
 		SPI_connect();
 		params = EventQueryParams(PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
 								  ExperimentTenant(PG_GETARG_INT64(0)));
-		Digest(&state, exposures_query, params, DigestExposure);
+		DigestExposures(&state, PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+						params->params[3].value);
 		Digest(&state, goals_query, params, DigestGoal);
 		Digest(&state, transactions_query, params, DigestTransaction);
 		SPI_finish();
@@ -2783,8 +2893,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 		}
 	}
 	else
-		Digest(&state.base, exposures_query, EventQueryParams(experiment_id, since, until, tenant_id),
-			   DigestExposure);
+		DigestExposures(&state.base, experiment_id, since, until, tenant_id);
 	if (state.base.spill == NULL)
 		PrepareArrays(&state);
 	if (breakdown != NULL)

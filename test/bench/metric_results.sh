@@ -17,7 +17,8 @@
 # 10,000,000) scales everything: units, goals and attributes are a fifth of
 # it, transactions a tenth.
 # Targets: metric results <= 3 x count(*) (issue #17); the page <= 1.2 x
-# experiment_results() (issue #20).
+# experiment_results() (issue #20). Then maintenance rolls the month up
+# (src/events/rollups.sql) and the three are timed again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 createdb bench_metric_results
@@ -95,6 +96,16 @@ SELECT pg_temp.timed('count(*) of the exposure rows', run,
 	   pg_temp.timed('breakdown by country (metric_breakdown, 10 slices + other)', run,
 		   'SELECT count(*) FROM experiments.metric_breakdown($exp, ''country'')')
 FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
+-- Then with the month rolled up by maintenance (src/events/rollups.sql).
+CALL experiments.maintain_partitions();
+VACUUM ANALYZE experiments.exposure_rollups;
+SELECT pg_temp.timed('rolled up: metric results', run,
+		   'SELECT count(*) FROM experiments.metric_results($exp)'),
+	   pg_temp.timed('rolled up: full results', run,
+		   'SELECT count(*) FROM experiments.experiment_results($exp)'),
+	   pg_temp.timed('rolled up: results page', run,
+		   'SELECT length(experiments_api.results_page(''bench''))')
+FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
 CREATE TEMPORARY VIEW summary AS
 SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
 	   min(seconds) AS fastest, max(seconds) AS slowest, count(*) AS runs
@@ -118,6 +129,12 @@ FROM summary r, summary c WHERE r.what LIKE 'metric%' AND c.what LIKE 'full%';
 SELECT format(E'RESULT\tresults page with 5 metrics, $exposures exposures (median of %s)\t%s\ts\tfull results (experiment_results)\t%s\t%s\t<= 1.2',
 	p.runs, round(p.median::numeric, 2), round(c.median::numeric, 2), round((p.median / c.median)::numeric, 2))
 FROM summary p, summary c WHERE p.what LIKE 'results page%' AND c.what LIKE 'full%';
+SELECT format(E'RESULT\tmetric results, the month rolled up (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 3',
+	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
+FROM summary r, summary c WHERE r.what = 'rolled up: metric results' AND c.what LIKE 'count%';
+SELECT format(E'RESULT\tresults page with 5 metrics, the month rolled up (median of %s)\t%s\ts\tfull results, rolled up\t%s\t%s\t<= 1.2',
+	p.runs, round(p.median::numeric, 2), round(r.median::numeric, 2), round((p.median / r.median)::numeric, 2))
+FROM summary p, summary r WHERE p.what = 'rolled up: results page' AND r.what = 'rolled up: full results';
 SELECT format(E'RESULT\tbreakdown by country (median of %s)\t%s\ts\tmetric results\t%s\t%s\t(for scale)',
 	b.runs, round(b.median::numeric, 2), round(m.median::numeric, 2), round((b.median / m.median)::numeric, 2))
 FROM summary b, summary m WHERE b.what LIKE 'breakdown%' AND m.what LIKE 'metric%';

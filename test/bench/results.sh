@@ -15,7 +15,9 @@
 # metric_results()) against the results again.
 # Targets: full results <= 10 s and, by either method, <= 3 x count(*)
 # (issue #17); the page <= 1.2 x full results (issue #20), with and without
-# a metric attached.
+# a metric attached. Then maintenance rolls the month up (exposure rollups,
+# src/events/rollups.sql) and the results and page are timed again, against
+# the same count(*) of the exposure rows (<= 2 x for issue #21).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 createdb bench_results
@@ -82,6 +84,19 @@ SELECT pg_temp.timed('full results, a metric attached', run,
 	   pg_temp.timed('results page, a metric attached', run,
 		   'SELECT length(experiments_api.results_page(''bench''))')
 FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
+-- Then with the month rolled up by maintenance (src/events/rollups.sql): the
+-- results read a row per unit and month instead of every exposure row.
+SELECT extract(epoch FROM clock_timestamp()) AS rollup_start \gset
+CALL experiments.maintain_partitions();
+INSERT INTO timings SELECT 'maintenance, rolling the month up', 1, extract(epoch FROM clock_timestamp()) - :rollup_start;
+VACUUM ANALYZE experiments.exposure_rollups;
+SELECT pg_temp.timed('rolled up: full results (experiment_results)', run,
+		   'SELECT count(*) FROM experiments.experiment_results($exp)'),
+	   pg_temp.timed('rolled up: full results, sequential method', run,
+		   'SELECT count(*) FROM experiments.experiment_results($exp, method => ''sequential'', tuning_n => 2000000)'),
+	   pg_temp.timed('rolled up: results page, a metric attached', run,
+		   'SELECT length(experiments_api.results_page(''bench''))')
+FROM generate_series(1, ${RUNS:-3}) run \g /dev/null
 CREATE TEMPORARY VIEW summary AS
 SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
 	   min(seconds) AS fastest, max(seconds) AS slowest, count(*) AS runs
@@ -109,6 +124,18 @@ FROM summary p, summary r WHERE p.what LIKE 'results page (%' AND r.what = 'full
 SELECT format(E'RESULT\tresults page, a metric attached (median of %s)\t%s\ts\tfull results\t%s\t%s\t<= 1.2',
 	p.runs, round(p.median::numeric, 2), round(r.median::numeric, 2), round((p.median / r.median)::numeric, 2))
 FROM summary p, summary r WHERE p.what = 'results page, a metric attached' AND r.what = 'full results, a metric attached';
+SELECT format(E'RESULT\tfull results, the month rolled up (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 3 (#17), <= 2 (#21)',
+	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
+FROM summary r, summary c WHERE r.what = 'rolled up: full results (experiment_results)' AND c.what LIKE 'count%';
+SELECT format(E'RESULT\tfull results, sequential method, the month rolled up (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 3',
+	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
+FROM summary r, summary c WHERE r.what = 'rolled up: full results, sequential method' AND c.what LIKE 'count%';
+SELECT format(E'RESULT\tresults page, a metric attached, the month rolled up (median of %s)\t%s\ts\tfull results, rolled up\t%s\t%s\t<= 1.2',
+	p.runs, round(p.median::numeric, 2), round(r.median::numeric, 2), round((p.median / r.median)::numeric, 2))
+FROM summary p, summary r WHERE p.what = 'rolled up: results page, a metric attached' AND r.what = 'rolled up: full results (experiment_results)';
+SELECT format(E'RESULT\tmaintenance rolling the month up (once)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t(for scale)',
+	round(m.median::numeric, 2), round(c.median::numeric, 2), round((m.median / c.median)::numeric, 1))
+FROM summary m, summary c WHERE m.what LIKE 'maintenance%' AND c.what LIKE 'count%';
 SELECT format(E'RESULT\tPostgreSQL GROUP BY unit of the exposures alone (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t(reference)',
 	g.runs, round(g.median::numeric, 2), round(c.median::numeric, 2), round((g.median / c.median)::numeric, 1))
 FROM summary g, summary c WHERE g.what LIKE 'PostgreSQL%' AND c.what LIKE 'count%';

@@ -1,0 +1,192 @@
+-- Exposure rollups (src/events/rollups.sql, docs/results.md): maintenance
+-- rolls each month of exposures up to one row per experiment and unit, which
+-- the results read instead of the exposure rows. Every answer must be the
+-- one the exposure rows give (experiments.read_exposure_rollups = off) in the
+-- same snapshot: after a rollup; after exposures inserted late into a
+-- rolled-up month; after a delete; once maintenance has folded the changes in; for
+-- windows that cover a month only in part; and once the month is detached.
+-- The analyst reads, the operator's login runs the maintenance.
+\i sql/helpers/logins.sql
+SELECT experiments.create_tenant('rollups') AS tenant \gset
+SET experiments.tenant = :'tenant';
+SELECT id AS exp FROM experiments.create_experiment('rollups',
+	'[{"key": "a", "allocation": 34}, {"key": "b", "allocation": 33}, {"key": "c", "allocation": 33}]',
+	start => true) \gset
+-- 3,000 units exposed 1 to 4 times from mid-May to mid-June 2025, so that
+-- many units have exposures in both months (their first in May); every
+-- seventh unit shown two variants at its first moment (the lowest wins).
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT :exp, (g + k) % 3, 'user_id', 'ru-' || g,
+	   timestamptz '2025-05-16 00:00+00' + ((g * 7919 + k * 104729) % 2592000) * interval '1 second',
+	   true, true, false, false, false, false
+FROM generate_series(1, 3000) g, generate_series(0, g % 4) k
+UNION ALL
+SELECT :exp, 2, 'user_id', 'ru-' || g,
+	   timestamptz '2025-05-16 00:00+00' + ((g * 7919) % 2592000) * interval '1 second',
+	   true, true, false, false, false, false
+FROM generate_series(7, 3000, 7) g;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'ru-' || (g * 31 % 3500 + 1), (ARRAY['signup', 'checkout'])[g % 2 + 1],
+	   timestamptz '2025-05-16 00:00+00' + ((g::bigint * 104723) % 2764800) * interval '1 second',
+	   CASE WHEN g % 3 = 0 THEN jsonb_build_object('value', g % 40) END
+FROM generate_series(1, 4000) g;
+INSERT INTO experiments.metrics (key, type, source, event, window_end)
+VALUES ('rollup_converted', 'proportion', 'goal', 'checkout', '7 days');
+INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role)
+SELECT :exp, id, 'primary' FROM experiments.metrics WHERE key = 'rollup_converted';
+RESET experiments.tenant;
+SET SESSION AUTHORIZATION regress_maint;
+SELECT experiments.create_event_partitions(0) >= 0 AS made;
+RESET SESSION AUTHORIZATION;
+
+-- Every answer of the experiment, for a window, in one jsonb: daily_metrics(),
+-- the results per goal and the results per metric (with CUPED, which reads
+-- the pre-period), each sorted.
+CREATE FUNCTION pg_temp.answers(exp bigint, since timestamptz, until timestamptz)
+RETURNS jsonb
+LANGUAGE sql
+AS $$
+	SELECT jsonb_build_object(
+		'daily', (SELECT jsonb_agg(to_jsonb(d) ORDER BY d::text) FROM experiments.daily_metrics(exp, since, until) d),
+		'results', (SELECT jsonb_agg(to_jsonb(r) ORDER BY r::text)
+					FROM experiments.experiment_results(exp, since, until, method => 'fixed') r),
+		'metrics', (SELECT jsonb_agg(to_jsonb(m) ORDER BY m::text)
+					FROM experiments.metric_results(exp, since, until, method => 'fixed') m));
+$$;
+-- Whether the rollups give the exposure rows' answers for these windows, in
+-- one snapshot; and how many scans of the exposure partitions they needed.
+CREATE FUNCTION pg_temp.same(exp bigint)
+RETURNS TABLE (since timestamptz, until timestamptz, same boolean, exposure_scans bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	w record;
+	rows jsonb;
+	scans bigint;
+BEGIN
+	FOR w IN SELECT * FROM (VALUES (timestamptz '-infinity', timestamptz 'infinity'),
+								   ('2025-05-01 00:00+00', '2025-07-01 00:00+00'),
+								   ('2025-05-20 00:00+00', '2025-07-01 00:00+00'),
+								   ('2025-06-01 00:00+00', '2025-06-20 00:00+00')) v(s, u) LOOP
+		PERFORM set_config('experiments.read_exposure_rollups', 'off', true);
+		rows := pg_temp.answers(exp, w.s, w.u);
+		PERFORM set_config('experiments.read_exposure_rollups', 'on', true);
+		scans := (SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables
+				  WHERE relname LIKE 'exposures%');
+		same := rows = pg_temp.answers(exp, w.s, w.u);
+		-- (an unbounded window reads every other month's partition)
+		exposure_scans := CASE WHEN isfinite(w.s) THEN (SELECT sum(seq_scan + coalesce(idx_scan, 0))
+			FROM pg_stat_xact_user_tables WHERE relname LIKE 'exposures%') - scans END;
+		since := w.s;
+		until := w.u;
+		RETURN NEXT;
+	END LOOP;
+END;
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.answers(bigint, timestamptz, timestamptz), pg_temp.same(bigint) TO regress_bi;
+
+-- Before any rollup: the same, from the exposure rows (3 queries each).
+SET experiments.tenant = :'tenant';
+SET SESSION AUTHORIZATION regress_bi;
+BEGIN;
+SELECT * FROM pg_temp.same(:exp);
+COMMIT;
+RESET SESSION AUTHORIZATION;
+
+-- Maintenance rolls up May and June 2025 (among other months): one row per
+-- unit exposed in each month.
+SET SESSION AUTHORIZATION regress_maint;
+CALL experiments.maintain_partitions();
+RESET SESSION AUTHORIZATION;
+SELECT p.from_time, p.to_time, p.recorded_before, p.part::text
+FROM experiments.exposure_rollup_periods p
+WHERE p.from_time IN ('2025-05-01 00:00+00', '2025-06-01 00:00+00') ORDER BY 1;
+SELECT r.from_time, count(*) AS units,
+	   count(*) = (SELECT count(DISTINCT e.unit) FROM experiments.exposures e
+				   WHERE e.experiment_id = :exp AND date_trunc('month', e.exposed_at, 'UTC') = r.from_time) AS every_unit
+FROM experiments.exposure_rollups r WHERE r.experiment_id = :exp GROUP BY 1 ORDER BY 1;
+-- A row per unit: its first exposure, the variant then (the lowest on a
+-- tie), its last, as plain SQL finds them.
+SELECT count(*) AS wrong FROM experiments.exposure_rollups r
+JOIN LATERAL (SELECT min(e.exposed_at) AS first_at, max(e.exposed_at) AS last_at
+			  FROM experiments.exposures e
+			  WHERE e.experiment_id = r.experiment_id AND e.unit = r.unit
+				AND date_trunc('month', e.exposed_at, 'UTC') = r.from_time) x ON true
+WHERE r.experiment_id = :exp
+  AND (r.first_at <> x.first_at OR r.last_at <> x.last_at OR r.ordinal <> (
+	SELECT min(e.ordinal) FROM experiments.exposures e
+	WHERE e.experiment_id = r.experiment_id AND e.unit = r.unit AND e.exposed_at = r.first_at));
+
+-- Windows that cover both months read no exposure row; the others read the
+-- month they cover in part.
+SET SESSION AUTHORIZATION regress_bi;
+BEGIN;
+SELECT * FROM pg_temp.same(:exp);
+COMMIT;
+RESET SESSION AUTHORIZATION;
+
+-- Late exposures into May: one that makes a unit's first exposure earlier
+-- (and its variant another), and a new unit. (Writers whose snapshot is
+-- older than a rollup made meanwhile: test/specs/exposure_rollup_race.spec.)
+SET experiments.tenant = :'tenant';
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+VALUES (:exp, 1, 'user_id', 'ru-10', '2025-05-02 00:00+00', true, true, false, false, false, false),
+	   (:exp, 0, 'user_id', 'ru-late', '2025-05-30 00:00+00', true, true, false, false, false, false);
+SELECT kind, unit, ordinal FROM experiments.exposure_rollup_changes ORDER BY unit;
+SET SESSION AUTHORIZATION regress_bi;
+BEGIN;
+SELECT * FROM pg_temp.same(:exp);
+COMMIT;
+RESET SESSION AUTHORIZATION;
+
+-- Maintenance folds them in: no change left, the units in the rollup.
+SET SESSION AUTHORIZATION regress_maint;
+CALL experiments.maintain_partitions();
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS changes_left FROM experiments.exposure_rollup_changes;
+SELECT unit, ordinal, first_at FROM experiments.exposure_rollups
+WHERE experiment_id = :exp AND unit IN ('ru-10', 'ru-late') ORDER BY unit, first_at;
+
+-- A delete withdraws the month's rollup: its rows are read again.
+DELETE FROM experiments.exposures WHERE experiment_id = :exp AND unit = 'ru-11' AND exposed_at < '2025-06-01 00:00+00';
+SELECT kind, count(*) FROM experiments.exposure_rollup_changes GROUP BY 1;
+SET SESSION AUTHORIZATION regress_bi;
+BEGIN;
+SELECT * FROM pg_temp.same(:exp);
+COMMIT;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_maint;
+CALL experiments.maintain_partitions();
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS changes_left FROM experiments.exposure_rollup_changes;
+
+-- Another tenant's analyst sees none of the rollups' units.
+SELECT experiments.create_tenant('rollups-other') AS other \gset
+SET experiments.tenant = :'other';
+SET SESSION AUTHORIZATION regress_bi;
+SELECT count(*) AS rollups_seen, (SELECT count(*) FROM experiments.exposure_rollup_changes) AS changes_seen
+FROM experiments.exposure_rollups;
+-- Nor does anyone write them but maintenance.
+DELETE FROM experiments.exposure_rollups;
+SELECT experiments_internal.roll_up_exposures('2025-05-01 00:00+00', '2025-06-01 00:00+00');
+RESET SESSION AUTHORIZATION;
+RESET experiments.tenant;
+
+-- Retention detaches June: its rollup goes with it, and the answers are
+-- those of the exposure rows left (May's).
+SET SESSION AUTHORIZATION regress_maint;
+SELECT experiments_internal.retire_event_partition('exposures', '2025-06-01', 'detach', false);
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS june_periods FROM experiments.exposure_rollup_periods WHERE from_time = '2025-06-01 00:00+00';
+SELECT count(*) AS june_rows FROM experiments.exposure_rollups WHERE from_time = '2025-06-01 00:00+00';
+SET experiments.tenant = :'tenant';
+SET SESSION AUTHORIZATION regress_bi;
+BEGIN;
+SELECT * FROM pg_temp.same(:exp);
+COMMIT;
+RESET SESSION AUTHORIZATION;
+RESET experiments.tenant;
+DROP TABLE experiments.exposures_202506_detached;
+\i sql/helpers/drop_logins.sql
