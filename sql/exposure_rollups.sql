@@ -67,6 +67,7 @@ DECLARE
 BEGIN
 	FOR w IN SELECT * FROM (VALUES (timestamptz '-infinity', timestamptz 'infinity'),
 								   ('2025-05-01 00:00+00', '2025-07-01 00:00+00'),
+								   ('2025-05-16 00:00+00', '2025-06-16 00:00+00'),
 								   ('2025-05-20 00:00+00', '2025-07-01 00:00+00'),
 								   ('2025-06-01 00:00+00', '2025-06-20 00:00+00')) v(s, u) LOOP
 		PERFORM set_config('experiments.read_exposure_rollups', 'off', true);
@@ -118,22 +119,27 @@ WHERE r.experiment_id = :exp
 	SELECT min(e.ordinal) FROM experiments.exposures e
 	WHERE e.experiment_id = r.experiment_id AND e.unit = r.unit AND e.exposed_at = r.first_at));
 
--- Windows that cover both months read no exposure row; the others read the
--- month they cover in part.
+-- A window that holds all of the experiment's exposures of a month reads
+-- its rollup, even if it cuts the month (the experiment's exposures began on
+-- May 16 and end on June 15); one that cuts them (from May 20) reads the
+-- month's exposure rows.
 SET SESSION AUTHORIZATION regress_bi;
 BEGIN;
 SELECT * FROM pg_temp.same(:exp);
 COMMIT;
 RESET SESSION AUTHORIZATION;
 
--- Late exposures into May: one that makes a unit's first exposure earlier
--- (and its variant another), and a new unit. (Writers whose snapshot is
+-- Late exposures: into May, one that makes a unit's first exposure earlier
+-- (and its variant another, before the windows that start on May 16) and a
+-- new unit; into June, after the experiment's last exposure so far (within
+-- the windows that end in July, not the one that ends on June 16 or 20). (Writers whose snapshot is
 -- older than a rollup made meanwhile: test/specs/exposure_rollup_race.spec.)
 SET experiments.tenant = :'tenant';
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
 VALUES (:exp, 1, 'user_id', 'ru-10', '2025-05-02 00:00+00', true, true, false, false, false, false),
-	   (:exp, 0, 'user_id', 'ru-late', '2025-05-30 00:00+00', true, true, false, false, false, false);
+	   (:exp, 0, 'user_id', 'ru-late', '2025-05-30 00:00+00', true, true, false, false, false, false),
+	   (:exp, 2, 'user_id', 'ru-12', '2025-06-25 00:00+00', true, true, false, false, false, false);
 SELECT kind, unit, ordinal FROM experiments.exposure_rollup_changes ORDER BY unit;
 SET SESSION AUTHORIZATION regress_bi;
 BEGIN;
@@ -147,7 +153,9 @@ CALL experiments.maintain_partitions();
 RESET SESSION AUTHORIZATION;
 SELECT count(*) AS changes_left FROM experiments.exposure_rollup_changes;
 SELECT unit, ordinal, first_at FROM experiments.exposure_rollups
-WHERE experiment_id = :exp AND unit IN ('ru-10', 'ru-late') ORDER BY unit, first_at;
+WHERE experiment_id = :exp AND unit IN ('ru-10', 'ru-12', 'ru-late') ORDER BY unit, first_at;
+SELECT from_time, first_at, last_at, units FROM experiments.exposure_rollup_experiments
+WHERE experiment_id = :exp ORDER BY from_time;
 
 -- A delete withdraws the month's rollup: its rows are read again.
 DELETE FROM experiments.exposures WHERE experiment_id = :exp AND unit = 'ru-11' AND exposed_at < '2025-06-01 00:00+00';
@@ -189,4 +197,14 @@ COMMIT;
 RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
 DROP TABLE experiments.exposures_202506_detached;
+
+-- May detached by hand: maintenance removes its rollup and its triggers.
+ALTER TABLE experiments.exposures DETACH PARTITION experiments.exposures_202505;
+SET SESSION AUTHORIZATION regress_maint;
+CALL experiments.maintain_partitions();
+RESET SESSION AUTHORIZATION;
+SELECT (SELECT count(*) FROM experiments.exposure_rollup_periods WHERE from_time = '2025-05-01 00:00+00') AS may_periods,
+	   (SELECT count(*) FROM experiments.exposure_rollups WHERE from_time = '2025-05-01 00:00+00') AS may_rows,
+	   (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'experiments.exposures_202505'::regclass) AS may_triggers;
+DROP TABLE experiments.exposures_202505;
 \i sql/helpers/drop_logins.sql

@@ -273,8 +273,8 @@ GRANT SELECT ON
 	TO experiments_analyst, experiments_admin;
 -- The exposure rollups, which only maintenance writes, are read as the
 -- exposures are (src/events/rollups.sql).
-GRANT SELECT ON experiments.exposure_rollups, experiments.exposure_rollup_periods,
-	experiments.exposure_rollup_changes
+GRANT SELECT ON experiments.exposure_rollups, experiments.exposure_rollup_experiments,
+	experiments.exposure_rollup_periods, experiments.exposure_rollup_changes
 	TO experiments_api_owner, experiments_analyst, experiments_admin;
 
 -- The SQL API functions that touch tables run as the owner too (SECURITY
@@ -430,6 +430,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.retire_event_partition(text, date, text, boolean),
 	experiments_internal.exposure_rollup_plan(),
 	experiments_internal.exposure_rollups_due(),
+	experiments_internal.drop_detached_exposure_rollups(),
 	experiments_internal.prepare_exposure_rollup(regclass, timestamptz, timestamptz),
 	experiments_internal.roll_up_exposures(timestamptz, timestamptz),
 	experiments.create_event_partitions(integer),

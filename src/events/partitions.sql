@@ -322,8 +322,16 @@ BEGIN
 		END;
 		COMMIT;
 	END LOOP;
-	-- Rollups of the exposures (src/events/rollups.sql): every partition's
-	-- triggers set, then committed, before any rollup's snapshot is taken.
+	-- Rollups of the exposures (src/events/rollups.sql): those of partitions
+	-- gone removed; every partition's triggers set, then committed, before
+	-- any rollup's snapshot is taken.
+	BEGIN
+		PERFORM experiments_internal.drop_detached_exposure_rollups();
+	EXCEPTION WHEN OTHERS THEN
+		failed := failed + 1;
+		RAISE WARNING 'partition maintenance could not remove the rollups of partitions gone: %', SQLERRM;
+	END;
+	COMMIT;
 	FOR step IN SELECT * FROM experiments_internal.exposure_rollup_plan() LOOP
 		BEGIN
 			PERFORM experiments_internal.prepare_exposure_rollup(step.part, step.from_time, step.to_time);

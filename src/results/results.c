@@ -116,32 +116,41 @@ static const char *const goals_query =
 " WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
 " AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)";
 /*
- * The periods of the exposures rolled up within the window [$1, $2) (see
- * src/events/rollups.sql): of a partition still attached, with no update,
- * delete or truncate since that their rollup does not see. In time order.
+ * The periods of the exposures rolled up (see src/events/rollups.sql) that
+ * the window [$2, $3) may read for experiment $1: of a partition still
+ * attached, with no update, delete or truncate since that their rollup does
+ * not see, and overlapping the window with all of the experiment's rolled-up
+ * exposures in it (which a period within the window has, and so has the
+ * month an experiment started in, read from its start). Each with the part
+ * of the window it covers, in time order.
  */
 static const char *const rollup_periods_query =
-"SELECT p.from_time, p.to_time FROM experiments.exposure_rollup_periods p"
+"SELECT p.from_time, greatest(p.from_time, $2), least(p.to_time, $3)"
+" FROM experiments.exposure_rollup_periods p"
 " JOIN pg_catalog.pg_inherits i ON i.inhrelid = p.part"
 "  AND i.inhparent = 'experiments.exposures'::pg_catalog.regclass"
-" WHERE p.snapshot IS NOT NULL AND p.from_time >= $1 AND p.to_time <= $2"
+" LEFT JOIN experiments.exposure_rollup_experiments x ON x.from_time = p.from_time AND x.experiment_id = $1"
+" WHERE p.snapshot IS NOT NULL AND p.from_time < $3 AND p.to_time > $2"
+" AND (x.experiment_id IS NULL OR (x.first_at >= $2 AND x.last_at < $3))"
 " AND NOT EXISTS (SELECT FROM experiments.exposure_rollup_changes c WHERE c.from_time = p.from_time"
 "  AND c.kind = 'change' AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot))"
 " ORDER BY p.from_time";
 
 /*
- * The exposures of a rolled-up period, $2 to $3, with the parameters of the
- * event queries: the rollup's row per unit, and the exposures inserted since
- * that its snapshot does not see. Each returns the unit, its first exposure,
- * the variant then, its last exposure.
+ * The exposures of experiment $1 in a rolled-up period starting at $4, for
+ * the part of the window [$2, $3) it covers: the rollup's row per unit (all
+ * in that part, as the period was chosen), and the exposures in that part
+ * inserted since that its snapshot does not see. Each returns the unit, its
+ * first exposure, the variant then, its last exposure.
  */
 static const char *const rolled_up_exposures_query =
 "SELECT r.unit, r.first_at, r.ordinal, r.last_at FROM experiments.exposure_rollups r"
-" WHERE r.experiment_id = $1 AND r.from_time = $2"
+" WHERE r.experiment_id = $1 AND r.from_time = $4"
 " UNION ALL"
 " SELECT c.unit, c.exposed_at, c.ordinal, c.exposed_at FROM experiments.exposure_rollup_changes c"
 " JOIN experiments.exposure_rollup_periods p ON p.from_time = c.from_time"
-" WHERE c.from_time = $2 AND c.experiment_id = $1 AND c.kind = 'exposure' AND c.exposed_at < $3"
+" WHERE c.from_time = $4 AND c.experiment_id = $1 AND c.kind = 'exposure'"
+" AND c.exposed_at >= $2 AND c.exposed_at < $3"
 " AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)";
 static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
@@ -1345,9 +1354,9 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 /*
  * DigestExposures
  *		The experiment's exposures in the window: those of the periods
- *		rolled up within it from their rollups, the rest from the exposure
- *		rows, a query for each stretch between periods (planned for it, so
- *		that only its partitions are read). A unit's exposures counted
+ *		rolled up that it may read from their rollups, the rest from the
+ *		exposure rows, a query for each stretch between periods (planned for
+ *		it, so that only its partitions are read). A unit's exposures counted
  *		twice would change nothing; none is missed (src/events/rollups.sql).
  *		Called connected to SPI.
  */
@@ -1357,31 +1366,39 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 {
 	TimestampTz from = since;
 	uint64		nperiods = 0;
-	TimestampTz *periods = NULL;
+	TimestampTz *periods = NULL;	/* start, then the part of the window */
 
 	if (read_exposure_rollups)
 	{
-		Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
-		Datum		window[2] = {TimestampTzGetDatum(since), TimestampTzGetDatum(until)};
+		Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+		Datum		arguments[3] = {Int64GetDatum(experiment_id), TimestampTzGetDatum(since),
+		TimestampTzGetDatum(until)};
 		bool		isnull;
 
-		if (SPI_execute_with_args(rollup_periods_query, 2, types, window, NULL, true, 0) != SPI_OK_SELECT)
+		if (SPI_execute_with_args(rollup_periods_query, 3, types, arguments, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the exposure rollups: %s", SPI_result_code_string(SPI_result));
 		nperiods = SPI_processed;
-		periods = palloc(sizeof(TimestampTz) * 2 * Max(nperiods, 1));
-		for (uint64 i = 0; i < 2 * nperiods; i++)
-			periods[i] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i / 2], SPI_tuptable->tupdesc,
-														   1 + i % 2, &isnull));
+		periods = palloc(sizeof(TimestampTz) * 3 * Max(nperiods, 1));
+		for (uint64 i = 0; i < 3 * nperiods; i++)
+			periods[i] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i / 3], SPI_tuptable->tupdesc,
+														   1 + i % 3, &isnull));
 		SPI_freetuptable(SPI_tuptable);
 	}
 	for (uint64 i = 0; i < nperiods; i++)
 	{
-		if (periods[2 * i] > from)
-			Digest(state, exposures_query, EventQueryParams(experiment_id, from, periods[2 * i], tenant_id),
+		TimestampTz start = periods[3 * i];
+		TimestampTz low = periods[3 * i + 1];
+		TimestampTz high = periods[3 * i + 2];
+		ParamListInfo params;
+
+		if (low > from)
+			Digest(state, exposures_query, EventQueryParams(experiment_id, from, low, tenant_id),
 				   DigestExposure);
-		Digest(state, rolled_up_exposures_query,
-			   EventQueryParams(experiment_id, periods[2 * i], periods[2 * i + 1], tenant_id), DigestRolledUp);
-		from = periods[2 * i + 1];
+		/* the period's start in the fourth parameter, which is the tenant's elsewhere */
+		params = EventQueryParams(experiment_id, low, high, TimestampTzGetDatum(start));
+		params->params[3].ptype = TIMESTAMPTZOID;
+		Digest(state, rolled_up_exposures_query, params, DigestRolledUp);
+		from = high;
 	}
 	if (nperiods == 0 || from < until)
 		Digest(state, exposures_query, EventQueryParams(experiment_id, from, until, tenant_id), DigestExposure);

@@ -3224,8 +3224,16 @@ BEGIN
 		END;
 		COMMIT;
 	END LOOP;
-	-- Rollups of the exposures (src/events/rollups.sql): every partition's
-	-- triggers set, then committed, before any rollup's snapshot is taken.
+	-- Rollups of the exposures (src/events/rollups.sql): those of partitions
+	-- gone removed; every partition's triggers set, then committed, before
+	-- any rollup's snapshot is taken.
+	BEGIN
+		PERFORM experiments_internal.drop_detached_exposure_rollups();
+	EXCEPTION WHEN OTHERS THEN
+		failed := failed + 1;
+		RAISE WARNING 'partition maintenance could not remove the rollups of partitions gone: %', SQLERRM;
+	END;
+	COMMIT;
 	FOR step IN SELECT * FROM experiments_internal.exposure_rollup_plan() LOOP
 		BEGIN
 			PERFORM experiments_internal.prepare_exposure_rollup(step.part, step.from_time, step.to_time);
@@ -3331,6 +3339,30 @@ ALTER TABLE experiments.exposure_rollups FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.exposure_rollups
 	USING (tenant_id = (SELECT experiments.current_tenant()));
 COMMENT ON POLICY tenant_isolation ON experiments.exposure_rollups IS
+'Row-level security: a row of this table is seen only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+
+CREATE TABLE experiments.exposure_rollup_experiments (
+	from_time timestamptz NOT NULL,
+	experiment_id bigint NOT NULL,
+	tenant_id uuid NOT NULL,
+	first_at timestamptz NOT NULL,
+	last_at timestamptz NOT NULL,
+	units bigint NOT NULL,
+	PRIMARY KEY (from_time, experiment_id)
+);
+COMMENT ON TABLE experiments.exposure_rollup_experiments IS
+'Per rolled-up period and experiment, when its exposures in the rollup begin and end: a window that holds them all reads the rollup even if it cuts the month (an experiment started mid-month, read from its start). Written by maintenance only.';
+COMMENT ON COLUMN experiments.exposure_rollup_experiments.from_time IS 'The period (experiments.exposure_rollup_periods.from_time).';
+COMMENT ON COLUMN experiments.exposure_rollup_experiments.experiment_id IS 'The experiment (experiments.experiments.id).';
+COMMENT ON COLUMN experiments.exposure_rollup_experiments.tenant_id IS 'The tenant of the experiment; row-level security shows a transaction only its own tenant''s rows.';
+COMMENT ON COLUMN experiments.exposure_rollup_experiments.first_at IS 'The experiment''s first exposure in the rollup.';
+COMMENT ON COLUMN experiments.exposure_rollup_experiments.last_at IS 'The experiment''s last exposure in the rollup.';
+COMMENT ON COLUMN experiments.exposure_rollup_experiments.units IS 'The experiment''s rows in the rollup: units exposed in the period.';
+ALTER TABLE experiments.exposure_rollup_experiments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE experiments.exposure_rollup_experiments FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON experiments.exposure_rollup_experiments
+	USING (tenant_id = (SELECT experiments.current_tenant()));
+COMMENT ON POLICY tenant_isolation ON experiments.exposure_rollup_experiments IS
 'Row-level security: a row of this table is seen only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 
 CREATE TABLE experiments.exposure_rollup_periods (
@@ -3479,6 +3511,9 @@ BEGIN
 				   part, to_time, period_start);
 	EXECUTE format('CREATE OR REPLACE TRIGGER exposure_rollup_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT'
 				   ' EXECUTE FUNCTION experiments_internal.record_exposure_change(%L)', part, period_start);
+	-- also when rows arrive by logical replication or session_replication_role = replica
+	EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER exposure_rollup_insert, ENABLE ALWAYS TRIGGER exposure_rollup_update,'
+				   ' ENABLE ALWAYS TRIGGER exposure_rollup_delete, ENABLE ALWAYS TRIGGER exposure_rollup_truncate', part);
 	INSERT INTO experiments.exposure_rollup_periods AS p (from_time, part, recorded_before)
 	VALUES (from_time, part, to_time)
 	ON CONFLICT ON CONSTRAINT exposure_rollup_periods_pkey DO UPDATE
@@ -3524,6 +3559,11 @@ BEGIN
 				   ' FROM %s e WHERE e.exposed_at < %L'
 				   ' ORDER BY e.experiment_id, e.unit, e.exposed_at, e.ordinal', from_time, period.part, to_time);
 	GET DIAGNOSTICS written = ROW_COUNT;
+	DELETE FROM experiments.exposure_rollup_experiments x WHERE x.from_time = roll_up_exposures.from_time;
+	INSERT INTO experiments.exposure_rollup_experiments (from_time, experiment_id, tenant_id, first_at, last_at, units)
+	SELECT r.from_time, r.experiment_id, r.tenant_id, min(r.first_at), max(r.last_at), count(*)
+	FROM experiments.exposure_rollups r WHERE r.from_time = roll_up_exposures.from_time
+	GROUP BY r.from_time, r.experiment_id, r.tenant_id;
 	DELETE FROM experiments.exposure_rollup_changes c
 	WHERE c.from_time = roll_up_exposures.from_time AND pg_visible_in_snapshot(c.xact, seen);
 	UPDATE experiments.exposure_rollup_periods p
@@ -3536,21 +3576,61 @@ REVOKE ALL ON FUNCTION experiments_internal.roll_up_exposures(timestamptz, times
 COMMENT ON FUNCTION experiments_internal.roll_up_exposures(timestamptz, timestamptz) IS
 'Part of maintenance, the second of a rollup''s two transactions: rolls the exposures of a prepared period up to to_time, one row per experiment and unit, replacing its last rollup; returns the rows written.';
 
--- A month retired: its rollup goes with it.
+-- A month retired: its rollup goes with it, and so do the triggers of its
+-- partition when it is kept (detached).
 CREATE FUNCTION experiments_internal.drop_exposure_rollup(part regclass)
 RETURNS void
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+DECLARE
+	trigger_name text;
+BEGIN
 	DELETE FROM experiments.exposure_rollups r USING experiments.exposure_rollup_periods p
 	WHERE r.from_time = p.from_time AND p.part = drop_exposure_rollup.part;
+	DELETE FROM experiments.exposure_rollup_experiments x USING experiments.exposure_rollup_periods p
+	WHERE x.from_time = p.from_time AND p.part = drop_exposure_rollup.part;
 	DELETE FROM experiments.exposure_rollup_changes c USING experiments.exposure_rollup_periods p
 	WHERE c.from_time = p.from_time AND p.part = drop_exposure_rollup.part;
 	DELETE FROM experiments.exposure_rollup_periods p WHERE p.part = drop_exposure_rollup.part;
+	IF EXISTS (SELECT FROM pg_class c WHERE c.oid = part) THEN
+		FOREACH trigger_name IN ARRAY ARRAY['exposure_rollup_insert', 'exposure_rollup_update',
+											'exposure_rollup_delete', 'exposure_rollup_truncate'] LOOP
+			EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, part);
+		END LOOP;
+	END IF;
+END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.drop_exposure_rollup(regclass) FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.drop_exposure_rollup(regclass) IS
-'Part of retention: removes the rollup of a partition of experiments.exposures about to be detached or dropped.';
+'Part of retention: removes the rollup of a partition of experiments.exposures about to be detached or dropped, and its triggers.';
+
+-- Partitions that left experiments.exposures another way (pg_partman's
+-- retention, a DROP or DETACH by hand) leave no rollup behind; nor do
+-- changes recorded for a period no longer rolled up.
+CREATE FUNCTION experiments_internal.drop_detached_exposure_rollups()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	gone regclass;
+	dropped integer := 0;
+BEGIN
+	FOR gone IN SELECT p.part FROM experiments.exposure_rollup_periods p
+				WHERE NOT EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = p.part
+								  AND i.inhparent = 'experiments.exposures'::regclass) LOOP
+		PERFORM experiments_internal.drop_exposure_rollup(gone);
+		dropped := dropped + 1;
+	END LOOP;
+	DELETE FROM experiments.exposure_rollup_changes c
+	WHERE NOT EXISTS (SELECT FROM experiments.exposure_rollup_periods p WHERE p.from_time = c.from_time);
+	RETURN dropped;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.drop_detached_exposure_rollups() FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.drop_detached_exposure_rollups() IS
+'Part of maintenance: removes the rollups of partitions no longer attached to experiments.exposures, and changes recorded for no rolled-up period; returns how many rollups it removed.';
 
 -- src/core/privileges.sql
 -- Operators of the event partitions: maintenance, its policies and its
@@ -3564,6 +3644,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.retire_event_partition(text, date, text, boolean),
 	experiments_internal.exposure_rollup_plan(),
 	experiments_internal.exposure_rollups_due(),
+	experiments_internal.drop_detached_exposure_rollups(),
 	experiments_internal.prepare_exposure_rollup(regclass, timestamptz, timestamptz),
 	experiments_internal.roll_up_exposures(timestamptz, timestamptz),
 	experiments.create_event_partitions(integer),
@@ -3572,8 +3653,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON PROCEDURE experiments.maintain_partitions(boolean) TO experiments_operator;
 -- The exposure rollups, which only maintenance writes, are read as the
 -- exposures are (src/events/rollups.sql).
-GRANT SELECT ON experiments.exposure_rollups, experiments.exposure_rollup_periods,
-	experiments.exposure_rollup_changes
+GRANT SELECT ON experiments.exposure_rollups, experiments.exposure_rollup_experiments,
+	experiments.exposure_rollup_periods, experiments.exposure_rollup_changes
 	TO experiments_api_owner, experiments_analyst, experiments_admin;
 GRANT SELECT ON experiments.partition_policies TO experiments_operator;
 
