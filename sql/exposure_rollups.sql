@@ -132,14 +132,18 @@ RESET SESSION AUTHORIZATION;
 -- Late exposures: into May, one that makes a unit's first exposure earlier
 -- (and its variant another, before the windows that start on May 16) and a
 -- new unit; into June, after the experiment's last exposure so far (within
--- the windows that end in July, not the one that ends on June 16 or 20). (Writers whose snapshot is
--- older than a rollup made meanwhile: test/specs/exposure_rollup_race.spec.)
+-- the windows that end in July, not the one that ends on June 16 or 20),
+-- written as publish() writes them: as the owner of the API's tables, no
+-- superuser. (Writers whose snapshot is older than a rollup made meanwhile:
+-- test/specs/exposure_rollup_race.spec.)
 SET experiments.tenant = :'tenant';
+SET ROLE experiments_api_owner;
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
 VALUES (:exp, 1, 'user_id', 'ru-10', '2025-05-02 00:00+00', true, true, false, false, false, false),
 	   (:exp, 0, 'user_id', 'ru-late', '2025-05-30 00:00+00', true, true, false, false, false, false),
 	   (:exp, 2, 'user_id', 'ru-12', '2025-06-25 00:00+00', true, true, false, false, false, false);
+RESET ROLE;
 SELECT kind, unit, ordinal FROM experiments.exposure_rollup_changes ORDER BY unit;
 SET SESSION AUTHORIZATION regress_bi;
 BEGIN;

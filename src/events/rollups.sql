@@ -200,6 +200,7 @@ SET lock_timeout = '5s'
 AS $$
 DECLARE
 	period_start bigint;
+	trigger_name text;
 BEGIN
 	IF NOT EXISTS (SELECT FROM experiments_internal.event_partition_bounds('exposures') b
 				   WHERE b.part = prepare_exposure_rollup.part AND b.from_time = prepare_exposure_rollup.from_time
@@ -223,6 +224,12 @@ BEGIN
 	-- also when rows arrive by logical replication or session_replication_role = replica
 	EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER exposure_rollup_insert, ENABLE ALWAYS TRIGGER exposure_rollup_update,'
 				   ' ENABLE ALWAYS TRIGGER exposure_rollup_delete, ENABLE ALWAYS TRIGGER exposure_rollup_truncate', part);
+	FOREACH trigger_name IN ARRAY ARRAY['exposure_rollup_insert', 'exposure_rollup_update',
+										'exposure_rollup_delete', 'exposure_rollup_truncate'] LOOP
+		EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', trigger_name, part,
+					   format('Records in experiments.exposure_rollup_changes every change to the exposures before %s, which the rollup of the month from %s must not miss (src/events/rollups.sql).',
+							  to_time, from_time));
+	END LOOP;
 	INSERT INTO experiments.exposure_rollup_periods AS p (from_time, part, recorded_before)
 	VALUES (from_time, part, to_time)
 	ON CONFLICT ON CONSTRAINT exposure_rollup_periods_pkey DO UPDATE

@@ -3,12 +3,14 @@
  *		daily_metrics(): the one pass over an experiment's events that every
  *		result is built from.
  *
- * Three queries run through SPI, each straight into a receiver that digests
+ * Three reads run through SPI, each straight into a receiver that digests
  * its rows as the executor produces them, so that no row is stored or copied:
  *
  *	1. the experiment's exposures in the window: a hash table keyed by the
  *	   unit's bytes keeps, per unit, its first exposure with the variant shown
- *	   then (the lowest ordinal on a tie) and its last exposure;
+ *	   then (the lowest ordinal on a tie) and its last exposure; of the months
+ *	   that maintenance rolled up, where the window may read them, the same
+ *	   per unit from the rollup (DigestExposures, src/events/rollups.sql);
  *	2. the goal events of the experiment's tenant and unit type in the window
  *	   (the tenant read first, so that only its rows are read):
  *	   those of exposed units, at or after their first exposure, are summed
@@ -115,6 +117,7 @@ static const char *const goals_query =
 "SELECT g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g"
 " WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
 " AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)";
+
 /*
  * The periods of the exposures rolled up (see src/events/rollups.sql) that
  * the window [$2, $3) may read for experiment $1: of a partition still
@@ -152,6 +155,7 @@ static const char *const rolled_up_exposures_query =
 " WHERE c.from_time = $4 AND c.experiment_id = $1 AND c.kind = 'exposure'"
 " AND c.exposed_at >= $2 AND c.exposed_at < $3"
 " AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)";
+
 static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
 " WHERE t.tenant_id = $4 AND t.occurred_at >= $2 AND t.occurred_at < $3";

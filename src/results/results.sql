@@ -18,7 +18,9 @@ RETURNS TABLE (kind text, metric text, ordinal integer, day date, units bigint,
 			   value_sum float8, value_square_sum float8, first_at timestamptz, last_at timestamptz)
 AS 'MODULE_PATHNAME', 'daily_metrics'
 LANGUAGE C STABLE STRICT PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp;
+SET search_path = experiments, pg_catalog, pg_temp
+-- its queries' rows go straight to C: compiling them costs more than it saves
+SET jit = off;
 COMMENT ON FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) IS
 'The building block of results, and the one function that reads event tables. Per UTC day: units first exposed to the experiment in [since, until) (kind exposures, in the variant of their first exposure, with first and last exposure), and units reaching a goal (kind goal) or with transactions (kind revenue, metric revenue) at or after their first exposure and before until, by day of the first such event with the sum of squares of each unit''s total of the goal property "value" or of the revenue in cents, and the sum of those values by day of their event (a row with 0 units for a day with values only). Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files.';
 

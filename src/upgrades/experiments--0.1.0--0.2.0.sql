@@ -3491,6 +3491,7 @@ SET lock_timeout = '5s'
 AS $$
 DECLARE
 	period_start bigint;
+	trigger_name text;
 BEGIN
 	IF NOT EXISTS (SELECT FROM experiments_internal.event_partition_bounds('exposures') b
 				   WHERE b.part = prepare_exposure_rollup.part AND b.from_time = prepare_exposure_rollup.from_time
@@ -3514,6 +3515,12 @@ BEGIN
 	-- also when rows arrive by logical replication or session_replication_role = replica
 	EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER exposure_rollup_insert, ENABLE ALWAYS TRIGGER exposure_rollup_update,'
 				   ' ENABLE ALWAYS TRIGGER exposure_rollup_delete, ENABLE ALWAYS TRIGGER exposure_rollup_truncate', part);
+	FOREACH trigger_name IN ARRAY ARRAY['exposure_rollup_insert', 'exposure_rollup_update',
+										'exposure_rollup_delete', 'exposure_rollup_truncate'] LOOP
+		EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', trigger_name, part,
+					   format('Records in experiments.exposure_rollup_changes every change to the exposures before %s, which the rollup of the month from %s must not miss (src/events/rollups.sql).',
+							  to_time, from_time));
+	END LOOP;
 	INSERT INTO experiments.exposure_rollup_periods AS p (from_time, part, recorded_before)
 	VALUES (from_time, part, to_time)
 	ON CONFLICT ON CONSTRAINT exposure_rollup_periods_pkey DO UPDATE
@@ -7265,7 +7272,9 @@ RETURNS TABLE (metric_id bigint, metric text, ordinal integer, units bigint, eve
 			   slice integer, slice_value text)
 AS 'MODULE_PATHNAME', 'metric_statistics'
 LANGUAGE C STABLE PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp;
+SET search_path = experiments, pg_catalog, pg_temp
+-- as daily_metrics(): compiling its queries costs more than it saves
+SET jit = off;
 COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer) IS
 'Per metric attached to the experiment (experiment_metrics) and variant, over the units first exposed in [since, until) (in the variant of their first exposure): units, event_units (units with an event in the metric''s conversion window after their first exposure, before until), the sum and sum of squares of the per-unit values (1 or 0 for a proportion; the count or sum of the events in the window for a mean, ratio part or quantile, capped at cap: the absolute cap, or the cap_value quantile of the values of the units with events, all variants pooled), for a ratio the denominator''s event units, sum and sum of squares and the sum of numerator times denominator; for proportion and mean metrics when pre_period is positive the CUPED covariate''s sum, sum of squares and sum of value times covariate (the same metric, counted and capped alike, from the events in the pre_period before each unit''s first exposure); for a quantile metric its quantile of the values of the units with events (linear interpolation, numpy''s default) and the order statistics at ranks floor(np - z sqrt(np(1-p))) and ceil(np + z sqrt(np(1-p))) (1-based, within 1..n; z the normal critical value at confidence). Windows and pre_period are exact durations (a day is 24 hours, a month 30 days). Goals that no metric of the tenant reads follow as implicit proportion metrics (metric_id NULL, metric the goal), counted as experiment_results() counts them. Without a breakdown (NULL) slice is 0 and slice_value NULL. With one, the rows are per slice too: a unit''s value of the attribute breakdown is the latest set on it (attribute_events of its unit type, set_at at or before its first exposure; on a tie of times the greatest value in byte order), a JSON string''s text or another value''s JSON text; slice 0 holds the units without one (none set by then, or JSON null), slices 1 to n (slice_value the value) the max_slices (1 to 100) values with the most units in descending order (ties in byte order), slice n + 1 every other value; caps and the rest are as without a breakdown. NULL in any other argument returns no rows.';
 
@@ -8062,3 +8071,7 @@ COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamp
 -- only past work_mem (src/results/ordered_values.c).
 COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer) IS
 'Per metric attached to the experiment (experiment_metrics) and variant, over the units first exposed in [since, until) (in the variant of their first exposure): units, event_units (units with an event in the metric''s conversion window after their first exposure, before until), the sum and sum of squares of the per-unit values (1 or 0 for a proportion; the count or sum of the events in the window for a mean, ratio part or quantile, capped at cap: the absolute cap, or the cap_value quantile of the values of the units with events, all variants pooled), for a ratio the denominator''s event units, sum and sum of squares and the sum of numerator times denominator; for proportion and mean metrics when pre_period is positive the CUPED covariate''s sum, sum of squares and sum of value times covariate (the same metric, counted and capped alike, from the events in the pre_period before each unit''s first exposure); for a quantile metric its quantile of the values of the units with events (linear interpolation, numpy''s default) and the order statistics at ranks floor(np - z sqrt(np(1-p))) and ceil(np + z sqrt(np(1-p))) (1-based, within 1..n; z the normal critical value at confidence). Windows and pre_period are exact durations (a day is 24 hours, a month 30 days). Goals that no metric of the tenant reads follow as implicit proportion metrics (metric_id NULL, metric the goal), counted as experiment_results() counts them (a goal no exposed unit reached after its first exposure has no row). Without a breakdown (NULL) slice is 0 and slice_value NULL. With one, the rows are per slice too: a unit''s value of the attribute breakdown is the latest set on it (attribute_events of its unit type, set_at at or before its first exposure; on a tie of times the greatest value in byte order), a JSON string''s text or another value''s JSON text; slice 0 holds the units without one (none set by then, or JSON null), slices 1 to n (slice_value the value) the max_slices (1 to 100) values with the most units in descending order (ties in byte order), slice n + 1 every other value; caps and the rest are as without a breakdown. NULL in any other argument returns no rows. Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files, as daily_metrics() does, and caps and quantiles are counted per distinct value in work_mem each, sorted past it (a quantile metric''s values per variant; with a breakdown, in one sort).';
+
+-- 0.2.0: the results' pass runs without JIT compilation (docs/performance.md,
+-- exposure rollups): its queries' rows go straight to C.
+ALTER FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) SET jit = off;

@@ -3,7 +3,8 @@
 # against the cluster of test/cluster:
 #   flock /tmp/experiments-make-install.lock sh -c 'make install && test/cluster test/bench/results_scale.sh'
 # One experiment per size in SIZES (million exposures, default 1 10 30), each
-# in time order over March 2026, its units exposed 5 times each, and a goal
+# of a tenant of its own (goals are the tenant's), in time order over March
+# 2026, its units exposed 5 times each, and a goal
 # event (with a value) for every fifth exposure's unit, an hour later. After
 # loading, maintenance rolls March up (src/events/rollups.sql). For each
 # size: a bare count(*) of the experiment's exposure rows, its results
@@ -21,8 +22,7 @@ RUNS=${RUNS:-3}
 createdb bench_results_scale
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -d bench_results_scale "$@"; }
 psql -c 'CREATE EXTENSION experiments'
-tenant=$(psql -Atc "SELECT experiments.create_tenant('bench')")
-psql -c "CREATE TABLE sizes (size integer PRIMARY KEY, experiment_id bigint);
+psql -c "CREATE TABLE sizes (size integer PRIMARY KEY, tenant_id uuid, experiment_id bigint);
 	CREATE TABLE timings (size integer, what text, run integer, seconds float8);
 	CREATE TABLE memory (size integer, what text, run integer, kb bigint);"
 
@@ -30,9 +30,10 @@ start=$(date +%s)
 for size in $SIZES; do
 	echo "== loading ${size}M exposures and $((size * 200000)) goal events"
 	# March 2026 has 2,678,400 s: exposure g at g * 2,678,400 / (size M) s.
+	tenant=$(psql -Atc "SELECT experiments.create_tenant('bench-$size')")
 	psql <<SQL
 SET experiments.tenant = '$tenant';
-INSERT INTO sizes SELECT $size, id FROM experiments.create_experiment('bench-$size',
+INSERT INTO sizes SELECT $size, '$tenant', id FROM experiments.create_experiment('bench-$size',
 	'[{"key": "control", "allocation": 50}, {"key": "treatment", "allocation": 50}]', start => true);
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
@@ -72,7 +73,7 @@ results() {
 	mkfifo "$fifo"
 	{
 		echo "SET work_mem = '4MB';"
-		echo "SET experiments.tenant = '$tenant';"
+		echo "SET experiments.tenant = '$(psql -Atc "SELECT tenant_id FROM sizes WHERE size = $1")';"
 		echo "SET experiments.read_exposure_rollups = $4;"
 		echo "SELECT pg_backend_pid();"
 		read -r _ <"$fifo"
