@@ -191,6 +191,9 @@ FROM experiments.exposures e
 WHERE e.experiment_id = :demo_exp
   AND experiments.bucket(e.unit, 2) < CASE e.ordinal WHEN 0 THEN 1000 ELSE 1100 END;
 COMMIT;
+\echo 'Maintenance (an operator login or pg_cron, daily) rolls the exposures up to one row per unit and month, up to midnight; results read those rows instead of every exposure'
+CALL experiments.maintain_partitions();
+SELECT from_time, to_time, units FROM experiments.exposure_rollup_periods WHERE units > 0 ORDER BY from_time;
 \echo 'The report, as the analyst (acme_bi) reads it: the sequential method, valid however often it is read while the experiment runs'
 \c -reuse-previous=on "host=127.0.0.1 user=acme_bi password='bi secret'"
 BEGIN;

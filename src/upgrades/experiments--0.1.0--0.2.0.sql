@@ -3512,11 +3512,10 @@ BEGIN
 				   part, to_time, period_start);
 	EXECUTE format('CREATE OR REPLACE TRIGGER exposure_rollup_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT'
 				   ' EXECUTE FUNCTION experiments_internal.record_exposure_change(%L)', part, period_start);
-	-- also when rows arrive by logical replication or session_replication_role = replica
-	EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER exposure_rollup_insert, ENABLE ALWAYS TRIGGER exposure_rollup_update,'
-				   ' ENABLE ALWAYS TRIGGER exposure_rollup_delete, ENABLE ALWAYS TRIGGER exposure_rollup_truncate', part);
 	FOREACH trigger_name IN ARRAY ARRAY['exposure_rollup_insert', 'exposure_rollup_update',
 										'exposure_rollup_delete', 'exposure_rollup_truncate'] LOOP
+		-- also when rows arrive by logical replication or session_replication_role = replica
+		EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', part, trigger_name);
 		EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', trigger_name, part,
 					   format('Records in experiments.exposure_rollup_changes every change to the exposures before %s, which the rollup of the month from %s must not miss (src/events/rollups.sql).',
 							  to_time, from_time));
