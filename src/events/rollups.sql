@@ -149,9 +149,11 @@ REVOKE ALL ON FUNCTION experiments_internal.record_exposure_change() FROM PUBLIC
 COMMENT ON FUNCTION experiments_internal.record_exposure_change() IS
 'Trigger of a rolled-up partition of experiments.exposures: records an inserted exposure, or that rows were updated, deleted or truncated, in experiments.exposure_rollup_changes (for the period starting at TG_ARGV[0], in seconds since 1970).';
 
--- What maintenance rolls up: every monthly partition of the exposures that
--- began before today (UTC), up to today or its end, when its rollup is not
--- of that time yet, is of another table, or has changes to fold in.
+-- What maintenance prepares to roll up: every monthly partition of the
+-- exposures that began before today (UTC), up to today or its end, when its
+-- triggers are not set for that time yet or its period is of another table.
+-- (Changes recorded since a rollup need no new triggers: exposure_rollups_due()
+-- folds them in.)
 CREATE FUNCTION experiments_internal.exposure_rollup_plan()
 RETURNS TABLE (part regclass, from_time timestamptz, to_time timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -162,8 +164,7 @@ AS $$
 	LEFT JOIN experiments.exposure_rollup_periods p ON p.from_time = b.from_time
 	WHERE b.from_time < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
 	  AND (p.part IS DISTINCT FROM b.part
-		   OR p.to_time IS DISTINCT FROM least(b.to_time, date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
-		   OR EXISTS (SELECT FROM experiments.exposure_rollup_changes c WHERE c.from_time = b.from_time))
+		   OR p.recorded_before IS DISTINCT FROM least(b.to_time, date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'))
 	ORDER BY b.from_time;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.exposure_rollup_plan() FROM PUBLIC;
@@ -268,17 +269,20 @@ BEGIN
 	END IF;
 	PERFORM set_config('work_mem', current_setting('maintenance_work_mem'), true);
 	DELETE FROM experiments.exposure_rollups r WHERE r.from_time = roll_up_exposures.from_time;
-	EXECUTE format('INSERT INTO experiments.exposure_rollups (tenant_id, experiment_id, from_time, unit, ordinal, first_at, last_at)'
-				   ' SELECT DISTINCT ON (e.experiment_id, e.unit) e.tenant_id, e.experiment_id, %L, e.unit, e.ordinal, e.exposed_at,'
-				   '  max(e.exposed_at) OVER (PARTITION BY e.experiment_id, e.unit)'
-				   ' FROM %s e WHERE e.exposed_at < %L'
-				   ' ORDER BY e.experiment_id, e.unit, e.exposed_at, e.ordinal', from_time, period.part, to_time);
-	GET DIAGNOSTICS written = ROW_COUNT;
 	DELETE FROM experiments.exposure_rollup_experiments x WHERE x.from_time = roll_up_exposures.from_time;
-	INSERT INTO experiments.exposure_rollup_experiments (from_time, experiment_id, tenant_id, first_at, last_at, units)
-	SELECT r.from_time, r.experiment_id, r.tenant_id, min(r.first_at), max(r.last_at), count(*)
-	FROM experiments.exposure_rollups r WHERE r.from_time = roll_up_exposures.from_time
-	GROUP BY r.from_time, r.experiment_id, r.tenant_id;
+	-- each experiment's bounds from the rows as they are written, not read again
+	EXECUTE format('WITH rolled AS (INSERT INTO experiments.exposure_rollups'
+				   '  (tenant_id, experiment_id, from_time, unit, ordinal, first_at, last_at)'
+				   '  SELECT DISTINCT ON (e.experiment_id, e.unit) e.tenant_id, e.experiment_id, %L, e.unit, e.ordinal,'
+				   '   e.exposed_at, max(e.exposed_at) OVER (PARTITION BY e.experiment_id, e.unit)'
+				   '  FROM %s e WHERE e.exposed_at < %L'
+				   '  ORDER BY e.experiment_id, e.unit, e.exposed_at, e.ordinal'
+				   '  RETURNING tenant_id, experiment_id, first_at, last_at)'
+				   ' INSERT INTO experiments.exposure_rollup_experiments (from_time, experiment_id, tenant_id, first_at, last_at, units)'
+				   ' SELECT %L, r.experiment_id, r.tenant_id, min(r.first_at), max(r.last_at), count(*)'
+				   ' FROM rolled r GROUP BY r.experiment_id, r.tenant_id', from_time, period.part, to_time, from_time);
+	SELECT coalesce(sum(x.units), 0) INTO written FROM experiments.exposure_rollup_experiments x
+	WHERE x.from_time = roll_up_exposures.from_time;
 	DELETE FROM experiments.exposure_rollup_changes c
 	WHERE c.from_time = roll_up_exposures.from_time AND pg_visible_in_snapshot(c.xact, seen);
 	UPDATE experiments.exposure_rollup_periods p
@@ -299,7 +303,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	trigger_name text;
+	trigger_name name;
 BEGIN
 	DELETE FROM experiments.exposure_rollups r USING experiments.exposure_rollup_periods p
 	WHERE r.from_time = p.from_time AND p.part = drop_exposure_rollup.part;
@@ -308,12 +312,10 @@ BEGIN
 	DELETE FROM experiments.exposure_rollup_changes c USING experiments.exposure_rollup_periods p
 	WHERE c.from_time = p.from_time AND p.part = drop_exposure_rollup.part;
 	DELETE FROM experiments.exposure_rollup_periods p WHERE p.part = drop_exposure_rollup.part;
-	IF EXISTS (SELECT FROM pg_class c WHERE c.oid = part) THEN
-		FOREACH trigger_name IN ARRAY ARRAY['exposure_rollup_insert', 'exposure_rollup_update',
-											'exposure_rollup_delete', 'exposure_rollup_truncate'] LOOP
-			EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, part);
-		END LOOP;
-	END IF;
+	FOR trigger_name IN SELECT t.tgname FROM pg_trigger t
+						WHERE t.tgrelid = part AND t.tgname LIKE 'exposure\_rollup\_%' LOOP
+		EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, part);
+	END LOOP;
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.drop_exposure_rollup(regclass) FROM PUBLIC;
