@@ -1,7 +1,9 @@
 -- daily_metrics() (src/results/results.c) against its definition in SQL, on events
 -- made to hit its edge cases: a unit first exposed to two variants at the
 -- same instant (the lower ordinal counts), goal values that are not numbers
--- (strings, null, missing, properties that are not an object), a goal named
+-- (strings, null, missing, properties that are not an object), numbers in
+-- every form (fractions, exponents, trailing zeros, integers around 10^4 and
+-- 10^12, where reading their digits gives way to their text), a goal named
 -- like the revenue metric, events before the first exposure or of another
 -- unit type, and windows that cut through all of it. The reference is
 -- daily_metrics' definition in SQL; both must give the same rows, in every
@@ -36,7 +38,8 @@ SELECT CASE WHEN g % 50 = 0 THEN 'device_id' ELSE 'user_id' END, 'e-' || (g % 60
 				  WHEN 3 THEN '[1, 2]'
 				  WHEN 4 THEN NULL
 				  WHEN 5 THEN jsonb_build_object('other', g)
-				  ELSE jsonb_build_object('value', -(g % 5)) END
+				  ELSE ('{"value": ' || (ARRAY['0', '-7', '9999', '10000', '10001', '-10000', '100.00', '1e3',
+						'2.5e1', '-4'])[g % 10 + 1] || '}')::jsonb END
 FROM generate_series(1, 2500) g;
 INSERT INTO experiments.transactions (transaction_id, name, visitor_id, revenue, shipping, occurred_at, device_type, origin)
 SELECT 'ref-' || g, 'order', 'e-' || (g % 550), 100 * (g % 13), 0,
@@ -149,3 +152,26 @@ SELECT kind, metric, sum(units) AS units FROM experiments.daily_metrics(:exp, '-
 WHERE metric = 'revenue' GROUP BY kind, metric ORDER BY kind;
 -- NULL arguments: no rows, as the SQL version gave.
 SELECT count(*) AS rows_for_null FROM experiments.daily_metrics(:exp, NULL, 'infinity');
+
+-- Goal values of every size, one event of its own goal each (so that their
+-- sums and squares are exact either way): the C read of a JSON number
+-- (src/core/experiments.c, JsonbNumberDouble: an integer below 10^12 from
+-- its digits, anything else through its text) against (value ->> ...)::float8.
+RESET SESSION AUTHORIZATION;
+SET experiments.tenant = :'tenant';
+CREATE TEMPORARY TABLE numbers (n serial, number text);
+INSERT INTO numbers (number) VALUES ('0'), ('-0'), ('0.0'), ('1'), ('-1'), ('9999'), ('10000'), ('10001'),
+	('-10000'), ('123456789'), ('99990000'), ('100000000'), ('999999999999'), ('-999999999998'),
+	('1000000000000'), ('1e12'), ('12345678901'), ('4503599627370497'), ('1e20'), ('1.5'), ('100.00'),
+	('1e3'), ('3.0e2'), ('1E+2'), ('5e-1'), ('0.1'), ('2.000000000000000001'), ('-12345678901.25');
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'e-1', 'number-' || n, '2025-06-10 00:00+00', ('{"value": ' || number || '}')::jsonb FROM numbers;
+GRANT SELECT ON numbers TO regress_bi;
+SET SESSION AUTHORIZATION regress_bi;
+SELECT count(*) AS numbers,
+	   count(*) FILTER (WHERE m.value_sum = (g.properties ->> 'value')::float8
+							AND m.value_square_sum = (g.properties ->> 'value')::float8 * (g.properties ->> 'value')::float8)
+	   AS read_alike
+FROM numbers n
+JOIN experiments.goal_events g ON g.goal = 'number-' || n.n
+JOIN experiments.daily_metrics(:exp, '-infinity', 'infinity') m ON m.kind = 'goal' AND m.metric = g.goal;

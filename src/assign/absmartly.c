@@ -75,7 +75,7 @@ JsonbNumber(const JsonbValue *v, const char *what)
 	if (v == NULL || v->type != jbvNumeric)
 		HashingOptionsError("ABsmartly", psprintf("ABsmartly %s is not a number", what),
 					 "Seeds are integers and splits arrays of numbers, as in ABsmartly's context data.");
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	return JsonbNumberDouble(v);
 }
 
 /*

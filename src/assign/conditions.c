@@ -13,6 +13,7 @@
  * stored, without a compiled form: they are small, and a unit evaluates each
  * node once.
  */
+#include "core.h"
 #include "growthbook.h"
 
 #include <math.h>
@@ -50,16 +51,6 @@ ConditionError(const char *path, const char *problem)
 			 errmsg("invalid GrowthBook condition at %s", path),
 			 errdetail("%s", problem),
 			 errhint("See docs/assignment.md, \"GrowthBook mode\", for the condition language.")));
-}
-
-/*
- * JsonbNumberDouble
- *		A jsonb number as JavaScript holds it: the nearest double.
- */
-double
-JsonbNumberDouble(const JsonbValue *v)
-{
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
 /*

@@ -18,6 +18,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 
 PG_MODULE_MAGIC;
@@ -39,6 +40,58 @@ _PG_init(void)
 	KeyCacheInit();
 	EventSettingsInit();
 	ResultsSettingsInit();
+}
+
+/*
+ * JsonbNumberDouble
+ *		A jsonb number as float8: the nearest double, which is what
+ *		numeric_float8() gives and JavaScript holds. numeric_float8() goes
+ *		through the number's text; an integer below 10^12 (which a double
+ *		holds exactly) is read from the numeric's base-10000 digits instead,
+ *		for results read the value of every goal event this way. The digits
+ *		are the numeric's on-disk format (numeric.c), which does not change.
+ */
+double
+JsonbNumberDouble(const JsonbValue *v)
+{
+	const char *data = VARDATA_ANY(v->val.numeric);
+	Size		size = VARSIZE_ANY_EXHDR(v->val.numeric);
+	uint16		header;
+	int16		weight;
+	bool		negative;
+	Size		head;
+	int			ndigits;
+	int64		value = 0;
+
+	memcpy(&header, data, sizeof(header));
+	if ((header & 0xC000) == 0xC000)	/* NaN or an infinity */
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	if ((header & 0xC000) == 0x8000)
+	{
+		/* short: sign, display scale and weight in the header */
+		negative = (header & 0x2000) != 0;
+		weight = (header & 0x0040) ? (int16) (~0x003F | (header & 0x003F)) : (int16) (header & 0x003F);
+		head = sizeof(uint16);
+	}
+	else
+	{
+		negative = (header & 0xC000) == 0x4000;
+		memcpy(&weight, data + sizeof(uint16), sizeof(weight));
+		head = sizeof(uint16) + sizeof(int16);
+	}
+	ndigits = (int) ((size - head) / sizeof(int16));
+	/* Digits after the point, or 10^12 and above: as numeric_float8() does. */
+	if (ndigits > 0 && (weight < ndigits - 1 || weight > 2))
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	for (int i = 0; i <= weight && ndigits > 0; i++)
+	{
+		int16		digit = 0;
+
+		if (i < ndigits)
+			memcpy(&digit, data + head + i * sizeof(int16), sizeof(digit));
+		value = value * 10000 + digit;
+	}
+	return negative ? -(double) value : (double) value;
 }
 
 /*

@@ -8,6 +8,7 @@
 
 #include "postgres.h"
 
+#include "utils/jsonb.h"
 #include "utils/uuid.h"
 
 /* experiments.c: calls <schema>.<name>(...) of the extension from C. */
@@ -42,6 +43,9 @@ extern void RequireWritable(const char *what);
  * one comparison.
  */
 extern uint64 lookup_epoch;
+
+/* experiments.c: a jsonb number as the nearest double, as numeric_float8() gives it. */
+extern double JsonbNumberDouble(const JsonbValue *v);
 
 /* results.c: whether results read the exposure rollups. */
 extern void ResultsSettingsInit(void);

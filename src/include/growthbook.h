@@ -16,7 +16,6 @@ extern void GrowthBookConditionCheck(JsonbValue *condition, const char *path);
 extern bool GrowthBookConditionMatches(JsonbContainer *condition, JsonbContainer *attributes,
 									   JsonbContainer *saved_groups);
 extern void GrowthBookValueText(const JsonbValue *v, StringInfo out);
-extern double JsonbNumberDouble(const JsonbValue *v);
 
 /* growthbook.c: the compiled GrowthBook settings of an experiment. */
 typedef struct GrowthBookConfig GrowthBookConfig;

@@ -866,29 +866,33 @@ multiple_testing(PG_FUNCTION_ARGS)
  *		sum over i < ay of B(ax + i, bx + by) / ((by + i) B(1 + i, by) B(ax, bx)).
  *		Each term follows from the one before by the ratio
  *		(ax + i)(by + i) / ((ax + bx + by + i)(1 + i)), so only the first
- *		needs log Beta; the terms are summed in log scale (they may underflow
- *		one by one while their sum does not). ay terms: bounded by the
- *		conversions the caller counted.
+ *		needs log Beta. The terms are summed relative to a scale, the log of
+ *		the first, moved up by the term whenever one grows past 2^500 (they
+ *		may underflow one by one while their sum does not): a product and a
+ *		quotient per term, where a log and an exp each would cost ten times
+ *		as much, and ay is the conversions of an arm, millions at times.
  */
 static double
 BetaGreater(double ay, double by, double ax, double bx)
 {
-	double		log_term = LogBeta(ax, bx + by) - LogBeta(ax, bx);
-	double		log_scale = log_term;
+	const double rescale_above = ldexp(1.0, 500);
+	double		log_scale = LogBeta(ax, bx + by) - LogBeta(ax, bx);
+	double		term = 1.0;
 	double		sum = 0.0;
 
 	for (double i = 0.0; i < ay; i += 1.0)
 	{
 		if (i > 0.0)
-			log_term += log((ax + i - 1.0) * (by + i - 1.0) / ((ax + bx + by + i - 1.0) * i));
-		if (log_term > log_scale)
+			term *= (ax + i - 1.0) * (by + i - 1.0) / ((ax + bx + by + i - 1.0) * i);
+		if (term > rescale_above)
 		{
-			sum = sum * exp(log_scale - log_term);
-			log_scale = log_term;
+			sum /= term;
+			log_scale += log(term);
+			term = 1.0;
 		}
-		sum += exp(log_term - log_scale);
+		sum += term;
 	}
-	return Min(1.0, sum * exp(log_scale));
+	return Min(1.0, exp(log(sum) + log_scale));
 }
 
 /*

@@ -1108,7 +1108,7 @@ GoalProperty(const PendingRow *row, const char *key, double *value)
 		getKeyJsonValueFromContainer(&properties->root, key, strlen(key), &property) == NULL ||
 		property.type != jbvNumeric)
 		return false;
-	*value = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(property.val.numeric)));
+	*value = JsonbNumberDouble(&property);
 	return true;
 }
 
