@@ -163,7 +163,9 @@ CREATE TEMPORARY TABLE numbers (n serial, number text);
 INSERT INTO numbers (number) VALUES ('0'), ('-0'), ('0.0'), ('1'), ('-1'), ('9999'), ('10000'), ('10001'),
 	('-10000'), ('123456789'), ('99990000'), ('100000000'), ('999999999999'), ('-999999999998'),
 	('1000000000000'), ('1e12'), ('12345678901'), ('4503599627370497'), ('1e20'), ('1.5'), ('100.00'),
-	('1e3'), ('3.0e2'), ('1E+2'), ('5e-1'), ('0.1'), ('2.000000000000000001'), ('-12345678901.25');
+	('1e3'), ('3.0e2'), ('1E+2'), ('5e-1'), ('0.1'), ('2.000000000000000001'), ('-12345678901.25'),
+	-- more than 63 digits of scale: stored in the long form
+	('1.' || repeat('0', 70)), ('-70000.' || repeat('0', 70));
 INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
 SELECT 'user_id', 'e-1', 'number-' || n, '2025-06-10 00:00+00', ('{"value": ' || number || '}')::jsonb FROM numbers;
 GRANT SELECT ON numbers TO regress_bi;

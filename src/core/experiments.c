@@ -43,55 +43,65 @@ _PG_init(void)
 }
 
 /*
+ * The first 16 bits of a numeric as stored (numeric.c, whose on-disk format
+ * does not change): its kind, then for a short one its sign and weight.
+ */
+#define NUMERIC_HEAD_KIND 0xC000
+#define NUMERIC_HEAD_NEGATIVE 0x4000	/* a long numeric below zero */
+#define NUMERIC_HEAD_SHORT 0x8000
+#define NUMERIC_HEAD_SPECIAL 0xC000		/* NaN or an infinity */
+#define NUMERIC_SHORT_NEGATIVE 0x2000
+#define NUMERIC_SHORT_WEIGHT_NEGATIVE 0x0040
+#define NUMERIC_SHORT_WEIGHT 0x003F
+
+/*
  * JsonbNumberDouble
  *		A jsonb number as float8: the nearest double, which is what
  *		numeric_float8() gives and JavaScript holds. numeric_float8() goes
  *		through the number's text; an integer below 10^12 (which a double
  *		holds exactly) is read from the numeric's base-10000 digits instead,
- *		for results read the value of every goal event this way. The digits
- *		are the numeric's on-disk format (numeric.c), which does not change.
+ *		for results read the value of every goal event this way.
  */
 double
 JsonbNumberDouble(const JsonbValue *v)
 {
 	const char *data = VARDATA_ANY(v->val.numeric);
-	Size		size = VARSIZE_ANY_EXHDR(v->val.numeric);
 	uint16		header;
-	int16		weight;
-	bool		negative;
-	Size		head;
-	int			ndigits;
-	int64		value = 0;
 
 	memcpy(&header, data, sizeof(header));
-	if ((header & 0xC000) == 0xC000)	/* NaN or an infinity */
-		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-	if ((header & 0xC000) == 0x8000)
+	if ((header & NUMERIC_HEAD_KIND) != NUMERIC_HEAD_SPECIAL)
 	{
-		/* short: sign, display scale and weight in the header */
-		negative = (header & 0x2000) != 0;
-		weight = (header & 0x0040) ? (int16) (~0x003F | (header & 0x003F)) : (int16) (header & 0x003F);
-		head = sizeof(uint16);
-	}
-	else
-	{
-		negative = (header & 0xC000) == 0x4000;
-		memcpy(&weight, data + sizeof(uint16), sizeof(weight));
-		head = sizeof(uint16) + sizeof(int16);
-	}
-	ndigits = (int) ((size - head) / sizeof(int16));
-	/* Digits after the point, or 10^12 and above: as numeric_float8() does. */
-	if (ndigits > 0 && (weight < ndigits - 1 || weight > 2))
-		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-	for (int i = 0; i <= weight && ndigits > 0; i++)
-	{
-		int16		digit = 0;
+		bool		short_form = (header & NUMERIC_HEAD_KIND) == NUMERIC_HEAD_SHORT;
+		Size		head = short_form ? sizeof(uint16) : sizeof(uint16) + sizeof(int16);
+		int			ndigits = (int) ((VARSIZE_ANY_EXHDR(v->val.numeric) - head) / sizeof(int16));
+		int16		weight;
 
-		if (i < ndigits)
-			memcpy(&digit, data + head + i * sizeof(int16), sizeof(digit));
-		value = value * 10000 + digit;
+		if (short_form)
+			weight = (header & NUMERIC_SHORT_WEIGHT_NEGATIVE) ?
+				(int16) (~NUMERIC_SHORT_WEIGHT | (header & NUMERIC_SHORT_WEIGHT)) :
+				(int16) (header & NUMERIC_SHORT_WEIGHT);
+		else
+			memcpy(&weight, data + sizeof(uint16), sizeof(weight));
+		/* no digit after the point, and below 10000^3 */
+		if (weight <= 2 && weight >= ndigits - 1)
+		{
+			int64		value = 0;
+
+			for (int i = 0; i <= weight; i++)
+			{
+				int16		digit = 0;
+
+				if (i < ndigits)
+					memcpy(&digit, data + head + i * sizeof(int16), sizeof(digit));
+				value = value * 10000 + digit;
+			}
+			if (short_form ? (header & NUMERIC_SHORT_NEGATIVE) != 0 :
+				(header & NUMERIC_HEAD_KIND) == NUMERIC_HEAD_NEGATIVE)
+				return -(double) value;
+			return (double) value;
+		}
 	}
-	return negative ? -(double) value : (double) value;
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
 /*
