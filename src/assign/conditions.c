@@ -25,7 +25,6 @@
 #include "miscadmin.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
 
 /* Conditions nest at most this deep; deeper ones are refused when written. */
