@@ -165,12 +165,7 @@ UNION ALL
 -- Results per metric and their breakdown: the same rows, every number within
 -- 1e-9 (a percentile cap falls between two values, and capped values sum in
 -- another order when spilled).
-CREATE FUNCTION pg_temp.differences(a jsonb, b jsonb) RETURNS text[] LANGUAGE sql AS $$
-	SELECT array_agg(x.k ORDER BY x.k) FROM jsonb_each(a) x(k, v)
-	WHERE x.v IS DISTINCT FROM b -> x.k
-	  AND NOT coalesce(jsonb_typeof(x.v) = 'number' AND jsonb_typeof(b -> x.k) = 'number'
-		AND abs((x.v #>> '{}')::float8 - (b ->> x.k)::float8) <= 1e-9 * greatest(abs((x.v #>> '{}')::float8), 1e-300), false)
-$$;
+\i sql/helpers/numbers_differ.sql
 SELECT count(*) FILTER (WHERE metric = 'promo') AS promo_rows,
 	   (SELECT count(*) FROM spilled_metrics WHERE metric = 'promo') AS spilled_promo_rows
 FROM in_memory_metrics;

@@ -1658,7 +1658,14 @@ daily_metrics(PG_FUNCTION_ARGS)
  * partition, capped and summed per slice and variant; with a breakdown, a
  * quantile metric's values go to one tuplesort by slice and variant. Each
  * cell's values are read back up to the ranks of the quantile and its
- * interval.
+ * interval. Without a breakdown, most units need not wait for a percentile
+ * cap: once the first partitions have given a sample of hit values, each
+ * capped part has a floor the cap is all but certain to reach (CapFloor),
+ * and a unit whose values are all at or below their floors, which no cap
+ * at or above them changes, is summed as it is emitted; only the others go
+ * to the tape. Should a cap come out below its floor after all, the pass
+ * is made again with every unit waiting, so that the answers never depend
+ * on the sample.
  */
 PG_FUNCTION_INFO_V1(metric_statistics);
 
@@ -1706,6 +1713,13 @@ typedef struct MetricPart
 	double		cap_value;
 	double		cap;			/* the cap applied; NaN when none */
 	OrderedValues *cap_values;	/* a percentile cap's hit values */
+	/*
+	 * A percentile cap's floor (CapFloor), -inf until set, and the sample of
+	 * hit values it is set from; NULL once it is set, or when there is none
+	 * to set (a breakdown, or a pass made again without floors).
+	 */
+	double		cap_floor;
+	OrderedValues *floor_sample;
 } MetricPart;
 
 /* A metric attached to the experiment. */
@@ -1845,6 +1859,7 @@ typedef struct MetricState
 	LogicalTapeSet *row_tapes;
 	LogicalTape *unit_rows;
 	bool		rows_deferred;
+	bool		floors;			/* percentile caps get floors (CapFloor) */
 } MetricState;
 
 /* The attached metrics, each of its parts a row, numerator first. */
@@ -2201,6 +2216,70 @@ EnsureCells(MetricState *state, int ncells)
 }
 
 /*
+ * The sample a percentile cap's floor is set from: the hit values of the
+ * first partitions emitted, once they are at least FLOOR_SAMPLE_MIN, at most
+ * FLOOR_SAMPLE_SIZE of them, counted in FLOOR_SAMPLE_KB.
+ */
+#define FLOOR_SAMPLE_MIN 256
+#define FLOOR_SAMPLE_SIZE 8192
+#define FLOOR_SAMPLE_KB 512
+
+/*
+ * The chance, at most, that a floor is above its cap, when a partition's
+ * units are a sample that their values do not decide (which units share
+ * their hashes' bits). Even then the answers are right: the pass is made
+ * again without floors (metric_statistics()).
+ */
+#define FLOOR_RISK 1e-9
+
+static int64 QuantileLow(int64 n, double p);
+
+/*
+ * CapFloor
+ *		Sets a percentile cap's floor from its sample of n hit values: their
+ *		quantile at cap_value less sqrt(ln(2 / FLOOR_RISK) / 2n), by the
+ *		Dvoretzky-Kiefer-Wolfowitz inequality the most the sample's
+ *		distribution is off the units' but with chance FLOOR_RISK, the lower
+ *		value at that rank; none (-inf) when that quantile is not above 0.
+ */
+static void
+CapFloor(MetricPart *part)
+{
+	int64		n = OrderedValuesCount(part->floor_sample);
+	double		p = part->cap_value - sqrt(log(2 / FLOOR_RISK) / (2.0 * n));
+
+	if (p > 0)
+	{
+		OrderedValuesSort(part->floor_sample);
+		part->cap_floor = OrderedValuesAt(part->floor_sample, QuantileLow(n, p));
+		elog(DEBUG1, "a percentile cap's floor is %g, from " INT64_FORMAT " hit values", part->cap_floor, n);
+	}
+	OrderedValuesEnd(part->floor_sample);
+	part->floor_sample = NULL;
+}
+
+/*
+ * UnderFloors
+ *		Whether no percentile cap at or above its floor changes a unit's
+ *		values: each of a capped part, and its covariate, at or below the
+ *		part's floor. Such a unit is summed as it is emitted.
+ */
+static bool
+UnderFloors(MetricState *state, const UnitPart *parts)
+{
+	for (int i = 0; i < state->nparts; i++)
+	{
+		MetricPart *part = state->parts[i];
+		const UnitPart *values = &parts[part->number];
+
+		if (part->cap_values != NULL &&
+			(!(values->value <= part->cap_floor) || (part->covariate && !(values->covariate <= part->cap_floor))))
+			return false;
+	}
+	return true;
+}
+
+/*
  * How many buckets ahead of the unit it sums EmitUnits prefetches a unit's
  * values: the walk goes by bucket, the values lie in the order units came.
  */
@@ -2233,9 +2312,13 @@ EmitUnits(DailyMetrics *base)
 		UnitPart   *parts = UnitValues(unit);
 		Conversion *conversion;
 
-		/* the values of a unit a few buckets on (the walk goes down), soon needed */
+		/*
+		 * The name and values of a unit a few buckets on (the walk goes
+		 * down), soon needed: every cache line of a short name's.
+		 */
 		if (ahead->status == units_SH_IN_USE)
-			PrefetchMemory(ahead->name);
+			for (Size offset = 0; offset < base->name_extra + 2 * MAXIMUM_ALIGNOF; offset += PG_CACHE_LINE_SIZE)
+				PrefetchMemory((const char *) ahead->name + offset);
 		for (int v = 0; v < state->nvalues; v++)
 			if (state->value_parts[v]->indicator)
 			{
@@ -2247,7 +2330,11 @@ EmitUnits(DailyMetrics *base)
 			MetricPart *part = state->parts[i];
 
 			if (part->cap_values != NULL && parts[part->number].hit)
+			{
 				OrderedValuesAdd(part->cap_values, parts[part->number].value);
+				if (part->floor_sample != NULL && OrderedValuesCount(part->floor_sample) < FLOOR_SAMPLE_SIZE)
+					OrderedValuesAdd(part->floor_sample, parts[part->number].value);
+			}
 		}
 		if (!state->breakdown)
 		{
@@ -2255,7 +2342,9 @@ EmitUnits(DailyMetrics *base)
 			state->cell_units[unit->ordinal]++;
 			SumUnit(state, parts, unit->ordinal, false);
 		}
-		if (state->rows_deferred)
+		if (state->rows_deferred && !state->breakdown && UnderFloors(state, parts))
+			SumUnit(state, parts, unit->ordinal, true);
+		else if (state->rows_deferred)
 		{
 			if (state->unit_rows == NULL)
 			{
@@ -2300,6 +2389,11 @@ EmitUnits(DailyMetrics *base)
 
 		state->implicit[conversion->metric * state->ncells + conversion->ordinal]++;
 	}
+	/* a sample of whole partitions, once it is large enough, sets a floor */
+	for (int i = 0; i < state->nparts; i++)
+		if (state->parts[i]->floor_sample != NULL &&
+			OrderedValuesCount(state->parts[i]->floor_sample) >= FLOOR_SAMPLE_MIN)
+			CapFloor(state->parts[i]);
 }
 
 /*
@@ -2727,8 +2821,13 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		part->cap_kind = SPI_getvalue(tuple, desc, 12);
 		part->cap_value = DatumGetFloat8(SPI_getbinval(tuple, desc, 13, &isnull));
 		part->cap = strcmp(part->cap_kind, "absolute") == 0 ? part->cap_value : get_float8_nan();
+		part->cap_floor = -get_float8_infinity();
 		if (strcmp(part->cap_kind, "percentile") == 0)
+		{
 			part->cap_values = OrderedValuesBegin(work_mem);
+			if (state->floors && !state->breakdown)
+				part->floor_sample = OrderedValuesBegin(FLOOR_SAMPLE_KB);
+		}
 		/* The covariate: of a proportion or mean, the same metric before exposure. */
 		part->covariate = state->pre_period > 0 &&
 			(strcmp(metric->type, "proportion") == 0 || strcmp(metric->type, "mean") == 0);
@@ -2784,6 +2883,158 @@ SliceColumns(int slice, int nvalues, const text **names, Datum *values, bool *nu
 }
 
 /*
+ * MetricPass
+ *		The pass of metric_statistics() (see above) into state, up to the
+ *		percentile caps. With floors, false when a cap came out below its
+ *		floor after all (CapFloor), everything the pass made then freed: the
+ *		caller makes it again without floors.
+ */
+static bool
+MetricPass(MetricState *state, FunctionCallInfo fcinfo, KeptCall *key, const char *breakdown,
+		   int64 pre_period, bool floors)
+{
+	int64		experiment_id = PG_GETARG_INT64(0);
+	TimestampTz since = PG_GETARG_TIMESTAMPTZ(1);
+	TimestampTz until = PG_GETARG_TIMESTAMPTZ(2);
+	TimestampTz events_since = since;
+	Datum		tenant_id;
+	bool		counted;
+	bool		folded_transactions = false;
+	bool		floors_held = true;
+	MemoryContext old_context;
+
+	memset(state, 0, sizeof(MetricState));
+	state->pre_period = pre_period;
+	state->floors = floors;
+	state->breakdown = breakdown != NULL;
+	state->since = since;
+	if (pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
+		events_since = since - pre_period;
+	InitPass(&state->base);
+	state->base.apply_other = ApplyMetricRecord;
+	state->base.apply_event = ApplyMetricEvent;
+	old_context = MemoryContextSwitchTo(state->base.context);
+	state->labels = labels_create(state->base.context, 64, NULL);
+	state->label_names = palloc(sizeof(const text *));
+	state->label_units = palloc0(sizeof(int64));
+	state->quantile_desc = CreateTemplateTupleDesc(2);
+	TupleDescInitEntry(state->quantile_desc, 1, "cell", INT4OID, -1, 0);
+	TupleDescInitEntry(state->quantile_desc, 2, "value", FLOAT8OID, -1, 0);
+	state->quantile_slot = MakeSingleTupleTableSlot(state->quantile_desc, &TTSOpsVirtual);
+	MemoryContextSwitchTo(old_context);
+
+	SPI_connect();
+	tenant_id = ExperimentTenant(experiment_id);
+	ReadCatalog(state, experiment_id);
+	ReadGoalsOfMetrics(state, tenant_id);
+	/* the sorts live as long as the call, not in SPI's context */
+	old_context = MemoryContextSwitchTo(state->base.context);
+	state->unit_parts = palloc0(sizeof(UnitPart) * Max(state->nvalues, 1));
+	for (int i = 0; i < state->nmetrics; i++)
+		if (!isnan(state->metrics[i].quantile) && breakdown != NULL)
+		{
+			AttrNumber	keys[2] = {1, 2};
+			Oid			operators[2] = {Int4LessOperator, Float8LessOperator};
+			Oid			collations[2] = {InvalidOid, InvalidOid};
+			bool		nulls_first[2] = {false, false};
+
+			state->metrics[i].quantile_sort = tuplesort_begin_heap(state->quantile_desc, 2, keys, operators,
+																   collations, nulls_first, work_mem, NULL,
+																   TUPLESORT_NONE);
+		}
+	MemoryContextSwitchTo(old_context);
+
+	/*
+	 * Unless daily_metrics() has its rows for these arguments in this
+	 * snapshot, the pass counts them too, and keeps them: the results page
+	 * asks for both, and the events are then read once.
+	 */
+	counted = KeepCall(key, fcinfo);
+	state->base.count_partition = counted ? EmitUnits : EmitAndCountUnits;
+	if (counted && kept.units != NULL &&
+		MemoryContextMemAllocated(kept.units_context, true) + kept.units->size * state->base.bucket_bytes +
+		kept.units->members * state->base.name_extra <= state->base.budget)
+	{
+		/*
+		 * daily_metrics() read these exposures in this snapshot: its table,
+		 * without its conversions, each name copied with room for its values.
+		 */
+		units_iterator units;
+		UnitEntry  *unit;
+
+		units_destroy(state->base.units);
+		state->base.units = kept.units;
+		kept.units = NULL;
+		units_start_iterate(state->base.units, &units);
+		while ((unit = units_iterate(state->base.units, &units)) != NULL)
+		{
+			unit->conversions = 0;
+			unit->name = CopyName(&state->base, unit->name);
+		}
+	}
+	else
+		DigestExposures(&state->base, experiment_id, since, until, tenant_id);
+	if (state->base.spill == NULL)
+		PrepareArrays(state);
+	if (breakdown != NULL)
+		Digest(&state->base, AttributeQuery(breakdown), EventQueryParams(experiment_id, since, until, tenant_id),
+			   DigestAttribute);
+	for (state->source = 0; state->source < state->nsources; state->source++)
+	{
+		EventSource *source = &state->sources[state->source];
+
+		if (source->query != NULL && !source->folded)
+			Digest(&state->base, source->query, EventQueryParams(experiment_id, events_since, until, tenant_id),
+				   DigestSourceEvent);
+		folded_transactions |= source->query != NULL && source->folded;
+	}
+	/* the goals from the pre-period on: goal sources' covariates start there */
+	Digest(&state->base, goals_query, EventQueryParams(experiment_id, events_since, until, tenant_id),
+		   DigestMetricGoal);
+	if (!counted || folded_transactions)
+		Digest(&state->base, transactions_query,
+			   EventQueryParams(experiment_id, folded_transactions ? events_since : since, until, tenant_id),
+			   DigestTransaction);
+	SPI_finish();
+	if (state->base.spill != NULL)
+		DrainSpill(&state->base);
+	else
+		state->base.count_partition(&state->base);
+	if (state->base.tapes != NULL)
+		LogicalTapeSetClose(state->base.tapes);
+	if (!counted)
+	{
+		NewKeptCall(key);
+		KeepGroups(&state->base, key);
+		kept = *key;
+	}
+
+	/* What needs every unit: the percentile caps (the slices: the caller). */
+	for (int i = 0; i < state->nparts; i++)
+		if (state->parts[i]->cap_values != NULL)
+		{
+			state->parts[i]->cap = PercentileCap(state->parts[i]);
+			OrderedValuesEnd(state->parts[i]->cap_values);
+			floors_held &= !(state->parts[i]->cap < state->parts[i]->cap_floor);
+			if (state->parts[i]->floor_sample != NULL)
+				OrderedValuesEnd(state->parts[i]->floor_sample);
+		}
+	if (floors_held)
+		return true;
+	elog(DEBUG1, "a percentile cap came out below its floor: the pass is made again without floors");
+	/* Everything the pass made goes, and the rows kept stay. */
+	for (int i = 0; i < state->nmetrics; i++)
+		for (int cell = 0; cell < state->metrics[i].ncell_values; cell++)
+			if (state->metrics[i].cell_values[cell] != NULL)
+				OrderedValuesEnd(state->metrics[i].cell_values[cell]);
+	if (state->row_tapes != NULL)
+		LogicalTapeSetClose(state->row_tapes);
+	ExecDropSingleTupleTableSlot(state->quantile_slot);
+	MemoryContextDelete(state->base.context);
+	return false;
+}
+
+/*
  * metric_statistics
  *		SQL metric_statistics(experiment_id, since, until, pre_period,
  *		confidence, breakdown, max_slices): see above and its COMMENT in
@@ -2793,10 +3044,8 @@ Datum
 metric_statistics(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		experiment_id;
-	TimestampTz since;
-	TimestampTz until;
 	Interval   *pre_period;
+	int64		pre_period_us;
 	double		critical;
 	char	   *breakdown;
 	int			max_slices;
@@ -2804,26 +3053,18 @@ metric_statistics(PG_FUNCTION_ARGS)
 	int			nslices = 1;
 	const text **slice_names = NULL;
 	int16	   *slice_of = NULL;
-	MetricState state = {0};
-	Datum		tenant_id;
+	MetricState state;
 	int			ncells;
 	MetricSums *sums;
 	int64	   *implicit;
 	int64	   *cell_units;
-	TimestampTz events_since;
 	KeptCall	key;
-	bool		counted;
-	bool		folded_transactions = false;
-	MemoryContext old_context;
 
 	InitMaterializedSRF(fcinfo, 0);
 	/* Strict but in the breakdown, which is none when NULL. */
 	for (int i = 0; i < PG_NARGS(); i++)
 		if (i != 5 && PG_ARGISNULL(i))
 			return (Datum) 0;
-	experiment_id = PG_GETARG_INT64(0);
-	since = PG_GETARG_TIMESTAMPTZ(1);
-	until = PG_GETARG_TIMESTAMPTZ(2);
 	pre_period = PG_GETARG_INTERVAL_P(3);
 	critical = TwoSidedCritical(PG_GETARG_FLOAT8(4), get_float8_infinity());
 	breakdown = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
@@ -2839,124 +3080,16 @@ metric_statistics(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_slices must be between 1 and %d", MAX_SLICES),
 				 errdetail("A breakdown reports the max_slices values with the most units, and the rest as one slice.")));
-	events_since = since;
-	state.pre_period = pre_period->time + (int64) pre_period->day * USECS_PER_DAY +
+	pre_period_us = pre_period->time + (int64) pre_period->day * USECS_PER_DAY +
 		(int64) pre_period->month * DAYS_PER_MONTH * USECS_PER_DAY;
-	if (state.pre_period < 0)
+	if (pre_period_us < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pre_period must not be negative"),
 				 errdetail("The covariate of a unit is read from the pre_period before its first exposure.")));
-	if (state.pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
-		events_since = since - state.pre_period;
-	state.breakdown = breakdown != NULL;
-	state.since = since;
-	InitPass(&state.base);
-	state.base.apply_other = ApplyMetricRecord;
-	state.base.apply_event = ApplyMetricEvent;
-	old_context = MemoryContextSwitchTo(state.base.context);
-	state.labels = labels_create(state.base.context, 64, NULL);
-	state.label_names = palloc(sizeof(const text *));
-	state.label_units = palloc0(sizeof(int64));
-	state.quantile_desc = CreateTemplateTupleDesc(2);
-	TupleDescInitEntry(state.quantile_desc, 1, "cell", INT4OID, -1, 0);
-	TupleDescInitEntry(state.quantile_desc, 2, "value", FLOAT8OID, -1, 0);
-	state.quantile_slot = MakeSingleTupleTableSlot(state.quantile_desc, &TTSOpsVirtual);
-	MemoryContextSwitchTo(old_context);
-
-	SPI_connect();
-	tenant_id = ExperimentTenant(experiment_id);
-	ReadCatalog(&state, experiment_id);
-	ReadGoalsOfMetrics(&state, tenant_id);
-	/* the sorts live as long as the call, not in SPI's context */
-	old_context = MemoryContextSwitchTo(state.base.context);
-	state.unit_parts = palloc0(sizeof(UnitPart) * Max(state.nvalues, 1));
-	for (int i = 0; i < state.nmetrics; i++)
-		if (!isnan(state.metrics[i].quantile) && breakdown != NULL)
-		{
-			AttrNumber	keys[2] = {1, 2};
-			Oid			operators[2] = {Int4LessOperator, Float8LessOperator};
-			Oid			collations[2] = {InvalidOid, InvalidOid};
-			bool		nulls_first[2] = {false, false};
-
-			state.metrics[i].quantile_sort = tuplesort_begin_heap(state.quantile_desc, 2, keys, operators,
-																  collations, nulls_first, work_mem, NULL,
-																  TUPLESORT_NONE);
-		}
-	MemoryContextSwitchTo(old_context);
-
-	/*
-	 * Unless daily_metrics() has its rows for these arguments in this
-	 * snapshot, the pass counts them too, and keeps them: the results page
-	 * asks for both, and the events are then read once.
-	 */
-	counted = KeepCall(&key, fcinfo);
-	state.base.count_partition = counted ? EmitUnits : EmitAndCountUnits;
-	if (counted && kept.units != NULL &&
-		MemoryContextMemAllocated(kept.units_context, true) + kept.units->size * state.base.bucket_bytes +
-		kept.units->members * state.base.name_extra <= state.base.budget)
-	{
-		/*
-		 * daily_metrics() read these exposures in this snapshot: its table,
-		 * without its conversions, each name copied with room for its values.
-		 */
-		units_iterator units;
-		UnitEntry  *unit;
-
-		units_destroy(state.base.units);
-		state.base.units = kept.units;
-		kept.units = NULL;
-		units_start_iterate(state.base.units, &units);
-		while ((unit = units_iterate(state.base.units, &units)) != NULL)
-		{
-			unit->conversions = 0;
-			unit->name = CopyName(&state.base, unit->name);
-		}
-	}
-	else
-		DigestExposures(&state.base, experiment_id, since, until, tenant_id);
-	if (state.base.spill == NULL)
-		PrepareArrays(&state);
-	if (breakdown != NULL)
-		Digest(&state.base, AttributeQuery(breakdown), EventQueryParams(experiment_id, since, until, tenant_id),
-			   DigestAttribute);
-	for (state.source = 0; state.source < state.nsources; state.source++)
-	{
-		EventSource *source = &state.sources[state.source];
-
-		if (source->query != NULL && !source->folded)
-			Digest(&state.base, source->query, EventQueryParams(experiment_id, events_since, until, tenant_id),
-				   DigestSourceEvent);
-		folded_transactions |= source->query != NULL && source->folded;
-	}
-	/* the goals from the pre-period on: goal sources' covariates start there */
-	Digest(&state.base, goals_query, EventQueryParams(experiment_id, events_since, until, tenant_id),
-		   DigestMetricGoal);
-	if (!counted || folded_transactions)
-		Digest(&state.base, transactions_query,
-			   EventQueryParams(experiment_id, folded_transactions ? events_since : since, until, tenant_id),
-			   DigestTransaction);
-	SPI_finish();
-	if (state.base.spill != NULL)
-		DrainSpill(&state.base);
-	else
-		state.base.count_partition(&state.base);
-	if (state.base.tapes != NULL)
-		LogicalTapeSetClose(state.base.tapes);
-	if (!counted)
-	{
-		NewKeptCall(&key);
-		KeepGroups(&state.base, &key);
-		kept = key;
-	}
-
-	/* What needs every unit: the percentile caps, the slices. */
-	for (int i = 0; i < state.nparts; i++)
-		if (state.parts[i]->cap_values != NULL)
-		{
-			state.parts[i]->cap = PercentileCap(state.parts[i]);
-			OrderedValuesEnd(state.parts[i]->cap_values);
-		}
+	/* the pass, made again without floors in the rare call a floor fails */
+	if (!MetricPass(&state, fcinfo, &key, breakdown, pre_period_us, true))
+		(void) MetricPass(&state, fcinfo, &key, breakdown, pre_period_us, false);
 	if (breakdown != NULL)
 	{
 		nvalues = SliceOfLabels(&state, max_slices, &slice_names, &slice_of);
