@@ -2285,6 +2285,9 @@ UnderFloors(MetricState *state, const UnitPart *parts)
  */
 #define EMIT_PREFETCH_DISTANCE 8
 
+/* The bytes of a unit's name of at most 12 bytes and its values after it. */
+#define SHORT_VALUES_SPAN(base) (MAXALIGN(VARHDRSZ + 12) + (base)->name_extra)
+
 /*
  * EmitUnits
  *		The count_partition of metric_statistics(): each unit in memory, all
@@ -2314,11 +2317,17 @@ EmitUnits(DailyMetrics *base)
 
 		/*
 		 * The name and values of a unit a few buckets on (the walk goes
-		 * down), soon needed: every cache line of a short name's.
+		 * down), soon needed: every cache line a short name's span, of
+		 * SHORT_VALUES_SPAN bytes, touches.
 		 */
 		if (ahead->status == units_SH_IN_USE)
-			for (Size offset = 0; offset < base->name_extra + 2 * MAXIMUM_ALIGNOF; offset += PG_CACHE_LINE_SIZE)
-				PrefetchMemory((const char *) ahead->name + offset);
+		{
+			const char *start = (const char *) ahead->name;
+
+			for (Size offset = 0; offset < SHORT_VALUES_SPAN(base); offset += PG_CACHE_LINE_SIZE)
+				PrefetchMemory(start + offset);
+			PrefetchMemory(start + SHORT_VALUES_SPAN(base) - 1);
+		}
 		for (int v = 0; v < state->nvalues; v++)
 			if (state->value_parts[v]->indicator)
 			{
