@@ -1859,7 +1859,8 @@ typedef struct MetricState
 	LogicalTapeSet *row_tapes;
 	LogicalTape *unit_rows;
 	bool		rows_deferred;
-	bool		floors;			/* percentile caps get floors (CapFloor) */
+	bool		floors;			/* percentile caps get floors (CapFloor): no
+								 * breakdown, nor a pass made again */
 } MetricState;
 
 /* The attached metrics, each of its parts a row, numerator first. */
@@ -2351,7 +2352,7 @@ EmitUnits(DailyMetrics *base)
 			state->cell_units[unit->ordinal]++;
 			SumUnit(state, parts, unit->ordinal, false);
 		}
-		if (state->rows_deferred && !state->breakdown && UnderFloors(state, parts))
+		if (state->rows_deferred && state->floors && UnderFloors(state, parts))
 			SumUnit(state, parts, unit->ordinal, true);
 		else if (state->rows_deferred)
 		{
@@ -2834,7 +2835,7 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 		if (strcmp(part->cap_kind, "percentile") == 0)
 		{
 			part->cap_values = OrderedValuesBegin(work_mem);
-			if (state->floors && !state->breakdown)
+			if (state->floors)
 				part->floor_sample = OrderedValuesBegin(FLOOR_SAMPLE_KB);
 		}
 		/* The covariate: of a proportion or mean, the same metric before exposure. */
@@ -2914,7 +2915,7 @@ MetricPass(MetricState *state, FunctionCallInfo fcinfo, KeptCall *key, const cha
 
 	memset(state, 0, sizeof(MetricState));
 	state->pre_period = pre_period;
-	state->floors = floors;
+	state->floors = floors && breakdown == NULL;
 	state->breakdown = breakdown != NULL;
 	state->since = since;
 	if (pre_period > 0 && !TIMESTAMP_NOT_FINITE(since))
