@@ -365,6 +365,21 @@ typedef struct SpillLevel
 
 struct Record;
 
+/* A block of names (CopyName), up to the end of what it holds. */
+typedef struct ArenaBlock
+{
+	char	   *start;
+	char	   *end;
+} ArenaBlock;
+
+/*
+ * With name_extra, the first bytes after a unit's name hold its variant,
+ * kept as its entry's is: a walk of the names (EmitUnits) then needs no
+ * entry. A caller's bytes follow (NameValues).
+ */
+#define NameOrdinal(name) ((int32 *) ((char *) (name) + MAXALIGN(VARSIZE_ANY(name))))
+#define NAME_ORDINAL_SIZE MAXALIGN(sizeof(int32))
+
 /* Rows, and spilled records read back, wait in batches of this many. */
 #define BATCH_SIZE 32
 
@@ -381,6 +396,9 @@ typedef struct DailyMetrics
 	uint32		read_name_sizes[BATCH_SIZE];
 	char	   *arena;			/* the rest of the current block of names */
 	Size		arena_left;
+	ArenaBlock *arena_blocks;	/* every block of names, in order */
+	uint32		narena_blocks;
+	uint32		arena_blocks_size;
 	units_hash *units;
 	Metric	   *metrics;
 	uint32		nmetrics;
@@ -391,7 +409,8 @@ typedef struct DailyMetrics
 	uint32		conversions_size;
 	groups_hash *groups;
 	Size		bucket_bytes;	/* more per bucket of the table, once frozen */
-	Size		name_extra;		/* zeroed bytes after each unit's name (UnitValues) */
+	Size		name_extra;		/* bytes after each unit's name: none, or its
+								 * variant (NameOrdinal) and a caller's */
 	bool		frozen;			/* the table's buckets have arrays: no spill */
 	/* the units of a partition, all of whose records are read, counted */
 	void		(*count_partition) (struct DailyMetrics *state);
@@ -448,13 +467,29 @@ PrefetchName(units_hash *units, uint32 hash)
 }
 
 /*
+ * Grow
+ *		Room for element index in an array of size elements (doubling), so
+ *		that appending stays linear.
+ */
+static void *
+Grow(void *array, uint32 *size, uint32 index, Size element_size)
+{
+	if (index < *size)
+		return array;
+	*size = Max(*size * 2, 1024);
+	return repalloc_huge(array, *size * element_size);
+}
+
+/*
  * CopyName
  *		A unit's name, kept as long as its entry, in the arena: one
  *		allocation per block rather than per name, of which there are
- *		millions. The name_extra bytes after it, zeroed, hold what a caller
- *		keeps per unit (metric_statistics(): its values): a unit's events
- *		compare its name, so they are then in the CPU's cache, where an array
- *		beside the table would miss it on every event.
+ *		millions. The name_extra bytes after it, zeroed, hold its variant
+ *		(NameOrdinal) and what a caller keeps per unit (metric_statistics():
+ *		its values): a unit's events compare its name, so they are then in
+ *		the CPU's cache, where an array beside the table would miss it on
+ *		every event. The blocks are listed in order, so that the names can
+ *		also be walked in the order they came (EmitUnits).
  */
 static const text *
 CopyName(DailyMetrics *state, const text *name)
@@ -467,8 +502,13 @@ CopyName(DailyMetrics *state, const text *name)
 	{
 		Size		block = Max(space, ARENA_BLOCK_SIZE);
 
+		if (state->narena_blocks > 0)
+			state->arena_blocks[state->narena_blocks - 1].end = state->arena;
 		state->arena = MemoryContextAllocHuge(state->units_context, block);
 		state->arena_left = block;
+		state->arena_blocks = Grow(state->arena_blocks, &state->arena_blocks_size, state->narena_blocks,
+								   sizeof(ArenaBlock));
+		state->arena_blocks[state->narena_blocks++].start = state->arena;
 	}
 	copy = (text *) state->arena;
 	memcpy(copy, name, size);
@@ -477,20 +517,6 @@ CopyName(DailyMetrics *state, const text *name)
 	state->arena += space;
 	state->arena_left -= space;
 	return copy;
-}
-
-/*
- * Grow
- *		Room for element index in an array of size elements (doubling), so
- *		that appending stays linear.
- */
-static void *
-Grow(void *array, uint32 *size, uint32 index, Size element_size)
-{
-	if (index < *size)
-		return array;
-	*size = Max(*size * 2, 1024);
-	return repalloc_huge(array, *size * element_size);
 }
 
 /*
@@ -679,6 +705,8 @@ ApplyRecord(DailyMetrics *state, const Record *record)
 				unit->last_at = record->last_at;
 				unit->ordinal = record->number;
 				unit->conversions = 0;
+				if (state->name_extra > 0)
+					*NameOrdinal(unit->name) = unit->ordinal;
 				break;
 			}
 			if (record->first_at < unit->first_at ||
@@ -686,6 +714,8 @@ ApplyRecord(DailyMetrics *state, const Record *record)
 			{
 				unit->first_at = record->first_at;
 				unit->ordinal = record->number;
+				if (state->name_extra > 0)
+					*NameOrdinal(unit->name) = unit->ordinal;
 			}
 			unit->last_at = Max(unit->last_at, record->last_at);
 			break;
@@ -865,6 +895,9 @@ ResetUnits(DailyMetrics *state, uint32 expected)
 	state->units = units_create(state->units_context, (uint32) Max(Min(expected, fit), 1024), NULL);
 	state->arena = NULL;
 	state->arena_left = 0;
+	state->arena_blocks = MemoryContextAlloc(state->units_context, sizeof(ArenaBlock));
+	state->arena_blocks_size = 0;
+	state->narena_blocks = 0;
 	state->conversions = MemoryContextAlloc(state->units_context, sizeof(Conversion));
 	state->conversions_size = 0;
 	state->nconversions = 0;
@@ -1637,15 +1670,19 @@ daily_metrics(PG_FUNCTION_ARGS)
  * keeps them (see the file header); the transactions are read once, from
  * the pre-period on when a source is folded into them.
  *
- * Once every record of a partition of units is read, each unit's values are
- * worked out in arrays beside the table (indexed by the unit's bucket,
- * which does not move once the exposures are read; the budget counts them
- * before the table grows): per metric part, the sum of its events in the
- * conversion window after the unit's first exposure and, as the CUPED
- * covariate, of those in the pre-period before it; the latest value of the
- * attribute set at or before its first exposure. Each unit is then summed
- * into its variant's cell of every metric that needs no other unit first,
- * and its conversions counted for the implicit metrics; a quantile metric's
+ * As a partition's records are read, each unit's values are worked out
+ * after its name (its variant first, then per value: CopyName, NameValues),
+ * and with a breakdown its attribute value in an array beside the table
+ * (indexed by the unit's bucket, which does not move once the exposures are
+ * read; the budget counts it before the table grows): per metric part, the
+ * sum of its events in the conversion window after the unit's first
+ * exposure and, as the CUPED covariate, of those in the pre-period before
+ * it; the latest value of the attribute set at or before its first
+ * exposure. Once every record of the partition is read, each unit (without
+ * a breakdown, walked through the names in the order they came, which the
+ * CPU reads ahead by itself) is summed into its variant's cell of every
+ * metric that needs no other unit first, and its conversions counted for
+ * the implicit metrics; a quantile metric's
  * value goes to its variant's ordered values (ordered_values.c: counted per
  * distinct value, sorted past work_mem).
  *
@@ -1810,8 +1847,9 @@ typedef struct UnitPart
 	bool		covariate_hit;
 } UnitPart;
 
-/* A unit's values, nvalues of them, in the name_extra bytes after its name. */
-#define UnitValues(unit) ((UnitPart *) ((char *) (unit)->name + MAXALIGN(VARSIZE_ANY((unit)->name))))
+/* A unit's values, nvalues of them, after its variant (NameOrdinal). */
+#define NameValues(name) ((UnitPart *) ((char *) NameOrdinal(name) + NAME_ORDINAL_SIZE))
+#define UnitValues(unit) NameValues((unit)->name)
 
 /*
  * Everything one call builds: a DailyMetrics first, so that the receiver,
@@ -2119,11 +2157,12 @@ CellValues(MetricState *state, CatalogMetric *metric, int cell)
 /*
  * SumUnit
  *		One unit's parts into the sums of its cell (slice and variant) of
- *		each metric deferred or not, as asked, its values capped; a quantile
- *		metric's value of a unit with events into the metric's sort.
+ *		the metrics not deferred (now) and of those deferred, as asked, its
+ *		values capped; a quantile metric's value of a unit with events into
+ *		the metric's sort.
  */
 static void
-SumUnit(MetricState *state, const UnitPart *parts, int cell, bool deferred)
+SumUnit(MetricState *state, const UnitPart *parts, int cell, bool now, bool deferred)
 {
 	for (int i = 0; i < state->nmetrics; i++)
 	{
@@ -2133,7 +2172,7 @@ SumUnit(MetricState *state, const UnitPart *parts, int cell, bool deferred)
 		double		cap = metric->parts[0].cap;
 		double		x = isnan(cap) ? numerator->value : Min(numerator->value, cap);
 
-		if (metric->deferred != deferred)
+		if (!(metric->deferred ? deferred : now))
 			continue;
 		s->units++;
 		s->event_units += numerator->hit;
@@ -2282,115 +2321,147 @@ UnderFloors(MetricState *state, const UnitPart *parts)
 
 /*
  * How many buckets ahead of the unit it sums EmitUnits prefetches a unit's
- * values: the walk goes by bucket, the values lie in the order units came.
+ * values, when it walks the table (with a breakdown): the walk goes by
+ * bucket, the values lie in the order units came.
  */
 #define EMIT_PREFETCH_DISTANCE 8
 
-/* The bytes of a unit's name of at most 12 bytes and its values after it. */
-#define SHORT_VALUES_SPAN(base) (MAXALIGN(VARHDRSZ + 12) + (base)->name_extra)
+/* The bytes of a unit's name of at most 12 bytes and what follows it. */
+#define SHORT_NAME_SPAN(base) (MAXALIGN(VARHDRSZ + 12) + (base)->name_extra)
+
+/*
+ * EmitUnit
+ *		One unit of EmitUnits, all of whose records are read: its parts'
+ *		values (a proportion's 0 or 1) summed into its variant's cell for the
+ *		metrics not deferred, and as a row on a tape (UnitHead, the deferred
+ *		metrics' UnitParts, with a breakdown its conversions) when some are;
+ *		hit values go to their part's percentile cap, and the unit to the
+ *		count of its attribute value.
+ */
+static void
+EmitUnit(MetricState *state, UnitHead head, UnitPart *parts, uint32 conversions)
+{
+	Conversion *conversion;
+	bool		under_floors;
+
+	for (int v = 0; v < state->nvalues; v++)
+		if (state->value_parts[v]->indicator)
+		{
+			parts[v].value = parts[v].hit;
+			parts[v].covariate = parts[v].covariate_hit;
+		}
+	for (int i = 0; i < state->nparts; i++)
+	{
+		MetricPart *part = state->parts[i];
+
+		if (part->cap_values != NULL && parts[part->number].hit)
+		{
+			OrderedValuesAdd(part->cap_values, parts[part->number].value);
+			if (part->floor_sample != NULL && OrderedValuesCount(part->floor_sample) < FLOOR_SAMPLE_SIZE)
+				OrderedValuesAdd(part->floor_sample, parts[part->number].value);
+		}
+	}
+	/* no cap can change the values: the deferred metrics are summed now too */
+	under_floors = state->rows_deferred && state->floors && UnderFloors(state, parts);
+	if (!state->breakdown)
+	{
+		EnsureCells(state, head.ordinal + 1);
+		state->cell_units[head.ordinal]++;
+		SumUnit(state, parts, head.ordinal, true, under_floors);
+	}
+	if (state->rows_deferred && !under_floors)
+	{
+		if (state->unit_rows == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(state->base.context);
+
+			state->row_tapes = LogicalTapeSetCreate(false, NULL, -1);
+			state->unit_rows = LogicalTapeCreate(state->row_tapes);
+			MemoryContextSwitchTo(old);
+		}
+		for (uint32 next = conversions; next != 0; next = conversion->next)
+		{
+			conversion = &state->base.conversions[next - 1];
+			head.nconverted++;
+		}
+		LogicalTapeWrite(state->unit_rows, &head, sizeof(head));
+		for (int v = 0; v < state->nvalues; v++)
+			if (state->value_deferred[v])
+				LogicalTapeWrite(state->unit_rows, &parts[v], sizeof(UnitPart));
+		for (uint32 next = conversions; next != 0; next = conversion->next)
+		{
+			conversion = &state->base.conversions[next - 1];
+			LogicalTapeWrite(state->unit_rows, &conversion->metric, sizeof(int32));
+		}
+	}
+	if (head.label > 0)
+	{
+		if ((uint32) head.label >= state->label_units_size)
+		{
+			uint32		size = state->label_units_size;
+
+			state->label_units = Grow(state->label_units, &state->label_units_size, head.label, sizeof(int64));
+			memset(state->label_units + size, 0, sizeof(int64) * (state->label_units_size - size));
+		}
+		state->label_units[head.label]++;
+	}
+	state->nordinals = Max(state->nordinals, head.ordinal + 1);
+}
 
 /*
  * EmitUnits
  *		The count_partition of metric_statistics(): each unit in memory, all
- *		of whose records are read, its parts' values (a proportion's 0 or 1)
- *		summed into its variant's cell for the metrics not deferred, and as a
- *		row on a tape (UnitHead, the deferred metrics' UnitParts, with a
- *		breakdown its conversions) when some are; hit values go to their
- *		part's percentile cap, and each unit to the count of its attribute
- *		value.
+ *		of whose records are read, through EmitUnit. Without a breakdown,
+ *		which needs no more of a unit than its variant and values, the walk
+ *		goes through the names, in the order they were copied (CopyName),
+ *		which the CPU reads ahead by itself; with one, it goes through the
+ *		table, for the unit's attribute value and conversions by its bucket.
  */
 static void
 EmitUnits(DailyMetrics *base)
 {
 	MetricState *state = (MetricState *) base;
-	units_iterator iterator;
-	UnitEntry  *unit;
 
 	PrepareArrays(state);
-	units_start_iterate(base->units, &iterator);
-	while ((unit = units_iterate(base->units, &iterator)) != NULL)
+	if (!state->breakdown)
 	{
-		Size		slot = unit - base->units->data;
-		UnitEntry  *ahead = &base->units->data[(iterator.cur - EMIT_PREFETCH_DISTANCE) & base->units->sizemask];
-		UnitHead	head = {.ordinal = unit->ordinal, .label = state->breakdown ? state->unit_labels[slot] : -1};
-		UnitPart   *parts = UnitValues(unit);
-		Conversion *conversion;
+		if (base->narena_blocks > 0)
+			base->arena_blocks[base->narena_blocks - 1].end = base->arena;
+		for (uint32 b = 0; b < base->narena_blocks; b++)
+			for (char *name = base->arena_blocks[b].start; name < base->arena_blocks[b].end;
+				 name += MAXALIGN(VARSIZE_ANY(name)) + base->name_extra)
+			{
+				UnitHead	head = {.ordinal = *NameOrdinal(name), .label = -1};
 
-		/*
-		 * The name and values of a unit a few buckets on (the walk goes
-		 * down), soon needed: every cache line a short name's span, of
-		 * SHORT_VALUES_SPAN bytes, touches.
-		 */
-		if (ahead->status == units_SH_IN_USE)
-		{
-			const char *start = (const char *) ahead->name;
+				EmitUnit(state, head, NameValues(name), 0);
+			}
+	}
+	else
+	{
+		units_iterator iterator;
+		UnitEntry  *unit;
 
-			for (Size offset = 0; offset < SHORT_VALUES_SPAN(base); offset += PG_CACHE_LINE_SIZE)
-				PrefetchMemory(start + offset);
-			PrefetchMemory(start + SHORT_VALUES_SPAN(base) - 1);
-		}
-		for (int v = 0; v < state->nvalues; v++)
-			if (state->value_parts[v]->indicator)
-			{
-				parts[v].value = parts[v].hit;
-				parts[v].covariate = parts[v].covariate_hit;
-			}
-		for (int i = 0; i < state->nparts; i++)
+		units_start_iterate(base->units, &iterator);
+		while ((unit = units_iterate(base->units, &iterator)) != NULL)
 		{
-			MetricPart *part = state->parts[i];
+			UnitEntry  *ahead = &base->units->data[(iterator.cur - EMIT_PREFETCH_DISTANCE) & base->units->sizemask];
+			UnitHead	head = {.ordinal = unit->ordinal,
+			.label = state->unit_labels[unit - base->units->data]};
 
-			if (part->cap_values != NULL && parts[part->number].hit)
+			/*
+			 * The name and values of a unit a few buckets on (the walk goes
+			 * down), soon needed: every cache line of a short name's span.
+			 */
+			if (ahead->status == units_SH_IN_USE)
 			{
-				OrderedValuesAdd(part->cap_values, parts[part->number].value);
-				if (part->floor_sample != NULL && OrderedValuesCount(part->floor_sample) < FLOOR_SAMPLE_SIZE)
-					OrderedValuesAdd(part->floor_sample, parts[part->number].value);
-			}
-		}
-		if (!state->breakdown)
-		{
-			EnsureCells(state, unit->ordinal + 1);
-			state->cell_units[unit->ordinal]++;
-			SumUnit(state, parts, unit->ordinal, false);
-		}
-		if (state->rows_deferred && state->floors && UnderFloors(state, parts))
-			SumUnit(state, parts, unit->ordinal, true);
-		else if (state->rows_deferred)
-		{
-			if (state->unit_rows == NULL)
-			{
-				MemoryContext old = MemoryContextSwitchTo(base->context);
+				const char *start = (const char *) ahead->name;
 
-				state->row_tapes = LogicalTapeSetCreate(false, NULL, -1);
-				state->unit_rows = LogicalTapeCreate(state->row_tapes);
-				MemoryContextSwitchTo(old);
+				for (Size offset = 0; offset < SHORT_NAME_SPAN(base); offset += PG_CACHE_LINE_SIZE)
+					PrefetchMemory(start + offset);
+				PrefetchMemory(start + SHORT_NAME_SPAN(base) - 1);
 			}
-			for (uint32 next = state->breakdown ? unit->conversions : 0; next != 0; next = conversion->next)
-			{
-				conversion = &base->conversions[next - 1];
-				head.nconverted++;
-			}
-			LogicalTapeWrite(state->unit_rows, &head, sizeof(head));
-			for (int v = 0; v < state->nvalues; v++)
-				if (state->value_deferred[v])
-					LogicalTapeWrite(state->unit_rows, &parts[v], sizeof(UnitPart));
-			for (uint32 next = state->breakdown ? unit->conversions : 0; next != 0; next = conversion->next)
-			{
-				conversion = &base->conversions[next - 1];
-				LogicalTapeWrite(state->unit_rows, &conversion->metric, sizeof(int32));
-			}
+			EmitUnit(state, head, UnitValues(unit), unit->conversions);
 		}
-		if (head.label > 0)
-		{
-			if ((uint32) head.label >= state->label_units_size)
-			{
-				uint32		size = state->label_units_size;
-
-				state->label_units = Grow(state->label_units, &state->label_units_size, head.label, sizeof(int64));
-				memset(state->label_units + size, 0, sizeof(int64) * (state->label_units_size - size));
-			}
-			state->label_units[head.label]++;
-		}
-		state->nordinals = Max(state->nordinals, unit->ordinal + 1);
 	}
 	/* without a breakdown, the conversions in their array's order: no chain to walk */
 	for (uint32 i = 0; i < base->nconversions && !state->breakdown; i++)
@@ -2863,8 +2934,8 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 			state->value_deferred[metric->parts[j].number] |= metric->deferred;
 		state->rows_deferred |= metric->deferred;
 	}
-	/* a unit's values, after its name */
-	state->base.name_extra = sizeof(UnitPart) * state->nvalues;
+	/* a unit's variant and values, after its name */
+	state->base.name_extra = NAME_ORDINAL_SIZE + sizeof(UnitPart) * state->nvalues;
 	for (int v = 0; v < state->nvalues; v++)
 	{
 		EventSource *source = &state->sources[state->value_parts[v]->source];
@@ -2980,6 +3051,7 @@ MetricPass(MetricState *state, FunctionCallInfo fcinfo, KeptCall *key, const cha
 		{
 			unit->conversions = 0;
 			unit->name = CopyName(&state->base, unit->name);
+			*NameOrdinal(unit->name) = unit->ordinal;
 		}
 	}
 	else
@@ -3140,7 +3212,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 				ReadExactly(state.unit_rows, &metric, sizeof(metric));
 				state.implicit[metric * ncells + cell]++;
 			}
-			SumUnit(&state, state.unit_parts, cell, true);
+			SumUnit(&state, state.unit_parts, cell, false, true);
 		}
 		LogicalTapeSetClose(state.row_tapes);
 	}

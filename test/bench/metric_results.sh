@@ -17,7 +17,9 @@
 # 10,000,000) scales everything: units, goals and attributes are a fifth of
 # it, transactions a tenth.
 # Targets: metric results <= 3 x count(*) (issue #17); the page <= 1.2 x
-# experiment_results() (issue #20). Then maintenance rolls the month up
+# experiment_results() (issue #20), both called as an analyst (below; the
+# superuser's experiment_results() skips the row-level security the page,
+# a SECURITY DEFINER function, applies). Then maintenance rolls the month up
 # (src/events/rollups.sql) and the three are timed again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -126,16 +128,71 @@ FROM summary r, summary c WHERE r.what LIKE 'metric%' AND c.what LIKE 'count%';
 SELECT format(E'RESULT\tmetric results (median of %s)\t%s\ts\tfull results (experiment_results)\t%s\t%s\t(for scale)',
 	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
 FROM summary r, summary c WHERE r.what LIKE 'metric%' AND c.what LIKE 'full%';
-SELECT format(E'RESULT\tresults page with 5 metrics, $exposures exposures (median of %s)\t%s\ts\tfull results (experiment_results)\t%s\t%s\t<= 1.2',
+SELECT format(E'RESULT\tresults page with 5 metrics, $exposures exposures (median of %s)\t%s\ts\tfull results (experiment_results)\t%s\t%s\t(informative: results as the superuser, without row-level security, the page as its owner, with it)',
 	p.runs, round(p.median::numeric, 2), round(c.median::numeric, 2), round((p.median / c.median)::numeric, 2))
 FROM summary p, summary c WHERE p.what LIKE 'results page%' AND c.what LIKE 'full%';
 SELECT format(E'RESULT\tmetric results, the month rolled up (median of %s)\t%s\ts\tcount(*) of the exposure rows\t%s\t%s\t<= 3',
 	r.runs, round(r.median::numeric, 2), round(c.median::numeric, 2), round((r.median / c.median)::numeric, 1))
 FROM summary r, summary c WHERE r.what = 'rolled up: metric results' AND c.what LIKE 'count%';
-SELECT format(E'RESULT\tresults page with 5 metrics, the month rolled up (median of %s)\t%s\ts\tfull results, rolled up\t%s\t%s\t<= 1.2',
+SELECT format(E'RESULT\tresults page with 5 metrics, the month rolled up (median of %s)\t%s\ts\tfull results, rolled up\t%s\t%s\t(informative, as above)',
 	p.runs, round(p.median::numeric, 2), round(r.median::numeric, 2), round((p.median / r.median)::numeric, 2))
 FROM summary p, summary r WHERE p.what = 'rolled up: results page' AND r.what = 'rolled up: full results';
 SELECT format(E'RESULT\tbreakdown by country (median of %s)\t%s\ts\tmetric results\t%s\t%s\t(for scale)',
 	b.runs, round(b.median::numeric, 2), round(m.median::numeric, 2), round((b.median / m.median)::numeric, 2))
 FROM summary b, summary m WHERE b.what LIKE 'breakdown%' AND m.what LIKE 'metric%';
 SQL
+
+# Issue #20's bound as an analyst sees it: the page and experiment_results()
+# called by a NOSUPERUSER, NOBYPASSRLS member of experiments_analyst with an
+# analyst key (row-level security applied to both, as to every analyst),
+# each call its own transaction, as over HTTP; PAIRS rounds of both,
+# alternating which runs first; the median of the rounds' ratios and the
+# verdict from their quartiles (bench.verdict()), from the exposure rows and
+# from the rollups.
+psql -f test/bench/timing.sql >/dev/null
+psql <<SQL
+DO \$\$BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_analyst') THEN
+		CREATE ROLE bench_analyst LOGIN IN ROLE experiments_analyst;
+	END IF;
+END\$\$;
+GRANT USAGE ON SCHEMA bench TO bench_analyst;
+SQL
+analyst_key=$(psql -Atc "SELECT experiments.create_api_key('$tenant', 'bench analyst', 'analyst')")
+pairs=${PAIRS:-7}
+for rollups in off on; do
+	{
+		echo "SET ROLE bench_analyst;"
+		echo "SET experiments.read_exposure_rollups = $rollups;"
+		echo "CREATE TEMPORARY TABLE rounds (round integer, what text, seconds float8);"
+		echo "CREATE FUNCTION pg_temp.timed(round integer, what text, query text) RETURNS void LANGUAGE plpgsql AS \$\$"
+		echo "DECLARE t0 timestamptz := clock_timestamp();"
+		echo "BEGIN EXECUTE query; INSERT INTO rounds VALUES (round, what, extract(epoch FROM clock_timestamp() - t0)); END \$\$;"
+		for round in $(seq "$pairs"); do
+			[ $((round % 2)) = 1 ] && order="page results" || order="results page"
+			for what in $order; do
+				echo "BEGIN;"
+				echo "SELECT experiments.authenticate('$analyst_key') \g /dev/null"
+				case $what in
+				results) echo "SELECT pg_temp.timed($round, 'results', 'SELECT count(*) FROM experiments.experiment_results($exp)') \g /dev/null" ;;
+				page) echo "SELECT pg_temp.timed($round, 'page', 'SELECT length(experiments_api.results_page(''bench''))') \g /dev/null" ;;
+				esac
+				echo "COMMIT;"
+			done
+		done
+		cat <<SQL
+\pset format unaligned
+\pset tuples_only on
+SELECT format(E'RESULT\tresults page with 5 metrics, %s, as an analyst (median of %s rounds)\t%s\ts\tfull results (experiment_results), as an analyst\t%s\t%s\t%s',
+	CASE '$rollups' WHEN 'on' THEN 'the month rolled up' ELSE 'from the exposure rows' END, count(*),
+	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p.seconds)::numeric, 2),
+	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds)::numeric, 2),
+	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p.seconds / r.seconds)::numeric, 2),
+	bench.verdict(1.2, percentile_cont(0.25) WITHIN GROUP (ORDER BY p.seconds / r.seconds),
+		percentile_cont(0.75) WITHIN GROUP (ORDER BY p.seconds / r.seconds),
+		min(p.seconds / r.seconds), max(p.seconds / r.seconds), count(*)::integer))
+FROM rounds p JOIN rounds r ON r.round = p.round AND r.what = 'results'
+WHERE p.what = 'page';
+SQL
+	} | psql
+done
