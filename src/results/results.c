@@ -1888,6 +1888,7 @@ typedef struct MetricState
 	MetricSums *sums;			/* by metric * ncells + cell */
 	int64	   *implicit;		/* by goal or revenue * ncells + cell */
 	int64	   *cell_units;
+	int64	   *zero_units;		/* of those, units without an event (SumZeroUnits) */
 	int			ncells;
 	int			nordinals;		/* the cells of a slice */
 	UnitPart   *unit_parts;		/* a deferred row's values, by value number */
@@ -2218,6 +2219,48 @@ SumUnit(MetricState *state, const UnitPart *parts, int cell, bool now, bool defe
 }
 
 /*
+ * SumZeroUnits
+ *		The units without an event of each cell into its sums, all at once
+ *		once the caps are known: every value of such a unit is 0, capped as
+ *		SumUnit caps it, none a hit, so none in a quantile's values.
+ */
+static void
+SumZeroUnits(MetricState *state)
+{
+	for (int cell = 0; cell < state->ncells; cell++)
+	{
+		double		n = (double) state->zero_units[cell];
+
+		for (int i = 0; i < state->nmetrics && n > 0; i++)
+		{
+			CatalogMetric *metric = &state->metrics[i];
+			MetricSums *s = &state->sums[i * state->ncells + cell];
+			double		cap = metric->parts[0].cap;
+			double		x = isnan(cap) ? 0.0 : Min(0.0, cap);
+
+			s->units += state->zero_units[cell];
+			s->sum += n * x;
+			s->square_sum += n * x * x;
+			if (metric->nparts > 1)
+			{
+				double		dcap = metric->parts[1].cap;
+				double		y = isnan(dcap) ? 0.0 : Min(0.0, dcap);
+
+				s->denominator_sum += n * y;
+				s->denominator_square_sum += n * y * y;
+				s->cross_sum += n * x * y;
+			}
+			if (metric->parts[0].covariate)
+			{
+				s->covariate_sum += n * x;
+				s->covariate_square_sum += n * x * x;
+				s->covariate_cross_sum += n * x * x;
+			}
+		}
+	}
+}
+
+/*
  * EnsureCells
  *		Sums for at least ncells cells per metric, zero when new; those of
  *		cells counted already keep their place in their metric's row.
@@ -2231,6 +2274,7 @@ EnsureCells(MetricState *state, int ncells)
 	MetricSums *sums;
 	int64	   *implicit;
 	int64	   *cell_units;
+	int64	   *zero_units;
 
 	if (ncells <= old)
 		return;
@@ -2238,6 +2282,7 @@ EnsureCells(MetricState *state, int ncells)
 	sums = MemoryContextAllocZero(state->base.context, sizeof(MetricSums) * nmetrics * ncells);
 	implicit = MemoryContextAllocZero(state->base.context, sizeof(int64) * ngoals * ncells);
 	cell_units = MemoryContextAllocZero(state->base.context, sizeof(int64) * ncells);
+	zero_units = MemoryContextAllocZero(state->base.context, sizeof(int64) * ncells);
 	for (int i = 0; i < nmetrics && old > 0; i++)
 		memcpy(&sums[i * ncells], &state->sums[i * old], sizeof(MetricSums) * old);
 	for (uint32 i = 0; i < ngoals && old > 0; i++)
@@ -2245,13 +2290,16 @@ EnsureCells(MetricState *state, int ncells)
 	if (old > 0)
 	{
 		memcpy(cell_units, state->cell_units, sizeof(int64) * old);
+		memcpy(zero_units, state->zero_units, sizeof(int64) * old);
 		pfree(state->sums);
 		pfree(state->implicit);
 		pfree(state->cell_units);
+		pfree(state->zero_units);
 	}
 	state->sums = sums;
 	state->implicit = implicit;
 	state->cell_units = cell_units;
+	state->zero_units = zero_units;
 	state->ncells = ncells;
 }
 
@@ -2343,7 +2391,19 @@ EmitUnit(MetricState *state, UnitHead head, UnitPart *parts, uint32 conversions)
 {
 	Conversion *conversion;
 	bool		under_floors;
+	bool		untouched = !state->breakdown;
 
+	/* a unit without events has every value 0: counted, summed by number */
+	for (int v = 0; v < state->nvalues && untouched; v++)
+		untouched = !parts[v].hit && !parts[v].covariate_hit;
+	if (untouched)
+	{
+		EnsureCells(state, head.ordinal + 1);
+		state->cell_units[head.ordinal]++;
+		state->zero_units[head.ordinal]++;
+		state->nordinals = Max(state->nordinals, head.ordinal + 1);
+		return;
+	}
 	for (int v = 0; v < state->nvalues; v++)
 		if (state->value_parts[v]->indicator)
 		{
@@ -3216,6 +3276,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 		}
 		LogicalTapeSetClose(state.row_tapes);
 	}
+	SumZeroUnits(&state);
 	sums = state.sums;
 	implicit = state.implicit;
 	cell_units = state.cell_units;
