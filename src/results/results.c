@@ -375,10 +375,9 @@ typedef struct ArenaBlock
 /*
  * With name_extra, the first bytes after a unit's name hold its variant,
  * kept as its entry's is: a walk of the names (EmitUnits) then needs no
- * entry. A caller's bytes follow (NameValues).
+ * entry. A caller's bytes follow (NameHits, NameValues).
  */
 #define NameOrdinal(name) ((int32 *) ((char *) (name) + MAXALIGN(VARSIZE_ANY(name))))
-#define NAME_ORDINAL_SIZE MAXALIGN(sizeof(int32))
 
 /* Rows, and spilled records read back, wait in batches of this many. */
 #define BATCH_SIZE 32
@@ -1847,9 +1846,24 @@ typedef struct UnitPart
 	bool		covariate_hit;
 } UnitPart;
 
-/* A unit's values, nvalues of them, after its variant (NameOrdinal). */
-#define NameValues(name) ((UnitPart *) ((char *) NameOrdinal(name) + NAME_ORDINAL_SIZE))
-#define UnitValues(unit) NameValues((unit)->name)
+/*
+ * A unit's values as they are kept after its name, in fewer bytes than
+ * UnitParts, for the walks over them wait on memory: after its variant
+ * (NameOrdinal), its hits, two bits a value in words of 32 (an event in the
+ * value's window, one in its pre-period), then a UnitValue per value, at
+ * values_offset from the variant (UnpackValues).
+ */
+typedef struct UnitValue
+{
+	double		value;
+	double		covariate;
+} UnitValue;
+
+#define NameHits(name) ((uint32 *) (NameOrdinal(name) + 1))
+#define NameValues(state, name) ((UnitValue *) ((char *) NameOrdinal(name) + (state)->values_offset))
+#define VALUE_HIT(v) ((uint32) 1 << (2 * ((v) % 16)))
+#define VALUE_COVARIATE_HIT(v) ((uint32) 2 << (2 * ((v) % 16)))
+#define HIT_WORDS(nvalues) (((nvalues) + 15) / 16)
 
 /*
  * Everything one call builds: a DailyMetrics first, so that the receiver,
@@ -1865,6 +1879,8 @@ typedef struct MetricState
 	MetricPart **value_parts;	/* by value number, the first part of it */
 	bool	   *value_deferred; /* some deferred metric reads it */
 	int			nvalues;
+	Size		values_offset;	/* of a unit's UnitValues from its variant */
+	UnitPart   *emit_parts;		/* the unit EmitUnit sums, unpacked */
 	EventSource *sources;		/* of all parts, each once */
 	int			nsources;
 	int			source;			/* the number of the source being read */
@@ -1878,7 +1894,7 @@ typedef struct MetricState
 	uint32		labels_size;
 	int64	   *label_units;	/* by number: units with it */
 	uint32		label_units_size;
-	/* per bucket of the table of the partition in memory (values: UnitValues) */
+	/* per bucket of the table of the partition in memory (values: NameValues) */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
 	/* the goals a metric of the tenant reads, not implicit metrics */
@@ -2009,7 +2025,7 @@ CompareLabels(MetricState *state, int32 a, int32 b)
  *		Once the exposures of the table of units in memory are read, the
  *		table no longer grows, nor spills (frozen): with a breakdown, its
  *		per-bucket arrays of labels (none yet). The values are the units'
- *		own (UnitValues), zeroed as each unit came.
+ *		own (NameValues), zeroed as each unit came.
  */
 static void
 PrepareArrays(MetricState *state)
@@ -2041,13 +2057,14 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, TimestampTz 
 			 double value, bool has_value)
 {
 	EventSource *read = &state->sources[source];
-	UnitPart   *unit_values = UnitValues(unit);
+	uint32	   *hits = NameHits(unit->name);
+	UnitValue  *unit_values = NameValues(state, unit->name);
 
 	for (int k = 0; k < read->nvalues; k++)
 	{
 		int			v = read->values[k];
 		MetricPart *part = state->value_parts[v];
-		UnitPart   *values = &unit_values[v];
+		UnitValue  *values = &unit_values[v];
 		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
 		int64		since = at - unit->first_at;
 
@@ -2056,13 +2073,13 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, TimestampTz 
 			if (since >= part->window_start && (part->window_open || since < part->window_end))
 			{
 				values->value += x;
-				values->hit = true;
+				hits[v / 16] |= VALUE_HIT(v);
 			}
 		}
 		else if (part->covariate && unit->first_at - at <= state->pre_period)
 		{
 			values->covariate += x;
-			values->covariate_hit = true;
+			hits[v / 16] |= VALUE_COVARIATE_HIT(v);
 		}
 	}
 }
@@ -2378,6 +2395,33 @@ UnderFloors(MetricState *state, const UnitPart *parts)
 #define SHORT_NAME_SPAN(base) (MAXALIGN(VARHDRSZ + 12) + (base)->name_extra)
 
 /*
+ * UnpackValues
+ *		A unit's values, from where they are kept after its name, as
+ *		EmitUnit takes them; whether it has an event in any (else every
+ *		value is 0, and nothing is unpacked when unpack_all is false).
+ */
+static bool
+UnpackValues(MetricState *state, const text *name, bool unpack_all)
+{
+	const uint32 *hits = NameHits(name);
+	const UnitValue *values = NameValues(state, name);
+	uint32		any = 0;
+
+	for (int w = 0; w < HIT_WORDS(state->nvalues); w++)
+		any |= hits[w];
+	if (any == 0 && !unpack_all)
+		return false;
+	for (int v = 0; v < state->nvalues; v++)
+	{
+		state->emit_parts[v].value = values[v].value;
+		state->emit_parts[v].covariate = values[v].covariate;
+		state->emit_parts[v].hit = (hits[v / 16] & VALUE_HIT(v)) != 0;
+		state->emit_parts[v].covariate_hit = (hits[v / 16] & VALUE_COVARIATE_HIT(v)) != 0;
+	}
+	return any != 0;
+}
+
+/*
  * EmitUnit
  *		One unit of EmitUnits, all of whose records are read: its parts'
  *		values (a proportion's 0 or 1) summed into its variant's cell for the
@@ -2391,19 +2435,7 @@ EmitUnit(MetricState *state, UnitHead head, UnitPart *parts, uint32 conversions)
 {
 	Conversion *conversion;
 	bool		under_floors;
-	bool		untouched = !state->breakdown;
 
-	/* a unit without events has every value 0: counted, summed by number */
-	for (int v = 0; v < state->nvalues && untouched; v++)
-		untouched = !parts[v].hit && !parts[v].covariate_hit;
-	if (untouched)
-	{
-		EnsureCells(state, head.ordinal + 1);
-		state->cell_units[head.ordinal]++;
-		state->zero_units[head.ordinal]++;
-		state->nordinals = Max(state->nordinals, head.ordinal + 1);
-		return;
-	}
 	for (int v = 0; v < state->nvalues; v++)
 		if (state->value_parts[v]->indicator)
 		{
@@ -2493,7 +2525,16 @@ EmitUnits(DailyMetrics *base)
 			{
 				UnitHead	head = {.ordinal = *NameOrdinal(name), .label = -1};
 
-				EmitUnit(state, head, NameValues(name), 0);
+				/* a unit without events has every value 0: counted, summed by number */
+				if (UnpackValues(state, (const text *) name, false))
+					EmitUnit(state, head, state->emit_parts, 0);
+				else
+				{
+					EnsureCells(state, head.ordinal + 1);
+					state->cell_units[head.ordinal]++;
+					state->zero_units[head.ordinal]++;
+					state->nordinals = Max(state->nordinals, head.ordinal + 1);
+				}
 			}
 	}
 	else
@@ -2520,7 +2561,8 @@ EmitUnits(DailyMetrics *base)
 					PrefetchMemory(start + offset);
 				PrefetchMemory(start + SHORT_NAME_SPAN(base) - 1);
 			}
-			EmitUnit(state, head, UnitValues(unit), unit->conversions);
+			(void) UnpackValues(state, unit->name, true);
+			EmitUnit(state, head, state->emit_parts, unit->conversions);
 		}
 	}
 	/* without a breakdown, the conversions in their array's order: no chain to walk */
@@ -2994,8 +3036,9 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 			state->value_deferred[metric->parts[j].number] |= metric->deferred;
 		state->rows_deferred |= metric->deferred;
 	}
-	/* a unit's variant and values, after its name */
-	state->base.name_extra = NAME_ORDINAL_SIZE + sizeof(UnitPart) * state->nvalues;
+	/* a unit's variant, hits and values, after its name */
+	state->values_offset = MAXALIGN(sizeof(int32) + sizeof(uint32) * HIT_WORDS(state->nvalues));
+	state->base.name_extra = state->values_offset + sizeof(UnitValue) * state->nvalues;
 	for (int v = 0; v < state->nvalues; v++)
 	{
 		EventSource *source = &state->sources[state->value_parts[v]->source];
@@ -3071,6 +3114,7 @@ MetricPass(MetricState *state, FunctionCallInfo fcinfo, KeptCall *key, const cha
 	/* the sorts live as long as the call, not in SPI's context */
 	old_context = MemoryContextSwitchTo(state->base.context);
 	state->unit_parts = palloc0(sizeof(UnitPart) * Max(state->nvalues, 1));
+	state->emit_parts = palloc0(sizeof(UnitPart) * Max(state->nvalues, 1));
 	for (int i = 0; i < state->nmetrics; i++)
 		if (!isnan(state->metrics[i].quantile) && breakdown != NULL)
 		{
