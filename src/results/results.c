@@ -1670,7 +1670,7 @@ daily_metrics(PG_FUNCTION_ARGS)
  * the pre-period on when a source is folded into them.
  *
  * As a partition's records are read, each unit's values are worked out
- * after its name (its variant first, then per value: CopyName, NameValues),
+ * after its name (its variant, its hits, then per value: CopyName, NameValues),
  * and with a breakdown its attribute value in an array beside the table
  * (indexed by the unit's bucket, which does not move once the exposures are
  * read; the budget counts it before the table grows): per metric part, the
