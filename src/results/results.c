@@ -2396,12 +2396,13 @@ UnderFloors(MetricState *state, const UnitPart *parts)
 
 /*
  * UnpackValues
- *		A unit's values, from where they are kept after its name, as
- *		EmitUnit takes them; whether it has an event in any (else every
- *		value is 0, and nothing is unpacked when unpack_all is false).
+ *		A unit's values, from where they are kept after its name, into
+ *		emit_parts, as EmitUnit sums them; whether it has an event in any.
+ *		Without one every value is 0, and without a breakdown nothing is
+ *		unpacked: the unit is only counted (SumZeroUnits).
  */
 static bool
-UnpackValues(MetricState *state, const text *name, bool unpack_all)
+UnpackValues(MetricState *state, const text *name)
 {
 	const uint32 *hits = NameHits(name);
 	const UnitValue *values = NameValues(state, name);
@@ -2409,7 +2410,7 @@ UnpackValues(MetricState *state, const text *name, bool unpack_all)
 
 	for (int w = 0; w < HIT_WORDS(state->nvalues); w++)
 		any |= hits[w];
-	if (any == 0 && !unpack_all)
+	if (any == 0 && !state->breakdown)
 		return false;
 	for (int v = 0; v < state->nvalues; v++)
 	{
@@ -2423,19 +2424,34 @@ UnpackValues(MetricState *state, const text *name, bool unpack_all)
 
 /*
  * EmitUnit
- *		One unit of EmitUnits, all of whose records are read: its parts'
- *		values (a proportion's 0 or 1) summed into its variant's cell for the
+ *		One unit of EmitUnits, all of whose records are read, by its name:
+ *		counted in its variant's cell (without a breakdown), and unless it has
+ *		no event (UnpackValues) its parts' values (a proportion's 0 or 1)
+ *		summed into that cell for the
  *		metrics not deferred, and as a row on a tape (UnitHead, the deferred
  *		metrics' UnitParts, with a breakdown its conversions) when some are;
  *		hit values go to their part's percentile cap, and the unit to the
  *		count of its attribute value.
  */
 static void
-EmitUnit(MetricState *state, UnitHead head, UnitPart *parts, uint32 conversions)
+EmitUnit(MetricState *state, UnitHead head, const text *name, uint32 conversions)
 {
+	UnitPart   *parts = state->emit_parts;
 	Conversion *conversion;
 	bool		under_floors;
 
+	state->nordinals = Max(state->nordinals, head.ordinal + 1);
+	if (!state->breakdown)
+	{
+		EnsureCells(state, head.ordinal + 1);
+		state->cell_units[head.ordinal]++;
+	}
+	/* a unit without events has every value 0: counted, summed by number */
+	if (!UnpackValues(state, name) && !state->breakdown)
+	{
+		state->zero_units[head.ordinal]++;
+		return;
+	}
 	for (int v = 0; v < state->nvalues; v++)
 		if (state->value_parts[v]->indicator)
 		{
@@ -2456,11 +2472,7 @@ EmitUnit(MetricState *state, UnitHead head, UnitPart *parts, uint32 conversions)
 	/* no cap can change the values: the deferred metrics are summed now too */
 	under_floors = state->rows_deferred && state->floors && UnderFloors(state, parts);
 	if (!state->breakdown)
-	{
-		EnsureCells(state, head.ordinal + 1);
-		state->cell_units[head.ordinal]++;
 		SumUnit(state, parts, head.ordinal, true, under_floors);
-	}
 	if (state->rows_deferred && !under_floors)
 	{
 		if (state->unit_rows == NULL)
@@ -2497,7 +2509,6 @@ EmitUnit(MetricState *state, UnitHead head, UnitPart *parts, uint32 conversions)
 		}
 		state->label_units[head.label]++;
 	}
-	state->nordinals = Max(state->nordinals, head.ordinal + 1);
 }
 
 /*
@@ -2525,16 +2536,7 @@ EmitUnits(DailyMetrics *base)
 			{
 				UnitHead	head = {.ordinal = *NameOrdinal(name), .label = -1};
 
-				/* a unit without events has every value 0: counted, summed by number */
-				if (UnpackValues(state, (const text *) name, false))
-					EmitUnit(state, head, state->emit_parts, 0);
-				else
-				{
-					EnsureCells(state, head.ordinal + 1);
-					state->cell_units[head.ordinal]++;
-					state->zero_units[head.ordinal]++;
-					state->nordinals = Max(state->nordinals, head.ordinal + 1);
-				}
+				EmitUnit(state, head, (const text *) name, 0);
 			}
 	}
 	else
@@ -2561,8 +2563,7 @@ EmitUnits(DailyMetrics *base)
 					PrefetchMemory(start + offset);
 				PrefetchMemory(start + SHORT_NAME_SPAN(base) - 1);
 			}
-			(void) UnpackValues(state, unit->name, true);
-			EmitUnit(state, head, state->emit_parts, unit->conversions);
+			EmitUnit(state, head, unit->name, unit->conversions);
 		}
 	}
 	/* without a breakdown, the conversions in their array's order: no chain to walk */
