@@ -375,7 +375,7 @@ typedef struct ArenaBlock
 /*
  * With name_extra, the first bytes after a unit's name hold its variant,
  * kept as its entry's is: a walk of the names (EmitUnits) then needs no
- * entry. A caller's bytes follow (NameHits, NameValues).
+ * entry. A caller's bytes follow (NameHits, NameValue).
  */
 #define NameOrdinal(name) ((int32 *) ((char *) (name) + MAXALIGN(VARSIZE_ANY(name))))
 
@@ -451,18 +451,34 @@ typedef struct DigestReceiver
 #endif
 
 /*
+ * How many buckets from a unit's first PrefetchName looks in for the unit:
+ * at the table's fill, most units lie within a few of their first bucket.
+ */
+#define PREFETCH_PROBES 4
+
+/*
  * PrefetchName
- *		The name of the entry in a unit's bucket, prefetched when its hash is
- *		the unit's: comparing names reads it next. The bucket itself should
- *		have been prefetched a while before.
+ *		The name of the entry of a unit's hash, prefetched when it lies in
+ *		the first PREFETCH_PROBES buckets it may: comparing names reads it
+ *		next. Its first bucket should have been prefetched a while before.
  */
 static inline void
 PrefetchName(units_hash *units, uint32 hash)
 {
-	UnitEntry  *entry = &units->data[units_initial_bucket(units, hash)];
+	uint32		bucket = units_initial_bucket(units, hash);
 
-	if (entry->status == units_SH_IN_USE && entry->hash == hash)
-		PrefetchMemory(entry->name);
+	for (int probe = 0; probe < PREFETCH_PROBES; probe++)
+	{
+		UnitEntry  *entry = &units->data[(bucket + probe) & units->sizemask];
+
+		if (entry->status != units_SH_IN_USE)
+			return;
+		if (entry->hash == hash)
+		{
+			PrefetchMemory(entry->name);
+			return;
+		}
+	}
 }
 
 /*
@@ -1145,21 +1161,30 @@ GoalProperty(const PendingRow *row, const char *key, double *value)
 }
 
 /*
- * GoalRecord
- *		The record of a goal event (unit, achieved_at, goal, properties): an
- *		event of its goal, whose value is what CASE WHEN
+ * GoalEvent
+ *		The record of a goal event (unit, achieved_at, goal, properties) as
+ *		an event of metric number, its goal: its value is what CASE WHEN
  *		jsonb_typeof(properties -> 'value') = 'number' THEN (properties ->>
  *		'value')::float8 END gives.
  */
 static Record
-GoalRecord(DailyMetrics *state, const PendingRow *row)
+GoalEvent(const PendingRow *row, int32 number)
 {
 	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
-		.first_at = row->at, .last_at = row->at};
+		.number = number, .first_at = row->at, .last_at = row->at};
 
 	record.has_value = GoalProperty(row, "value", &record.value);
-	record.number = (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0]));
 	return record;
+}
+
+/*
+ * GoalRecord
+ *		The record of a goal event, its goal found by name (GoalEvent).
+ */
+static Record
+GoalRecord(DailyMetrics *state, const PendingRow *row)
+{
+	return GoalEvent(row, (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0])));
 }
 
 /*
@@ -1670,7 +1695,7 @@ daily_metrics(PG_FUNCTION_ARGS)
  * the pre-period on when a source is folded into them.
  *
  * As a partition's records are read, each unit's values are worked out
- * after its name (its variant, its hits, then per value: CopyName, NameValues),
+ * after its name (its variant, its hits, then per value: CopyName, NameValue),
  * and with a breakdown its attribute value in an array beside the table
  * (indexed by the unit's bucket, which does not move once the exposures are
  * read; the budget counts it before the table grows): per metric part, the
@@ -1731,6 +1756,28 @@ typedef struct EventSource
 	int		   *values;			/* the values (see MetricPart) read from it */
 	int			nvalues;
 } EventSource;
+
+/*
+ * A list of event sources by number: of a goal name, those not folded,
+ * which get records of their own (DigestMetricGoal); of a goal's or
+ * revenue's metric number, those folded into its records
+ * (ApplyMetricEvent). Each is found once per call, not per event.
+ */
+typedef struct SourceList
+{
+	int			n;
+	int		   *sources;
+} SourceList;
+
+/* A goal's sources, by the goal's name (FindGoalSources). */
+typedef struct GoalSources
+{
+	uint32		hash;			/* of the name */
+	text	   *goal;
+	bool		folded;			/* some source is folded into its records */
+	int32		metric;			/* its metric number once known; -1 before */
+	SourceList	unfolded;
+} GoalSources;
 
 /* One event source of a metric, with the per-unit values read from it. */
 typedef struct MetricPart
@@ -1850,17 +1897,12 @@ typedef struct UnitPart
  * A unit's values as they are kept after its name, in fewer bytes than
  * UnitParts, for the walks over them wait on memory: after its variant
  * (NameOrdinal), its hits, two bits a value in words of 32 (an event in the
- * value's window, one in its pre-period), then a UnitValue per value, at
- * values_offset from the variant (UnpackValues).
+ * value's window, one in its pre-period), then each value, a double at
+ * value_at[v] from the variant, followed by its covariate when some part
+ * of the value has one (NameValue, UnpackValues).
  */
-typedef struct UnitValue
-{
-	double		value;
-	double		covariate;
-} UnitValue;
-
 #define NameHits(name) ((uint32 *) (NameOrdinal(name) + 1))
-#define NameValues(state, name) ((UnitValue *) ((char *) NameOrdinal(name) + (state)->values_offset))
+#define NameValue(state, name, v) ((double *) ((char *) NameOrdinal(name) + (state)->value_at[v]))
 #define VALUE_HIT(v) ((uint32) 1 << (2 * ((v) % 16)))
 #define VALUE_COVARIATE_HIT(v) ((uint32) 2 << (2 * ((v) % 16)))
 #define HIT_WORDS(nvalues) (((nvalues) + 15) / 16)
@@ -1879,10 +1921,25 @@ typedef struct MetricState
 	MetricPart **value_parts;	/* by value number, the first part of it */
 	bool	   *value_deferred; /* some deferred metric reads it */
 	int			nvalues;
-	Size		values_offset;	/* of a unit's UnitValues from its variant */
+	Size	   *value_at;		/* by value number, its place from a unit's variant */
+	bool	   *value_covariate;	/* some part of the value has a covariate */
 	UnitPart   *emit_parts;		/* the unit EmitUnit sums, unpacked */
+	/* what EmitUnit and SumUnit go through per unit, listed once per call */
+	int		   *indicator_values;	/* numbers of the values of proportions */
+	int			nindicator_values;
+	MetricPart **capped_parts;	/* the parts with a percentile cap */
+	int			ncapped_parts;
+	int		   *now_metrics;	/* the metrics not deferred */
+	int			nnow_metrics;
+	int		   *deferred_metrics;
+	int			ndeferred_metrics;
 	EventSource *sources;		/* of all parts, each once */
 	int			nsources;
+	GoalSources *goal_sources;	/* of the goals read so far */
+	uint32		ngoal_sources;
+	uint32		goal_sources_size;
+	SourceList *folded_sources; /* by metric number; NULL sources: not known yet */
+	uint32		folded_sources_size;
 	int			source;			/* the number of the source being read */
 	TimestampTz since;			/* of the exposures, and of the events daily_metrics() counts */
 	int64		pre_period;		/* microseconds; 0: no covariate */
@@ -1894,7 +1951,7 @@ typedef struct MetricState
 	uint32		labels_size;
 	int64	   *label_units;	/* by number: units with it */
 	uint32		label_units_size;
-	/* per bucket of the table of the partition in memory (values: NameValues) */
+	/* per bucket of the table of the partition in memory (values: NameValue) */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
 	/* the goals a metric of the tenant reads, not implicit metrics */
@@ -2025,7 +2082,7 @@ CompareLabels(MetricState *state, int32 a, int32 b)
  *		Once the exposures of the table of units in memory are read, the
  *		table no longer grows, nor spills (frozen): with a breakdown, its
  *		per-bucket arrays of labels (none yet). The values are the units'
- *		own (NameValues), zeroed as each unit came.
+ *		own (NameValue), zeroed as each unit came.
  */
 static void
 PrepareArrays(MetricState *state)
@@ -2058,13 +2115,12 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, TimestampTz 
 {
 	EventSource *read = &state->sources[source];
 	uint32	   *hits = NameHits(unit->name);
-	UnitValue  *unit_values = NameValues(state, unit->name);
 
 	for (int k = 0; k < read->nvalues; k++)
 	{
 		int			v = read->values[k];
 		MetricPart *part = state->value_parts[v];
-		UnitValue  *values = &unit_values[v];
+		double	   *values = NameValue(state, unit->name, v);
 		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
 		int64		since = at - unit->first_at;
 
@@ -2072,13 +2128,13 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, TimestampTz 
 		{
 			if (since >= part->window_start && (part->window_open || since < part->window_end))
 			{
-				values->value += x;
+				values[0] += x;
 				hits[v / 16] |= VALUE_HIT(v);
 			}
 		}
-		else if (part->covariate && unit->first_at - at <= state->pre_period)
+		else if (state->value_covariate[v] && unit->first_at - at <= state->pre_period)
 		{
-			values->covariate += x;
+			values[1] += x;
 			hits[v / 16] |= VALUE_COVARIATE_HIT(v);
 		}
 	}
@@ -2121,6 +2177,40 @@ ApplyMetricRecord(DailyMetrics *base, const Record *record)
 }
 
 /*
+ * FoldedSources
+ *		The sources folded into the records of metric number, a goal's or
+ *		revenue's, found the first time: a goal's are those whose metric
+ *		DigestMetricGoal set to its number before it made any of its records.
+ */
+static SourceList *
+FoldedSources(MetricState *state, int32 number)
+{
+	SourceList *list;
+	bool		goal = state->base.metrics[number].kind == goal_kind;
+
+	if ((uint32) number >= state->folded_sources_size)
+	{
+		uint32		size = state->folded_sources_size;
+
+		state->folded_sources = Grow(state->folded_sources, &state->folded_sources_size, number,
+									 sizeof(SourceList));
+		memset(state->folded_sources + size, 0, sizeof(SourceList) * (state->folded_sources_size - size));
+	}
+	list = &state->folded_sources[number];
+	if (list->sources != NULL)
+		return list;
+	list->sources = MemoryContextAlloc(state->base.context, sizeof(int) * Max(state->nsources, 1));
+	for (int i = 0; i < state->nsources; i++)
+	{
+		EventSource *source = &state->sources[i];
+
+		if (source->folded && (goal ? source->goal != NULL && source->metric == number : source->goal == NULL))
+			list->sources[list->n++] = i;
+	}
+	return list;
+}
+
+/*
  * ApplyMetricEvent
  *		The apply_event of metric_statistics(): a goal or revenue event of a
  *		unit in memory, into the parts of the sources folded into it: with
@@ -2131,16 +2221,15 @@ static void
 ApplyMetricEvent(DailyMetrics *base, UnitEntry *unit, const Record *record)
 {
 	MetricState *state = (MetricState *) base;
-	bool		goal = base->metrics[record->number].kind == goal_kind;
+	SourceList *folded = FoldedSources(state, record->number);
 
 	PrepareArrays(state);
-	for (int i = 0; i < state->nsources; i++)
+	for (int k = 0; k < folded->n; k++)
 	{
-		EventSource *source = &state->sources[i];
+		int			i = folded->sources[k];
 
-		if (source->folded && (goal ? source->goal != NULL && source->metric == record->number : source->goal == NULL))
-			ApplyToParts(state, i, unit, record->first_at, record->value,
-						 record->has_value && source->property != NULL);
+		ApplyToParts(state, i, unit, record->first_at, record->value,
+					 record->has_value && state->sources[i].property != NULL);
 	}
 }
 
@@ -2173,65 +2262,80 @@ CellValues(MetricState *state, CatalogMetric *metric, int cell)
 }
 
 /*
+ * SumMetric
+ *		One unit's parts into the sums of a metric in its cell (slice and
+ *		variant), its values capped; a quantile metric's value of a unit
+ *		with events into the metric's sort.
+ */
+static inline void
+SumMetric(MetricState *state, CatalogMetric *metric, MetricSums *s, const UnitPart *parts, int cell)
+{
+	const UnitPart *numerator = &parts[metric->parts[0].number];
+	double		cap = metric->parts[0].cap;
+	double		x = isnan(cap) ? numerator->value : Min(numerator->value, cap);
+
+	s->units++;
+	s->event_units += numerator->hit;
+	s->sum += x;
+	s->square_sum += x * x;
+	if (metric->nparts > 1)
+	{
+		const UnitPart *denominator = &parts[metric->parts[1].number];
+		double		dcap = metric->parts[1].cap;
+		double		y = isnan(dcap) ? denominator->value : Min(denominator->value, dcap);
+
+		s->denominator_event_units += denominator->hit;
+		s->denominator_sum += y;
+		s->denominator_square_sum += y * y;
+		s->cross_sum += x * y;
+	}
+	if (metric->parts[0].covariate)
+	{
+		double		c = isnan(cap) ? numerator->covariate : Min(numerator->covariate, cap);
+
+		s->covariate_sum += c;
+		s->covariate_square_sum += c * c;
+		s->covariate_cross_sum += x * c;
+	}
+	if (metric->quantile_sort != NULL && numerator->hit)
+	{
+		TupleTableSlot *slot = state->quantile_slot;
+
+		ExecClearTuple(slot);
+		slot->tts_values[0] = Int32GetDatum(cell);
+		slot->tts_values[1] = Float8GetDatum(x);
+		slot->tts_isnull[0] = slot->tts_isnull[1] = false;
+		ExecStoreVirtualTuple(slot);
+		tuplesort_puttupleslot(metric->quantile_sort, slot);
+		s->quantile_n++;
+	}
+	else if (!isnan(metric->quantile) && numerator->hit)
+	{
+		OrderedValuesAdd(CellValues(state, metric, cell), x);
+		s->quantile_n++;
+	}
+}
+
+/*
  * SumUnit
- *		One unit's parts into the sums of its cell (slice and variant) of
- *		the metrics not deferred (now) and of those deferred, as asked, its
- *		values capped; a quantile metric's value of a unit with events into
- *		the metric's sort.
+ *		One unit's parts into the sums of its cell of the metrics not
+ *		deferred (now) and of those deferred, as asked (SumMetric); each
+ *		kind from its list, so that no metric is tested per unit.
  */
 static void
 SumUnit(MetricState *state, const UnitPart *parts, int cell, bool now, bool deferred)
 {
-	for (int i = 0; i < state->nmetrics; i++)
+	for (int k = 0; now && k < state->nnow_metrics; k++)
 	{
-		CatalogMetric *metric = &state->metrics[i];
-		MetricSums *s = &state->sums[i * state->ncells + cell];
-		const UnitPart *numerator = &parts[metric->parts[0].number];
-		double		cap = metric->parts[0].cap;
-		double		x = isnan(cap) ? numerator->value : Min(numerator->value, cap);
+		int			i = state->now_metrics[k];
 
-		if (!(metric->deferred ? deferred : now))
-			continue;
-		s->units++;
-		s->event_units += numerator->hit;
-		s->sum += x;
-		s->square_sum += x * x;
-		if (metric->nparts > 1)
-		{
-			const UnitPart *denominator = &parts[metric->parts[1].number];
-			double		dcap = metric->parts[1].cap;
-			double		y = isnan(dcap) ? denominator->value : Min(denominator->value, dcap);
+		SumMetric(state, &state->metrics[i], &state->sums[i * state->ncells + cell], parts, cell);
+	}
+	for (int k = 0; deferred && k < state->ndeferred_metrics; k++)
+	{
+		int			i = state->deferred_metrics[k];
 
-			s->denominator_event_units += denominator->hit;
-			s->denominator_sum += y;
-			s->denominator_square_sum += y * y;
-			s->cross_sum += x * y;
-		}
-		if (metric->parts[0].covariate)
-		{
-			double		c = isnan(cap) ? numerator->covariate : Min(numerator->covariate, cap);
-
-			s->covariate_sum += c;
-			s->covariate_square_sum += c * c;
-			s->covariate_cross_sum += x * c;
-		}
-		if (metric->quantile_sort != NULL && numerator->hit)
-		{
-			TupleTableSlot *slot = state->quantile_slot;
-
-			ExecClearTuple(slot);
-			slot->tts_values[0] = Int32GetDatum(cell);
-			slot->tts_values[1] = Float8GetDatum(x);
-			slot->tts_isnull[0] = slot->tts_isnull[1] = false;
-			ExecStoreVirtualTuple(slot);
-			tuplesort_puttupleslot(metric->quantile_sort, slot);
-			s->quantile_n++;
-		}
-		else if (!isnan(metric->quantile) && numerator->hit)
-		{
-			OrderedValuesAdd(CellValues(state, metric, cell), x);
-			s->quantile_n++;
-		}
+		SumMetric(state, &state->metrics[i], &state->sums[i * state->ncells + cell], parts, cell);
 	}
 }
 
@@ -2405,7 +2509,6 @@ static bool
 UnpackValues(MetricState *state, const text *name)
 {
 	const uint32 *hits = NameHits(name);
-	const UnitValue *values = NameValues(state, name);
 	uint32		any = 0;
 
 	for (int w = 0; w < HIT_WORDS(state->nvalues); w++)
@@ -2414,10 +2517,20 @@ UnpackValues(MetricState *state, const text *name)
 		return false;
 	for (int v = 0; v < state->nvalues; v++)
 	{
-		state->emit_parts[v].value = values[v].value;
-		state->emit_parts[v].covariate = values[v].covariate;
+		const double *values = NameValue(state, name, v);
+
+		state->emit_parts[v].value = values[0];
+		state->emit_parts[v].covariate = state->value_covariate[v] ? values[1] : 0.0;
 		state->emit_parts[v].hit = (hits[v / 16] & VALUE_HIT(v)) != 0;
 		state->emit_parts[v].covariate_hit = (hits[v / 16] & VALUE_COVARIATE_HIT(v)) != 0;
+	}
+	/* a proportion's value is 1 for a unit with an event in its window */
+	for (int k = 0; k < state->nindicator_values; k++)
+	{
+		UnitPart   *part = &state->emit_parts[state->indicator_values[k]];
+
+		part->value = part->hit;
+		part->covariate = part->covariate_hit;
 	}
 	return any != 0;
 }
@@ -2452,17 +2565,11 @@ EmitUnit(MetricState *state, UnitHead head, const text *name, uint32 conversions
 		state->zero_units[head.ordinal]++;
 		return;
 	}
-	for (int v = 0; v < state->nvalues; v++)
-		if (state->value_parts[v]->indicator)
-		{
-			parts[v].value = parts[v].hit;
-			parts[v].covariate = parts[v].covariate_hit;
-		}
-	for (int i = 0; i < state->nparts; i++)
+	for (int i = 0; i < state->ncapped_parts; i++)
 	{
-		MetricPart *part = state->parts[i];
+		MetricPart *part = state->capped_parts[i];
 
-		if (part->cap_values != NULL && parts[part->number].hit)
+		if (parts[part->number].hit)
 		{
 			OrderedValuesAdd(part->cap_values, parts[part->number].value);
 			if (part->floor_sample != NULL && OrderedValuesCount(part->floor_sample) < FLOOR_SAMPLE_SIZE)
@@ -2619,6 +2726,44 @@ DigestSourceEvent(DailyMetrics *base, const PendingRow *row)
 }
 
 /*
+ * FindGoalSources
+ *		The sources of a goal, by its name: found among those of the goals
+ *		read so far by the name's hash, as FindMetric finds a metric, and
+ *		made from the metrics' sources the first time.
+ */
+static GoalSources *
+FindGoalSources(MetricState *state, const text *name)
+{
+	uint32		hash = NameHash(name);
+	GoalSources *goal;
+
+	for (uint32 i = 0; i < state->ngoal_sources; i++)
+		if (state->goal_sources[i].hash == hash && NamesEqual(state->goal_sources[i].goal, name))
+			return &state->goal_sources[i];
+	state->goal_sources = Grow(state->goal_sources, &state->goal_sources_size, state->ngoal_sources,
+							   sizeof(GoalSources));
+	goal = &state->goal_sources[state->ngoal_sources++];
+	goal->hash = hash;
+	goal->goal = memcpy(MemoryContextAlloc(state->base.context, VARSIZE_ANY(name)), name, VARSIZE_ANY(name));
+	goal->folded = false;
+	goal->metric = -1;
+	goal->unfolded.n = 0;
+	goal->unfolded.sources = MemoryContextAlloc(state->base.context, sizeof(int) * Max(state->nsources, 1));
+	for (int i = 0; i < state->nsources; i++)
+	{
+		EventSource *source = &state->sources[i];
+
+		if (source->goal == NULL || !NamesEqual(source->goal, name))
+			continue;
+		if (source->folded)
+			goal->folded = true;
+		else
+			goal->unfolded.sources[goal->unfolded.n++] = i;
+	}
+	return goal;
+}
+
+/*
  * DigestMetricGoal
  *		A goal event (unit, achieved_at, goal, properties) of the read of the
  *		goals from the pre-period on: a record of each goal source of its
@@ -2632,26 +2777,20 @@ static void
 DigestMetricGoal(DailyMetrics *base, const PendingRow *row)
 {
 	MetricState *state = (MetricState *) base;
-	const text *goal = DatumGetTextPP(row->values[0]);
-	bool		folded = false;
+	GoalSources *goal = FindGoalSources(state, DatumGetTextPP(row->values[0]));
 	Record		record;
 
-	for (int i = 0; i < state->nsources; i++)
+	for (int k = 0; k < goal->unfolded.n; k++)
 	{
-		EventSource *source = &state->sources[i];
+		int			i = goal->unfolded.sources[k];
 		Record		source_record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_SOURCE_EVENT,
 		.number = i, .first_at = row->at, .last_at = row->at};
 
-		if (source->goal == NULL || !NamesEqual(source->goal, goal))
-			continue;
-		folded |= source->folded;
-		if (source->folded)
-			continue;
-		if (source->property != NULL)
-			source_record.has_value = GoalProperty(row, source->property, &source_record.value);
+		if (state->sources[i].property != NULL)
+			source_record.has_value = GoalProperty(row, state->sources[i].property, &source_record.value);
 		Route(base, &source_record);
 	}
-	if (!folded)
+	if (!goal->folded)
 	{
 		if (row->at >= state->since)
 			DigestGoal(base, row);
@@ -2659,12 +2798,16 @@ DigestMetricGoal(DailyMetrics *base, const PendingRow *row)
 	}
 	if (base->spill == NULL && units_lookup_hash(base->units, row->unit, row->hash) == NULL)
 		return;
-	record = GoalRecord(base, row);
 	/* a goal's number, once found, is its number for the rest of the call */
-	for (int i = 0; i < state->nsources; i++)
-		if (state->sources[i].metric < 0 && state->sources[i].folded && state->sources[i].goal != NULL &&
-			NamesEqual(state->sources[i].goal, goal))
-			state->sources[i].metric = record.number;
+	if (goal->metric < 0)
+	{
+		goal->metric = (int32) FindMetric(base, goal_kind, goal->goal);
+		for (int i = 0; i < state->nsources; i++)
+			if (state->sources[i].folded && state->sources[i].goal != NULL &&
+				NamesEqual(state->sources[i].goal, goal->goal))
+				state->sources[i].metric = goal->metric;
+	}
+	record = GoalEvent(row, goal->metric);
 	Route(base, &record);
 }
 
@@ -2915,14 +3058,15 @@ SameSource(const EventSource *a, const EventSource *b)
 /*
  * SameValues
  *		Whether two metric parts have the same per-unit values: the same
- *		events, counted or summed alike, in the same window, with the same
- *		covariate. Caps are applied when values are summed, per part.
+ *		events, counted or summed alike, in the same window. Caps are
+ *		applied when values are summed, per part, and so are covariates,
+ *		which the value keeps when any of its parts has one.
  */
 static bool
 SameValues(const MetricPart *a, const MetricPart *b)
 {
 	return a->source == b->source && a->indicator == b->indicator && a->counts == b->counts &&
-		a->covariate == b->covariate && a->window_start == b->window_start &&
+		a->window_start == b->window_start &&
 		a->window_open == b->window_open && (a->window_open || a->window_end == b->window_end);
 }
 
@@ -3037,9 +3181,33 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 			state->value_deferred[metric->parts[j].number] |= metric->deferred;
 		state->rows_deferred |= metric->deferred;
 	}
-	/* a unit's variant, hits and values, after its name */
-	state->values_offset = MAXALIGN(sizeof(int32) + sizeof(uint32) * HIT_WORDS(state->nvalues));
-	state->base.name_extra = state->values_offset + sizeof(UnitValue) * state->nvalues;
+	/* the lists EmitUnit and SumUnit go through per unit */
+	state->indicator_values = MemoryContextAlloc(state->base.context, sizeof(int) * Max(state->nvalues, 1));
+	for (int v = 0; v < state->nvalues; v++)
+		if (state->value_parts[v]->indicator)
+			state->indicator_values[state->nindicator_values++] = v;
+	state->capped_parts = MemoryContextAlloc(state->base.context, sizeof(MetricPart *) * Max(state->nparts, 1));
+	for (int i = 0; i < state->nparts; i++)
+		if (state->parts[i]->cap_values != NULL)
+			state->capped_parts[state->ncapped_parts++] = state->parts[i];
+	state->now_metrics = MemoryContextAlloc(state->base.context, sizeof(int) * Max(n, 1));
+	state->deferred_metrics = MemoryContextAlloc(state->base.context, sizeof(int) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		if (state->metrics[i].deferred)
+			state->deferred_metrics[state->ndeferred_metrics++] = i;
+		else
+			state->now_metrics[state->nnow_metrics++] = i;
+	/* a unit's variant, hits and values, each with its covariate if any, after its name */
+	state->value_covariate = MemoryContextAllocZero(state->base.context, sizeof(bool) * Max(state->nvalues, 1));
+	for (int i = 0; i < state->nparts; i++)
+		state->value_covariate[state->parts[i]->number] |= state->parts[i]->covariate;
+	state->value_at = MemoryContextAlloc(state->base.context, sizeof(Size) * Max(state->nvalues, 1));
+	state->base.name_extra = MAXALIGN(sizeof(int32) + sizeof(uint32) * HIT_WORDS(state->nvalues));
+	for (int v = 0; v < state->nvalues; v++)
+	{
+		state->value_at[v] = state->base.name_extra;
+		state->base.name_extra += sizeof(double) * (state->value_covariate[v] ? 2 : 1);
+	}
 	for (int v = 0; v < state->nvalues; v++)
 	{
 		EventSource *source = &state->sources[state->value_parts[v]->source];
@@ -3102,6 +3270,8 @@ MetricPass(MetricState *state, FunctionCallInfo fcinfo, KeptCall *key, const cha
 	state->labels = labels_create(state->base.context, 64, NULL);
 	state->label_names = palloc(sizeof(const text *));
 	state->label_units = palloc0(sizeof(int64));
+	state->goal_sources = palloc(sizeof(GoalSources));
+	state->folded_sources = palloc(sizeof(SourceList));
 	state->quantile_desc = CreateTemplateTupleDesc(2);
 	TupleDescInitEntry(state->quantile_desc, 1, "cell", INT4OID, -1, 0);
 	TupleDescInitEntry(state->quantile_desc, 2, "value", FLOAT8OID, -1, 0);
