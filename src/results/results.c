@@ -2476,13 +2476,12 @@ CapFloor(MetricPart *part)
 static bool
 UnderFloors(MetricState *state, const UnitPart *parts)
 {
-	for (int i = 0; i < state->nparts; i++)
+	for (int i = 0; i < state->ncapped_parts; i++)
 	{
-		MetricPart *part = state->parts[i];
+		MetricPart *part = state->capped_parts[i];
 		const UnitPart *values = &parts[part->number];
 
-		if (part->cap_values != NULL &&
-			(!(values->value <= part->cap_floor) || (part->covariate && !(values->covariate <= part->cap_floor))))
+		if (!(values->value <= part->cap_floor) || (part->covariate && !(values->covariate <= part->cap_floor)))
 			return false;
 	}
 	return true;
