@@ -375,7 +375,7 @@ typedef struct ArenaBlock
 /*
  * With name_extra, the first bytes after a unit's name hold its variant,
  * kept as its entry's is: a walk of the names (EmitUnits) then needs no
- * entry. A caller's bytes follow (NameHits, NameValue).
+ * entry. A caller's bytes follow (NameHits, NameKept).
  */
 #define NameOrdinal(name) ((int32 *) ((char *) (name) + MAXALIGN(VARSIZE_ANY(name))))
 
@@ -458,9 +458,10 @@ typedef struct DigestReceiver
 
 /*
  * PrefetchName
- *		The name of the entry of a unit's hash, prefetched when it lies in
- *		the first PREFETCH_PROBES buckets it may: comparing names reads it
- *		next. Its first bucket should have been prefetched a while before.
+ *		The name of the entry of a unit's hash, prefetched when the entry
+ *		lies within PREFETCH_PROBES buckets of its first: comparing names
+ *		reads it next. Its first bucket should have been prefetched a while
+ *		before; the next few are mostly in the same or the next cache line.
  */
 static inline void
 PrefetchName(units_hash *units, uint32 hash)
@@ -483,15 +484,15 @@ PrefetchName(units_hash *units, uint32 hash)
 
 /*
  * Grow
- *		Room for element index in an array of size elements (doubling), so
- *		that appending stays linear.
+ *		Room for element index in an array of size elements (doubling, or
+ *		to index when it lies further on), so that appending stays linear.
  */
 static void *
 Grow(void *array, uint32 *size, uint32 index, Size element_size)
 {
 	if (index < *size)
 		return array;
-	*size = Max(*size * 2, 1024);
+	*size = Max(Max(*size * 2, 1024), index + 1);
 	return repalloc_huge(array, *size * element_size);
 }
 
@@ -1161,14 +1162,14 @@ GoalProperty(const PendingRow *row, const char *key, double *value)
 }
 
 /*
- * GoalEvent
+ * GoalRecordOf
  *		The record of a goal event (unit, achieved_at, goal, properties) as
  *		an event of metric number, its goal: its value is what CASE WHEN
  *		jsonb_typeof(properties -> 'value') = 'number' THEN (properties ->>
  *		'value')::float8 END gives.
  */
 static Record
-GoalEvent(const PendingRow *row, int32 number)
+GoalRecordOf(const PendingRow *row, int32 number)
 {
 	Record		record = {.unit = row->unit, .hash = row->hash, .kind = RECORD_EVENT,
 		.number = number, .first_at = row->at, .last_at = row->at};
@@ -1179,12 +1180,12 @@ GoalEvent(const PendingRow *row, int32 number)
 
 /*
  * GoalRecord
- *		The record of a goal event, its goal found by name (GoalEvent).
+ *		The record of a goal event, its goal found by name (GoalRecordOf).
  */
 static Record
 GoalRecord(DailyMetrics *state, const PendingRow *row)
 {
-	return GoalEvent(row, (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0])));
+	return GoalRecordOf(row, (int32) FindMetric(state, goal_kind, DatumGetTextPP(row->values[0])));
 }
 
 /*
@@ -1695,7 +1696,7 @@ daily_metrics(PG_FUNCTION_ARGS)
  * the pre-period on when a source is folded into them.
  *
  * As a partition's records are read, each unit's values are worked out
- * after its name (its variant, its hits, then per value: CopyName, NameValue),
+ * after its name (its variant, its hits, then per value: CopyName, NameKept),
  * and with a breakdown its attribute value in an array beside the table
  * (indexed by the unit's bucket, which does not move once the exposures are
  * read; the budget counts it before the table grows): per metric part, the
@@ -1761,7 +1762,7 @@ typedef struct EventSource
  * A list of event sources by number: of a goal name, those not folded,
  * which get records of their own (DigestMetricGoal); of a goal's or
  * revenue's metric number, those folded into its records
- * (ApplyMetricEvent). Each is found once per call, not per event.
+ * (ApplyMetricEvent). Each is found once per pass, not per event.
  */
 typedef struct SourceList
 {
@@ -1773,7 +1774,7 @@ typedef struct SourceList
 typedef struct GoalSources
 {
 	uint32		hash;			/* of the name */
-	text	   *goal;
+	text	   *goal;			/* the name, copied */
 	bool		folded;			/* some source is folded into its records */
 	int32		metric;			/* its metric number once known; -1 before */
 	SourceList	unfolded;
@@ -1898,11 +1899,11 @@ typedef struct UnitPart
  * UnitParts, for the walks over them wait on memory: after its variant
  * (NameOrdinal), its hits, two bits a value in words of 32 (an event in the
  * value's window, one in its pre-period), then each value, a double at
- * value_at[v] from the variant, followed by its covariate when some part
- * of the value has one (NameValue, UnpackValues).
+ * value_at[v] from the variant (NameKept), followed by its covariate when
+ * some part of the value has one (ApplyToParts, UnpackValues).
  */
+#define NameKept(name) ((char *) NameOrdinal(name))
 #define NameHits(name) ((uint32 *) (NameOrdinal(name) + 1))
-#define NameValue(state, name, v) ((double *) ((char *) NameOrdinal(name) + (state)->value_at[v]))
 #define VALUE_HIT(v) ((uint32) 1 << (2 * ((v) % 16)))
 #define VALUE_COVARIATE_HIT(v) ((uint32) 2 << (2 * ((v) % 16)))
 #define HIT_WORDS(nvalues) (((nvalues) + 15) / 16)
@@ -1924,7 +1925,7 @@ typedef struct MetricState
 	Size	   *value_at;		/* by value number, its place from a unit's variant */
 	bool	   *value_covariate;	/* some part of the value has a covariate */
 	UnitPart   *emit_parts;		/* the unit EmitUnit sums, unpacked */
-	/* what EmitUnit and SumUnit go through per unit, listed once per call */
+	/* what UnpackValues, EmitUnit, UnderFloors and SumUnit go through per unit, listed once per pass (ReadCatalog) */
 	int		   *indicator_values;	/* numbers of the values of proportions */
 	int			nindicator_values;
 	MetricPart **capped_parts;	/* the parts with a percentile cap */
@@ -1951,7 +1952,7 @@ typedef struct MetricState
 	uint32		labels_size;
 	int64	   *label_units;	/* by number: units with it */
 	uint32		label_units_size;
-	/* per bucket of the table of the partition in memory (values: NameValue) */
+	/* per bucket of the table of the partition in memory (values: NameKept) */
 	int32	   *unit_labels;	/* the unit's value; 0 JSON null, -1 none */
 	TimestampTz *unit_label_at; /* when it was set */
 	/* the goals a metric of the tenant reads, not implicit metrics */
@@ -2082,7 +2083,7 @@ CompareLabels(MetricState *state, int32 a, int32 b)
  *		Once the exposures of the table of units in memory are read, the
  *		table no longer grows, nor spills (frozen): with a breakdown, its
  *		per-bucket arrays of labels (none yet). The values are the units'
- *		own (NameValue), zeroed as each unit came.
+ *		own (NameKept), zeroed as each unit came.
  */
 static void
 PrepareArrays(MetricState *state)
@@ -2104,10 +2105,10 @@ PrepareArrays(MetricState *state)
 
 /*
  * ApplyToParts
- *		An event of a source, of a unit in memory (at its slot), into each
- *		part of that source: added to the part's value when in its conversion
- *		window after the unit's first exposure, to its covariate when in the
- *		pre-period before it.
+ *		An event of a source, of a unit in memory, into each value read from
+ *		that source: added to the value when in its conversion window after
+ *		the unit's first exposure, to the value's covariate, when one of its
+ *		parts has one, when in the pre-period before it.
  */
 static void
 ApplyToParts(MetricState *state, int source, const UnitEntry *unit, TimestampTz at,
@@ -2115,12 +2116,13 @@ ApplyToParts(MetricState *state, int source, const UnitEntry *unit, TimestampTz 
 {
 	EventSource *read = &state->sources[source];
 	uint32	   *hits = NameHits(unit->name);
+	char	   *kept = NameKept(unit->name);
 
 	for (int k = 0; k < read->nvalues; k++)
 	{
 		int			v = read->values[k];
 		MetricPart *part = state->value_parts[v];
-		double	   *values = NameValue(state, unit->name, v);
+		double	   *values = (double *) (kept + state->value_at[v]);
 		double		x = part->counts ? 1.0 : has_value ? value : 0.0;
 		int64		since = at - unit->first_at;
 
@@ -2508,6 +2510,7 @@ static bool
 UnpackValues(MetricState *state, const text *name)
 {
 	const uint32 *hits = NameHits(name);
+	const char *kept = NameKept(name);
 	uint32		any = 0;
 
 	for (int w = 0; w < HIT_WORDS(state->nvalues); w++)
@@ -2516,7 +2519,7 @@ UnpackValues(MetricState *state, const text *name)
 		return false;
 	for (int v = 0; v < state->nvalues; v++)
 	{
-		const double *values = NameValue(state, name, v);
+		const double *values = (const double *) (kept + state->value_at[v]);
 
 		state->emit_parts[v].value = values[0];
 		state->emit_parts[v].covariate = state->value_covariate[v] ? values[1] : 0.0;
@@ -2806,7 +2809,7 @@ DigestMetricGoal(DailyMetrics *base, const PendingRow *row)
 				NamesEqual(state->sources[i].goal, goal->goal))
 				state->sources[i].metric = goal->metric;
 	}
-	record = GoalEvent(row, goal->metric);
+	record = GoalRecordOf(row, goal->metric);
 	Route(base, &record);
 }
 
@@ -3180,7 +3183,7 @@ ReadCatalog(MetricState *state, int64 experiment_id)
 			state->value_deferred[metric->parts[j].number] |= metric->deferred;
 		state->rows_deferred |= metric->deferred;
 	}
-	/* the lists EmitUnit and SumUnit go through per unit */
+	/* the lists UnpackValues, EmitUnit, UnderFloors and SumUnit go through per unit */
 	state->indicator_values = MemoryContextAlloc(state->base.context, sizeof(int) * Max(state->nvalues, 1));
 	for (int v = 0; v < state->nvalues; v++)
 		if (state->value_parts[v]->indicator)
