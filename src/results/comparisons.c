@@ -174,6 +174,20 @@ Share(double x, double p)
 }
 
 /*
+ * NullSlope
+ *		The derivative in p0 of the log-likelihood of both arms under H0:
+ *		p1 = p0 + delta, at control rate p0.
+ */
+static inline double
+NullSlope(const TwoRates *r, double delta, double p0)
+{
+	double		p1 = p0 + delta;
+
+	return Share(r->x1, p1) - Share(r->n1 - r->x1, 1.0 - p1) +
+		Share(r->x0, p0) - Share(r->n0 - r->x0, 1.0 - p0);
+}
+
+/*
  * NullControlRate
  *		The control rate p0 maximizing the likelihood of both arms under
  *		H0: p1 = p0 + delta. The likelihood is concave in p0, so its
@@ -189,17 +203,20 @@ NullControlRate(const TwoRates *r, double delta)
 	double		lo = Max(0.0, -delta);
 	double		hi = Min(1.0, 1.0 - delta);
 
+	/*
+	 * A maximum at a control rate of 0 (no control conversion, say): the
+	 * bisection would halve its way down to the least denormal, a thousand
+	 * steps, to return 0. The slope is not positive at 0, so it is nowhere.
+	 */
+	if (lo == 0.0 && NullSlope(r, delta, 0.0) <= 0.0)
+		return 0.0;
 	for (int i = 0; i < MAX_BISECTIONS; i++)
 	{
 		double		p0 = lo + (hi - lo) / 2.0;
-		double		p1 = p0 + delta;
-		double		slope;
 
 		if (!(p0 > lo && p0 < hi))
 			break;
-		slope = Share(r->x1, p1) - Share(r->n1 - r->x1, 1.0 - p1) +
-			Share(r->x0, p0) - Share(r->n0 - r->x0, 1.0 - p0);
-		if (slope > 0.0)
+		if (NullSlope(r, delta, p0) > 0.0)
 			lo = p0;
 		else
 			hi = p0;
