@@ -497,6 +497,21 @@ Grow(void *array, uint32 *size, uint32 index, Size element_size)
 }
 
 /*
+ * GrowZeroed
+ *		Grow, the new elements zeroed: for an array indexed by a number that
+ *		may come before the numbers below it, each element counting from 0.
+ */
+static void *
+GrowZeroed(void *array, uint32 *size, uint32 index, Size element_size)
+{
+	uint32		old = *size;
+
+	array = Grow(array, size, index, element_size);
+	memset((char *) array + old * element_size, 0, (*size - old) * element_size);
+	return array;
+}
+
+/*
  * CopyName
  *		A unit's name, kept as long as its entry, in the arena: one
  *		allocation per block rather than per name, of which there are
@@ -2190,14 +2205,8 @@ FoldedSources(MetricState *state, int32 number)
 	SourceList *list;
 	bool		goal = state->base.metrics[number].kind == goal_kind;
 
-	if ((uint32) number >= state->folded_sources_size)
-	{
-		uint32		size = state->folded_sources_size;
-
-		state->folded_sources = Grow(state->folded_sources, &state->folded_sources_size, number,
-									 sizeof(SourceList));
-		memset(state->folded_sources + size, 0, sizeof(SourceList) * (state->folded_sources_size - size));
-	}
+	state->folded_sources = GrowZeroed(state->folded_sources, &state->folded_sources_size, number,
+									   sizeof(SourceList));
 	list = &state->folded_sources[number];
 	if (list->sources != NULL)
 		return list;
@@ -2609,13 +2618,7 @@ EmitUnit(MetricState *state, UnitHead head, const text *name, uint32 conversions
 	}
 	if (head.label > 0)
 	{
-		if ((uint32) head.label >= state->label_units_size)
-		{
-			uint32		size = state->label_units_size;
-
-			state->label_units = Grow(state->label_units, &state->label_units_size, head.label, sizeof(int64));
-			memset(state->label_units + size, 0, sizeof(int64) * (state->label_units_size - size));
-		}
+		state->label_units = GrowZeroed(state->label_units, &state->label_units_size, head.label, sizeof(int64));
 		state->label_units[head.label]++;
 	}
 }
