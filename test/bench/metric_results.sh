@@ -162,6 +162,7 @@ SQL
 analyst_key=$(psql -Atc "SELECT experiments.create_api_key('$tenant', 'bench analyst', 'analyst')")
 pairs=${PAIRS:-7}
 for rollups in off on; do
+	[ "$rollups" = on ] && read_from="the month rolled up" || read_from="from the exposure rows"
 	{
 		echo "SET ROLE bench_analyst;"
 		echo "SET experiments.read_exposure_rollups = $rollups;"
@@ -185,7 +186,7 @@ for rollups in off on; do
 \pset format unaligned
 \pset tuples_only on
 SELECT format(E'RESULT\tresults page with 5 metrics, %s, as an analyst (median of %s rounds)\t%s\ts\tfull results (experiment_results), as an analyst\t%s\t%s\t%s',
-	CASE '$rollups' WHEN 'on' THEN 'the month rolled up' ELSE 'from the exposure rows' END, count(*),
+	'$read_from', count(*),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p.seconds)::numeric, 2),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds)::numeric, 2),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p.seconds / r.seconds)::numeric, 2),
@@ -195,7 +196,7 @@ SELECT format(E'RESULT\tresults page with 5 metrics, %s, as an analyst (median o
 FROM rounds p JOIN rounds r ON r.round = p.round AND r.what = 'results'
 WHERE p.what = 'page';
 SELECT format(E'RESULT\tresults page with 5 metrics, %s, as an analyst (fastest of %s rounds)\t%s\ts\tfull results (experiment_results), as an analyst, fastest\t%s\t%s\t<= 1.2 (each call at its least disturbed)',
-	CASE '$rollups' WHEN 'on' THEN 'the month rolled up' ELSE 'from the exposure rows' END, count(*) / 2,
+	'$read_from', count(*) / 2,
 	round(min(seconds) FILTER (WHERE what = 'page')::numeric, 2), round(min(seconds) FILTER (WHERE what = 'results')::numeric, 2),
 	round((min(seconds) FILTER (WHERE what = 'page') / min(seconds) FILTER (WHERE what = 'results'))::numeric, 2))
 FROM rounds;
