@@ -64,4 +64,54 @@ SELECT a.slice, a.metric, a.ordinal, pg_temp.differences(to_jsonb(a), to_jsonb(b
 FROM sliced_in_memory a FULL JOIN sliced_spilled b USING (slice, metric, ordinal)
 WHERE pg_temp.differences(to_jsonb(a), to_jsonb(b)) IS NOT NULL;
 RESET SESSION AUTHORIZATION;
+
+-- Units that reach many goals: a unit's conversions are chained from its
+-- entry, and indexed once the chain is longer than 8 (src/results/results.c,
+-- CHAIN_BEFORE_INDEX). 200 units each reach 30 of 40 goals, each goal twice
+-- (the second event adds to the conversion the index finds). The converting
+-- units and value sums of experiment_results() are those plain SQL counts,
+-- in memory and spilled.
+SELECT experiments.create_tenant('results_many_goals_per_unit') AS reach_tenant \gset
+SET experiments.tenant = :'reach_tenant';
+SELECT id AS reach FROM experiments.create_experiment('reach',
+	'[{"key": "a", "allocation": 50}, {"key": "b", "allocation": 50}]', start => true) \gset
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT :reach, u % 2, 'user_id', 'r-' || u, timestamptz '2026-06-01 00:00+00' + u * interval '1 second',
+	   true, true, false, false, false, false
+FROM generate_series(0, 199) u;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'r-' || u, 'reach-' || (u + k) % 40,
+	   timestamptz '2026-06-02 00:00+00' + (k * 200 + u) * interval '1 second' + t * interval '1 day',
+	   jsonb_build_object('value', (u + k + t) % 5)
+FROM generate_series(0, 199) u, generate_series(0, 29) k, generate_series(0, 1) t;
+ANALYZE experiments.exposures, experiments.goal_events;
+SET SESSION AUTHORIZATION regress_bi;
+CREATE TEMPORARY TABLE reach_expected AS
+SELECT g.goal AS metric, x.ordinal, count(DISTINCT g.unit) AS converting_units,
+	   sum((g.properties ->> 'value')::float8) AS value_sum
+FROM experiments.goal_events g JOIN experiments.exposures x ON x.unit = g.unit AND x.experiment_id = :reach
+WHERE g.goal LIKE 'reach-%' AND g.achieved_at >= x.exposed_at
+GROUP BY g.goal, x.ordinal;
+CREATE TEMPORARY TABLE reach_in_memory AS
+SELECT metric, ordinal, converting_units, value_sum FROM experiments.experiment_results(:reach) WITH NO DATA;
+CREATE TEMPORARY TABLE reach_spilled (LIKE reach_in_memory);
+SET work_mem = '1GB';
+INSERT INTO reach_in_memory
+SELECT metric, ordinal, converting_units, value_sum FROM experiments.experiment_results(:reach) WHERE kind = 'goal';
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 1;
+INSERT INTO reach_spilled
+SELECT metric, ordinal, converting_units, value_sum FROM experiments.experiment_results(:reach) WHERE kind = 'goal';
+RESET work_mem;
+RESET hash_mem_multiplier;
+SELECT count(*) AS goal_rows, sum(converting_units) AS conversions FROM reach_expected;
+SELECT 'in memory' AS pass, e.metric, e.ordinal, e.converting_units, r.converting_units, e.value_sum, r.value_sum
+FROM reach_expected e FULL JOIN reach_in_memory r USING (metric, ordinal)
+WHERE (e.converting_units, e.value_sum) IS DISTINCT FROM (r.converting_units, r.value_sum)
+UNION ALL
+SELECT 'spilled', e.metric, e.ordinal, e.converting_units, r.converting_units, e.value_sum, r.value_sum
+FROM reach_expected e FULL JOIN reach_spilled r USING (metric, ordinal)
+WHERE (e.converting_units, e.value_sum) IS DISTINCT FROM (r.converting_units, r.value_sum);
+RESET SESSION AUTHORIZATION;
 \i sql/helpers/drop_logins.sql

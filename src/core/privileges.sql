@@ -183,7 +183,6 @@ GRANT EXECUTE ON FUNCTION
 -- src/results/metric_results.sql
 GRANT EXECUTE ON FUNCTION
 	experiments.metric_statistics(bigint, timestamp with time zone, timestamp with time zone, interval, double precision, text, integer),
-	experiments_internal.metric_verdict(boolean, double precision, double precision, double precision, boolean),
 	experiments_internal.guardrail_status(boolean, double precision, double precision, double precision, boolean),
 	experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, double precision, double precision, bigint, bigint, double precision, double precision, double precision, double precision, double precision, double precision, double precision, bigint),
 	experiments_internal.metric_comparisons(bigint, timestamp with time zone, timestamp with time zone, double precision, bigint, text, interval, text, bigint, text, integer),
@@ -492,7 +491,6 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.format_p_value(float8),
 	experiments_internal.format_percent(float8, boolean),
 	experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer),
-	experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean),
 	experiments_internal.guardrail_status(boolean, float8, float8, float8, boolean),
 	experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint),
 	experiments_internal.metric_comparisons(bigint, timestamptz, timestamptz, float8, bigint, text, interval, text, bigint, text, integer),

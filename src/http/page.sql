@@ -56,7 +56,7 @@ WITH cfg AS MATERIALIZED (
 		   sum(coalesce(c.units, 0)) OVER (PARTITION BY k.kind, k.metric, e.ordinal ORDER BY e.day)::bigint AS converting
 	FROM (SELECT DISTINCT m.kind, m.metric FROM m WHERE m.kind <> 'exposures') k
 	CROSS JOIN exposed e
-	LEFT JOIN m c ON c.kind = k.kind AND c.metric IS NOT DISTINCT FROM k.metric AND c.day = e.day AND c.ordinal = e.ordinal
+	LEFT JOIN m c ON c.kind = k.kind AND c.metric = k.metric AND c.day = e.day AND c.ordinal = e.ordinal
 ), compared AS (
 	SELECT c.*,
 		   max(c.converting) FILTER (WHERE c.ordinal = 0) OVER (PARTITION BY c.kind, c.metric, c.day) AS control_converting,

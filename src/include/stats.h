@@ -17,6 +17,8 @@
 extern void CheckProbability(double p, const char *what, bool open);
 extern double TwoSidedCritical(double confidence, double df);
 extern double StudentUpperTail(double s, double df);
+extern double NormalCdf(double x);
+extern double NormalQuantile(double p);
 extern double ChiSquareUpperTail(double x, double df);
 extern double LogBeta(double a, double b);
 

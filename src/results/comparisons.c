@@ -27,6 +27,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 
 #include "stats.h"
 
@@ -34,13 +35,15 @@ PG_FUNCTION_INFO_V1(wilson_interval);
 PG_FUNCTION_INFO_V1(two_proportion_test);
 PG_FUNCTION_INFO_V1(welch_test);
 PG_FUNCTION_INFO_V1(sequential_test);
+PG_FUNCTION_INFO_V1(comparison);
+PG_FUNCTION_INFO_V1(metric_comparison);
 PG_FUNCTION_INFO_V1(srm_test);
 PG_FUNCTION_INFO_V1(multiple_testing);
 PG_FUNCTION_INFO_V1(bayesian_rates);
 PG_FUNCTION_INFO_V1(bayesian_means);
 
-/* Bisections stop after this many halvings, far more than a double needs. */
-#define MAX_BISECTIONS 2000
+/* Root finding stops after this many steps, far more than a double needs. */
+#define MAX_ROOT_STEPS 2000
 
 /*
  * CheckCounts
@@ -69,10 +72,24 @@ typedef struct TwoMeans
 } TwoMeans;
 
 /*
+ * CheckTwoMeans
+ *		Finite means, finite non-negative variances, non-negative counts.
+ */
+static void
+CheckTwoMeans(const TwoMeans *s, const char *function)
+{
+	if (s->n0 < 0 || s->n1 < 0 || !(s->v0 >= 0.0) || !(s->v1 >= 0.0) || isinf(s->v0) || isinf(s->v1) ||
+		!isfinite(s->m0) || !isfinite(s->m1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid sample summary for %s", function),
+				 errdetail("Means must be finite, variances finite and non-negative, counts non-negative.")));
+}
+
+/*
  * GetTwoMeans
  *		Arguments 0 to 5 (control mean, variance, count, then the
- *		treatment's), checked: finite means, finite non-negative variances,
- *		non-negative counts.
+ *		treatment's), checked.
  */
 static TwoMeans
 GetTwoMeans(FunctionCallInfo fcinfo, const char *function)
@@ -82,30 +99,36 @@ GetTwoMeans(FunctionCallInfo fcinfo, const char *function)
 		.m1 = PG_GETARG_FLOAT8(3), .v1 = PG_GETARG_FLOAT8(4), .n1 = PG_GETARG_INT64(5),
 	};
 
-	if (s.n0 < 0 || s.n1 < 0 || !(s.v0 >= 0.0) || !(s.v1 >= 0.0) || isinf(s.v0) || isinf(s.v1) ||
-		!isfinite(s.m0) || !isfinite(s.m1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid sample summary for %s", function),
-				 errdetail("Means must be finite, variances finite and non-negative, counts non-negative.")));
+	CheckTwoMeans(&s, function);
 	return s;
 }
 
 /*
  * ReturnRecord
- *		Builds the row a function with OUT parameters returns.
+ *		Builds the row a function with OUT parameters returns. Its
+ *		descriptor is made at a call site's first call and kept in fn_extra:
+ *		results call the comparisons once per row, and making it took a
+ *		lookup of the function and a new descriptor each time.
  */
 Datum
 ReturnRecord(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 {
-	TupleDesc	desc;
+	TupleDesc	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("statistics functions must return a record"),
-				 errdetail("The function was declared without OUT parameters.")));
-	desc = BlessTupleDesc(desc);
+	if (desc == NULL)
+	{
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("statistics functions must return a record"),
+					 errdetail("The function was declared without OUT parameters.")));
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = desc;
+	}
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
@@ -124,6 +147,9 @@ enum
 	TEST_DF,					/* welch_test only */
 	TEST_COLUMNS
 };
+
+/* comparison() returns them but TEST_STATISTIC and TEST_DF. */
+#define COMPARISON_COLUMNS (TEST_COLUMNS - 2)
 
 /*
  * SetResult
@@ -163,6 +189,100 @@ typedef struct TwoRates
 } TwoRates;
 
 /*
+ * A decreasing function of one variable over the two rates, whose crossing
+ * of a value Crossing() finds: a score statistic of the rates, or the slope
+ * of their likelihood under H0 at a difference delta.
+ */
+typedef struct Curve
+{
+	double		(*at) (const struct Curve *curve, double x);
+	const TwoRates *rates;
+	double		delta;			/* NullSlope: the difference under H0 */
+} Curve;
+
+/*
+ * Crossing
+ *		The point of [lo, hi] where a decreasing curve crosses target, to the
+ *		last bit: the midpoint of the two adjacent doubles it crosses
+ *		between, where bisection ends. at_lo and at_hi are the curve's values
+ *		at the ends, NaN when not known; guess, where to look first (NaN:
+ *		nowhere in particular). Bisection took a step per bit, about
+ *		60, and the score of a difference maximizes a likelihood at each of
+ *		its own. Steps here are by regula falsi with the Illinois
+ *		modification, superlinear on these smooth curves, stepping just
+ *		inside an end where interpolation lands on it; a step halves the
+ *		bracket instead (at its geometric mean on a ratio's positive axis)
+ *		while an end's value is unknown or infinite (score statistics are
+ *		infinite at the ends), where interpolation would not land strictly
+ *		inside it, and when three steps did not halve it.
+ */
+static double
+Crossing(const Curve *curve, double target, double lo, double hi, double at_lo, double at_hi,
+		 double guess, bool geometric)
+{
+	double		above = at_lo - target; /* the curve less target at lo: > 0 */
+	double		below = at_hi - target; /* at hi: <= 0 */
+	int			last_side = 0;
+	int			at_end = 0;
+	double		checked_width = hi - lo;
+
+	for (int i = 0; i < MAX_ROOT_STEPS; i++)
+	{
+		double		x = NAN;
+		double		value;
+		bool		halve = false;
+
+		if (i % 3 == 0)
+		{
+			halve = i > 0 && hi - lo > checked_width / 2.0;
+			checked_width = hi - lo;
+		}
+		if (i == 0)
+			x = guess;
+		else if (!halve && isfinite(above) && isfinite(below))
+		{
+			x = lo + (hi - lo) * (above / (above - below));
+
+			/*
+			 * At an end (the value there is 0, or the other's is noise
+			 * beside it): look just inside, twice as far at each step that
+			 * lands there again, from a thousandth of the bracket.
+			 */
+			if (x <= lo || x >= hi)
+			{
+				double		step = ldexp(hi - lo, Min(++at_end, 10) - 11);
+
+				x = x <= lo ? lo + step : hi - step;
+			}
+			else
+				at_end = 0;
+		}
+		if (!(x > lo && x < hi))
+			x = geometric ? sqrt(lo) * sqrt(hi) : lo + (hi - lo) / 2.0;
+		if (!(x > lo && x < hi))
+			break;
+		value = curve->at(curve, x) - target;
+		if (value > 0.0)
+		{
+			lo = x;
+			above = value;
+			if (last_side > 0)
+				below /= 2.0;
+			last_side = 1;
+		}
+		else
+		{
+			hi = x;
+			below = value;
+			if (last_side < 0)
+				above /= 2.0;
+			last_side = -1;
+		}
+	}
+	return lo + (hi - lo) / 2.0;
+}
+
+/*
  * Share
  *		x / p, 0 when there is nothing to share (x = 0), so that the score
  *		of the likelihood is defined at the ends of its interval.
@@ -178,10 +298,11 @@ Share(double x, double p)
  *		The derivative in p0 of the log-likelihood of both arms under H0:
  *		p1 = p0 + delta, at control rate p0.
  */
-static inline double
-NullSlope(const TwoRates *r, double delta, double p0)
+static double
+NullSlope(const Curve *curve, double p0)
 {
-	double		p1 = p0 + delta;
+	const TwoRates *r = curve->rates;
+	double		p1 = p0 + curve->delta;
 
 	return Share(r->x1, p1) - Share(r->n1 - r->x1, 1.0 - p1) +
 		Share(r->x0, p0) - Share(r->n0 - r->x0, 1.0 - p0);
@@ -191,37 +312,33 @@ NullSlope(const TwoRates *r, double delta, double p0)
  * NullControlRate
  *		The control rate p0 maximizing the likelihood of both arms under
  *		H0: p1 = p0 + delta. The likelihood is concave in p0, so its
- *		derivative decreases on the feasible interval and bisection finds
- *		its root, or the end where the maximum lies. Miettinen and Nurminen
- *		(1985) give the root as that of a cubic in closed form, whose
- *		trigonometric form picks a root outside the feasible interval when
- *		an arm has no conversion; bisection has no such case.
+ *		derivative decreases on the feasible interval and its root, or the
+ *		end where the maximum lies, is where that crosses 0. Miettinen and
+ *		Nurminen (1985) give the root as that of a cubic in closed form,
+ *		whose trigonometric form picks a root outside the feasible interval
+ *		when an arm has no conversion; a search has no such case.
  */
 static double
 NullControlRate(const TwoRates *r, double delta)
 {
+	Curve		slope = {.at = NullSlope, .rates = r, .delta = delta};
 	double		lo = Max(0.0, -delta);
 	double		hi = Min(1.0, 1.0 - delta);
+	double		at_lo = NullSlope(&slope, lo);
+	double		at_hi = NullSlope(&slope, hi);
 
 	/*
-	 * A maximum at a control rate of 0 (no control conversion, say): the
-	 * bisection would halve its way down to the least denormal, a thousand
-	 * steps, to return 0. The slope is not positive at 0, so it is nowhere.
+	 * A maximum at an end (an arm without conversions, say, or with nothing
+	 * else): the search would halve its way to it, down to the least
+	 * denormal at 0. The slope decreases, so past an end it has no root.
 	 */
-	if (lo == 0.0 && NullSlope(r, delta, 0.0) <= 0.0)
-		return 0.0;
-	for (int i = 0; i < MAX_BISECTIONS; i++)
-	{
-		double		p0 = lo + (hi - lo) / 2.0;
-
-		if (!(p0 > lo && p0 < hi))
-			break;
-		if (NullSlope(r, delta, p0) > 0.0)
-			lo = p0;
-		else
-			hi = p0;
-	}
-	return lo + (hi - lo) / 2.0;
+	if (at_lo <= 0.0)
+		return lo;
+	if (at_hi > 0.0)
+		return hi;
+	/* first, the pooled rate less the treatment's share of delta */
+	return Crossing(&slope, 0.0, lo, hi, at_lo, at_hi,
+					(r->x0 + r->x1 - r->n1 * delta) / (r->n0 + r->n1), false);
 }
 
 /*
@@ -232,8 +349,9 @@ NullControlRate(const TwoRates *r, double delta)
  *		the correction. +-Infinity where V is 0 and the numerator is not.
  */
 static double
-DifferenceScore(const TwoRates *r, double delta)
+DifferenceScore(const Curve *curve, double delta)
 {
+	const TwoRates *r = curve->rates;
 	double		p0 = delta == 0.0 ? (r->x1 + r->x0) / (r->n1 + r->n0) : NullControlRate(r, delta);
 	double		p1 = p0 + delta;
 	double		numerator = r->x1 / r->n1 - r->x0 / r->n0 - delta;
@@ -253,8 +371,9 @@ DifferenceScore(const TwoRates *r, double delta)
  *		DifferenceScore(0) at ratio 1.
  */
 static double
-RatioScore(const TwoRates *r, double ratio)
+RatioScore(const Curve *curve, double ratio)
 {
+	const TwoRates *r = curve->rates;
 	double		n = r->n1 + r->n0;
 	double		a = n * ratio;
 	double		b = -(r->n1 * ratio + r->x1 + r->n0 + r->x0 * ratio);
@@ -271,50 +390,25 @@ RatioScore(const TwoRates *r, double ratio)
 }
 
 /*
- * Bisect
- *		The point of [lo, hi] where a decreasing statistic crosses target, by
- *		bisection to the last bit (geometric means on a ratio's positive
- *		axis): score statistics are monotone but far from linear near the
- *		ends, where Newton steps would leave the bracket.
- */
-static double
-Bisect(double (*score) (const TwoRates *, double), const TwoRates *r,
-	   double target, double lo, double hi, bool geometric)
-{
-	for (int i = 0; i < MAX_BISECTIONS; i++)
-	{
-		double		mid = geometric ? sqrt(lo) * sqrt(hi) : lo + (hi - lo) / 2.0;
-
-		if (!(mid > lo && mid < hi))
-			break;
-		if (score(r, mid) > target)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo + (hi - lo) / 2.0;
-}
-
-/*
  * RatioUpperBound
  *		The upper end of the score interval of the ratio: the ratio where
  *		the statistic falls to -critical, bracketed by doubling from the
  *		estimate; Infinity when it never does (no control conversions).
  */
 static double
-RatioUpperBound(const TwoRates *r, double estimate, double critical)
+RatioUpperBound(const Curve *score, double estimate, double critical)
 {
 	double		lo = Max(estimate, DBL_MIN);
 	double		hi = lo * 2.0;
 
-	while (RatioScore(r, hi) > -critical)
+	while (RatioScore(score, hi) > -critical)
 	{
 		lo = hi;
 		hi *= 2.0;
 		if (isinf(hi))
 			return INFINITY;
 	}
-	return Bisect(RatioScore, r, -critical, lo, hi, true);
+	return Crossing(score, -critical, lo, hi, NAN, NAN, NAN, true);
 }
 
 /*
@@ -324,17 +418,17 @@ RatioUpperBound(const TwoRates *r, double estimate, double critical)
  *		estimate is infinite); 0 when the treatment has no conversion.
  */
 static double
-RatioLowerBound(const TwoRates *r, double estimate, double critical)
+RatioLowerBound(const Curve *score, double estimate, double critical)
 {
 	double		lo,
 				hi;
 
-	if (r->x1 == 0.0)
+	if (score->rates->x1 == 0.0)
 		return 0.0;
 	if (isinf(estimate))
 	{
 		lo = 1.0;
-		while (RatioScore(r, lo) > critical)
+		while (RatioScore(score, lo) > critical)
 		{
 			lo *= 2.0;
 			if (isinf(lo))
@@ -345,14 +439,71 @@ RatioLowerBound(const TwoRates *r, double estimate, double critical)
 	}
 	else
 		lo = hi = estimate;
-	while (RatioScore(r, lo) < critical)
+	while (RatioScore(score, lo) < critical)
 	{
 		hi = lo;
 		lo /= 2.0;
 		if (lo == 0.0)
 			return 0.0;
 	}
-	return Bisect(RatioScore, r, critical, lo, hi, true);
+	return Crossing(score, critical, lo, hi, NAN, NAN, NAN, true);
+}
+
+/*
+ * TwoProportionTest
+ *		The columns of two_proportion_test() (df stays NULL), for it and
+ *		comparison().
+ */
+static void
+TwoProportionTest(int64 x0, int64 n0, int64 x1, int64 n1, double confidence, Datum *values, bool *nulls)
+{
+	double		critical = TwoSidedCritical(confidence, INFINITY);
+	TwoRates	r;
+	Curve		difference_score = {.at = DifferenceScore, .rates = &r};
+	Curve		ratio_score = {.at = RatioScore, .rates = &r};
+	double		difference,
+				z,
+				ratio;
+
+	CheckCounts(x0, n0);
+	CheckCounts(x1, n1);
+	memset(nulls, true, TEST_COLUMNS * sizeof(bool));
+	if (n0 == 0 || n1 == 0)
+		return;
+
+	r.x1 = (double) x1;
+	r.n1 = (double) n1;
+	r.x0 = (double) x0;
+	r.n0 = (double) n0;
+	r.correction = (r.n1 + r.n0) / (r.n1 + r.n0 - 1.0);
+	difference = r.x1 / r.n1 - r.x0 / r.n0;
+	SetResult(values, nulls, TEST_DIFFERENCE, difference);
+	/* (the statistic is 0 at the estimate) */
+	SetResult(values, nulls, TEST_DIFFERENCE_LOWER, difference <= -1.0 ? -1.0 :
+			  Crossing(&difference_score, critical, -1.0, difference, NAN, 0.0, NAN, false));
+	SetResult(values, nulls, TEST_DIFFERENCE_UPPER, difference >= 1.0 ? 1.0 :
+			  Crossing(&difference_score, -critical, difference, 1.0, 0.0, NAN, NAN, false));
+	z = DifferenceScore(&difference_score, 0.0);
+	SetResult(values, nulls, TEST_STATISTIC, z);
+	SetResult(values, nulls, TEST_P_VALUE, 2.0 * StudentUpperTail(fabs(z), INFINITY));
+
+	if (x0 == 0 && x1 == 0)
+		SetNote(values, nulls, "neither arm has a conversion, so the ratio of the rates is undefined");
+	else
+	{
+		double		upper;
+
+		ratio = x0 == 0 ? INFINITY : (r.x1 / r.n1) / (r.x0 / r.n0);
+		upper = RatioUpperBound(&ratio_score, ratio, critical);
+		SetResult(values, nulls, TEST_RELATIVE_LOWER, RatioLowerBound(&ratio_score, ratio, critical) - 1.0);
+		if (isinf(ratio))
+			SetNote(values, nulls, "the control has no conversion, so the ratio is unbounded above");
+		else
+		{
+			SetResult(values, nulls, TEST_RELATIVE, ratio - 1.0);
+			SetResult(values, nulls, TEST_RELATIVE_UPPER, upper - 1.0);
+		}
+	}
 }
 
 /*
@@ -370,56 +521,11 @@ RatioLowerBound(const TwoRates *r, double estimate, double critical)
 Datum
 two_proportion_test(PG_FUNCTION_ARGS)
 {
-	int64		x1 = PG_GETARG_INT64(2);
-	int64		n1 = PG_GETARG_INT64(3);
-	int64		x0 = PG_GETARG_INT64(0);
-	int64		n0 = PG_GETARG_INT64(1);
-	double		critical = TwoSidedCritical(PG_GETARG_FLOAT8(4), INFINITY);
-	Datum		values[TEST_COLUMNS - 1];
-	bool		nulls[TEST_COLUMNS - 1];
-	TwoRates	r;
-	double		difference,
-				z,
-				ratio;
+	Datum		values[TEST_COLUMNS];
+	bool		nulls[TEST_COLUMNS];
 
-	CheckCounts(x0, n0);
-	CheckCounts(x1, n1);
-	memset(nulls, true, sizeof(nulls));
-	if (n0 == 0 || n1 == 0)
-		return ReturnRecord(fcinfo, values, nulls);
-
-	r.x1 = (double) x1;
-	r.n1 = (double) n1;
-	r.x0 = (double) x0;
-	r.n0 = (double) n0;
-	r.correction = (r.n1 + r.n0) / (r.n1 + r.n0 - 1.0);
-	difference = r.x1 / r.n1 - r.x0 / r.n0;
-	SetResult(values, nulls, TEST_DIFFERENCE, difference);
-	SetResult(values, nulls, TEST_DIFFERENCE_LOWER, difference <= -1.0 ? -1.0 :
-			  Bisect(DifferenceScore, &r, critical, -1.0, difference, false));
-	SetResult(values, nulls, TEST_DIFFERENCE_UPPER, difference >= 1.0 ? 1.0 :
-			  Bisect(DifferenceScore, &r, -critical, difference, 1.0, false));
-	z = DifferenceScore(&r, 0.0);
-	SetResult(values, nulls, TEST_STATISTIC, z);
-	SetResult(values, nulls, TEST_P_VALUE, 2.0 * StudentUpperTail(fabs(z), INFINITY));
-
-	if (x0 == 0 && x1 == 0)
-		SetNote(values, nulls, "neither arm has a conversion, so the ratio of the rates is undefined");
-	else
-	{
-		double		upper;
-
-		ratio = x0 == 0 ? INFINITY : (r.x1 / r.n1) / (r.x0 / r.n0);
-		upper = RatioUpperBound(&r, ratio, critical);
-		SetResult(values, nulls, TEST_RELATIVE_LOWER, RatioLowerBound(&r, ratio, critical) - 1.0);
-		if (isinf(ratio))
-			SetNote(values, nulls, "the control has no conversion, so the ratio is unbounded above");
-		else
-		{
-			SetResult(values, nulls, TEST_RELATIVE, ratio - 1.0);
-			SetResult(values, nulls, TEST_RELATIVE_UPPER, upper - 1.0);
-		}
-	}
+	TwoProportionTest(PG_GETARG_INT64(0), PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT64(3),
+					  PG_GETARG_FLOAT8(4), values, nulls);
 	return ReturnRecord(fcinfo, values, nulls);
 }
 
@@ -516,6 +622,30 @@ SetMeansComparison(Datum *values, bool *nulls, const TwoMeans *arms, double s0, 
 }
 
 /*
+ * WelchTest
+ *		The columns of welch_test(), for it and comparison().
+ */
+static void
+WelchTest(const TwoMeans *arms, double confidence, Datum *values, bool *nulls)
+{
+	double		s0,
+				s1,
+				se,
+				df;
+
+	CheckProbability(confidence, "confidence", true);
+	memset(nulls, true, TEST_COLUMNS * sizeof(bool));
+	se = StandardErrors(arms, &s0, &s1);
+	if (isnan(se))
+		return;
+
+	df = (s0 + s1) * (s0 + s1) / (s0 * s0 / (arms->n0 - 1) + s1 * s1 / (arms->n1 - 1));
+	SetMeansComparison(values, nulls, arms, s0, s1, TwoSidedCritical(confidence, df));
+	SetResult(values, nulls, TEST_P_VALUE, 2.0 * StudentUpperTail(fabs((arms->m1 - arms->m0) / se), df));
+	SetResult(values, nulls, TEST_DF, df);
+}
+
+/*
  * welch_test(control_mean float8, control_variance float8, control_count bigint,
  *			  treatment_mean float8, treatment_variance float8,
  *			  treatment_count bigint, confidence float8, OUT ...)
@@ -531,25 +661,39 @@ Datum
 welch_test(PG_FUNCTION_ARGS)
 {
 	TwoMeans	arms = GetTwoMeans(fcinfo, "welch_test");
-	double		confidence = PG_GETARG_FLOAT8(6);
 	Datum		values[TEST_COLUMNS];
 	bool		nulls[TEST_COLUMNS];
+
+	WelchTest(&arms, PG_GETARG_FLOAT8(6), values, nulls);
+	return ReturnRecord(fcinfo, values, nulls);
+}
+
+/*
+ * SequentialTest
+ *		The columns of sequential_test(), for it and comparison().
+ */
+static void
+SequentialTest(const TwoMeans *arms, double confidence, int64 tuning_n, Datum *values, bool *nulls)
+{
 	double		s0,
 				s1,
 				se,
-				df;
+				rho2;
+	int64		n;
 
 	CheckProbability(confidence, "confidence", true);
-	memset(nulls, true, sizeof(nulls));
-	se = StandardErrors(&arms, &s0, &s1);
+	if (pg_add_s64_overflow(arms->n0, arms->n1, &n))
+		n = PG_INT64_MAX;
+	CheckSequentialSizes(Max(n, 1), tuning_n);
+	memset(nulls, true, TEST_COLUMNS * sizeof(bool));
+	se = StandardErrors(arms, &s0, &s1);
 	if (isnan(se))
-		return ReturnRecord(fcinfo, values, nulls);
+		return;
 
-	df = (s0 + s1) * (s0 + s1) / (s0 * s0 / (arms.n0 - 1) + s1 * s1 / (arms.n1 - 1));
-	SetMeansComparison(values, nulls, &arms, s0, s1, TwoSidedCritical(confidence, df));
-	SetResult(values, nulls, TEST_P_VALUE, 2.0 * StudentUpperTail(fabs((arms.m1 - arms.m0) / se), df));
-	SetResult(values, nulls, TEST_DF, df);
-	return ReturnRecord(fcinfo, values, nulls);
+	rho2 = SequentialMixture(SEQUENTIAL_TUNING_ALPHA, tuning_n);
+	SetMeansComparison(values, nulls, arms, s0, s1,
+					   SequentialCritical(n, rho2, 1.0 - confidence));
+	SetResult(values, nulls, TEST_P_VALUE, SequentialPValue((arms->m1 - arms->m0) / se, n, rho2));
 }
 
 /*
@@ -573,29 +717,359 @@ Datum
 sequential_test(PG_FUNCTION_ARGS)
 {
 	TwoMeans	arms = GetTwoMeans(fcinfo, "sequential_test");
-	double		confidence = PG_GETARG_FLOAT8(6);
-	int64		tuning_n = PG_GETARG_INT64(7);
 	Datum		values[TEST_COLUMNS];
 	bool		nulls[TEST_COLUMNS];
-	double		s0,
-				s1,
-				se,
-				rho2;
-	int64		n;
 
-	CheckProbability(confidence, "confidence", true);
-	if (pg_add_s64_overflow(arms.n0, arms.n1, &n))
-		n = PG_INT64_MAX;
-	CheckSequentialSizes(Max(n, 1), tuning_n);
+	SequentialTest(&arms, PG_GETARG_FLOAT8(6), PG_GETARG_INT64(7), values, nulls);
+	return ReturnRecord(fcinfo, values, nulls);
+}
+
+/*
+ * ArgsGiven
+ *		Whether none of the arguments numbered in args is NULL.
+ */
+static bool
+ArgsGiven(FunctionCallInfo fcinfo, const int *args, int nargs)
+{
+	for (int i = 0; i < nargs; i++)
+		if (PG_ARGISNULL(args[i]))
+			return false;
+	return true;
+}
+
+/*
+ * TextIs
+ *		Whether a text argument is the given word.
+ */
+static bool
+TextIs(FunctionCallInfo fcinfo, int arg, const char *word)
+{
+	text	   *value = PG_GETARG_TEXT_PP(arg);
+
+	return VARSIZE_ANY_EXHDR(value) == strlen(word) &&
+		memcmp(VARDATA_ANY(value), word, strlen(word)) == 0;
+}
+
+/*
+ * IndicatorSummary
+ *		The mean and sample variance of a 0/1 indicator, successes ones among
+ *		count; false when there is no variance (fewer than 2 units).
+ */
+static bool
+IndicatorSummary(int64 successes, int64 count, double *mean, double *variance)
+{
+	int64		product;
+
+	if (count <= 1)
+		return false;
+	*mean = (double) successes / (double) count;
+	*variance = (pg_mul_s64_overflow(successes, count - successes, &product) ?
+				 (double) successes * (double) (count - successes) : (double) product) /
+		((double) count * (double) (count - 1));
+	return true;
+}
+
+/*
+ * SequentialArms
+ *		The arms comparison() gives sequential_test(): for test rate the
+ *		indicators of the successes, for any other the means and variances
+ *		given; false when one is missing.
+ */
+static bool
+SequentialArms(FunctionCallInfo fcinfo, bool rate, TwoMeans *arms)
+{
+	static const int rate_args[] = {2, 5, 6, 9};
+	static const int value_args[] = {3, 4, 5, 7, 8, 9};
+
+	if (rate ? !ArgsGiven(fcinfo, rate_args, lengthof(rate_args)) :
+		!ArgsGiven(fcinfo, value_args, lengthof(value_args)))
+		return false;
+	arms->n0 = PG_GETARG_INT64(5);
+	arms->n1 = PG_GETARG_INT64(9);
+	if (rate)
+		return IndicatorSummary(PG_GETARG_INT64(2), arms->n0, &arms->m0, &arms->v0) &&
+			IndicatorSummary(PG_GETARG_INT64(6), arms->n1, &arms->m1, &arms->v1);
+	arms->m0 = PG_GETARG_FLOAT8(3);
+	arms->v0 = PG_GETARG_FLOAT8(4);
+	arms->m1 = PG_GETARG_FLOAT8(7);
+	arms->v1 = PG_GETARG_FLOAT8(8);
+	return true;
+}
+
+/*
+ * ComparisonColumns
+ *		The columns of comparison() for its arguments in fcinfo (given it by
+ *		metric_comparison() as well).
+ */
+static void
+ComparisonColumns(FunctionCallInfo fcinfo, Datum *row, bool *row_nulls)
+{
+	static const int rate_args[] = {2, 5, 6, 9, 10};
+	static const int value_args[] = {3, 4, 5, 7, 8, 9, 10};
+	bool		fixed = !PG_ARGISNULL(0) && TextIs(fcinfo, 0, "fixed");
+	bool		sequential = !PG_ARGISNULL(0) && TextIs(fcinfo, 0, "sequential");
+	bool		rate = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "rate");
+	bool		value = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "value");
+	Datum		values[TEST_COLUMNS];
+	bool		nulls[TEST_COLUMNS];
+	TwoMeans	arms;
+
 	memset(nulls, true, sizeof(nulls));
-	se = StandardErrors(&arms, &s0, &s1);
-	if (isnan(se))
-		return ReturnRecord(fcinfo, values, nulls);
+	if (fixed && rate && ArgsGiven(fcinfo, rate_args, lengthof(rate_args)))
+		TwoProportionTest(PG_GETARG_INT64(2), PG_GETARG_INT64(5), PG_GETARG_INT64(6), PG_GETARG_INT64(9),
+						  PG_GETARG_FLOAT8(10), values, nulls);
+	else if (fixed && value && ArgsGiven(fcinfo, value_args, lengthof(value_args)))
+	{
+		arms = (TwoMeans) {.m0 = PG_GETARG_FLOAT8(3), .v0 = PG_GETARG_FLOAT8(4), .n0 = PG_GETARG_INT64(5),
+		.m1 = PG_GETARG_FLOAT8(7), .v1 = PG_GETARG_FLOAT8(8), .n1 = PG_GETARG_INT64(9)};
+		CheckTwoMeans(&arms, "welch_test");
+		WelchTest(&arms, PG_GETARG_FLOAT8(10), values, nulls);
+	}
+	else if (sequential && !PG_ARGISNULL(10) && !PG_ARGISNULL(11) && SequentialArms(fcinfo, rate, &arms))
+	{
+		CheckTwoMeans(&arms, "sequential_test");
+		SequentialTest(&arms, PG_GETARG_FLOAT8(10), PG_GETARG_INT64(11), values, nulls);
+	}
+	/* the columns of the tests but their statistic (and welch_test's df) */
+	for (int i = 0; i < COMPARISON_COLUMNS; i++)
+	{
+		int			column = i < TEST_STATISTIC ? i : i + 1;
 
-	rho2 = SequentialMixture(SEQUENTIAL_TUNING_ALPHA, tuning_n);
-	SetMeansComparison(values, nulls, &arms, s0, s1,
-					   SequentialCritical(n, rho2, 1.0 - confidence));
-	SetResult(values, nulls, TEST_P_VALUE, SequentialPValue((arms.m1 - arms.m0) / se, n, rho2));
+		row[i] = values[column];
+		row_nulls[i] = nulls[column];
+	}
+}
+
+/*
+ * comparison(method text, test text, control_successes bigint,
+ *			  control_mean float8, control_variance float8, control_count bigint,
+ *			  treatment_successes bigint, treatment_mean float8,
+ *			  treatment_variance float8, treatment_count bigint,
+ *			  confidence float8, tuning_n bigint, OUT ...)
+ *		One comparison of a treatment with the control by the method's test,
+ *		in the columns the results read: method fixed, two_proportion_test()
+ *		on the counts (test rate) or welch_test() on the means (test value);
+ *		method sequential, sequential_test() on the means, a rate as the
+ *		mean of a 0/1 indicator. NULLs where that test gives NULLs or lacks
+ *		an argument. In C, not SQL: results call it once per treatment and
+ *		metric from SQL functions' queries, where a SQL function was parsed
+ *		and planned again at every call.
+ */
+Datum
+comparison(PG_FUNCTION_ARGS)
+{
+	Datum		row[COMPARISON_COLUMNS];
+	bool		row_nulls[COMPARISON_COLUMNS];
+
+	ComparisonColumns(fcinfo, row, row_nulls);
+	return ReturnRecord(fcinfo, row, row_nulls);
+}
+
+/* A float8 that may be NULL, as metric_comparison() computes with them. */
+typedef struct Maybe
+{
+	double		value;
+	bool		null;
+} Maybe;
+
+#define MAYBE(x) ((Maybe) {.value = (x)})
+#define MAYBE_NULL ((Maybe) {.null = true})
+
+/*
+ * MaybeArg
+ *		A float8 argument.
+ */
+static inline Maybe
+MaybeArg(FunctionCallInfo fcinfo, int arg)
+{
+	return PG_ARGISNULL(arg) ? MAYBE_NULL : MAYBE(PG_GETARG_FLOAT8(arg));
+}
+
+/*
+ * The operators of SQL on float8 (utils/float.h, the same overflow and
+ * underflow errors), NULL when an operand is.
+ */
+static inline Maybe
+MaybePlus(Maybe a, Maybe b)
+{
+	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_pl(a.value, b.value));
+}
+
+static inline Maybe
+MaybeMinus(Maybe a, Maybe b)
+{
+	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_mi(a.value, b.value));
+}
+
+static inline Maybe
+MaybeTimes(Maybe a, Maybe b)
+{
+	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_mul(a.value, b.value));
+}
+
+static inline Maybe
+MaybeDivide(Maybe a, Maybe b)
+{
+	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_div(a.value, b.value));
+}
+
+static inline Maybe
+MaybePower(Maybe a, double exponent)
+{
+	return a.null ? MAYBE_NULL :
+		MAYBE(DatumGetFloat8(DirectFunctionCall2(dpow, Float8GetDatum(a.value), Float8GetDatum(exponent))));
+}
+
+static inline Maybe
+MaybeSqrt(Maybe a)
+{
+	return a.null ? MAYBE_NULL : MAYBE(DatumGetFloat8(DirectFunctionCall1(dsqrt, Float8GetDatum(a.value))));
+}
+
+static inline Maybe
+MaybeNullIfZero(Maybe a)
+{
+	return a.null || a.value == 0.0 ? MAYBE_NULL : a;
+}
+
+/* metric_comparison()'s columns, in declaration order. */
+enum
+{
+	METRIC_DIFFERENCE,
+	METRIC_DIFFERENCE_LOWER,
+	METRIC_DIFFERENCE_UPPER,
+	METRIC_RELATIVE,
+	METRIC_RELATIVE_LOWER,
+	METRIC_RELATIVE_UPPER,
+	METRIC_P_VALUE,
+	METRIC_COLUMNS
+};
+
+/*
+ * SetMaybe
+ *		One column of metric_comparison()'s row.
+ */
+static inline void
+SetMaybe(Datum *values, bool *nulls, int column, Maybe value)
+{
+	values[column] = Float8GetDatum(value.value);
+	nulls[column] = value.null;
+}
+
+/*
+ * EstimateComparison
+ *		metric_comparison() of a ratio or quantile: a normal test of the
+ *		treatment's estimate ($14, variance $15) against the control's ($12,
+ *		$13), or (sequential) sequential_test() on the estimates as means
+ *		whose variances over their counts ($5, $9) are the squared standard
+ *		errors; the relative interval by the delta method at the same
+ *		critical value. Each step as SQL computes it.
+ */
+static void
+EstimateComparison(FunctionCallInfo fcinfo, bool sequential, Datum *values, bool *nulls)
+{
+	Maybe		control = MaybeArg(fcinfo, 11);
+	Maybe		control_variance = MaybeArg(fcinfo, 12);
+	Maybe		treatment = MaybeArg(fcinfo, 13);
+	Maybe		treatment_variance = MaybeArg(fcinfo, 14);
+	Maybe		confidence = MaybeArg(fcinfo, 15);
+	Maybe		control_nonzero = MaybeNullIfZero(control);
+	Maybe		d = MaybeMinus(treatment, control);
+	Maybe		se = MaybeSqrt(MaybePlus(treatment_variance, control_variance));
+	Maybe		rel = MaybeMinus(MaybeDivide(treatment, control_nonzero), MAYBE(1.0));
+	Maybe		rel_se = MaybeSqrt(MaybePlus(MaybeDivide(treatment_variance, MaybePower(control_nonzero, 2.0)),
+											 MaybeDivide(MaybeTimes(MaybePower(treatment, 2.0), control_variance),
+														 MaybePower(control_nonzero, 4.0))));
+	bool		shown = !control.null && control.value != 0.0;
+	Maybe		critical = MAYBE_NULL;
+	Maybe		p = MAYBE_NULL;
+
+	if (sequential)
+	{
+		static const int sequential_args[] = {4, 8, 11, 12, 13, 14, 15, 16};
+
+		if (ArgsGiven(fcinfo, sequential_args, lengthof(sequential_args)))
+		{
+			Datum		test[TEST_COLUMNS];
+			bool		test_nulls[TEST_COLUMNS];
+			TwoMeans	arms = {.m0 = control.value, .n0 = PG_GETARG_INT64(4),
+				.m1 = treatment.value, .n1 = PG_GETARG_INT64(8)};
+
+			arms.v0 = float8_mul(control_variance.value, (double) arms.n0);
+			arms.v1 = float8_mul(treatment_variance.value, (double) arms.n1);
+			CheckTwoMeans(&arms, "sequential_test");
+			SequentialTest(&arms, confidence.value, PG_GETARG_INT64(16), test, test_nulls);
+			critical = MaybeDivide(MaybeMinus(test_nulls[TEST_DIFFERENCE_UPPER] ? MAYBE_NULL :
+											  MAYBE(DatumGetFloat8(test[TEST_DIFFERENCE_UPPER])), d),
+								   MaybeNullIfZero(se));
+			p = test_nulls[TEST_P_VALUE] ? MAYBE_NULL : MAYBE(DatumGetFloat8(test[TEST_P_VALUE]));
+		}
+	}
+	else
+	{
+		Maybe		z = MaybeDivide(d.null ? d : MAYBE(-fabs(d.value)), MaybeNullIfZero(se));
+
+		if (!confidence.null)
+			critical = MAYBE(NormalQuantile(float8_mi(1.0, float8_div(float8_mi(1.0, confidence.value), 2.0))));
+		p = z.null ? z : MAYBE(float8_mul(2.0, NormalCdf(z.value)));
+	}
+	SetMaybe(values, nulls, METRIC_DIFFERENCE, shown ? d : MAYBE_NULL);
+	SetMaybe(values, nulls, METRIC_DIFFERENCE_LOWER, shown ? MaybeMinus(d, MaybeTimes(critical, se)) : MAYBE_NULL);
+	SetMaybe(values, nulls, METRIC_DIFFERENCE_UPPER, shown ? MaybePlus(d, MaybeTimes(critical, se)) : MAYBE_NULL);
+	SetMaybe(values, nulls, METRIC_RELATIVE, rel);
+	SetMaybe(values, nulls, METRIC_RELATIVE_LOWER, MaybeMinus(rel, MaybeTimes(critical, rel_se)));
+	SetMaybe(values, nulls, METRIC_RELATIVE_UPPER, MaybePlus(rel, MaybeTimes(critical, rel_se)));
+	SetMaybe(values, nulls, METRIC_P_VALUE, p);
+}
+
+/*
+ * metric_comparison(method text, type text, cuped boolean,
+ *					 control_events bigint, control_count bigint,
+ *					 control_mean float8, control_variance float8,
+ *					 treatment_events bigint, treatment_count bigint,
+ *					 treatment_mean float8, treatment_variance float8,
+ *					 control_estimate float8, control_estimate_variance float8,
+ *					 treatment_estimate float8, treatment_estimate_variance float8,
+ *					 confidence float8, tuning_n bigint, OUT ...)
+ *		One comparison of metric_results(): a proportion or mean, or with
+ *		CUPED the adjusted means, as comparison() compares rates (a
+ *		proportion without CUPED) and values; a ratio or quantile by
+ *		EstimateComparison(). NULLs for another type. In C for the reason
+ *		comparison() is: metric_results() and metric_breakdown() call it
+ *		twice per treatment, metric and slice.
+ */
+Datum
+metric_comparison(PG_FUNCTION_ARGS)
+{
+	bool		cuped_given = !PG_ARGISNULL(2);
+	bool		cuped = cuped_given && PG_GETARG_BOOL(2);
+	bool		proportion = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "proportion");
+	bool		mean = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "mean");
+	bool		estimate = !PG_ARGISNULL(1) && (TextIs(fcinfo, 1, "ratio") || TextIs(fcinfo, 1, "quantile"));
+	Datum		values[METRIC_COLUMNS];
+	bool		nulls[METRIC_COLUMNS];
+
+	memset(nulls, true, sizeof(nulls));
+	if (cuped || proportion || mean)
+	{
+		/* comparison()'s arguments from ours */
+		static const int from[] = {0, -1, 3, 5, 6, 4, 7, 9, 10, 8, 15, 16};
+		LOCAL_FCINFO(args, lengthof(from));
+		Datum		row[COMPARISON_COLUMNS];
+		bool		row_nulls[COMPARISON_COLUMNS];
+
+		for (int i = 0; i < (int) lengthof(from); i++)
+		{
+			args->args[i].isnull = from[i] >= 0 && PG_ARGISNULL(from[i]);
+			args->args[i].value = from[i] >= 0 ? PG_GETARG_DATUM(from[i]) : 0;
+		}
+		args->args[1].value = CStringGetTextDatum(proportion && cuped_given && !cuped ? "rate" : "value");
+		ComparisonColumns(args, row, row_nulls);
+		memcpy(values, row, sizeof(values));
+		memcpy(nulls, row_nulls, sizeof(nulls));
+	}
+	else if (cuped_given && estimate)
+		EstimateComparison(fcinfo, !PG_ARGISNULL(0) && TextIs(fcinfo, 0, "sequential"), values, nulls);
 	return ReturnRecord(fcinfo, values, nulls);
 }
 

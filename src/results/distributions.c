@@ -547,7 +547,29 @@ ChiSquareUpperTail(double x, double df)
 Datum
 normal_cdf(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(LowerProbability(PG_GETARG_FLOAT8(0), INFINITY));
+	PG_RETURN_FLOAT8(NormalCdf(PG_GETARG_FLOAT8(0)));
+}
+
+/*
+ * NormalCdf
+ *		normal_cdf() for the comparisons of comparisons.c.
+ */
+double
+NormalCdf(double x)
+{
+	return LowerProbability(x, INFINITY);
+}
+
+/*
+ * NormalQuantile
+ *		normal_quantile(), its argument checked alike, for the comparisons of
+ *		comparisons.c.
+ */
+double
+NormalQuantile(double p)
+{
+	CheckProbability(p, "probability", false);
+	return SymmetricQuantile(p, INFINITY);
 }
 
 /*
@@ -557,10 +579,7 @@ normal_cdf(PG_FUNCTION_ARGS)
 Datum
 normal_quantile(PG_FUNCTION_ARGS)
 {
-	double		p = PG_GETARG_FLOAT8(0);
-
-	CheckProbability(p, "probability", false);
-	PG_RETURN_FLOAT8(SymmetricQuantile(p, INFINITY));
+	PG_RETURN_FLOAT8(NormalQuantile(PG_GETARG_FLOAT8(0)));
 }
 
 /*

@@ -28,18 +28,6 @@ SET jit = off;
 COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamptz, interval, float8, text, integer) IS
 'Per metric attached to the experiment (experiment_metrics) and variant, over the units first exposed in [since, until) (in the variant of their first exposure): units, event_units (units with an event in the metric''s conversion window after their first exposure, before until), the sum and sum of squares of the per-unit values (1 or 0 for a proportion; the count or sum of the events in the window for a mean, ratio part or quantile, capped at cap: the absolute cap, or the cap_value quantile of the values of the units with events, all variants pooled), for a ratio the denominator''s event units, sum and sum of squares and the sum of numerator times denominator; for proportion and mean metrics when pre_period is positive the CUPED covariate''s sum, sum of squares and sum of value times covariate (the same metric, counted and capped alike, from the events in the pre_period before each unit''s first exposure); for a quantile metric its quantile of the values of the units with events (linear interpolation, numpy''s default) and the order statistics at ranks floor(np - z sqrt(np(1-p))) and ceil(np + z sqrt(np(1-p))) (1-based, within 1..n; z the normal critical value at confidence). Windows and pre_period are exact durations (a day is 24 hours, a month 30 days). Goals that no metric of the tenant reads follow as implicit proportion metrics (metric_id NULL, metric the goal), counted as experiment_results() counts them (a goal no exposed unit reached after its first exposure has no row). Without a breakdown (NULL) slice is 0 and slice_value NULL. With one, the rows are per slice too: a unit''s value of the attribute breakdown is the latest set on it (attribute_events of its unit type, set_at at or before its first exposure; on a tie of times the greatest value in byte order), a JSON string''s text or another value''s JSON text; slice 0 holds the units without one (none set by then, or JSON null), slices 1 to n (slice_value the value) the max_slices (1 to 100) values with the most units in descending order (ties in byte order), slice n + 1 every other value; caps and the rest are as without a breakdown. NULL in any other argument returns no rows. Memory is bounded by work_mem times hash_mem_multiplier: past it, units spill to temporary files, as daily_metrics() does, and caps and quantiles are counted per distinct value in work_mem each, sorted past it (a quantile metric''s values per variant; with a breakdown, in one sort). Without a breakdown, a unit whose values are at or below the floors of their percentile caps is summed without waiting for the caps: a floor is a quantile of a sample of hit values (512kB at most) from the first partitions read, low enough that a cap below it is a one-in-a-billion chance; should a cap come out below its floor, the pass is made again without floors, so that the answers never depend on the sample.';
 
-CREATE FUNCTION experiments_internal.metric_verdict(sufficient boolean, adjusted_p_value float8,
-	alpha float8, difference float8, higher_is_better boolean)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	SELECT experiments_internal.comparison_verdict(sufficient, adjusted_p_value, alpha,
-		CASE WHEN higher_is_better THEN difference ELSE -difference END)
-$$;
-COMMENT ON FUNCTION experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean) IS
-'The verdict of a metric''s comparison (comparison_verdict()), in the direction that is good: a treatment beats the control when its difference is significant and in the good direction (up when higher_is_better, down otherwise).';
-
 CREATE FUNCTION experiments_internal.guardrail_status(sufficient boolean, margin float8,
 	relative_lower float8, relative_upper float8, higher_is_better boolean)
 RETURNS text
@@ -63,36 +51,10 @@ CREATE FUNCTION experiments_internal.metric_comparison(method text, type text, c
 	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
 	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8, OUT p_value float8)
 RETURNS record
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	-- Proportions, means and CUPED (the adjusted means passed as the means)
-	-- as experiment_results() compares rates and values; ratios and
-	-- quantiles by their normal estimates: a z interval (fixed) or the
-	-- confidence sequence of sequential_test() (sequential: each estimate
-	-- as a mean whose variance over count units is its squared standard
-	-- error, so that the p-value is the same at every corrected level),
-	-- relative by the delta method at the same critical value.
-	SELECT c.difference, c.difference_lower, c.difference_upper, c.relative_difference, c.relative_lower,
-		   c.relative_upper, c.p_value
-	FROM experiments_internal.comparison($1, CASE WHEN $2 = 'proportion' AND NOT $3 THEN 'rate' ELSE 'value' END,
-		$4, $6, $7, $5, $8, $10, $11, $9, $16, $17) c
-	WHERE $3 OR $2 IN ('proportion', 'mean')
-	UNION ALL
-	SELECT CASE WHEN g.shown THEN g.d END, CASE WHEN g.shown THEN g.d - g.crit * g.se END,
-		   CASE WHEN g.shown THEN g.d + g.crit * g.se END,
-		   g.rel, g.rel - g.crit * g.rel_se, g.rel + g.crit * g.rel_se, g.p
-	FROM (SELECT e.d, e.se, e.rel, e.rel_se, $12 <> 0 AS shown,
-				 CASE $1 WHEN 'sequential' THEN (q.difference_upper - e.d) / nullif(e.se, 0)
-						 ELSE experiments.normal_quantile(1 - (1 - $16) / 2) END AS crit,
-				 CASE $1 WHEN 'sequential' THEN q.p_value
-						 ELSE 2 * experiments.normal_cdf(-abs(e.d) / nullif(e.se, 0)) END AS p
-		  FROM (SELECT $14 - $12 AS d, sqrt($15 + $13) AS se, $14 / nullif($12, 0) - 1 AS rel,
-					   sqrt($15 / nullif($12, 0) ^ 2 + $14 ^ 2 * $13 / nullif($12, 0) ^ 4) AS rel_se) e
-		  LEFT JOIN LATERAL experiments.sequential_test($12, $13 * $5, $5, $14, $15 * $9, $9, $16, $17) q
-			  ON $1 = 'sequential') g
-	WHERE NOT $3 AND $2 IN ('ratio', 'quantile')
-$$;
+-- in C, as comparison(): called twice per treatment, metric and slice from
+-- metric_comparisons()'s query
+AS 'MODULE_PATHNAME', 'metric_comparison'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint) IS
 'One comparison of metric_results() at a confidence level by the method''s test: proportions (counts) and means, or with CUPED the adjusted means and variances, by experiments_internal.comparison(); ratios and quantiles from their estimates and variances by a normal z test (method fixed) or by sequential_test() on the estimates as means with the variances count x squared standard error (method sequential: the confidence sequence over the units of both arms, its p-value the same at every level), the relative interval by the delta method at the same critical value. The difference and its bounds are NULL for a ratio or quantile whose control estimate is 0; NULLs where the tests give NULLs.';
 
@@ -245,7 +207,9 @@ SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better
 	   CASE WHEN c.d IS NOT NULL THEN c.level END,
 	   CASE WHEN c.sufficient IS NOT NULL THEN cfg.correction END,
 	   c.sufficient,
-	   experiments_internal.metric_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence, c.d, c.higher_is_better),
+	   -- the verdict in the metric's good direction
+	   experiments_internal.comparison_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence,
+											   CASE WHEN c.higher_is_better THEN c.d ELSE -c.d END),
 	   CASE WHEN c.role = 'guardrail' AND c.ordinal <> 0
 			THEN experiments_internal.guardrail_status(c.sufficient, c.margin, c.rel_lower, c.rel_upper, c.higher_is_better) END,
 	   cfg.method, c.slice, c.slice_value

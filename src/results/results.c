@@ -238,6 +238,7 @@ typedef struct UnitEntry
 	TimestampTz last_at;
 	uint32		conversions;	/* 1 + index of its latest conversion; 0: none */
 	char		status;
+	bool		indexed;		/* its conversions are in conversion_index */
 } UnitEntry;
 
 #define SH_PREFIX units
@@ -268,6 +269,39 @@ typedef struct Conversion
 	int32		ordinal;		/* the unit's variant */
 	bool		has_value;
 } Conversion;
+
+/*
+ * The conversions of the units whose chains grew longer than
+ * CHAIN_BEFORE_INDEX, by unit and metric: a unit that reached many goals
+ * would walk its chain for each of its events. A unit is known by its name's
+ * copy, which does not move while the unit is in memory.
+ */
+#define CHAIN_BEFORE_INDEX 8
+
+typedef struct ConversionKey
+{
+	const text *name;
+	uint32		unit_hash;
+	uint32		metric;
+} ConversionKey;
+
+typedef struct ConversionEntry
+{
+	ConversionKey key;
+	uint32		conversion;		/* 1 + its index */
+	char		status;
+} ConversionEntry;
+
+#define SH_PREFIX conversion_index
+#define SH_ELEMENT_TYPE ConversionEntry
+#define SH_KEY_TYPE ConversionKey
+#define SH_KEY key
+#define SH_HASH_KEY(tb, key) hash_combine((key).unit_hash, murmurhash32((key).metric))
+#define SH_EQUAL(tb, a, b) ((a).name == (b).name && (a).metric == (b).metric)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 /* One output row: units counted per metric, variant and day. */
 typedef struct GroupKey
@@ -316,8 +350,25 @@ typedef struct Metric
 {
 	const char *kind;			/* goal_kind or revenue_kind */
 	const text *name;
-	uint32		hash;			/* of name */
 } Metric;
+
+/*
+ * The entries of an array (the metrics, the goals read) by the hashes of
+ * their names: open addressing, at most half full. Every event looks its
+ * goal up, and a tenant may have thousands of goals.
+ */
+typedef struct NameSlot
+{
+	uint32		hash;
+	uint32		number;			/* 1 + the entry's; 0: an empty slot */
+} NameSlot;
+
+typedef struct NameIndex
+{
+	NameSlot   *slots;
+	uint32		size;			/* a power of two; 0 before the first entry */
+	uint32		used;
+} NameIndex;
 
 /*
  * The records of units spilled to tapes when the table of units outgrows
@@ -402,8 +453,10 @@ typedef struct DailyMetrics
 	Metric	   *metrics;
 	uint32		nmetrics;
 	uint32		metrics_size;
+	NameIndex	metric_index;
 	const text *revenue_name;	/* the one metric of transactions */
 	Conversion *conversions;
+	conversion_index_hash *conversion_index;	/* NULL until a chain is long */
 	uint32		nconversions;
 	uint32		conversions_size;
 	groups_hash *groups;
@@ -582,28 +635,82 @@ ExposedUnit(DailyMetrics *state, const text *name, uint32 hash, TimestampTz at)
 }
 
 /*
+ * NameIndexNext
+ *		The next entry of the index with the given hash, from *slot (the
+ *		hash itself at first) on, which it moves past it; -1 after the last.
+ */
+static int64
+NameIndexNext(const NameIndex *index, uint32 hash, uint32 *slot)
+{
+	for (; index->size > 0; (*slot)++)
+	{
+		NameSlot   *at = &index->slots[*slot & (index->size - 1)];
+
+		if (at->number == 0)
+			break;
+		if (at->hash == hash)
+		{
+			(*slot)++;
+			return at->number - 1;
+		}
+	}
+	return -1;
+}
+
+/*
+ * NameIndexAdd
+ *		Entry number of the given hash into the index, which doubles (in
+ *		context) before it would be more than half full.
+ */
+static void
+NameIndexAdd(NameIndex *index, MemoryContext context, uint32 hash, uint32 number)
+{
+	uint32		slot;
+
+	if (2 * (index->used + 1) > index->size)
+	{
+		NameIndex	grown = {.size = Max(2 * index->size, 64)};
+
+		grown.slots = MemoryContextAllocZero(context, sizeof(NameSlot) * grown.size);
+		for (uint32 i = 0; i < index->size; i++)
+			if (index->slots[i].number != 0)
+				NameIndexAdd(&grown, context, index->slots[i].hash, index->slots[i].number - 1);
+		if (index->slots != NULL)
+			pfree(index->slots);
+		*index = grown;
+	}
+	for (slot = hash & (index->size - 1); index->slots[slot].number != 0; slot = (slot + 1) & (index->size - 1))
+		;
+	index->slots[slot].hash = hash;
+	index->slots[slot].number = number + 1;
+	index->used++;
+}
+
+/*
  * FindMetric
  *		The number of a metric, a new one (its name copied into the arena)
- *		the first time. A window has few, so a scan of their hashes finds it.
+ *		the first time.
  */
 static uint32
 FindMetric(DailyMetrics *state, const char *kind, const text *name)
 {
 	uint32		hash = NameHash(name);
-	uint32		metric;
+	uint32		slot = hash;
+	int64		found;
+	uint32		metric = state->nmetrics;
 
-	for (metric = 0; metric < state->nmetrics; metric++)
+	while ((found = NameIndexNext(&state->metric_index, hash, &slot)) >= 0)
 	{
-		Metric	   *known = &state->metrics[metric];
+		Metric	   *known = &state->metrics[found];
 
-		if (known->hash == hash && known->kind == kind && NamesEqual(known->name, name))
-			return metric;
+		if (known->kind == kind && NamesEqual(known->name, name))
+			return (uint32) found;
 	}
+	NameIndexAdd(&state->metric_index, state->context, hash, metric);
 	state->metrics = Grow(state->metrics, &state->metrics_size, metric, sizeof(Metric));
 	state->metrics[metric].kind = kind;
 	state->metrics[metric].name = memcpy(MemoryContextAlloc(state->context, VARSIZE_ANY(name)), name,
 										 VARSIZE_ANY(name));
-	state->metrics[metric].hash = hash;
 	state->nmetrics++;
 	return metric;
 }
@@ -631,31 +738,72 @@ FindGroup(DailyMetrics *state, int32 metric, int32 ordinal, TimestampTz at)
 }
 
 /*
+ * FindConversion
+ *		A unit's conversion of a metric, NULL when it has none, by its chain
+ *		or, once that is long, by the index; *chain is how far it walked.
+ */
+static Conversion *
+FindConversion(DailyMetrics *state, UnitEntry *unit, uint32 metric, uint32 *chain)
+{
+	Conversion *conversion;
+
+	*chain = 0;
+	if (unit->indexed)
+	{
+		ConversionKey key = {unit->name, unit->hash, metric};
+		ConversionEntry *entry = conversion_index_lookup(state->conversion_index, key);
+
+		return entry == NULL ? NULL : &state->conversions[entry->conversion - 1];
+	}
+	for (uint32 next = unit->conversions; next != 0; next = conversion->next, (*chain)++)
+	{
+		conversion = &state->conversions[next - 1];
+		if (conversion->metric == metric)
+			return conversion;
+	}
+	return NULL;
+}
+
+/*
+ * IndexConversion
+ *		The conversion numbered number (1 + its index) of a unit into the
+ *		index, made the first time in the memory of the units.
+ */
+static void
+IndexConversion(DailyMetrics *state, UnitEntry *unit, uint32 number)
+{
+	ConversionKey key = {unit->name, unit->hash, state->conversions[number - 1].metric};
+	bool		found;
+
+	if (state->conversion_index == NULL)
+		state->conversion_index = conversion_index_create(state->units_context, 1024, NULL);
+	conversion_index_insert(state->conversion_index, key, &found)->conversion = number;
+}
+
+/*
  * Accumulate
  *		Counted events of a unit and metric, from first_at to last_at, their
  *		values summing to value (none when no event had one), into the unit's
- *		conversion of the metric.
+ *		conversion of the metric. A unit whose chain grows past
+ *		CHAIN_BEFORE_INDEX has its conversions indexed from then on.
  */
 static void
 Accumulate(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz first_at,
 		   TimestampTz last_at, double value, bool has_value)
 {
-	Conversion *conversion;
+	uint32		chain;
+	Conversion *conversion = FindConversion(state, unit, metric, &chain);
 
-	for (uint32 next = unit->conversions; next != 0; next = conversion->next)
+	if (conversion != NULL)
 	{
-		conversion = &state->conversions[next - 1];
-		if (conversion->metric == metric)
+		conversion->first_at = Min(conversion->first_at, first_at);
+		conversion->last_at = Max(conversion->last_at, last_at);
+		if (has_value)
 		{
-			conversion->first_at = Min(conversion->first_at, first_at);
-			conversion->last_at = Max(conversion->last_at, last_at);
-			if (has_value)
-			{
-				conversion->value += value;
-				conversion->has_value = true;
-			}
-			return;
+			conversion->value += value;
+			conversion->has_value = true;
 		}
+		return;
 	}
 	state->conversions = Grow(state->conversions, &state->conversions_size, state->nconversions,
 							  sizeof(Conversion));
@@ -668,6 +816,14 @@ Accumulate(DailyMetrics *state, UnitEntry *unit, uint32 metric, TimestampTz firs
 	conversion->ordinal = unit->ordinal;
 	conversion->next = unit->conversions;
 	unit->conversions = state->nconversions;
+	if (unit->indexed)
+		IndexConversion(state, unit, unit->conversions);
+	else if (chain >= CHAIN_BEFORE_INDEX)
+	{
+		for (uint32 next = unit->conversions; next != 0; next = state->conversions[next - 1].next)
+			IndexConversion(state, unit, next);
+		unit->indexed = true;
+	}
 }
 
 /*
@@ -736,6 +892,7 @@ ApplyRecord(DailyMetrics *state, const Record *record)
 				unit->last_at = record->last_at;
 				unit->ordinal = record->number;
 				unit->conversions = 0;
+				unit->indexed = false;
 				if (state->name_extra > 0)
 					*NameOrdinal(unit->name) = unit->ordinal;
 				break;
@@ -930,6 +1087,7 @@ ResetUnits(DailyMetrics *state, uint32 expected)
 	state->arena_blocks_size = 0;
 	state->narena_blocks = 0;
 	state->conversions = MemoryContextAlloc(state->units_context, sizeof(Conversion));
+	state->conversion_index = NULL;
 	state->conversions_size = 0;
 	state->nconversions = 0;
 	state->frozen = false;
@@ -1788,7 +1946,6 @@ typedef struct SourceList
 /* A goal's sources, by the goal's name (FindGoalSources). */
 typedef struct GoalSources
 {
-	uint32		hash;			/* of the name */
 	text	   *goal;			/* the name, copied */
 	bool		folded;			/* some source is folded into its records */
 	int32		metric;			/* its metric number once known; -1 before */
@@ -1954,6 +2111,7 @@ typedef struct MetricState
 	GoalSources *goal_sources;	/* of the goals read so far */
 	uint32		ngoal_sources;
 	uint32		goal_sources_size;
+	NameIndex	goal_index;		/* of goal_sources */
 	SourceList *folded_sources; /* by metric number; NULL sources: not known yet */
 	uint32		folded_sources_size;
 	int			source;			/* the number of the source being read */
@@ -2740,15 +2898,17 @@ static GoalSources *
 FindGoalSources(MetricState *state, const text *name)
 {
 	uint32		hash = NameHash(name);
+	uint32		slot = hash;
+	int64		found;
 	GoalSources *goal;
 
-	for (uint32 i = 0; i < state->ngoal_sources; i++)
-		if (state->goal_sources[i].hash == hash && NamesEqual(state->goal_sources[i].goal, name))
-			return &state->goal_sources[i];
+	while ((found = NameIndexNext(&state->goal_index, hash, &slot)) >= 0)
+		if (NamesEqual(state->goal_sources[found].goal, name))
+			return &state->goal_sources[found];
+	NameIndexAdd(&state->goal_index, state->base.context, hash, state->ngoal_sources);
 	state->goal_sources = Grow(state->goal_sources, &state->goal_sources_size, state->ngoal_sources,
 							   sizeof(GoalSources));
 	goal = &state->goal_sources[state->ngoal_sources++];
-	goal->hash = hash;
 	goal->goal = memcpy(MemoryContextAlloc(state->base.context, VARSIZE_ANY(name)), name, VARSIZE_ANY(name));
 	goal->folded = false;
 	goal->metric = -1;
@@ -3330,6 +3490,7 @@ MetricPass(MetricState *state, FunctionCallInfo fcinfo, KeptCall *key, const cha
 		while ((unit = units_iterate(state->base.units, &units)) != NULL)
 		{
 			unit->conversions = 0;
+			unit->indexed = false;
 			unit->name = CopyName(&state->base, unit->name);
 			*NameOrdinal(unit->name) = unit->ordinal;
 		}

@@ -140,35 +140,12 @@ CREATE FUNCTION experiments_internal.comparison(method text, test text,
 	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8,
 	OUT p_value float8, OUT relative_note text)
 RETURNS record
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	-- One comparison by the method's test: fixed, the score test on the
-	-- counts (test rate) or Welch's t on the means (test value); sequential,
-	-- the confidence sequence on the means (a rate as the mean of a 0/1
-	-- indicator, with its sample variance).
-	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
-		   f.relative_upper, f.p_value, f.relative_note
-	FROM experiments.two_proportion_test($3, $6, $7, $10, $11) f
-	WHERE $1 = 'fixed' AND $2 = 'rate'
-	UNION ALL
-	SELECT w.difference, w.difference_lower, w.difference_upper, w.relative_difference, w.relative_lower,
-		   w.relative_upper, w.p_value, w.relative_note
-	FROM experiments.welch_test($4, $5, $6, $8, $9, $10, $11) w
-	WHERE $1 = 'fixed' AND $2 = 'value'
-	UNION ALL
-	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
-		   q.relative_upper, q.p_value, q.relative_note
-	FROM experiments.sequential_test(
-		CASE $2 WHEN 'rate' THEN $3 / nullif($6, 0)::float8 ELSE $4 END,
-		CASE $2 WHEN 'rate' THEN CASE WHEN $6 > 1 THEN $3 * ($6 - $3) / ($6 * ($6 - 1.0)::float8) END ELSE $5 END, $6,
-		CASE $2 WHEN 'rate' THEN $7 / nullif($10, 0)::float8 ELSE $8 END,
-		CASE $2 WHEN 'rate' THEN CASE WHEN $10 > 1 THEN $7 * ($10 - $7) / ($10 * ($10 - 1.0)::float8) END ELSE $9 END, $10,
-		$11, $12) q
-	WHERE $1 = 'sequential'
-$$;
+-- in C: a SQL function called from another's query (metric_comparison()) is
+-- parsed and planned again at every call
+AS 'MODULE_PATHNAME', 'comparison'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint) IS
-'One comparison of a treatment with the control at a confidence level by the method''s test: test rate compares the successes of count units, test value means with their sample variances; method fixed by two_proportion_test (rate) or welch_test (value), method sequential by sequential_test tuned at tuning_n (a rate as the mean of a 0/1 indicator, successes / count, with its sample variance successes (count - successes) / (count (count - 1))); NULLs where that test gives NULLs.';
+'One comparison of a treatment with the control at a confidence level by the method''s test: test rate compares the successes of count units, test value means with their sample variances; method fixed by two_proportion_test (rate) or welch_test (value), method sequential by sequential_test tuned at tuning_n (a rate as the mean of a 0/1 indicator, successes / count, with its sample variance successes (count - successes) / (count (count - 1))); NULLs where that test gives NULLs or an argument it needs is NULL, and for a method or test it does not know.';
 
 CREATE FUNCTION experiments.experiment_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
@@ -257,7 +234,10 @@ WITH cfg AS MATERIALIZED (
 						s.units + c.units - s.converting - c.converting)::float8
 					 >= 5 * nullif(s.units + c.units, 0) END AS rate_expected_ok
 	FROM stats s
-	LEFT JOIN stats c ON c.kind = s.kind AND c.metric IS NOT DISTINCT FROM s.metric AND c.ordinal = 0
+	-- (metric is NULL only for kind exposures; coalesce makes the key one
+	-- a hash join takes, where IS NOT DISTINCT FROM compared every goal's
+	-- row with every other's)
+	LEFT JOIN stats c ON c.kind = s.kind AND coalesce(c.metric, '') = coalesce(s.metric, '') AND c.ordinal = 0
 ), tests AS (
 	-- The family corrected for multiple testing: every comparison of the
 	-- experiment with a p-value and a sufficient sample, rates and values,
@@ -307,8 +287,9 @@ FROM pairs p
 CROSS JOIN cfg
 CROSS JOIN totals t
 CROSS JOIN srm
-LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric IS NOT DISTINCT FROM p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
-LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric IS NOT DISTINCT FROM p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
+-- (the corrected comparisons are goals', whose metric is never NULL)
+LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric = p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
+LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric = p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
 CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, cfg.confidence) w
 -- The comparisons at their corrected levels, by the method's test.
 LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'rate', p.c_converting, NULL, NULL, p.c_units,
@@ -353,7 +334,8 @@ SELECT g.day, $1, g.ordinal, g.key, g.kind, g.metric,
 	   CASE WHEN g.kind <> 'exposures' THEN c.v END
 FROM grid g
 LEFT JOIN daily e ON e.kind = 'exposures' AND e.day = g.day AND e.ordinal = g.ordinal
-LEFT JOIN daily c ON c.kind = g.kind AND c.metric IS NOT DISTINCT FROM g.metric AND c.day = g.day AND c.ordinal = g.ordinal
+-- (c serves goals' rows only, whose metric is never NULL)
+LEFT JOIN daily c ON c.kind = g.kind AND c.metric = g.metric AND c.day = g.day AND c.ordinal = g.ordinal
 WINDOW w AS (PARTITION BY g.kind, g.metric, g.ordinal ORDER BY g.day)
 ORDER BY g.kind = 'exposures' DESC, g.kind, g.metric, g.ordinal, g.day
 $$;
