@@ -886,31 +886,15 @@ MaybeArg(FunctionCallInfo fcinfo, int arg)
 }
 
 /*
- * The operators of SQL on float8 (utils/float.h, the same overflow and
- * underflow errors), NULL when an operand is.
+ * MaybeOperate
+ *		An operator of SQL on float8 (float8_pl, float8_mi, float8_mul,
+ *		float8_div of utils/float.h: the same overflow and underflow errors),
+ *		NULL when an operand is.
  */
 static inline Maybe
-MaybePlus(Maybe a, Maybe b)
+MaybeOperate(float8 (*operator) (const float8, const float8), Maybe a, Maybe b)
 {
-	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_pl(a.value, b.value));
-}
-
-static inline Maybe
-MaybeMinus(Maybe a, Maybe b)
-{
-	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_mi(a.value, b.value));
-}
-
-static inline Maybe
-MaybeTimes(Maybe a, Maybe b)
-{
-	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_mul(a.value, b.value));
-}
-
-static inline Maybe
-MaybeDivide(Maybe a, Maybe b)
-{
-	return a.null || b.null ? MAYBE_NULL : MAYBE(float8_div(a.value, b.value));
+	return a.null || b.null ? MAYBE_NULL : MAYBE(operator(a.value, b.value));
 }
 
 static inline Maybe
@@ -974,16 +958,26 @@ EstimateComparison(FunctionCallInfo fcinfo, bool sequential, Datum *values, bool
 	Maybe		treatment_variance = MaybeArg(fcinfo, 14);
 	Maybe		confidence = MaybeArg(fcinfo, 15);
 	Maybe		control_nonzero = MaybeNullIfZero(control);
-	Maybe		d = MaybeMinus(treatment, control);
-	Maybe		se = MaybeSqrt(MaybePlus(treatment_variance, control_variance));
-	Maybe		rel = MaybeMinus(MaybeDivide(treatment, control_nonzero), MAYBE(1.0));
-	Maybe		rel_se = MaybeSqrt(MaybePlus(MaybeDivide(treatment_variance, MaybePower(control_nonzero, 2.0)),
-											 MaybeDivide(MaybeTimes(MaybePower(treatment, 2.0), control_variance),
-														 MaybePower(control_nonzero, 4.0))));
-	bool		shown = !control.null && control.value != 0.0;
+	Maybe		d,
+				se,
+				rel,
+				rel_se,
+				first,
+				second,
+				margin,
+				rel_margin;
 	Maybe		critical = MAYBE_NULL;
 	Maybe		p = MAYBE_NULL;
+	bool		shown = !control.null && control.value != 0.0;
 
+	/* in the order SQL evaluates them, which decides the error raised first */
+	d = MaybeOperate(float8_mi, treatment, control);
+	se = MaybeSqrt(MaybeOperate(float8_pl, treatment_variance, control_variance));
+	rel = MaybeOperate(float8_mi, MaybeOperate(float8_div, treatment, control_nonzero), MAYBE(1.0));
+	first = MaybeOperate(float8_div, treatment_variance, MaybePower(control_nonzero, 2.0));
+	second = MaybeOperate(float8_mul, MaybePower(treatment, 2.0), control_variance);
+	second = MaybeOperate(float8_div, second, MaybePower(control_nonzero, 4.0));
+	rel_se = MaybeSqrt(MaybeOperate(float8_pl, first, second));
 	if (sequential)
 	{
 		static const int sequential_args[] = {4, 8, 11, 12, 13, 14, 15, 16};
@@ -994,31 +988,33 @@ EstimateComparison(FunctionCallInfo fcinfo, bool sequential, Datum *values, bool
 			bool		test_nulls[TEST_COLUMNS];
 			TwoMeans	arms = {.m0 = control.value, .n0 = PG_GETARG_INT64(4),
 				.m1 = treatment.value, .n1 = PG_GETARG_INT64(8)};
+			Maybe		upper;
 
 			arms.v0 = float8_mul(control_variance.value, (double) arms.n0);
 			arms.v1 = float8_mul(treatment_variance.value, (double) arms.n1);
 			CheckTwoMeans(&arms, "sequential_test");
 			SequentialTest(&arms, confidence.value, PG_GETARG_INT64(16), test, test_nulls);
-			critical = MaybeDivide(MaybeMinus(test_nulls[TEST_DIFFERENCE_UPPER] ? MAYBE_NULL :
-											  MAYBE(DatumGetFloat8(test[TEST_DIFFERENCE_UPPER])), d),
-								   MaybeNullIfZero(se));
+			upper = test_nulls[TEST_DIFFERENCE_UPPER] ? MAYBE_NULL : MAYBE(DatumGetFloat8(test[TEST_DIFFERENCE_UPPER]));
+			critical = MaybeOperate(float8_div, MaybeOperate(float8_mi, upper, d), MaybeNullIfZero(se));
 			p = test_nulls[TEST_P_VALUE] ? MAYBE_NULL : MAYBE(DatumGetFloat8(test[TEST_P_VALUE]));
 		}
 	}
 	else
 	{
-		Maybe		z = MaybeDivide(d.null ? d : MAYBE(-fabs(d.value)), MaybeNullIfZero(se));
+		Maybe		z = MaybeOperate(float8_div, d.null ? d : MAYBE(-fabs(d.value)), MaybeNullIfZero(se));
 
 		if (!confidence.null)
 			critical = MAYBE(NormalQuantile(float8_mi(1.0, float8_div(float8_mi(1.0, confidence.value), 2.0))));
 		p = z.null ? z : MAYBE(float8_mul(2.0, NormalCdf(z.value)));
 	}
+	margin = shown ? MaybeOperate(float8_mul, critical, se) : MAYBE_NULL;
+	rel_margin = MaybeOperate(float8_mul, critical, rel_se);
 	SetMaybe(values, nulls, METRIC_DIFFERENCE, shown ? d : MAYBE_NULL);
-	SetMaybe(values, nulls, METRIC_DIFFERENCE_LOWER, shown ? MaybeMinus(d, MaybeTimes(critical, se)) : MAYBE_NULL);
-	SetMaybe(values, nulls, METRIC_DIFFERENCE_UPPER, shown ? MaybePlus(d, MaybeTimes(critical, se)) : MAYBE_NULL);
+	SetMaybe(values, nulls, METRIC_DIFFERENCE_LOWER, MaybeOperate(float8_mi, d, margin));
+	SetMaybe(values, nulls, METRIC_DIFFERENCE_UPPER, MaybeOperate(float8_pl, d, margin));
 	SetMaybe(values, nulls, METRIC_RELATIVE, rel);
-	SetMaybe(values, nulls, METRIC_RELATIVE_LOWER, MaybeMinus(rel, MaybeTimes(critical, rel_se)));
-	SetMaybe(values, nulls, METRIC_RELATIVE_UPPER, MaybePlus(rel, MaybeTimes(critical, rel_se)));
+	SetMaybe(values, nulls, METRIC_RELATIVE_LOWER, MaybeOperate(float8_mi, rel, rel_margin));
+	SetMaybe(values, nulls, METRIC_RELATIVE_UPPER, MaybeOperate(float8_pl, rel, rel_margin));
 	SetMaybe(values, nulls, METRIC_P_VALUE, p);
 }
 

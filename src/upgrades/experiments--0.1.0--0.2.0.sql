@@ -6538,35 +6538,12 @@ CREATE FUNCTION experiments_internal.comparison(method text, test text,
 	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8,
 	OUT p_value float8, OUT relative_note text)
 RETURNS record
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	-- One comparison by the method's test: fixed, the score test on the
-	-- counts (test rate) or Welch's t on the means (test value); sequential,
-	-- the confidence sequence on the means (a rate as the mean of a 0/1
-	-- indicator, with its sample variance).
-	SELECT f.difference, f.difference_lower, f.difference_upper, f.relative_difference, f.relative_lower,
-		   f.relative_upper, f.p_value, f.relative_note
-	FROM experiments.two_proportion_test($3, $6, $7, $10, $11) f
-	WHERE $1 = 'fixed' AND $2 = 'rate'
-	UNION ALL
-	SELECT w.difference, w.difference_lower, w.difference_upper, w.relative_difference, w.relative_lower,
-		   w.relative_upper, w.p_value, w.relative_note
-	FROM experiments.welch_test($4, $5, $6, $8, $9, $10, $11) w
-	WHERE $1 = 'fixed' AND $2 = 'value'
-	UNION ALL
-	SELECT q.difference, q.difference_lower, q.difference_upper, q.relative_difference, q.relative_lower,
-		   q.relative_upper, q.p_value, q.relative_note
-	FROM experiments.sequential_test(
-		CASE $2 WHEN 'rate' THEN $3 / nullif($6, 0)::float8 ELSE $4 END,
-		CASE $2 WHEN 'rate' THEN CASE WHEN $6 > 1 THEN $3 * ($6 - $3) / ($6 * ($6 - 1.0)::float8) END ELSE $5 END, $6,
-		CASE $2 WHEN 'rate' THEN $7 / nullif($10, 0)::float8 ELSE $8 END,
-		CASE $2 WHEN 'rate' THEN CASE WHEN $10 > 1 THEN $7 * ($10 - $7) / ($10 * ($10 - 1.0)::float8) END ELSE $9 END, $10,
-		$11, $12) q
-	WHERE $1 = 'sequential'
-$$;
+-- in C: a SQL function called from another's query (metric_comparison()) is
+-- parsed and planned again at every call
+AS 'MODULE_PATHNAME', 'comparison'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint) IS
-'One comparison of a treatment with the control at a confidence level by the method''s test: test rate compares the successes of count units, test value means with their sample variances; method fixed by two_proportion_test (rate) or welch_test (value), method sequential by sequential_test tuned at tuning_n (a rate as the mean of a 0/1 indicator, successes / count, with its sample variance successes (count - successes) / (count (count - 1))); NULLs where that test gives NULLs.';
+'One comparison of a treatment with the control at a confidence level by the method''s test: test rate compares the successes of count units, test value means with their sample variances; method fixed by two_proportion_test (rate) or welch_test (value), method sequential by sequential_test tuned at tuning_n (a rate as the mean of a 0/1 indicator, successes / count, with its sample variance successes (count - successes) / (count (count - 1))); NULLs where that test gives NULLs or an argument it needs is NULL, and for a method or test it does not know.';
 
 CREATE OR REPLACE FUNCTION experiments.experiment_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
@@ -6655,7 +6632,10 @@ WITH cfg AS MATERIALIZED (
 						s.units + c.units - s.converting - c.converting)::float8
 					 >= 5 * nullif(s.units + c.units, 0) END AS rate_expected_ok
 	FROM stats s
-	LEFT JOIN stats c ON c.kind = s.kind AND c.metric IS NOT DISTINCT FROM s.metric AND c.ordinal = 0
+	-- (metric is NULL only for kind exposures; coalesce makes the key one
+	-- a hash join takes, where IS NOT DISTINCT FROM compared every goal's
+	-- row with every other's)
+	LEFT JOIN stats c ON c.kind = s.kind AND coalesce(c.metric, '') = coalesce(s.metric, '') AND c.ordinal = 0
 ), tests AS (
 	-- The family corrected for multiple testing: every comparison of the
 	-- experiment with a p-value and a sufficient sample, rates and values,
@@ -6705,8 +6685,9 @@ FROM pairs p
 CROSS JOIN cfg
 CROSS JOIN totals t
 CROSS JOIN srm
-LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric IS NOT DISTINCT FROM p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
-LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric IS NOT DISTINCT FROM p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
+-- (the corrected comparisons are goals', whose metric is never NULL)
+LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric = p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
+LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric = p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
 CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, cfg.confidence) w
 -- The comparisons at their corrected levels, by the method's test.
 LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'rate', p.c_converting, NULL, NULL, p.c_units,
@@ -6841,36 +6822,10 @@ CREATE FUNCTION experiments_internal.metric_comparison(method text, type text, c
 	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
 	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8, OUT p_value float8)
 RETURNS record
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-	-- Proportions, means and CUPED (the adjusted means passed as the means)
-	-- as experiment_results() compares rates and values; ratios and
-	-- quantiles by their normal estimates: a z interval (fixed) or the
-	-- confidence sequence of sequential_test() (sequential: each estimate
-	-- as a mean whose variance over count units is its squared standard
-	-- error, so that the p-value is the same at every corrected level),
-	-- relative by the delta method at the same critical value.
-	SELECT c.difference, c.difference_lower, c.difference_upper, c.relative_difference, c.relative_lower,
-		   c.relative_upper, c.p_value
-	FROM experiments_internal.comparison($1, CASE WHEN $2 = 'proportion' AND NOT $3 THEN 'rate' ELSE 'value' END,
-		$4, $6, $7, $5, $8, $10, $11, $9, $16, $17) c
-	WHERE $3 OR $2 IN ('proportion', 'mean')
-	UNION ALL
-	SELECT CASE WHEN g.shown THEN g.d END, CASE WHEN g.shown THEN g.d - g.crit * g.se END,
-		   CASE WHEN g.shown THEN g.d + g.crit * g.se END,
-		   g.rel, g.rel - g.crit * g.rel_se, g.rel + g.crit * g.rel_se, g.p
-	FROM (SELECT e.d, e.se, e.rel, e.rel_se, $12 <> 0 AS shown,
-				 CASE $1 WHEN 'sequential' THEN (q.difference_upper - e.d) / nullif(e.se, 0)
-						 ELSE experiments.normal_quantile(1 - (1 - $16) / 2) END AS crit,
-				 CASE $1 WHEN 'sequential' THEN q.p_value
-						 ELSE 2 * experiments.normal_cdf(-abs(e.d) / nullif(e.se, 0)) END AS p
-		  FROM (SELECT $14 - $12 AS d, sqrt($15 + $13) AS se, $14 / nullif($12, 0) - 1 AS rel,
-					   sqrt($15 / nullif($12, 0) ^ 2 + $14 ^ 2 * $13 / nullif($12, 0) ^ 4) AS rel_se) e
-		  LEFT JOIN LATERAL experiments.sequential_test($12, $13 * $5, $5, $14, $15 * $9, $9, $16, $17) q
-			  ON $1 = 'sequential') g
-	WHERE NOT $3 AND $2 IN ('ratio', 'quantile')
-$$;
+-- in C, as comparison(): called twice per treatment, metric and slice from
+-- metric_comparisons()'s query
+AS 'MODULE_PATHNAME', 'metric_comparison'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION experiments_internal.metric_comparison(text, text, boolean, bigint, bigint, float8, float8, bigint, bigint, float8, float8, float8, float8, float8, float8, float8, bigint) IS
 'One comparison of metric_results() at a confidence level by the method''s test: proportions (counts) and means, or with CUPED the adjusted means and variances, by experiments_internal.comparison(); ratios and quantiles from their estimates and variances by a normal z test (method fixed) or by sequential_test() on the estimates as means with the variances count x squared standard error (method sequential: the confidence sequence over the units of both arms, its p-value the same at every level), the relative interval by the delta method at the same critical value. The difference and its bounds are NULL for a ratio or quantile whose control estimate is 0; NULLs where the tests give NULLs.';
 
@@ -7083,7 +7038,7 @@ WITH cfg AS MATERIALIZED (
 		   sum(coalesce(c.units, 0)) OVER (PARTITION BY k.kind, k.metric, e.ordinal ORDER BY e.day)::bigint AS converting
 	FROM (SELECT DISTINCT m.kind, m.metric FROM m WHERE m.kind <> 'exposures') k
 	CROSS JOIN exposed e
-	LEFT JOIN m c ON c.kind = k.kind AND c.metric IS NOT DISTINCT FROM k.metric AND c.day = e.day AND c.ordinal = e.ordinal
+	LEFT JOIN m c ON c.kind = k.kind AND c.metric = k.metric AND c.day = e.day AND c.ordinal = e.ordinal
 ), compared AS (
 	SELECT c.*,
 		   max(c.converting) FILTER (WHERE c.ordinal = 0) OVER (PARTITION BY c.kind, c.metric, c.day) AS control_converting,
@@ -8054,7 +8009,9 @@ SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better
 	   CASE WHEN c.d IS NOT NULL THEN c.level END,
 	   CASE WHEN c.sufficient IS NOT NULL THEN cfg.correction END,
 	   c.sufficient,
-	   experiments_internal.metric_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence, c.d, c.higher_is_better),
+	   -- the verdict in the metric's good direction
+	   experiments_internal.comparison_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence,
+											   CASE WHEN c.higher_is_better THEN c.d ELSE -c.d END),
 	   CASE WHEN c.role = 'guardrail' AND c.ordinal <> 0
 			THEN experiments_internal.guardrail_status(c.sufficient, c.margin, c.rel_lower, c.rel_upper, c.higher_is_better) END,
 	   cfg.method, c.slice, c.slice_value
@@ -8077,182 +8034,14 @@ COMMENT ON FUNCTION experiments.metric_statistics(bigint, timestamptz, timestamp
 -- exposure rollups): its queries' rows go straight to C.
 ALTER FUNCTION experiments.daily_metrics(bigint, timestamptz, timestamptz) SET jit = off;
 
--- 0.2.0: comparison() and metric_comparison() in C: metric_comparison()
--- called comparison() from its query, where a SQL function was parsed and
--- planned again at every call. The results join their rows per goal by keys
--- a hash join takes, where IS NOT DISTINCT FROM compared every goal's rows
--- with every other goal's.
-CREATE OR REPLACE FUNCTION experiments_internal.comparison(method text, test text,
-	control_successes bigint, control_mean float8, control_variance float8, control_count bigint,
-	treatment_successes bigint, treatment_mean float8, treatment_variance float8, treatment_count bigint,
-	confidence float8, tuning_n bigint,
-	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
-	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8,
-	OUT p_value float8, OUT relative_note text)
-RETURNS record
--- in C: a SQL function called from another's query (metric_comparison()) is
--- parsed and planned again at every call
-AS 'MODULE_PATHNAME', 'comparison'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION experiments_internal.comparison(text, text, bigint, float8, float8, bigint, bigint, float8, float8, bigint, float8, bigint) IS
-'One comparison of a treatment with the control at a confidence level by the method''s test: test rate compares the successes of count units, test value means with their sample variances; method fixed by two_proportion_test (rate) or welch_test (value), method sequential by sequential_test tuned at tuning_n (a rate as the mean of a 0/1 indicator, successes / count, with its sample variance successes (count - successes) / (count (count - 1))); NULLs where that test gives NULLs or an argument it needs is NULL, and for a method or test it does not know.';
-CREATE OR REPLACE FUNCTION experiments.experiment_results(experiment_id bigint,
-	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, confidence float8 DEFAULT NULL,
-	min_units bigint DEFAULT 100, correction text DEFAULT NULL, method text DEFAULT NULL,
-	tuning_n bigint DEFAULT NULL)
-RETURNS TABLE (
-	experiment_id bigint, ordinal integer, variant text, kind text, metric text,
-	units bigint, traffic_share float8, allocation_share float8,
-	first_exposed_at timestamptz, last_exposed_at timestamptz,
-	converting_units bigint, conversion_rate float8, rate_lower float8, rate_upper float8,
-	value_sum float8, value_per_unit float8,
-	rate_lift float8, rate_lift_lower float8, rate_lift_upper float8,
-	rate_relative_lift float8, rate_relative_lower float8, rate_relative_upper float8, rate_p_value float8,
-	value_lift float8, value_lift_lower float8, value_lift_upper float8,
-	value_relative_lift float8, value_relative_lower float8, value_relative_upper float8, value_p_value float8,
-	srm_chi_square float8, srm_p_value float8, srm_mismatch boolean, stray_traffic boolean,
-	rate_relative_note text, value_relative_note text,
-	rate_adjusted_p_value float8, value_adjusted_p_value float8,
-	rate_interval_confidence float8, value_interval_confidence float8,
-	p_value_correction text, sample_sufficient boolean, rate_verdict text, value_verdict text,
-	rate_chance_to_beat float8, rate_expected_loss float8, value_chance_to_beat float8, value_expected_loss float8,
-	method text, srm_log_bayes_factor float8, srm_sequential_p_value float8)
-LANGUAGE sql STABLE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-WITH cfg AS MATERIALIZED (
-	SELECT a.chosen_method AS method, a.chosen_confidence AS confidence, a.chosen_correction AS correction,
-		   a.chosen_tuning_n AS tuning_n
-	FROM experiments_internal.analysis($1, $7, $4, $6, $8) a
-), m AS MATERIALIZED (
-	SELECT * FROM experiments.daily_metrics($1, coalesce($2, '-infinity'), coalesce($3, 'infinity'))
-), variant_units AS (
-	SELECT v.ordinal, v.key, v.allocation_bp, coalesce(sum(m.units), 0)::bigint AS units,
-		   min(m.first_at) AS first_at, max(m.last_at) AS last_at
-	FROM experiments.variants v
-	LEFT JOIN m ON m.kind = 'exposures' AND m.ordinal = v.ordinal
-	WHERE v.experiment_id = $1
-	GROUP BY v.ordinal, v.key, v.allocation_bp
-), totals AS (
-	SELECT sum(units) AS units, sum(allocation_bp) AS allocation,
-		   array_agg(units ORDER BY ordinal) AS observed,
-		   array_agg(allocation_bp::float8 ORDER BY ordinal) AS allocations,
-		   coalesce(bool_or(allocation_bp = 0 AND units > 0), false) AS stray
-	FROM variant_units
-), srm AS (
-	-- Both tests of the sample ratio; srm_mismatch follows the method's.
-	SELECT s.chi_square, s.p_value, q.log_bayes_factor, q.p_value AS sequential_p_value, t.stray,
-		   CASE WHEN cfg.method = 'sequential' THEN q.p_value ELSE s.p_value END < 0.001 OR t.stray AS mismatch
-	FROM totals t
-	CROSS JOIN cfg
-	CROSS JOIN LATERAL experiments.srm_test(CASE WHEN t.allocation > 0 THEN t.observed END, t.allocations) s
-	CROSS JOIN LATERAL experiments.sequential_srm_test(CASE WHEN t.allocation > 0 THEN t.observed END,
-													   t.allocations) q
-), metrics AS (
-	SELECT m.kind, m.metric, m.ordinal, sum(m.units)::bigint AS converting, sum(m.value_sum) AS s1,
-		   sum(m.value_square_sum) AS s2
-	FROM m WHERE m.kind <> 'exposures'
-	GROUP BY m.kind, m.metric, m.ordinal
-), keys AS (
-	SELECT 'exposures' AS kind, NULL::text AS metric
-	UNION ALL
-	SELECT DISTINCT metrics.kind, metrics.metric FROM metrics
-), cells AS (
-	-- Every variant for every metric; per-unit values average over all
-	-- exposed units, with 0 for units without the goal.
-	SELECT k.kind, k.metric, vu.ordinal, vu.key, vu.units, vu.allocation_bp, vu.first_at, vu.last_at,
-		   CASE WHEN k.kind <> 'exposures' THEN coalesce(mt.converting, 0) END AS converting,
-		   CASE WHEN bool_or(mt.s1 IS NOT NULL) OVER (PARTITION BY k.kind, k.metric)
-				THEN coalesce(mt.s1, 0) END AS s1,
-		   coalesce(mt.s2, 0) AS s2
-	FROM keys k CROSS JOIN variant_units vu
-	LEFT JOIN metrics mt ON mt.kind = k.kind AND mt.metric = k.metric AND mt.ordinal = vu.ordinal
-), stats AS (
-	SELECT c.*, c.s1 / nullif(c.units, 0) AS mean,
-		   CASE WHEN c.units > 1 THEN greatest((c.s2 - c.s1 * c.s1 / c.units) / (c.units - 1), 0) END AS variance
-	FROM cells c
-), pairs AS (
-	-- Each variant beside its control, and the minimum-sample rule: both arms
-	-- have min_units units; for rates also at least 5 conversions and 5
-	-- non-conversions expected in each arm under no difference.
-	SELECT s.*, c.converting AS c_converting, c.units AS c_units, c.mean AS c_mean, c.variance AS c_variance,
-		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
-				THEN s.units >= $5 AND c.units >= $5 END AS sufficient,
-		   CASE WHEN s.ordinal <> 0 AND s.kind <> 'exposures'
-				THEN least(s.units, c.units) * least(s.converting + c.converting,
-						s.units + c.units - s.converting - c.converting)::float8
-					 >= 5 * nullif(s.units + c.units, 0) END AS rate_expected_ok
-	FROM stats s
-	-- (metric is NULL only for kind exposures; coalesce makes the key one
-	-- a hash join takes, where IS NOT DISTINCT FROM compared every goal's
-	-- row with every other's)
-	LEFT JOIN stats c ON c.kind = s.kind AND coalesce(c.metric, '') = coalesce(s.metric, '') AND c.ordinal = 0
-), tests AS (
-	-- The family corrected for multiple testing: every comparison of the
-	-- experiment with a p-value and a sufficient sample, rates and values,
-	-- by the method's tests (the sequential p-values are valid at every look,
-	-- so their correction is too).
-	SELECT row_number() OVER (ORDER BY p.kind, p.metric, p.ordinal, t.test) AS member,
-		   p.kind, p.metric, p.ordinal, t.test,
-		   CASE WHEN p.sufficient AND (t.test = 'value' OR p.rate_expected_ok) THEN c.p_value END AS p_value
-	FROM pairs p
-	CROSS JOIN cfg
-	CROSS JOIN LATERAL (VALUES ('rate', p.c_converting, NULL, NULL, p.converting, NULL, NULL),
-							   ('value', NULL, p.c_mean, p.c_variance, NULL, p.mean, p.variance))
-		AS t(test, c_successes, c_mean, c_variance, successes, mean, variance)
-	CROSS JOIN LATERAL experiments_internal.comparison(cfg.method, t.test, t.c_successes, t.c_mean, t.c_variance,
-		p.c_units, t.successes, t.mean, t.variance, p.units, cfg.confidence, cfg.tuning_n) c
-	WHERE p.sufficient IS NOT NULL
-), corrected AS (
-	SELECT tests.kind, tests.metric, tests.ordinal, tests.test, u.adjusted, u.level
-	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
-											   (SELECT cfg.correction FROM cfg), (SELECT cfg.confidence FROM cfg))).*
-		  FROM tests) f
-	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
-	JOIN tests ON tests.member = u.member
-)
-SELECT $1, p.ordinal, p.key, p.kind, p.metric,
-	   p.units, p.units / nullif(t.units, 0)::float8, p.allocation_bp / nullif(t.allocation, 0)::float8,
-	   p.first_at, p.last_at,
-	   p.converting, p.converting / nullif(p.units, 0)::float8, w.lower, w.upper,
-	   p.s1, p.mean,
-	   z.difference, z.difference_lower, z.difference_upper,
-	   z.relative_difference, z.relative_lower, z.relative_upper, z.p_value,
-	   welch.difference, welch.difference_lower, welch.difference_upper,
-	   welch.relative_difference, welch.relative_lower, welch.relative_upper, welch.p_value,
-	   srm.chi_square, srm.p_value, srm.mismatch, srm.stray,
-	   z.relative_note, welch.relative_note,
-	   rc.adjusted, vc.adjusted,
-	   CASE WHEN z.difference IS NOT NULL THEN coalesce(rc.level, cfg.confidence) END,
-	   CASE WHEN welch.difference IS NOT NULL THEN coalesce(vc.level, cfg.confidence) END,
-	   CASE WHEN p.sufficient IS NOT NULL THEN cfg.correction END,
-	   p.sufficient,
-	   experiments_internal.comparison_verdict(p.sufficient AND coalesce(p.rate_expected_ok, false), rc.adjusted,
-											   1 - cfg.confidence, z.difference),
-	   experiments_internal.comparison_verdict(p.sufficient, vc.adjusted, 1 - cfg.confidence, welch.difference),
-	   br.chance_to_beat, br.expected_loss, bm.chance_to_beat, bm.expected_loss,
-	   cfg.method, srm.log_bayes_factor, srm.sequential_p_value
-FROM pairs p
-CROSS JOIN cfg
-CROSS JOIN totals t
-CROSS JOIN srm
--- (the corrected comparisons are goals', whose metric is never NULL)
-LEFT JOIN corrected rc ON rc.kind = p.kind AND rc.metric = p.metric AND rc.ordinal = p.ordinal AND rc.test = 'rate'
-LEFT JOIN corrected vc ON vc.kind = p.kind AND vc.metric = p.metric AND vc.ordinal = p.ordinal AND vc.test = 'value'
-CROSS JOIN LATERAL experiments.wilson_interval(p.converting, p.units, cfg.confidence) w
--- The comparisons at their corrected levels, by the method's test.
-LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'rate', p.c_converting, NULL, NULL, p.c_units,
-	p.converting, NULL, NULL, p.units, coalesce(rc.level, cfg.confidence), cfg.tuning_n) z
-	ON p.ordinal <> 0
-LEFT JOIN LATERAL experiments_internal.comparison(cfg.method, 'value', NULL, p.c_mean, p.c_variance,
-	p.c_units, NULL, p.mean, p.variance, p.units, coalesce(vc.level, cfg.confidence), cfg.tuning_n) welch
-	ON p.ordinal <> 0
-CROSS JOIN LATERAL experiments.bayesian_rates(
-	CASE WHEN p.ordinal <> 0 THEN p.c_converting END, p.c_units, p.converting, p.units) br
-CROSS JOIN LATERAL experiments.bayesian_means(
-	CASE WHEN p.ordinal <> 0 THEN p.c_mean END, p.c_variance, p.c_units, p.mean, p.variance, p.units) bm
-ORDER BY p.kind = 'exposures' DESC, p.kind, p.metric, p.ordinal
-$$;
+
+-- 0.2.0: the results join their rows per goal by keys a hash join takes,
+-- where IS NOT DISTINCT FROM compared every goal's rows with every other
+-- goal's (experiment_results(), results_series() and metric_comparisons()
+-- above, daily_results() here); metric_comparisons() takes a metric's
+-- verdict from comparison_verdict() itself, which metric_verdict() called
+-- from its query, where a SQL function is parsed and planned again at every
+-- call (comparison() and metric_comparison() are in C for the same reason).
 CREATE OR REPLACE FUNCTION experiments.daily_results(experiment_id bigint,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
 RETURNS TABLE (day date, experiment_id bigint, ordinal integer, variant text, kind text, metric text,
@@ -8284,216 +8073,5 @@ LEFT JOIN daily e ON e.kind = 'exposures' AND e.day = g.day AND e.ordinal = g.or
 LEFT JOIN daily c ON c.kind = g.kind AND c.metric = g.metric AND c.day = g.day AND c.ordinal = g.ordinal
 WINDOW w AS (PARTITION BY g.kind, g.metric, g.ordinal ORDER BY g.day)
 ORDER BY g.kind = 'exposures' DESC, g.kind, g.metric, g.ordinal, g.day
-$$;
-CREATE OR REPLACE FUNCTION experiments_internal.results_series(experiment_id bigint, confidence float8 DEFAULT NULL)
-RETURNS TABLE (kind text, metric text, ordinal integer, variant text, day date,
-			   new_units bigint, units bigint, converting_units bigint,
-			   relative_lift float8, relative_lower float8, relative_upper float8)
-LANGUAGE sql STABLE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-WITH cfg AS MATERIALIZED (
-	SELECT * FROM experiments_internal.analysis($1, NULL, $2, NULL, NULL)
-), m AS MATERIALIZED (
-	SELECT * FROM experiments.daily_metrics($1, '-infinity', 'infinity')
-), exposed AS (
-	SELECT d.day, v.ordinal, v.key, coalesce(m.units, 0)::bigint AS new_units,
-		   sum(coalesce(m.units, 0)) OVER (PARTITION BY v.ordinal ORDER BY d.day)::bigint AS units
-	FROM (SELECT DISTINCT m.day FROM m) d
-	CROSS JOIN experiments.variants v
-	LEFT JOIN m ON m.kind = 'exposures' AND m.day = d.day AND m.ordinal = v.ordinal
-	WHERE v.experiment_id = $1
-), cumulative AS (
-	SELECT k.kind, k.metric, e.day, e.ordinal, e.key, e.new_units, e.units,
-		   sum(coalesce(c.units, 0)) OVER (PARTITION BY k.kind, k.metric, e.ordinal ORDER BY e.day)::bigint AS converting
-	FROM (SELECT DISTINCT m.kind, m.metric FROM m WHERE m.kind <> 'exposures') k
-	CROSS JOIN exposed e
-	LEFT JOIN m c ON c.kind = k.kind AND c.metric = k.metric AND c.day = e.day AND c.ordinal = e.ordinal
-), compared AS (
-	SELECT c.*,
-		   max(c.converting) FILTER (WHERE c.ordinal = 0) OVER (PARTITION BY c.kind, c.metric, c.day) AS control_converting,
-		   max(c.units) FILTER (WHERE c.ordinal = 0) OVER (PARTITION BY c.kind, c.metric, c.day) AS control_units
-	FROM cumulative c
-)
-SELECT 'exposures', NULL, e.ordinal, e.key, e.day, e.new_units, e.units, NULL, NULL, NULL, NULL
-FROM exposed e
-UNION ALL
-SELECT c.kind, c.metric, c.ordinal, c.key, c.day, c.new_units, c.units, c.converting,
-	   z.relative_difference, z.relative_lower, z.relative_upper
-FROM compared c
-CROSS JOIN cfg
-LEFT JOIN LATERAL experiments_internal.comparison(cfg.chosen_method, 'rate', c.control_converting, NULL, NULL,
-	c.control_units, c.converting, NULL, NULL, c.units, cfg.chosen_confidence, cfg.chosen_tuning_n) z ON c.ordinal <> 0
-$$;
-CREATE OR REPLACE FUNCTION experiments_internal.metric_comparison(method text, type text, cuped boolean,
-	control_events bigint, control_count bigint, control_mean float8, control_variance float8,
-	treatment_events bigint, treatment_count bigint, treatment_mean float8, treatment_variance float8,
-	control_estimate float8, control_estimate_variance float8,
-	treatment_estimate float8, treatment_estimate_variance float8, confidence float8, tuning_n bigint,
-	OUT difference float8, OUT difference_lower float8, OUT difference_upper float8,
-	OUT relative_difference float8, OUT relative_lower float8, OUT relative_upper float8, OUT p_value float8)
-RETURNS record
--- in C, as comparison(): called twice per treatment, metric and slice from
--- metric_comparisons()'s query
-AS 'MODULE_PATHNAME', 'metric_comparison'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
--- metric_comparisons() takes the verdict of a metric's comparison from
--- comparison_verdict() itself: metric_verdict() called it from its query.
-CREATE OR REPLACE FUNCTION experiments_internal.metric_comparisons(experiment_id bigint,
-	since timestamptz, until timestamptz, confidence float8, min_units bigint, correction text,
-	pre_period interval, method text, tuning_n bigint, breakdown text, max_slices integer)
-RETURNS TABLE (
-	experiment_id bigint, metric_id bigint, metric text, role text, type text, implicit boolean,
-	higher_is_better boolean, margin float8, ordinal integer, variant text,
-	units bigint, event_units bigint, estimate float8, estimate_lower float8, estimate_upper float8, cap float8,
-	cuped boolean, adjusted_estimate float8, variance_reduction float8,
-	difference float8, difference_lower float8, difference_upper float8,
-	relative_difference float8, relative_lower float8, relative_upper float8,
-	p_value float8, adjusted_p_value float8, interval_confidence float8, p_value_correction text,
-	sample_sufficient boolean, verdict text, guardrail text, method text, slice integer, slice_value text)
-LANGUAGE sql STABLE
-SET search_path = experiments, pg_catalog, pg_temp
-AS $$
-WITH cfg AS MATERIALIZED (
-	SELECT a.chosen_method AS method, a.chosen_confidence AS confidence, a.chosen_correction AS correction,
-		   a.chosen_tuning_n AS tuning_n
-	FROM experiments_internal.analysis($1, $8, $4, $6, $9) a
-), s AS MATERIALIZED (
-	SELECT ms.* FROM cfg CROSS JOIN LATERAL experiments.metric_statistics($1, coalesce($2, '-infinity'),
-		coalesce($3, 'infinity'), coalesce($7, '0'), cfg.confidence, $10, $11) ms
-), defs AS (
-	-- Every metric with rows in a slice, attached or implicit, with its role.
-	SELECT DISTINCT ON (s.slice, s.metric_id, s.metric) s.slice, s.slice_value, s.metric_id, s.metric,
-		   coalesce(em.role, 'secondary') AS role, coalesce(m.type, 'proportion') AS type,
-		   m.id IS NULL AS implicit, coalesce(m.higher_is_better, true) AS higher_is_better, em.margin
-	FROM s
-	LEFT JOIN experiments.metrics m ON m.id = s.metric_id
-	LEFT JOIN experiments.experiment_metrics em ON em.metric_id = s.metric_id AND em.experiment_id = $1
-), pooled AS (
-	-- CUPED: one slope theta per slice and metric, over all variants' units.
-	SELECT s.slice, s.metric_id,
-		   (sum(s.covariate_cross_sum) - sum(s.value_sum) * sum(s.covariate_sum) / sum(s.units))
-			 / nullif(sum(s.covariate_square_sum) - sum(s.covariate_sum) ^ 2 / sum(s.units), 0) AS theta,
-		   sum(s.covariate_sum) / sum(s.units) AS covariate_mean
-	FROM s WHERE s.covariate_sum IS NOT NULL
-	GROUP BY s.slice, s.metric_id
-), cells AS (
-	-- Every variant for every metric; variants without units count 0.
-	SELECT d.*, v.ordinal, v.key AS variant, coalesce(s.units, 0) AS n, coalesce(s.event_units, 0) AS events,
-		   s.value_sum AS sx, s.value_square_sum AS sxx, s.denominator_sum AS sy, s.denominator_square_sum AS syy,
-		   s.cross_sum AS sxy, s.covariate_sum AS sc, s.covariate_square_sum AS scc, s.covariate_cross_sum AS sxc,
-		   s.quantile_value, s.quantile_lower, s.quantile_upper, s.cap, p.theta, p.covariate_mean
-	FROM defs d
-	CROSS JOIN experiments.variants v
-	LEFT JOIN s ON s.slice = d.slice AND s.metric_id IS NOT DISTINCT FROM d.metric_id AND s.metric = d.metric
-				   AND s.ordinal = v.ordinal
-	LEFT JOIN pooled p ON p.slice = d.slice AND p.metric_id = d.metric_id
-	WHERE v.experiment_id = $1
-), moments AS (
-	SELECT c.*, c.sx / nullif(c.n, 0) AS mean,
-		   CASE WHEN c.n > 1 THEN greatest((c.sxx - c.sx * c.sx / c.n) / (c.n - 1), 0) END AS var_x,
-		   CASE WHEN c.n > 1 THEN greatest((c.syy - c.sy * c.sy / c.n) / (c.n - 1), 0) END AS var_y,
-		   CASE WHEN c.n > 1 THEN (c.sxy - c.sx * c.sy / c.n) / (c.n - 1) END AS cov_xy,
-		   CASE WHEN c.n > 1 THEN greatest((c.scc - c.sc * c.sc / c.n) / (c.n - 1), 0) END AS var_c,
-		   CASE WHEN c.n > 1 THEN (c.sxc - c.sx * c.sc / c.n) / (c.n - 1) END AS cov_xc,
-		   c.sx / nullif(c.sy, 0) AS ratio
-	FROM cells c
-), estimates AS (
-	-- Per variant: the estimate, its interval, and for the comparisons its
-	-- variance (ratio: delta method; quantile: from the order-statistic
-	-- interval) or CUPED-adjusted mean and variance.
-	SELECT mo.*,
-		   mo.theta IS NOT NULL AS cuped,
-		   CASE WHEN mo.theta IS NOT NULL THEN mo.mean - mo.theta * (mo.sc / nullif(mo.n, 0) - mo.covariate_mean) END AS adjusted_mean,
-		   CASE WHEN mo.theta IS NOT NULL THEN greatest(mo.var_x - 2 * mo.theta * mo.cov_xc + mo.theta ^ 2 * mo.var_c, 0) END AS adjusted_var,
-		   -- (the ratio's variance is never negative: a slice whose units all
-		   -- have the same ratio gives 0, which rounding may leave below it)
-		   CASE mo.type WHEN 'ratio' THEN greatest(mo.var_x - 2 * mo.ratio * mo.cov_xy + mo.ratio ^ 2 * mo.var_y, 0)
-											/ nullif(mo.n * (mo.sy / mo.n) ^ 2, 0)
-						WHEN 'quantile' THEN ((mo.quantile_upper - mo.quantile_lower)
-											  / (2 * experiments.normal_quantile(1 - (1 - cfg.confidence) / 2))) ^ 2 END AS estimate_var,
-		   CASE mo.type WHEN 'ratio' THEN mo.ratio WHEN 'quantile' THEN mo.quantile_value
-						WHEN 'proportion' THEN mo.events / nullif(mo.n, 0)::float8 ELSE mo.mean END AS estimate
-	FROM moments mo
-	CROSS JOIN cfg
-), pairs AS (
-	-- Each variant beside its control, and the minimum-sample rule of
-	-- experiment_results(): min_units units in both arms; for proportions
-	-- without CUPED also 5 expected conversions and non-conversions per arm.
-	SELECT e.*, c.n AS c_n, c.events AS c_events, c.estimate AS c_estimate, c.estimate_var AS c_estimate_var,
-		   c.mean AS c_mean, c.var_x AS c_var_x, c.adjusted_mean AS c_adjusted_mean, c.adjusted_var AS c_adjusted_var,
-		   CASE WHEN e.ordinal <> 0 THEN e.n >= $5 AND c.n >= $5
-				AND (e.type <> 'proportion' OR e.cuped OR
-					 least(e.n, c.n) * least(e.events + c.events, e.n + c.n - e.events - c.events)::float8
-					 >= 5 * nullif(e.n + c.n, 0)) END AS sufficient
-	FROM estimates e
-	LEFT JOIN estimates c ON c.slice = e.slice AND c.metric_id IS NOT DISTINCT FROM e.metric_id AND c.metric = e.metric
-							 AND c.ordinal = 0
-), raw AS (
-	-- The p-value of each comparison, from the test its interval comes from.
-	SELECT p.*, t.p_value AS raw_p_value
-	FROM pairs p
-	CROSS JOIN cfg
-	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, p.type, p.cuped, p.c_events, p.c_n,
-		CASE WHEN p.cuped THEN p.c_adjusted_mean ELSE p.c_mean END, CASE WHEN p.cuped THEN p.c_adjusted_var ELSE p.c_var_x END,
-		p.events, p.n, CASE WHEN p.cuped THEN p.adjusted_mean ELSE p.mean END,
-		CASE WHEN p.cuped THEN p.adjusted_var ELSE p.var_x END, p.c_estimate, p.c_estimate_var, p.estimate,
-		p.estimate_var, cfg.confidence, cfg.tuning_n) t ON p.ordinal <> 0
-), tests AS (
-	-- The family corrected for multiple testing: every comparison with a
-	-- p-value and a sufficient sample, across slices, variants and metrics.
-	SELECT row_number() OVER (ORDER BY r.slice, r.metric_id NULLS LAST, r.metric, r.ordinal) AS member,
-		   r.slice, r.metric_id, r.metric, r.ordinal, CASE WHEN r.sufficient THEN r.raw_p_value END AS p_value
-	FROM raw r WHERE r.sufficient IS NOT NULL
-), corrected AS (
-	SELECT tests.slice, tests.metric_id, tests.metric, tests.ordinal, u.adjusted, u.level
-	FROM (SELECT (experiments.multiple_testing(coalesce(array_agg(tests.p_value ORDER BY tests.member), '{}'),
-											   (SELECT cfg.correction FROM cfg), (SELECT cfg.confidence FROM cfg))).*
-		  FROM tests) f
-	CROSS JOIN LATERAL unnest(f.adjusted_p_values, f.confidences) WITH ORDINALITY AS u(adjusted, level, member)
-	JOIN tests ON tests.member = u.member
-), compared AS (
-	-- The comparisons at their corrected levels, by the same tests.
-	SELECT r.*, k.adjusted, coalesce(k.level, cfg.confidence) AS level,
-		   cmp.difference AS d, cmp.difference_lower AS d_lower, cmp.difference_upper AS d_upper,
-		   cmp.relative_difference AS rel, cmp.relative_lower AS rel_lower, cmp.relative_upper AS rel_upper
-	FROM raw r
-	CROSS JOIN cfg
-	LEFT JOIN corrected k ON k.slice = r.slice AND k.metric_id IS NOT DISTINCT FROM r.metric_id AND k.metric = r.metric
-							 AND k.ordinal = r.ordinal
-	LEFT JOIN LATERAL experiments_internal.metric_comparison(cfg.method, r.type, r.cuped, r.c_events, r.c_n,
-		CASE WHEN r.cuped THEN r.c_adjusted_mean ELSE r.c_mean END, CASE WHEN r.cuped THEN r.c_adjusted_var ELSE r.c_var_x END,
-		r.events, r.n, CASE WHEN r.cuped THEN r.adjusted_mean ELSE r.mean END,
-		CASE WHEN r.cuped THEN r.adjusted_var ELSE r.var_x END, r.c_estimate, r.c_estimate_var, r.estimate,
-		r.estimate_var, coalesce(k.level, cfg.confidence), cfg.tuning_n) cmp ON r.ordinal <> 0
-)
-SELECT $1, c.metric_id, c.metric, c.role, c.type, c.implicit, c.higher_is_better, c.margin, c.ordinal, c.variant,
-	   c.n, c.events, c.estimate,
-	   CASE c.type WHEN 'proportion' THEN w.lower
-				   WHEN 'mean' THEN c.mean - experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
-				   WHEN 'ratio' THEN c.ratio - experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
-				   ELSE c.quantile_lower END,
-	   CASE c.type WHEN 'proportion' THEN w.upper
-				   WHEN 'mean' THEN c.mean + experiments.student_t_quantile(1 - (1 - cfg.confidence) / 2, greatest(c.n - 1, 1)) * sqrt(c.var_x / c.n)
-				   WHEN 'ratio' THEN c.ratio + experiments.normal_quantile(1 - (1 - cfg.confidence) / 2) * sqrt(c.estimate_var)
-				   ELSE c.quantile_upper END,
-	   c.cap, c.cuped,
-	   CASE WHEN c.cuped THEN c.adjusted_mean END,
-	   CASE WHEN c.cuped THEN 1 - c.adjusted_var / nullif(c.var_x, 0) END,
-	   c.d, c.d_lower, c.d_upper, c.rel, c.rel_lower, c.rel_upper,
-	   c.raw_p_value, c.adjusted,
-	   CASE WHEN c.d IS NOT NULL THEN c.level END,
-	   CASE WHEN c.sufficient IS NOT NULL THEN cfg.correction END,
-	   c.sufficient,
-	   -- the verdict in the metric's good direction
-	   experiments_internal.comparison_verdict(c.sufficient, c.adjusted, 1 - cfg.confidence,
-											   CASE WHEN c.higher_is_better THEN c.d ELSE -c.d END),
-	   CASE WHEN c.role = 'guardrail' AND c.ordinal <> 0
-			THEN experiments_internal.guardrail_status(c.sufficient, c.margin, c.rel_lower, c.rel_upper, c.higher_is_better) END,
-	   cfg.method, c.slice, c.slice_value
-FROM compared c
-CROSS JOIN cfg
-CROSS JOIN LATERAL experiments.wilson_interval(CASE WHEN c.type = 'proportion' THEN c.events END, c.n, cfg.confidence) w
-ORDER BY c.slice, c.role = 'guardrail' DESC, c.role = 'primary' DESC, c.implicit, c.metric_id, c.metric, c.ordinal
 $$;
 DROP FUNCTION experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean);
