@@ -29,7 +29,7 @@
  * Memory is bounded as PostgreSQL bounds a hash aggregate's, by work_mem
  * times hash_mem_multiplier. A unit takes about 100 bytes in memory (its
  * entry in a hash table kept under 90% full, its name) and 40 to 80 more per
- * goal it reached. When the units outgrow the budget, they spill, as
+ * goal it reached (about 30 more past its eighth: conversion_index). When the units outgrow the budget, they spill, as
  * PostgreSQL's hash aggregation does: what memory holds, and every later
  * row, goes as a record to one of up to 128 tapes (logtape.c, temporary
  * files) by the next bits of its unit's hash; a unit's records are then all
@@ -256,8 +256,9 @@ typedef struct UnitEntry
 
 /*
  * A unit's counted events of one metric: first and last time, the sum of
- * their values. A unit's conversions are chained from its entry (a unit
- * reaches few goals); the chain is walked for each of its events.
+ * their values. A unit's conversions are chained from its entry (most units
+ * reach few goals); the chain is walked for each of its events, or, past
+ * CHAIN_BEFORE_INDEX conversions, the index below is looked up.
  */
 typedef struct Conversion
 {
