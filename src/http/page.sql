@@ -387,7 +387,6 @@ DECLARE
 	tables text := '';
 	srm text;
 	method_line text;
-	m record;
 	catalog_failing text;
 	catalog_tables text;
 BEGIN
@@ -414,48 +413,60 @@ BEGIN
 			|| CASE WHEN r ->> 'method' = 'sequential' THEN ', sequential' ELSE '' END END AS srm_p
 		FROM (SELECT (r ->> CASE r ->> 'method' WHEN 'sequential' THEN 'srm_sequential_p_value' ELSE 'srm_p_value' END)::float8 AS p) q) t
 	WHERE r ->> 'kind' = 'exposures' AND (r ->> 'ordinal')::integer = 0;
-	-- Per metric: its verdicts, its table and its lift chart.
-	FOR m IN SELECT DISTINCT r ->> 'kind' AS kind, r ->> 'metric' AS metric
-			 FROM jsonb_array_elements(results) r WHERE r ->> 'kind' <> 'exposures' ORDER BY 1, 2 LOOP
-		verdicts := verdicts || coalesce((
-			SELECT string_agg('<li>' || experiments_internal.html_escape(experiments_internal.results_verdict(
-						r ->> 'variant', control, m.metric || ' (conversion rate)', r ->> 'rate_verdict',
-						(r ->> 'rate_relative_lift')::float8, (r ->> 'rate_relative_lower')::float8,
-						(r ->> 'rate_relative_upper')::float8, (r ->> 'rate_adjusted_p_value')::float8,
-						(r ->> 'rate_interval_confidence')::float8)) || '</li>',
-					'' ORDER BY (r ->> 'ordinal')::integer)
-			FROM jsonb_array_elements(results) r
-			WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric AND (r ->> 'ordinal')::integer <> 0), '');
-		tables := tables || format('<section class="metric" data-metric="%s"><h2>%s</h2><div class="scroll"><table><thead><tr>'
-			'<th>Variant</th><th>Units</th><th>Converting</th><th>Rate (95%% CI)</th><th>Relative lift (CI corrected for multiple testing)</th><th>p-value (uncorrected)</th>%s'
-			'</tr></thead><tbody>', experiments_internal.html_escape(m.metric), experiments_internal.html_escape(m.metric),
-			CASE WHEN m.kind = 'revenue' THEN '<th>Value per unit</th>' ELSE '' END)
-			|| (SELECT string_agg(format('<tr data-variant="%s"><th scope="row">%s</th>'
-					'<td data-field="units" data-value="%s">%s</td><td data-field="converting_units" data-value="%s">%s</td>'
-					'<td data-field="conversion_rate" data-value="%s" data-lower="%s" data-upper="%s">%s <span class="ci">(%s to %s)</span></td>'
-					'<td data-field="rate_relative_lift" data-value="%s" data-lower="%s" data-upper="%s">%s</td>'
-					'<td data-field="rate_p_value" data-value="%s">%s</td>%s</tr>',
-					experiments_internal.html_escape(r ->> 'variant'), experiments_internal.html_escape(r ->> 'variant'),
-					r ->> 'units', r ->> 'units', r ->> 'converting_units', r ->> 'converting_units',
-					r ->> 'conversion_rate', r ->> 'rate_lower', r ->> 'rate_upper',
-					experiments_internal.format_percent((r ->> 'conversion_rate')::float8),
-					experiments_internal.format_percent((r ->> 'rate_lower')::float8),
-					experiments_internal.format_percent((r ->> 'rate_upper')::float8),
-					r ->> 'rate_relative_lift', r ->> 'rate_relative_lower', r ->> 'rate_relative_upper',
-					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN 'control'
-						 ELSE experiments_internal.format_percent((r ->> 'rate_relative_lift')::float8, true)
-							  || ' <span class="ci">(' || experiments_internal.format_percent((r ->> 'rate_relative_lower')::float8, true)
-							  || ' to ' || experiments_internal.format_percent((r ->> 'rate_relative_upper')::float8, true) || ')</span>' END,
-					r ->> 'rate_p_value',
-					CASE WHEN (r ->> 'ordinal')::integer = 0 THEN '' ELSE experiments_internal.format_p_value((r ->> 'rate_p_value')::float8) END,
-					CASE WHEN m.kind = 'revenue' THEN format('<td data-field="value_per_unit" data-value="%s">%s</td>',
-						r ->> 'value_per_unit', round((r ->> 'value_per_unit')::numeric, 2)) ELSE '' END),
-				'' ORDER BY (r ->> 'ordinal')::integer)
-				FROM jsonb_array_elements(results) r WHERE r ->> 'kind' = m.kind AND r ->> 'metric' = m.metric)
-			|| '</tbody></table></div><figure class="lift">'
-			|| experiments_internal.results_chart_svg('lift', m.metric, results, series)
-			|| '</figure></section>';
-	END LOOP;
+	-- Per metric: its verdicts, its table and its lift chart, from its own
+	-- rows and series (each metric's, grouped once: a tenant may have
+	-- thousands of goals, and a loop over the metrics scanning every row
+	-- and appending to the page grew with the square of their number).
+	SELECT coalesce(string_agg(g.verdicts, '' ORDER BY g.kind, g.metric), ''),
+		   coalesce(string_agg(g.section, '' ORDER BY g.kind, g.metric), '')
+	INTO verdicts, tables
+	FROM (SELECT m.kind, m.metric,
+				 coalesce((
+					SELECT string_agg('<li>' || experiments_internal.html_escape(experiments_internal.results_verdict(
+								r ->> 'variant', control, m.metric || ' (conversion rate)', r ->> 'rate_verdict',
+								(r ->> 'rate_relative_lift')::float8, (r ->> 'rate_relative_lower')::float8,
+								(r ->> 'rate_relative_upper')::float8, (r ->> 'rate_adjusted_p_value')::float8,
+								(r ->> 'rate_interval_confidence')::float8)) || '</li>',
+							'' ORDER BY (r ->> 'ordinal')::integer)
+					FROM jsonb_array_elements(m.rows) r
+					WHERE (r ->> 'ordinal')::integer <> 0), '') AS verdicts,
+				 format('<section class="metric" data-metric="%s"><h2>%s</h2><div class="scroll"><table><thead><tr>'
+					'<th>Variant</th><th>Units</th><th>Converting</th><th>Rate (95%% CI)</th><th>Relative lift (CI corrected for multiple testing)</th><th>p-value (uncorrected)</th>%s'
+					'</tr></thead><tbody>', experiments_internal.html_escape(m.metric), experiments_internal.html_escape(m.metric),
+					CASE WHEN m.kind = 'revenue' THEN '<th>Value per unit</th>' ELSE '' END)
+				 || (SELECT string_agg(format('<tr data-variant="%s"><th scope="row">%s</th>'
+							'<td data-field="units" data-value="%s">%s</td><td data-field="converting_units" data-value="%s">%s</td>'
+							'<td data-field="conversion_rate" data-value="%s" data-lower="%s" data-upper="%s">%s <span class="ci">(%s to %s)</span></td>'
+							'<td data-field="rate_relative_lift" data-value="%s" data-lower="%s" data-upper="%s">%s</td>'
+							'<td data-field="rate_p_value" data-value="%s">%s</td>%s</tr>',
+							experiments_internal.html_escape(r ->> 'variant'), experiments_internal.html_escape(r ->> 'variant'),
+							r ->> 'units', r ->> 'units', r ->> 'converting_units', r ->> 'converting_units',
+							r ->> 'conversion_rate', r ->> 'rate_lower', r ->> 'rate_upper',
+							experiments_internal.format_percent((r ->> 'conversion_rate')::float8),
+							experiments_internal.format_percent((r ->> 'rate_lower')::float8),
+							experiments_internal.format_percent((r ->> 'rate_upper')::float8),
+							r ->> 'rate_relative_lift', r ->> 'rate_relative_lower', r ->> 'rate_relative_upper',
+							CASE WHEN (r ->> 'ordinal')::integer = 0 THEN 'control'
+								 ELSE experiments_internal.format_percent((r ->> 'rate_relative_lift')::float8, true)
+									  || ' <span class="ci">(' || experiments_internal.format_percent((r ->> 'rate_relative_lower')::float8, true)
+									  || ' to ' || experiments_internal.format_percent((r ->> 'rate_relative_upper')::float8, true) || ')</span>' END,
+							r ->> 'rate_p_value',
+							CASE WHEN (r ->> 'ordinal')::integer = 0 THEN '' ELSE experiments_internal.format_p_value((r ->> 'rate_p_value')::float8) END,
+							CASE WHEN m.kind = 'revenue' THEN format('<td data-field="value_per_unit" data-value="%s">%s</td>',
+								r ->> 'value_per_unit', round((r ->> 'value_per_unit')::numeric, 2)) ELSE '' END),
+						'' ORDER BY (r ->> 'ordinal')::integer)
+					 FROM jsonb_array_elements(m.rows) r)
+				 || '</tbody></table></div><figure class="lift">'
+				 -- (the exposures' series give the chart its days)
+				 || experiments_internal.results_chart_svg('lift', m.metric, m.rows, coalesce(s.rows, '[]') || e.rows)
+				 || '</figure></section>' AS section
+		  FROM (SELECT r ->> 'kind' AS kind, r ->> 'metric' AS metric, jsonb_agg(r) AS rows
+				FROM jsonb_array_elements(results) r WHERE r ->> 'kind' <> 'exposures' GROUP BY 1, 2) m
+		  LEFT JOIN (SELECT d ->> 'kind' AS kind, d ->> 'metric' AS metric, jsonb_agg(d) AS rows
+					 FROM jsonb_array_elements(series) d WHERE d ->> 'kind' <> 'exposures' GROUP BY 1, 2) s
+			  ON s.kind = m.kind AND s.metric = m.metric
+		  CROSS JOIN (SELECT coalesce(jsonb_agg(d), '[]') AS rows
+					  FROM jsonb_array_elements(series) d WHERE d ->> 'kind' = 'exposures') e) g;
 	RETURN '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
 		|| '<meta name="viewport" content="width=device-width, initial-scale=1">'
 		|| '<title>Results: ' || experiments_internal.html_escape(x.key) || '</title><style>'

@@ -9,8 +9,10 @@
 # goal is an implicit metric of metric_results(). Each function below is
 # timed RUNS times (default 3) per tenant, alternately, each call its own
 # transaction: experiment_results(), metric_results(), metric_breakdown() by
-# country (10 slices and the rest) and the results page's daily series
-# (experiments_internal.results_series()). Target: the time per goal at the
+# country (10 slices and the rest), the results page's daily series
+# (experiments_internal.results_series()) and the page itself, as an analyst
+# (a NOSUPERUSER member of experiments_analyst with the tenant's analyst key,
+# row-level security applied). Target: the time per goal at the
 # larger count within 2 times that at the smaller (linear in goals: each
 # goal's rows are joined with their own, not with every other goal's).
 set -euo pipefail
@@ -19,7 +21,12 @@ RUNS=${RUNS:-3}
 createdb bench_many_goals
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -d bench_many_goals "$@"; }
 psql -c 'CREATE EXTENSION experiments'
-psql -c 'CREATE TABLE tenants (goals integer PRIMARY KEY, tenant_id uuid, experiment_id bigint);
+psql -c 'DO $$BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = $r$bench_goals_analyst$r$) THEN
+			CREATE ROLE bench_goals_analyst IN ROLE experiments_analyst;
+		END IF;
+	END$$;
+	CREATE TABLE tenants (goals integer PRIMARY KEY, tenant_id uuid, experiment_id bigint, analyst_key text);
 	CREATE TABLE timings (goals integer, what text, run integer, seconds float8);'
 
 for goals in $GOALS; do
@@ -27,7 +34,8 @@ for goals in $GOALS; do
 	tenant=$(psql -Atc "SELECT experiments.create_tenant('goals-$goals')")
 	psql <<SQL
 SET experiments.tenant = '$tenant';
-INSERT INTO tenants SELECT $goals, '$tenant', id FROM experiments.create_experiment('goals-$goals',
+INSERT INTO tenants SELECT $goals, '$tenant', id, experiments.create_api_key('$tenant', 'bench', 'analyst')
+FROM experiments.create_experiment('goals-$goals',
 	'[{"key": "control", "allocation": 50}, {"key": "treatment", "allocation": 50}]', start => true);
 INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
 	assigned, eligible, overridden, full_on, custom, audience_mismatch)
@@ -54,30 +62,45 @@ call() {
 	local exp
 	exp=$(psql -Atc "SELECT experiment_id FROM tenants WHERE goals = $1")
 	case $2 in
+	results_page) echo "SELECT length(experiments_api.results_page('goals-$1'))" ;;
 	experiment_results) echo "SELECT count(*) FROM experiments.experiment_results($exp)" ;;
 	metric_results) echo "SELECT count(*) FROM experiments.metric_results($exp)" ;;
 	metric_breakdown) echo "SELECT count(*) FROM experiments.metric_breakdown($exp, 'country')" ;;
 	results_series) echo "SELECT count(*) FROM experiments_internal.results_series($exp)" ;;
 	esac
 }
-whats="experiment_results metric_results metric_breakdown results_series"
+whats="experiment_results metric_results metric_breakdown results_series results_page"
+
+# timed GOALS WHAT RUN: one call in a transaction of its own, its time into
+# timings; the page as the analyst, authenticated by the tenant's key
+timed() {
+	local tenant key
+	tenant=$(psql -Atc "SELECT tenant_id FROM tenants WHERE goals = $1")
+	key=$(psql -Atc "SELECT analyst_key FROM tenants WHERE goals = $1")
+	echo "SET experiments.tenant = '$tenant';"
+	echo "BEGIN;"
+	if [ "$2" = results_page ]; then
+		echo "SET LOCAL ROLE bench_goals_analyst;"
+		echo "SELECT experiments.authenticate('$key') \\g /dev/null"
+	fi
+	echo "SELECT clock_timestamp() AS t0 \\gset"
+	echo "$(call "$1" "$2") \\g /dev/null"
+	echo "SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) AS seconds \\gset"
+	echo "COMMIT;"
+	[ -n "$3" ] && echo "INSERT INTO timings VALUES ($1, '$2', $3, :seconds);"
+	return 0
+}
 {
+	# one call of each, untimed: the session's caches
 	for goals in $GOALS; do
-		tenant=$(psql -Atc "SELECT tenant_id FROM tenants WHERE goals = $goals")
-		echo "SET experiments.tenant = '$tenant';"
-		# one call of each, untimed: the session's caches
 		for what in $whats; do
-			echo "$(call "$goals" "$what") \\g /dev/null"
+			timed "$goals" "$what" ""
 		done
 	done
 	for run in $(seq "$RUNS"); do
 		for what in $whats; do
 			for goals in $GOALS; do
-				tenant=$(psql -Atc "SELECT tenant_id FROM tenants WHERE goals = $goals")
-				echo "SET experiments.tenant = '$tenant';"
-				echo "SELECT clock_timestamp() AS t0 \\gset"
-				echo "$(call "$goals" "$what") \\g /dev/null"
-				echo "INSERT INTO timings VALUES ($goals, '$what', $run, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz));"
+				timed "$goals" "$what" "$run"
 			done
 		done
 	done
