@@ -739,13 +739,16 @@ ArgsGiven(FunctionCallInfo fcinfo, const int *args, int nargs)
 
 /*
  * TextIs
- *		Whether a text argument is the given word.
+ *		Whether a text argument is given and is the given word.
  */
 static bool
 TextIs(FunctionCallInfo fcinfo, int arg, const char *word)
 {
-	text	   *value = PG_GETARG_TEXT_PP(arg);
+	text	   *value;
 
+	if (PG_ARGISNULL(arg))
+		return false;
+	value = PG_GETARG_TEXT_PP(arg);
 	return VARSIZE_ANY_EXHDR(value) == strlen(word) &&
 		memcmp(VARDATA_ANY(value), word, strlen(word)) == 0;
 }
@@ -770,13 +773,13 @@ IndicatorSummary(int64 successes, int64 count, double *mean, double *variance)
 }
 
 /*
- * SequentialArms
- *		The arms comparison() gives sequential_test(): for test rate the
+ * ComparisonArms
+ *		The arms of comparison()'s arguments as means: for test rate the
  *		indicators of the successes, for any other the means and variances
  *		given; false when one is missing.
  */
 static bool
-SequentialArms(FunctionCallInfo fcinfo, bool rate, TwoMeans *arms)
+ComparisonArms(FunctionCallInfo fcinfo, bool rate, TwoMeans *arms)
 {
 	static const int rate_args[] = {2, 5, 6, 9};
 	static const int value_args[] = {3, 4, 5, 7, 8, 9};
@@ -805,11 +808,10 @@ static void
 ComparisonColumns(FunctionCallInfo fcinfo, Datum *row, bool *row_nulls)
 {
 	static const int rate_args[] = {2, 5, 6, 9, 10};
-	static const int value_args[] = {3, 4, 5, 7, 8, 9, 10};
-	bool		fixed = !PG_ARGISNULL(0) && TextIs(fcinfo, 0, "fixed");
-	bool		sequential = !PG_ARGISNULL(0) && TextIs(fcinfo, 0, "sequential");
-	bool		rate = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "rate");
-	bool		value = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "value");
+	bool		fixed = TextIs(fcinfo, 0, "fixed");
+	bool		sequential = TextIs(fcinfo, 0, "sequential");
+	bool		rate = TextIs(fcinfo, 1, "rate");
+	bool		value = TextIs(fcinfo, 1, "value");
 	Datum		values[TEST_COLUMNS];
 	bool		nulls[TEST_COLUMNS];
 	TwoMeans	arms;
@@ -818,14 +820,12 @@ ComparisonColumns(FunctionCallInfo fcinfo, Datum *row, bool *row_nulls)
 	if (fixed && rate && ArgsGiven(fcinfo, rate_args, lengthof(rate_args)))
 		TwoProportionTest(PG_GETARG_INT64(2), PG_GETARG_INT64(5), PG_GETARG_INT64(6), PG_GETARG_INT64(9),
 						  PG_GETARG_FLOAT8(10), values, nulls);
-	else if (fixed && value && ArgsGiven(fcinfo, value_args, lengthof(value_args)))
+	else if (fixed && value && !PG_ARGISNULL(10) && ComparisonArms(fcinfo, false, &arms))
 	{
-		arms = (TwoMeans) {.m0 = PG_GETARG_FLOAT8(3), .v0 = PG_GETARG_FLOAT8(4), .n0 = PG_GETARG_INT64(5),
-		.m1 = PG_GETARG_FLOAT8(7), .v1 = PG_GETARG_FLOAT8(8), .n1 = PG_GETARG_INT64(9)};
 		CheckTwoMeans(&arms, "welch_test");
 		WelchTest(&arms, PG_GETARG_FLOAT8(10), values, nulls);
 	}
-	else if (sequential && !PG_ARGISNULL(10) && !PG_ARGISNULL(11) && SequentialArms(fcinfo, rate, &arms))
+	else if (sequential && !PG_ARGISNULL(10) && !PG_ARGISNULL(11) && ComparisonArms(fcinfo, rate, &arms))
 	{
 		CheckTwoMeans(&arms, "sequential_test");
 		SequentialTest(&arms, PG_GETARG_FLOAT8(10), PG_GETARG_INT64(11), values, nulls);
@@ -925,9 +925,11 @@ enum
 	METRIC_RELATIVE,
 	METRIC_RELATIVE_LOWER,
 	METRIC_RELATIVE_UPPER,
-	METRIC_P_VALUE,
-	METRIC_COLUMNS
+	METRIC_P_VALUE
 };
+
+StaticAssertDecl(METRIC_P_VALUE + 2 == COMPARISON_COLUMNS,
+				 "metric_comparison()'s columns are comparison()'s but the last");
 
 /*
  * SetMaybe
@@ -1039,11 +1041,13 @@ metric_comparison(PG_FUNCTION_ARGS)
 {
 	bool		cuped_given = !PG_ARGISNULL(2);
 	bool		cuped = cuped_given && PG_GETARG_BOOL(2);
-	bool		proportion = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "proportion");
-	bool		mean = !PG_ARGISNULL(1) && TextIs(fcinfo, 1, "mean");
-	bool		estimate = !PG_ARGISNULL(1) && (TextIs(fcinfo, 1, "ratio") || TextIs(fcinfo, 1, "quantile"));
-	Datum		values[METRIC_COLUMNS];
-	bool		nulls[METRIC_COLUMNS];
+	bool		proportion = TextIs(fcinfo, 1, "proportion");
+	bool		mean = TextIs(fcinfo, 1, "mean");
+	bool		estimate = TextIs(fcinfo, 1, "ratio") || TextIs(fcinfo, 1, "quantile");
+
+	/* ours are the first of comparison()'s columns, without its note */
+	Datum		values[COMPARISON_COLUMNS];
+	bool		nulls[COMPARISON_COLUMNS];
 
 	memset(nulls, true, sizeof(nulls));
 	if (cuped || proportion || mean)
@@ -1051,8 +1055,6 @@ metric_comparison(PG_FUNCTION_ARGS)
 		/* comparison()'s arguments from ours */
 		static const int from[] = {0, -1, 3, 5, 6, 4, 7, 9, 10, 8, 15, 16};
 		LOCAL_FCINFO(args, lengthof(from));
-		Datum		row[COMPARISON_COLUMNS];
-		bool		row_nulls[COMPARISON_COLUMNS];
 
 		for (int i = 0; i < (int) lengthof(from); i++)
 		{
@@ -1060,12 +1062,10 @@ metric_comparison(PG_FUNCTION_ARGS)
 			args->args[i].value = from[i] >= 0 ? PG_GETARG_DATUM(from[i]) : 0;
 		}
 		args->args[1].value = CStringGetTextDatum(proportion && cuped_given && !cuped ? "rate" : "value");
-		ComparisonColumns(args, row, row_nulls);
-		memcpy(values, row, sizeof(values));
-		memcpy(nulls, row_nulls, sizeof(nulls));
+		ComparisonColumns(args, values, nulls);
 	}
 	else if (cuped_given && estimate)
-		EstimateComparison(fcinfo, !PG_ARGISNULL(0) && TextIs(fcinfo, 0, "sequential"), values, nulls);
+		EstimateComparison(fcinfo, TextIs(fcinfo, 0, "sequential"), values, nulls);
 	return ReturnRecord(fcinfo, values, nulls);
 }
 
