@@ -115,13 +115,30 @@ REVOKE ALL ON FUNCTION experiments_internal.retention_horizon() FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.retention_horizon() IS
 'The first month retention must not touch: that of the earliest started_at of the experiments running or paused, of every tenant (infinity when there is none).';
 
+-- Partition maintenance in one transaction at a time, whoever runs it
+-- (create_tenant(), create_event_partitions(), maintain_partitions() from
+-- pg_cron): planning reads every default partition, which attaching a month
+-- must then lock exclusively, so two runs that planned at once would each
+-- wait for the other. Held to the end of the transaction.
+CREATE FUNCTION experiments_internal.lock_partition_maintenance()
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('experiments partition maintenance', 0));
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.lock_partition_maintenance() FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.lock_partition_maintenance() IS
+'Part of maintenance: waits for and takes, to the end of the transaction, the advisory lock that lets one transaction at a time plan, create or retire event partitions.';
+
 -- What maintenance has to do, step by step, so that each step can be its own
 -- transaction: the months to create (the current one, those ahead, those
 -- with rows in the default partition) that no partition covers, then the
--- months to retire.
+-- months to retire. Taken under the maintenance lock, which the steps then
+-- take again in their own transactions.
 CREATE FUNCTION experiments_internal.partition_plan(months_ahead integer, retire boolean, force boolean)
 RETURNS TABLE (event_table text, month date, action text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -132,6 +149,7 @@ DECLARE
 	this_month date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
 	horizon date := CASE WHEN force THEN 'infinity'::date ELSE experiments_internal.retention_horizon() END;
 BEGIN
+	PERFORM experiments_internal.lock_partition_maintenance();
 	IF months_ahead NOT BETWEEN 0 AND 120 THEN
 		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
 			USING ERRCODE = 'invalid_parameter_value',
@@ -183,10 +201,10 @@ COMMENT ON FUNCTION experiments_internal.partition_plan(integer, boolean, boolea
 -- of the table wait, for that short while, on the lock of its parent: one
 -- that got in before would otherwise route a row of the month into the
 -- overflow partition after the move and make the attach fail. Readers do not
--- wait. Concurrent runs take turns on the same lock. A lock not had within
--- 5 s fails the step (maintenance reports it and goes on), so that writers
--- never queue longer behind it, e.g. while a long query reads the overflow
--- partition, which the attach must lock.
+-- wait. Concurrent runs take turns (lock_partition_maintenance()). A lock
+-- not had within 5 s fails the step (maintenance reports it and goes on), so
+-- that writers never queue longer behind it, e.g. while a long query reads
+-- the overflow partition, which the attach must lock.
 CREATE FUNCTION experiments_internal.create_event_partition(event_table text, month date)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -204,6 +222,7 @@ BEGIN
 		RAISE EXCEPTION '"%" is not an event table', event_table USING ERRCODE = 'invalid_parameter_value',
 			DETAIL = 'Partitions are created for the partitioned tables of schema experiments, for a month.';
 	END IF;
+	PERFORM experiments_internal.lock_partition_maintenance();
 	overflow := experiments_internal.event_default_partition(event_table);
 	EXECUTE format('LOCK TABLE ONLY experiments.%I IN SHARE ROW EXCLUSIVE MODE', event_table);
 	IF EXISTS (SELECT FROM experiments_internal.event_partition_bounds(event_table) b
@@ -242,6 +261,7 @@ AS $$
 DECLARE
 	part text := format('%s_%s', event_table, to_char(month, 'YYYYMM'));
 BEGIN
+	PERFORM experiments_internal.lock_partition_maintenance();
 	IF experiments_internal.event_table_time_column(event_table) IS NULL OR retention NOT IN ('detach', 'drop') OR
 	   NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i
 				   WHERE i.inhrelid = to_regclass(format('experiments.%I', part))
