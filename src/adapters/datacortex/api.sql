@@ -117,7 +117,7 @@ DECLARE
 	attributes jsonb;
 	ordinal integer;
 	variant text;
-	list jsonb := '[]';
+	list jsonb[] := '{}';
 	r record;
 	answer jsonb;
 BEGIN
@@ -151,10 +151,11 @@ BEGIN
 			ordinal := r.ordinal;
 			variant := r.variant;
 		END IF;
+		-- appended in place (an expanded array), not copied per experiment
 		list := list || jsonb_build_object('experiment', r.experiment,
 			'variant', CASE WHEN ordinal = 0 THEN 'false'::jsonb ELSE to_jsonb(variant) END);
 	END LOOP;
-	RETURN experiments_internal.respond(200, jsonb_build_object('experiment_list', list),
+	RETURN experiments_internal.respond(200, jsonb_build_object('experiment_list', to_jsonb(list)),
 		experiments_internal.status_warning($1));
 EXCEPTION WHEN OTHERS THEN
 	answer := experiments_internal.api_error_answer(SQLSTATE, SQLERRM);
