@@ -10,12 +10,13 @@
 # size: a bare count(*) of the experiment's exposure rows, its results
 # (experiment_results over March) from the exposure rows
 # (experiments.read_exposure_rollups = off) and from the rollup, RUNS times
-# each (default 3), alternately, each call its own transaction; and the
-# backend's peak anonymous memory (RssAnon of /proc/PID/status, sampled
-# every 20 ms, less the same before the call) during the results, at
-# work_mem 4MB. Targets (issue #21): time <= 2 x count(*); memory bounded by
-# work_mem, so flat as the experiment grows: the peak at the largest size
-# within 2 times that at the smallest.
+# each (default 3), alternately, each call its own session and transaction;
+# and, in one more call each that is not timed, the backend's peak anonymous
+# memory (RssAnon of /proc/PID/status, sampled every 20 ms, less the same
+# before the call) during the results, at work_mem 4MB. Targets (issue
+# #21): time <= 2 x count(*); memory bounded by work_mem, so flat as the
+# experiment grows: the peak at the largest size within 2 times that at the
+# smallest.
 set -euo pipefail
 SIZES=${SIZES:-1 10 30}
 RUNS=${RUNS:-3}
@@ -65,21 +66,42 @@ experiment_of() { psql -Atc "SELECT experiment_id FROM sizes WHERE size = $1"; }
 # rss_anon PID: the backend's anonymous memory now, in kB
 rss_anon() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 
-# results SIZE WHAT RUN ROLLUPS: times the results of size SIZE with
-# experiments.read_exposure_rollups = ROLLUPS, sampling the backend's memory
+# session SIZE ROLLUPS: the settings of a session reading the results of
+# size SIZE with experiments.read_exposure_rollups = ROLLUPS
+session() {
+	echo "SET work_mem = '4MB';"
+	echo "SET experiments.tenant = '$(psql -Atc "SELECT tenant_id FROM sizes WHERE size = $1")';"
+	echo "SET experiments.read_exposure_rollups = $2;"
+}
+
+# call SIZE: the results of size SIZE
+call() {
+	echo "SELECT count(*) FROM experiments.experiment_results($(experiment_of "$1"), '2026-03-01 00:00+00', '2026-04-01 00:00+00') \\g /dev/null"
+}
+
+# results SIZE WHAT RUN ROLLUPS: times the results of size SIZE in a
+# session of their own, as the count is timed: nothing else runs meanwhile
 results() {
+	{
+		session "$1" "$4"
+		echo "SELECT clock_timestamp() AS t0 \\gset"
+		call "$1"
+		echo "INSERT INTO timings VALUES ($1, '$2', $3, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz));"
+	} | psql
+}
+
+# memory SIZE WHAT ROLLUPS: the backend's peak memory during the results of
+# size SIZE, sampled every 20 ms in a run that is not timed (the sampling
+# takes the CPU of a process of its own)
+memory() {
 	local fifo
 	fifo=$(mktemp -u)
 	mkfifo "$fifo"
 	{
-		echo "SET work_mem = '4MB';"
-		echo "SET experiments.tenant = '$(psql -Atc "SELECT tenant_id FROM sizes WHERE size = $1")';"
-		echo "SET experiments.read_exposure_rollups = $4;"
+		session "$1" "$3"
 		echo "SELECT pg_backend_pid();"
 		read -r _ <"$fifo"
-		echo "SELECT clock_timestamp() AS t0 \\gset"
-		echo "SELECT count(*) FROM experiments.experiment_results($(experiment_of "$1"), '2026-03-01 00:00+00', '2026-04-01 00:00+00') \\g /dev/null"
-		echo "INSERT INTO timings VALUES ($1, '$2', $3, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz));"
+		call "$1"
 	} | psql -At | {
 		read -r pid
 		base=$(rss_anon "$pid")
@@ -89,7 +111,7 @@ results() {
 			[ "$kb" -gt "$peak" ] && peak=$kb
 			sleep 0.02
 		done
-		psql -c "INSERT INTO memory VALUES ($1, '$2', $3, $((peak - base)))"
+		psql -c "INSERT INTO memory VALUES ($1, '$2', 1, $((peak - base)))"
 	}
 	rm -f "$fifo"
 }
@@ -104,6 +126,8 @@ SQL
 		results "$size" rows "$run" off
 		results "$size" rolled_up "$run" on
 	done
+	memory "$size" rows off
+	memory "$size" rolled_up on
 done
 
 psql <<SQL
