@@ -21,6 +21,7 @@
 #include "catalog/pg_operator_d.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "miscadmin.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/tuplesort.h"
@@ -220,6 +221,7 @@ OrderedValuesAt(OrderedValues *values, int64 rank)
 			Datum		value;
 			bool		isnull;
 
+			CHECK_FOR_INTERRUPTS();
 			if (!tuplesort_getdatum(values->sort, true, &value, &isnull, NULL))
 				elog(ERROR, "a sort of ordered values ended early");
 			values->last = DatumGetFloat8(value);

@@ -1217,7 +1217,10 @@ CountUnits(DailyMetrics *state)
 
 	units_start_iterate(state->units, &iterator);
 	while ((unit = units_iterate(state->units, &iterator)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
 		Count(state, EXPOSURES_METRIC, unit->ordinal, unit->first_at, unit->last_at, 0, false);
+	}
 	for (uint32 i = 0; i < state->nconversions; i++)
 	{
 		Conversion *conversion = &state->conversions[i];
@@ -1248,6 +1251,9 @@ DrainSpill(DailyMetrics *state)
 
 	state->spill = NULL;
 	state->used_bits = level->used_bits;
+	if (used_bits == 0)
+		elog(DEBUG1, "the units outgrew work_mem: reading back %d partitions from temporary files",
+			 1 << level->bits);
 	for (int i = 0; i < 1 << level->bits; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(state->context);
@@ -1256,6 +1262,8 @@ DrainSpill(DailyMetrics *state)
 		MemoryContextSwitchTo(old);
 		do
 		{
+			/* no query runs while the tapes are read, to check for a cancel */
+			CHECK_FOR_INTERRUPTS();
 			nread = 0;
 			while (nread < BATCH_SIZE && ReadRecord(state, level->tapes[i], &records[nread], nread))
 			{
@@ -2807,6 +2815,7 @@ EmitUnits(DailyMetrics *base)
 			{
 				UnitHead	head = {.ordinal = *NameOrdinal(name), .label = -1};
 
+				CHECK_FOR_INTERRUPTS();
 				EmitUnit(state, head, (const text *) name, 0);
 			}
 	}
@@ -2826,6 +2835,7 @@ EmitUnits(DailyMetrics *base)
 			 * The name and values of a unit a few buckets on (the walk goes
 			 * down), soon needed: every cache line of a short name's span.
 			 */
+			CHECK_FOR_INTERRUPTS();
 			if (ahead->status == units_SH_IN_USE)
 			{
 				const char *start = (const char *) ahead->name;
@@ -3150,6 +3160,7 @@ QuantileCells(CatalogMetric *metric, MetricSums *sums, double critical, TupleDes
 		bool		isnull;
 		int32		this_cell = DatumGetInt32(slot_getattr(slot, 1, &isnull));
 
+		CHECK_FOR_INTERRUPTS();
 		if (this_cell != cell)
 		{
 			cell = this_cell;
@@ -3642,6 +3653,7 @@ metric_statistics(PG_FUNCTION_ARGS)
 		{
 			int			cell = (head.label > 0 ? slice_of[head.label] : 0) * state.nordinals + head.ordinal;
 
+			CHECK_FOR_INTERRUPTS();
 			for (int v = 0; v < state.nvalues; v++)
 				if (state.value_deferred[v])
 					ReadExactly(state.unit_rows, &state.unit_parts[v], sizeof(UnitPart));

@@ -8,6 +8,10 @@
 #      LIMIT_BODY_FACTOR (5) times the body: the body is not parsed.
 #   2. A batch under the cap whose processing takes long is cancelled by
 #      statement_timeout (57014) and stores nothing.
+#   3. Results whose units outgrew work_mem answer a cancel while they read
+#      their temporary files back, when no query of theirs runs: within a
+#      third of the time that reading takes (an analyst cancelling its own
+#      call, as a client library or PostgREST's timeout does).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LIMIT_RATIO=${LIMIT_RATIO:-2}
@@ -99,3 +103,67 @@ grep -q "canceling statement due to statement timeout" "$work/big.err" ||
 read -r seconds stored < <(tr '|' ' ' <"$work/big.out" | tail -1)
 [ "$stored" = 0 ] || { echo "the cancelled batch stored $stored goals"; exit 1; }
 echo "a $(($(stat -c %s "$work/big.json") / 1048576)) MB batch under the cap: cancelled by statement_timeout = 50ms after $seconds s, nothing stored"
+
+# 3. Results reading their spilled units back: 2,000,000 exposures of 400,000
+# units in March 2026 and 400,000 goals, read at work_mem 64kB by an analyst.
+experiment=$(psql -X -q -tA -v ON_ERROR_STOP=1 <<'SQL'
+BEGIN;
+SELECT experiments.set_tenant(id) FROM experiments.tenants WHERE name = 'limits' \g /dev/null
+SELECT id AS experiment FROM experiments.create_experiment('spilled',
+	'[{"key": "a", "allocation": 50}, {"key": "b", "allocation": 50}]', start => true) \gset
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT :experiment, g % 2, 'user_id', 'u' || g % 400000, timestamptz '2026-03-01 00:00+00' + g * interval '1 second',
+	   true, true, false, false, false, false
+FROM generate_series(0, 1999999) g;
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'u' || g, 'checkout', timestamptz '2026-03-25 00:00+00' + g * interval '1 second', jsonb_build_object('value', g % 50)
+FROM generate_series(0, 399999) g;
+COMMIT;
+DO $$BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'limits_analyst') THEN
+		CREATE ROLE limits_analyst LOGIN IN ROLE experiments_analyst;
+	END IF;
+END$$;
+SELECT :experiment;
+SQL
+)
+analyst_key=$(psql -X -q -tA -v ON_ERROR_STOP=1 -c "SELECT experiments.create_api_key(id, 'limits analyst', 'analyst') FROM experiments.tenants WHERE name = 'limits'")
+/usr/bin/python3 - "$analyst_key" "$experiment" <<'PY'
+import sys, time, psycopg
+key, experiment = sys.argv[1], int(sys.argv[2])
+options = '-c work_mem=64kB -c client_min_messages=debug1'
+call = psycopg.connect(user='limits_analyst', options=options)
+canceller = psycopg.connect(user='limits_analyst', autocommit=True)
+pid = call.execute('SELECT pg_backend_pid()').fetchone()[0]
+call.rollback()
+marks = {}
+def on_notice(notice):
+	# daily_metrics() says so as it starts reading its temporary files back
+	if 'reading back' in (notice.message_primary or '') and 'read_back' not in marks:
+		marks['read_back'] = time.perf_counter()
+		if marks.get('cancel_at_read_back'):
+			canceller.execute('SELECT pg_cancel_backend(%s)', (pid,))
+			marks['cancelled'] = time.perf_counter()
+call.add_notice_handler(on_notice)
+def results():
+	call.execute('SELECT experiments.authenticate(%s)', (key,))
+	return call.execute("SELECT count(*) FROM experiments.experiment_results(%s, '2026-03-01 00:00+00', '2026-04-01 00:00+00')",
+						(experiment,)).fetchone()[0]
+rows = results()
+call.rollback()
+read_back = time.perf_counter() - marks['read_back']
+marks = {'cancel_at_read_back': True}
+try:
+	results()
+	sys.exit('results not cancelled while reading their temporary files back')
+except psycopg.errors.QueryCanceled:
+	late = time.perf_counter() - marks['cancelled']
+call.rollback()
+print(f'results of 400,000 units at work_mem 64kB ({rows} rows): reading back the temporary files took {read_back:.3f} s; '
+	  f'cancelled then, the call ended {late:.3f} s after the cancel')
+if read_back < 0.1:
+	sys.exit('reading back took too little time to tell a prompt cancel from a late one: load more units')
+if late > read_back / 3:
+	sys.exit('the cancel was not answered while the temporary files were read back')
+PY
