@@ -2831,11 +2831,12 @@ EmitUnits(DailyMetrics *base)
 			UnitHead	head = {.ordinal = unit->ordinal,
 			.label = state->unit_labels[unit - base->units->data]};
 
+			CHECK_FOR_INTERRUPTS();
+
 			/*
 			 * The name and values of a unit a few buckets on (the walk goes
 			 * down), soon needed: every cache line of a short name's span.
 			 */
-			CHECK_FOR_INTERRUPTS();
 			if (ahead->status == units_SH_IN_USE)
 			{
 				const char *start = (const char *) ahead->name;
