@@ -250,8 +250,12 @@ COMMENT ON FUNCTION experiments_internal.create_event_partition(text, date) IS
 
 -- One month retired: detached (renamed, so that the month can be created
 -- again should events of it arrive) or dropped. Both lock the parent
--- against readers too: not for longer than 5 s of waiting. The horizon is checked
--- again here, as the operator may call this step directly.
+-- against readers too: not for longer than 5 s of waiting. The parent is
+-- locked first, as readers and writers lock it before the month: dropping
+-- the rollup's triggers locked the month first, and a reader or writer that
+-- held the parent and then reached the month deadlocked with retirement
+-- (test/specs/retention_lock_order.spec). The horizon is checked again
+-- here, as the operator may call this step directly.
 CREATE FUNCTION experiments_internal.retire_event_partition(event_table text, month date, retention text, force boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -277,6 +281,7 @@ BEGIN
 								  to_char(experiments_internal.retention_horizon(), 'YYYY-MM')),
 				  HINT = 'Stop the experiments first, or run maintenance with force => true.';
 	END IF;
+	EXECUTE format('LOCK TABLE ONLY experiments.%I IN ACCESS EXCLUSIVE MODE', event_table);
 	IF event_table = 'exposures' THEN
 		PERFORM experiments_internal.drop_exposure_rollup(format('experiments.%I', part)::regclass);
 	END IF;
