@@ -2749,6 +2749,27 @@ BEGIN
 END;
 $$;
 
+-- An update that waited for a delete of its experiment answers 404 (SECURITY
+-- DEFINER is set below, with the other organization experiment functions).
+CREATE OR REPLACE FUNCTION experiments.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp experiments.experiments := experiments_internal.org_experiment(organization_id, experiment_id);
+BEGIN
+	-- Writers of one experiment take turns; the one that waited reads the
+	-- row as committed, and finds none when the other deleted it
+	-- (test/specs/org_experiment_delete_race.spec).
+	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM experiments_internal.raise_api_error(404, format('Experiment %s was not found.', experiment_id));
+	END IF;
+	RETURN experiments_internal.write_org_experiment(exp, body, false);
+END;
+$$;
+
 -- src/adapters/datacortex/api.sql
 CREATE OR REPLACE FUNCTION experiments_internal.read_status_request(body jsonb)
 RETURNS jsonb

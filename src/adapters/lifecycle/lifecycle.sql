@@ -390,7 +390,13 @@ AS $$
 DECLARE
 	exp experiments.experiments := experiments_internal.org_experiment(organization_id, experiment_id);
 BEGIN
+	-- Writers of one experiment take turns; the one that waited reads the
+	-- row as committed, and finds none when the other deleted it
+	-- (test/specs/org_experiment_delete_race.spec).
 	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM experiments_internal.raise_api_error(404, format('Experiment %s was not found.', experiment_id));
+	END IF;
 	RETURN experiments_internal.write_org_experiment(exp, body, false);
 END;
 $$;
