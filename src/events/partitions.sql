@@ -300,7 +300,14 @@ REVOKE ALL ON FUNCTION experiments_internal.retire_event_partition(text, date, t
 COMMENT ON FUNCTION experiments_internal.retire_event_partition(text, date, text, boolean) IS
 'Part of maintenance: detaches (renaming it <partition>_detached) or drops the partition of one month of an event table; refuses a month of experiments not yet stopped unless force.';
 
--- All in one transaction, as 0.1.0 had it; creation only.
+-- All in one transaction, as 0.1.0 had it; creation only. Each table
+-- created in stays locked against writers to the end, so the tables are
+-- taken in the order the extension's writers write them (publish():
+-- exposures, goals, attributes; an AB Tasty transaction: the transaction,
+-- then its items), the others after them: in name order, a publish() with
+-- exposures and attributes held the exposures that creation waited for,
+-- while creation held the attributes it then wanted, and one of the two
+-- failed with deadlock detected (test/specs/partition_creation_writer.spec).
 CREATE FUNCTION experiments.create_event_partitions(months_ahead integer DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -310,7 +317,11 @@ DECLARE
 	step record;
 	created integer := 0;
 BEGIN
-	FOR step IN SELECT * FROM experiments_internal.partition_plan(months_ahead, false, false) LOOP
+	FOR step IN
+		SELECT p.* FROM experiments_internal.partition_plan(months_ahead, false, false) p
+		ORDER BY array_position(ARRAY['exposures', 'goal_events', 'attribute_events', 'transactions', 'transaction_items'],
+								p.event_table) NULLS LAST, p.event_table, p.month
+	LOOP
 		IF experiments_internal.create_event_partition(step.event_table, step.month) THEN
 			created := created + 1;
 		END IF;
