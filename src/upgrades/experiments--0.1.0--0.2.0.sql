@@ -1957,13 +1957,53 @@ BEGIN
 	RETURN result;
 END;
 $$;
+-- The writers of an experiment's configuration find it by key and lock it
+-- (FOR KEY SHARE), so that one deleted meanwhile by another transaction is
+-- refused as missing (after waiting for that transaction), instead of
+-- failing on a foreign key of the rows written (set_variants(),
+-- set_override(), set_analysis()) or changing nothing without a word
+-- (set_state()); test/specs/experiment_delete_race.spec.
+CREATE FUNCTION experiments_internal.locked_experiment_id(experiment text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result bigint;
+BEGIN
+	SELECT e.id INTO result FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = experiment
+	FOR KEY SHARE;
+	IF result IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.locked_experiment_id(text) IS
+'The id of an experiment of the caller''s tenant, locked against deletion (FOR KEY SHARE) to the end of the transaction; raises no_data_found when there is none, also when another transaction deleted it meanwhile.';
+REVOKE ALL ON FUNCTION experiments_internal.locked_experiment_id(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.locked_experiment_id(text) TO experiments_api_owner;
+-- set_state() of 0.1.0, locking its experiment (locked_experiment_id()).
+CREATE OR REPLACE FUNCTION experiments.set_state(experiment text, state experiments.experiment_state)
+RETURNS experiments.experiments
+LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	UPDATE experiments.experiments e SET state = set_state.state
+	WHERE e.id = (SELECT experiments_internal.locked_experiment_id(set_state.experiment))
+	RETURNING e.*;
+$$;
 CREATE OR REPLACE FUNCTION experiments.set_variants(experiment text, variants jsonb)
 RETURNS SETOF experiments.variants
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	bp integer[];
 BEGIN
 	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
@@ -2062,7 +2102,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	ord integer;
 	result experiments.overrides;
 BEGIN
@@ -6594,7 +6634,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	chosen experiments.experiment_analysis;
 BEGIN
 	INSERT INTO experiments.experiment_analysis (experiment_id) VALUES (exp_id) ON CONFLICT DO NOTHING;
