@@ -4996,6 +4996,17 @@ BEGIN
 				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
 				  HINT = 'Send enrolments, events and management calls to the primary.';
 	END IF;
+	-- The first enrolment of an experiment sets its has_enrolments flag
+	-- (note_first_enrolment), updating the experiment's row after its foreign
+	-- keys locked the variant's. Writers of variants lock the experiment's row
+	-- first (set_variants(), the management APIs), so a first enrolment takes
+	-- the row first too: in the other order it held the variant a weight
+	-- change waited for, and waited for that change's lock on the experiment
+	-- (deadlock detected; test/specs/first_enrolment_weights.spec). Once the
+	-- flag is set this locks nothing.
+	PERFORM FROM experiments.experiments e
+	WHERE e.id = record_enrolment.experiment_id AND NOT e.has_enrolments
+	FOR NO KEY UPDATE;
 	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
 	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
 			record_enrolment.ordinal, record_enrolment.reason)
