@@ -144,6 +144,17 @@ BEGIN
 				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
 				  HINT = 'Send enrolments, events and management calls to the primary.';
 	END IF;
+	-- The first enrolment of an experiment sets its has_enrolments flag
+	-- (note_first_enrolment), updating the experiment's row after its foreign
+	-- keys locked the variant's. Writers of variants lock the experiment's row
+	-- first (set_variants(), the management APIs), so a first enrolment takes
+	-- the row first too: in the other order it held the variant a weight
+	-- change waited for, and waited for that change's lock on the experiment
+	-- (deadlock detected; test/specs/first_enrolment_weights.spec). Once the
+	-- flag is set this locks nothing.
+	PERFORM FROM experiments.experiments e
+	WHERE e.id = record_enrolment.experiment_id AND NOT e.has_enrolments
+	FOR NO KEY UPDATE;
 	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
 	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
 			record_enrolment.ordinal, record_enrolment.reason)
@@ -361,6 +372,35 @@ $$;
 COMMENT ON FUNCTION experiments_internal.experiment_id(text) IS
 'The id of an experiment of the caller''s tenant; raises no_data_found when there is none.';
 
+-- The writers of an experiment's configuration find it by key and lock it
+-- (FOR KEY SHARE), so that one deleted meanwhile by another transaction is
+-- refused as missing (after waiting for that transaction), instead of
+-- failing on a foreign key of the rows written (set_variants(),
+-- set_override(), set_analysis()) or changing nothing without a word
+-- (set_state()); test/specs/experiment_delete_race.spec.
+CREATE FUNCTION experiments_internal.locked_experiment_id(experiment text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result bigint;
+BEGIN
+	SELECT e.id INTO result FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = experiment
+	FOR KEY SHARE;
+	IF result IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.locked_experiment_id(text) IS
+'The id of an experiment of the caller''s tenant, locked against deletion (FOR KEY SHARE) to the end of the transaction; raises no_data_found when there is none, also when another transaction deleted it meanwhile.';
+
 CREATE FUNCTION experiments_internal.allocations_bp(allocations numeric[])
 RETURNS integer[]
 LANGUAGE plpgsql IMMUTABLE STRICT
@@ -423,7 +463,7 @@ LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	bp integer[];
 BEGIN
 	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
@@ -472,7 +512,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	ord integer;
 	result experiments.overrides;
 BEGIN
@@ -501,7 +541,7 @@ LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 	UPDATE experiments.experiments e SET state = set_state.state
-	WHERE e.id = experiments_internal.experiment_id(set_state.experiment)
+	WHERE e.id = (SELECT experiments_internal.locked_experiment_id(set_state.experiment))
 	RETURNING e.*;
 $$;
 REVOKE ALL ON FUNCTION experiments.set_state(text, experiments.experiment_state) FROM PUBLIC;

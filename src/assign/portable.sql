@@ -47,7 +47,11 @@ COMMENT ON FUNCTION experiments.export_experiment(text) IS
 'An experiment of the current tenant as JSON ({"format": "experiments/1", key, name, description, state, schedule, unit_type, traffic_bp, traffic_seed, variant_seed, reset_interval, audience, audience_strict, full_on_variant, gate, tags, hashing, hashing_options, layer {key, seed, description, holdouts}, layer_lo, layer_hi, variants, overrides}): everything assign() reads, for experiments.import_experiment() (docs/assignment.md, "Export and import").';
 
 -- The layer of an imported experiment: the tenant's layer of that key, which
--- must hash as the exported one, or a new one; likewise its holdouts.
+-- must hash as the exported one, or a new one; likewise its holdouts. Two
+-- imports of one layer at once (experiments exported from one layer,
+-- imported side by side) share it: the second waits on the unique key the
+-- first inserted, then reads the row it committed, instead of failing on
+-- layers_tenant_id_key (test/specs/import_layer_race.spec).
 CREATE FUNCTION experiments_internal.import_layer(layer jsonb)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -58,25 +62,30 @@ DECLARE
 	h jsonb;
 	found_holdout experiments.holdouts;
 BEGIN
-	SELECT * INTO l FROM experiments.layers x
-	WHERE x.tenant_id = experiments_internal.required_tenant() AND x.key = layer ->> 'key';
+	INSERT INTO experiments.layers AS x (key, seed, description)
+	VALUES (layer ->> 'key', (layer ->> 'seed')::bigint, layer ->> 'description')
+	ON CONFLICT (tenant_id, key) DO NOTHING
+	RETURNING x.* INTO l;
 	IF NOT FOUND THEN
-		INSERT INTO experiments.layers (key, seed, description)
-		VALUES (layer ->> 'key', (layer ->> 'seed')::bigint, layer ->> 'description')
-		RETURNING * INTO l;
-	ELSIF l.seed <> (layer ->> 'seed')::bigint THEN
-		RAISE EXCEPTION 'layer "%" exists with another seed', l.key
-			USING ERRCODE = 'unique_violation',
-				  DETAIL = 'The imported experiment would place units in the layer differently from the exported one.',
-				  HINT = 'Import into a tenant without that layer, or rename the layer in the definition.';
+		SELECT * INTO l FROM experiments.layers x
+		WHERE x.tenant_id = experiments_internal.required_tenant() AND x.key = layer ->> 'key';
+		IF l.seed <> (layer ->> 'seed')::bigint THEN
+			RAISE EXCEPTION 'layer "%" exists with another seed', l.key
+				USING ERRCODE = 'unique_violation',
+					  DETAIL = 'The imported experiment would place units in the layer differently from the exported one.',
+					  HINT = 'Import into a tenant without that layer, or rename the layer in the definition.';
+		END IF;
 	END IF;
 	FOR h IN SELECT * FROM jsonb_array_elements(coalesce(layer -> 'holdouts', '[]')) LOOP
+		INSERT INTO experiments.holdouts AS x (key, seed, allocation_bp, layer_id, description)
+		VALUES (h ->> 'key', (h ->> 'seed')::bigint, (h ->> 'allocation_bp')::integer, l.id, h ->> 'description')
+		ON CONFLICT (tenant_id, key) DO NOTHING;
+		IF FOUND THEN
+			CONTINUE;
+		END IF;
 		SELECT * INTO found_holdout FROM experiments.holdouts x
 		WHERE x.tenant_id = l.tenant_id AND x.key = h ->> 'key';
-		IF NOT FOUND THEN
-			INSERT INTO experiments.holdouts (key, seed, allocation_bp, layer_id, description)
-			VALUES (h ->> 'key', (h ->> 'seed')::bigint, (h ->> 'allocation_bp')::integer, l.id, h ->> 'description');
-		ELSIF found_holdout.seed <> (h ->> 'seed')::bigint OR found_holdout.layer_id IS DISTINCT FROM l.id
+		IF found_holdout.seed <> (h ->> 'seed')::bigint OR found_holdout.layer_id IS DISTINCT FROM l.id
 			  OR found_holdout.allocation_bp <> (h ->> 'allocation_bp')::integer THEN
 			RAISE EXCEPTION 'holdout "%" exists with another seed, allocation or layer', found_holdout.key
 				USING ERRCODE = 'unique_violation',

@@ -48,6 +48,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.record_enrolment_attributes(bigint, text, jsonb),
 	experiments_internal.check_enrolment_layer(bigint, text),
 	experiments_internal.experiment_id(text),
+	experiments_internal.locked_experiment_id(text),
 	experiments_internal.allocations_bp(numeric[]),
 	experiments_internal.percent_bp(numeric)
 	TO experiments_api_owner;

@@ -132,7 +132,12 @@ COMMENT ON FUNCTION experiments_internal.refuse_metric(text, text, text, text) I
 -- Every rule of a definition in one place: which columns each type and
 -- source needs, and the ranges of the numbers. It reads the metrics a ratio
 -- divides as its owner: a trigger runs as the writer's role, which through
--- PostgREST has no privilege on the tables.
+-- PostgREST has no privilege on the tables. It locks them too (FOR SHARE):
+-- a ratio defined while another writer changed the type of a metric it
+-- divides read that metric as committed, as the other's check did the
+-- ratios, and neither waited (the foreign key only KEY SHAREs the metric), so
+-- a ratio came to divide a quantile (test/specs/metric_ratio_race.spec); now
+-- the later writer waits, and its check sees the other's write.
 CREATE FUNCTION experiments_internal.check_metric()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -161,6 +166,7 @@ BEGIN
 			PERFORM experiments_internal.refuse_metric(NEW.key, 'divides itself',
 				'A ratio metric divides two other metrics of the tenant.', NULL);
 		END IF;
+		PERFORM FROM experiments.metrics m WHERE m.id IN (NEW.numerator_id, NEW.denominator_id) FOR SHARE;
 		FOR part IN
 			SELECT m.key, m.type FROM experiments.metrics m
 			WHERE m.id IN (NEW.numerator_id, NEW.denominator_id) AND m.type NOT IN ('proportion', 'mean')

@@ -106,7 +106,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	chosen experiments.experiment_analysis;
 BEGIN
 	INSERT INTO experiments.experiment_analysis (experiment_id) VALUES (exp_id) ON CONFLICT DO NOTHING;

@@ -857,7 +857,12 @@ COMMENT ON FUNCTION experiments_internal.refuse_metric(text, text, text, text) I
 -- Every rule of a definition in one place: which columns each type and
 -- source needs, and the ranges of the numbers. It reads the metrics a ratio
 -- divides as its owner: a trigger runs as the writer's role, which through
--- PostgREST has no privilege on the tables.
+-- PostgREST has no privilege on the tables. It locks them too (FOR SHARE):
+-- a ratio defined while another writer changed the type of a metric it
+-- divides read that metric as committed, as the other's check did the
+-- ratios, and neither waited (the foreign key only KEY SHAREs the metric), so
+-- a ratio came to divide a quantile (test/specs/metric_ratio_race.spec); now
+-- the later writer waits, and its check sees the other's write.
 CREATE FUNCTION experiments_internal.check_metric()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -886,6 +891,7 @@ BEGIN
 			PERFORM experiments_internal.refuse_metric(NEW.key, 'divides itself',
 				'A ratio metric divides two other metrics of the tenant.', NULL);
 		END IF;
+		PERFORM FROM experiments.metrics m WHERE m.id IN (NEW.numerator_id, NEW.denominator_id) FOR SHARE;
 		FOR part IN
 			SELECT m.key, m.type FROM experiments.metrics m
 			WHERE m.id IN (NEW.numerator_id, NEW.denominator_id) AND m.type NOT IN ('proportion', 'mean')
@@ -1951,13 +1957,53 @@ BEGIN
 	RETURN result;
 END;
 $$;
+-- The writers of an experiment's configuration find it by key and lock it
+-- (FOR KEY SHARE), so that one deleted meanwhile by another transaction is
+-- refused as missing (after waiting for that transaction), instead of
+-- failing on a foreign key of the rows written (set_variants(),
+-- set_override(), set_analysis()) or changing nothing without a word
+-- (set_state()); test/specs/experiment_delete_race.spec.
+CREATE FUNCTION experiments_internal.locked_experiment_id(experiment text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	result bigint;
+BEGIN
+	SELECT e.id INTO result FROM experiments.experiments e
+	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = experiment
+	FOR KEY SHARE;
+	IF result IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
+	RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.locked_experiment_id(text) IS
+'The id of an experiment of the caller''s tenant, locked against deletion (FOR KEY SHARE) to the end of the transaction; raises no_data_found when there is none, also when another transaction deleted it meanwhile.';
+REVOKE ALL ON FUNCTION experiments_internal.locked_experiment_id(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION experiments_internal.locked_experiment_id(text) TO experiments_api_owner;
+-- set_state() of 0.1.0, locking its experiment (locked_experiment_id()).
+CREATE OR REPLACE FUNCTION experiments.set_state(experiment text, state experiments.experiment_state)
+RETURNS experiments.experiments
+LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	UPDATE experiments.experiments e SET state = set_state.state
+	WHERE e.id = (SELECT experiments_internal.locked_experiment_id(set_state.experiment))
+	RETURNING e.*;
+$$;
 CREATE OR REPLACE FUNCTION experiments.set_variants(experiment text, variants jsonb)
 RETURNS SETOF experiments.variants
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	bp integer[];
 BEGIN
 	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
@@ -2056,7 +2102,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	ord integer;
 	result experiments.overrides;
 BEGIN
@@ -2502,6 +2548,7 @@ AS $$
 DECLARE
 	exp experiments.experiments;
 	new_id text;
+	taken boolean := false;
 BEGIN
 	PERFORM experiments_internal.ab_test_body(body);
 	exp := experiments_internal.lock_ab_test(site_id, id, body ->> '_resource_state');
@@ -2511,13 +2558,19 @@ BEGIN
 			PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 				format('The A/B test ID ''%s'' must have 1 to 40 characters.', experiments_internal.shown_input(new_id)));
 		END IF;
-		IF EXISTS (SELECT 1 FROM experiments.experiments e
-				   WHERE e.tenant_id = exp.tenant_id AND e.key = new_id) THEN
+		-- The unique key decides, not a look beforehand: a test created or
+		-- renamed to that id by a transaction in flight is not seen, and the
+		-- update waits for it (test/specs/ab_test_rename_race.spec).
+		BEGIN
+			UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
+		EXCEPTION WHEN unique_violation THEN
+			taken := true;
+		END;
+		IF taken THEN
 			PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
 				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', experiments_internal.shown_input(new_id)),
 				jsonb_build_object('abtestId', experiments_internal.shown_input(new_id)));
 		END IF;
-		UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
 	END IF;
 	PERFORM experiments_internal.write_ab_test(exp, site_id, body);
 	RETURN experiments.get_ab_test(site_id, new_id);
@@ -2668,12 +2721,15 @@ BEGIN
 		PERFORM experiments_internal.raise_api_error(400, format('ends_at %s is not after starts_at %s.',
 			experiments_internal.json_timestamp(new_end), experiments_internal.json_timestamp(new_start)));
 	END IF;
+	-- The goal and rooms found are locked against deletion (FOR KEY SHARE):
+	-- one deleted meanwhile is then missing here (404), not a foreign key
+	-- violation below (test/specs/org_experiment_reference_race.spec).
 	IF new_goal IS NOT NULL AND NOT EXISTS (SELECT 1 FROM experiments.goals g
-											WHERE g.tenant_id = exp.tenant_id AND g.id = new_goal) THEN
+											WHERE g.tenant_id = exp.tenant_id AND g.id = new_goal FOR KEY SHARE) THEN
 		PERFORM experiments_internal.raise_api_error(404, format('Goal %s was not found.', experiments_internal.shown_input(new_goal::text)));
 	END IF;
 	SELECT r INTO missing FROM jsonb_array_elements_text(body -> 'room_ids') r
-	WHERE NOT EXISTS (SELECT 1 FROM experiments.rooms x WHERE x.tenant_id = exp.tenant_id AND x.id = r::uuid) LIMIT 1;
+	WHERE NOT EXISTS (SELECT 1 FROM experiments.rooms x WHERE x.tenant_id = exp.tenant_id AND x.id = r::uuid FOR KEY SHARE) LIMIT 1;
 	IF missing IS NOT NULL THEN
 		PERFORM experiments_internal.raise_api_error(404, format('Room %s was not found.', experiments_internal.shown_input(missing::text)));
 	END IF;
@@ -2739,6 +2795,27 @@ BEGIN
 	END IF;
 	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id;
 	RETURN experiments_internal.org_experiment_document(exp);
+END;
+$$;
+
+-- An update that waited for a delete of its experiment answers 404 (SECURITY
+-- DEFINER is set below, with the other organization experiment functions).
+CREATE OR REPLACE FUNCTION experiments.update_org_experiment(organization_id uuid, experiment_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	exp experiments.experiments := experiments_internal.org_experiment(organization_id, experiment_id);
+BEGIN
+	-- Writers of one experiment take turns; the one that waited reads the
+	-- row as committed, and finds none when the other deleted it
+	-- (test/specs/org_experiment_delete_race.spec).
+	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM experiments_internal.raise_api_error(404, format('Experiment %s was not found.', experiment_id));
+	END IF;
+	RETURN experiments_internal.write_org_experiment(exp, body, false);
 END;
 $$;
 
@@ -3153,8 +3230,12 @@ COMMENT ON FUNCTION experiments_internal.create_event_partition(text, date) IS
 
 -- One month retired: detached (renamed, so that the month can be created
 -- again should events of it arrive) or dropped. Both lock the parent
--- against readers too: not for longer than 5 s of waiting. The horizon is checked
--- again here, as the operator may call this step directly.
+-- against readers too: not for longer than 5 s of waiting. The parent is
+-- locked first, as readers and writers lock it before the month: dropping
+-- the rollup's triggers locked the month first, and a reader or writer that
+-- held the parent and then reached the month deadlocked with retirement
+-- (test/specs/retention_lock_order.spec). The horizon is checked again
+-- here, as the operator may call this step directly.
 CREATE FUNCTION experiments_internal.retire_event_partition(event_table text, month date, retention text, force boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -3180,6 +3261,7 @@ BEGIN
 								  to_char(experiments_internal.retention_horizon(), 'YYYY-MM')),
 				  HINT = 'Stop the experiments first, or run maintenance with force => true.';
 	END IF;
+	EXECUTE format('LOCK TABLE ONLY experiments.%I IN ACCESS EXCLUSIVE MODE', event_table);
 	IF event_table = 'exposures' THEN
 		PERFORM experiments_internal.drop_exposure_rollup(format('experiments.%I', part)::regclass);
 	END IF;
@@ -3198,7 +3280,14 @@ REVOKE ALL ON FUNCTION experiments_internal.retire_event_partition(text, date, t
 COMMENT ON FUNCTION experiments_internal.retire_event_partition(text, date, text, boolean) IS
 'Part of maintenance: detaches (renaming it <partition>_detached) or drops the partition of one month of an event table; refuses a month of experiments not yet stopped unless force.';
 
--- All in one transaction, as 0.1.0 had it; creation only.
+-- All in one transaction, as 0.1.0 had it; creation only. Each table
+-- created in stays locked against writers to the end, so the tables are
+-- taken in the order the extension's writers write them (publish():
+-- exposures, goals, attributes; an AB Tasty transaction: the transaction,
+-- then its items), the others after them: in name order, a publish() with
+-- exposures and attributes held the exposures that creation waited for,
+-- while creation held the attributes it then wanted, and one of the two
+-- failed with deadlock detected (test/specs/partition_creation_writer.spec).
 CREATE FUNCTION experiments.create_event_partitions(months_ahead integer DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -3208,7 +3297,11 @@ DECLARE
 	step record;
 	created integer := 0;
 BEGIN
-	FOR step IN SELECT * FROM experiments_internal.partition_plan(months_ahead, false, false) LOOP
+	FOR step IN
+		SELECT p.* FROM experiments_internal.partition_plan(months_ahead, false, false) p
+		ORDER BY array_position(ARRAY['exposures', 'goal_events', 'attribute_events', 'transactions', 'transaction_items'],
+								p.event_table) NULLS LAST, p.event_table, p.month
+	LOOP
 		IF experiments_internal.create_event_partition(step.event_table, step.month) THEN
 			created := created + 1;
 		END IF;
@@ -3222,8 +3315,12 @@ COMMENT ON FUNCTION experiments.create_event_partitions(integer) IS
 
 -- The maintenance pg_cron runs. A procedure, so that each partition is its
 -- own transaction: a step that fails (a lock, a full disk) is reported and
--- the others are kept. Transaction control rules out SECURITY DEFINER and a
--- SET clause: every name here is schema-qualified, the steps are definers.
+-- the others are kept. A month to retire that is no longer attached when its
+-- step fails was retired by another run since this one planned (pg_cron's
+-- run and an operator's at once, test/specs/maintenance_retention_twice.spec):
+-- that step is done, not failed. Transaction control rules out SECURITY
+-- DEFINER and a SET clause: every name here is schema-qualified, the steps
+-- are definers.
 CREATE PROCEDURE experiments.maintain_partitions(force boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
@@ -3239,9 +3336,15 @@ BEGIN
 				PERFORM experiments_internal.retire_event_partition(step.event_table, step.month, step.action, force);
 			END IF;
 		EXCEPTION WHEN OTHERS THEN
-			failed := failed + 1;
-			RAISE WARNING 'partition maintenance could not % the % partition of %: %',
-				step.action, pg_catalog.to_char(step.month, 'YYYY-MM'), step.event_table, SQLERRM;
+			IF step.action = 'create' OR EXISTS (
+				SELECT FROM pg_catalog.pg_inherits i
+				WHERE i.inhrelid = pg_catalog.to_regclass(pg_catalog.format('experiments.%I_%s', step.event_table,
+																		 pg_catalog.to_char(step.month, 'YYYYMM')))
+				  AND i.inhparent = pg_catalog.to_regclass(pg_catalog.format('experiments.%I', step.event_table))) THEN
+				failed := failed + 1;
+				RAISE WARNING 'partition maintenance could not % the % partition of %: %',
+					step.action, pg_catalog.to_char(step.month, 'YYYY-MM'), step.event_table, SQLERRM;
+			END IF;
 		END;
 		COMMIT;
 	END LOOP;
@@ -4297,7 +4400,11 @@ COMMENT ON FUNCTION experiments.export_experiment(text) IS
 'An experiment of the current tenant as JSON ({"format": "experiments/1", key, name, description, state, schedule, unit_type, traffic_bp, traffic_seed, variant_seed, reset_interval, audience, audience_strict, full_on_variant, gate, tags, hashing, hashing_options, layer {key, seed, description, holdouts}, layer_lo, layer_hi, variants, overrides}): everything assign() reads, for experiments.import_experiment() (docs/assignment.md, "Export and import").';
 
 -- The layer of an imported experiment: the tenant's layer of that key, which
--- must hash as the exported one, or a new one; likewise its holdouts.
+-- must hash as the exported one, or a new one; likewise its holdouts. Two
+-- imports of one layer at once (experiments exported from one layer,
+-- imported side by side) share it: the second waits on the unique key the
+-- first inserted, then reads the row it committed, instead of failing on
+-- layers_tenant_id_key (test/specs/import_layer_race.spec).
 CREATE FUNCTION experiments_internal.import_layer(layer jsonb)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -4308,25 +4415,30 @@ DECLARE
 	h jsonb;
 	found_holdout experiments.holdouts;
 BEGIN
-	SELECT * INTO l FROM experiments.layers x
-	WHERE x.tenant_id = experiments_internal.required_tenant() AND x.key = layer ->> 'key';
+	INSERT INTO experiments.layers AS x (key, seed, description)
+	VALUES (layer ->> 'key', (layer ->> 'seed')::bigint, layer ->> 'description')
+	ON CONFLICT (tenant_id, key) DO NOTHING
+	RETURNING x.* INTO l;
 	IF NOT FOUND THEN
-		INSERT INTO experiments.layers (key, seed, description)
-		VALUES (layer ->> 'key', (layer ->> 'seed')::bigint, layer ->> 'description')
-		RETURNING * INTO l;
-	ELSIF l.seed <> (layer ->> 'seed')::bigint THEN
-		RAISE EXCEPTION 'layer "%" exists with another seed', l.key
-			USING ERRCODE = 'unique_violation',
-				  DETAIL = 'The imported experiment would place units in the layer differently from the exported one.',
-				  HINT = 'Import into a tenant without that layer, or rename the layer in the definition.';
+		SELECT * INTO l FROM experiments.layers x
+		WHERE x.tenant_id = experiments_internal.required_tenant() AND x.key = layer ->> 'key';
+		IF l.seed <> (layer ->> 'seed')::bigint THEN
+			RAISE EXCEPTION 'layer "%" exists with another seed', l.key
+				USING ERRCODE = 'unique_violation',
+					  DETAIL = 'The imported experiment would place units in the layer differently from the exported one.',
+					  HINT = 'Import into a tenant without that layer, or rename the layer in the definition.';
+		END IF;
 	END IF;
 	FOR h IN SELECT * FROM jsonb_array_elements(coalesce(layer -> 'holdouts', '[]')) LOOP
+		INSERT INTO experiments.holdouts AS x (key, seed, allocation_bp, layer_id, description)
+		VALUES (h ->> 'key', (h ->> 'seed')::bigint, (h ->> 'allocation_bp')::integer, l.id, h ->> 'description')
+		ON CONFLICT (tenant_id, key) DO NOTHING;
+		IF FOUND THEN
+			CONTINUE;
+		END IF;
 		SELECT * INTO found_holdout FROM experiments.holdouts x
 		WHERE x.tenant_id = l.tenant_id AND x.key = h ->> 'key';
-		IF NOT FOUND THEN
-			INSERT INTO experiments.holdouts (key, seed, allocation_bp, layer_id, description)
-			VALUES (h ->> 'key', (h ->> 'seed')::bigint, (h ->> 'allocation_bp')::integer, l.id, h ->> 'description');
-		ELSIF found_holdout.seed <> (h ->> 'seed')::bigint OR found_holdout.layer_id IS DISTINCT FROM l.id
+		IF found_holdout.seed <> (h ->> 'seed')::bigint OR found_holdout.layer_id IS DISTINCT FROM l.id
 			  OR found_holdout.allocation_bp <> (h ->> 'allocation_bp')::integer THEN
 			RAISE EXCEPTION 'holdout "%" exists with another seed, allocation or layer', found_holdout.key
 				USING ERRCODE = 'unique_violation',
@@ -4884,6 +4996,17 @@ BEGIN
 				  DETAIL = 'This server is a read-only replica: it answers assign(), assign_all() and allocate, and records nothing.',
 				  HINT = 'Send enrolments, events and management calls to the primary.';
 	END IF;
+	-- The first enrolment of an experiment sets its has_enrolments flag
+	-- (note_first_enrolment), updating the experiment's row after its foreign
+	-- keys locked the variant's. Writers of variants lock the experiment's row
+	-- first (set_variants(), the management APIs), so a first enrolment takes
+	-- the row first too: in the other order it held the variant a weight
+	-- change waited for, and waited for that change's lock on the experiment
+	-- (deadlock detected; test/specs/first_enrolment_weights.spec). Once the
+	-- flag is set this locks nothing.
+	PERFORM FROM experiments.experiments e
+	WHERE e.id = record_enrolment.experiment_id AND NOT e.has_enrolments
+	FOR NO KEY UPDATE;
 	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
 	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
 			record_enrolment.ordinal, record_enrolment.reason)
@@ -6525,7 +6648,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
-	exp_id bigint := experiments_internal.experiment_id(experiment);
+	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	chosen experiments.experiment_analysis;
 BEGIN
 	INSERT INTO experiments.experiment_analysis (experiment_id) VALUES (exp_id) ON CONFLICT DO NOTHING;

@@ -995,6 +995,7 @@ AS $$
 DECLARE
 	exp experiments.experiments;
 	new_id text;
+	taken boolean := false;
 BEGIN
 	PERFORM experiments_internal.ab_test_body(body);
 	exp := experiments_internal.lock_ab_test(site_id, id, body ->> '_resource_state');
@@ -1004,13 +1005,19 @@ BEGIN
 			PERFORM experiments_internal.commerce_fault(400, 'InvalidRequestException',
 				format('The A/B test ID ''%s'' must have 1 to 40 characters.', experiments_internal.shown_input(new_id)));
 		END IF;
-		IF EXISTS (SELECT 1 FROM experiments.experiments e
-				   WHERE e.tenant_id = exp.tenant_id AND e.key = new_id) THEN
+		-- The unique key decides, not a look beforehand: a test created or
+		-- renamed to that id by a transaction in flight is not seen, and the
+		-- update waits for it (test/specs/ab_test_rename_race.spec).
+		BEGIN
+			UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
+		EXCEPTION WHEN unique_violation THEN
+			taken := true;
+		END;
+		IF taken THEN
 			PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
 				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', experiments_internal.shown_input(new_id)),
 				jsonb_build_object('abtestId', experiments_internal.shown_input(new_id)));
 		END IF;
-		UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
 	END IF;
 	PERFORM experiments_internal.write_ab_test(exp, site_id, body);
 	RETURN experiments.get_ab_test(site_id, new_id);

@@ -261,12 +261,15 @@ BEGIN
 		PERFORM experiments_internal.raise_api_error(400, format('ends_at %s is not after starts_at %s.',
 			experiments_internal.json_timestamp(new_end), experiments_internal.json_timestamp(new_start)));
 	END IF;
+	-- The goal and rooms found are locked against deletion (FOR KEY SHARE):
+	-- one deleted meanwhile is then missing here (404), not a foreign key
+	-- violation below (test/specs/org_experiment_reference_race.spec).
 	IF new_goal IS NOT NULL AND NOT EXISTS (SELECT 1 FROM experiments.goals g
-											WHERE g.tenant_id = exp.tenant_id AND g.id = new_goal) THEN
+											WHERE g.tenant_id = exp.tenant_id AND g.id = new_goal FOR KEY SHARE) THEN
 		PERFORM experiments_internal.raise_api_error(404, format('Goal %s was not found.', experiments_internal.shown_input(new_goal::text)));
 	END IF;
 	SELECT r INTO missing FROM jsonb_array_elements_text(body -> 'room_ids') r
-	WHERE NOT EXISTS (SELECT 1 FROM experiments.rooms x WHERE x.tenant_id = exp.tenant_id AND x.id = r::uuid) LIMIT 1;
+	WHERE NOT EXISTS (SELECT 1 FROM experiments.rooms x WHERE x.tenant_id = exp.tenant_id AND x.id = r::uuid FOR KEY SHARE) LIMIT 1;
 	IF missing IS NOT NULL THEN
 		PERFORM experiments_internal.raise_api_error(404, format('Room %s was not found.', experiments_internal.shown_input(missing::text)));
 	END IF;
@@ -390,7 +393,13 @@ AS $$
 DECLARE
 	exp experiments.experiments := experiments_internal.org_experiment(organization_id, experiment_id);
 BEGIN
+	-- Writers of one experiment take turns; the one that waited reads the
+	-- row as committed, and finds none when the other deleted it
+	-- (test/specs/org_experiment_delete_race.spec).
 	SELECT e.* INTO exp FROM experiments.experiments e WHERE e.id = exp.id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM experiments_internal.raise_api_error(404, format('Experiment %s was not found.', experiment_id));
+	END IF;
 	RETURN experiments_internal.write_org_experiment(exp, body, false);
 END;
 $$;
