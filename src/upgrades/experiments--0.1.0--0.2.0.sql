@@ -479,6 +479,36 @@ COMMENT ON POLICY tenant_isolation ON experiments.api_keys IS
 'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 COMMENT ON TRIGGER invalidate_key_cache ON experiments.api_keys IS
 'After any write to experiments.api_keys (TRUNCATE too): empties every session''s cache of accepted keys when the transaction commits, so that a revoked key is refused from then on.';
+-- create_api_key() refuses a tenant that does not exist, also one another
+-- transaction deletes meanwhile (no_data_found), instead of a foreign key
+-- violation.
+CREATE OR REPLACE FUNCTION experiments.create_api_key(tenant uuid, application text, role text DEFAULT 'client')
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	key text := 'xk_' || encode(int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()) ||
+							   int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()), 'hex');
+BEGIN
+	-- The tenant is locked against deletion (FOR KEY SHARE, the lock of the
+	-- key's foreign key) as it is found: one that another transaction
+	-- deletes meanwhile is waited for and then refused as unknown, instead
+	-- of failing the insert on its foreign key
+	-- (test/specs/api_key_tenant_race.spec).
+	PERFORM FROM experiments.tenants t WHERE t.id = create_api_key.tenant FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'tenant "%" does not exist', coalesce(create_api_key.tenant::text, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'An API key belongs to a tenant: no row of experiments.tenants has that id, or another transaction deleted it.',
+				  HINT = 'List the tenants in experiments.tenants, or create one with create_tenant().';
+	END IF;
+	INSERT INTO experiments.api_keys (tenant_id, application, role, digest, key_prefix)
+	VALUES (tenant, application, coalesce(create_api_key.role, 'client'),
+			sha256(convert_to(key, 'UTF8')), left(key, 12));
+	RETURN key;
+END;
+$$;
 
 -- src/http/api.sql
 COMMENT ON COLUMN experiments_api.experiments.id IS 'Numeric id, as ABsmartly and AB Tasty clients know experiments.';
