@@ -137,6 +137,8 @@ CREATE FUNCTION experiments_internal.record_enrolment(experiment_id bigint, unit
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+DECLARE
+	flagged boolean;
 BEGIN
 	IF pg_catalog.pg_is_in_recovery() THEN
 		RAISE EXCEPTION 'an enrolment cannot be recorded on a hot standby'
@@ -150,11 +152,27 @@ BEGIN
 	-- first (set_variants(), the management APIs), so a first enrolment takes
 	-- the row first too: in the other order it held the variant a weight
 	-- change waited for, and waited for that change's lock on the experiment
-	-- (deadlock detected; test/specs/first_enrolment_weights.spec). Once the
-	-- flag is set this locks nothing.
-	PERFORM FROM experiments.experiments e
-	WHERE e.id = record_enrolment.experiment_id AND NOT e.has_enrolments
-	FOR NO KEY UPDATE;
+	-- (deadlock detected; test/specs/first_enrolment_weights.spec).
+	--
+	-- The row is found FOR KEY SHARE first, the lock the foreign key of the
+	-- insert below takes anyway (which then finds it held): an experiment
+	-- that another transaction deletes meanwhile is waited for here and then
+	-- found missing, instead of failing the insert on its foreign key
+	-- (test/specs/enrol_delete_race.spec). The caller answers it as an
+	-- unknown experiment. Once the flag is set this is the one lock.
+	SELECT e.has_enrolments INTO flagged FROM experiments.experiments e
+	WHERE e.id = record_enrolment.experiment_id
+	FOR KEY SHARE;
+	IF NOT FOUND THEN
+		enrolled_ordinal := NULL;
+		recorded := false;
+		RETURN;
+	END IF;
+	IF NOT flagged THEN
+		PERFORM FROM experiments.experiments e
+		WHERE e.id = record_enrolment.experiment_id AND NOT e.has_enrolments
+		FOR NO KEY UPDATE;
+	END IF;
 	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
 	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
 			record_enrolment.ordinal, record_enrolment.reason)
@@ -188,7 +206,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason) IS
-'Records that a unit is enrolled in a variant of an experiment for a reset period, unless it already is: the ordinal it is enrolled in either way (the first enrolment wins), and whether this call recorded it. The one writer of experiments.enrolments.';
+'Records that a unit is enrolled in a variant of an experiment for a reset period, unless it already is: the ordinal it is enrolled in either way (the first enrolment wins), and whether this call recorded it; a NULL ordinal when the experiment does not exist (deleted by another transaction since the caller found it). The one writer of experiments.enrolments.';
 
 -- The attributes a unit was enrolled with, for breakdowns (metric_breakdown()
 -- reads attribute_events): each key of the object, as ABsmartly's published
@@ -254,6 +272,14 @@ BEGIN
 	END IF;
 	SELECT r.enrolled_ordinal, r.recorded INTO stored, recorded
 	FROM experiments_internal.record_enrolment(a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason) r;
+	-- Deleted by another transaction since assign() found it: unknown now,
+	-- as assign() answers an experiment that is not there.
+	IF stored IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
 	IF recorded THEN
 		PERFORM experiments_internal.record_enrolment_attributes(a.experiment_id, enrol.unit, attributes);
 		RETURN a;
@@ -516,6 +542,12 @@ DECLARE
 	ord integer;
 	result experiments.overrides;
 BEGIN
+	-- The ordinal read below is stored: a change of the variants
+	-- (set_variants(), which holds the experiment's row FOR NO KEY UPDATE)
+	-- committed between the read and the insert could move or remove the
+	-- variant and leave the ordinal to another. The row FOR SHARE waits for
+	-- such a change and holds off the next one until this transaction ends.
+	PERFORM FROM experiments.experiments e WHERE e.id = exp_id FOR SHARE;
 	SELECT v.ordinal INTO ord FROM experiments.variants v
 	WHERE v.experiment_id = exp_id AND v.key = variant;
 	IF ord IS NULL THEN

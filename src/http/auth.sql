@@ -55,6 +55,18 @@ DECLARE
 	key text := 'xk_' || encode(int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()) ||
 							   int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()), 'hex');
 BEGIN
+	-- The tenant is locked against deletion (FOR KEY SHARE, the lock of the
+	-- key's foreign key) as it is found: one that another transaction
+	-- deletes meanwhile is waited for and then refused as unknown, instead
+	-- of failing the insert on its foreign key
+	-- (test/specs/api_key_tenant_race.spec).
+	PERFORM FROM experiments.tenants t WHERE t.id = create_api_key.tenant FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'tenant "%" does not exist', coalesce(create_api_key.tenant::text, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'An API key belongs to a tenant: no row of experiments.tenants has that id, or another transaction deleted it.',
+				  HINT = 'List the tenants in experiments.tenants, or create one with create_tenant().';
+	END IF;
 	INSERT INTO experiments.api_keys (tenant_id, application, role, digest, key_prefix)
 	VALUES (tenant, application, coalesce(create_api_key.role, 'client'),
 			sha256(convert_to(key, 'UTF8')), left(key, 12));

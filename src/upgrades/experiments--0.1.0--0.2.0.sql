@@ -479,6 +479,36 @@ COMMENT ON POLICY tenant_isolation ON experiments.api_keys IS
 'Row-level security: a row of this table is seen and written only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
 COMMENT ON TRIGGER invalidate_key_cache ON experiments.api_keys IS
 'After any write to experiments.api_keys (TRUNCATE too): empties every session''s cache of accepted keys when the transaction commits, so that a revoked key is refused from then on.';
+-- create_api_key() refuses a tenant that does not exist, also one another
+-- transaction deletes meanwhile (no_data_found), instead of a foreign key
+-- violation.
+CREATE OR REPLACE FUNCTION experiments.create_api_key(tenant uuid, application text, role text DEFAULT 'client')
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	key text := 'xk_' || encode(int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()) ||
+							   int8send(experiments_internal.random_seed()) || int8send(experiments_internal.random_seed()), 'hex');
+BEGIN
+	-- The tenant is locked against deletion (FOR KEY SHARE, the lock of the
+	-- key's foreign key) as it is found: one that another transaction
+	-- deletes meanwhile is waited for and then refused as unknown, instead
+	-- of failing the insert on its foreign key
+	-- (test/specs/api_key_tenant_race.spec).
+	PERFORM FROM experiments.tenants t WHERE t.id = create_api_key.tenant FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'tenant "%" does not exist', coalesce(create_api_key.tenant::text, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'An API key belongs to a tenant: no row of experiments.tenants has that id, or another transaction deleted it.',
+				  HINT = 'List the tenants in experiments.tenants, or create one with create_tenant().';
+	END IF;
+	INSERT INTO experiments.api_keys (tenant_id, application, role, digest, key_prefix)
+	VALUES (tenant, application, coalesce(create_api_key.role, 'client'),
+			sha256(convert_to(key, 'UTF8')), left(key, 12));
+	RETURN key;
+END;
+$$;
 
 -- src/http/api.sql
 COMMENT ON COLUMN experiments_api.experiments.id IS 'Numeric id, as ABsmartly and AB Tasty clients know experiments.';
@@ -2106,6 +2136,12 @@ DECLARE
 	ord integer;
 	result experiments.overrides;
 BEGIN
+	-- The ordinal read below is stored: a change of the variants
+	-- (set_variants(), which holds the experiment's row FOR NO KEY UPDATE)
+	-- committed between the read and the insert could move or remove the
+	-- variant and leave the ordinal to another. The row FOR SHARE waits for
+	-- such a change and holds off the next one until this transaction ends.
+	PERFORM FROM experiments.experiments e WHERE e.id = exp_id FOR SHARE;
 	SELECT v.ordinal INTO ord FROM experiments.variants v
 	WHERE v.experiment_id = exp_id AND v.key = variant;
 	IF ord IS NULL THEN
@@ -2227,9 +2263,12 @@ BEGIN
 	RETURN result;
 END;
 $$;
+-- site_object() and site_slot_configuration() lock what they find (FOR KEY
+-- SHARE, hence VOLATILE): a binding to an object deleted meanwhile is the
+-- API's fault, not a foreign key violation.
 CREATE OR REPLACE FUNCTION experiments_internal.site_object(site_id text, kind text, key text)
 RETURNS bigint
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -2237,21 +2276,24 @@ DECLARE
 	result bigint;
 BEGIN
 	IF kind = 'promotion' THEN
-		SELECT p.id INTO result FROM experiments.promotions p WHERE p.site_id = site AND p.key = site_object.key;
+		SELECT p.id INTO result FROM experiments.promotions p WHERE p.site_id = site AND p.key = site_object.key
+		FOR KEY SHARE;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'PromotionNotFoundException',
 				format('No promotion with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
 				jsonb_build_object('promotionId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
 		END IF;
 	ELSIF kind = 'sorting_rule' THEN
-		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key;
+		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key
+		FOR KEY SHARE;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'SortingRuleNotFoundException',
 				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
 				jsonb_build_object('sortingRuleId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
 		END IF;
 	ELSIF kind = 'category' THEN
-		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key;
+		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key
+		FOR KEY SHARE;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(400, 'InvalidCategoryException',
 				format('The specified category with ID ''%s'' is invalid.', experiments_internal.shown_input(key)),
@@ -2268,7 +2310,7 @@ END;
 $$;
 CREATE OR REPLACE FUNCTION experiments_internal.site_slot_configuration(site_id text, slot_id text, slot_config_id text, context text)
 RETURNS bigint
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -2287,7 +2329,8 @@ BEGIN
 	ctx_type := coalesce(parts[1], parts[2])::experiments.slot_context;
 	ctx_id := coalesce(parts[3], '');
 	SELECT s.id INTO slot FROM experiments.slots s
-	WHERE s.site_id = site AND s.key = slot_id AND s.context_type = ctx_type;
+	WHERE s.site_id = site AND s.key = slot_id AND s.context_type = ctx_type
+	FOR KEY SHARE;
 	IF slot IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(404, 'SlotWithContextTypeNotFoundException',
 			format('No slot with ID ''%s'' and context type ''%s'' for site ''%s'' was found.',
@@ -2295,7 +2338,8 @@ BEGIN
 			jsonb_build_object('slotId', slot_id, 'contextType', upper(ctx_type::text), 'siteId', site_id));
 	END IF;
 	SELECT c.id INTO result FROM experiments.slot_configurations c
-	WHERE c.slot_id = slot AND c.key = slot_config_id AND c.context_id = ctx_id;
+	WHERE c.slot_id = slot AND c.key = slot_config_id AND c.context_id = ctx_id
+	FOR KEY SHARE;
 	IF result IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(404, 'SlotConfigurationIdentifierNotFoundException',
 			format('No slot configuration with ID ''%s'', slot id ''%s'', context type ''%s'', and context id ''%s'' for site ''%s'' was found.',
@@ -4989,6 +5033,8 @@ CREATE OR REPLACE FUNCTION experiments_internal.record_enrolment(experiment_id b
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+DECLARE
+	flagged boolean;
 BEGIN
 	IF pg_catalog.pg_is_in_recovery() THEN
 		RAISE EXCEPTION 'an enrolment cannot be recorded on a hot standby'
@@ -5002,11 +5048,27 @@ BEGIN
 	-- first (set_variants(), the management APIs), so a first enrolment takes
 	-- the row first too: in the other order it held the variant a weight
 	-- change waited for, and waited for that change's lock on the experiment
-	-- (deadlock detected; test/specs/first_enrolment_weights.spec). Once the
-	-- flag is set this locks nothing.
-	PERFORM FROM experiments.experiments e
-	WHERE e.id = record_enrolment.experiment_id AND NOT e.has_enrolments
-	FOR NO KEY UPDATE;
+	-- (deadlock detected; test/specs/first_enrolment_weights.spec).
+	--
+	-- The row is found FOR KEY SHARE first, the lock the foreign key of the
+	-- insert below takes anyway (which then finds it held): an experiment
+	-- that another transaction deletes meanwhile is waited for here and then
+	-- found missing, instead of failing the insert on its foreign key
+	-- (test/specs/enrol_delete_race.spec). The caller answers it as an
+	-- unknown experiment. Once the flag is set this is the one lock.
+	SELECT e.has_enrolments INTO flagged FROM experiments.experiments e
+	WHERE e.id = record_enrolment.experiment_id
+	FOR KEY SHARE;
+	IF NOT FOUND THEN
+		enrolled_ordinal := NULL;
+		recorded := false;
+		RETURN;
+	END IF;
+	IF NOT flagged THEN
+		PERFORM FROM experiments.experiments e
+		WHERE e.id = record_enrolment.experiment_id AND NOT e.has_enrolments
+		FOR NO KEY UPDATE;
+	END IF;
 	INSERT INTO experiments.enrolments (experiment_id, unit, period, ordinal, reason)
 	VALUES (record_enrolment.experiment_id, record_enrolment.unit, record_enrolment.period,
 			record_enrolment.ordinal, record_enrolment.reason)
@@ -5039,6 +5101,8 @@ BEGIN
 	END IF;
 END;
 $$;
+COMMENT ON FUNCTION experiments_internal.record_enrolment(bigint, text, bigint, integer, experiments.assignment_reason) IS
+'Records that a unit is enrolled in a variant of an experiment for a reset period, unless it already is: the ordinal it is enrolled in either way (the first enrolment wins), and whether this call recorded it; a NULL ordinal when the experiment does not exist (deleted by another transaction since the caller found it). The one writer of experiments.enrolments.';
 
 CREATE FUNCTION experiments_internal.check_enrolment_layer(experiment_id bigint, unit text)
 RETURNS void
@@ -7707,6 +7771,14 @@ BEGIN
 	END IF;
 	SELECT r.enrolled_ordinal, r.recorded INTO stored, recorded
 	FROM experiments_internal.record_enrolment(a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason) r;
+	-- Deleted by another transaction since assign() found it: unknown now,
+	-- as assign() answers an experiment that is not there.
+	IF stored IS NULL THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = 'The caller''s tenant has no experiment with that key.',
+				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+	END IF;
 	IF recorded THEN
 		PERFORM experiments_internal.record_enrolment_attributes(a.experiment_id, enrol.unit, attributes);
 		RETURN a;

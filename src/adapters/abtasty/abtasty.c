@@ -830,6 +830,7 @@ Answer(AbEvent *e, TableWork *work, EventBuffer *rows, int nrows)
  *		visitor is enrolled in it for the period of the event unless already
  *		enrolled, by the one writer of enrolments (record_enrolment() in
  *		src/assign/assign.sql); the ordinal enrolled in is returned either way.
+ *		A campaign deleted meanwhile by another transaction is an error.
  */
 static int32
 Enrol(AbEvent *e, const ExperimentConfig *config, int32 ordinal)
@@ -837,6 +838,7 @@ Enrol(AbEvent *e, const ExperimentConfig *config, int32 ordinal)
 	static SPIPlanPtr plan = NULL;
 	Oid			types[4] = {INT8OID, TEXTOID, INT8OID, INT4OID};
 	Datum		args[4];
+	Datum		enrolled;
 	bool		isnull;
 
 	if (plan == NULL)
@@ -852,7 +854,15 @@ Enrol(AbEvent *e, const ExperimentConfig *config, int32 ordinal)
 	args[3] = Int32GetDatum(ordinal);
 	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not enrol a visitor");
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	enrolled = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	/* No ordinal: another transaction deleted the campaign since its lookup. */
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("campaign " INT64_FORMAT " does not exist", config->id),
+				 errdetail("Another transaction deleted the campaign while the activation was recorded."),
+				 errhint("Send the event again: a campaign that does not exist is refused with its code.")));
+	return DatumGetInt32(enrolled);
 }
 
 /*

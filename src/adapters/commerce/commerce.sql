@@ -486,9 +486,15 @@ $$;
 COMMENT ON FUNCTION experiments_internal.ab_test_segment(experiments.experiments, text, text) IS
 'A segment (variant) of an A/B test by its id; ABTestSegmentNotFoundException (404) when there is none.';
 
+-- The objects a binding names are locked against deletion (FOR KEY SHARE) as
+-- they are found, so that one another transaction deletes meanwhile is
+-- answered with the API's fault once that transaction commits, instead of a
+-- foreign key violation of the binding's insert; the slot of a slot
+-- configuration as well (test/specs/ab_test_binding_reference_race.spec).
+-- Hence VOLATILE: a lock is no read-only lookup.
 CREATE FUNCTION experiments_internal.site_object(site_id text, kind text, key text)
 RETURNS bigint
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -496,21 +502,24 @@ DECLARE
 	result bigint;
 BEGIN
 	IF kind = 'promotion' THEN
-		SELECT p.id INTO result FROM experiments.promotions p WHERE p.site_id = site AND p.key = site_object.key;
+		SELECT p.id INTO result FROM experiments.promotions p WHERE p.site_id = site AND p.key = site_object.key
+		FOR KEY SHARE;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'PromotionNotFoundException',
 				format('No promotion with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
 				jsonb_build_object('promotionId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
 		END IF;
 	ELSIF kind = 'sorting_rule' THEN
-		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key;
+		SELECT r.id INTO result FROM experiments.sorting_rules r WHERE r.site_id = site AND r.key = site_object.key
+		FOR KEY SHARE;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(404, 'SortingRuleNotFoundException',
 				format('No sorting rule with ID ''%s'' for site ''%s'' was found.', experiments_internal.shown_input(key), experiments_internal.shown_input(site_id)),
 				jsonb_build_object('sortingRuleId', experiments_internal.shown_input(key), 'siteId', experiments_internal.shown_input(site_id)));
 		END IF;
 	ELSIF kind = 'category' THEN
-		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key;
+		SELECT c.id INTO result FROM experiments.categories c WHERE c.site_id = site AND c.key = site_object.key
+		FOR KEY SHARE;
 		IF result IS NULL THEN
 			PERFORM experiments_internal.commerce_fault(400, 'InvalidCategoryException',
 				format('The specified category with ID ''%s'' is invalid.', experiments_internal.shown_input(key)),
@@ -530,7 +539,7 @@ COMMENT ON FUNCTION experiments_internal.site_object(text, text, text) IS
 
 CREATE FUNCTION experiments_internal.site_slot_configuration(site_id text, slot_id text, slot_config_id text, context text)
 RETURNS bigint
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -549,7 +558,8 @@ BEGIN
 	ctx_type := coalesce(parts[1], parts[2])::experiments.slot_context;
 	ctx_id := coalesce(parts[3], '');
 	SELECT s.id INTO slot FROM experiments.slots s
-	WHERE s.site_id = site AND s.key = slot_id AND s.context_type = ctx_type;
+	WHERE s.site_id = site AND s.key = slot_id AND s.context_type = ctx_type
+	FOR KEY SHARE;
 	IF slot IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(404, 'SlotWithContextTypeNotFoundException',
 			format('No slot with ID ''%s'' and context type ''%s'' for site ''%s'' was found.',
@@ -557,7 +567,8 @@ BEGIN
 			jsonb_build_object('slotId', slot_id, 'contextType', upper(ctx_type::text), 'siteId', site_id));
 	END IF;
 	SELECT c.id INTO result FROM experiments.slot_configurations c
-	WHERE c.slot_id = slot AND c.key = slot_config_id AND c.context_id = ctx_id;
+	WHERE c.slot_id = slot AND c.key = slot_config_id AND c.context_id = ctx_id
+	FOR KEY SHARE;
 	IF result IS NULL THEN
 		PERFORM experiments_internal.commerce_fault(404, 'SlotConfigurationIdentifierNotFoundException',
 			format('No slot configuration with ID ''%s'', slot id ''%s'', context type ''%s'', and context id ''%s'' for site ''%s'' was found.',
