@@ -29,6 +29,13 @@ SELECT regress.attempt($$SELECT experiments.set_variants('rules', '[]')$$);
 -- Percentages are converted to basis points.
 SELECT key, ordinal, allocation_bp FROM experiments.set_variants('rules',
 	'[{"key": "A", "allocation": 33.33}, {"key": "B", "allocation": 33.33}, {"key": "C", "allocation": 33.34}]') ORDER BY ordinal;
+-- A variant keeps its ordinal: a new order, a variant left out before others
+-- (which would move them), a key listed twice are refused, nothing changed.
+SELECT regress.attempt($$SELECT experiments.set_variants('rules', '[{"key": "B", "allocation": 50}, {"key": "A", "allocation": 25}, {"key": "C", "allocation": 25}]')$$);
+SELECT regress.attempt($$SELECT experiments.set_variants('rules', '[{"key": "A", "allocation": 50}, {"key": "C", "allocation": 50}]')$$);
+SELECT regress.attempt($$SELECT experiments.set_variants('rules', '[{"key": "A", "allocation": 50}, {"key": "A", "allocation": 50}]')$$);
+SELECT key, ordinal, allocation_bp FROM experiments.variants
+WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'rules') ORDER BY ordinal;
 
 -- A draft may hold any weights; starting it checks they sum to 10000 (at commit).
 UPDATE experiments.variants SET allocation_bp = 1000 WHERE key = 'C';

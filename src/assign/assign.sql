@@ -491,6 +491,8 @@ AS $$
 DECLARE
 	exp_id bigint := experiments_internal.locked_experiment_id(experiment);
 	bp integer[];
+	twice text;
+	moved record;
 BEGIN
 	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
 		RAISE EXCEPTION 'variants must be a non-empty JSON array'
@@ -513,6 +515,31 @@ BEGIN
 	-- on variants_experiment_id_ordinal_key or made one version twice
 	-- (test/scripts/stress.sh). Enrolments only KEY SHARE the row: not blocked.
 	PERFORM 1 FROM experiments.experiments e WHERE e.id = exp_id FOR NO KEY UPDATE;
+	SELECT x ->> 'key' INTO twice FROM jsonb_array_elements(variants) x
+	GROUP BY x ->> 'key' HAVING count(*) > 1 ORDER BY 1 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'variant "%" is listed more than once', experiments_internal.shown_input(twice)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The variants given were %s.', experiments_internal.shown_input(variants::text)),
+				  HINT = 'List each variant once.';
+	END IF;
+	-- A variant keeps its ordinal for good: enrolments, overrides and events
+	-- name variants by ordinal (the control is 0), so moving one would hand
+	-- its units and past events to another. Listed at another place (a new
+	-- order, or one before it left out), it is refused.
+	SELECT x.v ->> 'key' AS key, v.ordinal AS was, x.n - 1 AS asked INTO moved
+	FROM jsonb_array_elements(variants) WITH ORDINALITY AS x(v, n)
+	JOIN experiments.variants v ON v.experiment_id = exp_id AND v.key = x.v ->> 'key'
+	WHERE v.ordinal <> x.n - 1
+	ORDER BY x.n
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'variant "%" is ordinal % and cannot move to %',
+			experiments_internal.shown_input(moved.key), moved.was, moved.asked
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A variant keeps its place for good: enrolments, overrides and events name variants by ordinal, and the first is the control.',
+				  HINT = 'List the variants there are in their order and new ones after them; to stop assigning one, give it allocation 0.';
+	END IF;
 	-- Variants keep their ordinal by key; ones no longer listed are removed.
 	DELETE FROM experiments.variants v WHERE v.experiment_id = exp_id
 		AND v.key NOT IN (SELECT x ->> 'key' FROM jsonb_array_elements(variants) x);
@@ -529,7 +556,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION experiments.set_variants(text, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.set_variants(text, jsonb) IS
-'Administrators: sets an experiment''s variants, in order (the first is the control, ordinal 0), from [{"key", "allocation", "name"?, "type"?, "treatment"?}]; allocations are percentages summing to 100 or basis points summing to 10000.';
+'Administrators: sets an experiment''s variants, in order (the first is the control, ordinal 0), from [{"key", "allocation", "name"?, "type"?, "treatment"?}]; allocations are percentages summing to 100 or basis points summing to 10000. A variant there is keeps its ordinal for good: listing it elsewhere (a new order, one before it left out) or a key twice is refused (22023); variants left out at the end are removed, new ones come after.';
 
 CREATE FUNCTION experiments.set_override(experiment text, unit text, variant text,
 										 kind experiments.override_kind DEFAULT 'overridden')
