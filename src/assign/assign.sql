@@ -412,15 +412,13 @@ AS $$
 DECLARE
 	result bigint;
 BEGIN
-	SELECT e.id INTO result FROM experiments.experiments e
-	WHERE e.tenant_id = experiments_internal.required_tenant() AND e.key = experiment
-	FOR KEY SHARE;
-	IF result IS NULL THEN
-		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
-			USING ERRCODE = 'no_data_found',
-				  DETAIL = 'The caller''s tenant has no experiment with that key.',
-				  HINT = 'List the tenant''s experiments in experiments.experiments.';
-	END IF;
+	-- Found by experiment_id(), which says when there is none; gone before
+	-- the lock was had (deleted meanwhile), it is looked for again.
+	LOOP
+		result := experiments_internal.experiment_id(experiment);
+		PERFORM FROM experiments.experiments e WHERE e.id = result FOR KEY SHARE;
+		EXIT WHEN FOUND;
+	END LOOP;
 	RETURN result;
 END;
 $$;
