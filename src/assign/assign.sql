@@ -273,12 +273,11 @@ BEGIN
 	SELECT r.enrolled_ordinal, r.recorded INTO stored, recorded
 	FROM experiments_internal.record_enrolment(a.experiment_id, enrol.unit, a.period, a.ordinal, a.reason) r;
 	-- Deleted by another transaction since assign() found it: unknown now,
-	-- as assign() answers an experiment that is not there.
+	-- as experiment_id() says; made again under its key meanwhile, the unit
+	-- is enrolled in that one.
 	IF stored IS NULL THEN
-		RAISE EXCEPTION 'experiment "%" does not exist', experiments_internal.shown_input(experiment)
-			USING ERRCODE = 'no_data_found',
-				  DETAIL = 'The caller''s tenant has no experiment with that key.',
-				  HINT = 'List the tenant''s experiments in experiments.experiments.';
+		PERFORM experiments_internal.experiment_id(experiment);
+		RETURN experiments.enrol(experiment, enrol.unit, attributes);
 	END IF;
 	IF recorded THEN
 		PERFORM experiments_internal.record_enrolment_attributes(a.experiment_id, enrol.unit, attributes);
