@@ -53,6 +53,10 @@ SELECT key, allocation_bp FROM experiments.variants WHERE experiment_id = (SELEC
 SELECT regress.attempt($$UPDATE experiments.variants SET allocation_bp = 5000 WHERE key = 'B'$$);
 SELECT regress.attempt($$DELETE FROM experiments.variants WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'rules')$$);
 SELECT count(*) AS variants_left FROM experiments.variants WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'rules');
+-- Nor may set_variants() remove one: a variant added later would take its
+-- ordinal and the exposures stored under it. Allocation 0 stops it instead.
+SELECT regress.attempt($$SELECT experiments.set_variants('rules', '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}]')$$);
+SELECT count(*) FROM experiments.set_variants('rules', '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}, {"key": "C", "allocation": 0}]');
 
 -- States: draft -> running <-> paused -> stopped, never back to draft.
 SELECT regress.attempt($$UPDATE experiments.experiments SET state = 'draft' WHERE key = 'rules'$$);
