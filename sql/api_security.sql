@@ -25,7 +25,7 @@ INSERT INTO allowed VALUES
 	('experiments_client', '^experiments\.(current_tenant|bucket|hash_unit|assign|assign_all|absmartly_context|enrol|publish|(campaign_activated|action_tracking|custom|transaction|visit)_event)\('),
 	('experiments_admin', '^experiments(_internal)?\.(current_tenant|required_tenant|random_seed|audience_is_valid|audience_matches|hashing_options_valid|growthbook_\w+|bucket|assign|assign_all|absmartly_context|export_experiment|import_experiment|import_layer|create_experiment|set_variants|set_state|set_override|set_analysis)\('),
 	('experiments_api_owner', '^experiments(_internal)?\.(authenticate|authorize)\('),
-	('experiments_operator', '^experiments(_internal)?\.(create_event_partitions|maintain_partitions|set_partition_policy|schedule_maintenance|partition_plan|create_event_partition|retire_event_partition|drop_detached_exposure_rollups|exposure_rollup_plan|exposure_rollups_due|prepare_exposure_rollup|roll_up_exposures)\(');
+	('experiments_operator', '^experiments(_internal)?\.(create_event_partitions|maintain_partitions|set_partition_policy|schedule_maintenance|partition_plan|create_event_partition|retire_event_partition|month_attached|drop_detached_exposure_rollups|exposure_rollup_plan|exposure_rollups_due|prepare_exposure_rollup|roll_up_exposures)\(');
 CREATE TEMP VIEW grants AS
 SELECT p.oid::regprocedure::text AS function, a.grantee::regrole::text AS grantee, p.prosecdef,
 	   p.prorettype = 'trigger'::regtype AS is_trigger, p.pronamespace::regnamespace::text AS schema, p.proname

@@ -584,8 +584,8 @@ DECLARE
 BEGIN
 	-- The ordinal read below is stored: a change of the variants
 	-- (set_variants(), which holds the experiment's row FOR NO KEY UPDATE)
-	-- committed between the read and the insert could move or remove the
-	-- variant and leave the ordinal to another. The row FOR SHARE waits for
+	-- committed between the read and the insert could remove the variant
+	-- and leave its ordinal to another. The row FOR SHARE waits for
 	-- such a change and holds off the next one until this transaction ends.
 	PERFORM FROM experiments.experiments e WHERE e.id = exp_id FOR SHARE;
 	SELECT v.ordinal INTO ord FROM experiments.variants v

@@ -428,6 +428,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.partition_plan(integer, boolean, boolean),
 	experiments_internal.create_event_partition(text, date),
 	experiments_internal.retire_event_partition(text, date, text, boolean),
+	experiments_internal.month_attached(text, date),
 	experiments_internal.exposure_rollup_plan(),
 	experiments_internal.exposure_rollups_due(),
 	experiments_internal.drop_detached_exposure_rollups(),

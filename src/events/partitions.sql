@@ -87,6 +87,22 @@ REVOKE ALL ON FUNCTION experiments_internal.event_partition_bounds(text) FROM PU
 COMMENT ON FUNCTION experiments_internal.event_partition_bounds(text) IS
 'The range partitions of an event table with their bounds (the default partition is not one of them), whatever their names.';
 
+-- Whether an event table's monthly partition (<table>_YYYYMM, as
+-- maintenance names them) is attached: retention retires only those, and a
+-- month no longer attached when its step failed was retired by another run.
+CREATE FUNCTION experiments_internal.month_attached(event_table text, month date)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits i
+				   WHERE i.inhrelid = to_regclass(format('experiments.%I', event_table || '_' || to_char(month, 'YYYYMM')))
+					 AND i.inhparent = to_regclass(format('experiments.%I', event_table)));
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.month_attached(text, date) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.month_attached(text, date) IS
+'Part of maintenance: whether the monthly partition <event_table>_YYYYMM of month is attached to its event table.';
+
 CREATE FUNCTION experiments_internal.event_default_partition(event_table text)
 RETURNS regclass
 LANGUAGE sql STABLE
@@ -267,9 +283,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.lock_partition_maintenance();
 	IF experiments_internal.event_table_time_column(event_table) IS NULL OR retention NOT IN ('detach', 'drop') OR
-	   NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i
-				   WHERE i.inhrelid = to_regclass(format('experiments.%I', part))
-					 AND i.inhparent = format('experiments.%I', event_table)::regclass) THEN
+	   NOT experiments_internal.month_attached(event_table, month) THEN
 		RAISE EXCEPTION 'no partition of "%" for % to %', event_table, month, retention
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Retention detaches or drops an attached monthly partition of an event table.';
@@ -356,11 +370,7 @@ BEGIN
 				PERFORM experiments_internal.retire_event_partition(step.event_table, step.month, step.action, force);
 			END IF;
 		EXCEPTION WHEN OTHERS THEN
-			IF step.action = 'create' OR EXISTS (
-				SELECT FROM pg_catalog.pg_inherits i
-				WHERE i.inhrelid = pg_catalog.to_regclass(pg_catalog.format('experiments.%I_%s', step.event_table,
-																		 pg_catalog.to_char(step.month, 'YYYYMM')))
-				  AND i.inhparent = pg_catalog.to_regclass(pg_catalog.format('experiments.%I', step.event_table))) THEN
+			IF step.action = 'create' OR experiments_internal.month_attached(step.event_table, step.month) THEN
 				failed := failed + 1;
 				RAISE WARNING 'partition maintenance could not % the % partition of %: %',
 					step.action, pg_catalog.to_char(step.month, 'YYYY-MM'), step.event_table, SQLERRM;

@@ -2181,8 +2181,8 @@ DECLARE
 BEGIN
 	-- The ordinal read below is stored: a change of the variants
 	-- (set_variants(), which holds the experiment's row FOR NO KEY UPDATE)
-	-- committed between the read and the insert could move or remove the
-	-- variant and leave the ordinal to another. The row FOR SHARE waits for
+	-- committed between the read and the insert could remove the variant
+	-- and leave its ordinal to another. The row FOR SHARE waits for
 	-- such a change and holds off the next one until this transaction ends.
 	PERFORM FROM experiments.experiments e WHERE e.id = exp_id FOR SHARE;
 	SELECT v.ordinal INTO ord FROM experiments.variants v
@@ -3154,6 +3154,22 @@ REVOKE ALL ON FUNCTION experiments_internal.event_partition_bounds(text) FROM PU
 COMMENT ON FUNCTION experiments_internal.event_partition_bounds(text) IS
 'The range partitions of an event table with their bounds (the default partition is not one of them), whatever their names.';
 
+-- Whether an event table's monthly partition (<table>_YYYYMM, as
+-- maintenance names them) is attached: retention retires only those, and a
+-- month no longer attached when its step failed was retired by another run.
+CREATE FUNCTION experiments_internal.month_attached(event_table text, month date)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits i
+				   WHERE i.inhrelid = to_regclass(format('experiments.%I', event_table || '_' || to_char(month, 'YYYYMM')))
+					 AND i.inhparent = to_regclass(format('experiments.%I', event_table)));
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.month_attached(text, date) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.month_attached(text, date) IS
+'Part of maintenance: whether the monthly partition <event_table>_YYYYMM of month is attached to its event table.';
+
 CREATE FUNCTION experiments_internal.event_default_partition(event_table text)
 RETURNS regclass
 LANGUAGE sql STABLE
@@ -3334,9 +3350,7 @@ DECLARE
 BEGIN
 	PERFORM experiments_internal.lock_partition_maintenance();
 	IF experiments_internal.event_table_time_column(event_table) IS NULL OR retention NOT IN ('detach', 'drop') OR
-	   NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i
-				   WHERE i.inhrelid = to_regclass(format('experiments.%I', part))
-					 AND i.inhparent = format('experiments.%I', event_table)::regclass) THEN
+	   NOT experiments_internal.month_attached(event_table, month) THEN
 		RAISE EXCEPTION 'no partition of "%" for % to %', event_table, month, retention
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Retention detaches or drops an attached monthly partition of an event table.';
@@ -3423,11 +3437,7 @@ BEGIN
 				PERFORM experiments_internal.retire_event_partition(step.event_table, step.month, step.action, force);
 			END IF;
 		EXCEPTION WHEN OTHERS THEN
-			IF step.action = 'create' OR EXISTS (
-				SELECT FROM pg_catalog.pg_inherits i
-				WHERE i.inhrelid = pg_catalog.to_regclass(pg_catalog.format('experiments.%I_%s', step.event_table,
-																		 pg_catalog.to_char(step.month, 'YYYYMM')))
-				  AND i.inhparent = pg_catalog.to_regclass(pg_catalog.format('experiments.%I', step.event_table))) THEN
+			IF step.action = 'create' OR experiments_internal.month_attached(step.event_table, step.month) THEN
 				failed := failed + 1;
 				RAISE WARNING 'partition maintenance could not % the % partition of %: %',
 					step.action, pg_catalog.to_char(step.month, 'YYYY-MM'), step.event_table, SQLERRM;
@@ -3861,6 +3871,7 @@ GRANT EXECUTE ON FUNCTION
 	experiments_internal.partition_plan(integer, boolean, boolean),
 	experiments_internal.create_event_partition(text, date),
 	experiments_internal.retire_event_partition(text, date, text, boolean),
+	experiments_internal.month_attached(text, date),
 	experiments_internal.exposure_rollup_plan(),
 	experiments_internal.exposure_rollups_due(),
 	experiments_internal.drop_detached_exposure_rollups(),
