@@ -235,6 +235,12 @@ SELECT experiments.update_ab_test('SiteGenesis', 'checkout-test',
 SELECT state FROM my_experiments WHERE key = 'checkout-test';
 SELECT count(*) FILTER (WHERE a.variant = 'Green') AS green, count(*) AS units
 FROM generate_series(1, 1000) g, experiments.assign('checkout-test', 'unit-' || g) a;
+-- a segment added to a started test at 0 stays: deleting it would let the
+-- next segment take its ordinal, and the visitors and events recorded under it
+SELECT experiments.create_ab_test_segment('SiteGenesis', 'checkout-test', 'Blue', '{"allocation": 0}') ->> 'id';
+SELECT * FROM pg_temp.fault($$SELECT experiments.delete_ab_test_segment('SiteGenesis', 'checkout-test', 'Blue')$$);
+SELECT key, ordinal, allocation_bp FROM my_variants v
+WHERE v.experiment_id = (SELECT id FROM my_experiments WHERE key = 'checkout-test') ORDER BY ordinal;
 SELECT * FROM pg_temp.fault($$SELECT experiments.update_ab_test('SiteGenesis', 'checkout-test', '{"test_groups": [{"id": "Purple", "allocation": 0}]}')$$);
 -- disabled: paused again; deleted: assign() no longer knows it
 SELECT experiments.update_ab_test('SiteGenesis', 'checkout-test', '{"enabled": false}') ->> 'enabled' AS enabled;

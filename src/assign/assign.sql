@@ -490,7 +490,6 @@ DECLARE
 	bp integer[];
 	twice text;
 	moved record;
-	removed text;
 BEGIN
 	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
 		RAISE EXCEPTION 'variants must be a non-empty JSON array'
@@ -538,22 +537,8 @@ BEGIN
 				  DETAIL = 'A variant keeps its place for good: enrolments, overrides and events name variants by ordinal, and the first is the control.',
 				  HINT = 'List the variants there are in their order and new ones after them; to stop assigning one, give it allocation 0.';
 	END IF;
-	-- Nor does an experiment that has started lose one: a variant added
-	-- later would take its ordinal, and with it the exposures and events
-	-- stored under it.
-	SELECT v.key INTO removed
-	FROM experiments.variants v JOIN experiments.experiments e ON e.id = v.experiment_id
-	WHERE v.experiment_id = exp_id AND e.started_at IS NOT NULL
-	  AND v.key NOT IN (SELECT x ->> 'key' FROM jsonb_array_elements(variants) x)
-	ORDER BY v.ordinal
-	LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION 'variant "%" of a started experiment cannot be removed', experiments_internal.shown_input(removed)
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
-				  HINT = 'Give it allocation 0 to stop assigning it.';
-	END IF;
-	-- Variants keep their ordinal by key; ones no longer listed are removed.
+	-- Variants keep their ordinal by key; ones no longer listed are removed,
+	-- from a draft only (experiments_internal.check_variant_delete()).
 	DELETE FROM experiments.variants v WHERE v.experiment_id = exp_id
 		AND v.key NOT IN (SELECT x ->> 'key' FROM jsonb_array_elements(variants) x);
 	RETURN QUERY
@@ -569,7 +554,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION experiments.set_variants(text, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.set_variants(text, jsonb) IS
-'Administrators: sets an experiment''s variants, in order (the first is the control, ordinal 0), from [{"key", "allocation", "name"?, "type"?, "treatment"?}]; allocations are percentages summing to 100 or basis points summing to 10000. A variant there is keeps its ordinal for good: listing it elsewhere (a new order, one before it left out) or a key twice is refused (22023); new ones come after; variants left out at the end are removed from a draft, while an experiment that has started keeps every variant (allocation 0 stops one).';
+'Administrators: sets an experiment''s variants, in order (the first is the control, ordinal 0), from [{"key", "allocation", "name"?, "type"?, "treatment"?}]; allocations are percentages summing to 100 or basis points summing to 10000. A variant there is keeps its ordinal for good: listing it elsewhere (a new order, one before it left out) or a key twice is refused (22023); new ones come after; variants left out at the end are removed from a draft, while an experiment that has begun serving keeps every variant (allocation 0 stops one; experiments_internal.check_variant_delete()).';
 
 CREATE FUNCTION experiments.set_override(experiment text, unit text, variant text,
 										 kind experiments.override_kind DEFAULT 'overridden')

@@ -681,6 +681,39 @@ CREATE TRIGGER touch_experiment_delete AFTER DELETE ON experiments.variants
 COMMENT ON TRIGGER touch_experiment_delete ON experiments.variants IS
 'After a delete from experiments.variants: bumps the version of the experiments whose their variants changed, so that a client holding an older version sees the change.';
 
+-- A variant keeps its ordinal for good: exposures, goals credited to them,
+-- enrolments and overrides name variants by ordinal, and a variant added
+-- later takes the next one (max + 1). Once an experiment has begun serving
+-- (it went running and its start, if scheduled, has passed), removing one of
+-- its variants would hand that ordinal, and the data stored under it, to the
+-- next variant added: every writer (set_variants(), the adapters, an
+-- administrator's DELETE) is refused here. A variant deleted with its
+-- experiment finds no experiment row and goes.
+CREATE FUNCTION experiments_internal.check_variant_delete()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM experiments.experiments e
+			   WHERE e.id = OLD.experiment_id AND e.started_at IS NOT NULL
+				 AND (e.starts_at IS NULL OR e.starts_at <= now())) THEN
+		RAISE EXCEPTION 'variant "%" of a started experiment cannot be removed', OLD.key
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
+				  HINT = 'Give it allocation 0 to stop assigning it.';
+	END IF;
+	RETURN OLD;
+END;
+$$;
+COMMENT ON FUNCTION experiments_internal.check_variant_delete() IS
+'Trigger: refuses removing a variant of an experiment that has begun serving (started_at set, and starts_at, if any, passed), whose ordinal a variant added later would take with the data stored under it.';
+
+CREATE TRIGGER check_variant_delete BEFORE DELETE ON experiments.variants
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_variant_delete();
+COMMENT ON TRIGGER check_variant_delete ON experiments.variants IS
+'Before a delete from experiments.variants: refuses removing a variant of an experiment that has begun serving (22023); allocation 0 stops one instead.';
+
 -- Ranges of one layer never overlap: this trigger names the experiment in
 -- the way (the layer row is locked first, so two transactions placing
 -- experiments in one layer take turns), and the exclusion constraint

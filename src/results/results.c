@@ -96,7 +96,8 @@
 #include "utils/tuplestore.h"
 
 #include <math.h>
-#include <xxhash.h>
+
+#include "xxhash_inline.h"
 
 PG_FUNCTION_INFO_V1(daily_metrics);
 

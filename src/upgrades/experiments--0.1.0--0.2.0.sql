@@ -2035,7 +2035,6 @@ DECLARE
 	bp integer[];
 	twice text;
 	moved record;
-	removed text;
 BEGIN
 	IF jsonb_typeof(variants) <> 'array' OR jsonb_array_length(variants) = 0 THEN
 		RAISE EXCEPTION 'variants must be a non-empty JSON array'
@@ -2083,22 +2082,8 @@ BEGIN
 				  DETAIL = 'A variant keeps its place for good: enrolments, overrides and events name variants by ordinal, and the first is the control.',
 				  HINT = 'List the variants there are in their order and new ones after them; to stop assigning one, give it allocation 0.';
 	END IF;
-	-- Nor does an experiment that has started lose one: a variant added
-	-- later would take its ordinal, and with it the exposures and events
-	-- stored under it.
-	SELECT v.key INTO removed
-	FROM experiments.variants v JOIN experiments.experiments e ON e.id = v.experiment_id
-	WHERE v.experiment_id = exp_id AND e.started_at IS NOT NULL
-	  AND v.key NOT IN (SELECT x ->> 'key' FROM jsonb_array_elements(variants) x)
-	ORDER BY v.ordinal
-	LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION 'variant "%" of a started experiment cannot be removed', experiments_internal.shown_input(removed)
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
-				  HINT = 'Give it allocation 0 to stop assigning it.';
-	END IF;
-	-- Variants keep their ordinal by key; ones no longer listed are removed.
+	-- Variants keep their ordinal by key; ones no longer listed are removed,
+	-- from a draft only (experiments_internal.check_variant_delete()).
 	DELETE FROM experiments.variants v WHERE v.experiment_id = exp_id
 		AND v.key NOT IN (SELECT x ->> 'key' FROM jsonb_array_elements(variants) x);
 	RETURN QUERY
@@ -2113,7 +2098,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION experiments.set_variants(text, jsonb) IS
-'Administrators: sets an experiment''s variants, in order (the first is the control, ordinal 0), from [{"key", "allocation", "name"?, "type"?, "treatment"?}]; allocations are percentages summing to 100 or basis points summing to 10000. A variant there is keeps its ordinal for good: listing it elsewhere (a new order, one before it left out) or a key twice is refused (22023); new ones come after; variants left out at the end are removed from a draft, while an experiment that has started keeps every variant (allocation 0 stops one).';
+'Administrators: sets an experiment''s variants, in order (the first is the control, ordinal 0), from [{"key", "allocation", "name"?, "type"?, "treatment"?}]; allocations are percentages summing to 100 or basis points summing to 10000. A variant there is keeps its ordinal for good: listing it elsewhere (a new order, one before it left out) or a key twice is refused (22023); new ones come after; variants left out at the end are removed from a draft, while an experiment that has begun serving keeps every variant (allocation 0 stops one; experiments_internal.check_variant_delete()).';
 
 CREATE OR REPLACE FUNCTION experiments_internal.record_enrolment(experiment_id bigint, unit text, period bigint,
 													  ordinal integer, reason experiments.assignment_reason,
@@ -8355,3 +8340,58 @@ WINDOW w AS (PARTITION BY g.kind, g.metric, g.ordinal ORDER BY g.day)
 ORDER BY g.kind = 'exposures' DESC, g.kind, g.metric, g.ordinal, g.day
 $$;
 DROP FUNCTION experiments_internal.metric_verdict(boolean, float8, float8, float8, boolean);
+
+-- 0.2.0: an experiment that has begun serving keeps every variant, whoever
+-- deletes it: a variant added later took the removed one's ordinal, and with
+-- it the exposures and events stored under it. The rule moves from
+-- set_variants() (above) into a trigger on experiments.variants; the Commerce
+-- Cloud segment DELETE answers it with its fault.
+-- src/core/catalog.sql
+CREATE FUNCTION experiments_internal.check_variant_delete()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM experiments.experiments e
+			   WHERE e.id = OLD.experiment_id AND e.started_at IS NOT NULL
+				 AND (e.starts_at IS NULL OR e.starts_at <= now())) THEN
+		RAISE EXCEPTION 'variant "%" of a started experiment cannot be removed', OLD.key
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
+				  HINT = 'Give it allocation 0 to stop assigning it.';
+	END IF;
+	RETURN OLD;
+END;
+$$;
+REVOKE ALL ON FUNCTION experiments_internal.check_variant_delete() FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.check_variant_delete() IS
+'Trigger: refuses removing a variant of an experiment that has begun serving (started_at set, and starts_at, if any, passed), whose ordinal a variant added later would take with the data stored under it.';
+
+CREATE TRIGGER check_variant_delete BEFORE DELETE ON experiments.variants
+	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_variant_delete();
+COMMENT ON TRIGGER check_variant_delete ON experiments.variants IS
+'Before a delete from experiments.variants: refuses removing a variant of an experiment that has begun serving (22023); allocation 0 stops one instead.';
+-- src/adapters/commerce/commerce.sql
+CREATE OR REPLACE FUNCTION experiments.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text,
+												   resource_state text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = experiments, pg_catalog, pg_temp
+AS $$
+DECLARE
+	v experiments.variants := experiments_internal.locked_ab_test_segment(site_id, ab_test_id, segment_id, resource_state);
+BEGIN
+	BEGIN
+		DELETE FROM experiments.variants s WHERE s.id = v.id;
+	EXCEPTION WHEN invalid_parameter_value THEN
+		-- a started test keeps its segments (experiments_internal.check_variant_delete())
+		PERFORM experiments_internal.commerce_fault(400, 'ABTestSegmentAllocationException',
+			format('The segment with ID ''%s'' cannot be deleted from the started A/B test with ID ''%s'': visitors and events are recorded under it. Set its allocation to 0 instead.',
+				   experiments_internal.shown_input(segment_id), experiments_internal.shown_input(ab_test_id)));
+	END;
+	PERFORM experiments_internal.sync_ab_test_state(v.experiment_id);
+END;
+$$;
+COMMENT ON FUNCTION experiments.delete_ab_test_segment(text, text, text, text) IS
+'DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: removes a segment and its bindings (204). Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test, which keeps its segments (allocation 0 stops one).';

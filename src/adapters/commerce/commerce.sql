@@ -1156,13 +1156,20 @@ AS $$
 DECLARE
 	v experiments.variants := experiments_internal.locked_ab_test_segment(site_id, ab_test_id, segment_id, resource_state);
 BEGIN
-	DELETE FROM experiments.variants s WHERE s.id = v.id;
+	BEGIN
+		DELETE FROM experiments.variants s WHERE s.id = v.id;
+	EXCEPTION WHEN invalid_parameter_value THEN
+		-- a started test keeps its segments (experiments_internal.check_variant_delete())
+		PERFORM experiments_internal.commerce_fault(400, 'ABTestSegmentAllocationException',
+			format('The segment with ID ''%s'' cannot be deleted from the started A/B test with ID ''%s'': visitors and events are recorded under it. Set its allocation to 0 instead.',
+				   experiments_internal.shown_input(segment_id), experiments_internal.shown_input(ab_test_id)));
+	END;
 	PERFORM experiments_internal.sync_ab_test_state(v.experiment_id);
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments.delete_ab_test_segment(text, text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION experiments.delete_ab_test_segment(text, text, text, text) IS
-'DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: removes a segment and its bindings (204). Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test.';
+'DELETE /sites/{site_id}/ab_tests/{ab_test_id}/segments/{segment_id}: removes a segment and its bindings (204). Faults: ABTestNotFoundException, ABTestSegmentNotFoundException (404), ResourceStateConflictException (409), ABTestSegmentAllocationException (400) on a started test, which keeps its segments (allocation 0 stops one).';
 
 -- Bindings. Binding what is already bound, or unbinding what is not, changes
 -- nothing and is no error.
