@@ -126,10 +126,11 @@ static const char *const goals_query =
  * not see, and overlapping the window with all of the experiment's rolled-up
  * exposures in it (which a period within the window has, and so has the
  * month an experiment started in, read from its start). Each with the part
- * of the window it covers, in time order.
+ * of the window it covers and the experiment's units in its rollup, in time
+ * order.
  */
 static const char *const rollup_periods_query =
-"SELECT p.from_time, greatest(p.from_time, $2), least(p.to_time, $3)"
+"SELECT p.from_time, greatest(p.from_time, $2), least(p.to_time, $3), coalesce(x.units, 0)"
 " FROM experiments.exposure_rollup_periods p"
 " JOIN pg_catalog.pg_inherits i ON i.inhrelid = p.part"
 "  AND i.inhparent = 'experiments.exposures'::pg_catalog.regclass"
@@ -1170,6 +1171,25 @@ OverBudget(DailyMetrics *state)
 }
 
 /*
+ * CertainToSpill
+ *		Whether this many units could not all be held within the budget,
+ *		however short their names: each takes an entry of the table at its
+ *		greatest fill and the smallest copy of a name. Such a pass spills
+ *		before its first record instead of once memory is full: filling it
+ *		would take its pages from the kernel and grow the table a few times,
+ *		and the units would then go to the tapes all the same.
+ */
+static bool
+CertainToSpill(DailyMetrics *state, uint64 units)
+{
+	Size		per_unit = (sizeof(UnitEntry) + state->bucket_bytes) * 10 / 9 +
+		MAXALIGN(VARHDRSZ_SHORT + 1) + state->name_extra;
+
+	return state->budget > 0 && state->used_bits < 32 && units > MIN_SPILL_UNITS &&
+		units > state->budget / per_unit;
+}
+
+/*
  * Route
  *		A record into memory, or onto its tape once memory has spilled.
  */
@@ -1603,6 +1623,8 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
  *		exposure rows, a query for each stretch between periods (planned for
  *		it, so that only its partitions are read). A unit's exposures counted
  *		twice would change nothing; none is missed (src/events/rollups.sql).
+ *		When a period's rollup alone holds more of the experiment's units than
+ *		memory could (CertainToSpill), the pass spills before the first row.
  *		Called connected to SPI.
  */
 static void
@@ -1612,6 +1634,7 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 	TimestampTz from = since;
 	uint64		nperiods = 0;
 	TimestampTz *periods = NULL;	/* start, then the part of the window */
+	uint64		rolled_up_units = 0;	/* at least, in the periods read */
 
 	if (read_exposure_rollups)
 	{
@@ -1627,7 +1650,18 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 		for (uint64 i = 0; i < 3 * nperiods; i++)
 			periods[i] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i / 3], SPI_tuptable->tupdesc,
 														   1 + i % 3, &isnull));
+		/* a unit may be in several periods: the largest is the fewest there are */
+		for (uint64 i = 0; i < nperiods; i++)
+			rolled_up_units = Max(rolled_up_units,
+								  (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+																	   4, &isnull)));
 		SPI_freetuptable(SPI_tuptable);
+	}
+	if (state->spill == NULL && CertainToSpill(state, rolled_up_units))
+	{
+		elog(DEBUG1, "the rollups hold at least " UINT64_FORMAT " units, more than work_mem could: spilling from the first row",
+			 rolled_up_units);
+		Spill(state);
 	}
 	for (uint64 i = 0; i < nperiods; i++)
 	{
