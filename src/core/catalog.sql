@@ -698,7 +698,7 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM experiments.experiments e
 			   WHERE e.id = OLD.experiment_id AND e.started_at IS NOT NULL
 				 AND (e.starts_at IS NULL OR e.starts_at <= now())) THEN
-		RAISE EXCEPTION 'variant "%" of a started experiment cannot be removed', OLD.key
+		RAISE EXCEPTION 'variant "%" of a started experiment cannot be removed', experiments_internal.shown_input(OLD.key)
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
 				  HINT = 'Give it allocation 0 to stop assigning it.';
