@@ -859,6 +859,12 @@ FROM pg_temp.call('update_ab_test', '{"site_id": "SiteGenesis", "id": "other-tes
 -- (ABTestSegmentAllocationException, 400), the change rolled back.
 SELECT status, body ->> 'enabled' AS enabled FROM pg_temp.call('update_ab_test', '{"site_id": "SiteGenesis", "id": "my-abtest", "body": {"paused": false, "end_date": "2099-12-31T00:00:00.000Z"}}');
 SELECT status, body FROM pg_temp.call('update_ab_test_segment', '{"site_id": "SiteGenesis", "ab_test_id": "my-abtest", "segment_id": "Control", "body": {"allocation": 30}}');
+-- Nor does it lose a segment (ABTestSegmentAllocationException, 400): a
+-- segment created later would take its place, and the visitors and events
+-- recorded under it.
+SELECT status, body -> 'fault' ->> 'type' AS type, body -> 'fault' ->> 'message' AS message
+FROM pg_temp.call('delete_ab_test_segment', '{"site_id": "SiteGenesis", "ab_test_id": "my-abtest", "segment_id": "Test Segment B"}',
+	pg_temp.state('my-abtest'));
 SELECT string_agg(v.key || '=' || v.allocation_bp, ', ' ORDER BY v.ordinal) AS segments, e.state
 FROM experiments.variants v JOIN experiments.experiments e ON e.id = v.experiment_id
 WHERE e.tenant_id = :'tenant' AND e.key = 'my-abtest' GROUP BY e.state;
