@@ -1647,14 +1647,17 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 			elog(ERROR, "could not read the exposure rollups: %s", SPI_result_code_string(SPI_result));
 		nperiods = SPI_processed;
 		periods = palloc(sizeof(TimestampTz) * 3 * Max(nperiods, 1));
-		for (uint64 i = 0; i < 3 * nperiods; i++)
-			periods[i] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i / 3], SPI_tuptable->tupdesc,
-														   1 + i % 3, &isnull));
-		/* a unit may be in several periods: the largest is the fewest there are */
 		for (uint64 i = 0; i < nperiods; i++)
+		{
+			HeapTuple	row = SPI_tuptable->vals[i];
+
+			for (int column = 0; column < 3; column++)
+				periods[3 * i + column] = DatumGetTimestampTz(SPI_getbinval(row, SPI_tuptable->tupdesc,
+																			1 + column, &isnull));
+			/* a unit may be in several periods: the largest is the fewest there are */
 			rolled_up_units = Max(rolled_up_units,
-								  (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-																	   4, &isnull)));
+								  (uint64) DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 4, &isnull)));
+		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	if (state->spill == NULL && CertainToSpill(state, rolled_up_units))

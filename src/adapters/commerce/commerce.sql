@@ -1006,7 +1006,6 @@ AS $$
 DECLARE
 	exp experiments.experiments;
 	new_id text;
-	taken boolean := false;
 BEGIN
 	PERFORM experiments_internal.ab_test_body(body);
 	exp := experiments_internal.lock_ab_test(site_id, id, body ->> '_resource_state');
@@ -1022,13 +1021,10 @@ BEGIN
 		BEGIN
 			UPDATE experiments.experiments e SET key = new_id WHERE e.id = exp.id RETURNING e.* INTO exp;
 		EXCEPTION WHEN unique_violation THEN
-			taken := true;
-		END;
-		IF taken THEN
 			PERFORM experiments_internal.commerce_fault(409, 'ABTestDuplicateException',
 				format('The A/B test could not be created or updated because of duplicate ID ''%s''.', experiments_internal.shown_input(new_id)),
 				jsonb_build_object('abtestId', experiments_internal.shown_input(new_id)));
-		END IF;
+		END;
 	END IF;
 	PERFORM experiments_internal.write_ab_test(exp, site_id, body);
 	RETURN experiments.get_ab_test(site_id, new_id);
