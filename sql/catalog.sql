@@ -58,6 +58,27 @@ SELECT count(*) AS variants_left FROM experiments.variants WHERE experiment_id =
 SELECT regress.attempt($$SELECT experiments.set_variants('rules', '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}]')$$);
 SELECT count(*) FROM experiments.set_variants('rules', '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}, {"key": "C", "allocation": 0}]');
 
+-- Before an experiment begins serving (started, its starts_at ahead), a
+-- variant may still go, unless exposures are recorded under its ordinal
+-- already (a client reporting them early, as the collector may): a variant
+-- added later would take them over.
+INSERT INTO experiments.experiments (key, starts_at) VALUES ('early', now() + interval '1 day');
+SELECT count(*) FROM experiments.set_variants('early', '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}, {"key": "C", "allocation": 0}, {"key": "D", "allocation": 0}]');
+UPDATE experiments.experiments SET state = 'running' WHERE key = 'early';
+RESET SESSION AUTHORIZATION;
+SET ROLE experiments_api_owner;
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT id, 2, 'user_id', 'early-bird', now(), true, true, false, false, false, false
+FROM experiments.experiments WHERE key = 'early';
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_ops;
+SELECT count(*) FROM experiments.set_variants('early', '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}, {"key": "C", "allocation": 0}]');
+SELECT regress.attempt($$SELECT experiments.set_variants('early', '[{"key": "A", "allocation": 50}, {"key": "B", "allocation": 50}]')$$);
+SELECT regress.attempt($$DELETE FROM experiments.variants WHERE key = 'C' AND experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'early')$$);
+SELECT string_agg(key, ', ' ORDER BY ordinal) AS variants FROM experiments.variants
+WHERE experiment_id = (SELECT id FROM experiments.experiments WHERE key = 'early');
+
 -- States: draft -> running <-> paused -> stopped, never back to draft.
 SELECT regress.attempt($$UPDATE experiments.experiments SET state = 'draft' WHERE key = 'rules'$$);
 UPDATE experiments.experiments SET state = 'paused' WHERE key = 'rules';

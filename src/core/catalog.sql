@@ -703,16 +703,29 @@ BEGIN
 				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
 				  HINT = 'Give it allocation 0 to stop assigning it.';
 	END IF;
+	-- Before it serves, an experiment may already have exposures under the
+	-- variant's ordinal: reported early by a client (the collector), or AB
+	-- Tasty activations. (Not when the experiment itself is being deleted.)
+	IF EXISTS (SELECT 1 FROM experiments.experiments e WHERE e.id = OLD.experiment_id)
+	   AND (EXISTS (SELECT 1 FROM experiments.exposures x
+					WHERE x.experiment_id = OLD.experiment_id AND x.ordinal = OLD.ordinal)
+			OR EXISTS (SELECT 1 FROM experiments.campaign_activations a
+					   WHERE a.experiment_id = OLD.experiment_id AND a.ordinal = OLD.ordinal)) THEN
+		RAISE EXCEPTION 'variant "%" has recorded exposures and cannot be removed', experiments_internal.shown_input(OLD.key)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Exposures were recorded under its ordinal before the experiment began serving; a variant added later would take them over.',
+				  HINT = 'Give it allocation 0 to stop assigning it.';
+	END IF;
 	RETURN OLD;
 END;
 $$;
 COMMENT ON FUNCTION experiments_internal.check_variant_delete() IS
-'Trigger: refuses removing a variant of an experiment that has begun serving (started_at set, and starts_at, if any, passed), whose ordinal a variant added later would take with the data stored under it.';
+'Trigger: refuses removing a variant of an experiment that has begun serving (started_at set, and starts_at, if any, passed), or one with exposures or activations recorded under its ordinal, which a variant added later would take with the data stored under it.';
 
 CREATE TRIGGER check_variant_delete BEFORE DELETE ON experiments.variants
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_variant_delete();
 COMMENT ON TRIGGER check_variant_delete ON experiments.variants IS
-'Before a delete from experiments.variants: refuses removing a variant of an experiment that has begun serving (22023); allocation 0 stops one instead.';
+'Before a delete from experiments.variants: refuses removing a variant of an experiment that has begun serving, or one with exposures recorded (22023); allocation 0 stops one instead.';
 
 -- Ranges of one layer never overlap: this trigger names the experiment in
 -- the way (the layer row is locked first, so two transactions placing

@@ -8357,17 +8357,30 @@ BEGIN
 				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
 				  HINT = 'Give it allocation 0 to stop assigning it.';
 	END IF;
+	-- Before it serves, an experiment may already have exposures under the
+	-- variant's ordinal: reported early by a client (the collector), or AB
+	-- Tasty activations. (Not when the experiment itself is being deleted.)
+	IF EXISTS (SELECT 1 FROM experiments.experiments e WHERE e.id = OLD.experiment_id)
+	   AND (EXISTS (SELECT 1 FROM experiments.exposures x
+					WHERE x.experiment_id = OLD.experiment_id AND x.ordinal = OLD.ordinal)
+			OR EXISTS (SELECT 1 FROM experiments.campaign_activations a
+					   WHERE a.experiment_id = OLD.experiment_id AND a.ordinal = OLD.ordinal)) THEN
+		RAISE EXCEPTION 'variant "%" has recorded exposures and cannot be removed', experiments_internal.shown_input(OLD.key)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Exposures were recorded under its ordinal before the experiment began serving; a variant added later would take them over.',
+				  HINT = 'Give it allocation 0 to stop assigning it.';
+	END IF;
 	RETURN OLD;
 END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.check_variant_delete() FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.check_variant_delete() IS
-'Trigger: refuses removing a variant of an experiment that has begun serving (started_at set, and starts_at, if any, passed), whose ordinal a variant added later would take with the data stored under it.';
+'Trigger: refuses removing a variant of an experiment that has begun serving (started_at set, and starts_at, if any, passed), or one with exposures or activations recorded under its ordinal, which a variant added later would take with the data stored under it.';
 
 CREATE TRIGGER check_variant_delete BEFORE DELETE ON experiments.variants
 	FOR EACH ROW EXECUTE FUNCTION experiments_internal.check_variant_delete();
 COMMENT ON TRIGGER check_variant_delete ON experiments.variants IS
-'Before a delete from experiments.variants: refuses removing a variant of an experiment that has begun serving (22023); allocation 0 stops one instead.';
+'Before a delete from experiments.variants: refuses removing a variant of an experiment that has begun serving, or one with exposures recorded (22023); allocation 0 stops one instead.';
 -- src/adapters/commerce/commerce.sql
 CREATE OR REPLACE FUNCTION experiments.delete_ab_test_segment(site_id text, ab_test_id text, segment_id text,
 												   resource_state text DEFAULT NULL)
@@ -8381,9 +8394,10 @@ BEGIN
 	BEGIN
 		DELETE FROM experiments.variants s WHERE s.id = v.id;
 	EXCEPTION WHEN invalid_parameter_value THEN
-		-- a started test keeps its segments (experiments_internal.check_variant_delete())
+		-- a segment of a started test, or with exposures recorded, stays
+		-- (experiments_internal.check_variant_delete())
 		PERFORM experiments_internal.commerce_fault(400, 'ABTestSegmentAllocationException',
-			format('The segment with ID ''%s'' cannot be deleted from the started A/B test with ID ''%s'': visitors and events are recorded under it. Set its allocation to 0 instead.',
+			format('The segment with ID ''%s'' cannot be deleted from the A/B test with ID ''%s'': the test has started, or visitors are recorded under the segment. Set its allocation to 0 instead.',
 				   experiments_internal.shown_input(segment_id), experiments_internal.shown_input(ab_test_id)));
 	END;
 	PERFORM experiments_internal.sync_ab_test_state(v.experiment_id);

@@ -1155,9 +1155,10 @@ BEGIN
 	BEGIN
 		DELETE FROM experiments.variants s WHERE s.id = v.id;
 	EXCEPTION WHEN invalid_parameter_value THEN
-		-- a started test keeps its segments (experiments_internal.check_variant_delete())
+		-- a segment of a started test, or with exposures recorded, stays
+		-- (experiments_internal.check_variant_delete())
 		PERFORM experiments_internal.commerce_fault(400, 'ABTestSegmentAllocationException',
-			format('The segment with ID ''%s'' cannot be deleted from the started A/B test with ID ''%s'': visitors and events are recorded under it. Set its allocation to 0 instead.',
+			format('The segment with ID ''%s'' cannot be deleted from the A/B test with ID ''%s'': the test has started, or visitors are recorded under the segment. Set its allocation to 0 instead.',
 				   experiments_internal.shown_input(segment_id), experiments_internal.shown_input(ab_test_id)));
 	END;
 	PERFORM experiments_internal.sync_ab_test_state(v.experiment_id);
