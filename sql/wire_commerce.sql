@@ -868,6 +868,35 @@ FROM pg_temp.call('delete_ab_test_segment', '{"site_id": "SiteGenesis", "ab_test
 SELECT string_agg(v.key || '=' || v.allocation_bp, ', ' ORDER BY v.ordinal) AS segments, e.state
 FROM experiments.variants v JOIN experiments.experiments e ON e.id = v.experiment_id
 WHERE e.tenant_id = :'tenant' AND e.key = 'my-abtest' GROUP BY e.state;
+-- Before a scheduled test begins serving, it may still lose a segment,
+-- unless visitors are recorded under it already (a client reporting
+-- exposures early, written as publish() writes them): the same fault, nothing
+-- deleted. A segment without them goes (204).
+SELECT status FROM pg_temp.call('create_ab_test', '{"site_id": "SiteGenesis", "id": "early-test", "body": {"start_date": "2099-01-01T00:00:00.000Z", "end_date": "2099-12-31T00:00:00.000Z"}}');
+SELECT s.id, h.status FROM (VALUES (1, 'Control', '{"allocation": 50}'::jsonb), (2, 'Treated', '{"allocation": 50}'),
+								   (3, 'Spare', '{"allocation": 0}'), (4, 'Early', '{"allocation": 0}')) AS s(n, id, body),
+	 pg_temp.call('create_ab_test_segment', jsonb_build_object('site_id', 'SiteGenesis', 'ab_test_id', 'early-test', 'segment_id', s.id, 'body', s.body)) h
+ORDER BY s.n;
+SELECT status, body ->> 'enabled' AS enabled FROM pg_temp.call('update_ab_test', '{"site_id": "SiteGenesis", "id": "early-test", "body": {"enabled": true, "paused": false}}');
+SELECT state, started_at IS NOT NULL AS started, starts_at > now() AS start_ahead
+FROM experiments.experiments WHERE tenant_id = :'tenant' AND key = 'early-test';
+SET experiments.tenant = :'tenant';
+SET ROLE experiments_api_owner;
+INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, exposed_at,
+	assigned, eligible, overridden, full_on, custom, audience_mismatch)
+SELECT e.id, v.ordinal, e.unit_type, 'early-visitor', now(), true, true, false, false, false, false
+FROM experiments.experiments e JOIN experiments.variants v ON v.experiment_id = e.id
+WHERE e.key = 'early-test' AND v.key = 'Early';
+RESET ROLE;
+RESET experiments.tenant;
+SELECT status, body -> 'fault' ->> 'type' AS type, body -> 'fault' ->> 'message' AS message
+FROM pg_temp.call('delete_ab_test_segment', '{"site_id": "SiteGenesis", "ab_test_id": "early-test", "segment_id": "Early"}');
+SELECT status FROM pg_temp.call('delete_ab_test_segment', '{"site_id": "SiteGenesis", "ab_test_id": "early-test", "segment_id": "Spare"}');
+SELECT string_agg(v.key || '=' || v.allocation_bp, ', ' ORDER BY v.ordinal) AS segments
+FROM experiments.variants v JOIN experiments.experiments e ON e.id = v.experiment_id
+WHERE e.tenant_id = :'tenant' AND e.key = 'early-test';
+-- (The test goes, with its segments: the sections below count this site's tests.)
+SELECT status FROM pg_temp.call('delete_ab_test', '{"site_id": "SiteGenesis", "id": "early-test"}');
 
 -- 10. DELETE of the test with the sample's header, verbatim: 409, nothing
 -- deleted; with the current token 204; then GET answers 404.
