@@ -694,10 +694,16 @@ RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = experiments, pg_catalog, pg_temp
 AS $$
+DECLARE
+	serving boolean;
 BEGIN
-	IF EXISTS (SELECT 1 FROM experiments.experiments e
-			   WHERE e.id = OLD.experiment_id AND e.started_at IS NOT NULL
-				 AND (e.starts_at IS NULL OR e.starts_at <= now())) THEN
+	SELECT e.started_at IS NOT NULL AND (e.starts_at IS NULL OR e.starts_at <= now()) INTO serving
+	FROM experiments.experiments e WHERE e.id = OLD.experiment_id;
+	-- the experiment itself is being deleted: its variants go with it
+	IF NOT FOUND THEN
+		RETURN OLD;
+	END IF;
+	IF serving THEN
 		RAISE EXCEPTION 'variant "%" of a started experiment cannot be removed', experiments_internal.shown_input(OLD.key)
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Its ordinal names the exposures and events stored for it, which a variant added later would take over.',
@@ -705,12 +711,11 @@ BEGIN
 	END IF;
 	-- Before it serves, an experiment may already have exposures under the
 	-- variant's ordinal: reported early by a client (the collector), or AB
-	-- Tasty activations. (Not when the experiment itself is being deleted.)
-	IF EXISTS (SELECT 1 FROM experiments.experiments e WHERE e.id = OLD.experiment_id)
-	   AND (EXISTS (SELECT 1 FROM experiments.exposures x
-					WHERE x.experiment_id = OLD.experiment_id AND x.ordinal = OLD.ordinal)
-			OR EXISTS (SELECT 1 FROM experiments.campaign_activations a
-					   WHERE a.experiment_id = OLD.experiment_id AND a.ordinal = OLD.ordinal)) THEN
+	-- Tasty activations.
+	IF EXISTS (SELECT 1 FROM experiments.exposures x
+			   WHERE x.experiment_id = OLD.experiment_id AND x.ordinal = OLD.ordinal)
+	   OR EXISTS (SELECT 1 FROM experiments.campaign_activations a
+				  WHERE a.experiment_id = OLD.experiment_id AND a.ordinal = OLD.ordinal) THEN
 		RAISE EXCEPTION 'variant "%" has recorded exposures and cannot be removed', experiments_internal.shown_input(OLD.key)
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Exposures were recorded under its ordinal before the experiment began serving; a variant added later would take them over.',
