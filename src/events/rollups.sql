@@ -1,10 +1,12 @@
 -- experiments: exposure rollups (docs/results.md, "Exposure rollups").
--- Maintenance rolls the exposures of a monthly partition up to one row per
+-- Maintenance rolls the exposures of a monthly partition up to one entry per
 -- experiment and unit: its first exposure, the variant then shown (the lowest
 -- ordinal on a tie) and its last exposure, which is all the results keep of a
--- unit's exposures. Results then read those rows, several times fewer than
--- the exposures, for every month of their window rolled up, and the exposure
--- rows elsewhere.
+-- unit's exposures. The entries are packed into arrays, a row per experiment,
+-- bucket of units and up to 4096 units, so that reading a unit costs no row
+-- of its own. Results then read those rows, several times fewer than the
+-- exposures, for every month of their window rolled up, and the exposure rows
+-- elsewhere.
 --
 -- The rollup of a month must never miss a row a reader sees. Before it is
 -- made, triggers on the partition start recording every later change to its
@@ -28,27 +30,44 @@ CREATE TABLE experiments.exposure_rollups (
 	tenant_id uuid NOT NULL,
 	experiment_id bigint NOT NULL,
 	from_time timestamptz NOT NULL,
-	unit text NOT NULL,
-	ordinal integer NOT NULL,
-	first_at timestamptz NOT NULL,
-	last_at timestamptz NOT NULL
+	bucket integer NOT NULL,
+	units text[] NOT NULL,
+	ordinals integer[] NOT NULL,
+	first_ats timestamptz[] NOT NULL,
+	last_ats timestamptz[] NOT NULL,
+	CONSTRAINT exposure_rollups_packed CHECK (array_ndims(units) = 1 AND array_ndims(ordinals) = 1
+		AND array_ndims(first_ats) = 1 AND array_ndims(last_ats) = 1 AND cardinality(ordinals) = cardinality(units)
+		AND cardinality(first_ats) = cardinality(units) AND cardinality(last_ats) = cardinality(units))
 );
-CREATE INDEX exposure_rollups_experiment_idx ON experiments.exposure_rollups (experiment_id, from_time);
+CREATE INDEX exposure_rollups_experiment_idx ON experiments.exposure_rollups (experiment_id, from_time, bucket);
 COMMENT ON TABLE experiments.exposure_rollups IS
-'The exposures of a rolled-up month (experiments.exposure_rollup_periods), one row per experiment and unit, which the results read instead of the exposure rows. Written by maintenance only.';
+'The exposures of a rolled-up month (experiments.exposure_rollup_periods), an entry per experiment and unit packed into arrays (a row holds up to 4096 units of one bucket), which the results read instead of the exposure rows; unnest(units, ordinals, first_ats, last_ats) gives a row per unit. Written by maintenance only.';
 COMMENT ON COLUMN experiments.exposure_rollups.tenant_id IS 'The tenant of the experiment; row-level security shows a transaction only its own tenant''s rows.';
 COMMENT ON COLUMN experiments.exposure_rollups.experiment_id IS 'The experiment (experiments.experiments.id).';
 COMMENT ON COLUMN experiments.exposure_rollups.from_time IS 'The month''s period (experiments.exposure_rollup_periods.from_time).';
-COMMENT ON COLUMN experiments.exposure_rollups.unit IS 'The unit, as experiments.exposures.unit.';
-COMMENT ON COLUMN experiments.exposure_rollups.ordinal IS 'The variant of the unit''s first exposure in the period (the lowest ordinal when several share that time).';
-COMMENT ON COLUMN experiments.exposure_rollups.first_at IS 'The unit''s first exposure in the period.';
-COMMENT ON COLUMN experiments.exposure_rollups.last_at IS 'The unit''s last exposure in the period.';
+COMMENT ON COLUMN experiments.exposure_rollups.bucket IS 'The bucket of the row''s units, experiments_internal.unit_bucket(unit): the results'' pass keeps a bucket''s units together.';
+COMMENT ON COLUMN experiments.exposure_rollups.units IS 'The units, as experiments.exposures.unit; the other arrays hold each unit''s values at the same index.';
+COMMENT ON COLUMN experiments.exposure_rollups.ordinals IS 'The variant of each unit''s first exposure in the period (the lowest ordinal when several share that time).';
+COMMENT ON COLUMN experiments.exposure_rollups.first_ats IS 'Each unit''s first exposure in the period.';
+COMMENT ON COLUMN experiments.exposure_rollups.last_ats IS 'Each unit''s last exposure in the period.';
+COMMENT ON CONSTRAINT exposure_rollups_packed ON experiments.exposure_rollups IS
+'A row''s arrays are one-dimensional and of one length: an entry per unit.';
 ALTER TABLE experiments.exposure_rollups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.exposure_rollups FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.exposure_rollups
 	USING (tenant_id = (SELECT experiments.current_tenant()));
 COMMENT ON POLICY tenant_isolation ON experiments.exposure_rollups IS
 'Row-level security: a row of this table is seen only in a transaction whose tenant (experiments.current_tenant(), set by authentication) is the row''s tenant_id.';
+
+-- A unit's bucket in the rollup: the top bits of the hash by which the
+-- results' pass partitions units when they outgrow memory (src/results/results.c).
+CREATE FUNCTION experiments_internal.unit_bucket(unit text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'unit_bucket'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION experiments_internal.unit_bucket(text) FROM PUBLIC;
+COMMENT ON FUNCTION experiments_internal.unit_bucket(text) IS
+'The bucket of experiments.exposure_rollups a unit''s entry goes to, 0 to 127: the top 7 bits of the hash (XXH3 of the unit''s bytes) by which the results'' pass partitions units when they outgrow work_mem.';
 
 CREATE TABLE experiments.exposure_rollup_experiments (
 	from_time timestamptz NOT NULL,
@@ -66,7 +85,7 @@ COMMENT ON COLUMN experiments.exposure_rollup_experiments.experiment_id IS 'The 
 COMMENT ON COLUMN experiments.exposure_rollup_experiments.tenant_id IS 'The tenant of the experiment; row-level security shows a transaction only its own tenant''s rows.';
 COMMENT ON COLUMN experiments.exposure_rollup_experiments.first_at IS 'The experiment''s first exposure in the rollup.';
 COMMENT ON COLUMN experiments.exposure_rollup_experiments.last_at IS 'The experiment''s last exposure in the rollup.';
-COMMENT ON COLUMN experiments.exposure_rollup_experiments.units IS 'The experiment''s rows in the rollup: units exposed in the period.';
+COMMENT ON COLUMN experiments.exposure_rollup_experiments.units IS 'The experiment''s units in the rollup: units exposed in the period.';
 ALTER TABLE experiments.exposure_rollup_experiments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE experiments.exposure_rollup_experiments FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON experiments.exposure_rollup_experiments
@@ -92,7 +111,7 @@ COMMENT ON COLUMN experiments.exposure_rollup_periods.part IS 'The partition; a 
 COMMENT ON COLUMN experiments.exposure_rollup_periods.recorded_before IS 'The partition''s triggers record every change to its rows exposed before this time (experiments.exposure_rollup_changes).';
 COMMENT ON COLUMN experiments.exposure_rollup_periods.to_time IS 'The rollup covers the exposures from from_time to this time (excluded); NULL before the first rollup.';
 COMMENT ON COLUMN experiments.exposure_rollup_periods.snapshot IS 'The snapshot the rollup was made from: recorded changes it does not see are not in the rollup.';
-COMMENT ON COLUMN experiments.exposure_rollup_periods.units IS 'Rows the rollup wrote (units per experiment, summed over the experiments).';
+COMMENT ON COLUMN experiments.exposure_rollup_periods.units IS 'Units the rollup holds (units per experiment, summed over the experiments).';
 COMMENT ON COLUMN experiments.exposure_rollup_periods.rolled_up_at IS 'When the rollup was made.';
 
 CREATE TABLE experiments.exposure_rollup_changes (
@@ -271,15 +290,23 @@ BEGIN
 	DELETE FROM experiments.exposure_rollups r WHERE r.from_time = roll_up_exposures.from_time;
 	DELETE FROM experiments.exposure_rollup_experiments x WHERE x.from_time = roll_up_exposures.from_time;
 	-- each experiment's bounds from the rows as they are written, not read again
+	-- each unit's entry, into rows of up to 4096 units of a bucket (the
+	-- arrays of a row are aggregated from the same rows in the same order)
 	EXECUTE format('WITH rolled AS (INSERT INTO experiments.exposure_rollups'
-				   '  (tenant_id, experiment_id, from_time, unit, ordinal, first_at, last_at)'
-				   '  SELECT DISTINCT ON (e.experiment_id, e.unit) e.tenant_id, e.experiment_id, %L, e.unit, e.ordinal,'
-				   '   e.exposed_at, max(e.exposed_at) OVER (PARTITION BY e.experiment_id, e.unit)'
-				   '  FROM %s e WHERE e.exposed_at < %L'
-				   '  ORDER BY e.experiment_id, e.unit, e.exposed_at, e.ordinal'
-				   '  RETURNING tenant_id, experiment_id, first_at, last_at)'
+				   '  (tenant_id, experiment_id, from_time, bucket, units, ordinals, first_ats, last_ats)'
+				   '  SELECT u.tenant_id, u.experiment_id, %L, u.bucket, array_agg(u.unit), array_agg(u.ordinal),'
+				   '   array_agg(u.first_at), array_agg(u.last_at)'
+				   '  FROM (SELECT f.*, (row_number() OVER (PARTITION BY f.experiment_id, f.bucket) - 1) / 4096 AS chunk'
+				   '   FROM (SELECT DISTINCT ON (e.experiment_id, e.unit) e.tenant_id, e.experiment_id, e.unit, e.ordinal,'
+				   '    e.exposed_at AS first_at, max(e.exposed_at) OVER (PARTITION BY e.experiment_id, e.unit) AS last_at,'
+				   '    experiments_internal.unit_bucket(e.unit) AS bucket'
+				   '    FROM %s e WHERE e.exposed_at < %L'
+				   '    ORDER BY e.experiment_id, e.unit, e.exposed_at, e.ordinal) f) u'
+				   '  GROUP BY u.tenant_id, u.experiment_id, u.bucket, u.chunk'
+				   '  RETURNING tenant_id, experiment_id, (SELECT min(a) FROM unnest(first_ats) a) AS first_at,'
+				   '   (SELECT max(a) FROM unnest(last_ats) a) AS last_at, cardinality(units) AS units)'
 				   ' INSERT INTO experiments.exposure_rollup_experiments (from_time, experiment_id, tenant_id, first_at, last_at, units)'
-				   ' SELECT %L, r.experiment_id, r.tenant_id, min(r.first_at), max(r.last_at), count(*)'
+				   ' SELECT %L, r.experiment_id, r.tenant_id, min(r.first_at), max(r.last_at), sum(r.units)'
 				   ' FROM rolled r GROUP BY r.experiment_id, r.tenant_id', from_time, period.part, to_time, from_time);
 	SELECT coalesce(sum(x.units), 0) INTO written FROM experiments.exposure_rollup_experiments x
 	WHERE x.from_time = roll_up_exposures.from_time;
@@ -293,7 +320,7 @@ END;
 $$;
 REVOKE ALL ON FUNCTION experiments_internal.roll_up_exposures(timestamptz, timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION experiments_internal.roll_up_exposures(timestamptz, timestamptz) IS
-'Part of maintenance, the second of a rollup''s two transactions: rolls the exposures of a prepared period up to to_time, one row per experiment and unit, replacing its last rollup; returns the rows written.';
+'Part of maintenance, the second of a rollup''s two transactions: rolls the exposures of a prepared period up to to_time, an entry per experiment and unit, replacing its last rollup; returns the units written.';
 
 -- A month retired: its rollup goes with it, and so do the triggers of its
 -- partition when it is kept (detached).

@@ -73,6 +73,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "nodes/params.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datum.h"
@@ -143,20 +144,36 @@ static const char *const rollup_periods_query =
 
 /*
  * The exposures of experiment $1 in a rolled-up period starting at $4, for
- * the part of the window [$2, $3) it covers: the rollup's row per unit (all
- * in that part, as the period was chosen), and the exposures in that part
- * inserted since that its snapshot does not see. Each returns the unit, its
- * first exposure, the variant then, its last exposure.
+ * the part of the window [$2, $3) it covers: the rollup's rows of packed
+ * units (all in that part, as the period was chosen), and the exposures in
+ * that part inserted since that its snapshot does not see, as rows of one
+ * unit. Each returns arrays of the units, their first exposures, the
+ * variants then, their last exposures (ReceiveRolledUp).
  */
+#define ROLLUP_CHANGES_QUERY \
+"SELECT ARRAY[c.unit], ARRAY[c.exposed_at], ARRAY[c.ordinal], ARRAY[c.exposed_at]" \
+" FROM experiments.exposure_rollup_changes c" \
+" JOIN experiments.exposure_rollup_periods p ON p.from_time = c.from_time" \
+" WHERE c.from_time = $4 AND c.experiment_id = $1 AND c.kind = 'exposure'" \
+" AND c.exposed_at >= $2 AND c.exposed_at < $3" \
+" AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)"
 static const char *const rolled_up_exposures_query =
-"SELECT r.unit, r.first_at, r.ordinal, r.last_at FROM experiments.exposure_rollups r"
+"SELECT r.units, r.first_ats, r.ordinals, r.last_ats FROM experiments.exposure_rollups r"
 " WHERE r.experiment_id = $1 AND r.from_time = $4"
-" UNION ALL"
-" SELECT c.unit, c.exposed_at, c.ordinal, c.exposed_at FROM experiments.exposure_rollup_changes c"
-" JOIN experiments.exposure_rollup_periods p ON p.from_time = c.from_time"
-" WHERE c.from_time = $4 AND c.experiment_id = $1 AND c.kind = 'exposure'"
-" AND c.exposed_at >= $2 AND c.exposed_at < $3"
-" AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)";
+" UNION ALL "
+ROLLUP_CHANGES_QUERY;
+
+/* The same, once the rollup's own rows are deferred (DigestExposures). */
+static const char *const rollup_changes_query = ROLLUP_CHANGES_QUERY;
+
+/*
+ * The rolled-up units of experiment $1 in the periods starting at $2 whose
+ * buckets are from $3 to $4: those of a partition of the first level of a
+ * spill, which are read as it is read back (ReadDeferredRollups).
+ */
+static const char *const deferred_rollups_query =
+"SELECT r.units, r.first_ats, r.ordinals, r.last_ats FROM experiments.exposure_rollups r"
+" WHERE r.experiment_id = $1 AND r.from_time = ANY ($2) AND r.bucket BETWEEN $3 AND $4";
 
 static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
@@ -467,6 +484,8 @@ typedef struct DailyMetrics
 	Size		name_extra;		/* bytes after each unit's name: none, or its
 								 * variant (NameOrdinal) and a caller's */
 	bool		frozen;			/* the table's buckets have arrays: no spill */
+	/* the experiment and periods of the rollups read as partitions are read back */
+	ParamListInfo deferred;		/* NULL: none (ReadDeferredRollups) */
 	/* the units of a partition, all of whose records are read, counted */
 	void		(*count_partition) (struct DailyMetrics *state);
 	/* a record of a kind daily_metrics() does not make */
@@ -495,6 +514,7 @@ typedef struct DigestReceiver
 	DailyMetrics *state;
 	void		(*digest) (DailyMetrics *state, const PendingRow *row);
 	MemoryContext batch_context;	/* the batch's copies; reset after it */
+	MemoryContext packed_context;	/* a row of packed units; reset after it */
 	TupleDesc	columns;
 	int			npending;
 	PendingRow	pending[BATCH_SIZE];
@@ -1251,6 +1271,43 @@ CountUnits(DailyMetrics *state)
 	}
 }
 
+static void DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
+					   void (*digest) (DailyMetrics *state, const PendingRow *row));
+static void DigestRolledUp(DailyMetrics *state, const PendingRow *row);
+
+/*
+ * ReadDeferredRollups
+ *		The rolled-up units of partition `partition` of the first level of a
+ *		spill (of `bits` bits), which DigestExposures deferred: the buckets
+ *		of experiments.exposure_rollups are the top bits of the same hash
+ *		(unit_bucket), so the partition's units are those of a range of
+ *		buckets, read by the rollup's index and routed into memory. The plan
+ *		runs once a partition and is kept for the backend, as ri_triggers.c
+ *		keeps its own (the plan cache plans it again when the role, and so
+ *		the row-level security, changes).
+ */
+static void
+ReadDeferredRollups(DailyMetrics *state, int partition, int bits)
+{
+	static SPIPlanPtr plan = NULL;
+	int			shift = MAX_SPILL_BITS - bits;
+
+	state->deferred->params[2].value = Int32GetDatum(partition << shift);
+	state->deferred->params[3].value = Int32GetDatum(((partition + 1) << shift) - 1);
+	SPI_connect();
+	if (plan == NULL)
+	{
+		Oid			types[4] = {INT8OID, TIMESTAMPTZARRAYOID, INT4OID, INT4OID};
+		SPIPlanPtr	prepared = SPI_prepare_cursor(deferred_rollups_query, 4, types, CURSOR_OPT_GENERIC_PLAN);
+
+		if (prepared == NULL || SPI_keepplan(prepared) != 0)
+			elog(ERROR, "could not prepare the query of deferred rollups: %s", SPI_result_code_string(SPI_result));
+		plan = prepared;
+	}
+	DigestPlan(state, plan, state->deferred, DigestRolledUp);
+	SPI_finish();
+}
+
 /*
  * DrainSpill
  *		Reads each tape of the current level back as a partition of its own:
@@ -1260,7 +1317,9 @@ CountUnits(DailyMetrics *state)
  *		and its own partitions are read before the next tape. Records are
  *		read in batches, their units' buckets and names prefetched as
  *		FlushBatch does for rows: a partition's table is larger than the
- *		CPU's nearest caches.
+ *		CPU's nearest caches. A partition of the first level starts with the
+ *		rolled-up units deferred to it, which are exposures: a unit's come
+ *		before its events, as on the tapes.
  */
 static void
 DrainSpill(DailyMetrics *state)
@@ -1277,8 +1336,11 @@ DrainSpill(DailyMetrics *state)
 			 1 << level->bits);
 	for (int i = 0; i < 1 << level->bits; i++)
 	{
-		MemoryContext old = MemoryContextSwitchTo(state->context);
+		MemoryContext old;
 
+		if (used_bits == 0 && state->deferred != NULL)
+			ReadDeferredRollups(state, i, level->bits);
+		old = MemoryContextSwitchTo(state->context);
 		LogicalTapeRewindForRead(level->tapes[i], BLCKSZ);
 		MemoryContextSwitchTo(old);
 		do
@@ -1338,6 +1400,19 @@ DigestRolledUp(DailyMetrics *state, const PendingRow *row)
 	.last_at = DatumGetTimestampTz(row->values[1])};
 
 	Route(state, &record);
+}
+
+/*
+ * unit_bucket
+ *		The bucket of experiments.exposure_rollups a unit's entry goes to:
+ *		the top bits of NameHash, as many as the first level of a spill uses
+ *		at most, so that a bucket's units are of one partition there.
+ */
+PG_FUNCTION_INFO_V1(unit_bucket);
+Datum
+unit_bucket(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32((int32) (NameHash(PG_GETARG_TEXT_PP(0)) >> (32 - MAX_SPILL_BITS)));
 }
 
 /*
@@ -1493,8 +1568,89 @@ ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 }
 
 /*
+ * PackedArray
+ *		The elements of a column of a row of packed units, detoasted into
+ *		the current context: one dimension of elements of type element, none
+ *		NULL (so they start right after a header of one dimension), as many
+ *		as the row's first column has (nunits, set from that column).
+ *		Maintenance writes them so (src/events/rollups.sql); anything else
+ *		in the table is refused rather than misread.
+ */
+static char *
+PackedArray(TupleTableSlot *slot, int column, Oid element, int *nunits)
+{
+	ArrayType  *array = slot->tts_isnull[column] ? NULL : DatumGetArrayTypeP(slot->tts_values[column]);
+
+	if (array == NULL || ARR_NDIM(array) != 1 || ARR_HASNULL(array) || ARR_ELEMTYPE(array) != element ||
+		(column > 0 && ARR_DIMS(array)[0] != *nunits))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("malformed row in experiments.exposure_rollups"),
+				 errdetail("A row holds one-dimensional arrays of units, first exposures, variants and last exposures, all of one length and without NULLs."),
+				 errhint("Set experiments.read_exposure_rollups to off to read the exposure rows instead.")));
+	*nunits = ARR_DIMS(array)[0];
+	return (char *) array + ARR_OVERHEAD_NONULLS(1);
+}
+
+/*
+ * ReceiveRolledUp
+ *		The receiveSlot of rows of packed units (units, first exposures,
+ *		variants, last exposures; arrays of one length): each unit goes on as
+ *		a row of its own would (ReceiveRow), its name left in the array,
+ *		which stays until the row's last unit is digested. A row costs the
+ *		executor what one unit's row did, for thousands of units.
+ */
+static bool
+ReceiveRolledUp(TupleTableSlot *slot, DestReceiver *self)
+{
+	DigestReceiver *receiver = (DigestReceiver *) self;
+	DailyMetrics *state = receiver->state;
+	MemoryContext old = MemoryContextSwitchTo(receiver->packed_context);
+	int			nunits = 0;
+	char	   *name;
+	const TimestampTz *first_ats;
+	const int32 *ordinals;
+	const TimestampTz *last_ats;
+
+	slot_getallattrs(slot);
+	name = PackedArray(slot, 0, TEXTOID, &nunits);
+	first_ats = (const TimestampTz *) PackedArray(slot, 1, TIMESTAMPTZOID, &nunits);
+	ordinals = (const int32 *) PackedArray(slot, 2, INT4OID, &nunits);
+	last_ats = (const TimestampTz *) PackedArray(slot, 3, TIMESTAMPTZOID, &nunits);
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < nunits; i++)
+	{
+		bool		spilling = state->spill != NULL;
+		PendingRow	spilled;
+		PendingRow *row = spilling ? &spilled : &receiver->pending[receiver->npending++];
+
+		row->unit = (const text *) name;
+		row->hash = NameHash(row->unit);
+		row->at = first_ats[i];
+		row->values[0] = Int32GetDatum(ordinals[i]);
+		row->values[1] = TimestampTzGetDatum(last_ats[i]);
+		row->nulls[0] = row->nulls[1] = false;
+		/* as array_iter_next steps through a text[] */
+		name = att_addlength_pointer(name, -1, name);
+		name = (char *) att_align_nominal(name, TYPALIGN_INT);
+		if (spilling)
+			receiver->digest(state, row);
+		else
+		{
+			PrefetchMemory(&state->units->data[units_initial_bucket(state->units, row->hash)]);
+			if (receiver->npending == BATCH_SIZE)
+				FlushBatch(receiver);
+		}
+	}
+	FlushBatch(receiver);
+	MemoryContextReset(receiver->packed_context);
+	return true;
+}
+
+/*
  * ReceiverStartup
- *		Keeps the query's columns, to copy their values.
+ *		Keeps the query's columns, to copy their values. A query of packed
+ *		units (its first column an array) is received by ReceiveRolledUp.
  */
 static void
 ReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
@@ -1503,6 +1659,8 @@ ReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
 
 	Assert(typeinfo->natts - 2 <= (int) lengthof(receiver->pending[0].values));
 	receiver->columns = typeinfo;
+	if (TupleDescAttr(typeinfo, 0)->atttypid == TEXTARRAYOID)
+		self->receiveSlot = ReceiveRolledUp;
 }
 
 /*
@@ -1576,44 +1734,62 @@ EventQueryParams(int64 experiment_id, TimestampTz since, TimestampTz until, Datu
 }
 
 /*
- * Digest
- *		Runs one event query with the experiment and window as parameters,
- *		its rows going to digest as they are produced. The plan is a custom
- *		one, made for these values: partitions outside the window are pruned
- *		when planning.
+ * DigestPlan
+ *		Runs a prepared event query, its rows going to digest as they are
+ *		produced.
  */
 static void
-Digest(DailyMetrics *state, const char *query, ParamListInfo params,
-	   void (*digest) (DailyMetrics *state, const PendingRow *row))
+DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
+		   void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
-	Oid			types[4];
 	DigestReceiver receiver = {
 		/* Not DestSPI: SPI would look for rows in its own tuple table. */
 		.pub = {ReceiveRow, ReceiverStartup, ReceiverShutdown, ReceiverDestroy, DestNone},
 		.state = state,
 		.digest = digest,
 		.batch_context = AllocSetContextCreate(state->context, "daily_metrics batch", ALLOCSET_DEFAULT_SIZES),
+		.packed_context = AllocSetContextCreate(state->context, "daily_metrics packed units", ALLOCSET_DEFAULT_SIZES),
 	};
 	SPIExecuteOptions options = {
 		.params = params,
 		.read_only = true,
 		.dest = &receiver.pub,
 	};
-	SPIPlanPtr	plan;
 	int			rc;
+
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "daily_metrics query failed: %s", SPI_result_code_string(rc));
+	MemoryContextDelete(receiver.batch_context);
+	MemoryContextDelete(receiver.packed_context);
+}
+
+/*
+ * Digest
+ *		Runs one event query with the experiment and window as parameters,
+ *		its rows going to digest as they are produced. The plan is a custom
+ *		one, made for these values: partitions outside the window are pruned
+ *		when planning. It is a serial plan: this backend digests every row,
+ *		so parallel workers could only read for it, and they cost their
+ *		start on every query, while the planner, costing a parallel plan as
+ *		if its consumer were free, would choose a parallel scan of a whole
+ *		month over the experiment's own index.
+ */
+static void
+Digest(DailyMetrics *state, const char *query, ParamListInfo params,
+	   void (*digest) (DailyMetrics *state, const PendingRow *row))
+{
+	Oid			types[4];
+	SPIPlanPtr	plan;
 
 	Assert(params->numParams <= (int) lengthof(types));
 	for (int i = 0; i < params->numParams; i++)
 		types[i] = params->params[i].ptype;
-	plan = SPI_prepare_cursor(query, params->numParams, types, CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
-
+	plan = SPI_prepare_cursor(query, params->numParams, types, CURSOR_OPT_CUSTOM_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare daily_metrics query: %s", SPI_result_code_string(SPI_result));
-	rc = SPI_execute_plan_extended(plan, &options);
-	if (rc < 0)
-		elog(ERROR, "daily_metrics query failed: %s", SPI_result_code_string(rc));
+	DigestPlan(state, plan, params, digest);
 	SPI_freeplan(plan);
-	MemoryContextDelete(receiver.batch_context);
 }
 
 /*
@@ -1624,7 +1800,9 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
  *		it, so that only its partitions are read). A unit's exposures counted
  *		twice would change nothing; none is missed (src/events/rollups.sql).
  *		When a period's rollup alone holds more of the experiment's units than
- *		memory could (CertainToSpill), the pass spills before the first row.
+ *		memory could (CertainToSpill), the pass spills before the first row,
+ *		and the rollups' own rows are read partition by partition as the
+ *		spill is read back (ReadDeferredRollups): they never go to a tape.
  *		Called connected to SPI.
  */
 static void
@@ -1635,6 +1813,7 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 	uint64		nperiods = 0;
 	TimestampTz *periods = NULL;	/* start, then the part of the window */
 	uint64		rolled_up_units = 0;	/* at least, in the periods read */
+	bool		defer;
 
 	if (read_exposure_rollups)
 	{
@@ -1666,6 +1845,8 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 			 rolled_up_units);
 		Spill(state);
 	}
+	/* spilling from the first row: the rollups' units wait for their partitions */
+	defer = nperiods > 0 && state->spill != NULL && state->used_bits == 0;
 	for (uint64 i = 0; i < nperiods; i++)
 	{
 		TimestampTz start = periods[3 * i];
@@ -1679,8 +1860,23 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 		/* the period's start in the fourth parameter, which is the tenant's elsewhere */
 		params = EventQueryParams(experiment_id, low, high, TimestampTzGetDatum(start));
 		params->params[3].ptype = TIMESTAMPTZOID;
-		Digest(state, rolled_up_exposures_query, params, DigestRolledUp);
+		Digest(state, defer ? rollup_changes_query : rolled_up_exposures_query, params, DigestRolledUp);
 		from = high;
+	}
+	if (defer)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->context);
+		Datum	   *starts = palloc(sizeof(Datum) * nperiods);
+
+		for (uint64 i = 0; i < nperiods; i++)
+			starts[i] = TimestampTzGetDatum(periods[3 * i]);
+		state->deferred = makeParamList(4);
+		state->deferred->params[0] = (ParamExternData) {Int64GetDatum(experiment_id), false, PARAM_FLAG_CONST, INT8OID};
+		state->deferred->params[1] = (ParamExternData) {PointerGetDatum(construct_array(starts, (int) nperiods, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+			false, PARAM_FLAG_CONST, TIMESTAMPTZARRAYOID};
+		state->deferred->params[2] = (ParamExternData) {Int32GetDatum(0), false, PARAM_FLAG_CONST, INT4OID};
+		state->deferred->params[3] = (ParamExternData) {Int32GetDatum(0), false, PARAM_FLAG_CONST, INT4OID};
+		MemoryContextSwitchTo(old);
 	}
 	if (nperiods == 0 || from < until)
 		Digest(state, exposures_query, EventQueryParams(experiment_id, from, until, tenant_id), DigestExposure);

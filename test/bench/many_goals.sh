@@ -74,9 +74,11 @@ whats="experiment_results metric_results metric_breakdown results_series results
 # timed GOALS WHAT RUN: one call in a transaction of its own, its time into
 # timings; the page as the analyst, authenticated by the tenant's key
 timed() {
-	local tenant key
+	local tenant key query
 	tenant=$(psql -Atc "SELECT tenant_id FROM tenants WHERE goals = $1")
 	key=$(psql -Atc "SELECT analyst_key FROM tenants WHERE goals = $1")
+	# written before the clock starts: call looks the experiment up with a psql of its own
+	query=$(call "$1" "$2")
 	echo "SET experiments.tenant = '$tenant';"
 	echo "BEGIN;"
 	if [ "$2" = results_page ]; then
@@ -84,13 +86,15 @@ timed() {
 		echo "SELECT experiments.authenticate('$key') \\g /dev/null"
 	fi
 	echo "SELECT clock_timestamp() AS t0 \\gset"
-	echo "$(call "$1" "$2") \\g /dev/null"
+	echo "$query \\g /dev/null"
 	echo "SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) AS seconds \\gset"
 	echo "COMMIT;"
 	[ -n "$3" ] && echo "INSERT INTO timings VALUES ($1, '$2', $3, :seconds);"
 	return 0
 }
-{
+# The session's input is written whole before it starts: the lookups of a
+# later call (a psql each) would otherwise run beside an earlier timed one.
+input=$(
 	# one call of each, untimed: the session's caches
 	for goals in $GOALS; do
 		for what in $whats; do
@@ -104,7 +108,8 @@ timed() {
 			done
 		done
 	done
-} | psql
+)
+psql <<<"$input"
 
 psql <<SQL
 CREATE TEMPORARY VIEW summary AS

@@ -80,14 +80,19 @@ call() {
 }
 
 # results SIZE WHAT RUN ROLLUPS: times the results of size SIZE in a
-# session of their own, as the count is timed: nothing else runs meanwhile
+# session of their own, as the count is timed: nothing else runs meanwhile.
+# The session's input is written whole before it starts: piped as it is
+# written, the timed call would wait for the psql that looks up the
+# experiment (call), which the count does not.
 results() {
-	{
+	local input
+	input=$(
 		session "$1" "$4"
 		echo "SELECT clock_timestamp() AS t0 \\gset"
 		call "$1"
 		echo "INSERT INTO timings VALUES ($1, '$2', $3, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz));"
-	} | psql
+	)
+	psql <<<"$input"
 }
 
 # memory SIZE WHAT ROLLUPS: the backend's peak memory during the results of
