@@ -514,7 +514,8 @@ typedef struct DigestReceiver
 	DailyMetrics *state;
 	void		(*digest) (DailyMetrics *state, const PendingRow *row);
 	MemoryContext batch_context;	/* the batch's copies; reset after it */
-	MemoryContext packed_context;	/* a row of packed units; reset after it */
+	MemoryContext packed_context;	/* a row of packed units; reset after it
+									 * (NULL: the query's rows are not packed) */
 	TupleDesc	columns;
 	int			npending;
 	PendingRow	pending[BATCH_SIZE];
@@ -1300,8 +1301,10 @@ ReadDeferredRollups(DailyMetrics *state, int partition, int bits)
 		Oid			types[4] = {INT8OID, TIMESTAMPTZARRAYOID, INT4OID, INT4OID};
 		SPIPlanPtr	prepared = SPI_prepare_cursor(deferred_rollups_query, 4, types, CURSOR_OPT_GENERIC_PLAN);
 
-		if (prepared == NULL || SPI_keepplan(prepared) != 0)
+		if (prepared == NULL)
 			elog(ERROR, "could not prepare the query of deferred rollups: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(prepared) != 0)
+			elog(ERROR, "could not keep the query of deferred rollups");
 		plan = prepared;
 	}
 	DigestPlan(state, plan, state->deferred, DigestRolledUp);
@@ -1521,6 +1524,21 @@ FlushBatch(DigestReceiver *receiver)
 }
 
 /*
+ * RowWaits
+ *		A row put last in the batch: its unit's bucket prefetched, the batch
+ *		digested once it is full.
+ */
+static inline void
+RowWaits(DigestReceiver *receiver, const PendingRow *row)
+{
+	units_hash *units = receiver->state->units;
+
+	PrefetchMemory(&units->data[units_initial_bucket(units, row->hash)]);
+	if (receiver->npending == BATCH_SIZE)
+		FlushBatch(receiver);
+}
+
+/*
  * ReceiveRow
  *		The receiveSlot: a row (unit, time, other columns) into the batch.
  *		The units' table is far larger than the CPU caches, and each row
@@ -1533,7 +1551,6 @@ static bool
 ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 {
 	DigestReceiver *receiver = (DigestReceiver *) self;
-	units_hash *units = receiver->state->units;
 	bool		spilling = receiver->state->spill != NULL;
 	PendingRow	spilled;
 	PendingRow *row = spilling ? &spilled : &receiver->pending[receiver->npending++];
@@ -1561,9 +1578,7 @@ ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 		return true;
 	}
 	MemoryContextSwitchTo(old);
-	PrefetchMemory(&units->data[units_initial_bucket(units, row->hash)]);
-	if (receiver->npending == BATCH_SIZE)
-		FlushBatch(receiver);
+	RowWaits(receiver, row);
 	return true;
 }
 
@@ -1636,11 +1651,7 @@ ReceiveRolledUp(TupleTableSlot *slot, DestReceiver *self)
 		if (spilling)
 			receiver->digest(state, row);
 		else
-		{
-			PrefetchMemory(&state->units->data[units_initial_bucket(state->units, row->hash)]);
-			if (receiver->npending == BATCH_SIZE)
-				FlushBatch(receiver);
-		}
+			RowWaits(receiver, row);
 	}
 	FlushBatch(receiver);
 	MemoryContextReset(receiver->packed_context);
@@ -1660,7 +1671,11 @@ ReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	Assert(typeinfo->natts - 2 <= (int) lengthof(receiver->pending[0].values));
 	receiver->columns = typeinfo;
 	if (TupleDescAttr(typeinfo, 0)->atttypid == TEXTARRAYOID)
+	{
+		receiver->packed_context = AllocSetContextCreate(receiver->state->context, "daily_metrics packed units",
+														 ALLOCSET_DEFAULT_SIZES);
 		self->receiveSlot = ReceiveRolledUp;
+	}
 }
 
 /*
@@ -1748,7 +1763,6 @@ DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
 		.state = state,
 		.digest = digest,
 		.batch_context = AllocSetContextCreate(state->context, "daily_metrics batch", ALLOCSET_DEFAULT_SIZES),
-		.packed_context = AllocSetContextCreate(state->context, "daily_metrics packed units", ALLOCSET_DEFAULT_SIZES),
 	};
 	SPIExecuteOptions options = {
 		.params = params,
@@ -1761,7 +1775,8 @@ DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
 	if (rc < 0)
 		elog(ERROR, "daily_metrics query failed: %s", SPI_result_code_string(rc));
 	MemoryContextDelete(receiver.batch_context);
-	MemoryContextDelete(receiver.packed_context);
+	if (receiver.packed_context != NULL)
+		MemoryContextDelete(receiver.packed_context);
 }
 
 /*
@@ -1846,7 +1861,7 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 		Spill(state);
 	}
 	/* spilling from the first row: the rollups' units wait for their partitions */
-	defer = nperiods > 0 && state->spill != NULL && state->used_bits == 0;
+	defer = nperiods > 0 && state->spill != NULL;
 	for (uint64 i = 0; i < nperiods; i++)
 	{
 		TimestampTz start = periods[3 * i];

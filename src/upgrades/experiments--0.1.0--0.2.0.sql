@@ -3781,18 +3781,19 @@ BEGIN
 	DELETE FROM experiments.exposure_rollups r WHERE r.from_time = roll_up_exposures.from_time;
 	DELETE FROM experiments.exposure_rollup_experiments x WHERE x.from_time = roll_up_exposures.from_time;
 	-- each experiment's bounds from the rows as they are written, not read again
-	-- each unit's entry, into rows of up to 4096 units of a bucket (the
-	-- arrays of a row are aggregated from the same rows in the same order)
+	-- each unit's entry, its bucket computed once a unit (not once an
+	-- exposure), into rows of up to 4096 units of a bucket (the arrays of a
+	-- row are aggregated from the same rows in the same order)
 	EXECUTE format('WITH rolled AS (INSERT INTO experiments.exposure_rollups'
 				   '  (tenant_id, experiment_id, from_time, bucket, units, ordinals, first_ats, last_ats)'
 				   '  SELECT u.tenant_id, u.experiment_id, %L, u.bucket, array_agg(u.unit), array_agg(u.ordinal),'
 				   '   array_agg(u.first_at), array_agg(u.last_at)'
-				   '  FROM (SELECT f.*, (row_number() OVER (PARTITION BY f.experiment_id, f.bucket) - 1) / 4096 AS chunk'
-				   '   FROM (SELECT DISTINCT ON (e.experiment_id, e.unit) e.tenant_id, e.experiment_id, e.unit, e.ordinal,'
-				   '    e.exposed_at AS first_at, max(e.exposed_at) OVER (PARTITION BY e.experiment_id, e.unit) AS last_at,'
-				   '    experiments_internal.unit_bucket(e.unit) AS bucket'
-				   '    FROM %s e WHERE e.exposed_at < %L'
-				   '    ORDER BY e.experiment_id, e.unit, e.exposed_at, e.ordinal) f) u'
+				   '  FROM (SELECT b.*, (row_number() OVER (PARTITION BY b.experiment_id, b.bucket) - 1) / 4096 AS chunk'
+				   '   FROM (SELECT f.*, experiments_internal.unit_bucket(f.unit) AS bucket'
+				   '    FROM (SELECT DISTINCT ON (e.experiment_id, e.unit) e.tenant_id, e.experiment_id, e.unit, e.ordinal,'
+				   '     e.exposed_at AS first_at, max(e.exposed_at) OVER (PARTITION BY e.experiment_id, e.unit) AS last_at'
+				   '     FROM %s e WHERE e.exposed_at < %L'
+				   '     ORDER BY e.experiment_id, e.unit, e.exposed_at, e.ordinal) f) b) u'
 				   '  GROUP BY u.tenant_id, u.experiment_id, u.bucket, u.chunk'
 				   '  RETURNING tenant_id, experiment_id, (SELECT min(a) FROM unnest(first_ats) a) AS first_at,'
 				   '   (SELECT max(a) FROM unnest(last_ats) a) AS last_at, cardinality(units) AS units)'
