@@ -121,12 +121,14 @@ WHERE r.experiment_id = :exp
 	SELECT min(e.ordinal) FROM experiments.exposures e
 	WHERE e.experiment_id = r.experiment_id AND e.unit = u.unit AND e.exposed_at = u.first_at));
 
--- A row not as maintenance writes it (a NULL among its units) is refused,
--- never misread.
+-- A row not as maintenance writes it (a NULL among its units, which only a
+-- superuser could write) is refused to the analyst who reads it, never
+-- misread.
 BEGIN;
 UPDATE experiments.exposure_rollups SET units[1] = NULL
 WHERE experiment_id = :exp AND from_time = '2025-05-01 00:00+00' AND bucket = 0;
 SET LOCAL experiments.tenant = :'tenant';
+SET LOCAL SESSION AUTHORIZATION regress_bi;
 SELECT count(*) FROM experiments.daily_metrics(:exp, '2025-05-01 00:00+00', '2025-06-01 00:00+00');
 ROLLBACK;
 
