@@ -271,9 +271,9 @@ GRANT SELECT ON
 	experiments.segment_slot_configurations, experiments.segment_sorting_rules,
 	experiments.metrics, experiments.experiment_metrics, experiments.experiment_analysis
 	TO experiments_analyst, experiments_admin;
--- The exposure rollups, which only maintenance writes, are read as the
--- exposures are (src/events/rollups.sql).
-GRANT SELECT ON experiments.exposure_rollups, experiments.exposure_rollup_experiments,
+-- The exposure and goal rollups, which only maintenance writes, are read as
+-- the events are (src/events/rollups.sql).
+GRANT SELECT ON experiments.exposure_rollups, experiments.goal_rollups, experiments.exposure_rollup_experiments,
 	experiments.exposure_rollup_periods, experiments.exposure_rollup_changes
 	TO experiments_api_owner, experiments_analyst, experiments_admin;
 

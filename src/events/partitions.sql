@@ -295,9 +295,12 @@ BEGIN
 								  to_char(experiments_internal.retention_horizon(), 'YYYY-MM')),
 				  HINT = 'Stop the experiments first, or run maintenance with force => true.';
 	END IF;
-	EXECUTE format('LOCK TABLE ONLY experiments.%I IN ACCESS EXCLUSIVE MODE', event_table);
-	IF event_table = 'exposures' THEN
+	IF event_table IN ('exposures', 'goal_events') THEN
+		-- as drop_exposure_rollup() locks them: their rollup is one
+		LOCK TABLE ONLY experiments.exposures, experiments.goal_events IN ACCESS EXCLUSIVE MODE;
 		PERFORM experiments_internal.drop_exposure_rollup(format('experiments.%I', part)::regclass);
+	ELSE
+		EXECUTE format('LOCK TABLE ONLY experiments.%I IN ACCESS EXCLUSIVE MODE', event_table);
 	END IF;
 	IF retention = 'drop' THEN
 		EXECUTE format('DROP TABLE experiments.%I', part);

@@ -130,6 +130,9 @@ static const char *const goals_query =
  * of the window it covers and the experiment's units in its rollup, in time
  * order.
  */
+#define ROLLUP_UNCHANGED \
+" AND NOT EXISTS (SELECT FROM experiments.exposure_rollup_changes c WHERE c.from_time = p.from_time" \
+"  AND c.kind = 'change' AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot))"
 static const char *const rollup_periods_query =
 "SELECT p.from_time, greatest(p.from_time, $2), least(p.to_time, $3), coalesce(x.units, 0)"
 " FROM experiments.exposure_rollup_periods p"
@@ -138,12 +141,29 @@ static const char *const rollup_periods_query =
 " LEFT JOIN experiments.exposure_rollup_experiments x ON x.from_time = p.from_time AND x.experiment_id = $1"
 " WHERE p.snapshot IS NOT NULL AND p.from_time < $3 AND p.to_time > $2"
 " AND (x.experiment_id IS NULL OR (x.first_at >= $2 AND x.last_at < $3))"
-" AND NOT EXISTS (SELECT FROM experiments.exposure_rollup_changes c WHERE c.from_time = p.from_time"
-"  AND c.kind = 'change' AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot))"
+ROLLUP_UNCHANGED
 " ORDER BY p.from_time";
 
 /*
- * The exposures of experiment $1 in a rolled-up period starting at $4, for
+ * The periods of the goal events rolled up (see src/events/rollups.sql)
+ * that the window [$2, $3) may read: of a partition of the goal events still
+ * attached, with no update, delete or truncate since that their rollup does
+ * not see, and overlapping the window. Each with the part of the window it
+ * covers, in time order. A period's rollup holds the month's goals whatever
+ * the window: those outside it are skipped as they are read
+ * (ReceiveRolledUp).
+ */
+static const char *const goal_periods_query =
+"SELECT p.from_time, greatest(p.from_time, $2), least(p.to_time, $3), p.goals"
+" FROM experiments.exposure_rollup_periods p"
+" JOIN pg_catalog.pg_inherits i ON i.inhrelid = p.goal_part"
+"  AND i.inhparent = 'experiments.goal_events'::pg_catalog.regclass"
+" WHERE p.snapshot IS NOT NULL AND p.goals IS NOT NULL AND p.from_time < $3 AND p.to_time > $2"
+ROLLUP_UNCHANGED
+" ORDER BY p.from_time";
+
+/*
+ * The exposures of experiment $1 in a rolled-up period starting at $5, for
  * the part of the window [$2, $3) it covers: the rollup's rows of packed
  * units (all in that part, as the period was chosen), and the exposures in
  * that part inserted since that its snapshot does not see, as rows of one
@@ -154,12 +174,12 @@ static const char *const rollup_periods_query =
 "SELECT ARRAY[c.unit], ARRAY[c.exposed_at], ARRAY[c.ordinal], ARRAY[c.exposed_at]" \
 " FROM experiments.exposure_rollup_changes c" \
 " JOIN experiments.exposure_rollup_periods p ON p.from_time = c.from_time" \
-" WHERE c.from_time = $4 AND c.experiment_id = $1 AND c.kind = 'exposure'" \
+" WHERE c.from_time = $5 AND c.experiment_id = $1 AND c.kind = 'exposure'" \
 " AND c.exposed_at >= $2 AND c.exposed_at < $3" \
 " AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)"
 static const char *const rolled_up_exposures_query =
 "SELECT r.units, r.first_ats, r.ordinals, r.last_ats FROM experiments.exposure_rollups r"
-" WHERE r.experiment_id = $1 AND r.from_time = $4"
+" WHERE r.experiment_id = $1 AND r.from_time = $5"
 " UNION ALL "
 ROLLUP_CHANGES_QUERY;
 
@@ -167,13 +187,43 @@ ROLLUP_CHANGES_QUERY;
 static const char *const rollup_changes_query = ROLLUP_CHANGES_QUERY;
 
 /*
- * The rolled-up units of experiment $1 in the periods starting at $2 whose
- * buckets are from $3 to $4: those of a partition of the first level of a
- * spill, which are read as it is read back (ReadDeferredRollups).
+ * The goal events of tenant $4 and experiment $1's unit type in a rolled-up
+ * period starting at $5, for the part of the window [$2, $3) it covers: the
+ * rollup's rows of packed events, and the goals in that part inserted since
+ * that its snapshot does not see, as rows of one event. Each returns arrays
+ * of the units, the events' times, goals and properties (ReceiveRolledUp).
  */
-static const char *const deferred_rollups_query =
+#define GOAL_CHANGES_QUERY \
+"SELECT ARRAY[c.unit], ARRAY[c.achieved_at], ARRAY[c.goal], ARRAY[coalesce(c.properties, 'null')]" \
+" FROM experiments.exposure_rollup_changes c" \
+" JOIN experiments.exposure_rollup_periods p ON p.from_time = c.from_time" \
+" WHERE c.from_time = $5 AND c.tenant_id = $4 AND c.kind = 'goal'" \
+" AND c.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)" \
+" AND c.achieved_at >= $2 AND c.achieved_at < $3" \
+" AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)"
+static const char *const rolled_up_goals_query =
+"SELECT r.units, r.achieved_ats, r.goals, r.properties FROM experiments.goal_rollups r"
+" WHERE r.tenant_id = $4 AND r.from_time = $5"
+" AND r.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)"
+" UNION ALL "
+GOAL_CHANGES_QUERY;
+
+/* The same, once the rollup's own rows are deferred (DigestGoals). */
+static const char *const goal_changes_query = GOAL_CHANGES_QUERY;
+
+/*
+ * The rolled-up rows of experiment $1 (its units, or its tenant's goal
+ * events of its unit type) in the periods starting at $2 whose buckets are
+ * from $3 to $4: those of a partition of the first level of a spill, which
+ * are read as it is read back (ReadDeferred).
+ */
+static const char *const deferred_exposures_query =
 "SELECT r.units, r.first_ats, r.ordinals, r.last_ats FROM experiments.exposure_rollups r"
 " WHERE r.experiment_id = $1 AND r.from_time = ANY ($2) AND r.bucket BETWEEN $3 AND $4";
+static const char *const deferred_goals_query =
+"SELECT r.units, r.achieved_ats, r.goals, r.properties FROM experiments.goal_rollups r"
+" JOIN experiments.experiments x ON x.id = $1 AND r.tenant_id = x.tenant_id AND r.unit_type = x.unit_type"
+" WHERE r.from_time = ANY ($2) AND r.bucket BETWEEN $3 AND $4";
 
 static const char *const transactions_query =
 "SELECT t.visitor_id, t.occurred_at, t.revenue FROM experiments.transactions t"
@@ -453,6 +503,25 @@ typedef struct ArenaBlock
 /* Rows, and spilled records read back, wait in batches of this many. */
 #define BATCH_SIZE 32
 
+struct DailyMetrics;
+struct PendingRow;
+
+/*
+ * Rolled-up rows left for the partitions of the first level of a spill to
+ * read, by the range of buckets they hold (ReadDeferred): the parameters of
+ * their query (the last two, that range), the window their events must be
+ * in, and what digests them.
+ */
+typedef struct DeferredRead
+{
+	const char *query;
+	SPIPlanPtr *plan;			/* kept for the backend (ReadDeferred) */
+	ParamListInfo params;
+	TimestampTz since;
+	TimestampTz until;
+	void		(*digest) (struct DailyMetrics *state, const struct PendingRow *row);
+} DeferredRead;
+
 /* Everything one call builds; all of it in context. */
 typedef struct DailyMetrics
 {
@@ -484,8 +553,9 @@ typedef struct DailyMetrics
 	Size		name_extra;		/* bytes after each unit's name: none, or its
 								 * variant (NameOrdinal) and a caller's */
 	bool		frozen;			/* the table's buckets have arrays: no spill */
-	/* the experiment and periods of the rollups read as partitions are read back */
-	ParamListInfo deferred;		/* NULL: none (ReadDeferredRollups) */
+	/* the rollups read as partitions are read back (NULL: none) */
+	DeferredRead *deferred_exposures;	/* before each partition's tape */
+	DeferredRead *deferred_goals;	/* after it */
 	/* the units of a partition, all of whose records are read, counted */
 	void		(*count_partition) (struct DailyMetrics *state);
 	/* a record of a kind daily_metrics() does not make */
@@ -517,6 +587,9 @@ typedef struct DigestReceiver
 	MemoryContext packed_context;	/* a row of packed units; reset after it
 									 * (NULL: the query's rows are not packed) */
 	TupleDesc	columns;
+	/* packed rows: their events' time must be in [since, until) */
+	TimestampTz since;
+	TimestampTz until;
 	int			npending;
 	PendingRow	pending[BATCH_SIZE];
 } DigestReceiver;
@@ -1272,15 +1345,14 @@ CountUnits(DailyMetrics *state)
 	}
 }
 
-static void DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
-					   void (*digest) (DailyMetrics *state, const PendingRow *row));
-static void DigestRolledUp(DailyMetrics *state, const PendingRow *row);
+static void DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params, TimestampTz since,
+					   TimestampTz until, void (*digest) (DailyMetrics *state, const PendingRow *row));
 
 /*
- * ReadDeferredRollups
- *		The rolled-up units of partition `partition` of the first level of a
- *		spill (of `bits` bits), which DigestExposures deferred: the buckets
- *		of experiments.exposure_rollups are the top bits of the same hash
+ * ReadDeferred
+ *		The rolled-up rows of partition `partition` of the first level of a
+ *		spill (of `bits` bits) that DigestExposures or DigestGoals deferred:
+ *		the buckets of the rollups are the top bits of the same hash
  *		(unit_bucket), so the partition's units are those of a range of
  *		buckets, read by the rollup's index and routed into memory. The plan
  *		runs once a partition and is kept for the backend, as ri_triggers.c
@@ -1288,26 +1360,25 @@ static void DigestRolledUp(DailyMetrics *state, const PendingRow *row);
  *		the row-level security, changes).
  */
 static void
-ReadDeferredRollups(DailyMetrics *state, int partition, int bits)
+ReadDeferred(DailyMetrics *state, DeferredRead *deferred, int partition, int bits)
 {
-	static SPIPlanPtr plan = NULL;
 	int			shift = MAX_SPILL_BITS - bits;
 
-	state->deferred->params[2].value = Int32GetDatum(partition << shift);
-	state->deferred->params[3].value = Int32GetDatum(((partition + 1) << shift) - 1);
+	deferred->params->params[2].value = Int32GetDatum(partition << shift);
+	deferred->params->params[3].value = Int32GetDatum(((partition + 1) << shift) - 1);
 	SPI_connect();
-	if (plan == NULL)
+	if (*deferred->plan == NULL)
 	{
 		Oid			types[4] = {INT8OID, TIMESTAMPTZARRAYOID, INT4OID, INT4OID};
-		SPIPlanPtr	prepared = SPI_prepare_cursor(deferred_rollups_query, 4, types, CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	prepared = SPI_prepare_cursor(deferred->query, 4, types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (prepared == NULL)
 			elog(ERROR, "could not prepare the query of deferred rollups: %s", SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(prepared) != 0)
 			elog(ERROR, "could not keep the query of deferred rollups");
-		plan = prepared;
+		*deferred->plan = prepared;
 	}
-	DigestPlan(state, plan, state->deferred, DigestRolledUp);
+	DigestPlan(state, *deferred->plan, deferred->params, deferred->since, deferred->until, deferred->digest);
 	SPI_finish();
 }
 
@@ -1321,7 +1392,8 @@ ReadDeferredRollups(DailyMetrics *state, int partition, int bits)
  *		read in batches, their units' buckets and names prefetched as
  *		FlushBatch does for rows: a partition's table is larger than the
  *		CPU's nearest caches. A partition of the first level starts with the
- *		rolled-up units deferred to it, which are exposures: a unit's come
+ *		rolled-up units deferred to it, which are exposures, and ends with
+ *		the rolled-up goal events deferred to it: a unit's exposures come
  *		before its events, as on the tapes.
  */
 static void
@@ -1341,8 +1413,8 @@ DrainSpill(DailyMetrics *state)
 	{
 		MemoryContext old;
 
-		if (used_bits == 0 && state->deferred != NULL)
-			ReadDeferredRollups(state, i, level->bits);
+		if (used_bits == 0 && state->deferred_exposures != NULL)
+			ReadDeferred(state, state->deferred_exposures, i, level->bits);
 		old = MemoryContextSwitchTo(state->context);
 		LogicalTapeRewindForRead(level->tapes[i], BLCKSZ);
 		MemoryContextSwitchTo(old);
@@ -1362,6 +1434,8 @@ DrainSpill(DailyMetrics *state)
 				Route(state, &records[j]);
 		} while (nread == BATCH_SIZE);
 		LogicalTapeClose(level->tapes[i]);
+		if (used_bits == 0 && state->deferred_goals != NULL)
+			ReadDeferred(state, state->deferred_goals, i, level->bits);
 		if (state->spill != NULL)
 			DrainSpill(state);
 		else
@@ -1583,75 +1657,130 @@ ReceiveRow(TupleTableSlot *slot, DestReceiver *self)
 }
 
 /*
- * PackedArray
- *		The elements of a column of a row of packed units, detoasted into
- *		the current context: one dimension of elements of type element, none
- *		NULL (so they start right after a header of one dimension), as many
- *		as the row's first column has (nunits, set from that column).
- *		Maintenance writes them so (src/events/rollups.sql); anything else
- *		in the table is refused rather than misread.
+ * The rows of a rollup, packed: the table, and the element types of its
+ * arrays (the units, the times, and what goes to the Digest function).
+ * Maintenance writes them so (src/events/rollups.sql); anything else in the
+ * table is refused rather than misread (PackedArray).
  */
-static char *
-PackedArray(TupleTableSlot *slot, int column, Oid element, int *nunits)
+typedef struct PackedLayout
+{
+	const char *table;
+	const char *detail;
+	Oid			elements[4];
+} PackedLayout;
+
+static const PackedLayout packed_exposures = {"experiments.exposure_rollups",
+	"A row holds one-dimensional arrays of units, first exposures, variants and last exposures, all of one length and without NULLs.",
+{TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}};
+static const PackedLayout packed_goals = {"experiments.goal_rollups",
+	"A row holds one-dimensional arrays of units, times, goals and properties, all of one length and without NULLs.",
+{TEXTOID, TIMESTAMPTZOID, TEXTOID, JSONBOID}};
+
+/* The next element of a packed array, as array_iter_next steps through it. */
+typedef struct PackedColumn
+{
+	char	   *next;
+	bool		varlena;		/* text or jsonb (int alignment); else 4 or 8 bytes */
+	bool		wide;			/* 8 bytes */
+} PackedColumn;
+
+/*
+ * PackedArray
+ *		A column of a packed row, detoasted into the current context: one
+ *		dimension of elements of the layout's type, none NULL (so they start
+ *		right after a header of one dimension), as many as the row's first
+ *		column has (nunits, set from that column).
+ */
+static PackedColumn
+PackedArray(TupleTableSlot *slot, int column, const PackedLayout *layout, int *nunits)
 {
 	ArrayType  *array = slot->tts_isnull[column] ? NULL : DatumGetArrayTypeP(slot->tts_values[column]);
+	Oid			element = layout->elements[column];
+	PackedColumn packed;
 
 	if (array == NULL || ARR_NDIM(array) != 1 || ARR_HASNULL(array) || ARR_ELEMTYPE(array) != element ||
 		(column > 0 && ARR_DIMS(array)[0] != *nunits))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("malformed row in experiments.exposure_rollups"),
-				 errdetail("A row holds one-dimensional arrays of units, first exposures, variants and last exposures, all of one length and without NULLs."),
-				 errhint("Set experiments.read_exposure_rollups to off to read the exposure rows instead.")));
+				 errmsg("malformed row in %s", layout->table),
+				 errdetail("%s", layout->detail),
+				 errhint("Set experiments.read_exposure_rollups to off to read the event rows instead.")));
 	*nunits = ARR_DIMS(array)[0];
-	return (char *) array + ARR_OVERHEAD_NONULLS(1);
+	packed.next = (char *) array + ARR_OVERHEAD_NONULLS(1);
+	packed.varlena = element == TEXTOID || element == JSONBOID;
+	packed.wide = element == TIMESTAMPTZOID;
+	return packed;
+}
+
+/*
+ * PackedNext
+ *		The next element of a packed column, left in the array.
+ */
+static inline Datum
+PackedNext(PackedColumn *column)
+{
+	char	   *element = column->next;
+
+	if (column->varlena)
+	{
+		column->next = att_addlength_pointer(element, -1, element);
+		column->next = (char *) att_align_nominal(column->next, TYPALIGN_INT);
+		return PointerGetDatum(element);
+	}
+	if (column->wide)
+	{
+		column->next += sizeof(int64);
+		return Int64GetDatum(*(const int64 *) element);
+	}
+	column->next += sizeof(int32);
+	return Int32GetDatum(*(const int32 *) element);
 }
 
 /*
  * ReceiveRolledUp
- *		The receiveSlot of rows of packed units (units, first exposures,
- *		variants, last exposures; arrays of one length): each unit goes on as
- *		a row of its own would (ReceiveRow), its name left in the array,
- *		which stays until the row's last unit is digested. A row costs the
- *		executor what one unit's row did, for thousands of units.
+ *		The receiveSlot of packed rows: of units (units, first exposures,
+ *		variants, last exposures) or of goal events (units, times, goals,
+ *		properties), arrays of one length. Each entry in the window goes on
+ *		as a row of its own would (ReceiveRow), its values left in the
+ *		arrays, which stay until the row's last entry is digested. A row
+ *		costs the executor what one event's row did, for thousands of them.
  */
 static bool
 ReceiveRolledUp(TupleTableSlot *slot, DestReceiver *self)
 {
 	DigestReceiver *receiver = (DigestReceiver *) self;
 	DailyMetrics *state = receiver->state;
+	const PackedLayout *layout = TupleDescAttr(receiver->columns, 2)->atttypid == INT4ARRAYOID ?
+		&packed_exposures : &packed_goals;
 	MemoryContext old = MemoryContextSwitchTo(receiver->packed_context);
 	int			nunits = 0;
-	char	   *name;
-	const TimestampTz *first_ats;
-	const int32 *ordinals;
-	const TimestampTz *last_ats;
+	PackedColumn columns[4];
 
 	slot_getallattrs(slot);
-	name = PackedArray(slot, 0, TEXTOID, &nunits);
-	first_ats = (const TimestampTz *) PackedArray(slot, 1, TIMESTAMPTZOID, &nunits);
-	ordinals = (const int32 *) PackedArray(slot, 2, INT4OID, &nunits);
-	last_ats = (const TimestampTz *) PackedArray(slot, 3, TIMESTAMPTZOID, &nunits);
+	for (int column = 0; column < 4; column++)
+		columns[column] = PackedArray(slot, column, layout, &nunits);
 	MemoryContextSwitchTo(old);
 	for (int i = 0; i < nunits; i++)
 	{
 		bool		spilling = state->spill != NULL;
 		PendingRow	spilled;
-		PendingRow *row = spilling ? &spilled : &receiver->pending[receiver->npending++];
+		PendingRow *row = spilling ? &spilled : &receiver->pending[receiver->npending];
 
-		row->unit = (const text *) name;
+		row->unit = (const text *) DatumGetPointer(PackedNext(&columns[0]));
+		row->at = DatumGetTimestampTz(PackedNext(&columns[1]));
+		row->values[0] = PackedNext(&columns[2]);
+		row->values[1] = PackedNext(&columns[3]);
+		if (row->at < receiver->since || row->at >= receiver->until)
+			continue;
 		row->hash = NameHash(row->unit);
-		row->at = first_ats[i];
-		row->values[0] = Int32GetDatum(ordinals[i]);
-		row->values[1] = TimestampTzGetDatum(last_ats[i]);
 		row->nulls[0] = row->nulls[1] = false;
-		/* as array_iter_next steps through a text[] */
-		name = att_addlength_pointer(name, -1, name);
-		name = (char *) att_align_nominal(name, TYPALIGN_INT);
 		if (spilling)
 			receiver->digest(state, row);
 		else
+		{
+			receiver->npending++;
 			RowWaits(receiver, row);
+		}
 	}
 	FlushBatch(receiver);
 	MemoryContextReset(receiver->packed_context);
@@ -1749,13 +1878,62 @@ EventQueryParams(int64 experiment_id, TimestampTz since, TimestampTz until, Datu
 }
 
 /*
+ * PeriodQueryParams
+ *		The parameters of a query of a rolled-up period: those of every event
+ *		query (EventQueryParams), the window the part of it the period
+ *		covers, and $5 the period's start.
+ */
+static ParamListInfo
+PeriodQueryParams(int64 experiment_id, TimestampTz low, TimestampTz high, Datum tenant_id, TimestampTz start)
+{
+	ParamListInfo event = EventQueryParams(experiment_id, low, high, tenant_id);
+	ParamListInfo params = makeParamList(5);
+
+	memcpy(params->params, event->params, sizeof(ParamExternData) * 4);
+	params->params[4] = (ParamExternData) {TimestampTzGetDatum(start), false, PARAM_FLAG_CONST, TIMESTAMPTZOID};
+	return params;
+}
+
+/*
+ * NewDeferredRead
+ *		What ReadDeferred needs to read the rollups of experiment_id in the
+ *		periods starting at starts (of nperiods) as the partitions of a
+ *		spill are read back, in the call's context.
+ */
+static DeferredRead *
+NewDeferredRead(DailyMetrics *state, const char *query, SPIPlanPtr *plan, int64 experiment_id,
+				const TimestampTz *starts, int nperiods, TimestampTz since, TimestampTz until,
+				void (*digest) (DailyMetrics *state, const PendingRow *row))
+{
+	MemoryContext old = MemoryContextSwitchTo(state->context);
+	DeferredRead *deferred = palloc(sizeof(DeferredRead));
+	Datum	   *values = palloc(sizeof(Datum) * Max(nperiods, 1));
+
+	for (int i = 0; i < nperiods; i++)
+		values[i] = TimestampTzGetDatum(starts[i]);
+	deferred->query = query;
+	deferred->plan = plan;
+	deferred->params = makeParamList(4);
+	deferred->params->params[0] = (ParamExternData) {Int64GetDatum(experiment_id), false, PARAM_FLAG_CONST, INT8OID};
+	deferred->params->params[1] = (ParamExternData) {PointerGetDatum(construct_array(values, nperiods, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+		false, PARAM_FLAG_CONST, TIMESTAMPTZARRAYOID};
+	deferred->params->params[2] = (ParamExternData) {Int32GetDatum(0), false, PARAM_FLAG_CONST, INT4OID};
+	deferred->params->params[3] = (ParamExternData) {Int32GetDatum(0), false, PARAM_FLAG_CONST, INT4OID};
+	deferred->since = since;
+	deferred->until = until;
+	deferred->digest = digest;
+	MemoryContextSwitchTo(old);
+	return deferred;
+}
+
+/*
  * DigestPlan
  *		Runs a prepared event query, its rows going to digest as they are
- *		produced.
+ *		produced; of packed rows, those of the entries in [since, until).
  */
 static void
-DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
-		   void (*digest) (DailyMetrics *state, const PendingRow *row))
+DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params, TimestampTz since,
+		   TimestampTz until, void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
 	DigestReceiver receiver = {
 		/* Not DestSPI: SPI would look for rows in its own tuple table. */
@@ -1763,6 +1941,8 @@ DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
 		.state = state,
 		.digest = digest,
 		.batch_context = AllocSetContextCreate(state->context, "daily_metrics batch", ALLOCSET_DEFAULT_SIZES),
+		.since = since,
+		.until = until,
 	};
 	SPIExecuteOptions options = {
 		.params = params,
@@ -1781,8 +1961,9 @@ DigestPlan(DailyMetrics *state, SPIPlanPtr plan, ParamListInfo params,
 
 /*
  * Digest
- *		Runs one event query with the experiment and window as parameters,
- *		its rows going to digest as they are produced. The plan is a custom
+ *		Runs one event query with the experiment and window as parameters
+ *		(EventQueryParams, and PeriodQueryParams for a rollup's), its rows
+ *		going to digest as they are produced. The plan is a custom
  *		one, made for these values: partitions outside the window are pruned
  *		when planning. It is a serial plan: this backend digests every row,
  *		so parallel workers could only read for it, and they cost their
@@ -1794,7 +1975,7 @@ static void
 Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 	   void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
-	Oid			types[4];
+	Oid			types[5];
 	SPIPlanPtr	plan;
 
 	Assert(params->numParams <= (int) lengthof(types));
@@ -1803,57 +1984,131 @@ Digest(DailyMetrics *state, const char *query, ParamListInfo params,
 	plan = SPI_prepare_cursor(query, params->numParams, types, CURSOR_OPT_CUSTOM_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare daily_metrics query: %s", SPI_result_code_string(SPI_result));
-	DigestPlan(state, plan, params, digest);
+	DigestPlan(state, plan, params, DatumGetTimestampTz(params->params[1].value),
+			   DatumGetTimestampTz(params->params[2].value), digest);
 	SPI_freeplan(plan);
+}
+
+/*
+ * A query of the event rows, and those of the periods rolled up: each
+ * period's rows and changes, or its changes only when its rows are
+ * deferred; how a row of each is digested (DigestRolledUpWindow).
+ */
+typedef struct RolledUpQueries
+{
+	const char *rows;
+	const char *rolled_up;
+	const char *changes;
+	void		(*digest_row) (DailyMetrics *state, const PendingRow *row);
+	void		(*digest_rolled_up) (DailyMetrics *state, const PendingRow *row);
+} RolledUpQueries;
+
+/*
+ * RolledUpPeriods
+ *		The periods a query of rolled-up periods (rollup_periods_query,
+ *		goal_periods_query) gives for experiment_id and the window, three
+ *		times each (start, then the part of the window it covers), with the
+ *		largest of its fourth column (units, goals). Called connected to SPI.
+ */
+static TimestampTz *
+RolledUpPeriods(const char *query, int64 experiment_id, TimestampTz since, TimestampTz until,
+				uint64 *nperiods, uint64 *largest)
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		arguments[3] = {Int64GetDatum(experiment_id), TimestampTzGetDatum(since), TimestampTzGetDatum(until)};
+	TimestampTz *periods;
+	bool		isnull;
+
+	*nperiods = 0;
+	*largest = 0;
+	if (!read_exposure_rollups)
+		return NULL;
+	if (SPI_execute_with_args(query, 3, types, arguments, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rollups: %s", SPI_result_code_string(SPI_result));
+	*nperiods = SPI_processed;
+	periods = palloc(sizeof(TimestampTz) * 3 * Max(*nperiods, 1));
+	for (uint64 i = 0; i < *nperiods; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+
+		for (int column = 0; column < 3; column++)
+			periods[3 * i + column] = DatumGetTimestampTz(SPI_getbinval(row, SPI_tuptable->tupdesc,
+																		1 + column, &isnull));
+		/* a unit may be in several periods: the largest is the fewest there are */
+		*largest = Max(*largest, (uint64) DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 4, &isnull)));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return periods;
+}
+
+/*
+ * DigestRolledUpWindow
+ *		The events of the window: of each rolled-up period, its part of the
+ *		window from the rollup (or only the changes its rollup does not see,
+ *		when defer: the rollup's rows are read as the spill is read back),
+ *		and the rest from the event rows, a query for each stretch between
+ *		periods (planned for it, so that only its partitions are read).
+ */
+static void
+DigestRolledUpWindow(DailyMetrics *state, const RolledUpQueries *queries, const TimestampTz *periods,
+					 uint64 nperiods, bool defer, int64 experiment_id, TimestampTz since, TimestampTz until,
+					 Datum tenant_id)
+{
+	TimestampTz from = since;
+
+	for (uint64 i = 0; i < nperiods; i++)
+	{
+		TimestampTz low = periods[3 * i + 1];
+		TimestampTz high = periods[3 * i + 2];
+
+		if (low > from)
+			Digest(state, queries->rows, EventQueryParams(experiment_id, from, low, tenant_id), queries->digest_row);
+		Digest(state, defer ? queries->changes : queries->rolled_up,
+			   PeriodQueryParams(experiment_id, low, high, tenant_id, periods[3 * i]), queries->digest_rolled_up);
+		from = high;
+	}
+	if (nperiods == 0 || from < until)
+		Digest(state, queries->rows, EventQueryParams(experiment_id, from, until, tenant_id), queries->digest_row);
+}
+
+/*
+ * The starts of the periods of RolledUpPeriods, for NewDeferredRead.
+ */
+static TimestampTz *
+PeriodStarts(const TimestampTz *periods, uint64 nperiods)
+{
+	TimestampTz *starts = palloc(sizeof(TimestampTz) * Max(nperiods, 1));
+
+	for (uint64 i = 0; i < nperiods; i++)
+		starts[i] = periods[3 * i];
+	return starts;
 }
 
 /*
  * DigestExposures
  *		The experiment's exposures in the window: those of the periods
  *		rolled up that it may read from their rollups, the rest from the
- *		exposure rows, a query for each stretch between periods (planned for
- *		it, so that only its partitions are read). A unit's exposures counted
- *		twice would change nothing; none is missed (src/events/rollups.sql).
- *		When a period's rollup alone holds more of the experiment's units than
- *		memory could (CertainToSpill), the pass spills before the first row,
- *		and the rollups' own rows are read partition by partition as the
- *		spill is read back (ReadDeferredRollups): they never go to a tape.
- *		Called connected to SPI.
+ *		exposure rows. A unit's exposures counted twice would change
+ *		nothing; none is missed (src/events/rollups.sql). When a period's
+ *		rollup alone holds more of the experiment's units than memory could
+ *		(CertainToSpill), the pass spills before the first row, and the
+ *		rollups' own rows are read partition by partition as the spill is
+ *		read back (ReadDeferred): they never go to a tape. Called connected
+ *		to SPI.
  */
 static void
 DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, TimestampTz until,
 				Datum tenant_id)
 {
-	TimestampTz from = since;
-	uint64		nperiods = 0;
-	TimestampTz *periods = NULL;	/* start, then the part of the window */
-	uint64		rolled_up_units = 0;	/* at least, in the periods read */
+	static SPIPlanPtr deferred_plan = NULL;
+	RolledUpQueries queries = {exposures_query, rolled_up_exposures_query, rollup_changes_query,
+	DigestExposure, DigestRolledUp};
+	uint64		nperiods;
+	uint64		rolled_up_units;	/* at least, in the periods read */
+	TimestampTz *periods = RolledUpPeriods(rollup_periods_query, experiment_id, since, until,
+										   &nperiods, &rolled_up_units);
 	bool		defer;
 
-	if (read_exposure_rollups)
-	{
-		Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-		Datum		arguments[3] = {Int64GetDatum(experiment_id), TimestampTzGetDatum(since),
-		TimestampTzGetDatum(until)};
-		bool		isnull;
-
-		if (SPI_execute_with_args(rollup_periods_query, 3, types, arguments, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the exposure rollups: %s", SPI_result_code_string(SPI_result));
-		nperiods = SPI_processed;
-		periods = palloc(sizeof(TimestampTz) * 3 * Max(nperiods, 1));
-		for (uint64 i = 0; i < nperiods; i++)
-		{
-			HeapTuple	row = SPI_tuptable->vals[i];
-
-			for (int column = 0; column < 3; column++)
-				periods[3 * i + column] = DatumGetTimestampTz(SPI_getbinval(row, SPI_tuptable->tupdesc,
-																			1 + column, &isnull));
-			/* a unit may be in several periods: the largest is the fewest there are */
-			rolled_up_units = Max(rolled_up_units,
-								  (uint64) DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 4, &isnull)));
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
 	if (state->spill == NULL && CertainToSpill(state, rolled_up_units))
 	{
 		elog(DEBUG1, "the rollups hold at least " UINT64_FORMAT " units, more than work_mem could: spilling from the first row",
@@ -1862,39 +2117,39 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 	}
 	/* spilling from the first row: the rollups' units wait for their partitions */
 	defer = nperiods > 0 && state->spill != NULL;
-	for (uint64 i = 0; i < nperiods; i++)
-	{
-		TimestampTz start = periods[3 * i];
-		TimestampTz low = periods[3 * i + 1];
-		TimestampTz high = periods[3 * i + 2];
-		ParamListInfo params;
-
-		if (low > from)
-			Digest(state, exposures_query, EventQueryParams(experiment_id, from, low, tenant_id),
-				   DigestExposure);
-		/* the period's start in the fourth parameter, which is the tenant's elsewhere */
-		params = EventQueryParams(experiment_id, low, high, TimestampTzGetDatum(start));
-		params->params[3].ptype = TIMESTAMPTZOID;
-		Digest(state, defer ? rollup_changes_query : rolled_up_exposures_query, params, DigestRolledUp);
-		from = high;
-	}
+	DigestRolledUpWindow(state, &queries, periods, nperiods, defer, experiment_id, since, until, tenant_id);
 	if (defer)
-	{
-		MemoryContext old = MemoryContextSwitchTo(state->context);
-		Datum	   *starts = palloc(sizeof(Datum) * nperiods);
+		state->deferred_exposures = NewDeferredRead(state, deferred_exposures_query, &deferred_plan, experiment_id,
+													PeriodStarts(periods, nperiods), (int) nperiods,
+													DT_NOBEGIN, DT_NOEND, DigestRolledUp);
+}
 
-		for (uint64 i = 0; i < nperiods; i++)
-			starts[i] = TimestampTzGetDatum(periods[3 * i]);
-		state->deferred = makeParamList(4);
-		state->deferred->params[0] = (ParamExternData) {Int64GetDatum(experiment_id), false, PARAM_FLAG_CONST, INT8OID};
-		state->deferred->params[1] = (ParamExternData) {PointerGetDatum(construct_array(starts, (int) nperiods, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
-			false, PARAM_FLAG_CONST, TIMESTAMPTZARRAYOID};
-		state->deferred->params[2] = (ParamExternData) {Int32GetDatum(0), false, PARAM_FLAG_CONST, INT4OID};
-		state->deferred->params[3] = (ParamExternData) {Int32GetDatum(0), false, PARAM_FLAG_CONST, INT4OID};
-		MemoryContextSwitchTo(old);
-	}
-	if (nperiods == 0 || from < until)
-		Digest(state, exposures_query, EventQueryParams(experiment_id, from, until, tenant_id), DigestExposure);
+/*
+ * DigestGoals
+ *		The goal events of the experiment's tenant and unit type in the
+ *		window, into digest: those of the periods rolled up from their
+ *		rollups, the rest from the goal rows. Once the units spill, at the
+ *		top level, the rollups' rows are read partition by partition as the
+ *		spill is read back, after each partition's tape (ReadDeferred): they
+ *		never go to a tape. Called connected to SPI.
+ */
+static void
+DigestGoals(DailyMetrics *state, int64 experiment_id, TimestampTz since, TimestampTz until, Datum tenant_id,
+			void (*digest) (DailyMetrics *state, const PendingRow *row))
+{
+	static SPIPlanPtr deferred_plan = NULL;
+	RolledUpQueries queries = {goals_query, rolled_up_goals_query, goal_changes_query, digest, digest};
+	uint64		nperiods;
+	uint64		rolled_up_goals;
+	TimestampTz *periods = RolledUpPeriods(goal_periods_query, experiment_id, since, until,
+										   &nperiods, &rolled_up_goals);
+	bool		defer = nperiods > 0 && state->spill != NULL && state->used_bits == 0;
+
+	DigestRolledUpWindow(state, &queries, periods, nperiods, defer, experiment_id, since, until, tenant_id);
+	if (defer)
+		state->deferred_goals = NewDeferredRead(state, deferred_goals_query, &deferred_plan, experiment_id,
+												PeriodStarts(periods, nperiods), (int) nperiods,
+												since, until, digest);
 }
 
 /*
@@ -2073,7 +2328,8 @@ daily_metrics(PG_FUNCTION_ARGS)
 								  ExperimentTenant(PG_GETARG_INT64(0)));
 		DigestExposures(&state, PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
 						params->params[3].value);
-		Digest(&state, goals_query, params, DigestGoal);
+		DigestGoals(&state, PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+					params->params[3].value, DigestGoal);
 		Digest(&state, transactions_query, params, DigestTransaction);
 		SPI_finish();
 		if (state.spill != NULL)
@@ -3774,8 +4030,7 @@ MetricPass(MetricState *state, FunctionCallInfo fcinfo, KeptCall *key, const cha
 		folded_transactions |= source->query != NULL && source->folded;
 	}
 	/* the goals from the pre-period on: goal sources' covariates start there */
-	Digest(&state->base, goals_query, EventQueryParams(experiment_id, events_since, until, tenant_id),
-		   DigestMetricGoal);
+	DigestGoals(&state->base, experiment_id, events_since, until, tenant_id, DigestMetricGoal);
 	if (!counted || folded_transactions)
 		Digest(&state->base, transactions_query,
 			   EventQueryParams(experiment_id, folded_transactions ? events_since : since, until, tenant_id),
