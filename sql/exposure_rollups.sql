@@ -1,8 +1,9 @@
--- Exposure rollups (src/events/rollups.sql, docs/results.md): maintenance
--- rolls each month of exposures up to an entry per experiment and unit, which
--- the results read instead of the exposure rows. Every answer must be the
--- one the exposure rows give (experiments.read_exposure_rollups = off) in the
--- same snapshot: after a rollup; after exposures inserted late into a
+-- Exposure and goal rollups (src/events/rollups.sql, docs/results.md):
+-- maintenance rolls each month of exposures up to an entry per experiment and
+-- unit, and packs its goal events by tenant, unit type and bucket, which the
+-- results read instead of the event rows. Every answer must be the one the
+-- event rows give (experiments.read_exposure_rollups = off) in the same
+-- snapshot: after a rollup; after exposures and goals inserted late into a
 -- rolled-up month; after a delete; once maintenance has folded the changes in; for
 -- windows that cover a month only in part; and once the month is detached.
 -- The analyst reads, the operator's login runs the maintenance.
@@ -54,16 +55,18 @@ AS $$
 		'metrics', (SELECT jsonb_agg(to_jsonb(m) ORDER BY m::text)
 					FROM experiments.metric_results(exp, since, until, method => 'fixed') m));
 $$;
--- Whether the rollups give the exposure rows' answers for these windows, in
--- one snapshot; and how many scans of the exposure partitions they needed.
+-- Whether the rollups give the event rows' answers for these windows, in
+-- one snapshot; and how many scans of the exposure and goal partitions they
+-- needed.
 CREATE FUNCTION pg_temp.same(exp bigint)
-RETURNS TABLE (since timestamptz, until timestamptz, same boolean, exposure_scans bigint)
+RETURNS TABLE (since timestamptz, until timestamptz, same boolean, exposure_scans bigint, goal_scans bigint)
 LANGUAGE plpgsql
 AS $$
 DECLARE
 	w record;
 	rows jsonb;
 	scans bigint;
+	goal_scans_before bigint;
 BEGIN
 	FOR w IN SELECT * FROM (VALUES (timestamptz '-infinity', timestamptz 'infinity'),
 								   ('2025-05-01 00:00+00', '2025-07-01 00:00+00'),
@@ -75,10 +78,14 @@ BEGIN
 		PERFORM set_config('experiments.read_exposure_rollups', 'on', true);
 		scans := (SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables
 				  WHERE relname LIKE 'exposures%');
+		goal_scans_before := (SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables
+							  WHERE relname LIKE 'goal\_events%');
 		same := rows = pg_temp.answers(exp, w.s, w.u);
 		-- (an unbounded window reads every other month's partition)
 		exposure_scans := CASE WHEN isfinite(w.s) THEN (SELECT sum(seq_scan + coalesce(idx_scan, 0))
 			FROM pg_stat_xact_user_tables WHERE relname LIKE 'exposures%') - scans END;
+		goal_scans := CASE WHEN isfinite(w.s) THEN (SELECT sum(seq_scan + coalesce(idx_scan, 0))
+			FROM pg_stat_xact_user_tables WHERE relname LIKE 'goal\_events%') - goal_scans_before END;
 		since := w.s;
 		until := w.u;
 		RETURN NEXT;
@@ -121,12 +128,43 @@ WHERE r.experiment_id = :exp
 	SELECT min(e.ordinal) FROM experiments.exposures e
 	WHERE e.experiment_id = r.experiment_id AND e.unit = u.unit AND e.exposed_at = u.first_at));
 
--- A row not as maintenance writes it (a NULL among its units, which only a
--- superuser could write) is refused to the analyst who reads it, never
--- misread.
+-- The goal events of May and June, each once, in its unit's bucket, as the
+-- rows hold them (every tenant's: those of other suites too).
+SELECT r.from_time, count(*) = (SELECT count(*) FROM experiments.goal_events g
+								WHERE date_trunc('month', g.achieved_at, 'UTC') = r.from_time) AS every_goal,
+	   bool_and(r.bucket = experiments_internal.unit_bucket(u.unit)) AS in_its_bucket,
+	   (SELECT p.goals FROM experiments.exposure_rollup_periods p WHERE p.from_time = r.from_time) = count(*) AS counted
+FROM experiments.goal_rollups r, unnest(r.units) u(unit)
+WHERE r.from_time IN ('2025-05-01 00:00+00', '2025-06-01 00:00+00') GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS unmatched FROM (
+	(SELECT r.tenant_id, r.unit_type, u.unit, u.achieved_at, u.goal, nullif(u.properties, 'null') AS properties
+	 FROM experiments.goal_rollups r, unnest(r.units, r.achieved_ats, r.goals, r.properties) u(unit, achieved_at, goal, properties)
+	 WHERE r.from_time IN ('2025-05-01 00:00+00', '2025-06-01 00:00+00')
+	 EXCEPT ALL
+	 SELECT g.tenant_id, g.unit_type, g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g
+	 WHERE g.achieved_at >= '2025-05-01 00:00+00' AND g.achieved_at < '2025-07-01 00:00+00')
+	UNION ALL
+	(SELECT g.tenant_id, g.unit_type, g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g
+	 WHERE g.achieved_at >= '2025-05-01 00:00+00' AND g.achieved_at < '2025-07-01 00:00+00'
+	 EXCEPT ALL
+	 SELECT r.tenant_id, r.unit_type, u.unit, u.achieved_at, u.goal, nullif(u.properties, 'null')
+	 FROM experiments.goal_rollups r, unnest(r.units, r.achieved_ats, r.goals, r.properties) u(unit, achieved_at, goal, properties)
+	 WHERE r.from_time IN ('2025-05-01 00:00+00', '2025-06-01 00:00+00'))) x;
+
+-- A row not as maintenance writes it (a NULL among its units or properties,
+-- which only a superuser could write) is refused to the analyst who reads
+-- it, never misread.
 BEGIN;
 UPDATE experiments.exposure_rollups SET units[1] = NULL
 WHERE experiment_id = :exp AND from_time = '2025-05-01 00:00+00' AND bucket = 0;
+SET LOCAL experiments.tenant = :'tenant';
+SET LOCAL SESSION AUTHORIZATION regress_bi;
+SELECT count(*) FROM experiments.daily_metrics(:exp, '2025-05-01 00:00+00', '2025-06-01 00:00+00');
+ROLLBACK;
+BEGIN;
+UPDATE experiments.goal_rollups SET properties[1] = NULL
+WHERE tenant_id = :'tenant' AND from_time = '2025-05-01 00:00+00'
+  AND bucket = (SELECT min(bucket) FROM experiments.goal_rollups WHERE tenant_id = :'tenant' AND from_time = '2025-05-01 00:00+00');
 SET LOCAL experiments.tenant = :'tenant';
 SET LOCAL SESSION AUTHORIZATION regress_bi;
 SELECT count(*) FROM experiments.daily_metrics(:exp, '2025-05-01 00:00+00', '2025-06-01 00:00+00');
@@ -156,11 +194,14 @@ SELECT count(*) > 0 AS counted FROM experiments.daily_metrics(:exp, '2025-05-01 
 RESET client_min_messages;
 -- The rollup's units are not among the records spilled: each partition,
 -- as it is read back, first reads the units of its buckets from the rollup,
--- so May's rollup is read twice (by its index), once a partition.
+-- and last the goal events of its buckets, so May's rollups are read twice
+-- (by their indexes), once a partition.
 BEGIN;
 SELECT coalesce(sum(idx_scan), 0) AS scans FROM pg_stat_xact_user_tables WHERE relname = 'exposure_rollups' \gset
+SELECT coalesce(sum(idx_scan), 0) AS goal_scans FROM pg_stat_xact_user_tables WHERE relname = 'goal_rollups' \gset
 SELECT count(*) > 0 AS counted FROM experiments.daily_metrics(:exp, '2025-05-01 00:00+00', '2025-06-01 00:00+00');
 SELECT sum(idx_scan) - :scans AS rollup_scans FROM pg_stat_xact_user_tables WHERE relname = 'exposure_rollups';
+SELECT sum(idx_scan) - :goal_scans AS goal_rollup_scans FROM pg_stat_xact_user_tables WHERE relname = 'goal_rollups';
 COMMIT;
 BEGIN;
 SELECT since, until, same FROM pg_temp.same(:exp);
@@ -183,27 +224,38 @@ INSERT INTO experiments.exposures (experiment_id, ordinal, unit_type, unit, expo
 VALUES (:exp, 1, 'user_id', 'ru-10', '2025-05-02 00:00+00', true, true, false, false, false, false),
 	   (:exp, 0, 'user_id', 'ru-late', '2025-05-30 00:00+00', true, true, false, false, false, false),
 	   (:exp, 2, 'user_id', 'ru-12', '2025-06-25 00:00+00', true, true, false, false, false, false);
+-- and late goals: of ru-10 after its new first exposure and before its old
+-- one, of the new unit with a value, and into June.
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+VALUES ('user_id', 'ru-10', 'checkout', '2025-05-03 00:00+00', NULL),
+	   ('user_id', 'ru-late', 'checkout', '2025-05-30 01:00+00', '{"value": 17}'),
+	   ('user_id', 'ru-12', 'signup', '2025-06-26 00:00+00', '{"value": 3}');
 RESET ROLE;
-SELECT kind, unit, ordinal FROM experiments.exposure_rollup_changes ORDER BY unit;
+SELECT kind, unit, ordinal, goal FROM experiments.exposure_rollup_changes ORDER BY unit, kind;
 SET SESSION AUTHORIZATION regress_bi;
 BEGIN;
 SELECT * FROM pg_temp.same(:exp);
 COMMIT;
 RESET SESSION AUTHORIZATION;
 
--- Maintenance folds them in: no change left, the units in the rollup.
+-- Maintenance folds them in: no change left, the units and goals in the rollup.
 SET SESSION AUTHORIZATION regress_maint;
 CALL experiments.maintain_partitions();
 RESET SESSION AUTHORIZATION;
 SELECT count(*) AS changes_left FROM experiments.exposure_rollup_changes;
+SELECT u.unit, u.goal, u.achieved_at, u.properties FROM experiments.goal_rollups r,
+	unnest(r.units, r.goals, r.achieved_ats, r.properties) u(unit, goal, achieved_at, properties)
+WHERE r.tenant_id = :'tenant' AND u.unit IN ('ru-10', 'ru-12', 'ru-late') ORDER BY u.unit, u.achieved_at;
 SELECT u.unit, u.ordinal, u.first_at FROM experiments.exposure_rollups r, unnest(r.units, r.ordinals, r.first_ats) u(unit, ordinal, first_at)
 WHERE r.experiment_id = :exp AND u.unit IN ('ru-10', 'ru-12', 'ru-late') ORDER BY u.unit, u.first_at;
 SELECT from_time, first_at, last_at, units FROM experiments.exposure_rollup_experiments
 WHERE experiment_id = :exp ORDER BY from_time;
 
--- A delete withdraws the month's rollup: its rows are read again.
+-- A delete withdraws the month's rollup: its rows are read again. So does
+-- a goal's.
 DELETE FROM experiments.exposures WHERE experiment_id = :exp AND unit = 'ru-11' AND exposed_at < '2025-06-01 00:00+00';
-SELECT kind, count(*) FROM experiments.exposure_rollup_changes GROUP BY 1;
+DELETE FROM experiments.goal_events WHERE tenant_id = :'tenant' AND unit = 'ru-late';
+SELECT kind, from_time, count(*) FROM experiments.exposure_rollup_changes GROUP BY 1, 2 ORDER BY 1, 2;
 SET SESSION AUTHORIZATION regress_bi;
 BEGIN;
 SELECT * FROM pg_temp.same(:exp);
@@ -218,18 +270,30 @@ SELECT count(*) AS changes_left FROM experiments.exposure_rollup_changes;
 SELECT experiments.create_tenant('rollups-other') AS other \gset
 SET experiments.tenant = :'other';
 SET SESSION AUTHORIZATION regress_bi;
-SELECT count(*) AS rollups_seen, (SELECT count(*) FROM experiments.exposure_rollup_changes) AS changes_seen
+SELECT count(*) AS rollups_seen, (SELECT count(*) FROM experiments.exposure_rollup_changes) AS changes_seen,
+	   (SELECT count(*) FROM experiments.goal_rollups) AS goal_rollups_seen
 FROM experiments.exposure_rollups;
 -- Nor does anyone write them but maintenance.
 DELETE FROM experiments.exposure_rollups;
+DELETE FROM experiments.goal_rollups;
 SELECT experiments_internal.roll_up_exposures('2025-05-01 00:00+00', '2025-06-01 00:00+00');
 RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
 
--- Retention detaches June (forced: other suites' experiments started long
--- ago): its rollup goes with it, and the answers are
--- those of the exposure rows left (May's).
+-- Retention detaches June's goal events (forced: other suites' experiments
+-- started long ago): the month's rollup goes with them, and the triggers of
+-- both partitions; maintenance rolls June's exposures up again, alone. Then
+-- June's exposures: their rollup goes too, and the answers are those of the
+-- event rows left (May's).
 SET SESSION AUTHORIZATION regress_maint;
+SELECT experiments_internal.retire_event_partition('goal_events', '2025-06-01', 'detach', true);
+RESET SESSION AUTHORIZATION;
+SELECT (SELECT count(*) FROM experiments.exposure_rollup_periods WHERE from_time = '2025-06-01 00:00+00') AS june_periods,
+	   (SELECT count(*) FROM experiments.goal_rollups WHERE from_time = '2025-06-01 00:00+00') AS june_goal_rows,
+	   (SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('experiments.exposures_202506'::regclass,
+			'experiments.goal_events_202506_detached'::regclass)) AS june_triggers;
+SET SESSION AUTHORIZATION regress_maint;
+CALL experiments.maintain_partitions();
 SELECT experiments_internal.retire_event_partition('exposures', '2025-06-01', 'detach', true);
 RESET SESSION AUTHORIZATION;
 SELECT count(*) AS june_periods FROM experiments.exposure_rollup_periods WHERE from_time = '2025-06-01 00:00+00';
@@ -241,7 +305,19 @@ SELECT * FROM pg_temp.same(:exp);
 COMMIT;
 RESET SESSION AUTHORIZATION;
 RESET experiments.tenant;
-DROP TABLE experiments.exposures_202506_detached;
+DROP TABLE experiments.exposures_202506_detached, experiments.goal_events_202506_detached;
+
+-- May's goal events detached by hand: maintenance removes the month's
+-- rollup and rolls its exposures up again, alone.
+ALTER TABLE experiments.goal_events DETACH PARTITION experiments.goal_events_202505;
+SET SESSION AUTHORIZATION regress_maint;
+CALL experiments.maintain_partitions();
+RESET SESSION AUTHORIZATION;
+SELECT p.goal_part, p.goals, p.snapshot IS NOT NULL AS rolled_up,
+	   (SELECT count(*) FROM experiments.goal_rollups WHERE from_time = '2025-05-01 00:00+00') AS may_goal_rows,
+	   (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'experiments.goal_events_202505'::regclass) AS may_goal_triggers
+FROM experiments.exposure_rollup_periods p WHERE p.from_time = '2025-05-01 00:00+00';
+DROP TABLE experiments.goal_events_202505;
 
 -- May detached by hand: maintenance removes its rollup and its triggers.
 ALTER TABLE experiments.exposures DETACH PARTITION experiments.exposures_202505;
