@@ -12,7 +12,8 @@
  *	   that maintenance rolled up, where the window may read them, the same
  *	   per unit from the rollup (DigestExposures, src/events/rollups.sql);
  *	2. the goal events of the experiment's tenant and unit type in the window
- *	   (the tenant read first, so that only its rows are read):
+ *	   (the tenant read first, so that only its rows are read; of the months
+ *	   rolled up, from the goal rollup: DigestGoals):
  *	   those of exposed units, at or after their first exposure, are summed
  *	   per unit and goal (first and last time, sum of the numeric property
  *	   "value");
@@ -1775,7 +1776,12 @@ ReceiveRolledUp(TupleTableSlot *slot, DestReceiver *self)
 		row->hash = NameHash(row->unit);
 		row->nulls[0] = row->nulls[1] = false;
 		if (spilling)
+		{
+			/* what it allocates goes with the batch, reset below */
+			old = MemoryContextSwitchTo(receiver->batch_context);
 			receiver->digest(state, row);
+			MemoryContextSwitchTo(old);
+		}
 		else
 		{
 			receiver->npending++;
@@ -1880,8 +1886,8 @@ EventQueryParams(int64 experiment_id, TimestampTz since, TimestampTz until, Datu
 /*
  * PeriodQueryParams
  *		The parameters of a query of a rolled-up period: those of every event
- *		query (EventQueryParams), the window the part of it the period
- *		covers, and $5 the period's start.
+ *		query (EventQueryParams), the window being the part of it that the
+ *		period covers, and $5 the period's start.
  */
 static ParamListInfo
 PeriodQueryParams(int64 experiment_id, TimestampTz low, TimestampTz high, Datum tenant_id, TimestampTz start)
@@ -1897,12 +1903,12 @@ PeriodQueryParams(int64 experiment_id, TimestampTz low, TimestampTz high, Datum 
 /*
  * NewDeferredRead
  *		What ReadDeferred needs to read the rollups of experiment_id in the
- *		periods starting at starts (of nperiods) as the partitions of a
+ *		periods of RolledUpPeriods (of nperiods) as the partitions of a
  *		spill are read back, in the call's context.
  */
 static DeferredRead *
 NewDeferredRead(DailyMetrics *state, const char *query, SPIPlanPtr *plan, int64 experiment_id,
-				const TimestampTz *starts, int nperiods, TimestampTz since, TimestampTz until,
+				const TimestampTz *periods, int nperiods, TimestampTz since, TimestampTz until,
 				void (*digest) (DailyMetrics *state, const PendingRow *row))
 {
 	MemoryContext old = MemoryContextSwitchTo(state->context);
@@ -1910,7 +1916,7 @@ NewDeferredRead(DailyMetrics *state, const char *query, SPIPlanPtr *plan, int64 
 	Datum	   *values = palloc(sizeof(Datum) * Max(nperiods, 1));
 
 	for (int i = 0; i < nperiods; i++)
-		values[i] = TimestampTzGetDatum(starts[i]);
+		values[i] = TimestampTzGetDatum(periods[3 * i]);
 	deferred->query = query;
 	deferred->plan = plan;
 	deferred->params = makeParamList(4);
@@ -2072,19 +2078,6 @@ DigestRolledUpWindow(DailyMetrics *state, const RolledUpQueries *queries, const 
 }
 
 /*
- * The starts of the periods of RolledUpPeriods, for NewDeferredRead.
- */
-static TimestampTz *
-PeriodStarts(const TimestampTz *periods, uint64 nperiods)
-{
-	TimestampTz *starts = palloc(sizeof(TimestampTz) * Max(nperiods, 1));
-
-	for (uint64 i = 0; i < nperiods; i++)
-		starts[i] = periods[3 * i];
-	return starts;
-}
-
-/*
  * DigestExposures
  *		The experiment's exposures in the window: those of the periods
  *		rolled up that it may read from their rollups, the rest from the
@@ -2120,7 +2113,7 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
 	DigestRolledUpWindow(state, &queries, periods, nperiods, defer, experiment_id, since, until, tenant_id);
 	if (defer)
 		state->deferred_exposures = NewDeferredRead(state, deferred_exposures_query, &deferred_plan, experiment_id,
-													PeriodStarts(periods, nperiods), (int) nperiods,
+													periods, (int) nperiods,
 													DT_NOBEGIN, DT_NOEND, DigestRolledUp);
 }
 
@@ -2148,7 +2141,7 @@ DigestGoals(DailyMetrics *state, int64 experiment_id, TimestampTz since, Timesta
 	DigestRolledUpWindow(state, &queries, periods, nperiods, defer, experiment_id, since, until, tenant_id);
 	if (defer)
 		state->deferred_goals = NewDeferredRead(state, deferred_goals_query, &deferred_plan, experiment_id,
-												PeriodStarts(periods, nperiods), (int) nperiods,
+												periods, (int) nperiods,
 												since, until, digest);
 }
 
