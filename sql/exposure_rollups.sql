@@ -32,6 +32,12 @@ SELECT 'user_id', 'ru-' || (g * 31 % 3500 + 1), (ARRAY['signup', 'checkout'])[g 
 	   timestamptz '2025-05-16 00:00+00' + ((g::bigint * 104723) % 2764800) * interval '1 second',
 	   CASE WHEN g % 3 = 0 THEN jsonb_build_object('value', g % 40) END
 FROM generate_series(1, 4000) g;
+-- and 80 goals of a unit never exposed with 60 kB of properties each
+-- (4.8 MB as text, far less once compressed in the table)
+INSERT INTO experiments.goal_events (unit_type, unit, goal, achieved_at, properties)
+SELECT 'user_id', 'ru-big', 'checkout', timestamptz '2025-05-20 00:00+00' + g * interval '1 minute',
+	   jsonb_build_object('note', repeat('x', 60000))
+FROM generate_series(1, 80) g;
 INSERT INTO experiments.metrics (key, type, source, event, window_end)
 VALUES ('rollup_converted', 'proportion', 'goal', 'checkout', '7 days');
 INSERT INTO experiments.experiment_metrics (experiment_id, metric_id, role)
@@ -150,6 +156,13 @@ SELECT count(*) AS unmatched FROM (
 	 SELECT r.tenant_id, r.unit_type, u.unit, u.achieved_at, u.goal, nullif(u.properties, 'null')
 	 FROM experiments.goal_rollups r, unnest(r.units, r.achieved_ats, r.goals, r.properties) u(unit, achieved_at, goal, properties)
 	 WHERE r.from_time IN ('2025-05-01 00:00+00', '2025-06-01 00:00+00'))) x;
+
+-- A row holds about 4 MB at most, its properties counted as text (as the
+-- results hold them once read): ru-big's 80 goals take two rows.
+SELECT count(*) AS big_rows,
+	   max((SELECT sum(octet_length(p::text)) FROM unnest(r.properties) p)) <= 4194304 + 60100 AS bounded
+FROM experiments.goal_rollups r
+WHERE r.tenant_id = :'tenant' AND r.from_time = '2025-05-01 00:00+00' AND 'ru-big' = ANY (r.units);
 
 -- A row not as maintenance writes it (a NULL among its units or properties,
 -- which only a superuser could write) is refused to the analyst who reads

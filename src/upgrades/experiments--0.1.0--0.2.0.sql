@@ -3584,7 +3584,7 @@ CREATE TABLE experiments.goal_rollups (
 );
 CREATE INDEX goal_rollups_tenant_idx ON experiments.goal_rollups (tenant_id, unit_type, from_time, bucket);
 COMMENT ON TABLE experiments.goal_rollups IS
-'The goal events of a rolled-up month (experiments.exposure_rollup_periods), every event kept, packed into arrays (a row holds up to 4096 events of one tenant, unit type and bucket of units), which the results read instead of the goal rows; unnest(units, achieved_ats, goals, properties) gives a row per event. Written by maintenance only.';
+'The goal events of a rolled-up month (experiments.exposure_rollup_periods), every event kept, packed into arrays (a row holds up to 4096 events, and about 4 MB, of one tenant, unit type and bucket of units), which the results read instead of the goal rows; unnest(units, achieved_ats, goals, properties) gives a row per event. Written by maintenance only.';
 COMMENT ON COLUMN experiments.goal_rollups.tenant_id IS 'The tenant of the events; row-level security shows a transaction only its own tenant''s rows.';
 COMMENT ON COLUMN experiments.goal_rollups.unit_type IS 'The events'' unit type (experiments.goal_events.unit_type).';
 COMMENT ON COLUMN experiments.goal_rollups.from_time IS 'The month''s period (experiments.exposure_rollup_periods.from_time).';
@@ -3868,7 +3868,9 @@ BEGIN
 	-- each unit's entry, its bucket computed once a unit (not once an
 	-- exposure), into rows of up to 4096 units of a bucket (the arrays of a
 	-- row are aggregated from the same rows in the same order); each goal
-	-- event into rows of up to 4096 events of a tenant, unit type and bucket
+	-- event into rows of up to 4096 events of a tenant, unit type and bucket,
+	-- and of about 4 MB at most (large properties counted as text, as the
+	-- reader holds them), so that a reader never holds more at a time
 	EXECUTE format('WITH rolled AS (INSERT INTO experiments.exposure_rollups'
 				   '  (tenant_id, experiment_id, from_time, bucket, units, ordinals, first_ats, last_ats)'
 				   '  SELECT u.tenant_id, u.experiment_id, %1$L, u.bucket, array_agg(u.unit), array_agg(u.ordinal),'
@@ -3890,10 +3892,14 @@ BEGIN
 				   '  (tenant_id, unit_type, from_time, bucket, units, achieved_ats, goals, properties)'
 				   '  SELECT c.tenant_id, c.unit_type, %1$L, c.bucket, array_agg(c.unit), array_agg(c.achieved_at),'
 				   '   array_agg(c.goal), array_agg(coalesce(c.properties, ''null''))'
-				   '  FROM (SELECT b.*, (row_number() OVER (PARTITION BY b.tenant_id, b.unit_type, b.bucket) - 1) / 4096 AS chunk'
+				   '  FROM (SELECT b.*, greatest((row_number() OVER w - 1) / 4096, sum(b.bytes) OVER w / 4194304) AS chunk'
 				   '   FROM (SELECT g.tenant_id, g.unit_type, g.unit, g.goal, g.achieved_at, g.properties,'
-				   '    experiments_internal.unit_bucket(g.unit) AS bucket'
-				   '    FROM %4$s g WHERE %5$L AND g.achieved_at < %3$L) b) c'
+				   '    experiments_internal.unit_bucket(g.unit) AS bucket, octet_length(g.unit) + octet_length(g.goal) + 16'
+				   '     + CASE WHEN pg_column_size(g.properties) > 256 THEN octet_length(g.properties::text)'
+				   '       ELSE coalesce(pg_column_size(g.properties), 0) END AS bytes'
+				   '    FROM %4$s g WHERE %5$L AND g.achieved_at < %3$L) b'
+				   '   WINDOW w AS (PARTITION BY b.tenant_id, b.unit_type, b.bucket ORDER BY b.unit, b.achieved_at'
+				   '    ROWS UNBOUNDED PRECEDING)) c'
 				   '  GROUP BY c.tenant_id, c.unit_type, c.bucket, c.chunk'
 				   '  RETURNING cardinality(units) AS events)'
 				   ' SELECT pg_current_snapshot(), (SELECT coalesce(sum(units), 0) FROM experiments_written),'
