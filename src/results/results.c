@@ -2148,15 +2148,15 @@ DigestGoals(DailyMetrics *state, int64 experiment_id, TimestampTz since, Timesta
 /*
  * ResultsSettingsInit
  *		Defines experiments.read_exposure_rollups: on, results read the
- *		rollups maintenance makes; off, every exposure row, with the same
- *		answers (which the tests compare).
+ *		exposure and goal rollups maintenance makes; off, every exposure and
+ *		goal row, with the same answers (which the tests compare).
  */
 void
 ResultsSettingsInit(void)
 {
 	DefineCustomBoolVariable("experiments.read_exposure_rollups",
-							 "Whether results read the exposure rollups that maintenance makes.",
-							 "Off: they read every exposure row instead, and answer the same.",
+							 "Whether results read the exposure and goal rollups that maintenance makes.",
+							 "Off: they read every exposure and goal row instead, and answer the same.",
 							 &read_exposure_rollups, true, PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
