@@ -8,9 +8,9 @@
 -- exposures, for every month of their window rolled up, and the exposure rows
 -- elsewhere. The goal events of the month of the same period are packed the
 -- same way, every event kept, a row per tenant, unit type, bucket of units
--- and up to 4096 events: a tenant's goals are then read without the rows of
--- other tenants that share the month's pages, a bucket at a time when the
--- results' units outgrow memory.
+-- and up to 4096 events (and about 4 MB): a tenant's goals are then read
+-- without the rows of other tenants that share the month's pages, a bucket
+-- at a time when the results' units outgrow memory.
 --
 -- The rollup of a month must never miss a row a reader sees. Before it is
 -- made, triggers on the partitions start recording every later change to
@@ -21,10 +21,10 @@
 -- to the event rows of the month when a recorded update, delete or truncate
 -- is one the snapshot did not see. Whatever the writers' isolation level, and
 -- with no lock that would stop them. A change is in the rollup or unseen by
--- its snapshot, never both (a goal counted twice would count twice); a change
--- in neither cannot happen: the triggers are in place, every writer that
--- could have missed them finished, before the snapshot is taken
--- (prepare_exposure_rollup()).
+-- its snapshot, never both (goals are summed: one counted twice would change
+-- the answers); a change in neither cannot happen: the triggers are in
+-- place, every writer that could have missed them finished, before the
+-- snapshot is taken (prepare_exposure_rollup()).
 --
 -- None of these tables is dumped: a restored database has no rollups (its
 -- transaction ids are not those the snapshots name) and reads the exposure
