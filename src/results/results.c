@@ -116,10 +116,12 @@ PG_FUNCTION_INFO_V1(daily_metrics);
 static const char *const exposures_query =
 "SELECT e.unit, e.exposed_at, e.ordinal FROM experiments.exposures e"
 " WHERE e.experiment_id = $1 AND e.exposed_at >= $2 AND e.exposed_at < $3";
+/* The unit type of experiment $1, which a unit's goals and attributes must have. */
+#define EXPERIMENT_UNIT_TYPE "(SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)"
 static const char *const goals_query =
 "SELECT g.unit, g.achieved_at, g.goal, g.properties FROM experiments.goal_events g"
 " WHERE g.tenant_id = $4 AND g.achieved_at >= $2 AND g.achieved_at < $3"
-" AND g.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)";
+" AND g.unit_type = " EXPERIMENT_UNIT_TYPE;
 
 /*
  * The periods of the exposures rolled up (see src/events/rollups.sql) that
@@ -155,7 +157,7 @@ ROLLUP_UNCHANGED
  * (ReceiveRolledUp).
  */
 static const char *const goal_periods_query =
-"SELECT p.from_time, greatest(p.from_time, $2), least(p.to_time, $3), p.goals"
+"SELECT p.from_time, greatest(p.from_time, $2), least(p.to_time, $3)"
 " FROM experiments.exposure_rollup_periods p"
 " JOIN pg_catalog.pg_inherits i ON i.inhrelid = p.goal_part"
 "  AND i.inhparent = 'experiments.goal_events'::pg_catalog.regclass"
@@ -199,13 +201,13 @@ static const char *const rollup_changes_query = ROLLUP_CHANGES_QUERY;
 " FROM experiments.exposure_rollup_changes c" \
 " JOIN experiments.exposure_rollup_periods p ON p.from_time = c.from_time" \
 " WHERE c.from_time = $5 AND c.tenant_id = $4 AND c.kind = 'goal'" \
-" AND c.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)" \
+" AND c.unit_type = " EXPERIMENT_UNIT_TYPE \
 " AND c.achieved_at >= $2 AND c.achieved_at < $3" \
 " AND NOT pg_catalog.pg_visible_in_snapshot(c.xact, p.snapshot)"
 static const char *const rolled_up_goals_query =
 "SELECT r.units, r.achieved_ats, r.goals, r.properties FROM experiments.goal_rollups r"
 " WHERE r.tenant_id = $4 AND r.from_time = $5"
-" AND r.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)"
+" AND r.unit_type = " EXPERIMENT_UNIT_TYPE
 " UNION ALL "
 GOAL_CHANGES_QUERY;
 
@@ -588,6 +590,7 @@ typedef struct DigestReceiver
 	MemoryContext packed_context;	/* a row of packed units; reset after it
 									 * (NULL: the query's rows are not packed) */
 	TupleDesc	columns;
+	const struct PackedLayout *layout;	/* of packed rows (ReceiverStartup) */
 	/* packed rows: their events' time must be in [since, until) */
 	TimestampTz since;
 	TimestampTz until;
@@ -1751,15 +1754,13 @@ ReceiveRolledUp(TupleTableSlot *slot, DestReceiver *self)
 {
 	DigestReceiver *receiver = (DigestReceiver *) self;
 	DailyMetrics *state = receiver->state;
-	const PackedLayout *layout = TupleDescAttr(receiver->columns, 2)->atttypid == INT4ARRAYOID ?
-		&packed_exposures : &packed_goals;
 	MemoryContext old = MemoryContextSwitchTo(receiver->packed_context);
 	int			nunits = 0;
 	PackedColumn columns[4];
 
 	slot_getallattrs(slot);
 	for (int column = 0; column < 4; column++)
-		columns[column] = PackedArray(slot, column, layout, &nunits);
+		columns[column] = PackedArray(slot, column, receiver->layout, &nunits);
 	MemoryContextSwitchTo(old);
 	for (int i = 0; i < nunits; i++)
 	{
@@ -1796,7 +1797,8 @@ ReceiveRolledUp(TupleTableSlot *slot, DestReceiver *self)
 /*
  * ReceiverStartup
  *		Keeps the query's columns, to copy their values. A query of packed
- *		units (its first column an array) is received by ReceiveRolledUp.
+ *		rows (its first column an array) is received by ReceiveRolledUp, of
+ *		units or of goal events by its third column.
  */
 static void
 ReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
@@ -1809,6 +1811,7 @@ ReceiverStartup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	{
 		receiver->packed_context = AllocSetContextCreate(receiver->state->context, "daily_metrics packed units",
 														 ALLOCSET_DEFAULT_SIZES);
+		receiver->layout = TupleDescAttr(typeinfo, 2)->atttypid == INT4ARRAYOID ? &packed_exposures : &packed_goals;
 		self->receiveSlot = ReceiveRolledUp;
 	}
 }
@@ -2013,8 +2016,9 @@ typedef struct RolledUpQueries
  * RolledUpPeriods
  *		The periods a query of rolled-up periods (rollup_periods_query,
  *		goal_periods_query) gives for experiment_id and the window, three
- *		times each (start, then the part of the window it covers), with the
- *		largest of its fourth column (units, goals). Called connected to SPI.
+ *		times each (start, then the part of the window it covers); unless
+ *		largest is NULL, the largest of its fourth column (the experiment's
+ *		units in a period's rollup). Called connected to SPI.
  */
 static TimestampTz *
 RolledUpPeriods(const char *query, int64 experiment_id, TimestampTz since, TimestampTz until,
@@ -2026,7 +2030,8 @@ RolledUpPeriods(const char *query, int64 experiment_id, TimestampTz since, Times
 	bool		isnull;
 
 	*nperiods = 0;
-	*largest = 0;
+	if (largest != NULL)
+		*largest = 0;
 	if (!read_exposure_rollups)
 		return NULL;
 	if (SPI_execute_with_args(query, 3, types, arguments, NULL, true, 0) != SPI_OK_SELECT)
@@ -2041,7 +2046,8 @@ RolledUpPeriods(const char *query, int64 experiment_id, TimestampTz since, Times
 			periods[3 * i + column] = DatumGetTimestampTz(SPI_getbinval(row, SPI_tuptable->tupdesc,
 																		1 + column, &isnull));
 		/* a unit may be in several periods: the largest is the fewest there are */
-		*largest = Max(*largest, (uint64) DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 4, &isnull)));
+		if (largest != NULL)
+			*largest = Max(*largest, (uint64) DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 4, &isnull)));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return periods;
@@ -2121,10 +2127,10 @@ DigestExposures(DailyMetrics *state, int64 experiment_id, TimestampTz since, Tim
  * DigestGoals
  *		The goal events of the experiment's tenant and unit type in the
  *		window, into digest: those of the periods rolled up from their
- *		rollups, the rest from the goal rows. Once the units spill, at the
- *		top level, the rollups' rows are read partition by partition as the
- *		spill is read back, after each partition's tape (ReadDeferred): they
- *		never go to a tape. Called connected to SPI.
+ *		rollups, the rest from the goal rows. Once the units spill, the
+ *		rollups' rows are read partition by partition as the spill is read
+ *		back, after each partition's tape (ReadDeferred): they never go to a
+ *		tape. Called connected to SPI, by the top level of a pass.
  */
 static void
 DigestGoals(DailyMetrics *state, int64 experiment_id, TimestampTz since, TimestampTz until, Datum tenant_id,
@@ -2133,10 +2139,8 @@ DigestGoals(DailyMetrics *state, int64 experiment_id, TimestampTz since, Timesta
 	static SPIPlanPtr deferred_plan = NULL;
 	RolledUpQueries queries = {goals_query, rolled_up_goals_query, goal_changes_query, digest, digest};
 	uint64		nperiods;
-	uint64		rolled_up_goals;
-	TimestampTz *periods = RolledUpPeriods(goal_periods_query, experiment_id, since, until,
-										   &nperiods, &rolled_up_goals);
-	bool		defer = nperiods > 0 && state->spill != NULL && state->used_bits == 0;
+	TimestampTz *periods = RolledUpPeriods(goal_periods_query, experiment_id, since, until, &nperiods, NULL);
+	bool		defer = nperiods > 0 && state->spill != NULL;
 
 	DigestRolledUpWindow(state, &queries, periods, nperiods, defer, experiment_id, since, until, tenant_id);
 	if (defer)
@@ -2712,7 +2716,7 @@ AttributeQuery(const char *attribute)
 	return psprintf("SELECT a.unit, a.set_at, CASE jsonb_typeof(a.value) WHEN 'string' THEN a.value #>> '{}'"
 					" WHEN 'null' THEN NULL ELSE a.value::text END FROM experiments.attribute_events a"
 					" WHERE a.tenant_id = $4 AND a.set_at < $3 AND a.name = %s"
-					" AND a.unit_type = (SELECT x.unit_type FROM experiments.experiments x WHERE x.id = $1)",
+					" AND a.unit_type = " EXPERIMENT_UNIT_TYPE,
 					quote_literal_cstr(attribute));
 }
 
